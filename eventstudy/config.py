@@ -1,0 +1,351 @@
+"""Study files (``events.yaml``) → a typed, validated :class:`Study`.
+
+The schema is documented in ``docs/events-schema.md``. Every problem is reported as one line naming the file,
+the field (as a path such as ``events[0].firms[1].ticker``) and the offending value.
+
+YAML is read with timestamps left as text, so that ``2019-10-07`` never silently becomes a naive datetime: the
+announcement instant must carry a UTC offset or a ``timezone`` field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+import yaml
+
+from .errors import ConfigError
+
+MODELS = ("market_model", "market_adjusted", "mean_adjusted")
+EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+_TICKER = re.compile(r"^[A-Za-z0-9^][A-Za-z0-9.^=_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Firm:
+    """A listed security affected by an event."""
+
+    ticker: str
+    name: str
+    exchange: str  # ISO 10383 MIC of the listing, e.g. XSHE for Shenzhen
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document an event (or claim) is taken from: file name, publication date, short quote."""
+
+    document: str
+    date: date
+    quote: str
+    date_approximate: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    """One announcement and the firms it concerns."""
+
+    id: str
+    title: str
+    announced: pd.Timestamp  # tz-aware instant
+    approximate: bool  # the time of day (or the date) is inferred, not stated by the documents
+    note: str
+    sources: tuple[Source, ...]
+    firms: tuple[Firm, ...]
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything a run needs to know, from one study file."""
+
+    id: str
+    title: str
+    benchmark: str
+    alternative_benchmarks: tuple[str, ...]
+    model: str
+    estimation_window: tuple[int, int]
+    min_estimation_returns: int
+    event_windows: tuple[tuple[int, int], ...]
+    daily_path: tuple[int, int]
+    price_chart: tuple[int, int]
+    events: tuple[Event, ...]
+    path: Path = field(default=Path("events.yaml"), compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)  # sections owned by later stages
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """Every firm ticker and the benchmarks, each once, in order of first mention."""
+        seen: dict[str, None] = {}
+        for ev in self.events:
+            for firm in ev.firms:
+                seen.setdefault(firm.ticker)
+        for t in (self.benchmark, *self.alternative_benchmarks):
+            seen.setdefault(t)
+        return tuple(seen)
+
+    @property
+    def relative_span(self) -> tuple[int, int]:
+        """The widest range of relative days any stage looks at."""
+        lows = [self.estimation_window[0], self.daily_path[0], self.price_chart[0]]
+        highs = [self.daily_path[1], self.price_chart[1], *(w[1] for w in self.event_windows)]
+        return min(lows), max(highs)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that keeps timestamps as strings and rejects duplicate keys."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    keys: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in keys:
+            raise ConfigError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+        keys.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+class _Reader:
+    """Typed access to a YAML mapping that names the file and field path in every error."""
+
+    def __init__(self, file: str, data: Any, path: str = "") -> None:
+        self.file, self.data, self.path = file, data, path
+
+    def fail(self, message: str, key: str | None = None) -> ConfigError:
+        where = self._join(key) if key is not None else self.path
+        return ConfigError(f"{self.file}: {where or '(top level)'}: {message}")
+
+    def _join(self, key: str | int) -> str:
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else key
+
+    def mapping(self, allowed: set[str]) -> None:
+        if not isinstance(self.data, dict):
+            raise self.fail(f"expected a mapping, got {_show(self.data)}")
+        for key in self.data:
+            if key not in allowed:
+                raise self.fail(f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})", str(key))
+
+    def child(self, key: str | int) -> _Reader:
+        value = self.data[key] if isinstance(self.data, (dict, list)) else None
+        return _Reader(self.file, value, self._join(key))
+
+    def has(self, key: str) -> bool:
+        return isinstance(self.data, dict) and key in self.data and self.data[key] is not None
+
+    def get(self, key: str, default: Any = ...) -> Any:
+        if not self.has(key):
+            if default is ...:
+                raise self.fail("is required", key)
+            return default
+        return self.data[key]
+
+    def text(self, key: str, default: Any = ..., pattern: re.Pattern[str] | None = None) -> str:
+        value = self.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"expected text, got {_show(value)}", key)
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(f"{value!r} is not allowed here (pattern {pattern.pattern})", key)
+        return value.strip()
+
+    def integer(self, key: str, default: Any = ...) -> int:
+        value = self.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(f"expected a whole number, got {_show(value)}", key)
+        return value
+
+    def window(self, key: str, default: tuple[int, int]) -> tuple[int, int]:
+        return _window(self.child(key)) if self.has(key) else default
+
+    def items(self, key: str) -> list[_Reader]:
+        value = self.get(key)
+        if not isinstance(value, list) or not value:
+            raise self.fail(f"expected a non-empty list, got {_show(value)}", key)
+        node = self.child(key)
+        return [node.child(i) for i in range(len(value))]
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _window(node: _Reader) -> tuple[int, int]:
+    value = node.data
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise node.fail(f"expected [first, last] relative days, got {_show(value)}")
+    lo, hi = int(value[0]), int(value[1])
+    if lo > hi:
+        raise node.fail(f"window {[lo, hi]} is reversed (first day after last day)")
+    return lo, hi
+
+
+def parse_instant(node: _Reader, key: str, tz_key: str = "timezone") -> pd.Timestamp:
+    """An ISO-8601 instant with a UTC offset, or a local time plus an IANA ``timezone`` field."""
+    raw = node.text(key)
+    try:
+        stamp = pd.Timestamp(raw)
+    except (ValueError, TypeError):
+        raise node.fail(f"{raw!r} is not an ISO-8601 date-time", key) from None
+    if stamp.tzinfo is None:
+        if not node.has(tz_key):
+            raise node.fail(
+                f"{raw!r} has no time zone; add a UTC offset (e.g. 2019-10-07T18:00:00-04:00) or a {tz_key}: field",
+                key,
+            )
+        zone = node.text(tz_key)
+        try:
+            stamp = stamp.tz_localize(ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise node.fail(f"{zone!r} is not an IANA time zone name", tz_key) from None
+    elif node.has(tz_key):
+        stamp = stamp.tz_convert(ZoneInfo(node.text(tz_key)))
+    return stamp
+
+
+def parse_date(node: _Reader, key: str) -> date:
+    raw = node.get(key)
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise node.fail(f"{raw!r} is not a date (YYYY-MM-DD)", key) from None
+
+
+def _source(node: _Reader) -> Source:
+    node.mapping({"document", "date", "quote", "date_approximate"})
+    approx = node.get("date_approximate", False)
+    if not isinstance(approx, bool):
+        raise node.fail(f"expected true or false, got {_show(approx)}", "date_approximate")
+    return Source(node.text("document"), parse_date(node, "date"), node.text("quote"), approx)
+
+
+def _firm(node: _Reader) -> Firm:
+    node.mapping({"ticker", "name", "exchange"})
+    ticker = node.text("ticker", pattern=_TICKER)
+    exchange = node.text("exchange").upper()
+    if exchange not in EXCHANGE_ALIASES:
+        raise node.fail(f"{exchange!r} is not a known exchange ({', '.join(sorted(EXCHANGE_ALIASES))})", "exchange")
+    return Firm(ticker, node.text("name"), EXCHANGE_ALIASES[exchange])
+
+
+def _event(node: _Reader) -> Event:
+    node.mapping({"id", "title", "announced", "timezone", "approximate", "note", "sources", "firms"})
+    approx = node.get("approximate", False)
+    if not isinstance(approx, bool):
+        raise node.fail(f"expected true or false, got {_show(approx)}", "approximate")
+    firms = tuple(_firm(f) for f in node.items("firms"))
+    seen: set[str] = set()
+    for i, firm in enumerate(firms):
+        if firm.ticker in seen:
+            raise node.child("firms").child(i).fail(f"ticker {firm.ticker!r} is listed twice in this event", "ticker")
+        seen.add(firm.ticker)
+    sources = tuple(_source(s) for s in node.items("sources")) if node.has("sources") else ()
+    return Event(
+        id=node.text("id", pattern=_SLUG),
+        title=node.text("title"),
+        announced=parse_instant(node, "announced"),
+        approximate=approx,
+        note=node.text("note", "") if node.has("note") else "",
+        sources=sources,
+        firms=firms,
+    )
+
+
+def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] | None = None) -> Study:
+    """Validate an already-loaded YAML document; see :func:`load_study`."""
+    top = _Reader(file, data)
+    extra_sections = extra_sections or {"claims"}
+    top.mapping({"study", "events", *extra_sections})
+    s = top.child("study")
+    s.mapping(
+        {
+            "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
+            "min_estimation_returns", "event_windows", "daily_path", "price_chart",
+        }
+    )  # fmt: skip
+    model = s.text("model", "market_model")
+    if model not in MODELS:
+        raise s.fail(f"{model!r} is not a model ({', '.join(MODELS)})", "model")
+    alternatives = s.get("alternative_benchmarks", [])
+    if not isinstance(alternatives, list) or not all(isinstance(a, str) and _TICKER.match(a) for a in alternatives):
+        raise s.fail(f"expected a list of tickers, got {_show(alternatives)}", "alternative_benchmarks")
+    est = s.window("estimation_window", (-260, -11))
+    windows = tuple(_window(w) for w in s.items("event_windows")) if s.has("event_windows") else (
+        (-1, 1), (0, 1), (0, 5), (0, 10)
+    )  # fmt: skip
+    path = s.window("daily_path", (-10, 20))
+    chart = s.window("price_chart", (-60, 60))
+    min_obs = s.integer("min_estimation_returns", 120)
+    if min_obs < 3:
+        raise s.fail(f"{min_obs} is too few; at least 3 returns are needed to estimate a variance", "min_estimation_returns")
+    if est[1] >= 0:
+        raise s.fail(f"estimation window {list(est)} must end before day 0", "estimation_window")
+    if est[1] - est[0] + 1 < min_obs:
+        raise s.fail(
+            f"estimation window {list(est)} has {est[1] - est[0] + 1} sessions, fewer than min_estimation_returns={min_obs}",
+            "estimation_window",
+        )
+    for i, w in enumerate((*windows, path)):
+        if w[0] <= est[1]:
+            name = "daily_path" if i == len(windows) else f"event_windows[{i}]"
+            raise s.fail(f"window {list(w)} overlaps the estimation window {list(est)}", name)
+    events = tuple(_event(e) for e in top.items("events"))
+    ids = [e.id for e in events]
+    for i, ev_id in enumerate(ids):
+        if ev_id in ids[:i]:
+            raise top.child("events").child(i).fail(f"duplicate event id {ev_id!r}", "id")
+    return Study(
+        id=s.text("id", pattern=_SLUG),
+        title=s.text("title"),
+        benchmark=s.text("benchmark", "000300.SS", pattern=_TICKER),
+        alternative_benchmarks=tuple(alternatives),
+        model=model,
+        estimation_window=est,
+        min_estimation_returns=min_obs,
+        event_windows=windows,
+        daily_path=path,
+        price_chart=chart,
+        events=events,
+        path=Path(file),
+        extra={k: data[k] for k in extra_sections if k in data},
+    )
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study file. Raises :class:`ConfigError` with a one-line message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: {where}malformed YAML: {problem}") from None
+    return parse_study(data, str(path))

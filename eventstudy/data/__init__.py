@@ -1,0 +1,69 @@
+"""Price providers behind one small interface (:class:`~eventstudy.data.base.PriceProvider`).
+
+``open_provider`` turns a ``--source`` value into a provider:
+
+``snapshot``   the vendored default-study files (offline, reproducible)
+``csv:DIR``    a folder of ``<TICKER>.csv`` files in the snapshot schema
+``yahoo``      yfinance (adjusted prices), through the parquet cache
+``auto``       cache/Yahoo when reachable, otherwise the snapshot; the fallback is recorded and reported
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ConfigError, DataUnavailable
+from .base import PriceProvider, Provenance
+from .local_csv import CsvFolderProvider
+from .snapshot import SnapshotProvider
+
+DEFAULT_CACHE = Path.home() / ".cache" / "eventstudy"
+
+
+class AutoProvider:
+    """Try a live provider; once it is unreachable, use the fallback for every ticker and say why."""
+
+    def __init__(self, live: PriceProvider, fallback: PriceProvider) -> None:
+        self.live, self.fallback = live, fallback
+        self.name = "auto"
+        self.fallback_reason: str | None = None
+        self._used: dict[str, PriceProvider] = {}
+
+    def history(self, ticker: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        if self.fallback_reason is None:
+            try:
+                frame = self.live.history(ticker, start, end)
+                self._used[ticker] = self.live
+                return frame
+            except DataUnavailable as exc:
+                self.fallback_reason = str(exc)
+        self._used[ticker] = self.fallback
+        return self.fallback.history(ticker, start, end)
+
+    def provenance(self, ticker: str) -> Provenance:
+        used = self._used.get(ticker, self.live)
+        base = used.provenance(ticker)
+        if used is self.fallback and self.fallback_reason:
+            return Provenance(base.source, base.as_of, f"{base.detail}; live source unavailable: {self.fallback_reason}")
+        return base
+
+
+def open_provider(source: str, cache_dir: Path | None = None) -> PriceProvider:
+    """The provider named by a ``--source`` value (see the module docstring)."""
+    if source == "snapshot":
+        return SnapshotProvider()
+    if source.startswith("csv:"):
+        folder = Path(source[4:])
+        if not folder.is_dir():
+            raise ConfigError(f"--source: {source!r}: {folder} is not a directory")
+        return CsvFolderProvider(folder)
+    if source in ("yahoo", "auto"):
+        from .cache import CachedProvider
+        from .yahoo import YahooProvider
+
+        live = CachedProvider(YahooProvider(), cache_dir or DEFAULT_CACHE)
+        return live if source == "yahoo" else AutoProvider(live, SnapshotProvider())
+    raise ConfigError(f"--source: {source!r} is not one of auto, snapshot, yahoo, csv:DIR")

@@ -1,0 +1,29 @@
+"""The exceptions eventstudy raises on bad input or unavailable data.
+
+Every message is one line that names the file (or ticker), the field and the offending value, so the
+command line can print it as is and exit non-zero.
+"""
+
+from __future__ import annotations
+
+
+class EventStudyError(Exception):
+    """Base class: a problem the user can fix; the CLI prints it on one line."""
+
+    exit_code = 1
+
+
+class ConfigError(EventStudyError):
+    """A study file (events.yaml) is malformed or inconsistent."""
+
+    exit_code = 2
+
+
+class DataError(EventStudyError):
+    """Prices are missing, malformed, or do not cover what the study needs."""
+
+    exit_code = 3
+
+
+class DataUnavailable(DataError):
+    """A provider could not be reached or returned nothing for a ticker."""
