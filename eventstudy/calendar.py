@@ -37,10 +37,15 @@ def exchange_of_ticker(ticker: str) -> str:
     return _SUFFIX_EXCHANGE[suffix]
 
 
+def calendar_name(mic: str) -> str:
+    """The exchange_calendars name whose sessions ``mic`` follows."""
+    return _CALENDAR_OF.get(mic, mic)
+
+
 @lru_cache(maxsize=16)
 def exchange_calendar(mic: str) -> xcals.ExchangeCalendar:
     """The trading calendar of an exchange (ISO 10383 MIC), from 1991 to the end of next year."""
-    name = _CALENDAR_OF.get(mic, mic)
+    name = calendar_name(mic)
     end = pd.Timestamp.today().normalize() + pd.offsets.YearEnd(1)
     try:
         return xcals.get_calendar(name, start=pd.Timestamp(f"{_FIRST_YEAR}-01-01"), end=end)

@@ -89,9 +89,32 @@ def security_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex, ticker: 
     return out
 
 
-def returns_panel(histories: dict[str, pd.DataFrame], sessions: pd.DatetimeIndex) -> ReturnsPanel:
-    """Build the panel for several securities on one session axis."""
-    parts = {t: security_returns(h, sessions, t) for t, h in histories.items()}
+def benchmark_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.DataFrame:
+    """A benchmark index on a (possibly foreign) session axis: its level as of each session's date.
+
+    The level is carried forward from the index's last session on or before each date, so a benchmark on
+    another exchange's calendar lines up with the firms' sessions; every covered session counts as traded.
+    """
+    own = security_returns(history, pd.DatetimeIndex(history.index, name="date"), "benchmark")
+    level = own["level"].reindex(sessions.union(own.index)).ffill().reindex(sessions)
+    level = level.where(sessions <= own.index[-1]) if len(own) else level
+    out = pd.DataFrame(index=sessions)
+    out["level"] = level
+    out["covered"] = level.notna().to_numpy()
+    out["traded"] = out["covered"]
+    out["returns"] = (level / level.shift(1) - 1.0).where(out["covered"])
+    out["span"] = np.where(out["returns"].notna(), 1, 0)
+    return out
+
+
+def returns_panel(
+    histories: dict[str, pd.DataFrame], sessions: pd.DatetimeIndex, benchmarks: tuple[str, ...] = ()
+) -> ReturnsPanel:
+    """Build the panel for several securities on one session axis (``benchmarks`` aligned as indices)."""
+    parts = {
+        t: benchmark_returns(h, sessions) if t in benchmarks else security_returns(h, sessions, t)
+        for t, h in histories.items()
+    }
 
     def matrix(column: str) -> pd.DataFrame:
         return pd.DataFrame({t: p[column] for t, p in parts.items()}, index=sessions)

@@ -1,0 +1,198 @@
+"""One study, run end to end: spec + price provider → :class:`StudyResults` (tidy frames, ready to publish).
+
+This module only sequences the stages — calendar (day 0), data, returns, engine, inference — and checks
+that the data can support the study; the definitions live in those modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .calendar import DayZero, calendar_name, day_zero, sessions
+from .config import Study
+from .data.base import PriceProvider, Provenance
+from .engine import AbnormalReturns, FirmEvent, abnormal_returns
+from .errors import ConfigError, DataError
+from .inference import significance_table
+from .returns import ReturnsPanel, returns_panel
+
+SESSION_MARGIN = 10  # extra sessions fetched on each side of what the windows need
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """What a run produced; the frames have the columns of the published CSV files."""
+
+    study: Study
+    day_zero: dict[tuple[str, str], DayZero]  # (event_id, exchange) → mapping
+    panel: ReturnsPanel
+    abnormal: AbnormalReturns
+    estimates: pd.DataFrame
+    car: pd.DataFrame
+    ar: pd.DataFrame
+    tests: pd.DataFrame
+    provenance: dict[str, Provenance]
+    source: str
+    as_of: date | None
+    halts: pd.DataFrame  # event_id, ticker, first, last, sessions, resumed, span
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return __version__
+
+
+def _fetch_range(study: Study, firm_days: list[pd.Timestamp], mic: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    axis = sessions(mic)
+    lo, hi = study.relative_span
+    pos = axis.get_indexer(pd.DatetimeIndex(firm_days))
+    first = axis[max(int(pos.min()) + lo - SESSION_MARGIN, 0)]
+    last = axis[min(int(pos.max()) + hi + SESSION_MARGIN, len(axis) - 1)]
+    return first, last
+
+
+def load_histories(
+    provider: PriceProvider, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
+    """Histories of ``tickers`` between ``start`` and ``end``; a ticker with no rows there is an error."""
+    out = {}
+    for ticker in tickers:
+        frame = provider.history(ticker, start.date(), end.date())
+        if frame.empty:
+            raise DataError(f"{ticker}: no prices between {start.date()} and {end.date()} from {provider.name}")
+        out[ticker] = frame
+    return out
+
+
+def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel) -> None:
+    """Every firm-event must have prices around day 0 and enough estimation returns."""
+    for i, fe in enumerate(ab.firm_events):
+        covered = panel.covered[fe.ticker]
+        if not covered.loc[fe.day0]:
+            first, last = covered[covered].index.min(), covered[covered].index.max()
+            raise DataError(
+                f"{fe.ticker}: event {fe.event_id} has day 0 {fe.day0.date()}, outside its data "
+                f"({first.date() if pd.notna(first) else 'none'} .. {last.date() if pd.notna(last) else 'none'})"
+            )
+        if ab.n_est[i] < study.min_estimation_returns:
+            raise DataError(
+                f"{fe.ticker}: event {fe.event_id}: {int(ab.n_est[i])} single-session returns in the estimation "
+                f"window {list(study.estimation_window)}, fewer than min_estimation_returns="
+                f"{study.min_estimation_returns}"
+            )
+
+
+def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int]) -> pd.DataFrame:
+    """Suspensions (runs of covered, non-traded sessions) of each firm-event within ``window``."""
+    rows = []
+    for fe in ab.firm_events:
+        day0 = panel.position(fe.day0)
+        lo, hi = max(day0 + window[0], 0), min(day0 + window[1], len(panel.sessions) - 1)
+        traded = panel.traded[fe.ticker].to_numpy()
+        covered = panel.covered[fe.ticker].to_numpy()
+        pos = lo
+        while pos <= hi:
+            if covered[pos] and not traded[pos]:
+                start = pos
+                while pos + 1 < len(traded) and covered[pos + 1] and not traded[pos + 1]:
+                    pos += 1
+                resumed = pos + 1 if pos + 1 < len(traded) and traded[pos + 1] else None
+                rows.append(
+                    {
+                        "event_id": fe.event_id,
+                        "ticker": fe.ticker,
+                        "first": panel.sessions[start].date(),
+                        "last": panel.sessions[pos].date(),
+                        "first_rel": start - day0,
+                        "last_rel": pos - day0,
+                        "sessions": pos - start + 1,
+                        "resumed": panel.sessions[resumed].date() if resumed is not None else None,
+                        "span": int(panel.span[fe.ticker].iloc[resumed]) if resumed is not None else None,
+                    }
+                )
+            pos += 1
+    return pd.DataFrame(
+        rows, columns=["event_id", "ticker", "first", "last", "first_rel", "last_rel", "sessions", "resumed", "span"]
+    )
+
+
+def _ar_frame(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int]) -> pd.DataFrame:
+    days = ab.days(path)
+    rel = ab.rel_days[days]
+    frames = []
+    for i, fe in enumerate(ab.firm_events):
+        pos = panel.position(fe.day0) + rel
+        inside = (pos >= 0) & (pos < len(panel.sessions))
+        dates = [panel.sessions[p].date().isoformat() if ok else "" for p, ok in zip(pos, inside, strict=True)]
+        traded = np.where(inside, panel.traded[fe.ticker].to_numpy()[np.clip(pos, 0, len(panel.sessions) - 1)], False)
+        frames.append(
+            pd.DataFrame(
+                {"event_id": fe.event_id, "ticker": fe.ticker, "rel_day": rel, "date": dates,
+                 "ar": ab.ar[i, days], "traded": traded.astype(int)}
+            )  # fmt: skip
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_study(study: Study, provider: PriceProvider) -> StudyResults:
+    """Run every event of ``study`` on prices from ``provider``."""
+    # Day 0 per event and exchange; one session axis per trading calendar (here: the firms' exchanges).
+    mappings: dict[tuple[str, str], DayZero] = {}
+    firm_events: list[FirmEvent] = []
+    exchanges = {firm.exchange for ev in study.events for firm in ev.firms}
+    for ev in study.events:
+        for firm in ev.firms:
+            key = (ev.id, firm.exchange)
+            if key not in mappings:
+                mappings[key] = day_zero(ev.announced, firm.exchange)
+            firm_events.append(FirmEvent(ev.id, firm.ticker, firm.name, mappings[key].session))
+    calendars = {calendar_name(x) for x in exchanges}
+    if len(calendars) > 1:
+        raise ConfigError(
+            f"{study.path}: firms trade on several calendars ({', '.join(sorted(calendars))}); "
+            "relative days need one session axis, so split the study by exchange calendar"
+        )
+    mic = sorted(exchanges)[0]
+    start, end = _fetch_range(study, [fe.day0 for fe in firm_events], mic)
+    firm_tickers = list(dict.fromkeys(fe.ticker for fe in firm_events))
+    benchmarks = (study.benchmark, *study.alternative_benchmarks)
+    histories = load_histories(provider, [*firm_tickers, *dict.fromkeys(benchmarks)], start, end)
+    axis = sessions(mic, start, end)
+    panel = returns_panel(histories, axis, benchmarks=benchmarks)
+    lo, hi = study.relative_span
+    ab = abnormal_returns(
+        panel, study.benchmark, firm_events, study.model, study.estimation_window, (lo, max(hi, study.daily_path[1]))
+    )
+    _check_coverage(study, ab, panel)
+
+    est = ab.estimates()
+    est_days = [
+        (panel.sessions[max(panel.position(fe.day0) + study.estimation_window[0], 0)].date().isoformat(),
+         panel.sessions[panel.position(fe.day0) + study.estimation_window[1]].date().isoformat())
+        for fe in ab.firm_events
+    ]  # fmt: skip
+    est.insert(4, "est_start", [d[0] for d in est_days])
+    est.insert(5, "est_end", [d[1] for d in est_days])
+    car = pd.concat([ab.car(w) for w in study.event_windows], ignore_index=True)
+    provenance = {t: provider.provenance(t) for t in histories}
+    as_of_dates = [p.as_of for p in provenance.values() if p.as_of is not None]
+    sources = sorted({p.source for p in provenance.values()})
+    return StudyResults(
+        study=study,
+        day_zero=mappings,
+        panel=panel,
+        abnormal=ab,
+        estimates=est,
+        car=car,
+        ar=_ar_frame(ab, panel, study.daily_path),
+        tests=significance_table(ab, study.event_windows),
+        provenance=provenance,
+        source=", ".join(sources),
+        as_of=min(as_of_dates) if as_of_dates else None,
+        halts=halts_table(ab, panel, study.price_chart),
+    )
