@@ -1,0 +1,151 @@
+"""Daily prices from Yahoo Finance (via yfinance), converted to the provider contract.
+
+The network boundary is a single ``download(ticker, start, end)`` function returning the raw frame that
+``yfinance.Ticker(ticker).history(..., auto_adjust=False, actions=True)`` produces (columns Open, High, Low,
+Close, Adj Close, Volume, Dividends, Stock Splits; a tz-aware DatetimeIndex). Tests inject a fake one.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, DataUnavailable
+from .base import Provenance, clip, validate_history
+
+Download = Callable[[str, date | None, date | None], pd.DataFrame]
+
+#: Calendar days requested before ``start`` so that the row used only as the base of the first return
+#: (see :meth:`YahooProvider.history`) normally falls before ``start``; 14 days spans the longest
+#: exchange holidays (Chinese New Year, Golden Week) plus weekends.
+LOOKBACK_DAYS = 14
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as ``"<Type>: <message>"`` on a single line (whitespace runs collapsed)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def yfinance_download(ticker: str, start: date | None, end: date | None, timeout: float = 10.0) -> pd.DataFrame:
+    """Fetch the raw daily history of ``ticker`` from Yahoo, ``start`` and ``end`` inclusive.
+
+    yfinance treats ``end`` as exclusive, so one day is added; without ``start`` the whole history is asked for.
+    """
+    import yfinance  # imported lazily: only a real fetch needs it
+
+    kwargs: dict[str, object] = {
+        "auto_adjust": False,
+        "actions": True,
+        "raise_errors": True,
+        "timeout": timeout,
+        "end": end + timedelta(days=1) if end is not None else None,
+    }
+    if start is None:
+        kwargs["period"] = "max"
+    else:
+        kwargs["start"] = start
+    with warnings.catch_warnings():
+        # yfinance 1.x deprecates raise_errors in favour of a global switch; we want per-call errors.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return yfinance.Ticker(ticker).history(**kwargs)
+
+
+class YahooProvider:
+    """A :class:`~eventstudy.data.base.PriceProvider` backed by Yahoo Finance."""
+
+    name = "yahoo"
+
+    def __init__(self, download: Download | None = None, timeout: float = 10.0) -> None:
+        self._timeout = timeout
+        self._download: Download = download if download is not None else self._default_download
+        self._provenance: dict[str, Provenance] = {}
+
+    def _default_download(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+        return yfinance_download(ticker, start, end, timeout=self._timeout)
+
+    def history(self, ticker: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """Return ``ticker``'s history between ``start`` and ``end`` inclusive, in the contract's shape.
+
+        * ``close`` is Yahoo's adjusted close (``Close`` if ``Adj Close`` is absent), so that
+          ``close / prev_close - 1`` includes dividends and splits.
+        * A row is a suspension (``traded`` False) when its Volume is 0 and its price repeats the previous
+          row's (Yahoo repeats the last price on halted days). The comparison uses the raw ``Close`` when
+          present, because the adjusted series can step across an ex-date during a halt, else the adjusted
+          close. On a suspended row ``close == prev_close ==`` the last traded adjusted close; a missing
+          Volume counts as 0.
+        * ``prev_close`` of a traded row is the adjusted close of the previous traded row, so the first
+          return after a suspension spans all the sessions since the last trade.
+        * The first row Yahoo returns has no predecessor, so it is used only as the base (``prev_close``) of
+          the second row and then dropped. To keep ``start`` itself in the result, ``LOOKBACK_DAYS`` extra
+          calendar days are requested before it; the result is clipped to ``[start, end]``.
+
+        Raises :class:`DataUnavailable` when the download fails or returns no usable rows, and
+        :class:`DataError` on duplicated dates or a missing, zero or negative price.
+        """
+        fetch_start = start - timedelta(days=LOOKBACK_DAYS) if start is not None else None
+        try:
+            raw = self._download(ticker, fetch_start, end)
+        except Exception as exc:  # the boundary: network, DNS, timeout, yfinance's own errors
+            raise DataUnavailable(f"{ticker}: Yahoo download failed: {one_line(exc)}") from exc
+        if raw is None or len(raw) == 0:
+            raise DataUnavailable(f"{ticker}: Yahoo returned no rows for {start}..{end}")
+        frame = clip(convert(raw, ticker), start, end)
+        if frame.empty:
+            raise DataUnavailable(f"{ticker}: Yahoo returned no rows with a prior close for {start}..{end}")
+        fetched = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        as_of = frame.index[-1].date()
+        self._provenance[ticker] = Provenance(source=self.name, as_of=as_of, detail=f"fetched {fetched}")
+        return frame
+
+    def provenance(self, ticker: str) -> Provenance:
+        """Describe the data last returned for ``ticker`` (``as_of`` None if it was never fetched)."""
+        return self._provenance.get(ticker, Provenance(source=self.name, as_of=None, detail="not fetched"))
+
+
+def session_dates(index: pd.Index) -> pd.DatetimeIndex:
+    """Yahoo's timestamps as tz-naive, normalised dates in the exchange's own calendar."""
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is not None:
+        idx = idx.tz_convert(idx.tz).tz_localize(None)  # keep the exchange-local wall-clock date
+    return idx.normalize().rename("date")
+
+
+def convert(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """Turn a raw yfinance frame into a validated price history (see :meth:`YahooProvider.history`)."""
+    price_col = "Adj Close" if "Adj Close" in raw.columns else "Close"
+    missing = [c for c in (price_col, "Volume") if c not in raw.columns]
+    if missing:
+        raise DataError(f"{ticker}: Yahoo frame lacks column(s) {', '.join(missing)}")
+    frame = raw.copy()
+    frame.index = session_dates(frame.index)
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()][0].date()
+        raise DataError(f"{ticker}: Yahoo returned date {dup} more than once")
+    frame = frame.sort_index()
+
+    adj = pd.to_numeric(frame[price_col], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(adj) & (adj > 0))
+    if bad.any():
+        day = frame.index[bad][0].date()
+        raise DataError(f"{ticker}: Yahoo {price_col} on {day} is {adj[bad][0]!r}; prices must be positive")
+    raw_close = pd.to_numeric(frame["Close"], errors="coerce").to_numpy(dtype=float) if "Close" in frame else adj
+    volume = pd.to_numeric(frame["Volume"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+
+    rows: list[tuple[float, float, float, bool]] = []
+    last_traded = adj[0]
+    for i in range(1, len(frame)):
+        halted = volume[i] == 0 and math.isclose(raw_close[i], raw_close[i - 1], rel_tol=1e-9, abs_tol=0.0)
+        if halted:
+            rows.append((last_traded, last_traded, 0.0, False))
+        else:
+            rows.append((adj[i], last_traded, volume[i], True))
+            last_traded = adj[i]
+    out = pd.DataFrame(rows, columns=["close", "prev_close", "volume", "traded"], index=frame.index[1:])
+    out["traded"] = out["traded"].astype(bool)
+    return validate_history(out, f"{ticker} (yahoo)")
