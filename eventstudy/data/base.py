@@ -82,7 +82,7 @@ def validate_history(frame: pd.DataFrame, where: str) -> pd.DataFrame:
         bad = traded & ~(np.isfinite(values) & (values > 0))
         if bad.any():
             day = out.index[bad][0].date()
-            raise DataError(f"{where}: {col} on {day} is {values[bad][0]!r}; prices must be positive numbers")
+            raise DataError(f"{where}: {col} on {day} is {float(values[bad][0])!r}; prices must be positive numbers")
     return out
 
 
