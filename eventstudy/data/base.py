@@ -33,7 +33,9 @@ class Provenance:
 
     source: str  # "snapshot", "csv:<dir>", "yahoo", "cache"
     as_of: date | None  # last session in the data used
-    detail: str = ""  # free text: file, fetch time, fallback reason
+    detail: str = ""  # free text without wall-clock times (it is published in reports)
+    fetched_at: str | None = None  # when the data was fetched live (kept out of the report files)
+    warning: str | None = None  # set when a live source failed and older data was used instead
 
 
 @runtime_checkable

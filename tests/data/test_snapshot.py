@@ -63,4 +63,5 @@ def test_auto_falls_back_to_the_snapshot_and_says_why():
     assert len(frame) == 1729  # rows of 002415.SZ.csv
     assert auto.fallback_reason == "002415.SZ: Yahoo download failed: DNSError: no route"
     prov = auto.provenance("002415.SZ")
-    assert prov.source == "snapshot" and "live source unavailable" in prov.detail
+    assert prov.source == "snapshot" and prov.detail == "eventstudy/data/default_study/002415.SZ.csv"
+    assert prov.warning.startswith("live source unavailable (002415.SZ: Yahoo download failed: DNSError: no route)")
