@@ -1,61 +1,62 @@
-"""Command line: ``eventstudy run | fetch | validate``. Only wiring; the work happens in the stage modules.
+"""Command line: ``eventstudy run | rebuild | fetch | validate``. Only wiring; the work is in the stage modules.
 
-Exit codes: 0 ok · 1 unexpected error · 2 bad study file or arguments · 3 data unavailable or insufficient.
+Exit codes: 0 ok · 1 unexpected error · 2 bad study file or arguments · 3 data unavailable or insufficient
+(the last good report is kept) · 4 partial rebuild · 75 reports directory locked by another rebuild.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
-import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from . import __version__
 from .config import Study, load_study
-from .data import DEFAULT_CACHE, AutoProvider, open_provider
-from .data.base import PriceProvider
-from .errors import EventStudyError
-from .publish import publish, write_tables
-from .report import render_report
-from .study import run_study
+from .data import DEFAULT_CACHE, open_provider
+from .errors import ConfigError, EventStudyError
+from .progress import Progress
+from .rebuild import build, rebuild, reports_lock, update_index
 
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
 
 
-def _describe_source(provider: PriceProvider, results_source: str) -> tuple[str, str | None]:
-    """A sentence naming the data source, and a banner text if a live source fell back."""
-    if isinstance(provider, AutoProvider) and provider.fallback_reason:
-        return (
-            f"{results_source} (auto: live source unreachable, used the vendored snapshot)",
-            f"Live prices could not be fetched ({provider.fallback_reason}); this report uses the vendored snapshot.",
-        )
-    if results_source == "snapshot":
-        return "snapshot — real daily bars vendored in the package (see eventstudy/data/default_study/PROVENANCE.md)", None
-    return results_source, None
+def _as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--as-of: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    study = load_study(args.config)
     provider = open_provider(args.source, args.cache)
-    results = run_study(study, provider)
-    source, banner = _describe_source(provider, results.source)
-    html = render_report(results, source, {"fallback_banner": banner} if banner else None)
-
-    def write(directory: Path) -> None:
-        write_tables(results, directory, source)
-        (directory / "index.html").write_text(html, encoding="utf-8")
-
-    target = publish(Path(args.out), study.id, write)
+    out = Path(args.out)
+    with reports_lock(out):
+        outcome, results = build(args.config, provider, out, _as_of(args.as_of), force=True)
+        update_index(out, [outcome])
+    study = results.study
     print(f"{study.id}: {len(results.abnormal.firm_events)} firm-events, source {results.source}, as of {results.as_of}")
     for ev in study.events:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
             value = "not traded" if r.n_obs == 0 else f"{r.car:+.2%} (t {r.car_t:+.2f})"
             print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {value}")
-    print(f"wrote {target / 'index.html'} in {time.perf_counter() - started:.1f}s")
+    for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
     return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    provider = open_provider(args.source, args.cache)
+    code, outcomes = rebuild(args.configs or ["events.yaml"], provider, Path(args.out), _as_of(args.as_of), args.force)
+    for o in outcomes:
+        print(f"{o.study_id or o.config}: {o.status}" + (f" — {o.message}" if o.message else ""))
+    return code
 
 
 def _study_range(study: Study) -> tuple[object, object]:
@@ -74,14 +75,19 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     provider = open_provider(args.source, args.cache)
     start, end = _study_range(study)
     failed = 0
+    progress = Progress(len(study.tickers), "fetch")
     for ticker in study.tickers:
+        progress.step(ticker)
         try:
             frame = provider.history(ticker, start, end)
             p = provider.provenance(ticker)
             print(f"{ticker}: {len(frame)} sessions {start}..{end}, as of {p.as_of} ({p.source}; {p.detail})")
+            if p.warning:
+                print(f"warning: {p.warning}", file=sys.stderr)
         except EventStudyError as exc:
             failed += 1
             print(f"{ticker}: {exc}", file=sys.stderr)
+    progress.close()
     return 3 if failed else 0
 
 
@@ -107,7 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--source", default="auto", help=SOURCE_HELP)
     run.add_argument("--out", default="reports", help="reports directory (default: reports)")
     run.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
+    run.add_argument("--as-of", help="use only sessions up to this date (YYYY-MM-DD), reproducing a past report")
     run.set_defaults(func=cmd_run)
+
+    rb = sub.add_parser(
+        "rebuild", help="rebuild changed studies for a schedule",
+        description="Refresh prices incrementally, rebuild each study whose inputs changed (atomically, keeping the "
+        "last good build), and update OUT/index.html. Exit codes: 0 ok, 2 bad study file, 3 data unavailable "
+        "(last good kept), 4 partial, 75 locked by another rebuild.",
+    )  # fmt: skip
+    rb.add_argument("configs", nargs="*", metavar="CONFIG", help="study files (default: events.yaml)")
+    rb.add_argument("--source", default="auto", help=SOURCE_HELP)
+    rb.add_argument("--out", default="reports", help="reports directory (default: reports)")
+    rb.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
+    rb.add_argument("--as-of", help="use only sessions up to this date (YYYY-MM-DD)")
+    rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    rb.set_defaults(func=cmd_rebuild)
 
     fetch = sub.add_parser("fetch", help="fetch and cache the prices a study needs", description="Fetch every ticker of a study into the cache and report what was stored.")
     fetch.add_argument("config", nargs="?", default="events.yaml", help="study file (default: events.yaml)")
@@ -122,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

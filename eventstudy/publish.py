@@ -88,7 +88,7 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
             "tests": _records(results.tests[COLUMNS["tests.csv"]]),
             "ar": _records(results.ar[COLUMNS["ar.csv"]]),
             "halts": _records(results.halts),
-            **{k: v for k, v in results.extra.items() if k.startswith("json:")},
+            **{k.removeprefix("json:"): v for k, v in results.extra.items() if k.startswith("json:")},
         }
     )
 

@@ -6,6 +6,8 @@ that the data can support the study; the definitions live in those modules.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,7 +17,7 @@ import pandas as pd
 from . import __version__
 from .calendar import DayZero, calendar_name, day_zero, sessions
 from .config import Study
-from .data.base import PriceProvider, Provenance
+from .data.base import PriceProvider, Provenance, validate_history
 from .engine import AbnormalReturns, FirmEvent, abnormal_returns
 from .errors import ConfigError, DataError
 from .inference import significance_table
@@ -57,12 +59,18 @@ def _fetch_range(study: Study, firm_days: list[pd.Timestamp], mic: str) -> tuple
 
 
 def load_histories(
-    provider: PriceProvider, tickers: list[str], start: pd.Timestamp, end: pd.Timestamp
+    provider: PriceProvider,
+    tickers: list[str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    on_fetch: Callable[[str], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Histories of ``tickers`` between ``start`` and ``end``; a ticker with no rows there is an error."""
     out = {}
     for ticker in tickers:
-        frame = provider.history(ticker, start.date(), end.date())
+        if on_fetch is not None:
+            on_fetch(ticker)
+        frame = validate_history(provider.history(ticker, start.date(), end.date()), f"{ticker} ({provider.name})")
         if frame.empty:
             raise DataError(f"{ticker}: no prices between {start.date()} and {end.date()} from {provider.name}")
         out[ticker] = frame
@@ -139,18 +147,34 @@ def _ar_frame(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int]) -
     return pd.concat(frames, ignore_index=True)
 
 
-def run_study(study: Study, provider: PriceProvider) -> StudyResults:
-    """Run every event of ``study`` on prices from ``provider``."""
-    # Day 0 per event and exchange; one session axis per trading calendar (here: the firms' exchanges).
+@dataclass(frozen=True)
+class StudyInputs:
+    """Everything a study's numbers depend on: the spec, day 0 of each firm-event, and the prices."""
+
+    study: Study
+    day_zero: dict[tuple[str, str], DayZero]
+    firm_events: tuple[FirmEvent, ...]
+    mic: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    histories: dict[str, pd.DataFrame]
+    provenance: dict[str, Provenance]
+    as_of: date | None = None  # a cut-off: only sessions up to this date were used
+
+
+def prepare_inputs(
+    study: Study, provider: PriceProvider, as_of: date | None = None, on_fetch: Callable[[str], None] | None = None
+) -> StudyInputs:
+    """Map every event to day 0 and load the prices the study needs (up to ``as_of`` if given)."""
     mappings: dict[tuple[str, str], DayZero] = {}
     firm_events: list[FirmEvent] = []
-    exchanges = {firm.exchange for ev in study.events for firm in ev.firms}
     for ev in study.events:
         for firm in ev.firms:
             key = (ev.id, firm.exchange)
             if key not in mappings:
                 mappings[key] = day_zero(ev.announced, firm.exchange)
             firm_events.append(FirmEvent(ev.id, firm.ticker, firm.name, mappings[key].session))
+    exchanges = {firm.exchange for ev in study.events for firm in ev.firms}
     calendars = {calendar_name(x) for x in exchanges}
     if len(calendars) > 1:
         raise ConfigError(
@@ -159,11 +183,24 @@ def run_study(study: Study, provider: PriceProvider) -> StudyResults:
         )
     mic = sorted(exchanges)[0]
     start, end = _fetch_range(study, [fe.day0 for fe in firm_events], mic)
-    firm_tickers = list(dict.fromkeys(fe.ticker for fe in firm_events))
+    if as_of is not None:
+        end = min(end, pd.Timestamp(as_of))
+    tickers = list(dict.fromkeys([*(fe.ticker for fe in firm_events), study.benchmark, *study.alternative_benchmarks]))
+    histories = load_histories(provider, tickers, start, end, on_fetch)
+    provenance = {t: provider.provenance(t) for t in histories}
+    if as_of is not None:
+        provenance = {
+            t: dataclasses.replace(p, as_of=min(p.as_of, as_of) if p.as_of else None) for t, p in provenance.items()
+        }
+    return StudyInputs(study, mappings, tuple(firm_events), mic, start, end, histories, provenance, as_of)
+
+
+def analyse(inputs: StudyInputs) -> StudyResults:
+    """Returns, estimation, abnormal returns and tests for prepared inputs."""
+    study, firm_events = inputs.study, list(inputs.firm_events)
     benchmarks = (study.benchmark, *study.alternative_benchmarks)
-    histories = load_histories(provider, [*firm_tickers, *dict.fromkeys(benchmarks)], start, end)
-    axis = sessions(mic, start, end)
-    panel = returns_panel(histories, axis, benchmarks=benchmarks)
+    axis = sessions(inputs.mic, inputs.start, inputs.end)
+    panel = returns_panel(inputs.histories, axis, benchmarks=benchmarks)
     lo, hi = study.relative_span
     ab = abnormal_returns(
         panel, study.benchmark, firm_events, study.model, study.estimation_window, (lo, max(hi, study.daily_path[1]))
@@ -179,20 +216,23 @@ def run_study(study: Study, provider: PriceProvider) -> StudyResults:
     est.insert(4, "est_start", [d[0] for d in est_days])
     est.insert(5, "est_end", [d[1] for d in est_days])
     car = pd.concat([ab.car(w) for w in study.event_windows], ignore_index=True)
-    provenance = {t: provider.provenance(t) for t in histories}
-    as_of_dates = [p.as_of for p in provenance.values() if p.as_of is not None]
-    sources = sorted({p.source for p in provenance.values()})
+    as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
     return StudyResults(
         study=study,
-        day_zero=mappings,
+        day_zero=inputs.day_zero,
         panel=panel,
         abnormal=ab,
         estimates=est,
         car=car,
         ar=_ar_frame(ab, panel, study.daily_path),
         tests=significance_table(ab, study.event_windows),
-        provenance=provenance,
-        source=", ".join(sources),
+        provenance=inputs.provenance,
+        source=", ".join(sorted({p.source for p in inputs.provenance.values()})),
         as_of=min(as_of_dates) if as_of_dates else None,
         halts=halts_table(ab, panel, study.price_chart),
     )
+
+
+def run_study(study: Study, provider: PriceProvider, as_of: date | None = None) -> StudyResults:
+    """Run every event of ``study`` on prices from ``provider`` (only sessions up to ``as_of`` if given)."""
+    return analyse(prepare_inputs(study, provider, as_of))

@@ -1,0 +1,226 @@
+"""Building studies into a reports directory: one build, or a scheduled rebuild of many.
+
+A build hashes its inputs — the study file's bytes, every price row it uses, the source description, the
+``--as-of`` cut-off and the package version — and records the hash in ``study.json``. A rebuild skips a
+study whose hash is unchanged, publishes changed ones atomically (keeping the previous build as last-good),
+and keeps ``reports/index.json`` and ``reports/index.html`` listing every study with its status. Outputs carry
+no wall-clock time, so identical inputs give identical bytes; build times live only in ``index.json``.
+
+Exit codes (also in ``docs/rebuild.md``): 0 every study built or up to date · 2 a study file is invalid ·
+3 data unavailable or insufficient (the last good report is kept) · 4 partial: some studies failed, others
+built · 75 another rebuild holds the reports directory's lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from . import __version__
+from .config import load_study
+from .data import AutoProvider
+from .data.base import PriceProvider
+from .errors import ConfigError, EventStudyError
+from .publish import publish, write_tables
+from .report import render_report
+from .progress import Progress
+from .study import StudyInputs, StudyResults, analyse, prepare_inputs
+
+log = logging.getLogger("eventstudy")
+
+EXIT_OK, EXIT_CONFIG, EXIT_DATA, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 75
+
+
+class ReportsLocked(EventStudyError):
+    """Another process is rebuilding into the same reports directory."""
+
+    exit_code = EXIT_LOCKED
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one study file."""
+
+    config: str
+    status: str  # "built", "up to date", "bad config", "data unavailable", "failed"
+    study_id: str | None = None
+    title: str | None = None
+    input_hash: str | None = None
+    as_of: str | None = None
+    source: str | None = None
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("built", "up to date")
+
+
+def input_hash(inputs: StudyInputs, source: str) -> str:
+    """SHA-256 of everything the outputs depend on (see the module docstring)."""
+    digest = hashlib.sha256()
+    digest.update(f"eventstudy {__version__}\n".encode())
+    digest.update(Path(inputs.study.path).read_bytes() if Path(inputs.study.path).is_file() else repr(inputs.study).encode())
+    digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
+    for ticker in sorted(inputs.histories):
+        digest.update(f"{ticker}\n".encode())
+        digest.update(inputs.histories[ticker].to_csv(lineterminator="\n").encode())
+    return digest.hexdigest()
+
+
+def describe_source(provider: PriceProvider, source: str) -> str:
+    """The sentence the report and study.json use for where prices came from."""
+    if isinstance(provider, AutoProvider) and provider.fallback_reason:
+        return f"{source} (auto: live source unreachable, fell back to the vendored snapshot)"
+    if source == "snapshot":
+        return "snapshot — real daily bars vendored in the package (see eventstudy/data/default_study/PROVENANCE.md)"
+    return source
+
+
+def _recorded_hash(directory: Path) -> str | None:
+    try:
+        return json.loads((directory / "study.json").read_text(encoding="utf-8")).get("input_hash")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def build(
+    config: str | Path, provider: PriceProvider, out_dir: Path, as_of: date | None = None, force: bool = True
+) -> tuple[Outcome, StudyResults]:
+    """Build one study into ``out_dir/<id>/`` unless (``force`` False) its inputs are unchanged."""
+    started = time.perf_counter()
+    study = load_study(config)
+    progress = Progress(len(study.tickers), f"{study.id}: prices")
+    inputs = prepare_inputs(study, provider, as_of, on_fetch=progress.step)
+    progress.close()
+    results = analyse(inputs)
+    source = describe_source(provider, results.source)
+    digest = input_hash(inputs, source)
+    common = {
+        "config": str(config), "study_id": study.id, "title": study.title, "input_hash": digest,
+        "as_of": results.as_of.isoformat() if results.as_of else None, "source": source,
+    }  # fmt: skip
+    if not force and _recorded_hash(Path(out_dir) / study.id) == digest:
+        return Outcome(status="up to date", seconds=time.perf_counter() - started, **common), results
+    results = dataclasses.replace(results, extra={**results.extra, "json:input_hash": digest})
+    warnings = list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
+    html = render_report(results, source, {"warnings": warnings, "input_hash": digest})
+
+    def write(directory: Path) -> None:
+        write_tables(results, directory, source)
+        (directory / "index.html").write_text(html, encoding="utf-8")
+
+    publish(Path(out_dir), study.id, write)
+    return Outcome(status="built", seconds=time.perf_counter() - started, **common), results
+
+
+@contextmanager
+def reports_lock(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir/.lock`` exclusively for the duration, or raise :class:`ReportsLocked` at once."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / ".lock"
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the context's lifetime
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise ReportsLocked(f"{path}: another rebuild is running ({holder}); try again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def update_index(out_dir: Path, outcomes: list[Outcome], clock: datetime | None = None) -> None:
+    """Merge ``outcomes`` into ``index.json`` (with times) and re-render ``index.html`` (without)."""
+    path = out_dir / "index.json"
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("studies", {})
+    except (OSError, ValueError, AttributeError):
+        entries = {}
+    now = (clock or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    for o in outcomes:
+        key = o.study_id or o.config
+        previous = entries.get(key, {})
+        entry = {**previous, **{k: v for k, v in dataclasses.asdict(o).items() if v is not None}, "checked_at": now}
+        if o.status == "built":
+            entry["built_at"] = now
+        if not o.ok:  # keep describing the last good build, and say why it was not replaced
+            entry.update({k: previous[k] for k in ("input_hash", "as_of", "source") if k in previous})
+        entry["last_good"] = (out_dir / key / "index.html").is_file()
+        entries[key] = entry
+    _atomic_text(path, json.dumps({"studies": dict(sorted(entries.items()))}, indent=2) + "\n")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("eventstudy") / "templates")), autoescape=True
+    )
+    html = env.get_template("index.html.j2").render(studies=[entries[k] for k in sorted(entries)], version=__version__)
+    _atomic_text(out_dir / "index.html", html)
+
+
+def rebuild(
+    configs: list[str], provider: PriceProvider, out_dir: Path, as_of: date | None = None, force: bool = False
+) -> tuple[int, list[Outcome]]:
+    """Rebuild every study file under the reports lock; return the exit code and what happened."""
+    out_dir = Path(out_dir)
+    outcomes: list[Outcome] = []
+    with reports_lock(out_dir):
+        for config in configs:
+            started = time.perf_counter()
+            try:
+                outcome, _ = build(config, provider, out_dir, as_of, force)
+            except ConfigError as exc:
+                outcome = Outcome(str(config), "bad config", message=str(exc))
+            except EventStudyError as exc:
+                study_id = _study_id(config)
+                outcome = Outcome(str(config), "data unavailable", study_id=study_id, message=str(exc))
+            except Exception as exc:  # noqa: BLE001 - one study's crash must not stop the others
+                outcome = Outcome(str(config), "failed", study_id=_study_id(config), message=f"{type(exc).__name__}: {exc}")
+            outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
+            outcomes.append(outcome)
+            detail = f" (input {outcome.input_hash[:12]}, as of {outcome.as_of})" if outcome.input_hash else ""
+            log.info("%s: %s in %.1fs%s%s", outcome.study_id or config, outcome.status, outcome.seconds, detail,
+                     f" — {outcome.message}" if outcome.message else "")  # fmt: skip
+        update_index(out_dir, outcomes)
+    return exit_code(outcomes), outcomes
+
+
+def _study_id(config: str | Path) -> str | None:
+    try:
+        return load_study(config).id
+    except EventStudyError:
+        return None
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    failed = [o for o in outcomes if not o.ok]
+    if not failed:
+        return EXIT_OK
+    if len(failed) < len(outcomes):
+        return EXIT_PARTIAL
+    return EXIT_CONFIG if failed[0].status == "bad config" else EXIT_DATA if failed[0].status == "data unavailable" else 1
