@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -47,7 +48,8 @@ class AutoProvider:
         used = self._used.get(ticker, self.live)
         base = used.provenance(ticker)
         if used is self.fallback and self.fallback_reason:
-            return Provenance(base.source, base.as_of, f"{base.detail}; live source unavailable: {self.fallback_reason}")
+            warning = f"live source unavailable ({self.fallback_reason}); used {base.source} data as of {base.as_of}"
+            return dataclasses.replace(base, warning=warning)
         return base
 
 

@@ -33,7 +33,9 @@ class Provenance:
 
     source: str  # "snapshot", "csv:<dir>", "yahoo", "cache"
     as_of: date | None  # last session in the data used
-    detail: str = ""  # free text: file, fetch time, fallback reason
+    detail: str = ""  # free text without wall-clock times (it is published in reports)
+    fetched_at: str | None = None  # when the data was fetched live (kept out of the report files)
+    warning: str | None = None  # set when a live source failed and older data was used instead
 
 
 @runtime_checkable
@@ -82,7 +84,7 @@ def validate_history(frame: pd.DataFrame, where: str) -> pd.DataFrame:
         bad = traded & ~(np.isfinite(values) & (values > 0))
         if bad.any():
             day = out.index[bad][0].date()
-            raise DataError(f"{where}: {col} on {day} is {values[bad][0]!r}; prices must be positive numbers")
+            raise DataError(f"{where}: {col} on {day} is {float(values[bad][0])!r}; prices must be positive numbers")
     return out
 
 

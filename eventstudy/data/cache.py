@@ -29,6 +29,10 @@ from ..errors import DataError, DataUnavailable
 from .base import PriceProvider, Provenance, clip, validate_history
 
 
+OVERLAP_SESSIONS = 5  # cached sessions re-read on an incremental refresh, to catch vendor revisions
+REVISION_TOLERANCE = 1e-9  # largest difference in a session's gross return that is not a revision
+
+
 def utc_now() -> datetime:
     """The current time in UTC."""
     return datetime.now(timezone.utc)
@@ -148,10 +152,17 @@ class CachedProvider:
             fetch_start = None if start is None or entry.start is None else min(start, entry.start)
             fetch_end = max(want_end, entry.end)
         try:
-            frame = self.inner.history(ticker, fetch_start, fetch_end)
+            frame = None
+            if entry is not None and entry.covers(start, entry.end) and len(entry.frame) > OVERLAP_SESSIONS:
+                # Incremental: only sessions after the cached end, re-reading a few to catch revisions.
+                since = entry.frame.index[-OVERLAP_SESSIONS].date()
+                frame = extend(entry.frame, self.inner.history(ticker, since, fetch_end))
+                fetch_start = entry.start
+            if frame is None:
+                frame = self.inner.history(ticker, fetch_start, fetch_end)
         except DataUnavailable as exc:
             if entry is not None and not clip(entry.frame, start, end).empty:
-                return self._serve(ticker, entry, start, end, f"; live refresh failed: {exc}")
+                return self._serve(ticker, entry, start, end, str(exc))
             if problem is not None:
                 raise DataError(f"{self._paths(ticker)[0]}: {problem}; live refresh failed: {exc}") from exc
             raise
@@ -163,22 +174,46 @@ class CachedProvider:
         self._provenance[ticker] = Provenance(
             source=live.source,
             as_of=frame.index[-1].date() if len(frame) else None,
-            detail=f"fetched_at {fetched_at}, cached" + (f"; {live.detail}" if live.detail else ""),
+            detail="fetched live and cached",
+            fetched_at=fetched_at,
         )
         return clip(frame, start, end)
 
-    def _serve(self, ticker: str, entry: _Entry, start: date | None, end: date | None, note: str) -> pd.DataFrame:
-        """Return the cached rows in range and record where they came from."""
+    def _serve(self, ticker: str, entry: _Entry, start: date | None, end: date | None, failure: str) -> pd.DataFrame:
+        """Return the cached rows in range and record where they came from (and why, after a failure)."""
+        as_of = entry.frame.index[-1].date() if len(entry.frame) else None
         self._provenance[ticker] = Provenance(
             source="cache",
-            as_of=entry.frame.index[-1].date() if len(entry.frame) else None,
-            detail=f"cache from {entry.fetched_at}{note}",
+            as_of=as_of,
+            detail=f"cache of {self.inner.name} data",
+            fetched_at=entry.fetched_at,
+            warning=f"{ticker}: live refresh failed ({failure}); using cached data as of {as_of}" if failure else None,
         )
         return clip(entry.frame, start, end)
 
     def provenance(self, ticker: str) -> Provenance:
         """Describe the data last returned for ``ticker`` (``as_of`` None if it was never requested)."""
         return self._provenance.get(ticker, Provenance(source="cache", as_of=None, detail="not requested"))
+
+
+def extend(cached: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame | None:
+    """``cached`` followed by the rows of ``fresh`` after it, or None if they disagree where they overlap.
+
+    The overlap compares each session's return (close / prev_close) and traded flag: a vendor revision (a
+    corrected price, or a distribution that changes the adjustment) means the whole history must be refetched.
+    """
+    if fresh.empty:
+        return cached
+    common = cached.index.intersection(fresh.index)
+    if len(common) == 0 and fresh.index[0] > cached.index[-1] + pd.Timedelta(days=10):
+        return None  # a gap: cannot tell what happened in between
+    old, new = cached.loc[common], fresh.loc[common]
+    old_r = (old["close"] / old["prev_close"]).where(old["traded"])
+    new_r = (new["close"] / new["prev_close"]).where(new["traded"])
+    same_flags = (old["traded"].to_numpy() == new["traded"].to_numpy()).all()
+    if not same_flags or not ((old_r - new_r).abs().fillna(0.0) <= REVISION_TOLERANCE).all():
+        return None
+    return pd.concat([cached.loc[cached.index < fresh.index[0]], fresh])
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

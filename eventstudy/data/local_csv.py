@@ -60,7 +60,11 @@ class CsvFolderProvider:
     def provenance(self, ticker: str) -> Provenance:
         frame = self._loaded.get(ticker)
         as_of = frame.index[-1].date() if frame is not None and len(frame) else None
-        return Provenance(self.name, as_of, str(self._file(ticker)))
+        return Provenance(self.name, as_of, self.describe_file(ticker))
+
+    def describe_file(self, ticker: str) -> str:
+        """How the report names the file a ticker came from."""
+        return str(self._file(ticker))
 
     def tickers(self) -> list[str]:
         return sorted(p.stem for p in self.directory.glob("*.csv"))

@@ -18,3 +18,7 @@ class SnapshotProvider(CsvFolderProvider):
 
     def __init__(self) -> None:
         super().__init__(SNAPSHOT_DIR, name="snapshot")
+
+    def describe_file(self, ticker: str) -> str:
+        # Relative to the package, so the published bytes do not depend on where it is installed.
+        return f"eventstudy/data/default_study/{ticker}.csv"

@@ -94,7 +94,8 @@ def test_first_call_writes_parquet_and_metadata(cache: CachedProvider, inner: Fa
     }
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [f"{TICKER}.json", f"{TICKER}.parquet"]
     prov = cache.provenance(TICKER)
-    assert prov.source == "fake" and prov.as_of == date(2024, 3, 29) and FETCHED_AT in prov.detail
+    assert prov.source == "fake" and prov.as_of == date(2024, 3, 29) and prov.fetched_at == FETCHED_AT
+    assert prov.detail == "fetched live and cached"  # no wall-clock time in what reports publish
 
 
 def test_second_call_inside_range_does_not_call_inner(cache: CachedProvider, inner: FakeInner) -> None:
@@ -105,13 +106,16 @@ def test_second_call_inside_range_does_not_call_inner(cache: CachedProvider, inn
     assert out["traded"].dtype == bool
     pd.testing.assert_frame_equal(out, full_history().loc["2024-03-11":"2024-03-15"], check_index_type=False)
     prov = cache.provenance(TICKER)
-    assert prov == Provenance(source="cache", as_of=date(2024, 3, 29), detail=f"cache from {FETCHED_AT}")
+    assert prov == Provenance(source="cache", as_of=date(2024, 3, 29), detail="cache of fake data", fetched_at=FETCHED_AT)
 
 
-def test_range_extension_refetches_the_union(cache: CachedProvider, inner: FakeInner, tmp_path: Path) -> None:
+def test_range_extension_fetches_only_new_sessions_then_the_union(
+    cache: CachedProvider, inner: FakeInner, tmp_path: Path
+) -> None:
     cache.history(TICKER, date(2024, 3, 1), date(2024, 3, 15))
     out = cache.history(TICKER, date(2024, 3, 11), date(2024, 3, 29))
-    assert inner.calls[-1] == (TICKER, date(2024, 3, 1), date(2024, 3, 29))
+    # Incremental: from the 5th-last cached session (overlap to catch revisions) to the new end.
+    assert inner.calls[-1] == (TICKER, date(2024, 3, 11), date(2024, 3, 29))
     assert dates(out)[0] == date(2024, 3, 11) and dates(out)[-1] == date(2024, 3, 29)
     cache.history(TICKER, date(2024, 2, 15), date(2024, 3, 5))
     assert inner.calls[-1] == (TICKER, date(2024, 2, 15), date(2024, 3, 29))
@@ -133,7 +137,7 @@ def test_open_end_means_today_and_refreshes_next_day(inner: FakeInner, tmp_path:
     assert len(inner.calls) == 1
     clock.now = datetime(2024, 6, 3, 12, 0, tzinfo=timezone.utc)
     out = cache.history(TICKER, date(2024, 5, 10))
-    assert inner.calls[-1] == (TICKER, date(2024, 5, 1), date(2024, 6, 3))
+    assert inner.calls[-1] == (TICKER, date(2024, 5, 27), date(2024, 6, 3))  # last 5 cached sessions onward
     assert dates(out)[-1] == date(2024, 6, 3)
 
 
@@ -188,8 +192,10 @@ def test_inner_failure_falls_back_to_valid_cache(cache: CachedProvider, inner: F
     prov = cache.provenance(TICKER)
     assert prov.source == "cache"
     assert prov.as_of == date(2024, 3, 29)
-    assert prov.detail == (
-        f"cache from {FETCHED_AT}; live refresh failed: {TICKER}: Yahoo download failed: ConnectionError: offline"
+    assert prov.detail == "cache of fake data" and prov.fetched_at == FETCHED_AT
+    assert prov.warning == (
+        f"{TICKER}: live refresh failed ({TICKER}: Yahoo download failed: ConnectionError: offline); "
+        "using cached data as of 2024-03-29"
     )
 
 
@@ -221,4 +227,13 @@ def test_inner_failure_with_cache_outside_the_range_is_unavailable(cache: Cached
     inner.fail = "Yahoo download failed: ConnectionError: offline"
     with pytest.raises(DataUnavailable, match="offline"):
         cache.history(TICKER, date(2024, 5, 1), date(2024, 5, 31))  # the cache has nothing in May
-    assert cache.provenance(TICKER).detail == "fetched_at 2024-07-01T08:00:00+00:00, cached; live"
+    assert cache.provenance(TICKER).detail == "fetched live and cached"
+
+
+def test_revision_in_the_overlap_forces_a_full_refetch(cache: CachedProvider, inner: FakeInner) -> None:
+    cache.history(TICKER, date(2024, 3, 1), date(2024, 3, 15))
+    inner.frame.loc["2024-03-14", "close"] += 0.5  # the vendor corrects a price inside the overlap
+    out = cache.history(TICKER, date(2024, 3, 1), date(2024, 3, 29))
+    assert inner.calls[-2] == (TICKER, date(2024, 3, 11), date(2024, 3, 29))  # incremental attempt
+    assert inner.calls[-1] == (TICKER, date(2024, 3, 1), date(2024, 3, 29))  # then the whole range
+    assert out.loc["2024-03-14", "close"] == pytest.approx(10.0 + 0.01 * 30 + 0.5)

@@ -1,0 +1,206 @@
+"""The HTML report: plotly figures and one Jinja2 template, rendered into a single offline file.
+
+plotly.js is embedded once (no CDN); every figure gets a stable ``div`` id so identical inputs give identical
+bytes. The template is autoescaped: every text from the study file or the documents is escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+from scipy import stats
+
+from .study import StudyResults
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+BENCHMARK_COLOUR = "#555555"
+
+
+@dataclass(frozen=True)
+class EventView:
+    """Everything the template shows for one event."""
+
+    event: Any
+    day_zero: list[Any]
+    figures: dict[str, str]
+    estimates: list[dict[str, Any]]
+    car: list[dict[str, Any]]
+    tests: list[dict[str, Any]]
+    halts: list[dict[str, Any]]
+
+
+def _div(fig: go.Figure, div_id: str) -> str:
+    fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50}, height=420)
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False})
+
+
+def price_figure(results: StudyResults, event_id: str) -> go.Figure:
+    """Total-return indices of the event's firms and the benchmark, = 100 at day -1, over the chart range."""
+    panel, study = results.panel, results.study
+    lo, hi = study.price_chart
+    fig = go.Figure()
+    firms = [fe for fe in results.abnormal.firm_events if fe.event_id == event_id]
+    base_pos = panel.position(firms[0].day0) - 1
+    rel = np.arange(lo, hi + 1)
+    pos = panel.position(firms[0].day0) + rel
+    ok = (pos >= 0) & (pos < len(panel.sessions))
+    rel, pos = rel[ok], pos[ok]
+    dates = [d.date().isoformat() for d in panel.sessions[pos]]
+    for i, fe in enumerate(firms):
+        level = panel.level[fe.ticker].to_numpy()
+        traded = panel.traded[fe.ticker].to_numpy()[pos]
+        values = 100.0 * level[pos] / level[base_pos]
+        status = np.where(traded, "traded", "suspended (no trade)")
+        fig.add_trace(
+            go.Scatter(
+                x=rel, y=values, mode="lines", name=fe.name, line={"color": PALETTE[i % len(PALETTE)]},
+                customdata=np.column_stack([dates, status]),
+                hovertemplate="day %{x} (%{customdata[0]})<br>%{y:.2f} — %{customdata[1]}<extra>" + fe.ticker + "</extra>",
+            )  # fmt: skip
+        )
+        if (~traded).any():
+            fig.add_trace(
+                go.Scatter(
+                    x=rel[~traded], y=values[~traded], mode="markers", showlegend=False, hoverinfo="skip",
+                    marker={"symbol": "x-thin-open", "size": 9, "color": PALETTE[i % len(PALETTE)]},
+                )  # fmt: skip
+            )
+    bench = panel.level[study.benchmark].to_numpy()
+    fig.add_trace(
+        go.Scatter(
+            x=rel, y=100.0 * bench[pos] / bench[base_pos], name=f"benchmark {study.benchmark}",
+            line={"color": BENCHMARK_COLOUR, "dash": "dash"}, customdata=dates,
+            hovertemplate="day %{x} (%{customdata})<br>%{y:.2f}<extra>" + study.benchmark + "</extra>",
+        )  # fmt: skip
+    )
+    fig.add_vline(x=0, line={"color": "black", "width": 1, "dash": "dot"}, annotation_text="day 0")
+    fig.update_layout(
+        title="Total-return index (day −1 = 100); × marks suspended sessions",
+        xaxis_title="exchange sessions relative to day 0", yaxis_title="index",
+    )  # fmt: skip
+    return fig
+
+
+def car_figure(results: StudyResults, event_id: str) -> go.Figure:
+    """CAR from the start of the daily path to each day, with 95% forecast-error bands, per firm."""
+    ab = results.abnormal
+    days, car, se = ab.car_path(results.study.daily_path)
+    fig = go.Figure()
+    for i, fe in enumerate(ab.firm_events):
+        if fe.event_id != event_id:
+            continue
+        colour = PALETTE[len(fig.data) // 2 % len(PALETTE)]
+        q = stats.t.ppf(0.975, ab.dof[i]) if np.isfinite(ab.dof[i]) else 1.96
+        upper, lower = car[i] + q * se[i], car[i] - q * se[i]
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([days, days[::-1]]), y=np.concatenate([upper, lower[::-1]]), fill="toself",
+                fillcolor=colour, opacity=0.15, line={"width": 0}, hoverinfo="skip", showlegend=False,
+            )  # fmt: skip
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=days, y=car[i], name=fe.name, line={"color": colour}, mode="lines+markers",
+                hovertemplate="day %{x}: CAR %{y:.2%}<extra>" + fe.ticker + "</extra>",
+            )  # fmt: skip
+        )
+    fig.add_vline(x=0, line={"color": "black", "width": 1, "dash": "dot"})
+    fig.add_hline(y=0, line={"color": "#999", "width": 1})
+    fig.update_layout(
+        title=f"CAR from day {results.study.daily_path[0]} with 95% band ({results.study.model})",
+        xaxis_title="exchange sessions relative to day 0", yaxis_title="cumulative abnormal return",
+        yaxis_tickformat=".0%",
+    )  # fmt: skip
+    return fig
+
+
+def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
+    """Daily abnormal returns per firm; days without a trade have no bar."""
+    frame = results.ar[results.ar["event_id"] == event_id]
+    names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
+    fig = go.Figure()
+    for i, (ticker, rows) in enumerate(frame.groupby("ticker", sort=False)):
+        fig.add_trace(
+            go.Bar(
+                x=rows["rel_day"], y=rows["ar"], name=names.get(ticker, ticker), marker_color=PALETTE[i % len(PALETTE)],
+                customdata=rows["date"], hovertemplate="day %{x} (%{customdata}): AR %{y:.2%}<extra>" + ticker + "</extra>",
+            )  # fmt: skip
+        )
+    fig.update_layout(
+        barmode="group", title="Daily abnormal returns (no bar: no trade that session)",
+        xaxis_title="exchange sessions relative to day 0", yaxis_title="abnormal return", yaxis_tickformat=".1%",
+    )  # fmt: skip
+    return fig
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dict(orient="records")
+
+
+def event_views(results: StudyResults) -> list[EventView]:
+    names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
+    views = []
+    for ev in results.study.events:
+        car = results.car[results.car["event_id"] == ev.id].copy()
+        car["name"] = car["ticker"].map(names)
+        est = results.estimates[results.estimates["event_id"] == ev.id].copy()
+        est["name"] = est["ticker"].map(names)
+        halts = results.halts[results.halts["event_id"] == ev.id].copy()
+        halts["name"] = halts["ticker"].map(names)
+        views.append(
+            EventView(
+                event=ev,
+                day_zero=[dz for (eid, _), dz in results.day_zero.items() if eid == ev.id],
+                figures={
+                    "prices": _div(price_figure(results, ev.id), f"{ev.id}-prices"),
+                    "car": _div(car_figure(results, ev.id), f"{ev.id}-car"),
+                    "ar": _div(ar_figure(results, ev.id), f"{ev.id}-ar"),
+                },
+                estimates=_rows(est),
+                car=_rows(car),
+                tests=_rows(results.tests[results.tests["event_id"] == ev.id]),
+                halts=_rows(halts),
+            )
+        )
+    return views
+
+
+def _fmt(value: Any, spec: str = ".4f") -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    return format(value, spec)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("eventstudy") / "templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _fmt
+    env.filters["pct"] = lambda v, d=2: _fmt(v * 100 if v is not None else None, f".{d}f") + (
+        "%" if v is not None and np.isfinite(v) else ""
+    )
+    return env
+
+
+def render_report(results: StudyResults, source: str, context: dict[str, Any] | None = None) -> str:
+    """The report as one self-contained HTML string."""
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        results=results,
+        study=results.study,
+        source=source,
+        events=event_views(results),
+        plotlyjs=get_plotlyjs(),
+        **(context or {}),
+    )

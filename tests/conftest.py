@@ -1,0 +1,25 @@
+"""Shared fixtures: the default study run once on the vendored snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eventstudy.config import load_study
+from eventstudy.data import open_provider
+from eventstudy.study import StudyResults, run_study
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SNAPSHOT_CSV = ROOT / "eventstudy" / "data" / "default_study"
+
+
+@pytest.fixture(scope="session")
+def default_study():
+    return load_study(ROOT / "events.yaml")
+
+
+@pytest.fixture(scope="session")
+def default_results(default_study) -> StudyResults:
+    return run_study(default_study, open_provider("snapshot"))

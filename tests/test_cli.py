@@ -1,0 +1,64 @@
+"""The command line: run, validate, fetch; exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from eventstudy.cli import main
+
+from .conftest import ROOT, SNAPSHOT_CSV
+
+
+def test_run_writes_the_report_offline(tmp_path, capsys):
+    assert main(["run", str(ROOT / "events.yaml"), "--source", "snapshot", "--out", str(tmp_path)]) == 0
+    out = tmp_path / "entity-list-2019"
+    assert sorted(p.name for p in out.iterdir()) == ["ar.csv", "car.csv", "estimates.csv", "index.html", "study.json", "tests.csv"]
+    printed = capsys.readouterr().out
+    assert "002415.SZ CAR[0,10]" in printed
+
+
+def test_run_from_a_csv_folder(tmp_path):
+    folder = tmp_path / "prices"
+    shutil.copytree(SNAPSHOT_CSV, folder)
+    assert main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "entity-list-2019" / "index.html").exists()
+
+
+def test_bad_config_exits_2_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / "events.yaml").read_text().replace("  model: market_model", "  modle: market_model"))
+    assert main(["run", str(bad), "--source", "snapshot", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"eventstudy: error: {bad}: study.modle: unknown key 'modle' (allowed: alternative_benchmarks, benchmark, daily_path, estimation_window, event_windows, id, min_estimation_returns, model, price_chart, title)"
+    assert not (tmp_path / "r" / "entity-list-2019").exists()
+
+
+def test_missing_data_exits_3_and_keeps_the_old_report(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", str(ROOT / "events.yaml"), "--source", "snapshot", "--out", str(out)]) == 0
+    before = (out / "entity-list-2019" / "index.html").read_bytes()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{empty}", "--out", str(out)]) == 3
+    assert "002415.SZ: no price file" in capsys.readouterr().err
+    assert (out / "entity-list-2019" / "index.html").read_bytes() == before
+
+
+def test_validate(capsys):
+    assert main(["validate", str(ROOT / "events.yaml")]) == 0
+    assert "us-entity-list-2019-10-07: 4 firm(s), day 0 XSHE 2019-10-08" in capsys.readouterr().out
+
+
+def test_fetch_into_nothing_reports_each_ticker(capsys):
+    assert main(["fetch", str(ROOT / "events.yaml"), "--source", "snapshot"]) == 0
+    assert capsys.readouterr().out.count("sessions") == 7
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["fetch"], ["validate"]])
+def test_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: eventstudy" in capsys.readouterr().out

@@ -1,0 +1,112 @@
+"""events.yaml → Study: the default file, and one-line errors naming file, field and value."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from eventstudy.config import load_study
+from eventstudy.errors import ConfigError
+
+GOOD = """
+study:
+  id: demo
+  title: Demo
+  benchmark: 000300.SS
+events:
+  - id: ev-1
+    title: An event
+    announced: "2019-10-07T18:00:00-04:00"
+    firms:
+      - {ticker: 002415.SZ, name: Hikvision, exchange: XSHE}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "study.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_default_study_file(default_study):
+    assert default_study.id == "entity-list-2019"
+    assert default_study.benchmark == "000300.SS"
+    assert default_study.alternative_benchmarks == ("000001.SS", "399106.SZ")
+    assert default_study.estimation_window == (-260, -11)
+    assert default_study.event_windows == ((-1, 1), (0, 1), (0, 5), (0, 10))
+    assert [e.id for e in default_study.events] == ["us-entity-list-2019-10-07", "us-entity-list-huawei-2019-05-15"]
+    first = default_study.events[0]
+    assert first.announced == pd.Timestamp("2019-10-07 22:00", tz="UTC")
+    assert first.approximate is True
+    assert [f.ticker for f in first.firms] == ["002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ"]
+    assert all(f.exchange == "XSHE" for f in first.firms)
+    assert first.sources[0].document == "004_90ee84662eca269a.txt"
+
+
+def test_defaults_apply(tmp_path):
+    study = load_study(write(tmp_path, GOOD))
+    assert study.model == "market_model"
+    assert study.min_estimation_returns == 120
+    assert study.daily_path == (-10, 20)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("  title: Demo\n", "  title: Demo\n  titel: typo\n", "study.titel: unknown key 'titel'"),
+        ("    announced: \"2019-10-07T18:00:00-04:00\"", "    announced: 2019-10-07",
+         "events[0].announced: '2019-10-07' has no time zone"),
+        ("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  model: capm\n", "study.model: 'capm' is not a model"),
+        ("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  event_windows: [[5, 1]]\n",
+         "study.event_windows[0]: window [5, 1] is reversed"),
+        ("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  event_windows: [[-20, 1]]\n",
+         "study.event_windows[0]: window [-20, 1] overlaps the estimation window [-260, -11]"),
+        ("  id: demo\n", "  id: ../escape\n", "study.id: '../escape' is not allowed here"),
+        ("exchange: XSHE", "exchange: NASDAQ", "events[0].firms[0].exchange: 'NASDAQ' is not a known exchange"),
+        ("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  min_estimation_returns: 300\n",
+         "study.estimation_window: estimation window [-260, -11] has 250 sessions, fewer than min_estimation_returns=300"),
+        ("    announced: \"2019-10-07T18:00:00-04:00\"", "    announced: \"2019-10-07T18:00\"\n    timezone: Mars/Olympus",
+         "events[0].timezone: 'Mars/Olympus' is not an IANA time zone name"),
+    ],
+)
+def test_bad_input_names_file_field_and_value(tmp_path, old, new, expected):
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ConfigError) as err:
+        load_study(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_duplicate_event_ids(tmp_path):
+    event = GOOD.split("events:\n", 1)[1]
+    path = write(tmp_path, GOOD + event)
+    with pytest.raises(ConfigError, match=r"events\[1\]\.id: duplicate event id 'ev-1'"):
+        load_study(path)
+
+
+def test_duplicate_yaml_key_is_an_error(tmp_path):
+    path = write(tmp_path, GOOD.replace("  title: Demo\n", "  title: Demo\n  title: Again\n"))
+    with pytest.raises(ConfigError, match=r"line 5: duplicate key 'title'"):
+        load_study(path)
+
+
+def test_malformed_yaml_gives_line(tmp_path):
+    path = write(tmp_path, GOOD + "  - [unclosed\n")
+    with pytest.raises(ConfigError, match=r"line \d+, column \d+: malformed YAML"):
+        load_study(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_study(tmp_path / "absent.yaml")
+
+
+def test_timezone_field_localises_a_naive_time(tmp_path):
+    path = write(tmp_path, GOOD.replace('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00"\n    timezone: America/New_York'))
+    assert load_study(path).events[0].announced == pd.Timestamp("2019-10-07 22:00", tz="UTC")

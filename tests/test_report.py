@@ -1,0 +1,48 @@
+"""The HTML report: self-contained, deterministic, escaped, honest about halts."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from eventstudy.report import render_report
+from eventstudy.study import StudyResults
+
+
+@pytest.fixture(scope="module")
+def html(default_results) -> str:
+    return render_report(default_results, "snapshot")
+
+
+def test_self_contained(html):
+    assert html.count("<script type=\"text/javascript\">/**") == 1  # plotly.js embedded once
+    assert not re.search(r"<script[^>]+src=", html)  # no CDN or other external script
+    assert not re.search(r"<link[^>]+href=\"http", html)
+
+
+def test_sections_and_numbers(html, default_results):
+    for text in ("Day 0", "Suspensions", "Cumulative abnormal returns", "Tests across firms", "Methodology"):
+        assert text in html
+    assert "day 0 is Tuesday 08 October 2019" in html
+    assert html.count("not traded in this window") == 2  # Hikvision and Dahua, [0, +1]
+    hik = default_results.car.query("ticker == '002415.SZ' and window_end == 5").iloc[0]
+    assert f"{hik.car * 100:.2f}%" in html
+    for div in ("us-entity-list-2019-10-07-prices", "us-entity-list-2019-10-07-car", "us-entity-list-2019-10-07-ar"):
+        assert f'id="{div}"' in html
+
+
+def test_rendering_is_deterministic(html, default_results):
+    assert render_report(default_results, "snapshot") == html
+
+
+def test_text_from_the_study_file_is_escaped(default_results: StudyResults):
+    study = default_results.study
+    evil = dataclasses.replace(study.events[0], title="<script>alert(1)</script>", note="<b>bold</b> & co")
+    results = dataclasses.replace(default_results, study=dataclasses.replace(study, events=(evil, study.events[1])))
+    page = render_report(results, "<img src=x onerror=alert(2)>")
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in page
+    assert "<img src=x" not in page

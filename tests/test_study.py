@@ -1,0 +1,122 @@
+"""The default study end to end, recomputed independently from the raw CSV files with statsmodels."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from eventstudy.data import open_provider
+from eventstudy.errors import DataError
+from eventstudy.study import run_study
+
+from .conftest import SNAPSHOT_CSV
+
+EVENT = "us-entity-list-2019-10-07"
+
+
+def raw(ticker: str) -> pd.DataFrame:
+    return pd.read_csv(SNAPSHOT_CSV / f"{ticker}.csv", parse_dates=["date"]).set_index("date")
+
+
+@pytest.fixture(scope="module")
+def golden():
+    """Hikvision's market model for the Entity List event, rebuilt without eventstudy's code."""
+    firm, index = raw("002415.SZ"), raw("000300.SS")
+    dates = index.index  # the index trades every session, so its dates are the session axis
+    firm = firm.reindex(dates)
+    d0 = dates.get_loc(pd.Timestamp("2019-10-08"))
+    traded = firm["traded"].to_numpy() == 1
+    r = (firm["close"] / firm["prev_close"] - 1).to_numpy()
+    m = (index["close"] / index["prev_close"] - 1).to_numpy()
+    single = traded & np.concatenate([[False], traded[:-1]])  # traded today and the session before
+    rows = np.arange(d0 - 260, d0 - 10)
+    use = rows[single[rows]]
+    fit = sm.OLS(r[use], sm.add_constant(m[use])).fit()
+    return {"fit": fit, "r": r, "index": index["close"].to_numpy(), "traded": traded, "d0": d0, "dates": dates}
+
+
+def test_estimates_match_statsmodels(default_results, golden):
+    fit = golden["fit"]
+    row = default_results.estimates.query("event_id == @EVENT and ticker == '002415.SZ'").iloc[0]
+    assert row["n_est"] == fit.nobs == 250
+    assert row["alpha"] == pytest.approx(fit.params[0], rel=1e-10)
+    assert row["beta"] == pytest.approx(fit.params[1], rel=1e-10)
+    assert row["sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-10)
+    assert row["day0"] == "2019-10-08"
+
+
+def test_car_0_5_with_forecast_error_correction(default_results, golden):
+    fit, r, close, d0 = golden["fit"], golden["r"], golden["index"], golden["d0"]
+    alpha, beta = fit.params
+    # Days 0..5: 8 & 9 Oct halted; 10 Oct return spans 3 sessions (since 30 Sep); then 11, 14, 15 Oct.
+    pos = [d0 + 2, d0 + 3, d0 + 4, d0 + 5]
+    spans = [3, 1, 1, 1]
+    market = [close[p] / close[p - k] - 1 for p, k in zip(pos, spans)]
+    ar = [r[p] - (alpha * k + beta * mk) for p, k, mk in zip(pos, spans, market)]
+    g = np.array([sum(spans), sum(market)])
+    var = fit.scale * sum(spans) + g @ fit.cov_params() @ g  # cov_params = σ² (X'X)^-1
+    car, se = sum(ar), np.sqrt(var)
+    row = default_results.car.query("event_id == @EVENT and ticker == '002415.SZ' and window_end == 5").iloc[0]
+    assert row["n_obs"] == 4
+    assert row["car"] == pytest.approx(car, rel=1e-10)
+    assert row["car_se"] == pytest.approx(se, rel=1e-10)
+    assert row["car_t"] == pytest.approx(car / se, rel=1e-10)
+    assert row["car_p"] == pytest.approx(2 * stats.t.sf(abs(car / se), fit.df_resid), rel=1e-8)
+    bhar = np.prod([1 + r[p] for p in pos]) - close[d0 + 5] / close[d0 - 1]
+    assert row["bhar"] == pytest.approx(bhar, rel=1e-10)
+
+
+def test_halted_firms_are_not_traded_in_0_1(default_results):
+    rows = default_results.car.query("event_id == @EVENT and window_start == 0 and window_end == 1").set_index("ticker")
+    for ticker in ("002415.SZ", "002236.SZ"):  # Hikvision and Dahua, suspended 8-9 Oct 2019
+        assert rows.loc[ticker, "n_obs"] == 0
+        assert np.isnan(rows.loc[ticker, "car"]) and np.isnan(rows.loc[ticker, "bhar"])
+    assert rows.loc["002230.SZ", "n_obs"] == 2
+    tests = default_results.tests.query("event_id == @EVENT and window_start == 0 and window_end == 1")
+    assert set(tests["n_firms"]) == {2}
+
+
+def test_halt_sessions_have_no_ar_and_the_resumption_carries_it(default_results):
+    ar = default_results.ar.query("event_id == @EVENT and ticker == '002415.SZ'").set_index("rel_day")
+    assert ar.loc[0, "traded"] == 0 and np.isnan(ar.loc[0, "ar"])
+    assert ar.loc[1, "traded"] == 0 and np.isnan(ar.loc[1, "ar"])
+    assert ar.loc[2, "date"] == "2019-10-10" and np.isfinite(ar.loc[2, "ar"])
+    halts = default_results.halts.query("event_id == @EVENT")
+    assert set(halts["ticker"]) == {"002415.SZ", "002236.SZ"}
+    assert set(halts["span"]) == {3}
+
+
+def test_every_firm_event_is_reported(default_results):
+    assert len(default_results.estimates) == 8
+    assert len(default_results.car) == 8 * 4
+    assert set(default_results.tests["test"]) >= {"csect_t", "patell_z", "bmp_t"}
+    assert default_results.as_of.isoformat() == "2021-09-30"
+
+
+def test_too_few_estimation_returns_is_an_error(default_study):
+    strict = dataclasses.replace(default_study, min_estimation_returns=251)
+    with pytest.raises(DataError, match=r"002415.SZ: event us-entity-list-2019-10-07: 250 single-session returns"):
+        run_study(strict, open_provider("snapshot"))
+
+
+def test_announcement_outside_the_data_is_an_error(default_study):
+    late = dataclasses.replace(
+        default_study.events[0], announced=pd.Timestamp("2023-03-01 18:00", tz="America/New_York")
+    )
+    study = dataclasses.replace(default_study, events=(late,))
+    with pytest.raises(DataError, match=r"000300.SS: no prices between 2022-01-17 and 2023-06-14 from snapshot"):
+        run_study(study, open_provider("snapshot"))
+
+
+def test_announcement_too_early_for_an_estimation_window(default_study):
+    early = dataclasses.replace(
+        default_study.events[0], announced=pd.Timestamp("2015-06-01 18:00", tz="America/New_York")
+    )
+    study = dataclasses.replace(default_study, events=(early,))
+    with pytest.raises(DataError, match=r"002415.SZ: event us-entity-list-2019-10-07: \d+ single-session returns"):
+        run_study(study, open_provider("snapshot"))
