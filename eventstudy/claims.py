@@ -857,7 +857,7 @@ def _evaluate_simple(claim: Claim, prices: _Prices, study: Study) -> Outcome:
     return Outcome(claim, measured, verdict, "; ".join(reasons), definition, per)
 
 
-def _path(claim: Claim, outcome: Outcome, prices: _Prices, study: Study) -> ClaimPath | None:
+def _path(claim: Claim, prices: _Prices, study: Study) -> ClaimPath | None:
     """Chart data: return claims from the primary base to the document date; dated claims ±5 sessions."""
     q = claim.quantity
     if q.kind == "exchange":
@@ -939,7 +939,7 @@ def evaluate_claims(study: Study, provider: PriceProvider, claims: tuple[Claim, 
             else:
                 outcome = _evaluate_simple(claim, prices, study)
             outcomes.append(outcome)
-            path = _path(claim, outcome, prices, study)
+            path = _path(claim, prices, study)
             if path is not None:
                 paths.append(path)
     table = pd.DataFrame(
