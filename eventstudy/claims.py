@@ -51,7 +51,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -812,7 +812,10 @@ def _evaluate_simple(claim: Claim, prices: _Prices, study: Study) -> Outcome:
     for ticker in q.tickers:
         try:
             if q.kind == "exchange":
-                mic, where = _exchange_of(study, ticker)
+                try:
+                    mic, where = _exchange_of(study, ticker)
+                except ConfigError as exc:
+                    raise Undetermined(str(exc)) from None
                 try:
                     by_suffix = exchange_of_ticker(ticker)
                 except ConfigError:

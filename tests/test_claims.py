@@ -299,6 +299,9 @@ def test_exchange_claim_uses_the_firm_field_and_the_suffix():
     data["events"][0]["firms"][0]["exchange"] = "XSHG"  # the study file disagrees with the .SZ suffix
     res = C.evaluate_claims(parse_study(data), FakeProvider({}))
     assert res.outcomes[0].verdict == C.UNDETERMINED and "ticker suffix says XSHE" in res.outcomes[0].reason
+    c["quantity"]["ticker"] = "ZZZ.XX"  # not a firm of the study, unknown suffix
+    o = tiny_results(c, {}).outcomes[0]
+    assert o.verdict == C.UNDETERMINED and "unknown exchange suffix .XX" in o.reason
 
 
 def test_traded_claim_over_several_tickers_and_a_holiday():
