@@ -1,4 +1,4 @@
-"""Command line: ``eventstudy run | rebuild | fetch | validate``. Only wiring; the work is in the stage modules.
+"""Command line: ``eventstudy run | rebuild | claims | fetch | validate``. Only wiring; the work is in the stage modules.
 
 Exit codes: 0 ok · 1 unexpected error · 2 bad study file or arguments · 3 data unavailable or insufficient
 (the last good report is kept) · 4 partial rebuild · 75 reports directory locked by another rebuild.
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import __version__
 from .config import Study, load_study
-from .data import DEFAULT_CACHE, open_provider
+from .claims import evaluate_claims, format_verdicts, parse_claims
+from .data import DEFAULT_CACHE, AsOfProvider, open_provider
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
 from .rebuild import build, rebuild, reports_lock, update_index
@@ -91,11 +92,25 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return 3 if failed else 0
 
 
+def cmd_claims(args: argparse.Namespace) -> int:
+    study = load_study(args.config)
+    claims = parse_claims(study)
+    if not claims:
+        print(f"{args.config}: no claims section")
+        return 0
+    provider = open_provider(args.source, args.cache)
+    if args.as_of:
+        provider = AsOfProvider(provider, _as_of(args.as_of))
+    print(format_verdicts(evaluate_claims(study, provider, claims)))
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .calendar import day_zero
 
     study = load_study(args.config)
-    print(f"{args.config}: ok — study {study.id}, {len(study.events)} event(s), model {study.model}")
+    claims = parse_claims(study)
+    print(f"{args.config}: ok — study {study.id}, {len(study.events)} event(s), {len(claims)} claim(s), model {study.model}")
     for ev in study.events:
         mics = sorted({f.exchange for f in ev.firms})
         days = ", ".join(f"{mic} {day_zero(ev.announced, mic).session.date()}" for mic in mics)
@@ -135,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--source", default="yahoo", help=SOURCE_HELP + " (default: yahoo)")
     fetch.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
     fetch.set_defaults(func=cmd_fetch)
+
+    cl = sub.add_parser(
+        "claims", help="check what the documents claim about prices",
+        description="Evaluate the study file's claims: measured value, verdict and primary definition per claim.",
+    )  # fmt: skip
+    cl.add_argument("config", nargs="?", default="events.yaml", help="study file (default: events.yaml)")
+    cl.add_argument("--source", default="auto", help=SOURCE_HELP)
+    cl.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
+    cl.add_argument("--as-of", help="use only sessions up to this date (YYYY-MM-DD)")
+    cl.set_defaults(func=cmd_claims)
 
     validate = sub.add_parser("validate", help="check a study file", description="Validate a study file and show each event's day 0.")
     validate.add_argument("config", help="study file")

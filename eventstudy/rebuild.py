@@ -31,8 +31,9 @@ from pathlib import Path
 import jinja2
 
 from . import __version__
+from .claims import claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
 from .config import load_study
-from .data import AutoProvider
+from .data import AsOfProvider, AutoProvider
 from .data.base import PriceProvider
 from .errors import ConfigError, EventStudyError
 from .publish import publish, write_tables
@@ -70,9 +71,10 @@ class Outcome:
         return self.status in ("built", "up to date")
 
 
-def input_hash(inputs: StudyInputs, source: str) -> str:
-    """SHA-256 of everything the outputs depend on (see the module docstring)."""
+def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
+    """SHA-256 of everything the outputs depend on (see the module docstring); ``claims`` is the claims table."""
     digest = hashlib.sha256()
+    digest.update(claims.encode())
     digest.update(f"eventstudy {__version__}\n".encode())
     digest.update(Path(inputs.study.path).read_bytes() if Path(inputs.study.path).is_file() else repr(inputs.study).encode())
     digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
@@ -104,24 +106,35 @@ def build(
     """Build one study into ``out_dir/<id>/`` unless (``force`` False) its inputs are unchanged."""
     started = time.perf_counter()
     study = load_study(config)
+    claims_spec = parse_claims(study) if "claims" in study.extra else ()
+    if as_of is not None:
+        provider = AsOfProvider(provider, as_of)
     progress = Progress(len(study.tickers), f"{study.id}: prices")
     inputs = prepare_inputs(study, provider, as_of, on_fetch=progress.step)
     progress.close()
     results = analyse(inputs)
+    claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
     source = describe_source(provider, results.source)
-    digest = input_hash(inputs, source)
+    digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
     common = {
         "config": str(config), "study_id": study.id, "title": study.title, "input_hash": digest,
         "as_of": results.as_of.isoformat() if results.as_of else None, "source": source,
     }  # fmt: skip
     if not force and _recorded_hash(Path(out_dir) / study.id) == digest:
         return Outcome(status="up to date", seconds=time.perf_counter() - started, **common), results
-    results = dataclasses.replace(results, extra={**results.extra, "json:input_hash": digest})
-    warnings = list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
-    html = render_report(results, source, {"warnings": warnings, "input_hash": digest})
+    extra = {"json:input_hash": digest}
+    context: dict[str, object] = {"input_hash": digest}
+    if claims is not None:
+        extra["json:claims"] = claims.details.to_dict(orient="records")
+        context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
+    results = dataclasses.replace(results, extra={**results.extra, **extra})
+    context["warnings"] = list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
+    html = render_report(results, source, context)
 
     def write(directory: Path) -> None:
         write_tables(results, directory, source)
+        if claims is not None:
+            write_claims_csv(claims, directory / "claims.csv")
         (directory / "index.html").write_text(html, encoding="utf-8")
 
     publish(Path(out_dir), study.id, write)

@@ -53,6 +53,20 @@ class AutoProvider:
         return base
 
 
+class AsOfProvider:
+    """Another provider's histories cut at ``as_of``: only sessions up to that date exist."""
+
+    def __init__(self, inner: PriceProvider, as_of: date) -> None:
+        self.inner, self.as_of, self.name = inner, as_of, inner.name
+
+    def history(self, ticker: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        return self.inner.history(ticker, start, min(end, self.as_of) if end is not None else self.as_of)
+
+    def provenance(self, ticker: str) -> Provenance:
+        base = self.inner.provenance(ticker)
+        return dataclasses.replace(base, as_of=min(base.as_of, self.as_of) if base.as_of else None)
+
+
 def open_provider(source: str, cache_dir: Path | None = None) -> PriceProvider:
     """The provider named by a ``--source`` value (see the module docstring)."""
     if source == "snapshot":
