@@ -46,3 +46,14 @@ def test_text_from_the_study_file_is_escaped(default_results: StudyResults):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in page
     assert "<img src=x" not in page
+
+
+def test_quotes_from_documents_are_escaped(default_results: StudyResults):
+    study = default_results.study
+    first = study.events[0]
+    source = dataclasses.replace(first.sources[0], quote='"</blockquote><script>steal()</script>', document="<x>.txt")
+    evil = dataclasses.replace(first, sources=(source,))
+    results = dataclasses.replace(default_results, study=dataclasses.replace(study, events=(evil, study.events[1])))
+    page = render_report(results, "snapshot")
+    assert "<script>steal()</script>" not in page and "&lt;script&gt;steal()&lt;/script&gt;" in page
+    assert "<x>.txt" not in page
