@@ -18,6 +18,7 @@ from .config import Study
 from .data.base import PriceProvider, Provenance
 from .engine import AbnormalReturns, FirmEvent, abnormal_returns
 from .errors import ConfigError, DataError
+from .factors import model_options
 from .inference import significance_table
 from .returns import ReturnsPanel, returns_panel
 
@@ -166,7 +167,8 @@ def run_study(study: Study, provider: PriceProvider) -> StudyResults:
     panel = returns_panel(histories, axis, benchmarks=benchmarks)
     lo, hi = study.relative_span
     ab = abnormal_returns(
-        panel, study.benchmark, firm_events, study.model, study.estimation_window, (lo, max(hi, study.daily_path[1]))
+        panel, study.benchmark, firm_events, study.model, study.estimation_window, (lo, max(hi, study.daily_path[1])),
+        **model_options(study),
     )
     _check_coverage(study, ab, panel)
 
@@ -190,7 +192,7 @@ def run_study(study: Study, provider: PriceProvider) -> StudyResults:
         estimates=est,
         car=car,
         ar=_ar_frame(ab, panel, study.daily_path),
-        tests=significance_table(ab, study.event_windows),
+        tests=significance_table(ab, study.event_windows, daily_path=study.daily_path),
         provenance=provenance,
         source=", ".join(sources),
         as_of=min(as_of_dates) if as_of_dates else None,
