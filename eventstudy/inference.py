@@ -4,8 +4,9 @@ Each test takes a :class:`WindowSample` (the firm-events of one event, one windo
 :class:`StatisticResult`. Firms with no return in the window ("not traded") are left out and ``n_firms`` says how
 many remained. Notation: ``CAR_i`` and its forecast-error standard error ``s_i`` come from
 :mod:`eventstudy.engine`; ``SCAR_i = CAR_i / s_i``; ``d_i`` is firm i's estimation degrees of freedom;
-``AR_it`` are the daily (trade-to-trade) abnormal returns over the estimation days ``t ∈ E`` (``T`` days) and the
-window days ``t ∈ W`` (``L`` days), NaN where the firm has no return; ``AAR_t`` is their mean over the firms
+``AR_it`` are the daily (trade-to-trade) abnormal returns over the estimation days ``t ∈ E`` (``T`` days; only
+the single-session returns the model was fitted on) and the window days ``t ∈ W`` (``L`` days; every return,
+including one spanning a halt), NaN where the firm has no return; ``AAR_t`` is their mean over the firms
 with a return on ``t``. ``BHAR_i`` is the buy-and-hold abnormal return over the window.
 
 ``CLUSTERING_ROBUST`` names the tests whose variance is estimated from the time series of cross-sectional
@@ -505,7 +506,12 @@ def window_samples(
     est = ab.in_estimation
     cols = est | days
     in_window = days[cols]
-    ar, sar, span = ab.ar[:, cols], ab.sar[:, cols], ab.span[:, cols]
+    # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
+    # long halts would otherwise dominate the time-series variances. Window days: every AR.
+    keep_day = ab.estimation | days[None, :]
+    ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
+    sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
+    span = ab.span[:, cols]
     groups = groups if groups is not None else _event_groups(ab)
     p = ab.design.shape[-1]
     out: dict[str, WindowSample] = {}
