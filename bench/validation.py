@@ -3,7 +3,8 @@
     python -m bench.validation --studies 1000 --firms 30 --seed 1        # writes docs/validation.md
 
 Each pseudo-study draws ``--firms`` distinct SZSE A-shares at random and, for each, a random day 0 on which the
-firm has at least 120 single-session returns in the estimation window [-260, -11] (Brown & Warner 1985 design).
+firm has at least 120 single-session returns in the estimation window [-260, -11] and was listed before the
+window opened (so no IPO return is in it), as in the Brown & Warner (1985) design.
 Nothing happened on those days, so a correctly sized test rejects the null of zero mean abnormal return in
 5 % of the pseudo-studies. A second design draws one common day 0 for all firms of a pseudo-study (event-day
 clustering), where only the tests marked clustering-robust should keep their size.
@@ -100,7 +101,9 @@ def load_universe(path: Path = UNIVERSE, last_day: int = 10) -> Universe:
     lo, hi = -ESTIMATION[0], n_s - 1 - last_day
     d = np.arange(lo, hi + 1)
     n_est = c[d + ESTIMATION[1] + 1] - c[d + ESTIMATION[0]]
-    eligible[d] = (n_est >= MIN_RETURNS) & covered[d]
+    # listed before the estimation window opens: a new listing's first return is its IPO return (offer price
+    # to first close, up to several hundred per cent on ChiNext since 2020), not a market return
+    eligible[d] = (n_est >= MIN_RETURNS) & covered[d] & covered[d + ESTIMATION[0] - 1]
     return Universe(panel, eligible, tickers)
 
 
@@ -186,7 +189,8 @@ def write_report(results: dict[str, pd.DataFrame], args: argparse.Namespace, sec
         f"{n} pseudo-studies of {args.firms} distinct Shenzhen A-shares each, drawn from "
         "`shared/data/szse-universe-2015-2022.parquet` (every SZSE A-share, 2015-01-05 .. 2022-02-11). "
         "Day 0 is a random session on which the firm has at least "
-        f"{MIN_RETURNS} single-session returns in the estimation window [{ESTIMATION[0]}, {ESTIMATION[1]}]. "
+        f"{MIN_RETURNS} single-session returns in the estimation window [{ESTIMATION[0]}, {ESTIMATION[1]}] and "
+        "was already listed when that window opened (a new listing's first return is its IPO return). "
         "No event happened, so the share of pseudo-studies in which a test rejects at the 5 % level is its "
         "empirical size; it should be close to 5 %. With "
         f"{n} studies the Monte Carlo standard error of a 5 % rate is {100 * se:.1f} points, so rates inside "
