@@ -330,7 +330,8 @@ def sign_cz(sample: WindowSample) -> StatisticResult:
 
 
 def gen_sign_z(sample: WindowSample) -> StatisticResult:
-    """Cowan (1992, *Rev. Quant. Finance & Accounting* 2, 343–358) generalised sign test.
+    """Cowan (1992, *Rev. Quant. Finance & Accounting* 2, 343–358) generalised sign test, sec. 2 (the
+    generalised sign statistic ``Z_G``).
 
     ``Z = (w − N p̂) / √(N p̂ (1 − p̂))`` with ``w`` the number of firms with a positive CAR and
     ``p̂ = (1/N) Σ_i (1/T_i) Σ_{t∈E} 1[AR_it > 0]`` the expected fraction from the estimation period. p from
@@ -386,8 +387,8 @@ def grank_t(sample: WindowSample) -> StatisticResult:
 
 
 def wilcoxon_z(sample: WindowSample) -> StatisticResult:
-    """Wilcoxon (1945, *Biometrics Bulletin* 1, 80–83) signed-rank test of the CARs, normal approximation with
-    the tie correction (zero CARs dropped).
+    """Wilcoxon (1945, *Biometrics Bulletin* 1, 80–83, sec. on paired comparisons) signed-rank test of the
+    CARs, large-sample normal form with the tie correction (zero CARs dropped), as in ``scipy.stats.wilcoxon``.
 
     ``W⁺ = Σ_{CAR_i>0} rank|CAR_i|``, ``Z = (W⁺ − n(n+1)/4) / √(n(n+1)(2n+1)/24 − Σ(t³ − t)/48)``; p from the
     standard normal. Assumes independent firms.
