@@ -558,3 +558,11 @@ def significance_table(
                 result = TESTS[name](sample)
                 rows.append((event_id, window[0], window[1], name, result.statistic, result.p_value, result.n_firms))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def with_markers(tests: pd.DataFrame) -> pd.DataFrame:
+    """``tests.csv`` rows plus ``clustering_robust`` (bool) and ``reference`` columns, for the report."""
+    out = tests.copy()
+    out["clustering_robust"] = out["test"].isin(CLUSTERING_ROBUST)
+    out["reference"] = out["test"].map(TEST_REFERENCES)
+    return out
