@@ -259,7 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--firms", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--placebo-draws", type=int, default=199)
-    ap.add_argument("--models", default="market_model", help="comma-separated models for the random-day design")
+    ap.add_argument(
+        "--models",
+        default="market_model,market_adjusted,mean_adjusted,scholes_williams,dimson",
+        help="comma-separated models for the random-day design",
+    )
     ap.add_argument("--no-clustered", action="store_true", help="skip the event-day clustering design")
     ap.add_argument("--universe", type=Path, default=UNIVERSE)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "validation.md")
