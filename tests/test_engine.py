@@ -59,10 +59,6 @@ def synthetic():
     return panel, fes, market, {"A": firm_a, "B": firm_b}
 
 
-def _rows(ab, i):
-    return ab.estimation[i]
-
-
 def test_market_model_matches_statsmodels(synthetic):
     panel, fes, _, _ = synthetic
     ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
