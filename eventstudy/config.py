@@ -21,7 +21,7 @@ import yaml
 
 from .errors import ConfigError
 
-MODELS = ("market_model", "market_adjusted", "mean_adjusted")
+MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _TICKER = re.compile(r"^[A-Za-z0-9^][A-Za-z0-9.^=_-]{0,31}$")
@@ -76,6 +76,8 @@ class Study:
     events: tuple[Event, ...]
     path: Path = field(default=Path("events.yaml"), compare=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # sections owned by later stages
+    dimson_lags: int = 1  # lags (and leads) of the market in the Dimson model
+    factor_file: str | None = None  # CSV of daily factor returns for model: factor (docs/factors.md)
 
     @property
     def tickers(self) -> tuple[str, ...]:
@@ -279,7 +281,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     s.mapping(
         {
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
-            "min_estimation_returns", "event_windows", "daily_path", "price_chart",
+            "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -327,6 +329,8 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         events=events,
         path=Path(file),
         extra={k: data[k] for k in extra_sections if k in data},
+        dimson_lags=s.integer("dimson_lags", 1),
+        factor_file=s.text("factor_file") if s.has("factor_file") else None,
     )
 
 

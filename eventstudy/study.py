@@ -20,6 +20,7 @@ from .config import Study
 from .data.base import PriceProvider, Provenance, validate_history
 from .engine import AbnormalReturns, FirmEvent, abnormal_returns
 from .errors import ConfigError, DataError
+from .factors import model_options
 from .inference import significance_table
 from .returns import ReturnsPanel, returns_panel
 
@@ -203,7 +204,8 @@ def analyse(inputs: StudyInputs) -> StudyResults:
     panel = returns_panel(inputs.histories, axis, benchmarks=benchmarks)
     lo, hi = study.relative_span
     ab = abnormal_returns(
-        panel, study.benchmark, firm_events, study.model, study.estimation_window, (lo, max(hi, study.daily_path[1]))
+        panel, study.benchmark, firm_events, study.model, study.estimation_window, (lo, max(hi, study.daily_path[1])),
+        **model_options(study),
     )
     _check_coverage(study, ab, panel)
 
@@ -225,7 +227,7 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         estimates=est,
         car=car,
         ar=_ar_frame(ab, panel, study.daily_path),
-        tests=significance_table(ab, study.event_windows),
+        tests=significance_table(ab, study.event_windows, daily_path=study.daily_path),
         provenance=inputs.provenance,
         source=", ".join(sorted({p.source for p in inputs.provenance.values()})),
         as_of=min(as_of_dates) if as_of_dates else None,

@@ -33,7 +33,8 @@ def test_bad_config_exits_2_with_one_line(tmp_path, capsys):
     bad.write_text((ROOT / "events.yaml").read_text().replace("  model: market_model", "  modle: market_model"))
     assert main(["run", str(bad), "--source", "snapshot", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"eventstudy: error: {bad}: study.modle: unknown key 'modle' (allowed: alternative_benchmarks, benchmark, daily_path, estimation_window, event_windows, id, min_estimation_returns, model, price_chart, title)"
+    assert err.startswith(f"eventstudy: error: {bad}: study.modle: unknown key 'modle' (allowed: ")
+    assert "model," in err and "\n" not in err
     assert not (tmp_path / "r" / "entity-list-2019").exists()
 
 

@@ -1,0 +1,240 @@
+"""Engine: every model on small synthetic panels, hand-worked and cross-checked against statsmodels/scipy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from eventstudy.config import parse_study
+from eventstudy.engine import FirmEvent, abnormal_returns, span_sums
+from eventstudy.errors import ConfigError
+from eventstudy.factors import load_factors, model_options
+from eventstudy.returns import returns_panel
+
+N_SESSIONS = 80
+EST = (-60, -11)
+REL = (-60, 5)
+
+
+def _history(returns: np.ndarray, sessions: pd.DatetimeIndex, halted: set[int] = frozenset()) -> pd.DataFrame:
+    """Prices following ``returns`` (per session); ``halted`` sessions are suspended (the return accrues to the
+    next trade, as a trade-to-trade return)."""
+    close, prev_close, traded = [], [], []
+    price, last_trade = 10.0, 10.0
+    for i, r in enumerate(returns):
+        price *= 1.0 + r
+        if i in halted:
+            close.append(last_trade)
+            prev_close.append(last_trade)
+            traded.append(False)
+        else:
+            close.append(price)
+            prev_close.append(last_trade)
+            traded.append(True)
+            last_trade = price
+    return pd.DataFrame(
+        {"close": close, "prev_close": prev_close, "volume": 1.0, "traded": traded}, index=sessions
+    )
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    rng = np.random.default_rng(7)
+    sessions = pd.bdate_range("2020-01-01", periods=N_SESSIONS)
+    market = rng.normal(0.0005, 0.01, N_SESSIONS)
+    lagged = np.r_[0.0, market[:-1]]
+    firm_a = 0.001 + 1.2 * market + 0.3 * lagged + rng.normal(0, 0.01, N_SESSIONS)
+    firm_b = -0.0005 + 0.8 * market + rng.normal(0, 0.015, N_SESSIONS)
+    histories = {
+        "IDX": _history(market, sessions),
+        "A": _history(firm_a, sessions),
+        "B": _history(firm_b, sessions, halted={30, 31, 72, 73}),  # halts in estimation and event windows
+    }
+    panel = returns_panel(histories, sessions, benchmarks=("IDX",))
+    day0 = sessions[70]
+    fes = [FirmEvent("e", "A", "A", day0), FirmEvent("e", "B", "B", day0)]
+    return panel, fes, market, {"A": firm_a, "B": firm_b}
+
+
+def test_market_model_matches_statsmodels(synthetic):
+    panel, fes, _, _ = synthetic
+    ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
+    for i in range(2):
+        est = ab.estimation[i]
+        x = ab.design[i][est]
+        fit = sm.OLS(ab.returns[i][est], x).fit()
+        np.testing.assert_allclose(ab.params[i], fit.params, rtol=1e-10)
+        np.testing.assert_allclose(ab.sigma2[i], fit.scale, rtol=1e-10)
+        assert ab.dof[i] == fit.df_resid
+        # forecast-error variance of one single-session AR = statsmodels' prediction variance of a new observation
+        day = int(np.flatnonzero(ab.rel_days == 0)[0])
+        if ab.span[i, day] == 1:
+            pred = fit.get_prediction(ab.design[i, day][None, :])
+            np.testing.assert_allclose(ab.ar_var[i, day], pred.se_obs[0] ** 2, rtol=1e-10)
+            np.testing.assert_allclose(ab.ar[i, day], ab.returns[i, day] - pred.predicted_mean[0], rtol=1e-10)
+
+
+def test_trade_to_trade_span_gets_market_over_same_span(synthetic):
+    panel, fes, market, _ = synthetic
+    ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
+    # B was halted on sessions 72 and 73 (rel days 2, 3): its return on rel day 4 spans 3 sessions
+    day4 = int(np.flatnonzero(ab.rel_days == 4)[0])
+    assert ab.span[1, day4] == 3
+    assert np.isnan(ab.ar[1, day4 - 1]) and np.isnan(ab.ar[1, day4 - 2])
+    np.testing.assert_allclose(ab.market[1, day4], np.prod(1 + market[72:75]) - 1, rtol=1e-12)
+    alpha, beta = ab.params[1]
+    np.testing.assert_allclose(ab.ar[1, day4], ab.returns[1, day4] - 3 * alpha - beta * ab.market[1, day4])
+    # hand-worked variance: σ²(k + x'(X'X)⁻¹x) with k = 3
+    x = ab.design[1, day4]
+    np.testing.assert_allclose(ab.ar_var[1, day4], ab.sigma2[1] * (3 + x @ ab.xtx_inv[1] @ x))
+    # the multi-session return in the estimation window is not in the estimation sample
+    assert not ab.estimation[1][ab.span[1] > 1].any()
+
+
+def test_cumulate_car_variance_hand_worked(synthetic):
+    panel, fes, _, _ = synthetic
+    ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
+    mask = ab.days((0, 5))
+    res = ab.cumulate(mask)
+    for i in range(2):
+        use = mask & np.isfinite(ab.ar[i])
+        g = ab.design[i][use].sum(axis=0)
+        var = ab.sigma2[i] * (ab.span[i][use].sum() + g @ ab.xtx_inv[i] @ g)
+        np.testing.assert_allclose(res["car"][i], ab.ar[i][use].sum())
+        np.testing.assert_allclose(res["car_se"][i], np.sqrt(var))
+        np.testing.assert_allclose(res["car_p"][i], 2 * stats.t.sf(abs(res["car_t"][i]), ab.dof[i]))
+        bhar = np.prod(1 + ab.returns[i][use]) - np.prod(1 + ab.market[i][use])
+        np.testing.assert_allclose(res["bhar"][i], bhar)
+
+
+def test_mean_and_market_adjusted(synthetic):
+    panel, fes, _, _ = synthetic
+    ma = abnormal_returns(panel, "IDX", fes, "mean_adjusted", EST, REL)
+    mk = abnormal_returns(panel, "IDX", fes, "market_adjusted", EST, REL)
+    for i in range(2):
+        est = ma.estimation[i]
+        np.testing.assert_allclose(ma.params[i, 0], ma.returns[i][est].mean())
+        np.testing.assert_allclose(ma.sigma2[i], np.var(ma.returns[i][est], ddof=1))
+        ar = mk.returns[i][est] - mk.market[i][est]
+        np.testing.assert_allclose(mk.ar[i][est], ar)
+        np.testing.assert_allclose(mk.sigma2[i], np.var(ar, ddof=1))
+
+
+def test_dimson_matches_statsmodels_with_lagged_market(synthetic):
+    panel, fes, market, _ = synthetic
+    ab = abnormal_returns(panel, "IDX", fes, "dimson", EST, REL, dimson_lags=1)
+    level = panel.level["IDX"].to_numpy()
+    session_ret = level[1:] / level[:-1] - 1  # market return of session s+1
+    m = np.r_[np.nan, session_ret]
+    for i in range(2):
+        est = ab.estimation[i]
+        pos = np.flatnonzero(est) + (70 + ab.rel_days[0])
+        x = sm.add_constant(np.column_stack([m[pos + 1], m[pos], m[pos - 1]]))  # lead, contemporaneous, lag
+        fit = sm.OLS(ab.returns[i][est], x).fit()
+        np.testing.assert_allclose(ab.params[i, 0], fit.params[0], rtol=1e-8)
+        np.testing.assert_allclose(ab.params[i, 1], fit.params[1:].sum(), rtol=1e-8)
+        np.testing.assert_allclose(ab.components["beta_lag1"][i], fit.params[3], rtol=1e-8)
+        # σ² of the ARs computed as event ARs are: R − α − β_D M
+        resid = ab.returns[i][est] - ab.params[i, 0] - ab.params[i, 1] * ab.market[i][est]
+        np.testing.assert_allclose(ab.sigma2[i], (resid**2).sum() / (est.sum() - 2), rtol=1e-10)
+    # firm A was built with a lag beta of 0.3: the aggregated beta is close to 1.5, the OLS beta to 1.2
+    ols = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
+    assert abs(ab.params[0, 1] - 1.5) < abs(ols.params[0, 1] - 1.5)
+
+
+def test_scholes_williams_hand_computed(synthetic):
+    panel, fes, _, _ = synthetic
+    ab = abnormal_returns(panel, "IDX", fes, "scholes_williams", EST, REL)
+    level = panel.level["IDX"].to_numpy()
+    m = np.r_[np.nan, level[1:] / level[:-1] - 1]
+    first = 70 + ab.rel_days[0]
+    for i in range(2):
+        est = ab.estimation[i]
+        pos = np.flatnonzero(est) + first
+        r = ab.returns[i][est]
+        b_minus = stats.linregress(m[pos - 1], r).slope
+        b_zero = stats.linregress(m[pos], r).slope
+        b_plus = stats.linregress(m[pos + 1], r).slope
+        window = np.arange(70 + EST[0], 70 + EST[1] + 1)
+        rho = np.corrcoef(m[window][1:], m[window][:-1])[0, 1]
+        beta = (b_minus + b_zero + b_plus) / (1 + 2 * rho)
+        np.testing.assert_allclose(ab.params[i, 1], beta, rtol=1e-8)
+        np.testing.assert_allclose(ab.params[i, 0], r.mean() - beta * m[pos].mean(), rtol=1e-8)
+        np.testing.assert_allclose(ab.components["rho_market"][i], rho, rtol=1e-8)
+
+
+def test_factor_model_matches_statsmodels(synthetic, tmp_path):
+    panel, fes, _, _ = synthetic
+    rng = np.random.default_rng(3)
+    smb = rng.normal(0, 0.005, N_SESSIONS)
+    file = tmp_path / "factors.csv"
+    pd.DataFrame({"date": panel.sessions.strftime("%Y-%m-%d"), "smb": smb}).to_csv(file, index=False)
+    factors = load_factors(file)
+    ab = abnormal_returns(panel, "IDX", fes, "factor", EST, REL, factors=factors)
+    assert ab.param_names == ("alpha", "beta", "b_smb")
+    for i in range(2):
+        est = ab.estimation[i]
+        fit = sm.OLS(ab.returns[i][est], ab.design[i][est]).fit()
+        np.testing.assert_allclose(ab.params[i], fit.params, rtol=1e-10)
+    # over B's 3-session span the factor is summed over the three sessions
+    day4 = int(np.flatnonzero(ab.rel_days == 4)[0])
+    np.testing.assert_allclose(ab.design[1, day4, 2], smb[72:75].sum())
+    assert "b_smb" in ab.estimates().columns
+
+
+def test_span_sums_missing_values():
+    values = np.array([[1.0], [2.0], [np.nan], [4.0]])
+    pos = np.array([[1, 3, 3, 0]])
+    span = np.array([[2, 1, 2, 2]])
+    out = span_sums(values, pos, span)[..., 0]
+    np.testing.assert_array_equal(np.isnan(out), [[False, False, True, True]])
+    assert out[0, 0] == 3.0 and out[0, 1] == 4.0
+
+
+def test_load_factors_schema(tmp_path):
+    good = tmp_path / "f.csv"
+    good.write_text("date,smb,hml\n2020-01-02,0.01,\n2020-01-01,-0.002,0.003\n")
+    f = load_factors(good)
+    assert list(f.columns) == ["smb", "hml"] and f.index[0] == pd.Timestamp("2020-01-01")
+    assert np.isnan(f.loc["2020-01-02", "hml"])
+    for text, msg in [
+        ("day,smb\n2020-01-01,0.1\n", "'date'"),
+        ("date\n2020-01-01\n", "no factor columns"),
+        ("date,mkt\n2020-01-01,0.1\n", "market factor"),
+        ("date,smb\n01/02/2020,0.1\n", "YYYY-MM-DD"),
+        ("date,smb\n2020-01-01,abc\n", "not a number"),
+        ("date,smb\n2020-01-01,0.1\n2020-01-01,0.2\n", "duplicate"),
+    ]:
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        with pytest.raises(ConfigError, match=msg):
+            load_factors(bad)
+
+
+def _study(extra: dict) -> dict:
+    return {
+        "study": {"id": "s", "title": "t", **extra},
+        "events": [
+            {
+                "id": "e", "title": "t", "announced": "2019-10-07T18:00:00", "timezone": "America/New_York",
+                "sources": [{"document": "d.txt", "date": "2019-10-08", "quote": "q"}],
+                "firms": [{"ticker": "002415.SZ", "name": "H", "exchange": "XSHE"}],
+            }
+        ],
+    }  # fmt: skip
+
+
+def test_config_accepts_new_models(tmp_path):
+    for model in ("scholes_williams", "dimson", "factor"):
+        study = parse_study(_study({"model": model}))
+        assert study.model == model
+    study = parse_study(_study({"model": "dimson", "dimson_lags": 2}))
+    assert model_options(study) == {"dimson_lags": 2}
+    (tmp_path / "f.csv").write_text("date,smb\n2020-01-01,0.1\n")
+    study = parse_study(_study({"model": "factor", "factor_file": "f.csv"}), file=str(tmp_path / "events.yaml"))
+    assert list(model_options(study)["factors"].columns) == ["smb"]
+    with pytest.raises(ConfigError, match="factor_file"):
+        model_options(parse_study(_study({"model": "factor"})))
