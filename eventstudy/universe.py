@@ -153,7 +153,7 @@ def load_universe(path: str | Path = DEFAULT_UNIVERSE, start=None, end=None) -> 
     columns = pd.Index([*tickers, EW_BENCHMARK], name="ticker")
 
     def frame(matrix: np.ndarray, extra: np.ndarray) -> pd.DataFrame:
-        full = np.empty((n_s, n_t + 1), dtype=matrix.dtype)
+        full = np.empty((n_s, n_t + 1), dtype=matrix.dtype, order="F")  # each series contiguous
         full[:, :n_t] = matrix
         full[:, n_t] = extra
         return pd.DataFrame(full, index=axis, columns=columns, copy=False)

@@ -1,0 +1,384 @@
+"""Placebo studies on a whole exchange: random firm-events, the full engine and test battery, the null.
+
+``eventstudy placebo --universe PATH --events N --seed S [--window a,b]`` draws ``N`` firm-events at random
+(a uniformly random (firm, session) pair among those with enough estimation history and data around day 0),
+groups them into pseudo-studies of ``--firms-per-study`` firm-events (each its own ``event_id``), runs
+:func:`eventstudy.engine.abnormal_returns` and :func:`eventstudy.inference.significance_table` on them in chunks,
+and reports
+
+* the null distribution of the firm-level CAR over the window (mean, sd, quantiles) and of the pseudo-studies'
+  CAAR, and
+* each test's rejection rate: the fraction of pseudo-studies whose p-value is below ``--alpha`` (with no event
+  there should be about ``alpha``; more means the test over-rejects). ``firm_t`` is the per-firm-event t test
+  of the CAR (share of firm-events rejected).
+
+With ``--clustered`` all firms of a pseudo-study share one random day 0 (event-date clustering), the setting in
+which tests that assume independent firms over-reject.
+
+Eligibility of a (firm, day 0) pair: the firm's data cover every session from the start of the estimation
+window to the end of the event window, the estimation window holds at least ``--min-estimation-returns``
+single-session returns, and the firm trades at least once in the event window.
+
+Execution: the firm-events are split into chunks (a multiple of the pseudo-study size, so no study straddles
+two chunks; the size bounds memory). ``--executor local`` runs them one after the other in this process;
+``--executor dask[:ADDRESS]`` submits them to a ``dask.distributed`` cluster (a local one when no address is
+given) after broadcasting the panel once. Results are concatenated in chunk order, so both executors give
+identical numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .engine import FirmEvent, abnormal_returns
+from .errors import ConfigError, DataError
+from .inference import significance_table
+from .returns import ReturnsPanel
+from .universe import DEFAULT_UNIVERSE, EW_BENCHMARK, Universe, load_universe
+
+# Peak bytes the engine holds per firm-event and relative day (measured: about 26 float64 (N, W) arrays live
+# at once inside abnormal_returns, cumulate and the battery); used to size chunks from a memory budget.
+BYTES_PER_CELL = 26 * 8
+DEFAULT_CHUNK_MB = 256
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+FIRM_COLUMNS = ("car", "car_se", "car_t", "car_p", "bhar", "n_obs", "n_est", "dof")
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Drawn firm-events as positions: firm column, day-0 session and pseudo-study of each."""
+
+    ticker: np.ndarray  # (N,) column in the panel
+    day0: np.ndarray  # (N,) session position
+    study: np.ndarray  # (N,) pseudo-study number
+
+    def __len__(self) -> int:
+        return len(self.ticker)
+
+    def slice(self, lo: int, hi: int) -> Draw:
+        return Draw(self.ticker[lo:hi], self.day0[lo:hi], self.study[lo:hi])
+
+
+@dataclass(frozen=True)
+class PlaceboSpec:
+    n_events: int
+    seed: int = 0
+    window: tuple[int, int] = (-10, 10)
+    estimation_window: tuple[int, int] = (-260, -11)
+    model: str = "market_model"
+    firms_per_study: int = 30
+    min_estimation_returns: int = 120
+    alpha: float = 0.05
+    clustered: bool = False
+    benchmark: str = EW_BENCHMARK
+    chunk_size: int | None = None  # firm-events per chunk (rounded down to a multiple of firms_per_study)
+
+    def __post_init__(self) -> None:
+        if self.n_events < 1:
+            raise ConfigError("--events must be at least 1")
+        if self.firms_per_study < 1:
+            raise ConfigError("--firms-per-study must be at least 1")
+        if self.window[0] > self.window[1]:
+            raise ConfigError(f"window {list(self.window)} is empty")
+        if self.estimation_window[1] >= min(self.window[0], 0):
+            raise ConfigError(f"estimation window {list(self.estimation_window)} must end before the event window")
+        width = self.estimation_window[1] - self.estimation_window[0] + 1
+        if not 3 <= self.min_estimation_returns <= width:
+            raise ConfigError(f"min_estimation_returns must be between 3 and {width}")
+
+    @property
+    def width(self) -> int:
+        """Relative days the engine holds per firm-event."""
+        return self.window[1] - min(self.window[0], self.estimation_window[0]) + 1
+
+    def chunk_events(self) -> int:
+        size = self.chunk_size or (DEFAULT_CHUNK_MB * 2**20) // (self.width * BYTES_PER_CELL)
+        return max(self.firms_per_study, size // self.firms_per_study * self.firms_per_study)
+
+
+@dataclass
+class PlaceboResult:
+    spec: PlaceboSpec
+    firms: pd.DataFrame  # one row per firm-event: study, ticker, day0 and FIRM_COLUMNS
+    tests: pd.DataFrame  # significance_table rows of every pseudo-study
+    seconds: dict[str, float] = field(default_factory=dict)
+    chunks: int = 0
+
+    def rejection_rates(self) -> pd.DataFrame:
+        """Per test: pseudo-studies with a p-value, share with p < alpha (also split by the statistic's sign)."""
+        alpha = self.spec.alpha
+        rows = []
+        for name, group in self.tests.groupby("test", sort=False):
+            p = group["p_value"].to_numpy(float)
+            s = group["statistic"].to_numpy(float)
+            ok = np.isfinite(p)
+            rows.append({"test": name, "studies": int(ok.sum()), "rejection_rate": float((p[ok] < alpha).mean()),
+                         "reject_negative": float(((p < alpha) & (s < 0))[ok].mean()),
+                         "reject_positive": float(((p < alpha) & (s > 0))[ok].mean())})  # fmt: skip
+        p = self.firms["car_p"].to_numpy(float)
+        t = self.firms["car_t"].to_numpy(float)
+        ok = np.isfinite(p)
+        rows.append({"test": "firm_t", "studies": int(ok.sum()), "rejection_rate": float((p[ok] < alpha).mean()),
+                     "reject_negative": float(((p < alpha) & (t < 0))[ok].mean()),
+                     "reject_positive": float(((p < alpha) & (t > 0))[ok].mean())})  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def car_distribution(self) -> pd.DataFrame:
+        """Null distribution of the firm-level CAR and of the pseudo-studies' CAAR."""
+        car = self.firms["car"].to_numpy(float)
+        car = car[np.isfinite(car)]
+        caar = self.firms.groupby("study", sort=False)["car"].mean().to_numpy(float)
+        caar = caar[np.isfinite(caar)]
+        out = {}
+        for name, x in (("CAR", car), ("CAAR", caar)):
+            row = {"n": len(x), "mean": float(np.mean(x)), "sd": float(np.std(x, ddof=1)) if len(x) > 1 else np.nan}
+            row.update({f"q{int(round(q * 100)):02d}": float(v) for q, v in zip(QUANTILES, np.quantile(x, QUANTILES))})
+            out[name] = row
+        return pd.DataFrame(out).T
+
+
+# --------------------------------------------------------------------------------------------------- drawing
+
+
+def eligible(universe: Universe, spec: PlaceboSpec) -> np.ndarray:
+    """Boolean ``(sessions, firms)``: may this session be the firm's day 0?"""
+    panel = universe.panel
+    n_t = len(universe.tickers)
+    span = panel.span.to_numpy()[:, :n_t]
+    traded = panel.traded.to_numpy()[:, :n_t]
+    n_s = span.shape[0]
+    lo, hi = spec.estimation_window
+    a, b = spec.window
+    start, end = min(lo, a), max(b, 0)
+    single = np.zeros((n_s + 1, n_t), dtype=np.int32)
+    np.cumsum(span == 1, axis=0, out=single[1:])
+    trades = np.zeros((n_s + 1, n_t), dtype=np.int32)
+    np.cumsum(traded, axis=0, out=trades[1:])
+    out = np.zeros((n_s, n_t), dtype=bool)
+    d = np.arange(max(-start, 0), min(n_s - end, n_s))
+    if not len(d):
+        return out
+    covered = (d[:, None] + start >= universe.first[None, :]) & (d[:, None] + end <= universe.last[None, :])
+    n_est = single[d + hi + 1] - single[d + lo]
+    n_win = trades[d + b + 1] - trades[d + a]
+    out[d] = covered & (n_est >= spec.min_estimation_returns) & (n_win > 0)
+    return out
+
+
+def draw_events(universe: Universe, spec: PlaceboSpec) -> Draw:
+    """Seeded random firm-events (see the module docstring); the same seed gives the same draw."""
+    rng = np.random.default_rng(spec.seed)
+    ok = eligible(universe, spec)
+    n, fps = spec.n_events, spec.firms_per_study
+    study = np.arange(n) // fps
+    if not spec.clustered:
+        flat = np.flatnonzero(ok)
+        if not len(flat):
+            raise DataError("no (firm, session) pair has enough data for this window")
+        pick = flat[rng.integers(0, len(flat), size=n)]
+        day0, ticker = np.divmod(pick, ok.shape[1])
+        return Draw(ticker.astype(np.int64), day0.astype(np.int64), study)
+    counts = ok.sum(axis=1)
+    n_studies = int(study[-1]) + 1
+    sizes = np.bincount(study, minlength=n_studies)
+    days = np.flatnonzero(counts >= fps)
+    if not len(days):
+        raise DataError(f"no session has {fps} eligible firms")
+    day0 = np.empty(n, dtype=np.int64)
+    ticker = np.empty(n, dtype=np.int64)
+    pos = 0
+    for size, d in zip(sizes, days[rng.integers(0, len(days), size=n_studies)], strict=True):
+        day0[pos : pos + size] = d
+        ticker[pos : pos + size] = rng.choice(np.flatnonzero(ok[d]), size=size, replace=False)
+        pos += size
+    return Draw(ticker, day0, study)
+
+
+def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
+    """The drawn positions as engine firm-events (event id ``P<study>``)."""
+    names = panel.returns.columns.tolist()
+    sessions = list(panel.sessions)
+    return [
+        FirmEvent(f"P{s:06d}", names[t], names[t], sessions[d])
+        for t, d, s in zip(draw.ticker.tolist(), draw.day0.tolist(), draw.study.tolist(), strict=True)
+    ]
+
+
+# --------------------------------------------------------------------------------------------------- running
+
+
+def run_chunk(panel: ReturnsPanel, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
+    """Engine + test battery for one chunk; returns only per-firm-event summaries and the test rows."""
+    events = firm_events(panel, draw)
+    ab = abnormal_returns(panel, spec.benchmark, events, spec.model, spec.estimation_window, spec.window)
+    res = ab.cumulate(ab.days(spec.window))
+    tests = significance_table(ab, (spec.window,))
+    out: dict[str, object] = {k: np.asarray(res[k]) for k in ("car", "car_se", "car_t", "car_p", "bhar", "n_obs")}
+    out["n_est"], out["dof"] = ab.n_est, ab.dof
+    out["tests"] = tests
+    return out
+
+
+def chunks(draw: Draw, size: int) -> Iterator[Draw]:
+    for lo in range(0, len(draw), size):
+        yield draw.slice(lo, lo + size)
+
+
+def _local(panel: ReturnsPanel, spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
+    return [run_chunk(panel, spec, part) for part in parts]
+
+
+def parse_executor(executor: str) -> tuple[str, str | None]:
+    kind, _, address = executor.partition(":")
+    if kind not in ("local", "dask") or (kind == "local" and address):
+        raise ConfigError(f"--executor {executor!r}: expected 'local', 'dask' or 'dask:SCHEDULER_ADDRESS'")
+    return kind, address or None
+
+
+def _dask(panel: ReturnsPanel, spec: PlaceboSpec, parts: Sequence[Draw], address: str | None, client=None):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ConfigError("--executor dask needs dask.distributed: pip install 'eventstudy-kit[dask]'") from None
+    own = []
+    if client is None:
+        if address:
+            client = Client(address)
+        else:
+            cluster = LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1, dashboard_address=None)
+            own.append(cluster)
+            client = Client(cluster)
+        own.insert(0, client)
+    try:
+        shared = client.scatter(panel, broadcast=True)
+        futures = [client.submit(run_chunk, shared, spec, part, pure=False) for part in parts]
+        return client.gather(futures)  # in submission (chunk) order
+    finally:
+        for obj in own:
+            obj.close()
+
+
+def run_placebo(
+    universe: Universe, spec: PlaceboSpec, executor: str = "local", client=None, draw: Draw | None = None
+) -> PlaceboResult:
+    """Draw (unless ``draw`` is given), run every chunk on ``executor`` and collect the results in chunk order."""
+    kind, address = parse_executor(executor)
+    t0 = time.perf_counter()
+    draw = draw if draw is not None else draw_events(universe, spec)
+    t1 = time.perf_counter()
+    parts = list(chunks(draw, spec.chunk_events()))
+    if kind == "local" and client is None:
+        results = _local(universe.panel, spec, parts)
+    else:
+        results = _dask(universe.panel, spec, parts, address, client)
+    t2 = time.perf_counter()
+    names = universe.panel.returns.columns
+    firms = pd.DataFrame(
+        {
+            "study": draw.study,
+            "ticker": np.asarray(names)[draw.ticker],
+            "day0": universe.sessions[draw.day0],
+        }
+    )
+    for key in FIRM_COLUMNS:
+        firms[key] = np.concatenate([r[key] for r in results])
+    tests = pd.concat([r["tests"] for r in results], ignore_index=True)
+    seconds = {"draw": t1 - t0, "engine_and_tests": t2 - t1, "collect": time.perf_counter() - t2}
+    return PlaceboResult(spec, firms, tests, seconds, len(parts))
+
+
+# --------------------------------------------------------------------------------------------------- CLI
+
+
+def _window(text: str) -> tuple[int, int]:
+    try:
+        a, b = (int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected two integers 'a,b', e.g. -10,10") from None
+    return a, b
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``eventstudy placebo`` (the CLI wires them in with ``add_arguments`` and ``run``)."""
+    parser.add_argument("--universe", default=os.environ.get("EVENTSTUDY_UNIVERSE", str(DEFAULT_UNIVERSE)),
+                        help="universe parquet (date, ticker, close, prev_close, traded)")  # fmt: skip
+    parser.add_argument("--events", type=int, required=True, help="random firm-events to draw")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--window", type=_window, default=(-10, 10), help="event window a,b (default -10,10)")
+    parser.add_argument("--estimation-window", type=_window, default=(-260, -11), help="default -260,-11")
+    parser.add_argument("--model", default="market_model", choices=["market_model", "mean_adjusted", "market_adjusted"])
+    parser.add_argument("--firms-per-study", type=int, default=30, help="firm-events per pseudo-study (default 30)")
+    parser.add_argument("--min-estimation-returns", type=int, default=120)
+    parser.add_argument("--alpha", type=float, default=0.05, help="test size for rejection rates")
+    parser.add_argument("--clustered", action="store_true", help="firms of a pseudo-study share one day 0")
+    parser.add_argument("--chunk-size", type=int, default=None, help="firm-events per chunk (default: ~256 MB)")
+    parser.add_argument("--executor", default="local", help="local | dask | dask:SCHEDULER_ADDRESS")
+    parser.add_argument("--out", default=None, help="directory for firms.csv, tests.csv, rejection.csv, car.csv")
+
+
+def spec_from_args(args: argparse.Namespace) -> PlaceboSpec:
+    return PlaceboSpec(
+        n_events=args.events, seed=args.seed, window=tuple(args.window),
+        estimation_window=tuple(args.estimation_window), model=args.model, firms_per_study=args.firms_per_study,
+        min_estimation_returns=args.min_estimation_returns, alpha=args.alpha, clustered=args.clustered,
+        chunk_size=args.chunk_size,
+    )  # fmt: skip
+
+
+def report(result: PlaceboResult) -> str:
+    spec = result.spec
+    n_studies = result.firms["study"].nunique()
+    lines = [
+        f"placebo: {len(result.firms)} random firm-events in {n_studies} pseudo-studies of {spec.firms_per_study}"
+        f"{' (clustered day 0)' if spec.clustered else ''}, seed {spec.seed}, model {spec.model}, "
+        f"window [{spec.window[0]},{spec.window[1]}], estimation [{spec.estimation_window[0]},"
+        f"{spec.estimation_window[1]}], benchmark {spec.benchmark}",
+        "",
+        f"null distribution of CAR[{spec.window[0]},{spec.window[1]}]:",
+        result.car_distribution().to_string(float_format=lambda v: f"{v:.5f}"),
+        "",
+        f"rejection rates at alpha = {spec.alpha} (expected about {spec.alpha} under the null):",
+        result.rejection_rates().to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+        "",
+        f"time: draw {result.seconds['draw']:.2f} s, engine + tests {result.seconds['engine_and_tests']:.2f} s "
+        f"in {result.chunks} chunk(s)",
+    ]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        spec = spec_from_args(args)
+        parse_executor(args.executor)
+        universe = load_universe(args.universe)
+        result = run_placebo(universe, spec, args.executor)
+    except (ConfigError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report(result))
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        result.firms.to_csv(os.path.join(args.out, "firms.csv"), index=False)
+        result.tests.to_csv(os.path.join(args.out, "tests.csv"), index=False)
+        result.rejection_rates().to_csv(os.path.join(args.out, "rejection.csv"), index=False)
+        result.car_distribution().to_csv(os.path.join(args.out, "car.csv"), index_label="statistic")
+        print(f"wrote {args.out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="eventstudy placebo", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
