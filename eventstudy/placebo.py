@@ -33,12 +33,12 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from .engine import FirmEvent, abnormal_returns
+from .engine import MODEL_PARAMETERS, AbnormalReturns, FirmEvent, abnormal_returns, design, gather
 from .errors import ConfigError, DataError
 from .inference import significance_table
 from .returns import ReturnsPanel
@@ -48,6 +48,7 @@ from .universe import DEFAULT_UNIVERSE, EW_BENCHMARK, Universe, load_universe
 # at once inside abnormal_returns, cumulate and the battery); used to size chunks from a memory budget.
 BYTES_PER_CELL = 26 * 8
 DEFAULT_CHUNK_MB = 256
+MAX_CHUNK = 6000  # the battery's per-event grouping costs O(events × studies) per chunk: keep chunks moderate
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 FIRM_COLUMNS = ("car", "car_se", "car_t", "car_p", "bhar", "n_obs", "n_est", "dof")
 
@@ -80,6 +81,7 @@ class PlaceboSpec:
     clustered: bool = False
     benchmark: str = EW_BENCHMARK
     chunk_size: int | None = None  # firm-events per chunk (rounded down to a multiple of firms_per_study)
+    engine: str = "fast"  # "fast": estimation sums from prefix sums; "full": eventstudy.engine.abnormal_returns
 
     def __post_init__(self) -> None:
         if self.n_events < 1:
@@ -91,16 +93,26 @@ class PlaceboSpec:
         if self.estimation_window[1] >= min(self.window[0], 0):
             raise ConfigError(f"estimation window {list(self.estimation_window)} must end before the event window")
         width = self.estimation_window[1] - self.estimation_window[0] + 1
+        if self.engine not in ("fast", "full"):
+            raise ConfigError(f"engine {self.engine!r}: expected 'fast' or 'full'")
+        if self.model not in MODEL_PARAMETERS:
+            raise ConfigError(f"unknown model {self.model!r}")
         if not 3 <= self.min_estimation_returns <= width:
             raise ConfigError(f"min_estimation_returns must be between 3 and {width}")
 
     @property
+    def fast(self) -> bool:
+        return self.engine == "fast" and self.model in FAST_MODELS
+
+    @property
     def width(self) -> int:
         """Relative days the engine holds per firm-event."""
+        if self.fast:
+            return self.window[1] - self.window[0] + 1
         return self.window[1] - min(self.window[0], self.estimation_window[0]) + 1
 
     def chunk_events(self) -> int:
-        size = self.chunk_size or (DEFAULT_CHUNK_MB * 2**20) // (self.width * BYTES_PER_CELL)
+        size = self.chunk_size or min(MAX_CHUNK, (DEFAULT_CHUNK_MB * 2**20) // (self.width * BYTES_PER_CELL))
         return max(self.firms_per_study, size // self.firms_per_study * self.firms_per_study)
 
 
@@ -212,13 +224,150 @@ def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------- fast path
+
+FAST_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Running sums over sessions of the estimation quantities, per firm column, for one benchmark.
+
+    With ``c_t`` = 1 on a usable single-session return (span 1, finite return and benchmark return), ``r_t``
+    the firm's return and ``m_t`` the benchmark's single-session return, row ``s`` holds the sums over sessions
+    ``< s`` of ``c``, ``c m``, ``c m²``, ``c r``, ``c r m``, ``c r²``. Any estimation window's sums — all the
+    three models need — are then two lookups: the cost per firm-event no longer grows with the window length.
+    """
+
+    count: np.ndarray  # (S + 1, T) int64
+    m: np.ndarray  # (S + 1, T) float64, and so on
+    mm: np.ndarray
+    r: np.ndarray
+    rm: np.ndarray
+    rr: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.count, self.m, self.mm, self.r, self.rm, self.rr))
+
+
+def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
+    returns = panel.returns.to_numpy()
+    level = panel.level[benchmark].to_numpy()
+    bench = np.full(len(level), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bench[1:] = level[1:] / level[:-1] - 1.0
+    use = (panel.span.to_numpy() == 1) & np.isfinite(returns) & np.isfinite(bench)[:, None]
+    r = np.where(use, returns, 0.0)
+    m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
+
+    def running(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((x.shape[0] + 1, x.shape[1]), dtype=np.int64 if x.dtype == bool else np.float64, order="F")
+        np.cumsum(x, axis=0, out=out[1:])
+        return out
+
+    return Moments(running(use), running(m), running(m * m), running(r), running(r * m), running(r * r))
+
+
+def fast_abnormal_returns(
+    panel: ReturnsPanel,
+    mom: Moments,
+    benchmark: str,
+    events: Sequence[FirmEvent],
+    model: str,
+    estimation_window: tuple[int, int],
+    window: tuple[int, int],
+) -> AbnormalReturns:
+    """What :func:`eventstudy.engine.abnormal_returns` computes, restricted to the relative days of ``window``.
+
+    The OLS fit uses the normal equations assembled from :class:`Moments` (same estimation sample, same
+    ``σ² = SSR / (n − p)``, SSR from the sums as ``y'y − 2θ'X'y + θ'X'Xθ``); the window's returns, spans,
+    benchmark returns and design come from :func:`eventstudy.engine.gather` / :func:`~eventstudy.engine.design`,
+    and ARs and their variances follow the engine's formulas. ``estimation`` is all False (the estimation days
+    are not among ``rel_days``). Agrees with the full engine to rounding (checked in tests/test_placebo.py).
+    """
+    if model not in FAST_MODELS:
+        raise ValueError(f"no fast path for model {model!r}")
+    n_s = len(panel.sessions)
+    rel_days = np.arange(window[0], window[1] + 1)
+    returns, market, span, pos = gather(panel, benchmark, events, rel_days)
+    day0 = pos[:, -rel_days[0]] if rel_days[0] <= 0 <= rel_days[-1] else pos[:, 0] - rel_days[0]
+    cols = panel.returns.columns.get_indexer([fe.ticker for fe in events])
+    lo = np.clip(day0 + estimation_window[0], 0, n_s)
+    hi = np.clip(day0 + estimation_window[1] + 1, 0, n_s)
+
+    def total(a: np.ndarray) -> np.ndarray:
+        return a[hi, cols] - a[lo, cols]
+
+    n = total(mom.count)
+    sm, smm, sr, srm, srr = (total(a) for a in (mom.m, mom.mm, mom.r, mom.rm, mom.rr))
+    n_f = n.astype(float)
+    if model == "market_model":
+        xtx = np.stack([np.stack([n_f, sm], -1), np.stack([sm, smm], -1)], -2)
+        xty, yy = np.stack([sr, srm], -1), srr
+    elif model == "mean_adjusted":
+        xtx, xty, yy = n_f[:, None, None], sr[:, None], srr
+    else:  # market_adjusted: y = r - m, no parameters
+        sy, yy = sr - sm, srr - 2.0 * srm + smm
+        xtx, xty = np.zeros((len(n), 0, 0)), np.zeros((len(n), 0))
+    p = xtx.shape[-1]
+    dof = n - (p if p else 1)
+    fit = dof >= 2
+    if p:
+        xtx_safe = np.where(fit[:, None, None], xtx, np.eye(p)[None, :, :])
+        params = np.linalg.solve(xtx_safe, xty[..., None])[..., 0]
+        xtx_inv = np.linalg.inv(xtx_safe)
+        ssr = yy - 2.0 * np.einsum("np,np->n", params, xty) + np.einsum("np,npq,nq->n", params, xtx, params)
+    else:
+        params, xtx_inv = np.zeros((len(n), 0)), np.zeros((len(n), 0, 0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ssr = yy - sy * sy / np.maximum(n_f, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = np.where(fit, np.maximum(ssr, 0.0) / dof, np.nan)
+    params = np.where(fit[:, None], params, np.nan)
+
+    x = design(model, span, market)
+    x0 = np.nan_to_num(x)
+    usable = np.isfinite(returns) & np.isfinite(market)
+    offset = np.nan_to_num(market) if model == "market_adjusted" else 0.0
+    y = np.where(usable, returns - offset, 0.0)
+    fitted = np.einsum("nwp,np->nw", x0, np.nan_to_num(params))
+    ar = np.where(usable & (span > 0) & fit[:, None], y - fitted, np.nan)
+    ar_var = sigma2[:, None] * (span + np.einsum("nwp,npq,nwq->nw", x0, xtx_inv, x0))
+    return AbnormalReturns(
+        model=model, firm_events=tuple(events), rel_days=rel_days, estimation_window=estimation_window,
+        returns=returns, market=market, span=span, design=x0, estimation=np.zeros(returns.shape, dtype=bool),
+        params=params, xtx_inv=xtx_inv, sigma2=sigma2, n_est=n, dof=dof, ar=ar,
+        ar_var=np.where(np.isfinite(ar), ar_var, np.nan),
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------------- running
 
 
-def run_chunk(panel: ReturnsPanel, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
+@dataclass(frozen=True)
+class Context:
+    """What every chunk needs (shipped once to each dask worker): the panel and, for the fast path, its sums."""
+
+    panel: ReturnsPanel
+    moments: Moments | None
+
+
+def prepare(panel: ReturnsPanel, spec: PlaceboSpec) -> Context:
+    return Context(panel, moments(panel, spec.benchmark) if spec.fast else None)
+
+
+def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
     """Engine + test battery for one chunk; returns only per-firm-event summaries and the test rows."""
+    panel = context.panel
     events = firm_events(panel, draw)
-    ab = abnormal_returns(panel, spec.benchmark, events, spec.model, spec.estimation_window, spec.window)
+    if spec.fast:
+        ab = fast_abnormal_returns(
+            panel, context.moments, spec.benchmark, events, spec.model, spec.estimation_window, spec.window
+        )
+    else:
+        full = abnormal_returns(panel, spec.benchmark, events, spec.model, spec.estimation_window, spec.window)
+        ab = window_only(full, spec.window)
     res = ab.cumulate(ab.days(spec.window))
     tests = significance_table(ab, (spec.window,))
     out: dict[str, object] = {k: np.asarray(res[k]) for k in ("car", "car_se", "car_t", "car_p", "bhar", "n_obs")}
@@ -227,13 +376,20 @@ def run_chunk(panel: ReturnsPanel, spec: PlaceboSpec, draw: Draw) -> dict[str, o
     return out
 
 
+def window_only(ab: AbnormalReturns, window: tuple[int, int]) -> AbnormalReturns:
+    """``ab`` restricted to the relative days of ``window`` (the per-firm estimates are kept), so cumulating
+    and testing touch 21 days instead of 271; the (N, W) arrays of the estimation window are released."""
+    keep = ab.days(window)
+    return replace(
+        ab, rel_days=ab.rel_days[keep], returns=ab.returns[:, keep], market=ab.market[:, keep],
+        span=ab.span[:, keep], design=ab.design[:, keep], estimation=ab.estimation[:, keep], ar=ab.ar[:, keep],
+        ar_var=ab.ar_var[:, keep],
+    )  # fmt: skip
+
+
 def chunks(draw: Draw, size: int) -> Iterator[Draw]:
     for lo in range(0, len(draw), size):
         yield draw.slice(lo, lo + size)
-
-
-def _local(panel: ReturnsPanel, spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
-    return [run_chunk(panel, spec, part) for part in parts]
 
 
 def parse_executor(executor: str) -> tuple[str, str | None]:
@@ -243,7 +399,7 @@ def parse_executor(executor: str) -> tuple[str, str | None]:
     return kind, address or None
 
 
-def _dask(panel: ReturnsPanel, spec: PlaceboSpec, parts: Sequence[Draw], address: str | None, client=None):
+def _dask(context: Context, spec: PlaceboSpec, parts: Sequence[Draw], address: str | None, client=None):
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - depends on the environment
@@ -258,7 +414,7 @@ def _dask(panel: ReturnsPanel, spec: PlaceboSpec, parts: Sequence[Draw], address
             client = Client(cluster)
         own.insert(0, client)
     try:
-        shared = client.scatter(panel, broadcast=True)
+        shared = client.scatter(context, broadcast=True)
         futures = [client.submit(run_chunk, shared, spec, part, pure=False) for part in parts]
         return client.gather(futures)  # in submission (chunk) order
     finally:
@@ -269,16 +425,21 @@ def _dask(panel: ReturnsPanel, spec: PlaceboSpec, parts: Sequence[Draw], address
 def run_placebo(
     universe: Universe, spec: PlaceboSpec, executor: str = "local", client=None, draw: Draw | None = None
 ) -> PlaceboResult:
-    """Draw (unless ``draw`` is given), run every chunk on ``executor`` and collect the results in chunk order."""
+    """Draw (unless ``draw`` is given), run every chunk on ``executor`` and collect the results in chunk order.
+
+    ``client``: an existing ``distributed.Client`` to use (implies the dask executor).
+    """
     kind, address = parse_executor(executor)
     t0 = time.perf_counter()
     draw = draw if draw is not None else draw_events(universe, spec)
     t1 = time.perf_counter()
+    context = prepare(universe.panel, spec)
     parts = list(chunks(draw, spec.chunk_events()))
     if kind == "local" and client is None:
-        results = _local(universe.panel, spec, parts)
+        results = [run_chunk(context, spec, part) for part in parts]
     else:
-        results = _dask(universe.panel, spec, parts, address, client)
+        results = _dask(context, spec, parts, address, client)
+    del context
     t2 = time.perf_counter()
     names = universe.panel.returns.columns
     firms = pd.DataFrame(
@@ -321,6 +482,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clustered", action="store_true", help="firms of a pseudo-study share one day 0")
     parser.add_argument("--chunk-size", type=int, default=None, help="firm-events per chunk (default: ~256 MB)")
     parser.add_argument("--executor", default="local", help="local | dask | dask:SCHEDULER_ADDRESS")
+    parser.add_argument("--engine", default="fast", choices=["fast", "full"],
+                        help="fast: estimation sums from running sums (default); full: eventstudy.engine as is")  # fmt: skip
     parser.add_argument("--out", default=None, help="directory for firms.csv, tests.csv, rejection.csv, car.csv")
 
 
@@ -329,7 +492,7 @@ def spec_from_args(args: argparse.Namespace) -> PlaceboSpec:
         n_events=args.events, seed=args.seed, window=tuple(args.window),
         estimation_window=tuple(args.estimation_window), model=args.model, firms_per_study=args.firms_per_study,
         min_estimation_returns=args.min_estimation_returns, alpha=args.alpha, clustered=args.clustered,
-        chunk_size=args.chunk_size,
+        chunk_size=args.chunk_size, engine=args.engine,
     )  # fmt: skip
 
 
