@@ -81,7 +81,8 @@ class PlaceboSpec:
     clustered: bool = False
     benchmark: str = EW_BENCHMARK
     chunk_size: int | None = None  # firm-events per chunk (rounded down to a multiple of firms_per_study)
-    engine: str = "fast"  # "fast": estimation sums from prefix sums; "full": eventstudy.engine.abnormal_returns
+    engine: str = "auto"  # "fast": estimation sums from running sums; "full": eventstudy.engine.abnormal_returns;
+    # "auto": fast from FAST_FROM firm-events on (building the running sums costs about as much as 5,000 events)
 
     def __post_init__(self) -> None:
         if self.n_events < 1:
@@ -93,8 +94,8 @@ class PlaceboSpec:
         if self.estimation_window[1] >= min(self.window[0], 0):
             raise ConfigError(f"estimation window {list(self.estimation_window)} must end before the event window")
         width = self.estimation_window[1] - self.estimation_window[0] + 1
-        if self.engine not in ("fast", "full"):
-            raise ConfigError(f"engine {self.engine!r}: expected 'fast' or 'full'")
+        if self.engine not in ("auto", "fast", "full"):
+            raise ConfigError(f"engine {self.engine!r}: expected 'auto', 'fast' or 'full'")
         if self.model not in MODEL_PARAMETERS:
             raise ConfigError(f"unknown model {self.model!r}")
         if not 3 <= self.min_estimation_returns <= width:
@@ -102,7 +103,8 @@ class PlaceboSpec:
 
     @property
     def fast(self) -> bool:
-        return self.engine == "fast" and self.model in FAST_MODELS
+        wanted = self.engine == "fast" or (self.engine == "auto" and self.n_events >= FAST_FROM)
+        return wanted and self.model in FAST_MODELS
 
     @property
     def width(self) -> int:
@@ -227,6 +229,7 @@ def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
 # --------------------------------------------------------------------------------------------------- fast path
 
 FAST_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
+FAST_FROM = 5000
 
 
 @dataclass(frozen=True)
@@ -482,8 +485,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clustered", action="store_true", help="firms of a pseudo-study share one day 0")
     parser.add_argument("--chunk-size", type=int, default=None, help="firm-events per chunk (default: ~256 MB)")
     parser.add_argument("--executor", default="local", help="local | dask | dask:SCHEDULER_ADDRESS")
-    parser.add_argument("--engine", default="fast", choices=["fast", "full"],
-                        help="fast: estimation sums from running sums (default); full: eventstudy.engine as is")  # fmt: skip
+    parser.add_argument("--engine", default="auto", choices=["auto", "fast", "full"],
+                        help="fast: estimation sums from running sums; full: eventstudy.engine.abnormal_returns; "
+                        f"auto (default): fast from {FAST_FROM:,} firm-events on")  # fmt: skip
     parser.add_argument("--out", default=None, help="directory for firms.csv, tests.csv, rejection.csv, car.csv")
 
 
