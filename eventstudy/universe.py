@@ -168,3 +168,50 @@ def load_universe(path: str | Path = DEFAULT_UNIVERSE, start=None, end=None) -> 
         level=frame(m.pop("level"), bench_level),
     )
     return Universe(panel, tickers, m["first"], m["last"], n_rows, time.perf_counter() - t0)
+
+
+def write_synthetic_universe(
+    path: str | Path, n_tickers: int = 40, n_sessions: int = 700, seed: int = 0, start: str = "2018-01-02"
+) -> Path:
+    """Write a small universe file in the SZSE layout (for tests and demos without the real data).
+
+    One-factor returns (β around 1, idiosyncratic sd 2 %), staggered listings and delistings, and suspensions
+    (close = prev_close, volume 0) after which the first traded row's ``prev_close`` is the last close.
+    """
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, periods=n_sessions)
+    market = rng.normal(0.0003, 0.012, n_sessions)
+    frames = []
+    for i in range(n_tickers):
+        lo = 0 if i % 4 else int(rng.integers(0, n_sessions // 3))
+        hi = n_sessions if i % 5 else int(rng.integers(2 * n_sessions // 3, n_sessions))
+        n = hi - lo
+        r = 0.0002 + rng.uniform(0.6, 1.4) * market[lo:hi] + rng.normal(0.0, 0.02, n)
+        traded = rng.random(n) > 0.03
+        if n > 50:
+            halt = int(rng.integers(10, n - 10))
+            traded[halt : halt + int(rng.integers(1, 6))] = False
+        traded[0] = True
+        close = np.empty(n)
+        prev = np.empty(n)
+        last = 10.0 + i
+        growth = 1.0
+        for t in range(n):
+            growth *= 1.0 + r[t]
+            if traded[t]:
+                prev[t], close[t] = last, last * growth
+                last, growth = close[t], 1.0
+            else:
+                prev[t] = close[t] = last
+        frames.append(
+            pd.DataFrame(
+                {"date": dates[lo:hi], "ticker": f"{i:06d}.SZ", "close": close.round(6), "prev_close": prev.round(6),
+                 "volume": np.where(traded, 1000, 0).astype(np.int64), "traded": traded.astype(np.int8)}
+            )  # fmt: skip
+        )
+    data = pd.concat(frames, ignore_index=True)
+    data["ticker"] = data["ticker"].astype("category")
+    data["date"] = data["date"].astype("datetime64[ms]")
+    path = Path(path)
+    data.to_parquet(path, index=False)
+    return path
