@@ -113,9 +113,9 @@ def lean_yardstick(panel, benchmark: str, events, estimation_window=ESTIMATION, 
     return out
 
 
-def agreement(ab, loop: list[pd.Series]) -> tuple[float, float]:
+def agreement(ab, loop: list[pd.Series], window=WINDOW) -> tuple[float, float]:
     """Largest absolute AR and CAR differences between the engine and the loop on the same firm-events."""
-    days = ab.days(WINDOW)
+    days = ab.days(window)
     rel = ab.rel_days[days]
     ar = ab.ar[:, days]
     car = ab.cumulate(days)["car"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -472,6 +473,10 @@ def _window(text: str) -> tuple[int, int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``eventstudy placebo`` (the CLI wires them in with ``add_arguments`` and ``run``)."""
+    # Let "--window -10,10" through: argparse would otherwise take "-10,10" for an option (``--window=-10,10``
+    # works either way).
+    if hasattr(parser, "_negative_number_matcher"):
+        parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+,-?\d+$")
     parser.add_argument("--universe", default=os.environ.get("EVENTSTUDY_UNIVERSE", str(DEFAULT_UNIVERSE)),
                         help="universe parquet (date, ticker, close, prev_close, traded)")  # fmt: skip
     parser.add_argument("--events", type=int, required=True, help="random firm-events to draw")
