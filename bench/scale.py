@@ -188,7 +188,7 @@ def last_line(r: dict) -> str:
 
 def write_docs() -> Path:
     """Regenerate docs/performance.md from bench/results/scale-*.json."""
-    runs = sorted((json.loads(p.read_text()) for p in RESULTS.glob("scale-*.json")), key=lambda r: r["firm_events"])
+    runs = sorted((json.loads(p.read_text()) for p in RESULTS.glob("scale-*.json")), key=lambda r: (not r["engine"].startswith("auto"), r["firm_events"]))
     header = DOCS.read_text().split("<!-- results -->")[0] if DOCS.exists() else "# Performance\n\n"
     rows = [
         "| firm-events | engine | wall s | peak RSS MB | loop ms/event (sample) | loop scaled s | speedup | "
@@ -203,8 +203,8 @@ def write_docs() -> Path:
             f"{r['max_abs_diff_ar']:.1e} / {r['max_abs_diff_car']:.1e} | "
             f"{r['chunks']} | {r['load_s']:.2f} | {r['load_peak_rss_mb']:.0f} |"
         )
-    lines = ["<!-- results -->", "", *rows, "", "Harness last lines:", "", "```"]
-    lines += [last_line(r) for r in runs]
+    lines = ["<!-- results -->", "", *rows, "", "Harness last lines (default engine):", "", "```"]
+    lines += [last_line(r) for r in runs if r["engine"].startswith("auto")]
     lines += ["```", ""]
     if runs:
         lines.append(f"Machine: {runs[-1]['machine']}.")
@@ -241,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rejection rates: {r['rejection_rates']}")
     if args.write_docs:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / f"scale-{args.events}.json").write_text(json.dumps(r, indent=1) + "\n")
+        suffix = "" if args.engine == "auto" else f"-{args.engine}"
+        (RESULTS / f"scale-{args.events}{suffix}.json").write_text(json.dumps(r, indent=1) + "\n")
         print(f"wrote {write_docs().relative_to(ROOT)}")
     print(last_line(r))
     return 0 if r["agree"] else 1
