@@ -219,12 +219,11 @@ def draw_events(universe: Universe, spec: PlaceboSpec) -> Draw:
 
 def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
     """The drawn positions as engine firm-events (event id ``P<study>``)."""
-    names = panel.returns.columns.tolist()
-    sessions = list(panel.sessions)
-    return [
-        FirmEvent(f"P{s:06d}", names[t], names[t], sessions[d])
-        for t, d, s in zip(draw.ticker.tolist(), draw.day0.tolist(), draw.study.tolist(), strict=True)
-    ]
+    names = panel.returns.columns.to_numpy(dtype=object)[draw.ticker].tolist()
+    days = panel.sessions.to_numpy(dtype=object)[draw.day0].tolist() if len(draw) else []
+    studies, inverse = np.unique(draw.study, return_inverse=True)
+    ids = np.array([f"P{s:06d}" for s in studies.tolist()], dtype=object)[inverse].tolist()
+    return [FirmEvent(i, t, t, d) for i, t, d in zip(ids, names, days, strict=True)]
 
 
 # --------------------------------------------------------------------------------------------------- fast path
