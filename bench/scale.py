@@ -211,7 +211,7 @@ def write_docs() -> Path:
         lines += ["", "Stage times (s) of `run_placebo`:", ""]
         for r in runs:
             stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages_s"].items())
-            lines.append(f"* {r['firm_events']:,}: {stages}; rejection rates {r['rejection_rates']}")
+            lines.append(f"* {r['firm_events']:,}, engine {r['engine']}: {stages}; rejection rates {r['rejection_rates']}")
         lines.append("")
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     DOCS.write_text(header + "\n".join(lines))
