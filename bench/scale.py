@@ -75,7 +75,8 @@ def yardstick(panel, benchmark: str, events, estimation_window=ESTIMATION, windo
         frame["rel"] = pos - day0
         start = pos - frame["k"].to_numpy()
         with np.errstate(invalid="ignore"):
-            frame["m"] = np.where((frame["k"] > 0) & (start >= 0), level[pos] / level[np.maximum(start, 0)] - 1.0, np.nan)
+            spanned = level[pos] / level[np.maximum(start, 0)] - 1.0
+            frame["m"] = np.where((frame["k"] > 0) & (start >= 0), spanned, np.nan)
         frame = frame.dropna(subset=["r", "m"])
         est = frame[(frame["rel"] >= estimation_window[0]) & (frame["rel"] <= estimation_window[1]) & (frame["k"] == 1)]
         fit = sm.OLS(est["r"], est[["k", "m"]]).fit()
@@ -157,7 +158,8 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
         ab = fast_abnormal_returns(universe.panel, moments(universe.panel, spec.benchmark), spec.benchmark, events,
                                    spec.model, ESTIMATION, WINDOW)  # fmt: skip
     else:
-        ab = window_only(abnormal_returns(universe.panel, spec.benchmark, events, spec.model, ESTIMATION, WINDOW), WINDOW)
+        full = abnormal_returns(universe.panel, spec.benchmark, events, spec.model, ESTIMATION, WINDOW)
+        ab = window_only(full, WINDOW)
     worst_ar, worst_car = agreement(ab, loop)
     lean_ar, lean_car = agreement(ab, lean)
     worst_ar, worst_car = max(worst_ar, lean_ar), max(worst_car, lean_car)
@@ -166,7 +168,8 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     worst_car = max(worst_car, worst_timed)
     rejection = result.rejection_rates().set_index("test")["rejection_rate"].round(4).to_dict()
     return {
-        "firm_events": n, "seed": seed, "engine": f"{engine} ({'fast' if spec.fast else 'full'})", "wall_s": wall, "peak_rss_mb": rss,
+        "firm_events": n, "seed": seed, "engine": f"{engine} ({'fast' if spec.fast else 'full'})",
+        "wall_s": wall, "peak_rss_mb": rss,
         "load_s": load_s, "load_peak_rss_mb": load_rss, "panel_mb": universe.nbytes / 2**20,
         "universe_rows": universe.rows, "tickers": len(universe.tickers), "sessions": len(universe.sessions),
         "chunks": result.chunks, "chunk_events": spec.chunk_events(), "stages_s": result.seconds,
@@ -188,7 +191,10 @@ def last_line(r: dict) -> str:
 
 def write_docs() -> Path:
     """Regenerate docs/performance.md from bench/results/scale-*.json."""
-    runs = sorted((json.loads(p.read_text()) for p in RESULTS.glob("scale-*.json")), key=lambda r: (not r["engine"].startswith("auto"), r["firm_events"]))
+    runs = sorted(
+        (json.loads(p.read_text()) for p in RESULTS.glob("scale-*.json")),
+        key=lambda r: (not r["engine"].startswith("auto"), r["firm_events"]),
+    )
     header = DOCS.read_text().split("<!-- results -->")[0] if DOCS.exists() else "# Performance\n\n"
     rows = [
         "| firm-events | engine | wall s | peak RSS MB | loop ms/event (sample) | loop scaled s | speedup | "
@@ -211,7 +217,8 @@ def write_docs() -> Path:
         lines += ["", "Stage times (s) of `run_placebo`:", ""]
         for r in runs:
             stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages_s"].items())
-            lines.append(f"* {r['firm_events']:,}, engine {r['engine']}: {stages}; rejection rates {r['rejection_rates']}")
+            rates = r["rejection_rates"]
+            lines.append(f"* {r['firm_events']:,}, engine {r['engine']}: {stages}; rejection rates {rates}")
         lines.append("")
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     DOCS.write_text(header + "\n".join(lines))
@@ -236,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"loop: {r['loop_ms_per_event']:.3f} ms/event on {r['loop_sample']:,} events → {r['loop_scaled_s']:.1f} s "
           f"for {r['firm_events']:,}; lean numpy loop {r['lean_loop_ms_per_event']:.3f} ms/event "
           f"(speedup vs it {r['speedup_vs_lean_loop']:.0f})")
-    print(f"agreement on the sample: max |ΔAR| = {r['max_abs_diff_ar']:.2e}, max |ΔCAR| = {r['max_abs_diff_car']:.2e} "
+    print(f"agreement on the sample: max |ΔAR| = {r['max_abs_diff_ar']:.2e}, "
+          f"max |ΔCAR| = {r['max_abs_diff_car']:.2e} "
           f"({'OK' if r['agree'] else 'FAILED'}, tolerance {TOLERANCE:g})")
     print(f"rejection rates: {r['rejection_rates']}")
     if args.write_docs:

@@ -39,7 +39,8 @@ def test_matches_security_returns(synthetic):
     for ticker in u.tickers:
         ref = _reference(raw, ticker, u.sessions)
         for name in ("returns", "span", "traded", "covered", "level"):
-            assert _same(getattr(u.panel, name)[ticker].to_numpy(), getattr(ref, name)[ticker].to_numpy()), (ticker, name)
+            mine, theirs = getattr(u.panel, name)[ticker].to_numpy(), getattr(ref, name)[ticker].to_numpy()
+            assert _same(mine, theirs), (ticker, name)
     # halts exist and give multi-session spans
     assert (u.panel.span[list(u.tickers)].to_numpy() > 1).any()
 
@@ -59,7 +60,8 @@ def test_equal_weighted_benchmark(synthetic):
     single = u.panel.span[firms] == 1
     expected = u.panel.returns[firms].where(single).mean(axis=1).fillna(0.0)
     np.testing.assert_allclose(u.panel.returns[EW_BENCHMARK].to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(u.panel.level[EW_BENCHMARK].to_numpy(), np.cumprod(1.0 + expected.to_numpy()), rtol=1e-12)
+    level = np.cumprod(1.0 + expected.to_numpy())
+    np.testing.assert_allclose(u.panel.level[EW_BENCHMARK].to_numpy(), level, rtol=1e-12)
     assert u.panel.covered[EW_BENCHMARK].all() and (u.panel.span[EW_BENCHMARK] == 1).all()
 
 
