@@ -135,12 +135,14 @@ def test_cli(universe, tmp_path, capsys):
     assert main(["--universe", str(path), "--events", "5", "--executor", "spark"]) == 2
 
 
-def test_dask_local_cluster_gives_identical_results(universe):
+@pytest.mark.parametrize("processes", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_dask_local_cluster_gives_identical_results(universe, processes):
     distributed = pytest.importorskip("distributed")
     for engine in ("fast", "full"):
         s = spec(engine=engine, chunk_size=60)
         local = run_placebo(universe, s)
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
+        cluster = distributed.LocalCluster
+        with cluster(n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None) as c:
             with distributed.Client(c) as client:
                 remote = run_placebo(universe, s, client=client)
         assert remote.chunks == local.chunks == 5
