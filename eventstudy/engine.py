@@ -212,12 +212,20 @@ def design(model: str, span: np.ndarray, market: np.ndarray, factors: np.ndarray
     raise ValueError(f"unknown model {model!r}")
 
 
+def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
+    """Session positions of every firm-event's day 0 in one lookup (DataError, as ``position``, if one is off)."""
+    day0 = panel.sessions.get_indexer(pd.DatetimeIndex([fe.day0 for fe in firm_events]))
+    if (day0 < 0).any():
+        panel.position(firm_events[int(np.flatnonzero(day0 < 0)[0])].day0)  # raises with the offending date
+    return day0.astype(np.int64)
+
+
 def gather(
     panel: ReturnsPanel, benchmark: str, firm_events: Sequence[FirmEvent], rel_days: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Firm returns, benchmark returns over the same spans, spans and session positions, ``(N, W)`` each."""
     sessions = panel.sessions
-    day0 = np.array([panel.position(fe.day0) for fe in firm_events], dtype=np.int64)
+    day0 = _positions(panel, firm_events)
     cols = panel.returns.columns.get_indexer([fe.ticker for fe in firm_events])
     if (cols < 0).any():
         missing = firm_events[int(np.flatnonzero(cols < 0)[0])].ticker

@@ -1,0 +1,555 @@
+"""Placebo studies on a whole exchange: random firm-events, the full engine and test battery, the null.
+
+``eventstudy placebo --universe PATH --events N --seed S [--window a,b]`` draws ``N`` firm-events at random
+(a uniformly random (firm, session) pair among those with enough estimation history and data around day 0),
+groups them into pseudo-studies of ``--firms-per-study`` firm-events (each its own ``event_id``), runs
+:func:`eventstudy.engine.abnormal_returns` and :func:`eventstudy.inference.significance_table` on them in chunks,
+and reports
+
+* the null distribution of the firm-level CAR over the window (mean, sd, quantiles) and of the pseudo-studies'
+  CAAR, and
+* each test's rejection rate: the fraction of pseudo-studies whose p-value is below ``--alpha`` (with no event
+  there should be about ``alpha``; more means the test over-rejects). ``firm_t`` is the per-firm-event t test
+  of the CAR (share of firm-events rejected).
+
+With ``--clustered`` all firms of a pseudo-study share one random day 0 (event-date clustering), the setting in
+which tests that assume independent firms over-reject.
+
+Eligibility of a (firm, day 0) pair: the firm's data cover every session from the start of the estimation
+window to the end of the event window, the estimation window holds at least ``--min-estimation-returns``
+single-session returns, and the firm trades at least once in the event window.
+
+Execution: the firm-events are split into chunks (a multiple of the pseudo-study size, so no study straddles
+two chunks; the size bounds memory). ``--executor local`` runs them one after the other in this process;
+``--executor dask[:ADDRESS]`` submits them to a ``dask.distributed`` cluster (a local one when no address is
+given) after broadcasting the panel once. Results are concatenated in chunk order, so both executors give
+identical numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from .engine import MODEL_PARAMETERS, AbnormalReturns, FirmEvent, abnormal_returns, design, gather
+from .errors import ConfigError, DataError
+from .inference import significance_table
+from .returns import ReturnsPanel
+from .universe import DEFAULT_UNIVERSE, EW_BENCHMARK, Universe, load_universe
+
+# Peak bytes the engine holds per firm-event and relative day (measured: about 26 float64 (N, W) arrays live
+# at once inside abnormal_returns, cumulate and the battery); used to size chunks from a memory budget.
+BYTES_PER_CELL = 26 * 8
+DEFAULT_CHUNK_MB = 256
+MAX_CHUNK = 6000  # the battery's per-event grouping costs O(events × studies) per chunk: keep chunks moderate
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+FIRM_COLUMNS = ("car", "car_se", "car_t", "car_p", "bhar", "n_obs", "n_est", "dof")
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Drawn firm-events as positions: firm column, day-0 session and pseudo-study of each."""
+
+    ticker: np.ndarray  # (N,) column in the panel
+    day0: np.ndarray  # (N,) session position
+    study: np.ndarray  # (N,) pseudo-study number
+
+    def __len__(self) -> int:
+        return len(self.ticker)
+
+    def slice(self, lo: int, hi: int) -> Draw:
+        return Draw(self.ticker[lo:hi], self.day0[lo:hi], self.study[lo:hi])
+
+
+@dataclass(frozen=True)
+class PlaceboSpec:
+    n_events: int
+    seed: int = 0
+    window: tuple[int, int] = (-10, 10)
+    estimation_window: tuple[int, int] = (-260, -11)
+    model: str = "market_model"
+    firms_per_study: int = 30
+    min_estimation_returns: int = 120
+    alpha: float = 0.05
+    clustered: bool = False
+    benchmark: str = EW_BENCHMARK
+    chunk_size: int | None = None  # firm-events per chunk (rounded down to a multiple of firms_per_study)
+    engine: str = "auto"  # "fast": estimation sums from running sums; "full": eventstudy.engine.abnormal_returns;
+    # "auto": fast from FAST_FROM firm-events on (building the running sums costs about as much as 5,000 events)
+
+    def __post_init__(self) -> None:
+        if self.n_events < 1:
+            raise ConfigError("--events must be at least 1")
+        if self.firms_per_study < 1:
+            raise ConfigError("--firms-per-study must be at least 1")
+        if self.window[0] > self.window[1]:
+            raise ConfigError(f"window {list(self.window)} is empty")
+        if self.estimation_window[1] >= min(self.window[0], 0):
+            raise ConfigError(f"estimation window {list(self.estimation_window)} must end before the event window")
+        width = self.estimation_window[1] - self.estimation_window[0] + 1
+        if self.engine not in ("auto", "fast", "full"):
+            raise ConfigError(f"engine {self.engine!r}: expected 'auto', 'fast' or 'full'")
+        if self.model not in MODEL_PARAMETERS:
+            raise ConfigError(f"unknown model {self.model!r}")
+        if not 3 <= self.min_estimation_returns <= width:
+            raise ConfigError(f"min_estimation_returns must be between 3 and {width}")
+
+    @property
+    def fast(self) -> bool:
+        wanted = self.engine == "fast" or (self.engine == "auto" and self.n_events >= FAST_FROM)
+        return wanted and self.model in FAST_MODELS
+
+    @property
+    def width(self) -> int:
+        """Relative days the engine holds per firm-event."""
+        if self.fast:
+            return self.window[1] - self.window[0] + 1
+        return self.window[1] - min(self.window[0], self.estimation_window[0]) + 1
+
+    def chunk_events(self) -> int:
+        size = self.chunk_size or min(MAX_CHUNK, (DEFAULT_CHUNK_MB * 2**20) // (self.width * BYTES_PER_CELL))
+        return max(self.firms_per_study, size // self.firms_per_study * self.firms_per_study)
+
+
+@dataclass
+class PlaceboResult:
+    spec: PlaceboSpec
+    firms: pd.DataFrame  # one row per firm-event: study, ticker, day0 and FIRM_COLUMNS
+    tests: pd.DataFrame  # significance_table rows of every pseudo-study
+    seconds: dict[str, float] = field(default_factory=dict)
+    chunks: int = 0
+
+    def rejection_rates(self) -> pd.DataFrame:
+        """Per test: pseudo-studies with a p-value, share with p < alpha (also split by the statistic's sign)."""
+        alpha = self.spec.alpha
+        rows = []
+        for name, group in self.tests.groupby("test", sort=False):
+            p = group["p_value"].to_numpy(float)
+            s = group["statistic"].to_numpy(float)
+            ok = np.isfinite(p)
+            rows.append({"test": name, "studies": int(ok.sum()), "rejection_rate": float((p[ok] < alpha).mean()),
+                         "reject_negative": float(((p < alpha) & (s < 0))[ok].mean()),
+                         "reject_positive": float(((p < alpha) & (s > 0))[ok].mean())})  # fmt: skip
+        p = self.firms["car_p"].to_numpy(float)
+        t = self.firms["car_t"].to_numpy(float)
+        ok = np.isfinite(p)
+        rows.append({"test": "firm_t", "studies": int(ok.sum()), "rejection_rate": float((p[ok] < alpha).mean()),
+                     "reject_negative": float(((p < alpha) & (t < 0))[ok].mean()),
+                     "reject_positive": float(((p < alpha) & (t > 0))[ok].mean())})  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def car_distribution(self) -> pd.DataFrame:
+        """Null distribution of the firm-level CAR and of the pseudo-studies' CAAR."""
+        car = self.firms["car"].to_numpy(float)
+        car = car[np.isfinite(car)]
+        caar = self.firms.groupby("study", sort=False)["car"].mean().to_numpy(float)
+        caar = caar[np.isfinite(caar)]
+        out = {}
+        for name, x in (("CAR", car), ("CAAR", caar)):
+            row = {"n": len(x), "mean": float(np.mean(x)), "sd": float(np.std(x, ddof=1)) if len(x) > 1 else np.nan}
+            row.update({f"q{int(round(q * 100)):02d}": float(v) for q, v in zip(QUANTILES, np.quantile(x, QUANTILES))})
+            out[name] = row
+        return pd.DataFrame(out).T
+
+
+# --------------------------------------------------------------------------------------------------- drawing
+
+
+def eligible(universe: Universe, spec: PlaceboSpec) -> np.ndarray:
+    """Boolean ``(sessions, firms)``: may this session be the firm's day 0?"""
+    panel = universe.panel
+    n_t = len(universe.tickers)
+    span = panel.span.to_numpy()[:, :n_t]
+    traded = panel.traded.to_numpy()[:, :n_t]
+    n_s = span.shape[0]
+    lo, hi = spec.estimation_window
+    a, b = spec.window
+    start, end = min(lo, a), max(b, 0)
+    single = np.zeros((n_s + 1, n_t), dtype=np.int32)
+    np.cumsum(span == 1, axis=0, out=single[1:])
+    trades = np.zeros((n_s + 1, n_t), dtype=np.int32)
+    np.cumsum(traded, axis=0, out=trades[1:])
+    out = np.zeros((n_s, n_t), dtype=bool)
+    d = np.arange(max(-start, 0), min(n_s - end, n_s))
+    if not len(d):
+        return out
+    covered = (d[:, None] + start >= universe.first[None, :]) & (d[:, None] + end <= universe.last[None, :])
+    n_est = single[d + hi + 1] - single[d + lo]
+    n_win = trades[d + b + 1] - trades[d + a]
+    out[d] = covered & (n_est >= spec.min_estimation_returns) & (n_win > 0)
+    return out
+
+
+def draw_events(universe: Universe, spec: PlaceboSpec) -> Draw:
+    """Seeded random firm-events (see the module docstring); the same seed gives the same draw."""
+    rng = np.random.default_rng(spec.seed)
+    ok = eligible(universe, spec)
+    n, fps = spec.n_events, spec.firms_per_study
+    study = np.arange(n) // fps
+    if not spec.clustered:
+        flat = np.flatnonzero(ok)
+        if not len(flat):
+            raise DataError("no (firm, session) pair has enough data for this window")
+        pick = flat[rng.integers(0, len(flat), size=n)]
+        day0, ticker = np.divmod(pick, ok.shape[1])
+        return Draw(ticker.astype(np.int64), day0.astype(np.int64), study)
+    counts = ok.sum(axis=1)
+    n_studies = int(study[-1]) + 1
+    sizes = np.bincount(study, minlength=n_studies)
+    days = np.flatnonzero(counts >= fps)
+    if not len(days):
+        raise DataError(f"no session has {fps} eligible firms")
+    day0 = np.empty(n, dtype=np.int64)
+    ticker = np.empty(n, dtype=np.int64)
+    pos = 0
+    for size, d in zip(sizes, days[rng.integers(0, len(days), size=n_studies)], strict=True):
+        day0[pos : pos + size] = d
+        ticker[pos : pos + size] = rng.choice(np.flatnonzero(ok[d]), size=size, replace=False)
+        pos += size
+    return Draw(ticker, day0, study)
+
+
+def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
+    """The drawn positions as engine firm-events (event id ``P<study>``)."""
+    names = panel.returns.columns.to_numpy(dtype=object)[draw.ticker].tolist()
+    days = panel.sessions.to_numpy(dtype=object)[draw.day0].tolist() if len(draw) else []
+    studies, inverse = np.unique(draw.study, return_inverse=True)
+    ids = np.array([f"P{s:06d}" for s in studies.tolist()], dtype=object)[inverse].tolist()
+    return [FirmEvent(i, t, t, d) for i, t, d in zip(ids, names, days, strict=True)]
+
+
+# --------------------------------------------------------------------------------------------------- fast path
+
+FAST_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
+FAST_FROM = 5000
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Running sums over sessions of the estimation quantities, per firm column, for one benchmark.
+
+    With ``c_t`` = 1 on a usable single-session return (span 1, finite return and benchmark return), ``r_t``
+    the firm's return and ``m_t`` the benchmark's single-session return, row ``s`` holds the sums over sessions
+    ``< s`` of ``c``, ``c m``, ``c m²``, ``c r``, ``c r m``, ``c r²``. Any estimation window's sums — all the
+    three models need — are then two lookups: the cost per firm-event no longer grows with the window length.
+    """
+
+    count: np.ndarray  # (S + 1, T) int64
+    m: np.ndarray  # (S + 1, T) float64, and so on
+    mm: np.ndarray
+    r: np.ndarray
+    rm: np.ndarray
+    rr: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.count, self.m, self.mm, self.r, self.rm, self.rr))
+
+
+def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
+    returns = panel.returns.to_numpy()
+    level = panel.level[benchmark].to_numpy()
+    bench = np.full(len(level), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bench[1:] = level[1:] / level[:-1] - 1.0
+    use = (panel.span.to_numpy() == 1) & np.isfinite(returns) & np.isfinite(bench)[:, None]
+    r = np.where(use, returns, 0.0)
+    m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
+
+    def running(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((x.shape[0] + 1, x.shape[1]), dtype=np.int64 if x.dtype == bool else np.float64, order="F")
+        np.cumsum(x, axis=0, out=out[1:])
+        return out
+
+    return Moments(running(use), running(m), running(m * m), running(r), running(r * m), running(r * r))
+
+
+def fast_abnormal_returns(
+    panel: ReturnsPanel,
+    mom: Moments,
+    benchmark: str,
+    events: Sequence[FirmEvent],
+    model: str,
+    estimation_window: tuple[int, int],
+    window: tuple[int, int],
+) -> AbnormalReturns:
+    """What :func:`eventstudy.engine.abnormal_returns` computes, restricted to the relative days of ``window``.
+
+    The OLS fit uses the normal equations assembled from :class:`Moments` (same estimation sample, same
+    ``σ² = SSR / (n − p)``, SSR from the sums as ``y'y − 2θ'X'y + θ'X'Xθ``); the window's returns, spans,
+    benchmark returns and design come from :func:`eventstudy.engine.gather` / :func:`~eventstudy.engine.design`,
+    and ARs and their variances follow the engine's formulas. ``estimation`` is all False (the estimation days
+    are not among ``rel_days``). Agrees with the full engine to rounding (checked in tests/test_placebo.py).
+    """
+    if model not in FAST_MODELS:
+        raise ValueError(f"no fast path for model {model!r}")
+    n_s = len(panel.sessions)
+    rel_days = np.arange(window[0], window[1] + 1)
+    returns, market, span, pos = gather(panel, benchmark, events, rel_days)
+    day0 = pos[:, -rel_days[0]] if rel_days[0] <= 0 <= rel_days[-1] else pos[:, 0] - rel_days[0]
+    cols = panel.returns.columns.get_indexer([fe.ticker for fe in events])
+    lo = np.clip(day0 + estimation_window[0], 0, n_s)
+    hi = np.clip(day0 + estimation_window[1] + 1, 0, n_s)
+
+    def total(a: np.ndarray) -> np.ndarray:
+        return a[hi, cols] - a[lo, cols]
+
+    n = total(mom.count)
+    sm, smm, sr, srm, srr = (total(a) for a in (mom.m, mom.mm, mom.r, mom.rm, mom.rr))
+    n_f = n.astype(float)
+    if model == "market_model":
+        xtx = np.stack([np.stack([n_f, sm], -1), np.stack([sm, smm], -1)], -2)
+        xty, yy = np.stack([sr, srm], -1), srr
+    elif model == "mean_adjusted":
+        xtx, xty, yy = n_f[:, None, None], sr[:, None], srr
+    else:  # market_adjusted: y = r - m, no parameters
+        sy, yy = sr - sm, srr - 2.0 * srm + smm
+        xtx, xty = np.zeros((len(n), 0, 0)), np.zeros((len(n), 0))
+    p = xtx.shape[-1]
+    dof = n - (p if p else 1)
+    fit = dof >= 2
+    if p:
+        xtx_safe = np.where(fit[:, None, None], xtx, np.eye(p)[None, :, :])
+        params = np.linalg.solve(xtx_safe, xty[..., None])[..., 0]
+        xtx_inv = np.linalg.inv(xtx_safe)
+        ssr = yy - 2.0 * np.einsum("np,np->n", params, xty) + np.einsum("np,npq,nq->n", params, xtx, params)
+    else:
+        params, xtx_inv = np.zeros((len(n), 0)), np.zeros((len(n), 0, 0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ssr = yy - sy * sy / np.maximum(n_f, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = np.where(fit, np.maximum(ssr, 0.0) / dof, np.nan)
+    params = np.where(fit[:, None], params, np.nan)
+
+    x = design(model, span, market)
+    x0 = np.nan_to_num(x)
+    usable = np.isfinite(returns) & np.isfinite(market)
+    offset = np.nan_to_num(market) if model == "market_adjusted" else 0.0
+    y = np.where(usable, returns - offset, 0.0)
+    fitted = np.einsum("nwp,np->nw", x0, np.nan_to_num(params))
+    ar = np.where(usable & (span > 0) & fit[:, None], y - fitted, np.nan)
+    ar_var = sigma2[:, None] * (span + np.einsum("nwp,npq,nwq->nw", x0, xtx_inv, x0))
+    return AbnormalReturns(
+        model=model, firm_events=tuple(events), rel_days=rel_days, estimation_window=estimation_window,
+        returns=returns, market=market, span=span, design=x0, estimation=np.zeros(returns.shape, dtype=bool),
+        params=params, xtx_inv=xtx_inv, sigma2=sigma2, n_est=n, dof=dof, ar=ar,
+        ar_var=np.where(np.isfinite(ar), ar_var, np.nan),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------------- running
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every chunk needs (shipped once to each dask worker): the panel and, for the fast path, its sums."""
+
+    panel: ReturnsPanel
+    moments: Moments | None
+
+
+def prepare(panel: ReturnsPanel, spec: PlaceboSpec) -> Context:
+    return Context(panel, moments(panel, spec.benchmark) if spec.fast else None)
+
+
+def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
+    """Engine + test battery for one chunk; returns only per-firm-event summaries and the test rows."""
+    panel = context.panel
+    events = firm_events(panel, draw)
+    if spec.fast:
+        ab = fast_abnormal_returns(
+            panel, context.moments, spec.benchmark, events, spec.model, spec.estimation_window, spec.window
+        )
+    else:
+        full = abnormal_returns(panel, spec.benchmark, events, spec.model, spec.estimation_window, spec.window)
+        ab = window_only(full, spec.window)
+    res = ab.cumulate(ab.days(spec.window))
+    tests = significance_table(ab, (spec.window,))
+    out: dict[str, object] = {k: np.asarray(res[k]) for k in ("car", "car_se", "car_t", "car_p", "bhar", "n_obs")}
+    out["n_est"], out["dof"] = ab.n_est, ab.dof
+    out["tests"] = tests
+    return out
+
+
+def window_only(ab: AbnormalReturns, window: tuple[int, int]) -> AbnormalReturns:
+    """``ab`` restricted to the relative days of ``window`` (the per-firm estimates are kept), so cumulating
+    and testing touch 21 days instead of 271; the (N, W) arrays of the estimation window are released."""
+    keep = ab.days(window)
+    return replace(
+        ab, rel_days=ab.rel_days[keep], returns=ab.returns[:, keep], market=ab.market[:, keep],
+        span=ab.span[:, keep], design=ab.design[:, keep], estimation=ab.estimation[:, keep], ar=ab.ar[:, keep],
+        ar_var=ab.ar_var[:, keep],
+    )  # fmt: skip
+
+
+def chunks(draw: Draw, size: int) -> Iterator[Draw]:
+    for lo in range(0, len(draw), size):
+        yield draw.slice(lo, lo + size)
+
+
+def parse_executor(executor: str) -> tuple[str, str | None]:
+    kind, _, address = executor.partition(":")
+    if kind not in ("local", "dask") or (kind == "local" and address):
+        raise ConfigError(f"--executor {executor!r}: expected 'local', 'dask' or 'dask:SCHEDULER_ADDRESS'")
+    return kind, address or None
+
+
+def _dask(context: Context, spec: PlaceboSpec, parts: Sequence[Draw], address: str | None, client=None):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ConfigError("--executor dask needs dask.distributed: pip install 'eventstudy-kit[dask]'") from None
+    own = []
+    if client is None:
+        if address:
+            client = Client(address)
+        else:
+            cluster = LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1, dashboard_address=None)
+            own.append(cluster)
+            client = Client(cluster)
+        own.insert(0, client)
+    try:
+        shared = client.scatter(context, broadcast=True)
+        futures = [client.submit(run_chunk, shared, spec, part, pure=False) for part in parts]
+        return client.gather(futures)  # in submission (chunk) order
+    finally:
+        for obj in own:
+            obj.close()
+
+
+def run_placebo(
+    universe: Universe, spec: PlaceboSpec, executor: str = "local", client=None, draw: Draw | None = None
+) -> PlaceboResult:
+    """Draw (unless ``draw`` is given), run every chunk on ``executor`` and collect the results in chunk order.
+
+    ``client``: an existing ``distributed.Client`` to use (implies the dask executor).
+    """
+    kind, address = parse_executor(executor)
+    t0 = time.perf_counter()
+    draw = draw if draw is not None else draw_events(universe, spec)
+    t1 = time.perf_counter()
+    context = prepare(universe.panel, spec)
+    parts = list(chunks(draw, spec.chunk_events()))
+    if kind == "local" and client is None:
+        results = [run_chunk(context, spec, part) for part in parts]
+    else:
+        results = _dask(context, spec, parts, address, client)
+    del context
+    t2 = time.perf_counter()
+    names = universe.panel.returns.columns
+    firms = pd.DataFrame(
+        {
+            "study": draw.study,
+            "ticker": np.asarray(names)[draw.ticker],
+            "day0": universe.sessions[draw.day0],
+        }
+    )
+    for key in FIRM_COLUMNS:
+        firms[key] = np.concatenate([r[key] for r in results])
+    tests = pd.concat([r["tests"] for r in results], ignore_index=True)
+    seconds = {"draw": t1 - t0, "engine_and_tests": t2 - t1, "collect": time.perf_counter() - t2}
+    return PlaceboResult(spec, firms, tests, seconds, len(parts))
+
+
+# --------------------------------------------------------------------------------------------------- CLI
+
+
+def _window(text: str) -> tuple[int, int]:
+    try:
+        a, b = (int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected two integers 'a,b', e.g. -10,10") from None
+    return a, b
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``eventstudy placebo`` (the CLI wires them in with ``add_arguments`` and ``run``)."""
+    # Let "--window -10,10" through: argparse would otherwise take "-10,10" for an option (``--window=-10,10``
+    # works either way).
+    if hasattr(parser, "_negative_number_matcher"):
+        parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+,-?\d+$")
+    parser.add_argument("--universe", default=os.environ.get("EVENTSTUDY_UNIVERSE", str(DEFAULT_UNIVERSE)),
+                        help="universe parquet (date, ticker, close, prev_close, traded)")  # fmt: skip
+    parser.add_argument("--events", type=int, required=True, help="random firm-events to draw")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--window", type=_window, default=(-10, 10), help="event window a,b (default -10,10)")
+    parser.add_argument("--estimation-window", type=_window, default=(-260, -11), help="default -260,-11")
+    parser.add_argument("--model", default="market_model", choices=["market_model", "mean_adjusted", "market_adjusted"])
+    parser.add_argument("--firms-per-study", type=int, default=30, help="firm-events per pseudo-study (default 30)")
+    parser.add_argument("--min-estimation-returns", type=int, default=120)
+    parser.add_argument("--alpha", type=float, default=0.05, help="test size for rejection rates")
+    parser.add_argument("--clustered", action="store_true", help="firms of a pseudo-study share one day 0")
+    parser.add_argument("--chunk-size", type=int, default=None, help="firm-events per chunk (default: ~256 MB)")
+    parser.add_argument("--executor", default="local", help="local | dask | dask:SCHEDULER_ADDRESS")
+    parser.add_argument("--engine", default="auto", choices=["auto", "fast", "full"],
+                        help="fast: estimation sums from running sums; full: eventstudy.engine.abnormal_returns; "
+                        f"auto (default): fast from {FAST_FROM:,} firm-events on")  # fmt: skip
+    parser.add_argument("--out", default=None, help="directory for firms.csv, tests.csv, rejection.csv, car.csv")
+
+
+def spec_from_args(args: argparse.Namespace) -> PlaceboSpec:
+    return PlaceboSpec(
+        n_events=args.events, seed=args.seed, window=tuple(args.window),
+        estimation_window=tuple(args.estimation_window), model=args.model, firms_per_study=args.firms_per_study,
+        min_estimation_returns=args.min_estimation_returns, alpha=args.alpha, clustered=args.clustered,
+        chunk_size=args.chunk_size, engine=args.engine,
+    )  # fmt: skip
+
+
+def report(result: PlaceboResult) -> str:
+    spec = result.spec
+    n_studies = result.firms["study"].nunique()
+    lines = [
+        f"placebo: {len(result.firms)} random firm-events in {n_studies} pseudo-studies of {spec.firms_per_study}"
+        f"{' (clustered day 0)' if spec.clustered else ''}, seed {spec.seed}, model {spec.model}, "
+        f"window [{spec.window[0]},{spec.window[1]}], estimation [{spec.estimation_window[0]},"
+        f"{spec.estimation_window[1]}], benchmark {spec.benchmark}",
+        "",
+        f"null distribution of CAR[{spec.window[0]},{spec.window[1]}]:",
+        result.car_distribution().to_string(float_format=lambda v: f"{v:.5f}"),
+        "",
+        f"rejection rates at alpha = {spec.alpha} (expected about {spec.alpha} under the null):",
+        result.rejection_rates().to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+        "",
+        f"time: draw {result.seconds['draw']:.2f} s, engine + tests {result.seconds['engine_and_tests']:.2f} s "
+        f"in {result.chunks} chunk(s)",
+    ]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        spec = spec_from_args(args)
+        parse_executor(args.executor)
+        universe = load_universe(args.universe)
+        result = run_placebo(universe, spec, args.executor)
+    except (ConfigError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report(result))
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        result.firms.to_csv(os.path.join(args.out, "firms.csv"), index=False)
+        result.tests.to_csv(os.path.join(args.out, "tests.csv"), index=False)
+        result.rejection_rates().to_csv(os.path.join(args.out, "rejection.csv"), index=False)
+        result.car_distribution().to_csv(os.path.join(args.out, "car.csv"), index_label="statistic")
+        print(f"wrote {args.out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="eventstudy placebo", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""A whole exchange's daily bars → one sessions × tickers :class:`~eventstudy.returns.ReturnsPanel`.
+
+The universe file (``szse-universe-2015-2022.parquet``: date, ticker, close, prev_close, volume, traded, sorted
+by ticker then date) is read with column pruning — ``volume`` is never loaded — and scattered into matrices
+with numpy index arithmetic; there is no per-ticker Python loop. The result follows exactly the conventions of
+:func:`eventstudy.returns.security_returns` (trade-to-trade returns, spans, traded / covered masks, levels),
+column by column, so the engine treats it like any study panel.
+
+The session axis is the set of dates present in the file (every listed stock shares the exchange calendar).
+An equal-weighted index of the stocks traded on each session is added as the benchmark column ``EW_SZSE``:
+its return on session ``t`` is the mean of the single-session returns (span 1) ending on ``t`` — multi-session
+returns after a halt are left out, since they do not belong to one session — and its level is their compounded
+product, with every session covered, traded and of span 1.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .errors import DataError
+from .returns import ReturnsPanel
+
+EW_BENCHMARK = "EW_SZSE"
+COLUMNS = ["date", "ticker", "close", "prev_close", "traded"]
+DEFAULT_UNIVERSE = Path(__file__).resolve().parents[2] / "shared" / "data" / "szse-universe-2015-2022.parquet"
+
+
+@dataclass(frozen=True)
+class Universe:
+    """The panel (firms plus the ``EW_SZSE`` column) with numpy views of its matrices for fast indexing."""
+
+    panel: ReturnsPanel
+    tickers: pd.Index  # firm tickers (benchmark excluded), in panel column order
+    first: np.ndarray  # (T,) first covered session position per firm
+    last: np.ndarray  # (T,) last covered session position per firm
+    rows: int  # rows read from the file
+    load_seconds: float
+
+    @property
+    def sessions(self) -> pd.DatetimeIndex:
+        return self.panel.sessions
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the panel's matrices."""
+        p = self.panel
+        return int(sum(f.to_numpy().nbytes for f in (p.returns, p.span, p.traded, p.covered, p.level)))
+
+
+def _matrices(
+    s_pos: np.ndarray, t_code: np.ndarray, close: np.ndarray, prev: np.ndarray, traded_row: np.ndarray,
+    n_sessions: int, n_tickers: int,
+) -> dict[str, np.ndarray]:
+    """Scatter rows (sorted by ticker, then session) into session × ticker matrices."""
+    returns = np.full((n_sessions, n_tickers), np.nan)
+    traded = np.zeros((n_sessions, n_tickers), dtype=bool)
+    span = np.zeros((n_sessions, n_tickers), dtype=np.int64)
+    covered = np.zeros((n_sessions, n_tickers), dtype=bool)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = close / prev - 1.0
+    returns[s_pos, t_code] = np.where(traded_row, ratio, np.nan)
+    traded[s_pos, t_code] = traded_row
+
+    # Coverage: from each ticker's first row to its last (rows are grouped by ticker).
+    starts = np.flatnonzero(np.r_[True, t_code[1:] != t_code[:-1]])
+    ends = np.r_[starts[1:], len(t_code)] - 1
+    codes = t_code[starts]
+    first = np.full(n_tickers, -1, dtype=np.int64)
+    last = np.full(n_tickers, -2, dtype=np.int64)
+    first[codes], last[codes] = s_pos[starts], s_pos[ends]
+    axis = np.arange(n_sessions)[:, None]
+    covered[:] = (axis >= first[None, :]) & (axis <= last[None, :])
+
+    # Spans: a trade's return starts at the ticker's previous trade, or at the session before its first row.
+    trade_rows = np.flatnonzero(traded_row)
+    tr_pos, tr_code = s_pos[trade_rows], t_code[trade_rows]
+    previous = np.empty_like(tr_pos)
+    if len(tr_pos):
+        new_ticker = np.r_[True, tr_code[1:] != tr_code[:-1]]
+        previous[1:] = tr_pos[:-1]
+        previous[new_ticker] = first[tr_code[new_ticker]] - 1
+        span[tr_pos, tr_code] = tr_pos - previous
+
+    growth = np.where(traded, 1.0 + np.nan_to_num(returns), 1.0)
+    level = np.where(covered, np.cumprod(growth, axis=0), np.nan)
+    return {"returns": returns, "span": span, "traded": traded, "covered": covered, "level": level,
+            "first": first, "last": last}  # fmt: skip
+
+
+def equal_weighted(returns: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean single-session return per session (NaN-free: 0 where no stock traded) and its level."""
+    single = span == 1
+    count = single.sum(axis=1)
+    total = np.where(single, returns, 0.0).sum(axis=1)
+    r = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    return r, np.cumprod(1.0 + r)
+
+
+def load_universe(path: str | Path = DEFAULT_UNIVERSE, start=None, end=None) -> Universe:
+    """Read the universe parquet (pruned to the needed columns) and build the panel with ``EW_SZSE``."""
+    t0 = time.perf_counter()
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: universe file not found")
+    filters = []
+    if start is not None:
+        filters.append(("date", ">=", pd.Timestamp(start)))
+    if end is not None:
+        filters.append(("date", "<=", pd.Timestamp(end)))
+    table = pq.read_table(path, columns=COLUMNS, filters=filters or None)
+    missing = set(COLUMNS) - set(table.column_names)
+    if missing:
+        raise DataError(f"{path}: missing columns {sorted(missing)}")
+    n_rows = table.num_rows
+    if n_rows == 0:
+        raise DataError(f"{path}: no rows")
+    dates = table.column("date").to_numpy().astype("datetime64[ns]")
+    ticker_col = table.column("ticker").combine_chunks()
+    if hasattr(ticker_col, "dictionary"):
+        names = np.asarray(ticker_col.dictionary.to_pylist(), dtype=object)
+        codes = ticker_col.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    else:
+        names, codes = np.unique(ticker_col.to_numpy(zero_copy_only=False), return_inverse=True)
+    close = table.column("close").to_numpy()
+    prev = table.column("prev_close").to_numpy()
+    traded_row = table.column("traded").to_numpy().astype(bool)
+    del table, ticker_col
+
+    # Only tickers present, in sorted order; rows sorted by (ticker, date) whatever the file's order.
+    used, t_code = np.unique(codes, return_inverse=True)
+    tickers = pd.Index(names[used].astype(str), name="ticker")
+    sessions, s_pos = np.unique(dates, return_inverse=True)
+    order = np.lexsort((s_pos, t_code))
+    if not (np.diff(order) == 1).all():
+        t_code, s_pos, close, prev, traded_row = (a[order] for a in (t_code, s_pos, close, prev, traded_row))
+    dup = (np.diff(t_code) == 0) & (np.diff(s_pos) == 0)
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise DataError(f"{path}: duplicate row for {tickers[t_code[i]]} on {pd.Timestamp(sessions[s_pos[i]]).date()}")
+    n_s, n_t = len(sessions), len(tickers)
+    m = _matrices(s_pos, t_code, close, prev, traded_row, n_s, n_t)
+    del close, prev, traded_row, s_pos, t_code, dates
+
+    bench_r, bench_level = equal_weighted(m["returns"], m["span"])
+    axis = pd.DatetimeIndex(sessions, name="date")
+    columns = pd.Index([*tickers, EW_BENCHMARK], name="ticker")
+
+    def frame(matrix: np.ndarray, extra: np.ndarray) -> pd.DataFrame:
+        full = np.empty((n_s, n_t + 1), dtype=matrix.dtype, order="F")  # each series contiguous
+        full[:, :n_t] = matrix
+        full[:, n_t] = extra
+        return pd.DataFrame(full, index=axis, columns=columns, copy=False)
+
+    ones = np.ones(n_s, dtype=bool)
+    panel = ReturnsPanel(
+        sessions=axis,
+        returns=frame(m.pop("returns"), bench_r),
+        span=frame(m.pop("span"), np.ones(n_s, dtype=np.int64)),
+        traded=frame(m.pop("traded"), ones),
+        covered=frame(m.pop("covered"), ones),
+        level=frame(m.pop("level"), bench_level),
+    )
+    return Universe(panel, tickers, m["first"], m["last"], n_rows, time.perf_counter() - t0)
+
+
+def write_synthetic_universe(
+    path: str | Path, n_tickers: int = 40, n_sessions: int = 700, seed: int = 0, start: str = "2018-01-02"
+) -> Path:
+    """Write a small universe file in the SZSE layout (for tests and demos without the real data).
+
+    One-factor returns (β around 1, idiosyncratic sd 2 %), staggered listings and delistings, and suspensions
+    (close = prev_close, volume 0) after which the first traded row's ``prev_close`` is the last close.
+    """
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, periods=n_sessions)
+    market = rng.normal(0.0003, 0.012, n_sessions)
+    frames = []
+    for i in range(n_tickers):
+        lo = 0 if i % 4 else int(rng.integers(0, n_sessions // 3))
+        hi = n_sessions if i % 5 else int(rng.integers(2 * n_sessions // 3, n_sessions))
+        n = hi - lo
+        r = 0.0002 + rng.uniform(0.6, 1.4) * market[lo:hi] + rng.normal(0.0, 0.02, n)
+        traded = rng.random(n) > 0.03
+        if n > 50:
+            halt = int(rng.integers(10, n - 10))
+            traded[halt : halt + int(rng.integers(1, 6))] = False
+        traded[0] = True
+        close = np.empty(n)
+        prev = np.empty(n)
+        last = 10.0 + i
+        growth = 1.0
+        for t in range(n):
+            growth *= 1.0 + r[t]
+            if traded[t]:
+                prev[t], close[t] = last, last * growth
+                last, growth = close[t], 1.0
+            else:
+                prev[t] = close[t] = last
+        frames.append(
+            pd.DataFrame(
+                {"date": dates[lo:hi], "ticker": f"{i:06d}.SZ", "close": close.round(6), "prev_close": prev.round(6),
+                 "volume": np.where(traded, 1000, 0).astype(np.int64), "traded": traded.astype(np.int8)}
+            )  # fmt: skip
+        )
+    data = pd.concat(frames, ignore_index=True)
+    data["ticker"] = data["ticker"].astype("category")
+    data["date"] = data["date"].astype("datetime64[ms]")
+    path = Path(path)
+    data.to_parquet(path, index=False)
+    return path

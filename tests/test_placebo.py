@@ -1,0 +1,160 @@
+"""Placebo studies: seeded draws, fast path = full engine, chunking and executors give identical results."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy.engine import abnormal_returns
+from eventstudy.errors import ConfigError
+from eventstudy.placebo import (
+    FAST_MODELS,
+    PlaceboSpec,
+    draw_events,
+    eligible,
+    fast_abnormal_returns,
+    firm_events,
+    main,
+    moments,
+    run_placebo,
+    window_only,
+)
+from eventstudy.universe import load_universe, write_synthetic_universe
+
+EST, WIN = (-120, -11), (-5, 5)
+
+
+@pytest.fixture(scope="module")
+def universe(tmp_path_factory):
+    path = write_synthetic_universe(tmp_path_factory.mktemp("u") / "universe.parquet", n_tickers=30, n_sessions=500)
+    return load_universe(path)
+
+
+def spec(**kw) -> PlaceboSpec:
+    base = dict(n_events=300, seed=11, window=WIN, estimation_window=EST, firms_per_study=10, min_estimation_returns=60)
+    base.update(kw)
+    return PlaceboSpec(**base)
+
+
+def test_draw_is_seeded_and_eligible(universe):
+    s = spec()
+    a, b = draw_events(universe, s), draw_events(universe, s)
+    assert np.array_equal(a.ticker, b.ticker) and np.array_equal(a.day0, b.day0)
+    c = draw_events(universe, replace(s, seed=12))
+    assert not np.array_equal(a.day0, c.day0)
+    ok = eligible(universe, s)
+    assert ok[a.day0, a.ticker].all()
+    assert np.array_equal(a.study, np.arange(300) // 10)
+    # eligible pairs have the history the engine needs
+    ab = abnormal_returns(universe.panel, s.benchmark, firm_events(universe.panel, a), s.model, EST, WIN)
+    assert (ab.n_est >= s.min_estimation_returns).all()
+    assert (ab.cumulate(ab.days(WIN))["n_obs"] > 0).all()
+
+
+def test_clustered_draw_shares_day0(universe):
+    d = draw_events(universe, spec(clustered=True))
+    for study in np.unique(d.study):
+        members = d.study == study
+        assert len(set(d.day0[members])) == 1
+        assert len(set(d.ticker[members])) == members.sum()  # distinct firms
+
+
+@pytest.mark.parametrize("model", FAST_MODELS)
+def test_fast_path_equals_engine(universe, model):
+    s = spec(model=model)
+    events = firm_events(universe.panel, draw_events(universe, s))
+    full = window_only(abnormal_returns(universe.panel, s.benchmark, events, model, EST, WIN), WIN)
+    sums = moments(universe.panel, s.benchmark)
+    fast = fast_abnormal_returns(universe.panel, sums, s.benchmark, events, model, EST, WIN)
+    np.testing.assert_array_equal(fast.rel_days, full.rel_days)
+    np.testing.assert_array_equal(fast.n_est, full.n_est)
+    for name in ("returns", "market", "span", "params", "xtx_inv", "sigma2", "ar", "ar_var"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(full, name), rtol=1e-9, atol=1e-13, err_msg=name)
+    a, b = fast.cumulate(fast.days(WIN)), full.cumulate(full.days(WIN))
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-9, atol=1e-13, err_msg=key)
+
+
+def test_fast_and_full_placebo_agree(universe):
+    a = run_placebo(universe, spec(engine="fast"))
+    b = run_placebo(universe, spec(engine="full"))
+    pd.testing.assert_frame_equal(a.firms, b.firms, rtol=1e-9, atol=1e-12)
+    pd.testing.assert_frame_equal(a.tests, b.tests, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["fast", "full"])
+def test_chunking_does_not_change_results(universe, engine):
+    one = run_placebo(universe, spec(engine=engine, chunk_size=10_000))
+    many = run_placebo(universe, spec(engine=engine, chunk_size=25))  # rounded down to 20: whole pseudo-studies
+    assert (one.chunks, many.chunks) == (1, 15)
+    pd.testing.assert_frame_equal(one.tests, many.tests, rtol=1e-12, atol=1e-15)
+    pd.testing.assert_frame_equal(one.firms, many.firms, rtol=1e-12, atol=1e-15)
+
+
+def test_summaries(universe):
+    r = run_placebo(universe, spec(n_events=305))
+    assert r.firms["study"].nunique() == 31  # the last pseudo-study has 5 firm-events
+    rates = r.rejection_rates().set_index("test")
+    assert list(rates.index) == ["csect_t", "patell_z", "bmp_t", "firm_t"]
+    assert rates.loc["csect_t", "studies"] == 31 and rates.loc["firm_t", "studies"] == 305
+    assert ((rates["rejection_rate"] >= 0) & (rates["rejection_rate"] <= 1)).all()
+    dist = r.car_distribution()
+    assert list(dist.index) == ["CAR", "CAAR"] and dist.loc["CAR", "n"] == 305
+    car = r.firms["car"]
+    assert dist.loc["CAR", "mean"] == pytest.approx(car.mean())
+    assert dist.loc["CAR", "q50"] == pytest.approx(car.median())
+
+
+def test_bad_specs():
+    with pytest.raises(ConfigError):
+        spec(window=(3, -3))
+    with pytest.raises(ConfigError):
+        spec(estimation_window=(-100, 0))
+    with pytest.raises(ConfigError):
+        spec(min_estimation_returns=500)
+    with pytest.raises(ConfigError):
+        spec(engine="gpu")
+
+
+def test_cli(universe, tmp_path, capsys):
+    path = tmp_path / "u.parquet"
+    write_synthetic_universe(path, n_tickers=30, n_sessions=500)
+    out = tmp_path / "out"
+    code = main(["--universe", str(path), "--events", "120", "--seed", "3", "--window", "-5,5",
+                 "--estimation-window", "-120,-11", "--min-estimation-returns", "60", "--firms-per-study", "20",
+                 "--out", str(out)])  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "null distribution of CAR[-5,5]" in text and "rejection rates" in text and "patell_z" in text
+    assert {p.name for p in out.iterdir()} == {"firms.csv", "tests.csv", "rejection.csv", "car.csv"}
+    assert len(pd.read_csv(out / "firms.csv")) == 120
+    assert main(["--universe", str(tmp_path / "nope.parquet"), "--events", "5"]) == 2
+    assert main(["--universe", str(path), "--events", "5", "--executor", "spark"]) == 2
+
+
+@pytest.mark.parametrize("processes", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_dask_local_cluster_gives_identical_results(universe, processes):
+    distributed = pytest.importorskip("distributed")
+    for engine in ("fast", "full"):
+        s = spec(engine=engine, chunk_size=60)
+        local = run_placebo(universe, s)
+        cluster = distributed.LocalCluster
+        with cluster(n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None) as c:
+            with distributed.Client(c) as client:
+                remote = run_placebo(universe, s, client=client)
+        assert remote.chunks == local.chunks == 5
+        pd.testing.assert_frame_equal(local.firms, remote.firms, check_exact=True)
+        pd.testing.assert_frame_equal(local.tests, remote.tests, check_exact=True)
+
+
+def test_harness_yardstick_agrees_with_engine(universe):
+    scale = pytest.importorskip("bench.scale")
+    s = spec(n_events=40)
+    events = firm_events(universe.panel, draw_events(universe, s))
+    ab = window_only(abnormal_returns(universe.panel, s.benchmark, events, s.model, EST, WIN), WIN)
+    for loop in (scale.yardstick, scale.lean_yardstick):
+        worst_ar, worst_car = scale.agreement(ab, loop(universe.panel, s.benchmark, events, EST, WIN), WIN)
+        assert worst_ar < 1e-9 and worst_car < 1e-9

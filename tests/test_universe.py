@@ -1,0 +1,96 @@
+"""The universe loader reproduces the per-security panel conventions, with an equal-weighted benchmark."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy.errors import DataError
+from eventstudy.returns import returns_panel
+from eventstudy.universe import COLUMNS, DEFAULT_UNIVERSE, EW_BENCHMARK, load_universe, write_synthetic_universe
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    return write_synthetic_universe(tmp_path_factory.mktemp("u") / "universe.parquet", n_tickers=12, n_sessions=300)
+
+
+def _reference(raw: pd.DataFrame, ticker: str, sessions: pd.DatetimeIndex):
+    h = raw[raw["ticker"] == ticker].set_index("date")[["close", "prev_close", "volume", "traded"]].copy()
+    h.index = pd.DatetimeIndex(h.index.astype("datetime64[ns]"))
+    h["traded"] = h["traded"].astype(bool)
+    return returns_panel({ticker: h}, sessions)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype.kind == "f":
+        return np.allclose(a, b, rtol=1e-13, atol=0.0, equal_nan=True)
+    return np.array_equal(a, b)
+
+
+def test_matches_security_returns(synthetic):
+    u = load_universe(synthetic)
+    raw = pd.read_parquet(synthetic)
+    assert u.rows == len(raw)
+    assert list(u.tickers) == sorted(raw["ticker"].astype(str).unique())
+    assert list(u.panel.returns.columns) == [*u.tickers, EW_BENCHMARK]
+    assert len(u.sessions) == raw["date"].nunique()
+    for ticker in u.tickers:
+        ref = _reference(raw, ticker, u.sessions)
+        for name in ("returns", "span", "traded", "covered", "level"):
+            mine, theirs = getattr(u.panel, name)[ticker].to_numpy(), getattr(ref, name)[ticker].to_numpy()
+            assert _same(mine, theirs), (ticker, name)
+    # halts exist and give multi-session spans
+    assert (u.panel.span[list(u.tickers)].to_numpy() > 1).any()
+
+
+def test_row_order_does_not_matter(synthetic, tmp_path):
+    raw = pd.read_parquet(synthetic).sample(frac=1.0, random_state=3)
+    shuffled = tmp_path / "shuffled.parquet"
+    raw.to_parquet(shuffled, index=False)
+    a, b = load_universe(synthetic).panel, load_universe(shuffled).panel
+    for name in ("returns", "span", "traded", "covered", "level"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def test_equal_weighted_benchmark(synthetic):
+    u = load_universe(synthetic)
+    firms = list(u.tickers)
+    single = u.panel.span[firms] == 1
+    expected = u.panel.returns[firms].where(single).mean(axis=1).fillna(0.0)
+    np.testing.assert_allclose(u.panel.returns[EW_BENCHMARK].to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-15)
+    level = np.cumprod(1.0 + expected.to_numpy())
+    np.testing.assert_allclose(u.panel.level[EW_BENCHMARK].to_numpy(), level, rtol=1e-12)
+    assert u.panel.covered[EW_BENCHMARK].all() and (u.panel.span[EW_BENCHMARK] == 1).all()
+
+
+def test_prunes_columns_and_reports_problems(synthetic, tmp_path):
+    assert "volume" not in COLUMNS
+    no_volume = tmp_path / "no_volume.parquet"
+    pd.read_parquet(synthetic).drop(columns="volume").to_parquet(no_volume, index=False)
+    assert load_universe(no_volume).rows > 0
+    with pytest.raises(DataError, match="not found"):
+        load_universe(tmp_path / "missing.parquet")
+    dup = tmp_path / "dup.parquet"
+    raw = pd.read_parquet(synthetic)
+    pd.concat([raw, raw.iloc[:1]]).to_parquet(dup, index=False)
+    with pytest.raises(DataError, match="duplicate"):
+        load_universe(dup)
+
+
+def test_panel_is_column_contiguous(synthetic):
+    # one firm's series is contiguous, so gathering a firm-event's window reads adjacent memory
+    assert load_universe(synthetic).panel.returns.to_numpy().flags["F_CONTIGUOUS"]
+
+
+@pytest.mark.skipif(not DEFAULT_UNIVERSE.exists(), reason="SZSE universe file not available")
+def test_real_universe_shape_and_spot_check():
+    u = load_universe(DEFAULT_UNIVERSE)
+    assert (u.rows, len(u.tickers), len(u.sessions)) == (3_528_966, 2_588, 1_729)
+    raw = pd.read_parquet(DEFAULT_UNIVERSE, columns=["date", "ticker", "close", "prev_close", "volume", "traded"],
+                          filters=[("ticker", "in", ["000001.SZ"])])  # fmt: skip
+    raw["ticker"] = raw["ticker"].astype(str)
+    ref = _reference(raw, "000001.SZ", u.sessions)
+    for name in ("returns", "span", "traded", "covered", "level"):
+        assert _same(getattr(u.panel, name)["000001.SZ"].to_numpy(), getattr(ref, name)["000001.SZ"].to_numpy())
