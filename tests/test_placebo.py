@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from eventstudy.inference import TESTS
+
 from eventstudy.engine import abnormal_returns
 from eventstudy.errors import ConfigError
 from eventstudy.placebo import (
@@ -98,9 +100,10 @@ def test_summaries(universe):
     r = run_placebo(universe, spec(n_events=305))
     assert r.firms["study"].nunique() == 31  # the last pseudo-study has 5 firm-events
     rates = r.rejection_rates().set_index("test")
-    assert list(rates.index) == ["csect_t", "patell_z", "bmp_t", "firm_t"]
+    assert list(rates.index) == [*TESTS, "firm_t"]  # the whole battery, then the per-firm t
     assert rates.loc["csect_t", "studies"] == 31 and rates.loc["firm_t", "studies"] == 305
-    assert ((rates["rejection_rate"] >= 0) & (rates["rejection_rate"] <= 1)).all()
+    computed = rates["rejection_rate"].dropna()
+    assert len(computed) >= 11 and ((computed >= 0) & (computed <= 1)).all()
     dist = r.car_distribution()
     assert list(dist.index) == ["CAR", "CAAR"] and dist.loc["CAR", "n"] == 305
     car = r.firms["car"]
