@@ -1,4 +1,4 @@
-"""Command line: ``eventstudy run | rebuild | claims | fetch | validate``. Only wiring; the work is in the stage modules.
+"""Command line: ``eventstudy run | rebuild | claims | placebo | fetch | validate``. Only wiring; the work is in the stage modules.
 
 Exit codes: 0 ok · 1 unexpected error · 2 bad study file or arguments · 3 data unavailable or insufficient
 (the last good report is kept) · 4 partial rebuild · 75 reports directory locked by another rebuild.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from . import __version__
+from . import __version__, placebo
 from .config import Study, load_study
 from .claims import evaluate_claims, format_verdicts, parse_claims
 from .data import DEFAULT_CACHE, AsOfProvider, open_provider
@@ -160,6 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
     cl.add_argument("--as-of", help="use only sessions up to this date (YYYY-MM-DD)")
     cl.set_defaults(func=cmd_claims)
+
+    pl = sub.add_parser(
+        "placebo", help="placebo study on a market universe",
+        description="Draw random firm-events from a universe, run the engine and every test, and report the null "
+        "distribution of CAR and each test's rejection rate.",
+    )  # fmt: skip
+    placebo.add_arguments(pl)
+    pl.set_defaults(func=placebo.run)
 
     validate = sub.add_parser("validate", help="check a study file", description="Validate a study file and show each event's day 0.")
     validate.add_argument("config", help="study file")

@@ -17,7 +17,25 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from scipy import stats
 
+from .inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
 from .study import StudyResults
+
+# One-line definitions for the methodology section (full formulas and notes: docs/statistics.md).
+TEST_FORMULAS = {
+    "csect_t": "CAAR / (S_CAR / √N), Student t with N − 1 d.f.",
+    "bw_t": "Σ_W AAR_t / (√L · S(AAR)), S(AAR) from the estimation-period time series of AAR; t with T − 1 d.f.",
+    "patell_z": "Σ SCAR_i / √(Σ d_i / (d_i − 2)), standard normal",
+    "bmp_t": "mean SCAR / (S_SCAR / √N), t with N − 1 d.f.",
+    "kp_bmp_t": "t_BMP · √((1 − r̄) / (1 + (N − 1) r̄)), r̄ the mean cross-correlation of estimation ARs",
+    "corrado_rank": "Σ_W Ū_t / (√L · S_U) on ranks of ARs over estimation and event days, standard normal",
+    "sign_cz": "Σ_W Ḡ_t / (√L · S_G), G = sign(AR − firm median), standard normal",
+    "gen_sign_z": "(w − N p̂) / √(N p̂ (1 − p̂)), w positive CARs, p̂ the estimation share of positive ARs",
+    "grank_t": "Z √((T − 2) / (T − 1 − Z²)) on ranks of standardised ARs and the scaled SCAR; t with T − 2 d.f.",
+    "wilcoxon_z": "signed-rank statistic of the CARs, normal approximation with ties",
+    "bhar_skew_t": "√N (S + γ̂ S² / 3 + γ̂ / (6N)), S = mean/sd of BHAR, γ̂ its skewness",
+    "portfolio_t": "Σ_W AAR_t / (σ_p √Σ k̄_t), σ_p from the same-day portfolio's estimation-period ARs",
+    "placebo_p": "statistic = CAAR; p = (1 + #{|CAAR_b| ≥ |CAAR|}) / (B + 1) over seeded pseudo-windows",
+}
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 BENCHMARK_COLOUR = "#555555"
@@ -32,7 +50,8 @@ class EventView:
     figures: dict[str, str]
     estimates: list[dict[str, Any]]
     car: list[dict[str, Any]]
-    tests: list[dict[str, Any]]
+    window_tests: list[dict[str, Any]]  # one entry per event window: {"window", "rows"}
+    daily_tests: dict[str, Any]  # {"tests": [...names], "rows": [{"day", "p": {test: p}}]}
     halts: list[dict[str, Any]]
 
 
@@ -144,6 +163,30 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dict(orient="records")
 
 
+def _window_tests(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
+    tests = results.tests[results.tests["event_id"] == event_id].copy()
+    tests["clustering_robust"] = tests["test"].isin(CLUSTERING_ROBUST)
+    out = []
+    for window in results.study.event_windows:
+        rows = tests[(tests["window_start"] == window[0]) & (tests["window_end"] == window[1])]
+        out.append({"window": window, "rows": _rows(rows)})
+    return out
+
+
+def _daily_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
+    """p-values per day of the daily path (rows with window_start == window_end that are not event windows)."""
+    tests = results.tests[results.tests["event_id"] == event_id]
+    windows = set(results.study.event_windows)
+    not_window = np.array([(a, b) not in windows for a, b in zip(tests["window_start"], tests["window_end"], strict=True)])
+    daily = tests[(tests["window_start"] == tests["window_end"]).to_numpy() & not_window.astype(bool)]
+    names = [t for t in TESTS if t in set(daily["test"])]
+    rows = [
+        {"day": int(day), "p": dict(zip(g["test"], g["p_value"], strict=True))}
+        for day, g in daily.groupby("window_start", sort=True)
+    ]
+    return {"tests": names, "rows": rows}
+
+
 def event_views(results: StudyResults) -> list[EventView]:
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
     views = []
@@ -165,7 +208,8 @@ def event_views(results: StudyResults) -> list[EventView]:
                 },
                 estimates=_rows(est),
                 car=_rows(car),
-                tests=_rows(results.tests[results.tests["event_id"] == ev.id]),
+                window_tests=_window_tests(results, ev.id),
+                daily_tests=_daily_tests(results, ev.id),
                 halts=_rows(halts),
             )
         )
@@ -202,5 +246,10 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         source=source,
         events=event_views(results),
         plotlyjs=get_plotlyjs(),
+        test_catalogue=[
+            {"name": name, "formula": TEST_FORMULAS.get(name, ""), "reference": TEST_REFERENCES.get(name, ""),
+             "clustering_robust": name in CLUSTERING_ROBUST}
+            for name in TESTS
+        ],  # fmt: skip
         **(context or {}),
     )

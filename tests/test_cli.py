@@ -65,3 +65,17 @@ def test_help(command, capsys):
         main([*command, "--help"])
     assert exit_.value.code == 0
     assert "usage: eventstudy" in capsys.readouterr().out
+
+
+def test_placebo_command_on_a_small_universe(tmp_path, capsys):
+    from eventstudy.universe import write_synthetic_universe
+
+    universe = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=30, n_sessions=500, seed=3)
+    out = tmp_path / "placebo"
+    code = main(["placebo", "--universe", str(universe), "--events", "60", "--seed", "5", "--firms-per-study", "20",
+                 "--window=-2,2", "--min-estimation-returns", "60", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "rejection rates at alpha = 0.05" in printed and "csect_t" in printed
+    rates = (out / "rejection.csv").read_text()
+    assert rates.startswith("test,studies,rejection_rate")

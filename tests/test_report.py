@@ -57,3 +57,17 @@ def test_quotes_from_documents_are_escaped(default_results: StudyResults):
     page = render_report(results, "snapshot")
     assert "<script>steal()</script>" not in page and "&lt;script&gt;steal()&lt;/script&gt;" in page
     assert "<x>.txt" not in page
+
+
+def test_every_test_is_tabled_marked_and_defined(html, default_results):
+    from eventstudy.inference import CLUSTERING_ROBUST, TESTS
+
+    for name in TESTS:
+        assert f"<code>{name}</code>" in html
+    assert html.count("Clustering-robust</th>") == 2 * 4 + 1  # 2 events × 4 windows + the methodology table
+    assert "p-values for each day of the daily path" in html
+    row = default_results.tests.query(
+        "event_id == 'us-entity-list-2019-10-07' and window_start == 0 and window_end == 5 and test == 'bmp_t'"
+    ).iloc[0]
+    assert f"<td>{row.statistic:.3f}</td>" in html
+    assert len(CLUSTERING_ROBUST) >= 1 and html.count("<td>✓</td>") >= len(CLUSTERING_ROBUST)
