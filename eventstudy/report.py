@@ -50,7 +50,7 @@ class EventView:
     figures: dict[str, str]
     estimates: list[dict[str, Any]]
     car: list[dict[str, Any]]
-    window_tests: list[dict[str, Any]]  # one entry per event window: {"window", "rows"}
+    window_tests: dict[str, Any]  # tests × event windows (see _window_tests)
     daily_tests: dict[str, Any]  # {"tests": [...names], "rows": [{"day", "p": {test: p}}]}
     halts: list[dict[str, Any]]
 
@@ -163,14 +163,19 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dict(orient="records")
 
 
-def _window_tests(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
-    tests = results.tests[results.tests["event_id"] == event_id].copy()
-    tests["clustering_robust"] = tests["test"].isin(CLUSTERING_ROBUST)
-    out = []
-    for window in results.study.event_windows:
-        rows = tests[(tests["window_start"] == window[0]) & (tests["window_end"] == window[1])]
-        out.append({"window": window, "rows": _rows(rows)})
-    return out
+def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
+    """Tests × event windows: ``{"windows": [...], "firms": [n per window], "rows": [{"test", "robust", "cells"}]}``."""
+    tests = results.tests[results.tests["event_id"] == event_id]
+    windows = list(results.study.event_windows)
+    cells = {(r.test, r.window_start, r.window_end): r for r in tests.itertuples(index=False)}
+    names = [t for t in TESTS if any((t, *w) in cells for w in windows)]
+    rows = [
+        {"test": t, "robust": t in CLUSTERING_ROBUST,
+         "cells": [cells.get((t, *w)) for w in windows]}
+        for t in names
+    ]  # fmt: skip
+    firms = [max((c.n_firms for c in (cells.get((t, *w)) for t in names) if c is not None), default=0) for w in windows]
+    return {"windows": windows, "firms": firms, "rows": rows}
 
 
 def _daily_tests(results: StudyResults, event_id: str) -> dict[str, Any]:

@@ -64,7 +64,8 @@ def test_every_test_is_tabled_marked_and_defined(html, default_results):
 
     for name in TESTS:
         assert f"<code>{name}</code>" in html
-    assert html.count("Clustering-robust</th>") == 2 * 4 + 1  # 2 events × 4 windows + the methodology table
+    assert html.count("Clustering-robust</th>") == 2 + 1  # one matrix per event + the methodology table
+    assert html.count('<th colspan="2">[0, 5]</th>') == 2
     assert "p-values for each day of the daily path" in html
     row = default_results.tests.query(
         "event_id == 'us-entity-list-2019-10-07' and window_start == 0 and window_end == 5 and test == 'bmp_t'"
