@@ -17,7 +17,7 @@ each test's source; ``docs/statistics.md`` has the formulas.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -497,10 +497,13 @@ def window_samples(
     placebo_draws: int = 999,
     seed: int = 0,
     groups: dict[str, np.ndarray] | None = None,
+    event_keys: Mapping[str, int] | None = None,
 ) -> dict[str, WindowSample]:
     """One :class:`WindowSample` per event id, keeping only firm-events with a return in the window.
 
     All firm-events are cumulated at once (:meth:`AbnormalReturns.cumulate`); each event then takes its rows.
+    An event's placebo seed is ``(seed, key, window)`` with ``key`` its position among the event ids, or
+    ``event_keys[event_id]`` when given (so a subset of the events gets the seeds it has in the whole).
     """
     days = ab.days(window)
     res = ab.cumulate(days)
@@ -530,7 +533,7 @@ def window_samples(
             in_window=in_window,
             n_params=p,
             placebo_draws=placebo_draws,
-            seed=(seed, k, window[0] + 100_000, window[1] + 100_000),
+            seed=(seed, k if event_keys is None else event_keys[event_id], window[0] + 100_000, window[1] + 100_000),
         )
     return out
 
@@ -543,6 +546,7 @@ def significance_table(
     placebo_draws: int = 999,
     seed: int = 0,
     tests: Sequence[str] | None = None,
+    event_keys: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Every test for every event and window (and, with ``daily_path``, every day of the path as a one-day
     window with ``window_start == window_end``): the rows of ``tests.csv``."""
@@ -553,7 +557,9 @@ def significance_table(
     groups = _event_groups(ab)
     rows = []
     for window in all_windows:
-        for event_id, sample in window_samples(ab, window, placebo_draws=placebo_draws, seed=seed, groups=groups).items():
+        for event_id, sample in window_samples(
+            ab, window, placebo_draws=placebo_draws, seed=seed, groups=groups, event_keys=event_keys
+        ).items():
             for name in names:
                 result = TESTS[name](sample)
                 rows.append((event_id, window[0], window[1], name, result.statistic, result.p_value, result.n_firms))
