@@ -364,6 +364,8 @@ def window_only(ab: AbnormalReturns, window: tuple[int, int]) -> AbnormalReturns
     """``ab`` restricted to the relative days of its estimation window and of ``window`` (what the test battery
     reads); the (N, W) arrays of any other days are released."""
     keep = ab.in_estimation | ab.days(window)
+    if keep.all():
+        return ab
     return replace(
         ab, rel_days=ab.rel_days[keep], returns=ab.returns[:, keep], market=ab.market[:, keep],
         span=ab.span[:, keep], design=ab.design[:, keep], estimation=ab.estimation[:, keep], ar=ab.ar[:, keep],

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .engine import AbnormalReturns
 
@@ -79,11 +79,23 @@ class StatisticResult:
 
 
 def _two_sided_t(t: float, df: float) -> float:
-    return float(2.0 * stats.t.sf(abs(t), df))
+    """``2 P(T_df > |t|)``: ``scipy.stats.t.sf`` without its per-call argument handling (the same ``stdtr``)."""
+    return float(2.0 * special.stdtr(df, -abs(t)))
 
 
 def _two_sided_z(z: float) -> float:
-    return float(2.0 * stats.norm.sf(abs(z)))
+    """``2 P(Z > |z|)``: ``scipy.stats.norm.sf`` without its per-call argument handling (the same ``ndtr``)."""
+    return float(2.0 * special.ndtr(-abs(z)))
+
+
+def _row_median(x: np.ndarray) -> np.ndarray:
+    """Median of the finite values of each row, ``(n, 1)`` (``np.nanmedian(x, axis=1, keepdims=True)``; NaN for
+    a row without values), from one sort: NaN sorts last, so the middle values sit at ``(k − 1) // 2``, ``k // 2``."""
+    s = np.sort(x, axis=1)
+    k = np.isfinite(x).sum(axis=1, keepdims=True)
+    lo = np.take_along_axis(s, np.maximum((k - 1) // 2, 0), axis=1)
+    hi = np.take_along_axis(s, k // 2, axis=1)
+    return np.where(k > 0, (lo + hi) / 2.0, np.nan)
 
 
 def _undefined(n: int) -> StatisticResult:
@@ -104,7 +116,7 @@ def rank_rows(x: np.ndarray) -> np.ndarray:
     n, d = x.shape
     finite = np.isfinite(x)
     keyed = np.where(finite, x, np.inf)
-    order = np.argsort(keyed, axis=1, kind="stable")
+    order = np.argsort(keyed, axis=1)  # ties get their average rank whatever their order
     s = np.take_along_axis(keyed, order, axis=1)
     idx = np.broadcast_to(np.arange(d), (n, d))
     start_flag = np.ones((n, d), dtype=bool)
@@ -323,7 +335,7 @@ def sign_cz(sample: WindowSample) -> StatisticResult:
     ok = np.isfinite(ar)
     if not ok.any():
         return _undefined(sample.n)
-    med = np.nanmedian(np.where(ok, ar, np.nan), axis=1, keepdims=True)
+    med = _row_median(np.where(ok, ar, np.nan))
     g = np.where(ok, np.sign(ar - med), np.nan)
     z, _ = _time_series_test(g, sample.in_window)
     return StatisticResult(z, _two_sided_z(z), sample.n) if np.isfinite(z) else _undefined(sample.n)
