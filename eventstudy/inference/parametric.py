@@ -8,14 +8,20 @@ import numpy as np
 from .sample import StatisticResult, WindowSample, _col_mean, _two_sided_t, _two_sided_z, _undefined
 
 
+def _sd(x: np.ndarray) -> float | None:
+    """Sample standard deviation (N − 1 denominator); None below two values or with no dispersion."""
+    if len(x) < 2:
+        return None
+    sd = float(np.std(x, ddof=1))
+    return sd if sd != 0.0 else None
+
+
 def _mean_t(x: np.ndarray) -> StatisticResult:
     """``t = mean(x) / (S / √N)``, ``S`` the standard deviation of the ``N`` values (N − 1 denominator); p from
     Student t with N − 1 degrees of freedom. Undefined below two values or with no dispersion."""
     n = len(x)
-    if n < 2:
-        return _undefined(n)
-    sd = float(np.std(x, ddof=1))
-    if sd == 0.0:
+    sd = _sd(x)
+    if sd is None:
         return _undefined(n)
     t = float(np.mean(x) / (sd / np.sqrt(n)))
     return StatisticResult(t, _two_sided_t(t, n - 1), n)
@@ -130,10 +136,8 @@ def bhar_skew_t(sample: WindowSample) -> StatisticResult:
     """
     bhar = sample.bhar[np.isfinite(sample.bhar)] if sample.bhar is not None else np.array([])
     n = len(bhar)
-    if n < 2:
-        return _undefined(n)
-    sd = float(np.std(bhar, ddof=1))
-    if sd == 0.0:
+    sd = _sd(bhar)
+    if sd is None:
         return _undefined(n)
     s = float(np.mean(bhar)) / sd
     gamma = float(np.sum((bhar - bhar.mean()) ** 3) / (n * sd**3))
