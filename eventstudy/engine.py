@@ -297,13 +297,14 @@ def abnormal_returns(
         params = np.stack([alpha, beta], axis=-1)
     n_est = estimation.sum(axis=1)
     x0 = np.nan_to_num(x)
+    from_sums = moments is not None and model in MOMENT_MODELS  # normal equations and SSR from running sums
     dof = n_est - (p if p else 1)
     fit = dof >= 2
     if model in ("scholes_williams", "dimson"):
         fit &= np.isfinite(params).all(axis=1)
         xtx, _ = normal_equations(x0, y, estimation)
         _, xtx_inv = solve(xtx, None, fit)
-    elif moments is not None and model in MOMENT_MODELS:
+    elif from_sums:
         cols = panel.returns.columns.get_indexer([fe.ticker for fe in firm_events])
         day0 = pos[:, 0] - rel_days[0]
         lo = np.clip(day0 + estimation_window[0], 0, len(panel.sessions))
@@ -315,7 +316,7 @@ def abnormal_returns(
         params, xtx_inv = solve(xtx, xty, fit)
     params = np.where(fit[:, None], params, 0.0)
     ar, unit_var, fitted = abnormal(x0, y, params, xtx_inv, span, usable & (span > 0) & fit[:, None])
-    if moments is not None and model in MOMENT_MODELS:
+    if from_sums:
         ssr = moment_ssr(params, xtx, xty, yy)
     else:
         ssr = residual_ssr(np.where(estimation, y - fitted, 0.0), estimation, n_est, p)

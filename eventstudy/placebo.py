@@ -229,13 +229,10 @@ def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
     return [FirmEvent(i, t, t, d) for i, t, d in zip(ids, names, days, strict=True)]
 
 
-# --------------------------------------------------------------------------------------------------- fast path
-
-FAST_MODELS = MOMENT_MODELS  # the models whose normal equations come from running sums
-FAST_FROM = 5000
-
-
 # --------------------------------------------------------------------------------------------------- running
+
+FAST_MODELS = MOMENT_MODELS  # the models whose normal equations can come from running sums (engine="fast")
+FAST_FROM = 5000
 
 
 @dataclass(frozen=True)
