@@ -30,16 +30,9 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from eventstudy.engine import abnormal_returns
-from eventstudy.placebo import (
-    PlaceboSpec,
-    draw_events,
-    fast_abnormal_returns,
-    firm_events,
-    moments,
-    run_placebo,
-    window_only,
-)
+from eventstudy.engine import abnormal_returns, fast_abnormal_returns, window_only
+from eventstudy.estimation import moments
+from eventstudy.placebo import PlaceboSpec, draw_events, firm_events, run_placebo
 from eventstudy.universe import DEFAULT_UNIVERSE, load_universe
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ same span (Maynes & Rumsey 1993, trade-to-trade):
 * ``mean_adjusted``    ``R_t = μ k_t + ε_t``
 * ``market_adjusted``  ``R_t = M_t + ε_t``  (no parameters)
 * ``scholes_williams`` ``R_t = α k_t + β_SW M_t + ε_t`` with the Scholes & Williams (1977, eq. 14) beta
-  ``β_SW = (β⁻ + β⁰ + β⁺) / (1 + 2ρ_M)`` — see :func:`_scholes_williams`
+  ``β_SW = (β⁻ + β⁰ + β⁺) / (1 + 2ρ_M)`` — see :func:`eventstudy.models._scholes_williams`
 * ``dimson``           ``R_t = α k_t + Σ_j β_j M_{t−j} + ε_t`` over lags/leads ``j = −L..L`` (Dimson 1979, eq. 9);
-  the AR uses the aggregated beta ``β_D = Σ_j β_j`` with the contemporaneous market — see :func:`_dimson`
+  the AR uses the aggregated beta ``β_D = Σ_j β_j`` with the contemporaneous market — see :func:`eventstudy.models._dimson`
 * ``factor``           ``R_t = α k_t + β M_t + Σ_f b_f F_{f,t} + ε_t`` with factors from a user file
   (:mod:`eventstudy.factors`), each summed over the return's span
 
@@ -46,24 +46,34 @@ returns cover. A firm-event with no return in ``D`` has ``n_obs = 0`` and NaN CA
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .errors import DataError
+from .estimation import (
+    MOMENT_MODELS,
+    Moments,
+    abnormal,
+    moment_equations,
+    moment_ssr,
+    normal_equations,
+    residual_ssr,
+    sigma2,
+    solve,
+)
+from .models import (  # noqa: F401  (design, shifted_market, span_sums: re-exported, part of the engine's API)
+    MODEL_PARAMETERS,
+    MODELS,
+    _dimson,
+    _scholes_williams,
+    design,
+    shifted_market,
+    span_sums,
+)
 from .returns import ReturnsPanel
-
-MODEL_PARAMETERS = {
-    "market_model": ("alpha", "beta"),
-    "mean_adjusted": ("alpha",),
-    "market_adjusted": (),
-    "scholes_williams": ("alpha", "beta"),
-    "dimson": ("alpha", "beta"),
-    "factor": ("alpha", "beta"),  # followed by one loading per factor column (see ``param_names``)
-}
-MODELS = tuple(MODEL_PARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -130,8 +140,8 @@ class AbnormalReturns:
         n_obs = use.sum(axis=1)
         car = np.where(use, self.ar, 0.0).sum(axis=1)
         k = np.where(use, self.span, 0).sum(axis=1)
-        g = np.einsum("nwp,nw->np", self.design, use.astype(float))
-        var = self.sigma2 * (k + np.einsum("np,npq,nq->n", g, self.xtx_inv, g))
+        g = (self.design.transpose(0, 2, 1) @ use.astype(float)[..., None])[..., 0]
+        var = self.sigma2 * (k + ((g[:, None, :] @ self.xtx_inv)[:, 0, :] * g).sum(-1))
         gross_firm = np.where(use, 1.0 + self.returns, 1.0).prod(axis=1)
         gross_market = np.where(use, 1.0 + self.market, 1.0).prod(axis=1)
         empty = n_obs == 0
@@ -193,24 +203,6 @@ class AbnormalReturns:
         return frame
 
 
-def design(model: str, span: np.ndarray, market: np.ndarray, factors: np.ndarray | None = None) -> np.ndarray:
-    """Design rows ``x_t`` of shape ``(N, W, p)`` for ``model`` (see the module docstring).
-
-    ``factors`` is ``(N, W, q)``: each factor summed over the return's span (factor model only).
-    """
-    k = span.astype(float)
-    if model in ("market_model", "scholes_williams", "dimson"):
-        return np.stack([k, market], axis=-1)
-    if model == "factor":
-        if factors is None:
-            raise ValueError("the factor model needs factor returns")
-        return np.concatenate([np.stack([k, market], axis=-1), factors], axis=-1)
-    if model == "mean_adjusted":
-        return k[..., None]
-    if model == "market_adjusted":
-        return np.zeros(span.shape + (0,))
-    raise ValueError(f"unknown model {model!r}")
-
 
 def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
     """Session positions of every firm-event's day 0 in one lookup (DataError, as ``position``, if one is off)."""
@@ -242,98 +234,6 @@ def gather(
     return returns, market, span, pos
 
 
-def shifted_market(panel: ReturnsPanel, benchmark: str, pos: np.ndarray, span: np.ndarray, lag: int) -> np.ndarray:
-    """Benchmark return over the span ``(pos − span − lag, pos − lag]``: the return's own span moved ``lag``
-    sessions back (``lag < 0``: forward). NaN where the span is empty or falls outside the benchmark's data."""
-    level = panel.level[benchmark].to_numpy()
-    end = pos - lag
-    start = end - span
-    ok = (span > 0) & (start >= 0) & (end < len(level)) & (end >= 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = level[np.clip(end, 0, len(level) - 1)] / level[np.clip(start, 0, len(level) - 1)] - 1.0
-    return np.where(ok, out, np.nan)
-
-
-def span_sums(values: np.ndarray, pos: np.ndarray, span: np.ndarray) -> np.ndarray:
-    """Sum of per-session ``values`` ``(S, q)`` over each span ``(pos − span, pos]``: ``(N, W, q)``.
-
-    NaN when any session of the span has no value (or the span is empty / off the axis).
-    """
-    n_sessions = values.shape[0]
-    filled = np.concatenate([np.zeros((1, values.shape[1])), np.cumsum(np.nan_to_num(values), axis=0)])
-    holes = np.concatenate([np.zeros((1, values.shape[1])), np.cumsum(np.isnan(values), axis=0)])
-    end = pos + 1
-    start = end - span
-    ok = (span > 0) & (start >= 0) & (end <= n_sessions)
-    e, s_ = np.clip(end, 0, n_sessions), np.clip(start, 0, n_sessions)
-    total = filled[e] - filled[s_]
-    missing = holes[e] - holes[s_]
-    return np.where(ok[..., None] & (missing == 0), total, np.nan)
-
-
-def _simple_slope(y: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Per-row OLS slope of ``y`` on ``x`` (with intercept) over ``mask``; all ``(N, W)``."""
-    n = mask.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xm = np.where(mask, x, 0.0).sum(axis=1) / n
-        ym = np.where(mask, y, 0.0).sum(axis=1) / n
-        dx = np.where(mask, x - xm[:, None], 0.0)
-        dy = np.where(mask, y - ym[:, None], 0.0)
-        return (dx * dy).sum(axis=1) / (dx * dx).sum(axis=1)
-
-
-def _scholes_williams(
-    y: np.ndarray, m0: np.ndarray, m_lag: np.ndarray, m_lead: np.ndarray, m_session: np.ndarray,
-    mask: np.ndarray, in_window: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Scholes & Williams (1977, *J. Financial Economics* 5, 309–327), eq. (14):
-
-        β_SW = (β⁻ + β⁰ + β⁺) / (1 + 2ρ_M),   α_SW = mean(R) − β_SW mean(M)   (their eq. 15)
-
-    ``β⁻, β⁰, β⁺`` are the simple-regression slopes of the firm's single-session returns (``mask``) on the
-    market's return of the previous, same and next session; ``ρ_M`` is the first-order autocorrelation of the
-    market's single-session returns over every session of the firm-event's estimation window
-    (``m_session``, ``in_window``), traded by the firm or not. Multi-session returns are excluded from the
-    estimation (they enter only as ARs, through ``α k + β_SW M_span``).
-    """
-    b_minus = _simple_slope(y, m_lag, mask)
-    b_zero = _simple_slope(y, m0, mask)
-    b_plus = _simple_slope(y, m_lead, mask)
-    prev = np.concatenate([np.full((len(m_session), 1), np.nan), m_session[:, :-1]], axis=1)
-    pair = in_window[None, :] & np.concatenate([[False], in_window[:-1]])[None, :] & np.isfinite(m_session) & np.isfinite(prev)
-    n = pair.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = np.where(pair, m_session, 0.0)
-        b = np.where(pair, prev, 0.0)
-        am, bm = a.sum(axis=1) / n, b.sum(axis=1) / n
-        da, db = np.where(pair, a - am[:, None], 0.0), np.where(pair, b - bm[:, None], 0.0)
-        rho = (da * db).sum(axis=1) / np.sqrt((da * da).sum(axis=1) * (db * db).sum(axis=1))
-        beta = (b_minus + b_zero + b_plus) / (1.0 + 2.0 * rho)
-        nobs = mask.sum(axis=1)
-        alpha = np.where(mask, y, 0.0).sum(axis=1) / nobs - beta * np.where(mask, m0, 0.0).sum(axis=1) / nobs
-    return alpha, beta, {"beta_minus": b_minus, "beta_zero": b_zero, "beta_plus": b_plus, "rho_market": rho}
-
-
-def _dimson(
-    y: np.ndarray, lagged: list[np.ndarray], mask: np.ndarray, lags: int
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Dimson (1979, *J. Financial Economics* 7, 197–226), eq. (9): OLS of the firm's single-session return on
-    a constant and the market's returns lagged ``j = −L..L`` sessions (``lagged[j + L]``); the aggregated
-    beta ``β_D = Σ_j β_j`` (his eq. 10) is the thin-trading-consistent beta. Estimated in one batched solve on
-    single-session returns only (``mask``)."""
-    x = np.stack([np.ones_like(y), *lagged], axis=-1)
-    xm = np.where(mask[..., None], np.nan_to_num(x), 0.0)
-    xtx = np.einsum("nwp,nwq->npq", xm, xm)
-    xty = np.einsum("nwp,nw->np", xm, np.where(mask, y, 0.0))
-    ok = mask.sum(axis=1) > x.shape[-1] + 1
-    xtx = np.where(ok[:, None, None], xtx, np.eye(x.shape[-1])[None])
-    coef = np.linalg.solve(xtx, xty[..., None])[..., 0]
-    coef = np.where(ok[:, None], coef, np.nan)
-    comps = {f"beta_{'lag' if j > 0 else 'lead'}{abs(j)}" if j else "beta_0": coef[:, 1 + j + lags]
-             for j in range(-lags, lags + 1)}  # fmt: skip
-    return coef[:, 0], coef[:, 1:].sum(axis=1), comps
-
-
 def abnormal_returns(
     panel: ReturnsPanel,
     benchmark: str,
@@ -344,13 +244,17 @@ def abnormal_returns(
     *,
     dimson_lags: int = 1,
     factors: pd.DataFrame | None = None,
+    moments: Moments | None = None,
 ) -> AbnormalReturns:
     """Fit ``model`` for every firm-event and compute abnormal returns over ``rel_range``.
 
     Firm-events with fewer than ``p + 2`` usable estimation returns get NaN parameters and ARs; callers
     enforce their own minimum via :attr:`AbnormalReturns.n_est`. ``dimson_lags`` is the number of lags (and
     of leads) of the Dimson model; ``factors`` (dates × factor columns of daily returns, see
-    :func:`eventstudy.factors.load_factors`) is required by the factor model.
+    :func:`eventstudy.factors.load_factors`) is required by the factor model. ``moments``: running sums of
+    the panel (:func:`eventstudy.estimation.moments`, same benchmark) to take the normal equations and SSR from
+    instead of the estimation rows — the same fit to rounding, cheaper for many firm-events (models of
+    :data:`~eventstudy.estimation.MOMENT_MODELS`; ignored for the others).
     """
     if model not in MODEL_PARAMETERS:
         raise ValueError(f"unknown model {model!r}")
@@ -392,30 +296,33 @@ def abnormal_returns(
             alpha, beta, components = _dimson(y, lagged, estimation, lags)
         params = np.stack([alpha, beta], axis=-1)
     n_est = estimation.sum(axis=1)
-    xm = np.where(estimation[..., None], x, 0.0)
-    xtx = np.einsum("nwp,nwq->npq", xm, np.nan_to_num(x))
-    xty = np.einsum("nwp,nw->np", xm, y)
+    x0 = np.nan_to_num(x)
+    from_sums = moments is not None and model in MOMENT_MODELS  # normal equations and SSR from running sums
     dof = n_est - (p if p else 1)
     fit = dof >= 2
     if model in ("scholes_williams", "dimson"):
         fit &= np.isfinite(params).all(axis=1)
-    xtx_safe = np.where(fit[:, None, None], xtx, np.eye(p)[None, :, :])
-    if model not in ("scholes_williams", "dimson"):
-        params = np.linalg.solve(xtx_safe, xty[..., None])[..., 0] if p else np.zeros((len(y), 0))
-    params = np.where(fit[:, None], params, 0.0) if p else params
-    xtx_inv = np.linalg.inv(xtx_safe) if p else np.zeros((len(y), 0, 0))
-    fitted = np.einsum("nwp,np->nw", np.nan_to_num(x), params)
-    resid = np.where(estimation, y - fitted, 0.0)
-    if p:
-        ssr = (resid**2).sum(axis=1)
-    else:  # sample variance around the estimation-window mean (Brown & Warner 1985)
-        mean = resid.sum(axis=1) / np.maximum(n_est, 1)
-        ssr = (np.where(estimation, resid - mean[:, None], 0.0) ** 2).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sigma2 = np.where(fit, ssr / dof, np.nan)
+        xtx, _ = normal_equations(x0, y, estimation)
+        _, xtx_inv = solve(xtx, None, fit)
+    elif from_sums:
+        cols = panel.returns.columns.get_indexer([fe.ticker for fe in firm_events])
+        day0 = pos[:, 0] - rel_days[0]
+        lo = np.clip(day0 + estimation_window[0], 0, len(panel.sessions))
+        hi = np.clip(day0 + estimation_window[1] + 1, 0, len(panel.sessions))
+        _, xtx, xty, yy = moment_equations(moments, model, cols, lo, hi)
+        params, xtx_inv = solve(xtx, xty, fit)
+    else:
+        xtx, xty = normal_equations(x0, y, estimation)
+        params, xtx_inv = solve(xtx, xty, fit)
+    params = np.where(fit[:, None], params, 0.0)
+    ar, unit_var, fitted = abnormal(x0, y, params, xtx_inv, span, usable & (span > 0) & fit[:, None])
+    if from_sums:
+        ssr = moment_ssr(params, xtx, xty, yy)
+    else:
+        ssr = residual_ssr(np.where(estimation, y - fitted, 0.0), estimation, n_est, p)
+    s2 = sigma2(ssr, dof, fit)
+    ar_var = np.where(np.isfinite(ar), s2[:, None] * unit_var, np.nan)
     params = np.where(fit[:, None], params, np.nan)
-    ar = np.where(usable & (span > 0) & fit[:, None], y - fitted, np.nan)
-    ar_var = sigma2[:, None] * (span + np.einsum("nwp,npq,nwq->nw", np.nan_to_num(x), xtx_inv, np.nan_to_num(x)))
     return AbnormalReturns(
         model=model,
         firm_events=tuple(firm_events),
@@ -424,15 +331,44 @@ def abnormal_returns(
         returns=returns,
         market=market,
         span=span,
-        design=np.nan_to_num(x),
+        design=x0,
         estimation=estimation,
         params=params,
         xtx_inv=xtx_inv,
-        sigma2=sigma2,
+        sigma2=s2,
         n_est=n_est,
         dof=dof,
         ar=ar,
-        ar_var=np.where(np.isfinite(ar), ar_var, np.nan),
+        ar_var=ar_var,
         param_names=param_names,
         components=components,
     )
+
+
+def fast_abnormal_returns(
+    panel: ReturnsPanel,
+    mom: Moments,
+    benchmark: str,
+    events: Sequence[FirmEvent],
+    model: str,
+    estimation_window: tuple[int, int],
+    window: tuple[int, int],
+) -> AbnormalReturns:
+    """:func:`abnormal_returns` over ``window`` with the normal equations and SSR taken from the running sums
+    ``mom`` (:func:`eventstudy.estimation.moment_equations`); agrees with it to rounding (tests/test_engine.py)."""
+    if model not in MOMENT_MODELS:
+        raise ValueError(f"no fast path for model {model!r}")
+    return abnormal_returns(panel, benchmark, events, model, estimation_window, window, moments=mom)
+
+
+def window_only(ab: AbnormalReturns, window: tuple[int, int]) -> AbnormalReturns:
+    """``ab`` restricted to the relative days of its estimation window and of ``window`` (what the test battery
+    reads); the (N, W) arrays of any other days are released."""
+    keep = ab.in_estimation | ab.days(window)
+    if keep.all():
+        return ab
+    return replace(
+        ab, rel_days=ab.rel_days[keep], returns=ab.returns[:, keep], market=ab.market[:, keep],
+        span=ab.span[:, keep], design=ab.design[:, keep], estimation=ab.estimation[:, keep], ar=ab.ar[:, keep],
+        ar_var=ab.ar_var[:, keep],
+    )  # fmt: skip

@@ -39,8 +39,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .engine import MODEL_PARAMETERS, AbnormalReturns, FirmEvent, abnormal_returns, design, gather
+from .engine import MODEL_PARAMETERS, FirmEvent, abnormal_returns, window_only
 from .errors import ConfigError, DataError
+from .estimation import MOMENT_MODELS, Moments, moments
 from .inference import significance_table
 from .returns import ReturnsPanel
 from .universe import DEFAULT_UNIVERSE, EW_BENCHMARK, Universe, load_universe
@@ -110,8 +111,6 @@ class PlaceboSpec:
     @property
     def width(self) -> int:
         """Relative days the engine holds per firm-event."""
-        if self.fast:
-            return self.window[1] - self.window[0] + 1
         return self.window[1] - min(self.window[0], self.estimation_window[0]) + 1
 
     def chunk_events(self) -> int:
@@ -217,135 +216,23 @@ def draw_events(universe: Universe, spec: PlaceboSpec) -> Draw:
     return Draw(ticker, day0, study)
 
 
+def study_id(study: int) -> str:
+    return f"P{study:06d}"
+
+
 def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
     """The drawn positions as engine firm-events (event id ``P<study>``)."""
     names = panel.returns.columns.to_numpy(dtype=object)[draw.ticker].tolist()
     days = panel.sessions.to_numpy(dtype=object)[draw.day0].tolist() if len(draw) else []
     studies, inverse = np.unique(draw.study, return_inverse=True)
-    ids = np.array([f"P{s:06d}" for s in studies.tolist()], dtype=object)[inverse].tolist()
+    ids = np.array([study_id(s) for s in studies.tolist()], dtype=object)[inverse].tolist()
     return [FirmEvent(i, t, t, d) for i, t, d in zip(ids, names, days, strict=True)]
 
 
-# --------------------------------------------------------------------------------------------------- fast path
-
-FAST_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
-FAST_FROM = 5000
-
-
-@dataclass(frozen=True)
-class Moments:
-    """Running sums over sessions of the estimation quantities, per firm column, for one benchmark.
-
-    With ``c_t`` = 1 on a usable single-session return (span 1, finite return and benchmark return), ``r_t``
-    the firm's return and ``m_t`` the benchmark's single-session return, row ``s`` holds the sums over sessions
-    ``< s`` of ``c``, ``c m``, ``c m²``, ``c r``, ``c r m``, ``c r²``. Any estimation window's sums — all the
-    three models need — are then two lookups: the cost per firm-event no longer grows with the window length.
-    """
-
-    count: np.ndarray  # (S + 1, T) int64
-    m: np.ndarray  # (S + 1, T) float64, and so on
-    mm: np.ndarray
-    r: np.ndarray
-    rm: np.ndarray
-    rr: np.ndarray
-
-    @property
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.count, self.m, self.mm, self.r, self.rm, self.rr))
-
-
-def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
-    returns = panel.returns.to_numpy()
-    level = panel.level[benchmark].to_numpy()
-    bench = np.full(len(level), np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        bench[1:] = level[1:] / level[:-1] - 1.0
-    use = (panel.span.to_numpy() == 1) & np.isfinite(returns) & np.isfinite(bench)[:, None]
-    r = np.where(use, returns, 0.0)
-    m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
-
-    def running(x: np.ndarray) -> np.ndarray:
-        out = np.zeros((x.shape[0] + 1, x.shape[1]), dtype=np.int64 if x.dtype == bool else np.float64, order="F")
-        np.cumsum(x, axis=0, out=out[1:])
-        return out
-
-    return Moments(running(use), running(m), running(m * m), running(r), running(r * m), running(r * r))
-
-
-def fast_abnormal_returns(
-    panel: ReturnsPanel,
-    mom: Moments,
-    benchmark: str,
-    events: Sequence[FirmEvent],
-    model: str,
-    estimation_window: tuple[int, int],
-    window: tuple[int, int],
-) -> AbnormalReturns:
-    """What :func:`eventstudy.engine.abnormal_returns` computes, restricted to the relative days of ``window``.
-
-    The OLS fit uses the normal equations assembled from :class:`Moments` (same estimation sample, same
-    ``σ² = SSR / (n − p)``, SSR from the sums as ``y'y − 2θ'X'y + θ'X'Xθ``); the window's returns, spans,
-    benchmark returns and design come from :func:`eventstudy.engine.gather` / :func:`~eventstudy.engine.design`,
-    and ARs and their variances follow the engine's formulas. ``estimation`` is all False (the estimation days
-    are not among ``rel_days``). Agrees with the full engine to rounding (checked in tests/test_placebo.py).
-    """
-    if model not in FAST_MODELS:
-        raise ValueError(f"no fast path for model {model!r}")
-    n_s = len(panel.sessions)
-    rel_days = np.arange(window[0], window[1] + 1)
-    returns, market, span, pos = gather(panel, benchmark, events, rel_days)
-    day0 = pos[:, -rel_days[0]] if rel_days[0] <= 0 <= rel_days[-1] else pos[:, 0] - rel_days[0]
-    cols = panel.returns.columns.get_indexer([fe.ticker for fe in events])
-    lo = np.clip(day0 + estimation_window[0], 0, n_s)
-    hi = np.clip(day0 + estimation_window[1] + 1, 0, n_s)
-
-    def total(a: np.ndarray) -> np.ndarray:
-        return a[hi, cols] - a[lo, cols]
-
-    n = total(mom.count)
-    sm, smm, sr, srm, srr = (total(a) for a in (mom.m, mom.mm, mom.r, mom.rm, mom.rr))
-    n_f = n.astype(float)
-    if model == "market_model":
-        xtx = np.stack([np.stack([n_f, sm], -1), np.stack([sm, smm], -1)], -2)
-        xty, yy = np.stack([sr, srm], -1), srr
-    elif model == "mean_adjusted":
-        xtx, xty, yy = n_f[:, None, None], sr[:, None], srr
-    else:  # market_adjusted: y = r - m, no parameters
-        sy, yy = sr - sm, srr - 2.0 * srm + smm
-        xtx, xty = np.zeros((len(n), 0, 0)), np.zeros((len(n), 0))
-    p = xtx.shape[-1]
-    dof = n - (p if p else 1)
-    fit = dof >= 2
-    if p:
-        xtx_safe = np.where(fit[:, None, None], xtx, np.eye(p)[None, :, :])
-        params = np.linalg.solve(xtx_safe, xty[..., None])[..., 0]
-        xtx_inv = np.linalg.inv(xtx_safe)
-        ssr = yy - 2.0 * np.einsum("np,np->n", params, xty) + np.einsum("np,npq,nq->n", params, xtx, params)
-    else:
-        params, xtx_inv = np.zeros((len(n), 0)), np.zeros((len(n), 0, 0))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ssr = yy - sy * sy / np.maximum(n_f, 1.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sigma2 = np.where(fit, np.maximum(ssr, 0.0) / dof, np.nan)
-    params = np.where(fit[:, None], params, np.nan)
-
-    x = design(model, span, market)
-    x0 = np.nan_to_num(x)
-    usable = np.isfinite(returns) & np.isfinite(market)
-    offset = np.nan_to_num(market) if model == "market_adjusted" else 0.0
-    y = np.where(usable, returns - offset, 0.0)
-    fitted = np.einsum("nwp,np->nw", x0, np.nan_to_num(params))
-    ar = np.where(usable & (span > 0) & fit[:, None], y - fitted, np.nan)
-    ar_var = sigma2[:, None] * (span + np.einsum("nwp,npq,nwq->nw", x0, xtx_inv, x0))
-    return AbnormalReturns(
-        model=model, firm_events=tuple(events), rel_days=rel_days, estimation_window=estimation_window,
-        returns=returns, market=market, span=span, design=x0, estimation=np.zeros(returns.shape, dtype=bool),
-        params=params, xtx_inv=xtx_inv, sigma2=sigma2, n_est=n, dof=dof, ar=ar,
-        ar_var=np.where(np.isfinite(ar), ar_var, np.nan),
-    )  # fmt: skip
-
-
 # --------------------------------------------------------------------------------------------------- running
+
+FAST_MODELS = MOMENT_MODELS  # the models whose normal equations can come from running sums (engine="fast")
+FAST_FROM = 5000
 
 
 @dataclass(frozen=True)
@@ -364,30 +251,18 @@ def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obje
     """Engine + test battery for one chunk; returns only per-firm-event summaries and the test rows."""
     panel = context.panel
     events = firm_events(panel, draw)
-    if spec.fast:
-        ab = fast_abnormal_returns(
-            panel, context.moments, spec.benchmark, events, spec.model, spec.estimation_window, spec.window
-        )
-    else:
-        full = abnormal_returns(panel, spec.benchmark, events, spec.model, spec.estimation_window, spec.window)
-        ab = window_only(full, spec.window)
+    full = abnormal_returns(
+        panel, spec.benchmark, events, spec.model, spec.estimation_window, spec.window, moments=context.moments
+    )
+    ab = window_only(full, spec.window)  # estimation and event-window days: what the battery reads
+    del full
     res = ab.cumulate(ab.days(spec.window))
-    tests = significance_table(ab, (spec.window,))
+    studies = np.unique(draw.study)  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
+    tests = significance_table(ab, (spec.window,), event_keys={study_id(s): s for s in studies.tolist()})
     out: dict[str, object] = {k: np.asarray(res[k]) for k in ("car", "car_se", "car_t", "car_p", "bhar", "n_obs")}
     out["n_est"], out["dof"] = ab.n_est, ab.dof
     out["tests"] = tests
     return out
-
-
-def window_only(ab: AbnormalReturns, window: tuple[int, int]) -> AbnormalReturns:
-    """``ab`` restricted to the relative days of ``window`` (the per-firm estimates are kept), so cumulating
-    and testing touch 21 days instead of 271; the (N, W) arrays of the estimation window are released."""
-    keep = ab.days(window)
-    return replace(
-        ab, rel_days=ab.rel_days[keep], returns=ab.returns[:, keep], market=ab.market[:, keep],
-        span=ab.span[:, keep], design=ab.design[:, keep], estimation=ab.estimation[:, keep], ar=ab.ar[:, keep],
-        ar_var=ab.ar_var[:, keep],
-    )  # fmt: skip
 
 
 def chunks(draw: Draw, size: int) -> Iterator[Draw]:

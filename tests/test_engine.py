@@ -9,7 +9,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from eventstudy.config import parse_study
-from eventstudy.engine import FirmEvent, abnormal_returns, span_sums
+from eventstudy.engine import FirmEvent, abnormal_returns
 from eventstudy.errors import ConfigError
 from eventstudy.factors import load_factors, model_options
 from eventstudy.returns import returns_panel
@@ -183,15 +183,6 @@ def test_factor_model_matches_statsmodels(synthetic, tmp_path):
     day4 = int(np.flatnonzero(ab.rel_days == 4)[0])
     np.testing.assert_allclose(ab.design[1, day4, 2], smb[72:75].sum())
     assert "b_smb" in ab.estimates().columns
-
-
-def test_span_sums_missing_values():
-    values = np.array([[1.0], [2.0], [np.nan], [4.0]])
-    pos = np.array([[1, 3, 3, 0]])
-    span = np.array([[2, 1, 2, 2]])
-    out = span_sums(values, pos, span)[..., 0]
-    np.testing.assert_array_equal(np.isnan(out), [[False, False, True, True]])
-    assert out[0, 0] == 3.0 and out[0, 1] == 4.0
 
 
 def test_load_factors_schema(tmp_path):

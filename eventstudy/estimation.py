@@ -1,0 +1,149 @@
+"""The estimation formulas, in one place: normal equations, α/β (θ̂), σ², abnormal returns and their variances.
+
+Both ways of building the normal equations end here:
+
+* from the firm-event's ``(N, W)`` rows, ``X'X = Σ_E x_t x_t'`` and ``X'y = Σ_E x_t y_t`` over the estimation
+  sample ``E`` (:func:`normal_equations`), with ``SSR = Σ_E (y_t − x_t'θ̂)²`` (:func:`residual_ssr`); and
+* from running sums over sessions (:class:`Moments`): every model of :data:`MOMENT_MODELS` needs only
+  ``n, Σm, Σm², Σr, Σrm, Σr²`` over the estimation sample, so any estimation window's sums are two lookups per
+  firm-event (:func:`moment_equations`), and ``SSR = y'y − 2θ̂'X'y + θ̂'X'Xθ̂``.
+
+Then ``θ̂ = (X'X)⁻¹X'y`` (:func:`solve`), ``σ² = SSR / (n − p)`` (:func:`sigma2`; ``n − 1`` for the
+parameter-free market-adjusted model, Brown & Warner 1985), and for each day
+
+    AR_t = y_t − x_t'θ̂,   Var(AR_t) = σ² (k_t + x_t' (X'X)⁻¹ x_t)
+
+(Campbell, Lo & MacKinlay 1997, eq. 4.4.8; trade-to-trade spans ``k_t`` as in Maynes & Rumsey 1993) in
+:func:`abnormal`. The design rows themselves are model specifics (:mod:`eventstudy.models`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .returns import ReturnsPanel
+
+MOMENT_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
+
+
+def normal_equations(x0: np.ndarray, y: np.ndarray, estimation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``X'X`` ``(N, p, p)`` and ``X'y`` ``(N, p)`` over the ``estimation`` days; ``x0`` is the design with NaN
+    set to 0 ``(N, W, p)``, ``y`` ``(N, W)`` is 0 where unusable."""
+    xm_t = np.where(estimation[..., None], x0, 0.0).transpose(0, 2, 1)
+    return xm_t @ x0, (xm_t @ y[..., None])[..., 0]
+
+
+def solve(xtx: np.ndarray, xty: np.ndarray | None, fit: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """``θ̂ = (X'X)⁻¹X'y`` (None when ``xty`` is None: parameters estimated otherwise) and ``(X'X)⁻¹``; rows not
+    ``fit`` use the identity (their results are masked by the caller)."""
+    n, p = xtx.shape[0], xtx.shape[-1]
+    if not p:
+        return np.zeros((n, 0)), np.zeros((n, 0, 0))
+    safe = np.where(fit[:, None, None], xtx, np.eye(p)[None, :, :])
+    params = np.linalg.solve(safe, xty[..., None])[..., 0] if xty is not None else None
+    return params, np.linalg.inv(safe)
+
+
+def residual_ssr(resid: np.ndarray, estimation: np.ndarray, n_est: np.ndarray, p: int) -> np.ndarray:
+    """SSR of the estimation residuals (``resid`` 0 off the sample); with no parameters the sum of squares around
+    the estimation-window mean (the sample variance's numerator, Brown & Warner 1985)."""
+    if p:
+        return (resid**2).sum(axis=1)
+    mean = resid.sum(axis=1) / np.maximum(n_est, 1)
+    return (np.where(estimation, resid - mean[:, None], 0.0) ** 2).sum(axis=1)
+
+
+def sigma2(ssr: np.ndarray, dof: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """``σ² = SSR / (n − p)`` where the firm-event is fitted, NaN elsewhere."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(fit, ssr / dof, np.nan)
+
+
+def abnormal(
+    x0: np.ndarray, y: np.ndarray, params: np.ndarray, xtx_inv: np.ndarray, span: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(AR, Var(AR) / σ², fitted)``, ``(N, W)`` each: ``AR = y − x'θ̂`` on ``valid`` days (NaN elsewhere) and the
+    forecast-error variance per unit σ², ``k + x'(X'X)⁻¹x`` (CLM 1997, eq. 4.4.8: ``Var(AR) = σ² (k + x'(X'X)⁻¹x)``).
+    ``params`` must be finite (0 where not fitted)."""
+    fitted = (x0 @ params[..., None])[..., 0]
+    return np.where(valid, y - fitted, np.nan), span + ((x0 @ xtx_inv) * x0).sum(-1), fitted
+
+
+# --------------------------------------------------------------------------------------------- running sums
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Running sums over sessions of the estimation quantities, per firm column, for one benchmark.
+
+    With ``c_t`` = 1 on a usable single-session return (span 1, finite return and benchmark return), ``r_t``
+    the firm's return and ``m_t`` the benchmark's single-session return, row ``s`` holds the sums over sessions
+    ``< s`` of ``c``, ``c m``, ``c m²``, ``c r``, ``c r m``, ``c r²``. Any estimation window's sums — all the
+    three models need — are then two lookups: the cost per firm-event no longer grows with the window length.
+    """
+
+    count: np.ndarray  # (S + 1, T) int64
+    m: np.ndarray  # (S + 1, T) float64, and so on
+    mm: np.ndarray
+    r: np.ndarray
+    rm: np.ndarray
+    rr: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.count, self.m, self.mm, self.r, self.rm, self.rr))
+
+
+def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
+    returns = panel.returns.to_numpy()
+    level = panel.level[benchmark].to_numpy()
+    bench = np.full(len(level), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bench[1:] = level[1:] / level[:-1] - 1.0
+    use = (panel.span.to_numpy() == 1) & np.isfinite(returns) & np.isfinite(bench)[:, None]
+    r = np.where(use, returns, 0.0)
+    m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
+
+    def running(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((x.shape[0] + 1, x.shape[1]), dtype=np.int64 if x.dtype == bool else np.float64, order="F")
+        np.cumsum(x, axis=0, out=out[1:])
+        return out
+
+    return Moments(running(use), running(m), running(m * m), running(r), running(r * m), running(r * r))
+
+
+def moment_equations(
+    mom: Moments, model: str, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(n, X'X, X'y, y'y − ȳ-correction)`` over sessions ``[lo, hi)`` of firm columns ``cols`` from the running
+    sums. The last item is ``y'y`` for models with parameters; for the market-adjusted model (``y = r − m``, no
+    parameters) it is already ``Σ(y − ȳ)²``, the SSR of :func:`residual_ssr`."""
+    if model not in MOMENT_MODELS:
+        raise ValueError(f"no running-sum estimation for model {model!r}")
+
+    def total(a: np.ndarray) -> np.ndarray:
+        return a[hi, cols] - a[lo, cols]
+
+    n = total(mom.count)
+    sm, smm, sr, srm, srr = (total(a) for a in (mom.m, mom.mm, mom.r, mom.rm, mom.rr))
+    n_f = n.astype(float)
+    if model == "market_model":
+        xtx = np.stack([np.stack([n_f, sm], -1), np.stack([sm, smm], -1)], -2)
+        return n, xtx, np.stack([sr, srm], -1), srr
+    if model == "mean_adjusted":
+        return n, n_f[:, None, None], sr[:, None], srr
+    sy, yy = sr - sm, srr - 2.0 * srm + smm
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centred = yy - sy * sy / np.maximum(n_f, 1.0)
+    return n, np.zeros((len(n), 0, 0)), np.zeros((len(n), 0)), centred
+
+
+def moment_ssr(params: np.ndarray, xtx: np.ndarray, xty: np.ndarray, yy: np.ndarray) -> np.ndarray:
+    """``SSR = y'y − 2θ̂'X'y + θ̂'X'Xθ̂`` from the sums (clipped at 0 against rounding); with no parameters ``yy``
+    is already the centred sum of squares."""
+    if not params.shape[-1]:
+        return np.maximum(yy, 0.0)
+    quad = ((params[:, None, :] @ xtx)[:, 0, :] * params).sum(-1)
+    return np.maximum(yy - 2.0 * (params * xty).sum(-1) + quad, 0.0)

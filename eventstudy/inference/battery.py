@@ -1,0 +1,95 @@
+"""The battery: the registry of tests (:data:`TESTS`), which stay valid under event-day clustering
+(:data:`CLUSTERING_ROBUST`), their sources (:data:`TEST_REFERENCES`), and the table of every test for every
+event and window (:func:`significance_table`, the rows of ``tests.csv``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import pandas as pd
+
+from ..engine import AbnormalReturns
+from .nonparametric import corrado_rank, gen_sign_z, grank_t, sign_cz, wilcoxon_z
+from .parametric import bhar_skew_t, bmp_t, bw_t, csect_t, kp_bmp_t, patell_z
+from .resampling import placebo_p, portfolio_t
+from .sample import StatisticResult, WindowSample, _event_groups, window_samples
+
+COLUMNS = ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"]
+
+TESTS: dict[str, Callable[[WindowSample], StatisticResult]] = {
+    "csect_t": csect_t,
+    "bw_t": bw_t,
+    "patell_z": patell_z,
+    "bmp_t": bmp_t,
+    "kp_bmp_t": kp_bmp_t,
+    "corrado_rank": corrado_rank,
+    "sign_cz": sign_cz,
+    "gen_sign_z": gen_sign_z,
+    "grank_t": grank_t,
+    "wilcoxon_z": wilcoxon_z,
+    "bhar_skew_t": bhar_skew_t,
+    "portfolio_t": portfolio_t,
+    "placebo_p": placebo_p,
+}
+
+
+CLUSTERING_ROBUST: frozenset[str] = frozenset(
+    {"bw_t", "kp_bmp_t", "corrado_rank", "sign_cz", "grank_t", "portfolio_t", "placebo_p"}
+)
+
+
+TEST_REFERENCES: dict[str, str] = {
+    "csect_t": "Brown & Warner (1985), J. Financial Economics 14, 3-31; Campbell, Lo & MacKinlay (1997), eq. 4.4.24",
+    "bw_t": "Brown & Warner (1980), J. Financial Economics 8, 205-258 (crude dependence adjustment); (1985) eq. 4-5",
+    "patell_z": "Patell (1976), J. Accounting Research 14, 246-276",
+    "bmp_t": "Boehmer, Musumeci & Poulsen (1991), J. Financial Economics 30, 253-272",
+    "kp_bmp_t": "Kolari & Pynnönen (2010), Review of Financial Studies 23, 3996-4025",
+    "corrado_rank": "Corrado (1989), J. Financial Economics 23, 385-395; Corrado & Zivney (1992)",
+    "sign_cz": "Corrado & Zivney (1992), J. Financial and Quantitative Analysis 27, 465-478",
+    "gen_sign_z": "Cowan (1992), Review of Quantitative Finance and Accounting 2, 343-358",
+    "grank_t": "Kolari & Pynnönen (2011), J. Empirical Finance 18, 953-971",
+    "wilcoxon_z": "Wilcoxon (1945), Biometrics Bulletin 1, 80-83",
+    "bhar_skew_t": "Lyon, Barber & Tsai (1999), J. Finance 54, 165-201",
+    "portfolio_t": "Jaffe (1974), J. Business 47, 410-428; Mandelker (1974), J. Financial Economics 1, 303-335",
+    "placebo_p": "Brown & Warner (1980) pseudo-event simulation; Lyon, Barber & Tsai (1999) empirical p-values",
+}
+
+for _name, _fn in TESTS.items():  # the report reads these attributes too
+    _fn.clustering_robust = _name in CLUSTERING_ROBUST  # type: ignore[attr-defined]
+    _fn.reference = TEST_REFERENCES[_name]  # type: ignore[attr-defined]
+
+
+def significance_table(
+    ab: AbnormalReturns,
+    windows: tuple[tuple[int, int], ...],
+    *,
+    daily_path: tuple[int, int] | None = None,
+    placebo_draws: int = 999,
+    seed: int = 0,
+    tests: Sequence[str] | None = None,
+    event_keys: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """Every test for every event and window (and, with ``daily_path``, every day of the path as a one-day
+    window with ``window_start == window_end``): the rows of ``tests.csv``."""
+    names = list(tests) if tests is not None else list(TESTS)
+    all_windows = list(windows)
+    if daily_path is not None:
+        all_windows += [(d, d) for d in range(daily_path[0], daily_path[1] + 1) if (d, d) not in all_windows]
+    groups = _event_groups(ab)
+    rows = []
+    for window in all_windows:
+        for event_id, sample in window_samples(
+            ab, window, placebo_draws=placebo_draws, seed=seed, groups=groups, event_keys=event_keys
+        ).items():
+            for name in names:
+                result = TESTS[name](sample)
+                rows.append((event_id, window[0], window[1], name, result.statistic, result.p_value, result.n_firms))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def with_markers(tests: pd.DataFrame) -> pd.DataFrame:
+    """``tests.csv`` rows plus ``clustering_robust`` (bool) and ``reference`` columns, for the report."""
+    out = tests.copy()
+    out["clustering_robust"] = out["test"].isin(CLUSTERING_ROBUST)
+    out["reference"] = out["test"].map(TEST_REFERENCES)
+    return out

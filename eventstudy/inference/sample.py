@@ -1,0 +1,170 @@
+"""The sample the tests read: :class:`WindowSample` (one event, one window), :class:`StatisticResult`, how
+samples are built from :class:`~eventstudy.engine.AbnormalReturns` (:func:`window_samples`), and the numerics the
+tests share (two-sided p-values, column means over firms with data, row ranks and medians)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ..engine import AbnormalReturns
+
+
+@dataclass(frozen=True)
+class WindowSample:
+    """The firm-events of one event over one window, with their cumulated quantities (firms with data only).
+
+    ``ar``/``sar``/``span`` are ``(n, T + L)``: the estimation days first, then the window days
+    (``in_window`` marks the latter); ``n_params`` is the number of model parameters.
+    """
+
+    window: tuple[int, int]
+    car: np.ndarray
+    car_se: np.ndarray
+    dof: np.ndarray
+    bhar: np.ndarray | None = None
+    ar: np.ndarray | None = None
+    sar: np.ndarray | None = None
+    span: np.ndarray | None = None
+    in_window: np.ndarray | None = None
+    n_params: int = 2
+    placebo_draws: int = 999
+    seed: int | Sequence[int] = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.car)
+
+    @property
+    def scar(self) -> np.ndarray:
+        return self.car / self.car_se
+
+    @property
+    def length(self) -> int:
+        """Window length in relative days."""
+        return int(self.window[1] - self.window[0] + 1)
+
+    def est_ar(self) -> np.ndarray:
+        return self.ar[:, ~self.in_window]
+
+    def win_ar(self) -> np.ndarray:
+        return self.ar[:, self.in_window]
+
+
+@dataclass(frozen=True)
+class StatisticResult:
+    statistic: float
+    p_value: float
+    n_firms: int
+
+
+def _two_sided_t(t: float, df: float) -> float:
+    """``2 P(T_df > |t|)``: ``scipy.stats.t.sf`` without its per-call argument handling (the same ``stdtr``)."""
+    return float(2.0 * special.stdtr(df, -abs(t)))
+
+
+def _two_sided_z(z: float) -> float:
+    """``2 P(Z > |z|)``: ``scipy.stats.norm.sf`` without its per-call argument handling (the same ``ndtr``)."""
+    return float(2.0 * special.ndtr(-abs(z)))
+
+
+def _undefined(n: int) -> StatisticResult:
+    return StatisticResult(float("nan"), float("nan"), n)
+
+
+def _col_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over rows of each column, ignoring NaN; and the count. Columns without data give NaN."""
+    ok = np.isfinite(x)
+    n = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, x, 0.0).sum(axis=0) / n, n
+
+
+def rank_rows(x: np.ndarray) -> np.ndarray:
+    """Ranks (1 = smallest, ties averaged) of the finite values of each row; NaN elsewhere. Vectorised."""
+    x = np.asarray(x, dtype=float)
+    n, d = x.shape
+    finite = np.isfinite(x)
+    keyed = np.where(finite, x, np.inf)
+    order = np.argsort(keyed, axis=1)  # ties get their average rank whatever their order
+    s = np.take_along_axis(keyed, order, axis=1)
+    idx = np.broadcast_to(np.arange(d), (n, d))
+    start_flag = np.ones((n, d), dtype=bool)
+    start_flag[:, 1:] = s[:, 1:] != s[:, :-1]
+    end_flag = np.ones((n, d), dtype=bool)
+    end_flag[:, :-1] = s[:, 1:] != s[:, :-1]
+    start = np.maximum.accumulate(np.where(start_flag, idx, 0), axis=1)
+    end = np.minimum.accumulate(np.where(end_flag, idx, d - 1)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((n, d))
+    np.put_along_axis(ranks, order, (start + end) / 2.0 + 1.0, axis=1)
+    return np.where(finite, ranks, np.nan)
+
+
+def _row_median(x: np.ndarray) -> np.ndarray:
+    """Median of the finite values of each row, ``(n, 1)`` (``np.nanmedian(x, axis=1, keepdims=True)``; NaN for
+    a row without values), from one sort: NaN sorts last, so the middle values sit at ``(k − 1) // 2``, ``k // 2``."""
+    s = np.sort(x, axis=1)
+    k = np.isfinite(x).sum(axis=1, keepdims=True)
+    lo = np.take_along_axis(s, np.maximum((k - 1) // 2, 0), axis=1)
+    hi = np.take_along_axis(s, k // 2, axis=1)
+    return np.where(k > 0, (lo + hi) / 2.0, np.nan)
+
+
+def _event_groups(ab: AbnormalReturns) -> dict[str, np.ndarray]:
+    codes, uniques = pd.factorize(pd.Index([fe.event_id for fe in ab.firm_events]))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {str(u): order[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniques)}
+
+
+def window_samples(
+    ab: AbnormalReturns,
+    window: tuple[int, int],
+    *,
+    placebo_draws: int = 999,
+    seed: int = 0,
+    groups: dict[str, np.ndarray] | None = None,
+    event_keys: Mapping[str, int] | None = None,
+) -> dict[str, WindowSample]:
+    """One :class:`WindowSample` per event id, keeping only firm-events with a return in the window.
+
+    All firm-events are cumulated at once (:meth:`AbnormalReturns.cumulate`); each event then takes its rows.
+    An event's placebo seed is ``(seed, key, window)`` with ``key`` its position among the event ids, or
+    ``event_keys[event_id]`` when given (so a subset of the events gets the seeds it has in the whole).
+    """
+    days = ab.days(window)
+    res = ab.cumulate(days)
+    est = ab.in_estimation
+    cols = est | days
+    in_window = days[cols]
+    # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
+    # long halts would otherwise dominate the time-series variances. Window days: every AR.
+    keep_day = ab.estimation | days[None, :]
+    ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
+    sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
+    span = ab.span[:, cols]
+    groups = groups if groups is not None else _event_groups(ab)
+    p = ab.design.shape[-1]
+    out: dict[str, WindowSample] = {}
+    for k, (event_id, rows) in enumerate(groups.items()):
+        keep = rows[res["n_obs"][rows] > 0]
+        out[event_id] = WindowSample(
+            window,
+            res["car"][keep],
+            res["car_se"][keep],
+            ab.dof[keep].astype(float),
+            bhar=res["bhar"][keep],
+            ar=ar[keep],
+            sar=sar[keep],
+            span=span[keep],
+            in_window=in_window,
+            n_params=p,
+            placebo_draws=placebo_draws,
+            seed=(seed, k if event_keys is None else event_keys[event_id], window[0] + 100_000, window[1] + 100_000),
+        )
+    return out

@@ -1,0 +1,75 @@
+"""eventstudy.inference.battery: the registry, power on a shifted window, the default study's table, and a small
+size simulation on real SZSE returns."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from eventstudy import inference as inf
+from eventstudy.inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
+
+
+def test_power_against_shifted_window(random_sample):
+    s = random_sample(11, n=40, shift=0.03)
+    for name, test in TESTS.items():
+        if name in ("bhar_skew_t",):  # BHARs of the fixture are unrelated to the shift
+            continue
+        assert test(s).p_value < 0.05, name
+
+
+def test_registry():
+    assert set(TEST_REFERENCES) == set(TESTS)
+    assert CLUSTERING_ROBUST <= set(TESTS)
+    for name, fn in TESTS.items():
+        assert fn.__doc__ and ("eq." in fn.__doc__ or "sec." in fn.__doc__), name
+        assert fn.clustering_robust == (name in CLUSTERING_ROBUST)
+
+
+NAMES = ["csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
+         "wilcoxon_z", "bhar_skew_t", "portfolio_t", "placebo_p"]  # fmt: skip
+
+
+def test_default_study_has_every_test():
+    from eventstudy.config import load_study
+    from eventstudy.data import open_provider
+    from eventstudy.study import run_study
+
+    root = Path(__file__).resolve().parents[2]
+    study = load_study(root / "events.yaml")
+    r = run_study(study, open_provider("snapshot"))
+    tests = r.tests
+    assert list(tests.columns) == inf.COLUMNS
+    assert set(NAMES) <= set(tests.test)
+    for w in study.event_windows:
+        got = tests[(tests.window_start == w[0]) & (tests.window_end == w[1])]
+        assert set(got.test) == set(NAMES)
+    days = tests[tests.window_start == tests.window_end]
+    assert set(days.window_start) >= set(range(study.daily_path[0], study.daily_path[1] + 1))
+    # reproducible placebo draws
+    again = inf.significance_table(r.abnormal, study.event_windows)
+    first = inf.significance_table(r.abnormal, study.event_windows)
+    assert again.equals(first)
+
+
+UNIVERSE = Path(__file__).resolve().parents[3] / "shared" / "data" / "szse-universe-2015-2022.parquet"
+
+
+@pytest.mark.skipif(not UNIVERSE.exists(), reason="SZSE universe not available")
+def test_small_size_simulation_on_real_returns():
+    from bench.validation import load_universe, rejection_rates, simulate
+
+    universe = load_universe(UNIVERSE)
+    tests = simulate(universe, 30, 30, seed=11, placebo_draws=99)
+    rates = rejection_rates(tests)
+    assert set(rates.test) == set(NAMES)
+    # 30 studies × 3 windows = 90 p-values per test; a 5 % test rejects ≤ 15 % with overwhelming probability
+    per_test = tests.assign(rej=tests.p_value < 0.05).groupby("test").rej.mean()
+    assert (per_test <= 0.15).all(), per_test.to_dict()
+    # p-values roughly uniform: mean in a loose band around ½
+    mean_p = tests.groupby("test").p_value.mean()
+    assert ((mean_p > 0.35) & (mean_p < 0.65)).all(), mean_p.to_dict()

@@ -1,0 +1,57 @@
+"""eventstudy.inference.sample: ranks, medians and how window samples are built from the engine."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from eventstudy import inference as inf
+from eventstudy.inference import rank_rows
+
+
+def test_rank_rows_matches_scipy():
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 5, size=(6, 9)).astype(float)  # many ties
+    x[2, 3] = np.nan
+    ranks = rank_rows(x)
+    for i in range(6):
+        ok = np.isfinite(x[i])
+        np.testing.assert_allclose(ranks[i, ok], stats.rankdata(x[i, ok]))
+        assert np.isnan(ranks[i, ~ok]).all()
+
+
+def test_row_median_matches_nanmedian():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(7, 10))
+    x[0, :3] = np.nan  # odd count
+    x[1, :4] = np.nan  # even count
+    x[2, :] = np.nan  # nothing
+    got = inf.sample._row_median(x)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanmedian(x, axis=1, keepdims=True)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_p_values_match_scipy_stats():
+    for t, df in ((0.3, 5), (-2.5, 30), (4.0, 249.0), (float("nan"), 10)):
+        np.testing.assert_equal(inf.sample._two_sided_t(t, df), 2 * stats.t.sf(abs(t), df))
+        np.testing.assert_equal(inf.sample._two_sided_z(t), 2 * stats.norm.sf(abs(t)))
+
+
+def test_window_samples_from_engine(default_results, default_study):
+    ab = default_results.abnormal
+    window = default_study.event_windows[0]
+    samples = inf.window_samples(ab, window)
+    res = ab.cumulate(ab.days(window))
+    assert sum(s.n for s in samples.values()) == int((res["n_obs"] > 0).sum())
+    for k, (event_id, s) in enumerate(samples.items()):
+        assert s.window == window and s.ar.shape == s.sar.shape == (s.n, int(s.in_window.size))
+        assert s.in_window.sum() == window[1] - window[0] + 1
+        assert s.seed == (0, k, window[0] + 100_000, window[1] + 100_000)
+        assert np.isfinite(s.est_ar()).any(axis=1).all()  # estimation-period ARs for every firm
+    # event_keys: a subset of the events keeps the seeds it has in the whole
+    keyed = inf.window_samples(ab, window, event_keys={e: 7 for e in samples})
+    assert all(s.seed[1] == 7 for s in keyed.values())

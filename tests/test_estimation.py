@@ -1,0 +1,94 @@
+"""eventstudy.estimation: the normal equations from rows and from running sums agree, and θ̂, σ², AR and
+Var(AR) are the OLS quantities (checked against numpy's least squares)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eventstudy.engine import abnormal_returns, gather
+from eventstudy.estimation import (
+    MOMENT_MODELS,
+    abnormal,
+    moment_equations,
+    moment_ssr,
+    moments,
+    normal_equations,
+    residual_ssr,
+    sigma2,
+    solve,
+)
+from eventstudy.models import design
+from eventstudy.placebo import PlaceboSpec, draw_events, firm_events
+from eventstudy.universe import EW_BENCHMARK, load_universe, write_synthetic_universe
+
+EST, WIN = (-120, -11), (-5, 5)
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory):
+    path = write_synthetic_universe(tmp_path_factory.mktemp("u") / "universe.parquet", n_tickers=12, n_sessions=400)
+    universe = load_universe(path)
+    spec = PlaceboSpec(n_events=40, seed=2, window=WIN, estimation_window=EST, min_estimation_returns=60)
+    return universe.panel, firm_events(universe.panel, draw_events(universe, spec))
+
+
+def test_ols_quantities_match_lstsq():
+    rng = np.random.default_rng(0)
+    x = np.stack([np.ones((3, 50)), rng.normal(size=(3, 50))], axis=-1)
+    y = 0.01 + 1.3 * x[..., 1] + rng.normal(0, 0.1, size=(3, 50))
+    est = np.ones((3, 50), dtype=bool)
+    est[:, 40:] = False  # the last 10 days are "event" days
+    xtx, xty = normal_equations(x, y, est)
+    fit = np.ones(3, dtype=bool)
+    params, xtx_inv = solve(xtx, xty, fit)
+    ar, unit_var, fitted = abnormal(x, y, params, xtx_inv, np.ones((3, 50)), np.ones((3, 50), dtype=bool))
+    ssr = residual_ssr(np.where(est, y - fitted, 0.0), est, est.sum(axis=1), 2)
+    s2 = sigma2(ssr, est.sum(axis=1) - 2, fit)
+    for i in range(3):
+        coef, res, *_ = np.linalg.lstsq(x[i, :40], y[i, :40], rcond=None)
+        np.testing.assert_allclose(params[i], coef, rtol=1e-12)
+        np.testing.assert_allclose(s2[i], res[0] / 38, rtol=1e-12)
+        inv = np.linalg.inv(x[i, :40].T @ x[i, :40])
+        np.testing.assert_allclose(unit_var[i], 1 + np.einsum("wp,pq,wq->w", x[i], inv, x[i]), rtol=1e-12)
+        np.testing.assert_allclose(ar[i], y[i] - x[i] @ coef, rtol=1e-10, atol=1e-14)
+    _, bad = solve(xtx, xty, np.array([True, False, True]))
+    np.testing.assert_array_equal(bad[1], np.eye(2))  # unfitted rows get the identity, masked by the caller
+
+
+@pytest.mark.parametrize("model", MOMENT_MODELS)
+def test_running_sums_equal_normal_equations(events, model):
+    panel, fes = events
+    rel = np.arange(EST[0], WIN[1] + 1)
+    returns, market, span, pos = gather(panel, EW_BENCHMARK, fes, rel)
+    usable = np.isfinite(returns) & np.isfinite(market)
+    est = ((rel >= EST[0]) & (rel <= EST[1]))[None, :] & (span == 1) & usable
+    offset = np.nan_to_num(market) if model == "market_adjusted" else 0.0
+    y = np.where(usable, returns - offset, 0.0)
+    x0 = np.nan_to_num(design(model, span, market))
+    xtx, xty = normal_equations(x0, y, est)
+    cols = panel.returns.columns.get_indexer([fe.ticker for fe in fes])
+    day0 = pos[:, 0] - rel[0]
+    n, m_xtx, m_xty, yy = moment_equations(moments(panel, EW_BENCHMARK), model, cols, day0 + EST[0], day0 + EST[1] + 1)
+    np.testing.assert_array_equal(n, est.sum(axis=1))
+    np.testing.assert_allclose(m_xtx, xtx, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(m_xty, xty, rtol=1e-10, atol=1e-14)
+    p = x0.shape[-1]
+    params, _ = solve(xtx, xty, np.ones(len(fes), dtype=bool))
+    fitted = (x0 @ params[..., None])[..., 0]
+    direct = residual_ssr(np.where(est, y - fitted, 0.0), est, n, p)
+    np.testing.assert_allclose(moment_ssr(params, m_xtx, m_xty, yy), direct, rtol=1e-8)
+    with pytest.raises(ValueError):
+        moment_equations(moments(panel, EW_BENCHMARK), "dimson", cols, day0, day0 + 1)
+
+
+def test_engine_with_moments_equals_engine(events):
+    panel, fes = events
+    a = abnormal_returns(panel, EW_BENCHMARK, fes, "market_model", EST, WIN)
+    b = abnormal_returns(panel, EW_BENCHMARK, fes, "market_model", EST, WIN, moments=moments(panel, EW_BENCHMARK))
+    for name in ("params", "sigma2", "xtx_inv", "ar", "ar_var"):
+        np.testing.assert_allclose(getattr(b, name), getattr(a, name), rtol=1e-9, atol=1e-13, err_msg=name)
+    # a model without running sums ignores them
+    c = abnormal_returns(panel, EW_BENCHMARK, fes, "dimson", EST, WIN, moments=moments(panel, EW_BENCHMARK))
+    d = abnormal_returns(panel, EW_BENCHMARK, fes, "dimson", EST, WIN)
+    np.testing.assert_array_equal(c.ar, d.ar)

@@ -1,0 +1,36 @@
+"""eventstudy.models: design rows per model and span sums of factor returns (the models themselves are checked
+end to end against statsmodels in tests/test_engine.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eventstudy.models import MODEL_PARAMETERS, design, span_sums
+
+
+def test_span_sums_missing_values():
+    values = np.array([[1.0], [2.0], [np.nan], [4.0]])
+    pos = np.array([[1, 3, 3, 0]])
+    span = np.array([[2, 1, 2, 2]])
+    out = span_sums(values, pos, span)[..., 0]
+    np.testing.assert_array_equal(np.isnan(out), [[False, False, True, True]])
+    assert out[0, 0] == 3.0 and out[0, 1] == 4.0
+
+
+def test_design_rows_per_model():
+    span = np.array([[1, 2, 0]])
+    market = np.array([[0.01, -0.02, np.nan]])
+    factors = np.array([[[0.1], [0.2], [0.3]]])
+    for model in MODEL_PARAMETERS:
+        x = design(model, span, market, factors if model == "factor" else None)
+        assert x.shape == (1, 3, len(MODEL_PARAMETERS[model]) + (model == "factor"))
+        if x.shape[-1]:
+            np.testing.assert_array_equal(x[..., 0], span.astype(float))  # α k_t (trade-to-trade)
+        if x.shape[-1] > 1:
+            np.testing.assert_array_equal(x[0, :2, 1], market[0, :2])  # β M_t over the same span
+    np.testing.assert_array_equal(design("factor", span, market, factors)[..., 2], factors[..., 0])
+    with pytest.raises(ValueError):
+        design("factor", span, market)
+    with pytest.raises(ValueError):
+        design("capm2", span, market)
