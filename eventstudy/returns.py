@@ -1,7 +1,9 @@
 """Prices → a trade-to-trade returns panel on the exchange-session axis.
 
 On a traded session ``t`` the return is ``close_t / prev_close_t - 1``: the total (distribution-inclusive)
-simple return since the firm's previous trade ``s``. It *spans* ``k = t - s`` sessions (``k > 1`` after a
+simple return since the firm's previous trade ``s``. A history's first trade is its base and has no return:
+the trade before it lies outside the data (for a new listing it is the offer price, whose "return" must not
+enter an estimation window). It *spans* ``k = t - s`` sessions (``k > 1`` after a
 halt) and sits on session ``t``. A suspended session has no return (NaN, span 0) — never a zero return.
 This is the trade-to-trade convention of Maynes & Rumsey (1993, *J. Banking & Finance* 17, 145–157).
 
@@ -80,9 +82,10 @@ def security_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex, ticker: 
     trade_pos = np.flatnonzero(traded)
     span = np.zeros(len(sessions), dtype=np.int64)
     if len(trade_pos):
-        # The first trade's return starts from the session before the data's first row.
-        previous = np.concatenate([[first - 1], trade_pos[:-1]])
-        span[trade_pos] = trade_pos - previous
+        # The first trade is the base: the trade before it is outside the data (for a new listing, the offer
+        # price), so neither its span nor its return is known and it has none.
+        returns[trade_pos[0]] = np.nan
+        span[trade_pos[1:]] = np.diff(trade_pos)
     growth = np.where(traded, 1.0 + np.nan_to_num(returns), 1.0)
     level = np.where(covered, np.cumprod(growth), np.nan)
     out["returns"], out["span"], out["traded"], out["covered"], out["level"] = returns, span, traded, covered, level

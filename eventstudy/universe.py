@@ -78,15 +78,15 @@ def _matrices(
     axis = np.arange(n_sessions)[:, None]
     covered[:] = (axis >= first[None, :]) & (axis <= last[None, :])
 
-    # Spans: a trade's return starts at the ticker's previous trade, or at the session before its first row.
+    # Spans: a trade's return starts at the ticker's previous trade. A ticker's first trade is its base: the
+    # trade before it is outside the data (for a new listing, the offer price), so it has no return.
     trade_rows = np.flatnonzero(traded_row)
     tr_pos, tr_code = s_pos[trade_rows], t_code[trade_rows]
-    previous = np.empty_like(tr_pos)
     if len(tr_pos):
         new_ticker = np.r_[True, tr_code[1:] != tr_code[:-1]]
-        previous[1:] = tr_pos[:-1]
-        previous[new_ticker] = first[tr_code[new_ticker]] - 1
-        span[tr_pos, tr_code] = tr_pos - previous
+        previous = np.r_[tr_pos[:1], tr_pos[:-1]]
+        span[tr_pos, tr_code] = np.where(new_ticker, 0, tr_pos - previous)
+        returns[tr_pos[new_ticker], tr_code[new_ticker]] = np.nan
 
     growth = np.where(traded, 1.0 + np.nan_to_num(returns), 1.0)
     level = np.where(covered, np.cumprod(growth, axis=0), np.nan)

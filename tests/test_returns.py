@@ -33,15 +33,16 @@ HALTED = history(
 
 def test_halt_gives_no_return_and_the_next_trade_spans_the_halt():
     out = security_returns(HALTED, AXIS, "X")
-    # Hand-worked: 10/9-1, 11/10-1, none, none, 12/10-1 over 3 sessions; 13 Jan is after the data.
-    assert out["returns"].iloc[0] == pytest.approx(1 / 9)
+    # Hand-worked: base (the first row has no return), 11/10-1, none, none, 12/10-1 over 3 sessions;
+    # 13 Jan is after the data.
+    assert np.isnan(out["returns"].iloc[0])
     assert out["returns"].iloc[1] == pytest.approx(0.1)
     assert np.isnan(out["returns"].iloc[2]) and np.isnan(out["returns"].iloc[3])
     assert out["returns"].iloc[4] == pytest.approx(0.2)
-    assert list(out["span"]) == [1, 1, 0, 0, 3, 0]
+    assert list(out["span"]) == [0, 1, 0, 0, 3, 0]
     assert list(out["traded"]) == [True, True, False, False, True, False]
     assert list(out["covered"]) == [True, True, True, True, True, False]
-    expected_level = [10 / 9, 11 / 9, 11 / 9, 11 / 9, 11 / 9 * 1.2]
+    expected_level = [1.0, 1.1, 1.1, 1.1, 1.1 * 1.2]
     assert out["level"].iloc[:5].to_numpy() == pytest.approx(expected_level)
     assert np.isnan(out["level"].iloc[5])
 
@@ -49,7 +50,7 @@ def test_halt_gives_no_return_and_the_next_trade_spans_the_halt():
 def test_missing_row_inside_the_range_is_a_halt():
     gappy = HALTED.drop(pd.Timestamp("2020-01-08"))
     out = security_returns(gappy, AXIS, "X")
-    assert list(out["span"]) == [1, 1, 0, 0, 3, 0]
+    assert list(out["span"]) == [0, 1, 0, 0, 3, 0]
     assert not out["traded"].iloc[2]
 
 
@@ -62,14 +63,14 @@ def test_trade_on_a_non_session_is_an_error():
 def test_benchmark_on_another_calendar_is_carried_forward():
     index = history([("2020-01-06", 100.0, 99.0, 1, 1), ("2020-01-08", 110.0, 100.0, 1, 1)])
     out = benchmark_returns(index, AXIS)
-    assert out["level"].iloc[:3].to_numpy() == pytest.approx([100 / 99, 100 / 99, 110 / 99])
+    assert out["level"].iloc[:3].to_numpy() == pytest.approx([1.0, 1.0, 1.1])
     assert out["returns"].iloc[2] == pytest.approx(0.1)
     assert out["returns"].iloc[1] == pytest.approx(0.0)  # the index did not move on the firm's extra session
 
 
 def test_panel_collects_matrices():
     panel = returns_panel({"X": HALTED}, AXIS)
-    assert panel.span["X"].tolist() == [1, 1, 0, 0, 3, 0]
+    assert panel.span["X"].tolist() == [0, 1, 0, 0, 3, 0]
     assert panel.status("X").tolist() == ["traded", "traded", "suspended", "suspended", "traded", "no data"]
     assert panel.position(pd.Timestamp("2020-01-10")) == 4
     with pytest.raises(DataError, match="2020-01-11 is not a session"):

@@ -45,6 +45,16 @@ def test_matches_security_returns(synthetic):
     assert (u.panel.span[list(u.tickers)].to_numpy() > 1).any()
 
 
+def test_a_listing_day_has_no_return(synthetic):
+    """The first trade of each ticker is its base (e.g. an IPO against its offer price): no return, span 0."""
+    u = load_universe(synthetic)
+    for ticker in u.tickers:
+        traded = u.panel.traded[ticker].to_numpy()
+        first = int(np.flatnonzero(traded)[0])
+        assert u.panel.span[ticker].iloc[first] == 0 and np.isnan(u.panel.returns[ticker].iloc[first])
+        assert u.panel.level[ticker].iloc[first] == 1.0
+
+
 def test_row_order_does_not_matter(synthetic, tmp_path):
     raw = pd.read_parquet(synthetic).sample(frac=1.0, random_state=3)
     shuffled = tmp_path / "shuffled.parquet"
