@@ -118,17 +118,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_options(parser: argparse.ArgumentParser, source: str = "auto", out: bool = True, as_of: bool = True) -> None:
+    """The options every command that reads prices shares."""
+    parser.add_argument("--source", default=source, help=f"{SOURCE_HELP} (default: {source})")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
+    if out:
+        parser.add_argument("--out", default="reports", help="reports directory (default: reports)")
+    if as_of:
+        parser.add_argument("--as-of", help="use only sessions up to this date (YYYY-MM-DD), reproducing a past report")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eventstudy", description="Market-reaction event studies from a study file.")
     parser.add_argument("--version", action="version", version=f"eventstudy {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    config_help = "study file (default: events.yaml)"
 
     run = sub.add_parser("run", help="run a study and write its report", description="Run a study: CSVs, study.json and index.html into OUT/<study-id>/.")
-    run.add_argument("config", nargs="?", default="events.yaml", help="study file (default: events.yaml)")
-    run.add_argument("--source", default="auto", help=SOURCE_HELP)
-    run.add_argument("--out", default="reports", help="reports directory (default: reports)")
-    run.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
-    run.add_argument("--as-of", help="use only sessions up to this date (YYYY-MM-DD), reproducing a past report")
+    run.add_argument("config", nargs="?", default="events.yaml", help=config_help)
+    _data_options(run)
     run.set_defaults(func=cmd_run)
 
     rb = sub.add_parser(
@@ -138,27 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(last good kept), 4 partial, 75 locked by another rebuild.",
     )  # fmt: skip
     rb.add_argument("configs", nargs="*", metavar="CONFIG", help="study files (default: events.yaml)")
-    rb.add_argument("--source", default="auto", help=SOURCE_HELP)
-    rb.add_argument("--out", default="reports", help="reports directory (default: reports)")
-    rb.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
-    rb.add_argument("--as-of", help="use only sessions up to this date (YYYY-MM-DD)")
+    _data_options(rb)
     rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
     rb.set_defaults(func=cmd_rebuild)
-
-    fetch = sub.add_parser("fetch", help="fetch and cache the prices a study needs", description="Fetch every ticker of a study into the cache and report what was stored.")
-    fetch.add_argument("config", nargs="?", default="events.yaml", help="study file (default: events.yaml)")
-    fetch.add_argument("--source", default="yahoo", help=SOURCE_HELP + " (default: yahoo)")
-    fetch.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
-    fetch.set_defaults(func=cmd_fetch)
 
     cl = sub.add_parser(
         "claims", help="check what the documents claim about prices",
         description="Evaluate the study file's claims: measured value, verdict and primary definition per claim.",
     )  # fmt: skip
-    cl.add_argument("config", nargs="?", default="events.yaml", help="study file (default: events.yaml)")
-    cl.add_argument("--source", default="auto", help=SOURCE_HELP)
-    cl.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
-    cl.add_argument("--as-of", help="use only sessions up to this date (YYYY-MM-DD)")
+    cl.add_argument("config", nargs="?", default="events.yaml", help=config_help)
+    _data_options(cl, out=False)
     cl.set_defaults(func=cmd_claims)
 
     pl = sub.add_parser(
@@ -168,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     placebo.add_arguments(pl)
     pl.set_defaults(func=placebo.run)
+
+    fetch = sub.add_parser("fetch", help="fetch and cache the prices a study needs", description="Fetch every ticker of a study into the cache and report what was stored.")
+    fetch.add_argument("config", nargs="?", default="events.yaml", help=config_help)
+    _data_options(fetch, source="yahoo", out=False, as_of=False)
+    fetch.set_defaults(func=cmd_fetch)
 
     validate = sub.add_parser("validate", help="check a study file", description="Validate a study file and show each event's day 0.")
     validate.add_argument("config", help="study file")

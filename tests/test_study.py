@@ -104,19 +104,17 @@ def test_too_few_estimation_returns_is_an_error(default_study):
         run_study(strict, open_provider("snapshot"))
 
 
-def test_announcement_outside_the_data_is_an_error(default_study):
-    late = dataclasses.replace(
-        default_study.events[0], announced=pd.Timestamp("2023-03-01 18:00", tz="America/New_York")
-    )
-    study = dataclasses.replace(default_study, events=(late,))
-    with pytest.raises(DataError, match=r"000300.SS: no prices between 2022-01-17 and 2023-06-14 from snapshot"):
-        run_study(study, open_provider("snapshot"))
-
-
-def test_announcement_too_early_for_an_estimation_window(default_study):
-    early = dataclasses.replace(
-        default_study.events[0], announced=pd.Timestamp("2015-06-01 18:00", tz="America/New_York")
-    )
-    study = dataclasses.replace(default_study, events=(early,))
-    with pytest.raises(DataError, match=r"002415.SZ: event us-entity-list-2019-10-07: \d+ single-session returns"):
+@pytest.mark.parametrize(
+    ("announced", "message"),
+    [
+        # after the snapshot: the benchmark has no prices for the study's range
+        ("2023-03-01 18:00", r"000300.SS: no prices between 2022-01-17 and 2023-06-14 from snapshot"),
+        # too early: the estimation window starts before the data
+        ("2015-06-01 18:00", r"002415.SZ: event us-entity-list-2019-10-07: \d+ single-session returns"),
+    ],
+)
+def test_announcement_the_data_cannot_support_is_an_error(default_study, announced, message):
+    moved = dataclasses.replace(default_study.events[0], announced=pd.Timestamp(announced, tz="America/New_York"))
+    study = dataclasses.replace(default_study, events=(moved,))
+    with pytest.raises(DataError, match=message):
         run_study(study, open_provider("snapshot"))
