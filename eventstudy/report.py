@@ -6,6 +6,7 @@ bytes. The template is autoescaped: every text from the study file or the docume
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -55,6 +56,11 @@ class EventView:
     halts: list[dict[str, Any]]
 
 
+def plain(text: str) -> str:
+    """Text for a plotly label: plotly renders a subset of HTML in labels, so escape it to show it as typed."""
+    return html.escape(text, quote=False)
+
+
 def _div(fig: go.Figure, div_id: str) -> str:
     fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50}, height=420)
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False})
@@ -79,7 +85,7 @@ def price_figure(results: StudyResults, event_id: str) -> go.Figure:
         status = np.where(traded, "traded", "suspended (no trade)")
         fig.add_trace(
             go.Scatter(
-                x=rel, y=values, mode="lines", name=fe.name, line={"color": PALETTE[i % len(PALETTE)]},
+                x=rel, y=values, mode="lines", name=plain(fe.name), line={"color": PALETTE[i % len(PALETTE)]},
                 customdata=np.column_stack([dates, status]),
                 hovertemplate="day %{x} (%{customdata[0]})<br>%{y:.2f} — %{customdata[1]}<extra>" + fe.ticker + "</extra>",
             )  # fmt: skip
@@ -126,7 +132,7 @@ def car_figure(results: StudyResults, event_id: str) -> go.Figure:
         )
         fig.add_trace(
             go.Scatter(
-                x=days, y=car[i], name=fe.name, line={"color": colour}, mode="lines+markers",
+                x=days, y=car[i], name=plain(fe.name), line={"color": colour}, mode="lines+markers",
                 hovertemplate="day %{x}: CAR %{y:.2%}<extra>" + fe.ticker + "</extra>",
             )  # fmt: skip
         )
@@ -148,7 +154,7 @@ def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
     for i, (ticker, rows) in enumerate(frame.groupby("ticker", sort=False)):
         fig.add_trace(
             go.Bar(
-                x=rows["rel_day"], y=rows["ar"], name=names.get(ticker, ticker), marker_color=PALETTE[i % len(PALETTE)],
+                x=rows["rel_day"], y=rows["ar"], name=plain(names.get(ticker, ticker)), marker_color=PALETTE[i % len(PALETTE)],
                 customdata=rows["date"], hovertemplate="day %{x} (%{customdata}): AR %{y:.2%}<extra>" + ticker + "</extra>",
             )  # fmt: skip
         )

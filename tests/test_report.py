@@ -72,3 +72,24 @@ def test_every_test_is_tabled_marked_and_defined(html, default_results):
     ).iloc[0]
     assert f"<td>{row.statistic:.3f}</td>" in html
     assert len(CLUSTERING_ROBUST) >= 1 and html.count("<td>✓</td>") >= len(CLUSTERING_ROBUST)
+
+
+def test_names_in_figures_are_shown_as_text(default_results: StudyResults):
+    study = default_results.study
+    first = study.events[0]
+    firm = dataclasses.replace(first.firms[0], name='<b>Bold</b></script><a href="javascript:x()">x</a>')
+    results = dataclasses.replace(
+        default_results,
+        study=dataclasses.replace(study, events=(dataclasses.replace(first, firms=(firm, *first.firms[1:])), study.events[1])),
+        abnormal=dataclasses.replace(
+            default_results.abnormal,
+            firm_events=tuple(
+                dataclasses.replace(fe, name=firm.name) if fe.ticker == firm.ticker else fe
+                for fe in default_results.abnormal.firm_events
+            ),
+        ),
+    )
+    page = render_report(results, "snapshot")
+    assert "</script><a" not in page and "<b>Bold</b>" not in page
+    # in the figures' JSON the name is HTML-escaped (plotly shows "&lt;b&gt;" as a literal "<b>")
+    assert r'"name":"&lt;b&gt;Bold&lt;\u002fb&gt;' in page
