@@ -122,6 +122,20 @@ def _event_groups(ab: AbnormalReturns) -> dict[str, np.ndarray]:
     return {str(u): order[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniques)}
 
 
+def window_arrays(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[dict[str, np.ndarray], ...]:
+    """What the tests of ``window`` read, for all firm-events: the cumulated quantities (:meth:`cumulate`) and
+    ``ar``/``sar``/``span`` over the estimation days then the window days, with the ``in_window`` mask."""
+    days = ab.days(window)
+    res = ab.cumulate(days)
+    cols = ab.in_estimation | days
+    # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
+    # long halts would otherwise dominate the time-series variances. Window days: every AR.
+    keep_day = ab.estimation | days[None, :]
+    ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
+    sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
+    return res, ar, sar, ab.span[:, cols], days[cols]
+
+
 def window_samples(
     ab: AbnormalReturns,
     window: tuple[int, int],
@@ -137,17 +151,7 @@ def window_samples(
     An event's placebo seed is ``(seed, key, window)`` with ``key`` its position among the event ids, or
     ``event_keys[event_id]`` when given (so a subset of the events gets the seeds it has in the whole).
     """
-    days = ab.days(window)
-    res = ab.cumulate(days)
-    est = ab.in_estimation
-    cols = est | days
-    in_window = days[cols]
-    # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
-    # long halts would otherwise dominate the time-series variances. Window days: every AR.
-    keep_day = ab.estimation | days[None, :]
-    ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
-    sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
-    span = ab.span[:, cols]
+    res, ar, sar, span, in_window = window_arrays(ab, window)
     groups = groups if groups is not None else _event_groups(ab)
     p = ab.design.shape[-1]
     out: dict[str, WindowSample] = {}
