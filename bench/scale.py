@@ -46,6 +46,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
 
 
+def children_peak_rss_mb() -> float:
+    """Largest peak RSS among the terminated child processes (the forked placebo worker); 0 without one."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
 def yardstick(panel, benchmark: str, events, estimation_window=ESTIMATION, window=WINDOW) -> list[pd.Series]:
     """The plain way: for each firm-event, slice its returns, fit OLS with statsmodels, predict, sum.
 
@@ -134,7 +139,10 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     t1 = time.perf_counter()
     result = run_placebo(universe, spec)
     wall = time.perf_counter() - t1
-    rss = peak_rss_mb()
+    own, child = peak_rss_mb(), children_peak_rss_mb()
+    # Upper bound on the memory in use at once: this process's peak plus each forked worker's peak (a forked
+    # worker's RSS also counts the pages it shares copy-on-write with this one, so the sum over-counts).
+    rss = own + child * (spec.processes - 1 if child else 0)
 
     # The yardstick on a sample (the first `sample` draws: they are iid) of the same firm-events.
     draw = draw_events(universe, spec)
@@ -162,7 +170,8 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     rejection = result.rejection_rates().set_index("test")["rejection_rate"].round(4).to_dict()
     return {
         "firm_events": n, "seed": seed, "engine": f"{engine} ({'fast' if spec.fast else 'full'})",
-        "wall_s": wall, "peak_rss_mb": rss,
+        "wall_s": wall, "peak_rss_mb": rss, "peak_rss_self_mb": own, "peak_rss_child_mb": child,
+        "processes": spec.processes,
         "load_s": load_s, "load_peak_rss_mb": load_rss, "panel_mb": universe.nbytes / 2**20,
         "universe_rows": universe.rows, "tickers": len(universe.tickers), "sessions": len(universe.sessions),
         "chunks": result.chunks, "chunk_events": spec.chunk_events(), "stages_s": result.seconds,

@@ -20,20 +20,23 @@ window to the end of the event window, the estimation window holds at least ``--
 single-session returns, and the firm trades at least once in the event window.
 
 Execution: the firm-events are split into chunks (a multiple of the pseudo-study size, so no study straddles
-two chunks; the size bounds memory). ``--executor local`` runs them one after the other in this process;
+two chunks; the size bounds memory). ``--executor local`` runs them in this process or, with ``--workers 2``
+(the default from 20,000 firm-events on), round-robin between this process and a forked one;
 ``--executor dask[:ADDRESS]`` submits them to a ``dask.distributed`` cluster (a local one when no address is
-given) after broadcasting the panel once. Results are concatenated in chunk order, so both executors give
+given) after broadcasting the panel once. Results are concatenated in chunk order, so every executor gives
 identical numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
 import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -85,6 +88,7 @@ class PlaceboSpec:
     chunk_size: int | None = None  # firm-events per chunk (rounded down to a multiple of firms_per_study)
     engine: str = "auto"  # "fast": estimation sums from running sums; "full": eventstudy.engine.abnormal_returns;
     # "auto": fast from FAST_FROM firm-events on (building the running sums costs about as much as 5,000 events)
+    workers: int | None = None  # local executor: processes (this one and forked ones); None: 2 from PARALLEL_FROM
 
     def __post_init__(self) -> None:
         if self.n_events < 1:
@@ -107,6 +111,12 @@ class PlaceboSpec:
     def fast(self) -> bool:
         wanted = self.engine == "fast" or (self.engine == "auto" and self.n_events >= FAST_FROM)
         return wanted and self.model in FAST_MODELS
+
+    @property
+    def processes(self) -> int:
+        if self.workers is not None:
+            return max(1, self.workers)
+        return min(2, os.cpu_count() or 1) if self.n_events >= PARALLEL_FROM else 1
 
     @property
     def width(self) -> int:
@@ -233,6 +243,7 @@ def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
 
 FAST_MODELS = MOMENT_MODELS  # the models whose normal equations can come from running sums (engine="fast")
 FAST_FROM = 5000
+PARALLEL_FROM = 20_000  # below this, forking a second process costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -268,6 +279,31 @@ def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obje
 def chunks(draw: Draw, size: int) -> Iterator[Draw]:
     for lo in range(0, len(draw), size):
         yield draw.slice(lo, lo + size)
+
+
+_FORKED: dict[str, object] = {}  # what a forked worker inherits (the context is not pickled)
+
+
+def _run_forked(spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
+    return [run_chunk(_FORKED["context"], spec, part) for part in parts]
+
+
+def _local(context: Context, spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
+    """Chunks in this process, or shared round-robin between it and ``spec.processes − 1`` forked processes
+    (copy-on-write: the panel and running sums are not copied). Results in chunk order either way, and each
+    chunk's numbers do not depend on where it ran."""
+    procs = min(spec.processes, len(parts))
+    if procs < 2 or "fork" not in mp.get_all_start_methods():
+        return [run_chunk(context, spec, part) for part in parts]
+    _FORKED["context"] = context
+    try:
+        with ProcessPoolExecutor(procs - 1, mp_context=mp.get_context("fork")) as pool:
+            futures = {w: pool.submit(_run_forked, spec, parts[w::procs]) for w in range(1, procs)}
+            mine = [run_chunk(context, spec, part) for part in parts[0::procs]]
+            done = {0: mine, **{w: f.result() for w, f in futures.items()}}
+    finally:
+        _FORKED.clear()
+    return [done[i % procs][i // procs] for i in range(len(parts))]
 
 
 def parse_executor(executor: str) -> tuple[str, str | None]:
@@ -314,7 +350,7 @@ def run_placebo(
     context = prepare(universe.panel, spec)
     parts = list(chunks(draw, spec.chunk_events()))
     if kind == "local" and client is None:
-        results = [run_chunk(context, spec, part) for part in parts]
+        results = _local(context, spec, parts)
     else:
         results = _dask(context, spec, parts, address, client)
     del context
@@ -364,6 +400,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clustered", action="store_true", help="firms of a pseudo-study share one day 0")
     parser.add_argument("--chunk-size", type=int, default=None, help="firm-events per chunk (default: ~256 MB)")
     parser.add_argument("--executor", default="local", help="local | dask | dask:SCHEDULER_ADDRESS")
+    parser.add_argument("--workers", type=int, default=None,
+                        help=f"local executor: processes (default: 2 from {PARALLEL_FROM:,} firm-events on, else 1)")
     parser.add_argument("--engine", default="auto", choices=["auto", "fast", "full"],
                         help="fast: estimation sums from running sums; full: eventstudy.engine.abnormal_returns; "
                         f"auto (default): fast from {FAST_FROM:,} firm-events on")  # fmt: skip
@@ -375,7 +413,7 @@ def spec_from_args(args: argparse.Namespace) -> PlaceboSpec:
         n_events=args.events, seed=args.seed, window=tuple(args.window),
         estimation_window=tuple(args.estimation_window), model=args.model, firms_per_study=args.firms_per_study,
         min_estimation_returns=args.min_estimation_returns, alpha=args.alpha, clustered=args.clustered,
-        chunk_size=args.chunk_size, engine=args.engine,
+        chunk_size=args.chunk_size, engine=args.engine, workers=args.workers,
     )  # fmt: skip
 
 

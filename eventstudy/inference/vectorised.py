@@ -250,9 +250,9 @@ def _placebo_p(v):
     cn = np.zeros((g, f, t + 1), dtype=np.int64)
     np.cumsum(ok, axis=2, out=cn[:, :, 1:])
     starts = np.arange(t - length + 1)
-    pcar = cs[:, :, starts + length] - cs[:, :, starts]
-    has = (cn[:, :, starts + length] - cn[:, :, starts]) > 0
-    caar_by_start = np.where(has, pcar, 0.0).sum(axis=1) / has.sum(axis=1)  # (G, starts)
+    pcar = cs[:, :, length:] - cs[:, :, : t - length + 1]  # exactly 0 for a firm without data in the window
+    has = (cn[:, :, length:] - cn[:, :, : t - length + 1]) > 0
+    caar_by_start = pcar.sum(axis=1) / has.sum(axis=1)  # (G, starts)
     # How often each start is drawn: the group's own seeded draws (as in placebo_p), counted per start.
     weight = np.stack([np.bincount(np.random.default_rng(s).integers(0, len(starts), size=draws),
                                    minlength=len(starts)) for s in v["seeds"]])  # fmt: skip
