@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from .blas_threads import single_threaded
 from .engine import MODEL_PARAMETERS, FirmEvent, abnormal_returns, window_only
 from .errors import ConfigError, DataError
 from .estimation import MOMENT_MODELS, Moments, moments
@@ -285,7 +286,8 @@ _FORKED: dict[str, object] = {}  # what a forked worker inherits (the context is
 
 
 def _run_forked(spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
-    return [run_chunk(_FORKED["context"], spec, part) for part in parts]
+    with single_threaded():
+        return [run_chunk(_FORKED["context"], spec, part) for part in parts]
 
 
 def _local(context: Context, spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
@@ -296,8 +298,8 @@ def _local(context: Context, spec: PlaceboSpec, parts: Sequence[Draw]) -> list[d
     if procs < 2 or "fork" not in mp.get_all_start_methods():
         return [run_chunk(context, spec, part) for part in parts]
     _FORKED["context"] = context
-    try:
-        with ProcessPoolExecutor(procs - 1, mp_context=mp.get_context("fork")) as pool:
+    try:  # one BLAS thread per process: two processes with a pool each would oversubscribe the cores
+        with single_threaded(), ProcessPoolExecutor(procs - 1, mp_context=mp.get_context("fork")) as pool:
             futures = {w: pool.submit(_run_forked, spec, parts[w::procs]) for w in range(1, procs)}
             mine = [run_chunk(context, spec, part) for part in parts[0::procs]]
             done = {0: mine, **{w: f.result() for w, f in futures.items()}}
