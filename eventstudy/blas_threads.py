@@ -3,12 +3,15 @@
 The placebo's forked worker and the parent each run numpy's batched matmuls; with OpenBLAS's default of one
 thread per core, two processes on two cores oversubscribe them and both slow down (measured: 100,000 firm-events
 took longer on two processes than on one). :func:`single_threaded` sets every loaded OpenBLAS to one thread and
-restores the previous count afterwards; it does nothing where no OpenBLAS is loaded.
+restores the previous count afterwards; it does nothing where no OpenBLAS is loaded. The placebo runs every chunk
+under it, which also makes its results independent of the number of processes: OpenBLAS's matmul results can
+differ in the last bit with the thread count.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,6 +19,7 @@ _PREFIXES = ("scipy_openblas", "openblas")
 _SUFFIXES = ("64_", "")
 
 
+@functools.cache
 def _libraries() -> list[tuple[ctypes.CDLL, str]]:
     paths = set()
     try:

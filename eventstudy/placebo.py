@@ -46,7 +46,9 @@ from .blas_threads import single_threaded
 from .engine import MODEL_PARAMETERS, FirmEvent, abnormal_returns, window_only
 from .errors import ConfigError, DataError
 from .estimation import MOMENT_MODELS, Moments, moments
-from .inference import significance_table
+from .inference import TESTS
+from .inference.battery import window_table
+from .inference.sample import _event_groups, window_arrays
 from .returns import ReturnsPanel
 from .universe import DEFAULT_UNIVERSE, EW_BENCHMARK, Universe, load_universe
 
@@ -260,7 +262,13 @@ def prepare(panel: ReturnsPanel, spec: PlaceboSpec) -> Context:
 
 
 def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
-    """Engine + test battery for one chunk; returns only per-firm-event summaries and the test rows."""
+    """Engine + test battery for one chunk; returns only per-firm-event summaries and the test rows. One BLAS
+    thread (no slower here, and the same bits whatever the number of processes)."""
+    with single_threaded():
+        return _run_chunk(context, spec, draw)
+
+
+def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
     panel = context.panel
     events = firm_events(panel, draw)
     full = abnormal_returns(
@@ -268,9 +276,11 @@ def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obje
     )
     ab = window_only(full, spec.window)  # estimation and event-window days: what the battery reads
     del full
-    res = ab.cumulate(ab.days(spec.window))
-    studies = np.unique(draw.study)  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
-    tests = significance_table(ab, (spec.window,), event_keys={study_id(s): s for s in studies.tolist()})
+    arrays = window_arrays(ab, spec.window)  # the CARs and the daily arrays the battery reads
+    res = arrays[0]
+    groups = _event_groups(ab)
+    keys = [int(name[1:]) for name in groups]  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
+    tests = window_table(ab, spec.window, groups, keys, list(TESTS), arrays=arrays)
     out: dict[str, object] = {k: np.asarray(res[k]) for k in ("car", "car_se", "car_t", "car_p", "bhar", "n_obs")}
     out["n_est"], out["dof"] = ab.n_est, ab.dof
     out["tests"] = tests
@@ -286,8 +296,7 @@ _FORKED: dict[str, object] = {}  # what a forked worker inherits (the context is
 
 
 def _run_forked(spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
-    with single_threaded():
-        return [run_chunk(_FORKED["context"], spec, part) for part in parts]
+    return [run_chunk(_FORKED["context"], spec, part) for part in parts]
 
 
 def _local(context: Context, spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
@@ -298,8 +307,8 @@ def _local(context: Context, spec: PlaceboSpec, parts: Sequence[Draw]) -> list[d
     if procs < 2 or "fork" not in mp.get_all_start_methods():
         return [run_chunk(context, spec, part) for part in parts]
     _FORKED["context"] = context
-    try:  # one BLAS thread per process: two processes with a pool each would oversubscribe the cores
-        with single_threaded(), ProcessPoolExecutor(procs - 1, mp_context=mp.get_context("fork")) as pool:
+    try:  # run_chunk uses one BLAS thread per process: two pools of two threads would oversubscribe the cores
+        with ProcessPoolExecutor(procs - 1, mp_context=mp.get_context("fork")) as pool:
             futures = {w: pool.submit(_run_forked, spec, parts[w::procs]) for w in range(1, procs)}
             mine = [run_chunk(context, spec, part) for part in parts[0::procs]]
             done = {0: mine, **{w: f.result() for w, f in futures.items()}}
