@@ -69,8 +69,8 @@ def abnormal(
     ``params`` must be finite (0 where not fitted)."""
     fitted = (x0 @ params[..., None])[..., 0]
     q = x0 @ xtx_inv
-    quad = q[..., 0] * x0[..., 0]  # Σ_j q_j x_j term by term (a reduction over a length-p axis is slow)
-    for j in range(1, x0.shape[-1]):
+    quad = np.zeros(x0.shape[:-1])  # Σ_j q_j x_j term by term (a reduction over a length-p axis is slow)
+    for j in range(x0.shape[-1]):
         quad += q[..., j] * x0[..., j]
     return np.where(valid, y - fitted, np.nan), span + quad, fitted
 
