@@ -50,7 +50,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .errors import DataError
 from .estimation import (
@@ -152,7 +152,7 @@ class AbnormalReturns:
             "car": np.where(empty, np.nan, car),
             "car_se": np.where(empty, np.nan, se),
             "car_t": np.where(empty, np.nan, t),
-            "car_p": np.where(empty, np.nan, 2.0 * stats.t.sf(np.abs(t), self.dof)),
+            "car_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof, -np.abs(t))),  # = stats.t.sf, less overhead
             "bhar": np.where(empty, np.nan, gross_firm - gross_market),
             "n_obs": n_obs,
         }

@@ -88,6 +88,11 @@ def _col_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def rank_rows(x: np.ndarray) -> np.ndarray:
     """Ranks (1 = smallest, ties averaged) of the finite values of each row; NaN elsewhere. Vectorised: one
     argsort; the rank is the sorted position, averaged over runs of equal values in the (rare) rows with ties."""
+    return rank_sort_rows(x)[0]
+
+
+def rank_sort_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rank_rows` and each row sorted (NaN and ±inf as +inf, last)."""
     x = np.asarray(x, dtype=float)
     n, d = x.shape
     finite = np.isfinite(x)
@@ -110,13 +115,14 @@ def rank_rows(x: np.ndarray) -> np.ndarray:
     ranks = np.empty((n, d))
     np.put_along_axis(ranks, order, pos, axis=1)
     ranks[~finite] = np.nan
-    return ranks
+    return ranks, s
 
 
-def _row_median(x: np.ndarray) -> np.ndarray:
+def _row_median(x: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
     """Median of the finite values of each row, ``(n, 1)`` (``np.nanmedian(x, axis=1, keepdims=True)``; NaN for
-    a row without values), from one sort: NaN sorts last, so the middle values sit at ``(k − 1) // 2``, ``k // 2``."""
-    s = np.sort(x, axis=1)
+    a row without values), from one sort: NaN sorts last, so the middle values sit at ``(k − 1) // 2``, ``k // 2``.
+    ``s``: the rows already sorted with the non-finite values last (:func:`rank_sort_rows`)."""
+    s = np.sort(x, axis=1) if s is None else s
     k = np.isfinite(x).sum(axis=1, keepdims=True)
     lo = np.take_along_axis(s, np.maximum((k - 1) // 2, 0), axis=1)
     hi = np.take_along_axis(s, k // 2, axis=1)
@@ -139,6 +145,8 @@ def window_arrays(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[dict[st
     # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
     # long halts would otherwise dominate the time-series variances. Window days: every AR.
     keep_day = ab.estimation | days[None, :]
+    if cols.all():  # already restricted to these days (engine.window_only): no copies
+        return res, np.where(keep_day, ab.ar, np.nan), np.where(keep_day, ab.sar, np.nan), ab.span, days
     ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
     sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
     return res, ar, sar, ab.span[:, cols], days[cols]

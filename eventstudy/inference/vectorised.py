@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special
 
-from .sample import _row_median, rank_rows
+from .sample import _row_median, rank_rows, rank_sort_rows
 
 
 def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
@@ -85,6 +85,22 @@ def _rank(x: np.ndarray) -> np.ndarray:
     return rank_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape)
 
 
+def _cached(v: dict, key: str, make):
+    """What two tests share (the daily AAR; the ranks and sorted rows of the ARs), computed once per call."""
+    if key not in v:
+        v[key] = make()
+    return v[key]
+
+
+def _aar(v: dict) -> np.ndarray:
+    return _cached(v, "aar", lambda: _day_mean(v["ar"])[0])
+
+
+def _ar_rank_sort(v: dict) -> tuple[np.ndarray, np.ndarray]:
+    ar = v["ar"]
+    return _cached(v, "ar_rank_sort", lambda: rank_sort_rows(ar.reshape(-1, ar.shape[-1])))
+
+
 def battery(
     car: np.ndarray,
     car_se: np.ndarray,
@@ -124,7 +140,7 @@ def _bmp_t(v):
 
 
 def _bw_t(v):
-    aar, _ = _day_mean(v["ar"])
+    aar = _aar(v)
     est, win = aar[:, v["est_days"]], aar[:, v["in_window"]]
     ok_e, ok_w = np.isfinite(est), np.isfinite(win)
     _, s, n_est = _mean_sd(est, ok_e)
@@ -155,7 +171,7 @@ def _kp_bmp_t(v):
 
 def _corrado_rank(v):
     ar = v["ar"]
-    u = _rank(ar) / (1.0 + np.isfinite(ar).sum(axis=2, keepdims=True)) - 0.5
+    u = _ar_rank_sort(v)[0].reshape(ar.shape) / (1.0 + np.isfinite(ar).sum(axis=2, keepdims=True)) - 0.5
     z = _time_series(u, v["in_window"])
     return z, np.where(np.isfinite(z), _z_p(z), np.nan), v["n"]
 
@@ -163,7 +179,8 @@ def _corrado_rank(v):
 def _sign_cz(v):
     ar = v["ar"]
     ok = np.isfinite(ar)
-    med = _row_median(ar.reshape(-1, ar.shape[-1])).reshape(ar.shape[:2] + (1,))
+    flat = ar.reshape(-1, ar.shape[-1])
+    med = _row_median(flat, _ar_rank_sort(v)[1]).reshape(ar.shape[:2] + (1,))
     g = np.where(ok, np.sign(ar - med), np.nan)
     z = _time_series(g, v["in_window"])
     z = np.where(ok.any(axis=(1, 2)), z, np.nan)
@@ -226,7 +243,7 @@ def _bhar_skew_t(v):
 
 def _portfolio_t(v):
     ar, n = v["ar"], v["n"]
-    aar, _ = _day_mean(ar)
+    aar = _aar(v)
     kbar, _ = _day_mean(np.where(np.isfinite(ar), v["span"], np.nan))
     est = aar[:, v["est_days"]]
     ok_e = np.isfinite(est)
