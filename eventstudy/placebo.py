@@ -56,7 +56,7 @@ from .universe import DEFAULT_UNIVERSE, EW_BENCHMARK, Universe, load_universe
 # at once inside abnormal_returns, cumulate and the battery); used to size chunks from a memory budget.
 BYTES_PER_CELL = 26 * 8
 DEFAULT_CHUNK_MB = 256
-MAX_CHUNK = 6000  # the battery's per-event grouping costs O(events × studies) per chunk: keep chunks moderate
+MAX_CHUNK = 1500  # small chunks balance the two processes and keep the (N, W) arrays near the caches (measured)
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 FIRM_COLUMNS = ("car", "car_se", "car_t", "car_p", "bhar", "n_obs", "n_est", "dof")
 
@@ -236,7 +236,7 @@ def study_id(study: int) -> str:
 def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
     """The drawn positions as engine firm-events (event id ``P<study>``)."""
     names = panel.returns.columns.to_numpy(dtype=object)[draw.ticker].tolist()
-    days = panel.sessions.to_numpy(dtype=object)[draw.day0].tolist() if len(draw) else []
+    days = list(panel.sessions[draw.day0]) if len(draw) else []  # Timestamps of the drawn sessions only
     studies, inverse = np.unique(draw.study, return_inverse=True)
     ids = np.array([study_id(s) for s in studies.tolist()], dtype=object)[inverse].tolist()
     return [FirmEvent(i, t, t, d) for i, t, d in zip(ids, names, days, strict=True)]
