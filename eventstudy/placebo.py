@@ -30,13 +30,11 @@ identical numbers.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -45,6 +43,7 @@ import pandas as pd
 from .blas_threads import single_threaded
 from .engine import MODEL_PARAMETERS, FirmEvent, abnormal_returns, window_only
 from .errors import ConfigError, DataError
+from .executors import run_local
 from .estimation import MOMENT_MODELS, Moments, moments
 from .inference import TESTS
 from .inference.battery import window_table
@@ -292,31 +291,6 @@ def chunks(draw: Draw, size: int) -> Iterator[Draw]:
         yield draw.slice(lo, lo + size)
 
 
-_FORKED: dict[str, object] = {}  # what a forked worker inherits (the context is not pickled)
-
-
-def _run_forked(spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
-    return [run_chunk(_FORKED["context"], spec, part) for part in parts]
-
-
-def _local(context: Context, spec: PlaceboSpec, parts: Sequence[Draw]) -> list[dict[str, object]]:
-    """Chunks in this process, or shared round-robin between it and ``spec.processes − 1`` forked processes
-    (copy-on-write: the panel and running sums are not copied). Results in chunk order either way, and each
-    chunk's numbers do not depend on where it ran."""
-    procs = min(spec.processes, len(parts))
-    if procs < 2 or "fork" not in mp.get_all_start_methods():
-        return [run_chunk(context, spec, part) for part in parts]
-    _FORKED["context"] = context
-    try:  # run_chunk uses one BLAS thread per process: two pools of two threads would oversubscribe the cores
-        with ProcessPoolExecutor(procs - 1, mp_context=mp.get_context("fork")) as pool:
-            futures = {w: pool.submit(_run_forked, spec, parts[w::procs]) for w in range(1, procs)}
-            mine = [run_chunk(context, spec, part) for part in parts[0::procs]]
-            done = {0: mine, **{w: f.result() for w, f in futures.items()}}
-    finally:
-        _FORKED.clear()
-    return [done[i % procs][i // procs] for i in range(len(parts))]
-
-
 def parse_executor(executor: str) -> tuple[str, str | None]:
     kind, _, address = executor.partition(":")
     if kind not in ("local", "dask") or (kind == "local" and address):
@@ -361,7 +335,7 @@ def run_placebo(
     context = prepare(universe.panel, spec)
     parts = list(chunks(draw, spec.chunk_events()))
     if kind == "local" and client is None:
-        results = _local(context, spec, parts)
+        results = run_local(run_chunk, context, spec, parts, spec.processes)
     else:
         results = _dask(context, spec, parts, address, client)
     del context
