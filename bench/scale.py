@@ -5,8 +5,9 @@
 1. Loads the SZSE universe (timed and memory-accounted separately: not part of ``wall_s``).
 2. Draws N random firm-events (250-session estimation window [-260,-11], event window [-10,+10]) and runs
    :func:`eventstudy.placebo.run_placebo`: draw, engine, CAR and all tests of the battery for all N, in chunks.
-   ``wall_s`` is that call's wall time; ``peak_rss_mb`` the process's peak resident memory
-   (``resource.getrusage(...).ru_maxrss``, data loading included).
+   ``wall_s`` is that call's wall time; ``peak_rss_mb`` the process's peak resident memory plus the forked
+   worker's (``resource.getrusage(RUSAGE_SELF / RUSAGE_CHILDREN).ru_maxrss``, data loading included; an upper
+   bound, since the worker's RSS also counts the pages it shares with the parent).
 3. Yardstick: a plain per-event loop — pandas slices of the panel and a statsmodels OLS per firm-event —
    computing the same ARs and CAR on a sample of at least 1,000 of the same events. Its time per event is
    scaled to N for ``speedup_vs_loop``. The loop and the engine must agree to 1e-9 (ARs and CARs) on the sample.
@@ -44,6 +45,11 @@ TOLERANCE = 1e-9
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
+
+
+def children_peak_rss_mb() -> float:
+    """Largest peak RSS among the terminated child processes (the forked placebo worker); 0 without one."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
 def yardstick(panel, benchmark: str, events, estimation_window=ESTIMATION, window=WINDOW) -> list[pd.Series]:
@@ -134,7 +140,10 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     t1 = time.perf_counter()
     result = run_placebo(universe, spec)
     wall = time.perf_counter() - t1
-    rss = peak_rss_mb()
+    own, child = peak_rss_mb(), children_peak_rss_mb()
+    # Upper bound on the memory in use at once: this process's peak plus each forked worker's peak (a forked
+    # worker's RSS also counts the pages it shares copy-on-write with this one, so the sum over-counts).
+    rss = own + child * (spec.processes - 1 if child else 0)
 
     # The yardstick on a sample (the first `sample` draws: they are iid) of the same firm-events.
     draw = draw_events(universe, spec)
@@ -162,7 +171,8 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     rejection = result.rejection_rates().set_index("test")["rejection_rate"].round(4).to_dict()
     return {
         "firm_events": n, "seed": seed, "engine": f"{engine} ({'fast' if spec.fast else 'full'})",
-        "wall_s": wall, "peak_rss_mb": rss,
+        "wall_s": wall, "peak_rss_mb": rss, "peak_rss_self_mb": own, "peak_rss_child_mb": child,
+        "processes": spec.processes,
         "load_s": load_s, "load_peak_rss_mb": load_rss, "panel_mb": universe.nbytes / 2**20,
         "universe_rows": universe.rows, "tickers": len(universe.tickers), "sessions": len(universe.sessions),
         "chunks": result.chunks, "chunk_events": spec.chunk_events(), "stages_s": result.seconds,
@@ -190,13 +200,16 @@ def write_docs() -> Path:
     )
     header = DOCS.read_text().split("<!-- results -->")[0] if DOCS.exists() else "# Performance\n\n"
     rows = [
-        "| firm-events | engine | wall s | peak RSS MB | loop ms/event (sample) | loop scaled s | speedup | "
-        "lean loop ms/event | speedup vs lean loop | max abs diff AR / CAR | chunks | load s | load peak RSS MB |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| firm-events | engine | processes | wall s | peak RSS MB (self + child) | loop ms/event (sample) | "
+        "loop scaled s | speedup | lean loop ms/event | speedup vs lean loop | max abs diff AR / CAR | chunks | "
+        "load s | load peak RSS MB |",
+        "|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in runs:
         rows.append(
-            f"| {r['firm_events']:,} | {r['engine']} | {r['wall_s']:.2f} | {r['peak_rss_mb']:.0f} | "
+            f"| {r['firm_events']:,} | {r['engine']} | {r.get('processes', 1)} | {r['wall_s']:.2f} | "
+            f"{r['peak_rss_mb']:.0f} ({r.get('peak_rss_self_mb', r['peak_rss_mb']):.0f} + "
+            f"{r.get('peak_rss_child_mb', 0.0):.0f}) | "
             f"{r['loop_ms_per_event']:.3f} ({r['loop_sample']:,}) | {r['loop_scaled_s']:.0f} | "
             f"{r['speedup_vs_loop']:.0f}× | {r['lean_loop_ms_per_event']:.3f} | {r['speedup_vs_lean_loop']:.0f}× | "
             f"{r['max_abs_diff_ar']:.1e} / {r['max_abs_diff_car']:.1e} | "

@@ -50,7 +50,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .errors import DataError
 from .estimation import (
@@ -152,7 +152,7 @@ class AbnormalReturns:
             "car": np.where(empty, np.nan, car),
             "car_se": np.where(empty, np.nan, se),
             "car_t": np.where(empty, np.nan, t),
-            "car_p": np.where(empty, np.nan, 2.0 * stats.t.sf(np.abs(t), self.dof)),
+            "car_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof, -np.abs(t))),  # = stats.t.sf, less overhead
             "bhar": np.where(empty, np.nan, gross_firm - gross_market),
             "n_obs": n_obs,
         }
@@ -212,6 +212,17 @@ def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndar
     return day0.astype(np.int64)
 
 
+def _take(a: np.ndarray, safe: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``a[safe, cols[:, None]]``. When every row's sessions are consecutive and ``a`` is column-contiguous, each
+    row is one contiguous block of ``a``'s memory and is copied as such (the same values, several times faster
+    than element-wise indexing)."""
+    w = safe.shape[1]
+    if w and a.flags.f_contiguous and a.ndim == 2 and ((safe[:, -1] - safe[:, 0]) == w - 1).all():
+        blocks = np.lib.stride_tricks.sliding_window_view(a.ravel(order="F"), w)
+        return blocks[cols.astype(np.int64) * a.shape[0] + safe[:, 0]]
+    return a[safe, cols[:, None]]
+
+
 def gather(
     panel: ReturnsPanel, benchmark: str, firm_events: Sequence[FirmEvent], rel_days: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -225,8 +236,8 @@ def gather(
     pos = day0[:, None] + rel_days[None, :]
     inside = (pos >= 0) & (pos < len(sessions))
     safe = np.clip(pos, 0, len(sessions) - 1)
-    returns = np.where(inside, panel.returns.to_numpy()[safe, cols[:, None]], np.nan)
-    span = np.where(inside, panel.span.to_numpy()[safe, cols[:, None]], 0)
+    returns = np.where(inside, _take(panel.returns.to_numpy(), safe, cols), np.nan)
+    span = np.where(inside, _take(panel.span.to_numpy(), safe, cols), 0)
     level = panel.level[benchmark].to_numpy()
     start = np.clip(safe - span, 0, len(sessions) - 1)
     with np.errstate(invalid="ignore"):

@@ -68,7 +68,11 @@ def abnormal(
     forecast-error variance per unit σ², ``k + x'(X'X)⁻¹x`` (CLM 1997, eq. 4.4.8: ``Var(AR) = σ² (k + x'(X'X)⁻¹x)``).
     ``params`` must be finite (0 where not fitted)."""
     fitted = (x0 @ params[..., None])[..., 0]
-    return np.where(valid, y - fitted, np.nan), span + ((x0 @ xtx_inv) * x0).sum(-1), fitted
+    q = x0 @ xtx_inv
+    quad = np.zeros(x0.shape[:-1])  # Σ_j q_j x_j term by term (a reduction over a length-p axis is slow)
+    for j in range(x0.shape[-1]):
+        quad += q[..., j] * x0[..., j]
+    return np.where(valid, y - fitted, np.nan), span + quad, fitted
 
 
 # --------------------------------------------------------------------------------------------- running sums

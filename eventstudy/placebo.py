@@ -20,9 +20,10 @@ window to the end of the event window, the estimation window holds at least ``--
 single-session returns, and the firm trades at least once in the event window.
 
 Execution: the firm-events are split into chunks (a multiple of the pseudo-study size, so no study straddles
-two chunks; the size bounds memory). ``--executor local`` runs them one after the other in this process;
+two chunks; the size bounds memory). ``--executor local`` runs them in this process or, with ``--workers 2``
+(the default from 20,000 firm-events on), round-robin between this process and a forked one;
 ``--executor dask[:ADDRESS]`` submits them to a ``dask.distributed`` cluster (a local one when no address is
-given) after broadcasting the panel once. Results are concatenated in chunk order, so both executors give
+given) after broadcasting the panel once. Results are concatenated in chunk order, so every executor gives
 identical numbers.
 """
 
@@ -39,10 +40,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from .blas_threads import single_threaded
 from .engine import MODEL_PARAMETERS, FirmEvent, abnormal_returns, window_only
 from .errors import ConfigError, DataError
+from .executors import run_local
 from .estimation import MOMENT_MODELS, Moments, moments
-from .inference import significance_table
+from .inference import TESTS
+from .inference.battery import window_table
+from .inference.sample import _event_groups, window_arrays
 from .returns import ReturnsPanel
 from .universe import DEFAULT_UNIVERSE, EW_BENCHMARK, Universe, load_universe
 
@@ -50,7 +55,7 @@ from .universe import DEFAULT_UNIVERSE, EW_BENCHMARK, Universe, load_universe
 # at once inside abnormal_returns, cumulate and the battery); used to size chunks from a memory budget.
 BYTES_PER_CELL = 26 * 8
 DEFAULT_CHUNK_MB = 256
-MAX_CHUNK = 6000  # the battery's per-event grouping costs O(events × studies) per chunk: keep chunks moderate
+MAX_CHUNK = 1500  # small chunks balance the two processes and keep the (N, W) arrays near the caches (measured)
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 FIRM_COLUMNS = ("car", "car_se", "car_t", "car_p", "bhar", "n_obs", "n_est", "dof")
 
@@ -85,6 +90,7 @@ class PlaceboSpec:
     chunk_size: int | None = None  # firm-events per chunk (rounded down to a multiple of firms_per_study)
     engine: str = "auto"  # "fast": estimation sums from running sums; "full": eventstudy.engine.abnormal_returns;
     # "auto": fast from FAST_FROM firm-events on (building the running sums costs about as much as 5,000 events)
+    workers: int | None = None  # local executor: processes (this one and forked ones); None: 2 from PARALLEL_FROM
 
     def __post_init__(self) -> None:
         if self.n_events < 1:
@@ -107,6 +113,12 @@ class PlaceboSpec:
     def fast(self) -> bool:
         wanted = self.engine == "fast" or (self.engine == "auto" and self.n_events >= FAST_FROM)
         return wanted and self.model in FAST_MODELS
+
+    @property
+    def processes(self) -> int:
+        if self.workers is not None:
+            return max(1, self.workers)
+        return min(2, os.cpu_count() or 1) if self.n_events >= PARALLEL_FROM else 1
 
     @property
     def width(self) -> int:
@@ -223,7 +235,7 @@ def study_id(study: int) -> str:
 def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
     """The drawn positions as engine firm-events (event id ``P<study>``)."""
     names = panel.returns.columns.to_numpy(dtype=object)[draw.ticker].tolist()
-    days = panel.sessions.to_numpy(dtype=object)[draw.day0].tolist() if len(draw) else []
+    days = list(panel.sessions[draw.day0]) if len(draw) else []  # Timestamps of the drawn sessions only
     studies, inverse = np.unique(draw.study, return_inverse=True)
     ids = np.array([study_id(s) for s in studies.tolist()], dtype=object)[inverse].tolist()
     return [FirmEvent(i, t, t, d) for i, t, d in zip(ids, names, days, strict=True)]
@@ -233,6 +245,7 @@ def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
 
 FAST_MODELS = MOMENT_MODELS  # the models whose normal equations can come from running sums (engine="fast")
 FAST_FROM = 5000
+PARALLEL_FROM = 20_000  # below this, forking a second process costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -248,7 +261,13 @@ def prepare(panel: ReturnsPanel, spec: PlaceboSpec) -> Context:
 
 
 def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
-    """Engine + test battery for one chunk; returns only per-firm-event summaries and the test rows."""
+    """Engine + test battery for one chunk; returns only per-firm-event summaries and the test rows. One BLAS
+    thread (no slower here, and the same bits whatever the number of processes)."""
+    with single_threaded():
+        return _run_chunk(context, spec, draw)
+
+
+def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
     panel = context.panel
     events = firm_events(panel, draw)
     full = abnormal_returns(
@@ -256,9 +275,11 @@ def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obje
     )
     ab = window_only(full, spec.window)  # estimation and event-window days: what the battery reads
     del full
-    res = ab.cumulate(ab.days(spec.window))
-    studies = np.unique(draw.study)  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
-    tests = significance_table(ab, (spec.window,), event_keys={study_id(s): s for s in studies.tolist()})
+    arrays = window_arrays(ab, spec.window)  # the CARs and the daily arrays the battery reads
+    res = arrays[0]
+    groups = _event_groups(ab)
+    keys = [int(name[1:]) for name in groups]  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
+    tests = window_table(ab, spec.window, groups, keys, list(TESTS), arrays=arrays)
     out: dict[str, object] = {k: np.asarray(res[k]) for k in ("car", "car_se", "car_t", "car_p", "bhar", "n_obs")}
     out["n_est"], out["dof"] = ab.n_est, ab.dof
     out["tests"] = tests
@@ -314,7 +335,7 @@ def run_placebo(
     context = prepare(universe.panel, spec)
     parts = list(chunks(draw, spec.chunk_events()))
     if kind == "local" and client is None:
-        results = [run_chunk(context, spec, part) for part in parts]
+        results = run_local(run_chunk, context, spec, parts, spec.processes)
     else:
         results = _dask(context, spec, parts, address, client)
     del context
@@ -364,6 +385,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clustered", action="store_true", help="firms of a pseudo-study share one day 0")
     parser.add_argument("--chunk-size", type=int, default=None, help="firm-events per chunk (default: ~256 MB)")
     parser.add_argument("--executor", default="local", help="local | dask | dask:SCHEDULER_ADDRESS")
+    parser.add_argument("--workers", type=int, default=None,
+                        help=f"local executor: processes (default: 2 from {PARALLEL_FROM:,} firm-events on, else 1)")
     parser.add_argument("--engine", default="auto", choices=["auto", "fast", "full"],
                         help="fast: estimation sums from running sums; full: eventstudy.engine.abnormal_returns; "
                         f"auto (default): fast from {FAST_FROM:,} firm-events on")  # fmt: skip
@@ -375,7 +398,7 @@ def spec_from_args(args: argparse.Namespace) -> PlaceboSpec:
         n_events=args.events, seed=args.seed, window=tuple(args.window),
         estimation_window=tuple(args.estimation_window), model=args.model, firms_per_study=args.firms_per_study,
         min_estimation_returns=args.min_estimation_returns, alpha=args.alpha, clustered=args.clustered,
-        chunk_size=args.chunk_size, engine=args.engine,
+        chunk_size=args.chunk_size, engine=args.engine, workers=args.workers,
     )  # fmt: skip
 
 

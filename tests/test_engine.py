@@ -229,3 +229,16 @@ def test_config_accepts_new_models(tmp_path):
     assert list(model_options(study)["factors"].columns) == ["smb"]
     with pytest.raises(ConfigError, match="factor_file"):
         model_options(parse_study(_study({"model": "factor"})))
+
+
+def test_take_blocks_equal_elementwise_indexing():
+    from eventstudy.engine import _take
+
+    rng = np.random.default_rng(0)
+    a = np.asfortranarray(rng.standard_normal((50, 7)))
+    cols = rng.integers(0, 7, 20)
+    start = rng.integers(0, 40, 20)
+    safe = start[:, None] + np.arange(10)[None, :]
+    np.testing.assert_array_equal(_take(a, safe, cols), a[safe, cols[:, None]])
+    clipped = np.clip(safe + 5, 0, 49)  # rows running past the end: the element-wise path
+    np.testing.assert_array_equal(_take(a, clipped, cols), a[clipped, cols[:, None]])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import replace
 
 import numpy as np
@@ -94,6 +96,16 @@ def test_chunking_does_not_change_results(universe, engine):
     assert (one.chunks, many.chunks) == (1, 15)
     pd.testing.assert_frame_equal(one.tests, many.tests, rtol=1e-12, atol=1e-15)
     pd.testing.assert_frame_equal(one.firms, many.firms, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("engine", ["fast", "full"])
+def test_forked_worker_gives_identical_results(universe, engine):
+    one = run_placebo(universe, spec(engine=engine, chunk_size=40, workers=1))
+    two = run_placebo(universe, spec(engine=engine, chunk_size=40, workers=2))
+    assert one.chunks == two.chunks == 8
+    pd.testing.assert_frame_equal(one.tests, two.tests, check_exact=True)
+    pd.testing.assert_frame_equal(one.firms, two.firms, check_exact=True)
+    assert spec(n_events=20_000).processes == min(2, os.cpu_count() or 1) and spec().processes == 1
 
 
 def test_summaries(universe):

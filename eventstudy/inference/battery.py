@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..engine import AbnormalReturns
 from .nonparametric import corrado_rank, gen_sign_z, grank_t, sign_cz, wilcoxon_z
 from .parametric import bhar_skew_t, bmp_t, bw_t, csect_t, kp_bmp_t, patell_z
 from .resampling import placebo_p, portfolio_t
-from .sample import StatisticResult, WindowSample, _event_groups, window_samples
+from .sample import StatisticResult, WindowSample, _event_groups, window_arrays, window_samples  # noqa: F401
+from .vectorised import battery
 
 COLUMNS = ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"]
 
@@ -76,15 +78,74 @@ def significance_table(
     if daily_path is not None:
         all_windows += [(d, d) for d in range(daily_path[0], daily_path[1] + 1) if (d, d) not in all_windows]
     groups = _event_groups(ab)
-    rows = []
-    for window in all_windows:
-        for event_id, sample in window_samples(
-            ab, window, placebo_draws=placebo_draws, seed=seed, groups=groups, event_keys=event_keys
-        ).items():
-            for name in names:
-                result = TESTS[name](sample)
-                rows.append((event_id, window[0], window[1], name, result.statistic, result.p_value, result.n_firms))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    keys = [k if event_keys is None else event_keys[e] for k, e in enumerate(groups)]
+    parts = [window_table(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed) for w in all_windows]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+
+
+def window_table(
+    ab: AbnormalReturns,
+    window: tuple[int, int],
+    groups: Mapping[str, np.ndarray],
+    keys: Sequence[int],
+    names: Sequence[str],
+    *,
+    placebo_draws: int = 999,
+    seed: int = 0,
+    arrays: tuple | None = None,
+) -> pd.DataFrame:
+    """The ``tests.csv`` rows of one window (events in ``groups`` order, tests in ``names`` order);
+    ``arrays``: :func:`window_arrays` of ``window`` if already computed."""
+    got = window_battery(ab, window, groups, keys, names, placebo_draws=placebo_draws, seed=seed, arrays=arrays)
+    g, t = len(groups), len(names)
+    return pd.DataFrame({
+        "event_id": np.repeat(np.array(list(groups), dtype=object), t), "window_start": np.full(g * t, window[0]),
+        "window_end": np.full(g * t, window[1]), "test": np.tile(np.array(names, dtype=object), g),
+        "statistic": np.stack([got[name][0] for name in names], axis=1).ravel() if g else np.zeros(0),
+        "p_value": np.stack([got[name][1] for name in names], axis=1).ravel() if g else np.zeros(0),
+        "n_firms": np.stack([got[name][2] for name in names], axis=1).ravel() if g else np.zeros(0, dtype=int),
+    })  # fmt: skip
+
+
+def window_battery(
+    ab: AbnormalReturns,
+    window: tuple[int, int],
+    groups: Mapping[str, np.ndarray],
+    keys: Sequence[int],
+    names: Sequence[str],
+    *,
+    placebo_draws: int = 999,
+    seed: int = 0,
+    arrays: tuple | None = None,
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Every test in ``names`` for every event group of one window, at once (:func:`.vectorised.battery`): the
+    firm-events with a return in the window, padded to ``(groups, max firms, days)``. ``keys[k]`` keys the
+    placebo seed of group ``k`` (as in :func:`window_samples`)."""
+    res, ar, sar, span, in_window = arrays if arrays is not None else window_arrays(ab, window)
+    kept = [rows[res["n_obs"][rows] > 0] for rows in groups.values()]
+    sizes = np.array([len(r) for r in kept], dtype=np.int64)
+    g, f = len(kept), max(int(sizes.max(initial=0)), 1)
+    flat = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+    gi = np.repeat(np.arange(g), sizes)
+    fi = np.arange(len(flat)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    mask = np.zeros((g, f), dtype=bool)
+    mask[gi, fi] = True
+    # The usual placebo chunk: every group full and in row order, so the padded arrays are views (no copy).
+    whole = len(flat) == g * f and len(flat) == len(res["car"]) and bool((flat == np.arange(len(flat))).all())
+
+    def pad(x: np.ndarray) -> np.ndarray:
+        if whole:
+            return x.reshape((g, f) + x.shape[1:])
+        out = np.full((g, f) + x.shape[1:], np.nan)
+        out[gi, fi] = x[flat]
+        return out
+
+    return battery(
+        pad(res["car"]), pad(res["car_se"]), pad(ab.dof.astype(float)), pad(res["bhar"]), pad(ar), pad(sar),
+        pad(span.astype(float)), mask, in_window, names=names, n_params=ab.design.shape[-1],
+        length=window[1] - window[0] + 1, placebo_draws=placebo_draws,
+        seeds=[(seed, k, window[0] + 100_000, window[1] + 100_000) for k in keys],
+    )
 
 
 def with_markers(tests: pd.DataFrame) -> pd.DataFrame:

@@ -86,29 +86,43 @@ def _col_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def rank_rows(x: np.ndarray) -> np.ndarray:
-    """Ranks (1 = smallest, ties averaged) of the finite values of each row; NaN elsewhere. Vectorised."""
+    """Ranks (1 = smallest, ties averaged) of the finite values of each row; NaN elsewhere. Vectorised: one
+    argsort; the rank is the sorted position, averaged over runs of equal values in the (rare) rows with ties."""
+    return rank_sort_rows(x)[0]
+
+
+def rank_sort_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rank_rows` and each row sorted (NaN and ±inf as +inf, last)."""
     x = np.asarray(x, dtype=float)
     n, d = x.shape
     finite = np.isfinite(x)
     keyed = np.where(finite, x, np.inf)
-    order = np.argsort(keyed, axis=1)  # ties get their average rank whatever their order
-    s = np.take_along_axis(keyed, order, axis=1)
-    idx = np.broadcast_to(np.arange(d), (n, d))
-    start_flag = np.ones((n, d), dtype=bool)
-    start_flag[:, 1:] = s[:, 1:] != s[:, :-1]
-    end_flag = np.ones((n, d), dtype=bool)
-    end_flag[:, :-1] = s[:, 1:] != s[:, :-1]
-    start = np.maximum.accumulate(np.where(start_flag, idx, 0), axis=1)
-    end = np.minimum.accumulate(np.where(end_flag, idx, d - 1)[:, ::-1], axis=1)[:, ::-1]
+    order = np.argsort(keyed, axis=1)
+    s = np.sort(keyed, axis=1)  # = keyed in ``order`` (a second, vectorised sort is cheaper than gathering)
+    pos = np.broadcast_to(np.arange(1.0, d + 1.0), (n, d))
+    tied = np.flatnonzero(((s[:, 1:] == s[:, :-1]) & (s[:, 1:] < np.inf)).any(axis=1))
+    if len(tied):  # ties get their average rank whatever their order: first and last position of each run
+        st = s[tied]
+        idx = np.broadcast_to(np.arange(d), st.shape)
+        start_flag = np.ones(st.shape, dtype=bool)
+        start_flag[:, 1:] = st[:, 1:] != st[:, :-1]
+        end_flag = np.ones(st.shape, dtype=bool)
+        end_flag[:, :-1] = st[:, 1:] != st[:, :-1]
+        start = np.maximum.accumulate(np.where(start_flag, idx, 0), axis=1)
+        end = np.minimum.accumulate(np.where(end_flag, idx, d - 1)[:, ::-1], axis=1)[:, ::-1]
+        pos = pos.copy()
+        pos[tied] = (start + end) / 2.0 + 1.0
     ranks = np.empty((n, d))
-    np.put_along_axis(ranks, order, (start + end) / 2.0 + 1.0, axis=1)
-    return np.where(finite, ranks, np.nan)
+    np.put_along_axis(ranks, order, pos, axis=1)
+    ranks[~finite] = np.nan
+    return ranks, s
 
 
-def _row_median(x: np.ndarray) -> np.ndarray:
+def _row_median(x: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
     """Median of the finite values of each row, ``(n, 1)`` (``np.nanmedian(x, axis=1, keepdims=True)``; NaN for
-    a row without values), from one sort: NaN sorts last, so the middle values sit at ``(k − 1) // 2``, ``k // 2``."""
-    s = np.sort(x, axis=1)
+    a row without values), from one sort: NaN sorts last, so the middle values sit at ``(k − 1) // 2``, ``k // 2``.
+    ``s``: the rows already sorted with the non-finite values last (:func:`rank_sort_rows`)."""
+    s = np.sort(x, axis=1) if s is None else s
     k = np.isfinite(x).sum(axis=1, keepdims=True)
     lo = np.take_along_axis(s, np.maximum((k - 1) // 2, 0), axis=1)
     hi = np.take_along_axis(s, k // 2, axis=1)
@@ -120,6 +134,22 @@ def _event_groups(ab: AbnormalReturns) -> dict[str, np.ndarray]:
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
     return {str(u): order[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniques)}
+
+
+def window_arrays(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[dict[str, np.ndarray], ...]:
+    """What the tests of ``window`` read, for all firm-events: the cumulated quantities (:meth:`cumulate`) and
+    ``ar``/``sar``/``span`` over the estimation days then the window days, with the ``in_window`` mask."""
+    days = ab.days(window)
+    res = ab.cumulate(days)
+    cols = ab.in_estimation | days
+    # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
+    # long halts would otherwise dominate the time-series variances. Window days: every AR.
+    keep_day = ab.estimation | days[None, :]
+    if cols.all():  # already restricted to these days (engine.window_only): no copies
+        return res, np.where(keep_day, ab.ar, np.nan), np.where(keep_day, ab.sar, np.nan), ab.span, days
+    ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
+    sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
+    return res, ar, sar, ab.span[:, cols], days[cols]
 
 
 def window_samples(
@@ -137,17 +167,7 @@ def window_samples(
     An event's placebo seed is ``(seed, key, window)`` with ``key`` its position among the event ids, or
     ``event_keys[event_id]`` when given (so a subset of the events gets the seeds it has in the whole).
     """
-    days = ab.days(window)
-    res = ab.cumulate(days)
-    est = ab.in_estimation
-    cols = est | days
-    in_window = days[cols]
-    # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
-    # long halts would otherwise dominate the time-series variances. Window days: every AR.
-    keep_day = ab.estimation | days[None, :]
-    ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
-    sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
-    span = ab.span[:, cols]
+    res, ar, sar, span, in_window = window_arrays(ab, window)
     groups = groups if groups is not None else _event_groups(ab)
     p = ab.design.shape[-1]
     out: dict[str, WindowSample] = {}
