@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from . import __version__, placebo
+from . import __version__, placebo_command
 from .config import Study, load_study
 from .claims import evaluate_claims, format_verdicts, parse_claims
 from .data import DEFAULT_CACHE, AsOfProvider, open_provider
@@ -163,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw random firm-events from a universe, run the engine and every test, and report the null "
         "distribution of CAR and each test's rejection rate.",
     )  # fmt: skip
-    placebo.add_arguments(pl)
-    pl.set_defaults(func=placebo.run)
+    placebo_command.add_arguments(pl)
+    pl.set_defaults(func=placebo_command.run)
 
     fetch = sub.add_parser("fetch", help="fetch and cache the prices a study needs", description="Fetch every ticker of a study into the cache and report what was stored.")
     fetch.add_argument("config", nargs="?", default="events.yaml", help=config_help)

@@ -1,6 +1,7 @@
 """Placebo studies on a whole exchange: random firm-events, the full engine and test battery, the null.
 
-``eventstudy placebo --universe PATH --events N --seed S [--window a,b]`` draws ``N`` firm-events at random
+``eventstudy placebo --universe PATH --events N --seed S [--window a,b]`` (options:
+:mod:`eventstudy.placebo_command`) draws ``N`` firm-events at random
 (a uniformly random (firm, session) pair among those with enough estimation history and data around day 0),
 groups them into pseudo-studies of ``--firms-per-study`` firm-events (each its own ``event_id``), runs
 :func:`eventstudy.engine.abnormal_returns` and :func:`eventstudy.inference.significance_table` on them in chunks,
@@ -29,13 +30,10 @@ identical numbers.
 
 from __future__ import annotations
 
-import argparse
 import os
-import re
-import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -49,7 +47,7 @@ from .inference import TESTS
 from .inference.battery import window_table
 from .inference.sample import _event_groups, window_arrays
 from .returns import ReturnsPanel
-from .universe import DEFAULT_UNIVERSE, EW_BENCHMARK, Universe, load_universe
+from .universe import EW_BENCHMARK, Universe
 
 # Peak bytes the engine holds per firm-event and relative day (measured: about 26 float64 (N, W) arrays live
 # at once inside abnormal_returns, cumulate and the battery); used to size chunks from a memory budget.
@@ -356,98 +354,3 @@ def run_placebo(
 
 
 # --------------------------------------------------------------------------------------------------- CLI
-
-
-def _window(text: str) -> tuple[int, int]:
-    try:
-        a, b = (int(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected two integers 'a,b', e.g. -10,10") from None
-    return a, b
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``eventstudy placebo`` (the CLI wires them in with ``add_arguments`` and ``run``)."""
-    # Let "--window -10,10" through: argparse would otherwise take "-10,10" for an option (``--window=-10,10``
-    # works either way).
-    if hasattr(parser, "_negative_number_matcher"):
-        parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+,-?\d+$")
-    parser.add_argument("--universe", default=os.environ.get("EVENTSTUDY_UNIVERSE", str(DEFAULT_UNIVERSE)),
-                        help="universe parquet (date, ticker, close, prev_close, traded)")  # fmt: skip
-    parser.add_argument("--events", type=int, required=True, help="random firm-events to draw")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--window", type=_window, default=(-10, 10), help="event window a,b (default -10,10)")
-    parser.add_argument("--estimation-window", type=_window, default=(-260, -11), help="default -260,-11")
-    parser.add_argument("--model", default="market_model", choices=["market_model", "mean_adjusted", "market_adjusted"])
-    parser.add_argument("--firms-per-study", type=int, default=30, help="firm-events per pseudo-study (default 30)")
-    parser.add_argument("--min-estimation-returns", type=int, default=120)
-    parser.add_argument("--alpha", type=float, default=0.05, help="test size for rejection rates")
-    parser.add_argument("--clustered", action="store_true", help="firms of a pseudo-study share one day 0")
-    parser.add_argument("--chunk-size", type=int, default=None, help="firm-events per chunk (default: ~256 MB)")
-    parser.add_argument("--executor", default="local", help="local | dask | dask:SCHEDULER_ADDRESS")
-    parser.add_argument("--workers", type=int, default=None,
-                        help=f"local executor: processes (default: 2 from {PARALLEL_FROM:,} firm-events on, else 1)")
-    parser.add_argument("--engine", default="auto", choices=["auto", "fast", "full"],
-                        help="fast: estimation sums from running sums; full: eventstudy.engine.abnormal_returns; "
-                        f"auto (default): fast from {FAST_FROM:,} firm-events on")  # fmt: skip
-    parser.add_argument("--out", default=None, help="directory for firms.csv, tests.csv, rejection.csv, car.csv")
-
-
-def spec_from_args(args: argparse.Namespace) -> PlaceboSpec:
-    return PlaceboSpec(
-        n_events=args.events, seed=args.seed, window=tuple(args.window),
-        estimation_window=tuple(args.estimation_window), model=args.model, firms_per_study=args.firms_per_study,
-        min_estimation_returns=args.min_estimation_returns, alpha=args.alpha, clustered=args.clustered,
-        chunk_size=args.chunk_size, engine=args.engine, workers=args.workers,
-    )  # fmt: skip
-
-
-def report(result: PlaceboResult) -> str:
-    spec = result.spec
-    n_studies = result.firms["study"].nunique()
-    lines = [
-        f"placebo: {len(result.firms)} random firm-events in {n_studies} pseudo-studies of {spec.firms_per_study}"
-        f"{' (clustered day 0)' if spec.clustered else ''}, seed {spec.seed}, model {spec.model}, "
-        f"window [{spec.window[0]},{spec.window[1]}], estimation [{spec.estimation_window[0]},"
-        f"{spec.estimation_window[1]}], benchmark {spec.benchmark}",
-        "",
-        f"null distribution of CAR[{spec.window[0]},{spec.window[1]}]:",
-        result.car_distribution().to_string(float_format=lambda v: f"{v:.5f}"),
-        "",
-        f"rejection rates at alpha = {spec.alpha} (expected about {spec.alpha} under the null):",
-        result.rejection_rates().to_string(index=False, float_format=lambda v: f"{v:.4f}"),
-        "",
-        f"time: draw {result.seconds['draw']:.2f} s, engine + tests {result.seconds['engine_and_tests']:.2f} s "
-        f"in {result.chunks} chunk(s)",
-    ]
-    return "\n".join(lines)
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        spec = spec_from_args(args)
-        parse_executor(args.executor)
-        universe = load_universe(args.universe)
-        result = run_placebo(universe, spec, args.executor)
-    except (ConfigError, DataError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(report(result))
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        result.firms.to_csv(os.path.join(args.out, "firms.csv"), index=False)
-        result.tests.to_csv(os.path.join(args.out, "tests.csv"), index=False)
-        result.rejection_rates().to_csv(os.path.join(args.out, "rejection.csv"), index=False)
-        result.car_distribution().to_csv(os.path.join(args.out, "car.csv"), index_label="statistic")
-        print(f"wrote {args.out}")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="eventstudy placebo", description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,7 +21,6 @@ from eventstudy.placebo import (
     draw_events,
     eligible,
     firm_events,
-    main,
     run_placebo,
 )
 from eventstudy.universe import load_universe, write_synthetic_universe
@@ -133,22 +132,6 @@ def test_bad_specs():
         spec(min_estimation_returns=500)
     with pytest.raises(ConfigError):
         spec(engine="gpu")
-
-
-def test_cli(universe, tmp_path, capsys):
-    path = tmp_path / "u.parquet"
-    write_synthetic_universe(path, n_tickers=30, n_sessions=500)
-    out = tmp_path / "out"
-    code = main(["--universe", str(path), "--events", "120", "--seed", "3", "--window", "-5,5",
-                 "--estimation-window", "-120,-11", "--min-estimation-returns", "60", "--firms-per-study", "20",
-                 "--out", str(out)])  # fmt: skip
-    text = capsys.readouterr().out
-    assert code == 0
-    assert "null distribution of CAR[-5,5]" in text and "rejection rates" in text and "patell_z" in text
-    assert {p.name for p in out.iterdir()} == {"firms.csv", "tests.csv", "rejection.csv", "car.csv"}
-    assert len(pd.read_csv(out / "firms.csv")) == 120
-    assert main(["--universe", str(tmp_path / "nope.parquet"), "--events", "5"]) == 2
-    assert main(["--universe", str(path), "--events", "5", "--executor", "spark"]) == 2
 
 
 @pytest.mark.parametrize("processes", [False, pytest.param(True, marks=pytest.mark.slow)])
