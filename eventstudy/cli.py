@@ -14,12 +14,13 @@ from datetime import date
 from pathlib import Path
 
 from . import __version__, placebo_command
-from .config import Study, load_study
-from .claims import evaluate_claims, format_verdicts, parse_claims
+from .config import load_study
+from .claims import claims_window, evaluate_claims, format_verdicts, parse_claims
 from .data import DEFAULT_CACHE, AsOfProvider, open_provider
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
 from .rebuild import build, rebuild, reports_lock, update_index
+from .study import plan_study
 
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
 
@@ -60,21 +61,15 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return code
 
 
-def _study_range(study: Study) -> tuple[object, object]:
-    from .calendar import day_zero, sessions
-
-    mic = study.events[0].firms[0].exchange
-    axis = sessions(mic)
-    days = [day_zero(ev.announced, f.exchange).session for ev in study.events for f in ev.firms]
-    pos = axis.get_indexer(days)
-    lo, hi = study.relative_span
-    return axis[max(int(pos.min()) + lo - 10, 0)].date(), axis[min(int(pos.max()) + hi + 10, len(axis) - 1)].date()
-
-
 def cmd_fetch(args: argparse.Namespace) -> int:
     study = load_study(args.config)
     provider = open_provider(args.source, args.cache)
-    start, end = _study_range(study)
+    plan = plan_study(study)
+    start, end = plan.start.date(), plan.end.date()
+    claims = parse_claims(study)
+    if claims:  # the claims read prices outside the event windows (e.g. up to a document's date)
+        claims_start, claims_end = claims_window(study, claims)
+        start, end = min(start, claims_start), max(end, claims_end)
     failed = 0
     progress = Progress(len(study.tickers), "fetch")
     for ticker in study.tickers:

@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from pathlib import Path
 import jinja2
 
 from . import __version__
+from .atomic import write_atomic
 from .claims import claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
 from .config import load_study
 from .data import AsOfProvider, AutoProvider
@@ -163,13 +163,6 @@ def reports_lock(out_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 def update_index(out_dir: Path, outcomes: list[Outcome], clock: datetime | None = None) -> None:
     """Merge ``outcomes`` into ``index.json`` (with times) and re-render ``index.html`` (without)."""
     path = out_dir / "index.json"
@@ -188,12 +181,12 @@ def update_index(out_dir: Path, outcomes: list[Outcome], clock: datetime | None 
             entry.update({k: previous[k] for k in ("input_hash", "as_of", "source") if k in previous})
         entry["last_good"] = (out_dir / key / "index.html").is_file()
         entries[key] = entry
-    _atomic_text(path, json.dumps({"studies": dict(sorted(entries.items()))}, indent=2) + "\n")
+    write_atomic(path, json.dumps({"studies": dict(sorted(entries.items()))}, indent=2) + "\n")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("eventstudy") / "templates")), autoescape=True
     )
     html = env.get_template("index.html.j2").render(studies=[entries[k] for k in sorted(entries)], version=__version__)
-    _atomic_text(out_dir / "index.html", html)
+    write_atomic(out_dir / "index.html", html)
 
 
 def rebuild(

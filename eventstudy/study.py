@@ -163,10 +163,19 @@ class StudyInputs:
     as_of: date | None = None  # a cut-off: only sessions up to this date were used
 
 
-def prepare_inputs(
-    study: Study, provider: PriceProvider, as_of: date | None = None, on_fetch: Callable[[str], None] | None = None
-) -> StudyInputs:
-    """Map every event to day 0 and load the prices the study needs (up to ``as_of`` if given)."""
+@dataclass(frozen=True)
+class StudyPlan:
+    """Day 0 of every firm-event, the session calendar, and the range of sessions the study reads."""
+
+    day_zero: dict[tuple[str, str], DayZero]
+    firm_events: tuple[FirmEvent, ...]
+    mic: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+def plan_study(study: Study) -> StudyPlan:
+    """Map every event to day 0 on its firms' exchange and work out the sessions the windows need."""
     mappings: dict[tuple[str, str], DayZero] = {}
     firm_events: list[FirmEvent] = []
     for ev in study.events:
@@ -184,16 +193,23 @@ def prepare_inputs(
         )
     mic = sorted(exchanges)[0]
     start, end = _fetch_range(study, [fe.day0 for fe in firm_events], mic)
-    if as_of is not None:
-        end = min(end, pd.Timestamp(as_of))
-    tickers = list(dict.fromkeys([*(fe.ticker for fe in firm_events), study.benchmark, *study.alternative_benchmarks]))
-    histories = load_histories(provider, tickers, start, end, on_fetch)
+    return StudyPlan(mappings, tuple(firm_events), mic, start, end)
+
+
+def prepare_inputs(
+    study: Study, provider: PriceProvider, as_of: date | None = None, on_fetch: Callable[[str], None] | None = None
+) -> StudyInputs:
+    """Plan the study and load the prices it needs (up to ``as_of`` if given)."""
+    plan = plan_study(study)
+    end = min(plan.end, pd.Timestamp(as_of)) if as_of is not None else plan.end
+    tickers = list(study.tickers)  # firms first, then the benchmarks
+    histories = load_histories(provider, tickers, plan.start, end, on_fetch)
     provenance = {t: provider.provenance(t) for t in histories}
     if as_of is not None:
         provenance = {
             t: dataclasses.replace(p, as_of=min(p.as_of, as_of) if p.as_of else None) for t, p in provenance.items()
         }
-    return StudyInputs(study, mappings, tuple(firm_events), mic, start, end, histories, provenance, as_of)
+    return StudyInputs(study, plan.day_zero, plan.firm_events, plan.mic, plan.start, end, histories, provenance, as_of)
 
 
 def analyse(inputs: StudyInputs) -> StudyResults:

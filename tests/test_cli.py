@@ -54,9 +54,12 @@ def test_validate(capsys):
     assert "us-entity-list-2019-10-07: 4 firm(s), day 0 XSHE 2019-10-08" in capsys.readouterr().out
 
 
-def test_fetch_into_nothing_reports_each_ticker(capsys):
+def test_fetch_reports_each_ticker_over_the_study_and_claims_range(capsys):
     assert main(["fetch", str(ROOT / "events.yaml"), "--source", "snapshot"]) == 0
-    assert capsys.readouterr().out.count("sessions") == 7
+    out = capsys.readouterr().out
+    assert out.count("sessions") == 7
+    # from before the Huawei estimation window to past the 3 Sep 2020 claim (document date + margin)
+    assert "002415.SZ: 649 sessions 2018-04-03..2020-12-02" in out
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["fetch"], ["validate"]])

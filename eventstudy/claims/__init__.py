@@ -25,7 +25,7 @@ Every public name is re-exported here, so ``from eventstudy.claims import evalua
 
 from __future__ import annotations
 
-from .evaluate import evaluate_claims
+from .evaluate import claims_window, evaluate_claims
 from .figures import claims_figures, claims_figures_html
 from .measures import (
     Anchor,
@@ -76,6 +76,6 @@ __all__ = [
     "UNDETERMINED", "VERDICTS", "DEFAULT_TOLERANCE", "RESOLUTION", "MAX_QUOTE_WORDS", "TABLE_COLUMNS", "GRID_COLUMNS",
     "EXCHANGE_NAMES", "INDEX_NAMES", "Quantity", "Comparison", "Claim", "quantize", "parse_claims", "Undetermined",
     "Anchor", "last_traded_close", "price_return", "total_return", "index_return", "session_return", "traded_flag",
-    "resolve_anchor", "Outcome", "ClaimPath", "ClaimsResults", "flip_summary", "evaluate_claims", "write_claims_csv",
+    "resolve_anchor", "Outcome", "ClaimPath", "ClaimsResults", "flip_summary", "claims_window", "evaluate_claims", "write_claims_csv",
     "format_verdicts", "claims_figures", "claims_figures_html",
 ]  # fmt: skip

@@ -48,7 +48,8 @@ from .verdicts import (
 _FETCH_MARGIN_DAYS = 90  # calendar days fetched before the earliest and after the latest date a claim needs
 
 
-def _window(study: Study, claims: tuple[Claim, ...]) -> tuple[date, date]:
+def claims_window(study: Study, claims: tuple[Claim, ...]) -> tuple[date, date]:
+    """The dates of prices the claims read: every anchor, session and document date, with a margin."""
     days: list[date] = []
     events = {ev.id: ev for ev in study.events}
     for c in claims:
@@ -224,7 +225,7 @@ def evaluate_claims(study: Study, provider: PriceProvider, claims: tuple[Claim, 
     grid_rows: list[dict[str, Any]] = []
     paths: list[ClaimPath] = []
     if claims:
-        start, end = _window(study, claims)
+        start, end = claims_window(study, claims)
         prices = _Prices(provider, start, end)
         for claim in claims:
             if claim.quantity.kind == "return":

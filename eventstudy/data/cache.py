@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..atomic import write_atomic
 from ..errors import DataError, DataUnavailable
 from .base import PriceProvider, Provenance, clip, validate_history
 
@@ -127,8 +127,8 @@ class CachedProvider:
             "rows": len(frame),
             "sha256": hashlib.sha256(data).hexdigest(),
         }
-        _atomic_write(parquet, data)
-        _atomic_write(meta_path, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+        write_atomic(parquet, data)
+        write_atomic(meta_path, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
 
     # -- provider ----------------------------------------------------------------------------------------------
 
@@ -214,17 +214,3 @@ def extend(cached: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame | None:
     if not same_flags or not ((old_r - new_r).abs().fillna(0.0) <= REVISION_TOLERANCE).all():
         return None
     return pd.concat([cached.loc[cached.index < fresh.index[0]], fresh])
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see either the old or the new file, never a partial one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
