@@ -24,7 +24,6 @@ import platform
 import resource
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -242,16 +241,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-docs", action="store_true", help="save the run and regenerate docs/performance.md")
     args = parser.parse_args(argv)
     r = measure(args.events, args.seed, args.engine, args.sample, args.universe, args.chunk_size)
-    print(f"universe: {r['universe_rows']:,} rows, {r['tickers']:,} tickers × {r['sessions']:,} sessions; "
-          f"load {r['load_s']:.2f} s, panel {r['panel_mb']:.0f} MB, peak RSS after load {r['load_peak_rss_mb']:.0f} MB")
-    print(f"engine={r['engine']}: {r['chunks']} chunk(s) of ≤ {r['chunk_events']} firm-events; stages "
-          + ", ".join(f"{k} {v:.2f} s" for k, v in r["stages_s"].items()))
-    print(f"loop: {r['loop_ms_per_event']:.3f} ms/event on {r['loop_sample']:,} events → {r['loop_scaled_s']:.1f} s "
-          f"for {r['firm_events']:,}; lean numpy loop {r['lean_loop_ms_per_event']:.3f} ms/event "
-          f"(speedup vs it {r['speedup_vs_lean_loop']:.0f})")
-    print(f"agreement on the sample: max |ΔAR| = {r['max_abs_diff_ar']:.2e}, "
-          f"max |ΔCAR| = {r['max_abs_diff_car']:.2e} "
-          f"({'OK' if r['agree'] else 'FAILED'}, tolerance {TOLERANCE:g})")
+    print(
+        f"universe: {r['universe_rows']:,} rows, {r['tickers']:,} tickers × {r['sessions']:,} sessions; "
+        f"load {r['load_s']:.2f} s, panel {r['panel_mb']:.0f} MB, peak RSS after load {r['load_peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"engine={r['engine']}: {r['chunks']} chunk(s) of ≤ {r['chunk_events']} firm-events; stages "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in r["stages_s"].items())
+    )
+    print(
+        f"loop: {r['loop_ms_per_event']:.3f} ms/event on {r['loop_sample']:,} events → {r['loop_scaled_s']:.1f} s "
+        f"for {r['firm_events']:,}; lean numpy loop {r['lean_loop_ms_per_event']:.3f} ms/event "
+        f"(speedup vs it {r['speedup_vs_lean_loop']:.0f})"
+    )
+    print(
+        f"agreement on the sample: max |ΔAR| = {r['max_abs_diff_ar']:.2e}, "
+        f"max |ΔCAR| = {r['max_abs_diff_car']:.2e} "
+        f"({'OK' if r['agree'] else 'FAILED'}, tolerance {TOLERANCE:g})"
+    )
     print(f"rejection rates: {r['rejection_rates']}")
     if args.write_docs:
         RESULTS.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,9 @@ def _libraries() -> list[tuple[ctypes.CDLL, str]]:
         lib = ctypes.CDLL(path)
         for prefix in _PREFIXES:
             for suffix in _SUFFIXES:
-                if hasattr(lib, f"{prefix}_set_num_threads{suffix}") and hasattr(lib, f"{prefix}_get_num_threads{suffix}"):
+                if hasattr(lib, f"{prefix}_set_num_threads{suffix}") and hasattr(
+                    lib, f"{prefix}_get_num_threads{suffix}"
+                ):
                     found.append((lib, f"{prefix}_%s_num_threads{suffix}"))
                     break
             else:

@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from . import __version__, placebo_command
-from .config import load_study
 from .claims import claims_window, evaluate_claims, format_verdicts, parse_claims
+from .config import load_study
 from .data import DEFAULT_CACHE, AsOfProvider, open_provider
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
@@ -41,7 +41,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcome, results = build(args.config, provider, out, _as_of(args.as_of), force=True)
         update_index(out, [outcome])
     study = results.study
-    print(f"{study.id}: {len(results.abnormal.firm_events)} firm-events, source {results.source}, as of {results.as_of}")
+    print(
+        f"{study.id}: {len(results.abnormal.firm_events)} firm-events, source {results.source}, as of {results.as_of}"
+    )
     for ev in study.events:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
@@ -105,7 +107,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     study = load_study(args.config)
     claims = parse_claims(study)
-    print(f"{args.config}: ok — study {study.id}, {len(study.events)} event(s), {len(claims)} claim(s), model {study.model}")
+    print(
+        f"{args.config}: ok — study {study.id}, {len(study.events)} event(s), {len(claims)} claim(s), model {study.model}"
+    )
     for ev in study.events:
         mics = sorted({f.exchange for f in ev.firms})
         days = ", ".join(f"{mic} {day_zero(ev.announced, mic).session.date()}" for mic in mics)
@@ -116,7 +120,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _data_options(parser: argparse.ArgumentParser, source: str = "auto", out: bool = True, as_of: bool = True) -> None:
     """The options every command that reads prices shares."""
     parser.add_argument("--source", default=source, help=f"{SOURCE_HELP} (default: {source})")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})")
+    parser.add_argument(
+        "--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})"
+    )
     if out:
         parser.add_argument("--out", default="reports", help="reports directory (default: reports)")
     if as_of:
@@ -129,7 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     config_help = "study file (default: events.yaml)"
 
-    run = sub.add_parser("run", help="run a study and write its report", description="Run a study: CSVs, study.json and index.html into OUT/<study-id>/.")
+    run = sub.add_parser(
+        "run",
+        help="run a study and write its report",
+        description="Run a study: CSVs, study.json and index.html into OUT/<study-id>/.",
+    )
     run.add_argument("config", nargs="?", default="events.yaml", help=config_help)
     _data_options(run)
     run.set_defaults(func=cmd_run)
@@ -161,12 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     placebo_command.add_arguments(pl)
     pl.set_defaults(func=placebo_command.run)
 
-    fetch = sub.add_parser("fetch", help="fetch and cache the prices a study needs", description="Fetch every ticker of a study into the cache and report what was stored.")
+    fetch = sub.add_parser(
+        "fetch",
+        help="fetch and cache the prices a study needs",
+        description="Fetch every ticker of a study into the cache and report what was stored.",
+    )
     fetch.add_argument("config", nargs="?", default="events.yaml", help=config_help)
     _data_options(fetch, source="yahoo", out=False, as_of=False)
     fetch.set_defaults(func=cmd_fetch)
 
-    validate = sub.add_parser("validate", help="check a study file", description="Validate a study file and show each event's day 0.")
+    validate = sub.add_parser(
+        "validate", help="check a study file", description="Validate a study file and show each event's day 0."
+    )
     validate.add_argument("config", help="study file")
     validate.set_defaults(func=cmd_validate)
     return parser

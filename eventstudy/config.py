@@ -298,7 +298,9 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     chart = s.window("price_chart", (-60, 60))
     min_obs = s.integer("min_estimation_returns", 120)
     if min_obs < 3:
-        raise s.fail(f"{min_obs} is too few; at least 3 returns are needed to estimate a variance", "min_estimation_returns")
+        raise s.fail(
+            f"{min_obs} is too few; at least 3 returns are needed to estimate a variance", "min_estimation_returns"
+        )
     if est[1] >= 0:
         raise s.fail(f"estimation window {list(est)} must end before day 0", "estimation_window")
     if est[1] - est[0] + 1 < min_obs:

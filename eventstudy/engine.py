@@ -203,7 +203,6 @@ class AbnormalReturns:
         return frame
 
 
-
 def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
     """Session positions of every firm-event's day 0 in one lookup (DataError, as ``position``, if one is off)."""
     day0 = panel.sessions.get_indexer(pd.DatetimeIndex([fe.day0 for fe in firm_events]))

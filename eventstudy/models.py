@@ -83,8 +83,13 @@ def _simple_slope(y: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _scholes_williams(
-    y: np.ndarray, m0: np.ndarray, m_lag: np.ndarray, m_lead: np.ndarray, m_session: np.ndarray,
-    mask: np.ndarray, in_window: np.ndarray,
+    y: np.ndarray,
+    m0: np.ndarray,
+    m_lag: np.ndarray,
+    m_lead: np.ndarray,
+    m_session: np.ndarray,
+    mask: np.ndarray,
+    in_window: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Scholes & Williams (1977, *J. Financial Economics* 5, 309–327), eq. (14):
 
@@ -100,7 +105,12 @@ def _scholes_williams(
     b_zero = _simple_slope(y, m0, mask)
     b_plus = _simple_slope(y, m_lead, mask)
     prev = np.concatenate([np.full((len(m_session), 1), np.nan), m_session[:, :-1]], axis=1)
-    pair = in_window[None, :] & np.concatenate([[False], in_window[:-1]])[None, :] & np.isfinite(m_session) & np.isfinite(prev)
+    pair = (
+        in_window[None, :]
+        & np.concatenate([[False], in_window[:-1]])[None, :]
+        & np.isfinite(m_session)
+        & np.isfinite(prev)
+    )
     n = pair.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         a = np.where(pair, m_session, 0.0)

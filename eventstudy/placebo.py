@@ -41,8 +41,8 @@ import pandas as pd
 from .blas_threads import single_threaded
 from .engine import MODEL_PARAMETERS, FirmEvent, abnormal_returns, window_only
 from .errors import ConfigError, DataError
-from .executors import run_local
 from .estimation import MOMENT_MODELS, Moments, moments
+from .executors import run_local
 from .inference import TESTS
 from .inference.battery import window_table
 from .inference.sample import _event_groups, window_arrays

@@ -45,8 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clustered", action="store_true", help="firms of a pseudo-study share one day 0")
     parser.add_argument("--chunk-size", type=int, default=None, help="firm-events per chunk (default: ~256 MB)")
     parser.add_argument("--executor", default="local", help="local | dask | dask:SCHEDULER_ADDRESS")
-    parser.add_argument("--workers", type=int, default=None,
-                        help=f"local executor: processes (default: 2 from {PARALLEL_FROM:,} firm-events on, else 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help=f"local executor: processes (default: 2 from {PARALLEL_FROM:,} firm-events on, else 1)",
+    )
     parser.add_argument("--engine", default="auto", choices=["auto", "fast", "full"],
                         help="fast: estimation sums from running sums; full: eventstudy.engine.abnormal_returns; "
                         f"auto (default): fast from {FAST_FROM:,} firm-events on")  # fmt: skip

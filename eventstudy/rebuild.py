@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -36,9 +36,9 @@ from .config import load_study
 from .data import AsOfProvider, AutoProvider
 from .data.base import PriceProvider
 from .errors import ConfigError, EventStudyError
+from .progress import Progress
 from .publish import publish, write_tables
 from .report import render_report
-from .progress import Progress
 from .study import StudyInputs, StudyResults, analyse, prepare_inputs
 
 log = logging.getLogger("eventstudy")
@@ -76,7 +76,9 @@ def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
     digest = hashlib.sha256()
     digest.update(claims.encode())
     digest.update(f"eventstudy {__version__}\n".encode())
-    digest.update(Path(inputs.study.path).read_bytes() if Path(inputs.study.path).is_file() else repr(inputs.study).encode())
+    digest.update(
+        Path(inputs.study.path).read_bytes() if Path(inputs.study.path).is_file() else repr(inputs.study).encode()
+    )
     digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
     for ticker in sorted(inputs.histories):
         digest.update(f"{ticker}\n".encode())
@@ -153,7 +155,9 @@ def reports_lock(out_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise ReportsLocked(f"{path}: another rebuild is running ({holder}); try again when it has finished") from None
+            raise ReportsLocked(
+                f"{path}: another rebuild is running ({holder}); try again when it has finished"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")
@@ -170,7 +174,7 @@ def update_index(out_dir: Path, outcomes: list[Outcome], clock: datetime | None 
         entries = json.loads(path.read_text(encoding="utf-8")).get("studies", {})
     except (OSError, ValueError, AttributeError):
         entries = {}
-    now = (clock or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    now = (clock or datetime.now(UTC)).isoformat(timespec="seconds")
     for o in outcomes:
         key = o.study_id or o.config
         previous = entries.get(key, {})
@@ -206,7 +210,9 @@ def rebuild(
                 study_id = _study_id(config)
                 outcome = Outcome(str(config), "data unavailable", study_id=study_id, message=str(exc))
             except Exception as exc:  # noqa: BLE001 - one study's crash must not stop the others
-                outcome = Outcome(str(config), "failed", study_id=_study_id(config), message=f"{type(exc).__name__}: {exc}")
+                outcome = Outcome(
+                    str(config), "failed", study_id=_study_id(config), message=f"{type(exc).__name__}: {exc}"
+                )
             outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
             outcomes.append(outcome)
             detail = f" (input {outcome.input_hash[:12]}, as of {outcome.as_of})" if outcome.input_hash else ""
@@ -229,4 +235,6 @@ def exit_code(outcomes: list[Outcome]) -> int:
         return EXIT_OK
     if len(failed) < len(outcomes):
         return EXIT_PARTIAL
-    return EXIT_CONFIG if failed[0].status == "bad config" else EXIT_DATA if failed[0].status == "data unavailable" else 1
+    return (
+        EXIT_CONFIG if failed[0].status == "bad config" else EXIT_DATA if failed[0].status == "data unavailable" else 1
+    )

@@ -85,23 +85,36 @@ def price_figure(results: StudyResults, event_id: str) -> go.Figure:
         status = np.where(traded, "traded", "suspended (no trade)")
         fig.add_trace(
             go.Scatter(
-                x=rel, y=values, mode="lines", name=plain(fe.name), line={"color": PALETTE[i % len(PALETTE)]},
+                x=rel,
+                y=values,
+                mode="lines",
+                name=plain(fe.name),
+                line={"color": PALETTE[i % len(PALETTE)]},
                 customdata=np.column_stack([dates, status]),
-                hovertemplate="day %{x} (%{customdata[0]})<br>%{y:.2f} — %{customdata[1]}<extra>" + fe.ticker + "</extra>",
+                hovertemplate="day %{x} (%{customdata[0]})<br>%{y:.2f} — %{customdata[1]}<extra>"
+                + fe.ticker
+                + "</extra>",
             )  # fmt: skip
         )
         if (~traded).any():
             fig.add_trace(
                 go.Scatter(
-                    x=rel[~traded], y=values[~traded], mode="markers", showlegend=False, hoverinfo="skip",
+                    x=rel[~traded],
+                    y=values[~traded],
+                    mode="markers",
+                    showlegend=False,
+                    hoverinfo="skip",
                     marker={"symbol": "x-thin-open", "size": 9, "color": PALETTE[i % len(PALETTE)]},
                 )  # fmt: skip
             )
     bench = panel.level[study.benchmark].to_numpy()
     fig.add_trace(
         go.Scatter(
-            x=rel, y=100.0 * bench[pos] / bench[base_pos], name=f"benchmark {study.benchmark}",
-            line={"color": BENCHMARK_COLOUR, "dash": "dash"}, customdata=dates,
+            x=rel,
+            y=100.0 * bench[pos] / bench[base_pos],
+            name=f"benchmark {study.benchmark}",
+            line={"color": BENCHMARK_COLOUR, "dash": "dash"},
+            customdata=dates,
             hovertemplate="day %{x} (%{customdata})<br>%{y:.2f}<extra>" + study.benchmark + "</extra>",
         )  # fmt: skip
     )
@@ -126,13 +139,23 @@ def car_figure(results: StudyResults, event_id: str) -> go.Figure:
         upper, lower = car[i] + q * se[i], car[i] - q * se[i]
         fig.add_trace(
             go.Scatter(
-                x=np.concatenate([days, days[::-1]]), y=np.concatenate([upper, lower[::-1]]), fill="toself",
-                fillcolor=colour, opacity=0.15, line={"width": 0}, hoverinfo="skip", showlegend=False,
+                x=np.concatenate([days, days[::-1]]),
+                y=np.concatenate([upper, lower[::-1]]),
+                fill="toself",
+                fillcolor=colour,
+                opacity=0.15,
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
             )  # fmt: skip
         )
         fig.add_trace(
             go.Scatter(
-                x=days, y=car[i], name=plain(fe.name), line={"color": colour}, mode="lines+markers",
+                x=days,
+                y=car[i],
+                name=plain(fe.name),
+                line={"color": colour},
+                mode="lines+markers",
                 hovertemplate="day %{x}: CAR %{y:.2%}<extra>" + fe.ticker + "</extra>",
             )  # fmt: skip
         )
@@ -154,8 +177,12 @@ def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
     for i, (ticker, rows) in enumerate(frame.groupby("ticker", sort=False)):
         fig.add_trace(
             go.Bar(
-                x=rows["rel_day"], y=rows["ar"], name=plain(names.get(ticker, ticker)), marker_color=PALETTE[i % len(PALETTE)],
-                customdata=rows["date"], hovertemplate="day %{x} (%{customdata}): AR %{y:.2%}<extra>" + ticker + "</extra>",
+                x=rows["rel_day"],
+                y=rows["ar"],
+                name=plain(names.get(ticker, ticker)),
+                marker_color=PALETTE[i % len(PALETTE)],
+                customdata=rows["date"],
+                hovertemplate="day %{x} (%{customdata}): AR %{y:.2%}<extra>" + ticker + "</extra>",
             )  # fmt: skip
         )
     fig.update_layout(
@@ -188,7 +215,9 @@ def _daily_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     """p-values per day of the daily path (rows with window_start == window_end that are not event windows)."""
     tests = results.tests[results.tests["event_id"] == event_id]
     windows = set(results.study.event_windows)
-    not_window = np.array([(a, b) not in windows for a, b in zip(tests["window_start"], tests["window_end"], strict=True)])
+    not_window = np.array(
+        [(a, b) not in windows for a, b in zip(tests["window_start"], tests["window_end"], strict=True)]
+    )
     daily = tests[(tests["window_start"] == tests["window_end"]).to_numpy() & not_window.astype(bool)]
     names = [t for t in TESTS if t in set(daily["test"])]
     rows = [
@@ -242,8 +271,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _fmt
-    env.filters["pct"] = lambda v, d=2: _fmt(v * 100 if v is not None else None, f".{d}f") + (
-        "%" if v is not None and np.isfinite(v) else ""
+    env.filters["pct"] = lambda v, d=2: (
+        _fmt(v * 100 if v is not None else None, f".{d}f") + ("%" if v is not None and np.isfinite(v) else "")
     )
     return env
 
@@ -258,8 +287,12 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         events=event_views(results),
         plotlyjs=get_plotlyjs(),
         test_catalogue=[
-            {"name": name, "formula": TEST_FORMULAS.get(name, ""), "reference": TEST_REFERENCES.get(name, ""),
-             "clustering_robust": name in CLUSTERING_ROBUST}
+            {
+                "name": name,
+                "formula": TEST_FORMULAS.get(name, ""),
+                "reference": TEST_REFERENCES.get(name, ""),
+                "clustering_robust": name in CLUSTERING_ROBUST,
+            }
             for name in TESTS
         ],  # fmt: skip
         **(context or {}),

@@ -141,8 +141,14 @@ def _ar_frame(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int]) -
         traded = np.where(inside, panel.traded[fe.ticker].to_numpy()[np.clip(pos, 0, len(panel.sessions) - 1)], False)
         frames.append(
             pd.DataFrame(
-                {"event_id": fe.event_id, "ticker": fe.ticker, "rel_day": rel, "date": dates,
-                 "ar": ab.ar[i, days], "traded": traded.astype(int)}
+                {
+                    "event_id": fe.event_id,
+                    "ticker": fe.ticker,
+                    "rel_day": rel,
+                    "date": dates,
+                    "ar": ab.ar[i, days],
+                    "traded": traded.astype(int),
+                }
             )  # fmt: skip
         )
     return pd.concat(frames, ignore_index=True)
@@ -220,7 +226,12 @@ def analyse(inputs: StudyInputs) -> StudyResults:
     panel = returns_panel(inputs.histories, axis, benchmarks=benchmarks)
     lo, hi = study.relative_span
     ab = abnormal_returns(
-        panel, study.benchmark, firm_events, study.model, study.estimation_window, (lo, max(hi, study.daily_path[1])),
+        panel,
+        study.benchmark,
+        firm_events,
+        study.model,
+        study.estimation_window,
+        (lo, max(hi, study.daily_path[1])),
         **model_options(study),
     )
     _check_coverage(study, ab, panel)

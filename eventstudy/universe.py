@@ -54,8 +54,13 @@ class Universe:
 
 
 def _matrices(
-    s_pos: np.ndarray, t_code: np.ndarray, close: np.ndarray, prev: np.ndarray, traded_row: np.ndarray,
-    n_sessions: int, n_tickers: int,
+    s_pos: np.ndarray,
+    t_code: np.ndarray,
+    close: np.ndarray,
+    prev: np.ndarray,
+    traded_row: np.ndarray,
+    n_sessions: int,
+    n_tickers: int,
 ) -> dict[str, np.ndarray]:
     """Scatter rows (sorted by ticker, then session) into session × ticker matrices."""
     returns = np.full((n_sessions, n_tickers), np.nan)
@@ -205,8 +210,14 @@ def write_synthetic_universe(
                 prev[t] = close[t] = last
         frames.append(
             pd.DataFrame(
-                {"date": dates[lo:hi], "ticker": f"{i:06d}.SZ", "close": close.round(6), "prev_close": prev.round(6),
-                 "volume": np.where(traded, 1000, 0).astype(np.int64), "traded": traded.astype(np.int8)}
+                {
+                    "date": dates[lo:hi],
+                    "ticker": f"{i:06d}.SZ",
+                    "close": close.round(6),
+                    "prev_close": prev.round(6),
+                    "volume": np.where(traded, 1000, 0).astype(np.int64),
+                    "traded": traded.astype(np.int8),
+                }
             )  # fmt: skip
         )
     data = pd.concat(frames, ignore_index=True)

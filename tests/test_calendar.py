@@ -21,7 +21,9 @@ def test_entity_list_day_zero_skips_national_day_holiday():
 
 
 def test_huawei_day_zero_is_next_shanghai_morning():
-    assert day_zero(pd.Timestamp("2019-05-15 18:00", tz="America/New_York"), "XSHE").session == pd.Timestamp("2019-05-16")
+    assert day_zero(pd.Timestamp("2019-05-15 18:00", tz="America/New_York"), "XSHE").session == pd.Timestamp(
+        "2019-05-16"
+    )
 
 
 @pytest.mark.parametrize(

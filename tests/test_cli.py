@@ -15,7 +15,13 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
     assert main(["run", str(ROOT / "events.yaml"), "--source", "snapshot", "--out", str(tmp_path)]) == 0
     out = tmp_path / "entity-list-2019"
     assert sorted(p.name for p in out.iterdir()) == [
-        "ar.csv", "car.csv", "claims.csv", "estimates.csv", "index.html", "study.json", "tests.csv"
+        "ar.csv",
+        "car.csv",
+        "claims.csv",
+        "estimates.csv",
+        "index.html",
+        "study.json",
+        "tests.csv",
     ]
     printed = capsys.readouterr().out
     assert "002415.SZ CAR[0,10]" in printed

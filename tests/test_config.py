@@ -57,19 +57,34 @@ def test_defaults_apply(tmp_path):
     ("old", "new", "expected"),
     [
         ("  title: Demo\n", "  title: Demo\n  titel: typo\n", "study.titel: unknown key 'titel'"),
-        ("    announced: \"2019-10-07T18:00:00-04:00\"", "    announced: 2019-10-07",
-         "events[0].announced: '2019-10-07' has no time zone"),
+        (
+            '    announced: "2019-10-07T18:00:00-04:00"',
+            "    announced: 2019-10-07",
+            "events[0].announced: '2019-10-07' has no time zone",
+        ),
         ("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  model: capm\n", "study.model: 'capm' is not a model"),
-        ("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  event_windows: [[5, 1]]\n",
-         "study.event_windows[0]: window [5, 1] is reversed"),
-        ("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  event_windows: [[-20, 1]]\n",
-         "study.event_windows[0]: window [-20, 1] overlaps the estimation window [-260, -11]"),
+        (
+            "  benchmark: 000300.SS\n",
+            "  benchmark: 000300.SS\n  event_windows: [[5, 1]]\n",
+            "study.event_windows[0]: window [5, 1] is reversed",
+        ),
+        (
+            "  benchmark: 000300.SS\n",
+            "  benchmark: 000300.SS\n  event_windows: [[-20, 1]]\n",
+            "study.event_windows[0]: window [-20, 1] overlaps the estimation window [-260, -11]",
+        ),
         ("  id: demo\n", "  id: ../escape\n", "study.id: '../escape' is not allowed here"),
         ("exchange: XSHE", "exchange: NASDAQ", "events[0].firms[0].exchange: 'NASDAQ' is not a known exchange"),
-        ("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  min_estimation_returns: 300\n",
-         "study.estimation_window: estimation window [-260, -11] has 250 sessions, fewer than min_estimation_returns=300"),
-        ("    announced: \"2019-10-07T18:00:00-04:00\"", "    announced: \"2019-10-07T18:00\"\n    timezone: Mars/Olympus",
-         "events[0].timezone: 'Mars/Olympus' is not an IANA time zone name"),
+        (
+            "  benchmark: 000300.SS\n",
+            "  benchmark: 000300.SS\n  min_estimation_returns: 300\n",
+            "study.estimation_window: estimation window [-260, -11] has 250 sessions, fewer than min_estimation_returns=300",
+        ),
+        (
+            '    announced: "2019-10-07T18:00:00-04:00"',
+            '    announced: "2019-10-07T18:00"\n    timezone: Mars/Olympus',
+            "events[0].timezone: 'Mars/Olympus' is not an IANA time zone name",
+        ),
     ],
 )
 def test_bad_input_names_file_field_and_value(tmp_path, old, new, expected):
@@ -108,5 +123,7 @@ def test_missing_file(tmp_path):
 
 
 def test_timezone_field_localises_a_naive_time(tmp_path):
-    path = write(tmp_path, GOOD.replace('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00"\n    timezone: America/New_York'))
+    path = write(
+        tmp_path, GOOD.replace('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00"\n    timezone: America/New_York')
+    )
     assert load_study(path).events[0].announced == pd.Timestamp("2019-10-07 22:00", tz="UTC")

@@ -35,9 +35,7 @@ def _history(returns: np.ndarray, sessions: pd.DatetimeIndex, halted: set[int] =
             prev_close.append(last_trade)
             traded.append(True)
             last_trade = price
-    return pd.DataFrame(
-        {"close": close, "prev_close": prev_close, "volume": 1.0, "traded": traded}, index=sessions
-    )
+    return pd.DataFrame({"close": close, "prev_close": prev_close, "volume": 1.0, "traded": traded}, index=sessions)
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.inference import TESTS
-
 from eventstudy.engine import abnormal_returns, fast_abnormal_returns, window_only
 from eventstudy.errors import ConfigError
 from eventstudy.estimation import moments
+from eventstudy.inference import TESTS
 from eventstudy.placebo import (
     FAST_MODELS,
     PlaceboSpec,

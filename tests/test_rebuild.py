@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +53,9 @@ def test_a_changed_event_rebuilds_only_its_study(tmp_path):
     a, b = study_file(tmp_path, "a.yaml", "study-a"), study_file(tmp_path, "b.yaml", "study-b")
     rebuild([a, b], open_provider("snapshot"), out)
     untouched = snapshot_bytes(out / "study-b")
-    Path(a).write_text(Path(a).read_text().replace('announced: "2019-10-07T18:00:00"', 'announced: "2019-10-08T18:00:00"'))
+    Path(a).write_text(
+        Path(a).read_text().replace('announced: "2019-10-07T18:00:00"', 'announced: "2019-10-08T18:00:00"')
+    )
     code, outcomes = rebuild([a, b], open_provider("snapshot"), out)
     assert code == EXIT_OK
     assert [(o.study_id, o.status) for o in outcomes] == [("study-a", "built"), ("study-b", "up to date")]
@@ -200,11 +202,11 @@ class FlakyYahoo:
 
 def test_failed_live_refresh_falls_back_to_the_cache_with_a_banner(tmp_path):
     out, live = tmp_path / "reports", FlakyYahoo()
-    clock = [datetime(2022, 3, 1, tzinfo=timezone.utc)]
+    clock = [datetime(2022, 3, 1, tzinfo=UTC)]
     config = study_file(tmp_path, "a.yaml", "study-a")
     # The first build caches prices up to 20 Dec 2019; the next needs later sessions, but the network is down.
     rebuild([config], CachedProvider(live, tmp_path / "cache", clock=lambda: clock[0]), out, as_of=date(2019, 12, 20))
-    live.offline, clock[0] = True, datetime(2022, 3, 2, tzinfo=timezone.utc)
+    live.offline, clock[0] = True, datetime(2022, 3, 2, tzinfo=UTC)
     code, outcomes = rebuild([config], CachedProvider(live, tmp_path / "cache", clock=lambda: clock[0]), out)
     assert code == EXIT_OK and outcomes[0].status == "built"
     html = (out / "study-a" / "index.html").read_text()

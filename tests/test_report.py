@@ -17,7 +17,7 @@ def html(default_results) -> str:
 
 
 def test_self_contained(html):
-    assert html.count("<script type=\"text/javascript\">/**") == 1  # plotly.js embedded once
+    assert html.count('<script type="text/javascript">/**') == 1  # plotly.js embedded once
     assert not re.search(r"<script[^>]+src=", html)  # no CDN or other external script
     assert not re.search(r"<link[^>]+href=\"http", html)
 
@@ -80,7 +80,9 @@ def test_names_in_figures_are_shown_as_text(default_results: StudyResults):
     firm = dataclasses.replace(first.firms[0], name='<b>Bold</b></script><a href="javascript:x()">x</a>')
     results = dataclasses.replace(
         default_results,
-        study=dataclasses.replace(study, events=(dataclasses.replace(first, firms=(firm, *first.firms[1:])), study.events[1])),
+        study=dataclasses.replace(
+            study, events=(dataclasses.replace(first, firms=(firm, *first.firms[1:])), study.events[1])
+        ),
         abnormal=dataclasses.replace(
             default_results.abnormal,
             firm_events=tuple(

@@ -20,9 +20,9 @@ from ..errors import ConfigError
 from .measures import (
     Anchor,
     Undetermined,
-    _Prices,
     _exchange_of,
     _mic,
+    _Prices,
     _require_session,
     index_return,
     resolve_anchor,
@@ -166,7 +166,9 @@ def _evaluate_simple(claim: Claim, prices: _Prices, study: Study) -> Outcome:
     elif q.kind == "traded":
         definition = f"traded flag on {q.on}: 1 = traded, 0 = a session inside the data with no trade (suspended)"
     else:
-        definition = "listing exchange (MIC) from the firm's exchange field in the study file, checked against the ticker suffix"  # noqa: E501
+        definition = (
+            "listing exchange (MIC) from the firm's exchange field in the study file, checked against the ticker suffix"  # noqa: E501
+        )
     for ticker in q.tickers:
         try:
             if q.kind == "exchange":

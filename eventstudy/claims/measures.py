@@ -83,7 +83,9 @@ class _Prices:
             try:
                 frame = self.provider.history(ticker, self.start, self.end)
                 if frame.empty:
-                    raise Undetermined(f"{ticker}: no prices between {self.start} and {self.end} from {self.provider.name}")
+                    raise Undetermined(
+                        f"{ticker}: no prices between {self.start} and {self.end} from {self.provider.name}"
+                    )
                 self._frames[ticker] = frame
             except Undetermined as exc:
                 self._frames[ticker] = exc
@@ -175,7 +177,9 @@ def _is_session(mic: str, day: pd.Timestamp) -> bool:
 
 def _require_session(mic: str, day: pd.Timestamp, ticker: str) -> None:
     if not _is_session(mic, day):
-        raise Undetermined(f"{day.date()} ({day.strftime('%A')}) is not a {mic} session, so {ticker} has no close on it")
+        raise Undetermined(
+            f"{day.date()} ({day.strftime('%A')}) is not a {mic} session, so {ticker} has no close on it"
+        )
 
 
 def resolve_anchor(

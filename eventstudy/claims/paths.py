@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..calendar import sessions
 from ..config import Study
-from .measures import Undetermined, _Prices, _asof, _level, _mic, last_traded_close, resolve_anchor
+from .measures import Undetermined, _asof, _level, _mic, _Prices, last_traded_close, resolve_anchor
 from .spec import BASES, ENDS, NUMERIC_COMPARISONS, Claim, _anchor_words
 
 
@@ -78,7 +78,9 @@ def _path(claim: Claim, prices: _Prices, study: Study) -> ClaimPath | None:
             firms[t] = [_asof(level, d) / l0 - 1.0 for d in axis]
             price[t] = [last_traded_close(frame, t, d)[0] / c0 - 1.0 for d in axis]
             traded[t] = [bool(d in frame.index and frame.loc[d, "traded"]) for d in axis]
-        bench = q.benchmark if q.measure == "abnormal" else (claim.benchmarks[0] if claim.benchmarks else study.benchmark)
+        bench = (
+            q.benchmark if q.measure == "abnormal" else (claim.benchmarks[0] if claim.benchmarks else study.benchmark)
+        )
         bpath = None
         try:
             bf = prices.history(bench)

@@ -58,7 +58,9 @@ class Quantity:
         who = ", ".join(self.tickers)
         if self.kind == "return":
             what = {"price": "price return", "total": "total return", "abnormal": f"BHAR vs {self.benchmark}"}
-            return f"{what[self.measure or 'price']} of {who} from {_anchor_words(self.base)} to {_anchor_words(self.end)}"
+            return (
+                f"{what[self.measure or 'price']} of {who} from {_anchor_words(self.base)} to {_anchor_words(self.end)}"
+            )
         if self.kind == "session_return":
             return f"one-session return of {who} on {self.on}"
         if self.kind == "traded":
@@ -238,7 +240,10 @@ def _comparison(node: _Reader, kind: str) -> Comparison:
         raise node.fail(f"{op!r} is not a comparison ({', '.join(COMPARISONS)})", "comparison")
     numeric = kind in ("return", "session_return")
     if numeric and op == "is":
-        raise node.fail(f"'is' compares facts (traded, exchange); a {kind} needs one of {', '.join(NUMERIC_COMPARISONS)}", "comparison")  # noqa: E501
+        raise node.fail(
+            f"'is' compares facts (traded, exchange); a {kind} needs one of {', '.join(NUMERIC_COMPARISONS)}",
+            "comparison",
+        )  # noqa: E501
     if not numeric and op != "is":
         raise node.fail(f"a {kind} claim is compared with 'is', not {op!r}", "comparison")
     if node.has("tolerance") and op != "approximately":
@@ -272,7 +277,9 @@ def _claim(node: _Reader, events: dict[str, Event], study: Study) -> Claim:
     quote = " ".join(node.text("quote").split())
     words = len(quote.split())
     if words > MAX_QUOTE_WORDS:
-        raise node.fail(f"the quote has {words} words; quote at most {MAX_QUOTE_WORDS} (a short claim sentence)", "quote")
+        raise node.fail(
+            f"the quote has {words} words; quote at most {MAX_QUOTE_WORDS} (a short claim sentence)", "quote"
+        )
     quantity = _quantity(node.child("quantity"), events, study) if node.has("quantity") else None
     if quantity is None:
         raise node.fail("is required", "quantity")

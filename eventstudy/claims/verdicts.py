@@ -174,11 +174,11 @@ def format_verdicts(results: ClaimsResults) -> str:
     rows = [(o.claim.id, o.verdict.upper(), o.measured_text, o.claim.comparison.describe(o.claim.quantity.kind))
             for o in results.outcomes]  # fmt: skip
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format(*head).rstrip(), line.format(*("-" * w for w in widths)).rstrip()]
     for o, row in zip(results.outcomes, rows, strict=True):
         out.append(line.format(*row).rstrip())
-        out.append(f"    quote:      \"{o.claim.quote}\" ({o.claim.document}, {o.claim.date})")
+        out.append(f'    quote:      "{o.claim.quote}" ({o.claim.document}, {o.claim.date})')
         out.append(f"    definition: {o.primary_definition}")
         out.append(f"    why:        {o.reason}")
     counts = results.counts()

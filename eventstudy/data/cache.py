@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -28,14 +28,13 @@ from ..atomic import write_atomic
 from ..errors import DataError, DataUnavailable
 from .base import PriceProvider, Provenance, clip, validate_history
 
-
 OVERLAP_SESSIONS = 5  # cached sessions re-read on an incremental refresh, to catch vendor revisions
 REVISION_TOLERANCE = 1e-9  # largest difference in a session's gross return that is not a revision
 
 
 def utc_now() -> datetime:
     """The current time in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ class CachedProvider:
         fails, a :class:`DataError` names the cache file.
         """
         now = self._clock()
-        now = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
+        now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
         want_end = min(end, now.date()) if end is not None else now.date()
         entry, problem = self._load(ticker)
         if entry is not None and entry.covers(start, want_end):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -98,7 +98,7 @@ class YahooProvider:
         frame = clip(convert(raw, ticker), start, end)
         if frame.empty:
             raise DataUnavailable(f"{ticker}: Yahoo returned no rows with a prior close for {start}..{end}")
-        fetched = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        fetched = datetime.now(UTC).isoformat(timespec="seconds")
         as_of = frame.index[-1].date()
         self._provenance[ticker] = Provenance(source=self.name, as_of=as_of, detail=f"fetched {fetched}")
         return frame

@@ -141,9 +141,19 @@ def window_battery(
         return out
 
     return battery(
-        pad(res["car"]), pad(res["car_se"]), pad(ab.dof.astype(float)), pad(res["bhar"]), pad(ar), pad(sar),
-        pad(span.astype(float)), mask, in_window, names=names, n_params=ab.design.shape[-1],
-        length=window[1] - window[0] + 1, placebo_draws=placebo_draws,
+        pad(res["car"]),
+        pad(res["car_se"]),
+        pad(ab.dof.astype(float)),
+        pad(res["bhar"]),
+        pad(ar),
+        pad(sar),
+        pad(span.astype(float)),
+        mask,
+        in_window,
+        names=names,
+        n_params=ab.design.shape[-1],
+        length=window[1] - window[0] + 1,
+        placebo_draws=placebo_draws,
         seeds=[(seed, k, window[0] + 100_000, window[1] + 100_000) for k in keys],
     )
 

@@ -282,7 +282,6 @@ def _placebo_p(v):
     return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n
 
 
-
 _TESTS = {
     "csect_t": _csect_t, "bw_t": _bw_t, "patell_z": _patell_z, "bmp_t": _bmp_t, "kp_bmp_t": _kp_bmp_t,
     "corrado_rank": _corrado_rank, "sign_cz": _sign_cz, "gen_sign_z": _gen_sign_z, "grank_t": _grank_t,

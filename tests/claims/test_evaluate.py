@@ -28,14 +28,20 @@ def test_return_claim_grid_and_bhar_on_constructed_series():
         c("2019-10-18") / c("2019-09-30") - 1.0, abs=1e-14
     )
     bhar = g.loc[("first_traded_close_after_announcement", "last_close_before_document", "abnormal vs IDX.SZ"), "value"]
-    assert bhar == pytest.approx((c("2019-10-17") / c("2019-10-08") - 1) - (i("2019-10-17") / i("2019-10-08") - 1), abs=1e-14)
-    flat = g.loc[("first_traded_close_after_announcement", "last_close_before_document", "abnormal vs IDX2.SZ"), "value"]
+    assert bhar == pytest.approx(
+        (c("2019-10-17") / c("2019-10-08") - 1) - (i("2019-10-17") / i("2019-10-08") - 1), abs=1e-14
+    )
+    flat = g.loc[
+        ("first_traded_close_after_announcement", "last_close_before_document", "abnormal vs IDX2.SZ"), "value"
+    ]
     assert flat == pytest.approx(c("2019-10-17") / c("2019-10-08") - 1, abs=1e-14)
     assert set(res.grid["verdict"]) <= set(C.VERDICTS)
     (path,) = res.paths
     assert path.dates[0] == date(2019, 9, 30) and path.dates[-1] == date(2019, 10, 18)
     assert path.firms["AAA.SZ"][0] == 0.0 and path.threshold == 0.10
-    assert path.benchmark == "IDX.SZ" and path.benchmark_path[-1] == pytest.approx(i("2019-10-18") / i("2019-09-30") - 1)
+    assert path.benchmark == "IDX.SZ" and path.benchmark_path[-1] == pytest.approx(
+        i("2019-10-18") / i("2019-09-30") - 1
+    )
 
 
 def test_missing_benchmark_data_makes_abnormal_cells_undetermined_with_the_reason():

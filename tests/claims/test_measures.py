@@ -78,6 +78,6 @@ def test_anchors_follow_the_exchange_calendar_and_the_halt():
     assert C.resolve_anchor("last_close_before_announcement", document_date=date(2019, 10, 18), **kw).session == (
         pd.Timestamp("2019-10-14")
     )
-    assert C.resolve_anchor("first_traded_close_after_announcement", document_date=date(2019, 10, 18), **kw).session == (
-        pd.Timestamp("2019-10-15")
-    )
+    assert C.resolve_anchor(
+        "first_traded_close_after_announcement", document_date=date(2019, 10, 18), **kw
+    ).session == (pd.Timestamp("2019-10-15"))

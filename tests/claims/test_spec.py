@@ -36,9 +36,10 @@ def test_default_claims_parse_into_typed_objects():
     assert claims[4].comparison.value == "XSHG"
     for c in claims:
         assert len(c.quote.split()) <= C.MAX_QUOTE_WORDS
-        assert c.document in {p.name for p in (ROOT.parent / "shared" / "seeds").glob("*.txt")} or not (
-            ROOT.parent / "shared" / "seeds"
-        ).is_dir()
+        assert (
+            c.document in {p.name for p in (ROOT.parent / "shared" / "seeds").glob("*.txt")}
+            or not (ROOT.parent / "shared" / "seeds").is_dir()
+        )
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,10 @@ def test_default_claims_parse_into_typed_objects():
         (lambda c: c["quantity"].update(base="yesterday"), "claims[0].quantity.base: 'yesterday' is not an anchor"),
         (lambda c: c["quantity"].update(measure="log"), "claims[0].quantity.measure: 'log' is not a measure"),
         (lambda c: c["quantity"].update(benchmark="IDX.SZ"), "claims[0].quantity.benchmark: a benchmark only applies"),
-        (lambda c: c["claim"].update(comparison="roughly"), "claims[0].claim.comparison: 'roughly' is not a comparison"),
+        (
+            lambda c: c["claim"].update(comparison="roughly"),
+            "claims[0].claim.comparison: 'roughly' is not a comparison",
+        ),
         (lambda c: c["claim"].update(comparison="is"), "claims[0].claim.comparison: 'is' compares facts"),
         (lambda c: c["claim"].update(value=25), "claims[0].claim.value: 25 is a return of more than 1000%"),
         (lambda c: c["claim"].update(value="lots"), "claims[0].claim.value: 'lots' is not a number"),

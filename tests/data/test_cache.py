@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -63,7 +63,7 @@ def inner() -> FakeInner:
 
 @pytest.fixture
 def cache(inner: FakeInner, tmp_path: Path) -> CachedProvider:
-    return CachedProvider(inner, tmp_path / "cache", clock=Clock(datetime(2024, 7, 1, 8, 0, tzinfo=timezone.utc)))
+    return CachedProvider(inner, tmp_path / "cache", clock=Clock(datetime(2024, 7, 1, 8, 0, tzinfo=UTC)))
 
 
 def dates(frame: pd.DataFrame) -> list[date]:
@@ -106,7 +106,9 @@ def test_second_call_inside_range_does_not_call_inner(cache: CachedProvider, inn
     assert out["traded"].dtype == bool
     pd.testing.assert_frame_equal(out, full_history().loc["2024-03-11":"2024-03-15"], check_index_type=False)
     prov = cache.provenance(TICKER)
-    assert prov == Provenance(source="cache", as_of=date(2024, 3, 29), detail="cache of fake data", fetched_at=FETCHED_AT)
+    assert prov == Provenance(
+        source="cache", as_of=date(2024, 3, 29), detail="cache of fake data", fetched_at=FETCHED_AT
+    )
 
 
 def test_range_extension_fetches_only_new_sessions_then_the_union(
@@ -129,13 +131,13 @@ def test_range_extension_fetches_only_new_sessions_then_the_union(
 
 
 def test_open_end_means_today_and_refreshes_next_day(inner: FakeInner, tmp_path: Path) -> None:
-    clock = Clock(datetime(2024, 5, 31, 12, 0, tzinfo=timezone.utc))
+    clock = Clock(datetime(2024, 5, 31, 12, 0, tzinfo=UTC))
     cache = CachedProvider(inner, tmp_path, clock=clock)
     cache.history(TICKER, date(2024, 5, 1))
     assert inner.calls == [(TICKER, date(2024, 5, 1), date(2024, 5, 31))]
     cache.history(TICKER, date(2024, 5, 10))
     assert len(inner.calls) == 1
-    clock.now = datetime(2024, 6, 3, 12, 0, tzinfo=timezone.utc)
+    clock.now = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
     out = cache.history(TICKER, date(2024, 5, 10))
     assert inner.calls[-1] == (TICKER, date(2024, 5, 27), date(2024, 6, 3))  # last 5 cached sessions onward
     assert dates(out)[-1] == date(2024, 6, 3)

@@ -28,7 +28,9 @@ def test_snapshot_has_the_seven_tickers_and_provenance():
 @pytest.mark.skipif(not (SHARED / "data" / "default-study").is_dir(), reason="../shared not beside the repo")
 def test_vendored_files_equal_the_shared_originals():
     for ticker in TICKERS:
-        assert filecmp.cmp(SNAPSHOT_CSV / f"{ticker}.csv", SHARED / "data" / "default-study" / f"{ticker}.csv", shallow=False)
+        assert filecmp.cmp(
+            SNAPSHOT_CSV / f"{ticker}.csv", SHARED / "data" / "default-study" / f"{ticker}.csv", shallow=False
+        )
 
 
 def test_csv_errors_name_file_line_and_value(tmp_path):

@@ -3,12 +3,9 @@ size simulation on real SZSE returns."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import numpy as np
 import pytest
-from scipy import stats
 
 from eventstudy import inference as inf
 from eventstudy.inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS

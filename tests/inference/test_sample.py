@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from scipy import stats
@@ -47,7 +45,7 @@ def test_window_samples_from_engine(default_results, default_study):
     samples = inf.window_samples(ab, window)
     res = ab.cumulate(ab.days(window))
     assert sum(s.n for s in samples.values()) == int((res["n_obs"] > 0).sum())
-    for k, (event_id, s) in enumerate(samples.items()):
+    for k, s in enumerate(samples.values()):
         assert s.window == window and s.ar.shape == s.sar.shape == (s.n, int(s.in_window.size))
         assert s.in_window.sum() == window[1] - window[0] + 1
         assert s.seed == (0, k, window[0] + 100_000, window[1] + 100_000)
