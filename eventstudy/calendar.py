@@ -1,11 +1,24 @@
-"""Exchange sessions: the relative-day axis of a study, and day 0 of an announcement.
+"""Exchange sessions: the relative-day axis of a firm-event, and day 0 of an announcement.
 
-Day 0 is the first session of the firm's exchange that *opens* at or after the announcement instant, on the
-exchange's real trading calendar (``exchange_calendars``). Relative days count exchange sessions, not the days
-a particular firm traded: a halted firm keeps its place on the axis.
+Any exchange that ``exchange_calendars`` knows can be used, by its ISO 10383 MIC (``XNYS``, ``XHKG``, ``XTKS``, …)
+or one of that library's aliases (``NYSE``, ``LSE``, …). Shenzhen (``XSHE``, alias ``SZSE``) keeps Shanghai's
+holidays, so it follows the ``XSHG`` calendar. A firm whose exchange is not given trades where its Yahoo-style
+ticker suffix says (:data:`SUFFIX_EXCHANGE`; no suffix: New York, ``XNYS`` — Nasdaq shares its sessions).
 
-An announcement made while a session is open therefore maps to the next session (the first session that could
-price the news from its open); the [-1, +1] window still covers the session in which it broke.
+Day 0 is the first session in which the market can trade on the news. Two rules (``day0:`` in the study file):
+
+``close`` (default)
+    the first session whose *close* is at or after the announcement instant. Before the open, during the
+    session or during its lunch break → that session; after the close (or on a day without a session) → the
+    next session. Opens, closes, lunch breaks and early closes are the exchange's real ones
+    (``exchange_calendars``), e.g. the 13:00 New York close on the day after Thanksgiving.
+``next_open``
+    the first session that *opens* at or after the announcement: news that breaks during a session maps to the
+    next session, for researchers who exclude partial-day reactions (the [-1, +1] window still covers the
+    session in which it broke).
+
+Relative days count sessions of the firm's own exchange, not the days a particular firm traded: a halted firm
+keeps its place on the axis.
 """
 
 from __future__ import annotations
@@ -18,41 +31,83 @@ import pandas as pd
 
 from .errors import ConfigError, DataError
 
-# Shenzhen keeps Shanghai's holidays; exchange_calendars ships the one China calendar as XSHG.
+DAY0_RULES = ("close", "next_open")
+
+# Names accepted in study files besides exchange_calendars' own: the Chinese exchanges' common short names.
+_OWN_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "NYSE": "XNYS", "NASDAQ": "XNAS"}
+# Exchanges that exchange_calendars does not list under their own MIC but whose sessions another calendar follows.
 _CALENDAR_OF = {"XSHE": "XSHG"}
-_SUFFIX_EXCHANGE = {
+
+#: Yahoo ticker suffix → the MIC of the exchange it trades on (no suffix: XNYS). Documented in
+#: docs/events-schema.md; a ticker with another suffix needs an explicit ``exchange:``.
+SUFFIX_EXCHANGE = {
     "SS": "XSHG", "SZ": "XSHE", "HK": "XHKG", "T": "XTKS", "L": "XLON", "DE": "XETR", "PA": "XPAR",
-    "TO": "XTSE", "AX": "XASX", "KS": "XKRX", "TW": "XTAI", "SI": "XSES", "NS": "XBOM", "BO": "XBOM",
+    "TO": "XTSE", "AX": "XASX", "KS": "XKRX", "TW": "XTAI", "SI": "XSES", "BO": "XBOM",
 }  # fmt: skip
 _FIRST_YEAR = 1991
 
 
+def ticker_suffix(ticker: str) -> str:
+    """The upper-case part after the last dot of a Yahoo-style ticker ('' if none)."""
+    return ticker.rsplit(".", 1)[1].upper() if "." in ticker else ""
+
+
 def exchange_of_ticker(ticker: str) -> str:
     """The MIC a Yahoo-style ticker trades on, from its suffix (no suffix: New York)."""
-    suffix = ticker.rsplit(".", 1)[1].upper() if "." in ticker else ""
+    suffix = ticker_suffix(ticker)
     if not suffix:
         return "XNYS"
-    if suffix not in _SUFFIX_EXCHANGE:
+    if suffix not in SUFFIX_EXCHANGE:
         raise ConfigError(f"ticker {ticker!r}: unknown exchange suffix .{suffix}; give the firm an exchange: field")
-    return _SUFFIX_EXCHANGE[suffix]
+    return SUFFIX_EXCHANGE[suffix]
+
+
+def suffix_conflict(ticker: str, mic: str) -> str | None:
+    """Why ``ticker``'s suffix contradicts exchange ``mic`` (None if it does not: no or unknown suffix, or a match)."""
+    suffix = ticker_suffix(ticker)
+    expected = SUFFIX_EXCHANGE.get(suffix)
+    if expected is None or expected == mic:
+        return None
+    return f"ticker {ticker!r} has suffix .{suffix}, which means {expected}, not {mic}"
+
+
+def normalise_exchange(name: str) -> str:
+    """The MIC for an exchange name of a study file; ConfigError if exchange_calendars has no calendar for it."""
+    code = name.strip().upper()
+    code = _OWN_ALIASES.get(code, code)
+    if code in _CALENDAR_OF:
+        return code
+    known = xcals.get_calendar_names(include_aliases=True)
+    if code not in known:
+        raise ConfigError(f"{name!r} is not an exchange that exchange_calendars knows (an ISO MIC such as XNYS)")
+    if code.startswith("X") and len(code) == 4 or code in ("ARCX", "BATS"):
+        return code  # a MIC (possibly an alias of another MIC's calendar, e.g. XNAS → XNYS)
+    return str(xcals.resolve_alias(code))  # a short name such as LSE → XLON
 
 
 def calendar_name(mic: str) -> str:
-    """The exchange_calendars name whose sessions ``mic`` follows."""
-    return _CALENDAR_OF.get(mic, mic)
+    """The exchange_calendars name whose sessions ``mic`` follows (XSHE → XSHG, XNAS → XNYS)."""
+    name = _CALENDAR_OF.get(mic, mic)
+    try:
+        return str(xcals.resolve_alias(name))
+    except Exception:  # not an alias
+        return name
 
 
-@lru_cache(maxsize=16)
-def exchange_calendar(mic: str) -> xcals.ExchangeCalendar:
-    """The trading calendar of an exchange (ISO 10383 MIC), from 1991 to the end of next year."""
-    name = calendar_name(mic)
+@lru_cache(maxsize=32)
+def _calendar(name: str) -> xcals.ExchangeCalendar:
     end = pd.Timestamp.today().normalize() + pd.offsets.YearEnd(1)
     try:
         return xcals.get_calendar(name, start=pd.Timestamp(f"{_FIRST_YEAR}-01-01"), end=end)
     except xcals.errors.InvalidCalendarName:
-        raise ConfigError(f"exchange {mic!r} has no trading calendar in exchange_calendars") from None
+        raise ConfigError(f"exchange {name!r} has no trading calendar in exchange_calendars") from None
     except ValueError:  # a calendar whose history starts later than _FIRST_YEAR
         return xcals.get_calendar(name, end=end)
+
+
+def exchange_calendar(mic: str) -> xcals.ExchangeCalendar:
+    """The trading calendar of an exchange (ISO 10383 MIC), from 1991 to the end of next year."""
+    return _calendar(calendar_name(mic))
 
 
 def sessions(mic: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DatetimeIndex:
@@ -62,6 +117,15 @@ def sessions(mic: str, start: pd.Timestamp | None = None, end: pd.Timestamp | No
     hi = min(pd.Timestamp(end), cal.last_session) if end is not None else cal.last_session
     out = cal.sessions_in_range(lo, hi)
     return pd.DatetimeIndex(out.tz_localize(None) if out.tz is not None else out, name="date")
+
+
+_DAY = "%A %d %B %Y"
+_WHEN = "%A %d %B %Y %H:%M %Z"
+
+
+def _naive(stamp: pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(stamp)
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 @dataclass(frozen=True)
@@ -75,31 +139,83 @@ class DayZero:
     session_open: pd.Timestamp  # its opening instant, exchange time
     previous_session: pd.Timestamp  # the last session before day 0
     closed_days: int  # weekdays between the previous session and day 0 on which the exchange was shut
+    rule: str = "next_open"
+    session_close: pd.Timestamp | None = None  # day 0's closing instant, exchange time
+    reason: str = ""  # where the announcement fell relative to day 0's session
 
     def explain(self) -> str:
-        """One paragraph a reader can check against a calendar."""
-        fmt = "%A %d %B %Y %H:%M %Z"
-        text = (
-            f"Announced {self.announced.strftime(fmt)}, which is {self.announced_local.strftime(fmt)} "
-            f"on the {self.exchange} clock. The first {self.exchange} session that opens at or after that instant "
-            f"opens {self.session_open.strftime(fmt)}, so day 0 is {self.session.strftime('%A %d %B %Y')}."
-        )
+        """One paragraph a reader can check against a calendar: the rule, where the news fell, day 0."""
+        if self.rule == "close":
+            text = (
+                f"Announced {self.announced.strftime(_WHEN)}, which is {self.announced_local.strftime(_WHEN)} on "
+                f"the {self.exchange} clock. Rule “close”: day 0 is the first {self.exchange} session whose close "
+                f"is at or after the announcement — the first session in which the market can trade on the news. "
+                f"{self.reason}, so day 0 is {self.session.strftime(_DAY)}."
+            )
+        else:
+            text = (
+                f"Announced {self.announced.strftime(_WHEN)}, which is {self.announced_local.strftime(_WHEN)} on "
+                f"the {self.exchange} clock. Rule “next_open” (partial-day reactions excluded): day 0 is the first "
+                f"{self.exchange} session that opens at or after that instant; it opens "
+                f"{self.session_open.strftime(_WHEN)}, so day 0 is {self.session.strftime(_DAY)}."
+            )
         if self.closed_days:
             text += (
                 f" The exchange was closed on {self.closed_days} weekday(s) between the previous session "
-                f"({self.previous_session.strftime('%A %d %B %Y')}) and day 0."
+                f"({self.previous_session.strftime(_DAY)}) and day 0."
             )
         return text
 
 
-def day_zero(announced: pd.Timestamp, mic: str) -> DayZero:
-    """Map an announcement instant to day 0 on exchange ``mic`` (see the module docstring for the rule)."""
+def _close_reason(cal: xcals.ExchangeCalendar, announced: pd.Timestamp, session: pd.Timestamp) -> str:
+    """Where ``announced`` fell relative to ``session`` (the first session closing at or after it), in words."""
+    tz = cal.tz
+    opens, closes = cal.session_open(session).tz_convert(tz), cal.session_close(session).tz_convert(tz)
+    hm = "%H:%M"
+    if announced >= opens:
+        start, end = cal.session_break_start(session), cal.session_break_end(session)
+        if pd.notna(start) and start <= announced < end:
+            return (
+                f"It came during the lunch break ({start.tz_convert(tz).strftime(hm)}–{end.tz_convert(tz).strftime(hm)}) "
+                f"of the session of {_naive(session).strftime(_DAY)}, which trades on it in the afternoon"
+            )
+        return (
+            f"It came during the session of {_naive(session).strftime(_DAY)} "
+            f"(open {opens.strftime(hm)}, close {closes.strftime(hm)})"
+        )
+    day = announced.tz_convert(tz).tz_localize(None).normalize()
+    if not cal.is_session(day):
+        return (
+            f"It came on {day.strftime(_DAY)}, a day without a session, before the next open ({opens.strftime(_WHEN)})"
+        )
+    previous = cal.previous_session(session) if session > cal.first_session else None
+    if previous is not None and announced > cal.session_close(previous):
+        prev_close = cal.session_close(previous).tz_convert(tz)
+        early = " early" if previous in cal.early_closes else ""
+        after = f"It came after the previous session ({_naive(previous).strftime(_DAY)}) closed{early} at "
+        return after + f"{prev_close.strftime(hm)} and before the next open ({opens.strftime(_WHEN)})"
+    return f"It came before the open of that session ({opens.strftime(_WHEN)})"
+
+
+def day_zero(announced: pd.Timestamp, mic: str, rule: str = "close") -> DayZero:
+    """Map an announcement instant to day 0 on exchange ``mic`` under ``rule`` (see the module docstring)."""
     if announced.tzinfo is None:
         raise ConfigError(f"announcement {announced} has no time zone")
+    if rule not in DAY0_RULES:
+        raise ConfigError(f"day-0 rule {rule!r} is not one of {', '.join(DAY0_RULES)}")
     cal = exchange_calendar(mic)
     local = announced.tz_convert(cal.tz)
-    first = cal.date_to_session(local.tz_localize(None).normalize(), direction="next")
-    while cal.session_open(first) < announced:
+    day = local.tz_localize(None).normalize()
+    if day < cal.first_session or day > cal.last_session:
+        raise DataError(f"{mic}: {local.date()} is outside the trading calendar ({cal.first_session.date()} .. "
+                        f"{cal.last_session.date()})")  # fmt: skip
+    if rule == "close":
+        first = cal.date_to_session(day, direction="previous")
+        edge = cal.session_close
+    else:
+        first = cal.date_to_session(day, direction="next")
+        edge = cal.session_open
+    while edge(first) < announced:
         if first >= cal.last_session:
             raise DataError(f"{mic}: no session after {announced} in the trading calendar")
         first = cal.next_session(first)
@@ -109,8 +225,11 @@ def day_zero(announced: pd.Timestamp, mic: str) -> DayZero:
         exchange=mic,
         announced=announced,
         announced_local=local,
-        session=pd.Timestamp(first).tz_localize(None) if pd.Timestamp(first).tzinfo else pd.Timestamp(first),
+        session=_naive(first),
         session_open=cal.session_open(first).tz_convert(cal.tz),
-        previous_session=pd.Timestamp(previous).tz_localize(None) if pd.Timestamp(previous).tzinfo else previous,
+        previous_session=_naive(previous),
         closed_days=len(weekdays),
+        rule=rule,
+        session_close=cal.session_close(first).tz_convert(cal.tz),
+        reason=_close_reason(cal, announced, first) if rule == "close" else "",
     )

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__, placebo_command
 from .claims import claims_window, evaluate_claims, format_verdicts, parse_claims
 from .config import load_study
@@ -107,14 +109,39 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     study = load_study(args.config)
     claims = parse_claims(study)
+    today = _today()
+    lines = []
+    for i, ev in enumerate(study.events):
+        mics = list(dict.fromkeys(f.exchange for f in ev.firms))
+        if ev.announced > _now():
+            raise ConfigError(
+                f"{args.config}: events[{i}].announced: {ev.announced.isoformat()} is in the future (today is {today})"
+            )
+        zeros = {mic: day_zero(ev.announced, mic, ev.day0_rule).session.date() for mic in mics}
+        late = {mic: d for mic, d in zeros.items() if d > today}
+        if late:
+            mic, d = next(iter(late.items()))
+            raise ConfigError(
+                f"{args.config}: events[{i}].announced: day 0 on {mic} is {d}, after today ({today}); "
+                "no prices can exist for it yet"
+            )
+        days = ", ".join(f"{mic} {d}" for mic, d in zeros.items())
+        lines.append(f"  {ev.id}: {len(ev.firms)} firm(s), day 0 ({ev.day0_rule} rule) {days}")
     print(
         f"{args.config}: ok — study {study.id}, {len(study.events)} event(s), {len(claims)} claim(s), model {study.model}"
     )
-    for ev in study.events:
-        mics = sorted({f.exchange for f in ev.firms})
-        days = ", ".join(f"{mic} {day_zero(ev.announced, mic).session.date()}" for mic in mics)
-        print(f"  {ev.id}: {len(ev.firms)} firm(s), day 0 {days}")
+    print("\n".join(lines))
     return 0
+
+
+def _now() -> pd.Timestamp:
+    """The current instant (a function, so that tests can fix it)."""
+    return pd.Timestamp.now(tz="UTC")
+
+
+def _today() -> date:
+    """Today's date in UTC."""
+    return _now().date()
 
 
 def _data_options(parser: argparse.ArgumentParser, source: str = "auto", out: bool = True, as_of: bool = True) -> None:

@@ -4,7 +4,10 @@ The schema is documented in ``docs/events-schema.md``. Every problem is reported
 the field (as a path such as ``events[0].firms[1].ticker``) and the offending value.
 
 YAML is read with timestamps left as text, so that ``2019-10-07`` never silently becomes a naive datetime: the
-announcement instant must carry a UTC offset or a ``timezone`` field.
+announcement instant must carry a UTC offset or a ``timezone`` field, and a time of day (a bare date is refused
+rather than read as midnight, which would move day 0 for a session that closes before the news broke).
+
+``events`` is a list of events or the path of a CSV table of firm-events (:mod:`eventstudy.events_table`).
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import yaml
 
+from .calendar import DAY0_RULES, calendar_name, exchange_of_ticker, normalise_exchange, suffix_conflict
 from .errors import ConfigError
 
 MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _TICKER = re.compile(r"^[A-Za-z0-9^][A-Za-z0-9.^=_-]{0,31}$")
+_DATE_ONLY = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}\s*$")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Firm:
     ticker: str
     name: str
     exchange: str  # ISO 10383 MIC of the listing, e.g. XSHE for Shenzhen
+    benchmark: str | None = None  # overrides the study's benchmark for this firm
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class Event:
     note: str
     sources: tuple[Source, ...]
     firms: tuple[Firm, ...]
+    day0_rule: str = "close"  # calendar.DAY0_RULES: "close" (default) or "next_open"
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,15 @@ class Study:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # sections owned by later stages
     dimson_lags: int = 1  # lags (and leads) of the market in the Dimson model
     factor_file: str | None = None  # CSV of daily factor returns for model: factor (docs/factors.md)
+    benchmarks: dict[str, str] = field(default_factory=dict)  # exchange MIC → benchmark (``benchmark:`` mapping)
+    day0_rule: str = "close"  # the study's default day-0 rule (an event may override it)
+
+    def benchmark_of(self, firm: Firm) -> str:
+        """The benchmark of a firm: its own override, else the mapping's entry for its exchange (or for another
+        exchange on the same calendar, e.g. XNAS under XNYS), else the study's single benchmark."""
+        if firm.benchmark is not None:
+            return firm.benchmark
+        return mapped_benchmark(self.benchmarks, firm.exchange) or self.benchmark
 
     @property
     def tickers(self) -> tuple[str, ...]:
@@ -86,7 +102,10 @@ class Study:
         for ev in self.events:
             for firm in ev.firms:
                 seen.setdefault(firm.ticker)
-        for t in (self.benchmark, *self.alternative_benchmarks):
+        for ev in self.events:
+            for firm in ev.firms:
+                seen.setdefault(self.benchmark_of(firm))
+        for t in (self.benchmark, *self.benchmarks.values(), *self.alternative_benchmarks):
             seen.setdefault(t)
         return tuple(seen)
 
@@ -96,6 +115,14 @@ class Study:
         lows = [self.estimation_window[0], self.daily_path[0], self.price_chart[0]]
         highs = [self.daily_path[1], self.price_chart[1], *(w[1] for w in self.event_windows)]
         return min(lows), max(highs)
+
+
+def mapped_benchmark(benchmarks: dict[str, str], mic: str) -> str | None:
+    """``benchmarks[mic]``, else the entry of an exchange that follows the same calendar, else None."""
+    if mic in benchmarks:
+        return benchmarks[mic]
+    same = [t for key, t in benchmarks.items() if calendar_name(key) == calendar_name(mic)]
+    return same[0] if same else None
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -204,6 +231,12 @@ def _window(node: _Reader) -> tuple[int, int]:
 def parse_instant(node: _Reader, key: str, tz_key: str = "timezone") -> pd.Timestamp:
     """An ISO-8601 instant with a UTC offset, or a local time plus an IANA ``timezone`` field."""
     raw = node.text(key)
+    if _DATE_ONLY.match(raw):
+        raise node.fail(
+            f"{raw!r} is a date without a time of day; {key} needs a date-time (e.g. {raw}T18:00:00) — if the hour "
+            "is not known, give the best estimate and set approximate: true",
+            key,
+        )
     try:
         stamp = pd.Timestamp(raw)
     except (ValueError, TypeError):
@@ -240,17 +273,38 @@ def _source(node: _Reader) -> Source:
     return Source(node.text("document"), parse_date(node, "date"), node.text("quote"), approx)
 
 
+def firm_exchange(node: _Reader, ticker: str, raw: str | None) -> str:
+    """The MIC of a firm: its ``exchange`` (any exchange_calendars MIC or alias), else inferred from the ticker's
+    suffix (:data:`eventstudy.calendar.SUFFIX_EXCHANGE`); a suffix that contradicts the exchange is an error."""
+    try:
+        if raw is None:
+            return exchange_of_ticker(ticker)
+        mic = normalise_exchange(raw)
+    except ConfigError as exc:
+        raise node.fail(str(exc), "exchange" if raw is not None else "ticker") from None
+    conflict = suffix_conflict(ticker, mic)
+    if conflict:
+        raise node.fail(f"{conflict}; correct the ticker or the exchange", "exchange")
+    return mic
+
+
 def _firm(node: _Reader) -> Firm:
-    node.mapping({"ticker", "name", "exchange"})
+    node.mapping({"ticker", "name", "exchange", "benchmark"})
     ticker = node.text("ticker", pattern=_TICKER)
-    exchange = node.text("exchange").upper()
-    if exchange not in EXCHANGE_ALIASES:
-        raise node.fail(f"{exchange!r} is not a known exchange ({', '.join(sorted(EXCHANGE_ALIASES))})", "exchange")
-    return Firm(ticker, node.text("name"), EXCHANGE_ALIASES[exchange])
+    exchange = firm_exchange(node, ticker, node.text("exchange") if node.has("exchange") else None)
+    benchmark = node.text("benchmark", pattern=_TICKER) if node.has("benchmark") else None
+    return Firm(ticker, node.text("name", ticker) if node.has("name") else ticker, exchange, benchmark)
 
 
-def _event(node: _Reader) -> Event:
-    node.mapping({"id", "title", "announced", "timezone", "approximate", "note", "sources", "firms"})
+def day0_rule(node: _Reader, default: str) -> str:
+    rule = node.text("day0", default)
+    if rule not in DAY0_RULES:
+        raise node.fail(f"{rule!r} is not a day-0 rule ({', '.join(DAY0_RULES)})", "day0")
+    return rule
+
+
+def _event(node: _Reader, default_rule: str = "close") -> Event:
+    node.mapping({"id", "title", "announced", "timezone", "approximate", "note", "sources", "firms", "day0"})
     approx = node.get("approximate", False)
     if not isinstance(approx, bool):
         raise node.fail(f"expected true or false, got {_show(approx)}", "approximate")
@@ -269,7 +323,28 @@ def _event(node: _Reader) -> Event:
         note=node.text("note", "") if node.has("note") else "",
         sources=sources,
         firms=firms,
+        day0_rule=day0_rule(node, default_rule),
     )
+
+
+def _benchmarks(node: _Reader) -> tuple[str, dict[str, str]]:
+    """``benchmark``: one ticker, or a mapping exchange → ticker (the first entry is the study's default)."""
+    raw = node.get("benchmark", "000300.SS")
+    if not isinstance(raw, dict):
+        return node.text("benchmark", "000300.SS", pattern=_TICKER), {}
+    child = node.child("benchmark")
+    if not raw:
+        raise node.fail("expected a ticker or a non-empty mapping exchange → ticker, got {}", "benchmark")
+    mapping: dict[str, str] = {}
+    for key, ticker in raw.items():
+        try:
+            mic = normalise_exchange(str(key))
+        except ConfigError as exc:
+            raise child.fail(str(exc), str(key)) from None
+        if not isinstance(ticker, str) or not _TICKER.match(ticker):
+            raise child.fail(f"expected a ticker, got {_show(ticker)}", str(key))
+        mapping[mic] = ticker
+    return next(iter(mapping.values())), mapping
 
 
 def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] | None = None) -> Study:
@@ -282,6 +357,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         {
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
+            "day0",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -312,7 +388,28 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         if w[0] <= est[1]:
             name = "daily_path" if i == len(windows) else f"event_windows[{i}]"
             raise s.fail(f"window {list(w)} overlaps the estimation window {list(est)}", name)
-    events = tuple(_event(e) for e in top.items("events"))
+    rule = day0_rule(s, "close")
+    benchmark, benchmarks = _benchmarks(s)
+    if isinstance(top.get("events"), str):
+        from .events_table import read_events_table
+
+        events = read_events_table(top, file, rule)
+    else:
+        events = tuple(_event(e, rule) for e in top.items("events"))
+    if benchmarks:
+        for i, ev in enumerate(events):
+            for j, firm in enumerate(ev.firms):
+                if firm.benchmark is None and mapped_benchmark(benchmarks, firm.exchange) is None:
+                    where = (
+                        top.child("events").child(i).child("firms").child(j)
+                        if isinstance(top.data["events"], list)
+                        else top
+                    )
+                    raise where.fail(
+                        f"{firm.ticker} trades on {firm.exchange}, which the benchmark mapping lacks "
+                        f"({', '.join(benchmarks)}); add it or give the firm a benchmark",
+                        "exchange" if where is not top else "events",
+                    )
     ids = [e.id for e in events]
     for i, ev_id in enumerate(ids):
         if ev_id in ids[:i]:
@@ -320,7 +417,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     return Study(
         id=s.text("id", pattern=_SLUG),
         title=s.text("title"),
-        benchmark=s.text("benchmark", "000300.SS", pattern=_TICKER),
+        benchmark=benchmark,
         alternative_benchmarks=tuple(alternatives),
         model=model,
         estimation_window=est,
@@ -333,6 +430,8 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         extra={k: data[k] for k in extra_sections if k in data},
         dimson_lags=s.integer("dimson_lags", 1),
         factor_file=s.text("factor_file") if s.has("factor_file") else None,
+        benchmarks=benchmarks,
+        day0_rule=rule,
     )
 
 

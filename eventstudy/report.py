@@ -67,18 +67,29 @@ def _div(fig: go.Figure, div_id: str) -> str:
 
 
 def price_figure(results: StudyResults, event_id: str) -> go.Figure:
-    """Total-return indices of the event's firms and the benchmark, = 100 at day -1, over the chart range."""
-    panel, study = results.panel, results.study
+    """Total-return indices of the event's firms and their benchmarks, = 100 at day -1, over the chart range.
+
+    Each firm is drawn on its own exchange's sessions (relative days), each benchmark on the sessions of the
+    firms measured against it."""
+    study = results.study
     lo, hi = study.price_chart
     fig = go.Figure()
-    firms = [fe for fe in results.abnormal.firm_events if fe.event_id == event_id]
-    base_pos = panel.position(firms[0].day0) - 1
-    rel = np.arange(lo, hi + 1)
-    pos = panel.position(firms[0].day0) + rel
-    ok = (pos >= 0) & (pos < len(panel.sessions))
-    rel, pos = rel[ok], pos[ok]
-    dates = [d.date().isoformat() for d in panel.sessions[pos]]
-    for i, fe in enumerate(firms):
+    rows = [i for i, fe in enumerate(results.abnormal.firm_events) if fe.event_id == event_id]
+    benchmarks: dict[tuple[str, str], int] = {}  # (calendar, benchmark) → a firm-event drawn against it
+
+    def window(i: int) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+        panel = results.panel_of(i)
+        day0 = panel.position(results.abnormal.firm_events[i].day0)
+        rel = np.arange(lo, hi + 1)
+        pos = day0 + rel
+        ok = (pos >= 0) & (pos < len(panel.sessions))
+        return rel[ok], pos[ok], day0 - 1, [d.date().isoformat() for d in panel.sessions[pos[ok]]]
+
+    for colour, i in enumerate(rows):
+        fe, m = results.abnormal.firm_events[i], results.markets[i]
+        benchmarks.setdefault((m.calendar, m.benchmark), i)
+        panel = results.panel_of(i)
+        rel, pos, base_pos, dates = window(i)
         level = panel.level[fe.ticker].to_numpy()
         traded = panel.traded[fe.ticker].to_numpy()[pos]
         values = 100.0 * level[pos] / level[base_pos]
@@ -89,7 +100,7 @@ def price_figure(results: StudyResults, event_id: str) -> go.Figure:
                 y=values,
                 mode="lines",
                 name=plain(fe.name),
-                line={"color": PALETTE[i % len(PALETTE)]},
+                line={"color": PALETTE[colour % len(PALETTE)]},
                 customdata=np.column_stack([dates, status]),
                 hovertemplate="day %{x} (%{customdata[0]})<br>%{y:.2f} — %{customdata[1]}<extra>"
                 + fe.ticker
@@ -104,20 +115,24 @@ def price_figure(results: StudyResults, event_id: str) -> go.Figure:
                     mode="markers",
                     showlegend=False,
                     hoverinfo="skip",
-                    marker={"symbol": "x-thin-open", "size": 9, "color": PALETTE[i % len(PALETTE)]},
+                    marker={"symbol": "x-thin-open", "size": 9, "color": PALETTE[colour % len(PALETTE)]},
                 )  # fmt: skip
             )
-    bench = panel.level[study.benchmark].to_numpy()
-    fig.add_trace(
-        go.Scatter(
-            x=rel,
-            y=100.0 * bench[pos] / bench[base_pos],
-            name=f"benchmark {study.benchmark}",
-            line={"color": BENCHMARK_COLOUR, "dash": "dash"},
-            customdata=dates,
-            hovertemplate="day %{x} (%{customdata})<br>%{y:.2f}<extra>" + study.benchmark + "</extra>",
-        )  # fmt: skip
-    )
+    several = len({b for _, b in benchmarks}) < len(benchmarks)  # one benchmark on two calendars
+    for k, ((calendar, benchmark), i) in enumerate(benchmarks.items()):
+        rel, pos, base_pos, dates = window(i)
+        bench = results.panel_of(i).level[benchmark].to_numpy()
+        label = f"benchmark {benchmark}" + (f" ({calendar} sessions)" if several else "")
+        fig.add_trace(
+            go.Scatter(
+                x=rel,
+                y=100.0 * bench[pos] / bench[base_pos],
+                name=plain(label),
+                line={"color": BENCHMARK_COLOUR, "dash": ("dash", "dot", "dashdot", "longdash")[k % 4]},
+                customdata=dates,
+                hovertemplate="day %{x} (%{customdata})<br>%{y:.2f}<extra>" + benchmark + "</extra>",
+            )  # fmt: skip
+        )
     fig.add_vline(x=0, line={"color": "black", "width": 1, "dash": "dot"}, annotation_text="day 0")
     fig.update_layout(
         title="Total-return index (day −1 = 100); × marks suspended sessions",

@@ -1,7 +1,9 @@
 """One study, run end to end: spec + price provider → :class:`StudyResults` (tidy frames, ready to publish).
 
 This module only sequences the stages — calendar (day 0), data, returns, engine, inference — and checks
-that the data can support the study; the definitions live in those modules.
+that the data can support the study; the definitions live in those modules. A study may mix exchanges: its
+firm-events are grouped by (exchange calendar, benchmark), each group gets its own session axis, returns panel
+and engine run, and the groups' results are combined by firm-event (:mod:`eventstudy.markets`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .calendar import DayZero, calendar_name, day_zero, sessions
+from .calendar import DayZero, day_zero, sessions
 from .config import Study
-from .data.base import PriceProvider, Provenance, validate_history
+from .data.base import PriceProvider, Provenance, clip, validate_history
 from .engine import AbnormalReturns, FirmEvent, abnormal_returns
-from .errors import ConfigError, DataError
+from .errors import DataError
 from .factors import model_options
 from .inference import significance_table
+from .markets import FirmMarket, MarketGroup, combine_abnormal, firm_market, group_members
 from .returns import ReturnsPanel, returns_panel
 
 SESSION_MARGIN = 10  # extra sessions fetched on each side of what the windows need
@@ -33,7 +36,8 @@ class StudyResults:
 
     study: Study
     day_zero: dict[tuple[str, str], DayZero]  # (event_id, exchange) → mapping
-    panel: ReturnsPanel
+    panels: dict[tuple[str, str], ReturnsPanel]  # (calendar, benchmark) → that group's panel
+    markets: tuple[FirmMarket, ...]  # per firm-event, in the order of abnormal.firm_events
     abnormal: AbnormalReturns
     estimates: pd.DataFrame
     car: pd.DataFrame
@@ -48,6 +52,18 @@ class StudyResults:
     @property
     def version(self) -> str:
         return __version__
+
+    def panel_of(self, i: int) -> ReturnsPanel:
+        """The returns panel (own exchange's sessions, own benchmark) of firm-event ``i``."""
+        m = self.markets[i]
+        return self.panels[(m.calendar, m.benchmark)]
+
+    @property
+    def panel(self) -> ReturnsPanel:
+        """The returns panel of a single-market study (ValueError when the study has several)."""
+        if len(self.panels) != 1:
+            raise ValueError(f"the study has {len(self.panels)} market groups; use panel_of(i)")
+        return next(iter(self.panels.values()))
 
 
 def _fetch_range(study: Study, firm_days: list[pd.Timestamp], mic: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -65,15 +81,19 @@ def load_histories(
     start: pd.Timestamp,
     end: pd.Timestamp,
     on_fetch: Callable[[str], None] | None = None,
+    ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Histories of ``tickers`` between ``start`` and ``end``; a ticker with no rows there is an error."""
+    """Histories of ``tickers`` between ``start`` and ``end`` (or the ticker's own ``ranges`` entry, capped at
+    ``end``); a ticker with no rows there is an error."""
     out = {}
     for ticker in tickers:
         if on_fetch is not None:
             on_fetch(ticker)
-        frame = validate_history(provider.history(ticker, start.date(), end.date()), f"{ticker} ({provider.name})")
+        lo, hi = ranges.get(ticker, (start, end)) if ranges else (start, end)
+        start_t, end_t = lo, min(hi, end)
+        frame = validate_history(provider.history(ticker, start_t.date(), end_t.date()), f"{ticker} ({provider.name})")
         if frame.empty:
-            raise DataError(f"{ticker}: no prices between {start.date()} and {end.date()} from {provider.name}")
+            raise DataError(f"{ticker}: no prices between {start_t.date()} and {end_t.date()} from {provider.name}")
         out[ticker] = frame
     return out
 
@@ -161,7 +181,8 @@ class StudyInputs:
     study: Study
     day_zero: dict[tuple[str, str], DayZero]
     firm_events: tuple[FirmEvent, ...]
-    mic: str
+    markets: tuple[FirmMarket, ...]
+    groups: tuple[MarketGroup, ...]
     start: pd.Timestamp
     end: pd.Timestamp
     histories: dict[str, pd.DataFrame]
@@ -171,35 +192,53 @@ class StudyInputs:
 
 @dataclass(frozen=True)
 class StudyPlan:
-    """Day 0 of every firm-event, the session calendar, and the range of sessions the study reads."""
+    """Day 0 of every firm-event, its market (exchange, calendar, benchmark), the market groups and the range
+    of sessions each reads (``start``/``end``: the union, for fetching)."""
 
     day_zero: dict[tuple[str, str], DayZero]
     firm_events: tuple[FirmEvent, ...]
-    mic: str
+    markets: tuple[FirmMarket, ...]
+    groups: tuple[MarketGroup, ...]
     start: pd.Timestamp
     end: pd.Timestamp
 
+    def ranges(self, study: Study) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+        """Per ticker, the sessions to fetch: the union of its groups' ranges (alternatives: the whole range)."""
+        out: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
+
+        def widen(ticker: str, lo: pd.Timestamp, hi: pd.Timestamp) -> None:
+            old = out.get(ticker)
+            out[ticker] = (min(old[0], lo), max(old[1], hi)) if old else (lo, hi)
+
+        for g in self.groups:
+            for i in g.members:
+                widen(self.firm_events[i].ticker, g.start, g.end)
+            widen(g.benchmark, g.start, g.end)
+        for t in study.tickers:
+            if t not in out:
+                widen(t, self.start, self.end)
+        return out
+
 
 def plan_study(study: Study) -> StudyPlan:
-    """Map every event to day 0 on its firms' exchange and work out the sessions the windows need."""
+    """Map every event to day 0 on each firm's exchange (under the event's day-0 rule), group the firm-events
+    by (calendar, benchmark) and work out the sessions each group's windows need."""
     mappings: dict[tuple[str, str], DayZero] = {}
     firm_events: list[FirmEvent] = []
+    markets: list[FirmMarket] = []
     for ev in study.events:
         for firm in ev.firms:
             key = (ev.id, firm.exchange)
             if key not in mappings:
-                mappings[key] = day_zero(ev.announced, firm.exchange)
+                mappings[key] = day_zero(ev.announced, firm.exchange, ev.day0_rule)
             firm_events.append(FirmEvent(ev.id, firm.ticker, firm.name, mappings[key].session))
-    exchanges = {firm.exchange for ev in study.events for firm in ev.firms}
-    calendars = {calendar_name(x) for x in exchanges}
-    if len(calendars) > 1:
-        raise ConfigError(
-            f"{study.path}: firms trade on several calendars ({', '.join(sorted(calendars))}); "
-            "relative days need one session axis, so split the study by exchange calendar"
-        )
-    mic = sorted(exchanges)[0]
-    start, end = _fetch_range(study, [fe.day0 for fe in firm_events], mic)
-    return StudyPlan(mappings, tuple(firm_events), mic, start, end)
+            markets.append(firm_market(firm.exchange, study.benchmark_of(firm)))
+    groups = []
+    for (calendar, benchmark), members in group_members(markets).items():
+        start, end = _fetch_range(study, [firm_events[i].day0 for i in members], calendar)
+        groups.append(MarketGroup(calendar, benchmark, members, start, end))
+    start, end = min(g.start for g in groups), max(g.end for g in groups)
+    return StudyPlan(mappings, tuple(firm_events), tuple(markets), tuple(groups), start, end)
 
 
 def prepare_inputs(
@@ -209,56 +248,81 @@ def prepare_inputs(
     plan = plan_study(study)
     end = min(plan.end, pd.Timestamp(as_of)) if as_of is not None else plan.end
     tickers = list(study.tickers)  # firms first, then the benchmarks
-    histories = load_histories(provider, tickers, plan.start, end, on_fetch)
+    histories = load_histories(provider, tickers, plan.start, end, on_fetch, plan.ranges(study))
     provenance = {t: provider.provenance(t) for t in histories}
     if as_of is not None:
         provenance = {
             t: dataclasses.replace(p, as_of=min(p.as_of, as_of) if p.as_of else None) for t, p in provenance.items()
         }
-    return StudyInputs(study, plan.day_zero, plan.firm_events, plan.mic, plan.start, end, histories, provenance, as_of)
+    return StudyInputs(
+        study, plan.day_zero, plan.firm_events, plan.markets, plan.groups, plan.start, end, histories, provenance, as_of
+    )
+
+
+def _in_study_order(frame: pd.DataFrame, order: dict[tuple[str, str], int]) -> pd.DataFrame:
+    """Rows of per-group frames in the study's firm-event order (stable within a firm-event)."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    rank = [order[(e, t)] for e, t in zip(frame["event_id"], frame["ticker"], strict=True)]
+    return frame.iloc[np.argsort(np.asarray(rank), kind="stable")].reset_index(drop=True)
 
 
 def analyse(inputs: StudyInputs) -> StudyResults:
     """Returns, estimation, abnormal returns and tests for prepared inputs."""
     study, firm_events = inputs.study, list(inputs.firm_events)
-    benchmarks = (study.benchmark, *study.alternative_benchmarks)
-    axis = sessions(inputs.mic, inputs.start, inputs.end)
-    panel = returns_panel(inputs.histories, axis, benchmarks=benchmarks)
     lo, hi = study.relative_span
-    ab = abnormal_returns(
-        panel,
-        study.benchmark,
-        firm_events,
-        study.model,
-        study.estimation_window,
-        (lo, max(hi, study.daily_path[1])),
-        **model_options(study),
-    )
-    _check_coverage(study, ab, panel)
+    panels: dict[tuple[str, str], ReturnsPanel] = {}
+    parts: list[AbnormalReturns] = []
+    est_days: dict[int, tuple[str, str]] = {}
+    ar_frames, halt_frames = [], []
+    for group in inputs.groups:
+        end = min(group.end, inputs.end)
+        axis = sessions(group.calendar, group.start, end)
+        tickers = dict.fromkeys([*(firm_events[i].ticker for i in group.members), group.benchmark])
+        histories = {t: clip(inputs.histories[t], group.start.date(), end.date()) for t in tickers}
+        panel = returns_panel(histories, axis, benchmarks=(group.benchmark,))
+        ab = abnormal_returns(
+            panel,
+            group.benchmark,
+            [firm_events[i] for i in group.members],
+            study.model,
+            study.estimation_window,
+            (lo, max(hi, study.daily_path[1])),
+            **model_options(study),
+        )
+        _check_coverage(study, ab, panel)
+        for i, fe in zip(group.members, ab.firm_events, strict=True):
+            day0 = panel.position(fe.day0)
+            est_days[i] = (
+                panel.sessions[max(day0 + study.estimation_window[0], 0)].date().isoformat(),
+                panel.sessions[day0 + study.estimation_window[1]].date().isoformat(),
+            )
+        panels[group.key] = panel
+        parts.append(ab)
+        ar_frames.append(_ar_frame(ab, panel, study.daily_path))
+        halt_frames.append(halts_table(ab, panel, study.price_chart))
+    ab = combine_abnormal(parts, [g.members for g in inputs.groups])
+    order = {(fe.event_id, fe.ticker): i for i, fe in enumerate(firm_events)}
 
     est = ab.estimates()
-    est_days = [
-        (panel.sessions[max(panel.position(fe.day0) + study.estimation_window[0], 0)].date().isoformat(),
-         panel.sessions[panel.position(fe.day0) + study.estimation_window[1]].date().isoformat())
-        for fe in ab.firm_events
-    ]  # fmt: skip
-    est.insert(4, "est_start", [d[0] for d in est_days])
-    est.insert(5, "est_end", [d[1] for d in est_days])
+    est.insert(4, "est_start", [est_days[i][0] for i in range(len(firm_events))])
+    est.insert(5, "est_end", [est_days[i][1] for i in range(len(firm_events))])
     car = pd.concat([ab.car(w) for w in study.event_windows], ignore_index=True)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
     return StudyResults(
         study=study,
         day_zero=inputs.day_zero,
-        panel=panel,
+        panels=panels,
+        markets=inputs.markets,
         abnormal=ab,
         estimates=est,
         car=car,
-        ar=_ar_frame(ab, panel, study.daily_path),
+        ar=_in_study_order(pd.concat(ar_frames, ignore_index=True), order),
         tests=significance_table(ab, study.event_windows, daily_path=study.daily_path),
         provenance=inputs.provenance,
         source=", ".join(sorted({p.source for p in inputs.provenance.values()})),
         as_of=min(as_of_dates) if as_of_dates else None,
-        halts=halts_table(ab, panel, study.price_chart),
+        halts=_in_study_order(pd.concat(halt_frames, ignore_index=True), order),
     )
 
 

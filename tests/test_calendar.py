@@ -1,11 +1,18 @@
-"""Day 0 on the real exchange calendar, and the session axis."""
+"""Day 0 on the real exchange calendar (rules ``close`` and ``next_open``), exchanges from tickers, the session axis."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from eventstudy.calendar import day_zero, exchange_of_ticker, sessions
+from eventstudy.calendar import (
+    calendar_name,
+    day_zero,
+    exchange_of_ticker,
+    normalise_exchange,
+    sessions,
+    suffix_conflict,
+)
 from eventstudy.errors import ConfigError
 
 from .conftest import SNAPSHOT_CSV
@@ -18,12 +25,38 @@ def test_entity_list_day_zero_skips_national_day_holiday():
     assert dz.closed_days == 5  # 1-7 October 2019, weekdays Tue 1 .. Mon 7
     text = dz.explain()
     assert "Tuesday 08 October 2019" in text and "closed on 5 weekday(s)" in text
+    assert "Rule “close”" in text and "before the next open" in text
 
 
-def test_huawei_day_zero_is_next_shanghai_morning():
-    assert day_zero(pd.Timestamp("2019-05-15 18:00", tz="America/New_York"), "XSHE").session == pd.Timestamp(
-        "2019-05-16"
-    )
+@pytest.mark.parametrize("rule", ["close", "next_open"])
+def test_default_study_day_zeros_do_not_depend_on_the_rule(rule):
+    """Both Chinese events were announced after the US close, before the Shanghai open: same day 0 either way."""
+    ny = "America/New_York"
+    assert day_zero(pd.Timestamp("2019-10-07 18:00", tz=ny), "XSHE", rule).session == pd.Timestamp("2019-10-08")
+    assert day_zero(pd.Timestamp("2019-05-15 18:00", tz=ny), "XSHE", rule).session == pd.Timestamp("2019-05-16")
+
+
+@pytest.mark.parametrize(
+    ("stamp", "zone", "mic", "expected"),
+    [
+        ("2019-10-08 14:00", "Asia/Shanghai", "XSHE", "2019-10-08"),  # during the afternoon session
+        ("2019-10-08 12:00", "Asia/Shanghai", "XSHE", "2019-10-08"),  # lunch break 11:30-13:00: same session
+        ("2019-10-08 15:00", "Asia/Shanghai", "XSHE", "2019-10-08"),  # exactly at the close counts ("at or after")
+        ("2019-10-08 15:01", "Asia/Shanghai", "XSHE", "2019-10-09"),  # after the close: next session
+        ("2019-10-07 18:00", "America/New_York", "XSHE", "2019-10-08"),
+        ("2019-10-07 18:00", "America/New_York", "XNYS", "2019-10-08"),  # after the US close
+        ("2019-10-07 10:00", "America/New_York", "XNYS", "2019-10-07"),  # during the US session
+        ("2019-11-29 13:30", "America/New_York", "XNYS", "2019-12-02"),  # after the 13:00 early close
+        ("2019-11-29 12:59", "America/New_York", "XNYS", "2019-11-29"),  # before it
+        ("2019-10-05 12:00", "America/New_York", "XNYS", "2019-10-07"),  # a Saturday: next session
+        ("2019-10-05 12:00", "Asia/Shanghai", "XSHG", "2019-10-08"),  # a holiday Saturday
+        ("2019-10-08 12:30", "Asia/Hong_Kong", "XHKG", "2019-10-08"),  # Hong Kong lunch break 12:00-13:00
+        ("2019-10-08 16:30", "Asia/Tokyo", "XTKS", "2019-10-09"),  # after the Tokyo close (15:00)
+        ("2019-10-08 16:00", "Europe/London", "XLON", "2019-10-08"),  # before the 16:30 London close
+    ],
+)
+def test_close_rule(stamp, zone, mic, expected):
+    assert day_zero(pd.Timestamp(stamp, tz=zone), mic).session == pd.Timestamp(expected)
 
 
 @pytest.mark.parametrize(
@@ -35,9 +68,29 @@ def test_huawei_day_zero_is_next_shanghai_morning():
         ("2019-10-05 12:00", "2019-10-08"),  # a holiday Saturday
     ],
 )
-def test_open_at_or_after_rule(local_time, expected):
+def test_next_open_rule(local_time, expected):
     stamp = pd.Timestamp(local_time, tz="Asia/Shanghai")
-    assert day_zero(stamp, "XSHG").session == pd.Timestamp(expected)
+    assert day_zero(stamp, "XSHG", "next_open").session == pd.Timestamp(expected)
+
+
+def test_explanations_say_where_the_news_fell():
+    ny = "America/New_York"
+    assert "during the session of Monday 07 October 2019 (open 09:30, close 16:00)" in (
+        day_zero(pd.Timestamp("2019-10-07 10:00", tz=ny), "XNYS").explain()
+    )
+    early = day_zero(pd.Timestamp("2019-11-29 13:30", tz=ny), "XNYS").explain()
+    assert "closed early at 13:00" in early and "day 0 is Monday 02 December 2019" in early
+    lunch = day_zero(pd.Timestamp("2019-10-08 12:00", tz="Asia/Shanghai"), "XSHG").explain()
+    assert "lunch break (11:30–13:00)" in lunch
+    saturday = day_zero(pd.Timestamp("2019-10-05 12:00", tz=ny), "XNYS").explain()
+    assert "Saturday 05 October 2019, a day without a session" in saturday
+    partial = day_zero(pd.Timestamp("2019-10-07 10:00", tz=ny), "XNYS", "next_open").explain()
+    assert "Rule “next_open” (partial-day reactions excluded)" in partial and "Tuesday 08 October 2019" in partial
+
+
+def test_unknown_rule_is_refused():
+    with pytest.raises(ConfigError, match="day-0 rule 'open'"):
+        day_zero(pd.Timestamp("2019-10-07 10:00", tz="UTC"), "XNYS", "open")
 
 
 def test_calendar_matches_the_snapshot_sessions():
@@ -46,9 +99,33 @@ def test_calendar_matches_the_snapshot_sessions():
     assert list(axis) == list(dates)
 
 
-def test_exchange_from_suffix():
-    assert exchange_of_ticker("000300.SS") == "XSHG"
-    assert exchange_of_ticker("002415.SZ") == "XSHE"
-    assert exchange_of_ticker("AAPL") == "XNYS"
+@pytest.mark.parametrize(
+    ("ticker", "mic"),
+    [("000300.SS", "XSHG"), ("002415.SZ", "XSHE"), ("0700.HK", "XHKG"), ("6758.T", "XTKS"), ("VOD.L", "XLON"),
+     ("AAPL", "XNYS"), ("nvda", "XNYS"), ("7203.t", "XTKS")],
+)  # fmt: skip
+def test_exchange_from_suffix(ticker, mic):
+    assert exchange_of_ticker(ticker) == mic
+
+
+def test_unknown_suffix_needs_an_exchange():
     with pytest.raises(ConfigError, match=r"unknown exchange suffix \.ZZ"):
         exchange_of_ticker("ABC.ZZ")
+
+
+def test_suffix_conflicts():
+    assert suffix_conflict("002415.SZ", "XSHG") == "ticker '002415.SZ' has suffix .SZ, which means XSHE, not XSHG"
+    assert suffix_conflict("002415.SZ", "XSHE") is None
+    assert suffix_conflict("AAPL", "XNAS") is None  # no suffix: any exchange may be given
+    assert suffix_conflict("BRK.B", "XNYS") is None  # unknown suffix: not a contradiction
+
+
+def test_exchange_names_and_calendars():
+    assert normalise_exchange("szse") == "XSHE" and normalise_exchange("SSE") == "XSHG"
+    assert normalise_exchange("XNAS") == "XNAS" and calendar_name("XNAS") == "XNYS"
+    assert normalise_exchange("LSE") == "XLON"
+    assert calendar_name("XSHE") == "XSHG" and calendar_name("XHKG") == "XHKG"
+    with pytest.raises(ConfigError, match="'XXXX' is not an exchange that exchange_calendars knows"):
+        normalise_exchange("XXXX")
+    # every exchange_calendars MIC works for sessions
+    assert sessions("XTKS", pd.Timestamp("2019-10-07"), pd.Timestamp("2019-10-11")).size == 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 
 from eventstudy.cli import main
@@ -57,7 +58,63 @@ def test_missing_data_exits_3_and_keeps_the_old_report(tmp_path, capsys):
 
 def test_validate(capsys):
     assert main(["validate", str(ROOT / "events.yaml")]) == 0
-    assert "us-entity-list-2019-10-07: 4 firm(s), day 0 XSHE 2019-10-08" in capsys.readouterr().out
+    assert "us-entity-list-2019-10-07: 4 firm(s), day 0 (close rule) XSHE 2019-10-08" in capsys.readouterr().out
+
+
+MINI = """
+study: {id: mini, title: Mini, benchmark: {XSHE: 000300.SS, XNYS: VONE}}
+events:
+  - id: ev
+    title: An event
+    announced: "ANNOUNCED"
+    timezone: America/New_York
+    firms:
+      - {ticker: TICKER, name: Firm EXCHANGE}
+"""
+
+
+def _mini(tmp_path, announced="2019-10-07T18:00:00", ticker="002415.SZ", exchange=""):
+    path = tmp_path / "mini.yaml"
+    text = MINI.replace("ANNOUNCED", announced).replace("TICKER", ticker)
+    path.write_text(text.replace(" EXCHANGE", f", exchange: {exchange}" if exchange else ""))
+    return path
+
+
+def test_validate_shows_each_exchange_day_zero(tmp_path, capsys):
+    path = _mini(tmp_path, "2019-10-07T10:00:00")
+    path.write_text(path.read_text() + "      - {ticker: AMBA, name: Ambarella}\n")
+    assert main(["validate", str(path)]) == 0
+    assert "ev: 2 firm(s), day 0 (close rule) XSHE 2019-10-08, XNYS 2019-10-07" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"exchange": "XSHG"},
+            "events[0].firms[0].exchange: ticker '002415.SZ' has suffix .SZ, which means XSHE, not XSHG",
+        ),
+        ({"announced": "2019-10-07"}, "events[0].announced: '2019-10-07' is a date without a time of day"),
+        ({"announced": "2999-01-04T10:00:00"}, "events[0].announced: 2999-01-04T10:00:00-05:00 is in the future"),
+    ],
+)
+def test_validate_refuses_contradictions_and_dates(tmp_path, capsys, kwargs, message):
+    path = _mini(tmp_path, **kwargs)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"eventstudy: error: {path}: ") and message in err and "\n" not in err
+
+
+def test_validate_refuses_a_day_zero_after_today(tmp_path, capsys, monkeypatch):
+    """Announced on Friday 29 Nov 2019 after the early close: day 0 is Monday 2 Dec, after a 'today' of 30 Nov."""
+    import eventstudy.cli as cli
+
+    monkeypatch.setattr(cli, "_today", lambda: pd.Timestamp("2019-11-30").date())
+    monkeypatch.setattr(cli, "_now", lambda: pd.Timestamp("2019-11-30 12:00", tz="UTC"))
+    path = _mini(tmp_path, "2019-11-29T13:30:00", ticker="AMBA")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "events[0].announced: day 0 on XNYS is 2019-12-02, after today (2019-11-30)" in err
 
 
 def test_fetch_reports_each_ticker_over_the_study_and_claims_range(capsys):

@@ -60,7 +60,7 @@ def test_defaults_apply(tmp_path):
         (
             '    announced: "2019-10-07T18:00:00-04:00"',
             "    announced: 2019-10-07",
-            "events[0].announced: '2019-10-07' has no time zone",
+            "events[0].announced: '2019-10-07' is a date without a time of day; announced needs a date-time",
         ),
         ("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  model: capm\n", "study.model: 'capm' is not a model"),
         (
@@ -74,7 +74,31 @@ def test_defaults_apply(tmp_path):
             "study.event_windows[0]: window [-20, 1] overlaps the estimation window [-260, -11]",
         ),
         ("  id: demo\n", "  id: ../escape\n", "study.id: '../escape' is not allowed here"),
-        ("exchange: XSHE", "exchange: NASDAQ", "events[0].firms[0].exchange: 'NASDAQ' is not a known exchange"),
+        (
+            "exchange: XSHE",
+            "exchange: XXXX",
+            "events[0].firms[0].exchange: 'XXXX' is not an exchange that exchange_calendars knows",
+        ),
+        (
+            "exchange: XSHE",
+            "exchange: XSHG",
+            "events[0].firms[0].exchange: ticker '002415.SZ' has suffix .SZ, which means XSHE, not XSHG",
+        ),
+        (
+            "exchange: XSHE}",
+            "exchange: XSHE}\n      - {ticker: ABC.QQ}",
+            "events[0].firms[1].ticker: ticker 'ABC.QQ': unknown exchange suffix .QQ; give the firm an exchange: field",
+        ),
+        (
+            "    announced:",
+            "    day0: open\n    announced:",
+            "events[0].day0: 'open' is not a day-0 rule (close, next_open)",
+        ),
+        (
+            "  benchmark: 000300.SS\n",
+            "  benchmark: {XNYS: VONE}\n",
+            "events[0].firms[0].exchange: 002415.SZ trades on XSHE, which the benchmark mapping lacks (XNYS)",
+        ),
         (
             "  benchmark: 000300.SS\n",
             "  benchmark: 000300.SS\n  min_estimation_returns: 300\n",
@@ -127,3 +151,23 @@ def test_timezone_field_localises_a_naive_time(tmp_path):
         tmp_path, GOOD.replace('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00"\n    timezone: America/New_York')
     )
     assert load_study(path).events[0].announced == pd.Timestamp("2019-10-07 22:00", tz="UTC")
+
+
+def test_exchange_inferred_from_the_suffix_and_benchmark_mapping(tmp_path):
+    text = GOOD.replace("  benchmark: 000300.SS\n", "  benchmark: {SZSE: 000300.SS, XNYS: VONE}\n  day0: next_open\n")
+    text += "      - {ticker: AMBA, name: Ambarella}\n      - {ticker: NVDA, exchange: XNAS, benchmark: SOXX}\n"
+    text += "      - {ticker: 0700.HK, name: Tencent, benchmark: ^HSI}\n"
+    study = load_study(write(tmp_path, text))
+    firms = study.events[0].firms
+    assert [f.exchange for f in firms] == ["XSHE", "XNYS", "XNAS", "XHKG"]
+    assert firms[2].name == "NVDA"  # name defaults to the ticker
+    assert study.benchmark == "000300.SS" and study.benchmarks == {"XSHE": "000300.SS", "XNYS": "VONE"}
+    assert [study.benchmark_of(f) for f in firms] == ["000300.SS", "VONE", "SOXX", "^HSI"]
+    assert study.tickers == ("002415.SZ", "AMBA", "NVDA", "0700.HK", "000300.SS", "VONE", "SOXX", "^HSI")
+    assert study.day0_rule == "next_open" and study.events[0].day0_rule == "next_open"
+
+
+def test_day0_rule_defaults_to_close_and_events_may_override(tmp_path):
+    assert load_study(write(tmp_path, GOOD)).events[0].day0_rule == "close"
+    path = write(tmp_path, GOOD.replace("    announced:", "    day0: next_open\n    announced:"))
+    assert load_study(path).events[0].day0_rule == "next_open"

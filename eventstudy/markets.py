@@ -1,0 +1,92 @@
+"""Multi-market studies: firm-events grouped by (exchange calendar, benchmark), one engine run per group.
+
+Each firm-event has its own exchange, hence its own calendar, day 0, estimation window and benchmark; its
+relative days count sessions of its own exchange. Firm-events that share a calendar and a benchmark share one
+returns panel (sessions × tickers) and one batched engine run (:func:`eventstudy.engine.abnormal_returns`).
+
+Every quantity the tests read is indexed by *relative* day (``AbnormalReturns`` rows over ``rel_days``), so the
+groups' results are put back side by side in the study's firm-event order (:func:`combine_abnormal`) and the
+test battery aggregates each event across markets exactly as it would within one: day ``t`` of a New York
+firm and day ``t`` of a Shenzhen firm are both "the ``t``-th session of the firm's exchange after the news".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .calendar import calendar_name
+from .engine import AbnormalReturns
+
+
+@dataclass(frozen=True)
+class FirmMarket:
+    """Where a firm-event trades and what it is measured against."""
+
+    exchange: str  # MIC of the listing, e.g. XNYS or XSHE
+    calendar: str  # exchange_calendars name of its sessions, e.g. XSHG for XSHE
+    benchmark: str  # ticker of the benchmark index
+
+
+@dataclass(frozen=True)
+class MarketGroup:
+    """Firm-events sharing a session calendar and a benchmark: one returns panel, one engine run."""
+
+    calendar: str
+    benchmark: str
+    members: tuple[int, ...]  # positions in the study's firm-event order
+    start: pd.Timestamp  # first session fetched (the windows' widest need, plus a margin)
+    end: pd.Timestamp  # last session fetched
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.calendar, self.benchmark
+
+
+def firm_market(exchange: str, benchmark: str) -> FirmMarket:
+    return FirmMarket(exchange, calendar_name(exchange), benchmark)
+
+
+def group_members(markets: Sequence[FirmMarket]) -> dict[tuple[str, str], tuple[int, ...]]:
+    """Positions of the firm-events of each (calendar, benchmark), groups in order of first appearance."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, m in enumerate(markets):
+        groups.setdefault((m.calendar, m.benchmark), []).append(i)
+    return {k: tuple(v) for k, v in groups.items()}
+
+
+_ROW_FIELDS = (
+    "returns", "market", "span", "design", "estimation", "params", "xtx_inv", "sigma2", "n_est", "dof", "ar", "ar_var",
+)  # fmt: skip
+
+
+def combine_abnormal(parts: Sequence[AbnormalReturns], members: Sequence[Sequence[int]]) -> AbnormalReturns:
+    """The groups' results as one :class:`AbnormalReturns`, row ``members[g][j]`` = row ``j`` of ``parts[g]``.
+
+    All parts must share the model and relative days (they come from one study). Rows are copied unchanged, so
+    each firm-event's numbers are exactly those of its own group's run.
+    """
+    if len(parts) == 1 and tuple(members[0]) == tuple(range(parts[0].n)):
+        return parts[0]
+    first = parts[0]
+    for part in parts[1:]:
+        if part.model != first.model or not np.array_equal(part.rel_days, first.rel_days):
+            raise ValueError("combine_abnormal: parts differ in model or relative days")
+    n = sum(len(m) for m in members)
+    order = np.concatenate([np.asarray(m, dtype=np.int64) for m in members])
+    if sorted(order.tolist()) != list(range(n)):
+        raise ValueError("combine_abnormal: members must cover 0..N-1 once")
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.arange(n)
+    firm_events = [fe for part in parts for fe in part.firm_events]
+    fields = {name: np.concatenate([getattr(p, name) for p in parts], axis=0)[inverse] for name in _ROW_FIELDS}
+    components = None
+    if first.components is not None:
+        components = {
+            k: np.concatenate([p.components[k] for p in parts if p.components is not None], axis=0)[inverse]
+            for k in first.components
+        }
+    return replace(first, firm_events=tuple(firm_events[i] for i in inverse), components=components, **fields)
