@@ -69,15 +69,16 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     study = load_study(args.config)
     provider = open_provider(args.source, args.cache)
     plan = plan_study(study)
-    start, end = plan.start.date(), plan.end.date()
+    ranges = {t: (lo.date(), hi.date()) for t, (lo, hi) in plan.ranges(study).items()}
     claims = parse_claims(study)
-    if claims:  # the claims read prices outside the event windows (e.g. up to a document's date)
-        claims_start, claims_end = claims_window(study, claims)
-        start, end = min(start, claims_start), max(end, claims_end)
+    claims_range = claims_window(study, claims) if claims else None  # claims read prices outside the windows
     failed = 0
-    progress = Progress(len(study.tickers), "fetch")
-    for ticker in study.tickers:
+    progress = Progress(len(ranges), "fetch")
+    for ticker in ranges:
         progress.step(ticker)
+        start, end = ranges[ticker]
+        if claims_range is not None:
+            start, end = min(start, claims_range[0]), max(end, claims_range[1])
         try:
             frame = provider.history(ticker, start, end)
             p = provider.provenance(ticker)

@@ -186,6 +186,10 @@ class _Reader:
 
     def text(self, key: str, default: Any = ..., pattern: re.Pattern[str] | None = None) -> str:
         value = self.get(key, default)
+        if isinstance(value, bool):
+            raise self.fail(
+                f"expected text, got {_show(value)} (YAML reads bare yes/no/on/off as true/false: quote it)", key
+            )
         if not isinstance(value, str) or not value.strip():
             raise self.fail(f"expected text, got {_show(value)}", key)
         if pattern is not None and not pattern.match(value):

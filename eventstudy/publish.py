@@ -58,7 +58,9 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
             "version": results.version,
             "parameters": {
                 "benchmark": study.benchmark,
+                "benchmarks_by_exchange": dict(study.benchmarks),
                 "alternative_benchmarks": list(study.alternative_benchmarks),
+                "day0_rule": study.day0_rule,
                 "model": study.model,
                 "estimation_window": list(study.estimation_window),
                 "min_estimation_returns": study.min_estimation_returns,
@@ -80,6 +82,12 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
                     "approximate": ev.approximate,
                     "day0": {mic: dz.session.date() for (eid, mic), dz in results.day_zero.items() if eid == ev.id},
                     "day0_explained": [dz.explain() for (eid, _), dz in results.day_zero.items() if eid == ev.id],
+                    "day0_rule": ev.day0_rule,
+                    "firms": [
+                        {"ticker": fe.ticker, "exchange": m.exchange, "calendar": m.calendar, "benchmark": m.benchmark}
+                        for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True)
+                        if fe.event_id == ev.id
+                    ],
                 }
                 for ev in study.events
             ],

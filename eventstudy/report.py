@@ -6,6 +6,7 @@ bytes. The template is autoescaped: every text from the study file or the docume
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from dataclasses import dataclass
 from importlib import resources
@@ -54,6 +55,23 @@ class EventView:
     window_tests: dict[str, Any]  # tests × event windows (see _window_tests)
     daily_tests: dict[str, Any]  # {"tests": [...names], "rows": [{"day", "p": {test: p}}]}
     halts: list[dict[str, Any]]
+    firms: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # market of each firm: exchange, …
+
+
+def firm_markets(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
+    """Per firm of an event: exchange, calendar, benchmark, day 0 and the estimation sessions actually used."""
+    est = results.estimates.set_index(["event_id", "ticker"])
+    rows = []
+    for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True):
+        if fe.event_id != event_id:
+            continue
+        e = est.loc[(fe.event_id, fe.ticker)]
+        rows.append(
+            {"name": fe.name, "ticker": fe.ticker, "exchange": m.exchange, "calendar": m.calendar,
+             "benchmark": m.benchmark, "day0": fe.day0.date().isoformat(), "est_start": e["est_start"],
+             "est_end": e["est_end"]}
+        )  # fmt: skip
+    return rows
 
 
 def plain(text: str) -> str:
@@ -266,6 +284,7 @@ def event_views(results: StudyResults) -> list[EventView]:
                 window_tests=_window_tests(results, ev.id),
                 daily_tests=_daily_tests(results, ev.id),
                 halts=_rows(halts),
+                firms=firm_markets(results, ev.id),
             )
         )
     return views

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .calendar import DayZero, day_zero, sessions
+from .calendar import DayZero, calendar_name, day_zero, exchange_of_ticker, sessions
 from .config import Study
 from .data.base import PriceProvider, Provenance, clip, validate_history
 from .engine import AbnormalReturns, FirmEvent, abnormal_returns
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .factors import model_options
 from .inference import significance_table
 from .markets import FirmMarket, MarketGroup, combine_abnormal, firm_market, group_members
@@ -203,7 +203,9 @@ class StudyPlan:
     end: pd.Timestamp
 
     def ranges(self, study: Study) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
-        """Per ticker, the sessions to fetch: the union of its groups' ranges (alternatives: the whole range)."""
+        """Per ticker, the sessions to fetch: the union of its groups' ranges. An alternative benchmark is read
+        over the ranges of the groups on its own calendar (its exchange from its ticker's suffix; an unknown
+        suffix: every group); one on a calendar without firms, or a mapped benchmark no firm uses, is not read."""
         out: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = {}
 
         def widen(ticker: str, lo: pd.Timestamp, hi: pd.Timestamp) -> None:
@@ -214,10 +216,15 @@ class StudyPlan:
             for i in g.members:
                 widen(self.firm_events[i].ticker, g.start, g.end)
             widen(g.benchmark, g.start, g.end)
-        for t in study.tickers:
-            if t not in out:
-                widen(t, self.start, self.end)
-        return out
+        for t in study.alternative_benchmarks:
+            try:
+                calendar: str | None = calendar_name(exchange_of_ticker(t))
+            except ConfigError:
+                calendar = None
+            for g in self.groups:
+                if calendar is None or g.calendar == calendar:
+                    widen(t, g.start, g.end)
+        return {t: out[t] for t in study.tickers if t in out}
 
 
 def plan_study(study: Study) -> StudyPlan:
@@ -247,8 +254,9 @@ def prepare_inputs(
     """Plan the study and load the prices it needs (up to ``as_of`` if given)."""
     plan = plan_study(study)
     end = min(plan.end, pd.Timestamp(as_of)) if as_of is not None else plan.end
-    tickers = list(study.tickers)  # firms first, then the benchmarks
-    histories = load_histories(provider, tickers, plan.start, end, on_fetch, plan.ranges(study))
+    ranges = plan.ranges(study)
+    tickers = list(ranges)  # firms first, then the benchmarks
+    histories = load_histories(provider, tickers, plan.start, end, on_fetch, ranges)
     provenance = {t: provider.provenance(t) for t in histories}
     if as_of is not None:
         provenance = {

@@ -29,8 +29,9 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
 
 
 def test_run_from_a_csv_folder(tmp_path):
-    folder = tmp_path / "prices"
+    folder = tmp_path / "prices"  # both formats in one folder: the Chinese snapshot files and the Yahoo US files
     shutil.copytree(SNAPSHOT_CSV, folder)
+    shutil.copytree(SNAPSHOT_CSV.parent / "us_2019", folder, dirs_exist_ok=True)
     assert main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "entity-list-2019" / "index.html").exists()
 
@@ -120,9 +121,11 @@ def test_validate_refuses_a_day_zero_after_today(tmp_path, capsys, monkeypatch):
 def test_fetch_reports_each_ticker_over_the_study_and_claims_range(capsys):
     assert main(["fetch", str(ROOT / "events.yaml"), "--source", "snapshot"]) == 0
     out = capsys.readouterr().out
-    assert out.count("sessions") == 7
+    assert out.count("sessions") == 31  # 4 + 20 firms, 2 benchmarks, 5 alternatives
     # from before the Huawei estimation window to past the 3 Sep 2020 claim (document date + margin)
     assert "002415.SZ: 649 sessions 2018-04-03..2020-12-02" in out
+    # a US firm on its own (New York) sessions: 270 = 260 + a margin of 10 NYSE sessions before day 0 (16 May 2019)
+    assert "NPTN: 662 sessions 2018-04-19..2020-12-02" in out
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["fetch"], ["validate"]])

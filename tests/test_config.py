@@ -34,16 +34,31 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_default_study_file(default_study):
     assert default_study.id == "entity-list-2019"
     assert default_study.benchmark == "000300.SS"
-    assert default_study.alternative_benchmarks == ("000001.SS", "399106.SZ")
+    assert default_study.benchmarks == {"XSHE": "000300.SS", "XNYS": "VONE"}
+    assert default_study.alternative_benchmarks == ("000001.SS", "399106.SZ", "QQQ", "ONEQ", "SOXX")
+    assert default_study.day0_rule == "close"
     assert default_study.estimation_window == (-260, -11)
     assert default_study.event_windows == ((-1, 1), (0, 1), (0, 5), (0, 10))
-    assert [e.id for e in default_study.events] == ["us-entity-list-2019-10-07", "us-entity-list-huawei-2019-05-15"]
+    assert [e.id for e in default_study.events] == [
+        "us-entity-list-2019-10-07",
+        "us-entity-list-huawei-2019-05-15",
+        "us-suppliers-huawei-2019-05-15",
+        "us-suppliers-2019-10-07",
+    ]
+    huawei, october = default_study.events[2:]
+    assert len(huawei.firms) == 13 and huawei.announced == pd.Timestamp("2019-05-15 22:00", tz="UTC")
+    assert [f.ticker for f in october.firms] == ["AMBA", "NVDA", "STX", "WDC", "ON", "TXN", "ADI"]
+    assert october.announced == first_announced(default_study)
     first = default_study.events[0]
     assert first.announced == pd.Timestamp("2019-10-07 22:00", tz="UTC")
     assert first.approximate is True
     assert [f.ticker for f in first.firms] == ["002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ"]
     assert all(f.exchange == "XSHE" for f in first.firms)
     assert first.sources[0].document == "004_90ee84662eca269a.txt"
+
+
+def first_announced(study):
+    return study.events[0].announced
 
 
 def test_defaults_apply(tmp_path):

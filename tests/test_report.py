@@ -64,8 +64,8 @@ def test_every_test_is_tabled_marked_and_defined(html, default_results):
 
     for name in TESTS:
         assert f"<code>{name}</code>" in html
-    assert html.count("Clustering-robust</th>") == 2 + 1  # one matrix per event + the methodology table
-    assert html.count('<th colspan="2">[0, 5]</th>') == 2
+    assert html.count("Clustering-robust</th>") == 4 + 1  # one matrix per event + the methodology table
+    assert html.count('<th colspan="2">[0, 5]</th>') == 4
     assert "p-values for each day of the daily path" in html
     row = default_results.tests.query(
         "event_id == 'us-entity-list-2019-10-07' and window_start == 0 and window_end == 5 and test == 'bmp_t'"
@@ -125,3 +125,23 @@ def test_car_path_bands_end_at_the_window_car(default_results):
     band = fig.data[0]  # Hikvision's band: upper path then lower path reversed
     q = stats.t.ppf(0.975, ab.dof[0])
     assert band.y[len(days) - 1] == pytest.approx(car[0, -1] + q * se[0, -1])
+
+
+def test_two_markets_each_firm_with_its_exchange_calendar_and_benchmark(html, default_results):
+    """The US event's table names Nasdaq, the NYSE calendar and VONE; the price chart uses New York dates."""
+    from eventstudy.report import price_figure
+
+    assert "by the firm's exchange: XSHE → 000300.SS, XNYS → VONE" in html
+    assert (
+        '<td class="l">Ambarella <span class="muted">AMBA</span></td><td class="l">XNAS</td><td class="l">XNYS</td>'
+        in html
+    )
+    assert '<td class="l">Hikvision <span class="muted">002415.SZ</span></td><td class="l">XSHE</td>' in html
+    assert "Rule “close”: day 0 is the first XNAS session whose close is at or after the announcement" in html
+    fig = price_figure(default_results, "us-suppliers-2019-10-07")
+    amba = next(t for t in fig.data if t.name == "Ambarella")
+    dates = dict(zip(amba.x, (c[0] for c in amba.customdata), strict=True))
+    assert (dates[-1], dates[0], dates[1]) == ("2019-10-07", "2019-10-08", "2019-10-09")
+    values = dict(zip(amba.x, amba.y, strict=True))
+    assert values[0] == pytest.approx(100 * 51.790001 / 57.220001)  # Yahoo adjusted closes, AMBA pays no dividend
+    assert [t.name for t in fig.data if t.name.startswith("benchmark")] == ["benchmark VONE"]

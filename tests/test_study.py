@@ -92,10 +92,59 @@ def test_halt_sessions_have_no_ar_and_the_resumption_carries_it(default_results)
 
 
 def test_every_firm_event_is_reported(default_results):
-    assert len(default_results.estimates) == 8
-    assert len(default_results.car) == 8 * 4
+    assert len(default_results.estimates) == 8 + 13 + 7  # two Chinese events of 4 firms, the US events of 13 and 7
+    assert len(default_results.car) == 28 * 4
     assert set(default_results.tests["test"]) >= {"csect_t", "patell_z", "bmp_t"}
-    assert default_results.as_of.isoformat() == "2021-09-30"
+    assert default_results.as_of.isoformat() == "2020-12-11"  # the US files end first
+
+
+US_EVENT = "us-suppliers-2019-10-07"
+
+
+def yahoo_raw(ticker: str) -> pd.DataFrame:
+    return pd.read_csv(SNAPSHOT_CSV.parent / "us_2019" / f"{ticker}.csv", parse_dates=["Date"]).set_index("Date")
+
+
+def test_us_firm_on_its_own_calendar_and_benchmark_matches_statsmodels(default_results):
+    """AMBA against VONE on New York sessions, rebuilt from Yahoo's adjusted closes without eventstudy's code:
+    day 0 is Tuesday 8 Oct 2019 (announced Monday after the US close), estimation days -260..-11 of the NYSE."""
+    firm, index = yahoo_raw("AMBA")["Adj Close"], yahoo_raw("VONE")["Adj Close"]
+    dates = index.index  # every NYSE session is in the file (README of us-2019)
+    assert firm.index.equals(dates)
+    r, m = (firm / firm.shift(1) - 1).to_numpy(), (index / index.shift(1) - 1).to_numpy()
+    d0 = dates.get_loc(pd.Timestamp("2019-10-08"))
+    rows = np.arange(d0 - 260, d0 - 10)
+    fit = sm.OLS(r[rows], sm.add_constant(m[rows])).fit()
+    est = default_results.estimates.query("event_id == @US_EVENT and ticker == 'AMBA'").iloc[0]
+    assert (est["day0"], est["est_start"], est["est_end"]) == ("2019-10-08", dates[d0 - 260].date().isoformat(),
+                                                               dates[d0 - 11].date().isoformat())  # fmt: skip
+    assert est["n_est"] == 250 and est["beta"] == pytest.approx(fit.params[1], rel=1e-10)
+    for end in (1, 5):
+        pos = np.arange(d0, d0 + end + 1)
+        ar = r[pos] - fit.params[0] - fit.params[1] * m[pos]
+        g = np.array([len(pos), m[pos].sum()])
+        se = np.sqrt(fit.scale * len(pos) + g @ fit.cov_params() @ g)
+        row = default_results.car.query("event_id == @US_EVENT and ticker == 'AMBA' and window_start == 0 "
+                                        "and window_end == @end").iloc[0]  # fmt: skip
+        assert row["car"] == pytest.approx(ar.sum(), rel=1e-10)
+        assert row["car_t"] == pytest.approx(ar.sum() / se, rel=1e-10)
+    day0 = default_results.ar.query("event_id == @US_EVENT and ticker == 'AMBA' and rel_day == 0").iloc[0]
+    assert day0["date"] == "2019-10-08"
+
+
+def test_each_market_keeps_its_own_day_zero_and_tests_count_its_firms(default_results):
+    est = default_results.estimates.set_index(["event_id", "ticker"])["day0"]
+    assert est[("us-entity-list-2019-10-07", "002415.SZ")] == "2019-10-08"
+    assert est[("us-suppliers-huawei-2019-05-15", "NPTN")] == "2019-05-16"
+    markets = {(fe.event_id, fe.ticker): m for fe, m in zip(default_results.abnormal.firm_events,
+                                                           default_results.markets, strict=True)}  # fmt: skip
+    assert markets[("us-suppliers-2019-10-07", "NVDA")] == markets[("us-suppliers-2019-10-07", "AMBA")]
+    nvda, hik = markets[("us-suppliers-2019-10-07", "NVDA")], markets[("us-entity-list-2019-10-07", "002415.SZ")]
+    assert (nvda.exchange, nvda.calendar, nvda.benchmark) == ("XNAS", "XNYS", "VONE")
+    assert (hik.exchange, hik.calendar, hik.benchmark) == ("XSHE", "XSHG", "000300.SS")
+    assert set(default_results.panels) == {("XSHG", "000300.SS"), ("XNYS", "VONE")}
+    tests = default_results.tests.query("event_id == 'us-suppliers-huawei-2019-05-15' and window_end == 5")
+    assert set(tests["n_firms"]) == {13}
 
 
 def test_too_few_estimation_returns_is_an_error(default_study):

@@ -1,7 +1,12 @@
 """Price histories from a folder of CSV files, one per ticker (``<TICKER>.csv``).
 
-The file schema is the snapshot's: ``date,open,high,low,close,prev_close,volume,traded`` (open/high/low are
-optional), see ``eventstudy/data/default_study/PROVENANCE.md``.
+Two file formats, told apart by the header:
+
+* the snapshot schema ``date,open,high,low,close,prev_close,volume,traded`` (open/high/low are optional), see
+  ``eventstudy/data/default_study/PROVENANCE.md``;
+* Yahoo's historical-data download ``Date,Open,High,Low,Close,Adj Close,Volume``, converted by the very
+  converter of the live yfinance provider (:func:`eventstudy.data.yahoo.convert`): adjusted closes, a
+  zero-volume row repeating the price is a suspension, a row with empty prices is "no data" for that session.
 """
 
 from __future__ import annotations
@@ -13,10 +18,23 @@ import pandas as pd
 
 from ..errors import DataError, DataUnavailable
 from .base import Provenance, clip, validate_history
+from .yahoo import is_yahoo_header, read_yahoo_csv
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file's first line."""
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read CSV: {exc}") from None
+    return [c.strip() for c in first.rstrip("\r\n").split(",")]
 
 
 def read_price_csv(path: Path) -> pd.DataFrame:
-    """Read one CSV price file and check it against the provider contract."""
+    """Read one CSV price file (snapshot or Yahoo format, by its header) and check it against the contract."""
+    if is_yahoo_header(csv_header(path)):
+        return read_yahoo_csv(path, path.stem)
     try:
         frame = pd.read_csv(path, dtype={"date": str})
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -37,7 +55,7 @@ def read_price_csv(path: Path) -> pd.DataFrame:
 
 
 class CsvFolderProvider:
-    """Reads ``<directory>/<ticker>.csv`` files in the snapshot schema."""
+    """Reads ``<directory>/<ticker>.csv`` files in the snapshot schema or Yahoo's download format."""
 
     def __init__(self, directory: Path, name: str | None = None) -> None:
         self.directory = Path(directory)

@@ -1,8 +1,12 @@
-"""Daily prices from Yahoo Finance (via yfinance), converted to the provider contract.
+"""Daily prices in Yahoo Finance's shape — live via yfinance, or Yahoo's own CSV download — converted to the
+provider contract by one converter, :func:`convert`.
 
 The network boundary is a single ``download(ticker, start, end)`` function returning the raw frame that
 ``yfinance.Ticker(ticker).history(..., auto_adjust=False, actions=True)`` produces (columns Open, High, Low,
 Close, Adj Close, Volume, Dividends, Stock Splits; a tz-aware DatetimeIndex). Tests inject a fake one.
+Yahoo's historical-data CSV (``Date,Open,High,Low,Close,Adj Close,Volume``) is read by :func:`read_yahoo_csv`
+into the same raw shape and goes through the same :func:`convert`, so the live path is exercised on real
+Yahoo files (``--source csv:DIR``, the vendored US data).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import math
 import warnings
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -116,24 +121,58 @@ def session_dates(index: pd.Index) -> pd.DatetimeIndex:
     return idx.normalize().rename("date")
 
 
-def convert(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
-    """Turn a raw yfinance frame into a validated price history (see :meth:`YahooProvider.history`)."""
+#: The columns of Yahoo's historical-data CSV download.
+YAHOO_CSV_COLUMNS = ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume")
+_PRICE_COLUMNS = ("Open", "High", "Low", "Close", "Adj Close")
+
+
+def is_yahoo_header(columns: list[str]) -> bool:
+    """Whether a CSV header is Yahoo's download format (a ``Date`` column, ``Close`` and ``Volume``)."""
+    return "Date" in columns and "Close" in columns and "Volume" in columns and "prev_close" not in columns
+
+
+def read_yahoo_csv(path: Path, ticker: str) -> pd.DataFrame:
+    """A Yahoo CSV download as a validated price history, through :func:`convert` (the live path's converter).
+
+    Dates must be ``YYYY-MM-DD``; empty or ``null`` price cells are left empty (a volume-only row is "no data"
+    for that session, see :func:`convert`). Errors name the file and line."""
+    try:
+        raw = pd.read_csv(path, dtype={"Date": str}, na_values=["null", "NaN", ""], keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read CSV: {str(exc).splitlines()[0]}") from None
+    dates = pd.to_datetime(raw["Date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        row = int(dates.isna().to_numpy().argmax())
+        raise DataError(f"{path}: line {row + 2}: Date {raw['Date'].iloc[row]!r} is not YYYY-MM-DD")
+    raw.index = pd.DatetimeIndex(dates, name="Date")
+    return convert(raw.drop(columns=["Date"]), ticker, where=str(path))
+
+
+def convert(raw: pd.DataFrame, ticker: str, where: str | None = None) -> pd.DataFrame:
+    """Turn a raw Yahoo frame (yfinance or CSV download) into a validated price history (see
+    :meth:`YahooProvider.history`). A row whose prices are all empty (Yahoo's volume-only rows) is "no data"
+    for that session and is dropped: the next return spans the gap. ``where`` names the source in errors."""
+    where = where or f"{ticker}: Yahoo"
     price_col = "Adj Close" if "Adj Close" in raw.columns else "Close"
     missing = [c for c in (price_col, "Volume") if c not in raw.columns]
     if missing:
-        raise DataError(f"{ticker}: Yahoo frame lacks column(s) {', '.join(missing)}")
+        raise DataError(f"{where}: lacks column(s) {', '.join(missing)}")
     frame = raw.copy()
     frame.index = session_dates(frame.index)
     if frame.index.has_duplicates:
         dup = frame.index[frame.index.duplicated()][0].date()
-        raise DataError(f"{ticker}: Yahoo returned date {dup} more than once")
+        raise DataError(f"{where}: date {dup} appears more than once")
     frame = frame.sort_index()
+    prices = frame[[c for c in _PRICE_COLUMNS if c in frame.columns]].apply(pd.to_numeric, errors="coerce")
+    frame = frame.loc[prices.notna().any(axis=1).to_numpy()]  # volume-only rows: no data that session
+    if frame.empty:
+        return validate_history(pd.DataFrame(columns=["close", "prev_close", "volume", "traded"]), where)
 
     adj = pd.to_numeric(frame[price_col], errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(adj) & (adj > 0))
     if bad.any():
         day = frame.index[bad][0].date()
-        raise DataError(f"{ticker}: Yahoo {price_col} on {day} is {adj[bad][0]!r}; prices must be positive")
+        raise DataError(f"{where}: {price_col} on {day} is {float(adj[bad][0])!r}; prices must be positive")
     raw_close = pd.to_numeric(frame["Close"], errors="coerce").to_numpy(dtype=float) if "Close" in frame else adj
     volume = pd.to_numeric(frame["Volume"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
 
@@ -148,4 +187,4 @@ def convert(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
             last_traded = adj[i]
     out = pd.DataFrame(rows, columns=["close", "prev_close", "volume", "traded"], index=frame.index[1:])
     out["traded"] = out["traded"].astype(bool)
-    return validate_history(out, f"{ticker} (yahoo)")
+    return validate_history(out, where)

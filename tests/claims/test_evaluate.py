@@ -9,8 +9,9 @@ import pytest
 
 from eventstudy import claims as C
 from eventstudy.config import parse_study
+from eventstudy.errors import ConfigError
 
-from .conftest import FakeProvider, frame, since_claim, steady, study_dict, tiny_results
+from .conftest import frame, since_claim, steady, study_dict, tiny_results
 
 
 def test_return_claim_grid_and_bhar_on_constructed_series():
@@ -68,9 +69,9 @@ def test_exchange_claim_uses_the_firm_field_and_the_suffix():
     c["claim"]["value"] = "SZSE"
     assert tiny_results(c, {}).outcomes[0].verdict == C.SUPPORTED
     data = study_dict([c])
-    data["events"][0]["firms"][0]["exchange"] = "XSHG"  # the study file disagrees with the .SZ suffix
-    res = C.evaluate_claims(parse_study(data), FakeProvider({}))
-    assert res.outcomes[0].verdict == C.UNDETERMINED and "ticker suffix says XSHE" in res.outcomes[0].reason
+    data["events"][0]["firms"][0]["exchange"] = "XSHG"  # the study file disagrees with the .SZ suffix: refused
+    with pytest.raises(ConfigError, match=r"firms\[0\]\.exchange: ticker 'AAA.SZ' has suffix \.SZ, which means XSHE"):
+        parse_study(data)
     c["quantity"]["ticker"] = "ZZZ.XX"  # not a firm of the study, unknown suffix
     o = tiny_results(c, {}).outcomes[0]
     assert o.verdict == C.UNDETERMINED and "unknown exchange suffix .XX" in o.reason

@@ -15,9 +15,14 @@ from ..conftest import SHARED, SNAPSHOT_CSV
 TICKERS = ["000001.SS", "000300.SS", "002230.SZ", "002236.SZ", "002415.SZ", "300188.SZ", "399106.SZ"]
 
 
+US_TICKERS = ["AAOI", "ACIA", "ADI", "AMBA", "AVGO", "IIVI", "INTC", "LITE", "MRVL", "MU", "NPTN", "NVDA", "ON",
+              "ONEQ", "QCOM", "QQQ", "QRVO", "SOXX", "STX", "SWKS", "TXN", "VONE", "WDC", "XLNX"]  # fmt: skip
+US_CSV = SNAPSHOT_CSV.parent / "us_2019"
+
+
 def test_snapshot_has_the_seven_tickers_and_provenance():
     provider = open_provider("snapshot")
-    assert provider.tickers() == TICKERS
+    assert provider.tickers() == sorted(TICKERS + US_TICKERS)
     assert (SNAPSHOT_CSV / "PROVENANCE.md").read_text().count("baostock") >= 1
     hik = provider.history("002415.SZ")
     assert hik.loc["2019-10-08", "traded"] == False  # noqa: E712 - numpy bool
@@ -31,6 +36,27 @@ def test_vendored_files_equal_the_shared_originals():
         assert filecmp.cmp(
             SNAPSHOT_CSV / f"{ticker}.csv", SHARED / "data" / "default-study" / f"{ticker}.csv", shallow=False
         )
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "us-2019").is_dir(), reason="../shared not beside the repo")
+def test_vendored_us_files_equal_the_shared_originals():
+    assert sorted(p.stem for p in US_CSV.glob("*.csv")) == US_TICKERS
+    for ticker in US_TICKERS:
+        assert filecmp.cmp(US_CSV / f"{ticker}.csv", SHARED / "data" / "us-2019" / f"{ticker}.csv", shallow=False)
+    assert "Bluefin-Tuna/Yahoo-Finance-Historical-Data" in (US_CSV / "PROVENANCE.md").read_text()
+
+
+def test_snapshot_serves_the_us_files_in_yahoo_format():
+    """AMBA's 8 Oct 2019 return, adjusted close to adjusted close (58.09 → 57.22 → 51.79 in the file)."""
+    provider = open_provider("snapshot")
+    amba = provider.history("AMBA")
+    assert amba.index[0].isoformat()[:10] == "2016-01-05"  # the first row (4 Jan) is only the base
+    assert amba.loc["2019-10-08", "close"] / amba.loc["2019-10-08", "prev_close"] - 1 == pytest.approx(
+        51.790001 / 57.220001 - 1, abs=1e-12
+    )
+    assert amba["traded"].all()
+    assert provider.provenance("AMBA").detail == "eventstudy/data/us_2019/AMBA.csv"
+    assert provider.provenance("AMBA").as_of.isoformat() == "2020-12-11"
 
 
 def test_csv_errors_name_file_line_and_value(tmp_path):

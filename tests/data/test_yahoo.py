@@ -257,3 +257,59 @@ def test_default_download_asks_yfinance_with_exclusive_end(monkeypatch: pytest.M
     # Without a start, the whole history is requested.
     yahoo.yfinance_download("600000.SS", None, None)
     assert calls[1][1]["period"] == "max" and calls[1][1]["end"] is None and "start" not in calls[1][1]
+
+
+# -- Yahoo's CSV download, through the same converter ----------------------------------------------------------
+
+YAHOO_CSV = """Date,Open,High,Low,Close,Adj Close,Volume
+2019-10-03,56.0,57.0,55.5,57.599998,57.599998,400000
+2019-10-04,57.6,58.2,57.1,58.090000,58.090000,397000
+2019-10-07,58.0,58.5,57.0,57.220001,57.220001,395900
+2019-10-08,,,,,,1200
+2019-10-09,52.0,52.5,51.0,51.880001,51.880001,1096000
+2019-10-10,51.9,52.0,51.0,51.880001,51.880001,0
+"""
+
+
+def test_yahoo_csv_goes_through_the_live_converter(tmp_path, monkeypatch) -> None:
+    """One code path: the CSV reader hands the raw frame to yahoo.convert, which the live provider also uses."""
+    from eventstudy.data.local_csv import CsvFolderProvider
+
+    (tmp_path / "AMBA.csv").write_text(YAHOO_CSV)
+    seen = []
+    real = yahoo.convert
+    monkeypatch.setattr(
+        yahoo, "convert", lambda raw, ticker, where=None: seen.append(ticker) or real(raw, ticker, where)
+    )
+    out = CsvFolderProvider(tmp_path).history("AMBA")
+    assert seen == ["AMBA"]
+    # 8 Oct has a volume but no prices: no data for that session (dropped), not fatal; 9 Oct spans the gap.
+    assert [d.isoformat()[:10] for d in out.index] == ["2019-10-04", "2019-10-07", "2019-10-09", "2019-10-10"]
+    assert out.loc["2019-10-09", "prev_close"] == 57.220001 and out.loc["2019-10-09", "close"] == 51.880001
+    # zero volume and the price repeated: Yahoo's halted-day shape, a suspension
+    assert out["traded"].tolist() == [True, True, True, False]
+
+
+def test_yahoo_csv_and_live_frame_give_the_same_history(tmp_path) -> None:
+    from eventstudy.data.local_csv import read_price_csv
+
+    text = YAHOO_CSV.replace("2019-10-08,,,,,,1200\n", "")
+    (tmp_path / "X.csv").write_text(text)
+    from_csv = read_price_csv(tmp_path / "X.csv")
+    rows = [line.split(",") for line in text.strip().splitlines()[1:]]
+    live = raw_frame([(d, float(c), float(a), float(v), 0.0) for d, _, _, _, c, a, v in rows], tz="America/New_York")
+    from_live = YahooProvider(download=FakeDownload(live)).history("X")
+    pd.testing.assert_frame_equal(from_csv, from_live)
+
+
+def test_yahoo_csv_errors_name_file_line_and_value(tmp_path) -> None:
+    from eventstudy.data.local_csv import read_price_csv
+
+    (tmp_path / "A.csv").write_text(YAHOO_CSV.replace("2019-10-07,", "07/10/2019,"))
+    with pytest.raises(DataError, match=r"A.csv: line 4: Date '07/10/2019' is not YYYY-MM-DD"):
+        read_price_csv(tmp_path / "A.csv")
+    (tmp_path / "B.csv").write_text(YAHOO_CSV.replace("58.090000,58.090000", "58.090000,-1"))
+    with pytest.raises(DataError, match=r"B.csv: Adj Close on 2019-10-04 is -1.0; prices must be positive"):
+        read_price_csv(tmp_path / "B.csv")
+    (tmp_path / "C.csv").write_text("Date,Open,High,Low,Close,Adj Close,Volume\n2019-10-08,,,,,,1200\n")
+    assert read_price_csv(tmp_path / "C.csv").empty  # only volume: no data at all, not an error

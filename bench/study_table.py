@@ -1,0 +1,110 @@
+"""A study of many firm-events given as an events table (CSV), run end to end like any study file.
+
+    python -m bench.study_table [--firm-events 5000] [--events 50] [--seed 0] [--report]
+
+Builds ``events:`` as a CSV of ``--firm-events`` Shenzhen firm-events (``--events`` announcement days, firms drawn
+among those that traded on at least 200 of the 250 estimation sessions and have data through day +70), announced
+at 08:00 Shanghai time (before the open, so day 0 is that session), against the SZSE Composite (399106.SZ, from
+the vendored snapshot); prices from the universe parquet (``../shared/data/szse-universe-2015-2022.parquet``).
+Then times, separately: reading the study file and its table (``load_s``), day 0 and the prices (``prepare_s``),
+returns, engine and every test (``analyse_s``), and with ``--report`` writing the CSVs, study.json and the HTML
+report, as ``eventstudy run`` does (``run_with_report_s``). The last line is ``firm_events=N wall_s=... cpu_s=...`` (load + prepare + analyse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+UNIVERSE = ROOT.parent / "shared" / "data" / "szse-universe-2015-2022.parquet"
+FIRST_DAY0, LAST_DAY0 = pd.Timestamp("2016-03-01"), pd.Timestamp("2021-06-30")  # the benchmark ends 2021-09-30
+
+
+def events_table(universe: Path, firm_events: int, events: int, seed: int) -> pd.DataFrame:
+    """``firm_events`` rows (event_id, ticker, announced, timezone) over ``events`` random session days."""
+    frame = pd.read_parquet(universe, columns=["date", "ticker", "traded"])
+    traded = frame.pivot_table(index="date", columns="ticker", values="traded", observed=True, aggfunc="first")
+    covered = traded.notna().to_numpy()
+    is_traded = (traded.fillna(0).to_numpy() > 0).astype(np.int64)
+    sessions, tickers = traded.index, traded.columns.astype(str)
+    cum = np.vstack([np.zeros((1, is_traded.shape[1]), dtype=np.int64), is_traded.cumsum(axis=0)])
+    rng = np.random.default_rng(seed)
+    candidates = np.flatnonzero((sessions >= FIRST_DAY0) & (sessions <= LAST_DAY0))
+    days = np.sort(rng.choice(candidates, size=events, replace=False))
+    per_event = np.full(events, firm_events // events)
+    per_event[: firm_events % events] += 1
+    rows = []
+    for k, (d0, n) in enumerate(zip(days, per_event, strict=True)):
+        est = cum[d0 - 10] - cum[d0 - 260]  # traded sessions in [-260, -11]
+        ok = np.flatnonzero((est >= 200) & covered[d0] & covered[d0 + 70])
+        chosen = np.sort(rng.choice(ok, size=n, replace=False))
+        day = sessions[d0].date().isoformat()
+        rows += [(f"szse-{k:03d}-{day}", tickers[j], f"{day}T08:00:00", "Asia/Shanghai") for j in chosen]
+    return pd.DataFrame(rows, columns=["event_id", "ticker", "announced", "timezone"])
+
+
+def write_study(folder: Path, table: pd.DataFrame) -> Path:
+    """A study file whose ``events:`` names the CSV table beside it."""
+    table.to_csv(folder / "firm-events.csv", index=False)
+    study = folder / "study.yaml"
+    study.write_text(
+        "study:\n  id: szse-table\n  title: Shenzhen firm-events from a table\n  benchmark: 399106.SZ\n"
+        "  event_windows: [[-1, 1], [0, 1], [0, 5]]\n  price_chart: [-20, 20]\n"
+        "events: firm-events.csv\n",
+        encoding="utf-8",
+    )
+    return study
+
+
+def main(argv: list[str] | None = None) -> int:
+    from eventstudy.config import load_study
+    from eventstudy.data.parquet import ParquetUniverseProvider
+    from eventstudy.data.snapshot import SnapshotProvider
+    from eventstudy.study import analyse, prepare_inputs
+
+    parser = argparse.ArgumentParser(prog="python -m bench.study_table", description=__doc__.splitlines()[0])
+    parser.add_argument("--firm-events", type=int, default=5000)
+    parser.add_argument("--events", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--universe", type=Path, default=UNIVERSE)
+    parser.add_argument("--report", action="store_true", help="also write the CSVs, study.json and index.html")
+    args = parser.parse_args(argv)
+    if not args.universe.is_file():
+        print(f"{args.universe}: universe file not found", file=sys.stderr)
+        return 3
+    table = events_table(args.universe, args.firm_events, args.events, args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = write_study(folder, table)
+        provider = ParquetUniverseProvider(args.universe, fallback=SnapshotProvider())
+        provider.history("000001.SZ")  # read the parquet before timing (data loading is not the study)
+        c0, t0 = time.process_time(), time.perf_counter()
+        study = load_study(path)
+        t1 = time.perf_counter()
+        inputs = prepare_inputs(study, provider)
+        t2 = time.perf_counter()
+        results = analyse(inputs)
+        t3 = time.perf_counter()
+        cpu = time.process_time() - c0
+        publish = ""
+        if args.report:  # what `eventstudy run` does: everything again, plus the CSVs, study.json and index.html
+            from eventstudy.rebuild import build
+
+            outcome, _ = build(path, provider, folder / "reports", force=True)
+            publish = f" run_with_report_s={outcome.seconds:.1f}"
+    n = len(results.abnormal.firm_events)
+    print(f"events={len(study.events)} tickers={len(inputs.histories)} load_s={t1 - t0:.2f} "
+          f"prepare_s={t2 - t1:.2f} analyse_s={t3 - t2:.2f}{publish}")  # fmt: skip
+    print(f"firm_events={n} wall_s={t3 - t0:.2f} cpu_s={cpu:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
