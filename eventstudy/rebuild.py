@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -118,7 +119,7 @@ def build(
     claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
     source = describe_source(provider, results.source)
     digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
-    common = {
+    common: dict[str, Any] = {
         "config": str(config), "study_id": study.id, "title": study.title, "input_hash": digest,
         "as_of": results.as_of.isoformat() if results.as_of else None, "source": source,
     }  # fmt: skip
