@@ -19,8 +19,9 @@ import pandas as pd
 from . import __version__
 from .calendar import DayZero, calendar_name, day_zero, exchange_of_ticker, sessions
 from .config import Study
+from .coverage import BenchmarkGap, benchmark_gaps, completeness_columns, estimation_span, resumption_reach
 from .data.base import PriceProvider, Provenance, clip, validate_history
-from .engine import AbnormalReturns, FirmEvent, abnormal_returns
+from .engine import AbnormalReturns, FirmEvent, abnormal_returns, without
 from .errors import ConfigError, DataError
 from .factors import model_options
 from .inference import significance_table
@@ -47,6 +48,7 @@ class StudyResults:
     source: str
     as_of: date | None
     halts: pd.DataFrame  # event_id, ticker, first, last, sessions, resumed, span
+    benchmark_gaps: tuple[BenchmarkGap, ...] = ()  # firm-events left out because the benchmark lacks sessions
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -98,9 +100,12 @@ def load_histories(
     return out
 
 
-def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel) -> None:
-    """Every firm-event must have prices around day 0 and enough estimation returns."""
+def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel, excluded: np.ndarray) -> None:
+    """Every firm-event must have prices around day 0 and enough estimation returns (``excluded`` ones, whose
+    benchmark lacks data, are reported as such instead)."""
     for i, fe in enumerate(ab.firm_events):
+        if excluded[i]:
+            continue
         covered = panel.covered[fe.ticker]
         if not covered.loc[fe.day0]:
             first, last = covered[covered].index.min(), covered[covered].index.max()
@@ -114,6 +119,44 @@ def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel) -> N
                 f"window {list(study.estimation_window)}, fewer than min_estimation_returns="
                 f"{study.min_estimation_returns}"
             )
+
+
+def _check_as_of(inputs: StudyInputs) -> None:
+    """An event whose day 0 falls after the ``--as-of`` cut-off has no data yet: say so (not "not a session")."""
+    if inputs.as_of is None:
+        return
+    for fe in inputs.firm_events:
+        if fe.day0.date() > inputs.as_of:
+            raise DataError(
+                f"event {fe.event_id}: day 0 {fe.day0.date()} falls after the as-of date {inputs.as_of}; "
+                "no session of its windows is in the data"
+            )
+
+
+def _excluded(ab: AbnormalReturns, gaps: list[BenchmarkGap]) -> np.ndarray:
+    """Firm-events left out because the benchmark lacks sessions they need; an error when none remains."""
+    hit = {(g.event_id, g.ticker) for g in gaps}
+    excluded = np.array([(fe.event_id, fe.ticker) in hit for fe in ab.firm_events], dtype=bool)
+    if len(excluded) and excluded.all():
+        names = ", ".join(f"{g.event_id}:{g.ticker}" for g in gaps)
+        raise DataError(f"{gaps[0].describe()}, needed by every firm-event ({names}); nothing left to test")
+    return excluded
+
+
+def car_table(
+    ab: AbnormalReturns, panel: ReturnsPanel, windows: tuple[tuple[int, int], ...], gaps: list[BenchmarkGap]
+) -> pd.DataFrame:
+    """``car.csv``: per firm-event and window the CAR over the returns overlapping the window, ``complete`` and a
+    ``note`` saying why a figure is missing or partial (benchmark gap, data ending inside the window)."""
+    car = pd.concat([ab.car(w) for w in windows], ignore_index=True)
+    complete, notes = completeness_columns(panel, ab, windows)
+    car["complete"] = complete
+    car["note"] = notes
+    for gap in gaps:
+        rows = (car["event_id"] == gap.event_id) & (car["ticker"] == gap.ticker)
+        car.loc[rows, ["car", "car_se", "car_t", "car_p", "bhar"]] = np.nan
+        car.loc[rows, "note"] = gap.describe()
+    return car
 
 
 def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int]) -> pd.DataFrame:
@@ -267,55 +310,76 @@ def prepare_inputs(
     )
 
 
-def _in_study_order(frame: pd.DataFrame, order: dict[tuple[str, str], int]) -> pd.DataFrame:
-    """Rows of per-group frames in the study's firm-event order (stable within a firm-event)."""
+def _in_study_order(
+    frame: pd.DataFrame, order: dict[tuple[str, str], int], windows: tuple[tuple[int, int], ...] | None = None
+) -> pd.DataFrame:
+    """Rows of per-group frames in the study's firm-event order (stable within a firm-event); with ``windows``,
+    window by window first (the order of ``car.csv``)."""
     if frame.empty:
         return frame.reset_index(drop=True)
-    rank = [order[(e, t)] for e, t in zip(frame["event_id"], frame["ticker"], strict=True)]
-    return frame.iloc[np.argsort(np.asarray(rank), kind="stable")].reset_index(drop=True)
+    rank = np.array([order[(e, t)] for e, t in zip(frame["event_id"], frame["ticker"], strict=True)])
+    if windows is None:
+        return frame.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
+    index = {w: k for k, w in enumerate(windows)}
+    slot = np.array([index[(a, b)] for a, b in zip(frame["window_start"], frame["window_end"], strict=True)])
+    return frame.iloc[np.lexsort((rank, slot))].reset_index(drop=True)
 
 
 def analyse(inputs: StudyInputs) -> StudyResults:
     """Returns, estimation, abnormal returns and tests for prepared inputs."""
     study, firm_events = inputs.study, list(inputs.firm_events)
+    _check_as_of(inputs)
     lo, hi = study.relative_span
     panels: dict[tuple[str, str], ReturnsPanel] = {}
-    parts: list[AbnormalReturns] = []
-    est_days: dict[int, tuple[str, str]] = {}
-    ar_frames, halt_frames = [], []
-    for group in inputs.groups:
+    for group in inputs.groups:  # one session axis and returns panel per (calendar, benchmark)
         end = min(group.end, inputs.end)
         axis = sessions(group.calendar, group.start, end)
         tickers = dict.fromkeys([*(firm_events[i].ticker for i in group.members), group.benchmark])
         histories = {t: clip(inputs.histories[t], group.start.date(), end.date()) for t in tickers}
-        panel = returns_panel(histories, axis, benchmarks=(group.benchmark,))
+        panels[group.key] = returns_panel(histories, axis, benchmarks=(group.benchmark,))
+    last_window_day = max(w[1] for w in study.event_windows)
+    # The engine's relative days reach the return that ends a halt running past the last window (overlap rule);
+    # one range for every group, so that their results line up day by day.
+    reach = last_window_day + max(
+        resumption_reach(panels[g.key], [firm_events[i] for i in g.members], last_window_day) for g in inputs.groups
+    )
+    parts: list[AbnormalReturns] = []
+    gaps: list[BenchmarkGap] = []
+    for group in inputs.groups:
+        panel = panels[group.key]
         ab = abnormal_returns(
             panel,
             group.benchmark,
             [firm_events[i] for i in group.members],
             study.model,
             study.estimation_window,
-            (lo, max(hi, study.daily_path[1])),
+            (lo, max(hi, study.daily_path[1], reach)),
             **model_options(study),
         )
-        _check_coverage(study, ab, panel)
-        for i, fe in zip(group.members, ab.firm_events, strict=True):
-            day0 = panel.position(fe.day0)
-            est_days[i] = (
-                panel.sessions[max(day0 + study.estimation_window[0], 0)].date().isoformat(),
-                panel.sessions[day0 + study.estimation_window[1]].date().isoformat(),
-            )
-        panels[group.key] = panel
+        gaps += benchmark_gaps(panel, ab.firm_events, group.benchmark, study.estimation_window, study.event_windows)
         parts.append(ab)
-        ar_frames.append(_ar_frame(ab, panel, study.daily_path))
-        halt_frames.append(halts_table(ab, panel, study.price_chart))
     ab = combine_abnormal(parts, [g.members for g in inputs.groups])
-    order = {(fe.event_id, fe.ticker): i for i, fe in enumerate(firm_events)}
+    excluded = _excluded(ab, gaps)
+    tested = without(ab, excluded)
 
+    n = len(firm_events)
+    est_start, est_end, shortened = [""] * n, [""] * n, np.zeros(n, dtype=bool)
+    cars, ar_frames, halt_frames = [], [], []
+    for group, part in zip(inputs.groups, parts, strict=True):
+        panel, members = panels[group.key], list(group.members)
+        _check_coverage(study, part, panel, excluded[members])
+        starts, ends, short = estimation_span(part, panel, group.benchmark)
+        for j, i in enumerate(members):
+            est_start[i], est_end[i], shortened[i] = starts[j], ends[j], short[j]
+        cars.append(car_table(part, panel, study.event_windows, gaps))
+        ar_frames.append(_ar_frame(part, panel, study.daily_path))
+        halt_frames.append(halts_table(part, panel, study.price_chart))
+    order = {(fe.event_id, fe.ticker): i for i, fe in enumerate(firm_events)}
     est = ab.estimates()
-    est.insert(4, "est_start", [est_days[i][0] for i in range(len(firm_events))])
-    est.insert(5, "est_end", [est_days[i][1] for i in range(len(firm_events))])
-    car = pd.concat([ab.car(w) for w in study.event_windows], ignore_index=True)
+    est.insert(4, "est_start", est_start)
+    est.insert(5, "est_end", est_end)
+    est["shortened"] = shortened
+    car = _in_study_order(pd.concat(cars, ignore_index=True), order, study.event_windows)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
     return StudyResults(
         study=study,
@@ -326,11 +390,12 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         estimates=est,
         car=car,
         ar=_in_study_order(pd.concat(ar_frames, ignore_index=True), order),
-        tests=significance_table(ab, study.event_windows, daily_path=study.daily_path),
+        tests=significance_table(tested, study.event_windows, daily_path=study.daily_path),
         provenance=inputs.provenance,
         source=", ".join(sorted({p.source for p in inputs.provenance.values()})),
         as_of=min(as_of_dates) if as_of_dates else None,
         halts=_in_study_order(pd.concat(halt_frames, ignore_index=True), order),
+        benchmark_gaps=tuple(gaps),
     )
 
 
