@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,7 +83,9 @@ def combine_abnormal(parts: Sequence[AbnormalReturns], members: Sequence[Sequenc
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.arange(n)
     firm_events = [fe for part in parts for fe in part.firm_events]
-    fields = {name: np.concatenate([getattr(p, name) for p in parts], axis=0)[inverse] for name in _ROW_FIELDS}
+    fields: dict[str, Any] = {
+        name: np.concatenate([getattr(p, name) for p in parts], axis=0)[inverse] for name in _ROW_FIELDS
+    }
     components = None
     if first.components is not None:
         components = {

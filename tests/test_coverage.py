@@ -36,7 +36,9 @@ def test_window_past_the_data_keeps_its_label_and_says_incomplete(default_study)
     assert (row["covered_start"], row["covered_end"]) == (0, 5)
     assert car.loc[("002415.SZ", 0, 5), "complete"] and car.loc[("002415.SZ", 0, 5), "note"] == ""
     assert car.loc[("002230.SZ", 0, 10), "note"] == "incomplete: data end at day +5"
-    assert results.car.query("event_id != @EVENT")["complete"].all()  # the May 2019 event is complete
+    assert results.car.query("event_id.str.contains('2019-05-15')")["complete"].all()  # the May 2019 events are
+    us = results.car.query("event_id == 'us-suppliers-2019-10-07' and window_end == 10")  # NYSE: day +5 is 15 Oct too
+    assert (~us["complete"]).all() and set(us["note"]) == {"incomplete: data end at day +5"}
 
 
 def test_console_says_incomplete(tmp_path, capsys):
@@ -47,7 +49,7 @@ def test_console_says_incomplete(tmp_path, capsys):
     assert code == 0
     assert f"{EVENT} 002415.SZ CAR[0,10] -10.52% (t -2.12) — incomplete: data end at day +5" in out
     html = (tmp_path / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
-    assert html.count("incomplete: data end at day +5") == 4  # the four firms' [0, 10] rows
+    assert html.count("incomplete: data end at day +5") == 4 + 7  # the [0, 10] rows of the 4 + 7 firms of 7 Oct
 
 
 def test_day0_after_as_of_is_named_as_such(tmp_path, capsys):
