@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DataUnavailable
-from .base import PriceProvider, Provenance, clip, validate_history
+from .base import PriceProvider, Provenance, validate_history
 
 COLUMNS = ["date", "ticker", "close", "prev_close", "volume", "traded"]
 
@@ -53,9 +53,12 @@ class ParquetUniverseProvider:
             self._served[ticker] = self.fallback
             return self.fallback.history(ticker, start, end)
         lo, hi = self._bounds[ticker]
-        rows = frame.iloc[lo:hi].set_index("date")
+        dates = frame["date"].to_numpy()[lo:hi]
+        a = np.searchsorted(dates, np.datetime64(pd.Timestamp(start)), "left") if start is not None else 0
+        b = np.searchsorted(dates, np.datetime64(pd.Timestamp(end)), "right") if end is not None else hi - lo
+        rows = frame.iloc[lo + a : lo + b].set_index("date")
         self._served[ticker] = None
-        return clip(validate_history(rows, f"{self.path} ({ticker})"), start, end)
+        return validate_history(rows, f"{self.path} ({ticker})")
 
     def provenance(self, ticker: str) -> Provenance:
         other = self._served.get(ticker)
