@@ -101,8 +101,9 @@ def cmd_claims(args: argparse.Namespace) -> int:
         print(f"{args.config}: no claims section")
         return 0
     provider = open_provider(args.source, args.cache)
-    if args.as_of:
-        provider = AsOfProvider(provider, _as_of(args.as_of))
+    as_of = _as_of(args.as_of)
+    if as_of is not None:
+        provider = AsOfProvider(provider, as_of)
     print(format_verdicts(evaluate_claims(study, provider, claims)))
     return 0
 

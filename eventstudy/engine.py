@@ -334,7 +334,7 @@ def abnormal_returns(
         fit &= np.isfinite(params).all(axis=1)
         xtx, _ = normal_equations(x0, y, estimation)
         _, xtx_inv = solve(xtx, None, fit)
-    elif from_sums:
+    elif from_sums and moments is not None:
         cols = panel.returns.columns.get_indexer([fe.ticker for fe in firm_events])
         day0 = pos[:, 0] - rel_days[0]
         lo = np.clip(day0 + estimation_window[0], 0, len(panel.sessions))
