@@ -26,6 +26,7 @@ from .errors import ConfigError, DataError
 from .factors import model_options
 from .inference import significance_table
 from .markets import FirmMarket, MarketGroup, combine_abnormal, firm_market, group_members
+from .quality import limit_frame, limit_grid, quality_table
 from .returns import ReturnsPanel, returns_panel
 
 SESSION_MARGIN = 10  # extra sessions fetched on each side of what the windows need
@@ -49,11 +50,19 @@ class StudyResults:
     as_of: date | None
     halts: pd.DataFrame  # event_id, ticker, first, last, sessions, resumed, span
     benchmark_gaps: tuple[BenchmarkGap, ...] = ()  # firm-events left out because the benchmark lacks sessions
+    quality: pd.DataFrame | None = None  # per-ticker data quality (eventstudy.quality.COLUMNS)
+    # per market group, sessions × tickers: "up"/"down" closes at the daily price limit, else ""
+    limits: dict[tuple[str, str], pd.DataFrame] | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
         return __version__
+
+    def limits_of(self, i: int) -> pd.DataFrame | None:
+        """Limit closes (sessions × tickers) on the panel of firm-event ``i`` (see :meth:`panel_of`)."""
+        m = self.markets[i]
+        return self.limits.get((m.calendar, m.benchmark)) if self.limits is not None else None
 
     def panel_of(self, i: int) -> ReturnsPanel:
         """The returns panel (own exchange's sessions, own benchmark) of firm-event ``i``."""
@@ -144,13 +153,22 @@ def _excluded(ab: AbnormalReturns, gaps: list[BenchmarkGap]) -> np.ndarray:
 
 
 def car_table(
-    ab: AbnormalReturns, panel: ReturnsPanel, windows: tuple[tuple[int, int], ...], gaps: list[BenchmarkGap]
+    ab: AbnormalReturns,
+    panel: ReturnsPanel,
+    windows: tuple[tuple[int, int], ...],
+    gaps: list[BenchmarkGap],
+    limits: np.ndarray,
 ) -> pd.DataFrame:
-    """``car.csv``: per firm-event and window the CAR over the returns overlapping the window, ``complete`` and a
-    ``note`` saying why a figure is missing or partial (benchmark gap, data ending inside the window)."""
+    """``car.csv``: per firm-event and window the CAR over the returns overlapping the window, ``complete``, the
+    closes at the daily price limit among those returns (``limit_up``, ``limit_down``; ``limits`` is the
+    :func:`~eventstudy.quality.limit_grid`) and a ``note`` saying why a figure is missing or partial (benchmark
+    gap, data ending inside the window)."""
     car = pd.concat([ab.car(w) for w in windows], ignore_index=True)
     complete, notes = completeness_columns(panel, ab, windows)
     car["complete"] = complete
+    counted = [ab.overlap(w) & np.isfinite(ab.ar) for w in windows]
+    car["limit_up"] = np.concatenate([(c & (limits == "up")).sum(axis=1) for c in counted])
+    car["limit_down"] = np.concatenate([(c & (limits == "down")).sum(axis=1) for c in counted])
     car["note"] = notes
     for gap in gaps:
         rows = (car["event_id"] == gap.event_id) & (car["ticker"] == gap.ticker)
@@ -166,7 +184,8 @@ def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int
         day0 = panel.position(fe.day0)
         lo, hi = max(day0 + window[0], 0), min(day0 + window[1], len(panel.sessions) - 1)
         traded = panel.traded[fe.ticker].to_numpy()
-        covered = panel.covered[fe.ticker].to_numpy()
+        # A suspension is a row that says no trade; a session without a row is "no data", not a suspension.
+        covered = (panel.present if panel.present is not None else panel.covered)[fe.ticker].to_numpy()
         pos = lo
         while pos <= hi:
             if covered[pos] and not traded[pos]:
@@ -193,7 +212,7 @@ def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int
     )
 
 
-def _ar_frame(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int]) -> pd.DataFrame:
+def _ar_frame(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int], limits: np.ndarray) -> pd.DataFrame:
     days = ab.days(path)
     rel = ab.rel_days[days]
     frames = []
@@ -211,6 +230,7 @@ def _ar_frame(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int]) -
                     "date": dates,
                     "ar": ab.ar[i, days],
                     "traded": traded.astype(int),
+                    "limit": limits[i, days],
                 }
             )  # fmt: skip
         )
@@ -291,6 +311,37 @@ def plan_study(study: Study) -> StudyPlan:
     return StudyPlan(mappings, tuple(firm_events), tuple(markets), tuple(groups), start, end)
 
 
+HALT_LOOKAHEAD_DAYS = 366  # how far past the planned range a firm suspended at its end is followed
+
+
+def _resumption_end(
+    provider: PriceProvider,
+    histories: dict[str, pd.DataFrame],
+    tickers: list[str],
+    end: pd.Timestamp,
+    as_of: date | None,
+) -> pd.Timestamp | None:
+    """The date of the latest first trade after ``end`` of the firms whose last row up to ``end`` is a suspension
+    (None when no firm is suspended there). A window counts the return that ends a halt (the overlap rule), so a
+    halt running past the planned range is followed to its end — up to ``HALT_LOOKAHEAD_DAYS`` and ``as_of``."""
+    cap = end + pd.Timedelta(days=HALT_LOOKAHEAD_DAYS)
+    if as_of is not None:
+        cap = min(cap, pd.Timestamp(as_of))
+    latest = None
+    for ticker in tickers:
+        history = histories.get(ticker)
+        if history is None or history.empty or bool(history["traded"].iloc[-1]) or cap <= end:
+            continue
+        try:
+            later = provider.history(ticker, (end + pd.Timedelta(days=1)).date(), cap.date())
+        except DataError:
+            continue
+        trades = later.index[later["traded"].to_numpy(dtype=bool)]
+        if len(trades):
+            latest = trades[0] if latest is None else max(latest, trades[0])
+    return latest
+
+
 def prepare_inputs(
     study: Study, provider: PriceProvider, as_of: date | None = None, on_fetch: Callable[[str], None] | None = None
 ) -> StudyInputs:
@@ -300,13 +351,33 @@ def prepare_inputs(
     ranges = plan.ranges(study)
     tickers = list(ranges)  # firms first, then the benchmarks
     histories = load_histories(provider, tickers, plan.start, end, on_fetch, ranges)
+    groups = list(plan.groups)
+    for k, group in enumerate(groups):  # a firm still suspended at the end of its range: read on to its next trade
+        firms = list(dict.fromkeys(plan.firm_events[i].ticker for i in group.members))
+        resumed = _resumption_end(provider, histories, firms, min(group.end, end), as_of)
+        if resumed is None:
+            continue
+        groups[k] = dataclasses.replace(group, end=max(group.end, resumed))
+        for t in dict.fromkeys([*firms, group.benchmark]):
+            ranges[t] = (ranges[t][0], max(ranges[t][1], resumed))
+            histories.update(load_histories(provider, [t], plan.start, resumed, on_fetch, ranges))
+        end = max(end, resumed)
     provenance = {t: provider.provenance(t) for t in histories}
     if as_of is not None:
         provenance = {
             t: dataclasses.replace(p, as_of=min(p.as_of, as_of) if p.as_of else None) for t, p in provenance.items()
         }
     return StudyInputs(
-        study, plan.day_zero, plan.firm_events, plan.markets, plan.groups, plan.start, end, histories, provenance, as_of
+        study,
+        plan.day_zero,
+        plan.firm_events,
+        plan.markets,
+        tuple(groups),
+        plan.start,
+        end,
+        histories,
+        provenance,
+        as_of,
     )
 
 
@@ -364,16 +435,21 @@ def analyse(inputs: StudyInputs) -> StudyResults:
 
     n = len(firm_events)
     est_start, est_end, shortened = [""] * n, [""] * n, np.zeros(n, dtype=bool)
-    cars, ar_frames, halt_frames = [], [], []
+    cars, ar_frames, halt_frames, qualities = [], [], [], []
+    limit_days: dict[tuple[str, str], pd.DataFrame] = {}
     for group, part in zip(inputs.groups, parts, strict=True):
         panel, members = panels[group.key], list(group.members)
         _check_coverage(study, part, panel, excluded[members])
         starts, ends, short = estimation_span(part, panel, group.benchmark)
         for j, i in enumerate(members):
             est_start[i], est_end[i], shortened[i] = starts[j], ends[j], short[j]
-        cars.append(car_table(part, panel, study.event_windows, gaps))
-        ar_frames.append(_ar_frame(part, panel, study.daily_path))
+        histories = {t: inputs.histories[t] for t in panel.returns.columns}
+        limit_days[group.key] = limit_frame(histories, panel)
+        limits = limit_grid(limit_days[group.key], panel, part.firm_events, part.rel_days)
+        cars.append(car_table(part, panel, study.event_windows, gaps, limits))
+        ar_frames.append(_ar_frame(part, panel, study.daily_path, limits))
         halt_frames.append(halts_table(part, panel, study.price_chart))
+        qualities.append(quality_table(histories, panel))
     order = {(fe.event_id, fe.ticker): i for i, fe in enumerate(firm_events)}
     est = ab.estimates()
     est.insert(4, "est_start", est_start)
@@ -396,6 +472,8 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         as_of=min(as_of_dates) if as_of_dates else None,
         halts=_in_study_order(pd.concat(halt_frames, ignore_index=True), order),
         benchmark_gaps=tuple(gaps),
+        quality=pd.concat(qualities, ignore_index=True).drop_duplicates("ticker").reset_index(drop=True),
+        limits=limit_days,
     )
 
 
