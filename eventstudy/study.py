@@ -396,6 +396,24 @@ def _in_study_order(
     return frame.iloc[np.lexsort((rank, slot))].reset_index(drop=True)
 
 
+def _on_calendar(ticker: str, group: MarketGroup) -> bool:
+    """Whether an alternative benchmark belongs to ``group``'s calendar (its ticker suffix's exchange; an unknown
+    suffix belongs to every calendar), as :meth:`StudyPlan.ranges` reads it."""
+    try:
+        return calendar_name(exchange_of_ticker(ticker)) == group.calendar
+    except ConfigError:
+        return True
+
+
+def _quality_in_order(tables: list[pd.DataFrame], tickers: list[str]) -> pd.DataFrame:
+    """The groups' data-quality rows, one per ticker, in the order the tickers were loaded."""
+    table = pd.concat(tables, ignore_index=True).drop_duplicates("ticker")
+    rank = {t: k for k, t in enumerate(tickers)}
+    return table.iloc[np.argsort([rank.get(t, len(rank)) for t in table["ticker"]], kind="stable")].reset_index(
+        drop=True
+    )
+
+
 def analyse(inputs: StudyInputs) -> StudyResults:
     """Returns, estimation, abnormal returns and tests for prepared inputs."""
     study, firm_events = inputs.study, list(inputs.firm_events)
@@ -405,9 +423,11 @@ def analyse(inputs: StudyInputs) -> StudyResults:
     for group in inputs.groups:  # one session axis and returns panel per (calendar, benchmark)
         end = min(group.end, inputs.end)
         axis = sessions(group.calendar, group.start, end)
-        tickers = dict.fromkeys([*(firm_events[i].ticker for i in group.members), group.benchmark])
+        alternatives = [t for t in study.alternative_benchmarks if t in inputs.histories and _on_calendar(t, group)]
+        indices = (group.benchmark, *alternatives)
+        tickers = dict.fromkeys([*(firm_events[i].ticker for i in group.members), *indices])
         histories = {t: clip(inputs.histories[t], group.start.date(), end.date()) for t in tickers}
-        panels[group.key] = returns_panel(histories, axis, benchmarks=(group.benchmark,))
+        panels[group.key] = returns_panel(histories, axis, benchmarks=indices)
     last_window_day = max(w[1] for w in study.event_windows)
     # The engine's relative days reach the return that ends a halt running past the last window (overlap rule);
     # one range for every group, so that their results line up day by day.
@@ -472,7 +492,7 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         as_of=min(as_of_dates) if as_of_dates else None,
         halts=_in_study_order(pd.concat(halt_frames, ignore_index=True), order),
         benchmark_gaps=tuple(gaps),
-        quality=pd.concat(qualities, ignore_index=True).drop_duplicates("ticker").reset_index(drop=True),
+        quality=_quality_in_order(qualities, list(inputs.provenance)),
         limits=limit_days,
     )
 

@@ -80,7 +80,7 @@ def test_a_mixed_event_gives_each_firm_its_own_market(mixed, default_results):
     # AMBA against SOXX: its own engine run
     hist = {t: open_provider("snapshot").history(t) for t in ("AMBA", "SOXX")}
     panel = res.panels[("XNYS", "SOXX")]
-    assert panel.level.columns.tolist() == ["AMBA", "SOXX"]
+    assert panel.level.columns.tolist() == ["AMBA", "SOXX", "QQQ", "ONEQ"]  # the firm, its benchmark, US alternatives
     one = abnormal_returns(
         panel, "SOXX", [res.abnormal.firm_events[1]], "market_model", study.estimation_window, (-260, 60)
     )

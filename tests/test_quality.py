@@ -83,6 +83,7 @@ def test_unadjusted_split_is_flagged_in_table_and_console(tmp_path, capsys):
     a −50 % one-session return inside [0, 10] of the Entity List event."""
     folder = tmp_path / "prices"
     shutil.copytree(SNAPSHOT_CSV, folder, ignore=shutil.ignore_patterns("*.md"))
+    shutil.copytree(SNAPSHOT_CSV.parent / "us_2019", folder, ignore=shutil.ignore_patterns("*.md"), dirs_exist_ok=True)
     path = folder / "002415.SZ.csv"
     f = pd.read_csv(path, dtype={"date": str})
     after = f["date"] >= "2019-10-14"

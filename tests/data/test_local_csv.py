@@ -19,6 +19,7 @@ from ..conftest import ROOT, SNAPSHOT_CSV
 def _copy(tmp_path: Path) -> Path:
     folder = tmp_path / "prices"
     shutil.copytree(SNAPSHOT_CSV, folder, ignore=shutil.ignore_patterns("*.md"))
+    shutil.copytree(SNAPSHOT_CSV.parent / "us_2019", folder, ignore=shutil.ignore_patterns("*.md"), dirs_exist_ok=True)
     return folder
 
 
