@@ -77,7 +77,7 @@ def test_a_row_that_says_traded_0_is_a_suspension_not_an_error(tmp_path, default
     results = run_study(default_study, open_provider(f"csv:{folder}"))
     ar = results.ar.query("event_id == 'us-entity-list-2019-10-07' and ticker == '002415.SZ'").set_index("rel_day")
     assert ar.loc[3, "traded"] == 0 and ar.loc[4, "traded"] == 1
-    assert results.panel.status("002415.SZ").loc["2019-10-11"] == "suspended"
+    assert results.panels[("XSHG", "000300.SS")].status("002415.SZ").loc["2019-10-11"] == "suspended"
     halts = results.halts.query("ticker == '002415.SZ' and event_id == 'us-entity-list-2019-10-07'")
     assert [str(d) for d in halts["first"]] == ["2019-10-08", "2019-10-11"]
 
