@@ -21,6 +21,7 @@ from .errors import ConfigError, EventStudyError
 from .progress import Progress
 from .rebuild import build, rebuild, reports_lock, update_index
 from .study import plan_study
+from .summary import format_summary, study_summary
 
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
 
@@ -44,11 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(
         f"{study.id}: {len(results.abnormal.firm_events)} firm-events, source {results.source}, as of {results.as_of}"
     )
-    for ev in study.events:
-        rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
-        for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
-            value = "not traded" if r.n_obs == 0 else f"{r.car:+.2%} (t {r.car_t:+.2f})"
-            print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {value}")
+    print(format_summary(study_summary(results), title=f"Headline ({out / study.id / 'summary.csv'}):"))
     for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
