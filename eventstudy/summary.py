@@ -7,6 +7,10 @@ Columns, for the firms of one event over one window ``W = [window_start, window_
 * ``caar`` — the cumulative average abnormal return, ``CAAR = (1/N) Σ_i CAR_i`` over the ``N = n_firms`` firms
   (Campbell, Lo & MacKinlay 1997, eq. 4.4.18/4.4.23); ``CAR_i`` is the ``car`` column of ``car.csv``.
 * ``median_car`` — the median of those ``CAR_i``; ``share_negative`` — the share of them below zero.
+* ``note`` — empty unless the figures rest on less than asked: firm-events with returns in ``W`` but no CAR
+  (a data problem, e.g. a benchmark gap, named in ``car.csv``'s ``note``; counted in neither ``n_firms`` nor
+  ``n_not_traded``), and CARs over an incomplete window (the data end before ``window_end``; ``car.csv``
+  column ``complete``).
 * ``test``, ``statistic``, ``p_value`` — the study's ``primary_test`` (default ``kp_bmp_t``, Kolari & Pynnönen
   2010, which stays valid when the firms share the event day), copied from ``tests.csv``.
 * ``p_holm`` — ``p_value`` adjusted for multiplicity by Holm's (1979, *Scand. J. Statistics* 6, 65–70) step-down
@@ -34,7 +38,7 @@ if TYPE_CHECKING:
 
 COLUMNS = [
     "event_id", "window_start", "window_end", "n_firms", "n_not_traded", "caar", "median_car", "share_negative",
-    "test", "statistic", "p_value", "p_holm",
+    "test", "statistic", "p_value", "p_holm", "note",
 ]  # fmt: skip
 
 ALPHA = 0.05  # the level at which the report marks adjusted p-values
@@ -65,6 +69,21 @@ def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     return out.reshape(p.shape)
 
 
+def _note(firms: pd.DataFrame, traded: np.ndarray, left_out: np.ndarray) -> str:
+    """Why a row's figures rest on fewer firms or sessions than asked: firm-events with returns but no CAR
+    (a data problem named in ``car.csv``'s ``note``, e.g. a benchmark gap) and CARs over incomplete windows."""
+    parts = []
+    if left_out.any():
+        tickers = ", ".join(firms["ticker"].to_numpy()[left_out].astype(str))
+        parts.append(f"left out (data problem, see car.csv note): {tickers}")
+    if "complete" in firms.columns:
+        incomplete = traded & ~firms["complete"].fillna(True).to_numpy(dtype=bool)
+        if incomplete.any():
+            tickers = ", ".join(firms["ticker"].to_numpy()[incomplete].astype(str))
+            parts.append(f"incomplete window (data end early): {tickers}")
+    return "; ".join(parts)
+
+
 def summary_frame(
     car: pd.DataFrame,
     tests: pd.DataFrame,
@@ -87,8 +106,10 @@ def summary_frame(
             firms = mine[(mine["window_start"] == lo) & (mine["window_end"] == hi)]
             if firms.empty:
                 continue
-            traded = firms["n_obs"].to_numpy() > 0
-            cars = firms["car"].to_numpy(dtype=float)[traded]
+            observed = firms["n_obs"].to_numpy() > 0
+            values = firms["car"].to_numpy(dtype=float)
+            traded = observed & np.isfinite(values)
+            cars = values[traded]
             statistic, p_value = cells.get((event_id, lo, hi), (np.nan, np.nan))
             rows.append(
                 {
@@ -96,17 +117,18 @@ def summary_frame(
                     "window_start": lo,
                     "window_end": hi,
                     "n_firms": int(traded.sum()),
-                    "n_not_traded": int((~traded).sum()),
+                    "n_not_traded": int((~observed).sum()),
                     "caar": float(cars.mean()) if len(cars) else np.nan,
                     "median_car": float(np.median(cars)) if len(cars) else np.nan,
                     "share_negative": float((cars < 0).mean()) if len(cars) else np.nan,
                     "test": primary_test,
                     "statistic": float(statistic),
                     "p_value": float(p_value),
+                    "note": _note(firms, traded, observed & ~traded),
                 }  # fmt: skip
             )
-    frame = pd.DataFrame(rows, columns=COLUMNS[:-1])
-    frame["p_holm"] = holm(frame["p_value"].to_numpy(dtype=float))
+    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "p_holm"])
+    frame.insert(COLUMNS.index("p_holm"), "p_holm", holm(frame["p_value"].to_numpy(dtype=float)))
     return frame.astype({"window_start": int, "window_end": int, "n_firms": int, "n_not_traded": int})
 
 
@@ -134,13 +156,31 @@ def daily_holm(tests: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> pd.Da
     return daily
 
 
+def _has_note(row: object) -> bool:
+    note = getattr(row, "note", "")
+    return isinstance(note, str) and bool(note)
+
+
 def _cell(value: float, spec: str) -> str:
     return format(value, spec) if np.isfinite(value) else "—"
 
 
 def format_summary(frame: pd.DataFrame, title: str | None = None) -> str:
     """A fixed-width plain-text rendering of a summary frame (what the console prints after a run)."""
-    header = ["event", "window", "N", "not traded", "CAAR", "median CAR", "% negative", "test", "stat", "p", "p Holm"]
+    header = [
+        "event",
+        "window",
+        "N",
+        "not traded",
+        "CAAR",
+        "median CAR",
+        "% negative",
+        "test",
+        "stat",
+        "p",
+        "p Holm",
+        "",
+    ]
     body = []
     for r in frame.itertuples(index=False):
         body.append(
@@ -156,17 +196,23 @@ def format_summary(frame: pd.DataFrame, title: str | None = None) -> str:
                 _cell(r.statistic, "+.3f"),
                 _cell(r.p_value, ".3f"),
                 _cell(r.p_holm, ".3f") + (" *" if r.p_holm < ALPHA else ""),
+                "!" if _has_note(r) else "",
             ]  # fmt: skip
         )
     widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(header)]
     left = {0, 7}
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(
+            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
 
     rule = "-" * len(line(header))
     out = ([title] if title else []) + [rule, line(header), rule, *(line(row) for row in body), rule]
     notes = [f"* Holm-adjusted p < {ALPHA} across all {int(np.isfinite(frame['p_holm']).sum())} rows of the study."]
     if (frame["n_firms"] == 0).any():
         notes.append("— no firm of the event traded in the window: no figure.")
+    for r in frame.itertuples(index=False):
+        if _has_note(r):
+            notes.append(f"! {r.event_id} [{r.window_start}, {r.window_end}]: {r.note}")
     return "\n".join(out + notes)

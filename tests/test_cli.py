@@ -36,9 +36,12 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
     # summary.csv agrees with car.csv and tests.csv of the same run (the hand-worked case: tests/test_summary.py)
     car, tests = pd.read_csv(out / "car.csv"), pd.read_csv(out / "tests.csv")
     first = car[(car.event_id == "us-entity-list-2019-10-07") & (car.window_start == 0) & (car.window_end == 1)]
-    row = summary[(summary.event_id == "us-entity-list-2019-10-07") & (summary.window_end == 1)].iloc[0]
+    row = summary[
+        (summary.event_id == first.event_id.iloc[0]) & (summary.window_start == 0) & (summary.window_end == 1)
+    ].iloc[0]
     traded = first[first.n_obs > 0]
-    assert row.n_firms == len(traded) == 2 and row.n_not_traded == 2  # Hikvision and Dahua suspended on 8-9 Oct
+    # Hikvision and Dahua were suspended on 8-9 October: their return over days 0..+2 overlaps [0, 1] and counts
+    assert row.n_firms == len(traded) == 4 and row.n_not_traded == 0 and pd.isna(row.note)
     assert row.caar == pytest.approx(traded.car.mean()) and row.median_car == pytest.approx(traded.car.median())
     kp = tests[(tests.event_id == row.event_id) & (tests.test == "kp_bmp_t") & (tests.window_start == 0)]
     assert row.p_value == pytest.approx(kp[kp.window_end == 1].p_value.iloc[0])

@@ -125,12 +125,32 @@ def test_summary_uses_the_primary_test_and_says_when_nobody_traded():
     assert "no firm of the event traded in the window" in text
     line = next(x for x in text.splitlines() if "[0, 1]" in x)
     assert line.split()[-3:] == ["—", "—", "—"] and "csect_t" in line
+    assert got.note.tolist() == ["", ""]
+
+
+def test_summary_notes_data_problems_and_incomplete_windows():
+    car = _car(
+        [
+            ("e1", "A", 0, 5, 0.03, 6), ("e1", "B", 0, 5, -0.01, 4),
+            ("e1", "C", 0, 5, np.nan, 6),  # returns but no CAR: a benchmark gap (car.csv note says which)
+            ("e1", "D", 0, 5, np.nan, 0),  # not traded
+        ]
+    )  # fmt: skip
+    car["complete"] = [True, False, True, True]  # B's data end at day +3
+    tests = _tests([("e1", 0, 5, "kp_bmp_t", 1.0, 0.3)])
+    got = summary_frame(car, tests, ["e1"], [(0, 5)]).iloc[0]
+    assert (got.n_firms, got.n_not_traded) == (2, 1)  # C is neither: left out for a data problem
+    assert got.caar == pytest.approx(0.01)
+    assert got.note == "left out (data problem, see car.csv note): C; incomplete window (data end early): B"
+    text = format_summary(summary_frame(car, tests, ["e1"], [(0, 5)]))
+    assert "! e1 [0, 5]: left out (data problem" in text
+    assert next(x for x in text.splitlines() if x.startswith("e1")).endswith("!")
 
 
 def test_format_summary_marks_rows_that_survive_holm():
     frame = pd.DataFrame(
-        [["e1", 0, 1, 4, 0, -0.0312, -0.025, 0.75, "kp_bmp_t", -3.2, 0.004, 0.016],
-         ["e1", 0, 5, 4, 0, 0.01, 0.02, 0.25, "kp_bmp_t", 0.5, 0.6, 0.6]],
+        [["e1", 0, 1, 4, 0, -0.0312, -0.025, 0.75, "kp_bmp_t", -3.2, 0.004, 0.016, ""],
+         ["e1", 0, 5, 4, 0, 0.01, 0.02, 0.25, "kp_bmp_t", 0.5, 0.6, 0.6, ""]],
         columns=COLUMNS,
     )  # fmt: skip
     lines = format_summary(frame).splitlines()
