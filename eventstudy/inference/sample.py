@@ -163,7 +163,7 @@ def window_arrays(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[dict[st
 
 def design_columns(ab: AbnormalReturns, window: tuple[int, int]) -> np.ndarray:
     """The model's design rows ``(N, D, p)`` on the columns of :func:`window_arrays` (estimation then window days)."""
-    cols = ab.in_estimation | ab.days(window)
+    cols = ab.in_estimation | ab.days(window) | ab.overlap(window).any(axis=0)
     return ab.design if cols.all() else ab.design[:, cols]
 
 
