@@ -57,7 +57,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     provider = open_provider(args.source, args.cache)
-    code, outcomes = rebuild(args.configs or ["events.yaml"], provider, Path(args.out), _as_of(args.as_of), args.force)
+    configs = args.configs or ["events.yaml"]
+    code, outcomes = rebuild(configs, provider, Path(args.out), _as_of(args.as_of), args.force, prune=args.prune)
     for o in outcomes:
         print(f"{o.study_id or o.config}: {o.status}" + (f" — {o.message}" if o.message else ""))
     return code
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("configs", nargs="*", metavar="CONFIG", help="study files (default: events.yaml)")
     _data_options(rb)
     rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    rb.add_argument("--prune", action="store_true", help="drop index entries whose study file is gone")
     rb.set_defaults(func=cmd_rebuild)
 
     cl = sub.add_parser(

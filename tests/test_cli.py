@@ -20,6 +20,7 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "claims.csv",
         "estimates.csv",
         "index.html",
+        "manifest.json",
         "study.json",
         "tests.csv",
     ]
