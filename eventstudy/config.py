@@ -123,7 +123,7 @@ _StrictLoader.yaml_implicit_resolvers = {
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     keys: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
+        key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) and key is not None:
             raise ConfigError(f"line {key_node.start_mark.line + 1}: a key must be text or a number, got {_show(key)}")
         if key in keys:
