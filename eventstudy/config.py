@@ -393,8 +393,11 @@ def check_benchmark_is_not_a_firm(study: Study, top: _Reader) -> None:
     for i, ev in enumerate(study.events):
         for j, firm in enumerate(ev.firms):
             if firm.ticker == study.benchmark:
-                raise events.child(i).child("firms").child(j).fail(
-                    f"{firm.ticker!r} is also the study's benchmark; a firm cannot be its own market", "ticker"
+                raise (
+                    events.child(i)
+                    .child("firms")
+                    .child(j)
+                    .fail(f"{firm.ticker!r} is also the study's benchmark; a firm cannot be its own market", "ticker")
                 )
 
 
