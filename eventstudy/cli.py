@@ -16,10 +16,11 @@ from pathlib import Path
 from . import __version__, placebo_command
 from .claims import claims_window, evaluate_claims, format_verdicts, parse_claims
 from .config import load_study
-from .data import DEFAULT_CACHE, AsOfProvider, open_provider
+from .data import DEFAULT_CACHE, AsOfProvider, fallback_notes, open_provider
+from .data.base import without_ticker
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
-from .rebuild import build, rebuild, reports_lock, update_index
+from .rebuild import build, provenance_after_claims, rebuild, reports_lock, update_index
 from .study import plan_study
 
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
@@ -41,16 +42,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcome, results = build(args.config, provider, out, _as_of(args.as_of), force=True)
         update_index(out, [outcome])
     study = results.study
-    print(
-        f"{study.id}: {len(results.abnormal.firm_events)} firm-events, source {results.source}, as of {results.as_of}"
-    )
+    notes = fallback_notes(provenance_after_claims(results, provider), results.as_of)
+    where = f"source {results.source}, " + ("; ".join(notes) if notes else f"as of {results.as_of}")
+    print(f"{study.id}: {len(results.abnormal.firm_events)} firm-events, {where}")  # one line, one as-of date
     for ev in study.events:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
             value = "not traded" if r.n_obs == 0 else f"{r.car:+.2%} (t {r.car_t:+.2f})"
             print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {value}")
-    for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
-        print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
     return 0
 
@@ -80,12 +79,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         try:
             frame = provider.history(ticker, start, end)
             p = provider.provenance(ticker)
-            print(f"{ticker}: {len(frame)} sessions {start}..{end}, as of {p.as_of} ({p.source}; {p.detail})")
-            if p.warning:
-                print(f"warning: {p.warning}", file=sys.stderr)
+            fell_back = f"; live refresh failed: {p.fell_back}" if p.fell_back else ""
+            print(
+                f"{ticker}: {len(frame)} sessions {start}..{end}, as of {p.as_of} ({p.source}; {p.detail}{fell_back})"
+            )
         except EventStudyError as exc:
             failed += 1
-            print(f"{ticker}: {exc}", file=sys.stderr)
+            print(f"{ticker}: {without_ticker(str(exc), ticker)}", file=sys.stderr)
     progress.close()
     return 3 if failed else 0
 

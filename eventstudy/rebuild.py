@@ -27,8 +27,8 @@ from pathlib import Path
 from . import __version__
 from .claims import claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
 from .config import Study, load_study
-from .data import AsOfProvider, AutoProvider
-from .data.base import PriceProvider
+from .data import AsOfProvider, AutoProvider, fallback_notes
+from .data.base import PriceProvider, Provenance
 from .errors import ConfigError, EventStudyError, bounded_message
 from .lock import ReportsLocked, hold_lock
 from .progress import Progress
@@ -62,11 +62,22 @@ def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
 
 def describe_source(provider: PriceProvider, source: str) -> str:
     """The sentence the report and study.json use for where prices came from."""
+    provider = provider.inner if isinstance(provider, AsOfProvider) else provider
     if isinstance(provider, AutoProvider) and provider.fallback_reason:
         return f"{source} (auto: live source unreachable, fell back to the vendored snapshot)"
     if source == "snapshot":
         return "snapshot — real daily bars vendored in the package (see eventstudy/data/default_study/PROVENANCE.md)"
     return source
+
+
+def provenance_after_claims(results: StudyResults, provider: PriceProvider) -> dict[str, Provenance]:
+    """Each ticker's provenance, marked as fallen back if the claims' own reads (other dates) fell back."""
+    merged = dict(results.provenance)
+    for ticker, p in results.provenance.items():
+        later = provider.provenance(ticker)
+        if later.fell_back and not p.fell_back:
+            merged[ticker] = dataclasses.replace(p, fell_back=later.fell_back, warning=later.warning)
+    return merged
 
 
 def _recorded_hash(directory: Path) -> str | None:
@@ -132,7 +143,7 @@ def build(
         extra["json:claims"] = claims.details.to_dict(orient="records")
         context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
     results = dataclasses.replace(results, extra={**results.extra, **extra})
-    context["warnings"] = list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
+    context["warnings"] = fallback_notes(provenance_after_claims(results, provider), results.as_of)
     html = render_report(results, source, context)
 
     def write(directory: Path) -> None:

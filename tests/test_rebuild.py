@@ -17,7 +17,7 @@ import pytest
 from eventstudy import rebuild as rebuild_module
 from eventstudy.atomic import umask_modes
 from eventstudy.cli import main
-from eventstudy.data import open_provider
+from eventstudy.data import AutoProvider, open_provider
 from eventstudy.data.base import Provenance
 from eventstudy.data.cache import CachedProvider
 from eventstudy.errors import DataUnavailable
@@ -215,8 +215,10 @@ def test_failed_live_refresh_falls_back_to_the_cache_with_a_banner(tmp_path):
     assert code == EXIT_OK and outcomes[0].status == "built"
     html = (out / "study-a" / "index.html").read_text()
     assert "Live data could not be refreshed; this report uses older data." in html
-    assert "002415.SZ: live refresh failed (002415.SZ: Yahoo download failed: DNSError" in html
-    assert "using cached data as of 2019-12-20" in html
+    assert (
+        "live prices unavailable (Yahoo download failed: DNSError: could not resolve host); used cache data for "
+        "002415.SZ, 002236.SZ, 002230.SZ, 300188.SZ, 000300.SS, 000001.SS, 399106.SZ; data as of 2019-12-20" in html
+    )
 
 
 def test_unknown_ticker_names_it(tmp_path):
@@ -399,3 +401,41 @@ def test_interrupted_runs_are_swept_and_a_damaged_report_is_republished(tmp_path
     assert outcomes[0].status == "built" and outcomes[0].message.endswith("car.csv is missing")
     _, outcomes = rebuild([config], open_provider("snapshot"), out)
     assert outcomes[0].status == "up to date"
+
+
+def test_auto_falls_back_to_the_snapshot_on_a_corrupt_cache_and_names_every_ticker(tmp_path):
+    out, live = tmp_path / "reports", FlakyYahoo()
+    cache = CachedProvider(live, tmp_path / "cache", clock=lambda: datetime(2022, 3, 1, tzinfo=UTC))
+    cache.history("002415.SZ", date(2018, 1, 2), date(2020, 12, 31))
+    (tmp_path / "cache" / "002415.SZ.parquet").write_bytes(b"PAR1 torn by a full disk")
+    live.offline = True
+    config = study_file(tmp_path, "a.yaml", "study-a")
+    code, outcomes = rebuild([config], AutoProvider(cache, open_provider("snapshot")), out)
+    assert code == EXIT_OK and outcomes[0].status == "built"
+    assert "fell back to the vendored snapshot" in outcomes[0].source
+    html = (out / "study-a" / "index.html").read_text()
+    assert "Live data could not be refreshed; this report uses older data." in html
+    assert "checksum mismatch; live refresh failed: 002415.SZ: Yahoo download failed: DNSError" in html
+    assert (
+        "used snapshot data for 002415.SZ, 002236.SZ, 002230.SZ, 300188.SZ, 000300.SS, 000001.SS, 399106.SZ; "
+        "data as of 2021-09-30" in html
+    )
+
+
+def test_a_refresh_that_fails_only_for_the_claims_dates_gives_a_banner(tmp_path):
+    from eventstudy.config import load_study
+    from eventstudy.study import plan_study
+
+    out, live = tmp_path / "reports", FlakyYahoo()
+    config = study_file(tmp_path, "a.yaml", "study-a")
+    study = load_study(config)
+    plan = plan_study(study)
+    cache = CachedProvider(live, tmp_path / "cache", clock=lambda: datetime(2022, 3, 1, tzinfo=UTC))
+    for ticker in study.tickers:  # what `fetch` of an older version stored: the event windows, not the claims
+        cache.history(ticker, plan.start.date(), plan.end.date())
+    live.offline = True
+    code, outcomes = rebuild([config], CachedProvider(live, tmp_path / "cache", clock=cache._clock), out)
+    assert code == EXIT_OK and outcomes[0].status == "built"
+    html = (out / "study-a" / "index.html").read_text()
+    assert "Live data could not be refreshed" in html
+    assert "live prices unavailable (Yahoo download failed: DNSError: could not resolve host); used cache data" in html
