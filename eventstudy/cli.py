@@ -20,7 +20,7 @@ from .data import DEFAULT_CACHE, AsOfProvider, fallback_notes, open_provider
 from .data.base import without_ticker
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
-from .rebuild import build, provenance_after_claims, rebuild, reports_lock, update_index
+from .rebuild import build, rebuild, reports_lock, update_index
 from .study import plan_study
 
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
@@ -42,7 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcome, results = build(args.config, provider, out, _as_of(args.as_of), force=True)
         update_index(out, [outcome])
     study = results.study
-    notes = fallback_notes(provenance_after_claims(results, provider), results.as_of)
+    notes = fallback_notes(results.provenance, results.as_of)
     where = f"source {results.source}, " + ("; ".join(notes) if notes else f"as of {results.as_of}")
     print(f"{study.id}: {len(results.abnormal.firm_events)} firm-events, {where}")  # one line, one as-of date
     for ev in study.events:

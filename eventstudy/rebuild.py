@@ -21,11 +21,12 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from . import __version__
-from .claims import claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
+from .claims import ClaimsResults, claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
 from .config import Study, load_study
 from .data import AsOfProvider, AutoProvider, fallback_notes
 from .data.base import PriceProvider, Provenance
@@ -105,55 +106,89 @@ def load_checked(config: str | Path) -> Study:
     return study
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """One study analysed and ready to publish: its results, claims verdicts, source sentence and input hash."""
+
+    results: StudyResults  # with ``extra`` carrying what study.json records beyond the tables
+    inputs: StudyInputs
+    claims: ClaimsResults | None
+    source: str  # describe_source(): the sentence the report and study.json use
+    input_hash: str
+
+
+def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True) -> Analysis:
+    """Load the prices ``study`` needs (up to ``as_of``), analyse them and evaluate its claims; write nothing."""
+    claims_spec = parse_claims(study) if "claims" in study.extra else ()
+    if as_of is not None:
+        provider = AsOfProvider(provider, as_of)
+    bar = Progress(len(study.tickers), f"{study.id}: prices") if progress else None
+    inputs = prepare_inputs(study, provider, as_of, on_fetch=bar.step if bar is not None else None)
+    if bar is not None:
+        bar.close()
+    results = analyse(inputs)
+    claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
+    source = describe_source(provider, results.source)
+    digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
+    extra: dict[str, object] = {"json:input_hash": digest}
+    if claims is not None:
+        extra["json:claims"] = claims.details.to_dict(orient="records")
+    provenance = provenance_after_claims(results, provider)  # the claims read other dates, which may fall back
+    results = dataclasses.replace(results, extra={**results.extra, **extra}, provenance=provenance)
+    return Analysis(results, inputs, claims, source, digest)
+
+
+def write_report(analysis: Analysis, out_dir: Path) -> Path:
+    """Render the report and publish every output file of ``analysis`` atomically into ``out_dir/<id>/``."""
+    results, claims = analysis.results, analysis.claims
+    context: dict[str, object] = {"input_hash": analysis.input_hash}
+    if claims is not None:
+        context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
+    context["warnings"] = fallback_notes(results.provenance, results.as_of)
+    html = render_report(results, analysis.source, context)
+
+    def write(directory: Path) -> None:
+        write_tables(results, directory, analysis.source)
+        if claims is not None:
+            write_claims_csv(claims, directory / "claims.csv")
+        (directory / "index.html").write_text(html, encoding="utf-8")
+
+    return publish(Path(out_dir), results.study.id, write)
+
+
 def build(
     config: str | Path,
     provider: PriceProvider,
     out_dir: Path,
     as_of: date | None = None,
     force: bool = True,
+    progress: bool = True,
     study: Study | None = None,
 ) -> tuple[Outcome, StudyResults]:
     """Build one study into ``out_dir/<id>/`` unless (``force`` False) its inputs are unchanged and the published
     tree is intact. ``study`` is the already checked study file (see :func:`load_checked`), if at hand."""
     started = time.perf_counter()
-    study = study if study is not None else load_checked(config)
-    claims_spec = parse_claims(study) if "claims" in study.extra else ()
-    if as_of is not None:
-        provider = AsOfProvider(provider, as_of)
-    progress = Progress(len(study.tickers), f"{study.id}: prices")
-    inputs = prepare_inputs(study, provider, as_of, on_fetch=progress.step)
-    progress.close()
-    results = analyse(inputs)
-    claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
-    source = describe_source(provider, results.source)
-    digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
-    common = {
-        "config": str(config), "study_id": study.id, "title": study.title, "input_hash": digest,
-        "as_of": results.as_of.isoformat() if results.as_of else None, "source": source,
-    }  # fmt: skip
+    analysis = analyse_study(study if study is not None else load_checked(config), provider, as_of, progress)
+    results = analysis.results
     repaired = ""
-    if not force and _recorded_hash(Path(out_dir) / study.id) == digest:
-        problem = published_problem(Path(out_dir), study.id)
+    if not force and _recorded_hash(Path(out_dir) / results.study.id) == analysis.input_hash:
+        problem = published_problem(Path(out_dir), results.study.id)
         if problem is None:
-            return Outcome(status="up to date", seconds=time.perf_counter() - started, **common), results
+            return outcome_of(analysis, "up to date", time.perf_counter() - started, config), results
         repaired = f"republished: {problem}"
-    extra = {"json:input_hash": digest}
-    context: dict[str, object] = {"input_hash": digest}
-    if claims is not None:
-        extra["json:claims"] = claims.details.to_dict(orient="records")
-        context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
-    results = dataclasses.replace(results, extra={**results.extra, **extra})
-    context["warnings"] = fallback_notes(provenance_after_claims(results, provider), results.as_of)
-    html = render_report(results, source, context)
+    write_report(analysis, Path(out_dir))
+    outcome = outcome_of(analysis, "built", time.perf_counter() - started, config)
+    return dataclasses.replace(outcome, message=repaired), results
 
-    def write(directory: Path) -> None:
-        write_tables(results, directory, source)
-        if claims is not None:
-            write_claims_csv(claims, directory / "claims.csv")
-        (directory / "index.html").write_text(html, encoding="utf-8")
 
-    publish(Path(out_dir), study.id, write)
-    return Outcome(status="built", message=repaired, seconds=time.perf_counter() - started, **common), results
+def outcome_of(analysis: Analysis, status: str, seconds: float = 0.0, config: str | Path | None = None) -> Outcome:
+    """The index entry of an analysed study (``config`` defaults to the study's file)."""
+    results, study = analysis.results, analysis.results.study
+    return Outcome(
+        config=str(config if config is not None else study.path), status=status, study_id=study.id,
+        title=study.title, input_hash=analysis.input_hash,
+        as_of=results.as_of.isoformat() if results.as_of else None, source=analysis.source, seconds=seconds,
+    )  # fmt: skip
 
 
 @contextmanager
@@ -203,11 +238,11 @@ def _check_all(configs: list[str]) -> list[Study | Outcome]:
 
 
 def _build_one(
-    config: str, study: Study, provider: PriceProvider, out_dir: Path, as_of: date | None, force: bool
+    config: str, study: Study, provider: PriceProvider, out_dir: Path, as_of: date | None, force: bool, progress: bool
 ) -> Outcome:
     """One study's build; whatever goes wrong becomes its outcome, never the end of the rebuild."""
     try:
-        outcome, _ = build(config, provider, out_dir, as_of, force, study=study)
+        outcome, _ = build(config, provider, out_dir, as_of, force, progress, study=study)
         return outcome
     except ConfigError as exc:
         status, message = "bad config", str(exc)
@@ -224,6 +259,7 @@ def rebuild(
     out_dir: Path,
     as_of: date | None = None,
     force: bool = False,
+    progress: bool = True,
     prune: bool = False,
 ) -> tuple[int, list[Outcome]]:
     """Rebuild every study file under the reports lock; return the exit code and what happened.
@@ -236,7 +272,11 @@ def rebuild(
         files = study_files(configs)
         for config, item in zip(files, _check_all(files), strict=True):
             started = time.perf_counter()
-            outcome = item if isinstance(item, Outcome) else _build_one(config, item, provider, out_dir, as_of, force)
+            outcome = (
+                item
+                if isinstance(item, Outcome)
+                else _build_one(config, item, provider, out_dir, as_of, force, progress)
+            )
             outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
             outcomes.append(outcome)
             detail = f" (input {outcome.input_hash[:12]}, as of {outcome.as_of})" if outcome.input_hash else ""
