@@ -90,7 +90,7 @@ def _posix_lock(path: Path) -> Iterator[None]:
 
 @contextmanager
 def _filelock_lock(path: Path) -> Iterator[None]:
-    import filelock
+    import filelock  # type: ignore[import-not-found, unused-ignore]  # a dependency on Windows only
 
     lock = filelock.FileLock(str(path), timeout=0)
     try:
