@@ -19,7 +19,7 @@ from .config import load_study
 from .coverage import car_words
 from .data import DEFAULT_CACHE, AsOfProvider, fallback_notes, open_provider
 from .data.base import without_ticker
-from .errors import ConfigError, EventStudyError
+from .errors import ConfigError, EventStudyError, bounded_message
 from .progress import Progress
 from .rebuild import build, rebuild, reports_lock, update_index
 from .study import plan_study
@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except EventStudyError as exc:
-        print(f"eventstudy: error: {exc}", file=sys.stderr)
+        print(f"eventstudy: error: {bounded_message(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
