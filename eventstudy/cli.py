@@ -21,6 +21,7 @@ from .data import DEFAULT_CACHE, AsOfProvider, fallback_notes, open_provider
 from .data.base import without_ticker
 from .errors import ConfigError, EventStudyError, bounded_message
 from .progress import Progress
+from .quality import quality_warnings
 from .rebuild import build, rebuild, reports_lock, update_index
 from .study import plan_study
 
@@ -50,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
             print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {car_words(r)}")
+    for line in quality_warnings(results.quality) if results.quality is not None else []:
+        print(f"warning: {line}", file=sys.stderr)
     for gap in results.benchmark_gaps:
         print(f"warning: {gap.event_id} {gap.ticker}: {gap.describe()}; left out of the tests", file=sys.stderr)
     print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
