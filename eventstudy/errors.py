@@ -29,6 +29,13 @@ class DataUnavailable(DataError):
     """A provider could not be reached or returned nothing for a ticker."""
 
 
+class OutputError(EventStudyError):
+    """Outputs could not be written (no space left on the device, quota): nothing was published and the last
+    good report stays."""
+
+    exit_code = 3
+
+
 #: Longest message printed or recorded for one failure; longer ones are cut (a message may quote user input).
 MESSAGE_LIMIT = 400
 
