@@ -313,3 +313,37 @@ def test_yahoo_csv_errors_name_file_line_and_value(tmp_path) -> None:
         read_price_csv(tmp_path / "B.csv")
     (tmp_path / "C.csv").write_text("Date,Open,High,Low,Close,Adj Close,Volume\n2019-10-08,,,,,,1200\n")
     assert read_price_csv(tmp_path / "C.csv").empty  # only volume: no data at all, not an error
+
+
+def test_yfinance_log_lines_go_through_our_log_not_onto_stderr(monkeypatch, caplog) -> None:
+    """Offline, yfinance logs "Cookie/crumb fetch failed" itself; only our one-line error may reach the user."""
+    import io
+    import logging
+    import sys
+    import types
+
+    def ticker(symbol):
+        def history(**kwargs):
+            logging.getLogger("yfinance").error("%s: Cookie/crumb fetch failed; possibly delisted", symbol)
+            raise ConnectionError("offline")
+
+        return types.SimpleNamespace(history=history)
+
+    monkeypatch.setitem(sys.modules, "yfinance", types.SimpleNamespace(Ticker=ticker))
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handler = logging.StreamHandler(stream)  # what logging.basicConfig(level=INFO) gives the command line
+    monkeypatch.setattr(root, "level", logging.INFO)
+    root.addHandler(handler)
+    try:
+        with pytest.raises(DataUnavailable, match="^002415.SZ: Yahoo download failed: ConnectionError: offline$"):
+            YahooProvider().history("002415.SZ", date(2019, 1, 2), date(2019, 1, 10))
+    finally:
+        root.removeHandler(handler)
+    assert stream.getvalue() == ""
+    caplog.set_level(logging.DEBUG, logger="eventstudy")  # asking for our debug output shows yfinance's lines
+    with pytest.raises(DataUnavailable):
+        YahooProvider().history("002415.SZ", date(2019, 1, 2), date(2019, 1, 10))
+    assert [r.getMessage() for r in caplog.records if r.name == "eventstudy.yfinance"] == [
+        "002415.SZ: Cookie/crumb fetch failed; possibly delisted"
+    ]
