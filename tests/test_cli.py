@@ -46,7 +46,7 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
     assert row.caar == pytest.approx(traded.car.mean()) and row.median_car == pytest.approx(traded.car.median())
     kp = tests[(tests.event_id == row.event_id) & (tests.test == "kp_bmp_t") & (tests.window_start == 0)]
     assert row.p_value == pytest.approx(kp[kp.window_end == 1].p_value.iloc[0])
-    assert len(summary) == 8 and (summary.p_holm >= summary.p_value).all()
+    assert len(summary) == 16 and (summary.p_holm >= summary.p_value).all()  # 4 events × 4 windows
 
 
 def test_run_from_a_csv_folder(tmp_path):
