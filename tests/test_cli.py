@@ -184,10 +184,13 @@ def test_offline_auto_run_says_once_what_it_fell_back_to(tmp_path, monkeypatch, 
     assert main([*argv, "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr()
     first = printed.out.splitlines()[0]
+    us = (
+        "NPTN, LITE, QRVO, SWKS, AVGO, XLNX, QCOM, MU, INTC, AAOI, ACIA, IIVI, MRVL, AMBA, NVDA, STX, WDC, ON, TXN, ADI"
+    )
     assert first == (
-        "entity-list-2019: 8 firm-events, source snapshot, live prices unavailable (first failure: 002415.SZ: "
+        "entity-list-2019: 28 firm-events, source snapshot, live prices unavailable (first failure: 002415.SZ: "
         "Yahoo download failed: ConnectionError: offline); used snapshot data for 002415.SZ, 002236.SZ, 002230.SZ, "
-        "300188.SZ, 000300.SS, 000001.SS, 399106.SZ; data as of 2021-09-30"
+        f"300188.SZ, {us}, 000300.SS, VONE, 000001.SS, 399106.SZ, QQQ, ONEQ, SOXX; data as of 2020-12-11"
     )
     assert printed.out.count("as of") == 1 and "warning" not in printed.err
 
@@ -197,4 +200,4 @@ def test_offline_fetch_names_each_ticker_once(tmp_path, monkeypatch, capsys):
     assert main(["fetch", str(ROOT / "events.yaml"), "--cache", str(tmp_path / "cache")]) == 3
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "002415.SZ: Yahoo download failed: ConnectionError: offline"
-    assert len(lines) == 7 and all(line.count(line.split(":")[0]) == 1 for line in lines)
+    assert len(lines) == 31 and all(line.count(line.split(":")[0]) == 1 for line in lines)  # 24 firms + 7 indices
