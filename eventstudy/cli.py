@@ -20,12 +20,14 @@ from collections.abc import Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import __version__, placebo_command
 from .errors import ConfigError, EventStudyError, OutputError, bounded_message
 from .outputs import writable_directory
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXAMPLE_STUDY = "entity-list-2019.yaml"  # eventstudy/examples/: the repository's events.yaml, shipped in the package
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -185,6 +187,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _now() -> pd.Timestamp:
     """The current instant (a function, so that tests can fix it)."""
+    import pandas as pd  # here, not at the top: --help loads no pandas
+
     return pd.Timestamp.now(tz="UTC")
 
 
