@@ -1,4 +1,4 @@
-"""Command line: ``eventstudy run | rebuild | claims | placebo | fetch | validate``. Only wiring; the work is in the stage modules.
+"""Command line: ``eventstudy run | rebuild | claims | placebo | fetch | validate | table | init``. Only wiring; the work is in the stage modules.
 
 Exit codes: 0 ok · 1 unexpected error · 2 bad study file or arguments · 3 data unavailable or insufficient
 (the last good report is kept) · 4 partial rebuild · 75 reports directory locked by another rebuild.
@@ -7,11 +7,13 @@ Exit codes: 0 ok · 1 unexpected error · 2 bad study file or arguments · 3 dat
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from . import __version__, placebo_command
 from .claims import claims_window, evaluate_claims, format_verdicts, parse_claims
@@ -19,8 +21,8 @@ from .config import load_study
 from .data import DEFAULT_CACHE, AsOfProvider, open_provider
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
-from .rebuild import build, rebuild, reports_lock, update_index
-from .study import plan_study
+from .rebuild import Outcome, build, rebuild, reports_lock, update_index
+from .study import StudyResults, plan_study
 
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
 
@@ -37,10 +39,18 @@ def _as_of(text: str | None) -> date | None:
 def cmd_run(args: argparse.Namespace) -> int:
     provider = open_provider(args.source, args.cache)
     out = Path(args.out)
+    quiet = args.quiet or args.json
     with reports_lock(out):
-        outcome, results = build(args.config, provider, out, _as_of(args.as_of), force=True)
+        outcome, results = build(args.config, provider, out, _as_of(args.as_of), force=True, progress=not quiet)
         update_index(out, [outcome])
     study = results.study
+    for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_run_document(results, outcome, out), indent=2, allow_nan=False))
+        return 0
+    if args.quiet:
+        return 0
     print(
         f"{study.id}: {len(results.abnormal.firm_events)} firm-events, source {results.source}, as of {results.as_of}"
     )
@@ -49,17 +59,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
             value = "not traded" if r.n_obs == 0 else f"{r.car:+.2%} (t {r.car_t:+.2f})"
             print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {value}")
-    for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
-        print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
     return 0
 
 
+def _run_document(results: StudyResults, outcome: Outcome, out: Path) -> dict[str, Any]:
+    """What ``run --json`` prints: the study, where its report is, and the summary.csv rows (NaN as null)."""
+    from .publish import _records
+    from .summary import study_summary
+
+    return {
+        "study": results.study.id, "title": results.study.title, "report": str(out / results.study.id),
+        "source": outcome.source, "as_of": outcome.as_of, "input_hash": outcome.input_hash,
+        "warnings": list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning)),
+        "summary": _records(study_summary(results)),
+    }  # fmt: skip
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     provider = open_provider(args.source, args.cache)
-    code, outcomes = rebuild(args.configs or ["events.yaml"], provider, Path(args.out), _as_of(args.as_of), args.force)
+    code, outcomes = rebuild(
+        args.configs or ["events.yaml"], provider, Path(args.out), _as_of(args.as_of), args.force, not args.quiet
+    )
     for o in outcomes:
-        print(f"{o.study_id or o.config}: {o.status}" + (f" — {o.message}" if o.message else ""))
+        if not (args.quiet and o.ok):  # --quiet: only the studies that failed, on stderr
+            line = f"{o.study_id or o.config}: {o.status}" + (f" — {o.message}" if o.message else "")
+            print(line, file=sys.stderr if args.quiet else sys.stdout)
     return code
 
 
@@ -98,7 +123,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
     provider = open_provider(args.source, args.cache)
     if args.as_of:
         provider = AsOfProvider(provider, _as_of(args.as_of))
-    print(format_verdicts(evaluate_claims(study, provider, claims)))
+    text = format_verdicts(evaluate_claims(study, provider, claims))
+    print(text.splitlines()[-1] if args.quiet else text)  # --quiet: only the tally line
     return 0
 
 
@@ -115,6 +141,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
         days = ", ".join(f"{mic} {day_zero(ev.announced, mic).session.date()}" for mic in mics)
         print(f"  {ev.id}: {len(ev.firms)} firm(s), day 0 {days}")
     return 0
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from .tables import render
+
+    sys.stdout.write(render(args.report_dir, args.format, args.what, args.stars))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .template import write_study_template
+
+    path = write_study_template(args.name)
+    print(f"wrote {path}; check it with: eventstudy validate {path}")
+    return 0
+
+
+def _quiet_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help=f"{what}; warnings and errors still go to stderr")
 
 
 def _data_options(parser: argparse.ArgumentParser, source: str = "auto", out: bool = True, as_of: bool = True) -> None:
@@ -142,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("config", nargs="?", default="events.yaml", help=config_help)
     _data_options(run)
+    _quiet_option(run, "print nothing on success")
+    run.add_argument(
+        "--json", action="store_true", help="print the headline (summary.csv rows) as JSON on stdout, nothing else"
+    )
     run.set_defaults(func=cmd_run)
 
     rb = sub.add_parser(
@@ -153,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("configs", nargs="*", metavar="CONFIG", help="study files (default: events.yaml)")
     _data_options(rb)
     rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    _quiet_option(rb, "print only the studies that failed (on stderr), no progress or log lines")
     rb.set_defaults(func=cmd_rebuild)
 
     cl = sub.add_parser(
@@ -161,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     cl.add_argument("config", nargs="?", default="events.yaml", help=config_help)
     _data_options(cl, out=False)
+    _quiet_option(cl, "print only the tally line (n supported, contradicted, undetermined)")
     cl.set_defaults(func=cmd_claims)
 
     pl = sub.add_parser(
@@ -185,6 +236,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("config", help="study file")
     validate.set_defaults(func=cmd_validate)
+
+    table = sub.add_parser(
+        "table", help="a publication table (LaTeX or Markdown) from a report",
+        description="Render a report's summary, firm CARs or tests as a LaTeX (booktabs) or Markdown table on "
+        "stdout, optionally with significance stars from Holm-adjusted p-values.",
+    )  # fmt: skip
+    table.add_argument("report_dir", metavar="REPORT_DIR", help="a report directory, e.g. reports/entity-list-2019")
+    table.add_argument("--format", choices=("latex", "markdown"), default="markdown", help="default: markdown")
+    table.add_argument("--what", choices=("summary", "car", "tests"), default="summary", help="default: summary")
+    table.add_argument("--stars", action="store_true", help="*, **, *** at Holm-adjusted p < 0.10, 0.05, 0.01")
+    table.set_defaults(func=cmd_table)
+
+    init = sub.add_parser(
+        "init", help="write a commented study file to start from",
+        description="Write NAME.yaml, a commented study file that validates and runs (on the vendored prices) as "
+        "written; an existing file is never overwritten.",
+    )  # fmt: skip
+    init.add_argument("name", metavar="NAME", help="study id and file name (NAME.yaml)")
+    init.set_defaults(func=cmd_init)
     return parser
 
 
@@ -192,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "quiet", False) or getattr(args, "json", False):
+        logging.getLogger().setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except EventStudyError as exc:

@@ -38,7 +38,6 @@ from .data.base import PriceProvider
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
 from .publish import publish, write_tables
-from .report import render_report
 from .study import StudyInputs, StudyResults, analyse, prepare_inputs
 
 log = logging.getLogger("eventstudy")
@@ -135,6 +134,8 @@ def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = No
 
 def write_report(analysis: Analysis, out_dir: Path) -> Path:
     """Render the report and publish every output file of ``analysis`` atomically into ``out_dir/<id>/``."""
+    from .report import render_report  # plotly and scipy.stats: only when a report is written
+
     results, claims = analysis.results, analysis.claims
     context: dict[str, object] = {"input_hash": analysis.input_hash}
     if claims is not None:
