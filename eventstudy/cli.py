@@ -18,10 +18,12 @@ from typing import Any
 from . import __version__, placebo_command
 from .claims import claims_window, evaluate_claims, format_verdicts, parse_claims
 from .config import load_study
+from .coverage import car_words
 from .data import DEFAULT_CACHE, AsOfProvider, open_provider
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
 from .rebuild import Outcome, build, rebuild, reports_lock, update_index
+from .results import data_warnings
 from .study import StudyResults, plan_study
 
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
@@ -44,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcome, results = build(args.config, provider, out, _as_of(args.as_of), force=True, progress=not quiet)
         update_index(out, [outcome])
     study = results.study
-    for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
+    for warning in data_warnings(results):
         print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(_run_document(results, outcome, out), indent=2, allow_nan=False))
@@ -57,8 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for ev in study.events:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
-            value = "not traded" if r.n_obs == 0 else f"{r.car:+.2%} (t {r.car_t:+.2f})"
-            print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {value}")
+            print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {car_words(r)}")
     print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
     return 0
 
@@ -71,7 +72,7 @@ def _run_document(results: StudyResults, outcome: Outcome, out: Path) -> dict[st
     return {
         "study": results.study.id, "title": results.study.title, "report": str(out / results.study.id),
         "source": outcome.source, "as_of": outcome.as_of, "input_hash": outcome.input_hash,
-        "warnings": list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning)),
+        "warnings": data_warnings(results),
         "summary": _records(study_summary(results)),
     }  # fmt: skip
 
@@ -121,8 +122,9 @@ def cmd_claims(args: argparse.Namespace) -> int:
         print(f"{args.config}: no claims section")
         return 0
     provider = open_provider(args.source, args.cache)
-    if args.as_of:
-        provider = AsOfProvider(provider, _as_of(args.as_of))
+    as_of = _as_of(args.as_of)
+    if as_of is not None:
+        provider = AsOfProvider(provider, as_of)
     text = format_verdicts(evaluate_claims(study, provider, claims))
     print(text.splitlines()[-1] if args.quiet else text)  # --quiet: only the tally line
     return 0

@@ -173,7 +173,11 @@ class _Reader:
                 raise self.fail(f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})", str(key))
 
     def child(self, key: str | int) -> _Reader:
-        value = self.data[key] if isinstance(self.data, (dict, list)) else None
+        value = None
+        if isinstance(self.data, dict):
+            value = self.data[key]
+        elif isinstance(self.data, list) and isinstance(key, int):
+            value = self.data[key]
         return _Reader(self.file, value, self._join(key))
 
     def has(self, key: str) -> bool:

@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from .study import StudyResults
 
 
+def data_warnings(results: StudyResults) -> list[str]:
+    """A run's data warnings: firm-events left out for benchmark gaps, live sources that fell back."""
+    gaps = [f"{g.event_id} {g.ticker}: {g.describe()}; left out of the tests" for g in results.benchmark_gaps]
+    return gaps + list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
+
+
 class SummaryText(str):
     """The plain-text summary; shown as is (not quoted) by ``repr``, so a notebook cell displays the table."""
 
@@ -66,8 +72,8 @@ class Results:
 
     @property
     def warnings(self) -> list[str]:
-        """Data warnings (e.g. a live source fell back to the snapshot); also in :meth:`summary` and the report."""
-        return list(dict.fromkeys(p.warning for p in self.raw.provenance.values() if p.warning))
+        """Data warnings (benchmark gaps, a live source that fell back to the snapshot); also in :meth:`summary`."""
+        return data_warnings(self.raw)
 
     # -- tidy frames (copies: changing them changes nothing here) -----------------------------------------
     def _table(self, name: str) -> pd.DataFrame:

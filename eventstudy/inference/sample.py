@@ -139,12 +139,15 @@ def _event_groups(ab: AbnormalReturns) -> dict[str, np.ndarray]:
 def window_arrays(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[dict[str, np.ndarray], ...]:
     """What the tests of ``window`` read, for all firm-events: the cumulated quantities (:meth:`cumulate`) and
     ``ar``/``sar``/``span`` over the estimation days then the window days, with the ``in_window`` mask."""
-    days = ab.days(window)
-    res = ab.cumulate(days)
+    counted = ab.overlap(window)  # the returns whose span overlaps the window (engine.AbnormalReturns.overlap)
+    res = ab.cumulate(counted)
+    # Window columns: the window's days plus the days of returns that end after it but overlap it (a halted
+    # firm's delayed reaction), so that every test reads the same firm-events and returns as car.csv.
+    days = ab.days(window) | counted.any(axis=0)
     cols = ab.in_estimation | days
     # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
-    # long halts would otherwise dominate the time-series variances. Window days: every AR.
-    keep_day = ab.estimation | days[None, :]
+    # long halts would otherwise dominate the time-series variances. Window columns: every counted AR.
+    keep_day = ab.estimation | counted
     if cols.all():  # already restricted to these days (engine.window_only): no copies
         return res, np.where(keep_day, ab.ar, np.nan), np.where(keep_day, ab.sar, np.nan), ab.span, days
     ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
