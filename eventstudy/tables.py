@@ -146,6 +146,10 @@ def _summary(frame: pd.DataFrame, meta: dict[str, Any], with_stars: bool) -> Pap
             )
             + "; — : no firm traded."
         )
+    if "note" in frame.columns:  # figures resting on less than asked (summary.csv's note column), row by row
+        for e, a, b, note in zip(frame["event_id"], frame["window_start"], frame["window_end"], frame["note"]):
+            if isinstance(note, str) and note.strip():
+                notes.append(f"{e} {_window(a, b)}: {note.strip()}")
     if with_stars:
         notes.append("*, **, ***: Holm-adjusted p < 0.10, 0.05, 0.01.")
     numeric = ("N", "CAAR (%)", "Median CAR (%)", "Negative (%)", "Statistic", "p", "p (Holm)")

@@ -28,7 +28,8 @@ def report(tmp_path):
         {"event_id": ["ev", "ev"], "window_start": [0, 0], "window_end": [1, 5], "n_firms": [2, 0],
          "n_not_traded": [1, 3], "caar": [-0.0312, float("nan")], "median_car": [-0.03, float("nan")],
          "share_negative": [1.0, float("nan")], "test": ["kp_bmp_t", "kp_bmp_t"], "statistic": [-3.1, float("nan")],
-         "p_value": [0.004, float("nan")], "p_holm": [0.004, float("nan")]}
+         "p_value": [0.004, float("nan")], "p_holm": [0.004, float("nan")],
+         "note": ["", "incomplete: data end at day +3 (1 firm)"]}
     ).to_csv(d / "summary.csv", index=False)  # fmt: skip
     # firm CARs: p = 0.004, 0.02, 0.5 and one firm that never traded
     pd.DataFrame(
@@ -58,6 +59,7 @@ def test_summary_table_uses_the_published_holm_p(report):
     assert t.frame["N"].tolist() == ["2", "0"]
     assert any("ev [0, 1]: 1" in n and "ev [0, 5]: 3" in n for n in t.notes)  # left-out firms are named
     assert any("adjusted across all 1 rows" in n for n in t.notes)
+    assert "ev [0, 5]: incomplete: data end at day +3 (1 firm)" in t.notes
     plain = paper_table(report, "summary", with_stars=False)
     assert plain.frame["CAAR (%)"].tolist() == ["-3.12", "—"]
 
