@@ -28,9 +28,13 @@ if TYPE_CHECKING:
 
 
 def data_warnings(results: StudyResults) -> list[str]:
-    """A run's data warnings: firm-events left out for benchmark gaps, live sources that fell back."""
+    """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps, live sources that
+    fell back (what ``eventstudy run`` prints on stderr)."""
+    from .quality import quality_warnings
+
+    quality = quality_warnings(results.quality) if results.quality is not None else []
     gaps = [f"{g.event_id} {g.ticker}: {g.describe()}; left out of the tests" for g in results.benchmark_gaps]
-    return gaps + list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
+    return quality + gaps + list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
 
 
 class SummaryText(str):
