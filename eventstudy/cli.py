@@ -56,6 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .data import open_provider
     from .rebuild import build, reports_lock, update_index
     from .results import data_warnings
+    from .summary import format_summary, study_summary
 
     if args.example and args.config is not None:
         raise ConfigError(f"--example: runs the packaged study; drop the study file {args.config!r} or --example")
@@ -83,6 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(
         f"{study.id}: {len(results.abnormal.firm_events)} firm-events, source {results.source}, as of {results.as_of}"
     )
+    print(format_summary(study_summary(results), title=f"Headline ({out / study.id / 'summary.csv'}):"))
+    print("Per firm, CAR over the longest window from day 0:")
     for ev in study.events:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():

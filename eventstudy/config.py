@@ -23,6 +23,11 @@ import yaml
 
 from .errors import ConfigError
 
+# The tests of eventstudy.inference.TESTS (kept in step by tests/test_config.py; the config stage imports no tests).
+TEST_NAMES = (
+    "csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
+    "wilcoxon_z", "bhar_skew_t", "portfolio_t", "placebo_p",
+)  # fmt: skip
 MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
@@ -80,6 +85,7 @@ class Study:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # sections owned by later stages
     dimson_lags: int = 1  # lags (and leads) of the market in the Dimson model
     factor_file: str | None = None  # CSV of daily factor returns for model: factor (docs/factors.md)
+    primary_test: str = "kp_bmp_t"  # the test of the headline table (summary.csv)
 
     @classmethod
     def from_events(
@@ -378,6 +384,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         {
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
+            "primary_test",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -386,6 +393,9 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     alternatives = s.get("alternative_benchmarks", [])
     if not isinstance(alternatives, list) or not all(isinstance(a, str) and _TICKER.match(a) for a in alternatives):
         raise s.fail(f"expected a list of tickers, got {_show(alternatives)}", "alternative_benchmarks")
+    primary_test = s.text("primary_test", "kp_bmp_t")
+    if primary_test not in TEST_NAMES:
+        raise s.fail(f"{primary_test!r} is not a test ({', '.join(TEST_NAMES)})", "primary_test")
     est = s.window("estimation_window", (-260, -11))
     windows = tuple(_window(w) for w in s.items("event_windows")) if s.has("event_windows") else (
         (-1, 1), (0, 1), (0, 5), (0, 10)
@@ -429,6 +439,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         extra={k: data[k] for k in extra_sections if k in data},
         dimson_lags=s.integer("dimson_lags", 1),
         factor_file=s.text("factor_file") if s.has("factor_file") else None,
+        primary_test=primary_test,
     )
 
 

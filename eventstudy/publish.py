@@ -21,6 +21,8 @@ import pandas as pd
 
 from .errors import EventStudyError
 from .study import StudyResults
+from .summary import COLUMNS as SUMMARY_COLUMNS
+from .summary import study_summary
 
 COLUMNS = {
     "estimates.csv": [
@@ -32,6 +34,7 @@ COLUMNS = {
     ],
     "ar.csv": ["event_id", "ticker", "rel_day", "date", "ar", "traded", "limit"],
     "tests.csv": ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"],
+    "summary.csv": SUMMARY_COLUMNS,
 }  # fmt: skip
 
 
@@ -69,6 +72,7 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
                 "min_estimation_returns": study.min_estimation_returns,
                 "event_windows": [list(w) for w in study.event_windows],
                 "daily_path": list(study.daily_path),
+                "primary_test": study.primary_test,
             },
             "data": {
                 "source": source,
@@ -88,6 +92,7 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
                 }
                 for ev in study.events
             ],
+            "summary": _records(study_summary(results)[COLUMNS["summary.csv"]]),
             "estimates": _records(results.estimates[COLUMNS["estimates.csv"]]),
             "car": _records(results.car[COLUMNS["car.csv"]]),
             "tests": _records(results.tests[COLUMNS["tests.csv"]]),
@@ -138,7 +143,8 @@ def publish(out_dir: Path, study_id: str, write: Callable[[Path], None]) -> Path
 
 
 def write_tables(results: StudyResults, directory: Path, source: str) -> None:
-    """The four CSV files and study.json."""
+    """The CSV files (summary, estimates, car, ar, tests) and study.json."""
+    write_csv(study_summary(results), directory / "summary.csv", COLUMNS["summary.csv"])
     write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"])
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])

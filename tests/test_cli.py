@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 
 from eventstudy.cli import main
@@ -21,10 +22,30 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "estimates.csv",
         "index.html",
         "study.json",
+        "summary.csv",
         "tests.csv",
     ]
     printed = capsys.readouterr().out
-    assert "002415.SZ CAR[0,10]" in printed
+    summary = pd.read_csv(out / "summary.csv")
+    # the console prints the headline table: one line per summary row, CAAR as a percentage, the primary test
+    for r in summary.itertuples():
+        line = next(
+            x for x in printed.splitlines() if x.startswith(r.event_id) and f"[{r.window_start}, {r.window_end}]" in x
+        )
+        assert f"{100 * r.caar:+.2f}%" in line and "kp_bmp_t" in line and f"{r.p_holm:.3f}" in line
+    # summary.csv agrees with car.csv and tests.csv of the same run (the hand-worked case: tests/test_summary.py)
+    car, tests = pd.read_csv(out / "car.csv"), pd.read_csv(out / "tests.csv")
+    first = car[(car.event_id == "us-entity-list-2019-10-07") & (car.window_start == 0) & (car.window_end == 1)]
+    row = summary[
+        (summary.event_id == first.event_id.iloc[0]) & (summary.window_start == 0) & (summary.window_end == 1)
+    ].iloc[0]
+    traded = first[first.n_obs > 0]
+    # Hikvision and Dahua were suspended on 8-9 October: their return over days 0..+2 overlaps [0, 1] and counts
+    assert row.n_firms == len(traded) == 4 and row.n_not_traded == 0 and pd.isna(row.note)
+    assert row.caar == pytest.approx(traded.car.mean()) and row.median_car == pytest.approx(traded.car.median())
+    kp = tests[(tests.event_id == row.event_id) & (tests.test == "kp_bmp_t") & (tests.window_start == 0)]
+    assert row.p_value == pytest.approx(kp[kp.window_end == 1].p_value.iloc[0])
+    assert len(summary) == 8 and (summary.p_holm >= summary.p_value).all()
 
 
 def test_run_from_a_csv_folder(tmp_path):

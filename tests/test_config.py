@@ -51,6 +51,16 @@ def test_defaults_apply(tmp_path):
     assert study.model == "market_model"
     assert study.min_estimation_returns == 120
     assert study.daily_path == (-10, 20)
+    assert study.primary_test == "kp_bmp_t"
+
+
+def test_primary_test_is_read_and_the_known_names_are_the_battery(tmp_path):
+    from eventstudy.config import TEST_NAMES
+    from eventstudy.inference import TESTS
+
+    assert TEST_NAMES == tuple(TESTS)
+    text = GOOD.replace("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  primary_test: csect_t\n", 1)
+    assert load_study(write(tmp_path, text)).primary_test == "csect_t"
 
 
 @pytest.mark.parametrize(
@@ -72,6 +82,11 @@ def test_defaults_apply(tmp_path):
             "  benchmark: 000300.SS\n",
             "  benchmark: 000300.SS\n  event_windows: [[-20, 1]]\n",
             "study.event_windows[0]: window [-20, 1] overlaps the estimation window [-260, -11]",
+        ),
+        (
+            "  benchmark: 000300.SS\n",
+            "  benchmark: 000300.SS\n  primary_test: ttest\n",
+            "study.primary_test: 'ttest' is not a test (csect_t, bw_t,",
         ),
         ("  id: demo\n", "  id: ../escape\n", "study.id: '../escape' is not allowed here"),
         ("exchange: XSHE", "exchange: NASDAQ", "events[0].firms[0].exchange: 'NASDAQ' is not a known exchange"),
