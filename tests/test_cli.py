@@ -21,6 +21,7 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "claims.csv",
         "estimates.csv",
         "index.html",
+        "manifest.json",
         "study.json",
         "summary.csv",
         "tests.csv",
@@ -109,3 +110,32 @@ def test_placebo_command_on_a_small_universe(tmp_path, capsys):
     assert "rejection rates at alpha = 0.05" in printed and "csect_t" in printed
     rates = (out / "rejection.csv").read_text()
     assert rates.startswith("test,studies,rejection_rate")
+
+
+def _offline(monkeypatch):
+    def no_network(ticker, start, end, timeout=10.0):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr("eventstudy.data.yahoo.yfinance_download", no_network)
+
+
+def test_offline_auto_run_says_once_what_it_fell_back_to(tmp_path, monkeypatch, capsys):
+    _offline(monkeypatch)
+    argv = ["run", str(ROOT / "events.yaml"), "--source", "auto", "--cache", str(tmp_path / "cache")]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr()
+    first = printed.out.splitlines()[0]
+    assert first == (
+        "entity-list-2019: 8 firm-events, source snapshot, live prices unavailable (first failure: 002415.SZ: "
+        "Yahoo download failed: ConnectionError: offline); used snapshot data for 002415.SZ, 002236.SZ, 002230.SZ, "
+        "300188.SZ, 000300.SS, 000001.SS, 399106.SZ; data as of 2021-09-30"
+    )
+    assert printed.out.count("as of") == 1 and "warning" not in printed.err
+
+
+def test_offline_fetch_names_each_ticker_once(tmp_path, monkeypatch, capsys):
+    _offline(monkeypatch)
+    assert main(["fetch", str(ROOT / "events.yaml"), "--cache", str(tmp_path / "cache")]) == 3
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "002415.SZ: Yahoo download failed: ConnectionError: offline"
+    assert len(lines) == 7 and all(line.count(line.split(":")[0]) == 1 for line in lines)
