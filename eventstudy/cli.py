@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, placebo_command
-from .errors import ConfigError, EventStudyError, OutputError
+from .errors import ConfigError, EventStudyError, OutputError, bounded_message
 from .outputs import writable_directory
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def example_study() -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .coverage import car_words
-    from .data import open_provider
+    from .data import fallback_notes, open_provider
     from .rebuild import build, reports_lock, update_index
     from .results import data_warnings
     from .summary import format_summary, study_summary
@@ -74,16 +74,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         update_index(out, [outcome])
     study = results.study
-    for warning in data_warnings(results):
+    notes = [] if quiet else fallback_notes(results.provenance, results.as_of)  # said in the first line below
+    for warning in data_warnings(results, fallback=quiet):
         print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(_run_document(results, outcome, out), indent=2, allow_nan=False))
         return 0
     if args.quiet:
         return 0
-    print(
-        f"{study.id}: {len(results.abnormal.firm_events)} firm-events, source {results.source}, as of {results.as_of}"
-    )
+    where = f"source {results.source}, " + ("; ".join(notes) if notes else f"as of {results.as_of}")
+    print(f"{study.id}: {len(results.abnormal.firm_events)} firm-events, {where}")  # one line, one as-of date
     print(format_summary(study_summary(results), title=f"Headline ({out / study.id / 'summary.csv'}):"))
     print("Per firm, CAR over the longest window from day 0:")
     for ev in study.events:
@@ -113,8 +113,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from .rebuild import rebuild
 
     provider = open_provider(args.source, args.cache)
+    configs = args.configs or ["events.yaml"]
     code, outcomes = rebuild(
-        args.configs or ["events.yaml"], provider, Path(args.out), _as_of(args.as_of), args.force, not args.quiet
+        configs, provider, Path(args.out), _as_of(args.as_of), args.force, progress=not args.quiet, prune=args.prune
     )
     for o in outcomes:
         if not (args.quiet and o.ok):  # --quiet: only the studies that failed, on stderr
@@ -127,6 +128,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from .claims import claims_window, parse_claims
     from .config import load_study
     from .data import open_provider
+    from .data.base import without_ticker
     from .progress import Progress
     from .study import plan_study
 
@@ -145,12 +147,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         try:
             frame = provider.history(ticker, start, end)
             p = provider.provenance(ticker)
-            print(f"{ticker}: {len(frame)} sessions {start}..{end}, as of {p.as_of} ({p.source}; {p.detail})")
-            if p.warning:
-                print(f"warning: {p.warning}", file=sys.stderr)
+            fell_back = f"; live refresh failed: {p.fell_back}" if p.fell_back else ""
+            print(
+                f"{ticker}: {len(frame)} sessions {start}..{end}, as of {p.as_of} ({p.source}; {p.detail}{fell_back})"
+            )
         except EventStudyError as exc:
             failed += 1
-            print(f"{ticker}: {exc}", file=sys.stderr)
+            print(f"{ticker}: {without_ticker(str(exc), ticker)}", file=sys.stderr)
     progress.close()
     return 3 if failed else 0
 
@@ -266,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("configs", nargs="*", metavar="CONFIG", help="study files (default: events.yaml)")
     _data_options(rb)
     rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    rb.add_argument("--prune", action="store_true", help="drop index entries whose study file is gone")
     _quiet_option(rb, "print only the studies that failed (on stderr), no progress or log lines")
     rb.set_defaults(func=cmd_rebuild)
 
@@ -337,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
     except EventStudyError as exc:
-        print(f"eventstudy: error: {exc}", file=sys.stderr)
+        print(f"eventstudy: error: {bounded_message(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as other Unix tools do
         _discard_stdout()

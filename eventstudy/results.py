@@ -27,14 +27,15 @@ if TYPE_CHECKING:
     from .study import StudyResults
 
 
-def data_warnings(results: StudyResults) -> list[str]:
-    """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps, live sources that
-    fell back (what ``eventstudy run`` prints on stderr)."""
+def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
+    """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps and (``fallback``)
+    the live sources that fell back, with the tickers they served (what ``eventstudy run`` reports)."""
+    from .data import fallback_notes
     from .quality import quality_warnings
 
     quality = quality_warnings(results.quality) if results.quality is not None else []
     gaps = [f"{g.event_id} {g.ticker}: {g.describe()}; left out of the tests" for g in results.benchmark_gaps]
-    return quality + gaps + list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
+    return quality + gaps + (fallback_notes(results.provenance, results.as_of) if fallback else [])
 
 
 class SummaryText(str):

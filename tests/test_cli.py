@@ -21,6 +21,7 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "claims.csv",
         "estimates.csv",
         "index.html",
+        "manifest.json",
         "study.json",
         "summary.csv",
         "tests.csv",
@@ -149,3 +150,32 @@ def test_quiet_run_rebuild_and_claims(tmp_path, capsys):
     assert main(["claims", config, "--source", "snapshot", "--quiet"]) == 0
     tally = capsys.readouterr().out
     assert tally.count("\n") == 1 and " supported, " in tally and tally.endswith("undetermined (prices: snapshot)\n")
+
+
+def _offline(monkeypatch):
+    def no_network(ticker, start, end, timeout=10.0):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr("eventstudy.data.yahoo.yfinance_download", no_network)
+
+
+def test_offline_auto_run_says_once_what_it_fell_back_to(tmp_path, monkeypatch, capsys):
+    _offline(monkeypatch)
+    argv = ["run", str(ROOT / "events.yaml"), "--source", "auto", "--cache", str(tmp_path / "cache")]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr()
+    first = printed.out.splitlines()[0]
+    assert first == (
+        "entity-list-2019: 8 firm-events, source snapshot, live prices unavailable (first failure: 002415.SZ: "
+        "Yahoo download failed: ConnectionError: offline); used snapshot data for 002415.SZ, 002236.SZ, 002230.SZ, "
+        "300188.SZ, 000300.SS, 000001.SS, 399106.SZ; data as of 2021-09-30"
+    )
+    assert printed.out.count("as of") == 1 and "warning" not in printed.err
+
+
+def test_offline_fetch_names_each_ticker_once(tmp_path, monkeypatch, capsys):
+    _offline(monkeypatch)
+    assert main(["fetch", str(ROOT / "events.yaml"), "--cache", str(tmp_path / "cache")]) == 3
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "002415.SZ: Yahoo download failed: ConnectionError: offline"
+    assert len(lines) == 7 and all(line.count(line.split(":")[0]) == 1 for line in lines)
