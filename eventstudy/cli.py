@@ -20,6 +20,7 @@ from .coverage import car_words
 from .data import DEFAULT_CACHE, AsOfProvider, open_provider
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
+from .quality import quality_warnings
 from .rebuild import build, rebuild, reports_lock, update_index
 from .study import plan_study
 
@@ -49,6 +50,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
             print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {car_words(r)}")
+    for line in quality_warnings(results.quality) if results.quality is not None else []:
+        print(f"warning: {line}", file=sys.stderr)
     for gap in results.benchmark_gaps:
         print(f"warning: {gap.event_id} {gap.ticker}: {gap.describe()}; left out of the tests", file=sys.stderr)
     for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
