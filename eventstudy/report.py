@@ -219,7 +219,7 @@ def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
 def _coverage_words(row: dict[str, Any], halts: pd.DataFrame) -> str:
     """ "covers 0..+2: suspended 0..+1" when the returns counted in a window span sessions outside it."""
     lo, hi = row.get("covered_start"), row.get("covered_end")
-    if lo is None or pd.isna(lo) or (lo >= row["window_start"] and hi <= row["window_end"]):
+    if lo is None or hi is None or pd.isna(lo) or (lo >= row["window_start"] and hi <= row["window_end"]):
         return ""
     mine = halts[(halts["event_id"] == row["event_id"]) & (halts["ticker"] == row["ticker"])]
     runs = [

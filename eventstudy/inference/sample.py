@@ -58,9 +58,11 @@ class WindowSample:
         return int(self.window[1] - self.window[0] + 1)
 
     def est_ar(self) -> np.ndarray:
+        assert self.ar is not None and self.in_window is not None, "a sample of CARs only has no daily ARs"
         return self.ar[:, ~self.in_window]
 
     def win_ar(self) -> np.ndarray:
+        assert self.ar is not None and self.in_window is not None, "a sample of CARs only has no daily ARs"
         return self.ar[:, self.in_window]
 
 
@@ -154,7 +156,9 @@ def _window_columns(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[np.nd
     return counted, days, ab.in_estimation | days
 
 
-def window_arrays(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[dict[str, np.ndarray], ...]:
+def window_arrays(
+    ab: AbnormalReturns, window: tuple[int, int]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What the tests of ``window`` read, for all firm-events: the cumulated quantities (:meth:`cumulate`) and
     ``ar``/``sar``/``span`` over the estimation days then the window days, with the ``in_window`` mask."""
     counted, days, cols = _window_columns(ab, window)
