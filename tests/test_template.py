@@ -57,3 +57,18 @@ def test_template_path():
     assert template_path("a").name == "a.yaml"
     assert template_path("dir/b.yml").as_posix() == "dir/b.yml"
     assert template_path("c.yaml").name == "c.yaml"
+
+
+def test_the_template_states_every_study_setting(tmp_path, monkeypatch):
+    """Each key of the study section appears in the template (set or commented), so it documents them all."""
+    import dataclasses
+
+    from eventstudy.config import Study
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "keys"]) == 0
+    text = (tmp_path / "keys.yaml").read_text()
+    internal = {"events", "path", "extra"}  # not settings of the study section
+    for field in dataclasses.fields(Study):
+        if field.name not in internal:
+            assert f"{field.name}:" in text, f"add {field.name} to eventstudy/templates/study.yaml.j2"
