@@ -179,3 +179,11 @@ def test_offline_fetch_names_each_ticker_once(tmp_path, monkeypatch, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "002415.SZ: Yahoo download failed: ConnectionError: offline"
     assert len(lines) == 7 and all(line.count(line.split(":")[0]) == 1 for line in lines)
+
+
+def test_run_json_failure_prints_nothing_on_stdout(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("study: [")
+    assert main(["run", str(bad), "--source", "snapshot", "--out", str(tmp_path / "r"), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"eventstudy: error: {bad}: ")
