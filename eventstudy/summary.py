@@ -20,7 +20,7 @@ Columns, for the firms of one event over one window ``W = [window_start, window_
   p-value (no firm traded) is left out of the family and keeps ``p_holm`` empty.
 
 The daily p-value grid of the report is adjusted the same way, one family per event and test across the days of
-the daily path (:func:`daily_holm`).
+the daily path (:func:`daily_holm`). The report's CAAR path and its 95% band are :func:`caar_path`.
 
 Pure: frames in, frame or text out.
 """
@@ -42,6 +42,7 @@ COLUMNS = [
 ]  # fmt: skip
 
 ALPHA = 0.05  # the level at which the report marks adjusted p-values
+Z_975 = 1.959963984540054  # standard normal 97.5% quantile: the CAAR band is ± Z_975 standard errors
 
 
 def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -154,6 +155,51 @@ def daily_holm(tests: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> pd.Da
         column = daily.columns.get_loc("p_holm")
         daily.iloc[index, column] = holm(daily["p_value"].to_numpy(dtype=float)[index])
     return daily
+
+
+def caar_band(car: np.ndarray, se: np.ndarray, rbar: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(CAAR_t, SE(CAAR_t), N_t)`` from per-firm ``CAR_it`` and forecast-error standard errors ``s_it``
+    (arrays ``(N, L)``, NaN where firm i has no return up to day t; those firms are left out of day t).
+
+    ``CAAR_t = (1/N_t) Σ_i CAR_it`` and
+
+        ``Var(CAAR_t) = (1/N_t²) [Σ_i s_it² + r̄₊ Σ_{i≠j} s_it s_jt]``,
+
+    the variance of a mean of CARs whose forecast errors have variances ``s_it²`` (Campbell, Lo & MacKinlay 1997,
+    eq. 4.4.22 — where ``r̄ = 0``) and a common pairwise correlation ``r̄``, the mean cross-correlation of the
+    firms' estimation-period abnormal returns (Kolari & Pynnönen 2010, the ``r̄`` of ``kp_bmp_t``): firms that
+    share the event day move together, and independence would make the band too narrow. ``r̄₊ = max(r̄, 0)``
+    (a negative estimate, or none with one firm, counts as 0), so the band is never narrower than under
+    independence. ``Σ_{i≠j} s_i s_j = (Σ_i s_i)² − Σ_i s_i²``. NaN where no firm has a return.
+    """
+    ok = np.isfinite(car) & np.isfinite(se)
+    n = ok.sum(axis=0)
+    s = np.where(ok, se, 0.0)
+    sum_sq, total = (s * s).sum(axis=0), s.sum(axis=0)
+    r = max(float(rbar), 0.0) if np.isfinite(rbar) else 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caar = np.where(n > 0, np.where(ok, car, 0.0).sum(axis=0) / n, np.nan)
+        var = np.where(n > 0, (sum_sq + r * (total * total - sum_sq)) / (n * n), np.nan)
+    return caar, np.sqrt(var), n
+
+
+def caar_path(results: StudyResults, event_id: str) -> pd.DataFrame:
+    """The CAAR of one event cumulated from the first day of the daily path to each day, with its 95% band
+    ``CAAR_t ± 1.96 SE(CAAR_t)`` (:func:`caar_band`); columns rel_day, caar, se, lower, upper, n_firms, rbar."""
+    from .inference import mean_cross_correlation
+
+    ab = results.abnormal
+    rows = np.array([fe.event_id == event_id for fe in ab.firm_events], dtype=bool)
+    days, car, se = ab.car_path(results.study.daily_path)
+    fitted = np.where(ab.estimation[rows], ab.ar[rows], np.nan)[:, ab.in_estimation]
+    rbar = mean_cross_correlation(fitted) if rows.sum() > 1 else float("nan")
+    caar, caar_se, n = caar_band(car[rows], se[rows], rbar)
+    return pd.DataFrame(
+        {
+            "rel_day": days.astype(int), "caar": caar, "se": caar_se, "lower": caar - Z_975 * caar_se,
+            "upper": caar + Z_975 * caar_se, "n_firms": n.astype(int), "rbar": rbar,
+        }
+    )  # fmt: skip
 
 
 def _has_note(row: object) -> bool:

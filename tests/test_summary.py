@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.summary import COLUMNS, daily_holm, format_summary, holm, summary_frame
+from eventstudy.summary import COLUMNS, caar_band, caar_path, daily_holm, format_summary, holm, summary_frame
 
 
 def test_holm_hand_worked_case():
@@ -180,3 +180,75 @@ def test_daily_holm_adjusts_each_event_and_test_across_the_days_of_the_path():
     assert by_key[("e1", "kp_bmp_t", 2)] == pytest.approx(0.5)
     assert by_key[("e1", "csect_t", 0)] == pytest.approx(0.01) and np.isnan(by_key[("e1", "csect_t", 1)])
     assert by_key[("e2", "kp_bmp_t", 0)] == pytest.approx(0.02)
+
+
+def test_caar_band_hand_worked_two_firms():
+    # day 1: CARs 0.01, 0.03 with s = 0.01, 0.02; r = 0.5:
+    # Var = (1/4) [1e-4 + 4e-4 + 0.5 * 2 * (0.01 * 0.02)] = (1/4) (5e-4 + 2e-4) = 1.75e-4
+    # day 2: firm 2 has no return yet -> N = 1, CAAR = firm 1's CAR, Var = s_1^2
+    car = np.array([[0.01, 0.02], [0.03, np.nan]])
+    se = np.array([[0.01, 0.015], [0.02, np.nan]])
+    caar, caar_se, n = caar_band(car, se, 0.5)
+    assert caar == pytest.approx([0.02, 0.02]) and n.tolist() == [2, 1]
+    assert caar_se == pytest.approx([np.sqrt(1.75e-4), 0.015])
+    # independence (and a negative estimate, floored at 0): (1/4)(1e-4 + 4e-4) = 1.25e-4
+    assert caar_band(car, se, 0.0)[1][0] == pytest.approx(np.sqrt(1.25e-4))
+    assert caar_band(car, se, -0.3)[1][0] == pytest.approx(np.sqrt(1.25e-4))
+    assert caar_band(car, se, np.nan)[1][0] == pytest.approx(np.sqrt(1.25e-4))
+    empty = caar_band(np.full((2, 1), np.nan), np.full((2, 1), np.nan), 0.2)
+    assert np.isnan(empty[0]).all() and np.isnan(empty[1]).all() and empty[2].tolist() == [0]
+
+
+def test_caar_band_is_the_variance_of_the_mean_under_equicorrelation():
+    # closed form: Var(mean) = (1/N^2) 1' Sigma 1 with Sigma_ii = s_i^2, Sigma_ij = r s_i s_j
+    rng = np.random.default_rng(5)
+    s = rng.uniform(0.01, 0.05, size=6)
+    r = 0.3
+    sigma = r * np.outer(s, s)
+    np.fill_diagonal(sigma, s**2)
+    want = np.sqrt(sigma.sum()) / 6
+    got = caar_band(np.zeros((6, 1)), s[:, None], r)[1][0]
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_caar_band_covers_95_percent_under_the_null_with_correlated_firms():
+    # 8 firms whose daily ARs share an event day (equicorrelation 0.4); r-bar estimated from 250 estimation
+    # days as the report does; the CAAR over 5 days should fall inside its band in ~95% of samples
+    from eventstudy.inference import mean_cross_correlation
+
+    rng = np.random.default_rng(2024)
+    n, t_est, days, rho, reps = 8, 250, 5, 0.4, 1500
+    sd = np.linspace(0.01, 0.03, n)
+    chol = np.linalg.cholesky(rho * np.ones((n, n)) + (1 - rho) * np.eye(n))
+    covered = 0
+    independent_covered = 0
+    for _ in range(reps):
+        est = (rng.standard_normal((t_est, n)) @ chol.T * sd).T
+        event = (rng.standard_normal((days, n)) @ chol.T * sd).T
+        car = event.sum(axis=1, keepdims=True)
+        se = (est.std(axis=1, ddof=1) * np.sqrt(days))[:, None]
+        caar, caar_se, _ = caar_band(car, se, mean_cross_correlation(est))
+        covered += abs(caar[0]) <= 1.959963984540054 * caar_se[0]
+        caar0, se0, _ = caar_band(car, se, 0.0)
+        independent_covered += abs(caar0[0]) <= 1.959963984540054 * se0[0]
+    assert 0.93 <= covered / reps <= 0.97
+    assert independent_covered / reps < 0.85  # ignoring the correlation: far too narrow
+
+
+def test_caar_path_of_the_default_study(default_results):
+    from eventstudy.inference import mean_cross_correlation
+
+    event = "us-entity-list-2019-10-07"
+    path = caar_path(default_results, event)
+    ab = default_results.abnormal
+    rows = [i for i, fe in enumerate(ab.firm_events) if fe.event_id == event]
+    days, car, se = ab.car_path(default_results.study.daily_path)
+    assert path.rel_day.tolist() == days.tolist()
+    # the last day's CAAR is the mean of the four firms' CARs over the whole path
+    assert path.caar.iloc[-1] == pytest.approx(np.nanmean(car[rows, -1]))
+    assert (path.n_firms.iloc[-1], path.rbar.iloc[0]) == (4, pytest.approx(
+        mean_cross_correlation(np.where(ab.estimation[rows], ab.ar[rows], np.nan)[:, ab.in_estimation])
+    ))  # fmt: skip
+    assert 0 < path.rbar.iloc[0] < 1  # four surveillance-technology firms move together
+    assert (path.upper - path.caar).to_numpy() == pytest.approx(1.959963984540054 * path.se.to_numpy())
+    assert (path.caar - path.lower).to_numpy() == pytest.approx(1.959963984540054 * path.se.to_numpy())
