@@ -157,12 +157,12 @@ def test_the_report_opens_with_the_headline(html, default_results):
     headline = html[html.index('<h2 id="headline">') : html.index("<h2>Data and parameters</h2>")]
     summary = study_summary(default_results)
     rows = re.findall(r"<tr>.*?</tr>", headline, flags=re.S)[1:]  # after the header row
-    assert len(rows) == len(summary) == 8
+    assert len(rows) == len(summary) == 16
     for row, r in zip(rows, summary.itertuples()):
         assert f"[{r.window_start}, {r.window_end}]" in row
         assert f"{r.caar * 100:.2f}%" in row and f"{r.median_car * 100:.2f}%" in row
         assert f"{r.p_value:.3f}" in row and f"{r.p_holm:.3f}" in row
-    assert "kp_bmp_t" in headline and "across all 8 rows" in headline
+    assert "kp_bmp_t" in headline and "across all 16 rows" in headline
     for ev in default_results.study.events:  # one CAAR path per event, in the headline
         assert f'id="{ev.id}-caar"' in headline
 

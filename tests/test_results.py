@@ -44,7 +44,7 @@ def test_tidy_frames_are_the_published_csvs(results, report, name):
 def test_headline_and_caar(results):
     headline = results.headline
     assert list(headline.columns) == SUMMARY_COLUMNS
-    assert len(headline) == 2 * 4  # two events × four windows
+    assert len(headline) == 4 * 4  # four events × four windows
     # CAAR of the [0, 5] window of the October event is the mean of the four firms' CARs (car.csv)
     car = results.car
     cars = car[(car.event_id == EVENT) & (car.window_start == 0) & (car.window_end == 5)]["car"]
@@ -59,11 +59,11 @@ def test_summary_text(results):
     assert isinstance(text, str) and repr(text) == str(text)  # a notebook shows the table, not a quoted string
     assert text.splitlines()[0].startswith("Study:") and "entity-list-2019" in text.splitlines()[0]
     assert "market_model, benchmark 000300.SS" in text
-    assert "Events / firm-events:  2 / 8" in text
+    assert "Events / firm-events:  4 / 28" in text
     for r in results.headline.itertuples():  # every headline row, with its CAAR as printed
         assert any(line.startswith(r.event_id) and f"{100 * r.caar:+.2f}%" in line for line in text.splitlines())
     assert str(results) == text
-    assert repr(results) == "<eventstudy.Results entity-list-2019: 2 event(s), 8 firm-events, as of 2021-09-30>"
+    assert repr(results) == "<eventstudy.Results entity-list-2019: 4 event(s), 28 firm-events, as of 2020-12-11>"
 
 
 def test_html_is_the_headline_and_escaped():
@@ -86,7 +86,7 @@ def test_figures(results):
     names = {t.name for t in car.data if t.name}
     assert names == {"Hikvision", "Dahua Technology", "iFlytek", "Xiamen Meiya Pico"}
     assert "benchmark 000300.SS" in {t.name for t in prices.data}
-    with pytest.raises(es.ConfigError, match="the study has 2 events; name one"):
+    with pytest.raises(es.ConfigError, match="the study has 4 events; name one"):
         results.plot_car()
     with pytest.raises(es.ConfigError, match="event 'nope' is not in study entity-list-2019"):
         results.plot_prices("nope")

@@ -69,6 +69,8 @@ def test_the_template_states_every_study_setting(tmp_path, monkeypatch):
     assert main(["init", "keys"]) == 0
     text = (tmp_path / "keys.yaml").read_text()
     internal = {"events", "path", "extra"}  # not settings of the study section
+    key = {"benchmarks": "benchmark", "day0_rule": "day0"}  # fields named otherwise in the study file
     for field in dataclasses.fields(Study):
         if field.name not in internal:
-            assert f"{field.name}:" in text, f"add {field.name} to eventstudy/templates/study.yaml.j2"
+            name = key.get(field.name, field.name)
+            assert f"{name}:" in text, f"add {name} to eventstudy/templates/study.yaml.j2"
