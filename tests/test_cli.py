@@ -181,9 +181,9 @@ def test_run_json_prints_only_the_headline_document(tmp_path, capsys):
     printed = capsys.readouterr().out
     doc = json.loads(printed)  # the whole of stdout is one JSON document
     assert doc["study"] == "entity-list-2019" and doc["report"] == str(out / "entity-list-2019")
-    assert doc["as_of"] == "2021-09-30" and doc["warnings"] == []
+    assert doc["as_of"] == "2020-12-11" and doc["warnings"] == []  # the US files end first
     rows = pd.DataFrame(doc["summary"])
-    assert len(rows) == 8 and rows["test"].unique().tolist() == ["kp_bmp_t"]
+    assert len(rows) == 16 and rows["test"].unique().tolist() == ["kp_bmp_t"]  # 4 events × 4 windows
     car = pd.read_csv(out / "entity-list-2019" / "car.csv")
     firms = car[(car.event_id == "us-entity-list-2019-10-07") & (car.window_start == 0) & (car.window_end == 5)]
     row = rows[(rows.event_id == "us-entity-list-2019-10-07") & (rows.window_start == 0) & (rows.window_end == 5)]
