@@ -188,7 +188,8 @@ def test_run_json_prints_only_the_headline_document(tmp_path, capsys):
     firms = car[(car.event_id == "us-entity-list-2019-10-07") & (car.window_start == 0) & (car.window_end == 5)]
     row = rows[(rows.event_id == "us-entity-list-2019-10-07") & (rows.window_start == 0) & (rows.window_end == 5)]
     assert row["caar"].item() == pytest.approx(firms["car"].mean(), rel=1e-12)
-    assert (rows["n_firms"] + rows["n_not_traded"] == 4).all()  # four firms per event
+    size = rows["event_id"].map({"us-suppliers-huawei-2019-05-15": 13, "us-suppliers-2019-10-07": 7}).fillna(4)
+    assert (rows["n_firms"] + rows["n_not_traded"] == size).all()  # 4 firms per Chinese event, 13 and 7 in the US
 
 
 def test_quiet_run_rebuild_and_claims(tmp_path, capsys):
