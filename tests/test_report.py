@@ -156,3 +156,14 @@ def test_daily_grid_marks_the_days_that_survive_holm(html, default_results):
     assert len(marks) == len(survivors)
     assert sorted(marks) == sorted(f"{p:.3f}" for p in survivors.p_holm)
     assert "survives the Holm adjustment across the 31 days of the path" in html
+
+
+def test_cross_section_table_in_the_report(html, default_results):
+    table = default_results.extra["cross_section"]
+    section = html[html.index('id="cross-section"') : html.index("<h2>Data and parameters</h2>")]
+    assert (
+        "<code>car ~ beta</code>" in section and "n = 8" in section and "cluster(event date) with 2 clusters" in section
+    )
+    assert "Too small to read much into:" in section and "clustered standard errors are unreliable" in section
+    for r in table.itertuples():
+        assert f"<code>{r.term}</code></td><td>{r.coef:.4f}</td><td>{r.se:.4f}</td>" in section
