@@ -495,16 +495,19 @@ def _dimson_lags(node: _Reader) -> int:
 
 
 def check_benchmark_is_not_a_firm(study: Study, top: _Reader) -> None:
-    """A firm regressed on itself gives α = 0, β = 1, σ = 0 and no test at all: refuse it."""
+    """A firm regressed on itself gives α = 0, β = 1, σ = 0 and no test at all: refuse it. The benchmark checked is
+    each firm's effective one (``Study.benchmark_of`` where benchmarks are set per exchange or per firm)."""
+    benchmark_of = getattr(study, "benchmark_of", None)
     events = top.child("events")
     for i, ev in enumerate(study.events):
         for j, firm in enumerate(ev.firms):
-            if firm.ticker == study.benchmark:
+            benchmark = benchmark_of(firm) if callable(benchmark_of) else study.benchmark
+            if firm.ticker == benchmark:
                 raise (
                     events.child(i)
                     .child("firms")
                     .child(j)
-                    .fail(f"{firm.ticker!r} is also the study's benchmark; a firm cannot be its own market", "ticker")
+                    .fail(f"{firm.ticker!r} is also its benchmark; a firm cannot be its own market", "ticker")
                 )
 
 
