@@ -79,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cross_section = results.extra.get("cross_section")
     note = getattr(cross_section, "note", None)
     if note is not None and len(note) and note.iloc[0]:
-        print(f"warning: cross_section.csv: {note.iloc[0]}", file=sys.stderr)
+        print(f"cross_section.csv: {note.iloc[0]}")  # a property of the design, not a data problem
     for line in quality_warnings(results.quality) if results.quality is not None else []:
         print(f"warning: {line}", file=sys.stderr)
     for gap in results.benchmark_gaps:
