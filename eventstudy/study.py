@@ -20,6 +20,7 @@ from . import __version__
 from .calendar import DayZero, calendar_name, day_zero, exchange_of_ticker, sessions
 from .config import Study
 from .coverage import BenchmarkGap, benchmark_gaps, completeness_columns, estimation_span, resumption_reach
+from .cross_section import cross_section_table
 from .data.base import PriceProvider, Provenance, clip, validate_history
 from .engine import AbnormalReturns, FirmEvent, abnormal_returns, without
 from .errors import ConfigError, DataError
@@ -477,7 +478,7 @@ def analyse(inputs: StudyInputs) -> StudyResults:
     est["shortened"] = shortened
     car = _in_study_order(pd.concat(cars, ignore_index=True), order, study.event_windows)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
-    return StudyResults(
+    results = StudyResults(
         study=study,
         day_zero=inputs.day_zero,
         panels=panels,
@@ -495,6 +496,8 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         quality=_quality_in_order(qualities, list(inputs.provenance)),
         limits=limit_days,
     )
+    table = cross_section_table(results)  # the optional cross_section: block (eventstudy/cross_section.py)
+    return results if table is None else dataclasses.replace(results, extra={**results.extra, "cross_section": table})
 
 
 def run_study(study: Study, provider: PriceProvider, as_of: date | None = None) -> StudyResults:

@@ -228,3 +228,37 @@ def window_samples(
             seed=(seed, k if event_keys is None else event_keys[event_id], window[0] + 100_000, window[1] + 100_000),
         )
     return out
+
+
+# ---- numerics of the vectorised battery (groups × firms × days arrays)
+
+
+def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return 2.0 * special.stdtr(df, -np.abs(t))
+
+
+def _z_p(z: np.ndarray) -> np.ndarray:
+    return 2.0 * special.ndtr(-np.abs(z))
+
+
+def _mean_sd(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group (last axis = firms) mean, sd (N − 1 denominator) and count of ``x`` where ``m``."""
+    n = m.sum(axis=-1)
+    mean = np.where(m, x, 0.0).sum(axis=-1) / n
+    var = np.where(m, (x - mean[..., None]) ** 2, 0.0).sum(axis=-1) / (n - 1)
+    return mean, np.sqrt(var), n
+
+
+def _day_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over firms (axis 1) of each group's days, ignoring NaN; and the count. ``(G, F, D)`` → ``(G, D)``."""
+    ok = np.isfinite(x)
+    n = ok.sum(axis=1)
+    return np.where(ok, x, 0.0).sum(axis=1) / n, n
+
+
+def _cached(v: dict, key: str, make):
+    """What two tests share (the daily AAR; the ranks and sorted rows of the ARs), computed once per call."""
+    if key not in v:
+        v[key] = make()
+    return v[key]

@@ -2,7 +2,9 @@
 one window in one pass, on padded ``(groups, firms, days)`` arrays with a firm mask. Studies, the placebo run and
 the single-sample functions (``eventstudy.inference.bw_t`` …) all call :func:`battery`.
 
-Each ``_<test>`` function's docstring gives the formula and its source (``docs/statistics.md`` has the table).
+The resampling tests (``placebo_p``, ``gen_sign_z``'s pseudo-windows, ``bhar_boot_t``) live in
+:mod:`eventstudy.inference.resampling`; the shared numerics in :mod:`eventstudy.inference.sample`. Each
+``_<test>`` function's docstring gives the formula and its source (``docs/statistics.md`` has the table).
 tests/inference/reference.py keeps per-event loops written independently, and tests/inference/test_vectorised.py
 checks the two agree on every test. Means and standard deviations are masked sums over the firm axis; ranks and
 medians are per firm row (one sort of all rows); nothing depends on which other groups share the call.
@@ -13,26 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import special
 
-from .sample import _row_median, rank_rows, rank_sort_rows
-
-
-def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return 2.0 * special.stdtr(df, -np.abs(t))
-
-
-def _z_p(z: np.ndarray) -> np.ndarray:
-    return 2.0 * special.ndtr(-np.abs(z))
-
-
-def _mean_sd(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group (last axis = firms) mean, sd (N − 1 denominator) and count of ``x`` where ``m``."""
-    n = m.sum(axis=-1)
-    mean = np.where(m, x, 0.0).sum(axis=-1) / n
-    var = np.where(m, (x - mean[..., None]) ** 2, 0.0).sum(axis=-1) / (n - 1)
-    return mean, np.sqrt(var), n
+from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
+from .sample import _cached, _day_mean, _mean_sd, _row_median, _t_p, _z_p, rank_rows, rank_sort_rows
 
 
 def _mean_t(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,13 +25,6 @@ def _mean_t(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = mean / (sd / np.sqrt(n))
     bad = (n < 2) | (sd == 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, n - 1))
-
-
-def _day_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over firms (axis 1) of each group's days, ignoring NaN; and the count. ``(G, F, D)`` → ``(G, D)``."""
-    ok = np.isfinite(x)
-    n = ok.sum(axis=1)
-    return np.where(ok, x, 0.0).sum(axis=1) / n, n
 
 
 def _time_series(scores: np.ndarray, in_window: np.ndarray) -> np.ndarray:
@@ -89,13 +67,6 @@ def _rank(x: np.ndarray) -> np.ndarray:
     return rank_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape)
 
 
-def _cached(v: dict, key: str, make):
-    """What two tests share (the daily AAR; the ranks and sorted rows of the ARs), computed once per call."""
-    if key not in v:
-        v[key] = make()
-    return v[key]
-
-
 def _aar(v: dict) -> np.ndarray:
     return _cached(v, "aar", lambda: _day_mean(v["ar"])[0])
 
@@ -129,48 +100,6 @@ def _window_estimation_error(v: dict) -> np.ndarray:
     h = np.einsum("gfl,gflp->gfp", w, np.nan_to_num(v["x"][:, :, v["in_window"]]))
     q = np.einsum("gfp,gfpq,gfq->gf", h, v["xtx_inv"], h)
     return np.where(v["mask"], v["sigma2"] * q, 0.0).sum(axis=1)
-
-
-def _window_sums(a: np.ndarray, length: int) -> np.ndarray:
-    """Sums of ``a`` (``(G, F, T, ...)``) over every run of ``length`` days: ``(G, F, T − length + 1, ...)``."""
-    c = np.zeros(a.shape[:2] + (a.shape[2] + 1,) + a.shape[3:], dtype=a.dtype)
-    np.cumsum(a, axis=2, out=c[:, :, 1:])
-    return c[:, :, length:] - c[:, :, : a.shape[2] - length + 1]
-
-
-def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-sample pseudo-CARs of every firm over every ``L``-day run of its estimation days ``s``:
-    ``Σ_s (y_t − x_t'θ̂_{−s})`` with ``θ̂_{−s}`` the OLS fit without the run. From the in-sample residuals ``e``
-    (the estimation ARs) and running sums: ``θ̂ − θ̂_{−s} = (X'X − X_s'X_s)⁻¹ X_s'e_s``, so the pseudo-CAR is
-    ``Σ_s e_t + g_s'(X'X − X_s'X_s)⁻¹ X_s'e_s`` with ``g_s = Σ_s x_t`` (the leave-block-out identity; Belsley,
-    Kuh & Welsch 1980, ch. 2). Returns ``(pcar, has)`` ``(G, F, S)``: ``has`` where the run holds an AR of the
-    firm and the refit is defined."""
-
-    def make():
-        est = v["ar"][:, :, v["est_days"]]
-        length = v["length"]
-        ok = np.isfinite(est)
-        e = np.where(ok, est, 0.0)
-        pcar = _window_sums(e, length)
-        has = _window_sums(ok.astype(np.int64), length) > 0
-        x = v["x"]
-        if x is not None and x.shape[-1] > 0:
-            xe = np.where(ok[..., None], np.nan_to_num(x[:, :, v["est_days"]]), 0.0)
-            outer = xe[..., :, None] * xe[..., None, :]
-            rest = outer.sum(axis=2)[:, :, None] - _window_sums(outer, length)  # X'X without the run
-            d = _window_sums(xe * e[..., None], length)
-            g = _window_sums(xe, length)
-            p = x.shape[-1]
-            det = np.linalg.det(rest)
-            scale = np.prod(np.abs(np.diagonal(rest, axis1=-2, axis2=-1)), axis=-1)
-            singular = ~(np.abs(det) > 1e-10 * scale)
-            safe = np.where(singular[..., None, None], np.eye(p), rest)
-            delta = np.linalg.solve(safe, d[..., None])[..., 0]
-            pcar = pcar + (g * delta).sum(axis=-1)
-            has &= ~singular
-        return pcar, has
-
-    return _cached(v, "pseudo_cars", make)
 
 
 def battery(
@@ -324,29 +253,6 @@ def _sign_cz(v):
     return z, np.where(np.isfinite(z), _z_p(z), np.nan), v["n"]
 
 
-def _gen_sign_z(v):
-    """Cowan (1992, *Rev. Quant. Finance & Accounting* 2, 343–358) generalised sign test, sec. 2 (the
-    generalised sign statistic ``Z_G``), with the expected fraction estimated for the window's length.
-
-    ``Z = (w − N p̂) / √(N p̂ (1 − p̂))`` with ``w`` the number of firms with a positive CAR over the ``L``-day
-    window and ``p̂ = (1/N) Σ_i p̂_i``, ``p̂_i`` the share of firm i's ``L``-day runs of estimation days whose
-    out-of-sample pseudo-CAR (the model refitted without the run, as in ``placebo_p``) is positive — for
-    ``L = 1`` the share of positive estimation ARs, Cowan's eq. for one day. Taking ``p̂`` from one-day ARs for a
-    multi-day window mis-centres the test when daily ARs are skewed. p from the standard normal. Assumes
-    independent firms."""
-    n = v["n"]
-    if (~v["in_window"]).sum() < v["length"]:
-        return np.full(len(n), np.nan), np.full(len(n), np.nan), n
-    pcar, has = _pseudo_cars(v)
-    frac = (has & (pcar > 0)).sum(axis=2) / has.sum(axis=2)
-    fin = np.isfinite(frac)
-    p = np.where(fin, frac, 0.0).sum(axis=1) / fin.sum(axis=1)
-    w = (v["mask"] & (v["car"] > 0)).sum(axis=1)
-    z = (w - n * p) / np.sqrt(n * p * (1.0 - p))
-    bad = (n < 1) | (fin.sum(axis=1) == 0) | ~(p > 0.0) | ~(p < 1.0)
-    return np.where(bad, np.nan, z), np.where(bad, np.nan, _z_p(z)), n
-
-
 def _grank_t(v):
     """Kolari & Pynnönen (2011, *J. Empirical Finance* 18, 953–971) generalised rank test, eq. (4)–(12).
 
@@ -408,45 +314,6 @@ def _bhar_skew_t(v):
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, n - 1)), n
 
 
-def _bhar_boot_t(v):
-    """Bootstrapped skewness-adjusted t for the mean BHAR (Lyon, Barber & Tsai 1999, *J. Finance* 54,
-    165–201, sec. III.B.2, after Sutton 1993).
-
-    The statistic is ``t_sa`` of ``bhar_skew_t``. Its null distribution is bootstrapped: ``B = placebo_draws``
-    seeded resamples of ``n_b`` BHARs drawn with replacement, each giving
-    ``t_b = √n_b (S_b + γ̂_b S_b²/3 + γ̂_b/(6 n_b))`` with ``S_b = (mean_b − mean)/sd_b`` (centred on the sample
-    mean: the null imposed) and ``γ̂_b`` the resample's skewness; ``p = min(1, 2 min(1 + #{t_b ≤ t_sa},
-    1 + #{t_b ≥ t_sa}) / (B + 1))``. LBT draw ``n_b = N/4``; here ``n_b = max(⌊N/4⌋, min(N, 10))`` so that
-    small samples keep enough values for a skewness. Unlike the Student-t p of ``bhar_skew_t``, it does not
-    assume the adjusted statistic is t-distributed. Assumes independent firms.
-    """
-    b = v["bhar"]
-    ok = v["mask"] & np.isfinite(b)
-    mean, sd, n = _mean_sd(b, ok)
-    s = mean / sd
-    gamma = np.where(ok, (b - mean[:, None]) ** 3, 0.0).sum(axis=1) / (n * sd**3)
-    t = np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n))
-    p = np.full(len(n), np.nan)
-    for k in np.flatnonzero((n >= 2) & (sd > 0.0) & np.isfinite(t)):
-        if v["placebo_draws"] < 1:
-            break
-        values = b[k][ok[k]]
-        size = max(len(values) // 4, min(len(values), 10))
-        rng = np.random.default_rng([*np.atleast_1d(v["seeds"][k]).tolist(), 2])  # not placebo_p's stream
-        x = values[rng.integers(0, len(values), size=(v["placebo_draws"], size))]
-        mb = x.mean(axis=1)
-        sb = x.std(axis=1, ddof=1)
-        sb_ = (mb - mean[k]) / sb
-        gb = ((x - mb[:, None]) ** 3).sum(axis=1) / (size * sb**3)
-        tb = np.sqrt(size) * (sb_ + gb * sb_ * sb_ / 3.0 + gb / (6.0 * size))
-        tb = tb[np.isfinite(tb) & (x.max(axis=1) > x.min(axis=1))]  # a resample of one value repeated has no t
-        if len(tb):
-            tail = min((tb <= t[k]).sum(), (tb >= t[k]).sum()) + 1.0
-            p[k] = min(1.0, 2.0 * tail / (len(tb) + 1.0))
-    bad = ~np.isfinite(p)
-    return np.where(bad, np.nan, t), p, n
-
-
 def _portfolio_t(v):
     """Calendar-time portfolio t (Jaffe 1974, *J. Business* 47, 410–428; Mandelker 1974, *JFE* 1, 303–335;
     Brown & Warner 1980, sec. 3), with the estimation-error term and unequal days.
@@ -472,55 +339,6 @@ def _portfolio_t(v):
     t = np.where(win, aar, 0.0).sum(axis=1) / np.sqrt(s2 * days + _window_estimation_error(v))
     bad = (n < 1) | (dof < 2) | ~win.any(axis=1) | ~(s2 > 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), n
-
-
-def _placebo_p(v):
-    """Placebo (pseudo-event) test of the CAAR: statistic = CAAR, p-value from out-of-sample pseudo-events
-    (Brown & Warner 1980, sec. 2, simulation procedure; the empirical-distribution test of e.g. Lyon, Barber &
-    Tsai 1999, sec. III.B).
-
-    The pseudo-windows are the ``L``-day runs ``s`` of the estimation period (``S = T − L + 1`` of them). Each
-    firm's pseudo-CAR over a run is its out-of-sample prediction error (the model refitted without the run,
-    :func:`_pseudo_cars`), so it has the variance of the event window's CAR, ``σ²(L + g'(X'X)⁻¹g)``, not the
-    in-sample residuals' smaller one (by about ``(1 + L/T)/(1 − L/T)``). Firms that share a calendar day 0
-    move by one common offset, so their cross-section (and its correlation under event-day clustering) is
-    kept; firms on different days 0 are independent and take independent offsets.
-
-    * All firms on one day 0 (the usual event): every run is enumerated, ``CAAR_s`` = mean over firms with data
-      in the run, ``p = (1 + #{s: |CAAR_s| ≥ |CAAR|}) / (S + 1)`` — deterministic.
-    * Several days 0: ``B = placebo_draws`` seeded draws of one offset per day 0,
-      ``p = (1 + #{b: |CAAR_b| ≥ |CAAR|}) / (B + 1)``. With one common offset for firms on different dates the
-      ``S`` overlapping runs hold only about ``T/L`` independent values, too few for the tail: on random days
-      (100k placebo, 21-day window) that rejected 7.0 % at 5 %.
-    """
-    n, length = v["n"], v["length"]
-    g, t = len(n), int((~v["in_window"]).sum())
-    if t < length + 1:
-        return np.full(g, np.nan), np.full(g, np.nan), n
-    pcar, has = _pseudo_cars(v)
-    caar = np.where(v["mask"], v["car"], 0.0).sum(axis=1) / n
-    caar_by_start = np.where(has, pcar, 0.0).sum(axis=1) / has.sum(axis=1)  # (G, starts)
-    fin = np.isfinite(caar_by_start)
-    n_fin = fin.sum(axis=1)
-    hits = (fin & (np.abs(caar_by_start) >= np.abs(caar)[:, None])).sum(axis=1)
-    clusters = v["clusters"]
-    if clusters is not None and v["placebo_draws"] > 0:
-        firms = np.arange(pcar.shape[1])
-        for k in range(g):
-            codes = np.unique(clusters[k][v["mask"][k]], return_inverse=True)[1]
-            if codes.max(initial=0) == 0:
-                continue  # one day 0: the enumerated runs above
-            rng = np.random.default_rng(v["seeds"][k])
-            offsets = rng.integers(0, pcar.shape[2], size=(v["placebo_draws"], codes.max() + 1))[:, codes]
-            use = firms[: len(codes)]
-            h = has[k, use, offsets]  # (B, firms): firm i at its cluster's offset
-            draws = np.where(h, pcar[k, use, offsets], 0.0).sum(axis=1) / h.sum(axis=1)
-            ok = np.isfinite(draws)
-            n_fin[k] = ok.sum()
-            hits[k] = (ok & (np.abs(draws) >= abs(caar[k]))).sum()
-    p = (1.0 + hits) / (n_fin + 1.0)
-    bad = (n < 1) | (n_fin == 0)
-    return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n
 
 
 _TESTS = {
