@@ -191,5 +191,5 @@ def test_characteristics_join_on_ticker_and_event(default_results, tmp_path):
         extra={"cross_section": {"window": [0, 5], "formula": "car ~ size", "characteristics": "chars.csv"}},
     )
     table = cross_section_table(dataclasses.replace(default_results, study=study))
-    assert (table.n == 7).all()  # the firm-event without a row in chars.csv is dropped
+    assert (table.n == 27).all()  # of 28, the firm-event without a row in chars.csv is dropped
     assert "1 firm-event(s) with a missing variable left out" in table.note.iloc[0]
