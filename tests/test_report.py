@@ -184,7 +184,9 @@ def test_cross_section_table_in_the_report(html, default_results):
     table = default_results.extra["cross_section"]
     section = html[html.index('id="cross-section"') : html.index("<h2>Data and parameters</h2>")]
     assert (
-        "<code>car ~ beta</code>" in section and "n = 8" in section and "cluster(event date) with 2 clusters" in section
+        "<code>car ~ beta</code>" in section
+        and "n = 28" in section
+        and "cluster(event date) with 2 clusters" in section
     )
     assert "Too small to read much into:" in section and "clustered standard errors are unreliable" in section
     for r in table.itertuples():
