@@ -34,6 +34,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -44,8 +45,8 @@ from .errors import ConfigError, DataError
 from .estimation import MOMENT_MODELS, Moments, moments
 from .executors import run_local
 from .inference import TESTS
-from .inference.battery import window_table
-from .inference.sample import _event_groups, window_arrays
+from .inference.battery import COLUMNS, window_battery
+from .inference.sample import window_arrays
 from .returns import ReturnsPanel
 from .universe import EW_BENCHMARK, Universe
 
@@ -230,6 +231,40 @@ def study_id(study: int) -> str:
     return f"P{study:06d}"
 
 
+class DrawnEvents(Sequence[FirmEvent]):
+    """The drawn positions as a sequence of engine firm-events, each built only when read (the engine, given the
+    positions through ``located``, reads none of them in a placebo chunk)."""
+
+    def __init__(self, panel: ReturnsPanel, draw: Draw) -> None:
+        self.panel, self.draw = panel, draw
+
+    def __len__(self) -> int:
+        return len(self.draw)
+
+    @overload
+    def __getitem__(self, i: int) -> FirmEvent: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[FirmEvent]: ...
+    def __getitem__(self, i: int | slice) -> FirmEvent | list[FirmEvent]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        name = str(self.panel.returns.columns[self.draw.ticker[i]])  # IndexError past the end ends iteration
+        return FirmEvent(study_id(int(self.draw.study[i])), name, name, self.panel.sessions[self.draw.day0[i]])
+
+
+def study_groups(draw: Draw) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Rows of each pseudo-study (``P<study>`` → positions, in order of first appearance, as
+    :func:`eventstudy.inference.sample._event_groups` gives them) and the studies' numbers (the placebo seeds'
+    keys, so a pseudo-study's numbers do not depend on the chunking)."""
+    studies, first, counts = np.unique(draw.study, return_index=True, return_counts=True)
+    if len(studies) and (np.diff(draw.study) >= 0).all():  # contiguous studies (every draw): slices
+        rows = {study_id(s): np.arange(f, f + c) for s, f, c in zip(studies.tolist(), first, counts, strict=True)}
+        return rows, studies.tolist()
+    order = np.argsort(first, kind="stable")
+    rows = {study_id(int(s)): np.flatnonzero(draw.study == s) for s in studies[order]}
+    return rows, studies[order].tolist()
+
+
 def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
     """The drawn positions as engine firm-events (event id ``P<study>``)."""
     names = panel.returns.columns.to_numpy(dtype=object)[draw.ticker].tolist()
@@ -267,21 +302,44 @@ def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obje
 
 def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
     panel = context.panel
-    events = firm_events(panel, draw)
     full = abnormal_returns(
-        panel, spec.benchmark, events, spec.model, spec.estimation_window, spec.window, moments=context.moments
-    )
+        panel, spec.benchmark, DrawnEvents(panel, draw), spec.model, spec.estimation_window, spec.window,
+        moments=context.moments, located=(draw.day0, draw.ticker),
+    )  # fmt: skip
     ab = window_only(full, spec.window)  # estimation and event-window days: what the battery reads
     del full
     arrays = window_arrays(ab, spec.window)  # the CARs and the daily arrays the battery reads
     res = arrays[0]
-    groups = _event_groups(ab)
-    keys = [int(name[1:]) for name in groups]  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
-    tests = window_table(ab, spec.window, groups, keys, list(TESTS), arrays=arrays)
+    groups, keys = study_groups(draw)  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
+    got = window_battery(ab, spec.window, groups, keys, list(TESTS), arrays=arrays)
     out: dict[str, object] = {k: np.asarray(res[k]) for k in ("car", "car_se", "car_t", "car_p", "bhar", "n_obs")}
     out["n_est"], out["dof"] = ab.n_est, ab.dof
-    out["tests"] = tests
+    # (studies, tests) arrays: the rows of tests.csv are built once for all chunks (run_placebo)
+    out["studies"] = np.asarray(keys, dtype=np.int64)
+    for j, col in enumerate(("statistic", "p_value", "n_firms")):
+        out[col] = np.stack([got[name][j] for name in TESTS], axis=1)
     return out
+
+
+def tests_table(results: Sequence[dict[str, object]], window: tuple[int, int]) -> pd.DataFrame:
+    """The ``tests.csv`` rows of every chunk's pseudo-studies (study-major, tests in :data:`TESTS` order), the
+    layout of :func:`eventstudy.inference.battery.window_table`."""
+    names = np.array(list(TESTS), dtype=object)
+    studies = np.concatenate([np.asarray(r["studies"]) for r in results]) if results else np.zeros(0, np.int64)
+    ids = np.array([study_id(s) for s in studies.tolist()], dtype=object)
+    rows = len(studies) * len(names)
+
+    def column(key: str, dtype) -> np.ndarray:
+        parts = [np.asarray(r[key]).ravel() for r in results]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    frame = pd.DataFrame({
+        "event_id": np.repeat(ids, len(names)), "window_start": np.full(rows, window[0]),
+        "window_end": np.full(rows, window[1]), "test": np.tile(names, len(studies)),
+        "statistic": column("statistic", float), "p_value": column("p_value", float),
+        "n_firms": column("n_firms", np.int64),
+    })  # fmt: skip
+    return frame[COLUMNS]
 
 
 def chunks(draw: Draw, size: int) -> Iterator[Draw]:
@@ -348,7 +406,7 @@ def run_placebo(
     )
     for key in FIRM_COLUMNS:
         firms[key] = np.concatenate([r[key] for r in results])
-    tests = pd.concat([r["tests"] for r in results], ignore_index=True)
+    tests = tests_table(results, spec.window)
     seconds = {"draw": t1 - t0, "engine_and_tests": t2 - t1, "collect": time.perf_counter() - t2}
     return PlaceboResult(spec, firms, tests, seconds, len(parts))
 
