@@ -16,6 +16,7 @@ from pathlib import Path
 from . import __version__, placebo_command
 from .claims import claims_window, evaluate_claims, format_verdicts, parse_claims
 from .config import load_study
+from .coverage import car_words
 from .data import DEFAULT_CACHE, AsOfProvider, open_provider
 from .errors import ConfigError, EventStudyError
 from .progress import Progress
@@ -47,8 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for ev in study.events:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
-            value = "not traded" if r.n_obs == 0 else f"{r.car:+.2%} (t {r.car_t:+.2f})"
-            print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {value}")
+            print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {car_words(r)}")
+    for gap in results.benchmark_gaps:
+        print(f"warning: {gap.event_id} {gap.ticker}: {gap.describe()}; left out of the tests", file=sys.stderr)
     for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
@@ -96,8 +98,9 @@ def cmd_claims(args: argparse.Namespace) -> int:
         print(f"{args.config}: no claims section")
         return 0
     provider = open_provider(args.source, args.cache)
-    if args.as_of:
-        provider = AsOfProvider(provider, _as_of(args.as_of))
+    as_of = _as_of(args.as_of)
+    if as_of is not None:
+        provider = AsOfProvider(provider, as_of)
     print(format_verdicts(evaluate_claims(study, provider, claims)))
     return 0
 

@@ -9,9 +9,11 @@ announcement instant must carry a UTC offset or a ``timezone`` field.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -79,6 +81,33 @@ class Study:
     dimson_lags: int = 1  # lags (and leads) of the market in the Dimson model
     factor_file: str | None = None  # CSV of daily factor returns for model: factor (docs/factors.md)
 
+    @classmethod
+    def from_events(
+        cls,
+        events: pd.DataFrame | Iterable[Mapping[str, Any]],
+        *,
+        benchmark: str,
+        windows: Iterable[Iterable[int]] | None = None,
+        id: str = "events",  # noqa: A002 - the study file's field name
+        title: str = "Event study",
+        **settings: Any,
+    ) -> Study:
+        """A study from a table of events, one row per firm-event (see :func:`events_from_rows` for the columns).
+
+        ``windows`` are the event windows (``event_windows``); ``settings`` are any other ``study:`` keys of the
+        study file (``model``, ``estimation_window``, ``daily_path``, ...), validated exactly as in a study file.
+        """
+        rows = events.to_dict(orient="records") if isinstance(events, pd.DataFrame) else list(events)
+        labels = list(events.index) if isinstance(events, pd.DataFrame) else None
+        section: dict[str, Any] = {"id": id, "title": title, "benchmark": benchmark, **settings}
+        if windows is not None:
+            section["event_windows"] = [list(w) for w in windows]
+        for key, value in section.items():  # YAML gives lists, never tuples
+            if isinstance(value, tuple):
+                section[key] = list(value)
+        file = "events table"
+        return parse_study({"study": section, "events": events_from_rows(rows, file, labels)}, file)
+
     @property
     def tickers(self) -> tuple[str, ...]:
         """Every firm ticker and the benchmarks, each once, in order of first mention."""
@@ -144,7 +173,11 @@ class _Reader:
                 raise self.fail(f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})", str(key))
 
     def child(self, key: str | int) -> _Reader:
-        value = self.data[key] if isinstance(self.data, (dict, list)) else None
+        value = None
+        if isinstance(self.data, dict):
+            value = self.data[key]
+        elif isinstance(self.data, list) and isinstance(key, int):
+            value = self.data[key]
         return _Reader(self.file, value, self._join(key))
 
     def has(self, key: str) -> bool:
@@ -270,6 +303,69 @@ def _event(node: _Reader) -> Event:
         sources=sources,
         firms=firms,
     )
+
+
+EVENT_TABLE_REQUIRED = ("event_id", "ticker", "announced")
+EVENT_TABLE_OPTIONAL = ("timezone", "exchange", "name", "title", "approximate", "note")
+_EVENT_FIELDS = ("title", "announced", "timezone", "approximate", "note")  # must agree across an event's rows
+
+
+def _cell(value: Any) -> Any:
+    """A table cell as the YAML reader would give it: blanks/NaN dropped, instants and numpy scalars as text."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def events_from_rows(
+    rows: Sequence[Mapping[str, Any]], file: str, labels: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Rows of an events table → the ``events:`` list of a study file (one entry per event, firms grouped).
+
+    Columns: ``event_id``, ``ticker``, ``announced`` (required); ``timezone``, ``exchange``, ``name``,
+    ``title``, ``approximate``, ``note`` (optional; ``name`` defaults to the ticker, ``title`` to the event
+    id). The event's fields must agree on every row of the event. ``labels`` name the rows in errors
+    (default: row 1, 2, ...); each error names the file, the row, the column and the value.
+    """
+    events: dict[str, dict[str, Any]] = {}
+    first_row: dict[str, str] = {}
+    allowed = {*EVENT_TABLE_REQUIRED, *EVENT_TABLE_OPTIONAL}
+    if not rows:
+        raise ConfigError(f"{file}: no events (the table has no rows)")
+    for i, raw in enumerate(rows):
+        label = f"row {labels[i] if labels is not None else i + 1}"
+        row = {str(k): _cell(v) for k, v in raw.items()}
+        node = _Reader(file, {k: v for k, v in row.items() if v is not None}, label)
+        for key in row:
+            if key not in allowed:
+                raise node.fail(f"unknown column {key!r} (columns: {', '.join(sorted(allowed))})", key)
+        event_id = node.text("event_id", pattern=_SLUG)
+        ticker = node.text("ticker", pattern=_TICKER)
+        parse_instant(node, "announced")  # fails here, naming this row, rather than later in the events list
+        fields = {k: node.data[k] for k in _EVENT_FIELDS if node.has(k)}
+        firm = {"ticker": ticker, "name": str(node.get("name", ticker))}
+        if node.has("exchange"):
+            firm["exchange"] = node.text("exchange")
+        event = events.get(event_id)
+        if event is None:
+            events[event_id] = {"id": event_id, "title": event_id, **fields, "firms": [firm]}
+            first_row[event_id] = label
+            continue
+        for key, value in fields.items():  # a blank cell repeats the event's value; a different one is an error
+            if event.get(key) != value:
+                raise node.fail(
+                    f"{value!r} differs from {event.get(key)!r} on {first_row[event_id]} of event {event_id!r}", key
+                )
+        if any(f["ticker"] == ticker for f in event["firms"]):
+            raise node.fail(f"ticker {ticker!r} is listed twice for event {event_id!r}", "ticker")
+        event["firms"].append(firm)
+    return list(events.values())
 
 
 def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] | None = None) -> Study:

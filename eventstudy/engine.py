@@ -40,7 +40,9 @@ the second term being the estimation-error correction, which also carries the co
 one firm-event. ``CAR_D = Σ_D AR_t``; ``t = CAR / se`` has a Student t distribution with ``n − p`` degrees of
 freedom under normal disturbances. The buy-and-hold abnormal return over ``D`` (Barber & Lyon 1997) is
 ``BHAR_D = Π_D (1 + R_t) − Π_D (1 + M_t)``: the benchmark compounded over exactly the sessions the firm's
-returns cover. A firm-event with no return in ``D`` has ``n_obs = 0`` and NaN CAR/BHAR ("not traded").
+returns cover. A window ``[a, b]`` takes every return whose span overlaps it (:meth:`AbnormalReturns.overlap`),
+so a halted firm's delayed reaction counts; a firm-event with no such return has ``n_obs = 0`` and NaN CAR/BHAR
+("not traded").
 """
 
 from __future__ import annotations
@@ -134,8 +136,21 @@ class AbnormalReturns:
         """Boolean ``(W,)`` mask of relative days inside ``window`` (inclusive)."""
         return (self.rel_days >= window[0]) & (self.rel_days <= window[1])
 
+    def overlap(self, window: tuple[int, int]) -> np.ndarray:
+        """Boolean ``(N, W)`` mask of the returns that count in ``window``: those whose span overlaps it.
+
+        A return on relative day ``t`` spanning ``k`` sessions covers the sessions ``t − k + 1 .. t`` (the
+        trade-to-trade return since the previous trade). It counts in ``[a, b]`` when ``t ≥ a`` and
+        ``t − k + 1 ≤ b``: so the return of a firm suspended on days 0 and +1 that ends on day +2 (k = 3)
+        counts in [0, 1] — the reaction to a day-0 announcement, delayed by the halt, belongs to the window.
+        """
+        start = self.rel_days[None, :] - self.span + 1
+        return (self.span > 0) & (self.rel_days[None, :] >= window[0]) & (start <= window[1])
+
     def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:
-        """CAR, its standard error, t, p, BHAR and n_obs over the days in ``mask`` (``(W,)`` or ``(N, W)``)."""
+        """CAR, its standard error, t, p, BHAR, n_obs and the span of relative sessions the cumulated returns
+        cover (``covered_start``/``covered_end``, NaN without a return) over the days in ``mask`` (``(W,)`` or
+        ``(N, W)``)."""
         use = np.broadcast_to(mask, self.ar.shape) & np.isfinite(self.ar)
         n_obs = use.sum(axis=1)
         car = np.where(use, self.ar, 0.0).sum(axis=1)
@@ -145,6 +160,8 @@ class AbnormalReturns:
         gross_firm = np.where(use, 1.0 + self.returns, 1.0).prod(axis=1)
         gross_market = np.where(use, 1.0 + self.market, 1.0).prod(axis=1)
         empty = n_obs == 0
+        first = np.where(use, self.rel_days[None, :] - self.span + 1, np.iinfo(np.int64).max).min(axis=1)
+        last = np.where(use, self.rel_days[None, :], np.iinfo(np.int64).min).max(axis=1)
         se = np.sqrt(var)
         with np.errstate(invalid="ignore", divide="ignore"):
             t = car / se
@@ -155,12 +172,15 @@ class AbnormalReturns:
             "car_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof, -np.abs(t))),  # = stats.t.sf, less overhead
             "bhar": np.where(empty, np.nan, gross_firm - gross_market),
             "n_obs": n_obs,
+            "covered_start": np.where(empty, np.nan, first),
+            "covered_end": np.where(empty, np.nan, last),
         }
         return out
 
     def car(self, window: tuple[int, int]) -> pd.DataFrame:
-        """Tidy per-firm CAR table for one window (columns of ``car.csv``)."""
-        res = self.cumulate(self.days(window))
+        """Tidy per-firm CAR table for one window (columns of ``car.csv``): the returns whose span overlaps the
+        window (:meth:`overlap`); ``covered_start``/``covered_end`` are the relative sessions they span."""
+        res = self.cumulate(self.overlap(window))
         frame = pd.DataFrame(
             {
                 "event_id": [fe.event_id for fe in self.firm_events],
@@ -170,7 +190,7 @@ class AbnormalReturns:
             }
         )
         for key, values in res.items():
-            frame[key] = values
+            frame[key] = pd.array(values, dtype="Int64") if key.startswith("covered_") else values
         return frame
 
     def car_path(self, path: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -341,7 +361,7 @@ def abnormal_returns(
         fit &= np.isfinite(params).all(axis=1)
         xtx, _ = normal_equations(x0, y, estimation)
         _, xtx_inv = solve(xtx, None, fit)
-    elif from_sums:
+    elif from_sums and moments is not None:
         lo = np.clip(day0 + estimation_window[0], 0, len(panel.sessions))
         hi = np.clip(day0 + estimation_window[1] + 1, 0, len(panel.sessions))
         _, xtx, xty, yy = moment_equations(moments, model, cols, lo, hi)
@@ -396,10 +416,22 @@ def fast_abnormal_returns(
     return abnormal_returns(panel, benchmark, events, model, estimation_window, window, moments=mom)
 
 
+def without(ab: AbnormalReturns, excluded: np.ndarray) -> AbnormalReturns:
+    """``ab`` with the firm-events in ``excluded`` (``(N,)`` bool) holding no return: the tests leave them out."""
+    if not excluded.any():
+        return ab
+    gone = excluded[:, None]
+    return replace(
+        ab, ar=np.where(gone, np.nan, ab.ar), ar_var=np.where(gone, np.nan, ab.ar_var),
+        estimation=ab.estimation & ~gone,
+    )  # fmt: skip
+
+
 def window_only(ab: AbnormalReturns, window: tuple[int, int]) -> AbnormalReturns:
     """``ab`` restricted to the relative days of its estimation window and of ``window`` (what the test battery
-    reads); the (N, W) arrays of any other days are released."""
-    keep = ab.in_estimation | ab.days(window)
+    reads, including the days of returns that end after the window but overlap it); the (N, W) arrays of any
+    other days are released."""
+    keep = ab.in_estimation | ab.days(window) | ab.overlap(window).any(axis=0)
     if keep.all():
         return ab
     return replace(

@@ -20,6 +20,7 @@ parameter-free market-adjusted model, Brown & Warner 1985), and for each day
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -35,6 +36,10 @@ def normal_equations(x0: np.ndarray, y: np.ndarray, estimation: np.ndarray) -> t
     return xm_t @ x0, (xm_t @ y[..., None])[..., 0]
 
 
+@overload
+def solve(xtx: np.ndarray, xty: np.ndarray, fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def solve(xtx: np.ndarray, xty: None, fit: np.ndarray) -> tuple[None, np.ndarray]: ...
 def solve(xtx: np.ndarray, xty: np.ndarray | None, fit: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     """``θ̂ = (X'X)⁻¹X'y`` (None when ``xty`` is None: parameters estimated otherwise) and ``(X'X)⁻¹``; rows not
     ``fit`` use the identity (their results are masked by the caller)."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import multiprocessing as mp
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
-_FORKED: dict[str, object] = {}  # what a forked worker inherits (the context is not pickled)
+_FORKED: dict[str, Any] = {}  # what a forked worker inherits (the context is not pickled)
 
 
 def _run_forked(spec, parts: Sequence) -> list:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,7 +67,7 @@ def load_factors(path: str | Path) -> pd.DataFrame:
     return values.sort_index().astype(float)
 
 
-def model_options(study: object) -> dict[str, object]:
+def model_options(study: object) -> dict[str, Any]:
     """Keyword arguments of :func:`eventstudy.engine.abnormal_returns` for a study's model settings.
 
     A relative ``factor_file`` is resolved against the study file's folder.

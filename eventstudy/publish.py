@@ -23,8 +23,35 @@ from .errors import EventStudyError
 from .study import StudyResults
 
 COLUMNS = {
-    "estimates.csv": ["event_id", "ticker", "model", "day0", "est_start", "est_end", "n_est", "alpha", "beta", "sigma"],
-    "car.csv": ["event_id", "ticker", "window_start", "window_end", "car", "car_se", "car_t", "car_p", "bhar", "n_obs"],
+    "estimates.csv": [
+        "event_id",
+        "ticker",
+        "model",
+        "day0",
+        "est_start",
+        "est_end",
+        "n_est",
+        "alpha",
+        "beta",
+        "sigma",
+        "shortened",
+    ],
+    "car.csv": [
+        "event_id",
+        "ticker",
+        "window_start",
+        "window_end",
+        "car",
+        "car_se",
+        "car_t",
+        "car_p",
+        "bhar",
+        "n_obs",
+        "covered_start",
+        "covered_end",
+        "complete",
+        "note",
+    ],
     "ar.csv": ["event_id", "ticker", "rel_day", "date", "ar", "traded"],
     "tests.csv": ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"],
 }

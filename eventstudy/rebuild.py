@@ -31,8 +31,8 @@ import jinja2
 
 from . import __version__
 from .atomic import write_atomic
-from .claims import claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
-from .config import load_study
+from .claims import ClaimsResults, claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
+from .config import Study, load_study
 from .data import AsOfProvider, AutoProvider
 from .data.base import PriceProvider
 from .errors import ConfigError, EventStudyError
@@ -102,45 +102,81 @@ def _recorded_hash(directory: Path) -> str | None:
         return None
 
 
-def build(
-    config: str | Path, provider: PriceProvider, out_dir: Path, as_of: date | None = None, force: bool = True
-) -> tuple[Outcome, StudyResults]:
-    """Build one study into ``out_dir/<id>/`` unless (``force`` False) its inputs are unchanged."""
-    started = time.perf_counter()
-    study = load_study(config)
+@dataclass(frozen=True)
+class Analysis:
+    """One study analysed and ready to publish: its results, claims verdicts, source sentence and input hash."""
+
+    results: StudyResults  # with ``extra`` carrying what study.json records beyond the tables
+    inputs: StudyInputs
+    claims: ClaimsResults | None
+    source: str  # describe_source(): the sentence the report and study.json use
+    input_hash: str
+
+
+def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True) -> Analysis:
+    """Load the prices ``study`` needs (up to ``as_of``), analyse them and evaluate its claims; write nothing."""
     claims_spec = parse_claims(study) if "claims" in study.extra else ()
     if as_of is not None:
         provider = AsOfProvider(provider, as_of)
-    progress = Progress(len(study.tickers), f"{study.id}: prices")
-    inputs = prepare_inputs(study, provider, as_of, on_fetch=progress.step)
-    progress.close()
+    bar = Progress(len(study.tickers), f"{study.id}: prices") if progress else None
+    inputs = prepare_inputs(study, provider, as_of, on_fetch=bar.step if bar is not None else None)
+    if bar is not None:
+        bar.close()
     results = analyse(inputs)
     claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
     source = describe_source(provider, results.source)
     digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
-    common = {
-        "config": str(config), "study_id": study.id, "title": study.title, "input_hash": digest,
-        "as_of": results.as_of.isoformat() if results.as_of else None, "source": source,
-    }  # fmt: skip
-    if not force and _recorded_hash(Path(out_dir) / study.id) == digest:
-        return Outcome(status="up to date", seconds=time.perf_counter() - started, **common), results
-    extra = {"json:input_hash": digest}
-    context: dict[str, object] = {"input_hash": digest}
+    extra: dict[str, object] = {"json:input_hash": digest}
     if claims is not None:
         extra["json:claims"] = claims.details.to_dict(orient="records")
-        context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
     results = dataclasses.replace(results, extra={**results.extra, **extra})
+    return Analysis(results, inputs, claims, source, digest)
+
+
+def write_report(analysis: Analysis, out_dir: Path) -> Path:
+    """Render the report and publish every output file of ``analysis`` atomically into ``out_dir/<id>/``."""
+    results, claims = analysis.results, analysis.claims
+    context: dict[str, object] = {"input_hash": analysis.input_hash}
+    if claims is not None:
+        context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
     context["warnings"] = list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
-    html = render_report(results, source, context)
+    html = render_report(results, analysis.source, context)
 
     def write(directory: Path) -> None:
-        write_tables(results, directory, source)
+        write_tables(results, directory, analysis.source)
         if claims is not None:
             write_claims_csv(claims, directory / "claims.csv")
         (directory / "index.html").write_text(html, encoding="utf-8")
 
-    publish(Path(out_dir), study.id, write)
-    return Outcome(status="built", seconds=time.perf_counter() - started, **common), results
+    return publish(Path(out_dir), results.study.id, write)
+
+
+def build(
+    config: str | Path,
+    provider: PriceProvider,
+    out_dir: Path,
+    as_of: date | None = None,
+    force: bool = True,
+    progress: bool = True,
+) -> tuple[Outcome, StudyResults]:
+    """Build one study into ``out_dir/<id>/`` unless (``force`` False) its inputs are unchanged."""
+    started = time.perf_counter()
+    analysis = analyse_study(load_study(config), provider, as_of, progress)
+    results = analysis.results
+    if not force and _recorded_hash(Path(out_dir) / results.study.id) == analysis.input_hash:
+        return outcome_of(analysis, "up to date", time.perf_counter() - started, config), results
+    write_report(analysis, Path(out_dir))
+    return outcome_of(analysis, "built", time.perf_counter() - started, config), results
+
+
+def outcome_of(analysis: Analysis, status: str, seconds: float = 0.0, config: str | Path | None = None) -> Outcome:
+    """The index entry of an analysed study (``config`` defaults to the study's file)."""
+    results, study = analysis.results, analysis.results.study
+    return Outcome(
+        config=str(config if config is not None else study.path), status=status, study_id=study.id,
+        title=study.title, input_hash=analysis.input_hash,
+        as_of=results.as_of.isoformat() if results.as_of else None, source=analysis.source, seconds=seconds,
+    )  # fmt: skip
 
 
 @contextmanager
@@ -194,7 +230,12 @@ def update_index(out_dir: Path, outcomes: list[Outcome], clock: datetime | None 
 
 
 def rebuild(
-    configs: list[str], provider: PriceProvider, out_dir: Path, as_of: date | None = None, force: bool = False
+    configs: list[str],
+    provider: PriceProvider,
+    out_dir: Path,
+    as_of: date | None = None,
+    force: bool = False,
+    progress: bool = True,
 ) -> tuple[int, list[Outcome]]:
     """Rebuild every study file under the reports lock; return the exit code and what happened."""
     out_dir = Path(out_dir)
@@ -203,7 +244,7 @@ def rebuild(
         for config in configs:
             started = time.perf_counter()
             try:
-                outcome, _ = build(config, provider, out_dir, as_of, force)
+                outcome, _ = build(config, provider, out_dir, as_of, force, progress)
             except ConfigError as exc:
                 outcome = Outcome(str(config), "bad config", message=str(exc))
             except EventStudyError as exc:

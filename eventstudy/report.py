@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from scipy import stats
 
+from .coverage import rel_label
 from .inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
 from .study import StudyResults
 
@@ -192,6 +193,20 @@ def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
     return fig
 
 
+def _coverage_words(row: dict[str, Any], halts: pd.DataFrame) -> str:
+    """ "covers 0..+2: suspended 0..+1" when the returns counted in a window span sessions outside it."""
+    lo, hi = row.get("covered_start"), row.get("covered_end")
+    if lo is None or pd.isna(lo) or (lo >= row["window_start"] and hi <= row["window_end"]):
+        return ""
+    mine = halts[(halts["event_id"] == row["event_id"]) & (halts["ticker"] == row["ticker"])]
+    runs = [
+        f"{rel_label(h.first_rel)}..{rel_label(h.last_rel)}" if h.first_rel != h.last_rel else rel_label(h.first_rel)
+        for h in mine.itertuples(index=False)
+        if h.last_rel >= lo and h.first_rel <= hi
+    ]
+    return f"covers {rel_label(lo)}..{rel_label(hi)}" + (f": suspended {', '.join(runs)}" if runs else "")
+
+
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dict(orient="records")
 
@@ -233,6 +248,7 @@ def event_views(results: StudyResults) -> list[EventView]:
     for ev in results.study.events:
         car = results.car[results.car["event_id"] == ev.id].copy()
         car["name"] = car["ticker"].map(names)
+        car["coverage"] = [_coverage_words(r, results.halts) for r in car.to_dict(orient="records")]
         est = results.estimates[results.estimates["event_id"] == ev.id].copy()
         est["name"] = est["ticker"].map(names)
         halts = results.halts[results.halts["event_id"] == ev.id].copy()

@@ -17,8 +17,9 @@ import pandas as pd
 from . import __version__
 from .calendar import DayZero, calendar_name, day_zero, sessions
 from .config import Study
+from .coverage import BenchmarkGap, benchmark_gaps, completeness_columns, estimation_span, resumption_reach
 from .data.base import PriceProvider, Provenance, validate_history
-from .engine import AbnormalReturns, FirmEvent, abnormal_returns
+from .engine import AbnormalReturns, FirmEvent, abnormal_returns, without
 from .errors import ConfigError, DataError
 from .factors import model_options
 from .inference import significance_table
@@ -43,6 +44,7 @@ class StudyResults:
     source: str
     as_of: date | None
     halts: pd.DataFrame  # event_id, ticker, first, last, sessions, resumed, span
+    benchmark_gaps: tuple[BenchmarkGap, ...] = ()  # firm-events left out because the benchmark lacks sessions
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -78,9 +80,12 @@ def load_histories(
     return out
 
 
-def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel) -> None:
-    """Every firm-event must have prices around day 0 and enough estimation returns."""
+def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel, excluded: np.ndarray) -> None:
+    """Every firm-event must have prices around day 0 and enough estimation returns (``excluded`` ones, whose
+    benchmark lacks data, are reported as such instead)."""
     for i, fe in enumerate(ab.firm_events):
+        if excluded[i]:
+            continue
         covered = panel.covered[fe.ticker]
         if not covered.loc[fe.day0]:
             first, last = covered[covered].index.min(), covered[covered].index.max()
@@ -94,6 +99,44 @@ def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel) -> N
                 f"window {list(study.estimation_window)}, fewer than min_estimation_returns="
                 f"{study.min_estimation_returns}"
             )
+
+
+def _check_as_of(inputs: StudyInputs) -> None:
+    """An event whose day 0 falls after the ``--as-of`` cut-off has no data yet: say so (not "not a session")."""
+    if inputs.as_of is None:
+        return
+    for fe in inputs.firm_events:
+        if fe.day0.date() > inputs.as_of:
+            raise DataError(
+                f"event {fe.event_id}: day 0 {fe.day0.date()} falls after the as-of date {inputs.as_of}; "
+                "no session of its windows is in the data"
+            )
+
+
+def _excluded(ab: AbnormalReturns, gaps: list[BenchmarkGap]) -> np.ndarray:
+    """Firm-events left out because the benchmark lacks sessions they need; an error when none remains."""
+    hit = {(g.event_id, g.ticker) for g in gaps}
+    excluded = np.array([(fe.event_id, fe.ticker) in hit for fe in ab.firm_events], dtype=bool)
+    if len(excluded) and excluded.all():
+        names = ", ".join(f"{g.event_id}:{g.ticker}" for g in gaps)
+        raise DataError(f"{gaps[0].describe()}, needed by every firm-event ({names}); nothing left to test")
+    return excluded
+
+
+def car_table(
+    ab: AbnormalReturns, panel: ReturnsPanel, windows: tuple[tuple[int, int], ...], gaps: list[BenchmarkGap]
+) -> pd.DataFrame:
+    """``car.csv``: per firm-event and window the CAR over the returns overlapping the window, ``complete`` and a
+    ``note`` saying why a figure is missing or partial (benchmark gap, data ending inside the window)."""
+    car = pd.concat([ab.car(w) for w in windows], ignore_index=True)
+    complete, notes = completeness_columns(panel, ab, windows)
+    car["complete"] = complete
+    car["note"] = notes
+    for gap in gaps:
+        rows = (car["event_id"] == gap.event_id) & (car["ticker"] == gap.ticker)
+        car.loc[rows, ["car", "car_se", "car_t", "car_p", "bhar"]] = np.nan
+        car.loc[rows, "note"] = gap.describe()
+    return car
 
 
 def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int]) -> pd.DataFrame:
@@ -221,30 +264,34 @@ def prepare_inputs(
 def analyse(inputs: StudyInputs) -> StudyResults:
     """Returns, estimation, abnormal returns and tests for prepared inputs."""
     study, firm_events = inputs.study, list(inputs.firm_events)
+    _check_as_of(inputs)
     benchmarks = (study.benchmark, *study.alternative_benchmarks)
     axis = sessions(inputs.mic, inputs.start, inputs.end)
     panel = returns_panel(inputs.histories, axis, benchmarks=benchmarks)
     lo, hi = study.relative_span
+    last_window_day = max(w[1] for w in study.event_windows)
+    # The engine's relative days reach the return that ends a halt running past the last window (overlap rule).
+    reach = last_window_day + resumption_reach(panel, firm_events, last_window_day)
     ab = abnormal_returns(
         panel,
         study.benchmark,
         firm_events,
         study.model,
         study.estimation_window,
-        (lo, max(hi, study.daily_path[1])),
+        (lo, max(hi, study.daily_path[1], reach)),
         **model_options(study),
     )
-    _check_coverage(study, ab, panel)
+    gaps = benchmark_gaps(panel, firm_events, study.benchmark, study.estimation_window, study.event_windows)
+    excluded = _excluded(ab, gaps)
+    _check_coverage(study, ab, panel, excluded)
+    tested = without(ab, excluded)
 
     est = ab.estimates()
-    est_days = [
-        (panel.sessions[max(panel.position(fe.day0) + study.estimation_window[0], 0)].date().isoformat(),
-         panel.sessions[panel.position(fe.day0) + study.estimation_window[1]].date().isoformat())
-        for fe in ab.firm_events
-    ]  # fmt: skip
-    est.insert(4, "est_start", [d[0] for d in est_days])
-    est.insert(5, "est_end", [d[1] for d in est_days])
-    car = pd.concat([ab.car(w) for w in study.event_windows], ignore_index=True)
+    est_start, est_end, shortened = estimation_span(ab, panel, study.benchmark)
+    est.insert(4, "est_start", est_start)
+    est.insert(5, "est_end", est_end)
+    est["shortened"] = shortened
+    car = car_table(ab, panel, study.event_windows, gaps)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
     return StudyResults(
         study=study,
@@ -254,11 +301,12 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         estimates=est,
         car=car,
         ar=_ar_frame(ab, panel, study.daily_path),
-        tests=significance_table(ab, study.event_windows, daily_path=study.daily_path),
+        tests=significance_table(tested, study.event_windows, daily_path=study.daily_path),
         provenance=inputs.provenance,
         source=", ".join(sorted({p.source for p in inputs.provenance.values()})),
         as_of=min(as_of_dates) if as_of_dates else None,
         halts=halts_table(ab, panel, study.price_chart),
+        benchmark_gaps=tuple(gaps),
     )
 
 

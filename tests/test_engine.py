@@ -108,6 +108,24 @@ def test_cumulate_car_variance_hand_worked(synthetic):
         np.testing.assert_allclose(res["bhar"][i], bhar)
 
 
+def test_window_counts_every_return_whose_span_overlaps_it(synthetic):
+    """B is halted on rel days 2 and 3; its return of rel day 4 spans days 2..4 (hand-worked masks)."""
+    panel, fes, _, _ = synthetic
+    ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
+    day = {int(d): j for j, d in enumerate(ab.rel_days)}
+    on = ab.overlap((2, 3))
+    assert not on[0, day[1]] and on[0, day[2]] and on[0, day[3]] and not on[0, day[4]]  # A trades: days 2, 3
+    assert not on[1, day[2]] and not on[1, day[3]] and on[1, day[4]]  # B: only the return ending on day 4
+    assert on.sum() == 3
+    car = ab.car((2, 3)).set_index("ticker")
+    assert car.loc["B", "n_obs"] == 1 and (car.loc["B", "covered_start"], car.loc["B", "covered_end"]) == (2, 4)
+    np.testing.assert_allclose(car.loc["B", "car"], ab.ar[1, day[4]])
+    assert (car.loc["A", "covered_start"], car.loc["A", "covered_end"]) == (2, 3)
+    assert ab.car((1, 1)).set_index("ticker").loc["B", "covered_end"] == 1  # day 1 traded: nothing spans in
+    # A window before the halt ends before the return's span starts: not counted.
+    assert ab.car((0, 1)).set_index("ticker").loc["B", "n_obs"] == 2
+
+
 def test_mean_and_market_adjusted(synthetic):
     panel, fes, _, _ = synthetic
     ma = abnormal_returns(panel, "IDX", fes, "mean_adjusted", EST, REL)

@@ -19,13 +19,11 @@ def test_tables_have_the_exact_columns_and_full_precision(tmp_path, default_resu
     car = pd.read_csv(tmp_path / "car.csv")
     original = default_results.car.reset_index(drop=True)
     assert (car["car"].dropna().to_numpy() == original["car"].dropna().to_numpy()).all()  # bit-identical round trip
-    assert (
-        car.query(
-            "event_id == 'us-entity-list-2019-10-07' and window_start == 0 and window_end == 1 and ticker == '002415.SZ'"
-        )["car"]
-        .isna()
-        .all()
-    )
+    hik = car.query(
+        "event_id == 'us-entity-list-2019-10-07' and window_start == 0 and window_end == 1 and ticker == '002415.SZ'"
+    ).iloc[0]  # suspended on days 0 and +1: its return spanning 0..+2 counts in [0, 1]
+    assert (hik["covered_start"], hik["covered_end"], hik["complete"]) == (0, 2, True) and pd.isna(hik["note"])
+    assert car["covered_start"].dtype == "int64" and car["complete"].dtype == bool  # no NaN: every row has a return
     doc = json.loads((tmp_path / "study.json").read_text())
     assert doc["parameters"]["estimation_window"] == [-260, -11]
     assert doc["data"]["source"] == "snapshot" and doc["data"]["as_of"] == "2021-09-30"

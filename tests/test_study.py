@@ -71,14 +71,33 @@ def test_car_0_5_with_forecast_error_correction(default_results, golden):
     assert row["bhar"] == pytest.approx(bhar, rel=1e-10)
 
 
-def test_halted_firms_are_not_traded_in_0_1(default_results):
+def test_halted_firms_reaction_counts_in_0_1_and_minus1_1(default_results, golden):
+    """Hikvision was suspended on days 0 and +1 (8-9 Oct 2019): its return of 10 Oct spans days 0..+2 and
+    overlaps [0, 1], so it counts there (issue 9.6); on main it was "not traded"."""
+    fit, r, close, d0 = golden["fit"], golden["r"], golden["index"], golden["d0"]
+    alpha, beta = fit.params
+    ar_resumed = r[d0 + 2] - (alpha * 3 + beta * (close[d0 + 2] / close[d0 - 1] - 1))
+    ar_before = r[d0 - 1] - (alpha + beta * (close[d0 - 1] / close[d0 - 2] - 1))
+    car = default_results.car.query("event_id == @EVENT and ticker == '002415.SZ'").set_index(
+        ["window_start", "window_end"]
+    )
+    row = car.loc[(0, 1)]
+    assert row["n_obs"] == 1 and (row["covered_start"], row["covered_end"]) == (0, 2)
+    assert row["car"] == pytest.approx(ar_resumed, rel=1e-10)
+    g = np.array([3.0, close[d0 + 2] / close[d0 - 1] - 1])
+    assert row["car_se"] == pytest.approx(np.sqrt(fit.scale * 3 + g @ fit.cov_params() @ g), rel=1e-10)
+    row = car.loc[(-1, 1)]
+    assert row["n_obs"] == 2 and (row["covered_start"], row["covered_end"]) == (-1, 2)
+    assert row["car"] == pytest.approx(ar_before + ar_resumed, rel=1e-10)
     rows = default_results.car.query("event_id == @EVENT and window_start == 0 and window_end == 1").set_index("ticker")
-    for ticker in ("002415.SZ", "002236.SZ"):  # Hikvision and Dahua, suspended 8-9 Oct 2019
-        assert rows.loc[ticker, "n_obs"] == 0
-        assert np.isnan(rows.loc[ticker, "car"]) and np.isnan(rows.loc[ticker, "bhar"])
-    assert rows.loc["002230.SZ", "n_obs"] == 2
+    assert rows.loc["002236.SZ", "n_obs"] == 1 and rows.loc["002236.SZ", "covered_end"] == 2  # Dahua likewise
+    assert rows.loc["002230.SZ", "n_obs"] == 2 and rows.loc["002230.SZ", "covered_end"] == 1  # iFlytek traded
+    # The same four firm samples feed tests.csv.
     tests = default_results.tests.query("event_id == @EVENT and window_start == 0 and window_end == 1")
-    assert set(tests["n_firms"]) == {2}
+    assert set(tests["n_firms"]) == {4}
+    csect = tests.set_index("test").loc["csect_t"]
+    cars = rows["car"].to_numpy()
+    assert csect["statistic"] == pytest.approx(cars.mean() / (cars.std(ddof=1) / 2.0), rel=1e-10)
 
 
 def test_halt_sessions_have_no_ar_and_the_resumption_carries_it(default_results):

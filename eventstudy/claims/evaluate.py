@@ -109,6 +109,7 @@ def _verdict(claim: Claim, measured: Any) -> str:
 
 def _evaluate_return(claim: Claim, prices: _Prices, study: Study) -> tuple[Outcome, list[dict[str, Any]]]:
     q = claim.quantity
+    assert q.base is not None and q.end is not None  # a return claim always has both anchors (spec._quantity)
     rows: list[dict[str, Any]] = []
     bases = list(dict.fromkeys([*BASES, q.base]))
     ends = list(dict.fromkeys([*ENDS, q.end]))

@@ -79,7 +79,9 @@ def _path(claim: Claim, prices: _Prices, study: Study) -> ClaimPath | None:
             price[t] = [last_traded_close(frame, t, d)[0] / c0 - 1.0 for d in axis]
             traded[t] = [bool(d in frame.index and frame.loc[d, "traded"]) for d in axis]
         bench = (
-            q.benchmark if q.measure == "abnormal" else (claim.benchmarks[0] if claim.benchmarks else study.benchmark)
+            q.benchmark
+            if q.measure == "abnormal" and q.benchmark
+            else (claim.benchmarks[0] if claim.benchmarks else study.benchmark)
         )
         bpath = None
         try:
@@ -94,7 +96,7 @@ def _path(claim: Claim, prices: _Prices, study: Study) -> ClaimPath | None:
     threshold = band = None
     comp = claim.comparison
     if comp.op in NUMERIC_COMPARISONS:
-        threshold = float(comp.value)  # type: ignore[arg-type]
+        threshold = float(comp.value)
         if comp.op == "approximately":
             lo, hi, _ = comp.bounds()
             band = (float(lo), float(hi))  # type: ignore[arg-type]

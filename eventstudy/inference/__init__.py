@@ -15,11 +15,22 @@ their abnormal returns are cross-correlated; the others assume independent firms
 each test's source; ``docs/statistics.md`` has the formulas.
 """
 
-from .battery import CLUSTERING_ROBUST, COLUMNS, TEST_REFERENCES, TESTS, significance_table, with_markers
-from .nonparametric import corrado_rank, gen_sign_z, grank_t, sign_cz, wilcoxon_z
-from .parametric import bhar_skew_t, bmp_t, bw_t, csect_t, kp_bmp_t, mean_cross_correlation, patell_z
-from .resampling import placebo_p, portfolio_t
+from .battery import (
+    CLUSTERING_ROBUST,
+    COLUMNS,
+    TEST_REFERENCES,
+    TESTS,
+    mean_cross_correlation,
+    significance_table,
+    with_markers,
+)
 from .sample import StatisticResult, WindowSample, rank_rows, window_samples
+
+csect_t, bw_t, patell_z, bmp_t, kp_bmp_t = (TESTS[k] for k in ("csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t"))
+corrado_rank, sign_cz, gen_sign_z, grank_t = (TESTS[k] for k in ("corrado_rank", "sign_cz", "gen_sign_z", "grank_t"))
+wilcoxon_z, bhar_skew_t, portfolio_t, placebo_p = (
+    TESTS[k] for k in ("wilcoxon_z", "bhar_skew_t", "portfolio_t", "placebo_p")
+)
 
 __all__ = [
     "CLUSTERING_ROBUST", "COLUMNS", "TESTS", "TEST_REFERENCES", "StatisticResult", "WindowSample", "bhar_skew_t",

@@ -1,6 +1,10 @@
 """The battery: the registry of tests (:data:`TESTS`), which stay valid under event-day clustering
 (:data:`CLUSTERING_ROBUST`), their sources (:data:`TEST_REFERENCES`), and the table of every test for every
-event and window (:func:`significance_table`, the rows of ``tests.csv``)."""
+event and window (:func:`significance_table`, the rows of ``tests.csv``).
+
+There is one implementation of each test, :mod:`eventstudy.inference.vectorised`; the functions of
+:data:`TESTS` (``bw_t(sample)`` …) run it on one :class:`WindowSample`. The per-event loops it was checked
+against live in tests/inference/reference.py."""
 
 from __future__ import annotations
 
@@ -10,34 +14,55 @@ import numpy as np
 import pandas as pd
 
 from ..engine import AbnormalReturns
-from .nonparametric import corrado_rank, gen_sign_z, grank_t, sign_cz, wilcoxon_z
-from .parametric import bhar_skew_t, bmp_t, bw_t, csect_t, kp_bmp_t, patell_z
-from .resampling import placebo_p, portfolio_t
-from .sample import StatisticResult, WindowSample, _event_groups, window_arrays, window_samples  # noqa: F401
-from .vectorised import battery
+from . import vectorised
+from .sample import StatisticResult, WindowSample, _event_groups, design_columns, window_arrays, window_samples  # noqa: F401
+from .vectorised import _cross_correlation, battery
 
 COLUMNS = ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"]
 
-TESTS: dict[str, Callable[[WindowSample], StatisticResult]] = {
-    "csect_t": csect_t,
-    "bw_t": bw_t,
-    "patell_z": patell_z,
-    "bmp_t": bmp_t,
-    "kp_bmp_t": kp_bmp_t,
-    "corrado_rank": corrado_rank,
-    "sign_cz": sign_cz,
-    "gen_sign_z": gen_sign_z,
-    "grank_t": grank_t,
-    "wilcoxon_z": wilcoxon_z,
-    "bhar_skew_t": bhar_skew_t,
-    "portfolio_t": portfolio_t,
-    "placebo_p": placebo_p,
-}
+NAMES = ("csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
+         "wilcoxon_z", "bhar_skew_t", "portfolio_t", "placebo_p")  # fmt: skip
 
 
-CLUSTERING_ROBUST: frozenset[str] = frozenset(
-    {"bw_t", "kp_bmp_t", "corrado_rank", "sign_cz", "grank_t", "portfolio_t", "placebo_p"}
-)
+def _on_sample(name: str) -> Callable[[WindowSample], StatisticResult]:
+    def test(sample: WindowSample) -> StatisticResult:
+        n = sample.n
+        if n == 0:
+            return StatisticResult(float("nan"), float("nan"), 0)
+
+        def one(x: np.ndarray | None) -> np.ndarray | None:
+            return None if x is None else np.asarray(x, dtype=float)[None]
+
+        bhar = sample.bhar if sample.bhar is not None else np.full(n, np.nan)
+        no_days = np.full((n, 0), np.nan)  # a sample of CARs only: the daily tests are undefined
+        ar, sar = (no_days, no_days) if sample.ar is None else (sample.ar, sample.sar)
+        span = sample.span if sample.span is not None else np.ones(ar.shape)
+        in_window = np.zeros(0, dtype=bool) if sample.in_window is None else np.asarray(sample.in_window, dtype=bool)
+        got = battery(one(sample.car), one(sample.car_se), one(sample.dof), one(bhar), one(ar),
+                      one(sar), one(span), np.ones((1, n), dtype=bool), in_window,
+                      names=[name], n_params=sample.n_params, length=sample.length, x=one(sample.x),
+                      xtx_inv=one(sample.xtx_inv), sigma2=one(sample.sigma2))[name]  # fmt: skip
+        return StatisticResult(float(got[0][0]), float(got[1][0]), int(got[2][0]))
+
+    test.__name__ = test.__qualname__ = name
+    test.__doc__ = f"``{name}`` of one event's sample. " + (vectorised._TESTS[name].__doc__ or "")
+    return test
+
+
+TESTS: dict[str, Callable[[WindowSample], StatisticResult]] = {name: _on_sample(name) for name in NAMES}
+
+
+def mean_cross_correlation(residuals: np.ndarray) -> float:
+    """Average pairwise correlation ``r̄`` of the rows of ``residuals`` (pairwise-complete days), as in
+    ``kp_bmp_t``."""
+    x = np.asarray(residuals, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(_cross_correlation(x[None], np.array([len(x)]))[0])
+
+
+# corrado_rank and sign_cz take their variance from the time series too, but over-reject when every firm shares
+# day 0 (docs/statistics.md), so they are not labelled robust.
+CLUSTERING_ROBUST: frozenset[str] = frozenset({"bw_t", "kp_bmp_t", "grank_t", "portfolio_t", "placebo_p"})
 
 
 TEST_REFERENCES: dict[str, str] = {
@@ -72,7 +97,9 @@ def significance_table(
     event_keys: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Every test for every event and window (and, with ``daily_path``, every day of the path as a one-day
-    window with ``window_start == window_end``): the rows of ``tests.csv``."""
+    window with ``window_start == window_end``): the rows of ``tests.csv``. ``placebo_draws``, ``seed`` and
+    ``event_keys`` are accepted for compatibility and no longer change a number: ``placebo_p`` enumerates every
+    pseudo-window."""
     names = list(tests) if tests is not None else list(TESTS)
     all_windows = list(windows)
     if daily_path is not None:
@@ -153,8 +180,9 @@ def window_battery(
         names=names,
         n_params=ab.design.shape[-1],
         length=window[1] - window[0] + 1,
-        placebo_draws=placebo_draws,
-        seeds=[(seed, k, window[0] + 100_000, window[1] + 100_000) for k in keys],
+        x=pad(design_columns(ab, window)),
+        xtx_inv=pad(ab.xtx_inv),
+        sigma2=pad(ab.sigma2),
     )
 
 

@@ -19,7 +19,10 @@ class WindowSample:
     """The firm-events of one event over one window, with their cumulated quantities (firms with data only).
 
     ``ar``/``sar``/``span`` are ``(n, T + L)``: the estimation days first, then the window days
-    (``in_window`` marks the latter); ``n_params`` is the number of model parameters.
+    (``in_window`` marks the latter); ``n_params`` is the number of model parameters. ``x`` ``(n, T + L, p)``
+    are the model's design rows on the same days, ``xtx_inv`` ``(n, p, p)`` and ``sigma2`` ``(n,)`` the fit (for
+    the estimation-error term of the time-series tests and the out-of-sample pseudo-windows; None when the
+    sample is built by hand, and then both are left out).
     """
 
     window: tuple[int, int]
@@ -32,6 +35,9 @@ class WindowSample:
     span: np.ndarray | None = None
     in_window: np.ndarray | None = None
     n_params: int = 2
+    x: np.ndarray | None = None
+    xtx_inv: np.ndarray | None = None
+    sigma2: np.ndarray | None = None
     placebo_draws: int = 999
     seed: int | Sequence[int] = 0
     extra: dict[str, object] = field(default_factory=dict)
@@ -139,17 +145,26 @@ def _event_groups(ab: AbnormalReturns) -> dict[str, np.ndarray]:
 def window_arrays(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[dict[str, np.ndarray], ...]:
     """What the tests of ``window`` read, for all firm-events: the cumulated quantities (:meth:`cumulate`) and
     ``ar``/``sar``/``span`` over the estimation days then the window days, with the ``in_window`` mask."""
-    days = ab.days(window)
-    res = ab.cumulate(days)
+    counted = ab.overlap(window)  # the returns whose span overlaps the window (engine.AbnormalReturns.overlap)
+    res = ab.cumulate(counted)
+    # Window columns: the window's days plus the days of returns that end after it but overlap it (a halted
+    # firm's delayed reaction), so that every test reads the same firm-events and returns as car.csv.
+    days = ab.days(window) | counted.any(axis=0)
     cols = ab.in_estimation | days
     # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
-    # long halts would otherwise dominate the time-series variances. Window days: every AR.
-    keep_day = ab.estimation | days[None, :]
+    # long halts would otherwise dominate the time-series variances. Window columns: every counted AR.
+    keep_day = ab.estimation | counted
     if cols.all():  # already restricted to these days (engine.window_only): no copies
         return res, np.where(keep_day, ab.ar, np.nan), np.where(keep_day, ab.sar, np.nan), ab.span, days
     ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
     sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
     return res, ar, sar, ab.span[:, cols], days[cols]
+
+
+def design_columns(ab: AbnormalReturns, window: tuple[int, int]) -> np.ndarray:
+    """The model's design rows ``(N, D, p)`` on the columns of :func:`window_arrays` (estimation then window days)."""
+    cols = ab.in_estimation | ab.days(window) | ab.overlap(window).any(axis=0)
+    return ab.design if cols.all() else ab.design[:, cols]
 
 
 def window_samples(
@@ -170,6 +185,7 @@ def window_samples(
     res, ar, sar, span, in_window = window_arrays(ab, window)
     groups = groups if groups is not None else _event_groups(ab)
     p = ab.design.shape[-1]
+    x = design_columns(ab, window)
     out: dict[str, WindowSample] = {}
     for k, (event_id, rows) in enumerate(groups.items()):
         keep = rows[res["n_obs"][rows] > 0]
@@ -183,6 +199,9 @@ def window_samples(
             sar=sar[keep],
             span=span[keep],
             in_window=in_window,
+            x=x[keep],
+            xtx_inv=ab.xtx_inv[keep],
+            sigma2=ab.sigma2[keep],
             n_params=p,
             placebo_draws=placebo_draws,
             seed=(seed, k if event_keys is None else event_keys[event_id], window[0] + 100_000, window[1] + 100_000),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -48,3 +51,16 @@ def sample_of():
 def random_sample():
     """``random_sample(seed, n, t, length, shift)``: fat-tailed ARs (one missing) with a shifted window."""
     return _random_sample
+
+
+def _load_reference():
+    spec = importlib.util.spec_from_file_location("inference_reference", Path(__file__).with_name("reference.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def ref():
+    """tests/inference/reference.py: every test as a per-event loop (the reference the package is checked against)."""
+    return _load_reference()

@@ -1,4 +1,5 @@
-"""eventstudy.inference.nonparametric: hand-worked cases and cross-checks against scipy / plain loops."""
+"""The rank and sign tests of eventstudy.inference (corrado_rank, sign_cz, gen_sign_z, grank_t, wilcoxon_z):
+hand-worked cases and cross-checks against scipy / plain loops."""
 
 from __future__ import annotations
 
@@ -60,29 +61,58 @@ def test_grank_hand():
 
 
 def test_cross_check_corrado_sign_loops(random_sample):
-    s = random_sample(5, shift=0.01)
-    ar = s.ar
-    t_total, n = ar.shape[1], len(ar)
-    u = np.full(ar.shape, np.nan)
-    g = np.full(ar.shape, np.nan)
+    s = random_sample(5, shift=0.01)  # firm 0 has no AR on estimation day 5: N_t = 11 of 12 there
+    sar = s.sar
+    t_total, n = sar.shape[1], len(sar)
+    u = np.full(sar.shape, np.nan)
+    g = np.full(sar.shape, np.nan)
     for i in range(n):
-        ok = np.isfinite(ar[i])
-        u[i, ok] = stats.rankdata(ar[i, ok]) / (ok.sum() + 1) - 0.5
-        g[i, ok] = np.sign(ar[i, ok] - np.median(ar[i, ok]))
+        ok = np.isfinite(sar[i])
+        u[i, ok] = stats.rankdata(sar[i, ok]) / (ok.sum() + 1) - 0.5
+        g[i, ok] = np.sign(sar[i, ok] - np.median(sar[i, ok]))
     for scores, test in ((u, inf.corrado_rank), (g, inf.sign_cz)):
+        cnt = np.isfinite(scores).sum(axis=0)
         bar = np.array([np.nanmean(scores[:, t]) for t in range(t_total)])
-        expected = bar[s.in_window].sum() / (np.sqrt(s.in_window.sum()) * np.sqrt(np.mean(bar**2)))
+        s_u = np.sqrt(np.mean(cnt / n * bar**2))  # Kolari & Pynnönen (2011) eq. 11 weights
+        expected = bar[s.in_window].sum() / (np.sqrt(np.sum(n / cnt[s.in_window])) * s_u)
         assert test(s).statistic == pytest.approx(expected)
 
 
+def test_corrado_sign_day_with_half_the_firms(sample_of):
+    """A window day on which 1 of 2 firms has an AR counts twice in the variance (N/N_t = 2)."""
+    ar = np.array([[0.1, 0.2, 0.3, 0.4, 0.5], [0.5, 0.1, 0.3, 0.2, np.nan]])
+    w = np.array([False, False, False, False, True])
+    # ranks /(M+1) − ½: firm 1 (1..5)/6 − ½; firm 2 (4,1,3,2)/5 − ½
+    u1 = np.arange(1, 6) / 6 - 0.5
+    u2 = np.array([4, 1, 3, 2]) / 5 - 0.5
+    ubar = np.r_[(u1[:4] + u2) / 2, u1[4]]
+    weights = np.array([1, 1, 1, 1, 0.5])  # N_t / N
+    s_u = math.sqrt(np.mean(weights * ubar**2))
+    assert inf.corrado_rank(sample_of(ar, w)).statistic == pytest.approx(ubar[4] / (s_u * math.sqrt(2)))
+
+
 def test_cross_check_gen_sign_binomial(random_sample):
-    s = random_sample(6)
+    s = random_sample(6)  # a 3-day window: p̂ from the firms' 3-day sums of estimation ARs (no design: no refit)
     est = s.est_ar()
-    p = np.mean([np.mean(row[np.isfinite(row)] > 0) for row in est])
+    shares = []
+    for row in est:
+        sums = [np.nansum(row[a : a + 3]) for a in range(len(row) - 2) if np.isfinite(row[a : a + 3]).any()]
+        shares.append(np.mean(np.array(sums) > 0))
+    p = np.mean(shares)
     w = int((s.car > 0).sum())
     # normal approximation of the binomial(N, p̂) tail, as a z-score
     mean, sd = stats.binom.mean(s.n, p), stats.binom.std(s.n, p)
     assert inf.gen_sign_z(s).statistic == pytest.approx((w - mean) / sd)
+
+
+def test_gen_sign_multi_day_p_hand(sample_of):
+    """Two-day window: p̂ from 2-day sums. Estimation ARs (1, −2, 3, −4): one-day share of positives ½, two-day
+    sums (−1, 1, −1): share ⅓."""
+    ar = np.array([[1.0, -2.0, 3.0, -4.0, 1.0, 1.0]] * 3)
+    ar[2, 4:] = -1.0
+    s = sample_of(ar, [False] * 4 + [True] * 2)  # w = 2 of 3, p̂ = ⅓
+    p = 1 / 3
+    assert inf.gen_sign_z(s).statistic == pytest.approx((2 - 3 * p) / math.sqrt(3 * p * (1 - p)))
 
 
 def test_cross_check_grank_loop(random_sample):

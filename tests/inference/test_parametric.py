@@ -1,8 +1,10 @@
-"""eventstudy.inference.parametric: hand-worked cases and cross-checks against scipy / statsmodels / numpy."""
+"""The parametric tests of eventstudy.inference (csect_t, bw_t, patell_z, bmp_t, kp_bmp_t, bhar_skew_t):
+hand-worked cases and cross-checks against scipy / statsmodels / numpy."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -72,6 +74,7 @@ def test_cross_check_bw_with_statsmodels(random_sample):
     import statsmodels.api as sm
 
     s = random_sample(2)
+    s = replace(s, ar=np.where(np.isfinite(s.ar), s.ar, 0.0))  # every firm on every day (N_t = N)
     aar = np.nanmean(s.ar, axis=0)
     est, win = aar[~s.in_window], aar[s.in_window]
     # bw_t: the window sum against a regression-on-a-constant standard error of the estimation AARs

@@ -1,4 +1,4 @@
-"""eventstudy.inference.resampling: the portfolio t and the placebo p-value, by hand and by loop."""
+"""The portfolio t and the placebo p-value of eventstudy.inference: by hand, by loop and against statsmodels."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from eventstudy import inference as inf
+from eventstudy.inference import WindowSample, window_samples
 
 
 def test_portfolio_hand(sample_of):
@@ -28,21 +29,25 @@ def test_placebo_hand(sample_of):
     # estimation ARs zero: every pseudo-CAAR is 0, so any non-zero CAAR has p = 1/(B+1)
     ar = np.zeros((3, 21))
     ar[:, -1] = 0.01
-    s = sample_of(ar, [False] * 20 + [True], placebo_draws=99)
-    r = inf.placebo_p(s)
-    assert r.statistic == pytest.approx(0.01) and r.p_value == pytest.approx(1 / 100)
+    s = sample_of(ar, [False] * 20 + [True])
+    r = inf.placebo_p(s)  # 20 one-day pseudo-windows, none as large: p = 1/21
+    assert r.statistic == pytest.approx(0.01) and r.p_value == pytest.approx(1 / 21)
+    # two of the 20 pseudo-CAARs as large as the CAAR (one equal, one larger in absolute value): p = 3/21
+    ar[:, 3], ar[:, 7] = 0.01, -0.02
+    assert inf.placebo_p(sample_of(ar, [False] * 20 + [True])).p_value == pytest.approx(3 / 21)
 
 
 def test_cross_check_portfolio_with_numpy(random_sample):
-    s = random_sample(2)
+    s = random_sample(2)  # firm 0 misses estimation day 5: that day's AAR counts with weight N_t/N = 11/12
     aar = np.nanmean(s.ar, axis=0)
+    cnt = np.isfinite(s.ar).sum(axis=0)
     est, win = aar[~s.in_window], aar[s.in_window]
-    sigma = np.sqrt(np.sum(est**2) / (len(est) - 2))
+    sigma = np.sqrt(np.sum(cnt[~s.in_window] / s.n * est**2) / (len(est) - 2))
     assert inf.portfolio_t(s).statistic == pytest.approx(win.sum() / (sigma * np.sqrt(len(win))))
 
 
 def test_cross_check_placebo_loop(random_sample):
-    s = random_sample(10)
+    s = random_sample(10)  # no design: the pseudo-CARs are the plain sums
     est = s.est_ar()
     length = s.length
     starts = est.shape[1] - length + 1
@@ -51,7 +56,74 @@ def test_cross_check_placebo_loop(random_sample):
         block = est[:, st : st + length]
         has = np.isfinite(block).any(axis=1)
         caars.append(np.nansum(block, axis=1)[has].mean())
-    draws = np.array(caars)[np.random.default_rng(s.seed).integers(0, starts, size=s.placebo_draws)]
-    expected = (1 + np.sum(np.abs(draws) >= abs(s.car.mean()))) / (len(draws) + 1)
+    expected = (1 + np.sum(np.abs(caars) >= abs(s.car.mean()))) / (len(caars) + 1)
     r = inf.placebo_p(s)
     assert r.statistic == pytest.approx(s.car.mean()) and r.p_value == pytest.approx(expected)
+
+
+def test_estimation_error_term_hand():
+    """Mean-adjusted model (design ``x_t = 1``, ``(X'X)⁻¹ = 1/4`` from 4 estimation days), 2 firms, 2 window days;
+    firm 2 has no return on the second window day (N_t = 2, 1)."""
+    ar = np.array([[0.01, -0.01, 0.02, 0.00, 0.03, 0.01], [0.01, 0.01, 0.00, -0.02, 0.01, np.nan]])
+    w = np.array([False] * 4 + [True] * 2)
+    sigma2 = np.array([1e-4, 4e-4])
+    s = WindowSample((0, 1), np.nansum(ar[:, w], axis=1), np.ones(2), np.full(2, 3.0), ar=ar, sar=ar,
+                     span=np.ones(ar.shape), in_window=w, n_params=1, x=np.ones((2, 6, 1)),
+                     xtx_inv=np.full((2, 1, 1), 0.25), sigma2=sigma2)  # fmt: skip
+    # h_1 = 1/2 + 1/1, h_2 = 1/2: EE = 1e-4 · 1.5² / 4 + 4e-4 · 0.5² / 4
+    ee = 1e-4 * 1.5**2 / 4 + 4e-4 * 0.5**2 / 4
+    aar_e = np.array([0.01, 0.0, 0.01, -0.01])
+    window_sum = (0.03 + 0.01) / 2 + 0.01  # AAR of day 0 (2 firms) + day 1 (1 firm)
+    days = 1 * 1 + 2 * 1  # Σ N/N_t · k̄_t
+    sigma_p2 = np.sum(aar_e**2) / (4 - 1)
+    assert inf.portfolio_t(s).statistic == pytest.approx(window_sum / math.sqrt(sigma_p2 * days + ee))
+    s2 = np.var(aar_e, ddof=1)
+    assert inf.bw_t(s).statistic == pytest.approx(window_sum / math.sqrt(s2 * days + ee))
+
+
+def test_estimation_error_and_pseudo_windows_against_statsmodels(default_results):
+    """On the default study's real fit: the estimation-error term of bw_t is Σ_i h_i' Cov(θ̂_i) h_i with
+    statsmodels' OLS covariance, and placebo_p's pseudo-CARs are statsmodels refits without each run."""
+    import statsmodels.api as sm
+
+    ab = default_results.abnormal
+    sample = next(iter(window_samples(ab, (0, 5)).values()))
+    rows = [i for i, fe in enumerate(ab.firm_events) if fe.event_id == sample_event(ab)]
+    rows = [i for i in rows if np.isfinite(ab.ar[i, ab.days((0, 5))]).any()]
+    days = ab.days((0, 5))
+    n_t = np.isfinite(ab.ar[rows][:, days]).sum(axis=0)
+    ee, pseudo = 0.0, []
+    for i in rows:
+        est = ab.estimation[i]
+        fit = sm.OLS(ab.returns[i, est], ab.design[i, est]).fit()
+        h = (np.where(np.isfinite(ab.ar[i, days]), 1.0 / n_t, 0.0)[:, None] * ab.design[i, days]).sum(axis=0)
+        ee += float(h @ fit.cov_params() @ h)
+        cols = np.flatnonzero(ab.in_estimation)
+        cars = []
+        for a in range(len(cols) - 5):  # 6-day runs of the estimation days
+            run = np.zeros(ab.ar.shape[1], dtype=bool)
+            run[cols[a : a + 6]] = True
+            if not (est & run).any():
+                cars.append(np.nan)
+                continue
+            refit = sm.OLS(ab.returns[i, est & ~run], ab.design[i, est & ~run]).fit()
+            cars.append(float((ab.returns[i, est & run] - ab.design[i, est & run] @ refit.params).sum()))
+        pseudo.append(cars)
+    aar = np.nanmean(ab.ar[rows][:, days], axis=0)
+    fitted = np.where(ab.estimation, ab.ar, np.nan)[rows][:, ab.in_estimation]  # the returns the model was fitted on
+    aar_e = np.array([np.nanmean(c) if np.isfinite(c).any() else np.nan for c in fitted.T])
+    cnt_e = np.isfinite(fitted).sum(axis=0)
+    ok = cnt_e > 0
+    kbar = np.array([ab.span[rows, d][np.isfinite(ab.ar[rows, d])].mean() for d in np.flatnonzero(days)])
+    n = len(rows)
+    s2 = np.sum(cnt_e[ok] / n * (aar_e[ok] - aar_e[ok].mean()) ** 2) / (ok.sum() - 1)
+    t = aar.sum() / math.sqrt(s2 * np.sum(n / n_t * kbar) + ee)
+    assert inf.bw_t(sample).statistic == pytest.approx(t, rel=1e-9)
+    caar = np.mean(sample.car)
+    pseudo_caar = np.nanmean(np.array(pseudo), axis=0)
+    want = (1 + np.sum(np.abs(pseudo_caar) >= abs(caar))) / (len(pseudo_caar) + 1)
+    assert inf.placebo_p(sample).p_value == pytest.approx(want)
+
+
+def sample_event(ab):
+    return ab.firm_events[0].event_id

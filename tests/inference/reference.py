@@ -1,0 +1,363 @@
+"""Reference implementations of every test, one event at a time: plain loops over firms and days, written
+independently of the vectorised battery the package runs (:mod:`eventstudy.inference.vectorised`).
+tests/inference/test_vectorised.py checks that the two agree on the default study and on uneven synthetic
+groups. Loaded by the ``ref`` fixture (tests/inference/conftest.py). Notation: :mod:`eventstudy.inference`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eventstudy.inference.sample import (
+    StatisticResult,
+    WindowSample,
+    _col_mean,
+    _two_sided_t,
+    _two_sided_z,
+    _undefined,
+    rank_rows,
+)
+
+
+def _day_counts(sample: WindowSample) -> tuple[np.ndarray, np.ndarray]:
+    """``N_t`` and the mean span ``k̄_t`` of the firms with an AR on each day (a loop over days)."""
+    d = sample.ar.shape[1]
+    n_t, kbar = np.zeros(d), np.full(d, np.nan)
+    for t in range(d):
+        ok = np.isfinite(sample.ar[:, t])
+        n_t[t] = ok.sum()
+        if n_t[t]:
+            kbar[t] = sample.span[ok, t].mean()
+    return n_t, kbar
+
+
+def _estimation_error(sample: WindowSample) -> float:
+    """``Σ_i σ_i² h_i'(X_i'X_i)⁻¹ h_i``, ``h_i = Σ_{t∈W} x_it / N_t`` (a loop over firms and window days)."""
+    if sample.x is None or sample.x.shape[-1] == 0:
+        return 0.0
+    n_t, _ = _day_counts(sample)
+    total = 0.0
+    for i in range(sample.n):
+        h = np.zeros(sample.x.shape[-1])
+        for t in np.flatnonzero(sample.in_window):
+            if np.isfinite(sample.ar[i, t]):
+                h += sample.x[i, t] / n_t[t]
+        total += sample.sigma2[i] * float(h @ sample.xtx_inv[i] @ h)
+    return total
+
+
+def pseudo_cars(sample: WindowSample) -> list[list[float]]:
+    """Per firm, per ``L``-day run of the estimation days: the run's summed prediction errors after refitting the
+    model without the run (an explicit least-squares fit of the estimation ARs on the design outside the run;
+    NaN where the run has no AR of the firm)."""
+    est = sample.ar[:, ~sample.in_window]
+    length, t = sample.length, est.shape[1]
+    x = None if sample.x is None or sample.x.shape[-1] == 0 else sample.x[:, ~sample.in_window]
+    out = []
+    for i in range(sample.n):
+        ok = np.isfinite(est[i])
+        row = []
+        for s in range(t - length + 1):
+            run = np.zeros(t, dtype=bool)
+            run[s : s + length] = True
+            if not (ok & run).any():
+                row.append(float("nan"))
+                continue
+            e_run = est[i, ok & run]
+            if x is None:
+                row.append(float(e_run.sum()))
+                continue
+            fit = ok & ~run
+            beta = np.linalg.lstsq(x[i, fit], est[i, fit], rcond=None)[0]
+            row.append(float((e_run - x[i, ok & run] @ beta).sum()))
+        out.append(row)
+    return out
+
+
+def _sd(x: np.ndarray) -> float | None:
+    """Sample standard deviation (N − 1 denominator); None below two values or with no dispersion."""
+    if len(x) < 2:
+        return None
+    sd = float(np.std(x, ddof=1))
+    return sd if sd != 0.0 else None
+
+
+def _mean_t(x: np.ndarray) -> StatisticResult:
+    """``t = mean(x) / (S / √N)``, ``S`` the standard deviation of the ``N`` values (N − 1 denominator); p from
+    Student t with N − 1 degrees of freedom. Undefined below two values or with no dispersion."""
+    n = len(x)
+    sd = _sd(x)
+    if sd is None:
+        return _undefined(n)
+    t = float(np.mean(x) / (sd / np.sqrt(n)))
+    return StatisticResult(t, _two_sided_t(t, n - 1), n)
+
+
+def csect_t(sample: WindowSample) -> StatisticResult:
+    """Cross-sectional t of the CAAR (Brown & Warner 1985, *JFE* 14, sec. 3.2; Campbell, Lo & MacKinlay 1997,
+    eq. 4.4.24 with the variance estimated from the cross-section).
+
+    ``t = CAAR / (S / √N)`` with ``CAAR = mean(CAR_i)`` and ``S`` the cross-sectional standard deviation
+    (N − 1 denominator); p from Student t with N − 1 degrees of freedom. Robust to event-induced variance,
+    not to cross-correlation of firms sharing an event day.
+    """
+    return _mean_t(sample.car)
+
+
+def bw_t(sample: WindowSample) -> StatisticResult:
+    """Brown & Warner (1980/1985) t with the estimation-error term and the day weights N_t/N, k̄_t."""
+    n = sample.n
+    aar, _ = _col_mean(sample.ar)
+    n_t, kbar = _day_counts(sample)
+    est_days = [t for t in np.flatnonzero(~sample.in_window) if np.isfinite(aar[t])]
+    win_days = [t for t in np.flatnonzero(sample.in_window) if np.isfinite(aar[t])]
+    if n < 1 or len(est_days) < 3 or not win_days:
+        return _undefined(n)
+    mean = np.mean([aar[t] for t in est_days])
+    s2 = sum(n_t[t] / n * (aar[t] - mean) ** 2 for t in est_days) / (len(est_days) - 1)
+    if not s2 > 0:
+        return _undefined(n)
+    var = s2 * sum(n / n_t[t] * kbar[t] for t in win_days) + _estimation_error(sample)
+    t = float(sum(aar[t] for t in win_days) / np.sqrt(var))
+    return StatisticResult(t, _two_sided_t(t, len(est_days) - 1), n)
+
+
+def patell_z(sample: WindowSample) -> StatisticResult:
+    """Patell (1976, *J. Accounting Research* 14, 246–276), standardised-residual test, eq. (4)–(6) as
+    cumulated over a window in Campbell, Lo & MacKinlay (1997, eq. 4.4.22 J₂).
+
+    ``Z = Σ SCAR_i / √(Σ d_i / (d_i − 2))``: each SCAR_i is Student t with d_i degrees of freedom under the
+    null, whose variance is d_i / (d_i − 2). p from the standard normal. Assumes no event-induced variance and
+    independence across firms.
+    """
+    n = sample.n
+    if n < 1:
+        return _undefined(n)
+    scale = np.sqrt(np.sum(sample.dof / (sample.dof - 2.0)))
+    z = float(np.sum(sample.scar) / scale)
+    return StatisticResult(z, _two_sided_z(z), n)
+
+
+def bmp_t(sample: WindowSample) -> StatisticResult:
+    """Boehmer, Musumeci & Poulsen (1991, *JFE* 30, 253–272), standardised cross-sectional test, eq. (9).
+
+    ``t = mean(SCAR_i) / (S_SCAR / √N)`` with ``S_SCAR`` the cross-sectional standard deviation of the
+    standardised CARs; p from Student t with N − 1 degrees of freedom. Robust to event-induced variance.
+    """
+    return _mean_t(sample.scar)
+
+
+def mean_cross_correlation(residuals: np.ndarray) -> float:
+    """Average pairwise correlation ``r̄`` of the rows of ``residuals`` (pairwise-complete days, vectorised)."""
+    ok = np.isfinite(residuals)
+    x = np.where(ok, residuals, 0.0)
+    m = ok.astype(float)
+    n = len(x)
+    if n < 2:
+        return float("nan")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nij = m @ m.T
+        sx = x @ m.T  # Σ x_i over days where j is observed
+        sxx = (x * x) @ m.T
+        sxy = x @ x.T
+        mean_i = sx / nij
+        mean_j = mean_i.T
+        cov = sxy / nij - mean_i * mean_j
+        var_i = sxx / nij - mean_i**2
+        corr = cov / np.sqrt(var_i * var_i.T)
+    off = ~np.eye(n, dtype=bool) & (nij >= 3) & np.isfinite(corr)
+    return float(corr[off].mean()) if off.any() else float("nan")
+
+
+def kp_bmp_t(sample: WindowSample) -> StatisticResult:
+    """Kolari & Pynnönen (2010, *RFS* 23, 3996–4025), BMP t adjusted for cross-correlation, eq. (13)–(14).
+
+    ``t_KP = t_BMP · √((1 − r̄) / (1 + (N − 1) r̄))`` with ``r̄`` the average pairwise correlation of the firms'
+    estimation-period abnormal returns; p from Student t with N − 1 degrees of freedom. Valid under event-day
+    clustering (and event-induced variance).
+    """
+    base = bmp_t(sample)
+    n = sample.n
+    if not np.isfinite(base.statistic):
+        return base
+    r = mean_cross_correlation(sample.est_ar())
+    if not np.isfinite(r):
+        return _undefined(n)
+    factor = (1.0 - r) / (1.0 + (n - 1) * r)
+    if factor <= 0:
+        return _undefined(n)
+    t = base.statistic * float(np.sqrt(factor))
+    return StatisticResult(t, _two_sided_t(t, n - 1), n)
+
+
+def bhar_skew_t(sample: WindowSample) -> StatisticResult:
+    """Skewness-adjusted t for the mean BHAR (Lyon, Barber & Tsai 1999, *J. Finance* 54, 165–201, eq. 5;
+    after Johnson 1978).
+
+    ``t_sa = √N (S + γ̂ S² / 3 + γ̂ / (6N))`` with ``S = mean(BHAR) / sd(BHAR)`` and
+    ``γ̂ = Σ (BHAR_i − mean)³ / (N sd(BHAR)³)`` (sd with N − 1 denominator); p from Student t with N − 1
+    degrees of freedom. Assumes independent firms.
+    """
+    bhar = sample.bhar[np.isfinite(sample.bhar)] if sample.bhar is not None else np.array([])
+    n = len(bhar)
+    sd = _sd(bhar)
+    if sd is None:
+        return _undefined(n)
+    s = float(np.mean(bhar)) / sd
+    gamma = float(np.sum((bhar - bhar.mean()) ** 3) / (n * sd**3))
+    t = float(np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n)))
+    return StatisticResult(t, _two_sided_t(t, n - 1), n)
+
+
+def _time_series_test(scores: np.ndarray, in_window: np.ndarray) -> tuple[float, int]:
+    """``Σ_W S̄_t / (S √(Σ_W N/N_t))``, ``S² = (1/T) Σ_t (N_t/N) S̄_t²`` over the days with data."""
+    mean, cnt = _col_mean(scores)
+    n = int(np.isfinite(scores).any(axis=1).sum())
+    has = np.isfinite(mean)
+    win = in_window & has
+    if win.sum() == 0 or has.sum() < 3:
+        return float("nan"), 0
+    s = float(np.sqrt(sum(cnt[t] / n * mean[t] ** 2 for t in np.flatnonzero(has)) / has.sum()))
+    if s == 0.0:
+        return float("nan"), 0
+    scale = np.sqrt(sum(n / cnt[t] for t in np.flatnonzero(win)))
+    return float(mean[win].sum() / (scale * s)), int(has.sum())
+
+
+def corrado_rank(sample: WindowSample) -> StatisticResult:
+    """Corrado (1989, *JFE* 23, 385–395) rank test, eq. (4)–(5), with Corrado & Zivney's (1992, *JFQA* 27,
+    465–478) standardised ranks for missing returns and the multi-day form of Campbell & Wasley (1993, eq. 8).
+
+    Each firm's ARs over the estimation and window days are ranked, ``U_it = K_it / (1 + M_i)`` (``M_i`` its
+    number of ARs); ``Ū_t`` = mean of ``U_it − ½`` over the firms with an AR on t;
+    ``T = Σ_{t∈W} Ū_t / (√L · S_U)``, ``S_U² = mean over all days of Ū_t²``. p from the standard normal.
+    Valid under event-day clustering (S_U is a time-series quantity).
+    """
+    u = rank_rows(sample.sar)
+    m = np.isfinite(sample.sar).sum(axis=1, keepdims=True)
+    z, _ = _time_series_test(u / (1.0 + m) - 0.5, sample.in_window)
+    return StatisticResult(z, _two_sided_z(z), sample.n) if np.isfinite(z) else _undefined(sample.n)
+
+
+def sign_cz(sample: WindowSample) -> StatisticResult:
+    """Corrado & Zivney (1992, *JFQA* 27, 465–478) sign test, eq. (3)–(4), multi-day as in Cowan (1992).
+
+    ``G_it = sign(AR_it − median_i)`` (the firm's median AR over estimation and window days);
+    ``Z = Σ_{t∈W} Ḡ_t / (√L · S_G)``, ``S_G² = mean over all days of Ḡ_t²``. p from the standard normal.
+    Valid under event-day clustering.
+    """
+    sar = sample.sar
+    ok = np.isfinite(sar)
+    if not ok.any():
+        return _undefined(sample.n)
+    med = np.array([[np.median(row[np.isfinite(row)])] if np.isfinite(row).any() else [np.nan] for row in sar])
+    g = np.where(ok, np.sign(sar - med), np.nan)
+    z, _ = _time_series_test(g, sample.in_window)
+    return StatisticResult(z, _two_sided_z(z), sample.n) if np.isfinite(z) else _undefined(sample.n)
+
+
+def gen_sign_z(sample: WindowSample) -> StatisticResult:
+    """Cowan (1992) generalised sign test, ``p̂`` from the out-of-sample L-day pseudo-CARs."""
+    n = sample.n
+    if n < 1 or (~sample.in_window).sum() < sample.length:
+        return _undefined(n)
+    fracs = []
+    for row in pseudo_cars(sample):
+        row = np.array(row)
+        if np.isfinite(row).any():
+            fracs.append(float((row[np.isfinite(row)] > 0).mean()))
+    if not fracs:
+        return _undefined(n)
+    p = float(np.mean(fracs))
+    if p <= 0.0 or p >= 1.0:
+        return _undefined(n)
+    w = float((sample.car > 0).sum())
+    z = (w - n * p) / np.sqrt(n * p * (1.0 - p))
+    return StatisticResult(float(z), _two_sided_z(z), n)
+
+
+def grank_t(sample: WindowSample) -> StatisticResult:
+    """Kolari & Pynnönen (2011, *J. Empirical Finance* 18, 953–971) generalised rank test, eq. (4)–(12).
+
+    The window is collapsed to one "day": ``GSAR_i = SCAR_i / S_SCAR`` (cross-sectional sd, which absorbs
+    event-induced variance), appended to the firm's estimation-period standardised ARs ``SAR_it``. Ranks
+    ``U_it = K_it / (T_i + 1) − ½`` over these ``T_i`` values; ``Z = Ū_0 / S_Ū`` with
+    ``S_Ū² = (1/T) Σ_t (N_t / N) Ū_t²``; ``t = Z √((T − 2) / (T − 1 − Z²))``, Student t with T − 2 degrees
+    of freedom (T = estimation days + 1). Valid under event-day clustering and event-induced variance.
+    """
+    n = sample.n
+    if n < 2:
+        return _undefined(n)
+    scar = sample.scar
+    sd = float(np.std(scar, ddof=1))
+    if not np.isfinite(sd) or sd == 0.0:
+        return _undefined(n)
+    gsar = np.concatenate([sample.sar[:, ~sample.in_window], (scar / sd)[:, None]], axis=1)
+    ok = np.isfinite(gsar)
+    u = rank_rows(gsar) / (ok.sum(axis=1, keepdims=True) + 1.0) - 0.5
+    ubar, cnt = _col_mean(u)
+    has = cnt > 0
+    t_days = int(has.sum())
+    if t_days < 4:
+        return _undefined(n)
+    s = float(np.sqrt(np.sum((cnt[has] / n) * ubar[has] ** 2) / t_days))
+    z = float(ubar[-1] / s)
+    denom = t_days - 1 - z * z
+    if denom <= 0:
+        return _undefined(n)
+    t = z * float(np.sqrt((t_days - 2) / denom))
+    return StatisticResult(t, _two_sided_t(t, t_days - 2), n)
+
+
+def wilcoxon_z(sample: WindowSample) -> StatisticResult:
+    """Wilcoxon (1945, *Biometrics Bulletin* 1, 80–83, sec. on paired comparisons) signed-rank test of the
+    CARs, large-sample normal form with the tie correction (zero CARs dropped), as in ``scipy.stats.wilcoxon``.
+
+    ``W⁺ = Σ_{CAR_i>0} rank|CAR_i|``, ``Z = (W⁺ − n(n+1)/4) / √(n(n+1)(2n+1)/24 − Σ(t³ − t)/48)``; p from the
+    standard normal. Assumes independent firms.
+    """
+    car = sample.car[np.isfinite(sample.car)]
+    car = car[car != 0.0]
+    n = len(car)
+    if n < 1:
+        return _undefined(sample.n)
+    ranks = rank_rows(np.abs(car)[None, :])[0]
+    w_plus = float(ranks[car > 0].sum())
+    _, ties = np.unique(np.abs(car), return_counts=True)
+    var = n * (n + 1) * (2 * n + 1) / 24.0 - float(np.sum(ties**3 - ties)) / 48.0
+    if var <= 0:
+        return _undefined(sample.n)
+    z = (w_plus - n * (n + 1) / 4.0) / np.sqrt(var)
+    return StatisticResult(float(z), _two_sided_z(z), sample.n)
+
+
+def portfolio_t(sample: WindowSample) -> StatisticResult:
+    """Calendar-time portfolio t with the estimation-error term and the day weights N_t/N, k̄_t."""
+    n = sample.n
+    aar, _ = _col_mean(sample.ar)
+    n_t, kbar = _day_counts(sample)
+    est_days = [t for t in np.flatnonzero(~sample.in_window) if np.isfinite(aar[t])]
+    win_days = [t for t in np.flatnonzero(sample.in_window) if np.isfinite(aar[t])]
+    dof = len(est_days) - max(sample.n_params, 1)
+    if n < 1 or dof < 2 or not win_days:
+        return _undefined(n)
+    s2 = sum(n_t[t] / n * aar[t] ** 2 for t in est_days) / dof
+    if not s2 > 0:
+        return _undefined(n)
+    var = s2 * sum(n / n_t[t] * kbar[t] for t in win_days) + _estimation_error(sample)
+    t = float(sum(aar[t] for t in win_days) / np.sqrt(var))
+    return StatisticResult(t, _two_sided_t(t, dof), n)
+
+
+def placebo_p(sample: WindowSample) -> StatisticResult:
+    """Placebo p of the CAAR over every out-of-sample L-day pseudo-window of the estimation period."""
+    n = sample.n
+    if n < 1 or (~sample.in_window).sum() < sample.length + 1:
+        return _undefined(n)
+    cars = np.array(pseudo_cars(sample))  # (n, starts)
+    caars = [float(np.mean(c[np.isfinite(c)])) for c in cars.T if np.isfinite(c).any()]
+    if not caars:
+        return _undefined(n)
+    caar = float(np.mean(sample.car))
+    p = (1.0 + sum(abs(c) >= abs(caar) for c in caars)) / (len(caars) + 1.0)
+    return StatisticResult(caar, p, n)

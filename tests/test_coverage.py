@@ -1,0 +1,99 @@
+"""What the data can support (eventstudy/coverage.py), on real-shaped bad inputs: an event near the end of the
+data (``--as-of``), an event after the benchmark's data end, an estimation window longer than the data."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from eventstudy.cli import main
+from eventstudy.data import open_provider
+from eventstudy.errors import DataError
+from eventstudy.study import run_study
+
+from .conftest import ROOT
+
+EVENT = "us-entity-list-2019-10-07"
+
+
+def _moved(study, announced: str, firms: slice = slice(None)):
+    event = study.events[0]
+    moved = dataclasses.replace(
+        event, announced=pd.Timestamp(announced, tz="America/New_York"), firms=event.firms[firms]
+    )
+    return dataclasses.replace(study, events=(moved,))
+
+
+def test_window_past_the_data_keeps_its_label_and_says_incomplete(default_study):
+    """--as-of 2019-10-15: [0, 10] of the Entity List event has data only to day +5 (4 returns for Hikvision)."""
+    results = run_study(default_study, open_provider("snapshot"), as_of=date(2019, 10, 15))
+    car = results.car.query("event_id == @EVENT").set_index(["ticker", "window_start", "window_end"])
+    row = car.loc[("002415.SZ", 0, 10)]
+    assert row["n_obs"] == 4 and not row["complete"] and row["note"] == "incomplete: data end at day +5"
+    assert (row["covered_start"], row["covered_end"]) == (0, 5)
+    assert car.loc[("002415.SZ", 0, 5), "complete"] and car.loc[("002415.SZ", 0, 5), "note"] == ""
+    assert car.loc[("002230.SZ", 0, 10), "note"] == "incomplete: data end at day +5"
+    assert results.car.query("event_id != @EVENT")["complete"].all()  # the May 2019 event is complete
+
+
+def test_console_says_incomplete(tmp_path, capsys):
+    code = main(
+        ["run", str(ROOT / "events.yaml"), "--source", "snapshot", "--out", str(tmp_path), "--as-of", "2019-10-15"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"{EVENT} 002415.SZ CAR[0,10] -10.52% (t -2.12) — incomplete: data end at day +5" in out
+    html = (tmp_path / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
+    assert html.count("incomplete: data end at day +5") == 4  # the four firms' [0, 10] rows
+
+
+def test_day0_after_as_of_is_named_as_such(tmp_path, capsys):
+    code = main(
+        ["run", str(ROOT / "events.yaml"), "--source", "snapshot", "--out", str(tmp_path), "--as-of", "2019-06-01"]
+    )
+    err = capsys.readouterr().err
+    assert code == 3
+    assert f"event {EVENT}: day 0 2019-10-08 falls after the as-of date 2019-06-01" in err
+    assert "not a session" not in err
+
+
+def test_benchmark_without_data_is_not_not_traded(default_study):
+    """December 2021: the stocks have prices (to 2022-02-11), the CSI 300 stops on 2021-09-30."""
+    with pytest.raises(DataError) as info:
+        run_study(_moved(default_study, "2021-12-01 18:00"), open_provider("snapshot"))
+    message = str(info.value)
+    assert message.startswith("benchmark 000300.SS has no data on 2021-10-08 .. ")
+    assert f"{EVENT}:002415.SZ" in message and f"{EVENT}:300188.SZ" in message and "nothing left to test" in message
+    assert info.value.exit_code == 3
+
+
+def test_benchmark_gap_leaves_the_firm_event_out_of_the_tests(default_study):
+    """One event before the benchmark's end, one after: the late one is named and left out, the other tested."""
+    late = _moved(default_study, "2021-12-01 18:00").events[0]
+    late = dataclasses.replace(late, id="late-2021")
+    study = dataclasses.replace(default_study, events=(default_study.events[0], late))
+    results = run_study(study, open_provider("snapshot"))
+    gaps = {(g.event_id, g.ticker) for g in results.benchmark_gaps}
+    assert gaps == {("late-2021", f.ticker) for f in late.firms}
+    late_rows = results.car.query("event_id == 'late-2021'")
+    assert late_rows["car"].isna().all()
+    assert late_rows["note"].str.startswith("benchmark 000300.SS has no data on 2021-10-08 .. ").all()
+    tests = results.tests.query("event_id == 'late-2021'")
+    assert tests["statistic"].isna().all() and (tests["n_firms"] == 0).all()
+    assert (results.tests.query("event_id == @EVENT and window_start == 0 and window_end == 1")["n_firms"] == 4).all()
+
+
+def test_estimation_window_longer_than_the_data_reports_the_sessions_used(default_study):
+    """[-2000, -11] asks for 2011; the data start on 2015-01-05, so the first return used is 2015-01-06."""
+    study = dataclasses.replace(default_study, estimation_window=(-2000, -11))
+    results = run_study(study, open_provider("snapshot"))
+    est = results.estimates.query("event_id == @EVENT").set_index("ticker")
+    assert (est["est_start"] >= "2015-01-06").all()
+    assert est.loc["002236.SZ", "est_start"] == "2015-01-06"  # Dahua traded on the first two sessions
+    assert est["shortened"].all()
+    assert (est["est_end"] == "2019-09-16").all()  # day -11 of 8 Oct 2019 (National Day holiday 1-7 Oct)
+    normal = run_study(default_study, open_provider("snapshot")).estimates
+    assert not normal["shortened"].any()
