@@ -367,15 +367,18 @@ def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obj
     out["n_est"], out["dof"] = ab.n_est, ab.dof
     # (windows × levels, studies, tests) arrays: the rows of tests.csv are built once for all chunks (run_placebo)
     out["studies"] = np.asarray(keys, dtype=np.int64)
-    got = []
-    for level in spec.levels:
-        shifted = inject_day0(ab, level)
-        for w in spec.windows:
+    shifted = [inject_day0(ab, level) for level in spec.levels]
+    got = {}
+    for w in spec.windows:
+        shared: dict = {}  # an injected return changes window days only: estimation-day results are reused
+        for level, data in zip(spec.levels, shifted, strict=True):
             reuse = level == 0.0 and w == spec.window
-            got.append(window_battery(shifted, w, groups, keys, list(TESTS), arrays=arrays if reuse else None))
-        del shifted
+            got[level, w] = window_battery(data, w, groups, keys, list(TESTS), arrays=arrays if reuse else None,
+                                           shared=shared)  # fmt: skip
+    del shifted
+    combos = [got[level, w] for level in spec.levels for w in spec.windows]
     for j, col in enumerate(("statistic", "p_value", "n_firms")):
-        out[col] = np.stack([np.stack([g[name][j] for name in TESTS], axis=1) for g in got])
+        out[col] = np.stack([np.stack([g[name][j] for name in TESTS], axis=1) for g in combos])
     return out
 
 

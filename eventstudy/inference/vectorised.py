@@ -16,6 +16,7 @@ import numpy as np
 from scipy import special
 
 from .sample import _row_median, rank_rows, rank_sort_rows
+from .solve2 import matches_lapack, solve_2x2
 
 
 def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
@@ -161,16 +162,23 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
             d = _window_sums(xe * e[..., None], length)
             g = _window_sums(xe, length)
             p = x.shape[-1]
-            det = np.linalg.det(rest)
             scale = np.prod(np.abs(np.diagonal(rest, axis1=-2, axis2=-1)), axis=-1)
-            singular = ~(np.abs(det) > 1e-10 * scale)
-            safe = np.where(singular[..., None, None], np.eye(p), rest)
-            delta = np.linalg.solve(safe, d[..., None])[..., 0]
+            if p == 2 and matches_lapack():  # the same solve, vectorised (solve2: bit for bit, no call per system)
+                det = solve_2x2(rest, d)[1]
+                singular = ~(np.abs(det) > 1e-10 * scale)
+                safe = np.where(singular[..., None, None], np.eye(p), rest)
+                delta = solve_2x2(safe, d)[0]
+            else:
+                det = np.linalg.det(rest)
+                singular = ~(np.abs(det) > 1e-10 * scale)
+                safe = np.where(singular[..., None, None], np.eye(p), rest)
+                delta = np.linalg.solve(safe, d[..., None])[..., 0]
             pcar = pcar + (g * delta).sum(axis=-1)
             has &= ~singular
         return pcar, has
 
-    return _cached(v, "pseudo_cars", make)
+    # Reads the estimation days only: ``shared`` (battery) may carry it to the next call on the same firm-events.
+    return _cached(v if v.get("shared") is None else v["shared"], "pseudo_cars", make)
 
 
 def battery(
@@ -192,6 +200,7 @@ def battery(
     x: np.ndarray | None = None,
     xtx_inv: np.ndarray | None = None,
     sigma2: np.ndarray | None = None,
+    shared: dict | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every test in ``names`` for ``G`` groups: per-firm inputs ``(G, F)``, daily ``(G, F, D)`` (estimation days
     then window days, ``in_window`` ``(D,)`` marks the latter); padded firms are ``~mask`` (NaN in the arrays).
@@ -199,11 +208,13 @@ def battery(
     ``(G, F)`` the fit: they give the estimation-error term of ``bw_t``/``portfolio_t`` and the out-of-sample
     pseudo-windows of ``placebo_p``/``gen_sign_z`` (without them — a sample built by hand — both are left out).
     ``placebo_draws`` and ``seeds`` are no longer read (``placebo_p`` enumerates every pseudo-window).
+    ``shared``: a dict kept between calls on the same groups and estimation-day data (the placebo's injected
+    day-0 returns change window days only): the out-of-sample pseudo-CARs are computed once and reused.
     Returns ``name → (statistic, p_value, n_firms)``, each ``(G,)``; undefined tests are NaN."""
     with np.errstate(invalid="ignore", divide="ignore"):
         v = dict(car=car, scar=car / car_se, dof=dof, bhar=bhar, ar=ar, sar=sar, span=span, mask=mask,
                  n=mask.sum(axis=1), in_window=in_window, est_days=~in_window, n_params=n_params, length=length,
-                 x=x, xtx_inv=xtx_inv, sigma2=sigma2)  # fmt: skip
+                 x=x, xtx_inv=xtx_inv, sigma2=sigma2, shared=shared)  # fmt: skip
         return {name: _TESTS[name](v) for name in names}
 
 
