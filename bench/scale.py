@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from bench import SZSE_UNIVERSE
 from eventstudy.engine import abnormal_returns, fast_abnormal_returns, window_only
 from eventstudy.estimation import moments
 from eventstudy.placebo import PlaceboSpec, draw_events, firm_events, run_placebo
-from eventstudy.universe import DEFAULT_UNIVERSE, load_universe
+from eventstudy.universe import load_universe
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--engine", choices=["auto", "fast", "full"], default="auto")
     parser.add_argument("--sample", type=int, default=1000, help="loop sample size (at least 1,000)")
-    parser.add_argument("--universe", default=str(DEFAULT_UNIVERSE))
+    parser.add_argument("--universe", default=str(SZSE_UNIVERSE))
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--write-docs", action="store_true", help="save the run and regenerate docs/performance.md")
     args = parser.parse_args(argv)

@@ -1,28 +1,33 @@
 """Command line: ``eventstudy run | rebuild | claims | placebo | fetch | validate``. Only wiring; the work is in the stage modules.
 
-Exit codes: 0 ok · 1 unexpected error · 2 bad study file or arguments · 3 data unavailable or insufficient
-(the last good report is kept) · 4 partial rebuild · 75 reports directory locked by another rebuild.
+Exit codes: 0 ok · 1 unexpected error · 2 bad study file or arguments · 3 data unavailable or insufficient, or
+the disk full while writing (the last good report is kept) · 4 partial rebuild · 75 reports directory locked by
+another rebuild · 141 standard output closed early (e.g. piped into ``head``; nothing more is printed) · 130
+interrupted. Every failure is one line on standard error, never a traceback.
+
+The stage modules are imported inside the commands that use them, so ``eventstudy --help`` and ``validate``
+load neither plotly nor scipy.stats nor pyarrow's parquet reader (tests/test_cli_imports.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 from . import __version__, placebo_command
-from .claims import claims_window, evaluate_claims, format_verdicts, parse_claims
-from .config import load_study
-from .coverage import car_words
-from .data import DEFAULT_CACHE, AsOfProvider, open_provider
-from .errors import ConfigError, EventStudyError
-from .progress import Progress
-from .rebuild import build, rebuild, reports_lock, update_index
-from .study import plan_study
+from .errors import ConfigError, EventStudyError, OutputError
+from .outputs import writable_directory
 
+EXAMPLE_STUDY = "entity-list-2019.yaml"  # eventstudy/examples/: the repository's events.yaml, shipped in the package
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program stopped by a closed pipe
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
 
 
@@ -35,11 +40,30 @@ def _as_of(text: str | None) -> date | None:
         raise ConfigError(f"--as-of: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def example_study() -> Path:
+    """The study file shipped in the package (``eventstudy run --example``)."""
+    return Path(str(resources.files("eventstudy") / "examples" / EXAMPLE_STUDY))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    provider = open_provider(args.source, args.cache)
-    out = Path(args.out)
+    from .coverage import car_words
+    from .data import open_provider
+    from .quality import quality_warnings
+    from .rebuild import build, reports_lock, update_index
+
+    if args.example and args.config is not None:
+        raise ConfigError(f"--example: runs the packaged study; drop the study file {args.config!r} or --example")
+    config = example_study() if args.example else Path(args.config or "events.yaml")
+    source = args.source or ("snapshot" if args.example else "auto")
+    out = writable_directory(Path(args.out), "--out")
+    provider = open_provider(source, args.cache)
     with reports_lock(out):
-        outcome, results = build(args.config, provider, out, _as_of(args.as_of), force=True)
+        try:
+            outcome, results = build(config, provider, out, _as_of(args.as_of), force=True)
+        except OSError as exc:
+            if exc.errno in DISK_FULL:  # publish removed its partial build: the last good report is untouched
+                raise OutputError(f"{out}: report not written ({exc.strerror}); the last good report is kept") from None
+            raise
         update_index(out, [outcome])
     study = results.study
     print(
@@ -49,6 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
             print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {car_words(r)}")
+    for line in quality_warnings(results.quality) if results.quality is not None else []:
+        print(f"warning: {line}", file=sys.stderr)
     for gap in results.benchmark_gaps:
         print(f"warning: {gap.event_id} {gap.ticker}: {gap.describe()}; left out of the tests", file=sys.stderr)
     for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
@@ -58,6 +84,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
+    from .data import open_provider
+    from .rebuild import rebuild
+
     provider = open_provider(args.source, args.cache)
     code, outcomes = rebuild(args.configs or ["events.yaml"], provider, Path(args.out), _as_of(args.as_of), args.force)
     for o in outcomes:
@@ -66,6 +95,12 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    from .claims import claims_window, parse_claims
+    from .config import load_study
+    from .data import open_provider
+    from .progress import Progress
+    from .study import plan_study
+
     study = load_study(args.config)
     provider = open_provider(args.source, args.cache)
     plan = plan_study(study)
@@ -92,6 +127,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
+    from .claims import evaluate_claims, format_verdicts, parse_claims
+    from .config import load_study
+    from .data import AsOfProvider, open_provider
+
     study = load_study(args.config)
     claims = parse_claims(study)
     if not claims:
@@ -107,6 +146,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .calendar import day_zero
+    from .claims.spec import parse_claims
+    from .config import load_study
 
     study = load_study(args.config)
     claims = parse_claims(study)
@@ -120,11 +161,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data_options(parser: argparse.ArgumentParser, source: str = "auto", out: bool = True, as_of: bool = True) -> None:
-    """The options every command that reads prices shares."""
-    parser.add_argument("--source", default=source, help=f"{SOURCE_HELP} (default: {source})")
+def _data_options(
+    parser: argparse.ArgumentParser,
+    source: str | None = "auto",
+    out: bool = True,
+    as_of: bool = True,
+    source_default: str | None = None,
+) -> None:
+    """The options every command that reads prices shares (``source_default``: the help's words for a default
+    the command resolves itself, when ``source`` is None)."""
+    parser.add_argument("--source", default=source, help=f"{SOURCE_HELP} (default: {source_default or source})")
     parser.add_argument(
-        "--cache", type=Path, default=DEFAULT_CACHE, help=f"price cache directory (default: {DEFAULT_CACHE})"
+        "--cache",
+        type=Path,
+        default=None,
+        help="price cache directory (default: $EVENTSTUDY_CACHE, else the user cache directory, "
+        "~/.cache/eventstudy on Linux)",
     )
     if out:
         parser.add_argument("--out", default="reports", help="reports directory (default: reports)")
@@ -143,8 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a study and write its report",
         description="Run a study: CSVs, study.json and index.html into OUT/<study-id>/.",
     )
-    run.add_argument("config", nargs="?", default="events.yaml", help=config_help)
-    _data_options(run)
+    run.add_argument("config", nargs="?", default=None, help=config_help)
+    run.add_argument(
+        "--example",
+        action="store_true",
+        help="run the study shipped in the package (the repository's events.yaml), offline unless --source is given",
+    )
+    _data_options(run, source=None, source_default="auto; snapshot with --example")
     run.set_defaults(func=cmd_run)
 
     rb = sub.add_parser(
@@ -194,14 +251,41 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit:  # --help, --version or a usage error: what argparse printed must reach the reader
+            sys.stdout.flush()
+            raise
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except EventStudyError as exc:
         print(f"eventstudy: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as other Unix tools do
+        _discard_stdout()
+        return BROKEN_PIPE_EXIT
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # the environment (a file, a directory, the disk), not the study: one line, no traceback
+        print(f"eventstudy: error: {_describe(exc)}", file=sys.stderr)
+        return OutputError.exit_code if exc.errno in DISK_FULL else 1
+
+
+def _describe(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return where + " ".join(str(exc.strerror or exc).split())
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (e.g. replaced by a test's capture)
+        pass
 
 
 if __name__ == "__main__":

@@ -27,3 +27,10 @@ class DataError(EventStudyError):
 
 class DataUnavailable(DataError):
     """A provider could not be reached or returned nothing for a ticker."""
+
+
+class OutputError(EventStudyError):
+    """Outputs could not be written (no space left on the device, quota): nothing was published and the last
+    good report stays."""
+
+    exit_code = 3

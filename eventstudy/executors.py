@@ -1,5 +1,7 @@
 """The local executor of :mod:`eventstudy.placebo`: chunks in this process, or shared round-robin with forked
-worker processes that inherit the context (the panel and running sums) copy-on-write."""
+worker processes that inherit the context (the panel and running sums) copy-on-write; and the draw sizes from
+which the placebo switches to two processes and to the running-sums engine (kept here, in a module that imports
+nothing heavy, so that ``eventstudy placebo --help`` can show them)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,9 @@ import multiprocessing as mp
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+
+FAST_FROM = 5000  # "auto" engine: running sums from here on (building them costs about as much as 5,000 events)
+PARALLEL_FROM = 20_000  # below this, forking a second process costs more than it saves
 
 _FORKED: dict[str, Any] = {}  # what a forked worker inherits (the context is not pickled)
 

@@ -43,7 +43,7 @@ from .blas_threads import single_threaded
 from .engine import MODEL_PARAMETERS, AbnormalReturns, FirmEvent, abnormal_returns, window_only
 from .errors import ConfigError, DataError
 from .estimation import MOMENT_MODELS, Moments, moments
-from .executors import run_local
+from .executors import FAST_FROM, PARALLEL_FROM, run_local
 from .inference import TESTS
 from .inference.battery import COLUMNS, window_battery
 from .inference.sample import window_arrays
@@ -313,8 +313,6 @@ def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
 # --------------------------------------------------------------------------------------------------- running
 
 FAST_MODELS = MOMENT_MODELS  # the models whose normal equations can come from running sums (engine="fast")
-FAST_FROM = 5000
-PARALLEL_FROM = 20_000  # below this, forking a second process costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -419,6 +417,9 @@ def parse_executor(executor: str) -> tuple[str, str | None]:
     return kind, address or None
 
 
+DASK_CONNECT_SECONDS = 10  # how long ``--executor dask:ADDRESS`` waits for the scheduler before giving up
+
+
 def _dask(context: Context, spec: PlaceboSpec, parts: Sequence[Draw], address: str | None, client=None):
     try:
         from distributed import Client, LocalCluster
@@ -427,7 +428,11 @@ def _dask(context: Context, spec: PlaceboSpec, parts: Sequence[Draw], address: s
     own = []
     if client is None:
         if address:
-            client = Client(address)
+            try:
+                client = Client(address, timeout=DASK_CONNECT_SECONDS)
+            except (OSError, ValueError, TimeoutError) as exc:  # nothing listening, refused, or not an address
+                reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ConfigError(f"--executor dask:{address}: no dask scheduler answered ({reason})") from None
         else:
             cluster = LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1, dashboard_address=None)
             own.append(cluster)

@@ -2,7 +2,9 @@
 
 The study itself (draws, chunks, executors, summaries) is :mod:`eventstudy.placebo`; this module only turns
 command-line options into a :class:`~eventstudy.placebo.PlaceboSpec` and a result into text and files.
-Exit codes: 0 ok · 2 bad options · 3 the universe cannot be read or supports no draw.
+Exit codes: 0 ok · 2 bad options (including a dask scheduler address where none answers) · 3 the universe
+cannot be read or supports no draw. The study modules (numpy, pandas, pyarrow) are imported only when the
+command runs, so building the command line stays light.
 """
 
 from __future__ import annotations
@@ -12,10 +14,17 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError, DataError
-from .placebo import FAST_FROM, PARALLEL_FROM, PlaceboResult, PlaceboSpec, parse_executor, run_placebo
-from .universe import DEFAULT_UNIVERSE, load_universe
+from .executors import FAST_FROM, PARALLEL_FROM
+from .outputs import writable_directory
+
+if TYPE_CHECKING:
+    from .placebo import PlaceboResult, PlaceboSpec
+
+UNIVERSE_ENV = "EVENTSTUDY_UNIVERSE"
 
 
 def _window(text: str) -> tuple[int, int]:
@@ -32,8 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # works either way).
     if hasattr(parser, "_negative_number_matcher"):
         parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+,-?\d+$")
-    parser.add_argument("--universe", default=os.environ.get("EVENTSTUDY_UNIVERSE", str(DEFAULT_UNIVERSE)),
-                        help="universe parquet (date, ticker, close, prev_close, traded)")  # fmt: skip
+    parser.add_argument("--universe", default=None,
+                        help=f"universe parquet (date, ticker, close, prev_close, traded); default: ${UNIVERSE_ENV}")  # fmt: skip
     parser.add_argument("--events", type=int, required=True, help="random firm-events to draw")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--window", type=_window, default=(-10, 10), help="event window a,b (default -10,10)")
@@ -57,7 +66,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="directory for firms.csv, tests.csv, rejection.csv, car.csv")
 
 
+def universe_path(args: argparse.Namespace) -> str:
+    """``--universe``, else ``$EVENTSTUDY_UNIVERSE``; there is no built-in default (an installed package has no
+    data beside it)."""
+    path = args.universe or os.environ.get(UNIVERSE_ENV)
+    if not path:
+        raise ConfigError(f"--universe: no universe file given (pass --universe FILE.parquet or set {UNIVERSE_ENV})")
+    return str(path)
+
+
 def spec_from_args(args: argparse.Namespace) -> PlaceboSpec:
+    from .placebo import PlaceboSpec
+
     return PlaceboSpec(
         n_events=args.events, seed=args.seed, window=tuple(args.window),
         estimation_window=tuple(args.estimation_window), model=args.model, firms_per_study=args.firms_per_study,
@@ -88,10 +108,15 @@ def report(result: PlaceboResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .placebo import parse_executor, run_placebo
+    from .universe import load_universe
+
     try:
         spec = spec_from_args(args)
         parse_executor(args.executor)
-        universe = load_universe(args.universe)
+        if args.out:
+            writable_directory(Path(args.out), "--out")
+        universe = load_universe(universe_path(args))
         result = run_placebo(universe, spec, args.executor)
     except (ConfigError, DataError) as exc:
         print(f"eventstudy placebo: error: {exc}", file=sys.stderr)

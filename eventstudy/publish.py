@@ -24,37 +24,15 @@ from .study import StudyResults
 
 COLUMNS = {
     "estimates.csv": [
-        "event_id",
-        "ticker",
-        "model",
-        "day0",
-        "est_start",
-        "est_end",
-        "n_est",
-        "alpha",
-        "beta",
-        "sigma",
-        "shortened",
+        "event_id", "ticker", "model", "day0", "est_start", "est_end", "n_est", "alpha", "beta", "sigma", "shortened",
     ],
     "car.csv": [
-        "event_id",
-        "ticker",
-        "window_start",
-        "window_end",
-        "car",
-        "car_se",
-        "car_t",
-        "car_p",
-        "bhar",
-        "n_obs",
-        "covered_start",
-        "covered_end",
-        "complete",
-        "note",
+        "event_id", "ticker", "window_start", "window_end", "car", "car_se", "car_t", "car_p", "bhar", "n_obs",
+        "covered_start", "covered_end", "complete", "limit_up", "limit_down", "note",
     ],
-    "ar.csv": ["event_id", "ticker", "rel_day", "date", "ar", "traded"],
+    "ar.csv": ["event_id", "ticker", "rel_day", "date", "ar", "traded", "limit"],
     "tests.csv": ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"],
-}
+}  # fmt: skip
 
 
 def _clean(value: Any) -> Any:
@@ -115,6 +93,11 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
             "tests": _records(results.tests[COLUMNS["tests.csv"]]),
             "ar": _records(results.ar[COLUMNS["ar.csv"]]),
             "halts": _records(results.halts),
+            "data_quality": _records(results.quality) if results.quality is not None else [],
+            "benchmark_gaps": [
+                {"event_id": g.event_id, "ticker": g.ticker, "benchmark": g.benchmark, "note": g.describe()}
+                for g in results.benchmark_gaps
+            ],
             **{k.removeprefix("json:"): v for k, v in results.extra.items() if k.startswith("json:")},
         }
     )

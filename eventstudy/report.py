@@ -20,6 +20,7 @@ from scipy import stats
 
 from .coverage import rel_label
 from .inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
+from .quality import limit_words
 from .study import StudyResults
 
 # One-line definitions for the methodology section (full formulas and notes: docs/statistics.md).
@@ -83,7 +84,13 @@ def price_figure(results: StudyResults, event_id: str) -> go.Figure:
         level = panel.level[fe.ticker].to_numpy()
         traded = panel.traded[fe.ticker].to_numpy()[pos]
         values = 100.0 * level[pos] / level[base_pos]
-        status = np.where(traded, "traded", "suspended (no trade)")
+        limit = results.limits[fe.ticker].to_numpy()[pos] if results.limits is not None else np.full(len(pos), "")
+        status = np.array(
+            [
+                ("suspended (no trade)" if s == "suspended" else s) + (f", closed at the limit ({k})" if k else "")
+                for s, k in zip(panel.status(fe.ticker).to_numpy()[pos], limit, strict=True)
+            ]
+        )
         fig.add_trace(
             go.Scatter(
                 x=rel,
@@ -108,6 +115,19 @@ def price_figure(results: StudyResults, event_id: str) -> go.Figure:
                     marker={"symbol": "x-thin-open", "size": 9, "color": PALETTE[i % len(PALETTE)]},
                 )  # fmt: skip
             )
+        for kind, symbol in (("up", "triangle-up"), ("down", "triangle-down")):
+            at = limit == kind
+            if at.any():
+                fig.add_trace(
+                    go.Scatter(
+                        x=rel[at],
+                        y=values[at],
+                        mode="markers",
+                        showlegend=False,
+                        hoverinfo="skip",
+                        marker={"symbol": symbol, "size": 10, "color": PALETTE[i % len(PALETTE)]},
+                    )  # fmt: skip
+                )
     bench = panel.level[study.benchmark].to_numpy()
     fig.add_trace(
         go.Scatter(
@@ -121,7 +141,7 @@ def price_figure(results: StudyResults, event_id: str) -> go.Figure:
     )
     fig.add_vline(x=0, line={"color": "black", "width": 1, "dash": "dot"}, annotation_text="day 0")
     fig.update_layout(
-        title="Total-return index (day −1 = 100); × marks suspended sessions",
+        title="Total-return index (day −1 = 100); × suspended, ▲/▼ closed at the daily price limit",
         xaxis_title="exchange sessions relative to day 0", yaxis_title="index",
     )  # fmt: skip
     return fig
@@ -176,18 +196,21 @@ def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
     fig = go.Figure()
     for i, (ticker, rows) in enumerate(frame.groupby("ticker", sort=False)):
+        limit = rows["limit"].fillna("").to_numpy(dtype=object) if "limit" in rows else np.full(len(rows), "", object)
         fig.add_trace(
             go.Bar(
                 x=rows["rel_day"],
                 y=rows["ar"],
                 name=plain(names.get(ticker, ticker)),
-                marker_color=PALETTE[i % len(PALETTE)],
-                customdata=rows["date"],
-                hovertemplate="day %{x} (%{customdata}): AR %{y:.2%}<extra>" + ticker + "</extra>",
+                marker={"color": PALETTE[i % len(PALETTE)], "pattern": {"shape": np.where(limit != "", "x", "")}},
+                customdata=np.column_stack(
+                    [rows["date"], np.where(limit != "", " — closed at the limit (" + limit + ")", "")]
+                ),
+                hovertemplate="day %{x} (%{customdata[0]}): AR %{y:.2%}%{customdata[1]}<extra>" + ticker + "</extra>",
             )  # fmt: skip
         )
     fig.update_layout(
-        barmode="group", title="Daily abnormal returns (no bar: no trade that session)",
+        barmode="group", title="Daily abnormal returns (no bar: no trade that session; hatched: closed at the price limit)",
         xaxis_title="exchange sessions relative to day 0", yaxis_title="abnormal return", yaxis_tickformat=".1%",
     )  # fmt: skip
     return fig
@@ -196,7 +219,7 @@ def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
 def _coverage_words(row: dict[str, Any], halts: pd.DataFrame) -> str:
     """ "covers 0..+2: suspended 0..+1" when the returns counted in a window span sessions outside it."""
     lo, hi = row.get("covered_start"), row.get("covered_end")
-    if lo is None or pd.isna(lo) or (lo >= row["window_start"] and hi <= row["window_end"]):
+    if lo is None or hi is None or pd.isna(lo) or (lo >= row["window_start"] and hi <= row["window_end"]):
         return ""
     mine = halts[(halts["event_id"] == row["event_id"]) & (halts["ticker"] == row["ticker"])]
     runs = [
@@ -249,6 +272,7 @@ def event_views(results: StudyResults) -> list[EventView]:
         car = results.car[results.car["event_id"] == ev.id].copy()
         car["name"] = car["ticker"].map(names)
         car["coverage"] = [_coverage_words(r, results.halts) for r in car.to_dict(orient="records")]
+        car["limits"] = [limit_words(int(u), int(d)) for u, d in zip(car["limit_up"], car["limit_down"], strict=True)]
         est = results.estimates[results.estimates["event_id"] == ev.id].copy()
         est["name"] = est["ticker"].map(names)
         halts = results.halts[results.halts["event_id"] == ev.id].copy()

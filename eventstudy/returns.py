@@ -32,6 +32,9 @@ class ReturnsPanel:
     ``traded``   True on sessions with a trade
     ``covered``  True on sessions inside the security's data range (False: no data at all)
     ``level``    total-return index, 1.0 before the first return, flat through halts, NaN outside the data
+    ``present``  True on sessions with a row in the data (a traded or a suspended row); a covered session
+                 without a row has *no data* (Yahoo-shaped data: the next return spans the gap). None: as
+                 ``covered`` (panels built without row information)
     """
 
     sessions: pd.DatetimeIndex
@@ -40,6 +43,7 @@ class ReturnsPanel:
     traded: pd.DataFrame
     covered: pd.DataFrame
     level: pd.DataFrame
+    present: pd.DataFrame | None = None
 
     def position(self, day: pd.Timestamp) -> int:
         """Index of a session on the axis (raises DataError if it is not a session)."""
@@ -49,13 +53,14 @@ class ReturnsPanel:
             raise DataError(f"{pd.Timestamp(day).date()} is not a session of the study's calendar") from None
 
     def status(self, ticker: str) -> pd.Series:
-        """'traded', 'suspended' or 'no data' per session."""
-        out = np.where(self.traded[ticker], TRADED, np.where(self.covered[ticker], NOT_TRADED, NO_DATA))
+        """'traded', 'suspended' (a row that says no trade) or 'no data' (no row) per session."""
+        rows = self.present[ticker] if self.present is not None else self.covered[ticker]
+        out = np.where(self.traded[ticker], TRADED, np.where(rows & self.covered[ticker], NOT_TRADED, NO_DATA))
         return pd.Series(out, index=self.sessions, name=ticker)
 
 
 def security_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex, ticker: str) -> pd.DataFrame:
-    """One security's returns, span, traded, covered and level on ``sessions``.
+    """One security's returns, span, traded, covered, level and present on ``sessions``.
 
     ``history`` follows the provider contract (:mod:`eventstudy.data.base`). A traded row dated off the
     calendar is an error; a non-traded one (a vendor's filler row on a holiday) is dropped.
@@ -69,6 +74,7 @@ def security_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex, ticker: 
     out = pd.DataFrame(index=sessions)
     if history.empty:
         out["returns"], out["span"], out["traded"], out["covered"], out["level"] = np.nan, 0, False, False, np.nan
+        out["present"] = False
         return out
     pos = sessions.get_indexer(history.index)
     first, last = pos[0], pos[-1]
@@ -89,6 +95,9 @@ def security_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex, ticker: 
     growth = np.where(traded, 1.0 + np.nan_to_num(returns), 1.0)
     level = np.where(covered, np.cumprod(growth), np.nan)
     out["returns"], out["span"], out["traded"], out["covered"], out["level"] = returns, span, traded, covered, level
+    present = np.zeros(len(sessions), dtype=bool)
+    present[pos] = True
+    out["present"] = present
     return out
 
 
@@ -107,6 +116,7 @@ def benchmark_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.D
     out["traded"] = out["covered"]
     out["returns"] = (level / level.shift(1) - 1.0).where(out["covered"])
     out["span"] = np.where(out["returns"].notna(), 1, 0)
+    out["present"] = out["covered"]
     return out
 
 
@@ -129,4 +139,5 @@ def returns_panel(
         traded=matrix("traded").astype(bool),
         covered=matrix("covered").astype(bool),
         level=matrix("level"),
+        present=matrix("present").astype(bool),
     )

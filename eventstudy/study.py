@@ -23,6 +23,7 @@ from .engine import AbnormalReturns, FirmEvent, abnormal_returns, without
 from .errors import ConfigError, DataError
 from .factors import model_options
 from .inference import significance_table
+from .quality import limit_frame, limit_grid, quality_table
 from .returns import ReturnsPanel, returns_panel
 
 SESSION_MARGIN = 10  # extra sessions fetched on each side of what the windows need
@@ -45,6 +46,8 @@ class StudyResults:
     as_of: date | None
     halts: pd.DataFrame  # event_id, ticker, first, last, sessions, resumed, span
     benchmark_gaps: tuple[BenchmarkGap, ...] = ()  # firm-events left out because the benchmark lacks sessions
+    quality: pd.DataFrame | None = None  # per-ticker data quality (eventstudy.quality.COLUMNS)
+    limits: pd.DataFrame | None = None  # sessions × tickers: "up"/"down" closes at the daily price limit, else ""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -124,13 +127,22 @@ def _excluded(ab: AbnormalReturns, gaps: list[BenchmarkGap]) -> np.ndarray:
 
 
 def car_table(
-    ab: AbnormalReturns, panel: ReturnsPanel, windows: tuple[tuple[int, int], ...], gaps: list[BenchmarkGap]
+    ab: AbnormalReturns,
+    panel: ReturnsPanel,
+    windows: tuple[tuple[int, int], ...],
+    gaps: list[BenchmarkGap],
+    limits: np.ndarray,
 ) -> pd.DataFrame:
-    """``car.csv``: per firm-event and window the CAR over the returns overlapping the window, ``complete`` and a
-    ``note`` saying why a figure is missing or partial (benchmark gap, data ending inside the window)."""
+    """``car.csv``: per firm-event and window the CAR over the returns overlapping the window, ``complete``, the
+    closes at the daily price limit among those returns (``limit_up``, ``limit_down``; ``limits`` is the
+    :func:`~eventstudy.quality.limit_grid`) and a ``note`` saying why a figure is missing or partial (benchmark
+    gap, data ending inside the window)."""
     car = pd.concat([ab.car(w) for w in windows], ignore_index=True)
     complete, notes = completeness_columns(panel, ab, windows)
     car["complete"] = complete
+    counted = [ab.overlap(w) & np.isfinite(ab.ar) for w in windows]
+    car["limit_up"] = np.concatenate([(c & (limits == "up")).sum(axis=1) for c in counted])
+    car["limit_down"] = np.concatenate([(c & (limits == "down")).sum(axis=1) for c in counted])
     car["note"] = notes
     for gap in gaps:
         rows = (car["event_id"] == gap.event_id) & (car["ticker"] == gap.ticker)
@@ -146,7 +158,8 @@ def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int
         day0 = panel.position(fe.day0)
         lo, hi = max(day0 + window[0], 0), min(day0 + window[1], len(panel.sessions) - 1)
         traded = panel.traded[fe.ticker].to_numpy()
-        covered = panel.covered[fe.ticker].to_numpy()
+        # A suspension is a row that says no trade; a session without a row is "no data", not a suspension.
+        covered = (panel.present if panel.present is not None else panel.covered)[fe.ticker].to_numpy()
         pos = lo
         while pos <= hi:
             if covered[pos] and not traded[pos]:
@@ -173,7 +186,7 @@ def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int
     )
 
 
-def _ar_frame(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int]) -> pd.DataFrame:
+def _ar_frame(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int], limits: np.ndarray) -> pd.DataFrame:
     days = ab.days(path)
     rel = ab.rel_days[days]
     frames = []
@@ -191,6 +204,7 @@ def _ar_frame(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int]) -
                     "date": dates,
                     "ar": ab.ar[i, days],
                     "traded": traded.astype(int),
+                    "limit": limits[i, days],
                 }
             )  # fmt: skip
         )
@@ -291,7 +305,9 @@ def analyse(inputs: StudyInputs) -> StudyResults:
     est.insert(4, "est_start", est_start)
     est.insert(5, "est_end", est_end)
     est["shortened"] = shortened
-    car = car_table(ab, panel, study.event_windows, gaps)
+    limit_days = limit_frame(inputs.histories, panel)
+    limits = limit_grid(limit_days, panel, ab.firm_events, ab.rel_days)
+    car = car_table(ab, panel, study.event_windows, gaps, limits)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
     return StudyResults(
         study=study,
@@ -300,13 +316,15 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         abnormal=ab,
         estimates=est,
         car=car,
-        ar=_ar_frame(ab, panel, study.daily_path),
+        ar=_ar_frame(ab, panel, study.daily_path, limits),
         tests=significance_table(tested, study.event_windows, daily_path=study.daily_path),
         provenance=inputs.provenance,
         source=", ".join(sorted({p.source for p in inputs.provenance.values()})),
         as_of=min(as_of_dates) if as_of_dates else None,
         halts=halts_table(ab, panel, study.price_chart),
         benchmark_gaps=tuple(gaps),
+        quality=quality_table(inputs.histories, panel),
+        limits=limit_days,
     )
 
 

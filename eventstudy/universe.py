@@ -11,6 +11,10 @@ An equal-weighted index of the stocks traded on each session is added as the ben
 its return on session ``t`` is the mean of the single-session returns (span 1) ending on ``t`` — multi-session
 returns after a halt are left out, since they do not belong to one session — and its level is their compounded
 product, with every session covered, traded and of span 1.
+
+There is no default file: the package does not know where a universe lives (``eventstudy placebo`` takes
+``--universe`` or ``$EVENTSTUDY_UNIVERSE``). A file that is not parquet, or lacks a column or has one of the
+wrong type, is refused with a one-line :class:`~eventstudy.errors.DataError` naming the file and the column.
 """
 
 from __future__ import annotations
@@ -18,17 +22,52 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from .errors import DataError
 from .returns import ReturnsPanel
 
 EW_BENCHMARK = "EW_SZSE"
 COLUMNS = ["date", "ticker", "close", "prev_close", "traded"]
-DEFAULT_UNIVERSE = Path(__file__).resolve().parents[2] / "shared" / "data" / "szse-universe-2015-2022.parquet"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_UNIVERSE":  # removed: it pointed into the source checkout's parent, not a place an install has
+        raise ImportError(
+            "eventstudy.universe.DEFAULT_UNIVERSE was removed: pass the file (bench.SZSE_UNIVERSE in the repository, "
+            "or $EVENTSTUDY_UNIVERSE)"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _check_schema(path: Path) -> None:
+    """Refuse, in one line, a file that is not parquet or whose columns are not a universe's."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path}: not a parquet universe file ({reason})") from None
+    types = pa.types
+    expected = {
+        "date": ("a date or timestamp", lambda t: types.is_timestamp(t) or types.is_date(t)),
+        "ticker": ("strings", lambda t: types.is_string(t) or types.is_large_string(t)
+                   or (types.is_dictionary(t) and (types.is_string(t.value_type) or types.is_large_string(t.value_type)))),
+        "close": ("numbers", lambda t: types.is_floating(t) or types.is_integer(t)),
+        "prev_close": ("numbers", lambda t: types.is_floating(t) or types.is_integer(t)),
+        "traded": ("booleans or 0/1 integers", lambda t: types.is_boolean(t) or types.is_integer(t)),
+    }  # fmt: skip
+    for column, (wanted, ok) in expected.items():
+        index = schema.get_field_index(column)
+        if index < 0:
+            raise DataError(f"{path}: column {column!r} missing (a universe has {', '.join(COLUMNS)})")
+        if not ok(schema.field(index).type):
+            raise DataError(f"{path}: column {column!r} has type {schema.field(index).type}, expected {wanted}")
 
 
 @dataclass(frozen=True)
@@ -108,21 +147,21 @@ def equal_weighted(returns: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, n
     return r, np.cumprod(1.0 + r)
 
 
-def load_universe(path: str | Path = DEFAULT_UNIVERSE, start=None, end=None) -> Universe:
+def load_universe(path: str | Path, start=None, end=None) -> Universe:
     """Read the universe parquet (pruned to the needed columns) and build the panel with ``EW_SZSE``."""
+    import pyarrow.parquet as pq
+
     t0 = time.perf_counter()
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: universe file not found")
+    _check_schema(path)
     filters = []
     if start is not None:
         filters.append(("date", ">=", pd.Timestamp(start)))
     if end is not None:
         filters.append(("date", "<=", pd.Timestamp(end)))
     table = pq.read_table(path, columns=COLUMNS, filters=filters or None)
-    missing = set(COLUMNS) - set(table.column_names)
-    if missing:
-        raise DataError(f"{path}: missing columns {sorted(missing)}")
     n_rows = table.num_rows
     if n_rows == 0:
         raise DataError(f"{path}: no rows")

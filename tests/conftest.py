@@ -13,6 +13,7 @@ from eventstudy.study import StudyResults, run_study
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SNAPSHOT_CSV = ROOT / "eventstudy" / "data" / "default_study"
+SZSE_UNIVERSE = SHARED / "data" / "szse-universe-2015-2022.parquet"  # the package has no default universe
 
 
 @pytest.fixture(scope="session")

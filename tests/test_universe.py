@@ -8,7 +8,9 @@ import pytest
 
 from eventstudy.errors import DataError
 from eventstudy.returns import returns_panel
-from eventstudy.universe import COLUMNS, DEFAULT_UNIVERSE, EW_BENCHMARK, load_universe, write_synthetic_universe
+from eventstudy.universe import COLUMNS, EW_BENCHMARK, load_universe, write_synthetic_universe
+
+from .conftest import SZSE_UNIVERSE
 
 
 @pytest.fixture(scope="module")
@@ -89,16 +91,51 @@ def test_prunes_columns_and_reports_problems(synthetic, tmp_path):
         load_universe(dup)
 
 
+def test_refuses_a_file_that_is_not_a_parquet_universe_in_one_line(synthetic, tmp_path):
+    csv = tmp_path / "universe.csv"
+    pd.read_parquet(synthetic).head(5).to_csv(csv, index=False)
+    with pytest.raises(DataError, match=r"universe\.csv: not a parquet universe file \(") as exc:
+        load_universe(csv)
+    assert "\n" not in str(exc.value)
+    raw = pd.read_parquet(synthetic)
+    no_traded = tmp_path / "no_traded.parquet"
+    raw.drop(columns="traded").to_parquet(no_traded, index=False)
+    with pytest.raises(DataError, match=r"no_traded\.parquet: column 'traded' missing"):
+        load_universe(no_traded)
+    int_dates = tmp_path / "int_dates.parquet"  # epoch integers would otherwise be read as nanoseconds
+    raw.assign(date=raw["date"].astype("int64")).to_parquet(int_dates, index=False)
+    with pytest.raises(DataError, match=r"int_dates\.parquet: column 'date' has type int64, expected a date"):
+        load_universe(int_dates)
+    text_close = tmp_path / "text_close.parquet"
+    raw.assign(close=raw["close"].astype(str)).to_parquet(text_close, index=False)
+    with pytest.raises(DataError, match=r"column 'close' has type .*string, expected numbers"):
+        load_universe(text_close)
+    directory = tmp_path / "folder.parquet"
+    directory.mkdir()
+    with pytest.raises(DataError, match=r"folder\.parquet: not a parquet universe file"):
+        load_universe(directory)
+
+
+def test_no_default_universe_in_the_package():
+    import eventstudy.universe as universe
+
+    with pytest.raises(ImportError, match="removed"):
+        universe.DEFAULT_UNIVERSE  # noqa: B018
+    import inspect
+
+    assert inspect.signature(load_universe).parameters["path"].default is inspect.Parameter.empty
+
+
 def test_panel_is_column_contiguous(synthetic):
     # one firm's series is contiguous, so gathering a firm-event's window reads adjacent memory
     assert load_universe(synthetic).panel.returns.to_numpy().flags["F_CONTIGUOUS"]
 
 
-@pytest.mark.skipif(not DEFAULT_UNIVERSE.exists(), reason="SZSE universe file not available")
+@pytest.mark.skipif(not SZSE_UNIVERSE.exists(), reason="SZSE universe file not available")
 def test_real_universe_shape_and_spot_check():
-    u = load_universe(DEFAULT_UNIVERSE)
+    u = load_universe(SZSE_UNIVERSE)
     assert (u.rows, len(u.tickers), len(u.sessions)) == (3_528_966, 2_588, 1_729)
-    raw = pd.read_parquet(DEFAULT_UNIVERSE, columns=["date", "ticker", "close", "prev_close", "volume", "traded"],
+    raw = pd.read_parquet(SZSE_UNIVERSE, columns=["date", "ticker", "close", "prev_close", "volume", "traded"],
                           filters=[("ticker", "in", ["000001.SZ"])])  # fmt: skip
     raw["ticker"] = raw["ticker"].astype(str)
     ref = _reference(raw, "000001.SZ", u.sessions)

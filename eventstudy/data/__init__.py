@@ -6,11 +6,16 @@
 ``csv:DIR``    a folder of ``<TICKER>.csv`` files in the snapshot schema
 ``yahoo``      yfinance (adjusted prices), through the parquet cache
 ``auto``       cache/Yahoo when reachable, otherwise the snapshot; the fallback is recorded and reported
+
+The price cache lives in ``$EVENTSTUDY_CACHE`` when that is set, else in the platform's user cache directory
+(``platformdirs.user_cache_dir("eventstudy")``: ``~/.cache/eventstudy`` on Linux, ``~/Library/Caches/eventstudy``
+on macOS, ``%LOCALAPPDATA%\\eventstudy\\Cache`` on Windows); ``--cache DIR`` overrides both.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +26,17 @@ from .base import PriceProvider, Provenance
 from .local_csv import CsvFolderProvider
 from .snapshot import SnapshotProvider
 
-DEFAULT_CACHE = Path.home() / ".cache" / "eventstudy"
+CACHE_ENV = "EVENTSTUDY_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """``$EVENTSTUDY_CACHE``, else the user cache directory of the platform (see the module docstring)."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("eventstudy", appauthor=False))
 
 
 class AutoProvider:
@@ -80,6 +95,6 @@ def open_provider(source: str, cache_dir: Path | None = None) -> PriceProvider:
         from .cache import CachedProvider
         from .yahoo import YahooProvider
 
-        live = CachedProvider(YahooProvider(), cache_dir or DEFAULT_CACHE)
+        live = CachedProvider(YahooProvider(), cache_dir or default_cache_dir())
         return live if source == "yahoo" else AutoProvider(live, SnapshotProvider())
     raise ConfigError(f"--source: {source!r} is not one of auto, snapshot, yahoo, csv:DIR")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, DataUnavailable
+from ..calendar import exchange_of_ticker, sessions
+from ..errors import ConfigError, DataError, DataUnavailable
 from .base import Provenance, clip, validate_history
 
 
@@ -33,7 +34,25 @@ def read_price_csv(path: Path) -> pd.DataFrame:
         if bad.any():
             row = int(bad.to_numpy().argmax())
             raise DataError(f"{path}: line {row + 2}: traded {frame['traded'].iloc[row]!r} is not 0 or 1")
-    return validate_history(frame, str(path))
+    out = validate_history(frame, str(path))
+    out.attrs["prev_close"] = "exchange"  # the snapshot schema carries the exchange's reference previous close
+    return out
+
+
+def check_sessions(history: pd.DataFrame, path: Path, mic: str) -> None:
+    """Every session of ``mic``'s calendar between the first and last rows must have a row (traded=0 for a
+    suspension): in the snapshot schema a missing row would turn into an invented suspension, since the next
+    row's prev_close is the missing session's close. Raises :class:`DataError` naming the file and the date."""
+    if len(history) < 2:
+        return
+    expected = sessions(mic, history.index[0], history.index[-1])
+    missing = expected.difference(history.index)
+    if len(missing):
+        raise DataError(
+            f"{path}: no row for session {missing[0].date()} (between {history.index[0].date()} and "
+            f"{history.index[-1].date()}{f'; {len(missing)} sessions missing' if len(missing) > 1 else ''}); "
+            "a suspended session needs a row with traded=0"
+        )
 
 
 class CsvFolderProvider:
@@ -55,7 +74,14 @@ class CsvFolderProvider:
             if not path.is_file():
                 raise DataUnavailable(f"{ticker}: no price file {path}")
             self._loaded[ticker] = read_price_csv(path)
-        return clip(self._loaded[ticker], start, end)
+        frame = clip(self._loaded[ticker], start, end)
+        if frame.attrs.get("prev_close") == "exchange":
+            try:
+                mic = exchange_of_ticker(ticker)
+            except ConfigError:  # no calendar to check against (unknown suffix)
+                return frame
+            check_sessions(frame, self._file(ticker), mic)
+        return frame
 
     def provenance(self, ticker: str) -> Provenance:
         frame = self._loaded.get(ticker)

@@ -30,18 +30,22 @@ def _on_sample(name: str) -> Callable[[WindowSample], StatisticResult]:
         if n == 0:
             return StatisticResult(float("nan"), float("nan"), 0)
 
-        def one(x: np.ndarray | None) -> np.ndarray | None:
-            return None if x is None else np.asarray(x, dtype=float)[None]
+        def one(x: np.ndarray) -> np.ndarray:
+            return np.asarray(x, dtype=float)[None]
+
+        def maybe(x: np.ndarray | None) -> np.ndarray | None:
+            return None if x is None else one(x)
 
         bhar = sample.bhar if sample.bhar is not None else np.full(n, np.nan)
         no_days = np.full((n, 0), np.nan)  # a sample of CARs only: the daily tests are undefined
-        ar, sar = (no_days, no_days) if sample.ar is None else (sample.ar, sample.sar)
+        ar = no_days if sample.ar is None else sample.ar
+        sar = sample.sar if sample.sar is not None else np.full(ar.shape, np.nan)  # no SARs: their tests undefined
         span = sample.span if sample.span is not None else np.ones(ar.shape)
         in_window = np.zeros(0, dtype=bool) if sample.in_window is None else np.asarray(sample.in_window, dtype=bool)
         got = battery(one(sample.car), one(sample.car_se), one(sample.dof), one(bhar), one(ar),
                       one(sar), one(span), np.ones((1, n), dtype=bool), in_window,
-                      names=[name], n_params=sample.n_params, length=sample.length, x=one(sample.x),
-                      xtx_inv=one(sample.xtx_inv), sigma2=one(sample.sigma2))[name]  # fmt: skip
+                      names=[name], n_params=sample.n_params, length=sample.length, x=maybe(sample.x),
+                      xtx_inv=maybe(sample.xtx_inv), sigma2=maybe(sample.sigma2))[name]  # fmt: skip
         return StatisticResult(float(got[0][0]), float(got[1][0]), int(got[2][0]))
 
     test.__name__ = test.__qualname__ = name

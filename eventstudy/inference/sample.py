@@ -56,9 +56,11 @@ class WindowSample:
         return int(self.window[1] - self.window[0] + 1)
 
     def est_ar(self) -> np.ndarray:
+        assert self.ar is not None and self.in_window is not None, "a sample of CARs only has no daily ARs"
         return self.ar[:, ~self.in_window]
 
     def win_ar(self) -> np.ndarray:
+        assert self.ar is not None and self.in_window is not None, "a sample of CARs only has no daily ARs"
         return self.ar[:, self.in_window]
 
 
@@ -142,15 +144,23 @@ def _event_groups(ab: AbnormalReturns) -> dict[str, np.ndarray]:
     return {str(u): order[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniques)}
 
 
-def window_arrays(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[dict[str, np.ndarray], ...]:
+def _window_columns(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(counted, days, cols)``: the returns that count in ``window`` (``(N, W)``, those whose span overlaps it:
+    :meth:`~eventstudy.engine.AbnormalReturns.overlap`), the window's columns — its days plus the days of returns
+    that end after it but overlap it (a halted firm's delayed reaction), so that every test reads the same
+    firm-events and returns as ``car.csv`` — and the columns the tests read (estimation days, then those)."""
+    counted = ab.overlap(window)
+    days = ab.days(window) | counted.any(axis=0)
+    return counted, days, ab.in_estimation | days
+
+
+def window_arrays(
+    ab: AbnormalReturns, window: tuple[int, int]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What the tests of ``window`` read, for all firm-events: the cumulated quantities (:meth:`cumulate`) and
     ``ar``/``sar``/``span`` over the estimation days then the window days, with the ``in_window`` mask."""
-    counted = ab.overlap(window)  # the returns whose span overlaps the window (engine.AbnormalReturns.overlap)
+    counted, days, cols = _window_columns(ab, window)
     res = ab.cumulate(counted)
-    # Window columns: the window's days plus the days of returns that end after it but overlap it (a halted
-    # firm's delayed reaction), so that every test reads the same firm-events and returns as car.csv.
-    days = ab.days(window) | counted.any(axis=0)
-    cols = ab.in_estimation | days
     # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
     # long halts would otherwise dominate the time-series variances. Window columns: every counted AR.
     keep_day = ab.estimation | counted
@@ -163,7 +173,7 @@ def window_arrays(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[dict[st
 
 def design_columns(ab: AbnormalReturns, window: tuple[int, int]) -> np.ndarray:
     """The model's design rows ``(N, D, p)`` on the columns of :func:`window_arrays` (estimation then window days)."""
-    cols = ab.in_estimation | ab.days(window) | ab.overlap(window).any(axis=0)
+    cols = _window_columns(ab, window)[2]
     return ab.design if cols.all() else ab.design[:, cols]
 
 

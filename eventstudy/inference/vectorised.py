@@ -288,7 +288,7 @@ def _kp_bmp_t(v):
     ``t_KP = t_BMP · √((1 − r̄) / (1 + (N − 1) r̄))`` with ``r̄`` the average pairwise correlation of the firms'
     estimation-period abnormal returns; p from Student t with N − 1 degrees of freedom. Valid under event-day
     clustering (and event-induced variance)."""
-    base, base_p, n = *_mean_t(v["scar"], v["mask"]), v["n"]
+    (base, base_p), n = _mean_t(v["scar"], v["mask"]), v["n"]
     r = _cross_correlation(v["ar"][:, :, v["est_days"]], n)
     factor = (1.0 - r) / (1.0 + (n - 1) * r)
     t = base * np.sqrt(factor)

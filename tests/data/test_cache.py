@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -239,3 +240,20 @@ def test_revision_in_the_overlap_forces_a_full_refetch(cache: CachedProvider, in
     assert inner.calls[-2] == (TICKER, date(2024, 3, 11), date(2024, 3, 29))  # incremental attempt
     assert inner.calls[-1] == (TICKER, date(2024, 3, 1), date(2024, 3, 29))  # then the whole range
     assert out.loc["2024-03-14", "close"] == pytest.approx(10.0 + 0.01 * 30 + 0.5)
+
+
+def test_default_directory_is_the_environment_variable_or_the_user_cache(monkeypatch, tmp_path: Path) -> None:
+    import platformdirs
+
+    from eventstudy.data import default_cache_dir, open_provider
+
+    monkeypatch.setenv("EVENTSTUDY_CACHE", str(tmp_path / "prices"))
+    assert default_cache_dir() == tmp_path / "prices"
+    provider = open_provider("yahoo")
+    assert isinstance(provider, CachedProvider) and provider.directory == tmp_path / "prices"
+    monkeypatch.delenv("EVENTSTUDY_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # platformdirs' Linux rule; elsewhere its own
+    assert default_cache_dir() == Path(platformdirs.user_cache_dir("eventstudy", appauthor=False))
+    if sys.platform == "linux":
+        assert default_cache_dir() == tmp_path / "xdg" / "eventstudy"
+    assert open_provider("yahoo", tmp_path / "given").directory == tmp_path / "given"  # --cache wins

@@ -1,0 +1,161 @@
+"""Per-ticker data quality: daily price limits, unadjusted splits, prev_close breaks, sessions without data.
+
+**Price limits** (Shanghai and Shenzhen A-shares). A session that closes at its daily limit understates the
+reaction: the price could not move further. The limit is a fraction of the reference price (``prev_close``):
+±10 % on the main boards (Shanghai 600/601/603/605, Shenzhen 000/001/002/003), ±20 % on ChiNext (Shenzhen
+300/301) from 24 August 2020 (±10 % before) and on STAR (Shanghai 688/689); the limit price is
+``round(prev_close × (1 ± limit), 2)`` (to the cent, halves up). A traded session whose close equals its limit
+price is ``up`` or ``down``. ST shares (±5 %) cannot be detected: the data carry no ST flag. Indices, other
+exchanges, and data without the exchange's own ``prev_close`` (Yahoo-shaped adjusted closes, where the cent grid
+is lost) are not checked (``limits_checked`` false). New listings' first sessions have no limit and never match.
+
+**Unadjusted splits** (issue 14.7). A one-session return below −45 % whose price ratio ``close / prev_close`` is
+within 10 % of 1/2, 1/3, 1/4, 1/5 or 1/10 looks like a split or bonus issue whose ex-date ``prev_close`` was not
+adjusted: flagged, not corrected.
+
+**prev_close breaks** (data in the snapshot schema). On consecutive rows ``prev_close`` equals the previous
+close, except on an ex-date, where the exchange lowers it for the distribution. A ``prev_close`` *above* the
+previous close cannot be a distribution: it is listed as a break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .returns import ReturnsPanel
+
+CHINEXT_20PCT_FROM = pd.Timestamp("2020-08-24")
+SPLIT_RATIOS = (2, 3, 4, 5, 10)
+SPLIT_RETURN = -0.45
+SPLIT_TOLERANCE = 0.10
+EXCHANGE_PREV_CLOSE = "exchange"  # history.attrs["prev_close"] when prev_close is the exchange's reference price
+
+COLUMNS = [
+    "ticker", "first", "last", "rows", "no_data", "suspended", "limit_up", "limit_down", "limits_checked",
+    "splits", "prev_close_breaks",
+]  # fmt: skip
+
+
+def limit_rates(ticker: str, dates: pd.DatetimeIndex) -> np.ndarray | None:
+    """The daily price limit of an A-share on each date (a fraction), or None when the ticker is not one."""
+    code, _, suffix = ticker.upper().partition(".")
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    if suffix == "SS" and code[:3] in ("688", "689"):
+        return np.full(len(dates), 0.20)
+    if suffix == "SS" and code[:3] in ("600", "601", "603", "605"):
+        return np.full(len(dates), 0.10)
+    if suffix == "SZ" and code[:3] in ("300", "301"):
+        return np.where(dates >= CHINEXT_20PCT_FROM, 0.20, 0.10)
+    if suffix == "SZ" and code[:3] in ("000", "001", "002", "003"):
+        return np.full(len(dates), 0.10)
+    return None
+
+
+def _cents(x: np.ndarray) -> np.ndarray:
+    """Round to the cent, halves up (a tiny offset absorbs binary representation error, e.g. 10.005)."""
+    return np.floor(x * 100.0 + 0.5 + 1e-7) / 100.0
+
+
+def limit_closes(history: pd.DataFrame, ticker: str) -> pd.Series | None:
+    """``"up"``, ``"down"`` or ``""`` per row of ``history``; None when limits cannot be checked (module doc)."""
+    rates = limit_rates(ticker, pd.DatetimeIndex(history.index))
+    if rates is None or history.attrs.get("prev_close") != EXCHANGE_PREV_CLOSE:
+        return None
+    prev, close = history["prev_close"].to_numpy(), history["close"].to_numpy()
+    traded = history["traded"].to_numpy(dtype=bool)
+    up = traded & (np.abs(close - _cents(prev * (1.0 + rates))) < 5e-4)
+    down = traded & (np.abs(close - _cents(prev * (1.0 - rates))) < 5e-4)
+    return pd.Series(np.where(up, "up", np.where(down, "down", "")), index=history.index, name=ticker)
+
+
+def split_flags(history: pd.DataFrame) -> list[tuple[date, float, int]]:
+    """``(date, return, k)`` of the traded sessions that look like an unadjusted 1-for-k split (module doc)."""
+    ratio = (history["close"] / history["prev_close"]).to_numpy()
+    traded = history["traded"].to_numpy(dtype=bool)
+    out = []
+    for i in np.flatnonzero(traded & (ratio - 1.0 < SPLIT_RETURN)):
+        for k in SPLIT_RATIOS:
+            if abs(ratio[i] * k - 1.0) <= SPLIT_TOLERANCE:
+                out.append((history.index[i].date(), float(ratio[i] - 1.0), k))
+                break
+    return out
+
+
+def prev_close_breaks(history: pd.DataFrame) -> list[date]:
+    """Dates whose ``prev_close`` is above the previous row's close (module doc)."""
+    if history.attrs.get("prev_close") != EXCHANGE_PREV_CLOSE or len(history) < 2:
+        return []
+    prev, close = history["prev_close"].to_numpy()[1:], history["close"].to_numpy()[:-1]
+    return [d.date() for d in history.index[1:][prev > close * (1.0 + 1e-6) + 1e-9]]
+
+
+def quality_table(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
+    """One row per ticker over the rows the study loaded (columns :data:`COLUMNS`)."""
+    rows = []
+    for ticker, history in histories.items():
+        limits = limit_closes(history, ticker)
+        covered, traded = panel.covered[ticker].to_numpy(), panel.traded[ticker].to_numpy()
+        present = (panel.present if panel.present is not None else panel.covered)[ticker].to_numpy()
+        rows.append(
+            {
+                "ticker": ticker,
+                "first": history.index[0].date() if len(history) else None,
+                "last": history.index[-1].date() if len(history) else None,
+                "rows": len(history),
+                "no_data": int((covered & ~present).sum()),
+                "suspended": int((present & covered & ~traded).sum()),
+                "limit_up": int((limits == "up").sum()) if limits is not None else 0,
+                "limit_down": int((limits == "down").sum()) if limits is not None else 0,
+                "limits_checked": limits is not None,
+                "splits": "; ".join(f"{d} {r:+.1%} (≈1/{k})" for d, r, k in split_flags(history)),
+                "prev_close_breaks": "; ".join(str(d) for d in prev_close_breaks(history)),
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def quality_warnings(table: pd.DataFrame) -> list[str]:
+    """Console lines for what the table flags (unadjusted splits, prev_close breaks)."""
+    out = []
+    for row in table.itertuples(index=False):
+        if row.splits:
+            out.append(f"{row.ticker}: possible unadjusted split (prev_close not adjusted): {row.splits}")
+        if row.prev_close_breaks:
+            out.append(f"{row.ticker}: prev_close above the previous close (not an ex-date) on {row.prev_close_breaks}")
+    return out
+
+
+def limit_frame(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
+    """Sessions × tickers of "up", "down" or "" (closes at the daily limit, :func:`limit_closes`)."""
+    columns = {}
+    for ticker, history in histories.items():
+        series = limit_closes(history, ticker)
+        columns[ticker] = (
+            series.reindex(panel.sessions, fill_value="").to_numpy(dtype=object)
+            if series is not None
+            else np.full(len(panel.sessions), "", dtype=object)
+        )
+    return pd.DataFrame(columns, index=panel.sessions)
+
+
+def limit_grid(limits: pd.DataFrame, panel: ReturnsPanel, firm_events: Sequence, rel_days: np.ndarray) -> np.ndarray:
+    """``(N, W)`` of "up", "down" or "" for each firm-event's relative days (the engine's axis)."""
+    n = len(panel.sessions)
+    out = np.full((len(firm_events), len(rel_days)), "", dtype=object)
+    for i, fe in enumerate(firm_events):
+        pos = panel.position(fe.day0) + rel_days
+        inside = (pos >= 0) & (pos < n)
+        if fe.ticker in limits:
+            out[i, inside] = limits[fe.ticker].to_numpy()[pos[inside]]
+    return out
+
+
+def limit_words(n_up: int, n_down: int) -> str:
+    """The report's note on a CAR whose returns include closes at the daily limit."""
+    parts = [f"{n} limit-{kind} close{'s' if n != 1 else ''}" for n, kind in ((n_up, "up"), (n_down, "down")) if n]
+    return f"includes {' and '.join(parts)}: the reaction may be understated" if parts else ""

@@ -1,0 +1,98 @@
+"""Folders of snapshot-schema CSV files with real-shaped gaps: a deleted row is an error naming file and date."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from eventstudy.cli import main
+from eventstudy.data import open_provider
+from eventstudy.errors import DataError
+from eventstudy.study import run_study
+
+from ..conftest import ROOT, SNAPSHOT_CSV
+
+
+def _copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "prices"
+    shutil.copytree(SNAPSHOT_CSV, folder, ignore=shutil.ignore_patterns("*.md"))
+    return folder
+
+
+def _edit(folder: Path, ticker: str, edit) -> None:
+    path = folder / f"{ticker}.csv"
+    frame = pd.read_csv(path, dtype={"date": str})
+    edit(frame).to_csv(path, index=False, lineterminator="\n")
+
+
+def test_deleted_row_is_an_error_naming_file_and_date(tmp_path, default_study):
+    """Hikvision's row of 2019-10-11 (day +3 of the Entity List event) deleted: on main the next row's prev_close
+    (the 11 Oct close) made 14 Oct a two-session return and 11 Oct an invented suspension."""
+    folder = _copy(tmp_path)
+    _edit(folder, "002415.SZ", lambda f: f[f["date"] != "2019-10-11"])
+    with pytest.raises(DataError) as info:
+        run_study(default_study, open_provider(f"csv:{folder}"))
+    assert str(info.value).startswith(f"{folder / '002415.SZ.csv'}: no row for session 2019-10-11 (between ")
+    assert "a suspended session needs a row with traded=0" in str(info.value)
+
+
+def test_deleted_row_on_the_command_line_exits_3_and_writes_nothing(tmp_path, capsys):
+    folder = _copy(tmp_path)
+    _edit(folder, "000300.SS", lambda f: f[f["date"] != "2019-06-03"])  # a benchmark row, inside an estimation window
+    out = tmp_path / "reports"
+    code = main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3
+    assert err[-1] == (
+        f"eventstudy: error: {folder / '000300.SS.csv'}: no row for session 2019-06-03 (between 2018-04-03 and "
+        "2020-01-15); a suspended session needs a row with traded=0"
+    )  # the rows the study reads: day -260 of 16 May 2019 minus 10 sessions .. day +60 of 8 Oct 2019 plus 10
+    assert not (out / "entity-list-2019").exists()
+
+
+def test_a_row_that_says_traded_0_is_a_suspension_not_an_error(tmp_path, default_study):
+    """The same session kept as a suspension row (traded=0, close = prev_close = last close, volume 0)."""
+    folder = _copy(tmp_path)
+
+    def suspend(f: pd.DataFrame) -> pd.DataFrame:
+        i = f.index[f["date"] == "2019-10-11"][0]
+        last = f.loc[i - 1, "close"]
+        f.loc[i, ["open", "high", "low", "close", "prev_close", "volume", "traded"]] = [
+            last,
+            last,
+            last,
+            last,
+            last,
+            0,
+            0,
+        ]
+        f.loc[i + 1, "prev_close"] = last  # the next trade's return runs from the last trade
+        return f
+
+    _edit(folder, "002415.SZ", suspend)
+    results = run_study(default_study, open_provider(f"csv:{folder}"))
+    ar = results.ar.query("event_id == 'us-entity-list-2019-10-07' and ticker == '002415.SZ'").set_index("rel_day")
+    assert ar.loc[3, "traded"] == 0 and ar.loc[4, "traded"] == 1
+    assert results.panel.status("002415.SZ").loc["2019-10-11"] == "suspended"
+    halts = results.halts.query("ticker == '002415.SZ' and event_id == 'us-entity-list-2019-10-07'")
+    assert [str(d) for d in halts["first"]] == ["2019-10-08", "2019-10-11"]
+
+
+def test_prev_close_above_the_previous_close_is_warned_with_its_date(tmp_path, default_study, capsys):
+    """A prev_close typed 1 yuan too high on 2019-09-03 (not an ex-date: those lower it)."""
+    folder = _copy(tmp_path)
+
+    def bump(f: pd.DataFrame) -> pd.DataFrame:
+        f.loc[f["date"] == "2019-09-03", "prev_close"] += 1.0
+        return f
+
+    _edit(folder, "002236.SZ", bump)
+    out = tmp_path / "reports"
+    assert main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 002236.SZ: prev_close above the previous close (not an ex-date) on 2019-09-03" in err
+    html = (out / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
+    assert "prev_close above the previous close on 2019-09-03" in html

@@ -1,0 +1,131 @@
+"""Per-ticker data quality (eventstudy/quality.py): price limits, unadjusted splits, Yahoo-shaped gaps."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy.cli import main
+from eventstudy.data import open_provider
+from eventstudy.data.frames import FrameProvider
+from eventstudy.quality import limit_closes, limit_rates, limit_words, split_flags
+from eventstudy.study import run_study
+
+from .conftest import ROOT, SNAPSHOT_CSV
+
+HUAWEI = "us-entity-list-huawei-2019-05-15"
+
+
+def _history(prev: list[float], close: list[float], start: str = "2020-08-20") -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"close": close, "prev_close": prev, "volume": 1.0, "traded": True},
+        index=pd.bdate_range(start, periods=len(close), name="date"),
+    )
+    frame.attrs["prev_close"] = "exchange"
+    return frame
+
+
+def test_limit_rates_by_board_and_date():
+    dates = pd.DatetimeIndex(["2020-08-21", "2020-08-24"])
+    assert list(limit_rates("300188.SZ", dates)) == [0.10, 0.20]  # ChiNext: 20 % from 24 Aug 2020
+    assert list(limit_rates("002415.SZ", dates)) == [0.10, 0.10]
+    assert list(limit_rates("688981.SS", dates)) == [0.20, 0.20]  # STAR
+    assert list(limit_rates("600519.SS", dates)) == [0.10, 0.10]
+    assert limit_rates("000300.SS", dates) is None and limit_rates("399106.SZ", dates) is None  # indices
+    assert limit_rates("AAPL", dates) is None
+
+
+def test_limit_prices_are_rounded_to_the_cent_hand_worked():
+    # 2020-08-20 Thu, 21 Fri (ChiNext still 10 %), 24 Mon (20 %), 25 Tue
+    # 33.33 × 1.1 = 36.663 → 36.66 (limit-up); 10.05 × 0.9 = 9.045 → 9.05 (halves up: limit-down);
+    # 10.00 × 1.2 = 12.00 on 24 Aug (20 %); 11.00 on 25 Aug is +10 %, no longer a limit.
+    h = _history([33.33, 10.05, 10.00, 10.00], [36.66, 9.05, 12.00, 11.00])
+    assert list(limit_closes(h, "300188.SZ")) == ["up", "down", "up", ""]
+    assert list(limit_closes(h, "002415.SZ")) == ["up", "down", "", "up"]  # main board: 10 % throughout
+    h.attrs.pop("prev_close")  # Yahoo-shaped: adjusted closes, no exchange prev_close → not checked
+    assert limit_closes(h, "300188.SZ") is None
+
+
+def test_six_may_2019_three_firms_closed_limit_down(default_results):
+    """The snapshot: Dahua, iFlytek and Meiya Pico closed at −10 % on 6 May 2019 (day −8 of the Huawei event)."""
+    ar = default_results.ar.query("event_id == @HUAWEI and date == '2019-05-06'").set_index("ticker")
+    assert ar["limit"].to_dict() == {"002415.SZ": "", "002236.SZ": "down", "002230.SZ": "down", "300188.SZ": "down"}
+    q = default_results.quality.set_index("ticker")
+    assert q.loc["002230.SZ", "limit_down"] >= 1 and q.loc["000300.SS", "limits_checked"] == False  # noqa: E712
+    assert list(q.index) == list(default_results.provenance)
+    assert (q["no_data"] == 0).all() and q.loc["002415.SZ", "suspended"] >= 2  # 8-9 Oct 2019 at least
+    assert q.loc["002415.SZ", "first"] <= date(2018, 9, 1) and q.loc["000300.SS", "last"] == date(2020, 1, 15)
+
+
+def test_window_with_limit_days_says_so(default_study):
+    """A [-10, -5] window on the Huawei event contains the 6 May 2019 limit-down closes."""
+    import dataclasses
+
+    study = dataclasses.replace(default_study, event_windows=((-10, -5), (0, 1)))
+    results = run_study(study, open_provider("snapshot"))
+    car = results.car.query("event_id == @HUAWEI and window_start == -10").set_index("ticker")
+    assert list(car["limit_down"]) == [0, 1, 1, 1]
+    assert limit_words(0, 1) == "includes 1 limit-down close: the reaction may be understated"
+
+
+def test_unadjusted_split_is_flagged_in_table_and_console(tmp_path, capsys):
+    """Hikvision's prices halved from 2019-10-14 on (a 2-for-1 split) but the 14 Oct prev_close left unadjusted:
+    a −50 % one-session return inside [0, 10] of the Entity List event."""
+    folder = tmp_path / "prices"
+    shutil.copytree(SNAPSHOT_CSV, folder, ignore=shutil.ignore_patterns("*.md"))
+    path = folder / "002415.SZ.csv"
+    f = pd.read_csv(path, dtype={"date": str})
+    after = f["date"] >= "2019-10-14"
+    f.loc[after, ["open", "high", "low", "close"]] /= 2.0
+    f.loc[after & (f["date"] > "2019-10-14"), "prev_close"] /= 2.0  # the later rows are consistent
+    f.to_csv(path, index=False, lineterminator="\n")
+    out = tmp_path / "reports"
+    assert main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(out)]) == 0
+    flags = split_flags(open_provider(f"csv:{folder}").history("002415.SZ"))
+    assert [(d, k) for d, _, k in flags] == [(date(2019, 10, 14), 2)]
+    err = capsys.readouterr().err
+    assert "warning: 002415.SZ: possible unadjusted split (prev_close not adjusted): 2019-10-14 " in err
+    assert "(≈1/2)" in err
+    html = (out / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
+    assert "possible unadjusted split: 2019-10-14" in html
+
+
+def test_clean_snapshot_has_no_split_or_prev_close_flags(default_results):
+    q = default_results.quality
+    assert (q["splits"] == "").all() and (q["prev_close_breaks"] == "").all()
+
+
+def test_yahoo_shaped_gap_is_no_data_not_a_suspension(default_study):
+    """Close-only prices (adjusted closes, one row per traded session, as Yahoo gives them): Hikvision's halt of
+    8-9 Oct 2019 and a deleted 2019-08-15 row are sessions without data; the next return spans the gap."""
+    prices = {}
+    for ticker in default_study.tickers:
+        raw = pd.read_csv(SNAPSHOT_CSV / f"{ticker}.csv", parse_dates=["date"]).set_index("date")
+        raw = raw[raw["traded"] == 1]
+        adjusted = (raw["close"] / raw["prev_close"]).cumprod()  # total-return closes
+        prices[ticker] = pd.DataFrame({"close": adjusted})
+    prices["002415.SZ"] = prices["002415.SZ"].drop(pd.Timestamp("2019-08-15"))
+    results = run_study(default_study, FrameProvider(prices))
+    status = results.panel.status("002415.SZ")
+    assert status.loc["2019-08-15"] == "no data" and status.loc["2019-10-08"] == "no data"
+    assert results.panel.span["002415.SZ"].loc["2019-08-16"] == 2
+    assert results.halts.query("ticker == '002415.SZ'").empty  # nothing reported as "suspended"
+    q = results.quality.set_index("ticker")
+    assert q.loc["002415.SZ", "suspended"] == 0 and q.loc["002415.SZ", "no_data"] >= 3
+    assert not q["limits_checked"].any()
+    car = results.car.query("ticker == '002415.SZ' and window_start == 0 and window_end == 1").iloc[0]
+    assert (car["covered_start"], car["covered_end"]) == (0, 2)  # the overlap rule holds for gaps too
+    expected = results.car.query("ticker == '002415.SZ'")["car"]
+    assert np.isfinite(expected).all()
+
+
+@pytest.mark.parametrize("ratio", [0.5, 1 / 3, 0.1])
+def test_split_ratios(ratio):
+    h = _history([10.0, 10.0 * ratio * 1.02], [10.0 * ratio * 1.02, 10.0 * ratio * 1.05])
+    (flag,) = split_flags(h)
+    assert flag[2] == round(1 / ratio)
+    assert split_flags(_history([10.0], [4.0])) == []  # −60 %: no split ratio near it
