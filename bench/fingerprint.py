@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import SZSE_UNIVERSE
 from eventstudy.placebo import FIRM_COLUMNS, PlaceboSpec, run_placebo
-from eventstudy.universe import DEFAULT_UNIVERSE, load_universe
+from eventstudy.universe import load_universe
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--universe", default=str(DEFAULT_UNIVERSE))
+    ap.add_argument("--universe", default=str(SZSE_UNIVERSE))
     ap.add_argument("--save", action="store_true", help="record the hashes instead of comparing with the record")
     args = ap.parse_args(argv)
     universe = load_universe(args.universe)

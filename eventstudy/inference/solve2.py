@@ -40,9 +40,21 @@ def _fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return s + (e1 + e2)
 
 
+def lu_det_2x2(a: np.ndarray) -> np.ndarray:
+    """The determinant from the same LU factors: ``u00 · u11 · (−1 if the rows swapped)``."""
+    swap = np.abs(a[..., 1, 0]) > np.abs(a[..., 0, 0])
+    a00 = np.where(swap, a[..., 1, 0], a[..., 0, 0])
+    a01 = np.where(swap, a[..., 1, 1], a[..., 0, 1])
+    a10 = np.where(swap, a[..., 0, 0], a[..., 1, 0])
+    a11 = np.where(swap, a[..., 0, 1], a[..., 1, 1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u11 = a11 - a10 * (1.0 / a00) * a01
+    return np.where(swap, -1.0, 1.0) * (a00 * u11)
+
+
 def solve_2x2(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``x`` with ``a x = b`` for ``a`` ``(..., 2, 2)`` and ``b`` ``(..., 2)``, and the LU determinant
-    ``u00 · u11 · (−1 if the rows swapped)``. Non-singular systems only (the caller masks singular ones)."""
+    (:func:`lu_det_2x2`). Non-singular systems only (the caller masks singular ones)."""
     swap = np.abs(a[..., 1, 0]) > np.abs(a[..., 0, 0])
     a00 = np.where(swap, a[..., 1, 0], a[..., 0, 0])
     a01 = np.where(swap, a[..., 1, 1], a[..., 0, 1])

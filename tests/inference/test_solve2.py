@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eventstudy.inference.solve2 import _fma, matches_lapack, solve_2x2
+from eventstudy.inference.solve2 import _fma, lu_det_2x2, matches_lapack, solve_2x2
 
 
 def test_hand_worked_system():
@@ -29,7 +29,7 @@ def test_bit_for_bit_against_numpy_linalg_solve():
         want = np.linalg.solve(a, b[..., None])[..., 0]
         got, det = solve_2x2(a, b)
         assert np.array_equal(got, want)
-        assert np.allclose(det, np.linalg.det(a), rtol=1e-12, atol=0)
+        assert np.allclose(det, np.linalg.det(a), rtol=1e-12, atol=0) and np.array_equal(det, lu_det_2x2(a))
 
 
 def test_fused_multiply_add_is_rounded_once():
