@@ -16,7 +16,7 @@ import numpy as np
 from scipy import special
 
 from .sample import _row_median, rank_rows, rank_sort_rows
-from .solve2 import lu_det_2x2, matches_lapack, solve_2x2
+from .solve2 import matches_lapack, solve_2x2
 
 
 def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
@@ -164,10 +164,10 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
             p = x.shape[-1]
             scale = np.prod(np.abs(np.diagonal(rest, axis1=-2, axis2=-1)), axis=-1)
             if p == 2 and matches_lapack():  # the same solve, vectorised (solve2: bit for bit, no call per system)
-                det = lu_det_2x2(rest)
+                delta, det = solve_2x2(rest, d)
                 singular = ~(np.abs(det) > 1e-10 * scale)
-                safe = np.where(singular[..., None, None], np.eye(p), rest)
-                delta = solve_2x2(safe, d)[0]
+                if singular.any():  # as below: the identity in place of a singular system
+                    delta[singular] = solve_2x2(np.broadcast_to(np.eye(p), (int(singular.sum()), p, p)), d[singular])[0]
             else:
                 det = np.linalg.det(rest)
                 singular = ~(np.abs(det) > 1e-10 * scale)

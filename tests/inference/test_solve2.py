@@ -38,3 +38,13 @@ def test_fused_multiply_add_is_rounded_once():
     c = np.array([-(1.0 + 2.0**-29)])
     assert np.array_equal(_fma(a, a, c), [2.0**-60])
     assert (a * a + c)[0] == 0.0
+
+
+def test_swapped_rows_mixed_with_unswapped():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(5000, 2, 2))
+    a[::2, 1, 0] = 10.0 * a[::2, 0, 0]  # half the systems pivot on the second row
+    b = rng.normal(size=(5000, 2))
+    got, det = solve_2x2(a, b)
+    assert np.array_equal(got, np.linalg.solve(a, b[..., None])[..., 0])
+    assert np.array_equal(det, lu_det_2x2(a)) and np.allclose(det, np.linalg.det(a), rtol=1e-12, atol=0)
