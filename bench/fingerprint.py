@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     result = run_placebo(universe, PlaceboSpec(n_events=args.events, seed=args.seed, workers=args.workers))
     print(f"run: {time.perf_counter() - t0:.2f} s wall")
+    rates = result.rejection_rates().set_index("test")
+    print("rejection rates (%):", ", ".join(f"{k} {100 * v:.2f}" for k, v in rates["rejection_rate"].items()))
     got = fingerprint(result)
     path = RESULTS / f"fingerprint-{args.events}-seed{args.seed}.json"
     if args.save:
