@@ -50,8 +50,9 @@ REASONS = {
     "sum of SCARs is too wide for its nominal variance (docs/statistics.md)",
     "grank_t": "standardises by the estimation-period sd, so volatility that moves between the estimation period "
     "and the window shifts the window's rank (docs/statistics.md)",
-    "placebo_p": "has only T − L + 1 overlapping pseudo-windows of one estimation period (p never below "
-    "1/(T − L + 2)), whose dependence understates the tails on long windows (docs/statistics.md)",
+    "placebo_p": "compares the window's CAAR with the same firms' out-of-sample pseudo-window CAARs from the "
+    "estimation period, so volatility that rises between the estimation period and the window (as for `grank_t`) "
+    "and, on long windows, the few overlapping pseudo-windows make it reject too often (docs/statistics.md)",
     "wilcoxon_z": "tests symmetry of the CARs about zero, not a zero mean; skewed CARs are rejected although their "
     "mean is zero (docs/statistics.md)",
     "bhar_skew_t": "uses BHARs against the equal-weighted market (model-free: beta and size effects stay in them) "
