@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__, placebo_command
-from .errors import ConfigError, EventStudyError, OutputError
+from .errors import ConfigError, EventStudyError, OutputError, bounded_message
 from .outputs import writable_directory
 
 EXAMPLE_STUDY = "entity-list-2019.yaml"  # eventstudy/examples/: the repository's events.yaml, shipped in the package
@@ -47,9 +47,10 @@ def example_study() -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .coverage import car_words
-    from .data import open_provider
+    from .data import fallback_notes, open_provider
     from .quality import quality_warnings
     from .rebuild import build, reports_lock, update_index
+    from .summary import format_summary, study_summary
 
     if args.example and args.config is not None:
         raise ConfigError(f"--example: runs the packaged study; drop the study file {args.config!r} or --example")
@@ -66,9 +67,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         update_index(out, [outcome])
     study = results.study
-    print(
-        f"{study.id}: {len(results.abnormal.firm_events)} firm-events, source {results.source}, as of {results.as_of}"
-    )
+    notes = fallback_notes(results.provenance, results.as_of)
+    where = f"source {results.source}, " + ("; ".join(notes) if notes else f"as of {results.as_of}")
+    print(f"{study.id}: {len(results.abnormal.firm_events)} firm-events, {where}")  # one line, one as-of date
+    print(format_summary(study_summary(results), title=f"Headline ({out / study.id / 'summary.csv'}):"))
+    print("Per firm, CAR over the longest window from day 0:")
     for ev in study.events:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
@@ -77,8 +80,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"warning: {line}", file=sys.stderr)
     for gap in results.benchmark_gaps:
         print(f"warning: {gap.event_id} {gap.ticker}: {gap.describe()}; left out of the tests", file=sys.stderr)
-    for warning in dict.fromkeys(p.warning for p in results.provenance.values() if p.warning):
-        print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
     return 0
 
@@ -88,7 +89,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from .rebuild import rebuild
 
     provider = open_provider(args.source, args.cache)
-    code, outcomes = rebuild(args.configs or ["events.yaml"], provider, Path(args.out), _as_of(args.as_of), args.force)
+    configs = args.configs or ["events.yaml"]
+    code, outcomes = rebuild(configs, provider, Path(args.out), _as_of(args.as_of), args.force, prune=args.prune)
     for o in outcomes:
         print(f"{o.study_id or o.config}: {o.status}" + (f" — {o.message}" if o.message else ""))
     return code
@@ -98,6 +100,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from .claims import claims_window, parse_claims
     from .config import load_study
     from .data import open_provider
+    from .data.base import without_ticker
     from .progress import Progress
     from .study import plan_study
 
@@ -116,12 +119,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         try:
             frame = provider.history(ticker, start, end)
             p = provider.provenance(ticker)
-            print(f"{ticker}: {len(frame)} sessions {start}..{end}, as of {p.as_of} ({p.source}; {p.detail})")
-            if p.warning:
-                print(f"warning: {p.warning}", file=sys.stderr)
+            fell_back = f"; live refresh failed: {p.fell_back}" if p.fell_back else ""
+            print(
+                f"{ticker}: {len(frame)} sessions {start}..{end}, as of {p.as_of} ({p.source}; {p.detail}{fell_back})"
+            )
         except EventStudyError as exc:
             failed += 1
-            print(f"{ticker}: {exc}", file=sys.stderr)
+            print(f"{ticker}: {without_ticker(str(exc), ticker)}", file=sys.stderr)
     progress.close()
     return 3 if failed else 0
 
@@ -213,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("configs", nargs="*", metavar="CONFIG", help="study files (default: events.yaml)")
     _data_options(rb)
     rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    rb.add_argument("--prune", action="store_true", help="drop index entries whose study file is gone")
     rb.set_defaults(func=cmd_rebuild)
 
     cl = sub.add_parser(
@@ -261,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
     except EventStudyError as exc:
-        print(f"eventstudy: error: {exc}", file=sys.stderr)
+        print(f"eventstudy: error: {bounded_message(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as other Unix tools do
         _discard_stdout()

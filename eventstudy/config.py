@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,10 +24,26 @@ import yaml
 
 from .errors import ConfigError
 
+# The tests of eventstudy.inference.TESTS (kept in step by tests/test_config.py; the config stage imports no tests).
+TEST_NAMES = (
+    "csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
+    "wilcoxon_z", "bhar_skew_t", "portfolio_t", "placebo_p",
+)  # fmt: skip
 MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 _TICKER = re.compile(r"^[A-Za-z0-9^][A-Za-z0-9.^=_-]{0,31}$")
+
+#: Reports-directory names a study id may not take: the index files, and the previous build's folder.
+RESERVED_IDS = frozenset({"index.html", "index.json"})
+RESERVED_ID_SUFFIXES = (".last-good",)
+#: Largest |relative day| any window may reach: 2,520 sessions, about ten years of trading.
+MAX_OFFSET = 2520
+#: Largest ``dimson_lags``: each lag and lead adds a regressor, and a month of them is already extreme.
+MAX_DIMSON_LAGS = 20
+#: Largest number of YAML nodes a study file may describe once aliases are expanded (an "alias bomb"
+#: describes billions in a few lines); the default study has about 300.
+MAX_YAML_NODES = 200_000
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,7 @@ class Study:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # sections owned by later stages
     dimson_lags: int = 1  # lags (and leads) of the market in the Dimson model
     factor_file: str | None = None  # CSV of daily factor returns for model: factor (docs/factors.md)
+    primary_test: str = "kp_bmp_t"  # the test of the headline table (summary.csv)
 
     @classmethod
     def from_events(
@@ -140,7 +158,9 @@ _StrictLoader.yaml_implicit_resolvers = {
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     keys: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise ConfigError(f"line {key_node.start_mark.line + 1}: a key must be text or a number, got {_show(key)}")
         if key in keys:
             raise ConfigError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
         keys.add(key)
@@ -215,8 +235,14 @@ class _Reader:
         return [node.child(i) for i in range(len(value))]
 
 
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel, _SHORT_REPR.maxdict, _SHORT_REPR.maxlist, _SHORT_REPR.maxtuple = 2, 4, 4, 4
+_SHORT_REPR.maxstring, _SHORT_REPR.maxother = 50, 50
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    """A short repr for error messages; bounded work and length however large or deep ``value`` is."""
+    text = _SHORT_REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -231,6 +257,8 @@ def _window(node: _Reader) -> tuple[int, int]:
     lo, hi = int(value[0]), int(value[1])
     if lo > hi:
         raise node.fail(f"window {[lo, hi]} is reversed (first day after last day)")
+    if max(abs(lo), abs(hi)) > MAX_OFFSET:
+        raise node.fail(f"window {[lo, hi]} reaches beyond ±{MAX_OFFSET} sessions (about ten years)")
     return lo, hi
 
 
@@ -239,22 +267,33 @@ def parse_instant(node: _Reader, key: str, tz_key: str = "timezone") -> pd.Times
     raw = node.text(key)
     try:
         stamp = pd.Timestamp(raw)
-    except (ValueError, TypeError):
-        raise node.fail(f"{raw!r} is not an ISO-8601 date-time", key) from None
+    except (ValueError, TypeError, OverflowError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        raise node.fail(f"{_show(raw)} is not an ISO-8601 date-time (years 1678-2261)", key)
     if stamp.tzinfo is None:
         if not node.has(tz_key):
             raise node.fail(
                 f"{raw!r} has no time zone; add a UTC offset (e.g. 2019-10-07T18:00:00-04:00) or a {tz_key}: field",
                 key,
             )
-        zone = node.text(tz_key)
+        zone = _zone(node, tz_key)
         try:
-            stamp = stamp.tz_localize(ZoneInfo(zone))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise node.fail(f"{zone!r} is not an IANA time zone name", tz_key) from None
+            stamp = stamp.tz_localize(zone)
+        except (ValueError, OverflowError) as exc:  # a nonexistent or ambiguous local time, or out of range
+            raise node.fail(f"{raw!r} cannot be placed in {zone.key}: {_show(str(exc))}", key) from None
     elif node.has(tz_key):
-        stamp = stamp.tz_convert(ZoneInfo(node.text(tz_key)))
+        stamp = stamp.tz_convert(_zone(node, tz_key))
     return stamp
+
+
+def _zone(node: _Reader, key: str) -> ZoneInfo:
+    """The IANA time zone named by ``node[key]``."""
+    name = node.text(key)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise node.fail(f"{name!r} is not an IANA time zone name", key) from None
 
 
 def parse_date(node: _Reader, key: str) -> date:
@@ -378,6 +417,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         {
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
+            "primary_test",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -386,6 +426,9 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     alternatives = s.get("alternative_benchmarks", [])
     if not isinstance(alternatives, list) or not all(isinstance(a, str) and _TICKER.match(a) for a in alternatives):
         raise s.fail(f"expected a list of tickers, got {_show(alternatives)}", "alternative_benchmarks")
+    primary_test = s.text("primary_test", "kp_bmp_t")
+    if primary_test not in TEST_NAMES:
+        raise s.fail(f"{primary_test!r} is not a test ({', '.join(TEST_NAMES)})", "primary_test")
     est = s.window("estimation_window", (-260, -11))
     windows = tuple(_window(w) for w in s.items("event_windows")) if s.has("event_windows") else (
         (-1, 1), (0, 1), (0, 5), (0, 10)
@@ -413,8 +456,8 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     for i, ev_id in enumerate(ids):
         if ev_id in ids[:i]:
             raise top.child("events").child(i).fail(f"duplicate event id {ev_id!r}", "id")
-    return Study(
-        id=s.text("id", pattern=_SLUG),
+    study = Study(
+        id=study_id(s),
         title=s.text("title"),
         benchmark=s.text("benchmark", "000300.SS", pattern=_TICKER),
         alternative_benchmarks=tuple(alternatives),
@@ -427,9 +470,42 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         events=events,
         path=Path(file),
         extra={k: data[k] for k in extra_sections if k in data},
-        dimson_lags=s.integer("dimson_lags", 1),
+        dimson_lags=_dimson_lags(s),
         factor_file=s.text("factor_file") if s.has("factor_file") else None,
+        primary_test=primary_test,
     )
+    check_benchmark_is_not_a_firm(study, top)
+    return study
+
+
+def study_id(node: _Reader) -> str:
+    """``study.id``: a slug that names ``reports/<id>/`` and collides with nothing else the reports folder holds."""
+    value = node.text("id", pattern=_SLUG)
+    if value in RESERVED_IDS or value.endswith(RESERVED_ID_SUFFIXES):
+        reserved = ", ".join([*sorted(RESERVED_IDS), *(f"*{x}" for x in RESERVED_ID_SUFFIXES)])
+        raise node.fail(f"{value!r} is reserved in the reports folder ({reserved})", "id")
+    return value
+
+
+def _dimson_lags(node: _Reader) -> int:
+    lags = node.integer("dimson_lags", 1)
+    if not 0 <= lags <= MAX_DIMSON_LAGS:
+        raise node.fail(f"{lags} is out of range (0..{MAX_DIMSON_LAGS})", "dimson_lags")
+    return lags
+
+
+def check_benchmark_is_not_a_firm(study: Study, top: _Reader) -> None:
+    """A firm regressed on itself gives α = 0, β = 1, σ = 0 and no test at all: refuse it."""
+    events = top.child("events")
+    for i, ev in enumerate(study.events):
+        for j, firm in enumerate(ev.firms):
+            if firm.ticker == study.benchmark:
+                raise (
+                    events.child(i)
+                    .child("firms")
+                    .child(j)
+                    .fail(f"{firm.ticker!r} is also the study's benchmark; a firm cannot be its own market", "ticker")
+                )
 
 
 def load_study(path: str | Path) -> Study:
@@ -442,12 +518,66 @@ def load_study(path: str | Path) -> Study:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = read_yaml(text)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: malformed YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}: {where}malformed YAML: {problem}") from None
     return parse_study(data, str(path))
+
+
+def read_yaml(text: str) -> Any:
+    """Parse one YAML document with :class:`_StrictLoader`, refusing before construction one that would expand
+    (through aliases) to more than :data:`MAX_YAML_NODES` nodes."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = expanded_size(node)
+        if size > MAX_YAML_NODES:
+            raise ConfigError(
+                f"the document expands to more than {MAX_YAML_NODES:,} values (aliases reused too often); "
+                "refusing to read it"
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def expanded_size(root: yaml.Node) -> int:
+    """Nodes in the document once every alias is expanded, counted without expanding (each node once, memoised);
+    a node that contains itself counts as unbounded."""
+    sizes: dict[int, int] = {}
+    unbounded = MAX_YAML_NODES + 1
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            children = _children(node)
+            sizes[key] = min(unbounded, 1 + sum(sizes[id(c)] for c in children))
+            open_nodes.discard(key)
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            return unbounded  # a recursive alias
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []

@@ -79,9 +79,19 @@ def rel_label(day: int) -> str:
     return "0" if int(day) == 0 else f"{int(day):+d}"
 
 
-def incomplete_note(data_end: int) -> str:
-    """The words every output uses for a window the data do not reach."""
+def incomplete_note(data_end: int, suspended_from: int | None = None) -> str:
+    """The words every output uses for a window the data do not reach (``suspended_from``: the firm is suspended
+    from that day to the end of its data, so the return that ends the halt is not in the data yet)."""
+    if suspended_from is not None:
+        return f"incomplete: suspended from day {rel_label(suspended_from)} to the end of the data (day {rel_label(data_end)})"
     return f"incomplete: data end at day {rel_label(data_end)}"
+
+
+def _suspended_from(panel: ReturnsPanel, fe: FirmEvent, data_end: int) -> int:
+    """The relative day after the firm's last trade up to ``data_end``."""
+    d0 = panel.position(fe.day0)
+    trades = np.flatnonzero(panel.traded[fe.ticker].to_numpy()[: d0 + data_end + 1])
+    return (int(trades[-1]) + 1 if len(trades) else 0) - d0
 
 
 def completeness_columns(
@@ -92,7 +102,10 @@ def completeness_columns(
     for window in windows:
         done, end = window_completeness(panel, ab.firm_events, window)
         complete.append(done)
-        notes += ["" if ok else incomplete_note(int(e)) for ok, e in zip(done, end, strict=True)]
+        notes += [
+            "" if ok else incomplete_note(int(e), _suspended_from(panel, fe, int(e)) if e >= window[1] else None)
+            for ok, e, fe in zip(done, end, ab.firm_events, strict=True)
+        ]
     return np.concatenate(complete) if complete else np.zeros(0, dtype=bool), notes
 
 

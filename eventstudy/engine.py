@@ -148,9 +148,7 @@ class AbnormalReturns:
         return (self.span > 0) & (self.rel_days[None, :] >= window[0]) & (start <= window[1])
 
     def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:
-        """CAR, its standard error, t, p, BHAR, n_obs and the span of relative sessions the cumulated returns
-        cover (``covered_start``/``covered_end``, NaN without a return) over the days in ``mask`` (``(W,)`` or
-        ``(N, W)``)."""
+        """CAR, its standard error, t, p, BHAR and n_obs over the days in ``mask`` (``(W,)`` or ``(N, W)``)."""
         use = np.broadcast_to(mask, self.ar.shape) & np.isfinite(self.ar)
         n_obs = use.sum(axis=1)
         car = np.where(use, self.ar, 0.0).sum(axis=1)
@@ -160,8 +158,6 @@ class AbnormalReturns:
         gross_firm = np.where(use, 1.0 + self.returns, 1.0).prod(axis=1)
         gross_market = np.where(use, 1.0 + self.market, 1.0).prod(axis=1)
         empty = n_obs == 0
-        first = np.where(use, self.rel_days[None, :] - self.span + 1, np.iinfo(np.int64).max).min(axis=1)
-        last = np.where(use, self.rel_days[None, :], np.iinfo(np.int64).min).max(axis=1)
         se = np.sqrt(var)
         with np.errstate(invalid="ignore", divide="ignore"):
             t = car / se
@@ -172,15 +168,22 @@ class AbnormalReturns:
             "car_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof, -np.abs(t))),  # = stats.t.sf, less overhead
             "bhar": np.where(empty, np.nan, gross_firm - gross_market),
             "n_obs": n_obs,
-            "covered_start": np.where(empty, np.nan, first),
-            "covered_end": np.where(empty, np.nan, last),
         }
         return out
 
     def car(self, window: tuple[int, int]) -> pd.DataFrame:
         """Tidy per-firm CAR table for one window (columns of ``car.csv``): the returns whose span overlaps the
         window (:meth:`overlap`); ``covered_start``/``covered_end`` are the relative sessions they span."""
-        res = self.cumulate(self.overlap(window))
+        counted = self.overlap(window)
+        res = self.cumulate(counted)
+        use = counted & np.isfinite(self.ar)
+        empty = res["n_obs"] == 0
+        first = np.where(use, self.rel_days[None, :] - self.span + 1, np.iinfo(np.int64).max).min(axis=1)
+        last = np.where(use, self.rel_days[None, :], np.iinfo(np.int64).min).max(axis=1)
+        res["covered_start"] = pd.array(np.where(empty, 0, first), dtype="Int64")
+        res["covered_end"] = pd.array(np.where(empty, 0, last), dtype="Int64")
+        res["covered_start"][empty] = pd.NA
+        res["covered_end"][empty] = pd.NA
         frame = pd.DataFrame(
             {
                 "event_id": [fe.event_id for fe in self.firm_events],
@@ -190,7 +193,7 @@ class AbnormalReturns:
             }
         )
         for key, values in res.items():
-            frame[key] = pd.array(values, dtype="Int64") if key.startswith("covered_") else values
+            frame[key] = values
         return frame
 
     def car_path(self, path: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -34,3 +34,13 @@ class OutputError(EventStudyError):
     good report stays."""
 
     exit_code = 3
+
+
+#: Longest message printed or recorded for one failure; longer ones are cut (a message may quote user input).
+MESSAGE_LIMIT = 400
+
+
+def bounded_message(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` on one line (whitespace runs collapsed) and at most ``limit`` characters."""
+    line = " ".join(str(text)[: limit * 4].split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,27 +1,43 @@
 """Write a study's outputs into ``<out>/<study-id>/`` all at once.
 
-Files are first written into a temporary sibling directory; only when every file is complete is the
-directory swapped into place (two ``os.replace`` calls), and the previous build is kept as
-``<study-id>.last-good``. A crash at any point leaves either the old or the new report, never a mix.
+Files are first written into a temporary sibling directory; only when every file is complete is it swapped
+into place by replacing the link ``<study-id>`` (see :mod:`eventstudy.atomic`), and the previous build is
+kept as ``<study-id>.last-good``. A crash at any point leaves either the old or the new report, never a mix
+and never none; what a crash leaves behind is removed by :func:`sweep_stale` under the next run's lock.
 CSV floats are written at full precision (shortest repr that round-trips).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
-import shutil
-import tempfile
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .atomic import (
+    BUILD_SUFFIX,
+    TMP_SUFFIX,
+    apply_umask_modes,
+    can_link,
+    link_target,
+    new_directory,
+    point,
+    remove_tree,
+    seal,
+    umask_modes,
+)
 from .errors import EventStudyError
 from .study import StudyResults
+from .summary import COLUMNS as SUMMARY_COLUMNS
+from .summary import study_summary
 
+MANIFEST = "manifest.json"
 COLUMNS = {
     "estimates.csv": [
         "event_id", "ticker", "model", "day0", "est_start", "est_end", "n_est", "alpha", "beta", "sigma", "shortened",
@@ -32,6 +48,7 @@ COLUMNS = {
     ],
     "ar.csv": ["event_id", "ticker", "rel_day", "date", "ar", "traded", "limit"],
     "tests.csv": ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"],
+    "summary.csv": SUMMARY_COLUMNS,
 }  # fmt: skip
 
 
@@ -69,6 +86,7 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
                 "min_estimation_returns": study.min_estimation_returns,
                 "event_windows": [list(w) for w in study.event_windows],
                 "daily_path": list(study.daily_path),
+                "primary_test": study.primary_test,
             },
             "data": {
                 "source": source,
@@ -88,6 +106,7 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
                 }
                 for ev in study.events
             ],
+            "summary": _records(study_summary(results)[COLUMNS["summary.csv"]]),
             "estimates": _records(results.estimates[COLUMNS["estimates.csv"]]),
             "car": _records(results.car[COLUMNS["car.csv"]]),
             "tests": _records(results.tests[COLUMNS["tests.csv"]]),
@@ -113,32 +132,125 @@ def write_csv(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
 def publish(out_dir: Path, study_id: str, write: Callable[[Path], None]) -> Path:
     """Run ``write(tmp_dir)`` then swap ``tmp_dir`` into ``out_dir/study_id`` atomically; return the path.
 
-    The previous build, if any, becomes ``out_dir/<study_id>.last-good``. If ``write`` raises, the
-    temporary directory is removed and the published report is untouched.
+    ``out_dir/<study_id>`` is a link to the build directory (see :mod:`eventstudy.atomic`) and is present at
+    every instant; the previous build, if any, becomes ``out_dir/<study_id>.last-good`` (a link too). Every
+    file gets the umask's mode and is listed, with its size and SHA-256, in ``manifest.json``. If ``write``
+    raises, the temporary directory is removed and the published report is untouched.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / study_id
-    if target.resolve().parent != out_dir.resolve():
+    if Path(study_id).name != study_id or study_id.startswith(".") or study_id in ("", "..") or "\\" in study_id:
         raise EventStudyError(f"study id {study_id!r} would write outside {out_dir}")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{study_id}.", suffix=".tmp", dir=out_dir))
+    target, last_good = out_dir / study_id, out_dir / f"{study_id}.last-good"
+    tmp = new_directory(out_dir, study_id)
     try:
         write(tmp)
+        write_manifest(tmp)
+        apply_umask_modes(tmp)
+        build = seal(tmp)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)
         raise
-    last_good = out_dir / f"{study_id}.last-good"
-    if target.exists():
-        if last_good.exists():
-            shutil.rmtree(last_good)
-        os.replace(target, last_good)
-    os.replace(tmp, target)
-    os.chmod(target, 0o755)
+    if can_link(out_dir):
+        _swap_links(out_dir, target, last_good, build)
+    else:  # no symbolic links here: rename directories, as before links
+        if target.exists():
+            remove_tree(last_good)
+            os.replace(target, last_good)
+        os.replace(build, target)
     return target
 
 
+def _swap_links(out_dir: Path, target: Path, last_good: Path, build: Path) -> None:
+    old_last_good = link_target(last_good)
+    if last_good.is_dir() and not last_good.is_symlink():  # a directory from before links
+        remove_tree(last_good)
+    previous = link_target(target)
+    if previous is None and target.is_dir():  # a directory from before links: missing between two renames, once
+        previous = out_dir / f".{target.name}.{os.urandom(4).hex()}{BUILD_SUFFIX}"
+        os.replace(target, previous)
+        point(target, build)
+        point(last_good, previous)
+    else:
+        if previous is not None:
+            point(last_good, previous)
+        point(target, build)
+    if old_last_good is not None and old_last_good not in (previous, build) and _is_build_dir(old_last_good, out_dir):
+        remove_tree(old_last_good)
+
+
+def _is_build_dir(path: Path, out_dir: Path) -> bool:
+    """Whether ``path`` is one of the build directories publish makes in ``out_dir`` (never anything else)."""
+    return (
+        path.parent == out_dir
+        and path.name.startswith(".")
+        and path.name.endswith(BUILD_SUFFIX)
+        and path.is_dir()
+        and not path.is_symlink()
+    )
+
+
+def write_manifest(directory: Path) -> None:
+    """``manifest.json``: every file of the build (relative path → bytes and SHA-256), sorted."""
+    files = {}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST):
+        data = path.read_bytes()
+        files[path.relative_to(directory).as_posix()] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (directory / MANIFEST).write_text(json.dumps({"files": files}, indent=2) + "\n", encoding="utf-8")
+
+
+def published_problem(out_dir: Path, study_id: str) -> str | None:
+    """What is wrong with the published ``out_dir/<study_id>`` (missing or resized files, modes other than the
+    umask's), or None when it is exactly what :func:`publish` left there."""
+    target = Path(out_dir) / study_id
+    if not target.is_dir():
+        return f"{target} is missing"
+    try:
+        listed = json.loads((target / MANIFEST).read_text(encoding="utf-8"))["files"]
+        sizes = {str(name): int(entry["bytes"]) for name, entry in listed.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return f"{target / MANIFEST} is missing or unreadable"
+    file_mode, dir_mode = umask_modes()
+    modes = {target: dir_mode, target / MANIFEST: file_mode}
+    for name, size in sizes.items():
+        path = target / name
+        try:
+            info = path.stat()
+        except OSError:
+            return f"{path} is missing"
+        if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+            return f"{path} is not the file that was published"
+        modes[path] = file_mode
+    for path, mode in modes.items():
+        try:
+            actual = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            return f"{path} is missing"
+        if actual != mode:
+            return f"{path} has mode {actual:o}, not {mode:o}"
+    return None
+
+
+def sweep_stale(out_dir: Path) -> list[str]:
+    """Remove what interrupted runs left in ``out_dir``: ``.*.tmp`` files and directories, and build
+    directories no published link points to. Call it only while holding the reports lock."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    entries = list(out_dir.iterdir())
+    linked = {link_target(p) for p in entries if p.is_symlink()}
+    removed = []
+    for path in entries:
+        stale_tmp = path.name.startswith(".") and path.name.endswith(TMP_SUFFIX)
+        if stale_tmp or (_is_build_dir(path, out_dir) and path not in linked):
+            remove_tree(path)
+            removed.append(path.name)
+    return sorted(removed)
+
+
 def write_tables(results: StudyResults, directory: Path, source: str) -> None:
-    """The four CSV files and study.json."""
+    """The CSV files (summary, estimates, car, ar, tests) and study.json."""
+    write_csv(study_summary(results), directory / "summary.csv", COLUMNS["summary.csv"])
     write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"])
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])

@@ -14,61 +14,36 @@ built · 75 another rebuild holds the reports directory's lock.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
+import glob
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from importlib import resources
+from datetime import date
 from pathlib import Path
 
-import jinja2
-
 from . import __version__
-from .atomic import write_atomic
 from .claims import ClaimsResults, claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
 from .config import Study, load_study
-from .data import AsOfProvider, AutoProvider
-from .data.base import PriceProvider
-from .errors import ConfigError, EventStudyError
+from .data import AsOfProvider, AutoProvider, fallback_notes
+from .data.base import PriceProvider, Provenance
+from .errors import ConfigError, EventStudyError, bounded_message
+from .lock import ReportsLocked, hold_lock
 from .progress import Progress
-from .publish import publish, write_tables
+from .publish import publish, published_problem, sweep_stale, write_tables
 from .report import render_report
-from .study import StudyInputs, StudyResults, analyse, prepare_inputs
+from .reports_index import Outcome, update_index
+from .study import StudyInputs, StudyResults, analyse, plan_study, prepare_inputs
 
 log = logging.getLogger("eventstudy")
 
 EXIT_OK, EXIT_CONFIG, EXIT_DATA, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 75
 
 
-class ReportsLocked(EventStudyError):
-    """Another process is rebuilding into the same reports directory."""
-
-    exit_code = EXIT_LOCKED
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one study file."""
-
-    config: str
-    status: str  # "built", "up to date", "bad config", "data unavailable", "failed"
-    study_id: str | None = None
-    title: str | None = None
-    input_hash: str | None = None
-    as_of: str | None = None
-    source: str | None = None
-    message: str = ""
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("built", "up to date")
+__all__ = ["Outcome", "ReportsLocked", "build", "rebuild", "reports_lock", "update_index"]
 
 
 def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
@@ -88,6 +63,7 @@ def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
 
 def describe_source(provider: PriceProvider, source: str) -> str:
     """The sentence the report and study.json use for where prices came from."""
+    provider = provider.inner if isinstance(provider, AsOfProvider) else provider
     if isinstance(provider, AutoProvider) and provider.fallback_reason:
         return f"{source} (auto: live source unreachable, fell back to the vendored snapshot)"
     if source == "snapshot":
@@ -95,11 +71,39 @@ def describe_source(provider: PriceProvider, source: str) -> str:
     return source
 
 
+def provenance_after_claims(results: StudyResults, provider: PriceProvider) -> dict[str, Provenance]:
+    """Each ticker's provenance, marked as fallen back if the claims' own reads (other dates) fell back."""
+    merged = dict(results.provenance)
+    for ticker, p in results.provenance.items():
+        later = provider.provenance(ticker)
+        if later.fell_back and not p.fell_back:
+            merged[ticker] = dataclasses.replace(p, fell_back=later.fell_back, warning=later.warning)
+    return merged
+
+
 def _recorded_hash(directory: Path) -> str | None:
     try:
         return json.loads((directory / "study.json").read_text(encoding="utf-8")).get("input_hash")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def load_checked(config: str | Path) -> Study:
+    """Everything about a study file that can be checked before any price is read: the file itself, its claims
+    and day 0 of every event on the exchange calendar. Any failure, of whatever kind, is a :class:`ConfigError`
+    naming the file, on one line."""
+    try:
+        study = load_study(config)
+        if "claims" in study.extra:
+            parse_claims(study)
+        plan_study(study)
+    except ConfigError:
+        raise
+    except EventStudyError as exc:
+        raise ConfigError(bounded_message(f"{config}: {exc}")) from exc
+    except Exception as exc:  # noqa: BLE001 - whatever a hostile file triggers is still that file's problem
+        raise ConfigError(bounded_message(f"{config}: {type(exc).__name__}: {exc}")) from exc
+    return study
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,8 @@ def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = No
     extra: dict[str, object] = {"json:input_hash": digest}
     if claims is not None:
         extra["json:claims"] = claims.details.to_dict(orient="records")
-    results = dataclasses.replace(results, extra={**results.extra, **extra})
+    provenance = provenance_after_claims(results, provider)  # the claims read other dates, which may fall back
+    results = dataclasses.replace(results, extra={**results.extra, **extra}, provenance=provenance)
     return Analysis(results, inputs, claims, source, digest)
 
 
@@ -139,7 +144,7 @@ def write_report(analysis: Analysis, out_dir: Path) -> Path:
     context: dict[str, object] = {"input_hash": analysis.input_hash}
     if claims is not None:
         context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
-    context["warnings"] = list(dict.fromkeys(p.warning for p in results.provenance.values() if p.warning))
+    context["warnings"] = fallback_notes(results.provenance, results.as_of)
     html = render_report(results, analysis.source, context)
 
     def write(directory: Path) -> None:
@@ -158,15 +163,22 @@ def build(
     as_of: date | None = None,
     force: bool = True,
     progress: bool = True,
+    study: Study | None = None,
 ) -> tuple[Outcome, StudyResults]:
-    """Build one study into ``out_dir/<id>/`` unless (``force`` False) its inputs are unchanged."""
+    """Build one study into ``out_dir/<id>/`` unless (``force`` False) its inputs are unchanged and the published
+    tree is intact. ``study`` is the already checked study file (see :func:`load_checked`), if at hand."""
     started = time.perf_counter()
-    analysis = analyse_study(load_study(config), provider, as_of, progress)
+    analysis = analyse_study(study if study is not None else load_checked(config), provider, as_of, progress)
     results = analysis.results
+    repaired = ""
     if not force and _recorded_hash(Path(out_dir) / results.study.id) == analysis.input_hash:
-        return outcome_of(analysis, "up to date", time.perf_counter() - started, config), results
+        problem = published_problem(Path(out_dir), results.study.id)
+        if problem is None:
+            return outcome_of(analysis, "up to date", time.perf_counter() - started, config), results
+        repaired = f"republished: {problem}"
     write_report(analysis, Path(out_dir))
-    return outcome_of(analysis, "built", time.perf_counter() - started, config), results
+    outcome = outcome_of(analysis, "built", time.perf_counter() - started, config)
+    return dataclasses.replace(outcome, message=repaired), results
 
 
 def outcome_of(analysis: Analysis, status: str, seconds: float = 0.0, config: str | Path | None = None) -> Outcome:
@@ -181,52 +193,64 @@ def outcome_of(analysis: Analysis, status: str, seconds: float = 0.0, config: st
 
 @contextmanager
 def reports_lock(out_dir: Path) -> Iterator[None]:
-    """Hold ``out_dir/.lock`` exclusively for the duration, or raise :class:`ReportsLocked` at once."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / ".lock"
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the context's lifetime
-    try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise ReportsLocked(
-                f"{path}: another rebuild is running ({holder}); try again when it has finished"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}\n")
-        handle.flush()
+    """Hold ``out_dir/.lock`` (see :mod:`eventstudy.lock`) and, once held, sweep what interrupted runs left."""
+    with hold_lock(Path(out_dir)):
+        removed = sweep_stale(Path(out_dir))
+        if removed:
+            log.info("%s: removed %d leftover(s) of interrupted runs: %s", out_dir, len(removed), ", ".join(removed))
         yield
-    finally:
-        handle.close()
 
 
-def update_index(out_dir: Path, outcomes: list[Outcome], clock: datetime | None = None) -> None:
-    """Merge ``outcomes`` into ``index.json`` (with times) and re-render ``index.html`` (without)."""
-    path = out_dir / "index.json"
+def study_files(args: list[str]) -> list[str]:
+    """The study files named by ``args``: a pattern the shell left unexpanded (it matched nothing there) is
+    expanded here, and skipped with a warning when it still matches nothing."""
+    files: list[str] = []
+    for arg in args:
+        if glob.has_magic(arg) and not Path(arg).exists():
+            matches = sorted(glob.glob(arg))
+            if not matches:
+                log.warning("%s: no study file matches this pattern; skipped", arg)
+            files.extend(matches)
+        else:
+            files.append(arg)
+    return list(dict.fromkeys(files))
+
+
+def _check_all(configs: list[str]) -> list[Study | Outcome]:
+    """Each file checked (:func:`load_checked`), or its "bad config" outcome; files sharing an id are all refused,
+    since building either would overwrite the other's report."""
+    checked: list[Study | Outcome] = []
+    for config in configs:
+        try:
+            checked.append(load_checked(config))
+        except ConfigError as exc:
+            checked.append(Outcome(str(config), "bad config", message=bounded_message(str(exc))))
+    owners: dict[str, list[str]] = {}
+    for config, item in zip(configs, checked, strict=True):
+        if isinstance(item, Study):
+            owners.setdefault(item.id, []).append(config)
+    for i, (config, item) in enumerate(zip(configs, checked, strict=True)):
+        if isinstance(item, Study) and len(owners[item.id]) > 1:
+            others = ", ".join(c for c in owners[item.id] if c != config)
+            message = f"{config}: study.id: {item.id!r} is also the id of {others}; give each study its own id"
+            checked[i] = Outcome(config, "bad config", study_id=item.id, title=item.title, message=message)
+    return checked
+
+
+def _build_one(
+    config: str, study: Study, provider: PriceProvider, out_dir: Path, as_of: date | None, force: bool, progress: bool
+) -> Outcome:
+    """One study's build; whatever goes wrong becomes its outcome, never the end of the rebuild."""
     try:
-        entries = json.loads(path.read_text(encoding="utf-8")).get("studies", {})
-    except (OSError, ValueError, AttributeError):
-        entries = {}
-    now = (clock or datetime.now(UTC)).isoformat(timespec="seconds")
-    for o in outcomes:
-        key = o.study_id or o.config
-        previous = entries.get(key, {})
-        entry = {**previous, **{k: v for k, v in dataclasses.asdict(o).items() if v is not None}, "checked_at": now}
-        if o.status == "built":
-            entry["built_at"] = now
-        if not o.ok:  # keep describing the last good build, and say why it was not replaced
-            entry.update({k: previous[k] for k in ("input_hash", "as_of", "source") if k in previous})
-        entry["last_good"] = (out_dir / key / "index.html").is_file()
-        entries[key] = entry
-    write_atomic(path, json.dumps({"studies": dict(sorted(entries.items()))}, indent=2) + "\n")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("eventstudy") / "templates")), autoescape=True
-    )
-    html = env.get_template("index.html.j2").render(studies=[entries[k] for k in sorted(entries)], version=__version__)
-    write_atomic(out_dir / "index.html", html)
+        outcome, _ = build(config, provider, out_dir, as_of, force, progress, study=study)
+        return outcome
+    except ConfigError as exc:
+        status, message = "bad config", str(exc)
+    except EventStudyError as exc:
+        status, message = "data unavailable", str(exc)
+    except Exception as exc:  # noqa: BLE001 - one study's crash must not stop the others
+        status, message = "failed", f"{type(exc).__name__}: {exc}"
+    return Outcome(config, status, study_id=study.id, title=study.title, message=bounded_message(message))
 
 
 def rebuild(
@@ -236,38 +260,34 @@ def rebuild(
     as_of: date | None = None,
     force: bool = False,
     progress: bool = True,
+    prune: bool = False,
 ) -> tuple[int, list[Outcome]]:
-    """Rebuild every study file under the reports lock; return the exit code and what happened."""
+    """Rebuild every study file under the reports lock; return the exit code and what happened.
+
+    ``prune`` drops index entries whose study file is gone (their published folders are kept).
+    """
     out_dir = Path(out_dir)
     outcomes: list[Outcome] = []
     with reports_lock(out_dir):
-        for config in configs:
+        files = study_files(configs)
+        for config, item in zip(files, _check_all(files), strict=True):
             started = time.perf_counter()
-            try:
-                outcome, _ = build(config, provider, out_dir, as_of, force, progress)
-            except ConfigError as exc:
-                outcome = Outcome(str(config), "bad config", message=str(exc))
-            except EventStudyError as exc:
-                study_id = _study_id(config)
-                outcome = Outcome(str(config), "data unavailable", study_id=study_id, message=str(exc))
-            except Exception as exc:  # noqa: BLE001 - one study's crash must not stop the others
-                outcome = Outcome(
-                    str(config), "failed", study_id=_study_id(config), message=f"{type(exc).__name__}: {exc}"
-                )
+            outcome = (
+                item
+                if isinstance(item, Outcome)
+                else _build_one(config, item, provider, out_dir, as_of, force, progress)
+            )
             outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
             outcomes.append(outcome)
             detail = f" (input {outcome.input_hash[:12]}, as of {outcome.as_of})" if outcome.input_hash else ""
             log.info("%s: %s in %.1fs%s%s", outcome.study_id or config, outcome.status, outcome.seconds, detail,
                      f" — {outcome.message}" if outcome.message else "")  # fmt: skip
-        update_index(out_dir, outcomes)
+        for key in update_index(out_dir, outcomes, prune=prune):
+            log.info("%s: study file gone; dropped from the index", key)
+    if not files:
+        log.warning("no study file to rebuild")
+        return EXIT_CONFIG, outcomes
     return exit_code(outcomes), outcomes
-
-
-def _study_id(config: str | Path) -> str | None:
-    try:
-        return load_study(config).id
-    except EventStudyError:
-        return None
 
 
 def exit_code(outcomes: list[Outcome]) -> int:

@@ -22,6 +22,7 @@ from .coverage import rel_label
 from .inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
 from .quality import limit_words
 from .study import StudyResults
+from .summary import ALPHA, caar_path, daily_holm, study_summary
 
 # One-line definitions for the methodology section (full formulas and notes: docs/statistics.md).
 TEST_FORMULAS = {
@@ -63,8 +64,8 @@ def plain(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _div(fig: go.Figure, div_id: str) -> str:
-    fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50}, height=420)
+def _div(fig: go.Figure, div_id: str, height: int = 420) -> str:
+    fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50}, height=height)
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False})
 
 
@@ -250,19 +251,48 @@ def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
 
 
 def _daily_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
-    """p-values per day of the daily path (rows with window_start == window_end that are not event windows)."""
-    tests = results.tests[results.tests["event_id"] == event_id]
-    windows = set(results.study.event_windows)
-    not_window = np.array(
-        [(a, b) not in windows for a, b in zip(tests["window_start"], tests["window_end"], strict=True)]
-    )
-    daily = tests[(tests["window_start"] == tests["window_end"]).to_numpy() & not_window.astype(bool)]
+    """p-values per day of the daily path (one-day rows of ``tests.csv`` that are not event windows) and their
+    Holm adjustment across the days of the path, per test (:func:`eventstudy.summary.daily_holm`)."""
+    daily = daily_holm(results.tests[results.tests["event_id"] == event_id], results.study.event_windows)
     names = [t for t in TESTS if t in set(daily["test"])]
     rows = [
-        {"day": int(day), "p": dict(zip(g["test"], g["p_value"], strict=True))}
+        {"day": int(day), "p": dict(zip(g["test"], g["p_value"], strict=True)),
+         "holm": dict(zip(g["test"], g["p_holm"], strict=True))}
         for day, g in daily.groupby("window_start", sort=True)
-    ]
-    return {"tests": names, "rows": rows}
+    ]  # fmt: skip
+    return {"tests": names, "rows": rows, "days": len(rows), "alpha": ALPHA}
+
+
+def caar_figure(results: StudyResults, event_id: str) -> go.Figure:
+    """The event's CAAR from the start of the daily path to each day with its 95% band
+    (:func:`eventstudy.summary.caar_path`: forecast-error variances of the firms' CARs, correlated at r̄)."""
+    path = caar_path(results, event_id)
+    days = path["rel_day"].to_numpy()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=np.concatenate([days, days[::-1]]), y=np.concatenate([path["upper"], path["lower"][::-1]]),
+            fill="toself", fillcolor=PALETTE[0], opacity=0.18, line={"width": 0}, hoverinfo="skip", name="95% band",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=days, y=path["caar"], name="CAAR", line={"color": PALETTE[0], "width": 2.5}, mode="lines+markers",
+            customdata=np.column_stack([path["lower"], path["upper"], path["n_firms"]]),
+            hovertemplate="day %{x}: CAAR %{y:.2%} [%{customdata[0]:.2%}, %{customdata[1]:.2%}], "
+            "%{customdata[2]} firms<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_vline(x=0, line={"color": "black", "width": 1, "dash": "dot"})
+    fig.add_hline(y=0, line={"color": "#999", "width": 1})
+    rbar = path["rbar"].iloc[0] if len(path) else float("nan")
+    fig.update_layout(
+        title=f"{plain(event_id)}<br><sub>CAAR from day {results.study.daily_path[0]}, 95% band (r̄ = {_fmt(rbar, '.2f')}; "
+        f"{int(path['n_firms'].max()) if len(path) else 0} firms)</sub>",
+        xaxis_title="exchange sessions relative to day 0", yaxis_title="CAAR", yaxis_tickformat=".0%",
+        showlegend=False, width=500, autosize=False,  # two side by side in the headline (1100 px page)
+    )  # fmt: skip
+    return fig
 
 
 def event_views(results: StudyResults) -> list[EventView]:
@@ -282,6 +312,7 @@ def event_views(results: StudyResults) -> list[EventView]:
                 event=ev,
                 day_zero=[dz for (eid, _), dz in results.day_zero.items() if eid == ev.id],
                 figures={
+                    "caar": _div(caar_figure(results, ev.id), f"{ev.id}-caar", height=360),
                     "prices": _div(price_figure(results, ev.id), f"{ev.id}-prices"),
                     "car": _div(car_figure(results, ev.id), f"{ev.id}-car"),
                     "ar": _div(ar_figure(results, ev.id), f"{ev.id}-ar"),
@@ -325,6 +356,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         study=results.study,
         source=source,
         events=event_views(results),
+        headline=_rows(study_summary(results)),
         plotlyjs=get_plotlyjs(),
         test_catalogue=[
             {

@@ -259,6 +259,33 @@ def plan_study(study: Study) -> StudyPlan:
     return StudyPlan(mappings, tuple(firm_events), mic, start, end)
 
 
+HALT_LOOKAHEAD_DAYS = 366  # how far past the planned range a firm suspended at its end is followed
+
+
+def _resumption_end(
+    provider: PriceProvider, histories: dict[str, pd.DataFrame], study: Study, end: pd.Timestamp, as_of: date | None
+) -> pd.Timestamp | None:
+    """The date of the latest first trade after ``end`` of the firms whose last row up to ``end`` is a suspension
+    (None when no firm is suspended there). A window counts the return that ends a halt (the overlap rule), so a
+    halt running past the planned range is followed to its end — up to ``HALT_LOOKAHEAD_DAYS`` and ``as_of``."""
+    cap = end + pd.Timedelta(days=HALT_LOOKAHEAD_DAYS)
+    if as_of is not None:
+        cap = min(cap, pd.Timestamp(as_of))
+    latest = None
+    for ticker in dict.fromkeys(f.ticker for ev in study.events for f in ev.firms):
+        history = histories.get(ticker)
+        if history is None or history.empty or bool(history["traded"].iloc[-1]) or cap <= end:
+            continue
+        try:
+            later = provider.history(ticker, (end + pd.Timedelta(days=1)).date(), cap.date())
+        except DataError:
+            continue
+        trades = later.index[later["traded"].to_numpy(dtype=bool)]
+        if len(trades):
+            latest = trades[0] if latest is None else max(latest, trades[0])
+    return latest
+
+
 def prepare_inputs(
     study: Study, provider: PriceProvider, as_of: date | None = None, on_fetch: Callable[[str], None] | None = None
 ) -> StudyInputs:
@@ -267,6 +294,10 @@ def prepare_inputs(
     end = min(plan.end, pd.Timestamp(as_of)) if as_of is not None else plan.end
     tickers = list(study.tickers)  # firms first, then the benchmarks
     histories = load_histories(provider, tickers, plan.start, end, on_fetch)
+    resumed = _resumption_end(provider, histories, study, end, as_of)
+    if resumed is not None:  # a firm still suspended at the end of the range: read on to its next trade
+        end = resumed
+        histories = load_histories(provider, tickers, plan.start, end, on_fetch)
     provenance = {t: provider.provenance(t) for t in histories}
     if as_of is not None:
         provenance = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 
 from eventstudy.cli import main
@@ -20,11 +21,32 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "claims.csv",
         "estimates.csv",
         "index.html",
+        "manifest.json",
         "study.json",
+        "summary.csv",
         "tests.csv",
     ]
     printed = capsys.readouterr().out
-    assert "002415.SZ CAR[0,10]" in printed
+    summary = pd.read_csv(out / "summary.csv")
+    # the console prints the headline table: one line per summary row, CAAR as a percentage, the primary test
+    for r in summary.itertuples():
+        line = next(
+            x for x in printed.splitlines() if x.startswith(r.event_id) and f"[{r.window_start}, {r.window_end}]" in x
+        )
+        assert f"{100 * r.caar:+.2f}%" in line and "kp_bmp_t" in line and f"{r.p_holm:.3f}" in line
+    # summary.csv agrees with car.csv and tests.csv of the same run (the hand-worked case: tests/test_summary.py)
+    car, tests = pd.read_csv(out / "car.csv"), pd.read_csv(out / "tests.csv")
+    first = car[(car.event_id == "us-entity-list-2019-10-07") & (car.window_start == 0) & (car.window_end == 1)]
+    row = summary[
+        (summary.event_id == first.event_id.iloc[0]) & (summary.window_start == 0) & (summary.window_end == 1)
+    ].iloc[0]
+    traded = first[first.n_obs > 0]
+    # Hikvision and Dahua were suspended on 8-9 October: their return over days 0..+2 overlaps [0, 1] and counts
+    assert row.n_firms == len(traded) == 4 and row.n_not_traded == 0 and pd.isna(row.note)
+    assert row.caar == pytest.approx(traded.car.mean()) and row.median_car == pytest.approx(traded.car.median())
+    kp = tests[(tests.event_id == row.event_id) & (tests.test == "kp_bmp_t") & (tests.window_start == 0)]
+    assert row.p_value == pytest.approx(kp[kp.window_end == 1].p_value.iloc[0])
+    assert len(summary) == 8 and (summary.p_holm >= summary.p_value).all()
 
 
 def test_run_from_a_csv_folder(tmp_path):
@@ -88,3 +110,32 @@ def test_placebo_command_on_a_small_universe(tmp_path, capsys):
     assert "rejection rates at alpha = 0.05" in printed and "csect_t" in printed
     rates = (out / "rejection.csv").read_text()
     assert rates.startswith("test,studies,rejection_rate")
+
+
+def _offline(monkeypatch):
+    def no_network(ticker, start, end, timeout=10.0):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr("eventstudy.data.yahoo.yfinance_download", no_network)
+
+
+def test_offline_auto_run_says_once_what_it_fell_back_to(tmp_path, monkeypatch, capsys):
+    _offline(monkeypatch)
+    argv = ["run", str(ROOT / "events.yaml"), "--source", "auto", "--cache", str(tmp_path / "cache")]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr()
+    first = printed.out.splitlines()[0]
+    assert first == (
+        "entity-list-2019: 8 firm-events, source snapshot, live prices unavailable (first failure: 002415.SZ: "
+        "Yahoo download failed: ConnectionError: offline); used snapshot data for 002415.SZ, 002236.SZ, 002230.SZ, "
+        "300188.SZ, 000300.SS, 000001.SS, 399106.SZ; data as of 2021-09-30"
+    )
+    assert printed.out.count("as of") == 1 and "warning" not in printed.err
+
+
+def test_offline_fetch_names_each_ticker_once(tmp_path, monkeypatch, capsys):
+    _offline(monkeypatch)
+    assert main(["fetch", str(ROOT / "events.yaml"), "--cache", str(tmp_path / "cache")]) == 3
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "002415.SZ: Yahoo download failed: ConnectionError: offline"
+    assert len(lines) == 7 and all(line.count(line.split(":")[0]) == 1 for line in lines)

@@ -164,3 +164,12 @@ def test_disk_full_while_publishing_keeps_the_last_good_report(tmp_path, monkeyp
 def test_example_and_a_study_file_together_are_refused(capsys):
     assert main(["run", "--example", str(ROOT / "events.yaml")]) == 2
     assert "--example: runs the packaged study" in _one_line(capsys.readouterr().err)
+
+
+def test_placebo_out_into_an_impossible_directory_fails_before_the_work(tmp_path, universe_file, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["placebo", "--universe", str(universe_file), "--events", "60", "--out", str(blocker / "o")]) == 2
+    assert _one_line(capsys.readouterr().err) == (
+        f"eventstudy placebo: error: --out {blocker / 'o'}: cannot write there ({os.strerror(errno.ENOTDIR)})"
+    )

@@ -51,6 +51,16 @@ def test_defaults_apply(tmp_path):
     assert study.model == "market_model"
     assert study.min_estimation_returns == 120
     assert study.daily_path == (-10, 20)
+    assert study.primary_test == "kp_bmp_t"
+
+
+def test_primary_test_is_read_and_the_known_names_are_the_battery(tmp_path):
+    from eventstudy.config import TEST_NAMES
+    from eventstudy.inference import TESTS
+
+    assert TEST_NAMES == tuple(TESTS)
+    text = GOOD.replace("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  primary_test: csect_t\n", 1)
+    assert load_study(write(tmp_path, text)).primary_test == "csect_t"
 
 
 @pytest.mark.parametrize(
@@ -72,6 +82,11 @@ def test_defaults_apply(tmp_path):
             "  benchmark: 000300.SS\n",
             "  benchmark: 000300.SS\n  event_windows: [[-20, 1]]\n",
             "study.event_windows[0]: window [-20, 1] overlaps the estimation window [-260, -11]",
+        ),
+        (
+            "  benchmark: 000300.SS\n",
+            "  benchmark: 000300.SS\n  primary_test: ttest\n",
+            "study.primary_test: 'ttest' is not a test (csect_t, bw_t,",
         ),
         ("  id: demo\n", "  id: ../escape\n", "study.id: '../escape' is not allowed here"),
         ("exchange: XSHE", "exchange: NASDAQ", "events[0].firms[0].exchange: 'NASDAQ' is not a known exchange"),
@@ -127,6 +142,90 @@ def test_timezone_field_localises_a_naive_time(tmp_path):
         tmp_path, GOOD.replace('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00"\n    timezone: America/New_York')
     )
     assert load_study(path).events[0].announced == pd.Timestamp("2019-10-07 22:00", tz="UTC")
+
+
+# -- ids that collide with the reports folder's layout, and bounded inputs (issue 14) -----------------------------
+
+
+@pytest.mark.parametrize("study_id", ["index.html", "index.json", "other.last-good"])
+def test_reserved_study_ids_are_refused(tmp_path, study_id):
+    path = write(tmp_path, GOOD.replace("id: demo", f"id: {study_id}"))
+    with pytest.raises(ConfigError, match=rf"study\.id: '{study_id}' is reserved in the reports folder"):
+        load_study(path)
+
+
+@pytest.mark.parametrize("study_id", [".hidden", "a/b", "..", "A"])
+def test_study_ids_that_are_not_plain_folder_names_are_refused(tmp_path, study_id):
+    with pytest.raises(ConfigError, match=r"study\.id: .* is not allowed here"):
+        load_study(write(tmp_path, GOOD.replace("id: demo", f'id: "{study_id}"')))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("title: Demo", "title: Demo\n  daily_path: [-10, 10000000]", "study.daily_path: window [-10, 10000000] reaches beyond ±2520 sessions"),
+        ("title: Demo", "title: Demo\n  price_chart: [-1000000000, 1000000000]", "study.price_chart: window [-1000000000, 1000000000] reaches beyond ±2520"),
+        ("title: Demo", "title: Demo\n  estimation_window: [-2521, -11]", "study.estimation_window: window [-2521, -11] reaches beyond ±2520"),
+        ("title: Demo", "title: Demo\n  event_windows: [[0, 2521]]", "study.event_windows[0]: window [0, 2521] reaches beyond"),
+        ("title: Demo", "title: Demo\n  model: dimson\n  dimson_lags: 1000000", "study.dimson_lags: 1000000 is out of range (0..20)"),
+        ("title: Demo", "title: Demo\n  dimson_lags: -1", "study.dimson_lags: -1 is out of range (0..20)"),
+        ('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00:00-04:00"\n    timezone: Mars/Olympus', "events[0].timezone: 'Mars/Olympus' is not an IANA time zone name"),
+        ('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00:00"\n    timezone: "../../etc/passwd"', "events[0].timezone: '../../etc/passwd' is not an IANA time zone name"),
+        ('"2019-10-07T18:00:00-04:00"', '"99999-10-07T18:00:00-04:00"', "events[0].announced: '99999-10-07T18:00:00-04:00' is not an ISO-8601 date-time"),
+        ('"2019-10-07T18:00:00-04:00"', '"NaT"', "events[0].announced: 'NaT' is not an ISO-8601 date-time"),
+        ("benchmark: 000300.SS", "benchmark: 002415.SZ", "events[0].firms[0].ticker: '002415.SZ' is also the study's benchmark"),
+    ],
+)  # fmt: skip
+def test_out_of_range_values_are_one_line_errors(tmp_path, old, new, expected):
+    assert old in GOOD
+    with pytest.raises(ConfigError) as err:
+        load_study(write(tmp_path, GOOD.replace(old, new)))
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 'study.yaml'}: ") and expected in message and "\n" not in message
+
+
+def test_unhashable_key_is_a_one_line_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"line 5: a key must be text or a number, got \[1, 2\]"):
+        load_study(write(tmp_path, GOOD.replace("title: Demo", "title: Demo\n  [1, 2]: x")))
+
+
+def test_deep_nesting_is_a_one_line_error(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("study: " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="malformed YAML: nested too deeply"):
+        load_study(path)
+
+
+def test_alias_bomb_is_refused_before_it_is_expanded(tmp_path):
+    """Nine levels of nine aliases describe 9**9 (387 million) values in nine lines; refused at composition."""
+    lines = ["study:", "  id: demo", "  title: &l0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 9)]
+    lines += ["  alternative_benchmarks: *l8"]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_study(path)
+    assert "expands to more than 200,000 values" in str(err.value) and len(str(err.value)) < 300
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text("study: &s\n  id: demo\n  title: *s\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="expands to more than 200,000 values"):
+        load_study(path)
+
+
+def test_a_huge_value_is_quoted_short(tmp_path):
+    """A large (alias-shared, under the node limit) value in an error is cut, however big its repr would be."""
+    lines = ["study:", "  id: demo", "  l0: &l0 [xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx]"]
+    lines += [f"  l{i}: &l{i} [*l{i - 1}, *l{i - 1}, *l{i - 1}, *l{i - 1}]" for i in range(1, 8)]
+    lines[1:1] = []
+    text = "\n".join(lines).replace("  l0:", "  title: &t [1]\n  l0:") + "\n  alternative_benchmarks: *l7\n"
+    path = tmp_path / "wide.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_study(path)
+    assert len(str(err.value)) < 200 and "\n" not in str(err.value)
 
 
 # -- Study.from_events: a table of events, one row per firm-event ------------------------------------------

@@ -97,3 +97,15 @@ def test_estimation_window_longer_than_the_data_reports_the_sessions_used(defaul
     assert (est["est_end"] == "2019-09-16").all()  # day -11 of 8 Oct 2019 (National Day holiday 1-7 Oct)
     normal = run_study(default_study, open_provider("snapshot")).estimates
     assert not normal["shortened"].any()
+
+
+def test_firm_still_suspended_when_the_data_end_says_so(default_study):
+    """--as-of 2019-10-09: Hikvision is suspended on days 0 and +1 and the data end on day +1."""
+    results = run_study(default_study, open_provider("snapshot"), as_of=date(2019, 10, 9))
+    car = results.car.query("event_id == @EVENT").set_index(["ticker", "window_start", "window_end"])
+    row = car.loc[("002415.SZ", 0, 1)]
+    assert row["n_obs"] == 0 and not row["complete"]
+    assert row["note"] == "incomplete: suspended from day 0 to the end of the data (day +1)"
+    assert car.loc[("002230.SZ", 0, 1), "complete"] and car.loc[("002230.SZ", 0, 5), "note"] == (
+        "incomplete: data end at day +1"
+    )

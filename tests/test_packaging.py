@@ -11,9 +11,11 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
 def test_packaged_example_is_the_repositorys_study_file():
-    # eventstudy run --example runs this copy; edit events.yaml, then: cp events.yaml eventstudy/examples/entity-list-2019.yaml
+    # eventstudy run --example runs this copy (an installed wheel has no events.yaml beside it)
     packaged = ROOT / "eventstudy" / "examples" / "entity-list-2019.yaml"
-    assert packaged.read_bytes() == (ROOT / "events.yaml").read_bytes()
+    assert packaged.read_bytes() == (ROOT / "events.yaml").read_bytes(), (
+        "events.yaml changed: copy it into the package, cp events.yaml eventstudy/examples/entity-list-2019.yaml"
+    )
     assert "examples/*.yaml" in PYPROJECT["tool"]["setuptools"]["package-data"]["eventstudy"]
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import stat
 
 import pandas as pd
 import pytest
 
 from eventstudy.errors import EventStudyError
-from eventstudy.publish import COLUMNS, publish, write_tables
+from eventstudy.publish import COLUMNS, publish, published_problem, sweep_stale, write_tables
 
 
 def test_tables_have_the_exact_columns_and_full_precision(tmp_path, default_results):
@@ -48,9 +51,115 @@ def test_failed_write_leaves_the_published_report_untouched(tmp_path):
     with pytest.raises(RuntimeError):
         publish(tmp_path, "s", crash)
     assert (tmp_path / "s" / "index.html").read_text() == "good"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]  # no temporary directory left behind
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temporary directory left behind
 
 
 def test_study_id_cannot_escape_the_reports_directory(tmp_path):
     with pytest.raises(EventStudyError, match="would write outside"):
         publish(tmp_path / "reports", "../elsewhere", lambda d: None)
+
+
+# -- modes, a swap that never leaves the report missing, and self-healing (issues 13.4, 14.5) ---------------------
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def write_page(text):
+    return lambda d: (d / "index.html").write_text(text)
+
+
+def test_published_files_and_folders_get_the_umask_modes(tmp_path, umask_022):
+    publish(
+        tmp_path, "s", lambda d: ((d / "index.html").write_text("x"), (d / "sub").mkdir(), (d / "sub" / "f").touch())
+    )
+    target = tmp_path / "s"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755  # through the link: the build folder itself
+    assert {stat.S_IMODE(p.stat().st_mode) for p in target.rglob("*") if p.is_file()} == {0o644}
+    assert stat.S_IMODE((target / "sub").stat().st_mode) == 0o755
+    assert published_problem(tmp_path, "s") is None
+
+
+def test_the_report_is_present_at_every_step_of_a_swap(tmp_path, monkeypatch):
+    """Every rename, link and removal publish makes is watched: before and after each, s/index.html exists."""
+    publish(tmp_path, "s", write_page("one"))
+    seen = []
+
+    def watch(name, real):
+        def wrapper(*args, **kwargs):
+            seen.append((name, (tmp_path / "s" / "index.html").read_text()))
+            out = real(*args, **kwargs)
+            seen.append((name, (tmp_path / "s" / "index.html").read_text()))
+            return out
+
+        return wrapper
+
+    for name in ("replace", "rename", "symlink", "unlink", "rmdir"):
+        monkeypatch.setattr(f"eventstudy.atomic.os.{name}", watch(name, getattr(os, name)))
+    monkeypatch.setattr("eventstudy.atomic.shutil.rmtree", watch("rmtree", shutil.rmtree))
+    monkeypatch.setattr("eventstudy.publish.os.replace", watch("replace", os.replace))
+    for text in ("two", "three"):
+        publish(tmp_path, "s", write_page(text))
+    assert seen and {text for _, text in seen} <= {"one", "two", "three"}
+    assert (tmp_path / "s" / "index.html").read_text() == "three"
+    assert (tmp_path / "s.last-good" / "index.html").read_text() == "two"
+
+
+def test_only_the_published_and_last_good_builds_are_kept(tmp_path):
+    for text in ("one", "two", "three", "four"):
+        publish(tmp_path, "s", write_page(text))
+    builds = sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".build"))
+    assert len(builds) == 2
+    assert {os.readlink(tmp_path / "s"), os.readlink(tmp_path / "s.last-good")} == set(builds)
+    assert (tmp_path / "s.last-good" / "index.html").read_text() == "three"
+
+
+def test_a_folder_from_before_links_becomes_the_last_good_build(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "index.html").write_text("old layout")
+    (tmp_path / "s.last-good").mkdir()
+    (tmp_path / "s.last-good" / "index.html").write_text("older")
+    publish(tmp_path, "s", write_page("new"))
+    assert (tmp_path / "s").is_symlink() and (tmp_path / "s" / "index.html").read_text() == "new"
+    assert (tmp_path / "s.last-good" / "index.html").read_text() == "old layout"
+
+
+def test_without_symbolic_links_folders_are_renamed(tmp_path, monkeypatch):
+    monkeypatch.setattr("eventstudy.publish.can_link", lambda parent: False)
+    publish(tmp_path, "s", write_page("one"))
+    publish(tmp_path, "s", write_page("two"))
+    assert not (tmp_path / "s").is_symlink() and (tmp_path / "s" / "index.html").read_text() == "two"
+    assert (tmp_path / "s.last-good" / "index.html").read_text() == "one"
+
+
+def test_sweep_removes_only_what_interrupted_runs_left(tmp_path):
+    publish(tmp_path, "s", write_page("one"))
+    publish(tmp_path, "s", write_page("two"))
+    (tmp_path / ".s.k1ll3d.tmp").mkdir()  # kill -9 while writing
+    (tmp_path / ".s.k1ll3d.tmp" / "car.csv").write_text("half")
+    (tmp_path / ".s.0rphan.build").mkdir()  # kill -9 between sealing and linking
+    (tmp_path / ".index.json.abc.tmp").write_text("{")  # kill -9 inside write_atomic
+    (tmp_path / ".git").mkdir()  # not ours
+    (tmp_path / "notes.build").mkdir()  # not hidden: not ours
+    removed = sweep_stale(tmp_path)
+    assert removed == [".index.json.abc.tmp", ".s.0rphan.build", ".s.k1ll3d.tmp"]
+    assert (tmp_path / ".git").is_dir() and (tmp_path / "notes.build").is_dir()
+    assert (tmp_path / "s" / "index.html").read_text() == "two"
+    assert (tmp_path / "s.last-good" / "index.html").read_text() == "one"
+
+
+def test_published_problem_names_what_is_wrong(tmp_path, umask_022):
+    publish(tmp_path, "s", lambda d: ((d / "index.html").write_text("page"), (d / "car.csv").write_text("a,b\n")))
+    assert published_problem(tmp_path, "s") is None
+    os.chmod(tmp_path / "s", 0o700)  # a kill between chmod and swap, in the layout before this one
+    assert published_problem(tmp_path, "s") == f"{tmp_path / 's'} has mode 700, not 755"
+    os.chmod(tmp_path / "s", 0o755)
+    (tmp_path / "s" / "car.csv").unlink()
+    assert published_problem(tmp_path, "s") == f"{tmp_path / 's' / 'car.csv'} is missing"
+    (tmp_path / "s" / "car.csv").write_text("a,b,c\n")
+    assert published_problem(tmp_path, "s") == f"{tmp_path / 's' / 'car.csv'} is not the file that was published"
+    assert published_problem(tmp_path, "absent") == f"{tmp_path / 'absent'} is missing"

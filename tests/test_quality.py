@@ -70,6 +70,11 @@ def test_window_with_limit_days_says_so(default_study):
     car = results.car.query("event_id == @HUAWEI and window_start == -10").set_index("ticker")
     assert list(car["limit_down"]) == [0, 1, 1, 1]
     assert limit_words(0, 1) == "includes 1 limit-down close: the reaction may be understated"
+    from eventstudy.report import render_report
+
+    html = render_report(results, "snapshot")
+    assert html.count("includes 1 limit-down close: the reaction may be understated") == 3
+    assert "closed at the limit (down)" in html  # the charts' hover text on 6 May 2019
 
 
 def test_unadjusted_split_is_flagged_in_table_and_console(tmp_path, capsys):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import shutil
+import stat
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,12 +15,13 @@ import pandas as pd
 import pytest
 
 from eventstudy import rebuild as rebuild_module
+from eventstudy.atomic import umask_modes
 from eventstudy.cli import main
-from eventstudy.data import open_provider
+from eventstudy.data import AutoProvider, open_provider
 from eventstudy.data.base import Provenance
 from eventstudy.data.cache import CachedProvider
 from eventstudy.errors import DataUnavailable
-from eventstudy.rebuild import EXIT_DATA, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, rebuild, reports_lock
+from eventstudy.rebuild import EXIT_CONFIG, EXIT_DATA, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, rebuild, reports_lock
 
 from .conftest import ROOT, SNAPSHOT_CSV
 
@@ -211,8 +215,10 @@ def test_failed_live_refresh_falls_back_to_the_cache_with_a_banner(tmp_path):
     assert code == EXIT_OK and outcomes[0].status == "built"
     html = (out / "study-a" / "index.html").read_text()
     assert "Live data could not be refreshed; this report uses older data." in html
-    assert "002415.SZ: live refresh failed (002415.SZ: Yahoo download failed: DNSError" in html
-    assert "using cached data as of 2019-12-20" in html
+    assert (
+        "live prices unavailable (Yahoo download failed: DNSError: could not resolve host); used cache data for "
+        "002415.SZ, 002236.SZ, 002230.SZ, 300188.SZ, 000300.SS, 000001.SS, 399106.SZ; data as of 2019-12-20" in html
+    )
 
 
 def test_unknown_ticker_names_it(tmp_path):
@@ -221,3 +227,215 @@ def test_unknown_ticker_names_it(tmp_path):
     config = study_file(tmp_path, "a.yaml", "study-a", DEFAULT.replace("ticker: 300188.SZ", "ticker: 399999.SZ"))
     code, outcomes = rebuild([config], open_provider(f"csv:{folder}"), tmp_path / "reports")
     assert code == EXIT_DATA and outcomes[0].message.startswith("399999.SZ: no price file")
+
+
+# -- one bad file never breaks a rebuild; index hygiene; a safe lock; self-healing publish (issues 13, 14) ---------
+
+BROKEN = {
+    "no-study.yaml": DEFAULT.replace("study:\n", "stud:\n", 1),
+    "offset-and-zone.yaml": DEFAULT.replace("timezone: America/New_York", "timezone: Not/AZone", 1).replace(
+        'announced: "2019-10-07T18:00:00"', 'announced: "2019-10-07T18:00:00-04:00"', 1
+    ),
+    "unhashable.yaml": DEFAULT.replace("study:\n", "study:\n  [1, 2]: x\n", 1),
+    "deep.yaml": "study: " + "[" * 20_000 + "]" * 20_000 + "\n",
+    "after-the-calendar.yaml": DEFAULT.replace('announced: "2019-10-07T18:00:00"', 'announced: "2250-10-07T18:00:00"'),
+    "before-the-calendar.yaml": DEFAULT.replace('announced: "2019-10-07T18:00:00"', 'announced: "1900-10-07T18:00:00"'),
+    "lags.yaml": DEFAULT.replace("model: market_model", "model: dimson\n  dimson_lags: 100000", 1),
+    "bomb.yaml": DEFAULT.replace("study:\n", "x: &a [y, y, y, y, y, y, y, y, y, y]\n" + "".join(
+        f"x{i}: &a{i} [{', '.join(['*a' if i == 0 else f'*a{i - 1}'] * 10)}]\n" for i in range(8)
+    ) + "study:\n", 1),
+}  # fmt: skip
+
+
+def test_a_folder_with_broken_files_builds_the_good_one_indexes_all_and_exits_4(tmp_path, capsys):
+    """The done-when of issue 14: every broken file is its own one-line "bad config"; the good one is built."""
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    study_file(folder, "good.yaml", "good")
+    for name, text in BROKEN.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "reports"
+    argv = [
+        "rebuild",
+        str(folder / "*.yaml"),
+        str(tmp_path / "missing.yaml"),
+        "--source",
+        "snapshot",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == EXIT_PARTIAL == 4
+    printed = capsys.readouterr()
+    assert "Traceback" not in printed.err
+    lines = dict(line.split(": ", 1) for line in printed.out.splitlines())
+    assert lines.pop("good") == "built"
+    assert set(lines) == {str(folder / n) for n in BROKEN} | {str(tmp_path / "missing.yaml")}
+    assert all(status.startswith("bad config — ") and len(status) < 460 for status in lines.values())
+    assert lines[str(tmp_path / "missing.yaml")].endswith("missing.yaml: no such file")
+    assert "malformed YAML: nested too deeply" in lines[str(folder / "deep.yaml")]
+    assert "'Not/AZone' is not an IANA time zone name" in lines[str(folder / "offset-and-zone.yaml")]
+    assert "a key must be text or a number" in lines[str(folder / "unhashable.yaml")]
+    assert "dimson_lags: 100000 is out of range" in lines[str(folder / "lags.yaml")]
+    assert "expands to more than 200,000 values" in lines[str(folder / "bomb.yaml")]
+    assert (
+        "study: is required" in lines[str(folder / "no-study.yaml")] or "stud" in lines[str(folder / "no-study.yaml")]
+    )
+    index = json.loads((out / "index.json").read_text())["studies"]
+    assert index["good"]["status"] == "built" and (out / "good" / "index.html").is_file()
+    assert {k for k, e in index.items() if e["status"] == "bad config"} == set(lines)
+
+
+def test_a_file_that_breaks_while_building_does_not_stop_the_others(tmp_path, monkeypatch):
+    out = tmp_path / "reports"
+    a, b = study_file(tmp_path, "a.yaml", "study-a"), study_file(tmp_path, "b.yaml", "study-b")
+    real = rebuild_module.analyse
+
+    def analyse(inputs):
+        if inputs.study.id == "study-a":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(inputs)
+
+    monkeypatch.setattr(rebuild_module, "analyse", analyse)
+    code, outcomes = rebuild([a, b], open_provider("snapshot"), out)
+    assert code == EXIT_PARTIAL
+    assert [(o.study_id, o.status) for o in outcomes] == [("study-a", "failed"), ("study-b", "built")]
+    assert outcomes[0].message == "RecursionError: maximum recursion depth exceeded"
+
+
+def test_two_files_with_one_id_are_both_refused(tmp_path):
+    out = tmp_path / "reports"
+    a, b = study_file(tmp_path, "a.yaml", "same"), study_file(tmp_path, "b.yaml", "same")
+    code, outcomes = rebuild([a, b], open_provider("snapshot"), out)
+    assert code == EXIT_CONFIG
+    assert [o.status for o in outcomes] == ["bad config", "bad config"]
+    assert outcomes[0].message == f"{a}: study.id: 'same' is also the id of {b}; give each study its own id"
+    assert not (out / "same").exists()
+
+
+@pytest.mark.parametrize("study_id", ["index.json", "index.html", "study-b.last-good"])
+def test_a_reserved_id_cannot_break_the_index(tmp_path, study_id):
+    out = tmp_path / "reports"
+    config = study_file(tmp_path, "a.yaml", study_id)
+    code, outcomes = rebuild([config], open_provider("snapshot"), out)
+    assert code == EXIT_CONFIG and "is reserved in the reports folder" in outcomes[0].message
+    assert (out / "index.json").is_file() and (out / "index.html").is_file()
+    assert json.loads((out / "index.json").read_text())["studies"][config]["status"] == "bad config"
+
+
+def test_an_unmatched_pattern_is_skipped_with_a_warning(tmp_path, caplog):
+    out = tmp_path / "reports"
+    (tmp_path / "more").mkdir()
+    pattern = str(tmp_path / "more" / "*.yaml")
+    code, outcomes = rebuild([pattern], open_provider("snapshot"), out)
+    assert code == EXIT_CONFIG and outcomes == []
+    assert f"{pattern}: no study file matches this pattern; skipped" in caplog.text
+    assert json.loads((out / "index.json").read_text())["studies"] == {}
+
+
+def test_bad_config_row_goes_once_the_file_is_fixed_and_prune_drops_gone_files(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="eventstudy")
+    out = tmp_path / "reports"
+    config = study_file(tmp_path, "a.yaml", "study-a", DEFAULT.replace("model: market_model", "model: capm"))
+    gone = study_file(tmp_path, "gone.yaml", "gone", DEFAULT.replace("model: market_model", "model: capm"))
+    rebuild([config, gone], open_provider("snapshot"), out)
+    assert set(json.loads((out / "index.json").read_text())["studies"]) == {config, gone}
+    Path(config).write_text(Path(config).read_text().replace("model: capm", "model: market_model"))
+    Path(gone).unlink()
+    code, _ = rebuild([config], open_provider("snapshot"), out)
+    assert code == EXIT_OK
+    assert set(json.loads((out / "index.json").read_text())["studies"]) == {"study-a", gone}  # fixed: its row went
+    Path(config).unlink()
+    code, outcomes = rebuild([str(tmp_path / "*.yaml")], open_provider("snapshot"), out, prune=True)
+    assert code == EXIT_CONFIG and outcomes == []
+    assert json.loads((out / "index.json").read_text())["studies"] == {}
+    assert (out / "study-a" / "index.html").is_file()  # pruning the index keeps the published report
+    assert "study-a: study file gone; dropped from the index" in caplog.text
+
+
+def test_a_corrupt_index_is_rebuilt_from_the_published_studies(tmp_path, caplog):
+    out = tmp_path / "reports"
+    a = study_file(tmp_path, "a.yaml", "study-a")
+    _, first = rebuild([a], open_provider("snapshot"), out)
+    (out / "index.json").write_text('{"studies": {"study-a": ')  # torn by hand or by a full disk elsewhere
+    bad = study_file(tmp_path, "b.yaml", "study-b", DEFAULT.replace("model: market_model", "model: capm"))
+    rebuild([bad], open_provider("snapshot"), out)
+    index = json.loads((out / "index.json").read_text())["studies"]
+    assert set(index) == {"study-a", bad}
+    assert index["study-a"]["input_hash"] == first[0].input_hash and index["study-a"]["config"] == a
+    assert "index.json is unreadable" in caplog.text and "rebuilt it from 1 published study.json file(s)" in caplog.text
+    assert 'href="study-a/index.html"' in (out / "index.html").read_text()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "directory", "fifo"])
+def test_a_lock_path_that_is_not_a_regular_file_is_refused(tmp_path, kind, capsys):
+    out = tmp_path / "reports"
+    out.mkdir()
+    victim = tmp_path / "precious.txt"
+    victim.write_text("do not truncate me")
+    lock = out / ".lock"
+    {"symlink": lambda: lock.symlink_to(victim), "directory": lock.mkdir, "fifo": lambda: os.mkfifo(lock)}[kind]()
+    code = main(["rebuild", str(ROOT / "events.yaml"), "--source", "snapshot", "--out", str(out)])
+    assert code == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert f"{lock}: the reports lock is" in err and "remove it and run again" in err and "Traceback" not in err
+    assert victim.read_text() == "do not truncate me"
+    assert not (out / "entity-list-2019").exists()
+
+
+def test_interrupted_runs_are_swept_and_a_damaged_report_is_republished(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="eventstudy")
+    out = tmp_path / "reports"
+    config = study_file(tmp_path, "a.yaml", "study-a")
+    rebuild([config], open_provider("snapshot"), out)
+    (out / ".study-a.k1ll3d.tmp").mkdir()  # SIGTERM from systemd while writing
+    (out / ".index.json.x.tmp").write_text("{")
+    os.chmod(out / "study-a", 0o700)  # a kill between chmod and swap, as the layout before links allowed
+    code, outcomes = rebuild([config], open_provider("snapshot"), out)
+    assert code == EXIT_OK and outcomes[0].status == "built"
+    assert outcomes[0].message.startswith("republished: ") and "has mode 700" in outcomes[0].message
+    assert "removed 2 leftover(s) of interrupted runs: .index.json.x.tmp, .study-a.k1ll3d.tmp" in caplog.text
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert stat.S_IMODE((out / "study-a").stat().st_mode) == umask_modes()[1]
+    (out / "study-a" / "car.csv").unlink()
+    _, outcomes = rebuild([config], open_provider("snapshot"), out)
+    assert outcomes[0].status == "built" and outcomes[0].message.endswith("car.csv is missing")
+    _, outcomes = rebuild([config], open_provider("snapshot"), out)
+    assert outcomes[0].status == "up to date"
+
+
+def test_auto_falls_back_to_the_snapshot_on_a_corrupt_cache_and_names_every_ticker(tmp_path):
+    out, live = tmp_path / "reports", FlakyYahoo()
+    cache = CachedProvider(live, tmp_path / "cache", clock=lambda: datetime(2022, 3, 1, tzinfo=UTC))
+    cache.history("002415.SZ", date(2018, 1, 2), date(2020, 12, 31))
+    (tmp_path / "cache" / "002415.SZ.parquet").write_bytes(b"PAR1 torn by a full disk")
+    live.offline = True
+    config = study_file(tmp_path, "a.yaml", "study-a")
+    code, outcomes = rebuild([config], AutoProvider(cache, open_provider("snapshot")), out)
+    assert code == EXIT_OK and outcomes[0].status == "built"
+    assert "fell back to the vendored snapshot" in outcomes[0].source
+    html = (out / "study-a" / "index.html").read_text()
+    assert "Live data could not be refreshed; this report uses older data." in html
+    assert "checksum mismatch; live refresh failed: 002415.SZ: Yahoo download failed: DNSError" in html
+    assert (
+        "used snapshot data for 002415.SZ, 002236.SZ, 002230.SZ, 300188.SZ, 000300.SS, 000001.SS, 399106.SZ; "
+        "data as of 2021-09-30" in html
+    )
+
+
+def test_a_refresh_that_fails_only_for_the_claims_dates_gives_a_banner(tmp_path):
+    from eventstudy.config import load_study
+    from eventstudy.study import plan_study
+
+    out, live = tmp_path / "reports", FlakyYahoo()
+    config = study_file(tmp_path, "a.yaml", "study-a")
+    study = load_study(config)
+    plan = plan_study(study)
+    cache = CachedProvider(live, tmp_path / "cache", clock=lambda: datetime(2022, 3, 1, tzinfo=UTC))
+    for ticker in study.tickers:  # what `fetch` of an older version stored: the event windows, not the claims
+        cache.history(ticker, plan.start.date(), plan.end.date())
+    live.offline = True
+    code, outcomes = rebuild([config], CachedProvider(live, tmp_path / "cache", clock=cache._clock), out)
+    assert code == EXIT_OK and outcomes[0].status == "built"
+    html = (out / "study-a" / "index.html").read_text()
+    assert "Live data could not be refreshed" in html
+    assert "live prices unavailable (Yahoo download failed: DNSError: could not resolve host); used cache data" in html

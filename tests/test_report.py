@@ -128,3 +128,32 @@ def test_car_path_bands_end_at_the_window_car(default_results):
     band = fig.data[0]  # Hikvision's band: upper path then lower path reversed
     q = stats.t.ppf(0.975, ab.dof[0])
     assert band.y[len(days) - 1] == pytest.approx(car[0, -1] + q * se[0, -1])
+
+
+def test_the_report_opens_with_the_headline(html, default_results):
+    from eventstudy.summary import study_summary
+
+    first_h2 = re.search(r"<h2[^>]*>([^<]*)</h2>", html)
+    assert first_h2 is not None and first_h2.group(1) == "Headline"
+    headline = html[html.index('<h2 id="headline">') : html.index("<h2>Data and parameters</h2>")]
+    summary = study_summary(default_results)
+    rows = re.findall(r"<tr>.*?</tr>", headline, flags=re.S)[1:]  # after the header row
+    assert len(rows) == len(summary) == 8
+    for row, r in zip(rows, summary.itertuples()):
+        assert f"[{r.window_start}, {r.window_end}]" in row
+        assert f"{r.caar * 100:.2f}%" in row and f"{r.median_car * 100:.2f}%" in row
+        assert f"{r.p_value:.3f}" in row and f"{r.p_holm:.3f}" in row
+    assert "kp_bmp_t" in headline and "across all 8 rows" in headline
+    for ev in default_results.study.events:  # one CAAR path per event, in the headline
+        assert f'id="{ev.id}-caar"' in headline
+
+
+def test_daily_grid_marks_the_days_that_survive_holm(html, default_results):
+    from eventstudy.summary import daily_holm
+
+    daily = daily_holm(default_results.tests, default_results.study.event_windows)
+    marks = re.findall(r'<span class="holm" title="Holm-adjusted p ([0-9.]+)">†</span>', html)
+    survivors = daily[daily.p_holm < 0.05]
+    assert len(marks) == len(survivors)
+    assert sorted(marks) == sorted(f"{p:.3f}" for p in survivors.p_holm)
+    assert "survives the Holm adjustment across the 31 days of the path" in html

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -64,8 +65,21 @@ class AutoProvider:
         base = used.provenance(ticker)
         if used is self.fallback and self.fallback_reason:
             warning = f"live source unavailable ({self.fallback_reason}); used {base.source} data as of {base.as_of}"
-            return dataclasses.replace(base, warning=warning)
+            return dataclasses.replace(base, warning=warning, fell_back=f"first failure: {self.fallback_reason}")
         return base
+
+
+def fallback_notes(provenance: Mapping[str, Provenance], as_of: date | None) -> list[str]:
+    """The report banner and console line: for each source fallen back to and reason, every ticker it served,
+    with the study's one data as-of date. Empty when no ticker fell back."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for ticker, p in provenance.items():
+        if p.fell_back:
+            groups.setdefault((p.source, p.fell_back), []).append(ticker)
+    return [
+        f"live prices unavailable ({reason}); used {source} data for {', '.join(tickers)}; data as of {as_of}"
+        for (source, reason), tickers in groups.items()
+    ]
 
 
 class AsOfProvider:

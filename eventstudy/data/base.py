@@ -36,6 +36,12 @@ class Provenance:
     detail: str = ""  # free text without wall-clock times (it is published in reports)
     fetched_at: str | None = None  # when the data was fetched live (kept out of the report files)
     warning: str | None = None  # set when a live source failed and older data was used instead
+    fell_back: str | None = None  # why the live source failed (without the ticker), when older data was used
+
+
+def without_ticker(message: str, ticker: str) -> str:
+    """``message`` without a leading ``"<ticker>: "`` (so that a line naming the ticker does not name it twice)."""
+    return message.removeprefix(f"{ticker}: ")
 
 
 @runtime_checkable

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..atomic import write_atomic
 from ..errors import DataError, DataUnavailable
-from .base import PriceProvider, Provenance, clip, validate_history
+from .base import PriceProvider, Provenance, clip, validate_history, without_ticker
 
 OVERLAP_SESSIONS = 5  # cached sessions re-read on an incremental refresh, to catch vendor revisions
 REVISION_TOLERANCE = 1e-9  # largest difference in a session's gross return that is not a revision
@@ -137,7 +137,7 @@ class CachedProvider:
         Otherwise fetch the union of the cached and requested ranges from ``inner`` and rewrite the cache. If
         that fetch raises :class:`DataUnavailable` and a valid cache exists, serve the cache (the provenance
         says so). A corrupt cache (checksum mismatch, unreadable file) counts as absent; if the refetch then
-        fails, a :class:`DataError` names the cache file.
+        fails, a :class:`DataUnavailable` names the cache file (so ``--source auto`` falls back).
         """
         now = self._clock()
         now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
@@ -162,8 +162,8 @@ class CachedProvider:
         except DataUnavailable as exc:
             if entry is not None and not clip(entry.frame, start, end).empty:
                 return self._serve(ticker, entry, start, end, str(exc))
-            if problem is not None:
-                raise DataError(f"{self._paths(ticker)[0]}: {problem}; live refresh failed: {exc}") from exc
+            if problem is not None:  # unavailable: a caller with another source (``--source auto``) falls back to it
+                raise DataUnavailable(f"{self._paths(ticker)[0]}: {problem}; live refresh failed: {exc}") from exc
             raise
 
         frame = validate_history(frame, f"{ticker} ({self.inner.name})")
@@ -187,6 +187,7 @@ class CachedProvider:
             detail=f"cache of {self.inner.name} data",
             fetched_at=entry.fetched_at,
             warning=f"{ticker}: live refresh failed ({failure}); using cached data as of {as_of}" if failure else None,
+            fell_back=without_ticker(failure, ticker) if failure else None,
         )
         return clip(entry.frame, start, end)
 

@@ -7,6 +7,7 @@ Close, Adj Close, Volume, Dividends, Stock Splits; a tz-aware DatetimeIndex). Te
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from collections.abc import Callable
@@ -32,6 +33,22 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+class _ThroughOurLog(logging.Handler):
+    """Re-emits yfinance's records on ``eventstudy.yfinance`` at DEBUG: our one line per failure says it all."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger("eventstudy.yfinance").debug("%s", record.getMessage())
+
+
+def route_yfinance_logging() -> None:
+    """Send the ``yfinance`` logger (``Cookie/crumb fetch failed``, ``possibly delisted``...) through ours, at
+    DEBUG, instead of printing it on stderr beside our own message."""
+    yf_log = logging.getLogger("yfinance")
+    if not any(isinstance(h, _ThroughOurLog) for h in yf_log.handlers):
+        yf_log.addHandler(_ThroughOurLog())
+    yf_log.propagate = False
+
+
 def yfinance_download(ticker: str, start: date | None, end: date | None, timeout: float = 10.0) -> pd.DataFrame:
     """Fetch the raw daily history of ``ticker`` from Yahoo, ``start`` and ``end`` inclusive.
 
@@ -39,6 +56,7 @@ def yfinance_download(ticker: str, start: date | None, end: date | None, timeout
     """
     import yfinance  # imported lazily: only a real fetch needs it
 
+    route_yfinance_logging()
     kwargs: dict[str, object] = {
         "auto_adjust": False,
         "actions": True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pandas as pd
 import pytest
 
 from eventstudy.cli import main
-from eventstudy.data import open_provider
+from eventstudy.data import local_csv, open_provider
+from eventstudy.data.local_csv import MAX_PRICE_FILE_BYTES, CsvFolderProvider
 from eventstudy.errors import DataError
 from eventstudy.study import run_study
 
@@ -96,3 +98,53 @@ def test_prev_close_above_the_previous_close_is_warned_with_its_date(tmp_path, d
     assert "warning: 002236.SZ: prev_close above the previous close (not an ex-date) on 2019-09-03" in err
     html = (out / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
     assert "prev_close above the previous close on 2019-09-03" in html
+
+
+def test_halt_running_past_the_planned_range_is_followed_to_its_end(tmp_path, default_study):
+    """Hikvision suspended from day 0 (8 Oct 2019) for 80 sessions, past the sessions the study plans to read
+    (day +60 of the price chart + 10): [0, 10] counts the return that ends the halt and is complete."""
+    folder = _copy(tmp_path)
+
+    def long_halt(f: pd.DataFrame) -> pd.DataFrame:
+        first = f.index[f["date"] == "2019-10-08"][0]
+        halted = range(first, first + 80)
+        last = f.loc[first - 1, "close"]
+        f.loc[halted, ["open", "high", "low", "close", "prev_close", "volume", "traded"]] = [last] * 5 + [0, 0]
+        f.loc[first + 80, "prev_close"] = last  # the resumption's return runs from the last trade
+        return f
+
+    _edit(folder, "002415.SZ", long_halt)
+    results = run_study(default_study, open_provider(f"csv:{folder}"))
+    row = results.car.query(
+        "event_id == 'us-entity-list-2019-10-07' and ticker == '002415.SZ' and window_start == 0 and window_end == 10"
+    ).iloc[0]
+    assert row["n_obs"] == 1 and (row["covered_start"], row["covered_end"]) == (0, 80)
+    assert row["complete"] and row["note"] == ""
+
+
+# -- the size limit on one price file (issue 14.3) ------------------------------------------------------------
+
+
+def test_a_price_file_above_the_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """A 201 MB file (sparse: no disk used) is refused from its size alone, in one line naming it."""
+    path = tmp_path / "002415.SZ.csv"
+    shutil.copy(SNAPSHOT_CSV / "002415.SZ.csv", path)
+    os.truncate(path, MAX_PRICE_FILE_BYTES + 1)
+    assert MAX_PRICE_FILE_BYTES == 200 * 1024 * 1024
+
+    def never(*args, **kwargs):
+        raise AssertionError("read_csv was called on an oversized file")
+
+    monkeypatch.setattr(local_csv.pd, "read_csv", never)
+    with pytest.raises(DataError) as err:
+        CsvFolderProvider(tmp_path).history("002415.SZ")
+    assert (
+        str(err.value)
+        == f"{path}: 209,715,201 bytes is more than the 209,715,200-byte limit for one ticker's price file"
+    )
+
+
+def test_a_file_at_the_limit_is_read(tmp_path):
+    path = tmp_path / "002415.SZ.csv"
+    shutil.copy(SNAPSHOT_CSV / "002415.SZ.csv", path)
+    assert len(CsvFolderProvider(tmp_path).history("002415.SZ")) > 100

@@ -257,3 +257,37 @@ def test_default_download_asks_yfinance_with_exclusive_end(monkeypatch: pytest.M
     # Without a start, the whole history is requested.
     yahoo.yfinance_download("600000.SS", None, None)
     assert calls[1][1]["period"] == "max" and calls[1][1]["end"] is None and "start" not in calls[1][1]
+
+
+def test_yfinance_log_lines_go_through_our_log_not_onto_stderr(monkeypatch, caplog) -> None:
+    """Offline, yfinance logs "Cookie/crumb fetch failed" itself; only our one-line error may reach the user."""
+    import io
+    import logging
+    import sys
+    import types
+
+    def ticker(symbol):
+        def history(**kwargs):
+            logging.getLogger("yfinance").error("%s: Cookie/crumb fetch failed; possibly delisted", symbol)
+            raise ConnectionError("offline")
+
+        return types.SimpleNamespace(history=history)
+
+    monkeypatch.setitem(sys.modules, "yfinance", types.SimpleNamespace(Ticker=ticker))
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handler = logging.StreamHandler(stream)  # what logging.basicConfig(level=INFO) gives the command line
+    monkeypatch.setattr(root, "level", logging.INFO)
+    root.addHandler(handler)
+    try:
+        with pytest.raises(DataUnavailable, match="^002415.SZ: Yahoo download failed: ConnectionError: offline$"):
+            YahooProvider().history("002415.SZ", date(2019, 1, 2), date(2019, 1, 10))
+    finally:
+        root.removeHandler(handler)
+    assert stream.getvalue() == ""
+    caplog.set_level(logging.DEBUG, logger="eventstudy")  # asking for our debug output shows yfinance's lines
+    with pytest.raises(DataUnavailable):
+        YahooProvider().history("002415.SZ", date(2019, 1, 2), date(2019, 1, 10))
+    assert [r.getMessage() for r in caplog.records if r.name == "eventstudy.yfinance"] == [
+        "002415.SZ: Cookie/crumb fetch failed; possibly delisted"
+    ]

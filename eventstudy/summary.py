@@ -1,0 +1,264 @@
+"""The headline table of a study (``summary.csv``): one row per event and event window.
+
+Columns, for the firms of one event over one window ``W = [window_start, window_end]``:
+
+* ``n_firms`` — firms with at least one return in ``W`` (the cross-section the numbers are over);
+  ``n_not_traded`` — firms of the event with no return in ``W`` (suspended throughout), left out of every figure.
+* ``caar`` — the cumulative average abnormal return, ``CAAR = (1/N) Σ_i CAR_i`` over the ``N = n_firms`` firms
+  (Campbell, Lo & MacKinlay 1997, eq. 4.4.18/4.4.23); ``CAR_i`` is the ``car`` column of ``car.csv``.
+* ``median_car`` — the median of those ``CAR_i``; ``share_negative`` — the share of them below zero.
+* ``note`` — empty unless the figures rest on less than asked: firm-events with returns in ``W`` but no CAR
+  (a data problem, e.g. a benchmark gap, named in ``car.csv``'s ``note``; counted in neither ``n_firms`` nor
+  ``n_not_traded``), and CARs over an incomplete window (the data end before ``window_end``; ``car.csv``
+  column ``complete``).
+* ``test``, ``statistic``, ``p_value`` — the study's ``primary_test`` (default ``kp_bmp_t``, Kolari & Pynnönen
+  2010, which stays valid when the firms share the event day), copied from ``tests.csv``.
+* ``p_holm`` — ``p_value`` adjusted for multiplicity by Holm's (1979, *Scand. J. Statistics* 6, 65–70) step-down
+  method across every row of the study (all events × all windows): with the ``m`` finite p-values sorted
+  ``p_(1) ≤ … ≤ p_(m)``, ``p̃_(k) = min(1, max_{j ≤ k} (m − j + 1) p_(j))``. It controls the family-wise error
+  rate at any dependence between the rows (overlapping windows are strongly dependent). A row without a
+  p-value (no firm traded) is left out of the family and keeps ``p_holm`` empty.
+
+The daily p-value grid of the report is adjusted the same way, one family per event and test across the days of
+the daily path (:func:`daily_holm`). The report's CAAR path and its 95% band are :func:`caar_path`.
+
+Pure: frames in, frame or text out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .study import StudyResults
+
+COLUMNS = [
+    "event_id", "window_start", "window_end", "n_firms", "n_not_traded", "caar", "median_car", "share_negative",
+    "test", "statistic", "p_value", "p_holm", "note",
+]  # fmt: skip
+
+ALPHA = 0.05  # the level at which the report marks adjusted p-values
+Z_975 = 1.959963984540054  # standard normal 97.5% quantile: the CAAR band is ± Z_975 standard errors
+
+
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values along the last axis (each row of a 2-D array is one family).
+
+    ``p̃_(k) = min(1, max_{j ≤ k} (m − j + 1) p_(j))`` over the ``m`` finite p-values of the family, sorted
+    ascending; NaN stays NaN and is not counted in ``m``. Identical to statsmodels'
+    ``multipletests(p, method="holm")[1]`` (tests/test_summary.py checks it); written out here, vectorised over
+    families, because ``multipletests`` runs a full ``gc.collect()`` on every call (≈0.1 s in a process with the
+    report libraries loaded), which the one-family-per-event-and-test daily grid would pay dozens of times.
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.size == 0:
+        return p.copy()
+    rows = np.atleast_2d(p)
+    order = np.argsort(rows, axis=-1, kind="stable")  # NaN sorts last
+    ranked = np.take_along_axis(rows, order, axis=-1)
+    m = np.isfinite(rows).sum(axis=-1, keepdims=True)
+    factor = m - np.arange(rows.shape[-1])[None, :]  # m − j + 1 for the j-th smallest (1-based j)
+    with np.errstate(invalid="ignore"):
+        adjusted = np.minimum(1.0, np.fmax.accumulate(np.where(np.isfinite(ranked), factor * ranked, np.nan), axis=-1))
+    adjusted = np.where(np.isfinite(ranked), adjusted, np.nan)
+    out = np.empty_like(rows)
+    np.put_along_axis(out, order, adjusted, axis=-1)
+    return out.reshape(p.shape)
+
+
+def _note(firms: pd.DataFrame, traded: np.ndarray, left_out: np.ndarray) -> str:
+    """Why a row's figures rest on fewer firms or sessions than asked: firm-events with returns but no CAR
+    (a data problem named in ``car.csv``'s ``note``, e.g. a benchmark gap) and CARs over incomplete windows."""
+    parts = []
+    if left_out.any():
+        tickers = ", ".join(firms["ticker"].to_numpy()[left_out].astype(str))
+        parts.append(f"left out (data problem, see car.csv note): {tickers}")
+    if "complete" in firms.columns:
+        incomplete = traded & ~firms["complete"].fillna(True).to_numpy(dtype=bool)
+        if incomplete.any():
+            tickers = ", ".join(firms["ticker"].to_numpy()[incomplete].astype(str))
+            parts.append(f"incomplete window (data end early): {tickers}")
+    return "; ".join(parts)
+
+
+def summary_frame(
+    car: pd.DataFrame,
+    tests: pd.DataFrame,
+    event_ids: Sequence[str],
+    windows: Sequence[tuple[int, int]],
+    primary_test: str = "kp_bmp_t",
+) -> pd.DataFrame:
+    """The rows of ``summary.csv`` from the ``car.csv`` and ``tests.csv`` frames (see the module docstring).
+
+    Rows in the order of ``event_ids`` then ``windows``; an event/window missing from ``car`` has no row.
+    """
+    cells = {
+        (r.event_id, int(r.window_start), int(r.window_end)): (r.statistic, r.p_value)
+        for r in tests[tests["test"] == primary_test].itertuples(index=False)
+    }
+    rows = []
+    for event_id in event_ids:
+        mine = car[car["event_id"] == event_id]
+        for lo, hi in windows:
+            firms = mine[(mine["window_start"] == lo) & (mine["window_end"] == hi)]
+            if firms.empty:
+                continue
+            observed = firms["n_obs"].to_numpy() > 0
+            values = firms["car"].to_numpy(dtype=float)
+            traded = observed & np.isfinite(values)
+            cars = values[traded]
+            statistic, p_value = cells.get((event_id, lo, hi), (np.nan, np.nan))
+            rows.append(
+                {
+                    "event_id": event_id,
+                    "window_start": lo,
+                    "window_end": hi,
+                    "n_firms": int(traded.sum()),
+                    "n_not_traded": int((~observed).sum()),
+                    "caar": float(cars.mean()) if len(cars) else np.nan,
+                    "median_car": float(np.median(cars)) if len(cars) else np.nan,
+                    "share_negative": float((cars < 0).mean()) if len(cars) else np.nan,
+                    "test": primary_test,
+                    "statistic": float(statistic),
+                    "p_value": float(p_value),
+                    "note": _note(firms, traded, observed & ~traded),
+                }  # fmt: skip
+            )
+    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "p_holm"])
+    frame.insert(COLUMNS.index("p_holm"), "p_holm", holm(frame["p_value"].to_numpy(dtype=float)))
+    return frame.astype({"window_start": int, "window_end": int, "n_firms": int, "n_not_traded": int})
+
+
+def study_summary(results: StudyResults) -> pd.DataFrame:
+    """:func:`summary_frame` of a run: its CARs and tests, events and windows of the study file."""
+    study = results.study
+    return summary_frame(
+        results.car, results.tests, [ev.id for ev in study.events], study.event_windows, study.primary_test
+    )
+
+
+def daily_holm(tests: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> pd.DataFrame:
+    """The one-day rows of the daily path in ``tests`` (``window_start == window_end`` and not an event window)
+    with ``p_holm``: Holm-adjusted within each event and test, across the days of the path."""
+    event_windows = {(int(a), int(b)) for a, b in windows}
+    one_day = tests["window_start"].to_numpy() == tests["window_end"].to_numpy()
+    not_window = np.array(
+        [(int(a), int(b)) not in event_windows for a, b in zip(tests["window_start"], tests["window_end"])], dtype=bool
+    )
+    daily = tests[one_day & not_window].copy()
+    daily["p_holm"] = np.nan
+    for index in daily.groupby(["event_id", "test"], sort=False).indices.values():
+        column = daily.columns.get_loc("p_holm")
+        daily.iloc[index, column] = holm(daily["p_value"].to_numpy(dtype=float)[index])
+    return daily
+
+
+def caar_band(car: np.ndarray, se: np.ndarray, rbar: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(CAAR_t, SE(CAAR_t), N_t)`` from per-firm ``CAR_it`` and forecast-error standard errors ``s_it``
+    (arrays ``(N, L)``, NaN where firm i has no return up to day t; those firms are left out of day t).
+
+    ``CAAR_t = (1/N_t) Σ_i CAR_it`` and
+
+        ``Var(CAAR_t) = (1/N_t²) [Σ_i s_it² + r̄₊ Σ_{i≠j} s_it s_jt]``,
+
+    the variance of a mean of CARs whose forecast errors have variances ``s_it²`` (Campbell, Lo & MacKinlay 1997,
+    eq. 4.4.22 — where ``r̄ = 0``) and a common pairwise correlation ``r̄``, the mean cross-correlation of the
+    firms' estimation-period abnormal returns (Kolari & Pynnönen 2010, the ``r̄`` of ``kp_bmp_t``): firms that
+    share the event day move together, and independence would make the band too narrow. ``r̄₊ = max(r̄, 0)``
+    (a negative estimate, or none with one firm, counts as 0), so the band is never narrower than under
+    independence. ``Σ_{i≠j} s_i s_j = (Σ_i s_i)² − Σ_i s_i²``. NaN where no firm has a return.
+    """
+    ok = np.isfinite(car) & np.isfinite(se)
+    n = ok.sum(axis=0)
+    s = np.where(ok, se, 0.0)
+    sum_sq, total = (s * s).sum(axis=0), s.sum(axis=0)
+    r = max(float(rbar), 0.0) if np.isfinite(rbar) else 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caar = np.where(n > 0, np.where(ok, car, 0.0).sum(axis=0) / n, np.nan)
+        var = np.where(n > 0, (sum_sq + r * (total * total - sum_sq)) / (n * n), np.nan)
+    return caar, np.sqrt(var), n
+
+
+def caar_path(results: StudyResults, event_id: str) -> pd.DataFrame:
+    """The CAAR of one event cumulated from the first day of the daily path to each day, with its 95% band
+    ``CAAR_t ± 1.96 SE(CAAR_t)`` (:func:`caar_band`); columns rel_day, caar, se, lower, upper, n_firms, rbar."""
+    from .inference import mean_cross_correlation
+
+    ab = results.abnormal
+    rows = np.array([fe.event_id == event_id for fe in ab.firm_events], dtype=bool)
+    days, car, se = ab.car_path(results.study.daily_path)
+    fitted = np.where(ab.estimation[rows], ab.ar[rows], np.nan)[:, ab.in_estimation]
+    rbar = mean_cross_correlation(fitted) if rows.sum() > 1 else float("nan")
+    caar, caar_se, n = caar_band(car[rows], se[rows], rbar)
+    return pd.DataFrame(
+        {
+            "rel_day": days.astype(int), "caar": caar, "se": caar_se, "lower": caar - Z_975 * caar_se,
+            "upper": caar + Z_975 * caar_se, "n_firms": n.astype(int), "rbar": rbar,
+        }
+    )  # fmt: skip
+
+
+def _has_note(row: object) -> bool:
+    note = getattr(row, "note", "")
+    return isinstance(note, str) and bool(note)
+
+
+def _cell(value: float, spec: str) -> str:
+    return format(value, spec) if np.isfinite(value) else "—"
+
+
+def format_summary(frame: pd.DataFrame, title: str | None = None) -> str:
+    """A fixed-width plain-text rendering of a summary frame (what the console prints after a run)."""
+    header = [
+        "event",
+        "window",
+        "N",
+        "not traded",
+        "CAAR",
+        "median CAR",
+        "% negative",
+        "test",
+        "stat",
+        "p",
+        "p Holm",
+        "",
+    ]
+    body = []
+    for r in frame.itertuples(index=False):
+        body.append(
+            [
+                str(r.event_id),
+                f"[{r.window_start}, {r.window_end}]",
+                str(r.n_firms),
+                str(r.n_not_traded),
+                _cell(100 * r.caar, "+.2f") + ("%" if np.isfinite(r.caar) else ""),
+                _cell(100 * r.median_car, "+.2f") + ("%" if np.isfinite(r.median_car) else ""),
+                _cell(100 * r.share_negative, ".0f"),
+                str(r.test),
+                _cell(r.statistic, "+.3f"),
+                _cell(r.p_value, ".3f"),
+                _cell(r.p_holm, ".3f") + (" *" if r.p_holm < ALPHA else ""),
+                "!" if _has_note(r) else "",
+            ]  # fmt: skip
+        )
+    widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(header)]
+    left = {0, 7}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    rule = "-" * len(line(header))
+    out = ([title] if title else []) + [rule, line(header), rule, *(line(row) for row in body), rule]
+    notes = [f"* Holm-adjusted p < {ALPHA} across all {int(np.isfinite(frame['p_holm']).sum())} rows of the study."]
+    if (frame["n_firms"] == 0).any():
+        notes.append("— no firm of the event traded in the window: no figure.")
+    for r in frame.itertuples(index=False):
+        if _has_note(r):
+            notes.append(f"! {r.event_id} [{r.window_start}, {r.window_end}]: {r.note}")
+    return "\n".join(out + notes)
