@@ -1,3 +1,61 @@
-"""eventstudy: market-reaction event studies from documents to tested abnormal returns."""
+"""eventstudy: market-reaction event studies from documents to tested abnormal returns.
+
+The public Python API (``docs/api.md``, walk-through in ``docs/tutorial.md``)::
+
+    import eventstudy as es
+    r = es.run("events.yaml", source="snapshot")
+    print(r.summary())
+
+``run``, ``Study``, ``Results`` and the other names in ``__all__`` are imported on first use, so that
+``import eventstudy`` stays light (no pandas, plotly, scipy.stats or pyarrow until they are needed).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name → the module that defines it
+_EXPORTS = {
+    "run": "api",
+    "Study": "config",
+    "Event": "config",
+    "Firm": "config",
+    "load_study": "config",
+    "Results": "results",
+    "PriceProvider": "data.base",
+    "Provenance": "data.base",
+    "open_provider": "data",
+    "EventStudyError": "errors",
+    "ConfigError": "errors",
+    "DataError": "errors",
+    "DataUnavailable": "errors",
+}
+
+__all__ = [
+    "__version__", "run", "Study", "Event", "Firm", "load_study", "Results", "PriceProvider", "Provenance",
+    "open_provider", "EventStudyError", "ConfigError", "DataError", "DataUnavailable",
+]  # fmt: skip
+
+if TYPE_CHECKING:
+    from .api import run
+    from .config import Event, Firm, Study, load_study
+    from .data import open_provider
+    from .data.base import PriceProvider, Provenance
+    from .errors import ConfigError, DataError, DataUnavailable, EventStudyError
+    from .results import Results
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'eventstudy' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

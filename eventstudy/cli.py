@@ -1,4 +1,4 @@
-"""Command line: ``eventstudy run | rebuild | claims | placebo | fetch | validate``. Only wiring; the work is in the stage modules.
+"""Command line: ``eventstudy run | rebuild | claims | placebo | fetch | validate | table | init``. Only wiring; the work is in the stage modules.
 
 Exit codes: 0 ok · 1 unexpected error · 2 bad study file or arguments · 3 data unavailable or insufficient, or
 the disk full while writing (the last good report is kept) · 4 partial rebuild · 75 reports directory locked by
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import logging
 import os
 import sys
@@ -20,10 +21,15 @@ from collections.abc import Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, placebo_command
 from .errors import ConfigError, EventStudyError, OutputError, bounded_message
 from .outputs import writable_directory
+
+if TYPE_CHECKING:
+    from .rebuild import Outcome
+    from .study import StudyResults
 
 EXAMPLE_STUDY = "entity-list-2019.yaml"  # eventstudy/examples/: the repository's events.yaml, shipped in the package
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -48,8 +54,8 @@ def example_study() -> Path:
 def cmd_run(args: argparse.Namespace) -> int:
     from .coverage import car_words
     from .data import fallback_notes, open_provider
-    from .quality import quality_warnings
     from .rebuild import build, reports_lock, update_index
+    from .results import data_warnings
     from .summary import format_summary, study_summary
 
     if args.example and args.config is not None:
@@ -58,16 +64,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     source = args.source or ("snapshot" if args.example else "auto")
     out = writable_directory(Path(args.out), "--out")
     provider = open_provider(source, args.cache)
+    quiet = args.quiet or args.json
     with reports_lock(out):
         try:
-            outcome, results = build(config, provider, out, _as_of(args.as_of), force=True)
+            outcome, results = build(config, provider, out, _as_of(args.as_of), force=True, progress=not quiet)
         except OSError as exc:
             if exc.errno in DISK_FULL:  # publish removed its partial build: the last good report is untouched
                 raise OutputError(f"{out}: report not written ({exc.strerror}); the last good report is kept") from None
             raise
         update_index(out, [outcome])
     study = results.study
-    notes = fallback_notes(results.provenance, results.as_of)
+    notes = [] if quiet else fallback_notes(results.provenance, results.as_of)  # said in the first line below
+    for warning in data_warnings(results, fallback=quiet):
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_run_document(results, outcome, out), indent=2, allow_nan=False))
+        return 0
+    if args.quiet:
+        return 0
     where = f"source {results.source}, " + ("; ".join(notes) if notes else f"as of {results.as_of}")
     print(f"{study.id}: {len(results.abnormal.firm_events)} firm-events, {where}")  # one line, one as-of date
     print(format_summary(study_summary(results), title=f"Headline ({out / study.id / 'summary.csv'}):"))
@@ -76,12 +90,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
             print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {car_words(r)}")
-    for line in quality_warnings(results.quality) if results.quality is not None else []:
-        print(f"warning: {line}", file=sys.stderr)
-    for gap in results.benchmark_gaps:
-        print(f"warning: {gap.event_id} {gap.ticker}: {gap.describe()}; left out of the tests", file=sys.stderr)
     print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
     return 0
+
+
+def _run_document(results: StudyResults, outcome: Outcome, out: Path) -> dict[str, Any]:
+    """What ``run --json`` prints: the study, where its report is, and the summary.csv rows (NaN as null)."""
+    from .publish import _records
+    from .results import data_warnings
+    from .summary import study_summary
+
+    return {
+        "study": results.study.id, "title": results.study.title, "report": str(out / results.study.id),
+        "source": outcome.source, "as_of": outcome.as_of, "input_hash": outcome.input_hash,
+        "warnings": data_warnings(results),
+        "summary": _records(study_summary(results)),
+    }  # fmt: skip
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
@@ -90,9 +114,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
     provider = open_provider(args.source, args.cache)
     configs = args.configs or ["events.yaml"]
-    code, outcomes = rebuild(configs, provider, Path(args.out), _as_of(args.as_of), args.force, prune=args.prune)
+    code, outcomes = rebuild(
+        configs, provider, Path(args.out), _as_of(args.as_of), args.force, progress=not args.quiet, prune=args.prune
+    )
     for o in outcomes:
-        print(f"{o.study_id or o.config}: {o.status}" + (f" — {o.message}" if o.message else ""))
+        if not (args.quiet and o.ok):  # --quiet: only the studies that failed, on stderr
+            line = f"{o.study_id or o.config}: {o.status}" + (f" — {o.message}" if o.message else "")
+            print(line, file=sys.stderr if args.quiet else sys.stdout)
     return code
 
 
@@ -144,7 +172,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     if as_of is not None:
         provider = AsOfProvider(provider, as_of)
-    print(format_verdicts(evaluate_claims(study, provider, claims)))
+    text = format_verdicts(evaluate_claims(study, provider, claims))
+    print(text.splitlines()[-1] if args.quiet else text)  # --quiet: only the tally line
     return 0
 
 
@@ -163,6 +192,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
         days = ", ".join(f"{mic} {day_zero(ev.announced, mic).session.date()}" for mic in mics)
         print(f"  {ev.id}: {len(ev.firms)} firm(s), day 0 {days}")
     return 0
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from .tables import render
+
+    sys.stdout.write(render(args.report_dir, args.format, args.what, args.stars))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .template import write_study_template
+
+    path = write_study_template(args.name)
+    print(f"wrote {path}; check it with: eventstudy validate {path}")
+    return 0
+
+
+def _quiet_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help=f"{what}; warnings and errors still go to stderr")
 
 
 def _data_options(
@@ -206,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the study shipped in the package (the repository's events.yaml), offline unless --source is given",
     )
     _data_options(run, source=None, source_default="auto; snapshot with --example")
+    _quiet_option(run, "print nothing on success")
+    run.add_argument(
+        "--json", action="store_true", help="print the headline (summary.csv rows) as JSON on stdout, nothing else"
+    )
     run.set_defaults(func=cmd_run)
 
     rb = sub.add_parser(
@@ -218,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(rb)
     rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
     rb.add_argument("--prune", action="store_true", help="drop index entries whose study file is gone")
+    _quiet_option(rb, "print only the studies that failed (on stderr), no progress or log lines")
     rb.set_defaults(func=cmd_rebuild)
 
     cl = sub.add_parser(
@@ -226,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     cl.add_argument("config", nargs="?", default="events.yaml", help=config_help)
     _data_options(cl, out=False)
+    _quiet_option(cl, "print only the tally line (n supported, contradicted, undetermined)")
     cl.set_defaults(func=cmd_claims)
 
     pl = sub.add_parser(
@@ -250,6 +304,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("config", help="study file")
     validate.set_defaults(func=cmd_validate)
+
+    table = sub.add_parser(
+        "table", help="a publication table (LaTeX or Markdown) from a report",
+        description="Render a report's summary, firm CARs or tests as a LaTeX (booktabs) or Markdown table on "
+        "stdout, optionally with significance stars from Holm-adjusted p-values.",
+    )  # fmt: skip
+    table.add_argument("report_dir", metavar="REPORT_DIR", help="a report directory, e.g. reports/entity-list-2019")
+    table.add_argument("--format", choices=("latex", "markdown"), default="markdown", help="default: markdown")
+    table.add_argument("--what", choices=("summary", "car", "tests"), default="summary", help="default: summary")
+    table.add_argument("--stars", action="store_true", help="*, **, *** at Holm-adjusted p < 0.10, 0.05, 0.01")
+    table.set_defaults(func=cmd_table)
+
+    init = sub.add_parser(
+        "init", help="write a commented study file to start from",
+        description="Write NAME.yaml, a commented study file that validates and runs (on the vendored prices) as "
+        "written; an existing file is never overwritten.",
+    )  # fmt: skip
+    init.add_argument("name", metavar="NAME", help="study id and file name (NAME.yaml)")
+    init.set_defaults(func=cmd_init)
     return parser
 
 
@@ -262,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit:  # --help, --version or a usage error: what argparse printed must reach the reader
             sys.stdout.flush()
             raise
+        if getattr(args, "quiet", False) or getattr(args, "json", False):
+            logging.getLogger().setLevel(logging.WARNING)
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code

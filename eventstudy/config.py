@@ -27,7 +27,7 @@ from .errors import ConfigError
 # The tests of eventstudy.inference.TESTS (kept in step by tests/test_config.py; the config stage imports no tests).
 TEST_NAMES = (
     "csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
-    "wilcoxon_z", "bhar_skew_t", "portfolio_t", "placebo_p",
+    "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p",
 )  # fmt: skip
 MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
@@ -495,16 +495,19 @@ def _dimson_lags(node: _Reader) -> int:
 
 
 def check_benchmark_is_not_a_firm(study: Study, top: _Reader) -> None:
-    """A firm regressed on itself gives α = 0, β = 1, σ = 0 and no test at all: refuse it."""
+    """A firm regressed on itself gives α = 0, β = 1, σ = 0 and no test at all: refuse it. The benchmark checked is
+    each firm's effective one (``Study.benchmark_of`` where benchmarks are set per exchange or per firm)."""
+    benchmark_of = getattr(study, "benchmark_of", None)
     events = top.child("events")
     for i, ev in enumerate(study.events):
         for j, firm in enumerate(ev.firms):
-            if firm.ticker == study.benchmark:
+            benchmark = benchmark_of(firm) if callable(benchmark_of) else study.benchmark
+            if firm.ticker == benchmark:
                 raise (
                     events.child(i)
                     .child("firms")
                     .child(j)
-                    .fail(f"{firm.ticker!r} is also the study's benchmark; a firm cannot be its own market", "ticker")
+                    .fail(f"{firm.ticker!r} is also its benchmark; a firm cannot be its own market", "ticker")
                 )
 
 

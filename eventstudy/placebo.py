@@ -277,6 +277,11 @@ class DrawnEvents(Sequence[FirmEvent]):
     def __len__(self) -> int:
         return len(self.draw)
 
+    @property
+    def day0s(self) -> pd.DatetimeIndex:
+        """Every firm-event's day 0, as one index (what :func:`eventstudy.inference.sample.day0_codes` reads)."""
+        return self.panel.sessions[self.draw.day0]
+
     @overload
     def __getitem__(self, i: int) -> FirmEvent: ...
     @overload

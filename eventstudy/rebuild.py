@@ -34,7 +34,6 @@ from .errors import ConfigError, EventStudyError, bounded_message
 from .lock import ReportsLocked, hold_lock
 from .progress import Progress
 from .publish import publish, published_problem, sweep_stale, write_tables
-from .report import render_report
 from .reports_index import Outcome, update_index
 from .study import StudyInputs, StudyResults, analyse, plan_study, prepare_inputs
 
@@ -140,6 +139,8 @@ def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = No
 
 def write_report(analysis: Analysis, out_dir: Path) -> Path:
     """Render the report and publish every output file of ``analysis`` atomically into ``out_dir/<id>/``."""
+    from .report import render_report  # plotly and scipy.stats: only when a report is written
+
     results, claims = analysis.results, analysis.claims
     context: dict[str, object] = {"input_hash": analysis.input_hash}
     if claims is not None:

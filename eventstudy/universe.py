@@ -10,7 +10,11 @@ The session axis is the set of dates present in the file (every listed stock sha
 An equal-weighted index of the stocks traded on each session is added as the benchmark column ``EW_SZSE``:
 its return on session ``t`` is the mean of the single-session returns (span 1) ending on ``t`` — multi-session
 returns after a halt are left out, since they do not belong to one session — and its level is their compounded
-product, with every session covered, traded and of span 1.
+product, with every session covered, traded and of span 1. New listings are left out of the index for their
+first ``NEW_LISTING_SESSIONS`` (60) sessions: on the SZSE a new stock rises by the daily limit for days or
+weeks, which lifts an equal-weighted index that the placebo's firms (which need a year of history) never
+share, and biases their BHARs down (Lyon, Barber & Tsai 1999, sec. I.A: new-listing bias). A stock whose first
+row is the file's first session is not a new listing.
 
 There is no default file: the package does not know where a universe lives (``eventstudy placebo`` takes
 ``--universe`` or ``$EVENTSTUDY_UNIVERSE``). A file that is not parquet, or lacks a column or has one of the
@@ -32,6 +36,7 @@ from .returns import ReturnsPanel
 
 EW_BENCHMARK = "EW_SZSE"
 COLUMNS = ["date", "ticker", "close", "prev_close", "traded"]
+NEW_LISTING_SESSIONS = 60  # sessions after listing during which a stock is left out of EW_SZSE
 
 
 def __getattr__(name: str) -> Any:
@@ -138,9 +143,16 @@ def _matrices(
             "first": first, "last": last}  # fmt: skip
 
 
-def equal_weighted(returns: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean single-session return per session (NaN-free: 0 where no stock traded) and its level."""
+def equal_weighted(
+    returns: np.ndarray, span: np.ndarray, first: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean single-session return per session (NaN-free: 0 where no stock traded) and its level; with ``first``
+    (each stock's first session), stocks listed after the first session are left out for their first
+    :data:`NEW_LISTING_SESSIONS` sessions."""
     single = span == 1
+    if first is not None:
+        age = np.arange(span.shape[0])[:, None] - first[None, :]
+        single &= ~((first[None, :] > 0) & (age < NEW_LISTING_SESSIONS))
     count = single.sum(axis=1)
     total = np.where(single, returns, 0.0).sum(axis=1)
     r = np.where(count > 0, total / np.maximum(count, 1), 0.0)
@@ -192,7 +204,7 @@ def load_universe(path: str | Path, start=None, end=None) -> Universe:
     m = _matrices(s_pos, t_code, close, prev, traded_row, n_s, n_t)
     del close, prev, traded_row, s_pos, t_code, dates
 
-    bench_r, bench_level = equal_weighted(m["returns"], m["span"])
+    bench_r, bench_level = equal_weighted(m["returns"], m["span"], m["first"])
     axis = pd.DatetimeIndex(sessions, name="date")
     columns = pd.Index([*tickers, EW_BENCHMARK], name="ticker")
 

@@ -112,6 +112,46 @@ def test_placebo_command_on_a_small_universe(tmp_path, capsys):
     assert rates.startswith("test,studies,rejection_rate")
 
 
+def test_run_json_prints_only_the_headline_document(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    out = tmp_path / "r"
+    assert main(["run", str(ROOT / "events.yaml"), "--source", "snapshot", "--out", str(out), "--json"]) == 0
+    printed = capsys.readouterr().out
+    doc = json.loads(printed)  # the whole of stdout is one JSON document
+    assert doc["study"] == "entity-list-2019" and doc["report"] == str(out / "entity-list-2019")
+    assert doc["as_of"] == "2021-09-30" and doc["warnings"] == []
+    rows = pd.DataFrame(doc["summary"])
+    assert len(rows) == 8 and rows["test"].unique().tolist() == ["kp_bmp_t"]
+    car = pd.read_csv(out / "entity-list-2019" / "car.csv")
+    firms = car[(car.event_id == "us-entity-list-2019-10-07") & (car.window_start == 0) & (car.window_end == 5)]
+    row = rows[(rows.event_id == "us-entity-list-2019-10-07") & (rows.window_start == 0) & (rows.window_end == 5)]
+    assert row["caar"].item() == pytest.approx(firms["car"].mean(), rel=1e-12)
+    assert (rows["n_firms"] + rows["n_not_traded"] == 4).all()  # four firms per event
+
+
+def test_quiet_run_rebuild_and_claims(tmp_path, capsys):
+    out = tmp_path / "r"
+    config = str(ROOT / "events.yaml")
+    assert main(["run", config, "--source", "snapshot", "--out", str(out), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert (out / "entity-list-2019" / "index.html").is_file()
+    assert main(["rebuild", config, "--source", "snapshot", "--out", str(out), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("study: [")
+    assert main(["rebuild", config, str(bad), "--source", "snapshot", "--out", str(out), "--quiet"]) == 4
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"{bad}: bad config — ")  # only the failure
+    assert main(["claims", config, "--source", "snapshot", "--quiet"]) == 0
+    tally = capsys.readouterr().out
+    assert tally.count("\n") == 1 and " supported, " in tally and tally.endswith("undetermined (prices: snapshot)\n")
+
+
 def _offline(monkeypatch):
     def no_network(ticker, start, end, timeout=10.0):
         raise ConnectionError("offline")
@@ -139,3 +179,11 @@ def test_offline_fetch_names_each_ticker_once(tmp_path, monkeypatch, capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "002415.SZ: Yahoo download failed: ConnectionError: offline"
     assert len(lines) == 7 and all(line.count(line.split(":")[0]) == 1 for line in lines)
+
+
+def test_run_json_failure_prints_nothing_on_stdout(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("study: [")
+    assert main(["run", str(bad), "--source", "snapshot", "--out", str(tmp_path / "r"), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"eventstudy: error: {bad}: ")

@@ -173,7 +173,7 @@ def test_study_ids_that_are_not_plain_folder_names_are_refused(tmp_path, study_i
         ('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00:00"\n    timezone: "../../etc/passwd"', "events[0].timezone: '../../etc/passwd' is not an IANA time zone name"),
         ('"2019-10-07T18:00:00-04:00"', '"99999-10-07T18:00:00-04:00"', "events[0].announced: '99999-10-07T18:00:00-04:00' is not an ISO-8601 date-time"),
         ('"2019-10-07T18:00:00-04:00"', '"NaT"', "events[0].announced: 'NaT' is not an ISO-8601 date-time"),
-        ("benchmark: 000300.SS", "benchmark: 002415.SZ", "events[0].firms[0].ticker: '002415.SZ' is also the study's benchmark"),
+        ("benchmark: 000300.SS", "benchmark: 002415.SZ", "events[0].firms[0].ticker: '002415.SZ' is also its benchmark"),
     ],
 )  # fmt: skip
 def test_out_of_range_values_are_one_line_errors(tmp_path, old, new, expected):

@@ -8,7 +8,14 @@ import pytest
 
 from eventstudy.errors import DataError
 from eventstudy.returns import returns_panel
-from eventstudy.universe import COLUMNS, EW_BENCHMARK, load_universe, write_synthetic_universe
+from eventstudy.universe import (
+    COLUMNS,
+    EW_BENCHMARK,
+    NEW_LISTING_SESSIONS,
+    equal_weighted,
+    load_universe,
+    write_synthetic_universe,
+)
 
 from .conftest import SZSE_UNIVERSE
 
@@ -69,12 +76,27 @@ def test_row_order_does_not_matter(synthetic, tmp_path):
 def test_equal_weighted_benchmark(synthetic):
     u = load_universe(synthetic)
     firms = list(u.tickers)
-    single = u.panel.span[firms] == 1
+    listed = u.panel.covered[firms].to_numpy().argmax(axis=0)  # first session of each stock
+    age = np.arange(len(u.sessions))[:, None] - listed[None, :]
+    new = (listed > 0)[None, :] & (age < NEW_LISTING_SESSIONS)
+    assert new.any()  # the synthetic universe has staggered listings
+    single = (u.panel.span[firms] == 1) & ~new
     expected = u.panel.returns[firms].where(single).mean(axis=1).fillna(0.0)
     np.testing.assert_allclose(u.panel.returns[EW_BENCHMARK].to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-15)
     level = np.cumprod(1.0 + expected.to_numpy())
     np.testing.assert_allclose(u.panel.level[EW_BENCHMARK].to_numpy(), level, rtol=1e-12)
     assert u.panel.covered[EW_BENCHMARK].all() and (u.panel.span[EW_BENCHMARK] == 1).all()
+
+
+def test_new_listings_out_of_the_index_for_60_sessions():
+    """Hand case: stock B is first seen on session 1 (0-based), so it is a new listing and left out."""
+    returns = np.array([[0.01, np.nan], [0.02, np.nan], [0.00, 0.10], [0.04, 0.10]])
+    span = np.array([[1, 0], [1, 0], [1, 1], [1, 1]])
+    r, level = equal_weighted(returns, span, np.array([0, 1]))
+    np.testing.assert_allclose(r, [0.01, 0.02, 0.00, 0.04])  # B under 60 sessions old on every session
+    r_all, _ = equal_weighted(returns, span)
+    np.testing.assert_allclose(r_all, [0.01, 0.02, 0.05, 0.07])
+    np.testing.assert_allclose(level, np.cumprod(1 + r))
 
 
 def test_prunes_columns_and_reports_problems(synthetic, tmp_path):

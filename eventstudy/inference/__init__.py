@@ -31,10 +31,11 @@ corrado_rank, sign_cz, gen_sign_z, grank_t = (TESTS[k] for k in ("corrado_rank",
 wilcoxon_z, bhar_skew_t, portfolio_t, placebo_p = (
     TESTS[k] for k in ("wilcoxon_z", "bhar_skew_t", "portfolio_t", "placebo_p")
 )
+bhar_boot_t = TESTS["bhar_boot_t"]
 
 __all__ = [
-    "CLUSTERING_ROBUST", "COLUMNS", "TESTS", "TEST_REFERENCES", "StatisticResult", "WindowSample", "bhar_skew_t",
-    "bmp_t", "bw_t", "corrado_rank", "csect_t", "gen_sign_z", "grank_t", "kp_bmp_t", "mean_cross_correlation",
+    "CLUSTERING_ROBUST", "COLUMNS", "TESTS", "TEST_REFERENCES", "StatisticResult", "WindowSample", "bhar_boot_t",
+    "bhar_skew_t", "bmp_t", "bw_t", "corrado_rank", "csect_t", "gen_sign_z", "grank_t", "kp_bmp_t", "mean_cross_correlation",
     "patell_z", "placebo_p", "portfolio_t", "rank_rows", "sign_cz", "significance_table", "wilcoxon_z",
     "window_samples", "with_markers",
 ]  # fmt: skip

@@ -15,13 +15,20 @@ import pandas as pd
 
 from ..engine import AbnormalReturns
 from . import vectorised
-from .sample import StatisticResult, WindowSample, _event_groups, design_columns, window_arrays, window_samples  # noqa: F401
+from .sample import (
+    StatisticResult,
+    WindowSample,
+    _event_groups,
+    day0_codes,
+    design_columns,
+    window_arrays,
+)  # noqa: F401
 from .vectorised import _cross_correlation, battery
 
 COLUMNS = ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"]
 
 NAMES = ("csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
-         "wilcoxon_z", "bhar_skew_t", "portfolio_t", "placebo_p")  # fmt: skip
+         "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p")  # fmt: skip
 
 
 def _on_sample(name: str) -> Callable[[WindowSample], StatisticResult]:
@@ -45,7 +52,8 @@ def _on_sample(name: str) -> Callable[[WindowSample], StatisticResult]:
         got = battery(one(sample.car), one(sample.car_se), one(sample.dof), one(bhar), one(ar),
                       one(sar), one(span), np.ones((1, n), dtype=bool), in_window,
                       names=[name], n_params=sample.n_params, length=sample.length, x=maybe(sample.x),
-                      xtx_inv=maybe(sample.xtx_inv), sigma2=maybe(sample.sigma2))[name]  # fmt: skip
+                      xtx_inv=maybe(sample.xtx_inv), sigma2=maybe(sample.sigma2), clusters=maybe(sample.clusters),
+                      placebo_draws=sample.placebo_draws, seeds=[sample.seed])[name]  # fmt: skip
         return StatisticResult(float(got[0][0]), float(got[1][0]), int(got[2][0]))
 
     test.__name__ = test.__qualname__ = name
@@ -81,6 +89,7 @@ TEST_REFERENCES: dict[str, str] = {
     "grank_t": "Kolari & Pynnönen (2011), J. Empirical Finance 18, 953-971",
     "wilcoxon_z": "Wilcoxon (1945), Biometrics Bulletin 1, 80-83",
     "bhar_skew_t": "Lyon, Barber & Tsai (1999), J. Finance 54, 165-201",
+    "bhar_boot_t": "Lyon, Barber & Tsai (1999), J. Finance 54, 165-201, sec. III.B (bootstrapped skewness-adjusted t)",
     "portfolio_t": "Jaffe (1974), J. Business 47, 410-428; Mandelker (1974), J. Financial Economics 1, 303-335",
     "placebo_p": "Brown & Warner (1980) pseudo-event simulation; Lyon, Barber & Tsai (1999) empirical p-values",
 }
@@ -101,9 +110,9 @@ def significance_table(
     event_keys: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Every test for every event and window (and, with ``daily_path``, every day of the path as a one-day
-    window with ``window_start == window_end``): the rows of ``tests.csv``. ``placebo_draws``, ``seed`` and
-    ``event_keys`` are accepted for compatibility and no longer change a number: ``placebo_p`` enumerates every
-    pseudo-window."""
+    window with ``window_start == window_end``): the rows of ``tests.csv``. ``placebo_draws`` and ``seed``
+    (keyed per event by ``event_keys``) drive ``placebo_p``'s draws for an event whose firms have several
+    days 0; an event on one day 0 enumerates every pseudo-window."""
     names = list(tests) if tests is not None else list(TESTS)
     all_windows = list(windows)
     if daily_path is not None:
@@ -189,6 +198,9 @@ def window_battery(
         x=pad(design_columns(ab, window)),
         xtx_inv=pad(ab.xtx_inv),
         sigma2=pad(ab.sigma2),
+        clusters=pad(day0_codes(ab).astype(float)),
+        placebo_draws=placebo_draws,
+        seeds=[(seed, k, window[0] + 100_000, window[1] + 100_000) for k in keys],
         shared=shared,
     )
 

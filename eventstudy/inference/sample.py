@@ -22,7 +22,8 @@ class WindowSample:
     (``in_window`` marks the latter); ``n_params`` is the number of model parameters. ``x`` ``(n, T + L, p)``
     are the model's design rows on the same days, ``xtx_inv`` ``(n, p, p)`` and ``sigma2`` ``(n,)`` the fit (for
     the estimation-error term of the time-series tests and the out-of-sample pseudo-windows; None when the
-    sample is built by hand, and then both are left out).
+    sample is built by hand, and then both are left out). ``clusters`` ``(n,)`` codes each firm's calendar
+    day 0 (None: one shared day 0); ``placebo_draws`` and ``seed`` drive ``placebo_p`` when there are several.
     """
 
     window: tuple[int, int]
@@ -38,6 +39,7 @@ class WindowSample:
     x: np.ndarray | None = None
     xtx_inv: np.ndarray | None = None
     sigma2: np.ndarray | None = None
+    clusters: np.ndarray | None = None
     placebo_draws: int = 999
     seed: int | Sequence[int] = 0
     extra: dict[str, object] = field(default_factory=dict)
@@ -171,6 +173,14 @@ def window_arrays(
     return res, ar, sar, ab.span[:, cols], days[cols]
 
 
+def day0_codes(ab: AbnormalReturns) -> np.ndarray:
+    """``(N,)`` each firm-event's calendar day 0 as days since 1970-01-01 (firms with the same code share it; the
+    code does not depend on which other firm-events are in ``ab``)."""
+    day0s = getattr(ab.firm_events, "day0s", None)  # the placebo's draw holds them as one index (DrawnEvents)
+    days = pd.DatetimeIndex(day0s if day0s is not None else [fe.day0 for fe in ab.firm_events]).normalize()
+    return (days.asi8 // 86_400_000_000_000).astype(np.int64)
+
+
 def design_columns(ab: AbnormalReturns, window: tuple[int, int]) -> np.ndarray:
     """The model's design rows ``(N, D, p)`` on the columns of :func:`window_arrays` (estimation then window days)."""
     cols = _window_columns(ab, window)[2]
@@ -196,6 +206,7 @@ def window_samples(
     groups = groups if groups is not None else _event_groups(ab)
     p = ab.design.shape[-1]
     x = design_columns(ab, window)
+    day0 = day0_codes(ab)
     out: dict[str, WindowSample] = {}
     for k, (event_id, rows) in enumerate(groups.items()):
         keep = rows[res["n_obs"][rows] > 0]
@@ -212,8 +223,43 @@ def window_samples(
             x=x[keep],
             xtx_inv=ab.xtx_inv[keep],
             sigma2=ab.sigma2[keep],
+            clusters=day0[keep],
             n_params=p,
             placebo_draws=placebo_draws,
             seed=(seed, k if event_keys is None else event_keys[event_id], window[0] + 100_000, window[1] + 100_000),
         )
     return out
+
+
+# ---- numerics of the vectorised battery (groups × firms × days arrays)
+
+
+def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return 2.0 * special.stdtr(df, -np.abs(t))
+
+
+def _z_p(z: np.ndarray) -> np.ndarray:
+    return 2.0 * special.ndtr(-np.abs(z))
+
+
+def _mean_sd(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group (last axis = firms) mean, sd (N − 1 denominator) and count of ``x`` where ``m``."""
+    n = m.sum(axis=-1)
+    mean = np.where(m, x, 0.0).sum(axis=-1) / n
+    var = np.where(m, (x - mean[..., None]) ** 2, 0.0).sum(axis=-1) / (n - 1)
+    return mean, np.sqrt(var), n
+
+
+def _day_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over firms (axis 1) of each group's days, ignoring NaN; and the count. ``(G, F, D)`` → ``(G, D)``."""
+    ok = np.isfinite(x)
+    n = ok.sum(axis=1)
+    return np.where(ok, x, 0.0).sum(axis=1) / n, n
+
+
+def _cached(v: dict, key: str, make):
+    """What two tests share (the daily AAR; the ranks and sorted rows of the ARs), computed once per call."""
+    if key not in v:
+        v[key] = make()
+    return v[key]

@@ -2,7 +2,9 @@
 one window in one pass, on padded ``(groups, firms, days)`` arrays with a firm mask. Studies, the placebo run and
 the single-sample functions (``eventstudy.inference.bw_t`` …) all call :func:`battery`.
 
-Each ``_<test>`` function's docstring gives the formula and its source (``docs/statistics.md`` has the table).
+The resampling tests (``placebo_p``, ``gen_sign_z``'s pseudo-windows, ``bhar_boot_t``) live in
+:mod:`eventstudy.inference.resampling`; the shared numerics in :mod:`eventstudy.inference.sample`. Each
+``_<test>`` function's docstring gives the formula and its source (``docs/statistics.md`` has the table).
 tests/inference/reference.py keeps per-event loops written independently, and tests/inference/test_vectorised.py
 checks the two agree on every test. Means and standard deviations are masked sums over the firm axis; ranks and
 medians are per firm row (one sort of all rows); nothing depends on which other groups share the call.
@@ -13,27 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import special
 
-from .sample import _row_median, rank_rows, rank_sort_rows
-from .solve2 import matches_lapack, solve_2x2
-
-
-def _t_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return 2.0 * special.stdtr(df, -np.abs(t))
-
-
-def _z_p(z: np.ndarray) -> np.ndarray:
-    return 2.0 * special.ndtr(-np.abs(z))
-
-
-def _mean_sd(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group (last axis = firms) mean, sd (N − 1 denominator) and count of ``x`` where ``m``."""
-    n = m.sum(axis=-1)
-    mean = np.where(m, x, 0.0).sum(axis=-1) / n
-    var = np.where(m, (x - mean[..., None]) ** 2, 0.0).sum(axis=-1) / (n - 1)
-    return mean, np.sqrt(var), n
+from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
+from .sample import _cached, _day_mean, _mean_sd, _row_median, _t_p, _z_p, rank_rows, rank_sort_rows
 
 
 def _mean_t(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,13 +25,6 @@ def _mean_t(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = mean / (sd / np.sqrt(n))
     bad = (n < 2) | (sd == 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, n - 1))
-
-
-def _day_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over firms (axis 1) of each group's days, ignoring NaN; and the count. ``(G, F, D)`` → ``(G, D)``."""
-    ok = np.isfinite(x)
-    n = ok.sum(axis=1)
-    return np.where(ok, x, 0.0).sum(axis=1) / n, n
 
 
 def _time_series(scores: np.ndarray, in_window: np.ndarray) -> np.ndarray:
@@ -90,13 +67,6 @@ def _rank(x: np.ndarray) -> np.ndarray:
     return rank_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape)
 
 
-def _cached(v: dict, key: str, make):
-    """What two tests share (the daily AAR; the ranks and sorted rows of the ARs), computed once per call."""
-    if key not in v:
-        v[key] = make()
-    return v[key]
-
-
 def _aar(v: dict) -> np.ndarray:
     return _cached(v, "aar", lambda: _day_mean(v["ar"])[0])
 
@@ -132,55 +102,6 @@ def _window_estimation_error(v: dict) -> np.ndarray:
     return np.where(v["mask"], v["sigma2"] * q, 0.0).sum(axis=1)
 
 
-def _window_sums(a: np.ndarray, length: int) -> np.ndarray:
-    """Sums of ``a`` (``(G, F, T, ...)``) over every run of ``length`` days: ``(G, F, T − length + 1, ...)``."""
-    c = np.zeros(a.shape[:2] + (a.shape[2] + 1,) + a.shape[3:], dtype=a.dtype)
-    np.cumsum(a, axis=2, out=c[:, :, 1:])
-    return c[:, :, length:] - c[:, :, : a.shape[2] - length + 1]
-
-
-def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-sample pseudo-CARs of every firm over every ``L``-day run of its estimation days ``s``:
-    ``Σ_s (y_t − x_t'θ̂_{−s})`` with ``θ̂_{−s}`` the OLS fit without the run. From the in-sample residuals ``e``
-    (the estimation ARs) and running sums: ``θ̂ − θ̂_{−s} = (X'X − X_s'X_s)⁻¹ X_s'e_s``, so the pseudo-CAR is
-    ``Σ_s e_t + g_s'(X'X − X_s'X_s)⁻¹ X_s'e_s`` with ``g_s = Σ_s x_t`` (the leave-block-out identity; Belsley,
-    Kuh & Welsch 1980, ch. 2). Returns ``(pcar, has)`` ``(G, F, S)``: ``has`` where the run holds an AR of the
-    firm and the refit is defined."""
-
-    def make():
-        est = v["ar"][:, :, v["est_days"]]
-        length = v["length"]
-        ok = np.isfinite(est)
-        e = np.where(ok, est, 0.0)
-        pcar = _window_sums(e, length)
-        has = _window_sums(ok.astype(np.int64), length) > 0
-        x = v["x"]
-        if x is not None and x.shape[-1] > 0:
-            xe = np.where(ok[..., None], np.nan_to_num(x[:, :, v["est_days"]]), 0.0)
-            outer = xe[..., :, None] * xe[..., None, :]
-            rest = outer.sum(axis=2)[:, :, None] - _window_sums(outer, length)  # X'X without the run
-            d = _window_sums(xe * e[..., None], length)
-            g = _window_sums(xe, length)
-            p = x.shape[-1]
-            scale = np.prod(np.abs(np.diagonal(rest, axis1=-2, axis2=-1)), axis=-1)
-            if p == 2 and matches_lapack():  # the same solve, vectorised (solve2: bit for bit, no call per system)
-                delta, det = solve_2x2(rest, d)
-                singular = ~(np.abs(det) > 1e-10 * scale)
-                if singular.any():  # as below: the identity in place of a singular system
-                    delta[singular] = solve_2x2(np.broadcast_to(np.eye(p), (int(singular.sum()), p, p)), d[singular])[0]
-            else:
-                det = np.linalg.det(rest)
-                singular = ~(np.abs(det) > 1e-10 * scale)
-                safe = np.where(singular[..., None, None], np.eye(p), rest)
-                delta = np.linalg.solve(safe, d[..., None])[..., 0]
-            pcar = pcar + (g * delta).sum(axis=-1)
-            has &= ~singular
-        return pcar, has
-
-    # Reads the estimation days only: ``shared`` (battery) may carry it to the next call on the same firm-events.
-    return _cached(v if v.get("shared") is None else v["shared"], "pseudo_cars", make)
-
-
 def battery(
     car: np.ndarray,
     car_se: np.ndarray,
@@ -200,6 +121,7 @@ def battery(
     x: np.ndarray | None = None,
     xtx_inv: np.ndarray | None = None,
     sigma2: np.ndarray | None = None,
+    clusters: np.ndarray | None = None,
     shared: dict | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every test in ``names`` for ``G`` groups: per-firm inputs ``(G, F)``, daily ``(G, F, D)`` (estimation days
@@ -207,14 +129,16 @@ def battery(
     ``x`` ``(G, F, D, p)`` are the model's design rows on those days, ``xtx_inv`` ``(G, F, p, p)`` and ``sigma2``
     ``(G, F)`` the fit: they give the estimation-error term of ``bw_t``/``portfolio_t`` and the out-of-sample
     pseudo-windows of ``placebo_p``/``gen_sign_z`` (without them — a sample built by hand — both are left out).
-    ``placebo_draws`` and ``seeds`` are no longer read (``placebo_p`` enumerates every pseudo-window).
+    ``clusters`` ``(G, F)`` codes each firm's calendar day 0 (None: all firms of a group share it);
+    ``placebo_draws`` and ``seeds`` (one per group) drive ``placebo_p``'s draws when a group has several days 0.
     ``shared``: a dict kept between calls on the same groups and estimation-day data (the placebo's injected
     day-0 returns change window days only): the out-of-sample pseudo-CARs are computed once and reused.
     Returns ``name → (statistic, p_value, n_firms)``, each ``(G,)``; undefined tests are NaN."""
     with np.errstate(invalid="ignore", divide="ignore"):
         v = dict(car=car, scar=car / car_se, dof=dof, bhar=bhar, ar=ar, sar=sar, span=span, mask=mask,
                  n=mask.sum(axis=1), in_window=in_window, est_days=~in_window, n_params=n_params, length=length,
-                 x=x, xtx_inv=xtx_inv, sigma2=sigma2, shared=shared)  # fmt: skip
+                 x=x, xtx_inv=xtx_inv, sigma2=sigma2, clusters=clusters, placebo_draws=placebo_draws,
+                 seeds=seeds, shared=shared)  # fmt: skip
         return {name: _TESTS[name](v) for name in names}
 
 
@@ -273,7 +197,7 @@ def _patell_z(v):
 
     ``Z = Σ SCAR_i / √(Σ d_i / (d_i − 2))``: each SCAR_i is Student t with d_i degrees of freedom under the
     null, whose variance is d_i / (d_i − 2). p from the standard normal. Assumes no event-induced variance,
-    independence across firms and normal returns: on fat-tailed, volatile returns it over-rejects (8.0 % at
+    independence across firms and normal returns: on fat-tailed, volatile returns it over-rejects (7.8 % at
     5 % in the 100k placebo run, ``docs/statistics.md``)."""
     m = v["mask"]
     scale = np.sqrt(np.where(m, v["dof"] / (v["dof"] - 2.0), 0.0).sum(axis=1))
@@ -332,29 +256,6 @@ def _sign_cz(v):
     return z, np.where(np.isfinite(z), _z_p(z), np.nan), v["n"]
 
 
-def _gen_sign_z(v):
-    """Cowan (1992, *Rev. Quant. Finance & Accounting* 2, 343–358) generalised sign test, sec. 2 (the
-    generalised sign statistic ``Z_G``), with the expected fraction estimated for the window's length.
-
-    ``Z = (w − N p̂) / √(N p̂ (1 − p̂))`` with ``w`` the number of firms with a positive CAR over the ``L``-day
-    window and ``p̂ = (1/N) Σ_i p̂_i``, ``p̂_i`` the share of firm i's ``L``-day runs of estimation days whose
-    out-of-sample pseudo-CAR (the model refitted without the run, as in ``placebo_p``) is positive — for
-    ``L = 1`` the share of positive estimation ARs, Cowan's eq. for one day. Taking ``p̂`` from one-day ARs for a
-    multi-day window mis-centres the test when daily ARs are skewed. p from the standard normal. Assumes
-    independent firms."""
-    n = v["n"]
-    if (~v["in_window"]).sum() < v["length"]:
-        return np.full(len(n), np.nan), np.full(len(n), np.nan), n
-    pcar, has = _pseudo_cars(v)
-    frac = (has & (pcar > 0)).sum(axis=2) / has.sum(axis=2)
-    fin = np.isfinite(frac)
-    p = np.where(fin, frac, 0.0).sum(axis=1) / fin.sum(axis=1)
-    w = (v["mask"] & (v["car"] > 0)).sum(axis=1)
-    z = (w - n * p) / np.sqrt(n * p * (1.0 - p))
-    bad = (n < 1) | (fin.sum(axis=1) == 0) | ~(p > 0.0) | ~(p < 1.0)
-    return np.where(bad, np.nan, z), np.where(bad, np.nan, _z_p(z)), n
-
-
 def _grank_t(v):
     """Kolari & Pynnönen (2011, *J. Empirical Finance* 18, 953–971) generalised rank test, eq. (4)–(12).
 
@@ -363,7 +264,7 @@ def _grank_t(v):
     ``U_it = K_it / (T_i + 1) − ½`` over these ``T_i`` values; ``Z = Ū_0 / S_Ū`` with
     ``S_Ū² = (1/T) Σ_t (N_t / N) Ū_t²``; ``t = Z √((T − 2) / (T − 1 − Z²))``, Student t with T − 2 degrees
     of freedom (T = estimation days + 1). Valid under event-day clustering and event-induced variance. On
-    fat-tailed, volatile returns it over-rejects (8.7 % at 5 % in the 100k placebo run, ``docs/statistics.md``)."""
+    fat-tailed, volatile returns it over-rejects (8.6 % at 5 % in the 100k placebo run, ``docs/statistics.md``)."""
     n, m = v["n"], v["mask"]
     _, sd, _ = _mean_sd(v["scar"], m)
     gsar = np.concatenate([v["sar"][:, :, v["est_days"]], (v["scar"] / sd[:, None])[:, :, None]], axis=2)
@@ -443,36 +344,9 @@ def _portfolio_t(v):
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), n
 
 
-def _placebo_p(v):
-    """Placebo (pseudo-event) test of the CAAR: statistic = CAAR, p-value from out-of-sample pseudo-events
-    (Brown & Warner 1980, sec. 2, simulation procedure; the empirical-distribution test of e.g. Lyon, Barber &
-    Tsai 1999, sec. III.B).
-
-    Every ``L``-day run ``s`` of the estimation period is a pseudo-window (all ``T − L + 1`` starts, no
-    draws). Each firm's pseudo-CAR is its out-of-sample prediction error over the run: the model refitted
-    without the run (:func:`_pseudo_cars`, the leave-block-out identity), so that it has the variance of the
-    event window's CAR, ``σ²(L + g'(X'X)⁻¹g)``, not the in-sample residuals' smaller one (by about
-    ``(1 + L/T)/(1 − L/T)``). All firms of the event move by one common offset, so the cross-section (and its
-    correlation under event-day clustering) is kept. ``CAAR_s`` = mean over firms with data in the run;
-    ``p = (1 + #{s: |CAAR_s| ≥ |CAAR|}) / (S + 1)``, ``S`` the runs with data. Runs overlap, so the ``S``
-    pseudo-CAARs are dependent: the p-value is an empirical quantile, not an exact permutation p."""
-    n, length = v["n"], v["length"]
-    g, t = len(n), int((~v["in_window"]).sum())
-    if t < length + 1:
-        return np.full(g, np.nan), np.full(g, np.nan), n
-    pcar, has = _pseudo_cars(v)
-    caar_by_start = np.where(has, pcar, 0.0).sum(axis=1) / has.sum(axis=1)  # (G, starts)
-    caar = np.where(v["mask"], v["car"], 0.0).sum(axis=1) / n
-    fin = np.isfinite(caar_by_start)
-    n_fin = fin.sum(axis=1)
-    hits = (fin & (np.abs(caar_by_start) >= np.abs(caar)[:, None])).sum(axis=1)
-    p = (1.0 + hits) / (n_fin + 1.0)
-    bad = (n < 1) | (n_fin == 0)
-    return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n
-
-
 _TESTS = {
     "csect_t": _csect_t, "bw_t": _bw_t, "patell_z": _patell_z, "bmp_t": _bmp_t, "kp_bmp_t": _kp_bmp_t,
     "corrado_rank": _corrado_rank, "sign_cz": _sign_cz, "gen_sign_z": _gen_sign_z, "grank_t": _grank_t,
-    "wilcoxon_z": _wilcoxon_z, "bhar_skew_t": _bhar_skew_t, "portfolio_t": _portfolio_t, "placebo_p": _placebo_p,
+    "wilcoxon_z": _wilcoxon_z, "bhar_skew_t": _bhar_skew_t, "bhar_boot_t": _bhar_boot_t, "portfolio_t": _portfolio_t,
+    "placebo_p": _placebo_p,
 }  # fmt: skip

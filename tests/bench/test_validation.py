@@ -25,6 +25,11 @@ def test_tables_from_one_draw_per_design(tmp_path, monkeypatch):
     size_rows = [line for line in doc.splitlines() if line.startswith("| `csect_t` | ")]
     assert len(size_rows[0].split("|")) == 2 + 2 + len(validation.WINDOWS)
     assert len(size_rows[2].split("|")) == 2 + 1 + len(validation.WINDOWS) * len(validation.INJECTED)
+    assert validation.main(["--studies", "6", "--seed", "4", "--universe", str(path), "--out", str(out),
+                            "--workers", "1", "--designs", "shared:8"]) == 0  # fmt: skip
+    doc = out.read_text()
+    assert "## Size, shared day 0, N = 8 (the target table)" in doc and "shared day 0 N = 8: 5" in doc
+    assert "## Not run yet" in doc and "random days N = 5" in doc.split("## Not run yet")[1]
 
 
 def test_rates_come_from_the_placebo(tmp_path):

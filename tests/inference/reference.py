@@ -331,6 +331,32 @@ def wilcoxon_z(sample: WindowSample) -> StatisticResult:
     return StatisticResult(float(z), _two_sided_z(z), sample.n)
 
 
+def bhar_boot_t(sample: WindowSample) -> StatisticResult:
+    """LBT (1999) bootstrapped skewness-adjusted t: one resample at a time (the package's seeded draws)."""
+    base = bhar_skew_t(sample)
+    if not np.isfinite(base.statistic) or sample.placebo_draws < 1:
+        return _undefined(base.n_firms)
+    values = sample.bhar[np.isfinite(sample.bhar)]
+    n, mean = len(values), float(np.mean(values))
+    size = max(n // 4, min(n, 10))
+    rng = np.random.default_rng([*np.atleast_1d(sample.seed).tolist(), 2])
+    draws = rng.integers(0, n, size=(sample.placebo_draws, size))
+    stats = []
+    for row in draws:
+        x = values[row]
+        if len(set(x.tolist())) == 1:
+            continue
+        sd = float(np.std(x, ddof=1))
+        s = (x.mean() - mean) / sd
+        gamma = float(np.sum((x - x.mean()) ** 3) / (size * sd**3))
+        stats.append(np.sqrt(size) * (s + gamma * s * s / 3.0 + gamma / (6.0 * size)))
+    if not stats:
+        return _undefined(n)
+    stats = np.array(stats)
+    tail = min(np.sum(stats <= base.statistic), np.sum(stats >= base.statistic)) + 1.0
+    return StatisticResult(base.statistic, min(1.0, 2.0 * tail / (len(stats) + 1.0)), n)
+
+
 def portfolio_t(sample: WindowSample) -> StatisticResult:
     """Calendar-time portfolio t with the estimation-error term and the day weights N_t/N, k̄_t."""
     n = sample.n
@@ -350,14 +376,25 @@ def portfolio_t(sample: WindowSample) -> StatisticResult:
 
 
 def placebo_p(sample: WindowSample) -> StatisticResult:
-    """Placebo p of the CAAR over every out-of-sample L-day pseudo-window of the estimation period."""
+    """Placebo p of the CAAR over out-of-sample L-day pseudo-windows: every run when the firms share day 0, else
+    ``placebo_draws`` seeded draws of one run per day 0 (the same draws as the package)."""
     n = sample.n
     if n < 1 or (~sample.in_window).sum() < sample.length + 1:
         return _undefined(n)
     cars = np.array(pseudo_cars(sample))  # (n, starts)
-    caars = [float(np.mean(c[np.isfinite(c)])) for c in cars.T if np.isfinite(c).any()]
-    if not caars:
-        return _undefined(n)
     caar = float(np.mean(sample.car))
-    p = (1.0 + sum(abs(c) >= abs(caar) for c in caars)) / (len(caars) + 1.0)
+    days = np.unique(sample.clusters, return_inverse=True)[1] if sample.clusters is not None else np.zeros(n, int)
+    if days.max() == 0:
+        pseudo = [float(np.mean(c[np.isfinite(c)])) for c in cars.T if np.isfinite(c).any()]
+    else:
+        rng = np.random.default_rng(sample.seed)
+        offsets = rng.integers(0, cars.shape[1], size=(sample.placebo_draws, days.max() + 1))
+        pseudo = []
+        for draw in offsets:
+            values = [cars[i, draw[days[i]]] for i in range(n) if np.isfinite(cars[i, draw[days[i]]])]
+            if values:
+                pseudo.append(float(np.mean(values)))
+    if not pseudo:
+        return _undefined(n)
+    p = (1.0 + sum(abs(c) >= abs(caar) for c in pseudo)) / (len(pseudo) + 1.0)
     return StatisticResult(caar, p, n)

@@ -1,0 +1,172 @@
+"""The tests whose null comes from resampling the event's own data: the out-of-sample pseudo-windows of the
+estimation period (:func:`_pseudo_cars`) behind ``placebo_p`` and ``gen_sign_z``'s expected fraction, and the
+bootstrap of ``bhar_boot_t``. Same conventions as :mod:`eventstudy.inference.vectorised` (which registers them):
+each ``_<test>(v)`` reads the battery's locals and returns ``(statistic, p_value, n_firms)`` per group."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .sample import _cached, _mean_sd, _z_p
+from .solve2 import matches_lapack, solve_2x2
+
+
+def _window_sums(a: np.ndarray, length: int) -> np.ndarray:
+    """Sums of ``a`` (``(G, F, T, ...)``) over every run of ``length`` days: ``(G, F, T − length + 1, ...)``."""
+    c = np.zeros(a.shape[:2] + (a.shape[2] + 1,) + a.shape[3:], dtype=a.dtype)
+    np.cumsum(a, axis=2, out=c[:, :, 1:])
+    return c[:, :, length:] - c[:, :, : a.shape[2] - length + 1]
+
+
+def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-sample pseudo-CARs of every firm over every ``L``-day run of its estimation days ``s``:
+    ``Σ_s (y_t − x_t'θ̂_{−s})`` with ``θ̂_{−s}`` the OLS fit without the run. From the in-sample residuals ``e``
+    (the estimation ARs) and running sums: ``θ̂ − θ̂_{−s} = (X'X − X_s'X_s)⁻¹ X_s'e_s``, so the pseudo-CAR is
+    ``Σ_s e_t + g_s'(X'X − X_s'X_s)⁻¹ X_s'e_s`` with ``g_s = Σ_s x_t`` (the leave-block-out identity; Belsley,
+    Kuh & Welsch 1980, ch. 2). Returns ``(pcar, has)`` ``(G, F, S)``: ``has`` where the run holds an AR of the
+    firm and the refit is defined."""
+
+    def make():
+        est = v["ar"][:, :, v["est_days"]]
+        length = v["length"]
+        ok = np.isfinite(est)
+        e = np.where(ok, est, 0.0)
+        pcar = _window_sums(e, length)
+        has = _window_sums(ok.astype(np.int64), length) > 0
+        x = v["x"]
+        if x is not None and x.shape[-1] > 0:
+            xe = np.where(ok[..., None], np.nan_to_num(x[:, :, v["est_days"]]), 0.0)
+            outer = xe[..., :, None] * xe[..., None, :]
+            rest = outer.sum(axis=2)[:, :, None] - _window_sums(outer, length)  # X'X without the run
+            d = _window_sums(xe * e[..., None], length)
+            g = _window_sums(xe, length)
+            p = x.shape[-1]
+            scale = np.prod(np.abs(np.diagonal(rest, axis1=-2, axis2=-1)), axis=-1)
+            if p == 2 and matches_lapack():  # the same solve, vectorised (solve2: bit for bit, no call per system)
+                delta, det = solve_2x2(rest, d)
+                singular = ~(np.abs(det) > 1e-10 * scale)
+                if singular.any():  # as below: the identity in place of a singular system
+                    eye = np.broadcast_to(np.eye(p), (int(singular.sum()), p, p))
+                    delta[singular] = solve_2x2(eye, d[singular])[0]
+            else:
+                det = np.linalg.det(rest)
+                singular = ~(np.abs(det) > 1e-10 * scale)
+                safe = np.where(singular[..., None, None], np.eye(p), rest)
+                delta = np.linalg.solve(safe, d[..., None])[..., 0]
+            pcar = pcar + (g * delta).sum(axis=-1)
+            has &= ~singular
+        return pcar, has
+
+    # Reads the estimation days only: ``shared`` (battery) may carry it to the next call on the same firm-events.
+    return _cached(v if v.get("shared") is None else v["shared"], "pseudo_cars", make)
+
+
+def _gen_sign_z(v):
+    """Cowan (1992, *Rev. Quant. Finance & Accounting* 2, 343–358) generalised sign test, sec. 2 (the
+    generalised sign statistic ``Z_G``), with the expected fraction estimated for the window's length.
+
+    ``Z = (w − N p̂) / √(N p̂ (1 − p̂))`` with ``w`` the number of firms with a positive CAR over the ``L``-day
+    window and ``p̂ = (1/N) Σ_i p̂_i``, ``p̂_i`` the share of firm i's ``L``-day runs of estimation days whose
+    out-of-sample pseudo-CAR (the model refitted without the run, as in ``placebo_p``) is positive — for
+    ``L = 1`` the share of positive estimation ARs, Cowan's eq. for one day. Taking ``p̂`` from one-day ARs for a
+    multi-day window mis-centres the test when daily ARs are skewed. p from the standard normal. Assumes
+    independent firms."""
+    n = v["n"]
+    if (~v["in_window"]).sum() < v["length"]:
+        return np.full(len(n), np.nan), np.full(len(n), np.nan), n
+    pcar, has = _pseudo_cars(v)
+    frac = (has & (pcar > 0)).sum(axis=2) / has.sum(axis=2)
+    fin = np.isfinite(frac)
+    p = np.where(fin, frac, 0.0).sum(axis=1) / fin.sum(axis=1)
+    w = (v["mask"] & (v["car"] > 0)).sum(axis=1)
+    z = (w - n * p) / np.sqrt(n * p * (1.0 - p))
+    bad = (n < 1) | (fin.sum(axis=1) == 0) | ~(p > 0.0) | ~(p < 1.0)
+    return np.where(bad, np.nan, z), np.where(bad, np.nan, _z_p(z)), n
+
+
+def _bhar_boot_t(v):
+    """Bootstrapped skewness-adjusted t for the mean BHAR (Lyon, Barber & Tsai 1999, *J. Finance* 54,
+    165–201, sec. III.B.2, after Sutton 1993).
+
+    The statistic is ``t_sa`` of ``bhar_skew_t``. Its null distribution is bootstrapped: ``B = placebo_draws``
+    seeded resamples of ``n_b`` BHARs drawn with replacement, each giving
+    ``t_b = √n_b (S_b + γ̂_b S_b²/3 + γ̂_b/(6 n_b))`` with ``S_b = (mean_b − mean)/sd_b`` (centred on the sample
+    mean: the null imposed) and ``γ̂_b`` the resample's skewness; ``p = min(1, 2 min(1 + #{t_b ≤ t_sa},
+    1 + #{t_b ≥ t_sa}) / (B + 1))``. LBT draw ``n_b = N/4``; here ``n_b = max(⌊N/4⌋, min(N, 10))`` so that
+    small samples keep enough values for a skewness. Unlike the Student-t p of ``bhar_skew_t``, it does not
+    assume the adjusted statistic is t-distributed. Assumes independent firms.
+    """
+    b = v["bhar"]
+    ok = v["mask"] & np.isfinite(b)
+    mean, sd, n = _mean_sd(b, ok)
+    s = mean / sd
+    gamma = np.where(ok, (b - mean[:, None]) ** 3, 0.0).sum(axis=1) / (n * sd**3)
+    t = np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n))
+    p = np.full(len(n), np.nan)
+    for k in np.flatnonzero((n >= 2) & (sd > 0.0) & np.isfinite(t)):
+        if v["placebo_draws"] < 1:
+            break
+        values = b[k][ok[k]]
+        size = max(len(values) // 4, min(len(values), 10))
+        rng = np.random.default_rng([*np.atleast_1d(v["seeds"][k]).tolist(), 2])  # not placebo_p's stream
+        x = values[rng.integers(0, len(values), size=(v["placebo_draws"], size))]
+        mb = x.mean(axis=1)
+        sb = x.std(axis=1, ddof=1)
+        sb_ = (mb - mean[k]) / sb
+        gb = ((x - mb[:, None]) ** 3).sum(axis=1) / (size * sb**3)
+        tb = np.sqrt(size) * (sb_ + gb * sb_ * sb_ / 3.0 + gb / (6.0 * size))
+        tb = tb[np.isfinite(tb) & (x.max(axis=1) > x.min(axis=1))]  # a resample of one value repeated has no t
+        if len(tb):
+            tail = min((tb <= t[k]).sum(), (tb >= t[k]).sum()) + 1.0
+            p[k] = min(1.0, 2.0 * tail / (len(tb) + 1.0))
+    bad = ~np.isfinite(p)
+    return np.where(bad, np.nan, t), p, n
+
+
+def _placebo_p(v):
+    """Placebo (pseudo-event) test of the CAAR: statistic = CAAR, p-value from out-of-sample pseudo-events
+    (Brown & Warner 1980, sec. 2, simulation procedure; the empirical-distribution test of e.g. Lyon, Barber &
+    Tsai 1999, sec. III.B).
+
+    The pseudo-windows are the ``L``-day runs ``s`` of the estimation period (``S = T − L + 1`` of them). Each
+    firm's pseudo-CAR over a run is its out-of-sample prediction error (the model refitted without the run,
+    :func:`_pseudo_cars`), so it has the variance of the event window's CAR, ``σ²(L + g'(X'X)⁻¹g)``, not the
+    in-sample residuals' smaller one (by about ``(1 + L/T)/(1 − L/T)``). Firms that share a calendar day 0
+    move by one common offset, so their cross-section (and its correlation under event-day clustering) is
+    kept; firms on different days 0 are independent and take independent offsets.
+
+    * All firms on one day 0 (the usual event): every run is enumerated, ``CAAR_s`` = mean over firms with data
+      in the run, ``p = (1 + #{s: |CAAR_s| ≥ |CAAR|}) / (S + 1)`` — deterministic.
+    * Several days 0: ``B = placebo_draws`` seeded draws of one offset per day 0,
+      ``p = (1 + #{b: |CAAR_b| ≥ |CAAR|}) / (B + 1)``. With one common offset for firms on different dates the
+      ``S`` overlapping runs hold only about ``T/L`` independent values, too few for the tail: on random days
+      (100k placebo, 21-day window) that rejected 7.0 % at 5 %.
+    """
+    n, length = v["n"], v["length"]
+    g, t = len(n), int((~v["in_window"]).sum())
+    if t < length + 1:
+        return np.full(g, np.nan), np.full(g, np.nan), n
+    pcar, has = _pseudo_cars(v)
+    caar = np.where(v["mask"], v["car"], 0.0).sum(axis=1) / n
+    caar_by_start = np.where(has, pcar, 0.0).sum(axis=1) / has.sum(axis=1)  # (G, starts)
+    fin = np.isfinite(caar_by_start)
+    n_fin = fin.sum(axis=1)
+    hits = (fin & (np.abs(caar_by_start) >= np.abs(caar)[:, None])).sum(axis=1)
+    clusters = v["clusters"]
+    if clusters is not None and v["placebo_draws"] > 0:
+        firms = np.arange(pcar.shape[1])
+        for k in range(g):
+            codes = np.unique(clusters[k][v["mask"][k]], return_inverse=True)[1]
+            if codes.max(initial=0) == 0:
+                continue  # one day 0: the enumerated runs above
+            rng = np.random.default_rng(v["seeds"][k])
+            offsets = rng.integers(0, pcar.shape[2], size=(v["placebo_draws"], codes.max() + 1))[:, codes]
+            use = firms[: len(codes)]
+            h = has[k, use, offsets]  # (B, firms): firm i at its cluster's offset
+            draws = np.where(h, pcar[k, use, offsets], 0.0).sum(axis=1) / h.sum(axis=1)
+            ok = np.isfinite(draws)
+            n_fin[k] = ok.sum()
+            hits[k] = (ok & (np.abs(draws) >= abs(caar[k]))).sum()
+    p = (1.0 + hits) / (n_fin + 1.0)
+    bad = (n < 1) | (n_fin == 0)
+    return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n
