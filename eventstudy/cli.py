@@ -90,6 +90,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]
         for _, r in rows[rows.window_end == rows.window_end.max()].iterrows():
             print(f"  {ev.id} {r.ticker} CAR[0,{int(r.window_end)}] {car_words(r)}")
+    cross_section = results.extra.get("cross_section")
+    note = getattr(cross_section, "note", None)
+    if note is not None and len(note) and note.iloc[0]:
+        print(f"cross_section.csv: {note.iloc[0]}")  # a property of the design, not a data problem
     print(f"wrote {out / study.id / 'index.html'} in {outcome.seconds:.1f}s")
     return 0
 
@@ -181,9 +185,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .calendar import day_zero
     from .claims.spec import parse_claims
     from .config import load_study
+    from .cross_section import parse_cross_section
 
     study = load_study(args.config)
     claims = parse_claims(study)
+    parse_cross_section(study)  # the cross_section: block and its characteristics file
     print(
         f"{args.config}: ok — study {study.id}, {len(study.events)} event(s), {len(claims)} claim(s), model {study.model}"
     )

@@ -410,7 +410,7 @@ def events_from_rows(
 def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] | None = None) -> Study:
     """Validate an already-loaded YAML document; see :func:`load_study`."""
     top = _Reader(file, data)
-    extra_sections = extra_sections or {"claims"}
+    extra_sections = extra_sections or {"claims", "cross_section"}
     top.mapping({"study", "events", *extra_sections})
     s = top.child("study")
     s.mapping(

@@ -32,6 +32,7 @@ from .atomic import (
     seal,
     umask_modes,
 )
+from .cross_section import COLUMNS as CROSS_SECTION_COLUMNS
 from .errors import EventStudyError
 from .study import StudyResults
 from .summary import COLUMNS as SUMMARY_COLUMNS
@@ -49,6 +50,7 @@ COLUMNS = {
     "ar.csv": ["event_id", "ticker", "rel_day", "date", "ar", "traded", "limit"],
     "tests.csv": ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"],
     "summary.csv": SUMMARY_COLUMNS,
+    "cross_section.csv": CROSS_SECTION_COLUMNS,
 }  # fmt: skip
 
 
@@ -107,6 +109,11 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
                 for ev in study.events
             ],
             "summary": _records(study_summary(results)[COLUMNS["summary.csv"]]),
+            **(
+                {"cross_section": _records(results.extra["cross_section"])}
+                if isinstance(results.extra.get("cross_section"), pd.DataFrame)
+                else {}
+            ),
             "estimates": _records(results.estimates[COLUMNS["estimates.csv"]]),
             "car": _records(results.car[COLUMNS["car.csv"]]),
             "tests": _records(results.tests[COLUMNS["tests.csv"]]),
@@ -251,6 +258,9 @@ def sweep_stale(out_dir: Path) -> list[str]:
 def write_tables(results: StudyResults, directory: Path, source: str) -> None:
     """The CSV files (summary, estimates, car, ar, tests) and study.json."""
     write_csv(study_summary(results), directory / "summary.csv", COLUMNS["summary.csv"])
+    cross_section = results.extra.get("cross_section")
+    if isinstance(cross_section, pd.DataFrame):
+        write_csv(cross_section, directory / "cross_section.csv", COLUMNS["cross_section.csv"])
     write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"])
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])

@@ -28,6 +28,7 @@ from pathlib import Path
 from . import __version__
 from .claims import ClaimsResults, claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
 from .config import Study, load_study
+from .cross_section import parse_cross_section
 from .data import AsOfProvider, AutoProvider, fallback_notes
 from .data.base import PriceProvider, Provenance
 from .errors import ConfigError, EventStudyError, bounded_message
@@ -95,6 +96,7 @@ def load_checked(config: str | Path) -> Study:
         study = load_study(config)
         if "claims" in study.extra:
             parse_claims(study)
+        parse_cross_section(study)
         plan_study(study)
     except ConfigError:
         raise

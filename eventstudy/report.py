@@ -263,6 +263,16 @@ def _daily_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     return {"tests": names, "rows": rows, "days": len(rows), "alpha": ALPHA}
 
 
+def _cross_section(results: StudyResults) -> dict[str, Any] | None:
+    """The cross-sectional regression's rows and its block from the study file (None without one)."""
+    table = results.extra.get("cross_section")
+    if not isinstance(table, pd.DataFrame):
+        return None
+    block = results.study.extra["cross_section"]
+    return {"rows": _rows(table), "window": block["window"], "formula": block["formula"],
+            "characteristics": block.get("characteristics"), "note": table["note"].iloc[0] if len(table) else ""}  # fmt: skip
+
+
 def caar_figure(results: StudyResults, event_id: str) -> go.Figure:
     """The event's CAAR from the start of the daily path to each day with its 95% band
     (:func:`eventstudy.summary.caar_path`: forecast-error variances of the firms' CARs, correlated at r̄)."""
@@ -357,6 +367,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         source=source,
         events=event_views(results),
         headline=_rows(study_summary(results)),
+        cross_section=_cross_section(results),
         plotlyjs=get_plotlyjs(),
         test_catalogue=[
             {

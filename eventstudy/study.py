@@ -18,6 +18,7 @@ from . import __version__
 from .calendar import DayZero, calendar_name, day_zero, sessions
 from .config import Study
 from .coverage import BenchmarkGap, benchmark_gaps, completeness_columns, estimation_span, resumption_reach
+from .cross_section import cross_section_table
 from .data.base import PriceProvider, Provenance, validate_history
 from .engine import AbnormalReturns, FirmEvent, abnormal_returns, without
 from .errors import ConfigError, DataError
@@ -340,7 +341,7 @@ def analyse(inputs: StudyInputs) -> StudyResults:
     limits = limit_grid(limit_days, panel, ab.firm_events, ab.rel_days)
     car = car_table(ab, panel, study.event_windows, gaps, limits)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
-    return StudyResults(
+    results = StudyResults(
         study=study,
         day_zero=inputs.day_zero,
         panel=panel,
@@ -357,6 +358,8 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         quality=quality_table(inputs.histories, panel),
         limits=limit_days,
     )
+    table = cross_section_table(results)  # the optional cross_section: block (eventstudy/cross_section.py)
+    return results if table is None else dataclasses.replace(results, extra={**results.extra, "cross_section": table})
 
 
 def run_study(study: Study, provider: PriceProvider, as_of: date | None = None) -> StudyResults:

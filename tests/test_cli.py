@@ -19,6 +19,7 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "ar.csv",
         "car.csv",
         "claims.csv",
+        "cross_section.csv",
         "estimates.csv",
         "index.html",
         "manifest.json",
@@ -34,6 +35,7 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
             x for x in printed.splitlines() if x.startswith(r.event_id) and f"[{r.window_start}, {r.window_end}]" in x
         )
         assert f"{100 * r.caar:+.2f}%" in line and "kp_bmp_t" in line and f"{r.p_holm:.3f}" in line
+    assert "cross_section.csv: n = 8 for 2 parameters (< 10 per parameter): too small to mean much" in printed
     # summary.csv agrees with car.csv and tests.csv of the same run (the hand-worked case: tests/test_summary.py)
     car, tests = pd.read_csv(out / "car.csv"), pd.read_csv(out / "tests.csv")
     first = car[(car.event_id == "us-entity-list-2019-10-07") & (car.window_start == 0) & (car.window_end == 1)]

@@ -136,6 +136,7 @@ def test_the_report_opens_with_the_headline(html, default_results):
     first_h2 = re.search(r"<h2[^>]*>([^<]*)</h2>", html)
     assert first_h2 is not None and first_h2.group(1) == "Headline"
     headline = html[html.index('<h2 id="headline">') : html.index("<h2>Data and parameters</h2>")]
+    headline = headline[: headline.index("</table>")]  # the summary table (the cross-section table follows)
     summary = study_summary(default_results)
     rows = re.findall(r"<tr>.*?</tr>", headline, flags=re.S)[1:]  # after the header row
     assert len(rows) == len(summary) == 8
@@ -144,8 +145,9 @@ def test_the_report_opens_with_the_headline(html, default_results):
         assert f"{r.caar * 100:.2f}%" in row and f"{r.median_car * 100:.2f}%" in row
         assert f"{r.p_value:.3f}" in row and f"{r.p_holm:.3f}" in row
     assert "kp_bmp_t" in headline and "across all 8 rows" in headline
+    figures = html[html.index('<div class="caar-grid">') : html.index("<h2>Data and parameters</h2>")]
     for ev in default_results.study.events:  # one CAAR path per event, in the headline
-        assert f'id="{ev.id}-caar"' in headline
+        assert f'id="{ev.id}-caar"' in figures
 
 
 def test_daily_grid_marks_the_days_that_survive_holm(html, default_results):
@@ -157,3 +159,14 @@ def test_daily_grid_marks_the_days_that_survive_holm(html, default_results):
     assert len(marks) == len(survivors)
     assert sorted(marks) == sorted(f"{p:.3f}" for p in survivors.p_holm)
     assert "survives the Holm adjustment across the 31 days of the path" in html
+
+
+def test_cross_section_table_in_the_report(html, default_results):
+    table = default_results.extra["cross_section"]
+    section = html[html.index('id="cross-section"') : html.index("<h2>Data and parameters</h2>")]
+    assert (
+        "<code>car ~ beta</code>" in section and "n = 8" in section and "cluster(event date) with 2 clusters" in section
+    )
+    assert "Too small to read much into:" in section and "clustered standard errors are unreliable" in section
+    for r in table.itertuples():
+        assert f"<code>{r.term}</code></td><td>{r.coef:.4f}</td><td>{r.se:.4f}</td>" in section
