@@ -99,7 +99,7 @@ class AbnormalReturns:
     """
 
     model: str
-    firm_events: tuple[FirmEvent, ...]
+    firm_events: Sequence[FirmEvent]  # a tuple, or the placebo's lazily built draw (``located``)
     rel_days: np.ndarray
     estimation_window: tuple[int, int]
     returns: np.ndarray
@@ -234,6 +234,15 @@ def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndar
     return day0.astype(np.int64)
 
 
+def _finite(x: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(x)`` (NaN → 0, ±inf → ± the largest float) in place, converting only the non-finite
+    elements (the same values; the design is a fresh array nobody else holds)."""
+    bad = ~np.isfinite(x)
+    if bad.any():
+        x[bad] = np.nan_to_num(x[bad])
+    return x
+
+
 def _take(a: np.ndarray, safe: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``a[safe, cols[:, None]]``. When every row's sessions are consecutive and ``a`` is column-contiguous, each
     row is one contiguous block of ``a``'s memory and is copied as such (the same values, several times faster
@@ -245,21 +254,35 @@ def _take(a: np.ndarray, safe: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return a[safe, cols[:, None]]
 
 
-def gather(
-    panel: ReturnsPanel, benchmark: str, firm_events: Sequence[FirmEvent], rel_days: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Firm returns, benchmark returns over the same spans, spans and session positions, ``(N, W)`` each."""
-    sessions = panel.sessions
+def _locate(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> tuple[np.ndarray, np.ndarray]:
+    """Day-0 session positions and panel columns of the firm-events (DataError naming the first missing one)."""
     day0 = _positions(panel, firm_events)
     cols = panel.returns.columns.get_indexer([fe.ticker for fe in firm_events])
     if (cols < 0).any():
         missing = firm_events[int(np.flatnonzero(cols < 0)[0])].ticker
         raise DataError(f"{missing}: no prices loaded for this ticker")
+    return day0, cols
+
+
+def gather(
+    panel: ReturnsPanel,
+    benchmark: str,
+    firm_events: Sequence[FirmEvent],
+    rel_days: np.ndarray,
+    located: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Firm returns, benchmark returns over the same spans, spans and session positions, ``(N, W)`` each.
+    ``located``: the firm-events' day-0 session positions and panel columns, when the caller has them."""
+    sessions = panel.sessions
+    day0, cols = _locate(panel, firm_events) if located is None else located
     pos = day0[:, None] + rel_days[None, :]
     inside = (pos >= 0) & (pos < len(sessions))
     safe = np.clip(pos, 0, len(sessions) - 1)
-    returns = np.where(inside, _take(panel.returns.to_numpy(), safe, cols), np.nan)
-    span = np.where(inside, _take(panel.span.to_numpy(), safe, cols), 0)
+    returns = _take(panel.returns.to_numpy(), safe, cols)
+    span = _take(panel.span.to_numpy(), safe, cols)
+    if not inside.all():  # (when every day is on the session axis, the copies above are already the result)
+        returns = np.where(inside, returns, np.nan)
+        span = np.where(inside, span, 0)
     level = panel.level[benchmark].to_numpy()
     start = np.clip(safe - span, 0, len(sessions) - 1)
     with np.errstate(invalid="ignore"):
@@ -278,6 +301,7 @@ def abnormal_returns(
     dimson_lags: int = 1,
     factors: pd.DataFrame | None = None,
     moments: Moments | None = None,
+    located: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> AbnormalReturns:
     """Fit ``model`` for every firm-event and compute abnormal returns over ``rel_range``.
 
@@ -287,12 +311,15 @@ def abnormal_returns(
     :func:`eventstudy.factors.load_factors`) is required by the factor model. ``moments``: running sums of
     the panel (:func:`eventstudy.estimation.moments`, same benchmark) to take the normal equations and SSR from
     instead of the estimation rows — the same fit to rounding, cheaper for many firm-events (models of
-    :data:`~eventstudy.estimation.MOMENT_MODELS`; ignored for the others).
+    :data:`~eventstudy.estimation.MOMENT_MODELS`; ignored for the others). ``located``: the day-0 session
+    positions and panel columns of ``firm_events`` when the caller already has them (the placebo's draw): the
+    look-ups are skipped and ``firm_events`` is kept as given (any sequence) instead of copied into a tuple.
     """
     if model not in MODEL_PARAMETERS:
         raise ValueError(f"unknown model {model!r}")
     rel_days = np.arange(min(rel_range[0], estimation_window[0]), rel_range[1] + 1)
-    returns, market, span, pos = gather(panel, benchmark, firm_events, rel_days)
+    day0, cols = _locate(panel, firm_events) if located is None else located
+    returns, market, span, pos = gather(panel, benchmark, firm_events, rel_days, (day0, cols))
     factor_spans = None
     param_names = MODEL_PARAMETERS[model]
     if model == "factor":
@@ -329,7 +356,7 @@ def abnormal_returns(
             alpha, beta, components = _dimson(y, lagged, estimation, lags)
         params = np.stack([alpha, beta], axis=-1)
     n_est = estimation.sum(axis=1)
-    x0 = np.nan_to_num(x)
+    x0 = _finite(x)
     from_sums = moments is not None and model in MOMENT_MODELS  # normal equations and SSR from running sums
     dof = n_est - (p if p else 1)
     fit = dof >= 2
@@ -338,8 +365,6 @@ def abnormal_returns(
         xtx, _ = normal_equations(x0, y, estimation)
         _, xtx_inv = solve(xtx, None, fit)
     elif from_sums and moments is not None:
-        cols = panel.returns.columns.get_indexer([fe.ticker for fe in firm_events])
-        day0 = pos[:, 0] - rel_days[0]
         lo = np.clip(day0 + estimation_window[0], 0, len(panel.sessions))
         hi = np.clip(day0 + estimation_window[1] + 1, 0, len(panel.sessions))
         _, xtx, xty, yy = moment_equations(moments, model, cols, lo, hi)
@@ -358,7 +383,7 @@ def abnormal_returns(
     params = np.where(fit[:, None], params, np.nan)
     return AbnormalReturns(
         model=model,
-        firm_events=tuple(firm_events),
+        firm_events=tuple(firm_events) if located is None else firm_events,
         rel_days=rel_days,
         estimation_window=estimation_window,
         returns=returns,

@@ -33,19 +33,20 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import overload
 
 import numpy as np
 import pandas as pd
 
 from .blas_threads import single_threaded
-from .engine import MODEL_PARAMETERS, FirmEvent, abnormal_returns, window_only
+from .engine import MODEL_PARAMETERS, AbnormalReturns, FirmEvent, abnormal_returns, window_only
 from .errors import ConfigError, DataError
 from .estimation import MOMENT_MODELS, Moments, moments
 from .executors import FAST_FROM, PARALLEL_FROM, run_local
 from .inference import TESTS
-from .inference.battery import window_table
-from .inference.sample import _event_groups, window_arrays
+from .inference.battery import COLUMNS, window_battery
+from .inference.sample import window_arrays
 from .returns import ReturnsPanel
 from .universe import EW_BENCHMARK, Universe
 
@@ -89,16 +90,21 @@ class PlaceboSpec:
     engine: str = "auto"  # "fast": estimation sums from running sums; "full": eventstudy.engine.abnormal_returns;
     # "auto": fast from FAST_FROM firm-events on (building the running sums costs about as much as 5,000 events)
     workers: int | None = None  # local executor: processes (this one and forked ones); None: 2 from PARALLEL_FROM
+    extra_windows: tuple[tuple[int, int], ...] = ()  # more event windows tested on the same draw (tests only)
+    injected: tuple[float, ...] = ()  # day-0 abnormal returns added to every firm-event (power; tests only)
 
     def __post_init__(self) -> None:
         if self.n_events < 1:
             raise ConfigError("--events must be at least 1")
         if self.firms_per_study < 1:
             raise ConfigError("--firms-per-study must be at least 1")
-        if self.window[0] > self.window[1]:
-            raise ConfigError(f"window {list(self.window)} is empty")
-        if self.estimation_window[1] >= min(self.window[0], 0):
-            raise ConfigError(f"estimation window {list(self.estimation_window)} must end before the event window")
+        for w in self.windows:
+            if w[0] > w[1]:
+                raise ConfigError(f"window {list(w)} is empty")
+            if self.estimation_window[1] >= min(w[0], 0):
+                raise ConfigError(f"estimation window {list(self.estimation_window)} must end before the event window")
+        if not all(np.isfinite(self.injected)) or 0.0 in self.injected:
+            raise ConfigError(f"injected abnormal returns {list(self.injected)}: finite and non-zero (0 is the null)")
         width = self.estimation_window[1] - self.estimation_window[0] + 1
         if self.engine not in ("auto", "fast", "full"):
             raise ConfigError(f"engine {self.engine!r}: expected 'auto', 'fast' or 'full'")
@@ -119,9 +125,24 @@ class PlaceboSpec:
         return min(2, os.cpu_count() or 1) if self.n_events >= PARALLEL_FROM else 1
 
     @property
+    def windows(self) -> tuple[tuple[int, int], ...]:
+        """The event windows tested: ``window`` (the firm table's) first, then ``extra_windows``."""
+        return (self.window, *(w for w in self.extra_windows if w != self.window))
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The relative days every window lies in (what eligibility and the engine cover)."""
+        return min(w[0] for w in self.windows), max(w[1] for w in self.windows)
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The null (0) and each injected day-0 abnormal return."""
+        return (0.0, *self.injected)
+
+    @property
     def width(self) -> int:
         """Relative days the engine holds per firm-event."""
-        return self.window[1] - min(self.window[0], self.estimation_window[0]) + 1
+        return self.span[1] - min(self.span[0], self.estimation_window[0]) + 1
 
     def chunk_events(self) -> int:
         size = self.chunk_size or min(MAX_CHUNK, (DEFAULT_CHUNK_MB * 2**20) // (self.width * BYTES_PER_CELL))
@@ -136,11 +157,27 @@ class PlaceboResult:
     seconds: dict[str, float] = field(default_factory=dict)
     chunks: int = 0
 
+    def rejection_table(self) -> pd.DataFrame:
+        """Every window and injected level: per test, pseudo-studies with a p-value and the share with
+        p < alpha (the size at ``injected == 0``, the power otherwise)."""
+        t = self.tests
+        ok = t["p_value"].notna()
+        rejected = (t["p_value"] < self.spec.alpha) & ok
+        keys = ["window_start", "window_end", "injected", "test"]
+        g = t.assign(ok=ok, rejected=rejected).groupby(keys, sort=False)
+        out = g[["ok", "rejected"]].sum().reset_index().rename(columns={"ok": "studies"})
+        out["rejection_rate"] = out["rejected"] / out["studies"]
+        return out.drop(columns="rejected")
+
     def rejection_rates(self) -> pd.DataFrame:
-        """Per test: pseudo-studies with a p-value, share with p < alpha (also split by the statistic's sign)."""
+        """Per test, in ``window`` with no injected return: pseudo-studies with a p-value, share with p < alpha
+        (also split by the statistic's sign)."""
         alpha = self.spec.alpha
         rows = []
-        for name, group in self.tests.groupby("test", sort=False):
+        w = self.spec.window
+        tests = self.tests
+        null = (tests["window_start"] == w[0]) & (tests["window_end"] == w[1]) & (tests["injected"] == 0.0)
+        for name, group in tests[null].groupby("test", sort=False):
             p = group["p_value"].to_numpy(float)
             s = group["statistic"].to_numpy(float)
             ok = np.isfinite(p)
@@ -180,7 +217,7 @@ def eligible(universe: Universe, spec: PlaceboSpec) -> np.ndarray:
     traded = panel.traded.to_numpy()[:, :n_t]
     n_s = span.shape[0]
     lo, hi = spec.estimation_window
-    a, b = spec.window
+    a, b = spec.span
     start, end = min(lo, a), max(b, 0)
     single = np.zeros((n_s + 1, n_t), dtype=np.int32)
     np.cumsum(span == 1, axis=0, out=single[1:])
@@ -230,6 +267,45 @@ def study_id(study: int) -> str:
     return f"P{study:06d}"
 
 
+class DrawnEvents(Sequence[FirmEvent]):
+    """The drawn positions as a sequence of engine firm-events, each built only when read (the engine, given the
+    positions through ``located``, reads none of them in a placebo chunk)."""
+
+    def __init__(self, panel: ReturnsPanel, draw: Draw) -> None:
+        self.panel, self.draw = panel, draw
+
+    def __len__(self) -> int:
+        return len(self.draw)
+
+    @property
+    def day0s(self) -> pd.DatetimeIndex:
+        """Every firm-event's day 0, as one index (what :func:`eventstudy.inference.sample.day0_codes` reads)."""
+        return self.panel.sessions[self.draw.day0]
+
+    @overload
+    def __getitem__(self, i: int) -> FirmEvent: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[FirmEvent]: ...
+    def __getitem__(self, i: int | slice) -> FirmEvent | list[FirmEvent]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        name = str(self.panel.returns.columns[self.draw.ticker[i]])  # IndexError past the end ends iteration
+        return FirmEvent(study_id(int(self.draw.study[i])), name, name, self.panel.sessions[self.draw.day0[i]])
+
+
+def study_groups(draw: Draw) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Rows of each pseudo-study (``P<study>`` → positions, in order of first appearance, as
+    :func:`eventstudy.inference.sample._event_groups` gives them) and the studies' numbers (the placebo seeds'
+    keys, so a pseudo-study's numbers do not depend on the chunking)."""
+    studies, first, counts = np.unique(draw.study, return_index=True, return_counts=True)
+    if len(studies) and (np.diff(draw.study) >= 0).all():  # contiguous studies (every draw): slices
+        rows = {study_id(s): np.arange(f, f + c) for s, f, c in zip(studies.tolist(), first, counts, strict=True)}
+        return rows, studies.tolist()
+    order = np.argsort(first, kind="stable")
+    rows = {study_id(int(s)): np.flatnonzero(draw.study == s) for s in studies[order]}
+    return rows, studies[order].tolist()
+
+
 def firm_events(panel: ReturnsPanel, draw: Draw) -> list[FirmEvent]:
     """The drawn positions as engine firm-events (event id ``P<study>``)."""
     names = panel.returns.columns.to_numpy(dtype=object)[draw.ticker].tolist()
@@ -263,23 +339,75 @@ def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obje
         return _run_chunk(context, spec, draw)
 
 
+def inject_day0(ab: AbnormalReturns, abnormal: float) -> AbnormalReturns:
+    """``ab`` with ``abnormal`` added to each firm-event's first return on or after day 0 — the trade-to-trade
+    return that covers day 0 (on day 0 itself, or on the first trade after a halt) — and to its AR: an event
+    that moves every firm's price by ``abnormal`` on day 0 (Brown & Warner 1985's power design). The fit, the
+    estimation-period ARs and the variances are unchanged (day 0 lies outside the estimation window)."""
+    if abnormal == 0.0:
+        return ab
+    has = np.isfinite(ab.ar) & (ab.rel_days >= 0)[None, :]
+    rows = np.flatnonzero(has.any(axis=1))
+    cols = has[rows].argmax(axis=1)
+    ar, returns = ab.ar.copy(), ab.returns.copy()
+    ar[rows, cols] += abnormal
+    returns[rows, cols] += abnormal
+    return replace(ab, ar=ar, returns=returns)
+
+
 def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
     panel = context.panel
-    events = firm_events(panel, draw)
     full = abnormal_returns(
-        panel, spec.benchmark, events, spec.model, spec.estimation_window, spec.window, moments=context.moments
-    )
-    ab = window_only(full, spec.window)  # estimation and event-window days: what the battery reads
+        panel, spec.benchmark, DrawnEvents(panel, draw), spec.model, spec.estimation_window, spec.span,
+        moments=context.moments, located=(draw.day0, draw.ticker),
+    )  # fmt: skip
+    ab = window_only(full, spec.span)  # estimation and event-window days: what the battery reads
     del full
     arrays = window_arrays(ab, spec.window)  # the CARs and the daily arrays the battery reads
     res = arrays[0]
-    groups = _event_groups(ab)
-    keys = [int(name[1:]) for name in groups]  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
-    tests = window_table(ab, spec.window, groups, keys, list(TESTS), arrays=arrays)
+    groups, keys = study_groups(draw)  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
     out: dict[str, object] = {k: np.asarray(res[k]) for k in ("car", "car_se", "car_t", "car_p", "bhar", "n_obs")}
     out["n_est"], out["dof"] = ab.n_est, ab.dof
-    out["tests"] = tests
+    # (windows × levels, studies, tests) arrays: the rows of tests.csv are built once for all chunks (run_placebo)
+    out["studies"] = np.asarray(keys, dtype=np.int64)
+    shifted = [inject_day0(ab, level) for level in spec.levels]
+    got = {}
+    for w in spec.windows:
+        shared: dict = {}  # an injected return changes window days only: estimation-day results are reused
+        for level, data in zip(spec.levels, shifted, strict=True):
+            reuse = level == 0.0 and w == spec.window
+            got[level, w] = window_battery(data, w, groups, keys, list(TESTS), arrays=arrays if reuse else None,
+                                           shared=shared)  # fmt: skip
+    del shifted
+    combos = [got[level, w] for level in spec.levels for w in spec.windows]
+    for j, col in enumerate(("statistic", "p_value", "n_firms")):
+        out[col] = np.stack([np.stack([g[name][j] for name in TESTS], axis=1) for g in combos])
     return out
+
+
+def tests_table(results: Sequence[dict[str, object]], spec: PlaceboSpec) -> pd.DataFrame:
+    """The ``tests.csv`` rows of every chunk's pseudo-studies plus ``injected`` (the day-0 abnormal return
+    added, 0 for the null): levels, then windows, then studies, then tests in :data:`TESTS` order (for one
+    window and no injection, the layout of :func:`eventstudy.inference.battery.window_table`)."""
+    names = np.array(list(TESTS), dtype=object)
+    studies = np.concatenate([np.asarray(r["studies"]) for r in results]) if results else np.zeros(0, np.int64)
+    ids = np.array([study_id(s) for s in studies.tolist()], dtype=object)
+    per = len(studies) * len(names)
+    frames = []
+    for c, (level, w) in enumerate((lv, w) for lv in spec.levels for w in spec.windows):
+
+        def column(key: str, dtype) -> np.ndarray:
+            parts = [np.asarray(r[key])[c].ravel() for r in results]  # noqa: B023 (used at once)
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+        frames.append(pd.DataFrame({
+            "event_id": np.repeat(ids, len(names)), "window_start": np.full(per, w[0]),
+            "window_end": np.full(per, w[1]), "test": np.tile(names, len(studies)),
+            "statistic": column("statistic", float), "p_value": column("p_value", float),
+            "n_firms": column("n_firms", np.int64), "injected": np.full(per, level),
+        }))  # fmt: skip
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return frame[[*COLUMNS, "injected"]]
 
 
 def chunks(draw: Draw, size: int) -> Iterator[Draw]:
@@ -353,7 +481,7 @@ def run_placebo(
     )
     for key in FIRM_COLUMNS:
         firms[key] = np.concatenate([r[key] for r in results])
-    tests = pd.concat([r["tests"] for r in results], ignore_index=True)
+    tests = tests_table(results, spec)
     seconds = {"draw": t1 - t0, "engine_and_tests": t2 - t1, "collect": time.perf_counter() - t2}
     return PlaceboResult(spec, firms, tests, seconds, len(parts))
 

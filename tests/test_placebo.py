@@ -155,3 +155,53 @@ def test_harness_yardstick_agrees_with_engine(universe):
     for loop in (scale.yardstick, scale.lean_yardstick):
         worst_ar, worst_car = scale.agreement(ab, loop(universe.panel, s.benchmark, events, EST, WIN), WIN)
         assert worst_ar < 1e-9 and worst_car < 1e-9
+
+
+def test_extra_windows_and_injection_keep_the_null_rows(universe):
+    """More windows and injected levels on the same draw: the null rows of ``window`` and the firm table are the
+    plain run's, bit for bit; every (window, level) has a row per pseudo-study and test."""
+    s = spec(window=(0, 5), n_events=200)
+    plain = run_placebo(universe, s)
+    more = run_placebo(universe, replace(s, extra_windows=((0, 0), (0, 1)), injected=(0.01, 0.05)))
+    pd.testing.assert_frame_equal(plain.firms, more.firms, check_exact=True)
+    null = more.tests[(more.tests.window_start == 0) & (more.tests.window_end == 5) & (more.tests.injected == 0.0)]
+    pd.testing.assert_frame_equal(plain.tests, null.reset_index(drop=True), check_exact=True)
+    combos = more.tests.groupby(["window_start", "window_end", "injected"]).size()
+    assert len(combos) == 9 and (combos == 20 * len(TESTS)).all()
+    table = more.rejection_table()
+    size = table[(table.window_end == 5) & (table.injected == 0.0)].set_index("test")["rejection_rate"]
+    assert np.allclose(size.to_numpy(), plain.rejection_rates().set_index("test").loc[size.index, "rejection_rate"])
+
+
+def test_injected_return_moves_day0_and_power_grows(universe):
+    from eventstudy.placebo import inject_day0
+
+    s = spec(window=(0, 5), n_events=200)
+    events = firm_events(universe.panel, draw_events(universe, s))
+    ab = abnormal_returns(universe.panel, s.benchmark, events, s.model, EST, (0, 5))
+    shifted = inject_day0(ab, 0.03)
+    changed = (shifted.ar != ab.ar) & np.isfinite(ab.ar)
+    assert np.array_equal(changed, (shifted.returns != ab.returns) & np.isfinite(ab.returns))
+    assert np.array_equal(np.isnan(shifted.ar), np.isnan(ab.ar))
+    # exactly one day per firm-event with a return from day 0 on: its first such return
+    has = np.isfinite(ab.ar) & (ab.rel_days >= 0)
+    assert np.array_equal(changed.sum(axis=1), has.any(axis=1).astype(int))
+    rows, cols = np.nonzero(changed)
+    assert np.array_equal(cols, has[rows].argmax(axis=1))
+    assert np.allclose(shifted.ar[rows, cols] - ab.ar[rows, cols], 0.03, rtol=0, atol=1e-15)
+    a, b = ab.cumulate(ab.days((0, 5))), shifted.cumulate(ab.days((0, 5)))
+    assert np.allclose(b["car"] - a["car"], 0.03, rtol=0, atol=1e-12)
+    before = ab.rel_days < 0
+    assert np.array_equal(a["car_se"], b["car_se"])
+    assert np.array_equal(shifted.ar[:, before], ab.ar[:, before], equal_nan=True)
+    result = run_placebo(universe, replace(s, injected=(0.01, 0.1)))
+    rates = result.rejection_table().pivot(index="test", columns="injected", values="rejection_rate")
+    # a 10 % jump against 2 % daily noise (CAR sd ~5 % over 6 days, 10 firms): the parametric tests find it
+    assert (rates.loc[["csect_t", "bmp_t", "patell_z", "portfolio_t", "bw_t"], 0.1] >= 0.9).all(), rates
+    assert (rates[0.1] > rates[0.0]).all(), rates
+    assert rates[0.1].mean() > rates[0.01].mean() > rates[0.0].mean() - 0.05
+
+
+def test_injection_must_be_nonzero(universe):
+    with pytest.raises(ConfigError):
+        spec(injected=(0.0,))

@@ -67,6 +67,7 @@ def test_every_test_is_tabled_marked_and_defined(html, default_results):
     for name in TESTS:
         assert f"<code>{name}</code>" in html
     assert html.count("Clustering-robust</th>") == 4 + 1  # one matrix per event + the methodology table
+    assert "size and power" in html and "<code>docs/validation.md</code>" in html  # where to compare the tests
     assert html.count('<th colspan="2">[0, 5]</th>') == 4
     assert "p-values for each day of the daily path" in html
     row = default_results.tests.query(

@@ -157,10 +157,12 @@ def window_battery(
     placebo_draws: int = 999,
     seed: int = 0,
     arrays: tuple | None = None,
+    shared: dict | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every test in ``names`` for every event group of one window, at once (:func:`.vectorised.battery`): the
     firm-events with a return in the window, padded to ``(groups, max firms, days)``. ``keys[k]`` keys the
-    placebo seed of group ``k`` (as in :func:`window_samples`)."""
+    placebo seed of group ``k`` (as in :func:`window_samples`). ``shared``: see :func:`.vectorised.battery`
+    (one dict per window, reused only while the estimation days and the window's firm-events stay the same)."""
     res, ar, sar, span, in_window = arrays if arrays is not None else window_arrays(ab, window)
     kept = [rows[res["n_obs"][rows] > 0] for rows in groups.values()]
     sizes = np.array([len(r) for r in kept], dtype=np.int64)
@@ -199,6 +201,7 @@ def window_battery(
         clusters=pad(day0_codes(ab).astype(float)),
         placebo_draws=placebo_draws,
         seeds=[(seed, k, window[0] + 100_000, window[1] + 100_000) for k in keys],
+        shared=shared,
     )
 
 

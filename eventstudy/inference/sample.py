@@ -176,7 +176,8 @@ def window_arrays(
 def day0_codes(ab: AbnormalReturns) -> np.ndarray:
     """``(N,)`` each firm-event's calendar day 0 as days since 1970-01-01 (firms with the same code share it; the
     code does not depend on which other firm-events are in ``ab``)."""
-    days = pd.DatetimeIndex([fe.day0 for fe in ab.firm_events]).normalize()
+    day0s = getattr(ab.firm_events, "day0s", None)  # the placebo's draw holds them as one index (DrawnEvents)
+    days = pd.DatetimeIndex(day0s if day0s is not None else [fe.day0 for fe in ab.firm_events]).normalize()
     return (days.asi8 // 86_400_000_000_000).astype(np.int64)
 
 

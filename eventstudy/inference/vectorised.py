@@ -122,6 +122,7 @@ def battery(
     xtx_inv: np.ndarray | None = None,
     sigma2: np.ndarray | None = None,
     clusters: np.ndarray | None = None,
+    shared: dict | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every test in ``names`` for ``G`` groups: per-firm inputs ``(G, F)``, daily ``(G, F, D)`` (estimation days
     then window days, ``in_window`` ``(D,)`` marks the latter); padded firms are ``~mask`` (NaN in the arrays).
@@ -130,12 +131,14 @@ def battery(
     pseudo-windows of ``placebo_p``/``gen_sign_z`` (without them — a sample built by hand — both are left out).
     ``clusters`` ``(G, F)`` codes each firm's calendar day 0 (None: all firms of a group share it);
     ``placebo_draws`` and ``seeds`` (one per group) drive ``placebo_p``'s draws when a group has several days 0.
+    ``shared``: a dict kept between calls on the same groups and estimation-day data (the placebo's injected
+    day-0 returns change window days only): the out-of-sample pseudo-CARs are computed once and reused.
     Returns ``name → (statistic, p_value, n_firms)``, each ``(G,)``; undefined tests are NaN."""
     with np.errstate(invalid="ignore", divide="ignore"):
         v = dict(car=car, scar=car / car_se, dof=dof, bhar=bhar, ar=ar, sar=sar, span=span, mask=mask,
                  n=mask.sum(axis=1), in_window=in_window, est_days=~in_window, n_params=n_params, length=length,
                  x=x, xtx_inv=xtx_inv, sigma2=sigma2, clusters=clusters, placebo_draws=placebo_draws,
-                 seeds=seeds)  # fmt: skip
+                 seeds=seeds, shared=shared)  # fmt: skip
         return {name: _TESTS[name](v) for name in names}
 
 

@@ -58,12 +58,13 @@ UNIVERSE = Path(__file__).resolve().parents[3] / "shared" / "data" / "szse-unive
 
 @pytest.mark.skipif(not UNIVERSE.exists(), reason="SZSE universe not available")
 def test_small_size_simulation_on_real_returns():
-    from bench.validation import load_universe, rejection_rates, simulate
+    from eventstudy.placebo import PlaceboSpec, run_placebo
+    from eventstudy.universe import load_universe
 
     universe = load_universe(UNIVERSE)
-    tests = simulate(universe, 30, 30, seed=11, placebo_draws=99)
-    rates = rejection_rates(tests)
-    assert set(rates.test) == set(NAMES)
+    spec = PlaceboSpec(n_events=900, seed=11, window=(0, 5), extra_windows=((0, 0), (-1, 1)), workers=1)
+    tests = run_placebo(universe, spec).tests  # 30 pseudo-studies of 30 random firm-events (bench.validation's)
+    assert set(tests.test) == set(NAMES)
     # 30 studies × 3 windows = 90 p-values per test; a 5 % test rejects ≤ 15 % with overwhelming probability
     per_test = tests.assign(rej=tests.p_value < 0.05).groupby("test").rej.mean()
     assert (per_test <= 0.15).all(), per_test.to_dict()
