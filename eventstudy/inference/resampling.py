@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sample import _cached, _mean_sd, _z_p
+from .sample import _cached, _skew_adjusted_t, _z_p
 from .solve2 import matches_lapack, solve_2x2
 
 
@@ -98,10 +98,7 @@ def _bhar_boot_t(v):
     """
     b = v["bhar"]
     ok = v["mask"] & np.isfinite(b)
-    mean, sd, n = _mean_sd(b, ok)
-    s = mean / sd
-    gamma = np.where(ok, (b - mean[:, None]) ** 3, 0.0).sum(axis=1) / (n * sd**3)
-    t = np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n))
+    t, mean, sd, n = _skew_adjusted_t(b, ok)
     p = np.full(len(n), np.nan)
     for k in np.flatnonzero((n >= 2) & (sd > 0.0) & np.isfinite(t)):
         if v["placebo_draws"] < 1:

@@ -251,6 +251,15 @@ def _mean_sd(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return mean, np.sqrt(var), n
 
 
+def _skew_adjusted_t(b: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Skewness-adjusted t of the mean of ``b`` where ``ok`` (Lyon, Barber & Tsai 1999, eq. 5; Johnson 1978):
+    ``t_sa = √N (S + γ̂ S²/3 + γ̂/(6N))``, ``S = mean/sd``, ``γ̂ = Σ (b − mean)³ / (N sd³)``. Returns t, mean, sd, N."""
+    mean, sd, n = _mean_sd(b, ok)
+    s = mean / sd
+    gamma = np.where(ok, (b - mean[..., None]) ** 3, 0.0).sum(axis=-1) / (n * sd**3)
+    return np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n)), mean, sd, n
+
+
 def _day_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean over firms (axis 1) of each group's days, ignoring NaN; and the count. ``(G, F, D)`` → ``(G, D)``."""
     ok = np.isfinite(x)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
-from .sample import _cached, _day_mean, _mean_sd, _row_median, _t_p, _z_p, rank_rows, rank_sort_rows
+from .sample import _cached, _day_mean, _mean_sd, _row_median, _skew_adjusted_t, _t_p, _z_p, rank_rows, rank_sort_rows
 
 
 def _mean_t(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -309,10 +309,7 @@ def _bhar_skew_t(v):
     degrees of freedom. Assumes independent firms."""
     b = v["bhar"]
     ok = v["mask"] & np.isfinite(b)
-    mean, sd, n = _mean_sd(b, ok)
-    s = mean / sd
-    gamma = np.where(ok, (b - mean[:, None]) ** 3, 0.0).sum(axis=1) / (n * sd**3)
-    t = np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n))
+    t, mean, sd, n = _skew_adjusted_t(b, ok)
     bad = (n < 2) | (sd == 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, n - 1)), n
 
