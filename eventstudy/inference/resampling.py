@@ -100,22 +100,31 @@ def _bhar_boot_t(v):
     ok = v["mask"] & np.isfinite(b)
     t, mean, sd, n = _skew_adjusted_t(b, ok)
     p = np.full(len(n), np.nan)
-    for k in np.flatnonzero((n >= 2) & (sd > 0.0) & np.isfinite(t)):
-        if v["placebo_draws"] < 1:
-            break
-        values = b[k][ok[k]]
-        size = max(len(values) // 4, min(len(values), 10))
-        rng = np.random.default_rng([*np.atleast_1d(v["seeds"][k]).tolist(), 2])  # not placebo_p's stream
-        x = values[rng.integers(0, len(values), size=(v["placebo_draws"], size))]
-        mb = x.mean(axis=1)
-        sb = x.std(axis=1, ddof=1)
-        sb_ = (mb - mean[k]) / sb
-        gb = ((x - mb[:, None]) ** 3).sum(axis=1) / (size * sb**3)
+    draws = v["placebo_draws"]
+    run = np.flatnonzero((n >= 2) & (sd > 0.0) & np.isfinite(t)) if draws >= 1 else np.zeros(0, dtype=np.int64)
+    # Groups of one sample size at once: only the seeded draws are per group (each group its own stream); the
+    # arithmetic runs on (groups, B, n_b) arrays, reducing the last axis as the per-group (B, n_b) arrays did.
+    for m in np.unique(n[run]):
+        ks = run[n[run] == m]
+        size = max(int(m) // 4, min(int(m), 10))
+        values = np.stack([b[k][ok[k]] for k in ks])  # (groups, m)
+        picks = np.stack([  # not placebo_p's stream (the trailing 2)
+            np.random.default_rng([*np.atleast_1d(v["seeds"][k]).tolist(), 2]).integers(0, m, size=(draws, size))
+            for k in ks
+        ])  # fmt: skip
+        x = np.take_along_axis(values[:, None, :], picks.reshape(len(ks), 1, -1), axis=2).reshape(picks.shape)
+        mb = x.mean(axis=2)
+        sb = x.std(axis=2, ddof=1)
+        sb_ = (mb - mean[ks][:, None]) / sb
+        d = x - mb[..., None]
+        d *= d * d  # the cube as two products, not pow: the resamples only count against t_sa (bit-identical p)
+        gb = d.sum(axis=2) / (size * sb**3)
         tb = np.sqrt(size) * (sb_ + gb * sb_ * sb_ / 3.0 + gb / (6.0 * size))
-        tb = tb[np.isfinite(tb) & (x.max(axis=1) > x.min(axis=1))]  # a resample of one value repeated has no t
-        if len(tb):
-            tail = min((tb <= t[k]).sum(), (tb >= t[k]).sum()) + 1.0
-            p[k] = min(1.0, 2.0 * tail / (len(tb) + 1.0))
+        use = np.isfinite(tb) & ~(x == x[..., :1]).all(axis=2)  # a resample of one value repeated has no t
+        tk = t[ks][:, None]
+        tail = np.minimum((use & (tb <= tk)).sum(axis=1), (use & (tb >= tk)).sum(axis=1)) + 1.0
+        used = use.sum(axis=1)
+        p[ks] = np.where(used > 0, np.minimum(1.0, 2.0 * tail / (used + 1.0)), np.nan)
     bad = ~np.isfinite(p)
     return np.where(bad, np.nan, t), p, n
 
