@@ -8,14 +8,22 @@ from __future__ import annotations
 import numpy as np
 
 from .sample import _cached, _skew_adjusted_t, _z_p
-from .solve2 import matches_lapack, solve_2x2
+from .solve2 import matches_lapack, solve_2x2_parts
 
 
-def _window_sums(a: np.ndarray, length: int) -> np.ndarray:
-    """Sums of ``a`` (``(G, F, T, ...)``) over every run of ``length`` days: ``(G, F, T − length + 1, ...)``."""
-    c = np.zeros(a.shape[:2] + (a.shape[2] + 1,) + a.shape[3:], dtype=a.dtype)
+def _window_sums(a: np.ndarray, length: int, *, total: bool = False):
+    """Sums of ``a`` (``(G, F, T)``) over every run of ``length`` days: ``(G, F, T − length + 1)``; with
+    ``total``, also the sum over all ``T`` days (``(G, F)``, added in day order) first."""
+    c = np.zeros(a.shape[:2] + (a.shape[2] + 1,), dtype=a.dtype)
     np.cumsum(a, axis=2, out=c[:, :, 1:])
-    return c[:, :, length:] - c[:, :, : a.shape[2] - length + 1]
+    runs = c[:, :, length:] - c[:, :, : a.shape[2] - length + 1]
+    return (c[:, :, -1], runs) if total else runs
+
+
+def _estimation_days(a: np.ndarray, est_days: np.ndarray) -> np.ndarray:
+    """``a[:, :, est_days]`` (the estimation days come first: a slice when they are a prefix of the axis)."""
+    t = int(est_days.sum())
+    return a[:, :, :t] if bool(est_days[:t].all()) else a[:, :, est_days]
 
 
 def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -27,7 +35,7 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
     firm and the refit is defined."""
 
     def make():
-        est = v["ar"][:, :, v["est_days"]]
+        est = _estimation_days(v["ar"], v["est_days"])
         length = v["length"]
         ok = np.isfinite(est)
         e = np.where(ok, est, 0.0)
@@ -35,25 +43,33 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
         has = _window_sums(ok.astype(np.int64), length) > 0
         x = v["x"]
         if x is not None and x.shape[-1] > 0:
-            xe = np.where(ok[..., None], np.nan_to_num(x[:, :, v["est_days"]]), 0.0)
-            outer = xe[..., :, None] * xe[..., None, :]
-            rest = outer.sum(axis=2)[:, :, None] - _window_sums(outer, length)  # X'X without the run
-            d = _window_sums(xe * e[..., None], length)
-            g = _window_sums(xe, length)
             p = x.shape[-1]
-            scale = np.prod(np.abs(np.diagonal(rest, axis1=-2, axis2=-1)), axis=-1)
+            # The design's columns as contiguous (G, F, T) arrays, 0 off the firm's estimation returns; the
+            # products x_i x_j for i <= j (X'X is symmetric: x_j x_i has the same bits). Sums over all days are
+            # the running sums' last entries (the same sequential order as a sum over the day axis).
+            xe = [np.where(ok, np.nan_to_num(_estimation_days(x[..., j], v["est_days"])), 0.0) for j in range(p)]
+            total, run = {}, {}
+            for i in range(p):
+                for j in range(i, p):
+                    total[i, j], run[i, j] = _window_sums(xe[i] * xe[j], length, total=True)
+            rest = {ij: total[ij][..., None] - run[ij] for ij in run}  # X'X without the run
+            d = [_window_sums(xe[j] * e, length) for j in range(p)]
+            g = [_window_sums(xe[j], length) for j in range(p)]
             if p == 2 and matches_lapack():  # the same solve, vectorised (solve2: bit for bit, no call per system)
-                delta, det = solve_2x2(rest, d)
-                singular = ~(np.abs(det) > 1e-10 * scale)
-                if singular.any():  # as below: the identity in place of a singular system
-                    eye = np.broadcast_to(np.eye(p), (int(singular.sum()), p, p))
-                    delta[singular] = solve_2x2(eye, d[singular])[0]
+                r00, r01, r11 = rest[0, 0], rest[0, 1], rest[1, 1]
+                delta0, delta1, det = solve_2x2_parts(r00, r01, r01, r11, d[0], d[1])
+                singular = ~(np.abs(det) > 1e-10 * (np.abs(r00) * np.abs(r11)))
+                # as below: the identity in place of a singular system, whose solution is d itself
+                delta0, delta1 = np.where(singular, d[0], delta0), np.where(singular, d[1], delta1)
+                pcar = pcar + (g[0] * delta0 + g[1] * delta1)
             else:
-                det = np.linalg.det(rest)
+                a = np.stack([np.stack([rest[min(i, j), max(i, j)] for j in range(p)], -1) for i in range(p)], -2)
+                det = np.linalg.det(a)
+                scale = np.prod(np.abs(np.diagonal(a, axis1=-2, axis2=-1)), axis=-1)
                 singular = ~(np.abs(det) > 1e-10 * scale)
-                safe = np.where(singular[..., None, None], np.eye(p), rest)
-                delta = np.linalg.solve(safe, d[..., None])[..., 0]
-            pcar = pcar + (g * delta).sum(axis=-1)
+                safe = np.where(singular[..., None, None], np.eye(p), a)
+                delta = np.linalg.solve(safe, np.stack(d, -1)[..., None])[..., 0]
+                pcar = pcar + (np.stack(g, -1) * delta).sum(axis=-1)
             has &= ~singular
         return pcar, has
 
@@ -158,21 +174,26 @@ def _placebo_p(v):
     fin = np.isfinite(caar_by_start)
     n_fin = fin.sum(axis=1)
     hits = (fin & (np.abs(caar_by_start) >= np.abs(caar)[:, None])).sum(axis=1)
-    clusters = v["clusters"]
-    if clusters is not None and v["placebo_draws"] > 0:
-        firms = np.arange(pcar.shape[1])
+    clusters, draws = v["clusters"], v["placebo_draws"]
+    if clusters is not None and draws > 0:
+        # Per group only its seeded offsets (one per day 0, mapped to its firms); the gathers and means run for
+        # all groups of one size at once, each a sum over the last axis of (draws, firms) as per group before.
+        offsets: dict[int, list[tuple[int, np.ndarray]]] = {}
         for k in range(g):
             codes = np.unique(clusters[k][v["mask"][k]], return_inverse=True)[1]
             if codes.max(initial=0) == 0:
                 continue  # one day 0: the enumerated runs above
             rng = np.random.default_rng(v["seeds"][k])
-            offsets = rng.integers(0, pcar.shape[2], size=(v["placebo_draws"], codes.max() + 1))[:, codes]
-            use = firms[: len(codes)]
-            h = has[k, use, offsets]  # (B, firms): firm i at its cluster's offset
-            draws = np.where(h, pcar[k, use, offsets], 0.0).sum(axis=1) / h.sum(axis=1)
-            ok = np.isfinite(draws)
-            n_fin[k] = ok.sum()
-            hits[k] = (ok & (np.abs(draws) >= abs(caar[k]))).sum()
+            drawn = rng.integers(0, pcar.shape[2], size=(draws, codes.max() + 1))[:, codes]
+            offsets.setdefault(len(codes), []).append((k, drawn))
+        for m, items in offsets.items():  # the firms of a group are its first m rows (padding comes last)
+            ks = np.array([k for k, _ in items])
+            at = (ks[:, None, None], np.arange(m)[None, None, :], np.stack([o for _, o in items]))
+            h = has[at]  # (groups, B, m): firm i at its day 0's offset
+            caar_b = np.where(h, pcar[at], 0.0).sum(axis=2) / h.sum(axis=2)
+            ok = np.isfinite(caar_b)
+            n_fin[ks] = ok.sum(axis=1)
+            hits[ks] = (ok & (np.abs(caar_b) >= np.abs(caar[ks])[:, None])).sum(axis=1)
     p = (1.0 + hits) / (n_fin + 1.0)
     bad = (n < 1) | (n_fin == 0)
     return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n

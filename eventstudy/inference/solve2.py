@@ -55,16 +55,21 @@ def lu_det_2x2(a: np.ndarray) -> np.ndarray:
 def solve_2x2(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``x`` with ``a x = b`` for ``a`` ``(..., 2, 2)`` and ``b`` ``(..., 2)``, and the LU determinant
     (:func:`lu_det_2x2`). Singular systems give non-finite ``x`` (no error): the caller masks them."""
-    swap = np.abs(a[..., 1, 0]) > np.abs(a[..., 0, 0])
+    x0, x1, det = solve_2x2_parts(a[..., 0, 0], a[..., 0, 1], a[..., 1, 0], a[..., 1, 1], b[..., 0], b[..., 1])
+    return np.stack([x0, x1], axis=-1), det
+
+
+def solve_2x2_parts(
+    a00: np.ndarray, a01: np.ndarray, a10: np.ndarray, a11: np.ndarray, b0: np.ndarray, b1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`solve_2x2` on the entries as separate arrays (contiguous arrays run faster than strided views of a
+    stack): ``(x0, x1, det)``."""
+    swap = np.abs(a10) > np.abs(a00)
     if swap.any():
-        a00 = np.where(swap, a[..., 1, 0], a[..., 0, 0])
-        a01 = np.where(swap, a[..., 1, 1], a[..., 0, 1])
-        a10 = np.where(swap, a[..., 0, 0], a[..., 1, 0])
-        a11 = np.where(swap, a[..., 0, 1], a[..., 1, 1])
-        b0 = np.where(swap, b[..., 1], b[..., 0])
-        b1 = np.where(swap, b[..., 0], b[..., 1])
-    else:  # (the placebo's X'X: the count n always dominates Σm)
-        a00, a01, a10, a11, b0, b1 = a[..., 0, 0], a[..., 0, 1], a[..., 1, 0], a[..., 1, 1], b[..., 0], b[..., 1]
+        a00, a10 = np.where(swap, a10, a00), np.where(swap, a00, a10)
+        a01, a11 = np.where(swap, a11, a01), np.where(swap, a01, a11)
+        b0, b1 = np.where(swap, b1, b0), np.where(swap, b0, b1)
+    # (else, as for the placebo's X'X, where the count n always dominates Σm: no copies)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lower = a10 * (1.0 / a00)
         u11 = a11 - lower * a01
@@ -73,7 +78,7 @@ def solve_2x2(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     det = a00 * u11
     if swap.any():
         det = np.where(swap, -det, det)
-    return np.stack([x0, x1], axis=-1), det
+    return x0, x1, det
 
 
 @functools.cache
