@@ -77,6 +77,20 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
     return _cached(v if v.get("shared") is None else v["shared"], "pseudo_cars", make)
 
 
+def _cluster_codes(clusters: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group (row), each firm's day-0 code ``0 .. K − 1`` in the order of the day 0s (``np.unique``'s
+    ``return_inverse`` of the row's masked values), and ``K``. Padded firms get codes past ``K − 1``."""
+    keyed = np.where(mask, clusters, np.inf)
+    order = np.argsort(keyed, axis=1, kind="stable")
+    ordered = np.take_along_axis(keyed, order, axis=1)
+    new = np.ones(ordered.shape, dtype=np.int64)
+    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    codes = np.empty(ordered.shape, dtype=np.int64)
+    np.put_along_axis(codes, order, np.cumsum(new, axis=1) - 1, axis=1)
+    n_codes = np.where(mask, codes + 1, 0).max(axis=1, initial=0)
+    return codes, n_codes
+
+
 def _gen_sign_z(v):
     """Cowan (1992, *Rev. Quant. Finance & Accounting* 2, 343–358) generalised sign test, sec. 2 (the
     generalised sign statistic ``Z_G``), with the expected fraction estimated for the window's length.
@@ -178,19 +192,21 @@ def _placebo_p(v):
     if clusters is not None and draws > 0:
         # Per group only its seeded offsets (one per day 0, mapped to its firms); the gathers and means run for
         # all groups of one size at once, each a sum over the last axis of (draws, firms) as per group before.
+        codes, n_codes = _cluster_codes(clusters, v["mask"])
         offsets: dict[int, list[tuple[int, np.ndarray]]] = {}
-        for k in range(g):
-            codes = np.unique(clusters[k][v["mask"][k]], return_inverse=True)[1]
-            if codes.max(initial=0) == 0:
-                continue  # one day 0: the enumerated runs above
+        for k in np.flatnonzero(n_codes > 1):  # one day 0: the enumerated runs above
             rng = np.random.default_rng(v["seeds"][k])
-            drawn = rng.integers(0, pcar.shape[2], size=(draws, codes.max() + 1))[:, codes]
-            offsets.setdefault(len(codes), []).append((k, drawn))
+            firms = codes[k, : n[k]]
+            drawn = rng.integers(0, pcar.shape[2], size=(draws, n_codes[k]))[:, firms]
+            offsets.setdefault(int(n[k]), []).append((k, drawn))
+        f, s = pcar.shape[1:]
+        flat_pcar, flat_has = pcar.reshape(-1), has.reshape(-1)
         for m, items in offsets.items():  # the firms of a group are its first m rows (padding comes last)
             ks = np.array([k for k, _ in items])
-            at = (ks[:, None, None], np.arange(m)[None, None, :], np.stack([o for _, o in items]))
-            h = has[at]  # (groups, B, m): firm i at its day 0's offset
-            caar_b = np.where(h, pcar[at], 0.0).sum(axis=2) / h.sum(axis=2)
+            # (groups, B, m) flat positions of firm i at its day 0's offset
+            at = ((ks[:, None, None] * f + np.arange(m)[None, None, :]) * s + np.stack([o for _, o in items]))
+            h = flat_has.take(at)
+            caar_b = np.where(h, flat_pcar.take(at), 0.0).sum(axis=2) / h.sum(axis=2)
             ok = np.isfinite(caar_b)
             n_fin[ks] = ok.sum(axis=1)
             hits[ks] = (ok & (np.abs(caar_b) >= np.abs(caar[ks])[:, None])).sum(axis=1)
