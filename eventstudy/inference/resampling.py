@@ -11,6 +11,9 @@ from .sample import _cached, _skew_adjusted_t, _z_p
 from .solve2 import matches_lapack, solve_2x2_parts
 
 
+BLOCK_CELLS = 30_000  # firm-days per block of the leave-run-out refits (about 240 kB an array: fits the cache)
+
+
 def _window_sums(a: np.ndarray, length: int, *, total: bool = False):
     """Sums of ``a`` (``(G, F, T)``) over every run of ``length`` days: ``(G, F, T − length + 1)``; with
     ``total``, also the sum over all ``T`` days (``(G, F)``, added in day order) first."""
@@ -36,45 +39,59 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
 
     def make():
         est = _estimation_days(v["ar"], v["est_days"])
-        length = v["length"]
-        ok = np.isfinite(est)
-        e = np.where(ok, est, 0.0)
-        pcar = _window_sums(e, length)
-        has = _window_sums(ok.astype(np.int64), length) > 0
-        x = v["x"]
-        if x is not None and x.shape[-1] > 0:
-            p = x.shape[-1]
-            # The design's columns as contiguous (G, F, T) arrays, 0 off the firm's estimation returns; the
-            # products x_i x_j for i <= j (X'X is symmetric: x_j x_i has the same bits). Sums over all days are
-            # the running sums' last entries (the same sequential order as a sum over the day axis).
-            xe = [np.where(ok, np.nan_to_num(_estimation_days(x[..., j], v["est_days"])), 0.0) for j in range(p)]
-            total, run = {}, {}
-            for i in range(p):
-                for j in range(i, p):
-                    total[i, j], run[i, j] = _window_sums(xe[i] * xe[j], length, total=True)
-            rest = {ij: total[ij][..., None] - run[ij] for ij in run}  # X'X without the run
-            d = [_window_sums(xe[j] * e, length) for j in range(p)]
-            g = [_window_sums(xe[j], length) for j in range(p)]
-            if p == 2 and matches_lapack():  # the same solve, vectorised (solve2: bit for bit, no call per system)
-                r00, r01, r11 = rest[0, 0], rest[0, 1], rest[1, 1]
-                delta0, delta1, det = solve_2x2_parts(r00, r01, r01, r11, d[0], d[1])
-                singular = ~(np.abs(det) > 1e-10 * (np.abs(r00) * np.abs(r11)))
-                # as below: the identity in place of a singular system, whose solution is d itself
-                delta0, delta1 = np.where(singular, d[0], delta0), np.where(singular, d[1], delta1)
-                pcar = pcar + (g[0] * delta0 + g[1] * delta1)
-            else:
-                a = np.stack([np.stack([rest[min(i, j), max(i, j)] for j in range(p)], -1) for i in range(p)], -2)
-                det = np.linalg.det(a)
-                scale = np.prod(np.abs(np.diagonal(a, axis1=-2, axis2=-1)), axis=-1)
-                singular = ~(np.abs(det) > 1e-10 * scale)
-                safe = np.where(singular[..., None, None], np.eye(p), a)
-                delta = np.linalg.solve(safe, np.stack(d, -1)[..., None])[..., 0]
-                pcar = pcar + (np.stack(g, -1) * delta).sum(axis=-1)
-            has &= ~singular
-        return pcar, has
+        x = v["x"] if v["x"] is not None and v["x"].shape[-1] > 0 else None
+        xs = None if x is None else [_estimation_days(x[..., j], v["est_days"]) for j in range(x.shape[-1])]
+        # Blocks of groups small enough for the CPU cache (every step is per firm row: the same bits unblocked).
+        step = max(1, BLOCK_CELLS // max(est.shape[1] * est.shape[2], 1))
+        parts = [
+            _leave_run_out(est[lo : lo + step], None if xs is None else [c[lo : lo + step] for c in xs], v["length"])
+            for lo in range(0, max(len(est), 1), step)
+        ]  # fmt: skip
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([q for q, _ in parts]), np.concatenate([h for _, h in parts])
 
     # Reads the estimation days only: ``shared`` (battery) may carry it to the next call on the same firm-events.
     return _cached(v if v.get("shared") is None else v["shared"], "pseudo_cars", make)
+
+
+def _leave_run_out(est: np.ndarray, xs: list[np.ndarray] | None, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pseudo_cars` of a block of groups: ``est`` the estimation-day ARs ``(G, F, T)``, ``xs`` the
+    design's columns on those days (None: no model parameters)."""
+    ok = np.isfinite(est)
+    e = np.where(ok, est, 0.0)
+    pcar = _window_sums(e, length)
+    has = _window_sums(ok.astype(np.int64), length) > 0
+    if xs is None:
+        return pcar, has
+    p = len(xs)
+    # The design's columns as contiguous (G, F, T) arrays, 0 off the firm's estimation returns; the products
+    # x_i x_j for i <= j (X'X is symmetric: x_j x_i has the same bits). Sums over all days are the running sums'
+    # last entries (the same sequential order as a sum over the day axis).
+    xe = [np.where(ok, np.nan_to_num(c), 0.0) for c in xs]
+    total, run = {}, {}
+    for i in range(p):
+        for j in range(i, p):
+            total[i, j], run[i, j] = _window_sums(xe[i] * xe[j], length, total=True)
+    rest = {ij: total[ij][..., None] - run[ij] for ij in run}  # X'X without the run
+    d = [_window_sums(xe[j] * e, length) for j in range(p)]
+    g = [_window_sums(xe[j], length) for j in range(p)]
+    if p == 2 and matches_lapack():  # the same solve, vectorised (solve2: bit for bit, no call per system)
+        r00, r01, r11 = rest[0, 0], rest[0, 1], rest[1, 1]
+        delta0, delta1, det = solve_2x2_parts(r00, r01, r01, r11, d[0], d[1])
+        singular = ~(np.abs(det) > 1e-10 * (np.abs(r00) * np.abs(r11)))
+        # as below: the identity in place of a singular system, whose solution is d itself
+        delta0, delta1 = np.where(singular, d[0], delta0), np.where(singular, d[1], delta1)
+        pcar = pcar + (g[0] * delta0 + g[1] * delta1)
+    else:
+        a = np.stack([np.stack([rest[min(i, j), max(i, j)] for j in range(p)], -1) for i in range(p)], -2)
+        det = np.linalg.det(a)
+        scale = np.prod(np.abs(np.diagonal(a, axis1=-2, axis2=-1)), axis=-1)
+        singular = ~(np.abs(det) > 1e-10 * scale)
+        safe = np.where(singular[..., None, None], np.eye(p), a)
+        delta = np.linalg.solve(safe, np.stack(d, -1)[..., None])[..., 0]
+        pcar = pcar + (np.stack(g, -1) * delta).sum(axis=-1)
+    return pcar, has & ~singular
 
 
 def _cluster_codes(clusters: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
