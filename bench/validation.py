@@ -2,6 +2,7 @@
 
     python -m bench.validation --full       # >= 5,500 pseudo-studies a cell, writes docs/validation.md
     python -m bench.validation              # quick look: 300 pseudo-studies a cell, tables printed only
+    python -m bench.validation --render     # rewrite docs/validation.md from the saved full runs (no run)
 
 Four designs — pseudo-studies of N = 30 and N = 100 firm-events, on random days (each firm-event its own random
 day 0) and on a shared day 0 (all firms of a pseudo-study on one random session) — each one seeded draw of
@@ -16,6 +17,7 @@ firm's first return on or after day 0, the trade-to-trade return that covers day
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -34,6 +36,7 @@ from eventstudy.universe import load_universe
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "validation.md"
+SAVED = ROOT / "bench" / "results"  # validation-<design>-<N>.json: one full run per design (rates, seed, cost)
 WINDOWS = ((0, 0), (0, 1), (0, 5), (0, 10))
 INJECTED = (0.005, 0.01, 0.02)
 DESIGNS = (("random", 30), ("shared", 30), ("random", 100), ("shared", 100))  # the target table first
@@ -229,6 +232,37 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
     tmp.replace(path)
 
 
+def saved_path(design: str, firms: int) -> Path:
+    return SAVED / f"validation-{design}-{firms}.json"
+
+
+def save_design(design: str, firms: int, r: dict, args: argparse.Namespace) -> None:
+    """Keep a full design's rates (every window, level and test) so the doc can be re-rendered without a run."""
+    SAVED.mkdir(parents=True, exist_ok=True)
+    record = {"design": design, "firms": firms, "seed": r["seed"], "wall": r["wall"], "cpu": r["cpu"],
+              "studies": args.studies, "commit": args.commit, "rates": r["rates"].to_dict(orient="list")}  # fmt: skip
+    path = saved_path(design, firms)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=0) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_saved() -> tuple[dict, dict]:
+    """The saved full runs in :data:`DESIGNS` order: ``{(design, N): {rates, wall, cpu, seed}}`` and their
+    ``studies`` / ``commit`` (one value each, or an error: the tables must come from one code and one size)."""
+    results, meta = {}, {"studies": set(), "commit": set()}
+    for design, firms in DESIGNS:
+        path = saved_path(design, firms)
+        if not path.exists():
+            continue
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        results[(design, firms)] = {"rates": pd.DataFrame(rec["rates"]), "wall": rec["wall"], "cpu": rec["cpu"],
+                                    "seed": rec["seed"]}  # fmt: skip
+        meta["studies"].add(rec["studies"])
+        meta["commit"].add(rec["commit"])
+    return results, meta
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.validation", description=__doc__.split("\n\n")[0])
     ap.add_argument("--full", action="store_true", help=f"{FULL_STUDIES:,} pseudo-studies a cell; write the doc")
@@ -238,7 +272,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--universe", default=str(SZSE_UNIVERSE))
     ap.add_argument("--out", type=Path, default=None, help="write the doc here (default with --full: docs/)")
+    ap.add_argument("--render", action="store_true", help="rewrite the doc from bench/results (no run)")
     args = ap.parse_args(argv)
+    if args.render:
+        results, meta = load_saved()
+        if not results:
+            ap.error(f"--render: no saved full run in {SAVED}")
+        args.studies = min(meta["studies"])
+        args.commit = ", ".join(sorted(meta["commit"]))
+        total = sum(r["wall"] for r in results.values())
+        out = args.out or DOC
+        write_doc(results, args, total, out, tuple(x for x in DESIGNS if x not in results))
+        print(f"wrote {out} from {len(results)} saved design(s)")
+        return 0
     args.studies = args.studies or (FULL_STUDIES if args.full else QUICK_STUDIES)
     out = args.out or (DOC if args.full else None)
     args.commit = _commit()  # the code that runs (recorded in the doc)
@@ -255,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         seed = args.seed + k  # a design's seed does not depend on which others run
         rates, wall, cpu = run_design(universe, design, firms, args.studies, seed, args.workers)
         results[(design, firms)] = {"rates": rates, "wall": wall, "cpu": cpu, "seed": seed}
+        if args.full:
+            save_design(design, firms, results[(design, firms)], args)
         null = rates[rates.injected == 0.0].pivot(index="test", columns="window_end", values="rejection_rate")
         print(f"{design} days, N = {firms}, seed {seed}: {wall:.0f} s wall, {cpu:.0f} s CPU; size (%) by window end:")
         print((100 * null.loc[list(TESTS)]).round(1).to_string(), flush=True)
