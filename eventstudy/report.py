@@ -21,6 +21,7 @@ from scipy import stats
 
 from .coverage import rel_label
 from .inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
+from .inference.measured import size_range
 from .quality import limit_words
 from .study import StudyResults
 from .summary import ALPHA, caar_path, daily_holm, study_summary
@@ -410,6 +411,8 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
                 "formula": TEST_FORMULAS.get(name, ""),
                 "reference": TEST_REFERENCES.get(name, ""),
                 "clustering_robust": name in CLUSTERING_ROBUST,
+                "size_random": size_range(name, "random"),
+                "size_shared": size_range(name, "shared"),
             }
             for name in TESTS
         ],  # fmt: skip

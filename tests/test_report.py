@@ -192,3 +192,19 @@ def test_cross_section_table_in_the_report(html, default_results):
     assert "Too small to read much into:" in section and "clustered standard errors are unreliable" in section
     for r in table.itertuples():
         assert f"<code>{r.term}</code></td><td>{r.coef:.4f}</td><td>{r.se:.4f}</td>" in section
+
+
+def test_methodology_shows_each_tests_measured_size(html):
+    """Each test's size on real returns (eventstudy/data/validation/rates.csv) sits next to its formula; a size
+    outside 5 % ± 1.5 pp is highlighted."""
+    from eventstudy.inference import TESTS
+    from eventstudy.inference.measured import size_range
+
+    assert "<th>Size, random days</th><th>Size, shared day 0</th>" in html
+    methodology = html.split("<h3>Tests across firms</h3>")[1].split("<h3>References</h3>")[0]
+    for name in TESTS:
+        row = methodology.split(f"<td class=\"l\"><code>{name}</code></td>")[1].split("</tr>")[0]
+        for design in ("random", "shared"):
+            size = size_range(name, design)
+            cell = f'<td class="nt">{size}</td>' if not size.within_band else f"<td>{size}</td>"
+            assert cell in row, (name, design)

@@ -53,3 +53,34 @@ def test_rates_come_from_the_placebo(tmp_path):
             got = cell.loc[cell.test == name]
             assert float(got.rejection_rate.iloc[0]) == want and int(got.studies.iloc[0]) == np.isfinite(p).sum()
     assert len(validation.size_table(rates, 10)) == 2 + len(TESTS)
+
+
+def test_saved_designs_render_the_doc_and_the_package_rates(tmp_path, monkeypatch):
+    """A full run saves each design; --render rewrites the doc from them alone, and the rates the report shows
+    (eventstudy/data/validation/rates.csv) are the doc's cells."""
+    import pandas as pd
+
+    from eventstudy.inference.measured import COLUMNS, size_range
+
+    path = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=40, n_sessions=420, seed=3)
+    monkeypatch.setattr(validation, "DESIGNS", (("random", 5), ("shared", 8)))
+    monkeypatch.setattr(validation, "SAVED", tmp_path / "saved")
+    monkeypatch.setattr(validation, "DOC", tmp_path / "doc.md")
+    monkeypatch.setattr(validation, "PACKAGE_RATES", tmp_path / "package")
+    assert validation.main(["--full", "--studies", "8", "--universe", str(path), "--workers", "1"]) == 0
+    first = (tmp_path / "doc.md").read_text()
+    assert sorted(p.name for p in (tmp_path / "saved").iterdir()) == ["validation-random-5.json",
+                                                                       "validation-shared-8.json"]  # fmt: skip
+    (tmp_path / "doc.md").unlink()
+    assert validation.main(["--render"]) == 0
+    again = (tmp_path / "doc.md").read_text()
+    assert again.split("\n", 3)[3] == first.split("\n", 3)[3]  # the same tables (only the header line differs)
+    rates = pd.read_csv(tmp_path / "package" / "rates.csv")
+    assert list(rates.columns) == list(COLUMNS) and len(rates) == 2 * len(TESTS) * 4 * 4
+    assert "seed 0" in (tmp_path / "package" / "PROVENANCE.md").read_text()
+    got = size_range("csect_t", "random", firms=5, rates=rates)
+    null = rates[(rates.test == "csect_t") & (rates.design == "random") & (rates.injected == 0.0)]
+    assert (got.low, got.high) == (null.rejection_rate.min(), null.rejection_rate.max())
+    first_window = null[(null.window_start == 0) & (null.window_end == 0)].rejection_rate.iloc[0]
+    cell = f"| `csect_t` |  | {100 * first_window:.1f}"
+    assert cell in again.replace("**", "")
