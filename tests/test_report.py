@@ -203,7 +203,7 @@ def test_methodology_shows_each_tests_measured_size(html):
     assert "<th>Size, random days</th><th>Size, shared day 0</th>" in html
     methodology = html.split("<h3>Tests across firms</h3>")[1].split("<h3>References</h3>")[0]
     for name in TESTS:
-        row = methodology.split(f"<td class=\"l\"><code>{name}</code></td>")[1].split("</tr>")[0]
+        row = methodology.split(f'<td class="l"><code>{name}</code></td>')[1].split("</tr>")[0]
         for design in ("random", "shared"):
             size = size_range(name, design)
             cell = f'<td class="nt">{size}</td>' if not size.within_band else f"<td>{size}</td>"

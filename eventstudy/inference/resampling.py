@@ -10,7 +10,6 @@ import numpy as np
 from .sample import _cached, _skew_adjusted_t, _z_p
 from .solve2 import matches_lapack, solve_2x2_parts
 
-
 BLOCK_CELLS = 30_000  # firm-days per block of the leave-run-out refits (about 240 kB an array: fits the cache)
 
 
@@ -221,7 +220,7 @@ def _placebo_p(v):
         for m, items in offsets.items():  # the firms of a group are its first m rows (padding comes last)
             ks = np.array([k for k, _ in items])
             # (groups, B, m) flat positions of firm i at its day 0's offset
-            at = ((ks[:, None, None] * f + np.arange(m)[None, None, :]) * s + np.stack([o for _, o in items]))
+            at = (ks[:, None, None] * f + np.arange(m)[None, None, :]) * s + np.stack([o for _, o in items])
             h = flat_has.take(at)
             caar_b = np.where(h, flat_pcar.take(at), 0.0).sum(axis=2) / h.sum(axis=2)
             ok = np.isfinite(caar_b)
