@@ -29,29 +29,58 @@ def _estimation_days(a: np.ndarray, est_days: np.ndarray) -> np.ndarray:
 
 
 def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-sample pseudo-CARs of every firm over every ``L``-day run of its estimation days ``s``:
+    """Out-of-sample pseudo-CARs of every firm over every run ``s`` of ``L_i`` estimation days:
     ``Σ_s (y_t − x_t'θ̂_{−s})`` with ``θ̂_{−s}`` the OLS fit without the run. From the in-sample residuals ``e``
     (the estimation ARs) and running sums: ``θ̂ − θ̂_{−s} = (X'X − X_s'X_s)⁻¹ X_s'e_s``, so the pseudo-CAR is
     ``Σ_s e_t + g_s'(X'X − X_s'X_s)⁻¹ X_s'e_s`` with ``g_s = Σ_s x_t`` (the leave-block-out identity; Belsley,
-    Kuh & Welsch 1980, ch. 2). Returns ``(pcar, has)`` ``(G, F, S)``: ``has`` where the run holds an AR of the
-    firm and the refit is defined."""
+    Kuh & Welsch 1980, ch. 2).
+
+    ``L_i`` is the number of sessions firm i's window CAR covers (:func:`_covered_sessions`): ``L`` for a firm
+    that trades through the window, more for one whose first return after a halt spans several sessions (a
+    trade-to-trade return over ``k`` sessions has about ``k`` times a session's variance, so it is compared with
+    ``k``-session runs, not one-session ones). Run ``s`` starts on estimation day ``s`` for every firm
+    (``S = T − L + 1`` starts); a longer run that would end past the estimation days has no data. Returns
+    ``(pcar, has)`` ``(G, F, S)``: ``has`` where the run holds an AR of the firm and the refit is defined."""
 
     def make():
         est = _estimation_days(v["ar"], v["est_days"])
         x = v["x"] if v["x"] is not None and v["x"].shape[-1] > 0 else None
         xs = None if x is None else [_estimation_days(x[..., j], v["est_days"]) for j in range(x.shape[-1])]
+        length = v["length"]
         # Blocks of groups small enough for the CPU cache (every step is per firm row: the same bits unblocked).
         step = max(1, BLOCK_CELLS // max(est.shape[1] * est.shape[2], 1))
         parts = [
-            _leave_run_out(est[lo : lo + step], None if xs is None else [c[lo : lo + step] for c in xs], v["length"])
+            _leave_run_out(est[lo : lo + step], None if xs is None else [c[lo : lo + step] for c in xs], length)
             for lo in range(0, max(len(est), 1), step)
         ]  # fmt: skip
-        if len(parts) == 1:
-            return parts[0]
-        return np.concatenate([q for q, _ in parts]), np.concatenate([h for _, h in parts])
+        pcar, has = parts[0] if len(parts) == 1 else (np.concatenate([q for q, _ in parts]),
+                                                      np.concatenate([h for _, h in parts]))  # fmt: skip
+        covered = _covered_sessions(v)
+        for sessions in np.unique(covered[(covered != length) & (covered > 0)]):  # firms whose window spans more
+            gi, fi = np.nonzero(covered == sessions)
+            runs = max(est.shape[2] - int(sessions) + 1, 0)
+            has[gi, fi, runs:] = False
+            if runs == 0:
+                continue
+            other = _leave_run_out(est[gi, fi][None], None if xs is None else [c[gi, fi][None] for c in xs],
+                                   int(sessions))  # fmt: skip
+            keep = min(runs, pcar.shape[2])
+            pcar[gi, fi, :keep] = other[0][0, :, :keep]
+            has[gi, fi, :keep] = other[1][0, :, :keep]
+        return pcar, has
 
-    # Reads the estimation days only: ``shared`` (battery) may carry it to the next call on the same firm-events.
+    # Reads the estimation days and the window's spans only: ``shared`` (battery) may carry it to the next call on
+    # the same firm-events (the placebo's injected returns change window ARs, not which returns there are).
     return _cached(v if v.get("shared") is None else v["shared"], "pseudo_cars", make)
+
+
+def _covered_sessions(v: dict) -> np.ndarray:
+    """``(G, F)`` sessions covered by each firm's window returns: the sum of their spans (trade-to-trade returns
+    tile the sessions, so this is the window's length plus the halted sessions before its first return and after
+    its last one that the returns also cover); 0 for a firm without a return in the window."""
+    win = v["in_window"]
+    ar, span = v["ar"][:, :, win], v["span"][:, :, win]
+    return np.where(np.isfinite(ar), np.nan_to_num(span), 0.0).sum(axis=2).astype(np.int64)
 
 
 def _leave_run_out(est: np.ndarray, xs: list[np.ndarray] | None, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,8 +141,9 @@ def _gen_sign_z(v):
     generalised sign statistic ``Z_G``), with the expected fraction estimated for the window's length.
 
     ``Z = (w − N p̂) / √(N p̂ (1 − p̂))`` with ``w`` the number of firms with a positive CAR over the ``L``-day
-    window and ``p̂ = (1/N) Σ_i p̂_i``, ``p̂_i`` the share of firm i's ``L``-day runs of estimation days whose
-    out-of-sample pseudo-CAR (the model refitted without the run, as in ``placebo_p``) is positive — for
+    window and ``p̂ = (1/N) Σ_i p̂_i``, ``p̂_i`` the share of firm i's runs of estimation days (as many as its
+    window CAR covers sessions, :func:`_pseudo_cars`) whose out-of-sample pseudo-CAR (the model refitted without
+    the run, as in ``placebo_p``) is positive — for
     ``L = 1`` the share of positive estimation ARs, Cowan's eq. for one day. Taking ``p̂`` from one-day ARs for a
     multi-day window mis-centres the test when daily ARs are skewed. p from the standard normal. Assumes
     independent firms."""
@@ -180,10 +210,11 @@ def _placebo_p(v):
     (Brown & Warner 1980, sec. 2, simulation procedure; the empirical-distribution test of e.g. Lyon, Barber &
     Tsai 1999, sec. III.B).
 
-    The pseudo-windows are the ``L``-day runs ``s`` of the estimation period (``S = T − L + 1`` of them). Each
-    firm's pseudo-CAR over a run is its out-of-sample prediction error (the model refitted without the run,
-    :func:`_pseudo_cars`), so it has the variance of the event window's CAR, ``σ²(L + g'(X'X)⁻¹g)``, not the
-    in-sample residuals' smaller one (by about ``(1 + L/T)/(1 − L/T)``). Firms that share a calendar day 0
+    The pseudo-windows are the runs starting on each of the ``S = T − L + 1`` first estimation days; firm i's run
+    covers as many days as its window CAR covers sessions (``L``, or more when its first return after a halt
+    spans several). Each firm's pseudo-CAR over a run is its out-of-sample prediction error (the model refitted
+    without the run, :func:`_pseudo_cars`), so it has the variance of the event window's CAR,
+    ``σ²(L + g'(X'X)⁻¹g)``, not the in-sample residuals' smaller one (by about ``(1 + L/T)/(1 − L/T)``). Firms that share a calendar day 0
     move by one common offset, so their cross-section (and its correlation under event-day clustering) is
     kept; firms on different days 0 are independent and take independent offsets.
 

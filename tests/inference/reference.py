@@ -46,20 +46,32 @@ def _estimation_error(sample: WindowSample) -> float:
     return total
 
 
+def covered_sessions(sample: WindowSample, i: int) -> int:
+    """Sessions firm i's window CAR covers: the spans of its window returns added up."""
+    ar, span = sample.ar[i, sample.in_window], sample.span
+    spans = np.ones(len(ar)) if span is None else span[i, sample.in_window]
+    return int(sum(k for a, k in zip(ar, spans, strict=True) if np.isfinite(a)))
+
+
 def pseudo_cars(sample: WindowSample) -> list[list[float]]:
-    """Per firm, per ``L``-day run of the estimation days: the run's summed prediction errors after refitting the
-    model without the run (an explicit least-squares fit of the estimation ARs on the design outside the run;
-    NaN where the run has no AR of the firm)."""
+    """Per firm, per start ``s`` of the ``T − L + 1`` runs: the summed prediction errors of the run of as many
+    estimation days as the firm's window covers (``covered_sessions``), after refitting the model without the
+    run (an explicit least-squares fit of the estimation ARs on the design outside the run; NaN where the run
+    has no AR of the firm or would end past the estimation days)."""
     est = sample.ar[:, ~sample.in_window]
     length, t = sample.length, est.shape[1]
     x = None if sample.x is None or sample.x.shape[-1] == 0 else sample.x[:, ~sample.in_window]
     out = []
     for i in range(sample.n):
         ok = np.isfinite(est[i])
+        sessions = covered_sessions(sample, i) or length
         row = []
         for s in range(t - length + 1):
+            if s + sessions > t:
+                row.append(float("nan"))
+                continue
             run = np.zeros(t, dtype=bool)
-            run[s : s + length] = True
+            run[s : s + sessions] = True
             if not (ok & run).any():
                 row.append(float("nan"))
                 continue

@@ -37,6 +37,22 @@ def test_placebo_hand(sample_of):
     assert inf.placebo_p(sample_of(ar, [False] * 20 + [True])).p_value == pytest.approx(3 / 21)
 
 
+def test_placebo_compares_a_halted_firms_return_with_runs_of_as_many_sessions(sample_of):
+    """A firm halted on day 0 whose one window return spans 3 sessions is compared with 3-day runs of its own
+    estimation ARs (trade-to-trade: about 3 times a session's variance), not 1-day runs."""
+    est = np.array([[0.003, 0.003, 0.003, 0.0, 0.0, 0.0], [0.0] * 6])
+    ar = np.column_stack([est, [0.002, 0.002]])  # window [0,0]: one return each, CAAR 0.002
+    w = [False] * 6 + [True]
+    span = np.ones(ar.shape, dtype=int)
+    # one-session returns: 6 one-day runs, CAARs 0.0015 (starts 0-2) and 0: none as large as 0.002, p = 1/7
+    assert inf.placebo_p(sample_of(ar, w, span=span)).p_value == pytest.approx(1 / 7)
+    span[0, -1] = 3  # firm 0's return covers 3 sessions (halted on day 0 and +1)
+    # firm 0's runs cover 3 days: sums 0.009, 0.006, 0.003, 0 at starts 0-3; starts 4 and 5 would end past the
+    # estimation days, so firm 1 alone gives their CAAR (0). CAARs 0.0045 and 0.003 are as large: p = 3/7
+    got = inf.placebo_p(sample_of(ar, w, span=span))
+    assert got.p_value == pytest.approx(3 / 7) and got.statistic == pytest.approx(0.002)
+
+
 def test_cross_check_portfolio_with_numpy(random_sample):
     s = random_sample(2)  # firm 0 misses estimation day 5: that day's AAR counts with weight N_t/N = 11/12
     aar = np.nanmean(s.ar, axis=0)
