@@ -3,30 +3,30 @@
 The schema is documented in ``docs/events-schema.md``. Every problem is reported as one line naming the file,
 the field (as a path such as ``events[0].firms[1].ticker``) and the offending value.
 
-YAML is read with timestamps left as text, so that ``2019-10-07`` never silently becomes a naive datetime: the
-announcement instant must carry a UTC offset or a ``timezone`` field, and a time of day (a bare date is refused
-rather than read as midnight, which would move day 0 for a session that closes before the news broke).
+YAML is read by :mod:`eventstudy.yaml_safe`, with timestamps left as text, so that ``2019-10-07`` never silently
+becomes a naive datetime: the announcement instant must carry a UTC offset or a ``timezone`` field, and a time of
+day (a bare date is refused rather than read as midnight, which would move day 0 for a session that closes before
+the news broke; :func:`eventstudy.fields.parse_instant`). Fields are read through :class:`eventstudy.fields.Reader`.
 
 ``events`` is a list of events or the path of a CSV table of firm-events (:mod:`eventstudy.events_table`).
 """
 
 from __future__ import annotations
 
-import math
-import re
-import reprlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
 
-from .calendar import DAY0_RULES, calendar_name, exchange_of_ticker, normalise_exchange, suffix_conflict
+from .calendar import DAY0_RULES, calendar_name, normalise_exchange
 from .errors import ConfigError
+from .events_table import events_from_rows, read_events_table
+from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
+from .yaml_safe import read_yaml
 
 # The tests of eventstudy.inference.TESTS (kept in step by tests/test_config.py; the config stage imports no tests).
 TEST_NAMES = (
@@ -35,20 +35,12 @@ TEST_NAMES = (
 )  # fmt: skip
 MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_TICKER = re.compile(r"^[A-Za-z0-9^][A-Za-z0-9.^=_-]{0,31}$")
-_DATE_ONLY = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}\s*$")
 
 #: Reports-directory names a study id may not take: the index files, and the previous build's folder.
 RESERVED_IDS = frozenset({"index.html", "index.json"})
 RESERVED_ID_SUFFIXES = (".last-good",)
-#: Largest |relative day| any window may reach: 2,520 sessions, about ten years of trading.
-MAX_OFFSET = 2520
 #: Largest ``dimson_lags``: each lag and lead adds a regressor, and a month of them is already extreme.
 MAX_DIMSON_LAGS = 20
-#: Largest number of YAML nodes a study file may describe once aliases are expanded (an "alias bomb"
-#: describes billions in a few lines); the default study has about 300.
-MAX_YAML_NODES = 200_000
 
 
 @dataclass(frozen=True)
@@ -173,218 +165,34 @@ def mapped_benchmark(benchmarks: dict[str, str], mic: str) -> str | None:
     return same[0] if same else None
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as strings and rejects duplicate keys."""
-
-
-_StrictLoader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    keys: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, (str, int, float, bool)) and key is not None:
-            raise ConfigError(f"line {key_node.start_mark.line + 1}: a key must be text or a number, got {_show(key)}")
-        if key in keys:
-            raise ConfigError(f"line {key_node.start_mark.line + 1}: duplicate key {key!r}")
-        keys.add(key)
-    return loader.construct_mapping(node)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
-class _Reader:
-    """Typed access to a YAML mapping that names the file and field path in every error."""
-
-    def __init__(self, file: str, data: Any, path: str = "") -> None:
-        self.file, self.data, self.path = file, data, path
-
-    def fail(self, message: str, key: str | None = None) -> ConfigError:
-        where = self._join(key) if key is not None else self.path
-        return ConfigError(f"{self.file}: {where or '(top level)'}: {message}")
-
-    def _join(self, key: str | int) -> str:
-        if isinstance(key, int):
-            return f"{self.path}[{key}]"
-        return f"{self.path}.{key}" if self.path else key
-
-    def mapping(self, allowed: set[str]) -> None:
-        if not isinstance(self.data, dict):
-            raise self.fail(f"expected a mapping, got {_show(self.data)}")
-        for key in self.data:
-            if key not in allowed:
-                raise self.fail(f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})", str(key))
-
-    def child(self, key: str | int) -> _Reader:
-        value = None
-        if isinstance(self.data, dict):
-            value = self.data[key]
-        elif isinstance(self.data, list) and isinstance(key, int):
-            value = self.data[key]
-        return _Reader(self.file, value, self._join(key))
-
-    def has(self, key: str) -> bool:
-        return isinstance(self.data, dict) and key in self.data and self.data[key] is not None
-
-    def get(self, key: str, default: Any = ...) -> Any:
-        if not self.has(key):
-            if default is ...:
-                raise self.fail("is required", key)
-            return default
-        return self.data[key]
-
-    def text(self, key: str, default: Any = ..., pattern: re.Pattern[str] | None = None) -> str:
-        value = self.get(key, default)
-        if isinstance(value, bool):
-            raise self.fail(
-                f"expected text, got {_show(value)} (YAML reads bare yes/no/on/off as true/false: quote it)", key
-            )
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(f"expected text, got {_show(value)}", key)
-        if pattern is not None and not pattern.match(value):
-            raise self.fail(f"{value!r} is not allowed here (pattern {pattern.pattern})", key)
-        return value.strip()
-
-    def integer(self, key: str, default: Any = ...) -> int:
-        value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(f"expected a whole number, got {_show(value)}", key)
-        return value
-
-    def window(self, key: str, default: tuple[int, int]) -> tuple[int, int]:
-        return _window(self.child(key)) if self.has(key) else default
-
-    def items(self, key: str) -> list[_Reader]:
-        value = self.get(key)
-        if not isinstance(value, list) or not value:
-            raise self.fail(f"expected a non-empty list, got {_show(value)}", key)
-        node = self.child(key)
-        return [node.child(i) for i in range(len(value))]
-
-
-_SHORT_REPR = reprlib.Repr()
-_SHORT_REPR.maxlevel, _SHORT_REPR.maxdict, _SHORT_REPR.maxlist, _SHORT_REPR.maxtuple = 2, 4, 4, 4
-_SHORT_REPR.maxstring, _SHORT_REPR.maxother = 50, 50
-
-
-def _show(value: Any) -> str:
-    """A short repr for error messages; bounded work and length however large or deep ``value`` is."""
-    text = _SHORT_REPR.repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _window(node: _Reader) -> tuple[int, int]:
-    value = node.data
-    if (
-        not isinstance(value, (list, tuple))
-        or len(value) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        raise node.fail(f"expected [first, last] relative days, got {_show(value)}")
-    lo, hi = int(value[0]), int(value[1])
-    if lo > hi:
-        raise node.fail(f"window {[lo, hi]} is reversed (first day after last day)")
-    if max(abs(lo), abs(hi)) > MAX_OFFSET:
-        raise node.fail(f"window {[lo, hi]} reaches beyond ±{MAX_OFFSET} sessions (about ten years)")
-    return lo, hi
-
-
-def parse_instant(node: _Reader, key: str, tz_key: str = "timezone") -> pd.Timestamp:
-    """An ISO-8601 instant with a UTC offset, or a local time plus an IANA ``timezone`` field."""
-    raw = node.text(key)
-    if _DATE_ONLY.match(raw):
-        raise node.fail(
-            f"{raw!r} is a date without a time of day; {key} needs a date-time (e.g. {raw}T18:00:00) — if the hour "
-            "is not known, give the best estimate and set approximate: true",
-            key,
-        )
-    try:
-        stamp = pd.Timestamp(raw)
-    except (ValueError, TypeError, OverflowError):
-        stamp = pd.NaT
-    if stamp is pd.NaT:
-        raise node.fail(f"{_show(raw)} is not an ISO-8601 date-time (years 1678-2261)", key)
-    if stamp.tzinfo is None:
-        if not node.has(tz_key):
-            raise node.fail(
-                f"{raw!r} has no time zone; add a UTC offset (e.g. 2019-10-07T18:00:00-04:00) or a {tz_key}: field",
-                key,
-            )
-        zone = _zone(node, tz_key)
-        try:
-            stamp = stamp.tz_localize(zone)
-        except (ValueError, OverflowError) as exc:  # a nonexistent or ambiguous local time, or out of range
-            raise node.fail(f"{raw!r} cannot be placed in {zone.key}: {_show(str(exc))}", key) from None
-    elif node.has(tz_key):
-        stamp = stamp.tz_convert(_zone(node, tz_key))
-    return stamp
-
-
-def _zone(node: _Reader, key: str) -> ZoneInfo:
-    """The IANA time zone named by ``node[key]``."""
-    name = node.text(key)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise node.fail(f"{name!r} is not an IANA time zone name", key) from None
-
-
-def parse_date(node: _Reader, key: str) -> date:
-    raw = node.get(key)
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError:
-        raise node.fail(f"{raw!r} is not a date (YYYY-MM-DD)", key) from None
-
-
-def _source(node: _Reader) -> Source:
+def _source(node: Reader) -> Source:
     node.mapping({"document", "date", "quote", "date_approximate"})
     approx = node.get("date_approximate", False)
     if not isinstance(approx, bool):
-        raise node.fail(f"expected true or false, got {_show(approx)}", "date_approximate")
+        raise node.fail(f"expected true or false, got {show(approx)}", "date_approximate")
     return Source(node.text("document"), parse_date(node, "date"), node.text("quote"), approx)
 
 
-def firm_exchange(node: _Reader, ticker: str, raw: str | None) -> str:
-    """The MIC of a firm: its ``exchange`` (any exchange_calendars MIC or alias), else inferred from the ticker's
-    suffix (:data:`eventstudy.calendar.SUFFIX_EXCHANGE`); a suffix that contradicts the exchange is an error."""
-    try:
-        if raw is None:
-            return exchange_of_ticker(ticker)
-        mic = normalise_exchange(raw)
-    except ConfigError as exc:
-        raise node.fail(str(exc), "exchange" if raw is not None else "ticker") from None
-    conflict = suffix_conflict(ticker, mic)
-    if conflict:
-        raise node.fail(f"{conflict}; correct the ticker or the exchange", "exchange")
-    return mic
-
-
-def _firm(node: _Reader) -> Firm:
+def _firm(node: Reader) -> Firm:
     node.mapping({"ticker", "name", "exchange", "benchmark"})
-    ticker = node.text("ticker", pattern=_TICKER)
+    ticker = node.text("ticker", pattern=TICKER)
     exchange = firm_exchange(node, ticker, node.text("exchange") if node.has("exchange") else None)
-    benchmark = node.text("benchmark", pattern=_TICKER) if node.has("benchmark") else None
+    benchmark = node.text("benchmark", pattern=TICKER) if node.has("benchmark") else None
     return Firm(ticker, node.text("name", ticker) if node.has("name") else ticker, exchange, benchmark)
 
 
-def day0_rule(node: _Reader, default: str) -> str:
+def day0_rule(node: Reader, default: str) -> str:
     rule = node.text("day0", default)
     if rule not in DAY0_RULES:
         raise node.fail(f"{rule!r} is not a day-0 rule ({', '.join(DAY0_RULES)})", "day0")
     return rule
 
 
-def _event(node: _Reader, default_rule: str = "close") -> Event:
+def _event(node: Reader, default_rule: str = "close") -> Event:
     node.mapping({"id", "title", "announced", "timezone", "approximate", "note", "sources", "firms", "day0"})
     approx = node.get("approximate", False)
     if not isinstance(approx, bool):
-        raise node.fail(f"expected true or false, got {_show(approx)}", "approximate")
+        raise node.fail(f"expected true or false, got {show(approx)}", "approximate")
     firms = tuple(_firm(f) for f in node.items("firms"))
     seen: set[str] = set()
     for i, firm in enumerate(firms):
@@ -393,7 +201,7 @@ def _event(node: _Reader, default_rule: str = "close") -> Event:
         seen.add(firm.ticker)
     sources = tuple(_source(s) for s in node.items("sources")) if node.has("sources") else ()
     return Event(
-        id=node.text("id", pattern=_SLUG),
+        id=node.text("id", pattern=SLUG),
         title=node.text("title"),
         announced=parse_instant(node, "announced"),
         approximate=approx,
@@ -404,11 +212,11 @@ def _event(node: _Reader, default_rule: str = "close") -> Event:
     )
 
 
-def _benchmarks(node: _Reader) -> tuple[str, dict[str, str]]:
+def _benchmarks(node: Reader) -> tuple[str, dict[str, str]]:
     """``benchmark``: one ticker, or a mapping exchange → ticker (the first entry is the study's default)."""
     raw = node.get("benchmark", "000300.SS")
     if not isinstance(raw, dict):
-        return node.text("benchmark", "000300.SS", pattern=_TICKER), {}
+        return node.text("benchmark", "000300.SS", pattern=TICKER), {}
     child = node.child("benchmark")
     if not raw:
         raise node.fail("expected a ticker or a non-empty mapping exchange → ticker, got {}", "benchmark")
@@ -418,82 +226,15 @@ def _benchmarks(node: _Reader) -> tuple[str, dict[str, str]]:
             mic = normalise_exchange(str(key))
         except ConfigError as exc:
             raise child.fail(str(exc), str(key)) from None
-        if not isinstance(ticker, str) or not _TICKER.match(ticker):
-            raise child.fail(f"expected a ticker, got {_show(ticker)}", str(key))
+        if not isinstance(ticker, str) or not TICKER.match(ticker):
+            raise child.fail(f"expected a ticker, got {show(ticker)}", str(key))
         mapping[mic] = ticker
     return next(iter(mapping.values())), mapping
 
 
-EVENT_TABLE_REQUIRED = ("event_id", "ticker", "announced")
-EVENT_TABLE_OPTIONAL = ("timezone", "exchange", "name", "title", "approximate", "note", "benchmark")
-_EVENT_FIELDS = ("title", "announced", "timezone", "approximate", "note")  # must agree across an event's rows
-
-
-def _cell(value: Any) -> Any:
-    """A table cell as the YAML reader would give it: blanks/NaN dropped, instants and numpy scalars as text."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        return None
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return value.isoformat()
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def events_from_rows(
-    rows: Sequence[Mapping[str, Any]], file: str, labels: Sequence[Any] | None = None, unit: str = "row"
-) -> list[dict[str, Any]]:
-    """Rows of an events table → the ``events:`` list of a study file (one entry per event, firms grouped).
-
-    Columns: ``event_id``, ``ticker``, ``announced`` (required); ``timezone``, ``exchange``, ``name``,
-    ``title``, ``approximate``, ``note``, ``benchmark`` (optional; ``name`` defaults to the ticker, ``title`` to
-    the event id, ``exchange`` to the ticker suffix's, ``benchmark`` overrides the study's for that firm). The
-    event's fields must agree on every row of the event. ``labels`` name the rows in errors
-    (default: row 1, 2, ...); each error names the file, the row, the column and the value.
-    """
-    events: dict[str, dict[str, Any]] = {}
-    first_row: dict[str, str] = {}
-    allowed = {*EVENT_TABLE_REQUIRED, *EVENT_TABLE_OPTIONAL}
-    if not rows:
-        raise ConfigError(f"{file}: no events (the table has no rows)")
-    for i, raw in enumerate(rows):
-        label = f"{unit} {labels[i] if labels is not None else i + 1}"
-        row = {str(k): _cell(v) for k, v in raw.items()}
-        node = _Reader(file, {k: v for k, v in row.items() if v is not None}, label)
-        for key in row:
-            if key not in allowed:
-                raise node.fail(f"unknown column {key!r} (columns: {', '.join(sorted(allowed))})", key)
-        event_id = node.text("event_id", pattern=_SLUG)
-        ticker = node.text("ticker", pattern=_TICKER)
-        parse_instant(node, "announced")  # fails here, naming this row, rather than later in the events list
-        fields = {k: node.data[k] for k in _EVENT_FIELDS if node.has(k)}
-        firm = {"ticker": ticker, "name": str(node.get("name", ticker))}
-        if node.has("exchange"):
-            firm["exchange"] = node.text("exchange")
-        firm_exchange(node, ticker, firm.get("exchange"))  # a bad or contradicted exchange fails on its row
-        if node.has("benchmark"):
-            firm["benchmark"] = node.text("benchmark", pattern=_TICKER)
-        event = events.get(event_id)
-        if event is None:
-            events[event_id] = {"id": event_id, "title": event_id, **fields, "firms": [firm]}
-            first_row[event_id] = label
-            continue
-        for key, value in fields.items():  # a blank cell repeats the event's value; a different one is an error
-            if event.get(key) != value:
-                raise node.fail(
-                    f"{value!r} differs from {event.get(key)!r} on {first_row[event_id]} of event {event_id!r}", key
-                )
-        if any(f["ticker"] == ticker for f in event["firms"]):
-            raise node.fail(f"ticker {ticker!r} is listed twice for event {event_id!r}", "ticker")
-        event["firms"].append(firm)
-    return list(events.values())
-
-
 def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] | None = None) -> Study:
     """Validate an already-loaded YAML document; see :func:`load_study`."""
-    top = _Reader(file, data)
+    top = Reader(file, data)
     extra_sections = extra_sections or {"claims", "cross_section"}
     top.mapping({"study", "events", *extra_sections})
     s = top.child("study")
@@ -509,13 +250,13 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     if model not in MODELS:
         raise s.fail(f"{model!r} is not a model ({', '.join(MODELS)})", "model")
     alternatives = s.get("alternative_benchmarks", [])
-    if not isinstance(alternatives, list) or not all(isinstance(a, str) and _TICKER.match(a) for a in alternatives):
-        raise s.fail(f"expected a list of tickers, got {_show(alternatives)}", "alternative_benchmarks")
+    if not isinstance(alternatives, list) or not all(isinstance(a, str) and TICKER.match(a) for a in alternatives):
+        raise s.fail(f"expected a list of tickers, got {show(alternatives)}", "alternative_benchmarks")
     primary_test = s.text("primary_test", "kp_bmp_t")
     if primary_test not in TEST_NAMES:
         raise s.fail(f"{primary_test!r} is not a test ({', '.join(TEST_NAMES)})", "primary_test")
     est = s.window("estimation_window", (-260, -11))
-    windows = tuple(_window(w) for w in s.items("event_windows")) if s.has("event_windows") else (
+    windows = tuple(window_field(w) for w in s.items("event_windows")) if s.has("event_windows") else (
         (-1, 1), (0, 1), (0, 5), (0, 10)
     )  # fmt: skip
     path = s.window("daily_path", (-10, 20))
@@ -539,9 +280,8 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     rule = day0_rule(s, "close")
     benchmark, benchmarks = _benchmarks(s)
     if isinstance(top.get("events"), str):
-        from .events_table import read_events_table
-
-        events = read_events_table(top, file, rule)
+        table, rows = read_events_table(top, file)
+        events = tuple(_event(e, rule) for e in Reader(table, {"events": rows}).items("events"))
     else:
         events = tuple(_event(e, rule) for e in top.items("events"))
     if benchmarks:
@@ -586,23 +326,23 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     return study
 
 
-def study_id(node: _Reader) -> str:
+def study_id(node: Reader) -> str:
     """``study.id``: a slug that names ``reports/<id>/`` and collides with nothing else the reports folder holds."""
-    value = node.text("id", pattern=_SLUG)
+    value = node.text("id", pattern=SLUG)
     if value in RESERVED_IDS or value.endswith(RESERVED_ID_SUFFIXES):
         reserved = ", ".join([*sorted(RESERVED_IDS), *(f"*{x}" for x in RESERVED_ID_SUFFIXES)])
         raise node.fail(f"{value!r} is reserved in the reports folder ({reserved})", "id")
     return value
 
 
-def _dimson_lags(node: _Reader) -> int:
+def _dimson_lags(node: Reader) -> int:
     lags = node.integer("dimson_lags", 1)
     if not 0 <= lags <= MAX_DIMSON_LAGS:
         raise node.fail(f"{lags} is out of range (0..{MAX_DIMSON_LAGS})", "dimson_lags")
     return lags
 
 
-def check_benchmark_is_not_a_firm(study: Study, top: _Reader) -> None:
+def check_benchmark_is_not_a_firm(study: Study, top: Reader) -> None:
     """A firm regressed on itself gives α = 0, β = 1, σ = 0 and no test at all: refuse it. The benchmark checked is
     each firm's effective one (``Study.benchmark_of`` where benchmarks are set per exchange or per firm)."""
     events = top.child("events")
@@ -638,55 +378,3 @@ def load_study(path: str | Path) -> Study:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}: {where}malformed YAML: {problem}") from None
     return parse_study(data, str(path))
-
-
-def read_yaml(text: str) -> Any:
-    """Parse one YAML document with :class:`_StrictLoader`, refusing before construction one that would expand
-    (through aliases) to more than :data:`MAX_YAML_NODES` nodes."""
-    loader = _StrictLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        size = expanded_size(node)
-        if size > MAX_YAML_NODES:
-            raise ConfigError(
-                f"the document expands to more than {MAX_YAML_NODES:,} values (aliases reused too often); "
-                "refusing to read it"
-            )
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def expanded_size(root: yaml.Node) -> int:
-    """Nodes in the document once every alias is expanded, counted without expanding (each node once, memoised);
-    a node that contains itself counts as unbounded."""
-    sizes: dict[int, int] = {}
-    unbounded = MAX_YAML_NODES + 1
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    open_nodes: set[int] = set()
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            children = _children(node)
-            sizes[key] = min(unbounded, 1 + sum(sizes[id(c)] for c in children))
-            open_nodes.discard(key)
-            continue
-        if key in sizes:
-            continue
-        if key in open_nodes:
-            return unbounded  # a recursive alias
-        open_nodes.add(key)
-        stack.append((node, True))
-        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
-    return sizes[id(root)]
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import jinja2
 
-from .config import _SLUG
 from .errors import ConfigError
+from .fields import SLUG
 
 
 def template_path(name: str) -> Path:
@@ -39,7 +39,7 @@ def write_study_template(name: str) -> Path:
     """Write the template for ``name`` (see the module docstring) and return its path."""
     path = template_path(name)
     study_id = path.stem
-    if not _SLUG.match(study_id):
+    if not SLUG.match(study_id):
         raise ConfigError(
             f"init: {study_id!r} cannot be a study id (lower-case letters, digits, '.', '_', '-'; up to 80)"
         )

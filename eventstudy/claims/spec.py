@@ -20,7 +20,8 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from ..config import _SLUG, _TICKER, EXCHANGE_ALIASES, Event, Study, _Reader, _show, parse_date
+from ..config import EXCHANGE_ALIASES, Event, Study
+from ..fields import SLUG, TICKER, Reader, parse_date, show
 
 KINDS = ("return", "session_return", "traded", "exchange")
 COMPARISONS = ("at_least", "more_than", "at_most", "less_than", "approximately", "is")
@@ -151,11 +152,11 @@ def _anchor_words(anchor: str | None) -> str:
     return (anchor or "").replace("_", " ")
 
 
-def _number(node: _Reader, key: str, allow_pp: bool) -> Decimal:
+def _number(node: Reader, key: str, allow_pp: bool) -> Decimal:
     """A number written as a fraction (0.25) or a percentage ("25%"; tolerances also "0.5pp")."""
     raw = node.get(key)
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise node.fail(f"expected a number such as 0.25 or 25%, got {_show(raw)}", key)
+        raise node.fail(f"expected a number such as 0.25 or 25%, got {show(raw)}", key)
     if isinstance(raw, str):
         m = _NUMBER.match(raw)
         if not m or (m.group(2) == "pp" and not allow_pp):
@@ -171,20 +172,20 @@ def _number(node: _Reader, key: str, allow_pp: bool) -> Decimal:
     return value
 
 
-def _tickers(node: _Reader) -> tuple[str, ...]:
+def _tickers(node: Reader) -> tuple[str, ...]:
     if node.has("ticker") == node.has("tickers"):
         raise node.fail("give exactly one of ticker: or tickers:")
     if node.has("ticker"):
-        return (node.text("ticker", pattern=_TICKER),)
+        return (node.text("ticker", pattern=TICKER),)
     raw = node.get("tickers")
-    if not isinstance(raw, list) or not raw or not all(isinstance(t, str) and _TICKER.match(t) for t in raw):
-        raise node.fail(f"expected a non-empty list of tickers, got {_show(raw)}", "tickers")
+    if not isinstance(raw, list) or not raw or not all(isinstance(t, str) and TICKER.match(t) for t in raw):
+        raise node.fail(f"expected a non-empty list of tickers, got {show(raw)}", "tickers")
     if len(set(raw)) != len(raw):
-        raise node.fail(f"a ticker is listed twice in {_show(raw)}", "tickers")
+        raise node.fail(f"a ticker is listed twice in {show(raw)}", "tickers")
     return tuple(raw)
 
 
-def _anchor(node: _Reader, key: str, names: tuple[str, ...]) -> str:
+def _anchor(node: Reader, key: str, names: tuple[str, ...]) -> str:
     value = node.text(key)
     if value in names:
         return value
@@ -198,7 +199,7 @@ def _anchor(node: _Reader, key: str, names: tuple[str, ...]) -> str:
     raise node.fail(f"{value!r} is not an anchor ({', '.join(names)}, or a date YYYY-MM-DD)", key)
 
 
-def _quantity(node: _Reader, events: dict[str, Event], study: Study) -> Quantity:
+def _quantity(node: Reader, events: dict[str, Event], study: Study) -> Quantity:
     kind = node.text("kind") if isinstance(node.data, dict) else None
     if kind is None:
         node.mapping(set())  # raises "expected a mapping"
@@ -217,7 +218,7 @@ def _quantity(node: _Reader, events: dict[str, Event], study: Study) -> Quantity
             raise node.fail(f"{measure!r} is not a measure ({', '.join(MEASURES)})", "measure")
         benchmark = None
         if measure == "abnormal":
-            benchmark = node.text("benchmark", study.benchmark, pattern=_TICKER)
+            benchmark = node.text("benchmark", study.benchmark, pattern=TICKER)
         elif node.has("benchmark"):
             raise node.fail(f"a benchmark only applies to measure: abnormal, not {measure!r}", "benchmark")
         return Quantity(
@@ -233,7 +234,7 @@ def _quantity(node: _Reader, events: dict[str, Event], study: Study) -> Quantity
     return Quantity(kind, _tickers(node))
 
 
-def _comparison(node: _Reader, kind: str) -> Comparison:
+def _comparison(node: Reader, kind: str) -> Comparison:
     node.mapping({"comparison", "value", "tolerance"})
     op = node.text("comparison")
     if op not in COMPARISONS:
@@ -251,7 +252,7 @@ def _comparison(node: _Reader, kind: str) -> Comparison:
     if kind == "traded":
         value = node.get("value")
         if not isinstance(value, bool):
-            raise node.fail(f"expected true (traded) or false (suspended), got {_show(value)}", "value")
+            raise node.fail(f"expected true (traded) or false (suspended), got {show(value)}", "value")
         return Comparison(op, value)
     if kind == "exchange":
         raw = node.text("value")
@@ -269,11 +270,11 @@ def _comparison(node: _Reader, kind: str) -> Comparison:
     return Comparison(op, value, tolerance)
 
 
-def _claim(node: _Reader, events: dict[str, Event], study: Study) -> Claim:
+def _claim(node: Reader, events: dict[str, Event], study: Study) -> Claim:
     node.mapping({"id", "document", "date", "date_approximate", "quote", "quantity", "claim", "sensitivity", "note"})
     approx = node.get("date_approximate", False)
     if not isinstance(approx, bool):
-        raise node.fail(f"expected true or false, got {_show(approx)}", "date_approximate")
+        raise node.fail(f"expected true or false, got {show(approx)}", "date_approximate")
     quote = " ".join(node.text("quote").split())
     words = len(quote.split())
     if words > MAX_QUOTE_WORDS:
@@ -293,15 +294,15 @@ def _claim(node: _Reader, events: dict[str, Event], study: Study) -> Claim:
             sens = node.child("sensitivity")
             sens.mapping({"benchmarks"})
             raw = sens.get("benchmarks")
-            if not isinstance(raw, list) or not all(isinstance(b, str) and _TICKER.match(b) for b in raw):
-                raise sens.fail(f"expected a list of benchmark tickers, got {_show(raw)}", "benchmarks")
+            if not isinstance(raw, list) or not all(isinstance(b, str) and TICKER.match(b) for b in raw):
+                raise sens.fail(f"expected a list of benchmark tickers, got {show(raw)}", "benchmarks")
             benchmarks = tuple(dict.fromkeys(raw))
         if quantity.benchmark is not None and quantity.benchmark not in benchmarks:
             benchmarks = (quantity.benchmark, *benchmarks)
     elif node.has("sensitivity"):
         raise node.fail(f"a sensitivity grid only applies to return claims, not {quantity.kind!r}", "sensitivity")
     return Claim(
-        id=node.text("id", pattern=_SLUG),
+        id=node.text("id", pattern=SLUG),
         document=node.text("document"),
         date=parse_date(node, "date"),
         date_approximate=approx,
@@ -321,7 +322,7 @@ def parse_claims(study: Study) -> tuple[Claim, ...]:
     """
     if "claims" not in study.extra or study.extra["claims"] is None:
         return ()
-    top = _Reader(str(study.path), {"claims": study.extra["claims"]})
+    top = Reader(str(study.path), {"claims": study.extra["claims"]})
     events = {ev.id: ev for ev in study.events}
     claims = tuple(_claim(node, events, study) for node in top.items("claims"))
     seen: set[str] = set()

@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from eventstudy import claims as C
-from eventstudy.config import _StrictLoader, load_study, parse_study
+from eventstudy.config import load_study, parse_study
 from eventstudy.errors import ConfigError
+from eventstudy.yaml_safe import StrictLoader
 
 from .conftest import EVENTS, ROOT, since_claim, study_dict
 
@@ -81,7 +82,7 @@ claims:
   - {id: a, document: d.txt, date: 2019-10-09, quote: q, quantity: {kind: traded, ticker: AAA.SZ, on: 2019-10-08},
      claim: {comparison: is, value: false}}
 """
-    data = study_dict([]) | yaml.load(text, Loader=_StrictLoader)  # noqa: S506
+    data = study_dict([]) | yaml.load(text, Loader=StrictLoader)  # noqa: S506
     with pytest.raises(ConfigError, match=r"claims\[0\]\.quantity: YAML reads the key 'on' as true"):
         C.parse_claims(parse_study(data, "f.yaml"))
     dup = since_claim()
