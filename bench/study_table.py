@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     from eventstudy.config import load_study
     from eventstudy.data.parquet import ParquetUniverseProvider
     from eventstudy.data.snapshot import SnapshotProvider
-    from eventstudy.study import analyse, prepare_inputs
+    from eventstudy.plan import prepare_inputs
+    from eventstudy.study import analyse
 
     parser = argparse.ArgumentParser(prog="python -m bench.study_table", description=__doc__.splitlines()[0])
     parser.add_argument("--firm-events", type=int, default=5000)

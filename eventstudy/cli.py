@@ -135,8 +135,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from .config import load_study
     from .data import open_provider
     from .data.base import without_ticker
+    from .plan import plan_study
     from .progress import Progress
-    from .study import plan_study
 
     study = load_study(args.config)
     provider = open_provider(args.source, args.cache)

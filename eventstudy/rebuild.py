@@ -33,10 +33,11 @@ from .data import AsOfProvider, AutoProvider, fallback_notes
 from .data.base import PriceProvider, Provenance
 from .errors import ConfigError, EventStudyError, bounded_message
 from .lock import ReportsLocked, hold_lock
+from .plan import StudyInputs, plan_study, prepare_inputs
 from .progress import Progress
 from .publish import publish, published_problem, sweep_stale, write_tables
 from .reports_index import Outcome, update_index
-from .study import StudyInputs, StudyResults, analyse, plan_study, prepare_inputs
+from .study import StudyResults, analyse
 
 log = logging.getLogger("eventstudy")
 

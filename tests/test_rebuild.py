@@ -425,7 +425,7 @@ def test_auto_falls_back_to_the_snapshot_on_a_corrupt_cache_and_names_every_tick
 
 def test_a_refresh_that_fails_only_for_the_claims_dates_gives_a_banner(tmp_path):
     from eventstudy.config import load_study
-    from eventstudy.study import plan_study
+    from eventstudy.plan import plan_study
 
     out, live = tmp_path / "reports", FlakyYahoo()
     config = study_file(tmp_path, "a.yaml", "study-a")
