@@ -55,22 +55,6 @@ def load_histories(
 
 
 @dataclass(frozen=True)
-class StudyInputs:
-    """Everything a study's numbers depend on: the spec, day 0 of each firm-event, and the prices."""
-
-    study: Study
-    day_zero: dict[tuple[str, str], DayZero]
-    firm_events: tuple[FirmEvent, ...]
-    markets: tuple[FirmMarket, ...]
-    groups: tuple[MarketGroup, ...]
-    start: pd.Timestamp
-    end: pd.Timestamp
-    histories: dict[str, pd.DataFrame]
-    provenance: dict[str, Provenance]
-    as_of: date | None = None  # a cut-off: only sessions up to this date were used
-
-
-@dataclass(frozen=True)
 class StudyPlan:
     """Day 0 of every firm-event, its market (exchange, calendar, benchmark), the market groups and the range
     of sessions each reads (``start``/``end``: the union, for fetching)."""
@@ -105,6 +89,17 @@ class StudyPlan:
                 if calendar is None or g.calendar == calendar:
                     widen(t, g.start, g.end)
         return {t: out[t] for t in study.tickers if t in out}
+
+
+@dataclass(frozen=True)
+class StudyInputs(StudyPlan):
+    """Everything a study's numbers depend on: its plan (a group's ``end`` moved on when a firm is still
+    suspended at the end of its range), the spec and the prices."""
+
+    study: Study
+    histories: dict[str, pd.DataFrame]
+    provenance: dict[str, Provenance]
+    as_of: date | None = None  # a cut-off: only sessions up to this date were used
 
 
 def plan_study(study: Study) -> StudyPlan:
@@ -185,16 +180,16 @@ def prepare_inputs(
             t: dataclasses.replace(p, as_of=min(p.as_of, as_of) if p.as_of else None) for t, p in provenance.items()
         }
     return StudyInputs(
-        study,
         plan.day_zero,
         plan.firm_events,
         plan.markets,
         tuple(groups),
         plan.start,
         end,
-        histories,
-        provenance,
-        as_of,
+        study=study,
+        histories=histories,
+        provenance=provenance,
+        as_of=as_of,
     )
 
 
