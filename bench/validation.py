@@ -137,7 +137,7 @@ def outside_band(rates: pd.DataFrame) -> list[tuple[str, list[str]]]:
     out = []
     for name in TESTS:
         rows = null[null.test == name]
-        bad = rows[(rows.rejection_rate - LEVEL).abs() > BAND]
+        bad = rows[(rows.rejection_rate - LEVEL).abs() > BAND].sort_values(["window_start", "window_end"])
         if len(bad):
             cells = [f"{_col((a, b))} {100 * r:.1f} %" for a, b, r in bad[["window_start", "window_end",
                                                                            "rejection_rate"]].itertuples(index=False)]  # fmt: skip

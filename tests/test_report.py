@@ -201,7 +201,7 @@ def test_methodology_shows_each_tests_measured_size(html):
     from eventstudy.inference.measured import size_range
 
     assert "<th>Size, random days</th><th>Size, shared day 0</th>" in html
-    methodology = html.split("<h3>Tests across firms</h3>")[1].split("<h3>References</h3>")[0]
+    methodology = html.split("<th>Size, random days</th>")[1].split("</table>")[0]
     for name in TESTS:
         row = methodology.split(f'<td class="l"><code>{name}</code></td>')[1].split("</tr>")[0]
         for design in ("random", "shared"):
