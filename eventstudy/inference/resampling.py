@@ -13,12 +13,18 @@ from .solve2 import matches_lapack, solve_2x2_parts
 BLOCK_CELLS = 30_000  # firm-days per block of the leave-run-out refits (about 240 kB an array: fits the cache)
 
 
-def _window_sums(a: np.ndarray, length: int, *, total: bool = False):
-    """Sums of ``a`` (``(G, F, T)``) over every run of ``length`` days: ``(G, F, T − length + 1)``; with
-    ``total``, also the sum over all ``T`` days (``(G, F)``, added in day order) first."""
+def _window_sums(a: np.ndarray, length: int | np.ndarray, starts: int, *, total: bool = False):
+    """Sums of ``a`` (``(G, F, T)``) over the runs of ``length`` days starting on each of the first ``starts``
+    days: ``(G, F, starts)``; ``length`` is one number or one per firm row (``(G, F)``; a run that would end past
+    day ``T`` is cut there: the caller masks it). With ``total``, also the sum over all ``T`` days (``(G, F)``,
+    added in day order) first. Each sum is a difference of two running sums, whichever the form of ``length``."""
     c = np.zeros(a.shape[:2] + (a.shape[2] + 1,), dtype=a.dtype)
     np.cumsum(a, axis=2, out=c[:, :, 1:])
-    runs = c[:, :, length:] - c[:, :, : a.shape[2] - length + 1]
+    if isinstance(length, np.ndarray):
+        ends = np.minimum(np.arange(starts) + length[..., None], a.shape[2])
+        runs = np.take_along_axis(c, ends, axis=2) - c[:, :, :starts]
+    else:
+        runs = c[:, :, length : length + starts] - c[:, :, :starts]
     return (c[:, :, -1], runs) if total else runs
 
 
@@ -50,23 +56,21 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
         # Blocks of groups small enough for the CPU cache (every step is per firm row: the same bits unblocked).
         step = max(1, BLOCK_CELLS // max(est.shape[1] * est.shape[2], 1))
         parts = [
-            _leave_run_out(est[lo : lo + step], None if xs is None else [c[lo : lo + step] for c in xs], length)
+            _leave_run_out(est[lo : lo + step], None if xs is None else [c[lo : lo + step] for c in xs], length,
+                           est.shape[2] - length + 1)  # fmt: skip
             for lo in range(0, max(len(est), 1), step)
         ]  # fmt: skip
         pcar, has = parts[0] if len(parts) == 1 else (np.concatenate([q for q, _ in parts]),
                                                       np.concatenate([h for _, h in parts]))  # fmt: skip
         covered = _covered_sessions(v)
-        for sessions in np.unique(covered[(covered != length) & (covered > 0)]):  # firms whose window spans more
-            gi, fi = np.nonzero(covered == sessions)
-            runs = max(est.shape[2] - int(sessions) + 1, 0)
-            has[gi, fi, runs:] = False
-            if runs == 0:
-                continue
-            other = _leave_run_out(est[gi, fi][None], None if xs is None else [c[gi, fi][None] for c in xs],
-                                   int(sessions))  # fmt: skip
-            keep = min(runs, pcar.shape[2])
-            pcar[gi, fi, :keep] = other[0][0, :, :keep]
-            has[gi, fi, :keep] = other[1][0, :, :keep]
+        odd = (covered != length) & (covered > 0)  # firms whose window returns cover more (or fewer) sessions
+        if odd.any():
+            gi, fi = np.nonzero(odd)
+            sessions = covered[gi, fi][None]
+            q, h = _leave_run_out(est[gi, fi][None], None if xs is None else [c[gi, fi][None] for c in xs],
+                                  sessions, pcar.shape[2])  # fmt: skip
+            pcar[gi, fi] = q[0]
+            has[gi, fi] = h[0] & (np.arange(pcar.shape[2]) + sessions[0][:, None] <= est.shape[2])
         return pcar, has
 
     # Reads the estimation days and the window's spans only: ``shared`` (battery) may carry it to the next call on
@@ -83,13 +87,16 @@ def _covered_sessions(v: dict) -> np.ndarray:
     return np.where(np.isfinite(ar), np.nan_to_num(span), 0.0).sum(axis=2).astype(np.int64)
 
 
-def _leave_run_out(est: np.ndarray, xs: list[np.ndarray] | None, length: int) -> tuple[np.ndarray, np.ndarray]:
+def _leave_run_out(
+    est: np.ndarray, xs: list[np.ndarray] | None, length: int | np.ndarray, starts: int
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_pseudo_cars` of a block of groups: ``est`` the estimation-day ARs ``(G, F, T)``, ``xs`` the
-    design's columns on those days (None: no model parameters)."""
+    design's columns on those days (None: no model parameters), ``length`` the run length (one, or per firm row)
+    and ``starts`` the number of runs."""
     ok = np.isfinite(est)
     e = np.where(ok, est, 0.0)
-    pcar = _window_sums(e, length)
-    has = _window_sums(ok.astype(np.int64), length) > 0
+    pcar = _window_sums(e, length, starts)
+    has = _window_sums(ok.astype(np.int64), length, starts) > 0
     if xs is None:
         return pcar, has
     p = len(xs)
@@ -100,10 +107,10 @@ def _leave_run_out(est: np.ndarray, xs: list[np.ndarray] | None, length: int) ->
     total, run = {}, {}
     for i in range(p):
         for j in range(i, p):
-            total[i, j], run[i, j] = _window_sums(xe[i] * xe[j], length, total=True)
+            total[i, j], run[i, j] = _window_sums(xe[i] * xe[j], length, starts, total=True)
     rest = {ij: total[ij][..., None] - run[ij] for ij in run}  # X'X without the run
-    d = [_window_sums(xe[j] * e, length) for j in range(p)]
-    g = [_window_sums(xe[j], length) for j in range(p)]
+    d = [_window_sums(xe[j] * e, length, starts) for j in range(p)]
+    g = [_window_sums(xe[j], length, starts) for j in range(p)]
     if p == 2 and matches_lapack():  # the same solve, vectorised (solve2: bit for bit, no call per system)
         r00, r01, r11 = rest[0, 0], rest[0, 1], rest[1, 1]
         delta0, delta1, det = solve_2x2_parts(r00, r01, r01, r11, d[0], d[1])
