@@ -208,3 +208,15 @@ def test_methodology_shows_each_tests_measured_size(html):
             size = size_range(name, design)
             cell = f'<td class="nt">{size}</td>' if not size.within_band else f"<td>{size}</td>"
             assert cell in row, (name, design)
+
+
+def test_every_test_has_its_formula_in_the_methodology(html):
+    import markupsafe
+
+    from eventstudy.inference import TESTS
+    from eventstudy.report import TEST_FORMULAS
+
+    assert set(TEST_FORMULAS) == set(TESTS) and all(TEST_FORMULAS.values())
+    for name, formula in TEST_FORMULAS.items():
+        escaped = str(markupsafe.escape(formula))  # as the template escapes it
+        assert f'<td class="l"><code>{name}</code></td><td class="l">{escaped}</td>' in html, name
