@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import eventstudy.placebo as placebo
+import eventstudy.placebo.run as placebo_run
 import eventstudy.rebuild as rebuild
 from eventstudy.cli import main
 from eventstudy.universe import write_synthetic_universe
@@ -81,7 +81,7 @@ def _closed_port() -> int:
 
 
 def test_dask_executor_with_no_scheduler_at_the_address(monkeypatch, universe_file, capsys):
-    monkeypatch.setattr(placebo, "DASK_CONNECT_SECONDS", 1)
+    monkeypatch.setattr(placebo_run, "DASK_CONNECT_SECONDS", 1)
     address = f"127.0.0.1:{_closed_port()}"
     code = main(["placebo", "--universe", str(universe_file), "--events", "60", "--window", "-2,2",
                  "--estimation-window", "-120,-3", "--min-estimation-returns", "60", "--executor", f"dask:{address}"])  # fmt: skip

@@ -1,0 +1,97 @@
+"""What a placebo study is: :class:`PlaceboSpec` (its size, seed, windows, model, pseudo-studies, execution) and
+how chunks are sized from a memory budget."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine import MODEL_PARAMETERS
+from ..errors import ConfigError
+from ..estimation import MOMENT_MODELS
+from ..executors import FAST_FROM, PARALLEL_FROM
+from ..universe import EW_BENCHMARK
+
+# Peak bytes the engine holds per firm-event and relative day (measured: about 26 float64 (N, W) arrays live
+# at once inside abnormal_returns, cumulate and the battery); used to size chunks from a memory budget.
+BYTES_PER_CELL = 26 * 8
+DEFAULT_CHUNK_MB = 256
+MAX_CHUNK = 1500  # small chunks balance the two processes and keep the (N, W) arrays near the caches (measured)
+FAST_MODELS = MOMENT_MODELS  # the models whose normal equations can come from running sums (engine="fast")
+
+
+@dataclass(frozen=True)
+class PlaceboSpec:
+    n_events: int
+    seed: int = 0
+    window: tuple[int, int] = (-10, 10)
+    estimation_window: tuple[int, int] = (-260, -11)
+    model: str = "market_model"
+    firms_per_study: int = 30
+    min_estimation_returns: int = 120
+    alpha: float = 0.05
+    clustered: bool = False
+    benchmark: str = EW_BENCHMARK
+    chunk_size: int | None = None  # firm-events per chunk (rounded down to a multiple of firms_per_study)
+    engine: str = "auto"  # "fast": estimation sums from running sums; "full": eventstudy.engine.abnormal_returns;
+    # "auto": fast from FAST_FROM firm-events on (building the running sums costs about as much as 5,000 events)
+    workers: int | None = None  # local executor: processes (this one and forked ones); None: 2 from PARALLEL_FROM
+    extra_windows: tuple[tuple[int, int], ...] = ()  # more event windows tested on the same draw (tests only)
+    injected: tuple[float, ...] = ()  # day-0 abnormal returns added to every firm-event (power; tests only)
+
+    def __post_init__(self) -> None:
+        if self.n_events < 1:
+            raise ConfigError("--events must be at least 1")
+        if self.firms_per_study < 1:
+            raise ConfigError("--firms-per-study must be at least 1")
+        for w in self.windows:
+            if w[0] > w[1]:
+                raise ConfigError(f"window {list(w)} is empty")
+            if self.estimation_window[1] >= min(w[0], 0):
+                raise ConfigError(f"estimation window {list(self.estimation_window)} must end before the event window")
+        if not all(np.isfinite(self.injected)) or 0.0 in self.injected:
+            raise ConfigError(f"injected abnormal returns {list(self.injected)}: finite and non-zero (0 is the null)")
+        width = self.estimation_window[1] - self.estimation_window[0] + 1
+        if self.engine not in ("auto", "fast", "full"):
+            raise ConfigError(f"engine {self.engine!r}: expected 'auto', 'fast' or 'full'")
+        if self.model not in MODEL_PARAMETERS:
+            raise ConfigError(f"unknown model {self.model!r}")
+        if not 3 <= self.min_estimation_returns <= width:
+            raise ConfigError(f"min_estimation_returns must be between 3 and {width}")
+
+    @property
+    def fast(self) -> bool:
+        wanted = self.engine == "fast" or (self.engine == "auto" and self.n_events >= FAST_FROM)
+        return wanted and self.model in FAST_MODELS
+
+    @property
+    def processes(self) -> int:
+        if self.workers is not None:
+            return max(1, self.workers)
+        return min(2, os.cpu_count() or 1) if self.n_events >= PARALLEL_FROM else 1
+
+    @property
+    def windows(self) -> tuple[tuple[int, int], ...]:
+        """The event windows tested: ``window`` (the firm table's) first, then ``extra_windows``."""
+        return (self.window, *(w for w in self.extra_windows if w != self.window))
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The relative days every window lies in (what eligibility and the engine cover)."""
+        return min(w[0] for w in self.windows), max(w[1] for w in self.windows)
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The null (0) and each injected day-0 abnormal return."""
+        return (0.0, *self.injected)
+
+    @property
+    def width(self) -> int:
+        """Relative days the engine holds per firm-event."""
+        return self.span[1] - min(self.span[0], self.estimation_window[0]) + 1
+
+    def chunk_events(self) -> int:
+        size = self.chunk_size or min(MAX_CHUNK, (DEFAULT_CHUNK_MB * 2**20) // (self.width * BYTES_PER_CELL))
+        return max(self.firms_per_study, size // self.firms_per_study * self.firms_per_study)
