@@ -43,17 +43,20 @@ freedom under normal disturbances. The buy-and-hold abnormal return over ``D`` (
 returns cover. A window ``[a, b]`` takes every return whose span overlaps it (:meth:`AbnormalReturns.overlap`),
 so a halted firm's delayed reaction counts; a firm-event with no such return has ``n_obs = 0`` and NaN CAR/BHAR
 ("not traded").
+
+This module gathers the returns and fits the models (:func:`abnormal_returns`); the results object that holds
+them and cumulates them over windows is :class:`eventstudy.abnormal.AbnormalReturns`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
+from .abnormal import AbnormalReturns, FirmEvent  # noqa: F401  (the results object, :mod:`eventstudy.abnormal`)
 from .errors import DataError
 from .estimation import (
     MOMENT_MODELS,
@@ -76,154 +79,6 @@ from .models import (  # noqa: F401  (design, shifted_market, span_sums: re-expo
     span_sums,
 )
 from .returns import ReturnsPanel
-
-
-@dataclass(frozen=True)
-class FirmEvent:
-    """One firm's exposure to one event, with day 0 already on the firm's exchange calendar."""
-
-    event_id: str
-    ticker: str
-    name: str
-    day0: pd.Timestamp
-
-
-@dataclass(frozen=True)
-class AbnormalReturns:
-    """Results for N firm-events over relative days ``rel_days``; arrays are ``(N, W)`` unless noted.
-
-    ``returns``/``market``/``span`` are the firm's trade-to-trade return, the benchmark over the same span, and
-    the span in sessions (0: no return). ``estimation`` marks the returns the model was fitted on. ``ar`` is NaN
-    where the firm has no return. ``params`` is ``(N, p)``, ``xtx_inv`` ``(N, p, p)``; ``sigma2``, ``n_est`` and
-    ``dof`` are ``(N,)``.
-    """
-
-    model: str
-    firm_events: Sequence[FirmEvent]  # a tuple, or the placebo's lazily built draw (``located``)
-    rel_days: np.ndarray
-    estimation_window: tuple[int, int]
-    returns: np.ndarray
-    market: np.ndarray
-    span: np.ndarray
-    design: np.ndarray
-    estimation: np.ndarray
-    params: np.ndarray
-    xtx_inv: np.ndarray
-    sigma2: np.ndarray
-    n_est: np.ndarray
-    dof: np.ndarray
-    ar: np.ndarray
-    ar_var: np.ndarray
-    param_names: tuple[str, ...] = ()
-    components: dict[str, np.ndarray] | None = None  # model-specific extras, e.g. Dimson lag betas, ρ_M
-
-    @property
-    def n(self) -> int:
-        return len(self.firm_events)
-
-    @property
-    def sar(self) -> np.ndarray:
-        """Standardised abnormal returns ``AR_t / √Var(AR_t)`` (forecast-error variance), NaN where no AR."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.ar / np.sqrt(self.ar_var)
-
-    @property
-    def in_estimation(self) -> np.ndarray:
-        """Boolean ``(W,)`` mask of relative days inside the estimation window."""
-        return self.days(self.estimation_window)
-
-    def days(self, window: tuple[int, int]) -> np.ndarray:
-        """Boolean ``(W,)`` mask of relative days inside ``window`` (inclusive)."""
-        return (self.rel_days >= window[0]) & (self.rel_days <= window[1])
-
-    def overlap(self, window: tuple[int, int]) -> np.ndarray:
-        """Boolean ``(N, W)`` mask of the returns that count in ``window``: those whose span overlaps it.
-
-        A return on relative day ``t`` spanning ``k`` sessions covers the sessions ``t − k + 1 .. t`` (the
-        trade-to-trade return since the previous trade). It counts in ``[a, b]`` when ``t ≥ a`` and
-        ``t − k + 1 ≤ b``: so the return of a firm suspended on days 0 and +1 that ends on day +2 (k = 3)
-        counts in [0, 1] — the reaction to a day-0 announcement, delayed by the halt, belongs to the window.
-        """
-        start = self.rel_days[None, :] - self.span + 1
-        return (self.span > 0) & (self.rel_days[None, :] >= window[0]) & (start <= window[1])
-
-    def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:
-        """CAR, its standard error, t, p, BHAR and n_obs over the days in ``mask`` (``(W,)`` or ``(N, W)``)."""
-        use = np.broadcast_to(mask, self.ar.shape) & np.isfinite(self.ar)
-        n_obs = use.sum(axis=1)
-        car = np.where(use, self.ar, 0.0).sum(axis=1)
-        k = np.where(use, self.span, 0).sum(axis=1)
-        g = (self.design.transpose(0, 2, 1) @ use.astype(float)[..., None])[..., 0]
-        var = self.sigma2 * (k + ((g[:, None, :] @ self.xtx_inv)[:, 0, :] * g).sum(-1))
-        gross_firm = np.where(use, 1.0 + self.returns, 1.0).prod(axis=1)
-        gross_market = np.where(use, 1.0 + self.market, 1.0).prod(axis=1)
-        empty = n_obs == 0
-        se = np.sqrt(var)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = car / se
-        out = {
-            "car": np.where(empty, np.nan, car),
-            "car_se": np.where(empty, np.nan, se),
-            "car_t": np.where(empty, np.nan, t),
-            "car_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof, -np.abs(t))),  # = stats.t.sf, less overhead
-            "bhar": np.where(empty, np.nan, gross_firm - gross_market),
-            "n_obs": n_obs,
-        }
-        return out
-
-    def car(self, window: tuple[int, int]) -> pd.DataFrame:
-        """Tidy per-firm CAR table for one window (columns of ``car.csv``): the returns whose span overlaps the
-        window (:meth:`overlap`); ``covered_start``/``covered_end`` are the relative sessions they span."""
-        counted = self.overlap(window)
-        res = self.cumulate(counted)
-        use = counted & np.isfinite(self.ar)
-        empty = res["n_obs"] == 0
-        first = np.where(use, self.rel_days[None, :] - self.span + 1, np.iinfo(np.int64).max).min(axis=1)
-        last = np.where(use, self.rel_days[None, :], np.iinfo(np.int64).min).max(axis=1)
-        res["covered_start"] = pd.array(np.where(empty, 0, first), dtype="Int64")
-        res["covered_end"] = pd.array(np.where(empty, 0, last), dtype="Int64")
-        res["covered_start"][empty] = pd.NA
-        res["covered_end"][empty] = pd.NA
-        frame = pd.DataFrame(
-            {
-                "event_id": [fe.event_id for fe in self.firm_events],
-                "ticker": [fe.ticker for fe in self.firm_events],
-                "window_start": window[0],
-                "window_end": window[1],
-            }
-        )
-        for key, values in res.items():
-            frame[key] = values
-        return frame
-
-    def car_path(self, path: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(days, CAR, se)`` cumulated from ``path[0]`` to each day of the path; arrays ``(N, L)``."""
-        days = self.rel_days[self.days(path)]
-        cars, ses = [], []
-        for day in days:
-            res = self.cumulate(self.days((path[0], int(day))))
-            cars.append(np.where(res["n_obs"] > 0, res["car"], np.nan))
-            ses.append(res["car_se"])
-        return days, np.column_stack(cars), np.column_stack(ses)
-
-    def estimates(self) -> pd.DataFrame:
-        """Per firm-event estimation results (columns of ``estimates.csv`` but the dates)."""
-        names = self.param_names or MODEL_PARAMETERS[self.model]
-        frame = pd.DataFrame(
-            {
-                "event_id": [fe.event_id for fe in self.firm_events],
-                "ticker": [fe.ticker for fe in self.firm_events],
-                "model": self.model,
-                "day0": [fe.day0.date().isoformat() for fe in self.firm_events],
-                "n_est": self.n_est,
-                "alpha": self.params[:, 0] if "alpha" in names else np.nan,
-                "beta": self.params[:, 1] if "beta" in names else (1.0 if self.model == "market_adjusted" else np.nan),
-                "sigma": np.sqrt(self.sigma2),
-            }
-        )
-        for j, name in enumerate(names[2:], start=2):  # factor loadings
-            frame[name] = self.params[:, j]
-        return frame
 
 
 def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
