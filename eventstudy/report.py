@@ -20,34 +20,14 @@ from plotly.offline import get_plotlyjs
 from scipy import stats
 
 from .coverage import rel_label
-from .inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
+from .inference import CLUSTERING_ROBUST, TEST_FORMULAS, TEST_REFERENCES, TESTS
 from .inference.measured import size_range
 from .quality import limit_words
 from .study import StudyResults
 from .summary import ALPHA, caar_path, daily_holm, study_summary
 
 # One-line definitions for the methodology section (full formulas and notes: docs/statistics.md).
-TEST_FORMULAS = {  # one line each; the full definitions are the docstrings and docs/statistics.md
-    "csect_t": "CAAR / (S_CAR / √N), Student t with N − 1 d.f.",
-    "bw_t": "Σ_W AAR_t / √(S² Σ_W (N/N_t) k̄_t + EE), S² from the estimation-period series of AAR (N_t/N weights), "
-    "EE the estimation error; t with T − 1 d.f.",
-    "patell_z": "Σ SCAR_i / √(Σ d_i / (d_i − 2)), standard normal",
-    "bmp_t": "mean SCAR / (S_SCAR / √N), t with N − 1 d.f.",
-    "kp_bmp_t": "t_BMP · √((1 − r̄) / (1 + (N − 1) r̄)), r̄ the mean cross-correlation of estimation ARs",
-    "corrado_rank": "Σ_W Ū_t / (S_U √(Σ_W N/N_t)) on ranks of standardised ARs over estimation and event days, "
-    "standard normal",
-    "sign_cz": "Σ_W Ḡ_t / (S_G √(Σ_W N/N_t)), G = sign(SAR − firm median), standard normal",
-    "gen_sign_z": "(w − N p̂) / √(N p̂ (1 − p̂)), w positive CARs, p̂ the share of positive out-of-sample "
-    "pseudo-CARs of the window's length over the estimation period",
-    "grank_t": "Z √((T − 2) / (T − 1 − Z²)) on ranks of standardised ARs and the scaled SCAR; t with T − 2 d.f.",
-    "wilcoxon_z": "signed-rank statistic of the CARs, normal approximation with ties",
-    "bhar_skew_t": "√N (S + γ̂ S² / 3 + γ̂ / (6N)), S = mean/sd of BHAR, γ̂ its skewness; t with N − 1 d.f.",
-    "bhar_boot_t": "the statistic of bhar_skew_t; p from B bootstrap resamples of max(N/4, 10) BHARs, centred",
-    "portfolio_t": "Σ_W AAR_t / √(σ_p² Σ_W (N/N_t) k̄_t + EE), σ_p from the equally weighted portfolio's "
-    "estimation-period ARs; t with T − p d.f.",
-    "placebo_p": "statistic = CAAR; p = (1 + #{|CAAR_s| ≥ |CAAR|}) / (S + 1) over out-of-sample pseudo-windows "
-    "of the estimation period (every one for a shared day 0, B draws otherwise)",
-}
+
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 BENCHMARK_COLOUR = "#555555"

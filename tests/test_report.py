@@ -213,8 +213,7 @@ def test_methodology_shows_each_tests_measured_size(html):
 def test_every_test_has_its_formula_in_the_methodology(html):
     import markupsafe
 
-    from eventstudy.inference import TESTS
-    from eventstudy.report import TEST_FORMULAS
+    from eventstudy.inference import TEST_FORMULAS, TESTS
 
     assert set(TEST_FORMULAS) == set(TESTS) and all(TEST_FORMULAS.values())
     for name, formula in TEST_FORMULAS.items():

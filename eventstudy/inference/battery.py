@@ -1,6 +1,6 @@
 """The battery: the registry of tests (:data:`TESTS`), which stay valid under event-day clustering
-(:data:`CLUSTERING_ROBUST`), their sources (:data:`TEST_REFERENCES`), and the table of every test for every
-event and window (:func:`significance_table`, the rows of ``tests.csv``).
+(:data:`CLUSTERING_ROBUST`), their sources (:data:`TEST_REFERENCES`) and one-line formulas (:data:`TEST_FORMULAS`),
+and the table of every test for every event and window (:func:`significance_table`, the rows of ``tests.csv``).
 
 There is one implementation of each test, :mod:`eventstudy.inference.vectorised`; the functions of
 :data:`TESTS` (``bw_t(sample)`` …) run it on one :class:`WindowSample`. The per-event loops it was checked
@@ -94,9 +94,35 @@ TEST_REFERENCES: dict[str, str] = {
     "placebo_p": "Brown & Warner (1980) pseudo-event simulation; Lyon, Barber & Tsai (1999) empirical p-values",
 }
 
+TEST_FORMULAS: dict[
+    str, str
+] = {  # one line each (the report's methodology); full definitions: docstrings, docs/statistics.md
+    "csect_t": "CAAR / (S_CAR / √N), Student t with N − 1 d.f.",
+    "bw_t": "Σ_W AAR_t / √(S² Σ_W (N/N_t) k̄_t + EE), S² from the estimation-period series of AAR (N_t/N weights), "
+    "EE the estimation error; t with T − 1 d.f.",
+    "patell_z": "Σ SCAR_i / √(Σ d_i / (d_i − 2)), standard normal",
+    "bmp_t": "mean SCAR / (S_SCAR / √N), t with N − 1 d.f.",
+    "kp_bmp_t": "t_BMP · √((1 − r̄) / (1 + (N − 1) r̄)), r̄ the mean cross-correlation of estimation ARs",
+    "corrado_rank": "Σ_W Ū_t / (S_U √(Σ_W N/N_t)) on ranks of standardised ARs over estimation and event days, "
+    "standard normal",
+    "sign_cz": "Σ_W Ḡ_t / (S_G √(Σ_W N/N_t)), G = sign(SAR − firm median), standard normal",
+    "gen_sign_z": "(w − N p̂) / √(N p̂ (1 − p̂)), w positive CARs, p̂ the share of positive out-of-sample "
+    "pseudo-CARs of the window's length over the estimation period",
+    "grank_t": "Z √((T − 2) / (T − 1 − Z²)) on ranks of standardised ARs and the scaled SCAR; t with T − 2 d.f.",
+    "wilcoxon_z": "signed-rank statistic of the CARs, normal approximation with ties",
+    "bhar_skew_t": "√N (S + γ̂ S² / 3 + γ̂ / (6N)), S = mean/sd of BHAR, γ̂ its skewness; t with N − 1 d.f.",
+    "bhar_boot_t": "the statistic of bhar_skew_t; p from B bootstrap resamples of max(N/4, 10) BHARs, centred",
+    "portfolio_t": "Σ_W AAR_t / √(σ_p² Σ_W (N/N_t) k̄_t + EE), σ_p from the equally weighted portfolio's "
+    "estimation-period ARs; t with T − p d.f.",
+    "placebo_p": "statistic = CAAR; p = (1 + #{|CAAR_s| ≥ |CAAR|}) / (S + 1) over out-of-sample pseudo-windows "
+    "of the estimation period (every one for a shared day 0, B draws otherwise)",
+}
+
+
 for _name, _fn in TESTS.items():  # the report reads these attributes too
     _fn.clustering_robust = _name in CLUSTERING_ROBUST  # type: ignore[attr-defined]
     _fn.reference = TEST_REFERENCES[_name]  # type: ignore[attr-defined]
+    _fn.formula = TEST_FORMULAS[_name]  # type: ignore[attr-defined]
 
 
 def significance_table(
