@@ -247,20 +247,17 @@ def _placebo_p(v):
         # Per group only its seeded offsets (one per day 0, mapped to its firms); the gathers and means run for
         # all groups of one size at once, each a sum over the last axis of (draws, firms) as per group before.
         codes, n_codes = _cluster_codes(clusters, v["mask"])
-        offsets: dict[int, list[tuple[int, np.ndarray]]] = {}
-        for k in np.flatnonzero(n_codes > 1):  # one day 0: the enumerated runs above
-            rng = np.random.default_rng(v["seeds"][k])
-            firms = codes[k, : n[k]]
-            drawn = rng.integers(0, pcar.shape[2], size=(draws, n_codes[k]))[:, firms]
-            offsets.setdefault(int(n[k]), []).append((k, drawn))
+        several = np.flatnonzero(n_codes > 1)  # one day 0: the enumerated runs above
         f, s = pcar.shape[1:]
-        flat_pcar, flat_has = pcar.reshape(-1), has.reshape(-1)
-        for m, items in offsets.items():  # the firms of a group are its first m rows (padding comes last)
-            ks = np.array([k for k, _ in items])
-            # (groups, B, m) flat positions of firm i at its day 0's offset
-            at = (ks[:, None, None] * f + np.arange(m)[None, None, :]) * s + np.stack([o for _, o in items])
-            h = flat_has.take(at)
-            caar_b = np.where(h, flat_pcar.take(at), 0.0).sum(axis=2) / h.sum(axis=2)
+        flat_pcar, flat_has = np.where(has, pcar, 0.0).reshape(-1), has.reshape(-1)  # 0 where a run has no data
+        for m in np.unique(n[several]):  # the firms of a group are its first m rows (padding comes last)
+            ks = several[n[several] == m]
+            at = np.empty((len(ks), draws, m), dtype=np.int64)  # flat positions of firm i at its day 0's offset
+            for j, k in enumerate(ks):
+                rng = np.random.default_rng(v["seeds"][k])
+                at[j] = rng.integers(0, s, size=(draws, n_codes[k]))[:, codes[k, :m]]
+            at += ((ks * f)[:, None] + np.arange(m)[None, :])[:, None, :] * s
+            caar_b = flat_pcar.take(at).sum(axis=2) / flat_has.take(at).sum(axis=2)
             ok = np.isfinite(caar_b)
             n_fin[ks] = ok.sum(axis=1)
             hits[ks] = (ok & (np.abs(caar_b) >= np.abs(caar[ks])[:, None])).sum(axis=1)
