@@ -179,13 +179,13 @@ class Results:
 
     def plot_car(self, event: str | None = None) -> go.Figure:
         """The report's CAR chart of ``event`` (each firm's CAR path with its 95% band), a plotly figure."""
-        from .report import car_figure
+        from .figures import car_figure
 
         return car_figure(self.raw, self._event_id(event))
 
     def plot_prices(self, event: str | None = None) -> go.Figure:
         """The report's price chart of ``event`` (total-return indices, day −1 = 100), a plotly figure."""
-        from .report import price_figure
+        from .figures import price_figure
 
         return price_figure(self.raw, self._event_id(event))
 
