@@ -84,3 +84,23 @@ def test_saved_designs_render_the_doc_and_the_package_rates(tmp_path, monkeypatc
     first_window = null[(null.window_start == 0) & (null.window_end == 0)].rejection_rate.iloc[0]
     cell = f"| `csect_t` |  | {100 * first_window:.1f}"
     assert cell in again.replace("**", "")
+
+
+def test_the_shipped_rates_are_the_saved_full_runs():
+    """eventstudy/data/validation/rates.csv (what the report shows) holds exactly the rates of the saved full runs
+    (bench/results/validation-*.json), and those runs have at least 5,000 pseudo-studies a design."""
+    import numpy as np
+
+    from eventstudy.inference.measured import measured_rates
+
+    shipped = measured_rates()
+    saved, meta = validation.load_saved()
+    assert set(saved) == set(validation.DESIGNS) and min(meta["studies"]) >= 5000
+    for (design, firms), record in saved.items():
+        mine = shipped[(shipped.design == design) & (shipped.firms == firms)]
+        keys = ["window_start", "window_end", "injected", "test"]
+        got = mine.sort_values(keys).reset_index(drop=True)
+        want = record["rates"].sort_values(keys).reset_index(drop=True)
+        assert len(got) == len(want) == len(TESTS) * 4 * 4
+        assert np.array_equal(got["studies"].to_numpy(), want["studies"].to_numpy())
+        assert np.allclose(got["rejection_rate"].to_numpy(), want["rejection_rate"].to_numpy(), rtol=1e-12, atol=0)
