@@ -200,7 +200,7 @@ def _bhar_boot_t(v):
         sb = x.std(axis=2, ddof=1)
         sb_ = (mb - mean[ks][:, None]) / sb
         d = x - mb[..., None]
-        d *= d * d  # the cube as two products, not pow: the resamples only count against t_sa (bit-identical p)
+        d *= d * d  # two products, not pow (75 ns each): only counted against t_sa; p unchanged (bench.fingerprint)
         gb = d.sum(axis=2) / (size * sb**3)
         tb = np.sqrt(size) * (sb_ + gb * sb_ * sb_ / 3.0 + gb / (6.0 * size))
         use = np.isfinite(tb) & ~(x == x[..., :1]).all(axis=2)  # a resample of one value repeated has no t
