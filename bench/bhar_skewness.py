@@ -18,8 +18,8 @@ import numpy as np
 from scipy import stats
 
 from bench import SZSE_UNIVERSE
+from eventstudy.data.universe import load_universe
 from eventstudy.placebo import PlaceboSpec, run_placebo
-from eventstudy.universe import load_universe
 
 
 def compare(universe, window: tuple[int, int], events: int, seed: int) -> dict[str, tuple[float, float, float]]:

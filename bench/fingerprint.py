@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from bench import SZSE_UNIVERSE
+from eventstudy.data.universe import load_universe
 from eventstudy.placebo import FIRM_COLUMNS, PlaceboSpec, run_placebo
-from eventstudy.universe import load_universe
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -31,10 +31,10 @@ import pandas as pd
 import statsmodels.api as sm
 
 from bench import SZSE_UNIVERSE
-from eventstudy.engine import abnormal_returns, fast_abnormal_returns, window_only
-from eventstudy.estimation import moments
+from eventstudy.data.universe import load_universe
+from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, window_only
+from eventstudy.model.estimation import moments
 from eventstudy.placebo import PlaceboSpec, draw_events, firm_events, run_placebo
-from eventstudy.universe import load_universe
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

@@ -64,11 +64,11 @@ def write_study(folder: Path, table: pd.DataFrame) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from eventstudy.config import load_study
     from eventstudy.data.parquet import ParquetUniverseProvider
     from eventstudy.data.snapshot import SnapshotProvider
-    from eventstudy.plan import prepare_inputs
-    from eventstudy.study import analyse
+    from eventstudy.spec.config import load_study
+    from eventstudy.study.analysis import analyse
+    from eventstudy.study.plan import prepare_inputs
 
     parser = argparse.ArgumentParser(prog="python -m bench.study_table", description=__doc__.splitlines()[0])
     parser.add_argument("--firm-events", type=int, default=5000)
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu = time.process_time() - c0
         publish = ""
         if args.report:  # what `eventstudy run` does: everything again, plus the CSVs, study.json and index.html
-            from eventstudy.rebuild import build
+            from eventstudy.publish.rebuild import build
 
             outcome, _ = build(path, provider, folder / "reports", force=True)
             publish = f" run_with_report_s={outcome.seconds:.1f}"

@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from bench import SZSE_UNIVERSE
+from eventstudy.data.universe import load_universe
 from eventstudy.inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
 from eventstudy.inference.measured import COLUMNS as MEASURED_COLUMNS
 from eventstudy.placebo import PlaceboSpec, run_placebo
-from eventstudy.universe import load_universe
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "validation.md"

@@ -20,11 +20,11 @@ __version__ = "0.1.0"
 # public name → the module that defines it
 _EXPORTS = {
     "run": "api",
-    "Study": "config",
-    "Event": "config",
-    "Firm": "config",
-    "load_study": "config",
-    "Results": "results",
+    "Study": "spec.config",
+    "Event": "spec.config",
+    "Firm": "spec.config",
+    "load_study": "spec.config",
+    "Results": "api",
     "PriceProvider": "data.base",
     "Provenance": "data.base",
     "open_provider": "data",
@@ -40,12 +40,11 @@ __all__ = [
 ]  # fmt: skip
 
 if TYPE_CHECKING:
-    from .api import run
-    from .config import Event, Firm, Study, load_study
+    from .api import Results, run
     from .data import open_provider
     from .data.base import PriceProvider, Provenance
     from .errors import ConfigError, DataError, DataUnavailable, EventStudyError
-    from .results import Results
+    from .spec.config import Event, Firm, Study, load_study
 
 
 def __getattr__(name: str) -> Any:

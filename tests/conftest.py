@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from eventstudy.config import load_study
 from eventstudy.data import open_provider
-from eventstudy.study import StudyResults, run_study
+from eventstudy.spec.config import load_study
+from eventstudy.study.analysis import run_study
+from eventstudy.study.results import StudyResults
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -12,11 +12,11 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 def test_packaged_example_is_the_repositorys_study_file():
     # eventstudy run --example runs this copy (an installed wheel has no events.yaml beside it)
-    packaged = ROOT / "eventstudy" / "examples" / "entity-list-2019.yaml"
+    packaged = ROOT / "eventstudy" / "spec" / "examples" / "entity-list-2019.yaml"
     assert packaged.read_bytes() == (ROOT / "events.yaml").read_bytes(), (
-        "events.yaml changed: copy it into the package, cp events.yaml eventstudy/examples/entity-list-2019.yaml"
+        "events.yaml changed: copy it into the package, cp events.yaml eventstudy/spec/examples/entity-list-2019.yaml"
     )
-    assert "examples/*.yaml" in PYPROJECT["tool"]["setuptools"]["package-data"]["eventstudy"]
+    assert "spec/examples/*.yaml" in PYPROJECT["tool"]["setuptools"]["package-data"]["eventstudy"]
 
 
 def test_licence_is_mit_as_an_spdx_expression():

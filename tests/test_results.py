@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 import pytest
 
 import eventstudy as es
-from eventstudy.publish import COLUMNS
-from eventstudy.summary import COLUMNS as SUMMARY_COLUMNS
+from eventstudy.publish.outputs import COLUMNS
+from eventstudy.study.summary import COLUMNS as SUMMARY_COLUMNS
 
 from .conftest import ROOT
 

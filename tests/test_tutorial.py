@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from eventstudy.cli import main
+from eventstudy.cli.commands import main
 
 from .conftest import ROOT
 

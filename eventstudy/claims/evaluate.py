@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..calendar import exchange_of_ticker
-from ..config import Study
 from ..data.base import PriceProvider
 from ..errors import ConfigError
+from ..spec.config import Study
+from ..spec.exchanges import exchange_of_ticker
 from .measures import (
     Anchor,
     Undetermined,

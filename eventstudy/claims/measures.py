@@ -44,10 +44,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..calendar import day_zero, exchange_calendar, exchange_of_ticker, sessions
-from ..config import Study
 from ..data.base import PriceProvider
+from ..data.calendar import day_zero, exchange_calendar, sessions
 from ..errors import ConfigError, EventStudyError
+from ..spec.config import Study
+from ..spec.exchanges import exchange_of_ticker
 from .spec import _anchor_words
 
 

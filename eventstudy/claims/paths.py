@@ -13,8 +13,8 @@ from datetime import date
 
 import pandas as pd
 
-from ..calendar import sessions
-from ..config import Study
+from ..data.calendar import sessions
+from ..spec.config import Study
 from .measures import Undetermined, _asof, _level, _mic, _Prices, last_traded_close, resolve_anchor
 from .spec import BASES, ENDS, NUMERIC_COMPARISONS, Claim, _anchor_words
 

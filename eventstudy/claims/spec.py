@@ -20,8 +20,8 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from ..config import EXCHANGE_ALIASES, Event, Study
-from ..fields import SLUG, TICKER, Reader, parse_date, show
+from ..spec.config import EXCHANGE_ALIASES, Event, Study
+from ..spec.fields import SLUG, TICKER, Reader, parse_date, show
 
 KINDS = ("return", "session_return", "traded", "exchange")
 COMPARISONS = ("at_least", "more_than", "at_most", "less_than", "approximately", "is")

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError, DataError
-from .executors import FAST_FROM, PARALLEL_FROM
-from .outputs import writable_directory
+from ..errors import ConfigError, DataError
+from ..placebo.executors import FAST_FROM, PARALLEL_FROM
+from ..publish.destination import writable_directory
 
 if TYPE_CHECKING:
-    from .placebo import PlaceboResult, PlaceboSpec
+    from ..placebo import PlaceboResult, PlaceboSpec
 
 UNIVERSE_ENV = "EVENTSTUDY_UNIVERSE"
 
@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"local executor: processes (default: 2 from {PARALLEL_FROM:,} firm-events on, else 1)",
     )
     parser.add_argument("--engine", default="auto", choices=["auto", "fast", "full"],
-                        help="fast: estimation sums from running sums; full: eventstudy.engine.abnormal_returns; "
+                        help="fast: estimation sums from running sums; full: eventstudy.model.engine.abnormal_returns; "
                         f"auto (default): fast from {FAST_FROM:,} firm-events on")  # fmt: skip
     parser.add_argument("--out", default=None, help="directory for firms.csv, tests.csv, rejection.csv, car.csv")
 
@@ -76,7 +76,7 @@ def universe_path(args: argparse.Namespace) -> str:
 
 
 def spec_from_args(args: argparse.Namespace) -> PlaceboSpec:
-    from .placebo import PlaceboSpec
+    from ..placebo import PlaceboSpec
 
     return PlaceboSpec(
         n_events=args.events, seed=args.seed, window=tuple(args.window),
@@ -108,8 +108,8 @@ def report(result: PlaceboResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .placebo import parse_executor, run_placebo
-    from .universe import load_universe
+    from ..data.universe import load_universe
+    from ..placebo import parse_executor, run_placebo
 
     try:
         spec = spec_from_args(args)

@@ -24,12 +24,27 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..atomic import write_atomic
 from ..errors import DataError, DataUnavailable
 from .base import PriceProvider, Provenance, clip, validate_history, without_ticker
 
 OVERLAP_SESSIONS = 5  # cached sessions re-read on an incremental refresh, to catch vendor revisions
 REVISION_TOLERANCE = 1e-9  # largest difference in a session's gross return that is not a revision
+
+
+def replace_file(path: Path, payload: bytes) -> None:
+    """Write ``payload`` under a unique temporary name beside ``path``, flush it to disk, then ``os.replace`` it
+    into place: a reader sees the old file or the new one, never part of one. The file gets the mode ``open``
+    gives under the umask; on any failure the temporary file is removed and ``path`` is left as it was."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def utc_now() -> datetime:
@@ -126,8 +141,8 @@ class CachedProvider:
             "rows": len(frame),
             "sha256": hashlib.sha256(data).hexdigest(),
         }
-        write_atomic(parquet, data)
-        write_atomic(meta_path, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+        replace_file(parquet, data)
+        replace_file(meta_path, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
 
     # -- provider ----------------------------------------------------------------------------------------------
 

@@ -1,9 +1,7 @@
 """Exchange sessions: the relative-day axis of a firm-event, and day 0 of an announcement.
 
-Any exchange that ``exchange_calendars`` knows can be used, by its ISO 10383 MIC (``XNYS``, ``XHKG``, ``XTKS``, …)
-or one of that library's aliases (``NYSE``, ``LSE``, …). Shenzhen (``XSHE``, alias ``SZSE``) keeps Shanghai's
-holidays, so it follows the ``XSHG`` calendar. A firm whose exchange is not given trades where its Yahoo-style
-ticker suffix says (:data:`SUFFIX_EXCHANGE`; no suffix: New York, ``XNYS`` — Nasdaq shares its sessions).
+Exchanges are named as :mod:`eventstudy.spec.exchanges` says (MIC, alias or ticker suffix); this module gives
+their sessions from ``exchange_calendars``.
 
 Day 0 is the first session in which the market can trade on the news. Two rules (``day0:`` in the study file):
 
@@ -29,69 +27,10 @@ from functools import lru_cache
 import exchange_calendars as xcals
 import pandas as pd
 
-from .errors import ConfigError, DataError
+from ..errors import ConfigError, DataError
+from ..spec.exchanges import DAY0_RULES, calendar_name
 
-DAY0_RULES = ("close", "next_open")
-
-# Names accepted in study files besides exchange_calendars' own: the Chinese exchanges' common short names.
-_OWN_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "NYSE": "XNYS", "NASDAQ": "XNAS"}
-# Exchanges that exchange_calendars does not list under their own MIC but whose sessions another calendar follows.
-_CALENDAR_OF = {"XSHE": "XSHG"}
-
-#: Yahoo ticker suffix → the MIC of the exchange it trades on (no suffix: XNYS). Documented in
-#: docs/events-schema.md; a ticker with another suffix needs an explicit ``exchange:``.
-SUFFIX_EXCHANGE = {
-    "SS": "XSHG", "SZ": "XSHE", "HK": "XHKG", "T": "XTKS", "L": "XLON", "DE": "XETR", "PA": "XPAR",
-    "TO": "XTSE", "AX": "XASX", "KS": "XKRX", "TW": "XTAI", "SI": "XSES", "BO": "XBOM",
-}  # fmt: skip
 _FIRST_YEAR = 1991
-
-
-def ticker_suffix(ticker: str) -> str:
-    """The upper-case part after the last dot of a Yahoo-style ticker ('' if none)."""
-    return ticker.rsplit(".", 1)[1].upper() if "." in ticker else ""
-
-
-def exchange_of_ticker(ticker: str) -> str:
-    """The MIC a Yahoo-style ticker trades on, from its suffix (no suffix: New York)."""
-    suffix = ticker_suffix(ticker)
-    if not suffix:
-        return "XNYS"
-    if suffix not in SUFFIX_EXCHANGE:
-        raise ConfigError(f"ticker {ticker!r}: unknown exchange suffix .{suffix}; give the firm an exchange: field")
-    return SUFFIX_EXCHANGE[suffix]
-
-
-def suffix_conflict(ticker: str, mic: str) -> str | None:
-    """Why ``ticker``'s suffix contradicts exchange ``mic`` (None if it does not: no or unknown suffix, or a match)."""
-    suffix = ticker_suffix(ticker)
-    expected = SUFFIX_EXCHANGE.get(suffix)
-    if expected is None or expected == mic:
-        return None
-    return f"ticker {ticker!r} has suffix .{suffix}, which means {expected}, not {mic}"
-
-
-def normalise_exchange(name: str) -> str:
-    """The MIC for an exchange name of a study file; ConfigError if exchange_calendars has no calendar for it."""
-    code = name.strip().upper()
-    code = _OWN_ALIASES.get(code, code)
-    if code in _CALENDAR_OF:
-        return code
-    known = xcals.get_calendar_names(include_aliases=True)
-    if code not in known:
-        raise ConfigError(f"{name!r} is not an exchange that exchange_calendars knows (an ISO MIC such as XNYS)")
-    if code.startswith("X") and len(code) == 4 or code in ("ARCX", "BATS"):
-        return code  # a MIC (possibly an alias of another MIC's calendar, e.g. XNAS → XNYS)
-    return str(xcals.resolve_alias(code))  # a short name such as LSE → XLON
-
-
-def calendar_name(mic: str) -> str:
-    """The exchange_calendars name whose sessions ``mic`` follows (XSHE → XSHG, XNAS → XNYS)."""
-    name = _CALENDAR_OF.get(mic, mic)
-    try:
-        return str(xcals.resolve_alias(name))
-    except Exception:  # not an alias
-        return name
 
 
 @lru_cache(maxsize=32)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _MARKET_NAMES = {"mkt", "mkt_rf", "market", "mktrf"}
@@ -68,7 +68,7 @@ def load_factors(path: str | Path) -> pd.DataFrame:
 
 
 def model_options(study: object) -> dict[str, Any]:
-    """Keyword arguments of :func:`eventstudy.engine.abnormal_returns` for a study's model settings.
+    """Keyword arguments of :func:`eventstudy.model.engine.abnormal_returns` for a study's model settings.
 
     A relative ``factor_file`` is resolved against the study file's folder.
     """

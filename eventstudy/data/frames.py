@@ -10,7 +10,7 @@ A frame in the snapshot schema (``close``, ``prev_close``, ``volume``, ``traded`
 only ``close`` is read as one row per *traded* session: ``prev_close`` is the close of the row before (the
 last trade, so a gap between rows is a halt, never a zero return), ``traded`` is true and ``volume`` unknown.
 The first row has no row before it; it is the history's base and, as for every history, yields no return
-(:mod:`eventstudy.returns`). Closes must be adjusted for splits and distributions (total-return closes).
+(:mod:`eventstudy.data.returns`). Closes must be adjusted for splits and distributions (total-return closes).
 """
 
 from __future__ import annotations

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..calendar import exchange_of_ticker, sessions
 from ..errors import ConfigError, DataError, DataUnavailable
+from ..spec.exchanges import exchange_of_ticker
 from .base import Provenance, clip, validate_history
+from .calendar import sessions
 from .yahoo import is_yahoo_header, read_yahoo_csv
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 
 NOT_TRADED, TRADED, NO_DATA = "suspended", "traded", "no data"
 

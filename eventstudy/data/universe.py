@@ -1,9 +1,9 @@
-"""A whole exchange's daily bars → one sessions × tickers :class:`~eventstudy.returns.ReturnsPanel`.
+"""A whole exchange's daily bars → one sessions × tickers :class:`~eventstudy.data.returns.ReturnsPanel`.
 
 The universe file (``szse-universe-2015-2022.parquet``: date, ticker, close, prev_close, volume, traded, sorted
 by ticker then date) is read with column pruning — ``volume`` is never loaded — and scattered into matrices
 with numpy index arithmetic; there is no per-ticker Python loop. The result follows exactly the conventions of
-:func:`eventstudy.returns.security_returns` (trade-to-trade returns, spans, traded / covered masks, levels),
+:func:`eventstudy.data.returns.security_returns` (trade-to-trade returns, spans, traded / covered masks, levels),
 column by column, so the engine treats it like any study panel.
 
 The session axis is the set of dates present in the file (every listed stock shares the exchange calendar).
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 from .returns import ReturnsPanel
 
 EW_BENCHMARK = "EW_SZSE"
@@ -42,7 +42,7 @@ NEW_LISTING_SESSIONS = 60  # sessions after listing during which a stock is left
 def __getattr__(name: str) -> Any:
     if name == "DEFAULT_UNIVERSE":  # removed: it pointed into the source checkout's parent, not a place an install has
         raise ImportError(
-            "eventstudy.universe.DEFAULT_UNIVERSE was removed: pass the file (bench.SZSE_UNIVERSE in the repository, "
+            "eventstudy.data.universe.DEFAULT_UNIVERSE was removed: pass the file (bench.SZSE_UNIVERSE in the repository, "
             "or $EVENTSTUDY_UNIVERSE)"
         )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

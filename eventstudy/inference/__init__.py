@@ -3,7 +3,7 @@
 Each test takes a :class:`WindowSample` (the firm-events of one event, one window) and returns a
 :class:`StatisticResult`. Firms with no return in the window ("not traded") are left out and ``n_firms`` says how
 many remained. Notation: ``CAR_i`` and its forecast-error standard error ``s_i`` come from
-:mod:`eventstudy.engine`; ``SCAR_i = CAR_i / s_i``; ``d_i`` is firm i's estimation degrees of freedom;
+:mod:`eventstudy.model.engine`; ``SCAR_i = CAR_i / s_i``; ``d_i`` is firm i's estimation degrees of freedom;
 ``AR_it`` are the daily (trade-to-trade) abnormal returns over the estimation days ``t ∈ E`` (``T`` days; only
 the single-session returns the model was fitted on) and the window days ``t ∈ W`` (``L`` days; every return,
 including one spanning a halt), NaN where the firm has no return; ``AAR_t`` is their mean over the firms

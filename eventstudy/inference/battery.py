@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..engine import AbnormalReturns
+from ..model.engine import AbnormalReturns
 from . import vectorised
 from .sample import (
     StatisticResult,

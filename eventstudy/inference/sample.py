@@ -1,5 +1,5 @@
 """The sample the tests read: :class:`WindowSample` (one event, one window), :class:`StatisticResult`, how
-samples are built from :class:`~eventstudy.engine.AbnormalReturns` (:func:`window_samples`), and the numerics the
+samples are built from :class:`~eventstudy.model.engine.AbnormalReturns` (:func:`window_samples`), and the numerics the
 tests share (two-sided p-values, column means over firms with data, row ranks and medians)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..engine import AbnormalReturns
+from ..model.engine import AbnormalReturns
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def _event_groups(ab: AbnormalReturns) -> dict[str, np.ndarray]:
 
 def _window_columns(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(counted, days, cols)``: the returns that count in ``window`` (``(N, W)``, those whose span overlaps it:
-    :meth:`~eventstudy.engine.AbnormalReturns.overlap`), the window's columns — its days plus the days of returns
+    :meth:`~eventstudy.model.engine.AbnormalReturns.overlap`), the window's columns — its days plus the days of returns
     that end after it but overlap it (a halted firm's delayed reaction), so that every test reads the same
     firm-events and returns as ``car.csv`` — and the columns the tests read (estimation days, then those)."""
     counted = ab.overlap(window)

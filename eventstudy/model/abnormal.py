@@ -1,6 +1,6 @@
 """The engine's results object: :class:`AbnormalReturns` holds every firm-event's returns, fit and abnormal
 returns over relative days as ``(N, W)`` arrays, and cumulates them over any window — CAR with its
-forecast-error standard error, t and p, and BHAR (definitions in :mod:`eventstudy.engine`'s docstring).
+forecast-error standard error, t and p, and BHAR (definitions in :mod:`eventstudy.model.engine`'s docstring).
 :class:`FirmEvent` is one firm's exposure to one event."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .models import MODEL_PARAMETERS
+from .normal_return import MODEL_PARAMETERS
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ same span (Maynes & Rumsey 1993, trade-to-trade):
 * ``mean_adjusted``    ``R_t = μ k_t + ε_t``
 * ``market_adjusted``  ``R_t = M_t + ε_t``  (no parameters)
 * ``scholes_williams`` ``R_t = α k_t + β_SW M_t + ε_t`` with the Scholes & Williams (1977, eq. 14) beta
-  ``β_SW = (β⁻ + β⁰ + β⁺) / (1 + 2ρ_M)`` — see :func:`eventstudy.models._scholes_williams`
+  ``β_SW = (β⁻ + β⁰ + β⁺) / (1 + 2ρ_M)`` — see :func:`eventstudy.model.normal_return._scholes_williams`
 * ``dimson``           ``R_t = α k_t + Σ_j β_j M_{t−j} + ε_t`` over lags/leads ``j = −L..L`` (Dimson 1979, eq. 9);
-  the AR uses the aggregated beta ``β_D = Σ_j β_j`` with the contemporaneous market — see :func:`eventstudy.models._dimson`
+  the AR uses the aggregated beta ``β_D = Σ_j β_j`` with the contemporaneous market — see :func:`eventstudy.model.normal_return._dimson`
 * ``factor``           ``R_t = α k_t + β M_t + Σ_f b_f F_{f,t} + ε_t`` with factors from a user file
-  (:mod:`eventstudy.factors`), each summed over the return's span
+  (:mod:`eventstudy.data.factors`), each summed over the return's span
 
 Lead/lag market returns are defined over *sessions*: the market return "lagged j sessions" for a return
 spanning ``(s, t]`` is the benchmark's return over ``(s − j, t − j]`` (the same span shifted j sessions back;
@@ -45,7 +45,7 @@ so a halted firm's delayed reaction counts; a firm-event with no such return has
 ("not traded").
 
 This module gathers the returns and fits the models (:func:`abnormal_returns`); the results object that holds
-them and cumulates them over windows is :class:`eventstudy.abnormal.AbnormalReturns`.
+them and cumulates them over windows is :class:`eventstudy.model.abnormal.AbnormalReturns`.
 """
 
 from __future__ import annotations
@@ -56,8 +56,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .abnormal import AbnormalReturns, FirmEvent  # noqa: F401  (the results object, :mod:`eventstudy.abnormal`)
-from .errors import DataError
+from ..data.returns import ReturnsPanel
+from ..errors import DataError
+from .abnormal import AbnormalReturns, FirmEvent  # noqa: F401  (the results object, :mod:`eventstudy.model.abnormal`)
 from .estimation import (
     MOMENT_MODELS,
     Moments,
@@ -69,7 +70,7 @@ from .estimation import (
     sigma2,
     solve,
 )
-from .models import (  # noqa: F401  (design, shifted_market, span_sums: re-exported, part of the engine's API)
+from .normal_return import (  # noqa: F401  (design, shifted_market, span_sums: re-exported, part of the engine's API)
     MODEL_PARAMETERS,
     MODELS,
     _dimson,
@@ -78,7 +79,6 @@ from .models import (  # noqa: F401  (design, shifted_market, span_sums: re-expo
     shifted_market,
     span_sums,
 )
-from .returns import ReturnsPanel
 
 
 def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
@@ -163,10 +163,10 @@ def abnormal_returns(
     Firm-events with fewer than ``p + 2`` usable estimation returns get NaN parameters and ARs; callers
     enforce their own minimum via :attr:`AbnormalReturns.n_est`. ``dimson_lags`` is the number of lags (and
     of leads) of the Dimson model; ``factors`` (dates × factor columns of daily returns, see
-    :func:`eventstudy.factors.load_factors`) is required by the factor model. ``moments``: running sums of
-    the panel (:func:`eventstudy.estimation.moments`, same benchmark) to take the normal equations and SSR from
+    :func:`eventstudy.data.factors.load_factors`) is required by the factor model. ``moments``: running sums of
+    the panel (:func:`eventstudy.model.estimation.moments`, same benchmark) to take the normal equations and SSR from
     instead of the estimation rows — the same fit to rounding, cheaper for many firm-events (models of
-    :data:`~eventstudy.estimation.MOMENT_MODELS`; ignored for the others). ``located``: the day-0 session
+    :data:`~eventstudy.model.estimation.MOMENT_MODELS`; ignored for the others). ``located``: the day-0 session
     positions and panel columns of ``firm_events`` when the caller already has them (the placebo's draw): the
     look-ups are skipped and ``firm_events`` is kept as given (any sequence) instead of copied into a tuple.
     """
@@ -268,7 +268,7 @@ def fast_abnormal_returns(
     window: tuple[int, int],
 ) -> AbnormalReturns:
     """:func:`abnormal_returns` over ``window`` with the normal equations and SSR taken from the running sums
-    ``mom`` (:func:`eventstudy.estimation.moment_equations`); agrees with it to rounding (tests/test_engine.py)."""
+    ``mom`` (:func:`eventstudy.model.estimation.moment_equations`); agrees with it to rounding (tests/test_engine.py)."""
     if model not in MOMENT_MODELS:
         raise ValueError(f"no fast path for model {model!r}")
     return abnormal_returns(panel, benchmark, events, model, estimation_window, window, moments=mom)

@@ -14,7 +14,7 @@ parameter-free market-adjusted model, Brown & Warner 1985), and for each day
     AR_t = y_t − x_t'θ̂,   Var(AR_t) = σ² (k_t + x_t' (X'X)⁻¹ x_t)
 
 (Campbell, Lo & MacKinlay 1997, eq. 4.4.8; trade-to-trade spans ``k_t`` as in Maynes & Rumsey 1993) in
-:func:`abnormal`. The design rows themselves are model specifics (:mod:`eventstudy.models`).
+:func:`abnormal`. The design rows themselves are model specifics (:mod:`eventstudy.model.normal_return`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import overload
 
 import numpy as np
 
-from .returns import ReturnsPanel
+from ..data.returns import ReturnsPanel
 
 MOMENT_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
 

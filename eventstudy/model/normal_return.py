@@ -1,4 +1,4 @@
-"""Model design matrices and the thin-trading betas: what distinguishes the models of :mod:`eventstudy.engine`.
+"""Model design matrices and the thin-trading betas: what distinguishes the models of :mod:`eventstudy.model.engine`.
 
 ``design`` gives the rows ``x_t`` of each model's normal equations (see the engine's module docstring for the
 models); Scholes & Williams (1977) and Dimson (1979) estimate their betas here from lead/lag market returns
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data.returns import ReturnsPanel
 from .estimation import normal_equations, solve
-from .returns import ReturnsPanel
 
 MODEL_PARAMETERS = {
     "market_model": ("alpha", "beta"),

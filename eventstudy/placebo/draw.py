@@ -11,10 +11,10 @@ from typing import overload
 import numpy as np
 import pandas as pd
 
-from ..engine import FirmEvent
+from ..data.returns import ReturnsPanel
+from ..data.universe import Universe
 from ..errors import DataError
-from ..returns import ReturnsPanel
-from ..universe import Universe
+from ..model.engine import FirmEvent
 from .spec import PlaceboSpec
 
 

@@ -12,17 +12,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..blas_threads import single_threaded
-from ..engine import AbnormalReturns, abnormal_returns, window_only
+from ..data.returns import ReturnsPanel
+from ..data.universe import Universe
 from ..errors import ConfigError
-from ..estimation import Moments, moments
-from ..executors import run_local
 from ..inference import TESTS
 from ..inference.battery import COLUMNS, window_battery
 from ..inference.sample import window_arrays
-from ..returns import ReturnsPanel
-from ..universe import Universe
+from ..model.engine import AbnormalReturns, abnormal_returns, window_only
+from ..model.estimation import Moments, moments
+from .blas_threads import single_threaded
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
+from .executors import run_local
 from .result import FIRM_COLUMNS, PlaceboResult
 from .spec import PlaceboSpec
 

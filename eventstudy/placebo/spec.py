@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import MODEL_PARAMETERS
+from ..data.universe import EW_BENCHMARK
 from ..errors import ConfigError
-from ..estimation import MOMENT_MODELS
-from ..executors import FAST_FROM, PARALLEL_FROM
-from ..universe import EW_BENCHMARK
+from ..model.engine import MODEL_PARAMETERS
+from ..model.estimation import MOMENT_MODELS
+from .executors import FAST_FROM, PARALLEL_FROM
 
 # Peak bytes the engine holds per firm-event and relative day (measured: about 26 float64 (N, W) arrays live
 # at once inside abnormal_returns, cumulate and the battery); used to size chunks from a memory budget.
@@ -35,7 +35,7 @@ class PlaceboSpec:
     clustered: bool = False
     benchmark: str = EW_BENCHMARK
     chunk_size: int | None = None  # firm-events per chunk (rounded down to a multiple of firms_per_study)
-    engine: str = "auto"  # "fast": estimation sums from running sums; "full": eventstudy.engine.abnormal_returns;
+    engine: str = "auto"  # "fast": estimation sums from running sums; "full": eventstudy.model.engine.abnormal_returns;
     # "auto": fast from FAST_FROM firm-events on (building the running sums costs about as much as 5,000 events)
     workers: int | None = None  # local executor: processes (this one and forked ones); None: 2 from PARALLEL_FROM
     extra_windows: tuple[tuple[int, int], ...] = ()  # more event windows tested on the same draw (tests only)

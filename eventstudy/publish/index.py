@@ -19,7 +19,7 @@ from typing import Any
 
 import jinja2
 
-from . import __version__
+from .. import __version__
 from .atomic import write_atomic
 
 log = logging.getLogger("eventstudy")
@@ -108,7 +108,7 @@ def update_index(
         del entries[key]
     write_atomic(out_dir / "index.json", json.dumps({"studies": dict(sorted(entries.items()))}, indent=2) + "\n")
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("eventstudy") / "templates")), autoescape=True
+        loader=jinja2.FileSystemLoader(str(resources.files("eventstudy.publish") / "templates")), autoescape=True
     )
     html = env.get_template("index.html.j2").render(studies=[entries[k] for k in sorted(entries)], version=__version__)
     write_atomic(out_dir / "index.html", html)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import EventStudyError
+from ..errors import EventStudyError
 
 LOCK_NAME = ".lock"
 

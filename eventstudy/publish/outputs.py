@@ -1,7 +1,7 @@
 """Write a study's outputs into ``<out>/<study-id>/`` all at once.
 
 Files are first written into a temporary sibling directory; only when every file is complete is it swapped
-into place by replacing the link ``<study-id>`` (see :mod:`eventstudy.atomic`), and the previous build is
+into place by replacing the link ``<study-id>`` (see :mod:`eventstudy.publish.atomic`), and the previous build is
 kept as ``<study-id>.last-good``. A crash at any point leaves either the old or the new report, never a mix
 and never none; what a crash leaves behind is removed by :func:`sweep_stale` under the next run's lock.
 CSV floats are written at full precision (shortest repr that round-trips).
@@ -20,6 +20,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import EventStudyError
+from ..study.cross_section import COLUMNS as CROSS_SECTION_COLUMNS
+from ..study.results import StudyResults
+from ..study.summary import COLUMNS as SUMMARY_COLUMNS
+from ..study.summary import study_summary
 from .atomic import (
     BUILD_SUFFIX,
     TMP_SUFFIX,
@@ -32,11 +37,6 @@ from .atomic import (
     seal,
     umask_modes,
 )
-from .cross_section import COLUMNS as CROSS_SECTION_COLUMNS
-from .errors import EventStudyError
-from .study import StudyResults
-from .summary import COLUMNS as SUMMARY_COLUMNS
-from .summary import study_summary
 
 MANIFEST = "manifest.json"
 COLUMNS = {
@@ -147,7 +147,7 @@ def write_csv(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
 def publish(out_dir: Path, study_id: str, write: Callable[[Path], None]) -> Path:
     """Run ``write(tmp_dir)`` then swap ``tmp_dir`` into ``out_dir/study_id`` atomically; return the path.
 
-    ``out_dir/<study_id>`` is a link to the build directory (see :mod:`eventstudy.atomic`) and is present at
+    ``out_dir/<study_id>`` is a link to the build directory (see :mod:`eventstudy.publish.atomic`) and is present at
     every instant; the previous build, if any, becomes ``out_dir/<study_id>.last-good`` (a link too). Every
     file gets the umask's mode and is listed, with its size and SHA-256, in ``manifest.json``. If ``write``
     raises, the temporary directory is removed and the published report is untouched.

@@ -1,7 +1,8 @@
 """Building studies into a reports directory: one build, or a scheduled rebuild of many.
 
-A build hashes its inputs — the study file's bytes, every price row it uses, the source description, the
-``--as-of`` cut-off and the package version — and records the hash in ``study.json``. A rebuild skips a
+A build analyses a study (:func:`eventstudy.study.analysis.analyse_study`, which also hashes its inputs — the
+study file's bytes, every price row it uses, the source description, the ``--as-of`` cut-off and the package
+version) and records the hash in ``study.json``. A rebuild only decides what to build: it skips a
 study whose hash is unchanged, publishes changed ones atomically (keeping the previous build as last-good),
 and keeps ``reports/index.json`` and ``reports/index.html`` listing every study with its status. Outputs carry
 no wall-clock time, so identical inputs give identical bytes; build times live only in ``index.json``.
@@ -15,29 +16,24 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import hashlib
 import json
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from . import __version__
-from .claims import ClaimsResults, claims_figures_html, evaluate_claims, parse_claims, write_claims_csv
-from .config import Study, load_study
-from .cross_section import parse_cross_section
-from .data import AsOfProvider, AutoProvider, fallback_notes
-from .data.base import PriceProvider, Provenance
-from .errors import ConfigError, EventStudyError, bounded_message
+from ..claims import claims_figures_html, write_claims_csv
+from ..data import fallback_notes
+from ..data.base import PriceProvider
+from ..errors import ConfigError, EventStudyError, bounded_message
+from ..spec.config import Study
+from ..study.analysis import Analysis, analyse_study, load_checked
+from ..study.results import StudyResults
+from .index import Outcome, update_index
 from .lock import ReportsLocked, hold_lock
-from .plan import StudyInputs, plan_study, prepare_inputs
-from .progress import Progress
-from .publish import publish, published_problem, sweep_stale, write_tables
-from .reports_index import Outcome, update_index
-from .study import StudyResults, analyse
+from .outputs import publish, published_problem, sweep_stale, write_tables
 
 log = logging.getLogger("eventstudy")
 
@@ -47,41 +43,6 @@ EXIT_OK, EXIT_CONFIG, EXIT_DATA, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 75
 __all__ = ["Outcome", "ReportsLocked", "build", "rebuild", "reports_lock", "update_index"]
 
 
-def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
-    """SHA-256 of everything the outputs depend on (see the module docstring); ``claims`` is the claims table."""
-    digest = hashlib.sha256()
-    digest.update(claims.encode())
-    digest.update(f"eventstudy {__version__}\n".encode())
-    digest.update(
-        Path(inputs.study.path).read_bytes() if Path(inputs.study.path).is_file() else repr(inputs.study).encode()
-    )
-    digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
-    for ticker in sorted(inputs.histories):
-        digest.update(f"{ticker}\n".encode())
-        digest.update(inputs.histories[ticker].to_csv(lineterminator="\n").encode())
-    return digest.hexdigest()
-
-
-def describe_source(provider: PriceProvider, source: str) -> str:
-    """The sentence the report and study.json use for where prices came from."""
-    provider = provider.inner if isinstance(provider, AsOfProvider) else provider
-    if isinstance(provider, AutoProvider) and provider.fallback_reason:
-        return f"{source} (auto: live source unreachable, fell back to the vendored snapshot)"
-    if source == "snapshot":
-        return "snapshot — real daily bars vendored in the package (see eventstudy/data/default_study/PROVENANCE.md)"
-    return source
-
-
-def provenance_after_claims(results: StudyResults, provider: PriceProvider) -> dict[str, Provenance]:
-    """Each ticker's provenance, marked as fallen back if the claims' own reads (other dates) fell back."""
-    merged = dict(results.provenance)
-    for ticker, p in results.provenance.items():
-        later = provider.provenance(ticker)
-        if later.fell_back and not p.fell_back:
-            merged[ticker] = dataclasses.replace(p, fell_back=later.fell_back, warning=later.warning)
-    return merged
-
-
 def _recorded_hash(directory: Path) -> str | None:
     try:
         return json.loads((directory / "study.json").read_text(encoding="utf-8")).get("input_hash")
@@ -89,60 +50,9 @@ def _recorded_hash(directory: Path) -> str | None:
         return None
 
 
-def load_checked(config: str | Path) -> Study:
-    """Everything about a study file that can be checked before any price is read: the file itself, its claims
-    and day 0 of every event on the exchange calendar. Any failure, of whatever kind, is a :class:`ConfigError`
-    naming the file, on one line."""
-    try:
-        study = load_study(config)
-        if "claims" in study.extra:
-            parse_claims(study)
-        parse_cross_section(study)
-        plan_study(study)
-    except ConfigError:
-        raise
-    except EventStudyError as exc:
-        raise ConfigError(bounded_message(f"{config}: {exc}")) from exc
-    except Exception as exc:  # noqa: BLE001 - whatever a hostile file triggers is still that file's problem
-        raise ConfigError(bounded_message(f"{config}: {type(exc).__name__}: {exc}")) from exc
-    return study
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """One study analysed and ready to publish: its results, claims verdicts, source sentence and input hash."""
-
-    results: StudyResults  # with ``extra`` carrying what study.json records beyond the tables
-    inputs: StudyInputs
-    claims: ClaimsResults | None
-    source: str  # describe_source(): the sentence the report and study.json use
-    input_hash: str
-
-
-def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True) -> Analysis:
-    """Load the prices ``study`` needs (up to ``as_of``), analyse them and evaluate its claims; write nothing."""
-    claims_spec = parse_claims(study) if "claims" in study.extra else ()
-    if as_of is not None:
-        provider = AsOfProvider(provider, as_of)
-    bar = Progress(len(study.tickers), f"{study.id}: prices") if progress else None
-    inputs = prepare_inputs(study, provider, as_of, on_fetch=bar.step if bar is not None else None)
-    if bar is not None:
-        bar.close()
-    results = analyse(inputs)
-    claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
-    source = describe_source(provider, results.source)
-    digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
-    extra: dict[str, object] = {"json:input_hash": digest}
-    if claims is not None:
-        extra["json:claims"] = claims.details.to_dict(orient="records")
-    provenance = provenance_after_claims(results, provider)  # the claims read other dates, which may fall back
-    results = dataclasses.replace(results, extra={**results.extra, **extra}, provenance=provenance)
-    return Analysis(results, inputs, claims, source, digest)
-
-
 def write_report(analysis: Analysis, out_dir: Path) -> Path:
     """Render the report and publish every output file of ``analysis`` atomically into ``out_dir/<id>/``."""
-    from .report import render_report  # plotly and scipy.stats: only when a report is written
+    from ..report.render import render_report  # plotly and scipy.stats: only when a report is written
 
     results, claims = analysis.results, analysis.claims
     context: dict[str, object] = {"input_hash": analysis.input_hash}
@@ -197,7 +107,7 @@ def outcome_of(analysis: Analysis, status: str, seconds: float = 0.0, config: st
 
 @contextmanager
 def reports_lock(out_dir: Path) -> Iterator[None]:
-    """Hold ``out_dir/.lock`` (see :mod:`eventstudy.lock`) and, once held, sweep what interrupted runs left."""
+    """Hold ``out_dir/.lock`` (see :mod:`eventstudy.publish.lock`) and, once held, sweep what interrupted runs left."""
     with hold_lock(Path(out_dir)):
         removed = sweep_stale(Path(out_dir))
         if removed:

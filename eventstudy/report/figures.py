@@ -11,8 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 from scipy import stats
 
-from .study import StudyResults
-from .summary import caar_path
+from ..study.results import StudyResults
+from ..study.summary import caar_path
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 BENCHMARK_COLOUR = "#555555"
@@ -196,7 +196,7 @@ def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
 
 def caar_figure(results: StudyResults, event_id: str) -> go.Figure:
     """The event's CAAR from the start of the daily path to each day with its 95% band
-    (:func:`eventstudy.summary.caar_path`: forecast-error variances of the firms' CARs, correlated at r̄)."""
+    (:func:`eventstudy.study.summary.caar_path`: forecast-error variances of the firms' CARs, correlated at r̄)."""
     path = caar_path(results, event_id)
     days = path["rel_day"].to_numpy()
     fig = go.Figure()

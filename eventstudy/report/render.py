@@ -1,4 +1,4 @@
-"""The HTML report: the figures of :mod:`eventstudy.figures` and one Jinja2 template, rendered into a single
+"""The HTML report: the figures of :mod:`eventstudy.report.figures` and one Jinja2 template, rendered into a single
 offline file.
 
 plotly.js is embedded once (no CDN); every figure gets a stable ``div`` id so identical inputs give identical
@@ -18,13 +18,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from .coverage import rel_label
+from ..data.quality import limit_words
+from ..inference import CLUSTERING_ROBUST, TEST_FORMULAS, TEST_REFERENCES, TESTS
+from ..inference.measured import size_range
+from ..study.coverage import rel_label
+from ..study.results import StudyResults
+from ..study.summary import ALPHA, daily_holm, study_summary
 from .figures import ar_figure, caar_figure, car_figure, number_text, price_figure
-from .inference import CLUSTERING_ROBUST, TEST_FORMULAS, TEST_REFERENCES, TESTS
-from .inference.measured import size_range
-from .quality import limit_words
-from .study import StudyResults
-from .summary import ALPHA, daily_holm, study_summary
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
 
 def _daily_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     """p-values per day of the daily path (one-day rows of ``tests.csv`` that are not event windows) and their
-    Holm adjustment across the days of the path, per test (:func:`eventstudy.summary.daily_holm`)."""
+    Holm adjustment across the days of the path, per test (:func:`eventstudy.study.summary.daily_holm`)."""
     daily = daily_holm(results.tests[results.tests["event_id"] == event_id], results.study.event_windows)
     names = [t for t in TESTS if t in set(daily["test"])]
     rows = [
@@ -154,7 +154,7 @@ def event_views(results: StudyResults) -> list[EventView]:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("eventstudy") / "templates")),
+        loader=jinja2.FileSystemLoader(str(resources.files("eventstudy.report") / "templates")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -3,7 +3,7 @@
 Three tables, each read from the published CSV files (so a table always shows the numbers of the report):
 
 ``summary``  ``summary.csv`` — per event and window: N, CAAR, median CAR, share negative, the primary test's
-             statistic, p and Holm-adjusted p (definitions: :mod:`eventstudy.summary`).
+             statistic, p and Holm-adjusted p (definitions: :mod:`eventstudy.study.summary`).
 ``car``      ``car.csv`` — per firm-event and window: CAR with its t and p (forecast-error variance), BHAR.
 ``tests``    ``tests.csv`` — per event window (not the one-day rows of the daily path): every test's statistic,
              p and Holm-adjusted p.
@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
-from .summary import holm
+from ..errors import ConfigError
+from ..study.summary import holm
 
 FORMATS = ("latex", "markdown")
 WHAT = ("summary", "car", "tests")

@@ -3,12 +3,12 @@
 The schema is documented in ``docs/events-schema.md``. Every problem is reported as one line naming the file,
 the field (as a path such as ``events[0].firms[1].ticker``) and the offending value.
 
-YAML is read by :mod:`eventstudy.yaml_safe`, with timestamps left as text, so that ``2019-10-07`` never silently
+YAML is read by :mod:`eventstudy.spec.yaml_safe`, with timestamps left as text, so that ``2019-10-07`` never silently
 becomes a naive datetime: the announcement instant must carry a UTC offset or a ``timezone`` field, and a time of
 day (a bare date is refused rather than read as midnight, which would move day 0 for a session that closes before
-the news broke; :func:`eventstudy.fields.parse_instant`). Fields are read through :class:`eventstudy.fields.Reader`.
+the news broke; :func:`eventstudy.spec.fields.parse_instant`). Fields are read through :class:`eventstudy.spec.fields.Reader`.
 
-``events`` is a list of events or the path of a CSV table of firm-events (:mod:`eventstudy.events_table`).
+``events`` is a list of events or the path of a CSV table of firm-events (:mod:`eventstudy.spec.events_table`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .calendar import DAY0_RULES, calendar_name, normalise_exchange
-from .errors import ConfigError
+from ..errors import ConfigError
 from .events_table import events_from_rows, read_events_table
+from .exchanges import DAY0_RULES, calendar_name, normalise_exchange
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
 from .yaml_safe import read_yaml
 

@@ -3,7 +3,7 @@
 One row per firm-event with a header, columns in any order (documented in docs/events-schema.md): ``event_id``,
 ``ticker``, ``announced`` (required); ``timezone``, ``exchange``, ``name``, ``title``, ``approximate``, ``note``,
 ``benchmark`` (optional). The rows become the ``events:`` list of a study file through the same function as
-:meth:`eventstudy.config.Study.from_events` (:func:`events_from_rows`), and are then validated
+:meth:`eventstudy.spec.config.Study.from_events` (:func:`events_from_rows`), and are then validated
 exactly like events written in YAML. A relative path is read relative to the study file; errors name the CSV
 file, the line and the column.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_instant
 
 EVENT_TABLE_REQUIRED = ("event_id", "ticker", "announced")
@@ -91,7 +91,7 @@ def events_from_rows(
 
 def read_events_table(top: Reader, study_file: str) -> tuple[str, list[dict[str, Any]]]:
     """The CSV file named by the study file's ``events:`` value, and its rows as the ``events:`` list of a study
-    file (:func:`events_from_rows`), for :mod:`eventstudy.config` to validate like events written in YAML."""
+    file (:func:`events_from_rows`), for :mod:`eventstudy.spec.config` to validate like events written in YAML."""
     raw = str(top.get("events"))
     path = Path(raw)
     if not path.is_absolute():

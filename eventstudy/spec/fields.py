@@ -1,7 +1,7 @@
 """Typed fields of a study file: :class:`Reader` gives typed access to a YAML mapping and names the file and the
 field path (``events[0].firms[1].ticker``) in every error; the field parsers (windows, instants, dates, time zones)
-and the patterns of ids and tickers are shared by the study (:mod:`eventstudy.config`), its events table
-(:mod:`eventstudy.events_table`) and its claims (:mod:`eventstudy.claims.spec`)."""
+and the patterns of ids and tickers are shared by the study (:mod:`eventstudy.spec.config`), its events table
+(:mod:`eventstudy.spec.events_table`) and its claims (:mod:`eventstudy.claims.spec`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from .calendar import exchange_of_ticker, normalise_exchange, suffix_conflict
-from .errors import ConfigError
+from ..errors import ConfigError
+from .exchanges import exchange_of_ticker, normalise_exchange, suffix_conflict
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 TICKER = re.compile(r"^[A-Za-z0-9^][A-Za-z0-9.^=_-]{0,31}$")
@@ -170,7 +170,7 @@ def parse_date(node: Reader, key: str) -> date:
 
 def firm_exchange(node: Reader, ticker: str, raw: str | None) -> str:
     """The MIC of a firm: its ``exchange`` (any exchange_calendars MIC or alias), else inferred from the ticker's
-    suffix (:data:`eventstudy.calendar.SUFFIX_EXCHANGE`); a suffix that contradicts the exchange is an error."""
+    suffix (:data:`eventstudy.data.calendar.SUFFIX_EXCHANGE`); a suffix that contradicts the exchange is an error."""
     try:
         if raw is None:
             return exchange_of_ticker(ticker)

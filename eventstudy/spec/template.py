@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .fields import SLUG
 
 
@@ -27,7 +27,7 @@ def template_path(name: str) -> Path:
 def study_template(study_id: str, file: str) -> str:
     """The commented template for study ``study_id`` saved as ``file`` (templates/study.yaml.j2)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("eventstudy") / "templates")),
+        loader=jinja2.FileSystemLoader(str(resources.files("eventstudy.spec") / "templates")),
         autoescape=False,  # YAML, not HTML; the only values are a validated id and the file name in comments
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

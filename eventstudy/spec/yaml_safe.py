@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .fields import show
 
 #: Largest number of YAML nodes a study file may describe once aliases are expanded (an "alias bomb"

@@ -1,79 +1,40 @@
 """One study, run end to end: spec + price provider → :class:`StudyResults` (tidy frames, ready to publish).
 
-This module only sequences the stages — :mod:`eventstudy.plan` (day 0, market groups, the prices to load), returns,
+This module only sequences the stages — :mod:`eventstudy.study.plan` (day 0, market groups, the prices to load), returns,
 engine, inference — and checks that the data can support the study; the definitions live in those modules. A study may mix exchanges: its
 firm-events are grouped by (exchange calendar, benchmark), each group gets its own session axis, returns panel
-and engine run, and the groups' results are combined by firm-event (:mod:`eventstudy.markets`).
+and engine run, and the groups' results are combined by firm-event (:mod:`eventstudy.study.markets`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .calendar import DayZero, sessions
-from .config import Study
+from .. import __version__
+from ..claims import ClaimsResults, evaluate_claims, parse_claims
+from ..data import AsOfProvider, AutoProvider, fallback_notes
+from ..data.base import PriceProvider, Provenance, clip
+from ..data.calendar import sessions
+from ..data.factors import model_options
+from ..data.progress import Progress
+from ..data.quality import limit_frame, limit_grid, quality_table, quality_warnings
+from ..data.returns import ReturnsPanel, returns_panel
+from ..errors import ConfigError, DataError, EventStudyError, bounded_message
+from ..inference import significance_table
+from ..model.engine import AbnormalReturns, abnormal_returns, without
+from ..spec.config import Study, load_study
 from .coverage import BenchmarkGap, benchmark_gaps, completeness_columns, estimation_span, resumption_reach
-from .cross_section import cross_section_table
-from .data.base import PriceProvider, Provenance, clip
-from .engine import AbnormalReturns, abnormal_returns, without
-from .errors import DataError
-from .factors import model_options
-from .inference import significance_table
-from .markets import FirmMarket, combine_abnormal
-from .plan import StudyInputs, on_calendar, prepare_inputs
-from .quality import limit_frame, limit_grid, quality_table
-from .returns import ReturnsPanel, returns_panel
-
-
-@dataclass(frozen=True)
-class StudyResults:
-    """What a run produced; the frames have the columns of the published CSV files."""
-
-    study: Study
-    day_zero: dict[tuple[str, str], DayZero]  # (event_id, exchange) → mapping
-    panels: dict[tuple[str, str], ReturnsPanel]  # (calendar, benchmark) → that group's panel
-    markets: tuple[FirmMarket, ...]  # per firm-event, in the order of abnormal.firm_events
-    abnormal: AbnormalReturns
-    estimates: pd.DataFrame
-    car: pd.DataFrame
-    ar: pd.DataFrame
-    tests: pd.DataFrame
-    provenance: dict[str, Provenance]
-    source: str
-    as_of: date | None
-    halts: pd.DataFrame  # event_id, ticker, first, last, sessions, resumed, span
-    benchmark_gaps: tuple[BenchmarkGap, ...] = ()  # firm-events left out because the benchmark lacks sessions
-    quality: pd.DataFrame | None = None  # per-ticker data quality (eventstudy.quality.COLUMNS)
-    # per market group, sessions × tickers: "up"/"down" closes at the daily price limit, else ""
-    limits: dict[tuple[str, str], pd.DataFrame] | None = None
-    extra: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def version(self) -> str:
-        return __version__
-
-    def limits_of(self, i: int) -> pd.DataFrame | None:
-        """Limit closes (sessions × tickers) on the panel of firm-event ``i`` (see :meth:`panel_of`)."""
-        m = self.markets[i]
-        return self.limits.get((m.calendar, m.benchmark)) if self.limits is not None else None
-
-    def panel_of(self, i: int) -> ReturnsPanel:
-        """The returns panel (own exchange's sessions, own benchmark) of firm-event ``i``."""
-        m = self.markets[i]
-        return self.panels[(m.calendar, m.benchmark)]
-
-    @property
-    def panel(self) -> ReturnsPanel:
-        """The returns panel of a single-market study (ValueError when the study has several)."""
-        if len(self.panels) != 1:
-            raise ValueError(f"the study has {len(self.panels)} market groups; use panel_of(i)")
-        return next(iter(self.panels.values()))
+from .cross_section import cross_section_table, parse_cross_section
+from .markets import combine_abnormal
+from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
+from .results import StudyResults
 
 
 def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel, excluded: np.ndarray) -> None:
@@ -128,7 +89,7 @@ def car_table(
 ) -> pd.DataFrame:
     """``car.csv``: per firm-event and window the CAR over the returns overlapping the window, ``complete``, the
     closes at the daily price limit among those returns (``limit_up``, ``limit_down``; ``limits`` is the
-    :func:`~eventstudy.quality.limit_grid`) and a ``note`` saying why a figure is missing or partial (benchmark
+    :func:`~eventstudy.data.quality.limit_grid`) and a ``note`` saying why a figure is missing or partial (benchmark
     gap, data ending inside the window)."""
     car = pd.concat([ab.car(w) for w in windows], ignore_index=True)
     complete, notes = completeness_columns(panel, ab, windows)
@@ -309,8 +270,102 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         quality=_quality_in_order(qualities, list(inputs.provenance)),
         limits=limit_days,
     )
-    table = cross_section_table(results)  # the optional cross_section: block (eventstudy/cross_section.py)
+    table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
     return results if table is None else dataclasses.replace(results, extra={**results.extra, "cross_section": table})
+
+
+def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
+    """SHA-256 of everything the outputs depend on (see the module docstring); ``claims`` is the claims table."""
+    digest = hashlib.sha256()
+    digest.update(claims.encode())
+    digest.update(f"eventstudy {__version__}\n".encode())
+    digest.update(
+        Path(inputs.study.path).read_bytes() if Path(inputs.study.path).is_file() else repr(inputs.study).encode()
+    )
+    digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
+    for ticker in sorted(inputs.histories):
+        digest.update(f"{ticker}\n".encode())
+        digest.update(inputs.histories[ticker].to_csv(lineterminator="\n").encode())
+    return digest.hexdigest()
+
+
+def describe_source(provider: PriceProvider, source: str) -> str:
+    """The sentence the report and study.json use for where prices came from."""
+    provider = provider.inner if isinstance(provider, AsOfProvider) else provider
+    if isinstance(provider, AutoProvider) and provider.fallback_reason:
+        return f"{source} (auto: live source unreachable, fell back to the vendored snapshot)"
+    if source == "snapshot":
+        return "snapshot — real daily bars vendored in the package (see eventstudy/data/default_study/PROVENANCE.md)"
+    return source
+
+
+def provenance_after_claims(results: StudyResults, provider: PriceProvider) -> dict[str, Provenance]:
+    """Each ticker's provenance, marked as fallen back if the claims' own reads (other dates) fell back."""
+    merged = dict(results.provenance)
+    for ticker, p in results.provenance.items():
+        later = provider.provenance(ticker)
+        if later.fell_back and not p.fell_back:
+            merged[ticker] = dataclasses.replace(p, fell_back=later.fell_back, warning=later.warning)
+    return merged
+
+
+def load_checked(config: str | Path) -> Study:
+    """Everything about a study file that can be checked before any price is read: the file itself, its claims
+    and day 0 of every event on the exchange calendar. Any failure, of whatever kind, is a :class:`ConfigError`
+    naming the file, on one line."""
+    try:
+        study = load_study(config)
+        if "claims" in study.extra:
+            parse_claims(study)
+        parse_cross_section(study)
+        plan_study(study)
+    except ConfigError:
+        raise
+    except EventStudyError as exc:
+        raise ConfigError(bounded_message(f"{config}: {exc}")) from exc
+    except Exception as exc:  # noqa: BLE001 - whatever a hostile file triggers is still that file's problem
+        raise ConfigError(bounded_message(f"{config}: {type(exc).__name__}: {exc}")) from exc
+    return study
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One study analysed and ready to publish: its results, claims verdicts, source sentence and input hash."""
+
+    results: StudyResults  # with ``extra`` carrying what study.json records beyond the tables
+    inputs: StudyInputs
+    claims: ClaimsResults | None
+    source: str  # describe_source(): the sentence the report and study.json use
+    input_hash: str
+
+
+def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True) -> Analysis:
+    """Load the prices ``study`` needs (up to ``as_of``), analyse them and evaluate its claims; write nothing."""
+    claims_spec = parse_claims(study) if "claims" in study.extra else ()
+    if as_of is not None:
+        provider = AsOfProvider(provider, as_of)
+    bar = Progress(len(study.tickers), f"{study.id}: prices") if progress else None
+    inputs = prepare_inputs(study, provider, as_of, on_fetch=bar.step if bar is not None else None)
+    if bar is not None:
+        bar.close()
+    results = analyse(inputs)
+    claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
+    source = describe_source(provider, results.source)
+    digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
+    extra: dict[str, object] = {"json:input_hash": digest}
+    if claims is not None:
+        extra["json:claims"] = claims.details.to_dict(orient="records")
+    provenance = provenance_after_claims(results, provider)  # the claims read other dates, which may fall back
+    results = dataclasses.replace(results, extra={**results.extra, **extra}, provenance=provenance)
+    return Analysis(results, inputs, claims, source, digest)
+
+
+def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
+    """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps and (``fallback``)
+    the live sources that fell back, with the tickers they served (what ``eventstudy run`` reports)."""
+    quality = quality_warnings(results.quality) if results.quality is not None else []
+    gaps = [f"{g.event_id} {g.ticker}: {g.describe()}; left out of the tests" for g in results.benchmark_gaps]
+    return quality + gaps + (fallback_notes(results.provenance, results.as_of) if fallback else [])
 
 
 def run_study(study: Study, provider: PriceProvider, as_of: date | None = None) -> StudyResults:

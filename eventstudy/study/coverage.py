@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import AbnormalReturns, FirmEvent
-from .returns import ReturnsPanel
+from ..data.returns import ReturnsPanel
+from ..model.engine import AbnormalReturns, FirmEvent
 
 
 def _next_trade(traded: np.ndarray, start: int) -> int | None:

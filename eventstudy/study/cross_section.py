@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, DataError
+from ..errors import ConfigError, DataError
 
 if TYPE_CHECKING:
-    from .config import Study
-    from .study import StudyResults
+    from ..spec.config import Study
+    from .results import StudyResults
 
 COLUMNS = ["term", "coef", "se", "t", "p", "n", "r2", "cov_type", "clusters", "note"]
 BUILT_IN = ("car", "bhar", "alpha", "beta", "sigma", "n_est", "event_id", "ticker", "exchange", "day0")

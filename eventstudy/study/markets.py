@@ -2,7 +2,7 @@
 
 Each firm-event has its own exchange, hence its own calendar, day 0, estimation window and benchmark; its
 relative days count sessions of its own exchange. Firm-events that share a calendar and a benchmark share one
-returns panel (sessions × tickers) and one batched engine run (:func:`eventstudy.engine.abnormal_returns`).
+returns panel (sessions × tickers) and one batched engine run (:func:`eventstudy.model.engine.abnormal_returns`).
 
 Every quantity the tests read is indexed by *relative* day (``AbnormalReturns`` rows over ``rel_days``), so the
 groups' results are put back side by side in the study's firm-event order (:func:`combine_abnormal`) and the
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calendar import calendar_name
-from .engine import AbnormalReturns
+from ..model.engine import AbnormalReturns
+from ..spec.exchanges import calendar_name
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What a study needs before any number is computed: day 0 of every firm-event on its own exchange, the market
 groups (calendar, benchmark) and the sessions each reads (:func:`plan_study`), and the prices loaded for them
 (:func:`prepare_inputs`: a firm still suspended at the end of its range is followed to its next trade).
-:mod:`eventstudy.study` turns the resulting :class:`StudyInputs` into numbers."""
+:mod:`eventstudy.study.analysis` turns the resulting :class:`StudyInputs` into numbers."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from datetime import date
 
 import pandas as pd
 
-from .calendar import DayZero, calendar_name, day_zero, exchange_of_ticker, sessions
-from .config import Study
-from .data.base import PriceProvider, Provenance, validate_history
-from .engine import FirmEvent
-from .errors import ConfigError, DataError
+from ..data.base import PriceProvider, Provenance, validate_history
+from ..data.calendar import DayZero, day_zero, sessions
+from ..errors import ConfigError, DataError
+from ..model.engine import FirmEvent
+from ..spec.config import Study
+from ..spec.exchanges import calendar_name, exchange_of_ticker
 from .markets import FirmMarket, MarketGroup, firm_market, group_members
 
 SESSION_MARGIN = 10  # extra sessions fetched on each side of what the windows need

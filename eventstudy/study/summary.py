@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .study import StudyResults
+    from .results import StudyResults
 
 COLUMNS = [
     "event_id", "window_start", "window_end", "n_firms", "n_not_traded", "caar", "median_car", "share_negative",
@@ -186,7 +186,7 @@ def caar_band(car: np.ndarray, se: np.ndarray, rbar: float) -> tuple[np.ndarray,
 def caar_path(results: StudyResults, event_id: str) -> pd.DataFrame:
     """The CAAR of one event cumulated from the first day of the daily path to each day, with its 95% band
     ``CAAR_t ± 1.96 SE(CAAR_t)`` (:func:`caar_band`); columns rel_day, caar, se, lower, upper, n_firms, rbar."""
-    from .inference import mean_cross_correlation
+    from ..inference import mean_cross_correlation
 
     ab = results.abnormal
     rows = np.array([fe.event_id == event_id for fe in ab.firm_events], dtype=bool)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from eventstudy.data.universe import write_synthetic_universe
 from eventstudy.inference import TESTS
-from eventstudy.universe import write_synthetic_universe
 
 validation = pytest.importorskip("bench.validation")
 
@@ -36,8 +36,8 @@ def test_rates_come_from_the_placebo(tmp_path):
     """A cell of the tables is the share of the placebo's pseudo-studies with p < 0.05 in that window and level."""
     import numpy as np
 
+    from eventstudy.data.universe import load_universe
     from eventstudy.placebo import PlaceboSpec, run_placebo
-    from eventstudy.universe import load_universe
 
     universe = load_universe(write_synthetic_universe(tmp_path / "u.parquet", n_tickers=30, n_sessions=420, seed=5))
     rates, _, _ = validation.run_design(universe, "random", 6, 10, 7, 1)

@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 
 from eventstudy import claims as C
-from eventstudy.calendar import sessions
-from eventstudy.config import load_study, parse_study
 from eventstudy.data import open_provider
+from eventstudy.data.calendar import sessions
 from eventstudy.errors import DataUnavailable
+from eventstudy.spec.config import load_study, parse_study
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events.yaml"
-TEMPLATES = ROOT / "eventstudy" / "templates"
+TEMPLATES = ROOT / "eventstudy" / "report" / "templates"
 
 
 def frame(rows: dict[str, tuple[float, float, bool]]) -> pd.DataFrame:

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from eventstudy import claims as C
-from eventstudy.config import parse_study
 from eventstudy.errors import ConfigError
+from eventstudy.spec.config import parse_study
 
 from .conftest import frame, since_claim, steady, study_dict, tiny_results
 

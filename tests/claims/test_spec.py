@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from eventstudy import claims as C
-from eventstudy.config import load_study, parse_study
 from eventstudy.errors import ConfigError
-from eventstudy.yaml_safe import StrictLoader
+from eventstudy.spec.config import load_study, parse_study
+from eventstudy.spec.yaml_safe import StrictLoader
 
 from .conftest import EVENTS, ROOT, since_claim, study_dict
 

@@ -1,5 +1,5 @@
 """The command line's failure paths: each prints one line on standard error, never a traceback, and exits with
-its documented code (eventstudy/cli.py). The ones a user meets from a shell run as real subprocesses."""
+its documented code (eventstudy/cli/commands.py). The ones a user meets from a shell run as real subprocesses."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 import eventstudy.placebo.run as placebo_run
-import eventstudy.rebuild as rebuild
-from eventstudy.cli import main
-from eventstudy.universe import write_synthetic_universe
+import eventstudy.publish.rebuild as rebuild
+from eventstudy.cli.commands import main
+from eventstudy.data.universe import write_synthetic_universe
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 
 def _cli(*args: str, cwd: Path = ROOT, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "import sys; from eventstudy.cli import main; sys.exit(main())", *args],
+        [sys.executable, "-c", "import sys; from eventstudy.cli.commands import main; sys.exit(main())", *args],
         cwd=cwd, capture_output=True, text=True, timeout=300, **kw,
     )  # fmt: skip
 
@@ -119,7 +119,7 @@ def test_run_out_into_an_unwritable_directory(tmp_path, monkeypatch, capsys):
 def test_output_piped_into_a_reader_that_closes_early(tmp_path):
     # `eventstudy validate events.yaml | head -0`: the reader is gone before anything is written.
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from eventstudy.cli import main; sys.exit(main())", "validate",
+        [sys.executable, "-c", "import sys; from eventstudy.cli.commands import main; sys.exit(main())", "validate",
          str(ROOT / "events.yaml")],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -132,7 +132,7 @@ def test_output_piped_into_a_reader_that_closes_early(tmp_path):
 def test_help_piped_into_a_reader_that_closes_early(tmp_path):
     # argparse itself ignores a failed write of the help (exit 0); whatever is left to flush ends with 141
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from eventstudy.cli import main; sys.exit(main())", "run", "--help"],
+        [sys.executable, "-c", "import sys; from eventstudy.cli.commands import main; sys.exit(main())", "run", "--help"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     proc.stdout.close()

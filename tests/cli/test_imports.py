@@ -1,4 +1,4 @@
-"""Lazy imports: the command line starts without the heavy libraries (eventstudy/cli.py's module docstring).
+"""Lazy imports: the command line starts without the heavy libraries (eventstudy/cli/commands.py's module docstring).
 
 Each case runs in a fresh interpreter and lists the modules it ended with. pandas 3 imports pyarrow's core
 itself, so ``validate`` (which needs pandas for the exchange calendars) may hold ``pyarrow`` but never its
@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 HEAVY = ("plotly", "scipy.stats", "pyarrow.parquet", "statsmodels", "yfinance", "jinja2", "dask")
 
@@ -36,8 +36,8 @@ def _loaded(code: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "code",
-    ["import eventstudy", "from eventstudy.cli import main; main(['--help'])",
-     "from eventstudy.cli import main; main(['placebo', '--help'])"],
+    ["import eventstudy", "from eventstudy.cli.commands import main; main(['--help'])",
+     "from eventstudy.cli.commands import main; main(['placebo', '--help'])"],
 )  # fmt: skip
 def test_help_and_import_load_no_heavy_library(code):
     loaded = _loaded(code)
@@ -45,6 +45,6 @@ def test_help_and_import_load_no_heavy_library(code):
 
 
 def test_validate_loads_no_plotting_statistics_or_parquet_library():
-    loaded = _loaded(f"from eventstudy.cli import main; main(['validate', {str(ROOT / 'events.yaml')!r}])")
+    loaded = _loaded(f"from eventstudy.cli.commands import main; main(['validate', {str(ROOT / 'events.yaml')!r}])")
     assert "pandas" in loaded  # the probe sees what it should: validate does read the exchange calendars
     assert not {m for m in loaded if m in HEAVY or m.startswith(HEAVY)}, sorted(loaded)

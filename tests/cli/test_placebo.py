@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from eventstudy.placebo_command import main
-from eventstudy.universe import write_synthetic_universe
+from eventstudy.cli.placebo import main
+from eventstudy.data.universe import write_synthetic_universe
 
 
 def test_command_writes_the_report_and_files(tmp_path, capsys):

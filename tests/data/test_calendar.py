@@ -5,17 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from eventstudy.calendar import (
-    calendar_name,
-    day_zero,
-    exchange_of_ticker,
-    normalise_exchange,
-    sessions,
-    suffix_conflict,
-)
+from eventstudy.data.calendar import day_zero, sessions
 from eventstudy.errors import ConfigError
+from eventstudy.spec.exchanges import calendar_name, exchange_of_ticker, normalise_exchange, suffix_conflict
 
-from .conftest import SNAPSHOT_CSV
+from ..conftest import SNAPSHOT_CSV
 
 
 def test_entity_list_day_zero_skips_national_day_holiday():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from eventstudy.progress import Progress
+from eventstudy.data.progress import Progress
 
 
 class FakeTerminal(io.StringIO):

@@ -1,4 +1,4 @@
-"""Per-ticker data quality (eventstudy/quality.py): price limits, unadjusted splits, Yahoo-shaped gaps."""
+"""Per-ticker data quality (eventstudy/data/quality.py): price limits, unadjusted splits, Yahoo-shaped gaps."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.cli import main
+from eventstudy.cli.commands import main
 from eventstudy.data import open_provider
 from eventstudy.data.frames import FrameProvider
-from eventstudy.quality import limit_closes, limit_rates, limit_words, split_flags
-from eventstudy.study import run_study
+from eventstudy.data.quality import limit_closes, limit_rates, limit_words, split_flags
+from eventstudy.study.analysis import run_study
 
-from .conftest import ROOT, SNAPSHOT_CSV
+from ..conftest import ROOT, SNAPSHOT_CSV
 
 HUAWEI = "us-entity-list-huawei-2019-05-15"
 
@@ -71,7 +71,7 @@ def test_window_with_limit_days_says_so(default_study):
     car = results.car.query("event_id == @HUAWEI and window_start == -10").set_index("ticker")
     assert list(car["limit_down"]) == [0, 1, 1, 1]
     assert limit_words(0, 1) == "includes 1 limit-down close: the reaction may be understated"
-    from eventstudy.report import render_report
+    from eventstudy.report.render import render_report
 
     html = render_report(results, "snapshot")
     assert html.count("includes 1 limit-down close: the reaction may be understated") == 3

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from eventstudy.data.returns import benchmark_returns, returns_panel, security_returns
 from eventstudy.errors import DataError
-from eventstudy.returns import benchmark_returns, returns_panel, security_returns
 
 AXIS = pd.DatetimeIndex(pd.bdate_range("2020-01-06", periods=6), name="date")  # Mon 6 .. Mon 13 Jan
 

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.errors import DataError
-from eventstudy.returns import returns_panel
-from eventstudy.universe import (
+from eventstudy.data.returns import returns_panel
+from eventstudy.data.universe import (
     COLUMNS,
     EW_BENCHMARK,
     NEW_LISTING_SESSIONS,
@@ -16,8 +15,9 @@ from eventstudy.universe import (
     load_universe,
     write_synthetic_universe,
 )
+from eventstudy.errors import DataError
 
-from .conftest import SZSE_UNIVERSE
+from ..conftest import SZSE_UNIVERSE
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_refuses_a_file_that_is_not_a_parquet_universe_in_one_line(synthetic, tm
 
 
 def test_no_default_universe_in_the_package():
-    import eventstudy.universe as universe
+    import eventstudy.data.universe as universe
 
     with pytest.raises(ImportError, match="removed"):
         universe.DEFAULT_UNIVERSE  # noqa: B018

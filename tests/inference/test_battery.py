@@ -32,9 +32,9 @@ NAMES = ["csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "si
 
 
 def test_default_study_has_every_test():
-    from eventstudy.config import load_study
     from eventstudy.data import open_provider
-    from eventstudy.study import run_study
+    from eventstudy.spec.config import load_study
+    from eventstudy.study.analysis import run_study
 
     root = Path(__file__).resolve().parents[2]
     study = load_study(root / "events.yaml")
@@ -58,8 +58,8 @@ UNIVERSE = Path(__file__).resolve().parents[3] / "shared" / "data" / "szse-unive
 
 @pytest.mark.skipif(not UNIVERSE.exists(), reason="SZSE universe not available")
 def test_small_size_simulation_on_real_returns():
+    from eventstudy.data.universe import load_universe
     from eventstudy.placebo import PlaceboSpec, run_placebo
-    from eventstudy.universe import load_universe
 
     universe = load_universe(UNIVERSE)
     spec = PlaceboSpec(n_events=900, seed=11, window=(0, 5), extra_windows=((0, 0), (-1, 1)), workers=1)

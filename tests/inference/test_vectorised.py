@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
-from eventstudy.engine import FirmEvent, abnormal_returns
+from eventstudy.data.universe import EW_BENCHMARK, load_universe, write_synthetic_universe
 from eventstudy.inference import COLUMNS, TESTS, rank_rows, significance_table, window_samples
 from eventstudy.inference.sample import _event_groups
+from eventstudy.model.engine import FirmEvent, abnormal_returns
 from eventstudy.placebo import PlaceboSpec, draw_events
-from eventstudy.universe import EW_BENCHMARK, load_universe, write_synthetic_universe
 
 
 def reference_table(ref, ab, windows, **kw) -> pd.DataFrame:

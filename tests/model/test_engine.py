@@ -8,11 +8,11 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from eventstudy.config import parse_study
-from eventstudy.engine import FirmEvent, abnormal_returns
+from eventstudy.data.factors import load_factors, model_options
+from eventstudy.data.returns import returns_panel
 from eventstudy.errors import ConfigError
-from eventstudy.factors import load_factors, model_options
-from eventstudy.returns import returns_panel
+from eventstudy.model.engine import FirmEvent, abnormal_returns
+from eventstudy.spec.config import parse_study
 
 N_SESSIONS = 80
 EST = (-60, -11)
@@ -248,7 +248,7 @@ def test_config_accepts_new_models(tmp_path):
 
 
 def test_take_blocks_equal_elementwise_indexing():
-    from eventstudy.engine import _take
+    from eventstudy.model.engine import _take
 
     rng = np.random.default_rng(0)
     a = np.asfortranarray(rng.standard_normal((50, 7)))

@@ -1,4 +1,4 @@
-"""eventstudy.estimation: the normal equations from rows and from running sums agree, and θ̂, σ², AR and
+"""eventstudy.model.estimation: the normal equations from rows and from running sums agree, and θ̂, σ², AR and
 Var(AR) are the OLS quantities (checked against numpy's least squares)."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eventstudy.engine import abnormal_returns, gather
-from eventstudy.estimation import (
+from eventstudy.data.universe import EW_BENCHMARK, load_universe, write_synthetic_universe
+from eventstudy.model.engine import abnormal_returns, gather
+from eventstudy.model.estimation import (
     MOMENT_MODELS,
     abnormal,
     moment_equations,
@@ -18,9 +19,8 @@ from eventstudy.estimation import (
     sigma2,
     solve,
 )
-from eventstudy.models import design
+from eventstudy.model.normal_return import design
 from eventstudy.placebo import PlaceboSpec, draw_events, firm_events
-from eventstudy.universe import EW_BENCHMARK, load_universe, write_synthetic_universe
 
 EST, WIN = (-120, -11), (-5, 5)
 

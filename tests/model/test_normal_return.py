@@ -1,4 +1,4 @@
-"""eventstudy.models: design rows per model and span sums of factor returns (the models themselves are checked
+"""eventstudy.model.normal_return: design rows per model and span sums of factor returns (the models themselves are checked
 end to end against statsmodels in tests/test_engine.py)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eventstudy.models import MODEL_PARAMETERS, design, span_sums
+from eventstudy.model.normal_return import MODEL_PARAMETERS, design, span_sums
 
 
 def test_span_sums_missing_values():

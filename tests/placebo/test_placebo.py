@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.engine import abnormal_returns, fast_abnormal_returns, window_only
+from eventstudy.data.universe import load_universe, write_synthetic_universe
 from eventstudy.errors import ConfigError
-from eventstudy.estimation import moments
 from eventstudy.inference import TESTS
+from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, window_only
+from eventstudy.model.estimation import moments
 from eventstudy.placebo import (
     FAST_MODELS,
     PlaceboSpec,
@@ -21,7 +22,6 @@ from eventstudy.placebo import (
     firm_events,
     run_placebo,
 )
-from eventstudy.universe import load_universe, write_synthetic_universe
 
 EST, WIN = (-120, -11), (-5, 5)
 

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from eventstudy.atomic import umask_modes, write_atomic
+from eventstudy.publish.atomic import umask_modes, write_atomic
 
 
 def test_replaces_content_and_leaves_no_temporary(tmp_path):
@@ -25,7 +25,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("eventstudy.atomic.os.replace", broken_replace)
+    monkeypatch.setattr("eventstudy.publish.atomic.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         write_atomic(path, "half")
     assert path.read_text() == "good"

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from eventstudy.lock import LockPathError, ReportsLocked, _filelock_lock, hold_lock
+from eventstudy.publish.lock import LockPathError, ReportsLocked, _filelock_lock, hold_lock
 
 
 def test_a_second_holder_is_refused_naming_the_first(tmp_path):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from eventstudy.errors import EventStudyError
-from eventstudy.publish import COLUMNS, publish, published_problem, sweep_stale, write_tables
+from eventstudy.publish.outputs import COLUMNS, publish, published_problem, sweep_stale, write_tables
 
 
 def test_tables_have_the_exact_columns_and_full_precision(tmp_path, default_results):
@@ -99,9 +99,9 @@ def test_the_report_is_present_at_every_step_of_a_swap(tmp_path, monkeypatch):
         return wrapper
 
     for name in ("replace", "rename", "symlink", "unlink", "rmdir"):
-        monkeypatch.setattr(f"eventstudy.atomic.os.{name}", watch(name, getattr(os, name)))
-    monkeypatch.setattr("eventstudy.atomic.shutil.rmtree", watch("rmtree", shutil.rmtree))
-    monkeypatch.setattr("eventstudy.publish.os.replace", watch("replace", os.replace))
+        monkeypatch.setattr(f"eventstudy.publish.atomic.os.{name}", watch(name, getattr(os, name)))
+    monkeypatch.setattr("eventstudy.publish.atomic.shutil.rmtree", watch("rmtree", shutil.rmtree))
+    monkeypatch.setattr("eventstudy.publish.outputs.os.replace", watch("replace", os.replace))
     for text in ("two", "three"):
         publish(tmp_path, "s", write_page(text))
     assert seen and {text for _, text in seen} <= {"one", "two", "three"}
@@ -129,7 +129,7 @@ def test_a_folder_from_before_links_becomes_the_last_good_build(tmp_path):
 
 
 def test_without_symbolic_links_folders_are_renamed(tmp_path, monkeypatch):
-    monkeypatch.setattr("eventstudy.publish.can_link", lambda parent: False)
+    monkeypatch.setattr("eventstudy.publish.outputs.can_link", lambda parent: False)
     publish(tmp_path, "s", write_page("one"))
     publish(tmp_path, "s", write_page("two"))
     assert not (tmp_path / "s").is_symlink() and (tmp_path / "s" / "index.html").read_text() == "two"

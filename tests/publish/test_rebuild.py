@@ -14,16 +14,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy import rebuild as rebuild_module
-from eventstudy.atomic import umask_modes
-from eventstudy.cli import main
+from eventstudy.cli.commands import main
 from eventstudy.data import AutoProvider, open_provider
 from eventstudy.data.base import Provenance
 from eventstudy.data.cache import CachedProvider
 from eventstudy.errors import DataUnavailable
-from eventstudy.rebuild import EXIT_CONFIG, EXIT_DATA, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, rebuild, reports_lock
+from eventstudy.publish import rebuild as rebuild_module
+from eventstudy.publish.atomic import umask_modes
+from eventstudy.publish.rebuild import EXIT_CONFIG, EXIT_DATA, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, rebuild, reports_lock
+from eventstudy.study import analysis as analysis_module
 
-from .conftest import ROOT, SNAPSHOT_CSV
+from ..conftest import ROOT, SNAPSHOT_CSV
 
 DEFAULT = (ROOT / "events.yaml").read_text(encoding="utf-8")
 LOADED = (  # the tickers the default study loads, in order: firms (Chinese, then US), benchmarks, alternatives
@@ -292,14 +293,14 @@ def test_a_folder_with_broken_files_builds_the_good_one_indexes_all_and_exits_4(
 def test_a_file_that_breaks_while_building_does_not_stop_the_others(tmp_path, monkeypatch):
     out = tmp_path / "reports"
     a, b = study_file(tmp_path, "a.yaml", "study-a"), study_file(tmp_path, "b.yaml", "study-b")
-    real = rebuild_module.analyse
+    real = analysis_module.analyse
 
     def analyse(inputs):
         if inputs.study.id == "study-a":
             raise RecursionError("maximum recursion depth exceeded")
         return real(inputs)
 
-    monkeypatch.setattr(rebuild_module, "analyse", analyse)
+    monkeypatch.setattr(analysis_module, "analyse", analyse)
     code, outcomes = rebuild([a, b], open_provider("snapshot"), out)
     assert code == EXIT_PARTIAL
     assert [(o.study_id, o.status) for o in outcomes] == [("study-a", "failed"), ("study-b", "built")]
@@ -424,8 +425,8 @@ def test_auto_falls_back_to_the_snapshot_on_a_corrupt_cache_and_names_every_tick
 
 
 def test_a_refresh_that_fails_only_for_the_claims_dates_gives_a_banner(tmp_path):
-    from eventstudy.config import load_study
-    from eventstudy.plan import plan_study
+    from eventstudy.spec.config import load_study
+    from eventstudy.study.plan import plan_study
 
     out, live = tmp_path / "reports", FlakyYahoo()
     config = study_file(tmp_path, "a.yaml", "study-a")

@@ -7,7 +7,7 @@ import pytest
 
 def test_price_chart_values_are_total_return_indices(default_results):
     """Hand-worked from the raw CSV: Hikvision resumed on 10 Oct at 30.90 against a 30 Sep close of 32.30."""
-    from eventstudy.figures import price_figure
+    from eventstudy.report.figures import price_figure
 
     fig = price_figure(default_results, "us-entity-list-2019-10-07")
     hik = next(t for t in fig.data if t.name == "Hikvision")
@@ -23,7 +23,7 @@ def test_car_path_bands_end_at_the_window_car(default_results):
     """The path's last point is CAR[-10, +20] and its band uses the same forecast-error s.e."""
     from scipy import stats
 
-    from eventstudy.figures import car_figure
+    from eventstudy.report.figures import car_figure
 
     ab = default_results.abnormal
     days, car, se = ab.car_path((-10, 20))

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from eventstudy.report import render_report
-from eventstudy.study import StudyResults
+from eventstudy.report.render import render_report
+from eventstudy.study.results import StudyResults
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_names_in_figures_are_shown_as_text(default_results: StudyResults):
 
 def test_two_markets_each_firm_with_its_exchange_calendar_and_benchmark(html, default_results):
     """The US event's table names Nasdaq, the NYSE calendar and VONE; the price chart uses New York dates."""
-    from eventstudy.figures import price_figure
+    from eventstudy.report.figures import price_figure
 
     assert "by the firm's exchange: XSHE → 000300.SS, XNYS → VONE" in html
     assert (
@@ -121,7 +121,7 @@ def test_two_markets_each_firm_with_its_exchange_calendar_and_benchmark(html, de
 
 
 def test_the_report_opens_with_the_headline(html, default_results):
-    from eventstudy.summary import study_summary
+    from eventstudy.study.summary import study_summary
 
     first_h2 = re.search(r"<h2[^>]*>([^<]*)</h2>", html)
     assert first_h2 is not None and first_h2.group(1) == "Headline"
@@ -141,7 +141,7 @@ def test_the_report_opens_with_the_headline(html, default_results):
 
 
 def test_daily_grid_marks_the_days_that_survive_holm(html, default_results):
-    from eventstudy.summary import daily_holm
+    from eventstudy.study.summary import daily_holm
 
     daily = daily_holm(default_results.tests, default_results.study.event_windows)
     marks = re.findall(r'<span class="holm" title="Holm-adjusted p ([0-9.]+)">†</span>', html)

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from eventstudy.cli import main
+from eventstudy.cli.commands import main
 from eventstudy.errors import ConfigError
-from eventstudy.tables import latex_escape, paper_table, render, stars
+from eventstudy.report.tables import latex_escape, paper_table, render, stars
 
 META = {
     "study": {"id": "tiny", "title": "Tiny & 100% hand-made_study"},

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from eventstudy.config import load_study
 from eventstudy.errors import ConfigError
+from eventstudy.spec.config import load_study
 
 GOOD = """
 study:
@@ -70,8 +70,8 @@ def test_defaults_apply(tmp_path):
 
 
 def test_primary_test_is_read_and_the_known_names_are_the_battery(tmp_path):
-    from eventstudy.config import TEST_NAMES
     from eventstudy.inference import TESTS
+    from eventstudy.spec.config import TEST_NAMES
 
     assert TEST_NAMES == tuple(TESTS)
     text = GOOD.replace("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  primary_test: csect_t\n", 1)
@@ -302,7 +302,7 @@ def _table(study) -> pd.DataFrame:
 
 
 def test_from_events_matches_the_study_file(default_study):
-    from eventstudy.config import Study
+    from eventstudy.spec.config import Study
 
     study = Study.from_events(
         _table(default_study), benchmark="000300.SS", windows=[(-1, 1), (0, 1), (0, 5), (0, 10)],
@@ -322,7 +322,7 @@ def test_from_events_matches_the_study_file(default_study):
 
 
 def test_from_events_defaults_and_timestamps():
-    from eventstudy.config import Study
+    from eventstudy.spec.config import Study
 
     table = pd.DataFrame(
         {"event_id": ["ev-1", "ev-1"], "ticker": ["002415.SZ", "002236.SZ"],
@@ -350,7 +350,7 @@ def test_from_events_defaults_and_timestamps():
     ],
 )
 def test_from_events_errors_name_row_field_and_value(change, settings, expected):
-    from eventstudy.config import Study
+    from eventstudy.spec.config import Study
 
     rows = [
         {"event_id": "ev-1", "ticker": "002415.SZ", "announced": "2019-10-07T18:00-04:00", "exchange": "XSHE"},
@@ -364,7 +364,7 @@ def test_from_events_errors_name_row_field_and_value(change, settings, expected)
 
 
 def test_from_events_empty_table():
-    from eventstudy.config import Study
+    from eventstudy.spec.config import Study
 
     with pytest.raises(ConfigError, match="events table: no events"):
         Study.from_events(pd.DataFrame(columns=["event_id", "ticker", "announced"]), benchmark="000300.SS")

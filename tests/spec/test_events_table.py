@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.config import load_study
 from eventstudy.errors import ConfigError
+from eventstudy.spec.config import load_study
 
-from .conftest import SHARED
+from ..conftest import SHARED
 
 TABLE = """\
 event_id,ticker,announced,timezone,exchange,name,title,benchmark
@@ -90,7 +90,7 @@ def test_a_5000_firm_event_study_from_the_shenzhen_universe_runs_end_to_end(tmp_
     from bench.study_table import events_table, write_study
     from eventstudy.data.parquet import ParquetUniverseProvider
     from eventstudy.data.snapshot import SnapshotProvider
-    from eventstudy.study import run_study
+    from eventstudy.study.analysis import run_study
 
     table = events_table(UNIVERSE, firm_events=5000, events=50, seed=0)
     assert len(table) == 5000 and table["event_id"].nunique() == 50

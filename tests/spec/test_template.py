@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from eventstudy.cli import main
-from eventstudy.config import load_study
-from eventstudy.template import template_path
+from eventstudy.cli.commands import main
+from eventstudy.spec.config import load_study
+from eventstudy.spec.template import template_path
 
 
 def test_init_writes_a_template_that_validates(tmp_path, monkeypatch, capsys):
@@ -63,7 +63,7 @@ def test_the_template_states_every_study_setting(tmp_path, monkeypatch):
     """Each key of the study section appears in the template (set or commented), so it documents them all."""
     import dataclasses
 
-    from eventstudy.config import Study
+    from eventstudy.spec.config import Study
 
     monkeypatch.chdir(tmp_path)
     assert main(["init", "keys"]) == 0
@@ -73,4 +73,4 @@ def test_the_template_states_every_study_setting(tmp_path, monkeypatch):
     for field in dataclasses.fields(Study):
         if field.name not in internal:
             name = key.get(field.name, field.name)
-            assert f"{name}:" in text, f"add {name} to eventstudy/templates/study.yaml.j2"
+            assert f"{name}:" in text, f"add {name} to eventstudy/spec/templates/study.yaml.j2"

@@ -12,9 +12,9 @@ from scipy import stats
 
 from eventstudy.data import open_provider
 from eventstudy.errors import DataError
-from eventstudy.study import run_study
+from eventstudy.study.analysis import run_study
 
-from .conftest import SNAPSHOT_CSV
+from ..conftest import SNAPSHOT_CSV
 
 EVENT = "us-entity-list-2019-10-07"
 

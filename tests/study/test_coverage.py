@@ -1,4 +1,4 @@
-"""What the data can support (eventstudy/coverage.py), on real-shaped bad inputs: an event near the end of the
+"""What the data can support (eventstudy/study/coverage.py), on real-shaped bad inputs: an event near the end of the
 data (``--as-of``), an event after the benchmark's data end, an estimation window longer than the data."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from eventstudy.cli import main
+from eventstudy.cli.commands import main
 from eventstudy.data import open_provider
 from eventstudy.errors import DataError
-from eventstudy.study import run_study
+from eventstudy.study.analysis import run_study
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 EVENT = "us-entity-list-2019-10-07"
 

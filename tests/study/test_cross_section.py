@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.config import parse_study
-from eventstudy.cross_section import (
+from eventstudy.errors import ConfigError, DataError
+from eventstudy.spec.config import parse_study
+from eventstudy.study.cross_section import (
     COLUMNS,
     cross_section_table,
     fit_cross_section,
     parse_cross_section,
     regression_data,
 )
-from eventstudy.errors import ConfigError, DataError
 
 
 def _frame(car, x, dates):

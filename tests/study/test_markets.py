@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.config import Firm
 from eventstudy.data import open_provider
-from eventstudy.engine import abnormal_returns
-from eventstudy.markets import combine_abnormal, firm_market, group_members
-from eventstudy.study import run_study
+from eventstudy.model.engine import abnormal_returns
+from eventstudy.spec.config import Firm
+from eventstudy.study.analysis import run_study
+from eventstudy.study.markets import combine_abnormal, firm_market, group_members
 
 
 def test_group_members_by_calendar_and_benchmark():

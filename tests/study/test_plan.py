@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from eventstudy.calendar import sessions
-from eventstudy.plan import SESSION_MARGIN, plan_study, prepare_inputs
+from eventstudy.data.calendar import sessions
+from eventstudy.study.plan import SESSION_MARGIN, plan_study, prepare_inputs
 
 
 def test_day0_and_groups_of_the_default_study(default_study):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.summary import COLUMNS, caar_band, caar_path, daily_holm, format_summary, holm, summary_frame
+from eventstudy.study.summary import COLUMNS, caar_band, caar_path, daily_holm, format_summary, holm, summary_frame
 
 
 def test_holm_hand_worked_case():

@@ -7,9 +7,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from eventstudy.cli import main
+from eventstudy.cli.commands import main
 
-from .conftest import ROOT, SNAPSHOT_CSV
+from ..conftest import ROOT, SNAPSHOT_CSV
 
 
 def test_run_writes_the_report_offline(tmp_path, capsys):
@@ -132,7 +132,7 @@ def test_validate_refuses_contradictions_and_dates(tmp_path, capsys, kwargs, mes
 
 def test_validate_refuses_a_day_zero_after_today(tmp_path, capsys, monkeypatch):
     """Announced on Friday 29 Nov 2019 after the early close: day 0 is Monday 2 Dec, after a 'today' of 30 Nov."""
-    import eventstudy.cli as cli
+    import eventstudy.cli.commands as cli
 
     monkeypatch.setattr(cli, "_today", lambda: pd.Timestamp("2019-11-30").date())
     monkeypatch.setattr(cli, "_now", lambda: pd.Timestamp("2019-11-30 12:00", tz="UTC"))
@@ -161,7 +161,7 @@ def test_help(command, capsys):
 
 
 def test_placebo_command_on_a_small_universe(tmp_path, capsys):
-    from eventstudy.universe import write_synthetic_universe
+    from eventstudy.data.universe import write_synthetic_universe
 
     universe = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=30, n_sessions=500, seed=3)
     out = tmp_path / "placebo"

@@ -23,17 +23,20 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, placebo_command
-from .errors import ConfigError, EventStudyError, OutputError, bounded_message
-from .outputs import writable_directory
+from .. import __version__
+from ..errors import ConfigError, EventStudyError, OutputError, bounded_message
+from ..publish.destination import writable_directory
+from . import placebo as placebo_command
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .rebuild import Outcome
-    from .study import StudyResults
+    from ..publish.rebuild import Outcome
+    from ..study.results import StudyResults
 
-EXAMPLE_STUDY = "entity-list-2019.yaml"  # eventstudy/examples/: the repository's events.yaml, shipped in the package
+EXAMPLE_STUDY = (
+    "entity-list-2019.yaml"  # eventstudy/spec/examples/: the repository's events.yaml, shipped in the package
+)
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program stopped by a closed pipe
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
@@ -50,15 +53,15 @@ def _as_of(text: str | None) -> date | None:
 
 def example_study() -> Path:
     """The study file shipped in the package (``eventstudy run --example``)."""
-    return Path(str(resources.files("eventstudy") / "examples" / EXAMPLE_STUDY))
+    return Path(str(resources.files("eventstudy.spec") / "examples" / EXAMPLE_STUDY))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .coverage import car_words
-    from .data import fallback_notes, open_provider
-    from .rebuild import build, reports_lock, update_index
-    from .results import data_warnings
-    from .summary import format_summary, study_summary
+    from ..data import fallback_notes, open_provider
+    from ..publish.rebuild import build, reports_lock, update_index
+    from ..study.analysis import data_warnings
+    from ..study.coverage import car_words
+    from ..study.summary import format_summary, study_summary
 
     if args.example and args.config is not None:
         raise ConfigError(f"--example: runs the packaged study; drop the study file {args.config!r} or --example")
@@ -102,9 +105,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_document(results: StudyResults, outcome: Outcome, out: Path) -> dict[str, Any]:
     """What ``run --json`` prints: the study, where its report is, and the summary.csv rows (NaN as null)."""
-    from .publish import _records
-    from .results import data_warnings
-    from .summary import study_summary
+    from ..publish.outputs import _records
+    from ..study.analysis import data_warnings
+    from ..study.summary import study_summary
 
     return {
         "study": results.study.id, "title": results.study.title, "report": str(out / results.study.id),
@@ -115,8 +118,8 @@ def _run_document(results: StudyResults, outcome: Outcome, out: Path) -> dict[st
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from .data import open_provider
-    from .rebuild import rebuild
+    from ..data import open_provider
+    from ..publish.rebuild import rebuild
 
     provider = open_provider(args.source, args.cache)
     configs = args.configs or ["events.yaml"]
@@ -131,12 +134,12 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from .claims import claims_window, parse_claims
-    from .config import load_study
-    from .data import open_provider
-    from .data.base import without_ticker
-    from .plan import plan_study
-    from .progress import Progress
+    from ..claims import claims_window, parse_claims
+    from ..data import open_provider
+    from ..data.base import without_ticker
+    from ..data.progress import Progress
+    from ..spec.config import load_study
+    from ..study.plan import plan_study
 
     study = load_study(args.config)
     provider = open_provider(args.source, args.cache)
@@ -166,9 +169,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from .claims import evaluate_claims, format_verdicts, parse_claims
-    from .config import load_study
-    from .data import AsOfProvider, open_provider
+    from ..claims import evaluate_claims, format_verdicts, parse_claims
+    from ..data import AsOfProvider, open_provider
+    from ..spec.config import load_study
 
     study = load_study(args.config)
     claims = parse_claims(study)
@@ -185,10 +188,10 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .calendar import day_zero
-    from .claims.spec import parse_claims
-    from .config import load_study
-    from .cross_section import parse_cross_section
+    from ..claims.spec import parse_claims
+    from ..data.calendar import day_zero
+    from ..spec.config import load_study
+    from ..study.cross_section import parse_cross_section
 
     study = load_study(args.config)
     claims = parse_claims(study)
@@ -231,14 +234,14 @@ def _today() -> date:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from .tables import render
+    from ..report.tables import render
 
     sys.stdout.write(render(args.report_dir, args.format, args.what, args.stars))
     return 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .template import write_study_template
+    from ..spec.template import write_study_template
 
     path = write_study_template(args.name)
     print(f"wrote {path}; check it with: eventstudy validate {path}")
