@@ -6,7 +6,7 @@ another rebuild · 141 standard output closed early (e.g. piped into ``head``; n
 interrupted. Every failure is one line on standard error, never a traceback.
 
 The stage modules are imported inside the commands that use them, so ``eventstudy --help`` and ``validate``
-load neither plotly nor scipy.stats nor pyarrow's parquet reader (tests/test_cli_imports.py).
+load neither plotly nor scipy.stats nor pyarrow's parquet reader (tests/cli/test_imports.py).
 """
 
 from __future__ import annotations

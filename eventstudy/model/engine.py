@@ -268,7 +268,7 @@ def fast_abnormal_returns(
     window: tuple[int, int],
 ) -> AbnormalReturns:
     """:func:`abnormal_returns` over ``window`` with the normal equations and SSR taken from the running sums
-    ``mom`` (:func:`eventstudy.model.estimation.moment_equations`); agrees with it to rounding (tests/test_engine.py)."""
+    ``mom`` (:func:`eventstudy.model.estimation.moment_equations`); agrees with it to rounding (tests/model/test_engine.py)."""
     if model not in MOMENT_MODELS:
         raise ValueError(f"no fast path for model {model!r}")
     return abnormal_returns(panel, benchmark, events, model, estimation_window, window, moments=mom)

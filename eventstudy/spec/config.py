@@ -28,7 +28,7 @@ from .exchanges import DAY0_RULES, calendar_name, normalise_exchange
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
 from .yaml_safe import read_yaml
 
-# The tests of eventstudy.inference.TESTS (kept in step by tests/test_config.py; the config stage imports no tests).
+# The tests of eventstudy.inference.TESTS (kept in step by tests/spec/test_config.py; the config stage imports no tests).
 TEST_NAMES = (
     "csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
     "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p",

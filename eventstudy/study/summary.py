@@ -50,7 +50,7 @@ def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
 
     ``p̃_(k) = min(1, max_{j ≤ k} (m − j + 1) p_(j))`` over the ``m`` finite p-values of the family, sorted
     ascending; NaN stays NaN and is not counted in ``m``. Identical to statsmodels'
-    ``multipletests(p, method="holm")[1]`` (tests/test_summary.py checks it); written out here, vectorised over
+    ``multipletests(p, method="holm")[1]`` (tests/study/test_summary.py checks it); written out here, vectorised over
     families, because ``multipletests`` runs a full ``gc.collect()`` on every call (≈0.1 s in a process with the
     report libraries loaded), which the one-family-per-event-and-test daily grid would pay dozens of times.
     """

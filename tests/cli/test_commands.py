@@ -37,7 +37,7 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         assert f"{100 * r.caar:+.2f}%" in line and "kp_bmp_t" in line and f"{r.p_holm:.3f}" in line
     # 28 firm-events on two event dates (the Chinese and US firms of each announcement share it)
     assert "cross_section.csv: 2 event-date clusters (< 30): clustered standard errors are unreliable" in printed
-    # summary.csv agrees with car.csv and tests.csv of the same run (the hand-worked case: tests/test_summary.py)
+    # summary.csv agrees with car.csv and tests.csv of the same run (the hand-worked case: tests/study/test_summary.py)
     car, tests = pd.read_csv(out / "car.csv"), pd.read_csv(out / "tests.csv")
     first = car[(car.event_id == "us-entity-list-2019-10-07") & (car.window_start == 0) & (car.window_end == 1)]
     row = summary[

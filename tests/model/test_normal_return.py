@@ -1,5 +1,5 @@
 """eventstudy.model.normal_return: design rows per model and span sums of factor returns (the models themselves are checked
-end to end against statsmodels in tests/test_engine.py)."""
+end to end against statsmodels in tests/model/test_engine.py)."""
 
 from __future__ import annotations
 
