@@ -190,12 +190,14 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..claims.spec import parse_claims
     from ..data.calendar import day_zero
+    from ..data.factors import model_options
     from ..spec.config import load_study
     from ..study.cross_section import parse_cross_section
 
     study = load_study(args.config)
     claims = parse_claims(study)
     parse_cross_section(study)  # the cross_section: block and its characteristics file
+    model_options(study)  # a factor model's factor file, read and checked
     today = _today()
     lines = []
     for i, ev in enumerate(study.events):
@@ -204,7 +206,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"{args.config}: events[{i}].announced: {ev.announced.isoformat()} is in the future (today is {today})"
             )
-        zeros = {mic: day_zero(ev.announced, mic, ev.day0_rule).session.date() for mic in mics}
+        try:
+            zeros = {mic: day_zero(ev.announced, mic, ev.day0_rule).session.date() for mic in mics}
+        except ConfigError as exc:
+            raise ConfigError(f"{args.config}: events[{i}].announced: {exc}") from None
         late = {mic: d for mic, d in zeros.items() if d > today}
         if late:
             mic, d = next(iter(late.items()))

@@ -146,8 +146,8 @@ def day_zero(announced: pd.Timestamp, mic: str, rule: str = "close") -> DayZero:
     local = announced.tz_convert(cal.tz)
     day = local.tz_localize(None).normalize()
     if day < cal.first_session or day > cal.last_session:
-        raise DataError(f"{mic}: {local.date()} is outside the trading calendar ({cal.first_session.date()} .. "
-                        f"{cal.last_session.date()})")  # fmt: skip
+        raise ConfigError(f"{mic}: {local.date()} is outside the trading calendar ({cal.first_session.date()} .. "
+                          f"{cal.last_session.date()}): no session can be day 0")  # fmt: skip
     if rule == "close":
         first = cal.date_to_session(day, direction="previous")
         edge = cal.session_close

@@ -249,6 +249,8 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     model = s.text("model", "market_model")
     if model not in MODELS:
         raise s.fail(f"{model!r} is not a model ({', '.join(MODELS)})", "model")
+    if model == "factor" and not s.has("factor_file"):
+        raise s.fail("model 'factor' needs a factor_file: a CSV of daily factor returns (docs/factors.md)", "model")
     alternatives = s.get("alternative_benchmarks", [])
     if not isinstance(alternatives, list) or not all(isinstance(a, str) and TICKER.match(a) for a in alternatives):
         raise s.fail(f"expected a list of tickers, got {show(alternatives)}", "alternative_benchmarks")

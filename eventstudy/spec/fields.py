@@ -19,6 +19,13 @@ from .exchanges import exchange_of_ticker, normalise_exchange, suffix_conflict
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 TICKER = re.compile(r"^[A-Za-z0-9^][A-Za-z0-9.^=_-]{0,31}$")
 DATE_ONLY = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}\s*$")
+#: An ISO 8601 date-time in the extended format: date, ``T`` (or one space, as RFC 3339 allows), hours and
+#: minutes, optional seconds and fraction, optional UTC offset (``Z``, ``±HH:MM`` or ``±HHMM`` or ``±HH``). Nothing
+#: else: ``05/06/2019 18:00`` (5 June or 6 May?), ``May 2019`` or ``2019-05`` name no single instant.
+ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$")
+ISO_FORM = "YYYY-MM-DDTHH:MM[:SS] with a UTC offset (e.g. 2019-10-07T18:00:00-04:00) or a timezone: field"
+#: Announcements must fall in years that daily share prices can cover: from 1900 to the end of next year.
+FIRST_YEAR = 1900
 #: Largest |relative day| any window may reach: 2,520 sessions, about ten years of trading.
 MAX_OFFSET = 2520
 
@@ -129,12 +136,17 @@ def parse_instant(node: Reader, key: str, tz_key: str = "timezone") -> pd.Timest
             "is not known, give the best estimate and set approximate: true",
             key,
         )
+    if not ISO_DATE_TIME.match(raw.strip()):
+        raise node.fail(f"{show(raw)} is not an ISO 8601 date-time; write {ISO_FORM}", key)
     try:
-        stamp = pd.Timestamp(raw)
+        stamp = pd.Timestamp(raw.strip())
     except (ValueError, TypeError, OverflowError):
         stamp = pd.NaT
     if stamp is pd.NaT:
-        raise node.fail(f"{show(raw)} is not an ISO-8601 date-time (years 1678-2261)", key)
+        raise node.fail(f"{show(raw)} is not an ISO 8601 date-time (no such day or time); write {ISO_FORM}", key)
+    last_year = date.today().year + 1
+    if not FIRST_YEAR <= stamp.year <= last_year:
+        raise node.fail(f"{raw!r} is outside the years daily prices can cover ({FIRST_YEAR}..{last_year})", key)
     if stamp.tzinfo is None:
         if not node.has(tz_key):
             raise node.fail(

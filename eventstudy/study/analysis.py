@@ -318,6 +318,7 @@ def load_checked(config: str | Path) -> Study:
         if "claims" in study.extra:
             parse_claims(study)
         parse_cross_section(study)
+        model_options(study)  # a factor model's factor file, read and checked
         plan_study(study)
     except ConfigError:
         raise

@@ -109,11 +109,14 @@ def plan_study(study: Study) -> StudyPlan:
     mappings: dict[tuple[str, str], DayZero] = {}
     firm_events: list[FirmEvent] = []
     markets: list[FirmMarket] = []
-    for ev in study.events:
+    for i, ev in enumerate(study.events):
         for firm in ev.firms:
             key = (ev.id, firm.exchange)
             if key not in mappings:
-                mappings[key] = day_zero(ev.announced, firm.exchange, ev.day0_rule)
+                try:
+                    mappings[key] = day_zero(ev.announced, firm.exchange, ev.day0_rule)
+                except ConfigError as exc:
+                    raise ConfigError(f"{study.path}: events[{i}].announced: {exc}") from None
             firm_events.append(FirmEvent(ev.id, firm.ticker, firm.name, mappings[key].session))
             markets.append(firm_market(firm.exchange, study.benchmark_of(firm)))
     groups = []

@@ -230,8 +230,8 @@ def test_study_ids_that_are_not_plain_folder_names_are_refused(tmp_path, study_i
         ("title: Demo", "title: Demo\n  dimson_lags: -1", "study.dimson_lags: -1 is out of range (0..20)"),
         ('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00:00-04:00"\n    timezone: Mars/Olympus', "events[0].timezone: 'Mars/Olympus' is not an IANA time zone name"),
         ('"2019-10-07T18:00:00-04:00"', '"2019-10-07T18:00:00"\n    timezone: "../../etc/passwd"', "events[0].timezone: '../../etc/passwd' is not an IANA time zone name"),
-        ('"2019-10-07T18:00:00-04:00"', '"99999-10-07T18:00:00-04:00"', "events[0].announced: '99999-10-07T18:00:00-04:00' is not an ISO-8601 date-time"),
-        ('"2019-10-07T18:00:00-04:00"', '"NaT"', "events[0].announced: 'NaT' is not an ISO-8601 date-time"),
+        ('"2019-10-07T18:00:00-04:00"', '"99999-10-07T18:00:00-04:00"', "events[0].announced: '99999-10-07T18:00:00-04:00' is not an ISO 8601 date-time"),
+        ('"2019-10-07T18:00:00-04:00"', '"NaT"', "events[0].announced: 'NaT' is not an ISO 8601 date-time"),
         ("benchmark: 000300.SS", "benchmark: 002415.SZ", "events[0].firms[0].ticker: '002415.SZ' is also its benchmark"),
     ],
 )  # fmt: skip
@@ -368,3 +368,71 @@ def test_from_events_empty_table():
 
     with pytest.raises(ConfigError, match="events table: no events"):
         Study.from_events(pd.DataFrame(columns=["event_id", "ticker", "announced"]), benchmark="000300.SS")
+
+
+@pytest.mark.parametrize(
+    "announced",
+    ["05/06/2019 18:00", "15/05/2019 18:00", "May 2019", "2019-05", "2019-05-15 6pm", "15 May 2019 18:00",
+     "2019-5-15T18:00", "20190515T1800"],
+)  # fmt: skip
+def test_an_announcement_that_is_not_iso_8601_is_refused_with_the_accepted_form(tmp_path, announced):
+    """Each of these was read on main with a day 0 the user never chose (05/06 as 6 May, May 2019 as 1 May)."""
+    text = GOOD.replace('"2019-10-07T18:00:00-04:00"', f'"{announced}"\n    timezone: America/New_York')
+    with pytest.raises(ConfigError) as err:
+        load_study(write(tmp_path, text))
+    message = str(err.value)
+    assert f"events[0].announced: {announced!r} is not an ISO 8601 date-time; write YYYY-MM-DDTHH:MM[:SS]" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("announced", "utc"),
+    [("2019-10-07T18:00:00-04:00", "2019-10-07 22:00"), ("2019-10-07 18:00", "2019-10-07 22:00"),
+     ("2019-10-07T22:00Z", "2019-10-07 22:00"), ("2019-10-08T06:00:00+0800", "2019-10-07 22:00"),
+     ("2019-10-08T06:00+08", "2019-10-07 22:00"), ("2019-10-07T18:00:00.000", "2019-10-07 22:00")],
+)  # fmt: skip
+def test_iso_8601_forms_are_read(tmp_path, announced, utc):
+    zone = (
+        ""
+        if announced[-1] == "Z" or announced[-6] in "+-" or announced[-5] in "+-" or announced[-3] in "+-"
+        else "\n    timezone: America/New_York"
+    )
+    study = load_study(write(tmp_path, GOOD.replace('"2019-10-07T18:00:00-04:00"', f'"{announced}"{zone}')))
+    assert study.events[0].announced == pd.Timestamp(utc, tz="UTC")
+
+
+@pytest.mark.parametrize("year", ["1850", "1899", "2099"])
+def test_a_year_no_prices_can_cover_is_a_study_file_error(tmp_path, year):
+    text = GOOD.replace('"2019-10-07T18:00:00-04:00"', f'"{year}-10-07T18:00:00-04:00"')
+    with pytest.raises(
+        ConfigError, match=r"events\[0\]\.announced: '\d{4}-10-07T18:00:00-04:00' is outside the years "
+    ):
+        load_study(write(tmp_path, text))
+
+
+def test_a_date_before_the_trading_calendar_exits_2_naming_file_and_field(tmp_path, capsys):
+    """1950 is a plausible year, but the exchange calendars start in 1991: exit 2 (the date), not 3 (data)."""
+    from eventstudy.cli import main
+
+    path = write(tmp_path, GOOD.replace('"2019-10-07T18:00:00-04:00"', '"1950-10-07T18:00:00-04:00"'))
+    assert main(["validate", str(path)]) == 2
+    assert main(["run", str(path), "--source", "snapshot", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    for line in err:
+        assert f"{path}: events[0].announced: XSHE: 1950-10-08 is outside the trading calendar (1991-01-02" in line
+
+
+def test_a_factor_model_needs_a_factor_file(tmp_path, capsys):
+    from eventstudy.cli import main
+
+    with pytest.raises(ConfigError, match=r"study\.model: model 'factor' needs a factor_file"):
+        load_study(
+            write(tmp_path, GOOD.replace("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  model: factor\n"))
+        )
+    path = write(
+        tmp_path,
+        GOOD.replace("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  model: factor\n  factor_file: gone.csv\n"),
+    )
+    assert main(["validate", str(path)]) == 2
+    assert "gone.csv: no such factor file" in capsys.readouterr().err
