@@ -53,7 +53,7 @@ def firm_markets(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
         rows.append(
             {"name": fe.name, "ticker": fe.ticker, "exchange": m.exchange, "calendar": m.calendar,
              "benchmark": m.benchmark, "day0": fe.day0.date().isoformat(), "est_start": e["est_start"],
-             "est_end": e["est_end"]}
+             "est_end": e["est_end"], "note": m.cross_market_note()}
         )  # fmt: skip
     return rows
 

@@ -24,7 +24,7 @@ import yaml
 
 from ..errors import ConfigError
 from .events_table import events_from_rows, read_events_table
-from .exchanges import DAY0_RULES, calendar_name, normalise_exchange
+from .exchanges import DAY0_RULES, calendar_name, normalise_exchange, same_sessions, ticker_exchange
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
 from .yaml_safe import read_yaml
 
@@ -100,11 +100,13 @@ class Study:
     day0_rule: str = "close"  # the study's default day-0 rule (an event may override it)
 
     def benchmark_of(self, firm: Firm) -> str:
-        """The benchmark of a firm: its own override, else the mapping's entry for its exchange (or for another
-        exchange on the same calendar, e.g. XNAS under XNYS), else the study's single benchmark."""
-        if firm.benchmark is not None:
-            return firm.benchmark
-        return mapped_benchmark(self.benchmarks, firm.exchange) or self.benchmark
+        """The benchmark of a firm: its own, else the mapping's entry for its exchange (or for another exchange on
+        the same calendar, e.g. XNAS under XNYS), else the study's single benchmark if it trades on the firm's
+        calendar (:func:`firm_benchmark`)."""
+        found = firm_benchmark(None if self.benchmarks else self.benchmark, self.benchmarks, firm)
+        if found is None:  # parse_study refuses such a study; a Study built by hand may still hold one
+            raise ConfigError(f"{self.path}: {_no_benchmark(firm, self.benchmark, self.benchmarks)}")
+        return found
 
     primary_test: str = "kp_bmp_t"  # the test of the headline table (summary.csv)
 
@@ -212,11 +214,17 @@ def _event(node: Reader, default_rule: str = "close") -> Event:
     )
 
 
-def _benchmarks(node: Reader) -> tuple[str, dict[str, str]]:
-    """``benchmark``: one ticker, or a mapping exchange → ticker (the first entry is the study's default)."""
-    raw = node.get("benchmark", "000300.SS")
+def _benchmarks(node: Reader) -> tuple[str | None, dict[str, str]]:
+    """``benchmark``: one ticker, or a mapping exchange → ticker (the first entry is the study's default); absent:
+    (None, {}), and then every firm must name its own (there is no built-in benchmark).
+
+    An entry of the mapping must trade on its exchange's calendar as far as its ticker tells (:func:`ticker_exchange`):
+    ``{XSHE: VONE}`` is refused, ``{XTKS: ^N225}`` trusted. A benchmark on another calendar is set on the firm."""
+    if not node.has("benchmark"):
+        return None, {}
+    raw = node.get("benchmark")
     if not isinstance(raw, dict):
-        return node.text("benchmark", "000300.SS", pattern=TICKER), {}
+        return node.text("benchmark", pattern=TICKER), {}
     child = node.child("benchmark")
     if not raw:
         raise node.fail("expected a ticker or a non-empty mapping exchange → ticker, got {}", "benchmark")
@@ -228,8 +236,42 @@ def _benchmarks(node: Reader) -> tuple[str, dict[str, str]]:
             raise child.fail(str(exc), str(key)) from None
         if not isinstance(ticker, str) or not TICKER.match(ticker):
             raise child.fail(f"expected a ticker, got {show(ticker)}", str(key))
+        market = ticker_exchange(ticker)
+        if market is not None and not same_sessions(market, mic):
+            raise child.fail(
+                f"{ticker} trades on {market}, not on {mic}'s calendar; a benchmark from another market may only be "
+                "set on a firm itself (firms: - {ticker: ..., benchmark: " + ticker + "})",
+                str(key),
+            )
         mapping[mic] = ticker
     return next(iter(mapping.values())), mapping
+
+
+def firm_benchmark(study_benchmark: str | None, benchmarks: dict[str, str], firm: Firm) -> str | None:
+    """A firm's benchmark: its own, else the mapping's entry for its exchange (or one on the same calendar), else
+    the study's single benchmark when that trades on the firm's calendar (``ticker_exchange``; a suffix-less
+    index such as ``^GSPC`` counts as New York's); None when the study has none for the firm's market."""
+    if firm.benchmark is not None:
+        return firm.benchmark
+    if benchmarks:
+        return mapped_benchmark(benchmarks, firm.exchange)
+    if study_benchmark is None:
+        return None
+    return study_benchmark if same_sessions(ticker_exchange(study_benchmark) or "XNYS", firm.exchange) else None
+
+
+def _no_benchmark(firm: Firm, study_benchmark: str | None, benchmarks: dict[str, str]) -> str:
+    """Why ``firm`` has no benchmark, and the fix, in one sentence."""
+    fix = f"add {firm.exchange}: <index ticker> to study.benchmark (a mapping exchange → ticker) or give the firm a benchmark:"
+    if benchmarks:
+        return f"{firm.ticker} trades on {firm.exchange}, which the benchmark mapping lacks ({', '.join(benchmarks)}); {fix}"
+    if study_benchmark is None:
+        return f"{firm.ticker} trades on {firm.exchange} and the study names no benchmark (there is no default); {fix}"
+    market = ticker_exchange(study_benchmark) or "XNYS"
+    return (
+        f"{firm.ticker} trades on {firm.exchange}, but the study's benchmark {study_benchmark} trades on {market}, "
+        f"another calendar; {fix}"
+    )
 
 
 def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] | None = None) -> Study:
@@ -286,20 +328,19 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         events = tuple(_event(e, rule) for e in Reader(table, {"events": rows}).items("events"))
     else:
         events = tuple(_event(e, rule) for e in top.items("events"))
-    if benchmarks:
-        for i, ev in enumerate(events):
-            for j, firm in enumerate(ev.firms):
-                if firm.benchmark is None and mapped_benchmark(benchmarks, firm.exchange) is None:
-                    where = (
-                        top.child("events").child(i).child("firms").child(j)
-                        if isinstance(top.data["events"], list)
-                        else top
-                    )
-                    raise where.fail(
-                        f"{firm.ticker} trades on {firm.exchange}, which the benchmark mapping lacks "
-                        f"({', '.join(benchmarks)}); add it or give the firm a benchmark",
-                        "exchange" if where is not top else "events",
-                    )
+    for i, ev in enumerate(events):
+        for j, firm in enumerate(ev.firms):
+            if firm_benchmark(benchmark, benchmarks, firm) is None:
+                where = (
+                    top.child("events").child(i).child("firms").child(j)
+                    if isinstance(top.data["events"], list)
+                    else top
+                )
+                raise where.fail(
+                    _no_benchmark(firm, benchmark, benchmarks), "exchange" if where is not top else "events"
+                )
+    if benchmark is None:  # every firm names its own: the first one is the study's default (claims)
+        benchmark = next(f.benchmark for ev in events for f in ev.firms if f.benchmark is not None)
     ids = [e.id for e in events]
     for i, ev_id in enumerate(ids):
         if ev_id in ids[:i]:

@@ -54,6 +54,21 @@ def suffix_conflict(ticker: str, mic: str) -> str | None:
     return f"ticker {ticker!r} has suffix .{suffix}, which means {expected}, not {mic}"
 
 
+def ticker_exchange(ticker: str) -> str | None:
+    """The MIC a ticker trades on as far as the ticker itself says: its Yahoo suffix, no suffix New York — but None
+    for an unknown suffix and for a Yahoo index without one (``^N225``, ``^HSI`` and ``^GSPC`` alike name no
+    market by their form)."""
+    suffix = ticker_suffix(ticker)
+    if not suffix:
+        return None if ticker.startswith("^") else "XNYS"
+    return SUFFIX_EXCHANGE.get(suffix)
+
+
+def same_sessions(a: str, b: str) -> bool:
+    """Whether exchanges ``a`` and ``b`` (MICs) trade on the same calendar (XNAS and XNYS, XSHE and XSHG)."""
+    return calendar_name(a) == calendar_name(b)
+
+
 def normalise_exchange(name: str) -> str:
     """The MIC for an exchange name of a study file; ConfigError if exchange_calendars has no calendar for it."""
     code = name.strip().upper()

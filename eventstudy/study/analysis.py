@@ -362,11 +362,17 @@ def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = No
 
 
 def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
-    """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps and (``fallback``)
-    the live sources that fell back, with the tickers they served (what ``eventstudy run`` reports)."""
+    """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps, firms measured
+    against a benchmark on another calendar and (``fallback``) the live sources that fell back, with the tickers
+    they served (what ``eventstudy run`` reports)."""
     quality = quality_warnings(results.quality) if results.quality is not None else []
     gaps = [f"{g.event_id} {g.ticker}: {g.describe()}; left out of the tests" for g in results.benchmark_gaps]
-    return quality + gaps + (fallback_notes(results.provenance, results.as_of) if fallback else [])
+    markets = [
+        f"{fe.event_id} {fe.ticker}: {m.cross_market_note()}"
+        for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True)
+        if m.benchmark_market is not None
+    ]
+    return quality + gaps + markets + (fallback_notes(results.provenance, results.as_of) if fallback else [])
 
 
 def run_study(study: Study, provider: PriceProvider, as_of: date | None = None) -> StudyResults:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.engine import AbnormalReturns
-from ..spec.exchanges import calendar_name
+from ..spec.exchanges import calendar_name, same_sessions, ticker_exchange
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,24 @@ class FirmMarket:
     exchange: str  # MIC of the listing, e.g. XNYS or XSHE
     calendar: str  # exchange_calendars name of its sessions, e.g. XSHG for XSHE
     benchmark: str  # ticker of the benchmark index
+
+    @property
+    def benchmark_market(self) -> str | None:
+        """The exchange the benchmark trades on when that is another calendar than the firm's (a benchmark the study
+        file set on the firm itself), else None. Its sessions then differ from the firm's on each market's own
+        holidays: a return spans different days for the firm and for its benchmark."""
+        market = ticker_exchange(self.benchmark)
+        return market if market is not None and not same_sessions(market, self.exchange) else None
+
+    def cross_market_note(self) -> str:
+        """The sentence the report, the console and summary.csv give for a benchmark on another calendar ('')."""
+        market = self.benchmark_market
+        if market is None:
+            return ""
+        return (
+            f"benchmark {self.benchmark} trades on {market}, not on the {self.calendar} calendar of the firm "
+            f"({self.exchange}); set on the firm in the study file"
+        )
 
 
 @dataclass(frozen=True)

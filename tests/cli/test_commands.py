@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -86,6 +87,8 @@ def test_validate(capsys):
     assert "us-entity-list-2019-10-07: 4 firm(s), day 0 (close rule) XSHE 2019-10-08" in capsys.readouterr().out
 
 
+NEXT_YEAR = date.today().year + 1
+
 MINI = """
 study: {id: mini, title: Mini, benchmark: {XSHE: 000300.SS, XNYS: VONE}}
 events:
@@ -120,7 +123,14 @@ def test_validate_shows_each_exchange_day_zero(tmp_path, capsys):
             "events[0].firms[0].exchange: ticker '002415.SZ' has suffix .SZ, which means XSHE, not XSHG",
         ),
         ({"announced": "2019-10-07"}, "events[0].announced: '2019-10-07' is a date without a time of day"),
-        ({"announced": "2999-01-04T10:00:00"}, "events[0].announced: 2999-01-04T10:00:00-05:00 is in the future"),
+        (
+            {"announced": f"{NEXT_YEAR}-01-04T10:00:00"},
+            f"events[0].announced: {NEXT_YEAR}-01-04T10:00:00-05:00 is in the future",
+        ),
+        (
+            {"announced": "2999-01-04T10:00:00"},
+            "events[0].announced: '2999-01-04T10:00:00' is outside the years daily prices",
+        ),
     ],
 )
 def test_validate_refuses_contradictions_and_dates(tmp_path, capsys, kwargs, message):

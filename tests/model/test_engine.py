@@ -223,7 +223,7 @@ def test_load_factors_schema(tmp_path):
 
 def _study(extra: dict) -> dict:
     return {
-        "study": {"id": "s", "title": "t", **extra},
+        "study": {"id": "s", "title": "t", "benchmark": "000300.SS", **extra},
         "events": [
             {
                 "id": "e", "title": "t", "announced": "2019-10-07T18:00:00", "timezone": "America/New_York",
@@ -235,7 +235,7 @@ def _study(extra: dict) -> dict:
 
 
 def test_config_accepts_new_models(tmp_path):
-    for model in ("scholes_williams", "dimson", "factor"):
+    for model in ("scholes_williams", "dimson"):
         study = parse_study(_study({"model": model}))
         assert study.model == model
     study = parse_study(_study({"model": "dimson", "dimson_lags": 2}))
@@ -243,8 +243,8 @@ def test_config_accepts_new_models(tmp_path):
     (tmp_path / "f.csv").write_text("date,smb\n2020-01-01,0.1\n")
     study = parse_study(_study({"model": "factor", "factor_file": "f.csv"}), file=str(tmp_path / "events.yaml"))
     assert list(model_options(study)["factors"].columns) == ["smb"]
-    with pytest.raises(ConfigError, match="factor_file"):
-        model_options(parse_study(_study({"model": "factor"})))
+    with pytest.raises(ConfigError, match="study.model: model 'factor' needs a factor_file"):
+        parse_study(_study({"model": "factor"}))
 
 
 def test_take_blocks_equal_elementwise_indexing():

@@ -114,6 +114,7 @@ STUDY = """
 study:
   id: demo
   title: Demo
+  benchmark: 000300.SS
   event_windows: [[0, 1], [0, 5]]
 events:
   - id: ev-1
