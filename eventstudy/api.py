@@ -149,10 +149,12 @@ class Results:
 
     @property
     def caar(self) -> pd.DataFrame:
-        """Per event and window: firms with a return (``n_firms``), firms left out (``n_not_traded``), CAAR,
+        """Per event and window: its exchange(s) and benchmark(s), firms with a return (``n_firms``), firms left out (``n_not_traded``), CAAR,
         median CAR and share of negative CARs — the descriptive columns of :attr:`headline`."""
         columns = [
             "event_id",
+            "exchange",
+            "benchmark",
             "window_start",
             "window_end",
             "n_firms",
@@ -189,7 +191,8 @@ class Results:
         study, raw = self.study, self.raw
         pairs = [
             ("Study", f"{study.id} — {study.title}"),
-            ("Model", f"{study.model}, benchmark {study.benchmark}"),
+            ("Model", study.model),
+            ("Benchmarks", "; ".join(dict.fromkeys(f"{m.label or m.exchange} {m.benchmark}" for m in raw.markets))),
             ("Estimation window", f"{list(study.estimation_window)}, at least {study.min_estimation_returns} returns"),
             ("Events / firm-events", f"{len(study.events)} / {len(raw.abnormal.firm_events)}"),
             ("Prices", f"{self.source}; as of {self.as_of}"),

@@ -51,14 +51,24 @@ def test_headline_and_caar(results):
     row = results.caar.set_index(["event_id", "window_start", "window_end"]).loc[(EVENT, 0, 5)]
     assert row["caar"] == pytest.approx(cars.sum() / 4, rel=1e-12)
     assert row["n_firms"] == 4
-    assert list(results.caar.columns) == SUMMARY_COLUMNS[:8]
+    assert list(results.caar.columns) == SUMMARY_COLUMNS[:10]
+    assert set(zip(headline.event_id, headline.exchange, headline.benchmark, strict=True)) == {
+        (EVENT, "Shenzhen", "000300.SS"),
+        ("us-entity-list-huawei-2019-05-15", "Shenzhen", "000300.SS"),
+        ("us-suppliers-huawei-2019-05-15", "NYSE; Nasdaq", "VONE"),
+        ("us-suppliers-2019-10-07", "Nasdaq", "VONE"),
+    }
 
 
 def test_summary_text(results):
     text = results.summary()
     assert isinstance(text, str) and repr(text) == str(text)  # a notebook shows the table, not a quoted string
     assert text.splitlines()[0].startswith("Study:") and "entity-list-2019" in text.splitlines()[0]
-    assert "market_model, benchmark 000300.SS" in text
+    assert "Model:                 market_model" in text and "benchmark 000300.SS" not in text
+    # each event's benchmark: 20 of the 28 firm-events are measured against VONE, not the CSI 300
+    assert "Benchmarks:            Shenzhen 000300.SS; NYSE VONE; Nasdaq VONE" in text
+    assert f"{EVENT}: Shenzhen against 000300.SS" in text.splitlines()
+    assert "us-suppliers-2019-10-07: Nasdaq against VONE" in text.splitlines()
     assert "Events / firm-events:  4 / 28" in text
     for r in results.headline.itertuples():  # every headline row, with its CAAR as printed
         assert any(line.startswith(r.event_id) and f"{100 * r.caar:+.2f}%" in line for line in text.splitlines())

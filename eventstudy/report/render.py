@@ -21,7 +21,7 @@ from plotly.offline import get_plotlyjs
 from ..data.quality import limit_words
 from ..inference import CLUSTERING_ROBUST, TEST_FORMULAS, TEST_REFERENCES, TESTS
 from ..inference.measured import size_range
-from ..study.coverage import rel_label
+from ..study.coverage import coverage_words
 from ..study.results import StudyResults
 from ..study.summary import ALPHA, daily_holm, study_summary
 from .figures import ar_figure, caar_figure, car_figure, number_text, price_figure
@@ -61,20 +61,6 @@ def firm_markets(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
 def _div(fig: go.Figure, div_id: str, height: int = 420) -> str:
     fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50}, height=height)
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False})
-
-
-def _coverage_words(row: dict[str, Any], halts: pd.DataFrame) -> str:
-    """ "covers 0..+2: suspended 0..+1" when the returns counted in a window span sessions outside it."""
-    lo, hi = row.get("covered_start"), row.get("covered_end")
-    if lo is None or hi is None or pd.isna(lo) or (lo >= row["window_start"] and hi <= row["window_end"]):
-        return ""
-    mine = halts[(halts["event_id"] == row["event_id"]) & (halts["ticker"] == row["ticker"])]
-    runs = [
-        f"{rel_label(h.first_rel)}..{rel_label(h.last_rel)}" if h.first_rel != h.last_rel else rel_label(h.first_rel)
-        for h in mine.itertuples(index=False)
-        if h.last_rel >= lo and h.first_rel <= hi
-    ]
-    return f"covers {rel_label(lo)}..{rel_label(hi)}" + (f": suspended {', '.join(runs)}" if runs else "")
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -125,7 +111,7 @@ def event_views(results: StudyResults) -> list[EventView]:
     for ev in results.study.events:
         car = results.car[results.car["event_id"] == ev.id].copy()
         car["name"] = car["ticker"].map(names)
-        car["coverage"] = [_coverage_words(r, results.halts) for r in car.to_dict(orient="records")]
+        car["coverage"] = [coverage_words(r, results.halts) for r in car.to_dict(orient="records")]
         car["limits"] = [limit_words(int(u), int(d)) for u, d in zip(car["limit_up"], car["limit_down"], strict=True)]
         est = results.estimates[results.estimates["event_id"] == ev.id].copy()
         est["name"] = est["ticker"].map(names)

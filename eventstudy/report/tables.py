@@ -105,11 +105,15 @@ def _caption(meta: dict[str, Any], what: str) -> str:
 
 
 def _parameters(meta: dict[str, Any]) -> str:
+    """The model and estimation window, and each event's benchmark(s) (study.json's ``events[].firms``)."""
     p = meta.get("parameters") or {}
-    return (
-        f"Model {p.get('model', '?')}, benchmark {p.get('benchmark', '?')}, estimation window "
-        f"{p.get('estimation_window', '?')}."
-    )
+    per_event = []
+    for ev in meta.get("events") or []:
+        if isinstance(ev, dict):
+            marks = dict.fromkeys(str(f.get("benchmark")) for f in ev.get("firms") or [] if isinstance(f, dict))
+            per_event.append(f"{ev.get('id', '?')} {', '.join(marks) or '?'}")
+    benchmarks = "; ".join(per_event) if per_event else str(p.get("benchmark", "?"))
+    return f"Model {p.get('model', '?')}, estimation window {p.get('estimation_window', '?')}. Benchmark: {benchmarks}."
 
 
 def _summary(frame: pd.DataFrame, meta: dict[str, Any], with_stars: bool) -> PaperTable:

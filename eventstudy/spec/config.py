@@ -24,7 +24,7 @@ import yaml
 
 from ..errors import ConfigError
 from .events_table import events_from_rows, read_events_table
-from .exchanges import DAY0_RULES, calendar_name, normalise_exchange, same_sessions, ticker_exchange
+from .exchanges import DAY0_RULES, calendar_name, exchange_label, normalise_exchange, same_sessions, ticker_exchange
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
 from .yaml_safe import read_yaml
 
@@ -51,6 +51,13 @@ class Firm:
     name: str
     exchange: str  # ISO 10383 MIC of the listing, e.g. XSHE for Shenzhen
     benchmark: str | None = None  # overrides the study's benchmark for this firm
+    exchange_given: bool = True  # False: inferred from the ticker's suffix (or its absence: New York)
+
+    @property
+    def exchange_label(self) -> str:
+        """How reports name the listing: ``Nasdaq`` for ``XNAS``, ``New York (NYSE or Nasdaq)`` for a suffix-less
+        ticker without ``exchange:`` (:func:`eventstudy.spec.exchanges.exchange_label`)."""
+        return exchange_label(self.exchange, self.ticker, self.exchange_given)
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,8 @@ def _firm(node: Reader) -> Firm:
     ticker = node.text("ticker", pattern=TICKER)
     exchange = firm_exchange(node, ticker, node.text("exchange") if node.has("exchange") else None)
     benchmark = node.text("benchmark", pattern=TICKER) if node.has("benchmark") else None
-    return Firm(ticker, node.text("name", ticker) if node.has("name") else ticker, exchange, benchmark)
+    name = node.text("name", ticker) if node.has("name") else ticker
+    return Firm(ticker, name, exchange, benchmark, exchange_given=node.has("exchange"))
 
 
 def day0_rule(node: Reader, default: str) -> str:

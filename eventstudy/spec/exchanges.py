@@ -30,6 +30,25 @@ SUFFIX_EXCHANGE = {
 }  # fmt: skip
 
 
+#: How reports name an exchange (its MIC where this has no entry).
+EXCHANGE_NAMES = {
+    "XSHE": "Shenzhen", "XSHG": "Shanghai", "XNYS": "NYSE", "XNAS": "Nasdaq", "ARCX": "NYSE Arca", "XASE": "NYSE American",
+    "BATS": "Cboe BZX", "XHKG": "Hong Kong", "XTKS": "Tokyo", "XLON": "London", "XETR": "Xetra", "XPAR": "Paris",
+    "XTSE": "Toronto", "XASX": "ASX", "XKRX": "Korea", "XTAI": "Taiwan", "XSES": "Singapore", "XBOM": "Bombay",
+}  # fmt: skip
+#: A suffix-less ticker whose exchange the study file does not give: it trades in New York (NYSE sessions), but
+#: whether on the NYSE or on Nasdaq the ticker does not say.
+NEW_YORK = "New York (NYSE or Nasdaq)"
+
+
+def exchange_label(mic: str, ticker: str = "", given: bool = True) -> str:
+    """What a report calls the exchange ``mic`` of ``ticker``: its name (``XNAS`` → Nasdaq, which keeps the NYSE
+    sessions), or :data:`NEW_YORK` for a suffix-less ticker whose exchange was inferred rather than ``given``."""
+    if not given and mic == "XNYS" and not ticker_suffix(ticker):
+        return NEW_YORK
+    return EXCHANGE_NAMES.get(mic, mic)
+
+
 def ticker_suffix(ticker: str) -> str:
     """The upper-case part after the last dot of a Yahoo-style ticker ('' if none)."""
     return ticker.rsplit(".", 1)[1].upper() if "." in ticker else ""

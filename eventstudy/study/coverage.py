@@ -189,3 +189,18 @@ def car_words(row: Any) -> str:
     if pd.notna(lo) and (int(lo) < int(row["window_start"]) or int(hi) > int(row["window_end"])):
         text += f", covers {rel_label(int(lo))}..{rel_label(int(hi))}"
     return text + (f" — {note}" if note else "")
+
+
+def coverage_words(row: dict[str, Any], halts: pd.DataFrame) -> str:
+    """ "covers 0..+2: suspended 0..+1" when the returns counted in a ``car.csv`` row's window span sessions outside
+    it (a firm halted into or across the window), with the halts of ``halts`` (``StudyResults.halts``); else ''."""
+    lo, hi = row.get("covered_start"), row.get("covered_end")
+    if lo is None or hi is None or pd.isna(lo) or (lo >= row["window_start"] and hi <= row["window_end"]):
+        return ""
+    mine = halts[(halts["event_id"] == row["event_id"]) & (halts["ticker"] == row["ticker"])]
+    runs = [
+        f"{rel_label(h.first_rel)}..{rel_label(h.last_rel)}" if h.first_rel != h.last_rel else rel_label(h.first_rel)
+        for h in mine.itertuples(index=False)
+        if h.last_rel >= lo and h.first_rel <= hi
+    ]
+    return f"covers {rel_label(lo)}..{rel_label(hi)}" + (f": suspended {', '.join(runs)}" if runs else "")

@@ -30,6 +30,7 @@ class FirmMarket:
     exchange: str  # MIC of the listing, e.g. XNYS or XSHE
     calendar: str  # exchange_calendars name of its sessions, e.g. XSHG for XSHE
     benchmark: str  # ticker of the benchmark index
+    label: str = ""  # how reports name the listing (Firm.exchange_label); '' = the MIC
 
     @property
     def benchmark_market(self) -> str | None:
@@ -65,8 +66,8 @@ class MarketGroup:
         return self.calendar, self.benchmark
 
 
-def firm_market(exchange: str, benchmark: str) -> FirmMarket:
-    return FirmMarket(exchange, calendar_name(exchange), benchmark)
+def firm_market(exchange: str, benchmark: str, label: str = "") -> FirmMarket:
+    return FirmMarket(exchange, calendar_name(exchange), benchmark, label or exchange)
 
 
 def group_members(markets: Sequence[FirmMarket]) -> dict[tuple[str, str], tuple[int, ...]]:

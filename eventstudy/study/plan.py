@@ -118,7 +118,7 @@ def plan_study(study: Study) -> StudyPlan:
                 except ConfigError as exc:
                     raise ConfigError(f"{study.path}: events[{i}].announced: {exc}") from None
             firm_events.append(FirmEvent(ev.id, firm.ticker, firm.name, mappings[key].session))
-            markets.append(firm_market(firm.exchange, study.benchmark_of(firm)))
+            markets.append(firm_market(firm.exchange, study.benchmark_of(firm), firm.exchange_label))
     groups = []
     for (calendar, benchmark), members in group_members(markets).items():
         start, end = _fetch_range(study, [firm_events[i].day0 for i in members], calendar)

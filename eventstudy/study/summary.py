@@ -2,15 +2,20 @@
 
 Columns, for the firms of one event over one window ``W = [window_start, window_end]``:
 
+* ``exchange``, ``benchmark`` — where the event's firms trade (``Shenzhen``, ``Nasdaq``, ``New York (NYSE or
+  Nasdaq)`` for a suffix-less ticker whose exchange the study file does not give) and the index their abnormal
+  returns are measured against; several, joined by ``; ``, when the event spans markets.
+
 * ``n_firms`` — firms with at least one return in ``W`` (the cross-section the numbers are over);
   ``n_not_traded`` — firms of the event with no return in ``W`` (suspended throughout), left out of every figure.
 * ``caar`` — the cumulative average abnormal return, ``CAAR = (1/N) Σ_i CAR_i`` over the ``N = n_firms`` firms
   (Campbell, Lo & MacKinlay 1997, eq. 4.4.18/4.4.23); ``CAR_i`` is the ``car`` column of ``car.csv``.
 * ``median_car`` — the median of those ``CAR_i``; ``share_negative`` — the share of them below zero.
-* ``note`` — empty unless the figures rest on less than asked: firm-events with returns in ``W`` but no CAR
-  (a data problem, e.g. a benchmark gap, named in ``car.csv``'s ``note``; counted in neither ``n_firms`` nor
-  ``n_not_traded``), and CARs over an incomplete window (the data end before ``window_end``; ``car.csv``
-  column ``complete``).
+* ``note`` — empty unless the figures rest on less than asked, with every caveat the report shows for the row:
+  firm-events with returns in ``W`` but no CAR (a data problem, e.g. a benchmark gap, named in ``car.csv``'s
+  ``note``; counted in neither ``n_firms`` nor ``n_not_traded``), CARs over an incomplete window (the data end
+  before ``window_end``; ``car.csv`` column ``complete``), CARs whose returns span sessions outside ``W`` (a halt:
+  ``covers 0..+39: suspended 0..+38``) and CARs that include closes at the daily price limit.
 * ``test``, ``statistic``, ``p_value`` — the study's ``primary_test`` (default ``kp_bmp_t``, Kolari & Pynnönen
   2010, which stays valid when the firms share the event day), copied from ``tests.csv``.
 * ``p_holm`` — ``p_value`` adjusted for multiplicity by Holm's (1979, *Scand. J. Statistics* 6, 65–70) step-down
@@ -27,17 +32,20 @@ Pure: frames in, frame or text out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ..data.quality import limit_words
+from .coverage import coverage_words
+
 if TYPE_CHECKING:
     from .results import StudyResults
 
 COLUMNS = [
-    "event_id", "window_start", "window_end", "n_firms", "n_not_traded", "caar", "median_car", "share_negative",
+    "event_id", "exchange", "benchmark", "window_start", "window_end", "n_firms", "n_not_traded", "caar", "median_car", "share_negative",
     "test", "statistic", "p_value", "p_holm", "note",
 ]  # fmt: skip
 
@@ -70,18 +78,29 @@ def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     return out.reshape(p.shape)
 
 
-def _note(firms: pd.DataFrame, traded: np.ndarray, left_out: np.ndarray) -> str:
-    """Why a row's figures rest on fewer firms or sessions than asked: firm-events with returns but no CAR
-    (a data problem named in ``car.csv``'s ``note``, e.g. a benchmark gap) and CARs over incomplete windows."""
+def _note(firms: pd.DataFrame, traded: np.ndarray, left_out: np.ndarray, halts: pd.DataFrame | None = None) -> str:
+    """Every caveat the report gives for a row, in one sentence: firm-events with returns but no CAR (a data
+    problem named in ``car.csv``'s ``note``, e.g. a benchmark gap), CARs over incomplete windows, CARs whose returns
+    reach outside the window (a halt: ``covers 0..+39: suspended 0..+38``) and CARs that include closes at the
+    daily price limit (the reaction may be understated)."""
     parts = []
+    tickers = firms["ticker"].to_numpy().astype(str)
     if left_out.any():
-        tickers = ", ".join(firms["ticker"].to_numpy()[left_out].astype(str))
-        parts.append(f"left out (data problem, see car.csv note): {tickers}")
+        parts.append(f"left out (data problem, see car.csv note): {', '.join(tickers[left_out])}")
     if "complete" in firms.columns:
         incomplete = traded & ~firms["complete"].fillna(True).to_numpy(dtype=bool)
         if incomplete.any():
-            tickers = ", ".join(firms["ticker"].to_numpy()[incomplete].astype(str))
-            parts.append(f"incomplete window (data end early): {tickers}")
+            parts.append(f"incomplete window (data end early): {', '.join(tickers[incomplete])}")
+    if halts is not None and "covered_start" in firms.columns:
+        for ticker, row, ok in zip(tickers, firms.to_dict(orient="records"), traded, strict=True):
+            words = coverage_words(row, halts) if ok else ""
+            if words:
+                parts.append(f"{ticker} {words}")
+    if "limit_up" in firms.columns:
+        for ticker, up, down, ok in zip(tickers, firms["limit_up"], firms["limit_down"], traded, strict=True):
+            words = limit_words(int(up), int(down)) if ok and pd.notna(up) and pd.notna(down) else ""
+            if words:
+                parts.append(f"{ticker} {words}")
     return "; ".join(parts)
 
 
@@ -91,10 +110,14 @@ def summary_frame(
     event_ids: Sequence[str],
     windows: Sequence[tuple[int, int]],
     primary_test: str = "kp_bmp_t",
+    markets: Mapping[str, tuple[str, str]] | None = None,
+    halts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The rows of ``summary.csv`` from the ``car.csv`` and ``tests.csv`` frames (see the module docstring).
 
     Rows in the order of ``event_ids`` then ``windows``; an event/window missing from ``car`` has no row.
+    ``markets``: per event, its ``(exchange, benchmark)`` cells (:func:`event_markets`; absent: empty); ``halts``:
+    the study's halts (``StudyResults.halts``), for the notes on CARs that span one.
     """
     cells = {
         (r.event_id, int(r.window_start), int(r.window_end)): (r.statistic, r.p_value)
@@ -115,6 +138,8 @@ def summary_frame(
             rows.append(
                 {
                     "event_id": event_id,
+                    "exchange": (markets or {}).get(event_id, ("", ""))[0],
+                    "benchmark": (markets or {}).get(event_id, ("", ""))[1],
                     "window_start": lo,
                     "window_end": hi,
                     "n_firms": int(traded.sum()),
@@ -125,7 +150,7 @@ def summary_frame(
                     "test": primary_test,
                     "statistic": float(statistic),
                     "p_value": float(p_value),
-                    "note": _note(firms, traded, observed & ~traded),
+                    "note": _note(firms, traded, observed & ~traded, halts),
                 }  # fmt: skip
             )
     frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "p_holm"])
@@ -133,12 +158,24 @@ def summary_frame(
     return frame.astype({"window_start": int, "window_end": int, "n_firms": int, "n_not_traded": int})
 
 
+def event_markets(results: StudyResults) -> dict[str, tuple[str, str]]:
+    """Per event, the exchanges its firms trade on and their benchmarks, each list in firm order without repeats
+    and joined by ``; `` (the ``exchange`` and ``benchmark`` cells of ``summary.csv``)."""
+    exchanges: dict[str, dict[str, None]] = {}
+    benchmarks: dict[str, dict[str, None]] = {}
+    for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True):
+        exchanges.setdefault(fe.event_id, {})[m.label or m.exchange] = None
+        benchmarks.setdefault(fe.event_id, {})[m.benchmark] = None
+    return {e: ("; ".join(exchanges[e]), "; ".join(benchmarks[e])) for e in exchanges}
+
+
 def study_summary(results: StudyResults) -> pd.DataFrame:
     """:func:`summary_frame` of a run: its CARs and tests, events and windows of the study file."""
     study = results.study
     return summary_frame(
-        results.car, results.tests, [ev.id for ev in study.events], study.event_windows, study.primary_test
-    )
+        results.car, results.tests, [ev.id for ev in study.events], study.event_windows, study.primary_test,
+        event_markets(results), results.halts,
+    )  # fmt: skip
 
 
 def daily_holm(tests: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> pd.DataFrame:
@@ -202,6 +239,18 @@ def caar_path(results: StudyResults, event_id: str) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def market_notes(frame: pd.DataFrame) -> list[str]:
+    """One line per event of a summary frame: where its firms trade and against which benchmark."""
+    if "benchmark" not in frame.columns:
+        return []
+    rows = frame.drop_duplicates("event_id")
+    return [
+        f"{r.event_id}: {r.exchange} against {r.benchmark}" if r.exchange else f"{r.event_id}: against {r.benchmark}"
+        for r in rows.itertuples(index=False)
+        if isinstance(r.benchmark, str) and r.benchmark
+    ]
+
+
 def _has_note(row: object) -> bool:
     note = getattr(row, "note", "")
     return isinstance(note, str) and bool(note)
@@ -256,6 +305,7 @@ def format_summary(frame: pd.DataFrame, title: str | None = None) -> str:
     rule = "-" * len(line(header))
     out = ([title] if title else []) + [rule, line(header), rule, *(line(row) for row in body), rule]
     notes = [f"* Holm-adjusted p < {ALPHA} across all {int(np.isfinite(frame['p_holm']).sum())} rows of the study."]
+    notes += market_notes(frame)
     if (frame["n_firms"] == 0).any():
         notes.append("— no firm of the event traded in the window: no figure.")
     for r in frame.itertuples(index=False):

@@ -122,3 +122,26 @@ def test_init_writes_an_exchange_mapping(tmp_path, monkeypatch):
     assert main(["init", "new-study"]) == 0
     study = load_study(tmp_path / "new-study.yaml")
     assert study.benchmarks == {"XSHE": "000300.SS", "XNYS": "VONE"}
+
+
+def test_every_output_names_each_events_market_and_benchmark(tmp_path, capsys):
+    """summary.csv, the console, Results.summary() and ``eventstudy table`` say which market and benchmark each
+    row is about; XNAS is shown as Nasdaq (on the NYSE sessions), a suffix-less ticker without exchange: as what
+    it is known to be, New York (NYSE or Nasdaq)."""
+    import pandas as pd
+
+    import eventstudy as es
+
+    path = _write(tmp_path, US.replace("{ticker: AMBA, name: Ambarella}", "{ticker: AMBA, name: Ambarella, exchange: XNAS}"),
+                  "  benchmark: VONE")  # fmt: skip
+    out = tmp_path / "reports"
+    assert main(["run", path, "--source", "snapshot", "--out", str(out)]) == 0
+    console = capsys.readouterr().out
+    summary = pd.read_csv(out / "us" / "summary.csv")
+    assert list(summary.columns[:3]) == ["event_id", "exchange", "benchmark"]
+    assert set(summary["exchange"]) == {"New York (NYSE or Nasdaq); Nasdaq"} and set(summary["benchmark"]) == {"VONE"}
+    assert "oct: New York (NYSE or Nasdaq); Nasdaq against VONE" in console.splitlines()
+    assert "oct: New York (NYSE or Nasdaq); Nasdaq against VONE" in es.run(path, source="snapshot").summary()
+    assert main(["table", str(out / "us"), "--format", "markdown"]) == 0
+    assert "Benchmark: oct VONE." in capsys.readouterr().out
+    assert "New York (NYSE or Nasdaq); Nasdaq · against VONE" in (out / "us" / "index.html").read_text(encoding="utf-8")

@@ -149,8 +149,8 @@ def test_summary_notes_data_problems_and_incomplete_windows():
 
 def test_format_summary_marks_rows_that_survive_holm():
     frame = pd.DataFrame(
-        [["e1", 0, 1, 4, 0, -0.0312, -0.025, 0.75, "kp_bmp_t", -3.2, 0.004, 0.016, ""],
-         ["e1", 0, 5, 4, 0, 0.01, 0.02, 0.25, "kp_bmp_t", 0.5, 0.6, 0.6, ""]],
+        [["e1", "Shenzhen", "000300.SS", 0, 1, 4, 0, -0.0312, -0.025, 0.75, "kp_bmp_t", -3.2, 0.004, 0.016, ""],
+         ["e1", "Shenzhen", "000300.SS", 0, 5, 4, 0, 0.01, 0.02, 0.25, "kp_bmp_t", 0.5, 0.6, 0.6, ""]],
         columns=COLUMNS,
     )  # fmt: skip
     lines = format_summary(frame).splitlines()
@@ -159,6 +159,7 @@ def test_format_summary_marks_rows_that_survive_holm():
     second = next(x for x in lines if "[0, 5]" in x)
     assert second.endswith("0.600")
     assert "* Holm-adjusted p < 0.05 across all 2 rows of the study." in lines
+    assert "e1: Shenzhen against 000300.SS" in lines  # each event's market and benchmark, once
 
 
 def test_daily_holm_adjusts_each_event_and_test_across_the_days_of_the_path():
@@ -252,3 +253,45 @@ def test_caar_path_of_the_default_study(default_results):
     assert 0 < path.rbar.iloc[0] < 1  # four surveillance-technology firms move together
     assert (path.upper - path.caar).to_numpy() == pytest.approx(1.959963984540054 * path.se.to_numpy())
     assert (path.caar - path.lower).to_numpy() == pytest.approx(1.959963984540054 * path.se.to_numpy())
+
+
+def test_every_caveat_of_a_row_is_in_its_note_and_on_the_console(tmp_path, capsys):
+    """Hikvision halted for 39 sessions from day 0 (8 Oct 2019) and resuming with a limit-down close (−10 % on the
+    Shenzhen main board): the report said "covers 0..+39: suspended 0..+38" and "the reaction may be understated"
+    next to its CARs, but on main summary.csv's note and the console headline were empty for those rows."""
+    import shutil
+
+    from eventstudy.cli import main
+
+    from ..conftest import ROOT, SNAPSHOT_CSV
+
+    folder = tmp_path / "prices"
+    shutil.copytree(SNAPSHOT_CSV, folder, ignore=shutil.ignore_patterns("*.md"))
+    shutil.copytree(SNAPSHOT_CSV.parent / "us_2019", folder, ignore=shutil.ignore_patterns("*.md"), dirs_exist_ok=True)
+    path = folder / "002415.SZ.csv"
+    f = pd.read_csv(path, dtype={"date": str})
+    first = f.index[f["date"] == "2019-10-08"][0]
+    last = f.loc[first - 1, "close"]
+    prices = ["open", "high", "low", "close", "prev_close"]
+    f.loc[first : first + 38, [*prices, "volume", "traded"]] = [last] * 5 + [0, 0]  # days 0 .. +38
+    resume = first + 39
+    down = round(last * 0.9, 2)  # the limit-down price, in cents
+    scale = down / f.loc[resume, "close"]  # later prices moved with it: their returns are unchanged
+    f.loc[resume + 1 :, prices] = f.loc[resume + 1 :, prices] * scale
+    f.loc[resume, ["open", "high", "low", "close", "prev_close"]] = [down, down, down, down, last]
+    f.to_csv(path, index=False, lineterminator="\n", float_format="%.6f")
+
+    out = tmp_path / "reports"
+    assert main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(out)]) == 0
+    console = capsys.readouterr().out
+    summary = pd.read_csv(out / "entity-list-2019" / "summary.csv", keep_default_na=False)
+    rows = summary[(summary.event_id == "us-entity-list-2019-10-07") & (summary.window_start >= 0)]
+    halted = "002415.SZ covers 0..+39: suspended 0..+38"
+    limit = "002415.SZ includes 1 limit-down close: the reaction may be understated"
+    for r in rows.itertuples():
+        assert halted in r.note and limit in r.note, r.note
+        assert f"! us-entity-list-2019-10-07 [{r.window_start}, {r.window_end}]: " in console
+    html = (out / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
+    assert "covers 0..+39: suspended 0..+38" in html and "includes 1 limit-down close" in html
+    notes = [line for line in console.splitlines() if line.startswith("! us-entity-list-2019-10-07 [0, 5]")]
+    assert len(notes) == 1 and halted in notes[0] and limit in notes[0]
