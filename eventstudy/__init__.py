@@ -28,6 +28,7 @@ _EXPORTS = {
     "PriceProvider": "data.base",
     "Provenance": "data.base",
     "open_provider": "data",
+    "read_prices": "data.local_csv",
     "EventStudyError": "errors",
     "ConfigError": "errors",
     "DataError": "errors",
@@ -36,13 +37,14 @@ _EXPORTS = {
 
 __all__ = [
     "__version__", "run", "Study", "Event", "Firm", "load_study", "Results", "PriceProvider", "Provenance",
-    "open_provider", "EventStudyError", "ConfigError", "DataError", "DataUnavailable",
+    "open_provider", "read_prices", "EventStudyError", "ConfigError", "DataError", "DataUnavailable",
 ]  # fmt: skip
 
 if TYPE_CHECKING:
     from .api import Results, run
     from .data import open_provider
     from .data.base import PriceProvider, Provenance
+    from .data.local_csv import read_prices
     from .errors import ConfigError, DataError, DataUnavailable, EventStudyError
     from .spec.config import Event, Firm, Study, load_study
 

@@ -6,8 +6,12 @@ Accepted shapes, each normalised to the provider contract of :mod:`eventstudy.da
 * a *long* frame with a ``ticker`` column (and dates in a ``date`` column or the index);
 * a *wide* frame of closes: dates in the index, one column per ticker (NaN: no trade that session).
 
-A frame in the snapshot schema (``close``, ``prev_close``, ``volume``, ``traded``) is used as is. A frame with
-only ``close`` is read as one row per *traded* session: ``prev_close`` is the close of the row before (the
+A frame in the snapshot schema (``close``, ``prev_close``, ``volume``, ``traded``) is used as is. A frame in
+Yahoo's shape — ``Adj Close``, or ``Close`` with ``Volume`` and no ``prev_close`` (any case; yfinance's
+``history(auto_adjust=False)`` or ``pd.read_csv`` of a Yahoo download) — is read by the very converter of
+``--source csv:DIR`` and of the live Yahoo provider (:func:`eventstudy.data.yahoo.convert`): adjusted closes,
+a halt where the volume is 0 and the close unchanged; so the same prices give the same numbers whichever way
+they come in. A frame with only ``close`` is read as one row per *traded* session: ``prev_close`` is the close of the row before (the
 last trade, so a gap between rows is a halt, never a zero return), ``traded`` is true and ``volume`` unknown.
 The first row has no row before it; it is the history's base and, as for every history, yields no return
 (:mod:`eventstudy.data.returns`). Closes must be adjusted for splits and distributions (total-return closes).
@@ -23,14 +27,19 @@ import pandas as pd
 
 from ..errors import ConfigError, DataUnavailable
 from .base import COLUMNS, Provenance, clip, validate_history
+from .yahoo import convert
 
 SOURCE = "prices"
 
 
-def _dated(frame: pd.DataFrame, where: str) -> pd.DataFrame:
-    frame = frame.rename(columns=lambda c: str(c).strip().lower())
-    if "date" in frame.columns:
-        frame = frame.set_index("date")
+def _dated(frame: pd.DataFrame, where: str, lower: bool = True) -> pd.DataFrame:
+    """``frame`` indexed by its dates (the index, or a ``date`` column in any case), sorted; ``lower``: column
+    names lower-cased (the snapshot schema)."""
+    if lower:
+        frame = frame.rename(columns=lambda c: str(c).strip().lower())
+    date_columns = [c for c in frame.columns if str(c).strip().lower() == "date"]
+    if date_columns:
+        frame = frame.set_index(date_columns[0])
     try:
         index = pd.DatetimeIndex(pd.to_datetime(frame.index))
     except (ValueError, TypeError):
@@ -38,8 +47,25 @@ def _dated(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     return frame.set_axis(index.rename("date"), axis=0).sort_index()
 
 
-def normalise_history(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+_YAHOO_NAMES = {"open": "Open", "high": "High", "low": "Low", "close": "Close", "adj close": "Adj Close",
+                "adj_close": "Adj Close", "adjclose": "Adj Close", "volume": "Volume"}  # fmt: skip
+
+
+def _yahoo_shaped(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """``frame`` with Yahoo's column names if it is in Yahoo's shape (see the module docstring), else None."""
+    names = {str(c).strip().lower(): c for c in frame.columns}
+    if "prev_close" in names or not ({"adj close", "adj_close", "adjclose"} & names.keys() or "volume" in names):
+        return None
+    if "close" not in names and not {"adj close", "adj_close", "adjclose"} & names.keys():
+        return None
+    return frame.rename(columns={names[k]: v for k, v in _YAHOO_NAMES.items() if k in names})
+
+
+def normalise_history(frame: pd.DataFrame, where: str, ticker: str = "") -> pd.DataFrame:
     """One ticker's frame → a history in the provider contract (see the module docstring)."""
+    yahoo = _yahoo_shaped(frame)
+    if yahoo is not None:
+        return convert(_dated(yahoo, where, lower=False), ticker or where, where)
     frame = _dated(frame, where)
     if "close" not in frame.columns:
         raise ConfigError(f"{where}: no 'close' column (columns: {', '.join(map(str, frame.columns))})")
@@ -62,7 +88,9 @@ class FrameProvider:
 
     def __init__(self, prices: pd.DataFrame | Mapping[str, pd.DataFrame], name: str = SOURCE) -> None:
         self.name = name
-        self._histories = {str(t): normalise_history(f, f"prices[{t!r}]") for t, f in _by_ticker(prices).items()}
+        self._histories = {
+            str(t): normalise_history(f, f"prices[{t!r}]", str(t)) for t, f in _by_ticker(prices).items()
+        }
 
     def history(self, ticker: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
         if ticker not in self._histories:

@@ -76,6 +76,18 @@ def read_price_csv(path: Path) -> pd.DataFrame:
     return out
 
 
+def read_prices(path: str | Path) -> pd.DataFrame:
+    """One price file read exactly as ``--source csv:DIR`` reads it: the snapshot schema, or Yahoo's download
+    (``Date,Open,High,Low,Close,Adj Close,Volume``: adjusted closes, a halt where the volume is 0 and the close
+    unchanged), checked against the contract of :mod:`eventstudy.data.base`. The result, indexed by session date
+    with columns ``close``, ``prev_close``, ``volume``, ``traded``, can be edited and passed to
+    ``eventstudy.run(..., prices={ticker: frame})``, which then gives the numbers the folder gives."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"read_prices: {path}: no such file")
+    return read_price_csv(path)
+
+
 def check_sessions(history: pd.DataFrame, path: Path, mic: str) -> None:
     """Every session of ``mic``'s calendar between the first and last rows must have a row (traded=0 for a
     suspension): in the snapshot schema a missing row would turn into an invented suspension, since the next

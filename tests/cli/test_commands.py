@@ -46,7 +46,8 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
     ].iloc[0]
     traded = first[first.n_obs > 0]
     # Hikvision and Dahua were suspended on 8-9 October: their return over days 0..+2 overlaps [0, 1] and counts
-    assert row.n_firms == len(traded) == 4 and row.n_not_traded == 0 and pd.isna(row.note)
+    assert row.n_firms == len(traded) == 4 and row.n_not_traded == 0
+    assert row.note == "002415.SZ covers 0..+2: suspended 0..+1; 002236.SZ covers 0..+2: suspended 0..+1"
     assert row.caar == pytest.approx(traded.car.mean()) and row.median_car == pytest.approx(traded.car.median())
     kp = tests[(tests.event_id == row.event_id) & (tests.test == "kp_bmp_t") & (tests.window_start == 0)]
     assert row.p_value == pytest.approx(kp[kp.window_end == 1].p_value.iloc[0])

@@ -74,7 +74,8 @@ def test_window_with_limit_days_says_so(default_study):
     from eventstudy.report.render import render_report
 
     html = render_report(results, "snapshot")
-    assert html.count("includes 1 limit-down close: the reaction may be understated") == 3
+    # next to each of the three CARs, and in the headline's note of the [-10, -5] row (summary.csv's note)
+    assert html.count("includes 1 limit-down close: the reaction may be understated") == 3 + 3
     assert "closed at the limit (down)" in html  # the charts' hover text on 6 May 2019
 
 
