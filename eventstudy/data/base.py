@@ -91,7 +91,27 @@ def validate_history(frame: pd.DataFrame, where: str) -> pd.DataFrame:
         if bad.any():
             day = out.index[bad][0].date()
             raise DataError(f"{where}: {col} on {day} is {float(values[bad][0])!r}; prices must be positive numbers")
+    check_suspensions(out, where)
     return out
+
+
+def check_suspensions(history: pd.DataFrame, where: str) -> None:
+    """A row marked ``traded`` 0 is a suspension: no volume and no price change (``close == prev_close``). A row
+    that says both — suspended, yet with shares traded or a new price — contradicts itself, and no return can be
+    read from it: :class:`DataError` naming the file, the date and the values."""
+    halted = ~history["traded"].to_numpy(dtype=bool)
+    volume = history["volume"].to_numpy(dtype=float)
+    close, prev = history["close"].to_numpy(dtype=float), history["prev_close"].to_numpy(dtype=float)
+    traded_volume = halted & (volume > 0)
+    moved = halted & np.isfinite(close) & np.isfinite(prev) & ~np.isclose(close, prev, rtol=1e-9, atol=0.0)
+    bad = traded_volume | moved
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        what = f"volume {volume[i]:g}" if traded_volume[i] else f"close {close[i]:g} against prev_close {prev[i]:g}"
+        raise DataError(
+            f"{where}: {history.index[i].date()}: traded=0 (suspended) but {what}; a suspended session has no "
+            "volume and close = prev_close — correct the row"
+        )
 
 
 def clip(frame: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:

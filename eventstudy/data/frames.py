@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..errors import ConfigError, DataUnavailable
 from .base import COLUMNS, Provenance, clip, validate_history
+from .quality import check_limits
 from .yahoo import convert
 
 SOURCE = "prices"
@@ -80,7 +81,10 @@ def normalise_history(frame: pd.DataFrame, where: str, ticker: str = "") -> pd.D
         frame = pd.DataFrame(
             {"close": close, "prev_close": close.shift(1).fillna(close), "volume": np.nan, "traded": True}
         )
-    return validate_history(frame, where)
+    out = validate_history(frame, where)
+    if ticker:
+        check_limits(out, ticker, where)
+    return out
 
 
 class FrameProvider:

@@ -20,6 +20,7 @@ from ..errors import ConfigError, DataError, DataUnavailable
 from ..spec.exchanges import exchange_of_ticker
 from .base import Provenance, clip, validate_history
 from .calendar import sessions
+from .quality import check_limits
 from .yahoo import is_yahoo_header, read_yahoo_csv
 
 
@@ -73,6 +74,7 @@ def read_price_csv(path: Path) -> pd.DataFrame:
             raise DataError(f"{path}: line {row + 2}: traded {frame['traded'].iloc[row]!r} is not 0 or 1")
     out = validate_history(frame, str(path))
     out.attrs["prev_close"] = "exchange"  # the snapshot schema carries the exchange's reference previous close
+    check_limits(out, path.stem, str(path))
     return out
 
 

@@ -9,6 +9,13 @@ price is ``up`` or ``down``. ST shares (±5 %) cannot be detected: the data carr
 exchanges, and data without the exchange's own ``prev_close`` (Yahoo-shaped adjusted closes, where the cent grid
 is lost) are not checked (``limits_checked`` false). New listings' first sessions have no limit and never match.
 
+**Beyond the limit.** A traded session of an A-share whose close lies outside its limit prices — by more than the
+cent of rounding with the exchange's ``prev_close``, by more than one percentage point with adjusted closes,
+whose adjustment blurs the cent grid — cannot have happened: :func:`check_limits` raises a :class:`DataError`
+naming the file, the date and the return (a close typed ×10, a halved ``prev_close``, an unadjusted split).
+The first row of a history, which yields no return, is not checked; nor are the first sessions of a new
+listing, which have no limit, if a file starts with them (their return has no row before it).
+
 **Unadjusted splits** (issue 14.7). A one-session return below −45 % whose price ratio ``close / prev_close`` is
 within 10 % of 1/2, 1/3, 1/4, 1/5 or 1/10 looks like a split or bonus issue whose ex-date ``prev_close`` was not
 adjusted: flagged, not corrected.
@@ -26,6 +33,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
 from .returns import ReturnsPanel
 
 CHINEXT_20PCT_FROM = pd.Timestamp("2020-08-24")
@@ -54,6 +62,31 @@ def limit_rates(ticker: str, dates: pd.DatetimeIndex) -> np.ndarray | None:
     if suffix == "SZ" and code[:3] in ("000", "001", "002", "003"):
         return np.full(len(dates), 0.10)
     return None
+
+
+ADJUSTED_SLACK = 0.01  # beyond-limit tolerance for adjusted closes (no exchange prev_close)
+
+
+def check_limits(history: pd.DataFrame, ticker: str, where: str) -> None:
+    """:class:`DataError` on the first traded session of an A-share beyond its daily limit (module docstring)."""
+    rates = limit_rates(ticker, pd.DatetimeIndex(history.index))
+    if rates is None or len(history) < 2:
+        return
+    prev, close = history["prev_close"].to_numpy(dtype=float), history["close"].to_numpy(dtype=float)
+    traded = history["traded"].to_numpy(dtype=bool, copy=True)
+    traded[0] = False  # the base row: no return
+    if history.attrs.get("prev_close") == EXCHANGE_PREV_CLOSE:
+        high, low = _cents(prev * (1.0 + rates)) + 0.005, _cents(prev * (1.0 - rates)) - 0.005
+    else:
+        high, low = prev * (1.0 + rates + ADJUSTED_SLACK), prev * (1.0 - rates - ADJUSTED_SLACK)
+    bad = traded & ((close > high) | (close < low))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{where}: {history.index[i].date()}: close {close[i]:g} is {close[i] / prev[i] - 1:+.1%} from prev_close "
+            f"{prev[i]:g}, beyond the ±{rates[i]:.0%} daily limit of {ticker}'s board; such a price cannot be real "
+            "(a typing error, or a split without its adjustment) — correct the row"
+        )
 
 
 def _cents(x: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import DataError, DataUnavailable
 from .base import Provenance, clip, validate_history
+from .quality import check_limits
 
 Download = Callable[[str, date | None, date | None], pd.DataFrame]
 
@@ -205,4 +206,6 @@ def convert(raw: pd.DataFrame, ticker: str, where: str | None = None) -> pd.Data
             last_traded = adj[i]
     out = pd.DataFrame(rows, columns=["close", "prev_close", "volume", "traded"], index=frame.index[1:])
     out["traded"] = out["traded"].astype(bool)
-    return validate_history(out, where)
+    out = validate_history(out, where)
+    check_limits(out, ticker, where)
+    return out

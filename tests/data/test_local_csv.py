@@ -149,3 +149,83 @@ def test_a_file_at_the_limit_is_read(tmp_path):
     path = tmp_path / "002415.SZ.csv"
     shutil.copy(SNAPSHOT_CSV / "002415.SZ.csv", path)
     assert len(CsvFolderProvider(tmp_path).history("002415.SZ")) > 100
+
+
+# -- prices that cannot be real (issue 19.3) ---------------------------------------------------------------------
+
+
+def _row(f: pd.DataFrame, day: str) -> int:
+    return int(f.index[f["date"] == day][0])
+
+
+def _times_ten(f: pd.DataFrame) -> pd.DataFrame:
+    i = _row(f, "2019-10-10")  # day +2 of the Entity List event
+    f.loc[i, ["open", "high", "low", "close"]] = f.loc[i, ["open", "high", "low", "close"]] * 10
+    f.loc[i + 1, "prev_close"] = f.loc[i, "close"]
+    return f
+
+
+def _halved_prev_close(f: pd.DataFrame) -> pd.DataFrame:
+    i = _row(f, "2019-10-10")
+    f.loc[i, "prev_close"] = f.loc[i, "prev_close"] / 2
+    return f
+
+
+def _unadjusted_split(ratio: float):
+    def edit(f: pd.DataFrame) -> pd.DataFrame:
+        i = _row(f, "2019-09-02")  # inside the estimation window: prices from here on divided, prev_close not
+        cols = ["open", "high", "low", "close"]
+        f.loc[i:, cols] = f.loc[i:, cols] / ratio
+        f.loc[i + 1 :, "prev_close"] = f.loc[i + 1 :, "prev_close"] / ratio
+        return f
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "day", "change"),
+    [
+        (_times_ten, "2019-10-10", "+"),  # on main: Hikvision CAR[0,5] -9.9 % -> +910 %, exit 0
+        (_halved_prev_close, "2019-10-10", "+"),  # +100 % in one session on a ±10 % board
+        (_unadjusted_split(1.5), "2019-09-02", "-3"),  # a 3:2 split without its adjustment: about -33 %
+        (_unadjusted_split(0.5), "2019-09-02", "+"),  # a 1:2 reverse split
+    ],
+)  # fmt: skip
+def test_a_return_beyond_the_daily_limit_is_an_error_naming_file_date_and_value(tmp_path, capsys, edit, day, change):
+    folder = _copy(tmp_path)
+    _edit(folder, "002415.SZ", edit)
+    out = tmp_path / "reports"
+    code = main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and len(err) == 1, err
+    assert f"{folder / '002415.SZ.csv'}: {day}: close " in err[0] and f" is {change}" in err[0]
+    assert "beyond the ±10% daily limit of 002415.SZ's board" in err[0]
+    assert not (out / "entity-list-2019").exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "what"),
+    [({"volume": 1_234_500}, "volume 1.2345e+06"), ({"close": 31.0}, "close 31 against prev_close")],
+)
+def test_a_suspended_row_with_volume_or_a_new_price_is_an_error(tmp_path, values, what):
+    """traded=0 yet shares traded, or a price move: the row contradicts itself (on main it was read as a halt)."""
+    folder = _copy(tmp_path)
+
+    def contradict(f: pd.DataFrame) -> pd.DataFrame:
+        i = _row(f, "2019-10-10")
+        f.loc[i, "traded"] = 0
+        f.loc[i, ["volume", "close", "prev_close"]] = [0, f.loc[i, "prev_close"], f.loc[i, "prev_close"]]
+        for key, value in values.items():
+            f.loc[i, key] = value
+        return f
+
+    _edit(folder, "002415.SZ", contradict)
+    with pytest.raises(DataError) as err:
+        es_read(folder / "002415.SZ.csv")
+    assert str(err.value).startswith(f"{folder / '002415.SZ.csv'}: 2019-10-10: traded=0 (suspended) but {what}")
+
+
+def es_read(path):
+    import eventstudy as es
+
+    return es.read_prices(path)
