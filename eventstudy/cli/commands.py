@@ -72,7 +72,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     quiet = args.quiet or args.json
     with reports_lock(out):
         try:
-            outcome, results = build(config, provider, out, _as_of(args.as_of), force=True, progress=not quiet)
+            outcome, results = build(
+                config, provider, out, _as_of(args.as_of), force=True, progress=not quiet, strict=args.strict
+            )
         except OSError as exc:
             if exc.errno in DISK_FULL:  # publish removed its partial build: the last good report is untouched
                 raise OutputError(f"{out}: report not written ({exc.strerror}); the last good report is kept") from None
@@ -124,8 +126,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     provider = open_provider(args.source, args.cache)
     configs = args.configs or ["events.yaml"]
     code, outcomes = rebuild(
-        configs, provider, Path(args.out), _as_of(args.as_of), args.force, progress=not args.quiet, prune=args.prune
-    )
+        configs, provider, Path(args.out), _as_of(args.as_of), args.force, progress=not args.quiet, prune=args.prune,
+        strict=args.strict,
+    )  # fmt: skip
     for o in outcomes:
         if not (args.quiet and o.ok):  # --quiet: only the studies that failed, on stderr
             line = f"{o.study_id or o.config}: {o.status}" + (f" — {o.message}" if o.message else "")
@@ -257,6 +260,14 @@ def _quiet_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help=f"{what}; warnings and errors still go to stderr")
 
 
+def _strict_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--strict", action="store_true",
+        help="exit 3, publishing nothing, if the prices carry any data flag (a possible unadjusted split, a "
+        "one-session spike, a prev_close break); without it they are warnings, noted next to the CARs",
+    )  # fmt: skip
+
+
 def _data_options(
     parser: argparse.ArgumentParser,
     source: str | None = "auto",
@@ -299,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data_options(run, source=None, source_default="auto; snapshot with --example")
     _quiet_option(run, "print nothing on success")
+    _strict_option(run)
     run.add_argument(
         "--json", action="store_true", help="print the headline (summary.csv rows) as JSON on stdout, nothing else"
     )
@@ -315,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
     rb.add_argument("--prune", action="store_true", help="drop index entries whose study file is gone")
     _quiet_option(rb, "print only the studies that failed (on stderr), no progress or log lines")
+    _strict_option(rb)
     rb.set_defaults(func=cmd_rebuild)
 
     cl = sub.add_parser(

@@ -78,11 +78,14 @@ def build(
     force: bool = True,
     progress: bool = True,
     study: Study | None = None,
+    strict: bool = False,
 ) -> tuple[Outcome, StudyResults]:
     """Build one study into ``out_dir/<id>/`` unless (``force`` False) its inputs are unchanged and the published
-    tree is intact. ``study`` is the already checked study file (see :func:`load_checked`), if at hand."""
+    tree is intact. ``study`` is the already checked study file (see :func:`load_checked`), if at hand; ``strict``:
+    prices with a data flag are an error (exit 3), nothing published."""
     started = time.perf_counter()
-    analysis = analyse_study(study if study is not None else load_checked(config), provider, as_of, progress)
+    checked = study if study is not None else load_checked(config)
+    analysis = analyse_study(checked, provider, as_of, progress, strict=strict)
     results = analysis.results
     repaired = ""
     if not force and _recorded_hash(Path(out_dir) / results.study.id) == analysis.input_hash:
@@ -152,11 +155,18 @@ def _check_all(configs: list[str]) -> list[Study | Outcome]:
 
 
 def _build_one(
-    config: str, study: Study, provider: PriceProvider, out_dir: Path, as_of: date | None, force: bool, progress: bool
+    config: str,
+    study: Study,
+    provider: PriceProvider,
+    out_dir: Path,
+    as_of: date | None,
+    force: bool,
+    progress: bool,
+    strict: bool = False,
 ) -> Outcome:
     """One study's build; whatever goes wrong becomes its outcome, never the end of the rebuild."""
     try:
-        outcome, _ = build(config, provider, out_dir, as_of, force, progress, study=study)
+        outcome, _ = build(config, provider, out_dir, as_of, force, progress, study=study, strict=strict)
         return outcome
     except ConfigError as exc:
         status, message = "bad config", str(exc)
@@ -175,6 +185,7 @@ def rebuild(
     force: bool = False,
     progress: bool = True,
     prune: bool = False,
+    strict: bool = False,
 ) -> tuple[int, list[Outcome]]:
     """Rebuild every study file under the reports lock; return the exit code and what happened.
 
@@ -189,7 +200,7 @@ def rebuild(
             outcome = (
                 item
                 if isinstance(item, Outcome)
-                else _build_one(config, item, provider, out_dir, as_of, force, progress)
+                else _build_one(config, item, provider, out_dir, as_of, force, progress, strict)
             )
             outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
             outcomes.append(outcome)

@@ -24,7 +24,7 @@ from ..data.base import PriceProvider, Provenance, clip
 from ..data.calendar import sessions
 from ..data.factors import model_options
 from ..data.progress import Progress
-from ..data.quality import limit_frame, limit_grid, quality_table, quality_warnings
+from ..data.quality import flag_frame, flag_grid, limit_frame, limit_grid, quality_table, quality_warnings
 from ..data.returns import ReturnsPanel, returns_panel
 from ..errors import ConfigError, DataError, EventStudyError, bounded_message
 from ..inference import significance_table
@@ -86,11 +86,13 @@ def car_table(
     windows: tuple[tuple[int, int], ...],
     gaps: list[BenchmarkGap],
     limits: np.ndarray,
+    flags: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """``car.csv``: per firm-event and window the CAR over the returns overlapping the window, ``complete``, the
     closes at the daily price limit among those returns (``limit_up``, ``limit_down``; ``limits`` is the
     :func:`~eventstudy.data.quality.limit_grid`) and a ``note`` saying why a figure is missing or partial (benchmark
-    gap, data ending inside the window)."""
+    gap, data ending inside the window) or rests on a flagged session of the firm or its benchmark (``flags``,
+    :func:`~eventstudy.data.quality.flag_grid`: a possible unadjusted split, a one-session spike)."""
     car = pd.concat([ab.car(w) for w in windows], ignore_index=True)
     complete, notes = completeness_columns(panel, ab, windows)
     car["complete"] = complete
@@ -98,6 +100,16 @@ def car_table(
     car["limit_up"] = np.concatenate([(c & (limits == "up")).sum(axis=1) for c in counted])
     car["limit_down"] = np.concatenate([(c & (limits == "down")).sum(axis=1) for c in counted])
     car["note"] = notes
+    if flags is not None:  # data flags (a possible unadjusted split, a spike) among the returns the CAR counts
+        words = [
+            "; ".join(dict.fromkeys(w for cell in flags[i][c[i]] for w in str(cell).split("; ") if w))
+            for c in counted
+            for i in range(len(ab.firm_events))
+        ]
+        car["note"] = [
+            "; ".join(x for x in (note, f"data flag: {w}" if w else "") if x)
+            for note, w in zip(car["note"], words, strict=True)
+        ]
     for gap in gaps:
         rows = (car["event_id"] == gap.event_id) & (car["ticker"] == gap.ticker)
         car.loc[rows, ["car", "car_se", "car_t", "car_p", "bhar"]] = np.nan
@@ -241,7 +253,8 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         histories = {t: inputs.histories[t] for t in panel.returns.columns}
         limit_days[group.key] = limit_frame(histories, panel)
         limits = limit_grid(limit_days[group.key], panel, part.firm_events, part.rel_days)
-        cars.append(car_table(part, panel, study.event_windows, gaps, limits))
+        flags = flag_grid(flag_frame(histories, panel), panel, part.firm_events, part.rel_days, group.benchmark)
+        cars.append(car_table(part, panel, study.event_windows, gaps, limits, flags))
         ar_frames.append(_ar_frame(part, panel, study.daily_path, limits))
         halt_frames.append(halts_table(part, panel, study.price_chart))
         qualities.append(quality_table(histories, panel))
@@ -340,8 +353,17 @@ class Analysis:
     input_hash: str
 
 
-def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True) -> Analysis:
-    """Load the prices ``study`` needs (up to ``as_of``), analyse them and evaluate its claims; write nothing."""
+def data_flags(results: StudyResults) -> list[str]:
+    """The data-quality flags of a run (possible unadjusted splits, one-session spikes, prev_close breaks), as the
+    console prints them; ``--strict`` refuses a run that has any."""
+    return quality_warnings(results.quality) if results.quality is not None else []
+
+
+def analyse_study(
+    study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True, strict: bool = False
+) -> Analysis:
+    """Load the prices ``study`` needs (up to ``as_of``), analyse them and evaluate its claims; write nothing.
+    ``strict``: a :class:`DataError` (exit 3) if the prices carry any data flag (:func:`data_flags`)."""
     claims_spec = parse_claims(study) if "claims" in study.extra else ()
     if as_of is not None:
         provider = AsOfProvider(provider, as_of)
@@ -350,6 +372,10 @@ def analyse_study(study: Study, provider: PriceProvider, as_of: date | None = No
     if bar is not None:
         bar.close()
     results = analyse(inputs)
+    flags = data_flags(results) if strict else []
+    if flags:
+        more = f" (and {len(flags) - 1} more)" if len(flags) > 1 else ""
+        raise DataError(f"{study.path}: --strict: the prices carry a data flag: {flags[0]}{more}")
     claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
     source = describe_source(provider, results.source)
     digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")

@@ -79,9 +79,10 @@ def test_window_with_limit_days_says_so(default_study):
     assert "closed at the limit (down)" in html  # the charts' hover text on 6 May 2019
 
 
-def test_unadjusted_split_is_flagged_in_table_and_console(tmp_path, capsys):
+def test_unadjusted_split_of_an_a_share_is_an_error(tmp_path, capsys):
     """Hikvision's prices halved from 2019-10-14 on (a 2-for-1 split) but the 14 Oct prev_close left unadjusted:
-    a −50 % one-session return inside [0, 10] of the Entity List event."""
+    a −50 % one-session return on a ±10 % board cannot be real. It was a flag with exit 0; it is now an error
+    naming file, date and return (the US suppliers' flags: the tests below)."""
     folder = tmp_path / "prices"
     shutil.copytree(SNAPSHOT_CSV, folder, ignore=shutil.ignore_patterns("*.md"))
     shutil.copytree(SNAPSHOT_CSV.parent / "us_2019", folder, ignore=shutil.ignore_patterns("*.md"), dirs_exist_ok=True)
@@ -92,14 +93,9 @@ def test_unadjusted_split_is_flagged_in_table_and_console(tmp_path, capsys):
     f.loc[after & (f["date"] > "2019-10-14"), "prev_close"] /= 2.0  # the later rows are consistent
     f.to_csv(path, index=False, lineterminator="\n")
     out = tmp_path / "reports"
-    assert main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(out)]) == 0
-    flags = split_flags(open_provider(f"csv:{folder}").history("002415.SZ"))
-    assert [(d, k) for d, _, k in flags] == [(date(2019, 10, 14), 2)]
+    assert main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(out)]) == 3
     err = capsys.readouterr().err
-    assert "warning: 002415.SZ: possible unadjusted split (prev_close not adjusted): 2019-10-14 " in err
-    assert "(≈1/2)" in err
-    html = (out / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
-    assert "possible unadjusted split: 2019-10-14" in html
+    assert f"{path}: 2019-10-14: close " in err and " is -49.5% from prev_close" in err and "beyond the ±10% daily limit" in err
 
 
 def test_clean_snapshot_has_no_split_or_prev_close_flags(default_results):
@@ -138,3 +134,78 @@ def test_split_ratios(ratio):
     (flag,) = split_flags(h)
     assert flag[2] == round(1 / ratio)
     assert split_flags(_history([10.0], [4.0])) == []  # −60 %: no split ratio near it
+
+
+# -- flags on data without a price limit (issue 19.3): US suppliers in Yahoo's CSV format ------------------------
+
+US_STUDY = """
+study: {id: us, title: US suppliers, benchmark: VONE, event_windows: [[0, 1], [0, 5]]}
+events:
+  - id: oct
+    title: Entity List
+    announced: "2019-10-07T18:00:00-04:00"
+    firms:
+      - {ticker: AMBA, name: Ambarella}
+      - {ticker: NVDA, name: Nvidia}
+      - {ticker: STX, name: Seagate}
+"""
+
+
+def _us_folder(tmp_path, ticker: str, edit) -> tuple[str, str]:
+    folder = tmp_path / "prices"
+    shutil.copytree(SNAPSHOT_CSV.parent / "us_2019", folder, ignore=shutil.ignore_patterns("*.md"))
+    path = folder / f"{ticker}.csv"
+    f = pd.read_csv(path, dtype={"Date": str})
+    edit(f)
+    f.to_csv(path, index=False, lineterminator="\n")
+    study = tmp_path / "us.yaml"
+    study.write_text(US_STUDY)
+    return str(study), f"csv:{folder}"
+
+
+def _scale(f: pd.DataFrame, rows, factor: float) -> None:
+    f.loc[rows, ["Open", "High", "Low", "Close", "Adj Close"]] *= factor
+
+
+@pytest.mark.parametrize(
+    ("ticker", "edit", "words", "rows_flagged"),
+    [
+        # a close typed x10 on day +1 (9 Oct 2019): on main NVDA's CAR[0,5] became several hundred per cent
+        ("NVDA", lambda f: _scale(f, f["Date"] == "2019-10-09", 10.0),
+         "NVDA: one-session spike on 2019-10-09 (+9", {("NVDA", 0, 1), ("NVDA", 0, 5)}),
+        # the benchmark x1.5 for one session: every firm's CAR over it is flagged (on main: CARs of -83 %)
+        ("VONE", lambda f: _scale(f, f["Date"] == "2019-10-09", 1.5),
+         "VONE: one-session spike on 2019-10-09 (+5", {(t, 0, w) for t in ("AMBA", "NVDA", "STX") for w in (1, 5)}),
+        # an unadjusted 3:2 split and a 1:2 reverse split in the estimation window (1 Aug 2019)
+        ("AMBA", lambda f: _scale(f, f["Date"] >= "2019-08-01", 1 / 1.5),
+         "AMBA: possible unadjusted split on 2019-08-01 (-3", set()),
+        ("AMBA", lambda f: _scale(f, f["Date"] >= "2019-08-01", 2.0),
+         "AMBA: possible unadjusted split on 2019-08-01 (+", set()),
+    ],
+)  # fmt: skip
+def test_implausible_prices_without_a_limit_are_flagged_and_strict_refuses_them(
+    tmp_path, capsys, ticker, edit, words, rows_flagged
+):
+    study, source = _us_folder(tmp_path, ticker, edit)
+    out = tmp_path / "reports"
+    assert main(["run", study, "--source", source, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {ticker}: " in err
+    car = pd.read_csv(out / "us" / "car.csv", keep_default_na=False)
+    noted = {(r.ticker, r.window_start, r.window_end) for r in car.itertuples() if words in r.note}
+    assert noted == rows_flagged
+    html = (out / "us" / "index.html").read_text(encoding="utf-8")
+    assert words.split(": ", 1)[1].split(" on ")[0] in html  # the data-quality table names the flag
+    # --strict: the same prices are exit 3, one line, and the last good report stays as it was
+    before = (out / "us" / "car.csv").read_bytes()
+    assert main(["run", study, "--source", source, "--out", str(out), "--strict"]) == 3
+    line = capsys.readouterr().err.strip().splitlines()
+    assert len(line) == 1 and "--strict: the prices carry a data flag: " in line[0] and ticker in line[0]
+    assert (out / "us" / "car.csv").read_bytes() == before
+
+
+def test_the_vendored_prices_carry_no_flag(default_results):
+    """The curated data: no split, spike or prev_close flag (real ±27–41 % days of the suppliers are news)."""
+    q = default_results.quality
+    assert (q["splits"] == "").all() and (q["spikes"] == "").all() and (q["prev_close_breaks"] == "").all()
+    assert not default_results.car["note"].str.contains("data flag").any()
