@@ -28,9 +28,16 @@ FIRST_DAY0, LAST_DAY0 = pd.Timestamp("2016-03-01"), pd.Timestamp("2021-06-30")  
 
 
 def events_table(universe: Path, firm_events: int, events: int, seed: int) -> pd.DataFrame:
-    """``firm_events`` rows (event_id, ticker, announced, timezone) over ``events`` random session days."""
-    frame = pd.read_parquet(universe, columns=["date", "ticker", "traded"])
+    """``firm_events`` rows (event_id, ticker, announced, timezone) over ``events`` random session days.
+
+    Tickers with a row that contradicts itself (``traded`` 0 with volume or a price change: two in the Shenzhen
+    universe, on 2020-06-17) are not drawn: a study of them is refused, naming the row."""
+    frame = pd.read_parquet(universe, columns=["date", "ticker", "close", "prev_close", "volume", "traded"])
+    halted = frame["traded"].to_numpy() == 0
+    contradictory = halted & ((frame["volume"].to_numpy() > 0) | (frame["close"] != frame["prev_close"]).to_numpy())
+    refused = set(frame.loc[contradictory, "ticker"].astype(str))
     traded = frame.pivot_table(index="date", columns="ticker", values="traded", observed=True, aggfunc="first")
+    traded = traded.loc[:, [str(t) not in refused for t in traded.columns]]
     covered = traded.notna().to_numpy()
     is_traded = (traded.fillna(0).to_numpy() > 0).astype(np.int64)
     sessions, tickers = traded.index, traded.columns.astype(str)
