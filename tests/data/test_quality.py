@@ -95,7 +95,11 @@ def test_unadjusted_split_of_an_a_share_is_an_error(tmp_path, capsys):
     out = tmp_path / "reports"
     assert main(["run", str(ROOT / "events.yaml"), "--source", f"csv:{folder}", "--out", str(out)]) == 3
     err = capsys.readouterr().err
-    assert f"{path}: 2019-10-14: close " in err and " is -49.5% from prev_close" in err and "beyond the ±10% daily limit" in err
+    assert (
+        f"{path}: 2019-10-14: close " in err
+        and " is -49.5% from prev_close" in err
+        and "beyond the ±10% daily limit" in err
+    )
 
 
 def test_clean_snapshot_has_no_split_or_prev_close_flags(default_results):
