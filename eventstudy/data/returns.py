@@ -101,14 +101,18 @@ def security_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex, ticker: 
     return out
 
 
-def benchmark_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.DataFrame:
-    """A benchmark index on a (possibly foreign) session axis: its level as of each session's date.
+def benchmark_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex, foreign: bool = True) -> pd.DataFrame:
+    """A benchmark index on a session axis: its level as of each session's date.
 
-    The level is carried forward from the index's last session on or before each date, so a benchmark on
-    another exchange's calendar lines up with the firms' sessions; every covered session counts as traded.
+    ``foreign`` (a benchmark on another exchange's calendar, set on a firm): the level is carried forward from the
+    index's last session on or before each date, so that it lines up with the firms' sessions. On its own
+    calendar (``foreign`` False) nothing is carried: a session without a row is a session without data — a
+    benchmark gap that the study names and leaves the firm-events it touches out for — not a day on which the
+    index stood still. Every covered session counts as traded.
     """
     own = security_returns(history, pd.DatetimeIndex(history.index, name="date"), "benchmark")
-    level = own["level"].reindex(sessions.union(own.index)).ffill().reindex(sessions)
+    level = own["level"].reindex(sessions.union(own.index))
+    level = (level.ffill() if foreign else level).reindex(sessions)
     level = level.where(sessions <= own.index[-1]) if len(own) else level
     out = pd.DataFrame(index=sessions)
     out["level"] = level
@@ -121,11 +125,15 @@ def benchmark_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.D
 
 
 def returns_panel(
-    histories: dict[str, pd.DataFrame], sessions: pd.DatetimeIndex, benchmarks: tuple[str, ...] = ()
+    histories: dict[str, pd.DataFrame],
+    sessions: pd.DatetimeIndex,
+    benchmarks: tuple[str, ...] = (),
+    foreign: frozenset[str] | set[str] = frozenset(),
 ) -> ReturnsPanel:
-    """Build the panel for several securities on one session axis (``benchmarks`` aligned as indices)."""
+    """Build the panel for several securities on one session axis (``benchmarks`` aligned as indices; those in
+    ``foreign`` trade on another calendar, :func:`benchmark_returns`)."""
     parts = {
-        t: benchmark_returns(h, sessions) if t in benchmarks else security_returns(h, sessions, t)
+        t: benchmark_returns(h, sessions, t in foreign) if t in benchmarks else security_returns(h, sessions, t)
         for t, h in histories.items()
     }
 

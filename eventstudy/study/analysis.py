@@ -30,11 +30,19 @@ from ..errors import ConfigError, DataError, EventStudyError, bounded_message
 from ..inference import significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
 from ..spec.config import Study, load_study
+from ..spec.exchanges import same_sessions, ticker_exchange
 from .coverage import BenchmarkGap, benchmark_gaps, completeness_columns, estimation_span, resumption_reach
 from .cross_section import cross_section_table, parse_cross_section
 from .markets import combine_abnormal
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .results import StudyResults
+
+
+def on_own_calendar(benchmark: str, calendar: str) -> bool:
+    """Whether a benchmark trades on ``calendar``, as far as its ticker says (a suffix-less Yahoo index such as
+    ``^N225``, named in an exchange mapping, is taken to be that market's)."""
+    market = ticker_exchange(benchmark)
+    return market is None or same_sessions(market, calendar)
 
 
 def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel, excluded: np.ndarray) -> None:
@@ -214,7 +222,8 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         indices = (group.benchmark, *alternatives)
         tickers = dict.fromkeys([*(firm_events[i].ticker for i in group.members), *indices])
         histories = {t: clip(inputs.histories[t], group.start.date(), end.date()) for t in tickers}
-        panels[group.key] = returns_panel(histories, axis, benchmarks=indices)
+        foreign = {t for t in indices if not on_own_calendar(t, group.calendar)}
+        panels[group.key] = returns_panel(histories, axis, benchmarks=indices, foreign=foreign)
     last_window_day = max(w[1] for w in study.event_windows)
     # The engine's relative days reach the return that ends a halt running past the last window (overlap rule);
     # one range for every group, so that their results line up day by day.

@@ -8,7 +8,9 @@ Definitions (also in ``docs/data-quality.md``):
   loaded data: the return that ends there covers session ``b`` (trade-to-trade), so every session of the window
   is inside some counted return. Otherwise its CAR stops where the data stop: "incomplete: data end at day +N".
 * The **benchmark** must cover every session a firm-event needs: the sessions of its estimation window and of
-  its event windows on which the firm itself has data. A firm-event whose benchmark lacks one of them is a data
+  its event windows, each from the session before its first day (where its first return starts), on which the
+  firm itself has data. On its own calendar a benchmark's missing row is such a gap, never a flat day
+  (:func:`eventstudy.data.returns.benchmark_returns`). A firm-event whose benchmark lacks one of them is a data
   problem (not "not traded"): it is named with the missing dates and left out of the tests.
 * The **estimation window actually used** runs from the first to the last session of the returns the model
   was fitted on; it is *shortened* when the requested window starts before the firm's or the benchmark's data.
@@ -167,8 +169,8 @@ def benchmark_gaps(
     for fe, d0 in zip(firm_events, day0_positions(panel, firm_events), strict=True):
         firm = panel.covered[fe.ticker].to_numpy()
         need = np.zeros(n, dtype=bool)
-        for lo, hi in (estimation_window, (w_lo, w_hi)):
-            need[max(int(d0) + lo, 0) : max(min(int(d0) + hi + 1, n), 0)] = True
+        for lo, hi in (estimation_window, (w_lo, w_hi)):  # from the session before: the first return starts there
+            need[max(int(d0) + lo - 1, 0) : max(min(int(d0) + hi + 1, n), 0)] = True
         missing = np.flatnonzero(need & firm & ~bench)
         if len(missing):
             out.append(BenchmarkGap(fe.event_id, fe.ticker, benchmark, tuple(panel.sessions[missing])))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -213,3 +214,41 @@ def test_the_vendored_prices_carry_no_flag(default_results):
     q = default_results.quality
     assert (q["splits"] == "").all() and (q["spikes"] == "").all() and (q["prev_close_breaks"] == "").all()
     assert not default_results.car["note"].str.contains("data flag").any()
+
+
+@pytest.mark.parametrize(
+    ("dropped", "named"),
+    [
+        (["2019-10-08"], "2019-10-08 (1 session(s))"),  # day 0
+        (["2019-10-07", "2019-10-08", "2019-10-09"], "2019-10-07 .. 2019-10-09 (3 session(s))"),  # days -1..+1
+        (["2019-10-07"], "2019-10-07 (1 session(s))"),  # day -1 alone: day 0's benchmark return starts there
+        (["2019-06-03", "2019-06-04", "2019-06-05", "2019-06-06", "2019-06-07"], "(5 session(s))"),  # estimation
+    ],
+)
+def test_a_benchmark_yahoo_file_missing_sessions_is_a_benchmark_gap(tmp_path, capsys, dropped, named):
+    """VONE's Yahoo download without some sessions: on main the index's level was carried over the hole (a flat
+    day 0, then a two-day move) and every CAR was computed; now the sessions are a named benchmark gap and the
+    firm-events that need them are left out (here all: exit 3)."""
+    study, source = _us_folder(tmp_path, "VONE", lambda f: f.drop(f.index[f["Date"].isin(dropped)], inplace=True))
+    assert main(["run", study, "--source", source, "--out", str(tmp_path / "reports")]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "benchmark VONE has no data on " in err[0] and named in err[0]
+    assert "needed by every firm-event (oct:AMBA, oct:NVDA, oct:STX)" in err[0]
+
+
+def test_a_benchmark_gap_in_one_event_leaves_the_other_tested(tmp_path, capsys):
+    """The Huawei listing (May 2019) and the October listing of the same suppliers against VONE, whose file lacks
+    8 Oct 2019: October's firm-events are named and left out, May's are tested (exit 0)."""
+    study, source = _us_folder(tmp_path, "VONE", lambda f: f.drop(f.index[f["Date"] == "2019-10-08"], inplace=True))
+    text = Path(study).read_text() + (
+        '  - id: may\n    title: Huawei\n    announced: "2019-05-15T19:00:00-04:00"\n'
+        "    firms:\n      - {ticker: MU, name: Micron}\n"
+    )
+    Path(study).write_text(text)
+    out = tmp_path / "reports"
+    assert main(["run", study, "--source", source, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "oct AMBA: benchmark VONE has no data on 2019-10-08 (1 session(s)); left out of the tests" in err
+    car = pd.read_csv(out / "us" / "car.csv", keep_default_na=False)
+    assert car.query("event_id == 'oct'")["car"].eq("").all()  # no CAR for the firm-events left out
+    assert (car.query("event_id == 'may'")["car"] != "").all()
