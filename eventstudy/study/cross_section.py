@@ -4,7 +4,8 @@ For one event window ``W``, each firm-event with a CAR over ``W`` is one observa
 
     car_i (or bhar_i) = x_i' b + e_i,
 
-fitted by OLS (statsmodels) with a formula (patsy syntax) over the columns ``car``, ``bhar`` (the window's CAR and
+fitted by OLS (statsmodels) with a formula — the grammar of :mod:`eventstudy.spec.formula`, parsed as data and
+never evaluated as code — over the columns ``car``, ``bhar`` (the window's CAR and
 BHAR, as in ``car.csv``), ``alpha``, ``beta``, ``sigma``, ``n_est`` (``estimates.csv``), ``event_id``, ``ticker``,
 ``exchange`` (the firm's MIC) and the columns of an optional CSV of firm characteristics keyed by
 ``ticker, event_id``. Firm-events without a CAR (not traded in ``W``, or left out for a data problem) and rows
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError
+from ..spec.formula import parse_formula
 
 if TYPE_CHECKING:
     from ..spec.config import Study
@@ -68,18 +70,14 @@ def parse_cross_section(study: Study) -> CrossSectionSpec | None:
     if tuple(window) not in study.event_windows:
         windows = ", ".join(f"[{a}, {b}]" for a, b in study.event_windows)
         raise ConfigError(f"{where}.window: {window} is not one of the event windows ({windows})")
-    formula = raw.get("formula")
-    if not isinstance(formula, str) or "~" not in formula:
-        raise ConfigError(f"{where}.formula: expected a formula such as 'car ~ beta', got {formula!r:.60}")
-    outcome = formula.split("~", 1)[0].strip()
-    if outcome not in ("car", "bhar"):
-        raise ConfigError(f"{where}.formula: {formula!r}: the left-hand side must be car or bhar, not {outcome!r}")
     chars, name = None, raw.get("characteristics")
     if name is not None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"{where}.characteristics: expected a CSV file name, got {name!r:.60}")
         chars = _characteristics(Path(study.path).parent / name, f"{where}.characteristics")
-    return CrossSectionSpec((window[0], window[1]), formula.strip(), chars, name)
+    columns = {*BUILT_IN, *(map(str, chars.columns) if chars is not None else ())}
+    formula = parse_formula(raw.get("formula"), columns, f"{where}.formula")  # data, never code
+    return CrossSectionSpec((window[0], window[1]), formula.text, chars, name)
 
 
 def _characteristics(path: Path, where: str) -> pd.DataFrame:
@@ -127,11 +125,16 @@ def fit_cross_section(data: pd.DataFrame, formula: str, where: str = "cross_sect
     """OLS of ``formula`` on ``data`` (rows with a missing value in a variable it uses are dropped), clustered by
     ``day0`` when the rows span several event dates, else HC1; the rows of ``cross_section.csv``."""
     import statsmodels.api as sm
-    from patsy import PatsyError, dmatrices
+    from patsy import EvalEnvironment, PatsyError, dmatrices
 
+    formula = parse_formula(formula, set(map(str, data.columns)), f"{where}.formula").text  # data, never code
     usable = data[np.isfinite(data["car"].to_numpy(dtype=float))]  # no CAR: not traded or a data problem
+    # ``formula`` passed eventstudy.spec.formula's grammar (column names, C(), the allowed transforms): patsy
+    # evaluates nothing else, and sees no namespace but numpy's
     try:
-        y, x = dmatrices(formula, usable, return_type="dataframe", NA_action="drop")
+        y, x = dmatrices(
+            formula, usable, return_type="dataframe", NA_action="drop", eval_env=EvalEnvironment([{"np": np}])
+        )
     except PatsyError as exc:
         raise ConfigError(f"{where}.formula: {formula!r}: {str(exc).splitlines()[0]}") from None
     n, k = x.shape
