@@ -105,6 +105,7 @@ class Study:
     factor_file: str | None = None  # CSV of daily factor returns for model: factor (docs/factors.md)
     benchmarks: dict[str, str] = field(default_factory=dict)  # exchange MIC → benchmark (``benchmark:`` mapping)
     day0_rule: str = "close"  # the study's default day-0 rule (an event may override it)
+    events_file: str | None = None  # the CSV table named by ``events:``, if the events are given as one
 
     def benchmark_of(self, firm: Firm) -> str:
         """The benchmark of a firm: its own, else the mapping's entry for its exchange (or for another exchange on
@@ -157,6 +158,24 @@ class Study:
         for t in (self.benchmark, *self.benchmarks.values(), *self.alternative_benchmarks):
             seen.setdefault(t)
         return tuple(seen)
+
+    def input_files(self) -> dict[str, Path]:
+        """Every file besides the study file that this study reads, by role: the events table, the factor file,
+        the cross-section characteristics (relative names resolved against the study file's folder). A rebuild
+        hashes each of them whole (:func:`eventstudy.study.analysis.input_hash`)."""
+        here = Path(self.path).parent
+        named = {
+            "events": self.events_file,
+            "factor_file": self.factor_file,
+            "cross_section.characteristics": (self.extra.get("cross_section") or {}).get("characteristics")
+            if isinstance(self.extra.get("cross_section"), dict)
+            else None,
+        }
+        return {
+            role: (Path(name) if Path(name).is_absolute() else here / name)
+            for role, name in named.items()
+            if isinstance(name, str) and name
+        }
 
     @property
     def relative_span(self) -> tuple[int, int]:
@@ -331,6 +350,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
             raise s.fail(f"window {list(w)} overlaps the estimation window {list(est)}", name)
     rule = day0_rule(s, "close")
     benchmark, benchmarks = _benchmarks(s)
+    table: str | None = None
     if isinstance(top.get("events"), str):
         table, rows = read_events_table(top, file)
         events = tuple(_event(e, rule) for e in Reader(table, {"events": rows}).items("events"))
@@ -371,6 +391,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         factor_file=s.text("factor_file") if s.has("factor_file") else None,
         benchmarks=benchmarks,
         day0_rule=rule,
+        events_file=table,
         primary_test=primary_test,
     )
     check_benchmark_is_not_a_firm(study, top)

@@ -297,13 +297,18 @@ def analyse(inputs: StudyInputs) -> StudyResults:
 
 
 def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
-    """SHA-256 of everything the outputs depend on (see the module docstring); ``claims`` is the claims table."""
+    """SHA-256 of everything the outputs depend on: the claims table (``claims``), the package version, the study
+    file's bytes and those of every other file it reads (events table, factor file, characteristics:
+    :meth:`Study.input_files`), the source description, the cut-off and every price row used."""
     digest = hashlib.sha256()
     digest.update(claims.encode())
     digest.update(f"eventstudy {__version__}\n".encode())
     digest.update(
         Path(inputs.study.path).read_bytes() if Path(inputs.study.path).is_file() else repr(inputs.study).encode()
     )
+    for role, path in sorted(inputs.study.input_files().items()):  # every other file it reads, whole
+        digest.update(f"\nfile {role} {path.name}\n".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
     digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
     for ticker in sorted(inputs.histories):
         digest.update(f"{ticker}\n".encode())
