@@ -120,7 +120,8 @@ def reports_lock(out_dir: Path) -> Iterator[None]:
 
 def study_files(args: list[str]) -> list[str]:
     """The study files named by ``args``: a pattern the shell left unexpanded (it matched nothing there) is
-    expanded here, and skipped with a warning when it still matches nothing."""
+    expanded here, and skipped with a warning when it still matches nothing. One file named twice — ``cn.yaml``
+    and ``./cn.yaml``, or through a symbolic link — is built once, under the first name given."""
     files: list[str] = []
     for arg in args:
         if glob.has_magic(arg) and not Path(arg).exists():
@@ -130,7 +131,18 @@ def study_files(args: list[str]) -> list[str]:
             files.extend(matches)
         else:
             files.append(arg)
-    return list(dict.fromkeys(files))
+    first: dict[str, str] = {}
+    for name in files:
+        first.setdefault(_identity(name), name)
+    return list(first.values())
+
+
+def _identity(name: str) -> str:
+    """The file a name means (its resolved path; the name itself when it cannot be resolved)."""
+    try:
+        return str(Path(name).resolve(strict=True))
+    except (OSError, RuntimeError):
+        return name
 
 
 def _check_all(configs: list[str]) -> list[Study | Outcome]:

@@ -502,3 +502,15 @@ def test_rebuild_notices_a_change_in_every_file_the_study_reads(tmp_path, file, 
     assert second[0].input_hash != first[0].input_hash
     forced = rebuild([config], provider, tmp_path / "forced", force=True)[1][0]
     assert forced.input_hash == second[0].input_hash  # what was published is what --force gives
+
+
+def test_one_file_named_twice_is_built_once(tmp_path, monkeypatch):
+    """``rebuild cn.yaml ./cn.yaml`` and a symbolic link to it: on main both names were refused as two files
+    sharing an id, so the study was never built."""
+    monkeypatch.chdir(tmp_path)
+    study_file(tmp_path, "cn.yaml", "cn")
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "cn.yaml")
+    code, outcomes = rebuild(["cn.yaml", "./cn.yaml", "link.yaml", str(tmp_path / "cn.yaml")], open_provider("snapshot"),
+                             tmp_path / "reports")  # fmt: skip
+    assert code == EXIT_OK
+    assert [(o.config, o.study_id, o.status) for o in outcomes] == [("cn.yaml", "cn", "built")]
