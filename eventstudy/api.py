@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from .data import open_provider
 from .data.base import PriceProvider
 from .data.frames import FrameProvider
 from .errors import ConfigError
+from .publish.destination import writable_directory
 from .publish.outputs import COLUMNS
 from .spec.config import Study, load_study, parse_study
 from .study.analysis import Analysis, analyse_study, data_warnings
@@ -66,6 +67,28 @@ def as_provider(
     raise ConfigError(f"source: expected auto, snapshot, yahoo, csv:DIR or a PriceProvider, got {source!r}")
 
 
+def as_date(value: object) -> date | None:
+    """``as_of`` as a date: a date, a datetime or Timestamp (its date), an ISO ``YYYY-MM-DD`` string, or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"as_of: {value!r:.60} is not a date (YYYY-MM-DD)") from None
+    if isinstance(value, pd.Timestamp) or value is pd.NaT:
+        if pd.isna(value):
+            raise ConfigError("as_of: NaT is not a date; give a date (YYYY-MM-DD) or None")
+        return value.date()
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise ConfigError(
+        f"as_of: expected a date, a 'YYYY-MM-DD' string or None, got {type(value).__name__} {value!r:.40}"
+    )
+
+
 def run(
     study: str | Path | Mapping[str, Any] | Study,
     source: str | PriceProvider | None = None,
@@ -85,11 +108,7 @@ def run(
     """
     spec = as_study(study)
     provider = as_provider(source, prices, cache)
-    if isinstance(as_of, str):
-        try:
-            as_of = date.fromisoformat(as_of)
-        except ValueError:
-            raise ConfigError(f"as_of: {as_of!r} is not a date (YYYY-MM-DD)") from None
+    as_of = as_date(as_of)
     return Results(analyse_study(spec, provider, as_of, progress=False))
 
 
@@ -253,7 +272,9 @@ class Results:
         reports directory's lock, keeping the previous build as last-good); return the path of index.html."""
         from .publish.rebuild import outcome_of, reports_lock, update_index, write_report
 
-        out = Path(directory)
+        if not isinstance(directory, (str, Path)):
+            raise ConfigError(f"to_report: expected a directory path, got {type(directory).__name__}")
+        out = writable_directory(Path(directory), "to_report")  # a file there: ConfigError, nothing touched
         with reports_lock(out):
             target = write_report(self._analysis, out)
             update_index(out, [outcome_of(self._analysis, "built")])

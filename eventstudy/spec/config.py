@@ -134,8 +134,24 @@ class Study:
         ``windows`` are the event windows (``event_windows``); ``settings`` are any other ``study:`` keys of the
         study file (``model``, ``estimation_window``, ``daily_path``, ...), validated exactly as in a study file.
         """
-        rows = events.to_dict(orient="records") if isinstance(events, pd.DataFrame) else list(events)
-        labels = list(events.index) if isinstance(events, pd.DataFrame) else None
+        if isinstance(events, pd.DataFrame):
+            rows, labels = events.to_dict(orient="records"), list(events.index)
+        elif isinstance(events, Iterable) and not isinstance(events, (str, bytes, Mapping)):
+            rows, labels = list(events), None
+            bad = next((i for i, row in enumerate(rows) if not isinstance(row, Mapping)), None)
+            if bad is not None:
+                raise ConfigError(
+                    f"from_events: row {bad} is a {type(rows[bad]).__name__}, not a mapping of column → value"
+                )
+        else:
+            raise ConfigError(
+                "from_events: expected a DataFrame or a list of rows (dicts of column → value), got "
+                f"{type(events).__name__}"
+            )
+        if not isinstance(benchmark, (str, Mapping)):
+            raise ConfigError(
+                f"from_events: benchmark: expected a ticker or a mapping exchange → ticker, got {benchmark!r:.60}"
+            )
         section: dict[str, Any] = {"id": id, "title": title, "benchmark": benchmark, **settings}
         if windows is not None:
             section["event_windows"] = [list(w) for w in windows]
@@ -306,6 +322,9 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     top = Reader(file, data)
     extra_sections = extra_sections or {"claims", "cross_section"}
     top.mapping({"study", "events", *extra_sections})
+    for section in ("study", "events"):
+        if not top.has(section):
+            raise top.fail("is required", section)
     s = top.child("study")
     s.mapping(
         {
@@ -431,6 +450,8 @@ def check_benchmark_is_not_a_firm(study: Study, top: Reader) -> None:
 
 def load_study(path: str | Path) -> Study:
     """Read and validate a study file. Raises :class:`ConfigError` with a one-line message."""
+    if not isinstance(path, (str, Path)):
+        raise ConfigError(f"load_study: expected the path of a study file (str or Path), got {type(path).__name__}")
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
