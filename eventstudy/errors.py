@@ -6,6 +6,8 @@ command line can print it as is and exit non-zero.
 
 from __future__ import annotations
 
+import errno
+
 
 class EventStudyError(Exception):
     """Base class: a problem the user can fix; the CLI prints it on one line."""
@@ -44,3 +46,8 @@ def bounded_message(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """``text`` on one line (whitespace runs collapsed) and at most ``limit`` characters."""
     line = " ".join(str(text)[: limit * 4].split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+#: ``errno`` values of a write that failed for want of space: the run says "disk full" and exits 3, keeping the
+#: last good report.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})

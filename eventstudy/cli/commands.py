@@ -12,7 +12,6 @@ load neither plotly nor scipy.stats nor pyarrow's parquet reader (tests/cli/test
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..errors import ConfigError, EventStudyError, OutputError, bounded_message
+from ..errors import DISK_FULL, ConfigError, EventStudyError, OutputError, bounded_message
 from ..publish.destination import writable_directory
 from . import placebo as placebo_command
 
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 EXAMPLE_STUDY = (
     "entity-list-2019.yaml"  # eventstudy/spec/examples/: the repository's events.yaml, shipped in the package
 )
-DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program stopped by a closed pipe
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
 
@@ -123,6 +121,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from ..data import open_provider
     from ..publish.rebuild import rebuild
 
+    writable_directory(Path(args.out), "--out")  # a read-only or impossible --out: exit 2 before any work
     provider = open_provider(args.source, args.cache)
     configs = args.configs or ["events.yaml"]
     code, outcomes = rebuild(

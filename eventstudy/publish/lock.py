@@ -2,8 +2,9 @@
 
 ``<reports>/.lock`` is a regular file held with an exclusive, non-blocking lock for the whole run; a second
 run exits at once (code 75) naming the holder's pid, which the holder writes into the file. The file is opened
-without following symbolic links (``O_NOFOLLOW``) and must be a regular file, so a ``.lock`` link (or a FIFO,
-or a directory) planted in the reports folder is refused (code 2) instead of being truncated or followed.
+without following symbolic links (``O_NOFOLLOW``) and must be a regular file with no other name, so a ``.lock``
+link — symbolic or hard — (or a FIFO, or a directory) planted in the reports folder is refused (code 2) instead of
+being truncated, written or followed.
 
 On POSIX the lock is ``flock(2)`` (``fcntl`` imported only there); elsewhere (Windows) it is the ``filelock``
 package's lock, after the same link check.
@@ -72,8 +73,14 @@ def _posix_lock(path: Path) -> Iterator[None]:
             raise LockPathError(f"{path}: the reports lock is a symbolic link; remove it and run again") from None
         raise EventStudyError(f"{path}: cannot open the reports lock: {exc.strerror}") from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise LockPathError(f"{path}: the reports lock is not a regular file; remove it and run again")
+        if info.st_nlink > 1:  # a hard link: the pid written below would overwrite another file's content
+            raise LockPathError(
+                f"{path}: the reports lock is a hard link to another file ({info.st_nlink} names); remove it and "
+                "run again"
+            )
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -144,6 +144,12 @@ def write_csv(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
     frame[columns].to_csv(path, index=False, lineterminator="\n")
 
 
+class OutputInTheWay(EventStudyError):
+    """A file of the user's stands where a report would be published (exit 2: nothing is replaced)."""
+
+    exit_code = 2
+
+
 def publish(out_dir: Path, study_id: str, write: Callable[[Path], None]) -> Path:
     """Run ``write(tmp_dir)`` then swap ``tmp_dir`` into ``out_dir/study_id`` atomically; return the path.
 
@@ -157,6 +163,11 @@ def publish(out_dir: Path, study_id: str, write: Callable[[Path], None]) -> Path
     if Path(study_id).name != study_id or study_id.startswith(".") or study_id in ("", "..") or "\\" in study_id:
         raise EventStudyError(f"study id {study_id!r} would write outside {out_dir}")
     target, last_good = out_dir / study_id, out_dir / f"{study_id}.last-good"
+    for path in (target, last_good):  # a user's file where the report goes: refuse, never replace it
+        if (path.exists() or path.is_symlink()) and not path.is_symlink() and not path.is_dir():
+            raise OutputInTheWay(
+                f"{path}: a file that is not a report is where the report goes; move it away and run again"
+            )
     tmp = new_directory(out_dir, study_id)
     try:
         write(tmp)

@@ -27,7 +27,7 @@ from pathlib import Path
 from ..claims import claims_figures_html, write_claims_csv
 from ..data import fallback_notes
 from ..data.base import PriceProvider
-from ..errors import ConfigError, EventStudyError, bounded_message
+from ..errors import DISK_FULL, ConfigError, EventStudyError, bounded_message
 from ..spec.config import Study
 from ..study.analysis import Analysis, analyse_study, load_checked
 from ..study.results import StudyResults
@@ -184,6 +184,14 @@ def _build_one(
         status, message = "bad config", str(exc)
     except EventStudyError as exc:
         status, message = "data unavailable", str(exc)
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            status, message = "failed", f"{type(exc).__name__}: {exc}"
+        else:  # publish removed its partial build: the last good report is untouched
+            status, message = (
+                "disk full",
+                f"{out_dir}: report not written ({exc.strerror}); the last good report is kept",
+            )
     except Exception as exc:  # noqa: BLE001 - one study's crash must not stop the others
         status, message = "failed", f"{type(exc).__name__}: {exc}"
     return Outcome(config, status, study_id=study.id, title=study.title, message=bounded_message(message))
@@ -233,6 +241,5 @@ def exit_code(outcomes: list[Outcome]) -> int:
         return EXIT_OK
     if len(failed) < len(outcomes):
         return EXIT_PARTIAL
-    return (
-        EXIT_CONFIG if failed[0].status == "bad config" else EXIT_DATA if failed[0].status == "data unavailable" else 1
-    )
+    status = failed[0].status
+    return EXIT_CONFIG if status == "bad config" else EXIT_DATA if status in ("data unavailable", "disk full") else 1

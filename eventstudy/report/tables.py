@@ -266,7 +266,10 @@ def to_latex(table: PaperTable) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """One Markdown cell: ``|`` and line breaks neutralised, and ``&``, ``<``, ``>`` as HTML entities — Markdown
+    renderers pass raw HTML through, so a ``<script>`` in a study's title must not reach the page as a tag."""
+    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(table: PaperTable) -> str:
