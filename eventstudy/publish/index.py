@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -49,9 +50,17 @@ def read_index(out_dir: Path) -> dict[str, dict[str, Any]]:
     published ``study.json`` files (with a warning)."""
     path = out_dir / "index.json"
     try:
-        studies = json.loads(path.read_text(encoding="utf-8"))["studies"]
-        if isinstance(studies, dict) and all(isinstance(v, dict) for v in studies.values()):
-            return studies
+        # NaN, Infinity (not JSON, though Python writes them) are read as null: one bad number loses no study
+        studies = json.loads(path.read_text(encoding="utf-8"), parse_constant=lambda _: None)["studies"]
+        if isinstance(studies, dict):
+            good = {str(k): v for k, v in studies.items() if isinstance(v, dict)}
+            bad = [str(k) for k in studies if str(k) not in good]
+            if bad:  # entries that are not entries: recovered from their study.json where published
+                recovered = published_entries(out_dir)
+                good.update({k: recovered[k] for k in bad if k in recovered})
+                log.warning("%s: unreadable entries %s; recovered from study.json: %s", path, ", ".join(bad),
+                            ", ".join(k for k in bad if k in recovered) or "none")  # fmt: skip
+            return good
         problem = "'studies' is not a mapping of entries"
     except FileNotFoundError:
         return {}
@@ -106,13 +115,19 @@ def update_index(
     dropped = [k for k, e in entries.items() if not Path(str(e.get("config", ""))).is_file()] if prune else []
     for key in dropped:
         del entries[key]
-    write_atomic(out_dir / "index.json", json.dumps({"studies": dict(sorted(entries.items()))}, indent=2) + "\n")
+    document = {"studies": {k: _finite(entries[k]) for k in sorted(entries)}}
+    write_atomic(out_dir / "index.json", json.dumps(document, indent=2, allow_nan=False) + "\n")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("eventstudy.publish") / "templates")), autoescape=True
     )
     html = env.get_template("index.html.j2").render(studies=[entries[k] for k in sorted(entries)], version=__version__)
     write_atomic(out_dir / "index.html", html)
     return dropped
+
+
+def _finite(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry with its non-finite numbers as null, so that index.json is JSON every parser reads."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in entry.items()}
 
 
 def _key_of_file(entries: dict[str, dict[str, Any]], config: str) -> str:

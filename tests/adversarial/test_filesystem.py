@@ -104,3 +104,22 @@ def test_a_script_in_the_title_is_escaped_in_markdown(tmp_path, capsys):
     assert main(["table", str(out / "entity-list-2019"), "--format", "markdown"]) == 0
     printed = capsys.readouterr().out
     assert "<script>" not in printed and "&lt;script&gt;alert(1)&lt;/script&gt;" in printed
+
+
+def test_an_index_json_with_nan_keeps_every_study(tmp_path):
+    """NaN in one entry, and one entry that is not an entry at all: the other studies stay in the index, and the
+    index written back is JSON that every parser reads (no NaN)."""
+    import json
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "index.json").write_text(
+        '{"studies": {"other": {"config": "x.yaml", "status": "built", "study_id": "other", "title": "Other", '
+        '"seconds": NaN}, "broken": NaN}}'
+    )
+    assert main(["rebuild", EXAMPLE, "--source", "snapshot", "--out", str(out), "-q"]) == 0
+    text = (out / "index.json").read_text()
+    assert "NaN" not in text
+    studies = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))["studies"]
+    assert set(studies) == {"entity-list-2019", "other"} and studies["other"]["seconds"] is None
+    assert "Other" in (out / "index.html").read_text(encoding="utf-8")
