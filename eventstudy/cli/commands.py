@@ -407,6 +407,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # the environment (a file, a directory, the disk), not the study: one line, no traceback
         print(f"eventstudy: error: {_describe(exc)}", file=sys.stderr)
         return OutputError.exit_code if exc.errno in DISK_FULL else 1
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: still one line (exit 1), never a traceback
+        message = bounded_message(f"{type(exc).__name__}: {exc}")
+        print(f"eventstudy: internal error: {message} (please report it with the command line)", file=sys.stderr)
+        return 1
 
 
 def _describe(exc: OSError) -> str:

@@ -45,6 +45,8 @@ def check_price_file_size(path: Path) -> None:
         size = path.stat().st_size
     except OSError as exc:
         raise DataError(f"{path}: cannot read CSV: {exc.strerror}") from None
+    if size == 0:
+        raise DataError(f"{path}: the price file is empty (0 bytes); it needs a header and one row per session")
     if size > MAX_PRICE_FILE_BYTES:
         raise DataError(
             f"{path}: {size:,} bytes is more than the {MAX_PRICE_FILE_BYTES:,}-byte limit for one ticker's price file"

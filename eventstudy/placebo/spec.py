@@ -19,6 +19,8 @@ from .executors import FAST_FROM, PARALLEL_FROM
 BYTES_PER_CELL = 26 * 8
 DEFAULT_CHUNK_MB = 256
 MAX_CHUNK = 1500  # small chunks balance the two processes and keep the (N, W) arrays near the caches (measured)
+MAX_EVENTS = 10_000_000  # firm-events one placebo may draw: 10x the benchmarked 1M, checked before allocating
+MAX_FIRMS_PER_STUDY = 100_000
 FAST_MODELS = MOMENT_MODELS  # the models whose normal equations can come from running sums (engine="fast")
 
 
@@ -42,10 +44,24 @@ class PlaceboSpec:
     injected: tuple[float, ...] = ()  # day-0 abnormal returns added to every firm-event (power; tests only)
 
     def __post_init__(self) -> None:
-        if self.n_events < 1:
-            raise ConfigError("--events must be at least 1")
-        if self.firms_per_study < 1:
-            raise ConfigError("--firms-per-study must be at least 1")
+        if not 1 <= self.n_events <= MAX_EVENTS:
+            raise ConfigError(f"--events {self.n_events}: must be between 1 and {MAX_EVENTS:,}")
+        if not 1 <= self.firms_per_study <= min(self.n_events, MAX_FIRMS_PER_STUDY):
+            raise ConfigError(
+                f"--firms-per-study {self.firms_per_study}: must be between 1 and --events "
+                f"({min(self.n_events, MAX_FIRMS_PER_STUDY):,} here)"
+            )
+        if not (isinstance(self.alpha, float | int) and 0.0 < self.alpha < 1.0):
+            raise ConfigError(f"--alpha {self.alpha}: a test size strictly between 0 and 1 (e.g. 0.05)")
+        if self.chunk_size is not None and not 1 <= self.chunk_size <= MAX_EVENTS:
+            raise ConfigError(f"--chunk-size {self.chunk_size}: must be between 1 and {MAX_EVENTS:,}")
+        if self.workers is not None and not 1 <= self.workers <= 64:
+            raise ConfigError(f"--workers {self.workers}: must be between 1 and 64")
+        if self.seed < 0:
+            raise ConfigError(f"--seed {self.seed}: must be 0 or more")
+        for name, w in (("--window", self.window), ("--estimation-window", self.estimation_window)):
+            if max(abs(w[0]), abs(w[1])) > 2520:
+                raise ConfigError(f"{name} {list(w)}: reaches beyond ±2520 sessions (about ten years)")
         for w in self.windows:
             if w[0] > w[1]:
                 raise ConfigError(f"window {list(w)} is empty")

@@ -41,6 +41,7 @@ RESERVED_IDS = frozenset({"index.html", "index.json"})
 RESERVED_ID_SUFFIXES = (".last-good",)
 #: Largest ``dimson_lags``: each lag and lead adds a regressor, and a month of them is already extreme.
 MAX_DIMSON_LAGS = 20
+MAX_STUDY_FILE_BYTES = 16 * 2**20  # a study file larger than this is refused before it is parsed
 
 
 @dataclass(frozen=True)
@@ -388,10 +389,11 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
                 )
     if benchmark is None:  # every firm names its own: the first one is the study's default (claims)
         benchmark = next(f.benchmark for ev in events for f in ev.firms if f.benchmark is not None)
-    ids = [e.id for e in events]
-    for i, ev_id in enumerate(ids):
-        if ev_id in ids[:i]:
+    seen_ids: set[str] = set()
+    for i, ev_id in enumerate(e.id for e in events):
+        if ev_id in seen_ids:
             raise top.child("events").child(i).fail(f"duplicate event id {ev_id!r}", "id")
+        seen_ids.add(ev_id)
     study = Study(
         id=study_id(s),
         title=s.text("title"),
@@ -454,11 +456,18 @@ def load_study(path: str | Path) -> Study:
         raise ConfigError(f"load_study: expected the path of a study file (str or Path), got {type(path).__name__}")
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:  # at most the cap and one byte: /dev/zero or a huge file ends here
+            raw = handle.read(MAX_STUDY_FILE_BYTES + 1)
+        if len(raw) > MAX_STUDY_FILE_BYTES:
+            raise ConfigError(
+                f"{path}: more than {MAX_STUDY_FILE_BYTES // 2**20} MiB; a study file is a page of YAML (put many "
+                "events in an events table: events: FILE.csv)"
+            )
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        raise ConfigError(f"{path}: cannot read: {' '.join(str(exc).split())[:200]}") from None
     try:
         data = read_yaml(text)
     except ConfigError as exc:

@@ -79,7 +79,7 @@ class Reader:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(f"expected text, got {show(value)}", key)
         if pattern is not None and not pattern.match(value):
-            raise self.fail(f"{value!r} is not allowed here (pattern {pattern.pattern})", key)
+            raise self.fail(f"{show(value)} is not allowed here (pattern {pattern.pattern})", key)
         return value.strip()
 
     def integer(self, key: str, default: Any = ...) -> int:

@@ -68,7 +68,12 @@ def test_the_template_states_every_study_setting(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["init", "keys"]) == 0
     text = (tmp_path / "keys.yaml").read_text()
-    internal = {"events", "path", "extra"}  # not settings of the study section
+    internal = {
+        "events",
+        "events_file",
+        "path",
+        "extra",
+    }  # not settings of the study section (events_file: from events:)
     key = {"benchmarks": "benchmark", "day0_rule": "day0"}  # fields named otherwise in the study file
     for field in dataclasses.fields(Study):
         if field.name not in internal:
