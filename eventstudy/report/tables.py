@@ -266,9 +266,9 @@ def to_latex(table: PaperTable) -> str:
 
 
 def _md_cell(text: str) -> str:
-    """One Markdown cell: ``|`` and line breaks neutralised, and ``&``, ``<``, ``>`` as HTML entities — Markdown
+    """One Markdown cell: ``|`` and line breaks neutralised, and ``<``, ``>`` as HTML entities — Markdown
     renderers pass raw HTML through, so a ``<script>`` in a study's title must not reach the page as a tag."""
-    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = str(text).replace("<", "&lt;").replace(">", "&gt;")
     return escaped.replace("|", "\\|").replace("\n", " ")
 
 

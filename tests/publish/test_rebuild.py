@@ -71,7 +71,7 @@ def test_a_changed_event_rebuilds_only_its_study(tmp_path):
     assert snapshot_bytes(out / "study-b") == untouched
     assert json.loads((out / "study-a" / "study.json").read_text())["events"][0]["day0"] == {"XSHE": "2019-10-09"}
     index = (out / "index.html").read_text()
-    assert 'href="study-a/index.html"' in index and 'href="study-b/index.html"' in index
+    assert 'href="./study-a/index.html"' in index and 'href="./study-b/index.html"' in index
 
 
 def test_second_rebuild_exits_at_once_when_locked(tmp_path, capsys):
@@ -125,7 +125,7 @@ def test_crash_while_writing_keeps_the_last_good_report(tmp_path, monkeypatch):
     assert code == 1 and outcomes[0].status == "failed" and "No space left" in outcomes[0].message
     assert snapshot_bytes(out / "study-a") == before
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
-    assert 'href="study-a/index.html"' in (out / "index.html").read_text()
+    assert 'href="./study-a/index.html"' in (out / "index.html").read_text()
 
 
 def test_as_of_reproduces_a_past_report(tmp_path):
@@ -368,7 +368,7 @@ def test_a_corrupt_index_is_rebuilt_from_the_published_studies(tmp_path, caplog)
     assert set(index) == {"study-a", bad}
     assert index["study-a"]["input_hash"] == first[0].input_hash and index["study-a"]["config"] == a
     assert "index.json is unreadable" in caplog.text and "rebuilt it from 1 published study.json file(s)" in caplog.text
-    assert 'href="study-a/index.html"' in (out / "index.html").read_text()
+    assert 'href="./study-a/index.html"' in (out / "index.html").read_text()
 
 
 @pytest.mark.parametrize("kind", ["symlink", "directory", "fifo"])
