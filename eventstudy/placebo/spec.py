@@ -46,10 +46,9 @@ class PlaceboSpec:
     def __post_init__(self) -> None:
         if not 1 <= self.n_events <= MAX_EVENTS:
             raise ConfigError(f"--events {self.n_events}: must be between 1 and {MAX_EVENTS:,}")
-        if not 1 <= self.firms_per_study <= min(self.n_events, MAX_FIRMS_PER_STUDY):
+        if not 1 <= self.firms_per_study <= MAX_FIRMS_PER_STUDY:
             raise ConfigError(
-                f"--firms-per-study {self.firms_per_study}: must be between 1 and --events "
-                f"({min(self.n_events, MAX_FIRMS_PER_STUDY):,} here)"
+                f"--firms-per-study {self.firms_per_study}: must be between 1 and {MAX_FIRMS_PER_STUDY:,}"
             )
         if not (isinstance(self.alpha, float | int) and 0.0 < self.alpha < 1.0):
             raise ConfigError(f"--alpha {self.alpha}: a test size strictly between 0 and 1 (e.g. 0.05)")

@@ -102,7 +102,7 @@ def read_events_table(top: Reader, study_file: str) -> tuple[str, list[dict[str,
     if not path.is_absolute():
         path = Path(study_file).parent / path
     try:
-        if not path.is_file():
+        if path.exists() and not path.is_file():
             raise top.fail(f"{show(raw)}: not a regular file ({path})", "events")
         if path.stat().st_size > MAX_EVENTS_FILE_BYTES:
             raise top.fail(f"{show(raw)}: larger than {MAX_EVENTS_FILE_BYTES // 2**20} MiB ({path})", "events")

@@ -59,7 +59,7 @@ def test_an_events_table_of_100000_firms_in_one_event_is_read(tmp_path, capsys):
         (["--events", str(10**12)], "--events 1000000000000: must be between 1 and 10,000,000"),  # main: 7 TiB
         (["--events", "100", "--alpha", "2"], "--alpha 2.0: a test size strictly between 0 and 1"),  # main: exit 0
         (["--events", "100", "--alpha", "nan"], "--alpha nan: a test size strictly between 0 and 1"),
-        (["--events", "100", "--firms-per-study", "0"], "--firms-per-study 0: must be between 1 and --events"),
+        (["--events", "100", "--firms-per-study", "0"], "--firms-per-study 0: must be between 1 and 100,000"),
         (["--events", "100", "--workers", "100000"], "--workers 100000: must be between 1 and 64"),
         (["--events", "100", "--window", "0,100000"], "--window [0, 100000]: reaches beyond ±2520 sessions"),
     ],
