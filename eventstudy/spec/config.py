@@ -74,7 +74,7 @@ class Event:
     note: str
     sources: tuple[Source, ...]
     firms: tuple[Firm, ...]
-    day0_rule: str = "close"  # calendar.DAY0_RULES: "close" (default) or "next_open"
+    day0_rule: str = "close"  # exchanges.DAY0_RULES: "close" (default) or "next_open"
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ def parse_date(node: Reader, key: str) -> date:
 
 def firm_exchange(node: Reader, ticker: str, raw: str | None) -> str:
     """The MIC of a firm: its ``exchange`` (any exchange_calendars MIC or alias), else inferred from the ticker's
-    suffix (:data:`eventstudy.data.calendar.SUFFIX_EXCHANGE`); a suffix that contradicts the exchange is an error."""
+    suffix (:data:`eventstudy.spec.exchanges.SUFFIX_EXCHANGE`); a suffix that contradicts the exchange is an error."""
     try:
         if raw is None:
             return exchange_of_ticker(ticker)
