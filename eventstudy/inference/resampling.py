@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .sample import _cached, _skew_adjusted_t, _z_p
-from .solve2 import matches_lapack, solve_2x2_parts
+from .solve2 import solve_2x2_parts
 
 BLOCK_CELLS = 30_000  # firm-days per block of the leave-run-out refits (about 240 kB an array: fits the cache)
 
@@ -111,7 +111,7 @@ def _leave_run_out(
     rest = {ij: total[ij][..., None] - run[ij] for ij in run}  # X'X without the run
     d = [_window_sums(xe[j] * e, length, starts) for j in range(p)]
     g = [_window_sums(xe[j], length, starts) for j in range(p)]
-    if p == 2 and matches_lapack():  # the same solve, vectorised (solve2: bit for bit, no call per system)
+    if p == 2:  # the market model's refits: one vectorised solve, no LAPACK call per system (solve2)
         r00, r01, r11 = rest[0, 0], rest[0, 1], rest[1, 1]
         delta0, delta1, det = solve_2x2_parts(r00, r01, r01, r11, d[0], d[1])
         singular = ~(np.abs(det) > 1e-10 * (np.abs(r00) * np.abs(r11)))
