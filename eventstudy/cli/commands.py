@@ -33,9 +33,8 @@ if TYPE_CHECKING:
     from ..publish.rebuild import Outcome
     from ..study.results import StudyResults
 
-EXAMPLE_STUDY = (
-    "entity-list-2019.yaml"  # eventstudy/spec/examples/: the repository's events.yaml, shipped in the package
-)
+# eventstudy/spec/examples/: the repository's events.yaml, shipped in the package
+EXAMPLE_STUDY = "entity-list-2019.yaml"
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program stopped by a closed pipe
 SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
 
