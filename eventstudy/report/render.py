@@ -26,6 +26,11 @@ from ..study.results import StudyResults
 from ..study.summary import ALPHA, daily_holm, study_summary
 from .figures import ar_figure, caar_figure, car_figure, number_text, price_figure
 
+DETAILED_EVENTS = 20
+"""Events with a section of their own (day 0, charts, per-firm tables) in the report, in the study's order. A study
+with more events lists every one in the headline table and in the CSVs; its report stays a readable size (a
+section with four charts per event made a 500-event report 96 MB and took 77 s to write)."""
+
 
 @dataclass(frozen=True)
 class EventView:
@@ -105,10 +110,11 @@ def _cross_section(results: StudyResults) -> dict[str, Any] | None:
             "characteristics": block.get("characteristics"), "note": table["note"].iloc[0] if len(table) else ""}  # fmt: skip
 
 
-def event_views(results: StudyResults) -> list[EventView]:
+def event_views(results: StudyResults, limit: int | None = None) -> list[EventView]:
+    """One view per event, for the first ``limit`` events of the study (all of them when ``limit`` is None)."""
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
     views = []
-    for ev in results.study.events:
+    for ev in results.study.events[:limit]:
         car = results.car[results.car["event_id"] == ev.id].copy()
         car["name"] = car["ticker"].map(names)
         car["coverage"] = [coverage_words(r, results.halts) for r in car.to_dict(orient="records")]
@@ -153,15 +159,34 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def headline_rows(results: StudyResults) -> list[dict[str, Any]]:
+    """summary.csv's rows for the headline table, each with ``span``: the number of rows of its event on the
+    event's first row (the table cell that names the event spans them), 0 on the others."""
+    rows = _rows(study_summary(results))
+    for i, row in enumerate(rows):
+        first = i == 0 or rows[i - 1]["event_id"] != row["event_id"]
+        row["span"] = 0
+        if first:
+            row["span"] = (
+                next((j for j in range(i + 1, len(rows)) if rows[j]["event_id"] != row["event_id"]), len(rows)) - i
+            )
+    return rows
+
+
 def render_report(results: StudyResults, source: str, context: dict[str, Any] | None = None) -> str:
-    """The report as one self-contained HTML string."""
+    """The report as one self-contained HTML string: a section for each of the first :data:`DETAILED_EVENTS`
+    events, every event in the headline table."""
     template = _environment().get_template("report.html.j2")
+    headline = headline_rows(results)
+    views = event_views(results, DETAILED_EVENTS)
     return template.render(
         results=results,
         study=results.study,
         source=source,
-        events=event_views(results),
-        headline=_rows(study_summary(results)),
+        events=views,
+        detailed_ids={view.event.id for view in views},
+        headline=headline,
+        headline_notes=any(r["note"] for r in headline),
         cross_section=_cross_section(results),
         plotlyjs=get_plotlyjs(),
         test_catalogue=[

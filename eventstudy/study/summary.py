@@ -124,12 +124,13 @@ def summary_frame(
         for r in tests[tests["test"] == primary_test].itertuples(index=False)
     }
     rows = []
+    groups = car.groupby(["event_id", "window_start", "window_end"], sort=False).indices  # row positions per cell
     for event_id in event_ids:
-        mine = car[car["event_id"] == event_id]
         for lo, hi in windows:
-            firms = mine[(mine["window_start"] == lo) & (mine["window_end"] == hi)]
-            if firms.empty:
+            where = groups.get((event_id, lo, hi))
+            if where is None:
                 continue
+            firms = car.iloc[where]
             observed = firms["n_obs"].to_numpy() > 0
             values = firms["car"].to_numpy(dtype=float)
             traded = observed & np.isfinite(values)

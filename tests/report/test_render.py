@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pandas as pd
 import pytest
 
 from eventstudy.report.render import render_report
@@ -190,3 +191,26 @@ def test_every_test_has_its_formula_in_the_methodology(html):
     for name, formula in TEST_FORMULAS.items():
         escaped = str(markupsafe.escape(formula))  # as the template escapes it
         assert f'<td class="l"><code>{name}</code></td><td class="l">{escaped}</td>' in html, name
+
+
+def test_a_study_of_many_events_has_sections_for_the_first_twenty_and_every_event_in_the_headline():
+    """Issue 20 (bounded inputs): a section with four charts per event made a 500-event report 96 MB. Past
+    DETAILED_EVENTS, events are listed in the headline table (without a link to a section they do not have)."""
+    from eventstudy.data import open_provider
+    from eventstudy.report.render import DETAILED_EVENTS
+    from eventstudy.spec.config import Study
+    from eventstudy.study.analysis import run_study
+
+    days = pd.bdate_range("2018-01-08", periods=DETAILED_EVENTS + 4, freq="3W-MON")
+    rows = [
+        {"event_id": f"e{k:02d}", "ticker": "002415.SZ", "announced": f"{d.date()}T08:00:00", "timezone": "Asia/Shanghai"}
+        for k, d in enumerate(days)
+    ]  # fmt: skip
+    study = Study.from_events(rows, benchmark="000300.SS", windows=[[0, 1]])
+    html = render_report(run_study(study, open_provider("snapshot")), "x.yaml")
+    sections = re.findall(r'<h2 id="(e\d\d)">', html)
+    assert sections == [f"e{k:02d}" for k in range(DETAILED_EVENTS)]
+    assert len(re.findall(r'<td class="ev" rowspan="1">', html)) == DETAILED_EVENTS + 4  # every event in the table
+    assert 'href="#e19"' in html and 'href="#e20"' not in html  # no link to a section that is not there
+    assert f"{DETAILED_EVENTS + 4} events: the first {DETAILED_EVENTS}" in " ".join(html.split())
+    assert html.count('class="plotly-graph-div"') == 4 * DETAILED_EVENTS
