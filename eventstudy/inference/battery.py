@@ -98,21 +98,21 @@ TEST_FORMULAS: dict[
     str, str
 ] = {  # one line each (the report's methodology); full definitions: docstrings, docs/statistics.md
     "csect_t": "CAAR / (S_CAR / √N), Student t with N − 1 d.f.",
-    "bw_t": "Σ_W AAR_t / √(S² Σ_W (N/N_t) k̄_t + EE), S² from the estimation-period series of AAR (N_t/N weights), "
-    "EE the estimation error; t with T − 1 d.f.",
+    "bw_t": "CAAR / √(S² L̄ + EE), CAAR = (1/N) Σ_i CAR_i (each firm once), L̄ the mean sessions a CAR covers, "
+    "S² from the estimation-period series of AAR (N_t/N weights), EE the estimation error; t with T − 1 d.f.",
     "patell_z": "Σ SCAR_i / √(Σ d_i / (d_i − 2)), standard normal",
     "bmp_t": "mean SCAR / (S_SCAR / √N), t with N − 1 d.f.",
     "kp_bmp_t": "t_BMP · √((1 − r̄) / (1 + (N − 1) r̄)), r̄ the mean cross-correlation of estimation ARs",
-    "corrado_rank": "Σ_W Ū_t / (S_U √(Σ_W N/N_t)) on ranks of standardised ARs over estimation and event days, "
-    "standard normal",
-    "sign_cz": "Σ_W Ḡ_t / (S_G √(Σ_W N/N_t)), G = sign(SAR − firm median), standard normal",
+    "corrado_rank": "(1/N) Σ_i Σ_W U_it / (S_U √m̄), m̄ the mean window ARs per firm, on ranks of standardised ARs "
+    "over estimation and event days, standard normal",
+    "sign_cz": "(1/N) Σ_i Σ_W G_it / (S_G √m̄), G = sign(SAR − firm median), standard normal",
     "gen_sign_z": "(w − N p̂) / √(N p̂ (1 − p̂)), w positive CARs, p̂ the share of positive out-of-sample "
     "pseudo-CARs of the window's length over the estimation period",
     "grank_t": "Z √((T − 2) / (T − 1 − Z²)) on ranks of standardised ARs and the scaled SCAR; t with T − 2 d.f.",
     "wilcoxon_z": "signed-rank statistic of the CARs, normal approximation with ties",
     "bhar_skew_t": "√N (S + γ̂ S² / 3 + γ̂ / (6N)), S = mean/sd of BHAR, γ̂ its skewness; t with N − 1 d.f.",
     "bhar_boot_t": "the statistic of bhar_skew_t; p from B bootstrap resamples of max(N/4, 10) BHARs, centred",
-    "portfolio_t": "Σ_W AAR_t / √(σ_p² Σ_W (N/N_t) k̄_t + EE), σ_p from the equally weighted portfolio's "
+    "portfolio_t": "CAAR / √(σ_p² L̄ + EE), CAAR = (1/N) Σ_i CAR_i, σ_p from the equally weighted portfolio's "
     "estimation-period ARs; t with T − p d.f.",
     "placebo_p": "statistic = CAAR; p = (1 + #{|CAAR_s| ≥ |CAAR|}) / (S + 1) over out-of-sample pseudo-windows "
     "of the estimation period (every one for a shared day 0, B draws otherwise)",

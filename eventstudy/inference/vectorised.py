@@ -28,18 +28,23 @@ def _mean_t(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _time_series(scores: np.ndarray, in_window: np.ndarray) -> np.ndarray:
-    """``Σ_W S̄_t / (S √(Σ_W N/N_t))`` with ``S² = (1/T) Σ_t (N_t/N) S̄_t²`` over the ``T`` days with data: the
-    mean score ``S̄_t`` of ``N_t`` firms has variance ``(N/N_t)`` times that of a full day (Kolari & Pynnönen
-    2011, eq. 8 and 11; Campbell & Wasley 1993, eq. 8)."""
+    """``(1/N) Σ_i Σ_{t∈W} S_it / (S √m̄)``: each firm's window scores summed and averaged over the ``N`` firms,
+    so that a firm counts once however its returns fall on the days (a halted firm's one late return is one score
+    of one firm, not a day of its own). ``m̄ = (1/N) Σ_i m_i``, ``m_i`` firm i's number of window scores.
+    ``S² = (1/T) Σ_t (N_t/N) S̄_t²`` over the ``T`` days with data is the variance of one full day's mean score
+    (``N_t`` firms on day t; Kolari & Pynnönen 2011, eq. 8 and 11; Campbell & Wasley 1993, eq. 8), the
+    cross-correlation of the firms in it; the window sum ``Σ_t (N_t/N) S̄_t`` then has variance
+    ``Σ_t (N_t/N)² (N/N_t) S² = m̄ S²``. With every firm on every window day this is the classic
+    ``Σ_W S̄_t / (S √L)``."""
     mean, cnt = _day_mean(scores)
     has = np.isfinite(mean)
-    n = np.isfinite(scores).any(axis=2).sum(axis=1)[:, None]
-    win = in_window[None, :] & has
-    n_win, n_has = win.sum(axis=1), has.sum(axis=1)
-    s = np.sqrt(np.where(has, (cnt / n) * mean**2, 0.0).sum(axis=1) / n_has)
-    scale = np.sqrt(np.where(win, n / cnt, 0.0).sum(axis=1))
-    z = np.where(win, mean, 0.0).sum(axis=1) / (scale * s)
-    return np.where((n_win == 0) | (n_has < 3) | (s == 0.0), np.nan, z)
+    n = np.isfinite(scores).any(axis=2).sum(axis=1)
+    in_win = np.isfinite(scores) & in_window[None, None, :]
+    n_has = has.sum(axis=1)
+    s = np.sqrt(np.where(has, (cnt / n[:, None]) * mean**2, 0.0).sum(axis=1) / n_has)
+    m_bar = in_win.sum(axis=(1, 2)) / n
+    z = np.where(in_win, scores, 0.0).sum(axis=(1, 2)) / n / (np.sqrt(m_bar) * s)
+    return np.where((m_bar == 0) | (n_has < 3) | (s == 0.0), np.nan, z)
 
 
 def _cross_correlation(est: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -76,27 +81,36 @@ def _sar_rank_sort(v: dict) -> tuple[np.ndarray, np.ndarray]:
     return _cached(v, "sar_rank_sort", lambda: rank_sort_rows(sar.reshape(-1, sar.shape[-1])))
 
 
-def _day_counts(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Per group and day: ``N_t`` (firms with an AR) and ``k̄_t`` (their mean span in sessions), ``(G, D)``."""
+def _day_counts(v: dict) -> np.ndarray:
+    """Per group and day: ``N_t``, the firms with an AR, ``(G, D)``."""
+    return _cached(v, "day_counts", lambda: np.isfinite(v["ar"]).sum(axis=1))
+
+
+def _window_sum(v: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: ``CAAR = (1/N) Σ_i Σ_{t∈W} AR_it`` (each firm's window CAR, averaged over the ``N`` firms with a
+    return in the window) and ``L̄ = (1/N) Σ_i Σ_{t∈W} k_it``, the mean number of sessions the firms' CARs cover
+    (a return after a halt spans ``k_it`` sessions)."""
 
     def make():
-        ok = np.isfinite(v["ar"])
-        n_t = ok.sum(axis=1)
-        return n_t, np.where(ok, v["span"], 0.0).sum(axis=1) / n_t
+        win = v["ar"][:, :, v["in_window"]]
+        ok = np.isfinite(win) & v["mask"][:, :, None]
+        n = v["n"]
+        caar = np.where(ok, win, 0.0).sum(axis=(1, 2)) / n
+        sessions = np.where(ok, v["span"][:, :, v["in_window"]], 0.0).sum(axis=(1, 2)) / n
+        return caar, sessions
 
-    return _cached(v, "day_counts", make)
+    return _cached(v, "window_sum", make)
 
 
 def _window_estimation_error(v: dict) -> np.ndarray:
-    """``Σ_i σ_i² h_i' (X_i'X_i)⁻¹ h_i``, ``h_i = Σ_{t∈W} x_it / N_t`` over the window days firm i has an AR: the
-    variance that the firms' estimation errors add to ``Σ_W AAR_t`` (Campbell, Lo & MacKinlay 1997, eq. 4.4.13
-    averaged over firms; with every firm on every day ``(1/N²) Σ_i σ_i² g_i'(X_i'X_i)⁻¹ g_i``, ``g_i`` the CAR's
-    design sum). Zero without a design (a sample built by hand)."""
+    """``Σ_i σ_i² h_i' (X_i'X_i)⁻¹ h_i``, ``h_i = (1/N) Σ_{t∈W} x_it`` over the window days firm i has an AR: the
+    variance that the firms' estimation errors add to the CAAR, ``(1/N²) Σ_i σ_i² g_i'(X_i'X_i)⁻¹ g_i`` with
+    ``g_i`` the design sum of firm i's CAR (Campbell, Lo & MacKinlay 1997, eq. 4.4.13, averaged over firms).
+    Zero without a design (a sample built by hand)."""
     if v["x"] is None or v["x"].shape[-1] == 0:
         return np.zeros(len(v["n"]))
     ok = np.isfinite(v["ar"][:, :, v["in_window"]])
-    n_t = ok.sum(axis=1)
-    w = np.where(ok, 1.0 / n_t[:, None, :], 0.0)
+    w = np.where(ok, 1.0 / v["n"][:, None, None], 0.0)
     h = np.einsum("gfl,gflp->gfp", w, np.nan_to_num(v["x"][:, :, v["in_window"]]))
     q = np.einsum("gfp,gfpq,gfq->gf", h, v["xtx_inv"], h)
     return np.where(v["mask"], v["sigma2"] * q, 0.0).sum(axis=1)
@@ -165,29 +179,31 @@ def _bmp_t(v):
 
 def _bw_t(v):
     """Brown & Warner (1980, *JFE* 8, 205–258, Appendix A.1; 1985, *JFE* 14, 3–31, eq. 4–5) t with the
-    "crude dependence adjustment", with the estimation-error term and unequal days.
+    "crude dependence adjustment", with the estimation-error term and trade-to-trade returns.
 
-    ``t = Σ_{t∈W} AAR_t / √(S² Σ_{t∈W} (N/N_t) k̄_t + EE)``. ``S² = Σ_{t∈E} (N_t/N)(AAR_t − mean_E AAR)² / (T − 1)``
-    is the variance of a full day's average AR (all ``N`` firms, single-session returns) from its own time series,
-    so the firms' cross-correlation is in it; a day with ``N_t`` firms whose returns span ``k̄_t`` sessions on
-    average has ``(N/N_t) k̄_t`` times that variance (the trade-to-trade scaling of Maynes & Rumsey 1993 and the
-    ``N_t/N`` weights of Kolari & Pynnönen 2011, eq. 11). ``EE = Σ_i σ_i² h_i'(X_i'X_i)⁻¹ h_i``,
-    ``h_i = Σ_{t∈W} x_it / N_t``, is the variance the estimated parameters add to the window sum (Campbell, Lo &
-    MacKinlay 1997, eq. 4.4.13, averaged over firms: ``(1/N²) Σ_i σ_i² g_i'(X_i'X_i)⁻¹ g_i`` when every firm has
-    every day). p from Student t with T − 1 degrees of freedom. The scaling by ``N/N_t`` is exact for
+    ``t = CAAR / √(S² L̄ + EE)``. ``CAAR = (1/N) Σ_i CAR_i`` over the ``N`` firms with a return in the window,
+    each firm once whatever days its returns fall on. ``S² = Σ_{t∈E} (N_t/N)(AAR_t − mean_E AAR)² / (T − 1)`` is
+    the variance of one session's average AR over all ``N`` firms, from its own estimation-period time series
+    (single-session returns; ``N_t/N`` weights for days with ``N_t`` firms, Kolari & Pynnönen 2011, eq. 11), so
+    the firms' cross-correlation is in it. ``L̄ = (1/N) Σ_i L_i``, ``L_i`` the sessions firm i's CAR covers (a
+    return after a halt spans several: Maynes & Rumsey 1993): the CAAR sums ``Σ_s (n_s/N) ē_s`` over sessions
+    with ``n_s`` firms, of variance ``Σ_s (n_s/N)² (N/n_s) S² = L̄ S²``. ``EE = Σ_i σ_i² h_i'(X_i'X_i)⁻¹ h_i``,
+    ``h_i = (1/N) Σ_{t∈W} x_it``, is the variance the estimated parameters add (Campbell, Lo & MacKinlay 1997,
+    eq. 4.4.13, averaged over firms). p from Student t with T − 1 degrees of freedom. With every firm on every
+    window day, ``CAAR = Σ_W AAR_t`` and ``L̄ = L``: the textbook form. The ``N/n_s`` scaling is exact for
     uncorrelated firms; under clustering it is the usual approximation."""
     aar = _aar(v)
     n = v["n"]
-    n_t, kbar = _day_counts(v)
-    est, win = aar[:, v["est_days"]], aar[:, v["in_window"]]
-    ok_e, ok_w = np.isfinite(est), np.isfinite(win)
+    n_t = _day_counts(v)
+    caar, sessions = _window_sum(v)
+    est = aar[:, v["est_days"]]
+    ok_e = np.isfinite(est)
     n_est = ok_e.sum(axis=1)
     mean = np.where(ok_e, est, 0.0).sum(axis=1) / n_est
     wt = n_t[:, v["est_days"]] / n[:, None]
     s2 = np.where(ok_e, wt * (est - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n_est - 1)
-    days = np.where(ok_w, (n[:, None] / n_t[:, v["in_window"]]) * kbar[:, v["in_window"]], 0.0).sum(axis=1)
-    t = np.where(ok_w, win, 0.0).sum(axis=1) / np.sqrt(s2 * days + _window_estimation_error(v))
-    bad = (n < 1) | (n_est < 3) | ~ok_w.any(axis=1) | ~(s2 > 0.0)
+    t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
+    bad = (n < 1) | (n_est < 3) | ~(sessions > 0) | ~(s2 > 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, n_est - 1)), n
 
 
@@ -230,8 +246,9 @@ def _corrado_rank(v):
     Each firm's standardised ARs ``SAR_it`` over the estimation and window days are ranked (a return spanning
     ``k`` sessions is standardised by its own forecast-error sd, so it ranks like a one-session return),
     ``U_it = K_it / (1 + M_i) − ½`` (``M_i`` its number of ARs); ``Ū_t`` = mean over the ``N_t`` firms with an
-    AR on t; ``Z = Σ_{t∈W} Ū_t / (S_U √(Σ_{t∈W} N/N_t))``, ``S_U² = (1/T) Σ_t (N_t/N) Ū_t²`` over all days with
-    data (KP 2011 eq. 11). p from the standard normal. ``S_U`` is a time-series quantity, but the test
+    AR on t, ``S_U² = (1/T) Σ_t (N_t/N) Ū_t²`` over all days with data (KP 2011 eq. 11) the variance of a full
+    day's mean; ``Z = (1/N) Σ_i Σ_{t∈W} U_it / (S_U √m̄)``, ``m̄`` the mean number of window ARs per firm: each
+    firm counts once, however a halt moves its return (:func:`_time_series`). p from the standard normal. ``S_U`` is a time-series quantity, but the test
     over-rejects when every firm shares day 0 (``docs/statistics.md``), so it is not labelled clustering-robust."""
     sar = v["sar"]
     u = _sar_rank_sort(v)[0].reshape(sar.shape) / (1.0 + np.isfinite(sar).sum(axis=2, keepdims=True)) - 0.5
@@ -244,7 +261,8 @@ def _sign_cz(v):
     standardised ARs (Kolari & Pynnönen 2011).
 
     ``G_it = sign(SAR_it − median_i)`` (the firm's median SAR over estimation and window days);
-    ``Z = Σ_{t∈W} Ḡ_t / (S_G √(Σ_{t∈W} N/N_t))``, ``S_G² = (1/T) Σ_t (N_t/N) Ḡ_t²`` over all days with data.
+    ``Z = (1/N) Σ_i Σ_{t∈W} G_it / (S_G √m̄)``, ``S_G² = (1/T) Σ_t (N_t/N) Ḡ_t²`` over all days with data,
+    ``m̄`` the mean number of window ARs per firm (:func:`_time_series`).
     p from the standard normal. Not labelled clustering-robust (it over-rejects when every firm shares day 0)."""
     sar = v["sar"]
     ok = np.isfinite(sar)
@@ -316,28 +334,27 @@ def _bhar_skew_t(v):
 
 def _portfolio_t(v):
     """Calendar-time portfolio t (Jaffe 1974, *J. Business* 47, 410–428; Mandelker 1974, *JFE* 1, 303–335;
-    Brown & Warner 1980, sec. 3), with the estimation-error term and unequal days.
+    Brown & Warner 1980, sec. 3), with the estimation-error term and trade-to-trade returns.
 
     The firms of one event share day 0, so their equally weighted portfolio of abnormal returns ``AAR_t`` is
-    one calendar-time series. Its residual variance for a full day (all ``N`` firms, single-session returns) is
-    ``σ_p² = Σ_{t∈E} (N_t/N) AAR_t² / (T − p)`` (portfolio residuals have mean zero under the model; ``p`` model
-    parameters, at least 1); a day with ``N_t`` firms spanning ``k̄_t`` sessions on average has variance
-    ``(N/N_t) k̄_t σ_p²`` (trade-to-trade; Kolari & Pynnönen 2011, eq. 11 weights), and the estimated
-    parameters add ``EE`` as in ``bw_t`` (Campbell, Lo & MacKinlay 1997, eq. 4.4.13):
-    ``t = Σ_{t∈W} AAR_t / √(σ_p² Σ_{t∈W} (N/N_t) k̄_t + EE)``; p from Student t with T − p degrees of freedom.
-    Valid under event-day clustering: the cross-correlation is in σ_p."""
+    one calendar-time series. Its residual variance for one full session (all ``N`` firms, single-session
+    returns) is ``σ_p² = Σ_{t∈E} (N_t/N) AAR_t² / (T − p)`` (portfolio residuals have mean zero under the model;
+    ``p`` model parameters, at least 1; ``N_t/N`` weights, Kolari & Pynnönen 2011, eq. 11). The window's
+    portfolio return is ``CAAR = (1/N) Σ_i CAR_i``, each firm once, of variance ``σ_p² L̄`` with ``L̄`` the mean
+    number of sessions the firms' CARs cover (as in ``bw_t``); the estimated parameters add ``EE`` (Campbell,
+    Lo & MacKinlay 1997, eq. 4.4.13): ``t = CAAR / √(σ_p² L̄ + EE)``; p from Student t with T − p degrees of
+    freedom. Valid under event-day clustering: the cross-correlation is in σ_p."""
     n = v["n"]
     aar = _aar(v)
-    n_t, kbar = _day_counts(v)
+    n_t = _day_counts(v)
+    caar, sessions = _window_sum(v)
     est = aar[:, v["est_days"]]
     ok_e = np.isfinite(est)
-    win = v["in_window"][None, :] & np.isfinite(aar)
     dof = ok_e.sum(axis=1) - max(v["n_params"], 1)
     wt = n_t[:, v["est_days"]] / n[:, None]
     s2 = np.where(ok_e, wt * est**2, 0.0).sum(axis=1) / dof
-    days = np.where(win, (n[:, None] / n_t) * kbar, 0.0).sum(axis=1)
-    t = np.where(win, aar, 0.0).sum(axis=1) / np.sqrt(s2 * days + _window_estimation_error(v))
-    bad = (n < 1) | (dof < 2) | ~win.any(axis=1) | ~(s2 > 0.0)
+    t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
+    bad = (n < 1) | (dof < 2) | ~(sessions > 0) | ~(s2 > 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), n
 
 

@@ -19,31 +19,33 @@ from eventstudy.inference.sample import (
 )
 
 
-def _day_counts(sample: WindowSample) -> tuple[np.ndarray, np.ndarray]:
-    """``N_t`` and the mean span ``k̄_t`` of the firms with an AR on each day (a loop over days)."""
-    d = sample.ar.shape[1]
-    n_t, kbar = np.zeros(d), np.full(d, np.nan)
-    for t in range(d):
-        ok = np.isfinite(sample.ar[:, t])
-        n_t[t] = ok.sum()
-        if n_t[t]:
-            kbar[t] = sample.span[ok, t].mean()
-    return n_t, kbar
+def _day_counts(sample: WindowSample) -> np.ndarray:
+    """``N_t``, the firms with an AR on each day (a loop over days)."""
+    return np.array([np.isfinite(sample.ar[:, t]).sum() for t in range(sample.ar.shape[1])], dtype=float)
 
 
 def _estimation_error(sample: WindowSample) -> float:
-    """``Σ_i σ_i² h_i'(X_i'X_i)⁻¹ h_i``, ``h_i = Σ_{t∈W} x_it / N_t`` (a loop over firms and window days)."""
+    """``(1/N²) Σ_i σ_i² g_i'(X_i'X_i)⁻¹ g_i``, ``g_i = Σ_{t∈W} x_it`` over firm i's window ARs (a loop over firms)."""
     if sample.x is None or sample.x.shape[-1] == 0:
         return 0.0
-    n_t, _ = _day_counts(sample)
     total = 0.0
     for i in range(sample.n):
-        h = np.zeros(sample.x.shape[-1])
+        g = np.zeros(sample.x.shape[-1])
         for t in np.flatnonzero(sample.in_window):
             if np.isfinite(sample.ar[i, t]):
-                h += sample.x[i, t] / n_t[t]
-        total += sample.sigma2[i] * float(h @ sample.xtx_inv[i] @ h)
-    return total
+                g += sample.x[i, t]
+        total += sample.sigma2[i] * float(g @ sample.xtx_inv[i] @ g)
+    return total / sample.n**2
+
+
+def _firm_window_sums(sample: WindowSample, scores: np.ndarray) -> tuple[float, float]:
+    """Mean over firms of each firm's window sum of ``scores`` and of the sessions those returns span."""
+    sums, sessions = [], []
+    for i in range(sample.n):
+        days = [t for t in np.flatnonzero(sample.in_window) if np.isfinite(scores[i, t])]
+        sums.append(sum(scores[i, t] for t in days))
+        sessions.append(sum(1.0 if sample.span is None else sample.span[i, t] for t in days))
+    return float(np.mean(sums)), float(np.mean(sessions))
 
 
 def covered_sessions(sample: WindowSample, i: int) -> int:
@@ -117,20 +119,20 @@ def csect_t(sample: WindowSample) -> StatisticResult:
 
 
 def bw_t(sample: WindowSample) -> StatisticResult:
-    """Brown & Warner (1980/1985) t with the estimation-error term and the day weights N_t/N, k̄_t."""
+    """Brown & Warner (1980/1985) t: the mean of the firms' window CARs over √(S² L̄ + EE), S² the variance of a
+    full day's AAR (day weights N_t/N), L̄ the mean sessions a CAR covers."""
     n = sample.n
     aar, _ = _col_mean(sample.ar)
-    n_t, kbar = _day_counts(sample)
+    n_t = _day_counts(sample)
     est_days = [t for t in np.flatnonzero(~sample.in_window) if np.isfinite(aar[t])]
-    win_days = [t for t in np.flatnonzero(sample.in_window) if np.isfinite(aar[t])]
-    if n < 1 or len(est_days) < 3 or not win_days:
+    caar, sessions = _firm_window_sums(sample, sample.ar)
+    if n < 1 or len(est_days) < 3 or not sessions > 0:
         return _undefined(n)
     mean = np.mean([aar[t] for t in est_days])
     s2 = sum(n_t[t] / n * (aar[t] - mean) ** 2 for t in est_days) / (len(est_days) - 1)
     if not s2 > 0:
         return _undefined(n)
-    var = s2 * sum(n / n_t[t] * kbar[t] for t in win_days) + _estimation_error(sample)
-    t = float(sum(aar[t] for t in win_days) / np.sqrt(var))
+    t = float(caar / np.sqrt(s2 * sessions + _estimation_error(sample)))
     return StatisticResult(t, _two_sided_t(t, len(est_days) - 1), n)
 
 
@@ -222,18 +224,20 @@ def bhar_skew_t(sample: WindowSample) -> StatisticResult:
 
 
 def _time_series_test(scores: np.ndarray, in_window: np.ndarray) -> tuple[float, int]:
-    """``Σ_W S̄_t / (S √(Σ_W N/N_t))``, ``S² = (1/T) Σ_t (N_t/N) S̄_t²`` over the days with data."""
+    """``mean_i Σ_W S_it / (S √m̄)``, ``S² = (1/T) Σ_t (N_t/N) S̄_t²`` over the days with data, ``m̄`` the mean
+    number of window scores per firm (a loop over firms for the window part)."""
     mean, cnt = _col_mean(scores)
-    n = int(np.isfinite(scores).any(axis=1).sum())
+    firms = [i for i in range(len(scores)) if np.isfinite(scores[i]).any()]
+    n = len(firms)
     has = np.isfinite(mean)
-    win = in_window & has
-    if win.sum() == 0 or has.sum() < 3:
+    counts = [int(np.isfinite(scores[i, in_window]).sum()) for i in firms]
+    if sum(counts) == 0 or has.sum() < 3:
         return float("nan"), 0
     s = float(np.sqrt(sum(cnt[t] / n * mean[t] ** 2 for t in np.flatnonzero(has)) / has.sum()))
     if s == 0.0:
         return float("nan"), 0
-    scale = np.sqrt(sum(n / cnt[t] for t in np.flatnonzero(win)))
-    return float(mean[win].sum() / (scale * s)), int(has.sum())
+    total = np.mean([np.nansum(scores[i, in_window]) for i in firms])
+    return float(total / (s * np.sqrt(np.mean(counts)))), int(has.sum())
 
 
 def corrado_rank(sample: WindowSample) -> StatisticResult:
@@ -242,7 +246,7 @@ def corrado_rank(sample: WindowSample) -> StatisticResult:
 
     Each firm's ARs over the estimation and window days are ranked, ``U_it = K_it / (1 + M_i)`` (``M_i`` its
     number of ARs); ``Ū_t`` = mean of ``U_it − ½`` over the firms with an AR on t;
-    ``T = Σ_{t∈W} Ū_t / (√L · S_U)``, ``S_U² = mean over all days of Ū_t²``. p from the standard normal.
+    ``T = mean_i Σ_{t∈W} U_it / (√m̄ · S_U)``, ``S_U² = (1/T) Σ_t (N_t/N) Ū_t²``. p from the standard normal.
     Valid under event-day clustering (S_U is a time-series quantity).
     """
     u = rank_rows(sample.sar)
@@ -255,7 +259,7 @@ def sign_cz(sample: WindowSample) -> StatisticResult:
     """Corrado & Zivney (1992, *JFQA* 27, 465–478) sign test, eq. (3)–(4), multi-day as in Cowan (1992).
 
     ``G_it = sign(AR_it − median_i)`` (the firm's median AR over estimation and window days);
-    ``Z = Σ_{t∈W} Ḡ_t / (√L · S_G)``, ``S_G² = mean over all days of Ḡ_t²``. p from the standard normal.
+    ``Z = mean_i Σ_{t∈W} G_it / (√m̄ · S_G)``, ``S_G² = (1/T) Σ_t (N_t/N) Ḡ_t²``. p from the standard normal.
     Valid under event-day clustering.
     """
     sar = sample.sar
@@ -370,20 +374,19 @@ def bhar_boot_t(sample: WindowSample) -> StatisticResult:
 
 
 def portfolio_t(sample: WindowSample) -> StatisticResult:
-    """Calendar-time portfolio t with the estimation-error term and the day weights N_t/N, k̄_t."""
+    """Calendar-time portfolio t: the mean of the firms' window CARs over √(σ_p² L̄ + EE)."""
     n = sample.n
     aar, _ = _col_mean(sample.ar)
-    n_t, kbar = _day_counts(sample)
+    n_t = _day_counts(sample)
     est_days = [t for t in np.flatnonzero(~sample.in_window) if np.isfinite(aar[t])]
-    win_days = [t for t in np.flatnonzero(sample.in_window) if np.isfinite(aar[t])]
+    caar, sessions = _firm_window_sums(sample, sample.ar)
     dof = len(est_days) - max(sample.n_params, 1)
-    if n < 1 or dof < 2 or not win_days:
+    if n < 1 or dof < 2 or not sessions > 0:
         return _undefined(n)
     s2 = sum(n_t[t] / n * aar[t] ** 2 for t in est_days) / dof
     if not s2 > 0:
         return _undefined(n)
-    var = s2 * sum(n / n_t[t] * kbar[t] for t in win_days) + _estimation_error(sample)
-    t = float(sum(aar[t] for t in win_days) / np.sqrt(var))
+    t = float(caar / np.sqrt(s2 * sessions + _estimation_error(sample)))
     return StatisticResult(t, _two_sided_t(t, dof), n)
 
 

@@ -86,15 +86,15 @@ def test_estimation_error_term_hand():
     s = WindowSample((0, 1), np.nansum(ar[:, w], axis=1), np.ones(2), np.full(2, 3.0), ar=ar, sar=ar,
                      span=np.ones(ar.shape), in_window=w, n_params=1, x=np.ones((2, 6, 1)),
                      xtx_inv=np.full((2, 1, 1), 0.25), sigma2=sigma2)  # fmt: skip
-    # h_1 = 1/2 + 1/1, h_2 = 1/2: EE = 1e-4 · 1.5² / 4 + 4e-4 · 0.5² / 4
-    ee = 1e-4 * 1.5**2 / 4 + 4e-4 * 0.5**2 / 4
+    # g_1 = 2, g_2 = 1 window days: EE = (1/N²)(1e-4 · 2² / 4 + 4e-4 · 1² / 4)
+    ee = (1e-4 * 2**2 / 4 + 4e-4 * 1**2 / 4) / 2**2
     aar_e = np.array([0.01, 0.0, 0.01, -0.01])
-    window_sum = (0.03 + 0.01) / 2 + 0.01  # AAR of day 0 (2 firms) + day 1 (1 firm)
-    days = 1 * 1 + 2 * 1  # Σ N/N_t · k̄_t
+    caar = ((0.03 + 0.01) + 0.01) / 2  # each firm's window CAR, averaged over the 2 firms
+    sessions = (2 + 1) / 2  # L̄: firm 1's CAR covers 2 sessions, firm 2's 1
     sigma_p2 = np.sum(aar_e**2) / (4 - 1)
-    assert inf.portfolio_t(s).statistic == pytest.approx(window_sum / math.sqrt(sigma_p2 * days + ee))
+    assert inf.portfolio_t(s).statistic == pytest.approx(caar / math.sqrt(sigma_p2 * sessions + ee), rel=1e-12)
     s2 = np.var(aar_e, ddof=1)
-    assert inf.bw_t(s).statistic == pytest.approx(window_sum / math.sqrt(s2 * days + ee))
+    assert inf.bw_t(s).statistic == pytest.approx(caar / math.sqrt(s2 * sessions + ee), rel=1e-12)
 
 
 def test_estimation_error_and_pseudo_windows_against_statsmodels(default_results):
@@ -107,12 +107,11 @@ def test_estimation_error_and_pseudo_windows_against_statsmodels(default_results
     rows = [i for i, fe in enumerate(ab.firm_events) if fe.event_id == sample_event(ab)]
     rows = [i for i in rows if np.isfinite(ab.ar[i, ab.days((0, 5))]).any()]
     days = ab.days((0, 5))
-    n_t = np.isfinite(ab.ar[rows][:, days]).sum(axis=0)
     ee, pseudo = 0.0, []
     for i in rows:
         est = ab.estimation[i]
         fit = sm.OLS(ab.returns[i, est], ab.design[i, est]).fit()
-        h = (np.where(np.isfinite(ab.ar[i, days]), 1.0 / n_t, 0.0)[:, None] * ab.design[i, days]).sum(axis=0)
+        h = (np.where(np.isfinite(ab.ar[i, days]), 1.0 / len(rows), 0.0)[:, None] * ab.design[i, days]).sum(axis=0)
         ee += float(h @ fit.cov_params() @ h)
         cols = np.flatnonzero(ab.in_estimation)
         cars = []
