@@ -96,10 +96,15 @@ def _leave_run_out(
     ok = np.isfinite(est)
     e = np.where(ok, est, 0.0)
     pcar = _window_sums(e, length, starts)
-    has = _window_sums(ok.astype(np.int64), length, starts) > 0
+    count, in_run = _window_sums(ok.astype(np.int64), length, starts, total=True)
+    has = in_run > 0
     if xs is None:
         return pcar, has
     p = len(xs)
+    # A refit needs more returns outside the run than parameters (one residual degree of freedom at least). Decided
+    # by the count: with p returns or fewer, X'X is singular in exact arithmetic but its rounded determinant (a
+    # difference of running sums) can pass any threshold — a one-return refit gave pseudo-CARs of −6e13.
+    too_few = (count[..., None] - in_run) <= p
     # The design's columns as contiguous (G, F, T) arrays, 0 off the firm's estimation returns; the products
     # x_i x_j for i <= j (X'X is symmetric: x_j x_i has the same bits). Sums over all days are the running sums'
     # last entries (the same sequential order as a sum over the day axis).
@@ -114,7 +119,7 @@ def _leave_run_out(
     if p == 2:  # the market model's refits: one vectorised solve, no LAPACK call per system (solve2)
         r00, r01, r11 = rest[0, 0], rest[0, 1], rest[1, 1]
         delta0, delta1, det = solve_2x2_parts(r00, r01, r01, r11, d[0], d[1])
-        singular = ~(np.abs(det) > 1e-10 * (np.abs(r00) * np.abs(r11)))
+        singular = too_few | ~(np.abs(det) > 1e-10 * (np.abs(r00) * np.abs(r11)))  # too few, or collinear
         # as below: the identity in place of a singular system, whose solution is d itself
         delta0, delta1 = np.where(singular, d[0], delta0), np.where(singular, d[1], delta1)
         pcar = pcar + (g[0] * delta0 + g[1] * delta1)
@@ -122,7 +127,7 @@ def _leave_run_out(
         a = np.stack([np.stack([rest[min(i, j), max(i, j)] for j in range(p)], -1) for i in range(p)], -2)
         det = np.linalg.det(a)
         scale = np.prod(np.abs(np.diagonal(a, axis1=-2, axis2=-1)), axis=-1)
-        singular = ~(np.abs(det) > 1e-10 * scale)
+        singular = too_few | ~(np.abs(det) > 1e-10 * scale)
         safe = np.where(singular[..., None, None], np.eye(p), a)
         delta = np.linalg.solve(safe, np.stack(d, -1)[..., None])[..., 0]
         pcar = pcar + (np.stack(g, -1) * delta).sum(axis=-1)
