@@ -119,6 +119,51 @@ def _locate(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> tuple[np.n
     return day0, cols
 
 
+HALT_LOOKAHEAD_DAYS = 366
+"""How far (calendar days) past a window's last day a firm suspended there is followed to its next trade: the
+return that ends the halt spans the window's last sessions, so the window counts it (the overlap rule of
+:meth:`AbnormalReturns.overlap`). A longer halt is not followed: the window has no such return."""
+
+
+def next_trades(panel: ReturnsPanel) -> np.ndarray:
+    """``(sessions, tickers)``: the position of each ticker's first trade at or after each session (``len(sessions)``
+    when there is none)."""
+    traded = panel.traded.to_numpy(dtype=bool)
+    n = traded.shape[0]
+    first = np.where(traded, np.arange(n)[:, None], n)
+    return np.minimum.accumulate(first[::-1], axis=0)[::-1]
+
+
+def halt_reach(
+    panel: ReturnsPanel,
+    located: tuple[np.ndarray, np.ndarray],
+    rel_day: int,
+    *,
+    next_trade: np.ndarray | None = None,
+    lookahead_days: int = HALT_LOOKAHEAD_DAYS,
+) -> int:
+    """Sessions from ``rel_day`` to the first trade at or after it, the maximum over the firm-events located at
+    ``(day-0 positions, panel columns)``: how far past ``rel_day`` the engine's relative days must reach so that a
+    window ending on ``rel_day`` counts the return that ends a halt. Trades later than ``lookahead_days`` after the
+    session of ``rel_day`` are not followed. 0 when every firm trades on ``rel_day``. One rule for studies and the
+    placebo; ``next_trade``: :func:`next_trades` of ``panel`` when the caller keeps it."""
+    day0, cols = located
+    if len(day0) == 0:
+        return 0
+    nxt = next_trades(panel) if next_trade is None else next_trade
+    n = len(panel.sessions)
+    at = day0 + rel_day
+    inside = (at >= 0) & (at < n)
+    found = np.full(len(at), n)
+    found[inside] = nxt[at[inside], cols[inside]]
+    ok = inside & (found < n)
+    if not ok.any():
+        return 0
+    days = panel.sessions.asi8 // 86_400_000_000_000
+    ok &= days[np.minimum(found, n - 1)] - days[np.clip(at, 0, n - 1)] <= lookahead_days
+    return int((found - at)[ok].max(initial=0))
+
+
 def gather(
     panel: ReturnsPanel,
     benchmark: str,

@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from ..inference import TESTS
 from ..inference.battery import COLUMNS, window_battery
 from ..inference.sample import window_arrays
-from ..model.engine import AbnormalReturns, abnormal_returns, window_only
+from ..model.engine import AbnormalReturns, abnormal_returns, halt_reach, next_trades, window_only
 from ..model.estimation import Moments, moments
 from .blas_threads import single_threaded
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
@@ -33,10 +33,11 @@ class Context:
 
     panel: ReturnsPanel
     moments: Moments | None
+    next_trade: np.ndarray  # engine.next_trades(panel): where a halt running past the windows ends
 
 
 def prepare(panel: ReturnsPanel, spec: PlaceboSpec) -> Context:
-    return Context(panel, moments(panel, spec.benchmark) if spec.fast else None)
+    return Context(panel, moments(panel, spec.benchmark) if spec.fast else None, next_trades(panel))
 
 
 def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
@@ -64,9 +65,13 @@ def inject_day0(ab: AbnormalReturns, abnormal: float) -> AbnormalReturns:
 
 def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
     panel = context.panel
+    # As in a study: a firm suspended on the windows' last day is followed to its next trade (halt_reach), whose
+    # return overlaps the windows and counts in them.
+    located = (draw.day0, draw.ticker)
+    reach = halt_reach(panel, located, spec.span[1], next_trade=context.next_trade)
     full = abnormal_returns(
-        panel, spec.benchmark, DrawnEvents(panel, draw), spec.model, spec.estimation_window, spec.span,
-        moments=context.moments, located=(draw.day0, draw.ticker),
+        panel, spec.benchmark, DrawnEvents(panel, draw), spec.model, spec.estimation_window,
+        (spec.span[0], spec.span[1] + reach), moments=context.moments, located=located,
     )  # fmt: skip
     ab = window_only(full, spec.span)  # estimation and event-window days: what the battery reads
     del full

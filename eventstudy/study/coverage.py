@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.returns import ReturnsPanel
-from ..model.engine import AbnormalReturns, FirmEvent
+from ..model.engine import AbnormalReturns, FirmEvent, halt_reach
 
 
 def _next_trade(traded: np.ndarray, start: int) -> int | None:
@@ -42,17 +42,14 @@ def day0_positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.
 
 
 def resumption_reach(panel: ReturnsPanel, firm_events: Sequence[FirmEvent], rel_day: int) -> int:
-    """Sessions from ``rel_day`` to the first trade at or after it, the maximum over the firm-events.
+    """Sessions from ``rel_day`` to the first trade at or after it, the maximum over the firm-events
+    (:func:`eventstudy.model.engine.halt_reach`, the rule the placebo follows too).
 
     A window ending on ``rel_day`` counts the return that ends on that trade (its span overlaps the window), so
     the engine's relative days must reach it. 0 when every firm trades on ``rel_day`` or has no later trade.
     """
-    reach = 0
-    for fe, day0 in zip(firm_events, day0_positions(panel, firm_events), strict=True):
-        nxt = _next_trade(panel.traded[fe.ticker].to_numpy(), int(day0) + rel_day)
-        if nxt is not None:
-            reach = max(reach, nxt - int(day0) - rel_day)
-    return reach
+    cols = np.array([panel.traded.columns.get_loc(fe.ticker) for fe in firm_events], dtype=np.int64)
+    return halt_reach(panel, (day0_positions(panel, firm_events), cols), rel_day)
 
 
 def data_end(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:

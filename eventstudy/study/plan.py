@@ -15,7 +15,7 @@ import pandas as pd
 from ..data.base import PriceProvider, Provenance, validate_history
 from ..data.calendar import DayZero, day_zero, sessions
 from ..errors import ConfigError, DataError
-from ..model.engine import FirmEvent
+from ..model.engine import HALT_LOOKAHEAD_DAYS, FirmEvent
 from ..spec.config import Study
 from ..spec.exchanges import calendar_name, exchange_of_ticker
 from .markets import FirmMarket, MarketGroup, firm_market, group_members
@@ -125,9 +125,6 @@ def plan_study(study: Study) -> StudyPlan:
         groups.append(MarketGroup(calendar, benchmark, members, start, end))
     start, end = min(g.start for g in groups), max(g.end for g in groups)
     return StudyPlan(mappings, tuple(firm_events), tuple(markets), tuple(groups), start, end)
-
-
-HALT_LOOKAHEAD_DAYS = 366  # how far past the planned range a firm suspended at its end is followed
 
 
 def _resumption_end(

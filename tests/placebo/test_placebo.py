@@ -206,3 +206,24 @@ def test_injected_return_moves_day0_and_power_grows(universe):
 def test_injection_must_be_nonzero(universe):
     with pytest.raises(ConfigError):
         spec(injected=(0.0,))
+
+
+def test_a_firm_halted_on_the_last_window_day_is_followed_to_its_next_trade_as_in_a_study(universe):
+    """Issue 21, item 2: one gathering rule. A study counts the return that ends a halt running past the window
+    (it overlaps the window); the placebo gathered only the window's days and lost it. Each firm-event's placebo
+    CAR is checked against the sum, on a wide range of relative days, of the ARs whose span overlaps the window."""
+    s = spec(n_events=300)
+    draw = draw_events(universe, s)
+    result = run_placebo(universe, s, draw=draw)
+    events = firm_events(universe.panel, draw)
+    wide = abnormal_returns(universe.panel, s.benchmark, events, s.model, EST, (EST[0], WIN[1] + 60))
+    first = wide.rel_days - wide.span + 1  # the first session each return covers (relative day)
+    overlaps = np.isfinite(wide.ar) & (wide.rel_days >= WIN[0]) & (first <= WIN[1])
+    want = np.where(overlaps, wide.ar, 0.0).sum(axis=1)
+    last = draw.day0 + WIN[1]
+    halted = ~universe.panel.traded.to_numpy()[last, draw.ticker]
+    followed = halted & overlaps[:, wide.rel_days > WIN[1]].any(axis=1)
+    assert followed.sum() >= 3  # the synthetic universe's halts: some firm-events end the window suspended
+    got = result.firms["car"].to_numpy()
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert (result.firms["n_obs"].to_numpy() == overlaps.sum(axis=1)).all()
