@@ -44,7 +44,9 @@ def events_table(universe: Path, firm_events: int, events: int, seed: int) -> pd
     cum = np.vstack([np.zeros((1, is_traded.shape[1]), dtype=np.int64), is_traded.cumsum(axis=0)])
     rng = np.random.default_rng(seed)
     candidates = np.flatnonzero((sessions >= FIRST_DAY0) & (sessions <= LAST_DAY0))
-    days = np.sort(rng.choice(candidates, size=events, replace=False))
+    days = np.sort(
+        rng.choice(candidates, size=events, replace=events > len(candidates))
+    )  # more events than days: some share one
     per_event = np.full(events, firm_events // events)
     per_event[: firm_events % events] += 1
     rows = []
