@@ -4,14 +4,17 @@
     python -m bench.validation              # quick look: 300 pseudo-studies a cell, tables printed only
     python -m bench.validation --render     # rewrite docs/validation.md from the saved full runs (no run)
 
-Four designs — pseudo-studies of N = 30 and N = 100 firm-events, on random days (each firm-event its own random
-day 0) and on a shared day 0 (all firms of a pseudo-study on one random session) — each one seeded draw of
+Six designs — pseudo-studies of N = 30 and N = 100 firm-events, on random days (each firm-event its own random
+day 0) and on a shared day 0 (all firms of a pseudo-study on one random session), and N = 4 and N = 13 on a shared
+day 0 (the default study's designs) — each one seeded draw of
 :func:`eventstudy.placebo.draw_events`, run once through the package's own placebo (engine, CARs, the full
 battery: :func:`eventstudy.placebo.run_placebo`). The same draw serves every window ([0,0], [0,1], [0,5],
 [0,10]) and every injected day-0 abnormal return (0 — the size — and 0.5 %, 1 %, 2 % — the power), via
 ``PlaceboSpec.extra_windows`` / ``injected`` (:func:`eventstudy.placebo.inject_day0` adds the return to each
 firm's first return on or after day 0, the trade-to-trade return that covers day 0). A rejection is
 ``p < 0.05``; a cell's rate is over the pseudo-studies where the test is defined (their count is reported).
+Each size is also given separately for the pseudo-studies with and without a halted firm
+(:meth:`eventstudy.placebo.PlaceboResult.halted_studies`, read on [0,10]).
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ PACKAGE_RATES = ROOT / "eventstudy" / "data" / "validation"  # what the report s
 SAVED = ROOT / "bench" / "results"  # validation-<design>-<N>.json: one full run per design (rates, seed, cost)
 WINDOWS = ((0, 0), (0, 1), (0, 5), (0, 10))
 INJECTED = (0.005, 0.01, 0.02)
-DESIGNS = (("random", 30), ("shared", 30), ("random", 100), ("shared", 100))  # the target table first
+DESIGNS = (("random", 30), ("shared", 30), ("random", 100), ("shared", 100), ("shared", 4), ("shared", 13))
+# (the target table first; N = 4 and 13 on a shared day 0 are the default study's own designs)
 LEVEL = 0.05
 BAND = 0.015  # the target: every test within 5 % ± 1.5 pp on random days at N = 30
 FULL_STUDIES = 5_500  # Monte Carlo sd of a 5 % rate: sqrt(.05 * .95 / 5500) = 0.29 pp (target <= 0.3 pp)
@@ -74,6 +78,7 @@ REASONS = {
 
 
 def run_design(universe, design: str, firms: int, studies: int, seed: int, workers: int | None) -> tuple:
+    """``(rates, rates with a halted firm, rates without, halted share, wall s, CPU s)`` of one design."""
     spec = PlaceboSpec(
         n_events=studies * firms, seed=seed, window=WINDOWS[-1], extra_windows=WINDOWS[:-1],
         firms_per_study=firms, clustered=design == "shared", injected=INJECTED, workers=workers,
@@ -83,7 +88,9 @@ def run_design(universe, design: str, firms: int, studies: int, seed: int, worke
     result = run_placebo(universe, spec)
     c1 = os.times()
     cpu = sum(getattr(c1, k) - getattr(c0, k) for k in ("user", "system", "children_user", "children_system"))
-    return result.rejection_table(), time.perf_counter() - t0, cpu
+    share = len(result.halted_studies()) / studies
+    return (result.rejection_table(), result.rejection_table(halted=True), result.rejection_table(halted=False),
+            share, time.perf_counter() - t0, cpu)  # fmt: skip
 
 
 def _label(design: str) -> str:
@@ -113,6 +120,26 @@ def size_table(rates: pd.DataFrame, studies: int) -> list[str]:
                 text += f" ({studies - n} undef.)"
             cells.append(text)
         lines.append(f"| `{name}` | {'yes' if name in CLUSTERING_ROBUST else ''} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def split_table(r: dict) -> list[str]:
+    """Rows: tests; columns: windows; cells: size (%) without / with a halted firm in the pseudo-study."""
+    lines = [
+        "| test | " + " | ".join(_col(w) for w in WINDOWS) + " |",
+        "|---|" + "---:|" * len(WINDOWS),
+    ]
+    clean, halted = r["rates_clean"], r["rates_halted"]
+
+    def cell(rates: pd.DataFrame, name: str, w: tuple[int, int]) -> str:
+        row = rates[(rates.test == name) & (rates.window_start == w[0]) & (rates.window_end == w[1])
+                    & (rates.injected == 0.0)]  # fmt: skip
+        return "—" if row.empty or int(row.studies.iloc[0]) == 0 else f"{100 * float(row.rejection_rate.iloc[0]):.1f}"
+
+    for name in TESTS:
+        lines.append(
+            f"| `{name}` | " + " | ".join(f"{cell(clean, name, w)} / {cell(halted, name, w)}" for w in WINDOWS) + " |"
+        )
     return lines
 
 
@@ -171,7 +198,7 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
         "",
         "## Design",
         "",
-        f"* **Pseudo-studies.** {studies:,} per design and cell, each of N = 30 or N = 100 firm-events drawn by "
+        f"* **Pseudo-studies.** {studies:,} per design and cell, each of N = 4, 13, 30 or 100 firm-events drawn by "
         "`eventstudy.placebo.draw_events` from `shared/data/szse-universe-2015-2022.parquet` (every SZSE A-share, "
         "2015-01-05 .. 2022-02-11, 2,588 tickers). A firm-event is eligible when the firm's data cover sessions "
         "−260 .. +10, the estimation window [−260, −11] holds at least 120 single-session returns and the firm "
@@ -207,6 +234,17 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
             "",
             *size_table(results[(design, firms)]["rates"], studies),
         ]
+    lines += ["", "## Size with and without a halted firm", "",
+              "The size (%) of each design's pseudo-studies without / with a halted firm: a firm-event whose returns "
+              "in [0,10] are not one single-session return per session (suspended inside the window, just before "
+              "it, or past its end and followed to the next trade). A study follows such a firm to its next trade "
+              "and so does the placebo (`eventstudy.model.engine.halt_reach`): the rates describe the estimator a "
+              "study uses."]  # fmt: skip
+    for (design, firms), r in results.items():
+        if "rates_clean" not in r:
+            continue
+        lines += ["", f"### {_label(design)}, N = {firms}: {100 * r['halted_share']:.0f} % of the pseudo-studies "
+                  "hold a halted firm", "", *split_table(r)]  # fmt: skip
     lines += [
         "",
         "Under a shared day 0 the firms' abnormal returns are cross-correlated (and share the day's volatility), "
@@ -275,7 +313,9 @@ def save_design(design: str, firms: int, r: dict, args: argparse.Namespace) -> N
     """Keep a full design's rates (every window, level and test) so the doc can be re-rendered without a run."""
     SAVED.mkdir(parents=True, exist_ok=True)
     record = {"design": design, "firms": firms, "seed": r["seed"], "wall": r["wall"], "cpu": r["cpu"],
-              "studies": args.studies, "commit": args.commit, "rates": r["rates"].to_dict(orient="list")}  # fmt: skip
+              "studies": args.studies, "commit": args.commit, "rates": r["rates"].to_dict(orient="list"),
+              "rates_halted": r["rates_halted"].to_dict(orient="list"),
+              "rates_clean": r["rates_clean"].to_dict(orient="list"), "halted_share": r["halted_share"]}  # fmt: skip
     path = saved_path(design, firms)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=0) + "\n", encoding="utf-8")
@@ -293,6 +333,10 @@ def load_saved() -> tuple[dict, dict]:
         rec = json.loads(path.read_text(encoding="utf-8"))
         results[(design, firms)] = {"rates": pd.DataFrame(rec["rates"]), "wall": rec["wall"], "cpu": rec["cpu"],
                                     "seed": rec["seed"]}  # fmt: skip
+        if "rates_clean" in rec:
+            results[(design, firms)].update(rates_halted=pd.DataFrame(rec["rates_halted"]),
+                                            rates_clean=pd.DataFrame(rec["rates_clean"]),
+                                            halted_share=rec["halted_share"])  # fmt: skip
         meta["studies"].add(rec["studies"])
         meta["commit"].add(rec["commit"])
     return results, meta
@@ -336,8 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     for design, firms in chosen:
         k = DESIGNS.index((design, firms))
         seed = args.seed + k  # a design's seed does not depend on which others run
-        rates, wall, cpu = run_design(universe, design, firms, args.studies, seed, args.workers)
-        results[(design, firms)] = {"rates": rates, "wall": wall, "cpu": cpu, "seed": seed}
+        rates, halted, clean, share, wall, cpu = run_design(universe, design, firms, args.studies, seed, args.workers)
+        results[(design, firms)] = {"rates": rates, "rates_halted": halted, "rates_clean": clean,
+                                    "halted_share": share, "wall": wall, "cpu": cpu, "seed": seed}  # fmt: skip
         if args.full:
             save_design(design, firms, results[(design, firms)], args)
         null = rates[rates.injected == 0.0].pivot(index="test", columns="window_end", values="rejection_rate")

@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .draw import study_id
 from .spec import PlaceboSpec
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
-FIRM_COLUMNS = ("car", "car_se", "car_t", "car_p", "bhar", "n_obs", "n_est", "dof")
+FIRM_COLUMNS = ("car", "car_se", "car_t", "car_p", "bhar", "n_obs", "sessions", "n_est", "dof")
+"""Per firm-event, in the placebo's ``window``: the CAR and its t, the BHAR, ``n_obs`` the returns counted and
+``sessions`` the sessions they span (a firm that traded on every session of the window, and not just after a
+halt, has ``n_obs == sessions == L``)."""
 
 
 @dataclass
@@ -22,10 +26,23 @@ class PlaceboResult:
     seconds: dict[str, float] = field(default_factory=dict)
     chunks: int = 0
 
-    def rejection_table(self) -> pd.DataFrame:
+    def halted_studies(self) -> pd.Index:
+        """The event ids (``P<study>``) of the pseudo-studies with a halted firm: a firm-event whose returns in
+        ``window`` are not one single-session return per session of it (a suspension inside the window, one that
+        ends on its first day, or one running past its last day, which is followed to the next trade)."""
+        f = self.firms
+        length = self.spec.window[1] - self.spec.window[0] + 1
+        odd = (f["n_obs"].to_numpy() > 0) & ((f["n_obs"].to_numpy() != length) | (f["sessions"].to_numpy() != length))
+        studies = np.unique(f["study"].to_numpy()[odd])
+        return pd.Index([study_id(s) for s in studies.tolist()])
+
+    def rejection_table(self, halted: bool | None = None) -> pd.DataFrame:
         """Every window and injected level: per test, pseudo-studies with a p-value and the share with
-        p < alpha (the size at ``injected == 0``, the power otherwise)."""
+        p < alpha (the size at ``injected == 0``, the power otherwise). ``halted``: only the pseudo-studies with
+        (True) or without (False) a halted firm (:meth:`halted_studies`); None: all."""
         t = self.tests
+        if halted is not None:
+            t = t[t["event_id"].isin(self.halted_studies()) == halted]
         ok = t["p_value"].notna()
         rejected = (t["p_value"] < self.spec.alpha) & ok
         keys = ["window_start", "window_end", "injected", "test"]

@@ -79,6 +79,8 @@ def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obj
     res = arrays[0]
     groups, keys = study_groups(draw)  # placebo_p seeds keyed by the pseudo-study, whatever the chunking
     out: dict[str, object] = {k: np.asarray(res[k]) for k in ("car", "car_se", "car_t", "car_p", "bhar", "n_obs")}
+    ar, span, in_window = arrays[1], arrays[3], arrays[4]
+    out["sessions"] = np.where(np.isfinite(ar[:, in_window]), span[:, in_window], 0).sum(axis=1).astype(np.int64)
     out["n_est"], out["dof"] = ab.n_est, ab.dof
     # (windows × levels, studies, tests) arrays: the rows of tests.csv are built once for all chunks (run_placebo)
     out["studies"] = np.asarray(keys, dtype=np.int64)

@@ -21,10 +21,11 @@ def test_tables_from_one_draw_per_design(tmp_path, monkeypatch):
     assert "## Power, random days, N = 5" in doc and "## Power, shared day 0, N = 8" in doc
     assert "random days N = 5: 4" in doc and "shared day 0 N = 8: 5" in doc  # seeds recorded: base + k
     for name in TESTS:
-        assert doc.count(f"| `{name}` |") == 4  # two size tables, two power tables
+        assert doc.count(f"| `{name}` |") == 6  # two size tables, two with/without a halted firm, two power tables
+    assert "## Size with and without a halted firm" in doc and "### shared day 0, N = 8: " in doc
     size_rows = [line for line in doc.splitlines() if line.startswith("| `csect_t` | ")]
     assert len(size_rows[0].split("|")) == 2 + 2 + len(validation.WINDOWS)
-    assert len(size_rows[2].split("|")) == 2 + 1 + len(validation.WINDOWS) * len(validation.INJECTED)
+    assert len(size_rows[4].split("|")) == 2 + 1 + len(validation.WINDOWS) * len(validation.INJECTED)
     assert validation.main(["--studies", "6", "--seed", "4", "--universe", str(path), "--out", str(out),
                             "--workers", "1", "--designs", "shared:8"]) == 0  # fmt: skip
     doc = out.read_text()
@@ -40,7 +41,7 @@ def test_rates_come_from_the_placebo(tmp_path):
     from eventstudy.placebo import PlaceboSpec, run_placebo
 
     universe = load_universe(write_synthetic_universe(tmp_path / "u.parquet", n_tickers=30, n_sessions=420, seed=5))
-    rates, _, _ = validation.run_design(universe, "random", 6, 10, 7, 1)
+    rates, halted, clean, share, _, _ = validation.run_design(universe, "random", 6, 10, 7, 1)
     spec = PlaceboSpec(n_events=60, seed=7, window=(0, 10), extra_windows=((0, 0), (0, 1), (0, 5)), firms_per_study=6,
                        injected=validation.INJECTED, workers=1)  # fmt: skip
     tests = run_placebo(universe, spec).tests
@@ -53,6 +54,10 @@ def test_rates_come_from_the_placebo(tmp_path):
             got = cell.loc[cell.test == name]
             assert float(got.rejection_rate.iloc[0]) == want and int(got.studies.iloc[0]) == np.isfinite(p).sum()
     assert len(validation.size_table(rates, 10)) == 2 + len(TESTS)
+    keys = ["window_start", "window_end", "injected", "test"]
+    parts = [t.set_index(keys)["studies"] for t in (halted, clean)]
+    assert (parts[0].add(parts[1], fill_value=0).reindex(rates.set_index(keys).index) == rates.studies.to_numpy()).all()
+    assert 0.0 <= share <= 1.0
 
 
 def test_saved_designs_render_the_doc_and_the_package_rates(tmp_path, monkeypatch):

@@ -227,3 +227,25 @@ def test_a_firm_halted_on_the_last_window_day_is_followed_to_its_next_trade_as_i
     got = result.firms["car"].to_numpy()
     assert np.allclose(got, want, rtol=1e-12, atol=1e-15)
     assert (result.firms["n_obs"].to_numpy() == overlaps.sum(axis=1)).all()
+
+
+def test_rates_split_by_pseudo_studies_with_and_without_a_halted_firm(universe):
+    """Issue 21, item 2: docs/validation.md gives each rate also for pseudo-studies with and without a halted firm.
+    A firm-event is halted when it did not trade on every session of the window or its first return in it spans
+    sessions before it — read here from the panel's traded flags and spans, independently of the engine."""
+    window = (0, 1)  # short, few firms: some pseudo-studies without a halted firm
+    s = spec(n_events=300, window=window, firms_per_study=3)
+    draw = draw_events(universe, s)
+    result = run_placebo(universe, s, draw=draw)
+    traded, span = universe.panel.traded.to_numpy(), universe.panel.span.to_numpy()
+    days = draw.day0[:, None] + np.arange(window[0], window[1] + 1)[None, :]
+    halted_firm = ~traded[days, draw.ticker[:, None]].all(axis=1) | (span[days[:, 0], draw.ticker] > 1)
+    want = sorted({f"P{k:06d}" for k in np.unique(draw.study[halted_firm])})
+    got = result.halted_studies()
+    assert 0 < len(got) < len(np.unique(draw.study)) and sorted(got) == want
+    both = [
+        result.rejection_table(halted=h).set_index(["window_start", "window_end", "injected", "test"])
+        for h in (True, False)
+    ]
+    total = result.rejection_table().set_index(["window_start", "window_end", "injected", "test"])
+    assert (both[0]["studies"] + both[1]["studies"] == total["studies"]).all()
