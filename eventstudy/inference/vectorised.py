@@ -281,7 +281,8 @@ def _grank_t(v):
     event-induced variance), appended to the firm's estimation-period standardised ARs ``SAR_it``. Ranks
     ``U_it = K_it / (T_i + 1) − ½`` over these ``T_i`` values; ``Z = Ū_0 / S_Ū`` with
     ``S_Ū² = (1/T) Σ_t (N_t / N) Ū_t²``; ``t = Z √((T − 2) / (T − 1 − Z²))``, Student t with T − 2 degrees
-    of freedom (T = estimation days + 1). Valid under event-day clustering and event-induced variance. On
+    of freedom (T = estimation days + 1). Designed for event-day clustering and event-induced variance, but not
+    labelled clustering-robust: measured, it over-rejects on a shared day 0 (13.5 % at N = 4) and on random days. On
     fat-tailed, volatile returns it over-rejects (8.6 % at 5 % in the 100k placebo run, ``docs/statistics.md``)."""
     n, m = v["n"], v["mask"]
     _, sd, _ = _mean_sd(v["scar"], m)

@@ -20,7 +20,7 @@ from plotly.offline import get_plotlyjs
 
 from ..data.quality import limit_words
 from ..inference import CLUSTERING_ROBUST, TEST_FORMULAS, TEST_REFERENCES, TESTS
-from ..inference.measured import size_range
+from ..inference.measured import nearest_design, robustness_label, size_range
 from ..study.coverage import coverage_words
 from ..study.results import StudyResults
 from ..study.summary import ALPHA, daily_holm, study_summary
@@ -79,7 +79,7 @@ def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     cells = {(r.test, r.window_start, r.window_end): r for r in tests.itertuples(index=False)}
     names = [t for t in TESTS if any((t, *w) in cells for w in windows)]
     rows = [
-        {"test": t, "robust": t in CLUSTERING_ROBUST,
+        {"test": t, "robust": robustness_label(t, t in CLUSTERING_ROBUST),
          "cells": [cells.get((t, *w)) for w in windows]}
         for t in names
     ]  # fmt: skip
@@ -161,8 +161,18 @@ def _environment() -> jinja2.Environment:
 
 def headline_rows(results: StudyResults) -> list[dict[str, Any]]:
     """summary.csv's rows for the headline table, each with ``span``: the number of rows of its event on the
-    event's first row (the table cell that names the event spans them), 0 on the others."""
+    event's first row (the table cell that names the event spans them), 0 on the others; and ``design``: the
+    primary test's measured size and power at the nearest validated design
+    (:func:`eventstudy.inference.measured.nearest_design`; None when not validated)."""
     rows = _rows(study_summary(results))
+    day0s: dict[str, set] = {}
+    for fe in results.abnormal.firm_events:
+        day0s.setdefault(fe.event_id, set()).add(fe.day0)
+    for row in rows:  # the primary test's measured size and power at the validated design nearest to this row's
+        row["design"] = nearest_design(
+            row["test"], int(row["n_firms"]), len(day0s.get(row["event_id"], ())) <= 1,
+            (int(row["window_start"]), int(row["window_end"])),
+        )  # fmt: skip
     for i, row in enumerate(rows):
         first = i == 0 or rows[i - 1]["event_id"] != row["event_id"]
         row["span"] = 0
@@ -194,7 +204,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
                 "name": name,
                 "formula": TEST_FORMULAS.get(name, ""),
                 "reference": TEST_REFERENCES.get(name, ""),
-                "clustering_robust": name in CLUSTERING_ROBUST,
+                "clustering_robust": robustness_label(name, name in CLUSTERING_ROBUST),
                 "size_random": size_range(name, "random"),
                 "size_shared": size_range(name, "shared"),
             }

@@ -45,3 +45,38 @@ def test_the_package_ships_every_test_of_the_four_designs():
     assert rates.studies.min() >= 5000 and rates.rejection_rate.between(0, 1).all()
     for name in TESTS:
         assert size_range(name, "random") is not None and size_range(name, "shared") is not None
+
+
+def _shared(sizes: dict[int, list[float]], test: str = "kp_bmp_t") -> pd.DataFrame:
+    windows = [(0, 0), (0, 1), (0, 5), (0, 10)]
+    rows = [("shared", n, a, b, 0.0, test, 5500, r) for n, values in sizes.items()
+            for (a, b), r in zip(windows, values, strict=True)]  # fmt: skip
+    rows += [("shared", n, 0, 1, lv, test, 5500, pw) for n in sizes for lv, pw in ((0.01, 0.4), (0.02, 0.9))]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def test_robustness_label_says_up_to_which_n_the_size_held():
+    """Issue 21, item 6: a clustering-robust test is labelled by how far its measured size held on a shared day 0."""
+    from eventstudy.inference.measured import robustness_label
+
+    held = _shared({4: [0.05, 0.052, 0.06, 0.064], 13: [0.05] * 4, 30: [0.051] * 4})
+    assert robustness_label("kp_bmp_t", True, held) == "yes"
+    assert robustness_label("kp_bmp_t", False, held) == ""  # not built for clustering: no label
+    broke = _shared({4: [0.05] * 4, 13: [0.05, 0.059, 0.063, 0.05], 30: [0.05] * 3 + [0.072], 100: [0.05] * 4})
+    assert robustness_label("kp_bmp_t", True, broke) == "up to N = 13 (N = 30: 5.0–7.2 %)"
+    small = _shared({4: [0.135, 0.05, 0.05, 0.05], 13: [0.05] * 4})
+    assert robustness_label("kp_bmp_t", True, small) == "not held (N = 4: 5.0–13.5 %)"
+
+
+def test_nearest_validated_design_for_an_event():
+    """An event of 4 firms on one day 0 reads N = 4; of 9, N = 13 (nearer on a log scale); its window the validated
+    one of the same start nearest in length; size and power from that cell."""
+    from eventstudy.inference.measured import nearest_design
+
+    rates = _shared({4: [0.061, 0.063, 0.05, 0.05], 13: [0.05, 0.058, 0.05, 0.05]})
+    four = nearest_design("kp_bmp_t", 4, True, (0, 1), rates)
+    assert (four.firms, four.window, four.size, four.power) == (4, (0, 1), 0.063, {0.01: 0.4, 0.02: 0.9})
+    assert nearest_design("kp_bmp_t", 9, True, (0, 1), rates).firms == 13
+    assert nearest_design("kp_bmp_t", 6, True, (0, 2), rates).window == (0, 1)  # length 3: [0,1] (2) beats [0,5] (6)
+    assert nearest_design("kp_bmp_t", 4, False, (0, 1), rates) is None  # random days not validated here
+    assert nearest_design("csect_t", 4, True, (0, 1), rates) is None

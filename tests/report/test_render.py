@@ -76,7 +76,11 @@ def test_every_test_is_tabled_marked_and_defined(html, default_results):
         "event_id == 'us-entity-list-2019-10-07' and window_start == 0 and window_end == 5 and test == 'bmp_t'"
     ).iloc[0]
     assert f"<td>{row.statistic:.3f}</td>" in html
-    assert len(CLUSTERING_ROBUST) >= 1 and html.count("<td>✓</td>") >= len(CLUSTERING_ROBUST)
+    from eventstudy.inference.measured import robustness_label
+
+    labels = {robustness_label(t, True) for t in CLUSTERING_ROBUST}
+    assert len(CLUSTERING_ROBUST) >= 1 and all(f"<td>{label}</td>" in html for label in labels)
+    assert "grank_t" not in CLUSTERING_ROBUST  # issue 21: measured, it does not hold its size under clustering
 
 
 def test_names_in_figures_are_shown_as_text(default_results: StudyResults):
@@ -214,3 +218,18 @@ def test_a_study_of_many_events_has_sections_for_the_first_twenty_and_every_even
     assert 'href="#e19"' in html and 'href="#e20"' not in html  # no link to a section that is not there
     assert f"{DETAILED_EVENTS + 4} events: the first {DETAILED_EVENTS}" in " ".join(html.split())
     assert html.count('class="plotly-graph-div"') == 4 * DETAILED_EVENTS
+
+
+def test_the_headline_shows_the_primary_tests_size_and_power_at_the_nearest_validated_design(html, default_results):
+    """Issue 21, item 4: next to the headline, each row's primary test with its measured size and power at the
+    validated design nearest to the event (shipped tables, offline)."""
+    from eventstudy.inference.measured import nearest_design
+    from eventstudy.study.summary import study_summary
+
+    text = " ".join(html.split())
+    assert "How much to trust <code>" in text
+    for r in study_summary(default_results).itertuples(index=False):
+        d = nearest_design(r.test, int(r.n_firms), True, (int(r.window_start), int(r.window_end)))
+        assert d is not None and d.design == "shared"  # every event of the default study shares one day 0
+        cell = f"shared day 0, N = {d.firms}, [{d.window[0]}, {d.window[1]}]"
+        assert cell in text and f"{100 * d.size:.1f}%" in text
