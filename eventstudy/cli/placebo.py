@@ -43,7 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+,-?\d+$")
     parser.add_argument("--universe", default=None,
                         help=f"universe parquet (date, ticker, close, prev_close, traded); default: ${UNIVERSE_ENV}")  # fmt: skip
-    parser.add_argument("--events", type=int, required=True, help="random firm-events to draw")
+    parser.add_argument("--events", type=int, default=None, help="random firm-events to draw (required without --like)")
+    parser.add_argument("--like", default=None, metavar="STUDY.yaml",
+                        help="pseudo-studies matched to each event of a study file: its number of firms on one shared "
+                        "day 0, its event windows, model and estimation window; size and power at +1/2/5 %%")  # fmt: skip
+    parser.add_argument(
+        "--studies", type=int, default=1000, help="with --like: pseudo-studies per design (default 1000)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--window", type=_window, default=(-10, 10), help="event window a,b (default -10,10)")
     parser.add_argument("--estimation-window", type=_window, default=(-260, -11), help="default -260,-11")
@@ -107,11 +113,48 @@ def report(result: PlaceboResult) -> str:
     return "\n".join(lines)
 
 
+def run_like(args: argparse.Namespace) -> int:
+    """``--like STUDY.yaml``: size and power of every test at each event's own design (:mod:`eventstudy.placebo.like`)."""
+    import pandas as pd
+
+    from ..data.universe import load_universe
+    from ..placebo import run_placebo
+    from ..placebo.like import design_table, format_like, matched_specs
+    from ..spec.config import load_study
+
+    try:
+        if args.events is not None:
+            raise ConfigError("--events: not with --like (the study's events set the designs; use --studies)")
+        study = load_study(Path(args.like))
+        options = {"workers": args.workers, "engine": args.engine, "alpha": args.alpha, "chunk_size": args.chunk_size}
+        designs = matched_specs(study, args.studies, args.seed, **options)
+        if args.out:
+            writable_directory(Path(args.out), "--out")
+        universe = load_universe(universe_path(args))
+        tables = [design_table(d, run_placebo(universe, d.spec, args.executor)) for d in designs]
+    except (ConfigError, DataError) as exc:
+        print(f"eventstudy placebo: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    table = pd.concat(tables, ignore_index=True)
+    print(f"placebo --like {args.like}: {args.studies:,} pseudo-studies per design from {universe_path(args)}, "
+          f"model {study.model}, estimation [{study.estimation_window[0]},{study.estimation_window[1]}]")  # fmt: skip
+    print(format_like(table, args.alpha))
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        table.to_csv(os.path.join(args.out, "like.csv"), index=False)
+        print(f"wrote {os.path.join(args.out, 'like.csv')}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from ..data.universe import load_universe
     from ..placebo import parse_executor, run_placebo
 
+    if args.like:
+        return run_like(args)
     try:
+        if args.events is None:
+            raise ConfigError("--events: required (random firm-events to draw), or --like STUDY.yaml")
         spec = spec_from_args(args)
         parse_executor(args.executor)
         if args.out:
