@@ -37,6 +37,20 @@ def test_sections_and_numbers(html, default_results):
         assert f'id="{div}"' in html
 
 
+def test_the_estimates_table_says_which_sessions_were_masked(html):
+    """Issue 21: under each Shenzhen firm's estimation window of 8 Oct 2019, the Huawei listing's sessions (days
+    -10..+20 of 16 May 2019: 29 April .. 14 June on the Shanghai/Shenzhen calendar), and the rule in the
+    parameters table."""
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    masked = "31 sessions masked: days -10 to 20 of us-entity-list-huawei-2019-05-15, 2019-04-29 – 2019-06-14"
+    assert text.count(masked) == 4  # the four firms of the October event; no other firm-event has a mask
+    assert text.count("sessions masked") == 4
+    assert (
+        "the sessions of a firm's other events in the study (their days -10 to 20) left out, the window not "
+        "extended to make up for them" in text
+    )
+
+
 def test_rendering_is_deterministic(html, default_results):
     assert render_report(default_results, "snapshot") == html
 
