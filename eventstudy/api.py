@@ -29,6 +29,7 @@ from .publish.destination import writable_directory
 from .publish.outputs import COLUMNS
 from .spec.config import Study, load_study, parse_study
 from .study.analysis import Analysis, analyse_study, data_warnings
+from .study.masking import describe_exclusion
 from .study.summary import format_summary, study_summary
 
 if TYPE_CHECKING:
@@ -201,7 +202,9 @@ class Results:
 
     @property
     def estimates(self) -> pd.DataFrame:
-        """estimates.csv: the normal-return model's estimation window, α, β and σ per firm-event."""
+        """estimates.csv: the normal-return model's estimation window, α, β and σ per firm-event, and the sessions
+        left out of its estimation sample (``n_masked``, ``masked``, ``masked_by``: ``study.estimation_exclude``,
+        :mod:`eventstudy.study.masking`)."""
         return self._table("estimates")
 
     # -- text and HTML ------------------------------------------------------------------------------------
@@ -212,7 +215,11 @@ class Results:
             ("Study", f"{study.id} — {study.title}"),
             ("Model", study.model),
             ("Benchmarks", "; ".join(dict.fromkeys(f"{m.label or m.exchange} {m.benchmark}" for m in raw.markets))),
-            ("Estimation window", f"{list(study.estimation_window)}, at least {study.min_estimation_returns} returns"),
+            (
+                "Estimation window",
+                f"{list(study.estimation_window)}, at least {study.min_estimation_returns} returns"
+                f"; sessions left out: {describe_exclusion(study)}",
+            ),
             ("Events / firm-events", f"{len(study.events)} / {len(raw.abnormal.firm_events)}"),
             ("Prices", f"{self.source}; as of {self.as_of}"),
         ]

@@ -30,7 +30,9 @@ class AbnormalReturns:
     """Results for N firm-events over relative days ``rel_days``; arrays are ``(N, W)`` unless noted.
 
     ``returns``/``market``/``span`` are the firm's trade-to-trade return, the benchmark over the same span, and
-    the span in sessions (0: no return). ``estimation`` marks the returns the model was fitted on. ``ar`` is NaN
+    the span in sessions (0: no return). ``estimation`` marks the returns the model was fitted on; ``masked`` the
+    sessions of the estimation window left out of it (the firm's other events in the study,
+    :func:`eventstudy.model.engine.masked_days`), so a masked day is never an estimation day. ``ar`` is NaN
     where the firm has no return. ``params`` is ``(N, p)``, ``xtx_inv`` ``(N, p, p)``; ``sigma2``, ``n_est`` and
     ``dof`` are ``(N,)``.
     """
@@ -51,6 +53,7 @@ class AbnormalReturns:
     dof: np.ndarray
     ar: np.ndarray
     ar_var: np.ndarray
+    masked: np.ndarray
     param_names: tuple[str, ...] = ()
     components: dict[str, np.ndarray] | None = None  # model-specific extras, e.g. Dimson lag betas, ρ_M
 

@@ -25,8 +25,9 @@ models ``σ²`` is the variance of the estimation-window ARs computed exactly as
 (``R − α k − β M``, ``n − 2`` degrees of freedom), and the estimation-error term uses ``(X'X)⁻¹`` of the
 ``(k, M)`` design — the OLS approximation, since the adjusted beta is not itself an OLS coefficient.
 
-The parameters are fitted by OLS on single-session returns (``k_t = 1``) inside the estimation window, so the
-estimation sample is homoskedastic; ``σ² = SSR / (n − p)`` (``p`` parameters; for the market-adjusted model
+The parameters are fitted by OLS on single-session returns (``k_t = 1``) inside the estimation window, less the
+sessions the caller masks (``exclude``: a firm's other events in the study, :mod:`eventstudy.study.masking`; the
+window is not extended to make up for them), so the estimation sample is homoskedastic; ``σ² = SSR / (n − p)`` (``p`` parameters; for the market-adjusted model
 the sample variance of the estimation-window ARs, ``n − 1`` degrees of freedom, as in Brown & Warner 1985).
 
 Abnormal return ``AR_t = R_t − x_t'θ̂`` with ``x_t`` the design row (``(k_t, M_t)`` for the market model). Its
@@ -190,6 +191,34 @@ def gather(
     return returns, market, span, pos
 
 
+def masked_days(
+    panel: ReturnsPanel,
+    day0: np.ndarray,
+    rel_days: np.ndarray,
+    estimation_window: tuple[int, int],
+    exclude: Sequence[pd.DatetimeIndex] | None,
+) -> np.ndarray:
+    """``(N, W)``: the relative days of each firm-event's estimation window whose session is in its ``exclude``
+    dates (one :class:`~pandas.DatetimeIndex` per firm-event). A date that is not a session of ``panel``'s axis,
+    or whose session falls outside the estimation window, masks nothing."""
+    out = np.zeros((len(day0), len(rel_days)), dtype=bool)
+    if exclude is None:
+        return out
+    if len(exclude) != len(day0):
+        raise ValueError(f"exclude: {len(exclude)} sets of dates for {len(day0)} firm-events")
+    counts = np.array([len(x) for x in exclude], dtype=np.int64)
+    if not counts.sum():
+        return out
+    rows = np.repeat(np.arange(len(day0)), counts)
+    stamps = pd.DatetimeIndex(np.concatenate([pd.DatetimeIndex(x).to_numpy(dtype="datetime64[ns]") for x in exclude]))
+    pos = panel.sessions.get_indexer(stamps)  # -1: not a session of the axis
+    rel = pos - day0[rows]
+    lo, hi = max(estimation_window[0], int(rel_days[0])), min(estimation_window[1], int(rel_days[-1]))
+    hit = (pos >= 0) & (rel >= lo) & (rel <= hi)
+    out[rows[hit], rel[hit] - int(rel_days[0])] = True
+    return out
+
+
 def abnormal_returns(
     panel: ReturnsPanel,
     benchmark: str,
@@ -202,6 +231,7 @@ def abnormal_returns(
     factors: pd.DataFrame | None = None,
     moments: Moments | None = None,
     located: tuple[np.ndarray, np.ndarray] | None = None,
+    exclude: Sequence[pd.DatetimeIndex] | None = None,
 ) -> AbnormalReturns:
     """Fit ``model`` for every firm-event and compute abnormal returns over ``rel_range``.
 
@@ -214,6 +244,10 @@ def abnormal_returns(
     :data:`~eventstudy.model.estimation.MOMENT_MODELS`; ignored for the others). ``located``: the day-0 session
     positions and panel columns of ``firm_events`` when the caller already has them (the placebo's draw): the
     look-ups are skipped and ``firm_events`` is kept as given (any sequence) instead of copied into a tuple.
+    ``exclude``: per firm-event, session dates left out of its estimation sample (:func:`masked_days`; the
+    sessions of the firm's other events in the study, :mod:`eventstudy.study.masking`). The fit, ``σ²``,
+    ``n_est`` and :attr:`AbnormalReturns.estimation` — what every test reads as the estimation period — all
+    exclude them; ``moments`` are then not used (the running sums cover whole windows).
     """
     if model not in MODEL_PARAMETERS:
         raise ValueError(f"unknown model {model!r}")
@@ -234,7 +268,8 @@ def abnormal_returns(
     usable = np.isfinite(returns) & np.isfinite(market)
     if factor_spans is not None:
         usable &= np.isfinite(factor_spans).all(axis=-1)
-    estimation = in_window[None, :] & (span == 1) & usable
+    masked = masked_days(panel, day0, rel_days, estimation_window, exclude)
+    estimation = in_window[None, :] & (span == 1) & usable & ~masked
     components = None
 
     # Market-adjusted: the benchmark is the expected return; otherwise y is the firm's return.
@@ -257,7 +292,8 @@ def abnormal_returns(
         params = np.stack([alpha, beta], axis=-1)
     n_est = estimation.sum(axis=1)
     x0 = _finite(x)
-    from_sums = moments is not None and model in MOMENT_MODELS  # normal equations and SSR from running sums
+    # normal equations and SSR from running sums (over whole windows: not with masked sessions)
+    from_sums = moments is not None and model in MOMENT_MODELS and not masked.any()
     dof = n_est - (p if p else 1)
     fit = dof >= 2
     if model in ("scholes_williams", "dimson"):
@@ -298,6 +334,7 @@ def abnormal_returns(
         dof=dof,
         ar=ar,
         ar_var=ar_var,
+        masked=masked,
         param_names=param_names,
         components=components,
     )
@@ -340,5 +377,5 @@ def window_only(ab: AbnormalReturns, window: tuple[int, int]) -> AbnormalReturns
     return replace(
         ab, rel_days=ab.rel_days[keep], returns=ab.returns[:, keep], market=ab.market[:, keep],
         span=ab.span[:, keep], design=ab.design[:, keep], estimation=ab.estimation[:, keep], ar=ab.ar[:, keep],
-        ar_var=ab.ar_var[:, keep],
+        ar_var=ab.ar_var[:, keep], masked=ab.masked[:, keep],
     )  # fmt: skip

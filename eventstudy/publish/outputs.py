@@ -42,6 +42,7 @@ MANIFEST = "manifest.json"
 COLUMNS = {
     "estimates.csv": [
         "event_id", "ticker", "model", "day0", "est_start", "est_end", "n_est", "alpha", "beta", "sigma", "shortened",
+        "n_masked", "masked", "masked_by",
     ],
     "car.csv": [
         "event_id", "ticker", "window_start", "window_end", "car", "car_se", "car_t", "car_p", "bhar", "n_obs",
@@ -88,6 +89,7 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
                 "model": study.model,
                 "estimation_window": list(study.estimation_window),
                 "min_estimation_returns": study.min_estimation_returns,
+                "estimation_exclude": study.estimation_exclude,
                 "event_windows": [list(w) for w in study.event_windows],
                 "daily_path": list(study.daily_path),
                 "primary_test": study.primary_test,

@@ -13,9 +13,10 @@ the news broke; :func:`eventstudy.spec.fields.parse_instant`). Fields are read t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,9 @@ class Study:
     benchmarks: dict[str, str] = field(default_factory=dict)  # exchange MIC → benchmark (``benchmark:`` mapping)
     day0_rule: str = "close"  # the study's default day-0 rule (an event may override it)
     events_file: str | None = None  # the CSV table named by ``events:``, if the events are given as one
+    # Sessions left out of every estimation sample: ``study_events`` (each firm's other events' periods,
+    # :attr:`event_period`), ``none``, or a tuple of dates (:func:`estimation_exclude`; docs/events-schema.md).
+    estimation_exclude: str | tuple[date, ...] = "study_events"
 
     def benchmark_of(self, firm: Firm) -> str:
         """The benchmark of a firm: its own, else the mapping's entry for its exchange (or for another exchange on
@@ -193,6 +197,14 @@ class Study:
             for role, name in named.items()
             if isinstance(name, str) and name
         }
+
+    @property
+    def event_period(self) -> tuple[int, int]:
+        """The relative sessions an event's own analysis reads: from the first day of the earliest event window or
+        of the daily path to the last day of the latest (``[-10, 20]`` by default). With ``estimation_exclude:
+        study_events`` these sessions of a firm's other events are left out of its estimation sample."""
+        windows = (*self.event_windows, self.daily_path)
+        return min(w[0] for w in windows), max(w[1] for w in windows)
 
     @property
     def relative_span(self) -> tuple[int, int]:
@@ -332,7 +344,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
             "day0",
-            "primary_test",
+            "primary_test", "estimation_exclude",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -414,6 +426,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         day0_rule=rule,
         events_file=table,
         primary_test=primary_test,
+        estimation_exclude=estimation_exclude(s),
     )
     check_benchmark_is_not_a_firm(study, top)
     return study
@@ -426,6 +439,51 @@ def study_id(node: Reader) -> str:
         reserved = ", ".join([*sorted(RESERVED_IDS), *(f"*{x}" for x in RESERVED_ID_SUFFIXES)])
         raise node.fail(f"{value!r} is reserved in the reports folder ({reserved})", "id")
     return value
+
+
+EXCLUDE_MODES = ("study_events", "none")
+"""The words ``estimation_exclude`` takes besides a list of dates."""
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def estimation_exclude(node: Reader) -> str | tuple[date, ...]:
+    """``study.estimation_exclude``: ``study_events`` (the default), ``none``, or a list of session dates
+    (``YYYY-MM-DD`` text, or :class:`datetime.date` values from :meth:`Study.from_events`), returned sorted
+    without repeats. An explicit empty value (YAML ``null``) is refused: it could mean either word."""
+    key = "estimation_exclude"
+    if not isinstance(node.data, dict) or key not in node.data:
+        return "study_events"
+    value = node.data[key]
+    if isinstance(value, str) and value.strip() in EXCLUDE_MODES:
+        return value.strip()
+    if isinstance(value, list):
+        dates: set[date] = set()
+        for i, item in enumerate(value):
+            day = _exclude_date(item)
+            if day is None:
+                raise node.child(key).child(i).fail(f"expected a date YYYY-MM-DD, got {show(item)}")
+            dates.add(day)
+        return tuple(sorted(dates))
+    hint = " (YAML reads bare yes/no/on/off as true/false)" if isinstance(value, bool) else ""
+    raise node.fail(
+        f"expected {' or '.join(EXCLUDE_MODES)} or a list of dates YYYY-MM-DD, got {show(value)}{hint}", key
+    )
+
+
+def _exclude_date(item: Any) -> date | None:
+    """One date of ``estimation_exclude``: ISO ``YYYY-MM-DD`` text, a date, or a midnight date-time (pandas'
+    ``Timestamp('2019-05-16')``) without a time zone; None for anything else."""
+    if isinstance(item, datetime):
+        naive_midnight = item.tzinfo is None and item.time() == datetime.min.time()
+        return item.date() if naive_midnight else None
+    if isinstance(item, date):
+        return item
+    if isinstance(item, str) and ISO_DAY.match(item.strip()):
+        try:
+            return date.fromisoformat(item.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def _dimson_lags(node: Reader) -> int:

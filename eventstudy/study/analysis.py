@@ -34,6 +34,7 @@ from ..spec.exchanges import same_sessions, ticker_exchange
 from .coverage import BenchmarkGap, benchmark_gaps, completeness_columns, estimation_span, resumption_reach
 from .cross_section import cross_section_table, parse_cross_section
 from .markets import combine_abnormal
+from .masking import describe_exclusion, estimation_exclusions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .results import StudyResults
 
@@ -59,9 +60,15 @@ def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel, excl
                 f"({first.date() if pd.notna(first) else 'none'} .. {last.date() if pd.notna(last) else 'none'})"
             )
         if ab.n_est[i] < study.min_estimation_returns:
+            n_masked = int(ab.masked[i].sum())
+            masked = (
+                f" ({n_masked} masked sessions left out, study.estimation_exclude: {describe_exclusion(study)})"
+                if n_masked
+                else ""
+            )
             raise DataError(
                 f"{fe.ticker}: event {fe.event_id}: {int(ab.n_est[i])} single-session returns in the estimation "
-                f"window {list(study.estimation_window)}, fewer than min_estimation_returns="
+                f"window {list(study.estimation_window)}{masked}, fewer than min_estimation_returns="
                 f"{study.min_estimation_returns}"
             )
 
@@ -230,6 +237,7 @@ def analyse(inputs: StudyInputs) -> StudyResults:
     reach = last_window_day + max(
         resumption_reach(panels[g.key], [firm_events[i] for i in g.members], last_window_day) for g in inputs.groups
     )
+    exclusions = estimation_exclusions(study, firm_events, inputs.markets)  # study.estimation_exclude
     parts: list[AbnormalReturns] = []
     gaps: list[BenchmarkGap] = []
     for group in inputs.groups:
@@ -242,6 +250,7 @@ def analyse(inputs: StudyInputs) -> StudyResults:
             study.estimation_window,
             (lo, max(hi, study.daily_path[1], reach)),
             **model_options(study),
+            exclude=[exclusions[i].sessions for i in group.members],
         )
         gaps += benchmark_gaps(panel, ab.firm_events, group.benchmark, study.estimation_window, study.event_windows)
         parts.append(ab)
@@ -251,14 +260,17 @@ def analyse(inputs: StudyInputs) -> StudyResults:
 
     n = len(firm_events)
     est_start, est_end, shortened = [""] * n, [""] * n, np.zeros(n, dtype=bool)
+    n_masked, masked, masked_by = np.zeros(n, dtype=np.int64), [""] * n, [""] * n
     cars, ar_frames, halt_frames, qualities = [], [], [], []
     limit_days: dict[tuple[str, str], pd.DataFrame] = {}
     for group, part in zip(inputs.groups, parts, strict=True):
         panel, members = panels[group.key], list(group.members)
         _check_coverage(study, part, panel, excluded[members])
         starts, ends, short = estimation_span(part, panel, group.benchmark)
+        counts, runs, reasons = masked_columns(part, panel.sessions, [exclusions[i] for i in members])
         for j, i in enumerate(members):
             est_start[i], est_end[i], shortened[i] = starts[j], ends[j], short[j]
+            n_masked[i], masked[i], masked_by[i] = counts[j], runs[j], reasons[j]
         histories = {t: inputs.histories[t] for t in panel.returns.columns}
         limit_days[group.key] = limit_frame(histories, panel)
         limits = limit_grid(limit_days[group.key], panel, part.firm_events, part.rel_days)
@@ -272,6 +284,7 @@ def analyse(inputs: StudyInputs) -> StudyResults:
     est.insert(4, "est_start", est_start)
     est.insert(5, "est_end", est_end)
     est["shortened"] = shortened
+    est["n_masked"], est["masked"], est["masked_by"] = n_masked, masked, masked_by  # eventstudy/study/masking.py
     car = _in_study_order(pd.concat(cars, ignore_index=True), order, study.event_windows)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
     results = StudyResults(

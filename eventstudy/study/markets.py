@@ -80,6 +80,7 @@ def group_members(markets: Sequence[FirmMarket]) -> dict[tuple[str, str], tuple[
 
 _ROW_FIELDS = (
     "returns", "market", "span", "design", "estimation", "params", "xtx_inv", "sigma2", "n_est", "dof", "ar", "ar_var",
+    "masked",
 )  # fmt: skip
 
 

@@ -75,6 +75,60 @@ def test_market_model_matches_statsmodels(synthetic):
             np.testing.assert_allclose(ab.ar[i, day], ab.returns[i, day] - pred.predicted_mean[0], rtol=1e-10)
 
 
+def test_excluded_sessions_leave_the_estimation_sample(synthetic):
+    """``exclude`` (issue 21): day 0 is session 70, the estimation window [-60, -11] sessions 10..59. A loses
+    sessions 20..24 (5 single-session returns); session 65 (day -5, outside the window) and a Saturday (not a
+    session) mask nothing. B loses 30, 31 (halted: no return to lose) and 40: one return fewer, three sessions
+    masked. The fit is OLS of close / prev_close − 1 on the index's on what remains, with or without the running
+    sums (which cover whole windows, so are not used once a session is masked)."""
+    from eventstudy.model.estimation import moments
+
+    panel, fes, _, _ = synthetic
+    sessions = panel.sessions
+    saturday = pd.Timestamp("2020-01-04")
+    assert saturday.dayofweek == 5
+    exclude = [pd.DatetimeIndex([*sessions[20:25], sessions[65], saturday]), sessions[[30, 31, 40]]]
+    plain = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
+    ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL, exclude=exclude)
+    summed = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL, exclude=exclude,
+                              moments=moments(panel, "IDX"))  # fmt: skip
+    assert ab.masked.sum(axis=1).tolist() == [5, 3]
+    assert ab.rel_days[ab.masked[0]].tolist() == [-50, -49, -48, -47, -46]
+    assert ab.rel_days[ab.masked[1]].tolist() == [-40, -39, -30]
+    assert (ab.n_est == plain.n_est - [5, 1]).all()
+    assert not (ab.estimation & ab.masked).any()
+    index = synthetic_history_returns(synthetic, "IDX")
+    for i, ticker in enumerate(("A", "B")):
+        r = synthetic_history_returns(synthetic, ticker)
+        keep = [p for p in range(10, 60) if sessions[p] not in exclude[i] and np.isfinite(r[p])]
+        keep = [p for p in keep if ticker == "A" or p not in (30, 31, 32)]  # B's return of 32 spans 3 sessions
+        fit = sm.OLS(r[keep], sm.add_constant(index[keep])).fit()
+        assert ab.n_est[i] == fit.nobs
+        np.testing.assert_allclose(ab.params[i], fit.params, rtol=1e-12)
+        np.testing.assert_allclose(ab.sigma2[i], fit.scale, rtol=1e-12)
+        np.testing.assert_allclose(summed.params[i], fit.params, rtol=1e-12)
+        np.testing.assert_allclose(summed.sigma2[i], fit.scale, rtol=1e-12)
+    with pytest.raises(ValueError, match="exclude: 1 sets of dates for 2 firm-events"):
+        abnormal_returns(panel, "IDX", fes, "market_model", EST, REL, exclude=exclude[:1])
+
+
+def synthetic_history_returns(synthetic, ticker: str) -> np.ndarray:
+    """close / prev_close − 1 of a synthetic history, NaN on a halt (no trade) and on the first session."""
+    history = _history_of(synthetic, ticker)
+    r = (history["close"] / history["prev_close"] - 1.0).to_numpy(copy=True)
+    r[~history["traded"].to_numpy(dtype=bool)] = np.nan
+    r[0] = np.nan
+    return r
+
+
+def _history_of(synthetic, ticker: str) -> pd.DataFrame:
+    panel, _, market, firms = synthetic
+    sessions = panel.sessions
+    if ticker == "IDX":
+        return _history(market, sessions)
+    return _history(firms[ticker], sessions, halted={30, 31, 72, 73} if ticker == "B" else frozenset())
+
+
 def test_trade_to_trade_span_gets_market_over_same_span(synthetic):
     panel, fes, market, _ = synthetic
     ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)

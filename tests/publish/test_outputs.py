@@ -34,6 +34,22 @@ def test_tables_have_the_exact_columns_and_full_precision(tmp_path, default_resu
     assert len(doc["car"]) == len(original) and doc["version"]
 
 
+def test_estimates_csv_and_study_json_carry_the_masked_sessions(tmp_path, default_results):
+    """Issue 21: the October 2019 Shenzhen firm-events leave out the Huawei listing's days -10..+20 (29 April ..
+    14 June 2019, tests/study/test_masking.py); an empty ``masked`` cell is an empty string, not NaN."""
+    write_tables(default_results, tmp_path, "snapshot")
+    est = pd.read_csv(tmp_path / "estimates.csv", keep_default_na=False)
+    october = est[est["event_id"] == "us-entity-list-2019-10-07"]
+    assert october["n_masked"].tolist() == [31] * 4
+    assert set(october["masked"]) == {"2019-04-29..2019-06-14"}
+    assert set(october["masked_by"]) == {"us-entity-list-huawei-2019-05-15"}
+    others = est[est["event_id"] != "us-entity-list-2019-10-07"]
+    assert (others["n_masked"] == 0).all() and set(others["masked"]) == {""} and set(others["masked_by"]) == {""}
+    doc = json.loads((tmp_path / "study.json").read_text())
+    assert doc["parameters"]["estimation_exclude"] == "study_events"
+    assert [e["n_masked"] for e in doc["estimates"]] == est["n_masked"].tolist()
+
+
 def test_publish_swaps_and_keeps_last_good(tmp_path):
     publish(tmp_path, "s", lambda d: (d / "index.html").write_text("one"))
     publish(tmp_path, "s", lambda d: (d / "index.html").write_text("two"))

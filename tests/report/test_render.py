@@ -37,6 +37,20 @@ def test_sections_and_numbers(html, default_results):
         assert f'id="{div}"' in html
 
 
+def test_the_estimates_table_says_which_sessions_were_masked(html):
+    """Issue 21: under each Shenzhen firm's estimation window of 8 Oct 2019, the Huawei listing's sessions (days
+    -10..+20 of 16 May 2019: 29 April .. 14 June on the Shanghai/Shenzhen calendar), and the rule in the
+    parameters table."""
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    masked = "31 sessions masked: days -10 to 20 of us-entity-list-huawei-2019-05-15, 2019-04-29 – 2019-06-14"
+    assert text.count(masked) == 4  # the four firms of the October event; no other firm-event has a mask
+    assert text.count("sessions masked") == 4
+    assert (
+        "the sessions of a firm's other events in the study (their days -10 to 20) left out, the window not "
+        "extended to make up for them" in text
+    )
+
+
 def test_rendering_is_deterministic(html, default_results):
     assert render_report(default_results, "snapshot") == html
 
@@ -210,7 +224,9 @@ def test_a_study_of_many_events_has_sections_for_the_first_twenty_and_every_even
         {"event_id": f"e{k:02d}", "ticker": "002415.SZ", "announced": f"{d.date()}T08:00:00", "timezone": "Asia/Shanghai"}
         for k, d in enumerate(days)
     ]  # fmt: skip
-    study = Study.from_events(rows, benchmark="000300.SS", windows=[[0, 1]])
+    # one firm every three weeks: each event's estimation window would hold its neighbours' periods, masked by
+    # default (estimation_exclude: study_events) down to fewer than min_estimation_returns; this test is about size
+    study = Study.from_events(rows, benchmark="000300.SS", windows=[[0, 1]], estimation_exclude="none")
     html = render_report(run_study(study, open_provider("snapshot")), "x.yaml")
     sections = re.findall(r'<h2 id="(e\d\d)">', html)
     assert sections == [f"e{k:02d}" for k in range(DETAILED_EVENTS)]

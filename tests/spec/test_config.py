@@ -436,3 +436,90 @@ def test_a_factor_model_needs_a_factor_file(tmp_path, capsys):
     )
     assert main(["validate", str(path)]) == 2
     assert "gone.csv: no such factor file" in capsys.readouterr().err
+
+
+# ---- estimation_exclude (issue 21, item 3): study_events (default), none, or a list of dates
+
+
+def _with_exclude(value: str) -> str:
+    return GOOD.replace("  benchmark: 000300.SS\n", f"  benchmark: 000300.SS\n  estimation_exclude: {value}\n", 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "study_events"),
+        ("study_events", "study_events"),
+        ("none", "none"),
+        ("[2019-05-17, 2019-05-16, 2019-05-17]", ("2019-05-16", "2019-05-17")),  # sorted, once each
+        ('["2019-05-16"]', ("2019-05-16",)),
+        ("[]", ()),
+    ],
+)
+def test_estimation_exclude_is_read(tmp_path, value, expected):
+    from datetime import date
+
+    study = load_study(write(tmp_path, GOOD if value is None else _with_exclude(value)))
+    want = expected if isinstance(expected, str) else tuple(date.fromisoformat(d) for d in expected)
+    assert study.estimation_exclude == want
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("all", "study.estimation_exclude: expected study_events or none or a list of dates YYYY-MM-DD, got 'all'"),
+        (
+            "study-events",
+            "study.estimation_exclude: expected study_events or none or a list of dates YYYY-MM-DD, got 'study-events'",
+        ),
+        (
+            "no",
+            "study.estimation_exclude: expected study_events or none or a list of dates YYYY-MM-DD, got False "
+            "(YAML reads bare yes/no/on/off as true/false)",
+        ),
+        ("", "study.estimation_exclude: expected study_events or none or a list of dates YYYY-MM-DD, got None"),
+        (
+            "2019-05-16",
+            "study.estimation_exclude: expected study_events or none or a list of dates YYYY-MM-DD, got '2019-05-16'",
+        ),
+        ("{from: 2019-05-16}", "study.estimation_exclude: expected study_events or none or a list of dates"),
+        ("[2019-05-16, 16/05/2019]", "study.estimation_exclude[1]: expected a date YYYY-MM-DD, got '16/05/2019'"),
+        ("[2019-02-30]", "study.estimation_exclude[0]: expected a date YYYY-MM-DD, got '2019-02-30'"),
+        ("[20190516]", "study.estimation_exclude[0]: expected a date YYYY-MM-DD, got 20190516"),
+        ("[[2019-05-16]]", "study.estimation_exclude[0]: expected a date YYYY-MM-DD, got ['2019-05-16']"),
+        ("[2019-05-16T00:00:00]", "study.estimation_exclude[0]: expected a date YYYY-MM-DD, got '2019-05-16T00:00:00'"),
+    ],
+)
+def test_a_bad_estimation_exclude_names_file_field_and_value(tmp_path, capsys, value, expected):
+    from eventstudy.cli import main
+
+    path = write(tmp_path, _with_exclude(value))
+    with pytest.raises(ConfigError) as err:
+        load_study(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: ") and expected in message and "\n" not in message
+    assert main(["validate", str(path)]) == 2
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert len(err_lines) == 1 and expected in err_lines[0]
+
+
+def test_from_events_takes_estimation_exclude_as_the_study_file_does():
+    from datetime import UTC, date, datetime
+
+    from eventstudy.spec.config import Study
+
+    rows = [{"event_id": "ev-1", "ticker": "002415.SZ", "announced": "2019-10-07T18:00-04:00", "exchange": "XSHE"}]
+    listed = ("2019-05-20", date(2019, 5, 16), pd.Timestamp("2019-05-17"), datetime(2019, 5, 21))
+    study = Study.from_events(rows, benchmark="000300.SS", estimation_exclude=listed)
+    assert study.estimation_exclude == (date(2019, 5, 16), date(2019, 5, 17), date(2019, 5, 20), date(2019, 5, 21))
+    assert Study.from_events(rows, benchmark="000300.SS").estimation_exclude == "study_events"
+    assert Study.from_events(rows, benchmark="000300.SS", estimation_exclude="none").estimation_exclude == "none"
+    for bad, shown in (
+        ("everything", "got 'everything'"),
+        ([pd.Timestamp("2019-05-16 10:30")], "[0]: expected a date YYYY-MM-DD, got Timestamp('2019-05-16 10:30:00')"),
+        ([datetime(2019, 5, 16, tzinfo=UTC)], "[0]: expected a date YYYY-MM-DD, got datetime.datetime"),
+        ([None], "[0]: expected a date YYYY-MM-DD, got None"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            Study.from_events(rows, benchmark="000300.SS", estimation_exclude=bad)
+        assert str(err.value).startswith("events table: study.estimation_exclude") and shown in str(err.value)

@@ -25,7 +25,9 @@ def raw(ticker: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def golden():
-    """Hikvision's market model for the Entity List event, rebuilt without eventstudy's code."""
+    """Hikvision's market model for the Entity List event, rebuilt without eventstudy's code: the estimation
+    sample leaves out the 31 sessions of days -10..+20 of the Huawei listing (day 0 Thursday 16 May 2019), the
+    firm's other event in the study (``estimation_exclude: study_events``)."""
     firm, index = raw("002415.SZ"), raw("000300.SS")
     dates = index.index  # the index trades every session, so its dates are the session axis
     firm = firm.reindex(dates)
@@ -34,7 +36,8 @@ def golden():
     r = (firm["close"] / firm["prev_close"] - 1).to_numpy()
     m = (index["close"] / index["prev_close"] - 1).to_numpy()
     single = traded & np.concatenate([[False], traded[:-1]])  # traded today and the session before
-    rows = np.arange(d0 - 260, d0 - 10)
+    huawei = dates.get_loc(pd.Timestamp("2019-05-16"))
+    rows = np.setdiff1d(np.arange(d0 - 260, d0 - 10), np.arange(huawei - 10, huawei + 21))
     use = rows[single[rows]]
     fit = sm.OLS(r[use], sm.add_constant(m[use])).fit()
     return {"fit": fit, "r": r, "index": index["close"].to_numpy(), "traded": traded, "d0": d0, "dates": dates}
@@ -43,7 +46,7 @@ def golden():
 def test_estimates_match_statsmodels(default_results, golden):
     fit = golden["fit"]
     row = default_results.estimates.query("event_id == @EVENT and ticker == '002415.SZ'").iloc[0]
-    assert row["n_est"] == fit.nobs == 250
+    assert row["n_est"] == fit.nobs == 250 - 31
     assert row["alpha"] == pytest.approx(fit.params[0], rel=1e-10)
     assert row["beta"] == pytest.approx(fit.params[1], rel=1e-10)
     assert row["sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-10)
@@ -168,7 +171,13 @@ def test_each_market_keeps_its_own_day_zero_and_tests_count_its_firms(default_re
 
 def test_too_few_estimation_returns_is_an_error(default_study):
     strict = dataclasses.replace(default_study, min_estimation_returns=251)
-    with pytest.raises(DataError, match=r"002415.SZ: event us-entity-list-2019-10-07: 250 single-session returns"):
+    # 250 single-session returns in the window, less the 31 sessions of the Huawei listing's days -10..+20
+    with pytest.raises(
+        DataError,
+        match=r"002415.SZ: event us-entity-list-2019-10-07: 219 single-session returns in the estimation window "
+        r"\[-260, -11\] \(31 masked sessions left out, study.estimation_exclude: study_events, days \[-10, 20\] of "
+        r"the firm's other events\), fewer than min_estimation_returns=251",
+    ):
         run_study(strict, open_provider("snapshot"))
 
 

@@ -31,15 +31,16 @@ def test_combine_puts_rows_back_in_study_order(default_results):
     parts = [dataclasses.replace(ab, firm_events=tuple(ab.firm_events[i] for i in g),
                                  **{f: getattr(ab, f)[g] for f in ("returns", "market", "span", "design", "estimation",
                                                                    "params", "xtx_inv", "sigma2", "n_est", "dof", "ar",
-                                                                   "ar_var")})
+                                                                   "ar_var", "masked")})
              for g in (groups[0], groups[1])]  # fmt: skip
     subset = dataclasses.replace(ab, firm_events=ab.firm_events[:4], **{
         f: getattr(ab, f)[:4] for f in ("returns", "market", "span", "design", "estimation", "params", "xtx_inv",
-                                        "sigma2", "n_est", "dof", "ar", "ar_var")})  # fmt: skip
+                                        "sigma2", "n_est", "dof", "ar", "ar_var", "masked")})  # fmt: skip
     combined = combine_abnormal(parts, [g.tolist() for g in groups])
     assert combined.firm_events == subset.firm_events
     np.testing.assert_array_equal(combined.ar, subset.ar)
     np.testing.assert_array_equal(combined.xtx_inv, subset.xtx_inv)
+    np.testing.assert_array_equal(combined.masked, subset.masked)
     with pytest.raises(ValueError, match="cover 0..N-1 once"):
         combine_abnormal(parts, [[0, 1], [1, 2]])
 
@@ -56,7 +57,14 @@ def mixed(default_study):
     return study, run_study(study, open_provider("snapshot"))
 
 
-def test_a_mixed_event_gives_each_firm_its_own_market(mixed, default_results):
+@pytest.fixture(scope="module")
+def unmasked(default_study):
+    """The default study with ``estimation_exclude: none``: iFlytek's estimation window for 7 Oct 2019 keeps the
+    sessions of the Huawei listing, as in ``mixed``, whose only event is 7 Oct 2019."""
+    return run_study(dataclasses.replace(default_study, estimation_exclude="none"), open_provider("snapshot"))
+
+
+def test_a_mixed_event_gives_each_firm_its_own_market(mixed, unmasked):
     study, res = mixed
     assert set(res.panels) == {("XSHG", "000300.SS"), ("XNYS", "SOXX"), ("XNYS", "VONE")}
     assert [(m.exchange, m.benchmark) for m in res.markets] == [
@@ -69,7 +77,7 @@ def test_a_mixed_event_gives_each_firm_its_own_market(mixed, default_results):
     assert ar[("002230.SZ", -1)] == "2019-09-30" and ar[("AMBA", -1)] == "2019-10-07"
     # iFlytek and NVDA are what they are in the single-market events (same calendar and benchmark; the panels
     # start on other dates, so the benchmark's total-return levels differ by rounding)
-    base = default_results.car.set_index(["event_id", "ticker", "window_start", "window_end"])
+    base = unmasked.car.set_index(["event_id", "ticker", "window_start", "window_end"])
     car = res.car.set_index(["ticker", "window_start", "window_end"])
     assert car.loc[("002230.SZ", 0, 5), "car"] == pytest.approx(
         base.loc[("us-entity-list-2019-10-07", "002230.SZ", 0, 5), "car"], rel=1e-12
