@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..errors import DISK_FULL, ConfigError, EventStudyError, OutputError, bounded_message
+from ..errors import DISK_FULL, ConfigError, DataError, EventStudyError, OutputError, bounded_message
 from ..publish.destination import writable_directory
 from . import placebo as placebo_command
+from .placebo import UNIVERSE_ENV
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,6 +54,13 @@ def example_study() -> Path:
     return Path(str(resources.files("eventstudy.spec") / "examples" / EXAMPLE_STUDY))
 
 
+def _universe_file(path: str) -> Path:
+    """A universe file for ``--universe``: it must exist (a one-line error otherwise, exit 3 like placebo's)."""
+    if not Path(path).is_file():
+        raise DataError(f"--universe {path}: universe file not found")
+    return Path(path)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from ..data import fallback_notes, open_provider
     from ..publish.rebuild import build, reports_lock, update_index
@@ -69,9 +77,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     quiet = args.quiet or args.json
     with reports_lock(out):
         try:
+            universe = args.universe or os.environ.get(UNIVERSE_ENV)
             outcome, results = build(
-                config, provider, out, _as_of(args.as_of), force=True, progress=not quiet, strict=args.strict
-            )
+                config, provider, out, _as_of(args.as_of), force=True, progress=not quiet, strict=args.strict,
+                universe=_universe_file(universe) if universe else None,
+            )  # fmt: skip
         except OSError as exc:
             if exc.errno in DISK_FULL:  # publish removed its partial build: the last good report is untouched
                 raise OutputError(f"{out}: report not written ({exc.strerror}); the last good report is kept") from None
@@ -309,6 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(run, source=None, source_default="auto; snapshot with --example")
     _quiet_option(run, "print nothing on success")
     _strict_option(run)
+    run.add_argument(
+        "--universe", default=None,
+        help="market universe parquet: the report adds the primary test's size and power at each event's own design "
+        f"(a matched placebo of 1,000 pseudo-studies per design; default: ${UNIVERSE_ENV}, else none)",
+    )  # fmt: skip
     run.add_argument(
         "--json", action="store_true", help="print the headline (summary.csv rows) as JSON on stdout, nothing else"
     )

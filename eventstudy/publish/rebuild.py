@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import hashlib
 import json
 import logging
 import time
@@ -23,6 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+
+import pandas as pd
 
 from ..claims import claims_figures_html, write_claims_csv
 from ..data import fallback_notes
@@ -50,12 +53,41 @@ def _recorded_hash(directory: Path) -> str | None:
         return None
 
 
-def write_report(analysis: Analysis, out_dir: Path) -> Path:
-    """Render the report and publish every output file of ``analysis`` atomically into ``out_dir/<id>/``."""
+MATCHED_STUDIES = 1000
+"""Pseudo-studies per design of the design-matched placebo a build runs when given a universe (Monte Carlo s.e.
+of a 5 % size: 0.7 pp)."""
+
+
+def matched_placebo(study: Study, universe: Path, studies: int | None = None) -> pd.DataFrame:
+    """``placebo --like`` for a build: every test's size and power at each event's own design, drawn from
+    ``universe`` (:mod:`eventstudy.placebo.like`; seed 0, so a rebuild on the same inputs gives the same figures)."""
+    from ..data.universe import load_universe
+    from ..placebo import run_placebo
+    from ..placebo.like import design_table, matched_specs
+
+    designs = matched_specs(study, studies or MATCHED_STUDIES, 0)
+    market = load_universe(str(universe))
+    return pd.concat([design_table(d, run_placebo(market, d.spec)) for d in designs], ignore_index=True)
+
+
+def with_universe(input_hash: str, universe: Path) -> str:
+    """The input hash of a build that also reads ``universe`` (its bytes, whole, and the number of pseudo-studies)."""
+    digest = hashlib.sha256(f"{input_hash}\0matched:{MATCHED_STUDIES}\0".encode())
+    with open(universe, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_report(analysis: Analysis, out_dir: Path, matched: pd.DataFrame | None = None) -> Path:
+    """Render the report and publish every output file of ``analysis`` atomically into ``out_dir/<id>/``;
+    ``matched``: :func:`matched_placebo`'s rows, shown next to the headline."""
     from ..report.render import render_report  # plotly and scipy.stats: only when a report is written
 
     results, claims = analysis.results, analysis.claims
     context: dict[str, object] = {"input_hash": analysis.input_hash}
+    if matched is not None:
+        context["matched"] = matched
     if claims is not None:
         context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
     context["warnings"] = fallback_notes(results.provenance, results.as_of)
@@ -79,13 +111,21 @@ def build(
     progress: bool = True,
     study: Study | None = None,
     strict: bool = False,
+    universe: Path | None = None,
 ) -> tuple[Outcome, StudyResults]:
     """Build one study into ``out_dir/<id>/`` unless (``force`` False) its inputs are unchanged and the published
     tree is intact. ``study`` is the already checked study file (see :func:`load_checked`), if at hand; ``strict``:
-    prices with a data flag are an error (exit 3), nothing published."""
+    prices with a data flag are an error (exit 3), nothing published; ``universe``: a market universe to draw the
+    design-matched placebo from (:func:`matched_placebo`; its bytes join the input hash)."""
     started = time.perf_counter()
     checked = study if study is not None else load_checked(config)
     analysis = analyse_study(checked, provider, as_of, progress, strict=strict)
+    if universe is not None:
+        digest = with_universe(analysis.input_hash, universe)
+        extra = {**analysis.results.extra, "json:input_hash": digest}  # study.json records the hash
+        analysis = dataclasses.replace(
+            analysis, input_hash=digest, results=dataclasses.replace(analysis.results, extra=extra)
+        )
     results = analysis.results
     repaired = ""
     if not force and _recorded_hash(Path(out_dir) / results.study.id) == analysis.input_hash:
@@ -93,7 +133,7 @@ def build(
         if problem is None:
             return outcome_of(analysis, "up to date", time.perf_counter() - started, config), results
         repaired = f"republished: {problem}"
-    write_report(analysis, Path(out_dir))
+    write_report(analysis, Path(out_dir), matched_placebo(results.study, universe) if universe is not None else None)
     outcome = outcome_of(analysis, "built", time.perf_counter() - started, config)
     return dataclasses.replace(outcome, message=repaired), results
 

@@ -183,11 +183,35 @@ def headline_rows(results: StudyResults) -> list[dict[str, Any]]:
     return rows
 
 
+def matched_cells(matched: pd.DataFrame | None, rows: list[dict[str, Any]]) -> None:
+    """Add ``matched`` to each headline row: the design-matched placebo's size and power of the row's test in the
+    row's window (:func:`eventstudy.placebo.like.design_table` rows: ``{"size", "se", "power": {level: rate},
+    "studies", "firms"}``), or None."""
+    for row in rows:
+        row["matched"] = None
+    if matched is None or matched.empty:
+        return
+    for row in rows:
+        cell = matched[
+            matched["event_ids"].str.split(" ").map(lambda ids, e=row["event_id"]: e in ids)
+            & (matched["window_start"] == row["window_start"]) & (matched["window_end"] == row["window_end"])
+            & (matched["test"] == row["test"])
+        ]  # fmt: skip
+        null = cell[cell["injected"] == 0.0]
+        if null.empty:
+            continue
+        power = {float(r.injected): float(r.rejection_rate) for r in cell[cell["injected"] > 0].itertuples()}
+        row["matched"] = {"size": float(null["rejection_rate"].iloc[0]), "se": float(null["mc_se"].iloc[0]),
+                          "power": dict(sorted(power.items())), "studies": int(null["studies"].iloc[0]),
+                          "firms": int(null["firms"].iloc[0])}  # fmt: skip
+
+
 def render_report(results: StudyResults, source: str, context: dict[str, Any] | None = None) -> str:
     """The report as one self-contained HTML string: a section for each of the first :data:`DETAILED_EVENTS`
     events, every event in the headline table."""
     template = _environment().get_template("report.html.j2")
     headline = headline_rows(results)
+    matched_cells((context or {}).get("matched"), headline)
     views = event_views(results, DETAILED_EVENTS)
     return template.render(
         results=results,
