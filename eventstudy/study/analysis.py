@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,6 +37,7 @@ from .cross_section import cross_section_table, parse_cross_section
 from .markets import combine_abnormal
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .results import StudyResults
+from .sensitivity import benchmark_sensitivity
 
 
 def on_own_calendar(benchmark: str, calendar: str) -> bool:
@@ -209,8 +211,16 @@ def _quality_in_order(tables: list[pd.DataFrame], tickers: list[str]) -> pd.Data
     )
 
 
-def analyse(inputs: StudyInputs) -> StudyResults:
-    """Returns, estimation, abnormal returns and tests for prepared inputs."""
+def analyse(
+    inputs: StudyInputs, *, tests: Sequence[str] | None = None, event_keys: Mapping[str, int] | None = None
+) -> StudyResults:
+    """Returns, estimation, abnormal returns and tests for prepared inputs, and the benchmark sensitivity of the
+    headline (:mod:`eventstudy.study.sensitivity`, which re-runs this function under each alternative benchmark).
+
+    ``tests``: only these tests, over the event windows (no daily path) — what a headline row needs; ``event_keys``:
+    the seed key of each event's placebo draws (:func:`~eventstudy.inference.significance_table`; default: the
+    event's position among the tested events), so that a re-run of some of the events draws as the full run did.
+    """
     study, firm_events = inputs.study, list(inputs.firm_events)
     _check_as_of(inputs)
     lo, hi = study.relative_span
@@ -283,7 +293,13 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         estimates=est,
         car=car,
         ar=_in_study_order(pd.concat(ar_frames, ignore_index=True), order),
-        tests=significance_table(tested, study.event_windows, daily_path=study.daily_path),
+        tests=significance_table(
+            tested,
+            study.event_windows,
+            daily_path=study.daily_path if tests is None else None,
+            tests=tests,
+            event_keys=event_keys,
+        ),
         provenance=inputs.provenance,
         source=", ".join(sorted({p.source for p in inputs.provenance.values()})),
         as_of=min(as_of_dates) if as_of_dates else None,
@@ -293,7 +309,9 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         limits=limit_days,
     )
     table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
-    return results if table is None else dataclasses.replace(results, extra={**results.extra, "cross_section": table})
+    extra: dict[str, object] = {} if table is None else {"cross_section": table}
+    extra["sensitivity"] = benchmark_sensitivity(inputs, results, analyse)  # header only without alternatives
+    return dataclasses.replace(results, extra={**results.extra, **extra})
 
 
 def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
