@@ -158,3 +158,21 @@ def test_eventstudy_run_writes_sensitivity_csv(published, default_results):
     assert '"sensitivity.csv"' in manifest
     doc = pd.read_json(published / "study.json", typ="series")
     assert len(doc["sensitivity"]) == 56 and doc["sensitivity"][0]["role"] == "main"
+
+
+def test_an_event_on_two_calendars_compares_the_same_firms(default_study, default_results):
+    """The Shenzhen firms and the US suppliers of the October announcement as one event: summary.csv averages all
+    eleven, but each calendar's sensitivity rows — main and alternatives — are over that calendar's firms only, so
+    they equal the rows of the two one-calendar events of the default study."""
+    china, us = (next(ev for ev in default_study.events if ev.id == e) for e in (CN_OCTOBER, "us-suppliers-2019-10-07"))
+    both = dataclasses.replace(china, firms=china.firms + us.firms)
+    study = dataclasses.replace(default_study, events=(both,), extra={})
+    sens = study_sensitivity(run_study(study, open_provider("snapshot")))
+    expected = study_sensitivity(default_results)
+    for calendar, event_id in (("XSHG", CN_OCTOBER), ("XNYS", "us-suppliers-2019-10-07")):
+        got = sens[sens["calendar"] == calendar].reset_index(drop=True)
+        want = expected[expected["event_id"] == event_id].reset_index(drop=True)
+        assert list(got["benchmark"]) == list(want["benchmark"]) and list(got["n_firms"]) == list(want["n_firms"])
+        for column in ("caar", "caar_diff", "statistic", "p_value"):
+            np.testing.assert_allclose(got[column], want[column], rtol=RTOL, atol=1e-15)
+    assert set(sens["exchange"]) == {"Shenzhen", "Nasdaq"} and (sens["event_id"] == CN_OCTOBER).all()
