@@ -310,8 +310,11 @@ def analyse(
     )
     table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
     extra: dict[str, object] = {} if table is None else {"cross_section": table}
-    extra["sensitivity"] = benchmark_sensitivity(inputs, results, analyse)  # header only without alternatives
+    extra["sensitivity"] = benchmark_sensitivity(inputs, results, _rerun)  # header only without alternatives
     return dataclasses.replace(results, extra={**results.extra, **extra})
+
+
+_rerun = analyse  # what the sensitivity runs call: this function itself, whatever later rebinds the module's name
 
 
 def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
