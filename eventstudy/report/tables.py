@@ -254,11 +254,15 @@ def _sensitivity(frame: pd.DataFrame, meta: dict[str, Any], with_stars: bool) ->
         "own benchmark; p unadjusted" + (", so no stars." if with_stars else "."),
         _parameters(meta),
     ]
+    own: dict[tuple[Any, Any, Any], str] = {}  # the own benchmark's note per event and window (the summary's)
     for e, a, b, bench, role, note in zip(
         frame["event_id"], frame["window_start"], frame["window_end"], frame["benchmark"], frame["role"], frame["note"]
     ):
-        if role == "alternative" and isinstance(note, str) and note.strip():  # the own benchmark's: the summary's
-            notes.append(f"{e} {_window(a, b)} against {bench}: {note.strip()}")
+        text = note.strip() if isinstance(note, str) else ""
+        if role != "alternative":
+            own[(e, a, b)] = text
+        elif text and text != own.get((e, a, b)):  # an alternative's own caveat: missing prices, a benchmark gap
+            notes.append(f"{e} {_window(a, b)} against {bench}: {text}")
     numeric = ("N", "CAAR (%)", "Change (pp)", "Statistic", "p")
     return PaperTable(out, numeric, _caption(meta, "sensitivity"), tuple(notes))
 
