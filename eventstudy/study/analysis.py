@@ -37,7 +37,7 @@ from .cross_section import cross_section_table, parse_cross_section
 from .markets import combine_abnormal
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .results import StudyResults
-from .sensitivity import benchmark_sensitivity
+from .sensitivity import benchmark_sensitivity, sensitivity_warnings, study_sensitivity
 
 
 def on_own_calendar(benchmark: str, calendar: str) -> bool:
@@ -424,8 +424,8 @@ def analyse_study(
 
 def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
     """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps, firms measured
-    against a benchmark on another calendar and (``fallback``) the live sources that fell back, with the tickers
-    they served (what ``eventstudy run`` reports)."""
+    against a benchmark on another calendar, alternative benchmarks with sensitivity rows lacking a figure and
+    (``fallback``) the live sources that fell back, with the tickers they served (what ``eventstudy run`` reports)."""
     quality = quality_warnings(results.quality) if results.quality is not None else []
     gaps = [f"{g.event_id} {g.ticker}: {g.describe()}; left out of the tests" for g in results.benchmark_gaps]
     markets = [
@@ -433,7 +433,9 @@ def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
         for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True)
         if m.benchmark_market is not None
     ]
-    return quality + gaps + markets + (fallback_notes(results.provenance, results.as_of) if fallback else [])
+    sensitivity = sensitivity_warnings(study_sensitivity(results))
+    fell_back = fallback_notes(results.provenance, results.as_of) if fallback else []
+    return quality + gaps + markets + sensitivity + fell_back
 
 
 def run_study(study: Study, provider: PriceProvider, as_of: date | None = None) -> StudyResults:

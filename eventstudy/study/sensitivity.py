@@ -244,3 +244,13 @@ def study_sensitivity(results: StudyResults) -> pd.DataFrame:
     has none (results built by hand)."""
     frame = results.extra.get("sensitivity")
     return frame if isinstance(frame, pd.DataFrame) else empty_frame()
+
+
+def sensitivity_warnings(frame: pd.DataFrame) -> list[str]:
+    """One console line per alternative benchmark with rows that have no CAAR: how many, and the first reason."""
+    missing = frame[(frame["role"] == ALTERNATIVE) & frame["caar"].isna()]
+    return [
+        f"sensitivity.csv: no CAAR against {b} in {len(rows)} of {int((frame['benchmark'] == b).sum())} rows "
+        f"({rows['note'].iloc[0]})"
+        for b, rows in missing.groupby("benchmark", sort=False)
+    ]

@@ -12,7 +12,7 @@ import pytest
 from eventstudy.cli.commands import main
 from eventstudy.data import open_provider
 from eventstudy.publish.outputs import COLUMNS, write_tables
-from eventstudy.study.analysis import analyse, run_study
+from eventstudy.study.analysis import analyse, data_warnings, run_study
 from eventstudy.study.plan import prepare_inputs
 from eventstudy.study.sensitivity import COLUMNS as SENSITIVITY_COLUMNS
 from eventstudy.study.sensitivity import study_sensitivity, sub_inputs
@@ -133,6 +133,11 @@ def test_missing_or_gapped_alternatives_say_why_instead_of_a_number(tmp_path, de
     october = rows(sens, "us-suppliers-2019-10-07", (0, 1))  # its estimation window starts after the hole
     assert october.loc["SOXX", "n_firms"] == 7 and np.isfinite(october.loc["SOXX", "caar"])
     assert october.loc["SOXX", "note"] == ""
+    warnings = [w for w in data_warnings(results) if w.startswith("sensitivity.csv")]
+    assert warnings[0].startswith(
+        "sensitivity.csv: no CAAR against SOXX in 4 of 8 rows (NPTN left out: benchmark SOXX has no data on 2018-07-02"
+    )
+    assert warnings[1].startswith("sensitivity.csv: no CAAR against NOSUCH in 8 of 8 rows (benchmark NOSUCH: no prices")
     main = study_summary(results)
     assert rows(main, US_HUAWEI, (0, 1)).iloc[0]["caar"] == pytest.approx(
         rows(sens, US_HUAWEI, (0, 1)).loc["VONE", "caar"]
