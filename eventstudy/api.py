@@ -30,6 +30,7 @@ from .publish.outputs import COLUMNS
 from .spec.config import Study, load_study, parse_study
 from .study.analysis import Analysis, analyse_study, data_warnings
 from .study.masking import describe_exclusion
+from .study.sensitivity import study_sensitivity
 from .study.summary import format_summary, study_summary
 
 if TYPE_CHECKING:
@@ -199,6 +200,14 @@ class Results:
     def tests(self) -> pd.DataFrame:
         """tests.csv: every test statistic and p-value per event and window (and per day of the daily path)."""
         return self._table("tests")
+
+    @property
+    def sensitivity(self) -> pd.DataFrame:
+        """sensitivity.csv: per event, window and benchmark (the firms' own, ``role`` main, then each alternative of
+        their calendar) the CAAR, its change from the main CAAR (``caar_diff``) and the primary test, the model
+        re-estimated against each alternative; ``note`` says why a figure is missing (:mod:`eventstudy.study.sensitivity`).
+        No rows when the study names no ``alternative_benchmarks``."""
+        return study_sensitivity(self.raw)[COLUMNS["sensitivity.csv"]].reset_index(drop=True).copy()
 
     @property
     def estimates(self) -> pd.DataFrame:

@@ -91,3 +91,19 @@ def test_from_events_runs_like_the_study_file(small_snapshot):
     )  # fmt: skip
     study = es.Study.from_events(table, benchmark="000300.SS", windows=[(0, 1), (0, 5)], id="small", title="Small")
     pd.testing.assert_frame_equal(es.run(study, source="snapshot").car, small_snapshot.car)
+
+
+def test_sensitivity_is_a_tidy_frame_empty_without_alternatives(small_snapshot):
+    from eventstudy.publish.outputs import COLUMNS
+
+    frame = small_snapshot.sensitivity
+    assert list(frame.columns) == COLUMNS["sensitivity.csv"] and frame.empty  # SMALL names no alternative
+    study = {**SMALL, "study": {**SMALL["study"], "alternative_benchmarks": ["399106.SZ", "QQQ"]}}
+    results = es.run(study, source="snapshot")
+    frame = results.sensitivity
+    assert list(frame["benchmark"].unique()) == ["000300.SS", "399106.SZ"]  # QQQ is not on Shenzhen's calendar
+    assert len(frame) == 2 * 2 and (frame["n_firms"] == 2).all() and frame["caar"].notna().all()  # 2 windows
+    main = frame[frame["role"] == "main"]
+    assert list(main["caar"]) == pytest.approx(list(results.headline["caar"]), rel=1e-12, abs=0)
+    frame.loc[:, "caar"] = 0.0  # a copy: the results object is untouched
+    assert (results.sensitivity["caar"] != 0.0).all()

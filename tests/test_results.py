@@ -28,7 +28,7 @@ def report(results, tmp_path_factory):
     return results.to_report(out)
 
 
-@pytest.mark.parametrize("name", ["car", "ar", "tests", "estimates"])
+@pytest.mark.parametrize("name", ["car", "ar", "tests", "estimates", "sensitivity"])
 def test_tidy_frames_are_the_published_csvs(results, report, name):
     frame = getattr(results, name)
     assert list(frame.columns) == COLUMNS[f"{name}.csv"]

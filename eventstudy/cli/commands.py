@@ -377,12 +377,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     table = sub.add_parser(
         "table", help="a publication table (LaTeX or Markdown) from a report",
-        description="Render a report's summary, firm CARs or tests as a LaTeX (booktabs) or Markdown table on "
-        "stdout, optionally with significance stars from Holm-adjusted p-values.",
+        description="Render a report's summary, firm CARs, tests or benchmark sensitivity as a LaTeX (booktabs) or "
+        "Markdown table on stdout, optionally with significance stars from Holm-adjusted p-values.",
     )  # fmt: skip
     table.add_argument("report_dir", metavar="REPORT_DIR", help="a report directory, e.g. reports/entity-list-2019")
     table.add_argument("--format", choices=("latex", "markdown"), default="markdown", help="default: markdown")
-    table.add_argument("--what", choices=("summary", "car", "tests"), default="summary", help="default: summary")
+    table.add_argument(
+        "--what", choices=("summary", "car", "tests", "sensitivity"), default="summary", help="default: summary"
+    )
     table.add_argument("--stars", action="store_true", help="*, **, *** at Holm-adjusted p < 0.10, 0.05, 0.01")
     table.set_defaults(func=cmd_table)
 

@@ -23,6 +23,8 @@ import pandas as pd
 from ..errors import EventStudyError
 from ..study.cross_section import COLUMNS as CROSS_SECTION_COLUMNS
 from ..study.results import StudyResults
+from ..study.sensitivity import COLUMNS as SENSITIVITY_COLUMNS
+from ..study.sensitivity import study_sensitivity
 from ..study.summary import COLUMNS as SUMMARY_COLUMNS
 from ..study.summary import study_summary
 from .atomic import (
@@ -52,6 +54,7 @@ COLUMNS = {
     "tests.csv": ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"],
     "summary.csv": SUMMARY_COLUMNS,
     "cross_section.csv": CROSS_SECTION_COLUMNS,
+    "sensitivity.csv": SENSITIVITY_COLUMNS,
 }  # fmt: skip
 
 
@@ -124,6 +127,7 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
                 if isinstance(results.extra.get("cross_section"), pd.DataFrame)
                 else {}
             ),
+            "sensitivity": _records(study_sensitivity(results)[COLUMNS["sensitivity.csv"]]),
             "estimates": _records(results.estimates[COLUMNS["estimates.csv"]]),
             "car": _records(results.car[COLUMNS["car.csv"]]),
             "tests": _records(results.tests[COLUMNS["tests.csv"]]),
@@ -277,11 +281,13 @@ def sweep_stale(out_dir: Path) -> list[str]:
 
 
 def write_tables(results: StudyResults, directory: Path, source: str) -> None:
-    """The CSV files (summary, estimates, car, ar, tests) and study.json."""
+    """The CSV files (summary, cross_section, sensitivity, estimates, car, ar, tests) and study.json."""
     write_csv(study_summary(results), directory / "summary.csv", COLUMNS["summary.csv"])
     cross_section = results.extra.get("cross_section")
     if isinstance(cross_section, pd.DataFrame):
         write_csv(cross_section, directory / "cross_section.csv", COLUMNS["cross_section.csv"])
+    # always written, header only when the study has no alternative benchmark, so a rebuild lists the same files
+    write_csv(study_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
     write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"])
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])

@@ -23,6 +23,7 @@ from ..inference import CLUSTERING_ROBUST, TEST_FORMULAS, TEST_REFERENCES, TESTS
 from ..inference.measured import nearest_design, robustness_label, size_range
 from ..study.coverage import coverage_words
 from ..study.results import StudyResults
+from ..study.sensitivity import ALTERNATIVE, MAIN, study_sensitivity
 from ..study.summary import ALPHA, daily_holm, study_summary
 from .figures import ar_figure, caar_figure, car_figure, number_text, price_figure
 
@@ -206,6 +207,43 @@ def matched_cells(matched: pd.DataFrame | None, rows: list[dict[str, Any]]) -> N
                           "firms": int(null["firms"].iloc[0])}  # fmt: skip
 
 
+def sensitivity_tables(results: StudyResults) -> list[dict[str, Any]]:
+    """sensitivity.csv as the report shows it: one table per calendar, a row per event and window with the own
+    benchmark's CAAR and p, then each alternative's CAAR, Δ and p. An alternative's note is shown only where it adds
+    to the main row's (whose caveats are the headline's): in the cell when there is no figure, else in ``notes``
+    under the table, the cell marked (``flag``)."""
+    frame = study_sensitivity(results)
+    tables = []
+    for calendar, part in frame.groupby("calendar", sort=False):
+        alternatives = list(dict.fromkeys(part.loc[part["role"] == ALTERNATIVE, "benchmark"]))
+        rows, notes = [], []
+        for (event_id, lo, hi), cell in part.groupby(["event_id", "window_start", "window_end"], sort=False):
+            main = cell[cell["role"] == MAIN].iloc[0].to_dict()
+            by = {r["benchmark"]: r for r in cell[cell["role"] == ALTERNATIVE].to_dict(orient="records")}
+            cells = []
+            for b in alternatives:
+                c = by.get(b)
+                if c is not None:
+                    c["figure"] = bool(np.isfinite(c["caar"]))
+                    c["flag"] = c["figure"] and bool(c["note"]) and c["note"] != main["note"]
+                    if c["flag"]:
+                        notes.append(f"{event_id} [{lo}, {hi}] against {b}: {c['note']}")
+                cells.append(c)
+            rows.append(
+                {"event_id": event_id, "window": (int(lo), int(hi)), "exchange": main["exchange"],
+                 "benchmark": main["benchmark"], "main": main, "cells": cells}
+            )  # fmt: skip
+        for i, row in enumerate(rows):  # the event's cell spans its windows' rows
+            first = i == 0 or rows[i - 1]["event_id"] != row["event_id"]
+            row["span"] = 0
+            if first:
+                row["span"] = (
+                    next((j for j in range(i + 1, len(rows)) if rows[j]["event_id"] != row["event_id"]), len(rows)) - i
+                )
+        tables.append({"calendar": calendar, "alternatives": alternatives, "rows": rows, "notes": notes})
+    return tables
+
+
 def render_report(results: StudyResults, source: str, context: dict[str, Any] | None = None) -> str:
     """The report as one self-contained HTML string: a section for each of the first :data:`DETAILED_EVENTS`
     events, every event in the headline table."""
@@ -222,6 +260,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         headline=headline,
         headline_notes=any(r["note"] for r in headline),
         cross_section=_cross_section(results),
+        sensitivity=sensitivity_tables(results),
         plotlyjs=get_plotlyjs(),
         test_catalogue=[
             {

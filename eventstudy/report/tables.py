@@ -7,6 +7,9 @@ Three tables, each read from the published CSV files (so a table always shows th
 ``car``      ``car.csv`` — per firm-event and window: CAR with its t and p (forecast-error variance), BHAR.
 ``tests``    ``tests.csv`` — per event window (not the one-day rows of the daily path): every test's statistic,
              p and Holm-adjusted p.
+``sensitivity`` ``sensitivity.csv`` — per event, window and benchmark (the firms' own, then each alternative): N,
+             CAAR, its change from the own benchmark's CAAR in percentage points, the primary test's statistic and
+             p (unadjusted: no stars; :mod:`eventstudy.study.sensitivity`).
 
 Significance stars (``--stars``) come from Holm-adjusted p-values (Holm 1979), ``*``/``**``/``***`` at
 ``p_holm`` < 0.10/0.05/0.01, and the table's note names the family each adjustment runs over:
@@ -37,7 +40,7 @@ from ..errors import ConfigError
 from ..study.summary import holm
 
 FORMATS = ("latex", "markdown")
-WHAT = ("summary", "car", "tests")
+WHAT = ("summary", "car", "tests", "sensitivity")
 STARS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -45,7 +48,7 @@ _LATEX_SPECIALS = {
     "−": "-",
 }  # fmt: skip
 _LATEX_STARS = re.compile(r"(?<=\d)(\*{1,3})(?= &| \\\\)")  # stars after a number at the end of a cell
-FILES = {"summary": "summary.csv", "car": "car.csv", "tests": "tests.csv"}
+FILES = {"summary": "summary.csv", "car": "car.csv", "tests": "tests.csv", "sensitivity": "sensitivity.csv"}
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,10 @@ def _read(report_dir: Path, what: str) -> tuple[pd.DataFrame, dict[str, Any]]:
 def _caption(meta: dict[str, Any], what: str) -> str:
     study = meta.get("study", {}) if isinstance(meta.get("study"), dict) else {}
     title = study.get("title") or study.get("id") or "event study"
-    label = {"summary": "Cumulative average abnormal returns", "car": "Firm-level CARs", "tests": "Test statistics"}
+    label = {
+        "summary": "Cumulative average abnormal returns", "car": "Firm-level CARs", "tests": "Test statistics",
+        "sensitivity": "CAAR under alternative benchmarks",
+    }  # fmt: skip
     as_of = (meta.get("data") or {}).get("as_of")
     return f"{label[what]}: {title}" + (f" (prices as of {as_of})" if as_of else "")
 
@@ -225,8 +231,44 @@ def _tests(frame: pd.DataFrame, meta: dict[str, Any], with_stars: bool) -> Paper
     return PaperTable(out, ("Statistic", "p", "p (Holm)", "N"), _caption(meta, "tests"), tuple(notes))
 
 
+def _sensitivity(frame: pd.DataFrame, meta: dict[str, Any], with_stars: bool) -> PaperTable:
+    out = pd.DataFrame(
+        {
+            "Event": frame["event_id"].astype(str),
+            "Window": [_window(a, b) for a, b in zip(frame["window_start"], frame["window_end"], strict=True)],
+            "Benchmark": [
+                f"{b}" if role == "alternative" else f"{b} (own)"
+                for b, role in zip(frame["benchmark"].astype(str), frame["role"], strict=True)
+            ],
+            "N": [_num(v, ".0f") for v in frame["n_firms"]],
+            "CAAR (%)": [_num(v, "+.2f", 100) for v in frame["caar"]],
+            "Change (pp)": [_num(v, "+.2f", 100) for v in frame["caar_diff"]],
+            "Test": frame["test"].astype(str),
+            "Statistic": [_num(v, "+.3f") for v in frame["statistic"]],
+            "p": [_num(v, ".3f") for v in frame["p_value"]],
+        }
+    )
+    notes = [
+        "Each firm's normal-return model re-estimated against the benchmark (same estimation window and returns); "
+        "CAAR: mean CAR over the firms with a return in the window; Change: CAAR minus the CAAR against the firms' "
+        "own benchmark; p unadjusted" + (", so no stars." if with_stars else "."),
+        _parameters(meta),
+    ]
+    own: dict[tuple[Any, Any, Any], str] = {}  # the own benchmark's note per event and window (the summary's)
+    for e, a, b, bench, role, note in zip(
+        frame["event_id"], frame["window_start"], frame["window_end"], frame["benchmark"], frame["role"], frame["note"]
+    ):
+        text = note.strip() if isinstance(note, str) else ""
+        if role != "alternative":
+            own[(e, a, b)] = text
+        elif text and text != own.get((e, a, b)):  # an alternative's own caveat: missing prices, a benchmark gap
+            notes.append(f"{e} {_window(a, b)} against {bench}: {text}")
+    numeric = ("N", "CAAR (%)", "Change (pp)", "Statistic", "p")
+    return PaperTable(out, numeric, _caption(meta, "sensitivity"), tuple(notes))
+
+
 BUILDERS: dict[str, Callable[[pd.DataFrame, dict[str, Any], bool], PaperTable]] = {
-    "summary": _summary, "car": _car, "tests": _tests,
+    "summary": _summary, "car": _car, "tests": _tests, "sensitivity": _sensitivity,
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,6 +38,7 @@ from .markets import combine_abnormal
 from .masking import describe_exclusion, estimation_exclusions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .results import StudyResults
+from .sensitivity import benchmark_sensitivity, sensitivity_warnings, study_sensitivity
 
 
 def on_own_calendar(benchmark: str, calendar: str) -> bool:
@@ -216,8 +218,16 @@ def _quality_in_order(tables: list[pd.DataFrame], tickers: list[str]) -> pd.Data
     )
 
 
-def analyse(inputs: StudyInputs) -> StudyResults:
-    """Returns, estimation, abnormal returns and tests for prepared inputs."""
+def analyse(
+    inputs: StudyInputs, *, tests: Sequence[str] | None = None, event_keys: Mapping[str, int] | None = None
+) -> StudyResults:
+    """Returns, estimation, abnormal returns and tests for prepared inputs, and the benchmark sensitivity of the
+    headline (:mod:`eventstudy.study.sensitivity`, which re-runs this function under each alternative benchmark).
+
+    ``tests``: only these tests, over the event windows (no daily path) — what a headline row needs; ``event_keys``:
+    the seed key of each event's placebo draws (:func:`~eventstudy.inference.significance_table`; default: the
+    event's position among the tested events), so that a re-run of some of the events draws as the full run did.
+    """
     study, firm_events = inputs.study, list(inputs.firm_events)
     _check_as_of(inputs)
     lo, hi = study.relative_span
@@ -296,7 +306,13 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         estimates=est,
         car=car,
         ar=_in_study_order(pd.concat(ar_frames, ignore_index=True), order),
-        tests=significance_table(tested, study.event_windows, daily_path=study.daily_path),
+        tests=significance_table(
+            tested,
+            study.event_windows,
+            daily_path=study.daily_path if tests is None else None,
+            tests=tests,
+            event_keys=event_keys,
+        ),
         provenance=inputs.provenance,
         source=", ".join(sorted({p.source for p in inputs.provenance.values()})),
         as_of=min(as_of_dates) if as_of_dates else None,
@@ -306,7 +322,12 @@ def analyse(inputs: StudyInputs) -> StudyResults:
         limits=limit_days,
     )
     table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
-    return results if table is None else dataclasses.replace(results, extra={**results.extra, "cross_section": table})
+    extra: dict[str, object] = {} if table is None else {"cross_section": table}
+    extra["sensitivity"] = benchmark_sensitivity(inputs, results, _rerun)  # header only without alternatives
+    return dataclasses.replace(results, extra={**results.extra, **extra})
+
+
+_rerun = analyse  # what the sensitivity runs call: this function itself, whatever later rebinds the module's name
 
 
 def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
@@ -416,8 +437,8 @@ def analyse_study(
 
 def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
     """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps, firms measured
-    against a benchmark on another calendar and (``fallback``) the live sources that fell back, with the tickers
-    they served (what ``eventstudy run`` reports)."""
+    against a benchmark on another calendar, alternative benchmarks with sensitivity rows lacking a figure and
+    (``fallback``) the live sources that fell back, with the tickers they served (what ``eventstudy run`` reports)."""
     quality = quality_warnings(results.quality) if results.quality is not None else []
     gaps = [f"{g.event_id} {g.ticker}: {g.describe()}; left out of the tests" for g in results.benchmark_gaps]
     markets = [
@@ -425,7 +446,9 @@ def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
         for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True)
         if m.benchmark_market is not None
     ]
-    return quality + gaps + markets + (fallback_notes(results.provenance, results.as_of) if fallback else [])
+    sensitivity = sensitivity_warnings(study_sensitivity(results))
+    fell_back = fallback_notes(results.provenance, results.as_of) if fallback else []
+    return quality + gaps + markets + sensitivity + fell_back
 
 
 def run_study(study: Study, provider: PriceProvider, as_of: date | None = None) -> StudyResults:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -101,6 +101,8 @@ class StudyInputs(StudyPlan):
     histories: dict[str, pd.DataFrame]
     provenance: dict[str, Provenance]
     as_of: date | None = None  # a cut-off: only sessions up to this date were used
+    # alternative benchmarks the source could not give (ticker → why); only benchmark sensitivity reads them
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
 def plan_study(study: Study) -> StudyPlan:
@@ -163,7 +165,18 @@ def prepare_inputs(
     end = min(plan.end, pd.Timestamp(as_of)) if as_of is not None else plan.end
     ranges = plan.ranges(study)
     tickers = list(ranges)  # firms first, then the benchmarks
-    histories = load_histories(provider, tickers, plan.start, end, on_fetch, ranges)
+    # An alternative benchmark (not some firm's own) is optional: without its prices only its sensitivity rows are
+    # missing, and sensitivity.csv says why (eventstudy.study.sensitivity); every other ticker is required.
+    optional = set(study.alternative_benchmarks) - {g.benchmark for g in plan.groups}
+    histories: dict[str, pd.DataFrame] = {}
+    unavailable: dict[str, str] = {}
+    for ticker in tickers:
+        try:
+            histories.update(load_histories(provider, [ticker], plan.start, end, on_fetch, ranges))
+        except DataError as exc:
+            if ticker not in optional:
+                raise
+            unavailable[ticker] = str(exc)
     groups = list(plan.groups)
     for k, group in enumerate(groups):  # a firm still suspended at the end of its range: read on to its next trade
         firms = list(dict.fromkeys(plan.firm_events[i].ticker for i in group.members))
@@ -191,6 +204,7 @@ def prepare_inputs(
         histories=histories,
         provenance=provenance,
         as_of=as_of,
+        unavailable=unavailable,
     )
 
 

@@ -24,6 +24,7 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "estimates.csv",
         "index.html",
         "manifest.json",
+        "sensitivity.csv",
         "study.json",
         "summary.csv",
         "tests.csv",

@@ -249,3 +249,49 @@ def test_the_headline_shows_the_primary_tests_size_and_power_at_the_nearest_vali
         assert d is not None and d.design == "shared"  # every event of the default study shares one day 0
         cell = f"shared day 0, N = {d.firms}, [{d.window[0]}, {d.window[1]}]"
         assert cell in text and f"{100 * d.size:.1f}%" in text
+
+
+def test_benchmark_sensitivity_section_after_the_headline(html, default_results):
+    from eventstudy.study.sensitivity import study_sensitivity
+
+    assert html.index('<h2 id="headline">') < html.index('<h2 id="sensitivity">Benchmark sensitivity</h2>')
+    assert html.index('<h2 id="sensitivity">') < html.index("<h2>Data and parameters</h2>")
+    section = html[html.index('<h2 id="sensitivity">') : html.index("<h2>Data and parameters</h2>")]
+    assert "re-estimated against the alternative over the same estimation window" in section
+    assert section.count("<table") == 2  # the Shanghai/Shenzhen calendar and the New York one
+    sens = study_sensitivity(default_results)
+    for r in sens.itertuples():  # every row's CAAR and p (sensitivity.csv's numbers)
+        assert f"{r.caar * 100:.2f}%" in section and f"{r.p_value:.3f}" in section
+    soxx = sens.query("event_id == 'us-suppliers-huawei-2019-05-15' and window_end == 1 and window_start == 0")
+    soxx = soxx[soxx.benchmark == "SOXX"].iloc[0]
+    assert f'<td>{soxx.caar * 100:.2f}%</td><td class="muted">{soxx.caar_diff * 100:+.2f}</td>' in section
+    assert ">SOXX</th>" in section and ">000001.SS</th>" in section
+
+
+def test_benchmark_sensitivity_notes_are_escaped_and_next_to_the_cell(default_results):
+    from eventstudy.study.sensitivity import study_sensitivity
+
+    sens = study_sensitivity(default_results).copy()
+    soxx = (sens.benchmark == "SOXX") & (sens.window_end == 1) & (sens.window_start == 0)
+    sens.loc[soxx, "note"] = "<script>alert(3)</script> & more"
+    qqq = (sens.benchmark == "QQQ") & (sens.window_end == 1) & (sens.window_start == 0)
+    sens.loc[qqq, ["caar", "p_value"]] = float("nan")
+    sens.loc[qqq, "note"] = "benchmark QQQ: no prices (<no file>)"
+    results = dataclasses.replace(default_results, extra={**default_results.extra, "sensitivity": sens})
+    page = render_report(results, "snapshot")
+    section = page[page.index('<h2 id="sensitivity">') : page.index("<h2>Data and parameters</h2>")]
+    assert "<script>alert(3)</script>" not in page and "<no file>" not in page
+    assert "against SOXX: &lt;script&gt;alert(3)&lt;/script&gt; &amp; more" in section  # a † note under the table
+    assert section.count('<td class="l nt small" colspan="3">benchmark QQQ: no prices (&lt;no file&gt;)</td>') == 2
+
+
+def test_no_sensitivity_section_without_alternatives(default_results):
+    study = dataclasses.replace(default_results.study, alternative_benchmarks=())
+    from eventstudy.study.sensitivity import empty_frame
+
+    extra = {**default_results.extra, "sensitivity": empty_frame()}
+    page = render_report(dataclasses.replace(default_results, study=study, extra=extra), "snapshot")
+    assert 'id="sensitivity"' not in page and "#sensitivity" not in page
+    study = dataclasses.replace(default_results.study, alternative_benchmarks=("1321.T",))
+    page = render_report(dataclasses.replace(default_results, study=study, extra=extra), "snapshot")
+    assert "No alternative benchmark (1321.T) trades on the calendar of any firm of the study" in page

@@ -137,3 +137,22 @@ def test_unknown_choices():
         render(".", "html")
     with pytest.raises(ConfigError, match="--what: 'ar' is not one of summary, car, tests"):
         paper_table(".", "ar")
+
+
+def test_sensitivity_table_own_benchmark_first_and_alternatives_notes(report, capsys):
+    pd.DataFrame(
+        {"event_id": ["ev"] * 3, "exchange": ["Nasdaq"] * 3, "calendar": ["XNYS"] * 3,
+         "benchmark": ["IDX", "ALT", "GONE"], "role": ["main", "alternative", "alternative"], "window_start": [0] * 3,
+         "window_end": [1] * 3, "n_firms": [2, 2, float("nan")], "caar": [-0.108, -0.068, float("nan")],
+         "caar_diff": [0.0, 0.040, float("nan")], "test": ["kp_bmp_t"] * 3, "statistic": [-2.5, -2.7, float("nan")],
+         "p_value": [0.028, 0.020, float("nan")], "note": ["A halted", "A halted", "benchmark GONE: no prices (no price file)"]}
+    ).to_csv(report / "sensitivity.csv", index=False)  # fmt: skip
+    t = paper_table(report, "sensitivity", with_stars=True)
+    assert t.frame["Benchmark"].tolist() == ["IDX (own)", "ALT", "GONE"]
+    assert t.frame["CAAR (%)"].tolist() == ["-10.80", "-6.80", "—"]  # no stars: unadjusted p-values
+    assert t.frame["Change (pp)"].tolist() == ["+0.00", "+4.00", "—"] and t.frame["N"].tolist() == ["2", "2", "—"]
+    assert "ev [0, 1] against GONE: benchmark GONE: no prices (no price file)" in t.notes
+    assert not any("A halted" in n for n in t.notes)  # the own benchmark's caveat, the summary's, not repeated
+    assert any("p unadjusted, so no stars" in n for n in t.notes)
+    assert main(["table", str(report), "--what", "sensitivity", "--format", "latex"]) == 0
+    assert "CAAR under alternative benchmarks: Tiny \\& 100\\%" in capsys.readouterr().out
