@@ -18,6 +18,7 @@ each test's source; ``docs/statistics.md`` has the formulas.
 from .battery import (
     CLUSTERING_ROBUST,
     COLUMNS,
+    EXPENSIVE,
     TEST_FORMULAS,
     TEST_REFERENCES,
     TESTS,
@@ -33,10 +34,11 @@ wilcoxon_z, bhar_skew_t, portfolio_t, placebo_p = (
     TESTS[k] for k in ("wilcoxon_z", "bhar_skew_t", "portfolio_t", "placebo_p")
 )
 bhar_boot_t = TESTS["bhar_boot_t"]
+mvrm_wald, garch_bmp_t = TESTS["mvrm_wald"], TESTS["garch_bmp_t"]
 
 __all__ = [
-    "CLUSTERING_ROBUST", "COLUMNS", "TESTS", "TEST_FORMULAS", "TEST_REFERENCES", "StatisticResult", "WindowSample",
-    "bhar_boot_t", "bhar_skew_t", "bmp_t", "bw_t", "corrado_rank", "csect_t", "gen_sign_z", "grank_t", "kp_bmp_t",
-    "mean_cross_correlation", "patell_z", "placebo_p", "portfolio_t", "rank_rows", "sign_cz", "significance_table",
-    "wilcoxon_z", "window_samples", "with_markers",
+    "CLUSTERING_ROBUST", "COLUMNS", "EXPENSIVE", "TESTS", "TEST_FORMULAS", "TEST_REFERENCES", "StatisticResult",
+    "WindowSample", "bhar_boot_t", "bhar_skew_t", "bmp_t", "bw_t", "corrado_rank", "csect_t", "garch_bmp_t",
+    "gen_sign_z", "grank_t", "kp_bmp_t", "mean_cross_correlation", "mvrm_wald", "patell_z", "placebo_p",
+    "portfolio_t", "rank_rows", "sign_cz", "significance_table", "wilcoxon_z", "window_samples", "with_markers",
 ]  # fmt: skip

@@ -19,16 +19,22 @@ from .sample import (
     StatisticResult,
     WindowSample,
     _event_groups,
+    column_days,
     day0_codes,
     design_columns,
     window_arrays,
 )  # noqa: F401
-from .vectorised import _cross_correlation, battery
+from .vectorised import EXPENSIVE, _cross_correlation, battery  # noqa: F401  (EXPENSIVE: re-exported)
 
 COLUMNS = ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"]
 
 NAMES = ("csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
-         "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p")  # fmt: skip
+         "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p", "mvrm_wald", "garch_bmp_t")  # fmt: skip
+
+
+def _rel_days(sample: WindowSample) -> np.ndarray | None:
+    days = sample.extra.get("rel_days")
+    return None if days is None else np.asarray(days)
 
 
 def _on_sample(name: str) -> Callable[[WindowSample], StatisticResult]:
@@ -53,7 +59,8 @@ def _on_sample(name: str) -> Callable[[WindowSample], StatisticResult]:
                       one(sar), one(span), np.ones((1, n), dtype=bool), in_window,
                       names=[name], n_params=sample.n_params, length=sample.length, x=maybe(sample.x),
                       xtx_inv=maybe(sample.xtx_inv), sigma2=maybe(sample.sigma2), clusters=maybe(sample.clusters),
-                      placebo_draws=sample.placebo_draws, seeds=[sample.seed])[name]  # fmt: skip
+                      placebo_draws=sample.placebo_draws, seeds=[sample.seed],
+                      rel_days=_rel_days(sample))[name]  # fmt: skip
         return StatisticResult(float(got[0][0]), float(got[1][0]), int(got[2][0]))
 
     test.__name__ = test.__qualname__ = name
@@ -76,7 +83,7 @@ def mean_cross_correlation(residuals: np.ndarray) -> float:
 # day 0 (docs/statistics.md), so they are not labelled robust; nor is grank_t (issue 21: 6.5–9.0 % on random days,
 # 13.5 % at N = 4 on a shared day 0, and i.i.d. fat-tailed noise alone gives 6.6–8.9 %). How far each robust test
 # held on real returns: eventstudy.inference.measured.robustness_label.
-CLUSTERING_ROBUST: frozenset[str] = frozenset({"bw_t", "kp_bmp_t", "portfolio_t", "placebo_p"})
+CLUSTERING_ROBUST: frozenset[str] = frozenset({"bw_t", "kp_bmp_t", "portfolio_t", "placebo_p", "mvrm_wald"})
 
 
 TEST_REFERENCES: dict[str, str] = {
@@ -94,6 +101,10 @@ TEST_REFERENCES: dict[str, str] = {
     "bhar_boot_t": "Lyon, Barber & Tsai (1999), J. Finance 54, 165-201, sec. III.B (bootstrapped skewness-adjusted t)",
     "portfolio_t": "Jaffe (1974), J. Business 47, 410-428; Mandelker (1974), J. Financial Economics 1, 303-335",
     "placebo_p": "Brown & Warner (1980) pseudo-event simulation; Lyon, Barber & Tsai (1999) empirical p-values",
+    "mvrm_wald": "Schipper & Thompson (1983), J. Accounting Research 21, 184-221; Binder (1985), J. Accounting "
+    "Research 23, 370-383 (multivariate regression with event-day dummies)",
+    "garch_bmp_t": "Savickas (2003), J. Financial Research 26, 165-178; Bollerslev (1986) GARCH(1,1); "
+    "Boehmer, Musumeci & Poulsen (1991) eq. 9",
 }
 
 TEST_FORMULAS: dict[
@@ -118,6 +129,10 @@ TEST_FORMULAS: dict[
     "estimation-period ARs; t with T − p d.f.",
     "placebo_p": "statistic = CAAR; p = (1 + #{|CAAR_s| ≥ |CAAR|}) / (S + 1) over out-of-sample pseudo-windows "
     "of the estimation period (every one for a shared day 0, B draws otherwise)",
+    "mvrm_wald": "Σ_i Σ_W γ̂_it / √(Σ_ij σ̂_ij (S_ij + b_i'b_j)), γ̂ the event-day dummies of the firms' market "
+    "models fitted as one system on the common estimation days, σ̂_ij their residual covariance; t with T − p d.f.",
+    "garch_bmp_t": "mean SCAR^G / (S / √N), SCAR^G_i = CAR_i / √(Σ_W ĥ_it), ĥ the GARCH(1,1) forecasts of the "
+    "firm's conditional variance; t with N − 1 d.f.",
 }
 
 
@@ -224,6 +239,7 @@ def window_battery(
         n_params=ab.design.shape[-1],
         length=window[1] - window[0] + 1,
         x=pad(design_columns(ab, window)),
+        rel_days=column_days(ab, window),
         xtx_inv=pad(ab.xtx_inv),
         sigma2=pad(ab.sigma2),
         clusters=pad(day0_codes(ab).astype(float)),

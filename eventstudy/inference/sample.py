@@ -24,6 +24,8 @@ class WindowSample:
     the estimation-error term of the time-series tests and the out-of-sample pseudo-windows; None when the
     sample is built by hand, and then both are left out). ``clusters`` ``(n,)`` codes each firm's calendar
     day 0 (None: one shared day 0); ``placebo_draws`` and ``seed`` drive ``placebo_p`` when there are several.
+    ``extra["rel_days"]`` ``(T + L,)``: the relative day of each column (``garch_bmp_t``'s forecast horizons;
+    absent: consecutive sessions).
     """
 
     window: tuple[int, int]
@@ -187,6 +189,12 @@ def design_columns(ab: AbnormalReturns, window: tuple[int, int]) -> np.ndarray:
     return ab.design if cols.all() else ab.design[:, cols]
 
 
+def column_days(ab: AbnormalReturns, window: tuple[int, int]) -> np.ndarray:
+    """The relative day of each column of :func:`window_arrays` (estimation then window days)."""
+    cols = _window_columns(ab, window)[2]
+    return ab.rel_days if cols.all() else ab.rel_days[cols]
+
+
 def window_samples(
     ab: AbnormalReturns,
     window: tuple[int, int],
@@ -206,6 +214,7 @@ def window_samples(
     groups = groups if groups is not None else _event_groups(ab)
     p = ab.design.shape[-1]
     x = design_columns(ab, window)
+    rel_days = column_days(ab, window)
     day0 = day0_codes(ab)
     out: dict[str, WindowSample] = {}
     for k, (event_id, rows) in enumerate(groups.items()):
@@ -227,6 +236,7 @@ def window_samples(
             n_params=p,
             placebo_draws=placebo_draws,
             seed=(seed, k if event_keys is None else event_keys[event_id], window[0] + 100_000, window[1] + 100_000),
+            extra={"rel_days": rel_days},
         )
     return out
 

@@ -32,7 +32,7 @@ from .yaml_safe import read_yaml
 # The tests of eventstudy.inference.TESTS (kept in step by tests/spec/test_config.py; the config stage imports no tests).
 TEST_NAMES = (
     "csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
-    "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p",
+    "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p", "mvrm_wald", "garch_bmp_t",
 )  # fmt: skip
 MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}

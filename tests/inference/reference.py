@@ -413,3 +413,116 @@ def placebo_p(sample: WindowSample) -> StatisticResult:
         return _undefined(n)
     p = (1.0 + sum(abs(c) >= abs(caar) for c in pseudo)) / (len(pseudo) + 1.0)
     return StatisticResult(caar, p, n)
+
+
+def mvrm_wald(sample: WindowSample) -> StatisticResult:
+    """Schipper & Thompson (1983) / Binder (1985) multivariate regression with event-day dummies, firm by firm:
+    each firm's regression of its ARs on the design and one dummy per window return over the common estimation
+    days (every firm with an AR) and its window days, by least squares on the explicit matrix ``Z_i``; the
+    hypothesis ``Σ_i c_i'θ_i = 0`` (``c_i`` picks the dummies) has the variance
+    ``Σ_ij σ_ij Σ_t w_it w_jt m_ijt`` with ``w_i = Z_i (Z_i'Z_i)⁻¹ c_i`` the weights of the estimate on firm i's
+    rows, ``m_ijt`` the sessions two rows share (1 on estimation days, ``min(k_it, k_jt)`` on a window day) and
+    ``σ̂_ij`` the residual cross-products over the common estimation days over ``T − p``; t with T − p d.f."""
+    n, ar, win = sample.n, sample.ar, sample.in_window
+    p = 0 if sample.x is None else sample.x.shape[-1]
+    est_cols = [t for t in np.flatnonzero(~win)
+                if all(np.isfinite(ar[i, t]) and (p == 0 or np.isfinite(sample.x[i, t]).all()) for i in range(n))]  # fmt: skip
+    dof = len(est_cols) - p
+    if n < 1 or dof < 2:
+        return _undefined(n)
+    stat, weights, resid = 0.0, [], []
+    for i in range(n):
+        days = [t for t in np.flatnonzero(win) if np.isfinite(ar[i, t])]
+        rows = est_cols + days
+        z = np.zeros((len(rows), p + len(days)))
+        if p:
+            z[:, :p] = np.nan_to_num(sample.x[i, rows])
+        for k in range(len(days)):
+            z[len(est_cols) + k, p + k] = 1.0
+        if np.linalg.matrix_rank(z) < z.shape[1]:
+            return _undefined(n)
+        y = ar[i, rows]
+        theta = np.linalg.lstsq(z, y, rcond=None)[0]
+        c = np.r_[np.zeros(p), np.ones(len(days))]
+        stat += float(c @ theta)
+        w = z @ np.linalg.inv(z.T @ z) @ c
+        weights.append(dict(zip(rows, w, strict=True)))
+        resid.append((y - z @ theta)[: len(est_cols)])
+    if not any(np.isfinite(ar[i, win]).any() for i in range(n)):
+        return _undefined(n)
+    e = np.array(resid)
+    sigma = e @ e.T / dof
+    span = np.ones(ar.shape) if sample.span is None else sample.span
+    var = 0.0
+    for i in range(n):
+        for j in range(n):
+            for t in set(weights[i]) & set(weights[j]):
+                shared = 1.0 if t in est_cols else min(span[i, t], span[j, t])
+                var += sigma[i, j] * weights[i][t] * weights[j][t] * shared
+    if not var > 0:
+        return _undefined(n)
+    t_stat = stat / float(np.sqrt(var))
+    return StatisticResult(t_stat, _two_sided_t(t_stat, dof), n)
+
+
+_GARCH_FITS: dict[bytes, object] = {}
+
+
+def _garch_forecasts(e: np.ndarray, horizon: int) -> np.ndarray | None:
+    """``arch``'s own multi-step variance forecasts ``ĥ(1..horizon)`` of a GARCH(1,1) fitted to ``e`` (per cent
+    scale, converted back), None where the package keeps the OLS standardisation (< 100 returns, no convergence,
+    not a stationary positive process)."""
+    import warnings
+
+    from arch import arch_model
+
+    if len(e) < 100:
+        return None
+    key = e.tobytes()
+    if key not in _GARCH_FITS:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = arch_model(100 * e, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off")
+        except Exception:
+            res = None
+        if res is not None:
+            omega, alpha, beta = (float(x) for x in res.params)
+            good = res.convergence_flag == 0 and omega > 0 and alpha >= 0 and beta >= 0 and alpha + beta < 1
+            res = res if good else None
+        _GARCH_FITS[key] = res
+    res = _GARCH_FITS[key]
+    if res is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        h = res.forecast(horizon=max(horizon, 1), reindex=False).variance.to_numpy()[-1] / 100.0**2
+    return h if h[0] > 0 else None
+
+
+def garch_bmp_t(sample: WindowSample) -> StatisticResult:
+    """Savickas (2003): BMP t of CARs standardised by the sum of the GARCH(1,1) forecasts of the sessions their
+    returns cover (a loop over firms and window returns; forecasts from ``arch``'s ``forecast``); firms without a
+    fit keep their OLS SCAR."""
+    n, ar, win = sample.n, sample.ar, sample.in_window
+    rel = np.asarray(sample.extra.get("rel_days", np.arange(ar.shape[1])), dtype=float)
+    span = np.ones(ar.shape) if sample.span is None else sample.span
+    scar = np.array(sample.scar, dtype=float)
+    for i in range(n):
+        est = [t for t in np.flatnonzero(~win) if np.isfinite(ar[i, t])]
+        days = [t for t in np.flatnonzero(win) if np.isfinite(ar[i, t])]
+        if not est or not days:
+            continue
+        last = rel[est[-1]]
+        h = _garch_forecasts(ar[i, est], int(max(rel[t] - last for t in days)))
+        if h is None:
+            continue
+        var, car = 0.0, 0.0
+        for t in days:
+            car += ar[i, t]
+            end = int(rel[t] - last)
+            for s in range(max(end - int(span[i, t]) + 1, 1), end + 1):
+                var += h[s - 1]
+        if var > 0:
+            scar[i] = car / np.sqrt(var)
+    return _mean_t(scar)

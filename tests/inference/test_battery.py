@@ -28,7 +28,7 @@ def test_registry():
 
 
 NAMES = ["csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
-         "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p"]  # fmt: skip
+         "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p", "mvrm_wald", "garch_bmp_t"]  # fmt: skip
 
 
 def test_default_study_has_every_test():

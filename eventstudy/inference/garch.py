@@ -1,0 +1,94 @@
+"""GARCH(1,1) conditional variances of abnormal returns, for ``garch_bmp_t`` (Savickas 2003): one fit per firm
+with the ``arch`` package, its forecasts over the window in closed form.
+
+The conditional variance model (Bollerslev 1986, *J. Econometrics* 31, 307–327) of a firm's estimation
+abnormal returns ``ε_t`` (single-session returns, in time order, days without one dropped):
+
+    ε_t = √h_t z_t,   h_t = ω + α ε²_{t−1} + β h_{t−1},
+
+fitted by Gaussian (quasi-)maximum likelihood with ``arch.arch_model(100 ε, mean="Zero", vol="GARCH", p=1, q=1)``
+(the ARs are market-model residuals, mean zero by construction; ×100 puts them on the optimiser's preferred scale,
+undone on the variances). Forecasts from the last estimation return ``T`` (the GARCH(1,1) multi-step forecast; the same as
+``ARCHModelResult.forecast``, checked in tests/inference/test_garch.py):
+
+    ĥ(1) = ω + α ε_T² + β h_T,   ĥ(s) = h̄ + φ^(s−1) (ĥ(1) − h̄),   φ = α + β,  h̄ = ω / (1 − φ),
+
+(computed by the recursion ``ĥ(s) = ω + φ ĥ(s − 1)``) and their running sum ``H(s) = Σ_{u=1..s} ĥ(u)``, so a
+return spanning the sessions ``s₀ .. s₁`` after the last estimation return has forecast variance
+``H(s₁) − H(s₀ − 1)``.
+
+Fits are cached by the bytes of the estimation ARs (the same for every window of a study and every injected
+level of the placebo), so a study fits each firm once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+
+import numpy as np
+from scipy.signal import lfilter
+
+#: Fewer single-session estimation returns than this: no GARCH fit (five parameters' worth of curvature needs
+#: a long series; Savickas 2003 uses 250 days), the firm keeps its OLS standardisation.
+MIN_GARCH_RETURNS = 100
+_SCALE = 100.0  # the fit is on 100 ε (per cent), the variances are returned in the units of ε
+_CACHE: dict[bytes, tuple[float, float, float, float] | None] = {}
+_CACHE_SIZE = 200_000
+
+
+def fit_garch(est: np.ndarray) -> tuple[float, float, float, float] | None:
+    """``(ω, α, β, ĥ(1))`` of a GARCH(1,1) fitted to the finite values of ``est`` (one firm's estimation ARs, in
+    time order), in the units of ``est``; None if there are fewer than :data:`MIN_GARCH_RETURNS`, the optimiser
+    did not converge, or the fit is not a stationary positive variance process (``ω > 0``, ``α, β ≥ 0``,
+    ``α + β < 1``). Never raises; ``arch``'s warnings are silenced."""
+    e = np.asarray(est, dtype=float)
+    e = e[np.isfinite(e)]
+    if len(e) < MIN_GARCH_RETURNS:
+        return None
+    key = hashlib.blake2b(e.tobytes(), digest_size=20).digest()
+    if key in _CACHE:
+        return _CACHE[key]
+    got = _fit(e)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.clear()
+    _CACHE[key] = got
+    return got
+
+
+def _fit(e: np.ndarray) -> tuple[float, float, float, float] | None:
+    from arch import arch_model  # imported on first use: the package's import stays light
+
+    y = e * _SCALE
+    if not np.std(y) > 0:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                res = arch_model(y, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(
+                    disp="off", show_warning=False
+                )
+    except Exception:  # any failure of the optimiser is a firm without a GARCH fit
+        return None
+    params = np.asarray(res.params, dtype=float)
+    omega, alpha, beta = (float(v) for v in params)
+    h_last = float(np.asarray(res.conditional_volatility, dtype=float)[-1] ** 2)
+    h1 = omega + alpha * y[-1] ** 2 + beta * h_last
+    ok = (res.convergence_flag == 0 and np.isfinite([omega, alpha, beta, h1]).all() and omega > 0
+          and alpha >= 0 and beta >= 0 and alpha + beta < 1 and h1 > 0)  # fmt: skip
+    if not ok:
+        return None
+    s2 = _SCALE**2
+    return omega / s2, alpha, beta, h1 / s2
+
+
+def cumulative_forecast(fit: tuple[float, float, float, float], s: np.ndarray) -> np.ndarray:
+    """``H(s) = Σ_{u=1..s} ĥ(u)`` for horizons ``s ≥ 0`` (``H(0) = 0``) of one fit (module docstring), the
+    forecasts by their recursion ``ĥ(u) = ω + φ ĥ(u − 1)`` as ``arch`` computes them (the closed form
+    ``h̄ + φ^(u−1)(ĥ(1) − h̄)`` loses digits to cancellation when ``φ`` is near 1)."""
+    omega, alpha, beta, h1 = fit
+    s = np.maximum(np.asarray(s, dtype=np.int64), 0)
+    top = int(s.max(initial=0))
+    h = lfilter([1.0], [1.0, -(alpha + beta)], np.r_[h1, np.full(max(top - 1, 0), omega)])[:top]
+    return np.r_[0.0, np.cumsum(h)][s]
