@@ -34,7 +34,7 @@ import pandas as pd
 
 from bench import SZSE_UNIVERSE
 from eventstudy.data.universe import load_universe
-from eventstudy.inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
+from eventstudy.inference import CLUSTERING_ROBUST, EXPENSIVE, TEST_REFERENCES, TESTS
 from eventstudy.inference.measured import COLUMNS as MEASURED_COLUMNS
 from eventstudy.placebo import PlaceboSpec, run_placebo
 
@@ -77,11 +77,22 @@ REASONS = {
 }
 
 
-def run_design(universe, design: str, firms: int, studies: int, seed: int, workers: int | None) -> tuple:
-    """``(rates, rates with a halted firm, rates without, halted share, wall s, CPU s)`` of one design."""
+def run_design(
+    universe,
+    design: str,
+    firms: int,
+    studies: int,
+    seed: int,
+    workers: int | None,
+    tests: tuple[str, ...] | None = None,
+) -> tuple:
+    """``(rates, rates with a halted firm, rates without, halted share, wall s, CPU s)`` of one design; ``tests``:
+    the tests run (default: every test but the :data:`~eventstudy.inference.EXPENSIVE` ones, which fit a model per
+    firm and are run on their own with fewer pseudo-studies: ``--tests``)."""
+    chosen = tests if tests is not None else tuple(t for t in TESTS if t not in EXPENSIVE)
     spec = PlaceboSpec(
         n_events=studies * firms, seed=seed, window=WINDOWS[-1], extra_windows=WINDOWS[:-1],
-        firms_per_study=firms, clustered=design == "shared", injected=INJECTED, workers=workers,
+        firms_per_study=firms, clustered=design == "shared", injected=INJECTED, workers=workers, tests=chosen,
     )  # fmt: skip
     t0 = time.perf_counter()
     c0 = os.times()
@@ -101,14 +112,27 @@ def _col(w: tuple[int, int]) -> str:
     return f"[{w[0]},{w[1]}]"
 
 
-def size_table(rates: pd.DataFrame, studies: int) -> list[str]:
-    """Rows: tests; columns: windows; cells: rejection rate at 5 % with no event (bold outside 5 % ± 1.5 pp)."""
+def _tested(rates: pd.DataFrame) -> list[str]:
+    """The tests with rows in ``rates``, in :data:`TESTS` order."""
+    have = set(rates.test)
+    return [name for name in TESTS if name in have]
+
+
+def _name(name: str, test_studies: dict[str, int]) -> str:
+    return f"`{name}`‡" if name in test_studies else f"`{name}`"
+
+
+def size_table(rates: pd.DataFrame, studies: int, test_studies: dict[str, int] | None = None) -> list[str]:
+    """Rows: tests; columns: windows; cells: rejection rate at 5 % with no event (bold outside 5 % ± 1.5 pp).
+    ``test_studies``: tests run with another number of pseudo-studies (marked ‡)."""
+    test_studies = test_studies or {}
     null = rates[rates.injected == 0.0]
     lines = [
         "| test | clustering-robust | " + " | ".join(_col(w) for w in WINDOWS) + " |",
         "|---|:-:|" + "---:|" * len(WINDOWS),
     ]
-    for name in TESTS:
+    for name in _tested(rates):
+        expected = test_studies.get(name, studies)
         cells = []
         for w in WINDOWS:
             row = null[(null.test == name) & (null.window_start == w[0]) & (null.window_end == w[1])]
@@ -116,10 +140,11 @@ def size_table(rates: pd.DataFrame, studies: int) -> list[str]:
             text = f"{100 * rate:.1f}"
             if abs(rate - LEVEL) > BAND:
                 text = f"**{text}**"
-            if n < studies:
-                text += f" ({studies - n} undef.)"
+            if n < expected:
+                text += f" ({expected - n} undef.)"
             cells.append(text)
-        lines.append(f"| `{name}` | {'yes' if name in CLUSTERING_ROBUST else ''} | " + " | ".join(cells) + " |")
+        robust = "yes" if name in CLUSTERING_ROBUST else ""
+        lines.append(f"| {_name(name, test_studies)} | {robust} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -143,18 +168,18 @@ def split_table(r: dict) -> list[str]:
     return lines
 
 
-def power_table(rates: pd.DataFrame) -> list[str]:
+def power_table(rates: pd.DataFrame, test_studies: dict[str, int] | None = None) -> list[str]:
     """Rows: tests; columns: window × injected day-0 abnormal return; cells: rejection rate at 5 %."""
     head = [f"{_col(w)} {100 * d:g} %" for w in WINDOWS for d in INJECTED]
     lines = ["| test | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
-    for name in TESTS:
+    for name in _tested(rates):
         cells = []
         for w in WINDOWS:
             for d in INJECTED:
                 row = rates[(rates.test == name) & (rates.window_start == w[0]) & (rates.window_end == w[1])
                             & np.isclose(rates.injected, d)]  # fmt: skip
                 cells.append(f"{100 * float(row.rejection_rate.iloc[0]):.1f}")
-        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+        lines.append(f"| {_name(name, test_studies or {})} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -162,7 +187,7 @@ def outside_band(rates: pd.DataFrame) -> list[tuple[str, list[str]]]:
     """Tests whose size misses 5 % ± 1.5 pp in some window, with the windows and rates."""
     null = rates[rates.injected == 0.0]
     out = []
-    for name in TESTS:
+    for name in _tested(rates):
         rows = null[null.test == name]
         bad = rows[(rows.rejection_rate - LEVEL).abs() > BAND].sort_values(["window_start", "window_end"])
         if len(bad):
@@ -217,9 +242,23 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
         f"every test within 5 % ± {100 * BAND:.1f} pp on random days at N = 30 (bold: outside it).",
         f"* **Seeds**: {seeds} (`PlaceboSpec.seed`; the draw is the only random step).",
     ]
+    extra = {name: n for r in results.values() for name, n in r.get("test_studies", {}).items()}
+    if extra:
+        named = ", ".join(f"`{name}` ({n:,})" for name, n in extra.items())
+        lines.append(
+            f"* **‡ Fewer pseudo-studies**: {named} per design, on the designs where they appear — run on their own "
+            "(`python -m bench.validation --full --tests NAMES --studies N --designs ...`) with the same seeds and so "
+            "the same first draws; `garch_bmp_t` fits a GARCH(1,1) per firm (`eventstudy.inference.EXPENSIVE`). "
+            "Monte Carlo sd at 5 % with 1,000: 0.69 pp."
+        )
     (design0, firms0), *others = list(results)
     headline = results[(design0, firms0)]["rates"]
-    lines += ["", f"## Size, {_label(design0)}, N = {firms0} (the target table)", "", *size_table(headline, studies)]
+    lines += [
+        "",
+        f"## Size, {_label(design0)}, N = {firms0} (the target table)",
+        "",
+        *size_table(headline, studies, results[(design0, firms0)].get("test_studies")),
+    ]
     lines += ["", f"### Outside 5 % ± {100 * BAND:.1f} pp, and why", ""]
     missed = outside_band(headline)
     if not missed:
@@ -232,7 +271,7 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
             "",
             f"## Size, {_label(design)}, N = {firms}",
             "",
-            *size_table(results[(design, firms)]["rates"], studies),
+            *size_table(results[(design, firms)]["rates"], studies, results[(design, firms)].get("test_studies")),
         ]
     lines += ["", "## Size with and without a halted firm", "",
               "The size (%) of each design's pseudo-studies without / with a halted firm: a firm-event whose returns "
@@ -254,7 +293,7 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
     for (design, firms), r in results.items():
         lines += ["", f"## Power, {_label(design)}, N = {firms}", "",
                   "Rejection rate (%) at 5 % with the day-0 abnormal return in the column head added to every firm.",
-                  "", *power_table(r["rates"])]  # fmt: skip
+                  "", *power_table(r["rates"], r.get("test_studies"))]  # fmt: skip
     if pending:
         lines += ["", "## Not run yet", "",
                   "The run was stopped (or is still going) before these designs: "
@@ -315,10 +354,30 @@ def save_design(design: str, firms: int, r: dict, args: argparse.Namespace) -> N
     record = {"design": design, "firms": firms, "seed": r["seed"], "wall": r["wall"], "cpu": r["cpu"],
               "studies": args.studies, "commit": args.commit, "rates": r["rates"].to_dict(orient="list"),
               "rates_halted": r["rates_halted"].to_dict(orient="list"),
-              "rates_clean": r["rates_clean"].to_dict(orient="list"), "halted_share": r["halted_share"]}  # fmt: skip
+              "rates_clean": r["rates_clean"].to_dict(orient="list"), "halted_share": r["halted_share"],
+              "test_studies": r.get("test_studies", {})}  # fmt: skip
     path = saved_path(design, firms)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=0) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def merge_design(design: str, firms: int, r: dict, studies: int, tests: tuple[str, ...]) -> None:
+    """Put the rates of ``tests`` (a run of ``studies`` pseudo-studies) into the saved full run of the design,
+    replacing any earlier rows of those tests, and record their number of pseudo-studies."""
+    path = saved_path(design, firms)
+    if not path.exists():
+        raise SystemExit(f"{path}: no saved full run of this design to add --tests to (run --full first)")
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("rates", "rates_halted", "rates_clean"):
+        if key not in rec:
+            continue
+        old = pd.DataFrame(rec[key])
+        merged = pd.concat([old[~old.test.isin(tests)], r[key]], ignore_index=True)
+        rec[key] = merged.to_dict(orient="list")
+    rec["test_studies"] = {**rec.get("test_studies", {}), **dict.fromkeys(tests, studies)}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(rec, indent=0) + "\n", encoding="utf-8")
     tmp.replace(path)
 
 
@@ -333,6 +392,7 @@ def load_saved() -> tuple[dict, dict]:
         rec = json.loads(path.read_text(encoding="utf-8"))
         results[(design, firms)] = {"rates": pd.DataFrame(rec["rates"]), "wall": rec["wall"], "cpu": rec["cpu"],
                                     "seed": rec["seed"]}  # fmt: skip
+        results[(design, firms)]["test_studies"] = rec.get("test_studies", {})
         if "rates_clean" in rec:
             results[(design, firms)].update(rates_halted=pd.DataFrame(rec["rates_halted"]),
                                             rates_clean=pd.DataFrame(rec["rates_clean"]),
@@ -349,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="base seed; design k uses seed + k")
     ap.add_argument("--designs", default=None, help="subset, e.g. random:30,shared:30 (default: all four)")
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--tests", default=None,
+                    help="run only these tests (comma-separated); with --full their rates join the saved design runs")  # fmt: skip
     ap.add_argument("--universe", default=str(SZSE_UNIVERSE))
     ap.add_argument("--out", type=Path, default=None, help="write the doc here (default with --full: docs/)")
     ap.add_argument("--render", action="store_true", help="rewrite the doc from bench/results (no run)")
@@ -377,22 +439,32 @@ def main(argv: list[str] | None = None) -> int:
         chosen = tuple((d, int(n)) for d, n in (item.split(":") for item in args.designs.split(",")))
         if not set(chosen) <= set(DESIGNS):
             ap.error(f"--designs {args.designs}: choose from {', '.join(f'{d}:{n}' for d, n in DESIGNS)}")
+    tests = None
+    if args.tests:
+        tests = tuple(t.strip() for t in args.tests.split(","))
+        if not set(tests) <= set(TESTS):
+            ap.error(f"--tests {args.tests}: choose from {', '.join(TESTS)}")
     for design, firms in chosen:
         k = DESIGNS.index((design, firms))
         seed = args.seed + k  # a design's seed does not depend on which others run
-        rates, halted, clean, share, wall, cpu = run_design(universe, design, firms, args.studies, seed, args.workers)
+        rates, halted, clean, share, wall, cpu = run_design(universe, design, firms, args.studies, seed, args.workers,
+                                                            tests)  # fmt: skip
         results[(design, firms)] = {"rates": rates, "rates_halted": halted, "rates_clean": clean,
                                     "halted_share": share, "wall": wall, "cpu": cpu, "seed": seed}  # fmt: skip
-        if args.full:
+        if args.full and tests is not None:  # a subset of the tests: their rows join the saved full run
+            merge_design(design, firms, results[(design, firms)], args.studies, tests)
+        elif args.full:
             save_design(design, firms, results[(design, firms)], args)
         null = rates[rates.injected == 0.0].pivot(index="test", columns="window_end", values="rejection_rate")
         print(f"{design} days, N = {firms}, seed {seed}: {wall:.0f} s wall, {cpu:.0f} s CPU; size (%) by window end:")
-        print((100 * null.loc[list(TESTS)]).round(1).to_string(), flush=True)
-        if out is not None:  # after every design, so a stopped run keeps what it finished
+        print((100 * null.loc[_tested(rates)]).round(1).to_string(), flush=True)
+        if out is not None and tests is None:  # after every design, so a stopped run keeps what it finished
             write_doc(results, args, time.perf_counter() - t0, out, tuple(x for x in DESIGNS if x not in results))
             print(f"wrote {out}", flush=True)
             if out == DOC:
                 print(f"wrote {write_package_rates(results, args)}", flush=True)
+    if args.full and tests is not None:  # the doc and the shipped rates from the saved runs, now with these tests
+        return main(["--render"] + (["--out", str(args.out)] if args.out else []))
     total = time.perf_counter() - t0
     print(f"validation: {len(DESIGNS)} designs × {args.studies:,} pseudo-studies in {total:.0f} s")
     return 0

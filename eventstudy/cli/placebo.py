@@ -118,6 +118,7 @@ def run_like(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..data.universe import load_universe
+    from ..inference import EXPENSIVE, TESTS
     from ..placebo import run_placebo
     from ..placebo.like import design_table, format_like, matched_specs
     from ..spec.config import load_study
@@ -126,7 +127,8 @@ def run_like(args: argparse.Namespace) -> int:
         if args.events is not None:
             raise ConfigError("--events: not with --like (the study's events set the designs; use --studies)")
         study = load_study(Path(args.like))
-        options = {"workers": args.workers, "engine": args.engine, "alpha": args.alpha, "chunk_size": args.chunk_size}
+        options = {"workers": args.workers, "engine": args.engine, "alpha": args.alpha, "chunk_size": args.chunk_size,
+                   "tests": None if args.all_tests else tuple(t for t in TESTS if t not in EXPENSIVE)}  # fmt: skip
         designs = matched_specs(study, args.studies, args.seed, **options)
         if args.out:
             writable_directory(Path(args.out), "--out")

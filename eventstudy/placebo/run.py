@@ -15,7 +15,6 @@ import pandas as pd
 from ..data.returns import ReturnsPanel
 from ..data.universe import Universe
 from ..errors import ConfigError
-from ..inference import TESTS
 from ..inference.battery import COLUMNS, window_battery
 from ..inference.sample import window_arrays
 from ..model.engine import AbnormalReturns, abnormal_returns, halt_reach, next_trades, window_only
@@ -90,20 +89,20 @@ def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obj
         shared: dict = {}  # an injected return changes window days only: estimation-day results are reused
         for level, data in zip(spec.levels, shifted, strict=True):
             reuse = level == 0.0 and w == spec.window
-            got[level, w] = window_battery(data, w, groups, keys, list(TESTS), arrays=arrays if reuse else None,
+            got[level, w] = window_battery(data, w, groups, keys, spec.test_names, arrays=arrays if reuse else None,
                                            shared=shared)  # fmt: skip
     del shifted
     combos = [got[level, w] for level in spec.levels for w in spec.windows]
     for j, col in enumerate(("statistic", "p_value", "n_firms")):
-        out[col] = np.stack([np.stack([g[name][j] for name in TESTS], axis=1) for g in combos])
+        out[col] = np.stack([np.stack([g[name][j] for name in spec.test_names], axis=1) for g in combos])
     return out
 
 
 def tests_table(results: Sequence[dict[str, object]], spec: PlaceboSpec) -> pd.DataFrame:
     """The ``tests.csv`` rows of every chunk's pseudo-studies plus ``injected`` (the day-0 abnormal return
-    added, 0 for the null): levels, then windows, then studies, then tests in :data:`TESTS` order (for one
+    added, 0 for the null): levels, then windows, then studies, then tests in ``spec.test_names`` order (:data:`~eventstudy.inference.TESTS` order) (for one
     window and no injection, the layout of :func:`eventstudy.inference.battery.window_table`)."""
-    names = np.array(list(TESTS), dtype=object)
+    names = np.array(spec.test_names, dtype=object)
     studies = np.concatenate([np.asarray(r["studies"]) for r in results]) if results else np.zeros(0, np.int64)
     ids = np.array([study_id(s) for s in studies.tolist()], dtype=object)
     per = len(studies) * len(names)

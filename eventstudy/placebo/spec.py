@@ -10,6 +10,7 @@ import numpy as np
 
 from ..data.universe import EW_BENCHMARK
 from ..errors import ConfigError
+from ..inference import TESTS
 from ..model.engine import MODEL_PARAMETERS
 from ..model.estimation import MOMENT_MODELS
 from .executors import FAST_FROM, PARALLEL_FROM
@@ -42,6 +43,7 @@ class PlaceboSpec:
     workers: int | None = None  # local executor: processes (this one and forked ones); None: 2 from PARALLEL_FROM
     extra_windows: tuple[tuple[int, int], ...] = ()  # more event windows tested on the same draw (tests only)
     injected: tuple[float, ...] = ()  # day-0 abnormal returns added to every firm-event (power; tests only)
+    tests: tuple[str, ...] | None = None  # the tests run (in TESTS order); None: every test of the battery
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_events <= MAX_EVENTS:
@@ -73,6 +75,10 @@ class PlaceboSpec:
             raise ConfigError(f"engine {self.engine!r}: expected 'auto', 'fast' or 'full'")
         if self.model not in MODEL_PARAMETERS:
             raise ConfigError(f"unknown model {self.model!r}")
+        if self.tests is not None:
+            unknown = [t for t in self.tests if t not in TESTS]
+            if unknown or not self.tests:
+                raise ConfigError(f"tests {list(self.tests)}: choose one or more of {', '.join(TESTS)}")
         if not 3 <= self.min_estimation_returns <= width:
             raise ConfigError(f"min_estimation_returns must be between 3 and {width}")
 
@@ -96,6 +102,11 @@ class PlaceboSpec:
     def span(self) -> tuple[int, int]:
         """The relative days every window lies in (what eligibility and the engine cover)."""
         return min(w[0] for w in self.windows), max(w[1] for w in self.windows)
+
+    @property
+    def test_names(self) -> list[str]:
+        """The tests run, in :data:`~eventstudy.inference.TESTS` order."""
+        return [t for t in TESTS if self.tests is None or t in self.tests]
 
     @property
     def levels(self) -> tuple[float, ...]:

@@ -59,13 +59,13 @@ of a 5 % size: 0.7 pp)."""
 
 
 def matched_placebo(study: Study, universe: Path, studies: int | None = None) -> pd.DataFrame:
-    """``placebo --like`` for a build: every test's size and power at each event's own design, drawn from
+    """``placebo --like`` for a build: the primary test's size and power at each event's own design, drawn from
     ``universe`` (:mod:`eventstudy.placebo.like`; seed 0, so a rebuild on the same inputs gives the same figures)."""
     from ..data.universe import load_universe
     from ..placebo import run_placebo
     from ..placebo.like import design_table, matched_specs
 
-    designs = matched_specs(study, studies or MATCHED_STUDIES, 0)
+    designs = matched_specs(study, studies or MATCHED_STUDIES, 0, tests=(study.primary_test,))  # what is shown
     market = load_universe(str(universe))
     return pd.concat([design_table(d, run_placebo(market, d.spec)) for d in designs], ignore_index=True)
 
