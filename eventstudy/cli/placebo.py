@@ -50,6 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--studies", type=int, default=1000, help="with --like: pseudo-studies per design (default 1000)"
     )
+    parser.add_argument("--all-tests", action="store_true",
+                        help="with --like: also the tests that fit a model per firm (garch_bmp_t; slow)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--window", type=_window, default=(-10, 10), help="event window a,b (default -10,10)")
     parser.add_argument("--estimation-window", type=_window, default=(-260, -11), help="default -260,-11")
