@@ -27,7 +27,6 @@ import hashlib
 import warnings
 
 import numpy as np
-from scipy.signal import lfilter
 
 #: Fewer single-session estimation returns than this: no GARCH fit (five parameters' worth of curvature needs
 #: a long series; Savickas 2003 uses 250 days), the firm keeps its OLS standardisation.
@@ -87,6 +86,8 @@ def cumulative_forecast(fit: tuple[float, float, float, float], s: np.ndarray) -
     """``H(s) = Σ_{u=1..s} ĥ(u)`` for horizons ``s ≥ 0`` (``H(0) = 0``) of one fit (module docstring), the
     forecasts by their recursion ``ĥ(u) = ω + φ ĥ(u − 1)`` as ``arch`` computes them (the closed form
     ``h̄ + φ^(u−1)(ĥ(1) − h̄)`` loses digits to cancellation when ``φ`` is near 1)."""
+    from scipy.signal import lfilter  # (imports scipy.stats: only when a GARCH forecast is made)
+
     omega, alpha, beta, h1 = fit
     s = np.maximum(np.asarray(s, dtype=np.int64), 0)
     top = int(s.max(initial=0))

@@ -231,7 +231,8 @@ def _placebo_p(v):
     kept; firms on different days 0 are independent and take independent offsets.
 
     * All firms on one day 0 (the usual event): every run is enumerated, ``CAAR_s`` = mean over firms with data
-      in the run, ``p = (1 + #{s: |CAAR_s| ≥ |CAAR|}) / (S + 1)`` — deterministic.
+      in the run, ``p = (1 + #{s: |CAAR_s| ≥ |CAAR|}) / (S + 1)`` over the ``S`` runs with data (a run inside
+      sessions masked from every firm's estimation sample has none) — deterministic.
     * Several days 0: ``B = placebo_draws`` seeded draws of one offset per day 0,
       ``p = (1 + #{b: |CAAR_b| ≥ |CAAR|}) / (B + 1)``. With one common offset for firms on different dates the
       ``S`` overlapping runs hold only about ``T/L`` independent values, too few for the tail: on random days

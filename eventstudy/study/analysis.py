@@ -247,7 +247,9 @@ def analyse(
     reach = last_window_day + max(
         resumption_reach(panels[g.key], [firm_events[i] for i in g.members], last_window_day) for g in inputs.groups
     )
-    exclusions = estimation_exclusions(study, firm_events, inputs.markets)  # study.estimation_exclude
+    exclusions = estimation_exclusions(
+        study, firm_events, inputs.markets, inputs.mask_context
+    )  # study.estimation_exclude
     parts: list[AbnormalReturns] = []
     gaps: list[BenchmarkGap] = []
     for group in inputs.groups:

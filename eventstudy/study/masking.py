@@ -65,10 +65,15 @@ def describe_exclusion(study: Study) -> str:
 
 
 def estimation_exclusions(
-    study: Study, firm_events: Sequence[FirmEvent], markets: Sequence[FirmMarket]
+    study: Study,
+    firm_events: Sequence[FirmEvent],
+    markets: Sequence[FirmMarket],
+    context: tuple[Sequence[FirmEvent], Sequence[FirmMarket]] | None = None,
 ) -> list[Exclusion]:
     """Per firm-event (in the order of ``firm_events``; ``markets`` gives each one's calendar), what
-    ``study.estimation_exclude`` leaves out of its estimation sample (see the module docstring)."""
+    ``study.estimation_exclude`` leaves out of its estimation sample (see the module docstring). ``context``: the
+    firm-events (with their markets) whose event periods are masked, when they are more than ``firm_events`` (a
+    run over part of a study)."""
     mode = study.estimation_exclude
     if mode == "none":
         return [Exclusion() for _ in firm_events]
@@ -77,20 +82,21 @@ def estimation_exclusions(
         on_calendar = {c: listed[listed.isin(sessions(c))] for c in {m.calendar for m in markets}}
         return [Exclusion(((LISTED, on_calendar[m.calendar]),)) for m in markets]
     lo, hi = study.event_period
+    all_events, all_markets = context if context is not None else (firm_events, markets)
     periods: dict[int, pd.DatetimeIndex] = {}  # firm-event → its own event period on its calendar
     by_ticker: dict[str, list[int]] = {}
-    for i, fe in enumerate(firm_events):
+    for i, fe in enumerate(all_events):
         by_ticker.setdefault(fe.ticker, []).append(i)
     axes: dict[str, pd.DatetimeIndex] = {}
     out = []
     for fe in firm_events:
         reasons = []
-        for j in by_ticker[fe.ticker]:
-            other = firm_events[j]
+        for j in by_ticker.get(fe.ticker, []):
+            other = all_events[j]
             if other.event_id == fe.event_id:
                 continue
             if j not in periods:
-                calendar = markets[j].calendar
+                calendar = all_markets[j].calendar
                 axis = axes[calendar] if calendar in axes else axes.setdefault(calendar, sessions(calendar))
                 d0 = int(axis.get_loc(other.day0))
                 periods[j] = axis[max(d0 + lo, 0) : max(d0 + hi + 1, 0)]

@@ -103,6 +103,10 @@ class StudyInputs(StudyPlan):
     as_of: date | None = None  # a cut-off: only sessions up to this date were used
     # alternative benchmarks the source could not give (ticker → why); only benchmark sensitivity reads them
     unavailable: dict[str, str] = field(default_factory=dict)
+    # the firm-events (and their markets) whose event periods are masked out of estimation windows
+    # (``estimation_exclude: study_events``); None: this run's own. A run over part of a study (benchmark
+    # sensitivity) keeps the whole study's, so that its estimates are those of the study.
+    mask_context: tuple[tuple[FirmEvent, ...], tuple[FirmMarket, ...]] | None = None
 
 
 def plan_study(study: Study) -> StudyPlan:
