@@ -247,8 +247,8 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
         named = ", ".join(f"`{name}` ({n:,})" for name, n in extra.items())
         lines.append(
             f"* **‡ Fewer pseudo-studies**: {named} per design, on the designs where they appear — run on their own "
-            "(`python -m bench.validation --full --tests NAMES --studies N --designs ...`) with the same seeds and so "
-            "the same first draws; `garch_bmp_t` fits a GARCH(1,1) per firm (`eventstudy.inference.EXPENSIVE`). "
+            "(`python -m bench.validation --full --tests NAMES --studies N --designs ...`, the designs' seeds, a "
+            "smaller draw); `garch_bmp_t` fits a GARCH(1,1) per firm (`eventstudy.inference.EXPENSIVE`). "
             "Monte Carlo sd at 5 % with 1,000: 0.69 pp."
         )
     (design0, firms0), *others = list(results)

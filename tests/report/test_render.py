@@ -196,7 +196,7 @@ def test_methodology_shows_each_tests_measured_size(html):
         row = methodology.split(f'<td class="l"><code>{name}</code></td>')[1].split("</tr>")[0]
         for design in ("random", "shared"):
             size = size_range(name, design)
-            if size is None:  # not yet measured on real returns (mvrm_wald, garch_bmp_t: issue 21.5)
+            if size is None:  # mvrm_wald, garch_bmp_t: measured on shared days only (issue 21.5)
                 assert name in {"mvrm_wald", "garch_bmp_t"} and "<td>—</td>" in row, (name, design)
                 continue
             cell = f'<td class="nt">{size}</td>' if not size.within_band else f"<td>{size}</td>"
