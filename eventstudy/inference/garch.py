@@ -61,8 +61,10 @@ def _fit(e: np.ndarray) -> tuple[float, float, float, float] | None:
     y = e * _SCALE
     if not np.std(y) > 0:
         return None
-    try:
-        with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    try:  # one BLAS thread: the optimiser's path (and so the fit's last digits) then does not depend on the caller's
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             warnings.simplefilter("ignore")
             with np.errstate(all="ignore"):
                 res = arch_model(y, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(

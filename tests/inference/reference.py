@@ -480,8 +480,10 @@ def _garch_forecasts(e: np.ndarray, horizon: int) -> np.ndarray | None:
         return None
     key = e.tobytes()
     if key not in _GARCH_FITS:
-        try:
-            with warnings.catch_warnings():
+        from threadpoolctl import threadpool_limits
+
+        try:  # on one BLAS thread, as the package fits: the optimiser's last digits depend on the threading
+            with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
                 warnings.simplefilter("ignore")
                 res = arch_model(100 * e, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off")
         except Exception:

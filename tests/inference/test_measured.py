@@ -36,8 +36,6 @@ def test_not_validated_gives_none():
     assert size_range("bw_t", "random", firms=50, rates=rates) is None
 
 
-
-
 def test_the_package_ships_every_test_of_the_six_designs():
     """Every test of the battery on 5,500 pseudo-studies of each design, but those that fit a model per firm
     (``EXPENSIVE``) and ``mvrm_wald`` (added by issue 21.5), run on their own: 1,000 pseudo-studies on a shared day
