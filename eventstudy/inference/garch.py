@@ -23,6 +23,7 @@ level of the placebo), so a study fits each firm once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import warnings
 
@@ -55,16 +56,22 @@ def fit_garch(est: np.ndarray) -> tuple[float, float, float, float] | None:
     return got
 
 
+@functools.cache
+def _blas_controller():
+    """One ``threadpoolctl`` controller for the process (finding the BLAS libraries costs ~3 ms; limiting, little)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _fit(e: np.ndarray) -> tuple[float, float, float, float] | None:
     from arch import arch_model  # imported on first use: the package's import stays light
 
     y = e * _SCALE
     if not np.std(y) > 0:
         return None
-    from threadpoolctl import threadpool_limits
-
     try:  # one BLAS thread: the optimiser's path (and so the fit's last digits) then does not depend on the caller's
-        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+        with warnings.catch_warnings(), _blas_controller().limit(limits=1, user_api="blas"):
             warnings.simplefilter("ignore")
             with np.errstate(all="ignore"):
                 res = arch_model(y, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(
