@@ -25,3 +25,10 @@ def default_study():
 @pytest.fixture(scope="session")
 def default_results(default_study) -> StudyResults:
     return run_study(default_study, open_provider("snapshot"))
+
+
+@pytest.fixture(autouse=True)
+def _no_universe_from_the_environment(monkeypatch):
+    """A developer's ``$EVENTSTUDY_UNIVERSE`` would add a matched placebo to every ``run`` the tests make (slower,
+    other bytes): tests that want one pass ``--universe`` or set the variable themselves."""
+    monkeypatch.delenv("EVENTSTUDY_UNIVERSE", raising=False)

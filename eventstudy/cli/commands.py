@@ -131,11 +131,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from ..publish.rebuild import rebuild
 
     writable_directory(Path(args.out), "--out")  # a read-only or impossible --out: exit 2 before any work
+    universe = args.universe or os.environ.get(UNIVERSE_ENV)
+    market = _universe_file(universe) if universe else None  # a missing one: exit 3 before any work
     provider = open_provider(args.source, args.cache)
     configs = args.configs or ["events.yaml"]
     code, outcomes = rebuild(
         configs, provider, Path(args.out), _as_of(args.as_of), args.force, progress=not args.quiet, prune=args.prune,
-        strict=args.strict,
+        strict=args.strict, universe=market,
     )  # fmt: skip
     for o in outcomes:
         if not (args.quiet and o.ok):  # --quiet: only the studies that failed, on stderr
@@ -268,6 +270,14 @@ def _quiet_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help=f"{what}; warnings and errors still go to stderr")
 
 
+def _universe_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--universe", default=None,
+        help="market universe parquet: the report adds the primary test's size and power at each event's own design "
+        f"(a matched placebo of 1,000 pseudo-studies per design; default: ${UNIVERSE_ENV}, else none)",
+    )  # fmt: skip
+
+
 def _strict_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strict", action="store_true",
@@ -319,11 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(run, source=None, source_default="auto; snapshot with --example")
     _quiet_option(run, "print nothing on success")
     _strict_option(run)
-    run.add_argument(
-        "--universe", default=None,
-        help="market universe parquet: the report adds the primary test's size and power at each event's own design "
-        f"(a matched placebo of 1,000 pseudo-studies per design; default: ${UNIVERSE_ENV}, else none)",
-    )  # fmt: skip
+    _universe_option(run)
     run.add_argument(
         "--json", action="store_true", help="print the headline (summary.csv rows) as JSON on stdout, nothing else"
     )
@@ -340,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
     rb.add_argument("--prune", action="store_true", help="drop index entries whose study file is gone")
     _quiet_option(rb, "print only the studies that failed (on stderr), no progress or log lines")
+    _universe_option(rb)
     _strict_option(rb)
     rb.set_defaults(func=cmd_rebuild)
 

@@ -215,10 +215,13 @@ def _build_one(
     force: bool,
     progress: bool,
     strict: bool = False,
+    universe: Path | None = None,
 ) -> Outcome:
     """One study's build; whatever goes wrong becomes its outcome, never the end of the rebuild."""
     try:
-        outcome, _ = build(config, provider, out_dir, as_of, force, progress, study=study, strict=strict)
+        outcome, _ = build(
+            config, provider, out_dir, as_of, force, progress, study=study, strict=strict, universe=universe
+        )
         return outcome
     except ConfigError as exc:
         status, message = "bad config", str(exc)
@@ -246,10 +249,12 @@ def rebuild(
     progress: bool = True,
     prune: bool = False,
     strict: bool = False,
+    universe: Path | None = None,
 ) -> tuple[int, list[Outcome]]:
     """Rebuild every study file under the reports lock; return the exit code and what happened.
 
-    ``prune`` drops index entries whose study file is gone (their published folders are kept).
+    ``prune`` drops index entries whose study file is gone (their published folders are kept); ``universe``: a
+    market universe for each report's design-matched placebo (:func:`build`; it joins each input hash).
     """
     out_dir = Path(out_dir)
     outcomes: list[Outcome] = []
@@ -260,7 +265,7 @@ def rebuild(
             outcome = (
                 item
                 if isinstance(item, Outcome)
-                else _build_one(config, item, provider, out_dir, as_of, force, progress, strict)
+                else _build_one(config, item, provider, out_dir, as_of, force, progress, strict, universe)
             )
             outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - started)
             outcomes.append(outcome)

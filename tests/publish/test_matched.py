@@ -55,3 +55,25 @@ def test_the_universe_joins_the_input_hash_and_a_missing_one_is_exit_3(tmp_path,
     assert main(["run", str(ROOT / "events.yaml"), "--source", "snapshot", "--out", str(plain), "-q",
                  "--universe", str(tmp_path / "nope.parquet")]) == 3  # fmt: skip
     assert "universe file not found" in capsys.readouterr().err
+
+
+def test_rebuild_with_a_universe_keeps_it_in_the_hash(tmp_path, universe, capsys):
+    """``rebuild --universe``: the report carries the matched placebo; a second rebuild on the same inputs is up
+    to date; another universe file (or none) is a change of inputs and rebuilds."""
+    out = tmp_path / "reports"
+    config = str(ROOT / "events.yaml")
+    args = ["rebuild", config, "--source", "snapshot", "--out", str(out), "-q"]
+    assert main([*args, "--universe", str(universe)]) == 0
+    assert "a matched placebo" in (out / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
+    index = out / "index.json"
+
+    def status() -> str:
+        return json.loads(index.read_text())["studies"]["entity-list-2019"]["status"]
+
+    assert main([*args, "--universe", str(universe)]) == 0 and status() == "up to date"
+    other = write_synthetic_universe(tmp_path / "v.parquet", n_tickers=30, n_sessions=500, seed=5)
+    assert main([*args, "--universe", str(other)]) == 0 and status() == "built"
+    assert main(args) == 0 and status() == "built"
+    assert "a matched placebo" not in (out / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
+    assert main([*args, "--universe", str(tmp_path / "nope.parquet")]) == 3
+    assert "universe file not found" in capsys.readouterr().err
