@@ -117,16 +117,21 @@ def car_table(
     car["limit_up"] = np.concatenate([(c & (limits == "up")).sum(axis=1) for c in counted])
     car["limit_down"] = np.concatenate([(c & (limits == "down")).sum(axis=1) for c in counted])
     car["note"] = notes
-    if flags is not None:  # data flags (a possible unadjusted split, a spike) among the returns the CAR counts
-        words = [
-            "; ".join(dict.fromkeys(w for cell in flags[i][c[i]] for w in str(cell).split("; ") if w))
-            for c in counted
-            for i in range(len(ab.firm_events))
-        ]
+    if flags is not None:  # data flags (a possible unadjusted split, a spike) among the returns the CAR counts,
+        # and among the estimation returns, which set the normal return and the CAR's standard error
+
+        def flagged(i: int, days: np.ndarray) -> str:
+            return "; ".join(dict.fromkeys(w for cell in flags[i][days] for w in str(cell).split("; ") if w))
+
+        n = len(ab.firm_events)
+        fitted = ab.estimation & np.isfinite(ab.ar)
+        in_fit = [flagged(i, fitted[i]) for i in range(n)] * len(windows)
+        words = [flagged(i, c[i]) for c in counted for i in range(n)]
         car["note"] = [
-            "; ".join(x for x in (note, f"data flag: {w}" if w else "") if x)
-            for note, w in zip(car["note"], words, strict=True)
-        ]
+            "; ".join(x for x in (note, f"data flag: {w}" if w else "",
+                                  f"data flag in the estimation window: {e}" if e else "") if x)
+            for note, w, e in zip(car["note"], words, in_fit, strict=True)
+        ]  # fmt: skip
     for gap in gaps:
         rows = (car["event_id"] == gap.event_id) & (car["ticker"] == gap.ticker)
         car.loc[rows, ["car", "car_se", "car_t", "car_p", "bhar"]] = np.nan

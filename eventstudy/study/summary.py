@@ -96,6 +96,12 @@ def _note(firms: pd.DataFrame, traded: np.ndarray, left_out: np.ndarray, halts: 
             words = coverage_words(row, halts) if ok else ""
             if words:
                 parts.append(f"{ticker} {words}")
+    if "note" in firms.columns:  # a flagged price among the returns or the estimation returns (car.csv's note)
+        flagged = traded & firms["note"].fillna("").astype(str).str.contains("data flag").to_numpy()
+        if flagged.any():
+            parts.append(
+                f"data flag (a possible unadjusted split or spike, see car.csv note): {', '.join(tickers[flagged])}"
+            )
     if "limit_up" in firms.columns:
         for ticker, up, down, ok in zip(tickers, firms["limit_up"], firms["limit_down"], traded, strict=True):
             words = limit_words(int(up), int(down)) if ok and pd.notna(up) and pd.notna(down) else ""

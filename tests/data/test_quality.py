@@ -181,11 +181,12 @@ def _scale(f: pd.DataFrame, rows, factor: float) -> None:
         # the benchmark x1.5 for one session: every firm's CAR over it is flagged (on main: CARs of -83 %)
         ("VONE", lambda f: _scale(f, f["Date"] == "2019-10-09", 1.5),
          "VONE: one-session spike on 2019-10-09 (+5", {(t, 0, w) for t in ("AMBA", "NVDA", "STX") for w in (1, 5)}),
-        # an unadjusted 3:2 split and a 1:2 reverse split in the estimation window (1 Aug 2019)
+        # an unadjusted 3:2 split and a 1:2 reverse split in the estimation window (1 Aug 2019): they move the fit,
+        # so every CAR of the firm-event is noted (as a flag in the estimation window)
         ("AMBA", lambda f: _scale(f, f["Date"] >= "2019-08-01", 1 / 1.5),
-         "AMBA: possible unadjusted split on 2019-08-01 (-3", set()),
+         "AMBA: possible unadjusted split on 2019-08-01 (-3", {("AMBA", 0, 1), ("AMBA", 0, 5)}),
         ("AMBA", lambda f: _scale(f, f["Date"] >= "2019-08-01", 2.0),
-         "AMBA: possible unadjusted split on 2019-08-01 (+", set()),
+         "AMBA: possible unadjusted split on 2019-08-01 (+", {("AMBA", 0, 1), ("AMBA", 0, 5)}),
     ],
 )  # fmt: skip
 def test_implausible_prices_without_a_limit_are_flagged_and_strict_refuses_them(
@@ -199,6 +200,8 @@ def test_implausible_prices_without_a_limit_are_flagged_and_strict_refuses_them(
     car = pd.read_csv(out / "us" / "car.csv", keep_default_na=False)
     noted = {(r.ticker, r.window_start, r.window_end) for r in car.itertuples() if words in r.note}
     assert noted == rows_flagged
+    summary = pd.read_csv(out / "us" / "summary.csv", keep_default_na=False)
+    assert summary["note"].str.contains("data flag").all()  # the headline rows say so too
     html = (out / "us" / "index.html").read_text(encoding="utf-8")
     assert words.split(": ", 1)[1].split(" on ")[0] in html  # the data-quality table names the flag
     # --strict: the same prices are exit 3, one line, and the last good report stays as it was
