@@ -261,6 +261,15 @@ def _mean_sd(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return mean, np.sqrt(var), n
 
 
+def _mean_t(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, p)`` of the mean of ``x`` where ``m`` (last axis): ``mean / (sd / √n)``, Student t with n − 1 d.f.;
+    NaN with fewer than two values or no spread."""
+    mean, sd, n = _mean_sd(x, m)
+    t = mean / (sd / np.sqrt(n))
+    bad = (n < 2) | (sd == 0.0)
+    return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, n - 1))
+
+
 def _skew_adjusted_t(b: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Skewness-adjusted t of the mean of ``b`` where ``ok`` (Lyon, Barber & Tsai 1999, eq. 5; Johnson 1978):
     ``t_sa = √N (S + γ̂ S²/3 + γ̂/(6N))``, ``S = mean/sd``, ``γ̂ = Σ (b − mean)³ / (N sd³)``. Returns t, mean, sd, N."""

@@ -3,7 +3,9 @@ one window in one pass, on padded ``(groups, firms, days)`` arrays with a firm m
 the single-sample functions (``eventstudy.inference.bw_t`` …) all call :func:`battery`.
 
 The resampling tests (``placebo_p``, ``gen_sign_z``'s pseudo-windows, ``bhar_boot_t``) live in
-:mod:`eventstudy.inference.resampling`; the shared numerics in :mod:`eventstudy.inference.sample`. Each
+:mod:`eventstudy.inference.resampling`, the system regression ``mvrm_wald`` in :mod:`eventstudy.inference.mvrm`,
+the GARCH-standardised ``garch_bmp_t`` in :mod:`eventstudy.inference.garch`; the shared numerics in
+:mod:`eventstudy.inference.sample`. Each
 ``_<test>`` function's docstring gives the formula and its source (``docs/statistics.md`` has the table).
 tests/inference/reference.py keeps per-event loops written independently, and tests/inference/test_vectorised.py
 checks the two agree on every test. Means and standard deviations are masked sums over the firm axis; ranks and
@@ -16,16 +18,21 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .garch import MIN_GARCH_RETURNS, cumulative_forecast, fit_garch
+from .garch import _garch_bmp_t
+from .mvrm import _mvrm_wald
 from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
-from .sample import _cached, _day_mean, _mean_sd, _row_median, _skew_adjusted_t, _t_p, _z_p, rank_rows, rank_sort_rows
-
-
-def _mean_t(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean, sd, n = _mean_sd(x, m)
-    t = mean / (sd / np.sqrt(n))
-    bad = (n < 2) | (sd == 0.0)
-    return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, n - 1))
+from .sample import (
+    _cached,
+    _day_mean,
+    _mean_sd,
+    _mean_t,
+    _row_median,
+    _skew_adjusted_t,
+    _t_p,
+    _z_p,
+    rank_rows,
+    rank_sort_rows,
+)
 
 
 def _time_series(scores: np.ndarray, in_window: np.ndarray) -> np.ndarray:
@@ -361,124 +368,6 @@ def _portfolio_t(v):
     t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
     bad = (n < 1) | (dof < 2) | ~(sessions > 0) | ~(s2 > 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), n
-
-
-def _inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of each ``p × p`` matrix of ``a`` ``(..., p, p)`` and where it is singular (condition number above
-    1e12, or not finite): those get NaN instead of raising."""
-    cond = np.linalg.cond(np.where(np.isfinite(a), a, 0.0)) if a.shape[-1] else np.ones(a.shape[:-2])
-    singular = ~(cond < 1e12)
-    eye = np.broadcast_to(np.eye(a.shape[-1]), a.shape)
-    inv = np.linalg.inv(np.where(singular[..., None, None], eye, a))
-    return np.where(singular[..., None, None], np.nan, inv), singular
-
-
-def _mvrm_wald(v):
-    """Multivariate regression model with event-day dummies (Schipper & Thompson 1983, *J. Accounting Research*
-    21, 184–221; Binder 1985, *J. Accounting Research* 23, 370–383): the Wald test of zero CAAR that carries the
-    firms' cross-correlation, reported as the signed t (``t² = F(1, T − p)``, the Wald statistic of one linear
-    restriction).
-
-    The system, one equation per firm ``i`` over the common estimation days ``E`` and firm i's window returns
-    ``W_i``: ``AR_it = x_it'δ_i + Σ_{k∈W_i} γ_ik D_kt + ε_it`` with ``x_it = (k_t, M_t)`` the model's design row
-    and ``D_kt = 1`` on window day k only; ``Cov(ε_it, ε_jt) = σ_ij`` (per session), independent over days.
-    Regressing the AR instead of the return ``R_it = x_it'θ_i + …`` changes only the design coefficients
-    (``δ_i = θ_i − θ̂_i``, the engine's fit subtracted): ``AR = R − Xθ̂`` lies in the span of the equation's own
-    regressors, so the dummy coefficients, the residuals, ``Σ̂`` and the test are the same. One dummy per window
-    return makes its residual zero, so ``γ̂_ik = AR_ik − x_ik'δ̂_i``, the out-of-sample prediction error, and
-    ``δ̂_i`` is the OLS fit on ``E`` alone (Karafiath 1988, *Financial Review* 23: the dummy
-    coefficients are the prediction errors).
-
-    Hypothesis ``H₀: Σ_i Σ_{k∈W_i} γ_ik = 0`` (the sum of the firms' CARs, N·CAAR). With the same regressors
-    in every equation (one benchmark, one day 0) SUR's GLS equals OLS equation by equation (Zellner 1962,
-    *JASA* 57, 348–368) and ``Var(Σ γ̂) = Σ_ij σ_ij c'(Z'Z)⁻¹c`` (Binder 1985), ``Z = [X, D]``, ``c`` the
-    dummies' indicator. In general (halts, different benchmarks or days 0) the OLS estimate is kept with its
-    exact covariance under the system's disturbances:
-
-        Var(Σ γ̂) = Σ_ij σ_ij (S_ij + b_i'b_j),   b_i = X_i (X_i'X_i)⁻¹ g_i,  g_i = Σ_{k∈W_i} x_ik,
-        S_ij = Σ_{k∈W} 1[k∈W_i ∩ W_j] min(s_ik, s_jk)
-
-    (``b_i'b_j σ_ij`` the estimation error, Campbell, Lo & MacKinlay 1997 eq. 4.4.13 for a pair of firms;
-    ``s_ik`` the sessions a return spans — two returns ending on the same day share the shorter one's sessions; ``S_ii = L_i``; a session one firm's multi-session return
-    shares with another firm's return on an earlier day is not counted: exact without halts).
-    ``σ̂_ij = Σ_E e_it e_jt / (T − p)``, ``T`` common estimation days, ``p`` design columns (the SUR
-    covariance with linearmodels' ``debiased=True``, homoskedastic: White's estimator would see zero residuals
-    on the dummies' days and miss the window variance). ``t = Σ γ̂ / √Var̂``, p from Student t with ``T − p``
-    d.f. (exact under normality with identical regressors and every firm on every day: then it is the t of the
-    equally weighted portfolio's prediction errors).
-
-    The common sample: estimation days on which every firm of the group has a single-session return (the MVRM
-    needs one sample; other days are dropped for every firm). A firm without a return on a window day has no
-    dummy for it. Cross-checked against ``linearmodels.system.SUR`` in tests/inference/test_mvrm.py; the closed
-    form is used here because a SUR fit costs ~0.5 s per 13-firm event (the placebo runs thousands)."""
-    ar, mask, w = v["ar"], v["mask"], v["in_window"]
-    x = v["x"]
-    p = 0 if x is None else x.shape[-1]
-    est, win = ar[:, :, ~w], ar[:, :, w]
-    real = mask[:, :, None]
-    fin = np.isfinite(est)
-    if p:
-        fin &= np.isfinite(x[:, :, ~w]).all(axis=-1)
-    common = (fin | ~real).all(axis=1) & mask.any(axis=1)[:, None]  # (G, T)
-    dof = common.sum(axis=1) - p
-    keep = common[:, None, :] & real
-    e = np.where(keep, est, 0.0)
-    ok = np.isfinite(win) & real
-    singular = np.zeros(mask.shape, dtype=bool)
-    gamma = np.where(ok, win, 0.0)
-    b = np.zeros(e.shape)
-    if p:
-        xc = np.where(keep[..., None], x[:, :, ~w], 0.0)
-        inv, singular = _inverse(np.einsum("gftp,gftq->gfpq", xc, xc))
-        delta = np.einsum("gfpq,gfq->gfp", inv, np.einsum("gftp,gft->gfp", xc, e))
-        e = e - np.einsum("gftp,gfp->gft", xc, delta)
-        xw = np.where(ok[..., None], np.nan_to_num(x[:, :, w]), 0.0)
-        gamma = gamma - np.where(ok, np.einsum("gflp,gfp->gfl", xw, delta), 0.0)
-        b = np.einsum("gftp,gfpq,gfq->gft", xc, inv, xw.sum(axis=2))
-    sigma = np.einsum("git,gjt->gij", e, e) / dof[:, None, None]
-    k = np.where(ok, v["span"][:, :, w], 0.0)
-    shared = sum((np.minimum(k[:, :, None, d], k[:, None, :, d]) for d in range(k.shape[2])), np.zeros(sigma.shape))
-    var = np.nan_to_num(sigma * (shared + np.einsum("git,gjt->gij", b, b))).sum(axis=(1, 2))
-    t = gamma.sum(axis=(1, 2)) / np.sqrt(var)
-    bad = (v["n"] < 1) | (dof < 2) | ~(var > 0) | (singular & mask).any(axis=1) | ~ok.any(axis=(1, 2))
-    return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), v["n"]
-
-
-def _garch_bmp_t(v):
-    """GARCH-standardised cross-sectional test (Savickas 2003, *J. Financial Research* 26, 165–178):
-    the BMP t of CARs standardised by their GARCH(1,1) conditional variances.
-
-    Each firm's estimation abnormal returns get a GARCH(1,1) (Bollerslev 1986; ``arch``, see
-    :mod:`eventstudy.inference.garch`), whose forecasts ``ĥ_i(s)``, ``s`` sessions after its last estimation
-    return, give the window CAR's conditional variance ``V_i = Σ_{t∈W_i} Σ_{u=s_t−k_t+1..s_t} ĥ_i(u)`` (each
-    return over the ``k_t`` sessions it spans, ``s_t`` = its relative day − the last estimation day) and
-    ``SCAR_i^G = CAR_i / √V_i``. The test is BMP's (1991, eq. 9) on these: ``t = mean(SCAR^G) / (S / √N)``,
-    ``S`` their cross-sectional sd; p from Student t with N − 1 d.f. Savickas fits the market model and the
-    GARCH jointly with an event dummy in the mean (``γ̂_i / √ĥ_i,0``); here, two-step: the engine's OLS ARs,
-    then the GARCH on them, forecast over the window (multi-step from the end of the estimation period, which
-    the event-day dummy form equals when the window follows the estimation days). The estimation error of the
-    mean parameters is left out, as in Savickas. A firm with fewer than 100 single-session estimation returns
-    (:data:`~eventstudy.inference.garch.MIN_GARCH_RETURNS`) or whose fit fails keeps its OLS ``SCAR_i``
-    (``bmp_t``'s), so ``n_firms`` is bmp_t's. Robust to event-induced variance and volatility clustering, not
-    to cross-correlation. One model fit per firm (cached by its estimation ARs): in :data:`EXPENSIVE`."""
-    ar, mask, w = v["ar"], v["mask"], v["in_window"]
-    rel = np.arange(ar.shape[2], dtype=float) if v.get("rel_days") is None else np.asarray(v["rel_days"], float)
-    est, win = ar[:, :, ~w], ar[:, :, w]
-    fin = np.isfinite(est)
-    last = np.where(fin, rel[~w], -np.inf).max(axis=2)  # (G, F) each firm's last estimation return
-    ok = np.isfinite(win) & mask[:, :, None]
-    span = np.where(ok, v["span"][:, :, w], 0.0)
-    car = np.where(ok, win, 0.0).sum(axis=2)
-    scar = np.array(v["scar"], dtype=float, copy=True)
-    for gi, fi in zip(*np.nonzero(mask & (fin.sum(axis=2) >= MIN_GARCH_RETURNS) & ok.any(axis=2)), strict=True):
-        fit = fit_garch(est[gi, fi])
-        if fit is None:
-            continue
-        end = rel[w] - last[gi, fi]
-        var = (cumulative_forecast(fit, end) - cumulative_forecast(fit, end - span[gi, fi]))[ok[gi, fi]].sum()
-        if var > 0:
-            scar[gi, fi] = car[gi, fi] / np.sqrt(var)
-    return (*_mean_t(scar, mask), v["n"])
 
 
 #: Tests whose cost per group is a model fit per firm (the placebo or a validation run may leave them out).

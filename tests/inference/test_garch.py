@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from eventstudy.inference import vectorised
+from eventstudy.inference import garch
 from eventstudy.inference.garch import MIN_GARCH_RETURNS, cumulative_forecast, fit_garch
 from eventstudy.inference.vectorised import battery
 
@@ -86,7 +86,7 @@ def test_hand_worked_three_firms(monkeypatch):
     for i in range(3):
         ar[0, i, :t_est] = np.linspace(-1, 1, t_est) * (i + 1)  # three distinct rows, keyed to their fits
     ar[0, :, t_est:] = [[0.01, 0.01], [0.03, -0.01], [-0.01, -0.02]]
-    monkeypatch.setattr(vectorised, "fit_garch", lambda est: fits[int(round(est[-1])) - 1])
+    monkeypatch.setattr(garch, "fit_garch", lambda est: fits[int(round(est[-1])) - 1])
     rel = np.r_[np.arange(-10 - t_est + 1, -9), 0, 1]
     got = run(ar, np.ones((1, 3)), rel_days=rel)["garch_bmp_t"]
     scar = np.array([0.02, 0.02, -0.03]) / np.sqrt(2 * np.array(list(omegas)))
