@@ -24,8 +24,9 @@ import pandas as pd
 import yaml
 
 from ..errors import ConfigError
+from .benchmarks import firm_benchmark, no_benchmark, read_benchmarks
 from .events_table import events_from_rows, read_events_table
-from .exchanges import DAY0_RULES, calendar_name, exchange_label, normalise_exchange, same_sessions, ticker_exchange
+from .exchanges import DAY0_RULES, exchange_label
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
 from .yaml_safe import read_yaml
 
@@ -118,7 +119,7 @@ class Study:
         calendar (:func:`firm_benchmark`)."""
         found = firm_benchmark(None if self.benchmarks else self.benchmark, self.benchmarks, firm)
         if found is None:  # parse_study refuses such a study; a Study built by hand may still hold one
-            raise ConfigError(f"{self.path}: {_no_benchmark(firm, self.benchmark, self.benchmarks)}")
+            raise ConfigError(f"{self.path}: {no_benchmark(firm, self.benchmark, self.benchmarks)}")
         return found
 
     primary_test: str = "kp_bmp_t"  # the test of the headline table (summary.csv)
@@ -214,14 +215,6 @@ class Study:
         return min(lows), max(highs)
 
 
-def mapped_benchmark(benchmarks: dict[str, str], mic: str) -> str | None:
-    """``benchmarks[mic]``, else the entry of an exchange that follows the same calendar, else None."""
-    if mic in benchmarks:
-        return benchmarks[mic]
-    same = [t for key, t in benchmarks.items() if calendar_name(key) == calendar_name(mic)]
-    return same[0] if same else None
-
-
 def _source(node: Reader) -> Source:
     node.mapping({"document", "date", "quote", "date_approximate"})
     approx = node.get("date_approximate", False)
@@ -267,66 +260,6 @@ def _event(node: Reader, default_rule: str = "close") -> Event:
         sources=sources,
         firms=firms,
         day0_rule=day0_rule(node, default_rule),
-    )
-
-
-def _benchmarks(node: Reader) -> tuple[str | None, dict[str, str]]:
-    """``benchmark``: one ticker, or a mapping exchange → ticker (the first entry is the study's default); absent:
-    (None, {}), and then every firm must name its own (there is no built-in benchmark).
-
-    An entry of the mapping must trade on its exchange's calendar as far as its ticker tells (:func:`ticker_exchange`):
-    ``{XSHE: VONE}`` is refused, ``{XTKS: ^N225}`` trusted. A benchmark on another calendar is set on the firm."""
-    if not node.has("benchmark"):
-        return None, {}
-    raw = node.get("benchmark")
-    if not isinstance(raw, dict):
-        return node.text("benchmark", pattern=TICKER), {}
-    child = node.child("benchmark")
-    if not raw:
-        raise node.fail("expected a ticker or a non-empty mapping exchange → ticker, got {}", "benchmark")
-    mapping: dict[str, str] = {}
-    for key, ticker in raw.items():
-        try:
-            mic = normalise_exchange(str(key))
-        except ConfigError as exc:
-            raise child.fail(str(exc), str(key)) from None
-        if not isinstance(ticker, str) or not TICKER.match(ticker):
-            raise child.fail(f"expected a ticker, got {show(ticker)}", str(key))
-        market = ticker_exchange(ticker)
-        if market is not None and not same_sessions(market, mic):
-            raise child.fail(
-                f"{ticker} trades on {market}, not on {mic}'s calendar; a benchmark from another market may only be "
-                "set on a firm itself (firms: - {ticker: ..., benchmark: " + ticker + "})",
-                str(key),
-            )
-        mapping[mic] = ticker
-    return next(iter(mapping.values())), mapping
-
-
-def firm_benchmark(study_benchmark: str | None, benchmarks: dict[str, str], firm: Firm) -> str | None:
-    """A firm's benchmark: its own, else the mapping's entry for its exchange (or one on the same calendar), else
-    the study's single benchmark when that trades on the firm's calendar (``ticker_exchange``; a suffix-less
-    index such as ``^GSPC`` counts as New York's); None when the study has none for the firm's market."""
-    if firm.benchmark is not None:
-        return firm.benchmark
-    if benchmarks:
-        return mapped_benchmark(benchmarks, firm.exchange)
-    if study_benchmark is None:
-        return None
-    return study_benchmark if same_sessions(ticker_exchange(study_benchmark) or "XNYS", firm.exchange) else None
-
-
-def _no_benchmark(firm: Firm, study_benchmark: str | None, benchmarks: dict[str, str]) -> str:
-    """Why ``firm`` has no benchmark, and the fix, in one sentence."""
-    fix = f"add {firm.exchange}: <index ticker> to study.benchmark (a mapping exchange → ticker) or give the firm a benchmark:"
-    if benchmarks:
-        return f"{firm.ticker} trades on {firm.exchange}, which the benchmark mapping lacks ({', '.join(benchmarks)}); {fix}"
-    if study_benchmark is None:
-        return f"{firm.ticker} trades on {firm.exchange} and the study names no benchmark (there is no default); {fix}"
-    market = ticker_exchange(study_benchmark) or "XNYS"
-    return (
-        f"{firm.ticker} trades on {firm.exchange}, but the study's benchmark {study_benchmark} trades on {market}, "
-        f"another calendar; {fix}"
     )
 
 
@@ -381,7 +314,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
             name = "daily_path" if i == len(windows) else f"event_windows[{i}]"
             raise s.fail(f"window {list(w)} overlaps the estimation window {list(est)}", name)
     rule = day0_rule(s, "close")
-    benchmark, benchmarks = _benchmarks(s)
+    benchmark, benchmarks = read_benchmarks(s)
     table: str | None = None
     if isinstance(top.get("events"), str):
         table, rows = read_events_table(top, file)
@@ -397,7 +330,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
                     else top
                 )
                 raise where.fail(
-                    _no_benchmark(firm, benchmark, benchmarks), "exchange" if where is not top else "events"
+                    no_benchmark(firm, benchmark, benchmarks), "exchange" if where is not top else "events"
                 )
     if benchmark is None:  # every firm names its own: the first one is the study's default (claims)
         benchmark = next(f.benchmark for ev in events for f in ev.firms if f.benchmark is not None)
