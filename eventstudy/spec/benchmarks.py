@@ -5,14 +5,22 @@ market has no benchmark in the study is refused with one line that names the fir
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..errors import ConfigError
 from .exchanges import calendar_name, normalise_exchange, same_sessions, ticker_exchange
 from .fields import TICKER, Reader, show
 
-if TYPE_CHECKING:
-    from .config import Firm
+
+class Firm(Protocol):
+    """What the rules read of a firm of the study file (:class:`eventstudy.spec.config.Firm`)."""
+
+    @property
+    def ticker(self) -> str: ...
+    @property
+    def exchange(self) -> str: ...
+    @property
+    def benchmark(self) -> str | None: ...
 
 
 def mapped_benchmark(benchmarks: dict[str, str], mic: str) -> str | None:
