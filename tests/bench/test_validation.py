@@ -13,6 +13,15 @@ RUN = [t for t in TESTS if t not in EXPENSIVE]  # a full run leaves the per-firm
 validation = pytest.importorskip("bench.validation")
 
 
+def _full_run_in(tmp_path, monkeypatch, designs) -> str:
+    """A synthetic universe, and bench.validation's designs and output paths pointed into ``tmp_path``."""
+    monkeypatch.setattr(validation, "DESIGNS", designs)
+    monkeypatch.setattr(validation, "SAVED", tmp_path / "saved")
+    monkeypatch.setattr(validation, "DOC", tmp_path / "doc.md")
+    monkeypatch.setattr(validation, "PACKAGE_RATES", tmp_path / "package")
+    return str(write_synthetic_universe(tmp_path / "u.parquet", n_tickers=40, n_sessions=420, seed=3))
+
+
 def test_tables_from_one_draw_per_design(tmp_path, monkeypatch):
     path = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=40, n_sessions=420, seed=3)
     monkeypatch.setattr(validation, "DESIGNS", (("random", 5), ("shared", 8)))
@@ -69,11 +78,7 @@ def test_saved_designs_render_the_doc_and_the_package_rates(tmp_path, monkeypatc
 
     from eventstudy.inference.measured import COLUMNS, size_range
 
-    path = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=40, n_sessions=420, seed=3)
-    monkeypatch.setattr(validation, "DESIGNS", (("random", 5), ("shared", 8)))
-    monkeypatch.setattr(validation, "SAVED", tmp_path / "saved")
-    monkeypatch.setattr(validation, "DOC", tmp_path / "doc.md")
-    monkeypatch.setattr(validation, "PACKAGE_RATES", tmp_path / "package")
+    path = _full_run_in(tmp_path, monkeypatch, (("random", 5), ("shared", 8)))
     assert validation.main(["--full", "--studies", "8", "--universe", str(path), "--workers", "1"]) == 0
     first = (tmp_path / "doc.md").read_text()
     assert sorted(p.name for p in (tmp_path / "saved").iterdir()) == ["validation-random-5.json",
@@ -119,11 +124,7 @@ def test_a_subset_of_tests_joins_the_saved_runs_with_its_own_number_of_studies(t
     their own with fewer pseudo-studies (``--tests``); their rows join the saved designs, marked ‡ in the doc."""
     import json
 
-    path = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=40, n_sessions=420, seed=3)
-    monkeypatch.setattr(validation, "DESIGNS", (("random", 5), ("shared", 4)))
-    monkeypatch.setattr(validation, "SAVED", tmp_path / "saved")
-    monkeypatch.setattr(validation, "DOC", tmp_path / "doc.md")
-    monkeypatch.setattr(validation, "PACKAGE_RATES", tmp_path / "package")
+    path = _full_run_in(tmp_path, monkeypatch, (("random", 5), ("shared", 4)))
     assert validation.main(["--full", "--studies", "8", "--universe", str(path), "--workers", "1"]) == 0
     first = json.loads((tmp_path / "saved" / "validation-shared-4.json").read_text())
     assert "garch_bmp_t" not in set(first["rates"]["test"]) and "mvrm_wald" in set(first["rates"]["test"])
