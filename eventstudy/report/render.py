@@ -8,6 +8,7 @@ bytes. The template is autoescaped: every text from the study file or the docume
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -160,6 +161,15 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def event_spans(rows: list[dict[str, Any]]) -> None:
+    """Set ``span`` on each row: on the first of a run of rows of one event, the run's length (the table cell that
+    names the event spans them); 0 on the others."""
+    for _, run in itertools.groupby(rows, key=lambda r: r["event_id"]):
+        same = list(run)
+        for k, row in enumerate(same):
+            row["span"] = len(same) if k == 0 else 0
+
+
 def headline_rows(results: StudyResults) -> list[dict[str, Any]]:
     """summary.csv's rows for the headline table, each with ``span``: the number of rows of its event on the
     event's first row (the table cell that names the event spans them), 0 on the others; and ``design``: the
@@ -174,13 +184,7 @@ def headline_rows(results: StudyResults) -> list[dict[str, Any]]:
             row["test"], int(row["n_firms"]), len(day0s.get(row["event_id"], ())) <= 1,
             (int(row["window_start"]), int(row["window_end"])),
         )  # fmt: skip
-    for i, row in enumerate(rows):
-        first = i == 0 or rows[i - 1]["event_id"] != row["event_id"]
-        row["span"] = 0
-        if first:
-            row["span"] = (
-                next((j for j in range(i + 1, len(rows)) if rows[j]["event_id"] != row["event_id"]), len(rows)) - i
-            )
+    event_spans(rows)
     return rows
 
 
@@ -233,13 +237,7 @@ def sensitivity_tables(results: StudyResults) -> list[dict[str, Any]]:
                 {"event_id": event_id, "window": (int(lo), int(hi)), "exchange": main["exchange"],
                  "benchmark": main["benchmark"], "main": main, "cells": cells}
             )  # fmt: skip
-        for i, row in enumerate(rows):  # the event's cell spans its windows' rows
-            first = i == 0 or rows[i - 1]["event_id"] != row["event_id"]
-            row["span"] = 0
-            if first:
-                row["span"] = (
-                    next((j for j in range(i + 1, len(rows)) if rows[j]["event_id"] != row["event_id"]), len(rows)) - i
-                )
+        event_spans(rows)  # the event's cell spans its windows' rows
         tables.append({"calendar": calendar, "alternatives": alternatives, "rows": rows, "notes": notes})
     return tables
 
