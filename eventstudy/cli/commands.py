@@ -54,11 +54,13 @@ def example_study() -> Path:
     return Path(str(resources.files("eventstudy.spec") / "examples" / EXAMPLE_STUDY))
 
 
-def _universe_file(path: str) -> Path:
-    """A universe file for ``--universe``: it must exist (a one-line error otherwise, exit 3 like placebo's)."""
-    if not Path(path).is_file():
+def _universe_file(args: argparse.Namespace) -> Path | None:
+    """``--universe``, else ``$EVENTSTUDY_UNIVERSE``, else None (no matched placebo); a file that is not there is a
+    one-line error, exit 3 as in ``placebo``."""
+    path = args.universe or os.environ.get(UNIVERSE_ENV)
+    if path and not Path(path).is_file():
         raise DataError(f"--universe {path}: universe file not found")
-    return Path(path)
+    return Path(path) if path else None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -77,10 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     quiet = args.quiet or args.json
     with reports_lock(out):
         try:
-            universe = args.universe or os.environ.get(UNIVERSE_ENV)
             outcome, results = build(
                 config, provider, out, _as_of(args.as_of), force=True, progress=not quiet, strict=args.strict,
-                universe=_universe_file(universe) if universe else None,
+                universe=_universe_file(args),
             )  # fmt: skip
         except OSError as exc:
             if exc.errno in DISK_FULL:  # publish removed its partial build: the last good report is untouched
@@ -131,8 +132,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from ..publish.rebuild import rebuild
 
     writable_directory(Path(args.out), "--out")  # a read-only or impossible --out: exit 2 before any work
-    universe = args.universe or os.environ.get(UNIVERSE_ENV)
-    market = _universe_file(universe) if universe else None  # a missing one: exit 3 before any work
+    market = _universe_file(args)  # a missing one: exit 3 before any work
     provider = open_provider(args.source, args.cache)
     configs = args.configs or ["events.yaml"]
     code, outcomes = rebuild(
