@@ -10,6 +10,8 @@ is not given trades where its Yahoo-style ticker suffix says (:data:`SUFFIX_EXCH
 
 from __future__ import annotations
 
+import functools
+
 import exchange_calendars as xcals
 
 from ..errors import ConfigError
@@ -102,6 +104,7 @@ def normalise_exchange(name: str) -> str:
     return str(xcals.resolve_alias(code))  # a short name such as LSE → XLON
 
 
+@functools.cache  # a study asks once per firm-event; the answer depends on the MIC only
 def calendar_name(mic: str) -> str:
     """The exchange_calendars name whose sessions ``mic`` follows (XSHE → XSHG, XNAS → XNYS)."""
     name = _CALENDAR_OF.get(mic, mic)

@@ -6,13 +6,15 @@ groups (calendar, benchmark) and the sessions each reads (:func:`plan_study`), a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
-from ..data.base import PriceProvider, Provenance, validate_history
+from ..data.base import BulkPriceProvider, PriceProvider, Provenance, validate_history
+from ..data.histories import PriceHistories, combine, stacked
 from ..data.calendar import DayZero, day_zero, sessions
 from ..errors import ConfigError, DataError
 from ..model.engine import HALT_LOOKAHEAD_DAYS, FirmEvent
@@ -39,19 +41,48 @@ def load_histories(
     end: pd.Timestamp,
     on_fetch: Callable[[str], None] | None = None,
     ranges: dict[str, tuple[pd.Timestamp, pd.Timestamp]] | None = None,
-) -> dict[str, pd.DataFrame]:
+    optional: Collection[str] = (),
+) -> PriceHistories:
     """Histories of ``tickers`` between ``start`` and ``end`` (or the ticker's own ``ranges`` entry, capped at
-    ``end``); a ticker with no rows there is an error."""
-    out = {}
+    ``end``); a ticker with no rows there is an error. The first error of a ticker not in ``optional`` is raised
+    (in the order of ``tickers``); those of ``optional`` ones are kept in ``failed``.
+
+    A :class:`~eventstudy.data.base.BulkPriceProvider` reads them all at once (validated there); any other
+    provider one by one, each history validated here."""
+    requests = {}
     for ticker in tickers:
-        if on_fetch is not None:
-            on_fetch(ticker)
         lo, hi = ranges.get(ticker, (start, end)) if ranges else (start, end)
-        start_t, end_t = lo, min(hi, end)
-        frame = validate_history(provider.history(ticker, start_t.date(), end_t.date()), f"{ticker} ({provider.name})")
-        if frame.empty:
-            raise DataError(f"{ticker}: no prices between {start_t.date()} and {end_t.date()} from {provider.name}")
-        out[ticker] = frame
+        requests[ticker] = (lo.date(), min(hi, end).date())
+    if isinstance(provider, BulkPriceProvider):
+        if on_fetch is not None:
+            for ticker in tickers:
+                on_fetch(ticker)
+        read = provider.histories(requests)
+        frames = None
+    else:
+        frames = {}
+    failed: dict[str, DataError] = {}
+    for ticker, (lo_day, hi_day) in requests.items():
+        try:
+            if frames is None:
+                if ticker in read.failed:
+                    raise read.failed[ticker]
+                empty = read.length(ticker) == 0
+            else:
+                if on_fetch is not None:
+                    on_fetch(ticker)
+                frame = validate_history(provider.history(ticker, lo_day, hi_day), f"{ticker} ({provider.name})")
+                frames[ticker], empty = frame, frame.empty
+            if empty:
+                raise DataError(f"{ticker}: no prices between {lo_day} and {hi_day} from {provider.name}")
+        except DataError as exc:
+            if ticker not in optional:
+                raise
+            failed[ticker] = exc
+            if frames is not None:
+                frames.pop(ticker, None)
+    out = read.select([t for t in requests if t not in failed]) if frames is None else stacked(frames)
+    out.failed = failed
     return out
 
 
@@ -98,7 +129,7 @@ class StudyInputs(StudyPlan):
     suspended at the end of its range), the spec and the prices."""
 
     study: Study
-    histories: dict[str, pd.DataFrame]
+    histories: Mapping[str, pd.DataFrame]  # a PriceHistories when prepare_inputs read them
     provenance: dict[str, Provenance]
     as_of: date | None = None  # a cut-off: only sessions up to this date were used
     # alternative benchmarks the source could not give (ticker → why); only benchmark sensitivity reads them
@@ -135,7 +166,7 @@ def plan_study(study: Study) -> StudyPlan:
 
 def _resumption_end(
     provider: PriceProvider,
-    histories: dict[str, pd.DataFrame],
+    histories: PriceHistories,
     tickers: list[str],
     end: pd.Timestamp,
     as_of: date | None,
@@ -146,19 +177,18 @@ def _resumption_end(
     cap = end + pd.Timedelta(days=HALT_LOOKAHEAD_DAYS)
     if as_of is not None:
         cap = min(cap, pd.Timestamp(as_of))
-    latest = None
-    for ticker in tickers:
-        history = histories.get(ticker)
-        if history is None or history.empty or bool(history["traded"].iloc[-1]) or cap <= end:
-            continue
-        try:
-            later = provider.history(ticker, (end + pd.Timedelta(days=1)).date(), cap.date())
-        except DataError:
-            continue
-        trades = later.index[later["traded"].to_numpy(dtype=bool)]
-        if len(trades):
-            latest = trades[0] if latest is None else max(latest, trades[0])
-    return latest
+    held = [t for t in tickers if t in histories]
+    if cap <= end or not held:
+        return None
+    mine = histories.select(held)
+    halted = ~mine.last_row("traded") & np.array([mine.length(t) > 0 for t in held])
+    suspended = [t for t, h in zip(held, halted, strict=True) if h]
+    if not suspended:
+        return None
+    after = load_histories(provider, suspended, end + pd.Timedelta(days=1), cap, optional=suspended).rows
+    trades = np.flatnonzero(after.traded)
+    firsts = trades[np.r_[True, after.code[trades][1:] != after.code[trades][:-1]]] if len(trades) else trades
+    return pd.Timestamp(after.date[firsts].max()) if len(firsts) else None
 
 
 def prepare_inputs(
@@ -172,15 +202,9 @@ def prepare_inputs(
     # An alternative benchmark (not some firm's own) is optional: without its prices only its sensitivity rows are
     # missing, and sensitivity.csv says why (eventstudy.study.sensitivity); every other ticker is required.
     optional = set(study.alternative_benchmarks) - {g.benchmark for g in plan.groups}
-    histories: dict[str, pd.DataFrame] = {}
-    unavailable: dict[str, str] = {}
-    for ticker in tickers:
-        try:
-            histories.update(load_histories(provider, [ticker], plan.start, end, on_fetch, ranges))
-        except DataError as exc:
-            if ticker not in optional:
-                raise
-            unavailable[ticker] = str(exc)
+    first = load_histories(provider, tickers, plan.start, end, on_fetch, ranges, optional=optional)
+    unavailable = {t: str(exc) for t, exc in first.failed.items()}
+    parts, histories = [first], first
     groups = list(plan.groups)
     for k, group in enumerate(groups):  # a firm still suspended at the end of its range: read on to its next trade
         firms = list(dict.fromkeys(plan.firm_events[i].ticker for i in group.members))
@@ -188,9 +212,11 @@ def prepare_inputs(
         if resumed is None:
             continue
         groups[k] = dataclasses.replace(group, end=max(group.end, resumed))
-        for t in dict.fromkeys([*firms, group.benchmark]):
+        again = list(dict.fromkeys([*firms, group.benchmark]))
+        for t in again:
             ranges[t] = (ranges[t][0], max(ranges[t][1], resumed))
-            histories.update(load_histories(provider, [t], plan.start, resumed, on_fetch, ranges))
+        parts.append(load_histories(provider, again, plan.start, resumed, on_fetch, ranges))
+        histories = combine(parts, list(first))
         end = max(end, resumed)
     provenance = {t: provider.provenance(t) for t in histories}
     if as_of is not None:
