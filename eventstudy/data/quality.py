@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .histories import EXCHANGE_PREV_CLOSE, StackedRows, stacked
 from .returns import ReturnsPanel
 
 CHINEXT_20PCT_FROM = pd.Timestamp("2020-08-24")
@@ -55,28 +56,37 @@ SPLIT_VOLUME = 3.0  # a split day trades at most this multiple of the median vol
 SPLIT_VOLUME_SESSIONS = 20
 SPIKE_MOVE = np.log(1.20)  # a one-session move of at least 20 % ...
 SPIKE_UNDONE = 0.75  # ... undone by at least three quarters the next traded session
-EXCHANGE_PREV_CLOSE = "exchange"  # history.attrs["prev_close"] when prev_close is the exchange's reference price
 
 COLUMNS = [
     "ticker", "first", "last", "rows", "no_data", "suspended", "limit_up", "limit_down", "limits_checked",
     "splits", "spikes", "prev_close_breaks",
 ]  # fmt: skip
+UP, DOWN = 1, 2  # limit marks (0: neither)
+LIMIT_WORDS = np.array(["", "up", "down"], dtype=object)
 
 
-def limit_rates(ticker: str, dates: pd.DatetimeIndex) -> np.ndarray | None:
-    """The daily price limit of an A-share on each date (a fraction), or None when the ticker is not one."""
+def _board(ticker: str) -> tuple[float, float] | None:
+    """An A-share's daily limit before and from :data:`CHINEXT_20PCT_FROM` (module docstring); None: not one."""
     code, _, suffix = ticker.upper().partition(".")
     if not (code.isdigit() and len(code) == 6):
         return None
     if suffix == "SS" and code[:3] in ("688", "689"):
-        return np.full(len(dates), 0.20)
+        return 0.20, 0.20
     if suffix == "SS" and code[:3] in ("600", "601", "603", "605"):
-        return np.full(len(dates), 0.10)
+        return 0.10, 0.10
     if suffix == "SZ" and code[:3] in ("300", "301"):
-        return np.where(dates >= CHINEXT_20PCT_FROM, 0.20, 0.10)
+        return 0.10, 0.20
     if suffix == "SZ" and code[:3] in ("000", "001", "002", "003"):
-        return np.full(len(dates), 0.10)
+        return 0.10, 0.10
     return None
+
+
+def limit_rates(ticker: str, dates: pd.DatetimeIndex) -> np.ndarray | None:
+    """The daily price limit of an A-share on each date (a fraction), or None when the ticker is not one."""
+    board = _board(ticker)
+    if board is None:
+        return None
+    return np.where(pd.DatetimeIndex(dates) >= CHINEXT_20PCT_FROM, board[1], board[0])
 
 
 ADJUSTED_SLACK = 0.01  # beyond-limit tolerance for adjusted closes (no exchange prev_close)
@@ -109,36 +119,100 @@ def _cents(x: np.ndarray) -> np.ndarray:
     return np.floor(x * 100.0 + 0.5 + 1e-7) / 100.0
 
 
+def _one(history: pd.DataFrame, ticker: str = "") -> StackedRows:
+    return stacked({ticker: history}).rows
+
+
+# -- the rules, on every ticker's rows at once (StackedRows, eventstudy.data.histories) ---------------------------
+def limit_marks(rows: StackedRows) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, :data:`UP` / :data:`DOWN` for a traded close at the daily limit price (else 0), and per ticker
+    whether its limits are checked (an A-share whose ``prev_close`` is the exchange's; module docstring)."""
+    boards = [_board(t) for t in rows.tickers]
+    checked = np.array([b is not None for b in boards], dtype=bool) & rows.exchange
+    before = np.array([b[0] if b is not None else np.nan for b in boards])
+    after = np.array([b[1] if b is not None else np.nan for b in boards])
+    code = rows.code
+    late = rows.nanoseconds >= CHINEXT_20PCT_FROM.as_unit("ns").value
+    rates = np.where(late, after[code], before[code])
+    on = rows.traded & checked[code]
+    prev, close = rows.prev_close, rows.close
+    up = on & (np.abs(close - _cents(prev * (1.0 + rates))) < 5e-4)
+    down = on & (np.abs(close - _cents(prev * (1.0 - rates))) < 5e-4)
+    return np.where(up, UP, np.where(down, DOWN, 0)).astype(np.int8), checked
+
+
+def split_rows(rows: StackedRows) -> list[tuple[int, float]]:
+    """``(row, k)`` of the traded sessions that look like an unadjusted split of ``k`` new shares per old one
+    (module docstring), in row order."""
+    ratio = rows.close / rows.prev_close
+    near = np.zeros(len(ratio), dtype=bool)
+    for k in SPLIT_RATIOS:  # NaN: False
+        near |= np.abs(ratio * k - 1.0) <= SPLIT_TOLERANCE
+    trades = np.flatnonzero(rows.traded)
+    out = []
+    for i in np.flatnonzero(rows.traded & near):  # the few candidates only
+        lo = rows.bounds[rows.code[i]]
+        before = rows.volume[trades[np.searchsorted(trades, lo) : np.searchsorted(trades, i)]][-SPLIT_VOLUME_SESSIONS:]
+        usual = np.nanmedian(before) if np.isfinite(before).any() else np.nan
+        if np.isfinite(rows.volume[i]) and usual > 0 and rows.volume[i] > SPLIT_VOLUME * usual:
+            continue  # heavy trading: news, not a split
+        for k in SPLIT_RATIOS:
+            if abs(ratio[i] * k - 1.0) <= SPLIT_TOLERANCE:
+                out.append((int(i), k))
+                break
+    return out
+
+
+def spike_rows(rows: StackedRows) -> list[tuple[int, float, float]]:
+    """``(row, return, next return)`` of one-session spikes (module docstring); the next return is that of the
+    ticker's next traded session."""
+    trades = np.flatnonzero(rows.traded)
+    g = np.log(rows.close[trades] / rows.prev_close[trades])
+    first, second = g[:-1], g[1:]
+    same = rows.code[trades][:-1] == rows.code[trades][1:]
+    spike = same & (np.abs(first) >= SPIKE_MOVE) & (np.abs(first + second) <= (1 - SPIKE_UNDONE) * np.abs(first))
+    return [(int(trades[j]), float(np.expm1(first[j])), float(np.expm1(second[j]))) for j in np.flatnonzero(spike)]
+
+
+def break_rows(rows: StackedRows) -> np.ndarray:
+    """Rows whose ``prev_close`` is above the previous row's close, of tickers with the exchange's prev_close."""
+    code = rows.code
+    later = np.r_[False, code[1:] == code[:-1]] & rows.exchange[code]
+    above = np.r_[False, rows.prev_close[1:] > rows.close[:-1] * (1.0 + 1e-6) + 1e-9]
+    return np.flatnonzero(later & above)
+
+
+def flag_words(rows: StackedRows) -> dict[int, str]:
+    """Every flagged row, with its words (the notes next to the CARs that include it): a possible unadjusted
+    split, a one-session spike (which wins on the same day), a prev_close break."""
+    out: dict[int, str] = {}
+    for i, k in split_rows(rows):
+        out[i] = f"possible unadjusted split on {_day(rows, i)} ({rows.close[i] / rows.prev_close[i] - 1.0:+.1%}, {split_words(k)})"
+    for i, r, nxt in spike_rows(rows):
+        out[i] = f"one-session spike on {_day(rows, i)} ({r:+.1%}, then {nxt:+.1%})"
+    for i in break_rows(rows):
+        out.setdefault(int(i), f"prev_close above the previous close on {_day(rows, i)}")
+    return out
+
+
+def _day(rows: StackedRows, i: int) -> date:
+    return pd.Timestamp(rows.date[i]).date()
+
+
+# -- one ticker ---------------------------------------------------------------------------------------------------
 def limit_closes(history: pd.DataFrame, ticker: str) -> pd.Series | None:
     """``"up"``, ``"down"`` or ``""`` per row of ``history``; None when limits cannot be checked (module doc)."""
-    rates = limit_rates(ticker, pd.DatetimeIndex(history.index))
-    if rates is None or history.attrs.get("prev_close") != EXCHANGE_PREV_CLOSE:
+    marks, checked = limit_marks(_one(history, ticker))
+    if not checked[0]:
         return None
-    prev, close = history["prev_close"].to_numpy(), history["close"].to_numpy()
-    traded = history["traded"].to_numpy(dtype=bool)
-    up = traded & (np.abs(close - _cents(prev * (1.0 + rates))) < 5e-4)
-    down = traded & (np.abs(close - _cents(prev * (1.0 - rates))) < 5e-4)
-    return pd.Series(np.where(up, "up", np.where(down, "down", "")), index=history.index, name=ticker)
+    return pd.Series(LIMIT_WORDS[marks].astype(str), index=history.index, name=ticker)
 
 
 def split_flags(history: pd.DataFrame) -> list[tuple[date, float, float]]:
     """``(date, return, k)`` of the traded sessions that look like an unadjusted split of ``k`` new shares per old
     one (``k`` < 1: a reverse split), module docstring."""
-    ratio = (history["close"] / history["prev_close"]).to_numpy()
-    traded = history["traded"].to_numpy(dtype=bool)
-    volume = history["volume"].to_numpy(dtype=float)
-    near = np.abs(np.outer(ratio, SPLIT_RATIOS) - 1.0) <= SPLIT_TOLERANCE  # (rows, ratios); NaN: False
-    out = []
-    for i in np.flatnonzero(traded & near.any(axis=1)):  # the few candidates only
-        before = volume[:i][traded[:i]][-SPLIT_VOLUME_SESSIONS:]
-        usual = np.nanmedian(before) if np.isfinite(before).any() else np.nan
-        if np.isfinite(volume[i]) and usual > 0 and volume[i] > SPLIT_VOLUME * usual:
-            continue  # heavy trading: news, not a split
-        for k in SPLIT_RATIOS:
-            if abs(ratio[i] * k - 1.0) <= SPLIT_TOLERANCE:
-                out.append((history.index[i].date(), float(ratio[i] - 1.0), k))
-                break
-    return out
+    rows = _one(history)
+    return [(_day(rows, i), float(rows.close[i] / rows.prev_close[i] - 1.0), k) for i, k in split_rows(rows)]
 
 
 def split_words(k: float) -> str:
@@ -151,63 +225,56 @@ def split_words(k: float) -> str:
 def spike_flags(history: pd.DataFrame) -> list[tuple[date, float, float]]:
     """``(date, return, next return)`` of one-session spikes (module docstring); the next return is that of the
     next traded session."""
-    traded = history["traded"].to_numpy(dtype=bool)
-    rows = np.flatnonzero(traded)
-    if len(rows) < 2:
-        return []
-    g = np.log((history["close"] / history["prev_close"]).to_numpy()[rows])
-    first, second = g[:-1], g[1:]
-    spike = (np.abs(first) >= SPIKE_MOVE) & (np.abs(first + second) <= (1 - SPIKE_UNDONE) * np.abs(first))
-    return [
-        (history.index[rows[j]].date(), float(np.expm1(first[j])), float(np.expm1(second[j])))
-        for j in np.flatnonzero(spike)
-    ]
+    rows = _one(history)
+    return [(_day(rows, i), r, nxt) for i, r, nxt in spike_rows(rows)]
 
 
 def flagged_sessions(history: pd.DataFrame) -> dict[date, str]:
     """Every flagged session of one ticker, with its words (the notes next to the CARs that include it)."""
-    out: dict[date, str] = {}
-    for d, r, k in split_flags(history):
-        out[d] = f"possible unadjusted split on {d} ({r:+.1%}, {split_words(k)})"
-    for d, r, nxt in spike_flags(history):
-        out[d] = f"one-session spike on {d} ({r:+.1%}, then {nxt:+.1%})"
-    for d in prev_close_breaks(history):
-        out.setdefault(d, f"prev_close above the previous close on {d}")
-    return out
+    rows = _one(history)
+    return {_day(rows, i): words for i, words in sorted(flag_words(rows).items())}
 
 
 def prev_close_breaks(history: pd.DataFrame) -> list[date]:
     """Dates whose ``prev_close`` is above the previous row's close (module doc)."""
-    if history.attrs.get("prev_close") != EXCHANGE_PREV_CLOSE or len(history) < 2:
-        return []
-    prev, close = history["prev_close"].to_numpy()[1:], history["close"].to_numpy()[:-1]
-    return [d.date() for d in history.index[1:][prev > close * (1.0 + 1e-6) + 1e-9]]
+    rows = _one(history)
+    return [_day(rows, i) for i in break_rows(rows)]
 
 
+# -- every ticker of a study: the data-quality table, sessions × tickers frames, firm-event grids ------------------
 def quality_table(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
     """One row per ticker over the rows the study loaded (columns :data:`COLUMNS`)."""
-    rows = []
-    for ticker, history in histories.items():
-        limits = limit_closes(history, ticker)
-        covered, traded = panel.covered[ticker].to_numpy(), panel.traded[ticker].to_numpy()
-        present = (panel.present if panel.present is not None else panel.covered)[ticker].to_numpy()
-        rows.append(
-            {
-                "ticker": ticker,
-                "first": history.index[0].date() if len(history) else None,
-                "last": history.index[-1].date() if len(history) else None,
-                "rows": len(history),
-                "no_data": int((covered & ~present).sum()),
-                "suspended": int((present & covered & ~traded).sum()),
-                "limit_up": int((limits == "up").sum()) if limits is not None else 0,
-                "limit_down": int((limits == "down").sum()) if limits is not None else 0,
-                "limits_checked": limits is not None,
-                "splits": "; ".join(f"{d} {r:+.1%} ({split_words(k)})" for d, r, k in split_flags(history)),
-                "spikes": "; ".join(f"{d} {r:+.1%} then {n:+.1%}" for d, r, n in spike_flags(history)),
-                "prev_close_breaks": "; ".join(str(d) for d in prev_close_breaks(history)),
-            }
-        )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    rows = stacked(histories).rows
+    bounds, n = rows.bounds, len(rows.tickers)
+    sizes = np.diff(bounds)
+    columns = panel.covered.columns.get_indexer(list(rows.tickers))
+    covered, traded = panel.covered.to_numpy()[:, columns], panel.traded.to_numpy()[:, columns]
+    present = (panel.present if panel.present is not None else panel.covered).to_numpy()[:, columns]
+    marks, checked = limit_marks(rows)
+    count = {m: np.bincount(rows.code[marks == m], minlength=n) for m in (UP, DOWN)}
+    texts: dict[str, list[list[str]]] = {c: [[] for _ in range(n)] for c in ("splits", "spikes", "prev_close_breaks")}
+    for i, k in split_rows(rows):
+        texts["splits"][rows.code[i]].append(f"{_day(rows, i)} {rows.close[i] / rows.prev_close[i] - 1.0:+.1%} ({split_words(k)})")
+    for i, r, nxt in spike_rows(rows):
+        texts["spikes"][rows.code[i]].append(f"{_day(rows, i)} {r:+.1%} then {nxt:+.1%}")
+    for i in break_rows(rows):
+        texts["prev_close_breaks"][rows.code[i]].append(str(_day(rows, i)))
+    days = rows.date.astype("datetime64[D]")
+    return pd.DataFrame(
+        {
+            "ticker": list(rows.tickers),
+            "first": [days[bounds[k]].item() if sizes[k] else None for k in range(n)],
+            "last": [days[bounds[k + 1] - 1].item() if sizes[k] else None for k in range(n)],
+            "rows": sizes.tolist(),
+            "no_data": (covered & ~present).sum(axis=0).tolist(),
+            "suspended": (present & covered & ~traded).sum(axis=0).tolist(),
+            "limit_up": np.where(checked, count[UP], 0).tolist(),
+            "limit_down": np.where(checked, count[DOWN], 0).tolist(),
+            "limits_checked": checked.tolist(),
+            **{c: ["; ".join(parts) for parts in t] for c, t in texts.items()},
+        },
+        columns=COLUMNS,
+    )
 
 
 def quality_warnings(table: pd.DataFrame) -> list[str]:
@@ -223,42 +290,60 @@ def quality_warnings(table: pd.DataFrame) -> list[str]:
     return out
 
 
+def _on_axis(rows: StackedRows, panel: ReturnsPanel) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's position on the panel's session axis and whether it is there."""
+    axis = pd.DatetimeIndex(panel.sessions).as_unit("ns").asi8
+    at = np.searchsorted(axis, rows.nanoseconds)
+    on = axis[np.minimum(at, len(axis) - 1)] == rows.nanoseconds if len(axis) else np.zeros(len(at), dtype=bool)
+    return at, on
+
+
+def _sessions_frame(rows: StackedRows, panel: ReturnsPanel, cells: dict[int, str] | np.ndarray) -> pd.DataFrame:
+    """Sessions × tickers of words ('' elsewhere): ``cells`` maps rows to words (rows off the axis dropped)."""
+    grid = np.full((len(panel.sessions), len(rows.tickers)), "", dtype=object)
+    at, on = _on_axis(rows, panel)
+    if isinstance(cells, dict):
+        hit = np.array([i for i in cells if on[i]], dtype=np.int64)
+        grid[at[hit], rows.code[hit]] = np.array([cells[i] for i in hit] + [None], dtype=object)[:-1]
+    else:
+        hit = np.flatnonzero(on & (cells != ""))
+        grid[at[hit], rows.code[hit]] = cells[hit]
+    return pd.DataFrame(grid, index=panel.sessions, columns=pd.Index(list(rows.tickers)), dtype=object)
+
+
 def limit_frame(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
-    """Sessions × tickers of "up", "down" or "" (closes at the daily limit, :func:`limit_closes`)."""
-    columns = {}
-    for ticker, history in histories.items():
-        series = limit_closes(history, ticker)
-        columns[ticker] = (
-            series.reindex(panel.sessions, fill_value="").to_numpy(dtype=object)
-            if series is not None
-            else np.full(len(panel.sessions), "", dtype=object)
-        )
-    return pd.DataFrame(columns, index=panel.sessions)
+    """Sessions × tickers of "up", "down" or "" (closes at the daily limit, :func:`limit_marks`)."""
+    rows = stacked(histories).rows
+    marks, checked = limit_marks(rows)
+    return _sessions_frame(rows, panel, LIMIT_WORDS[np.where(checked[rows.code], marks, 0)])
+
+
+def flag_frame(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
+    """Sessions × tickers of the flags' words ('' where none; :func:`flag_words`)."""
+    rows = stacked(histories).rows
+    words = {i: f"{rows.tickers[rows.code[i]]}: {w}" for i, w in flag_words(rows).items()}
+    return _sessions_frame(rows, panel, words)
+
+
+def _event_cells(panel: ReturnsPanel, firm_events: Sequence, rel_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, W)`` session positions of each firm-event's relative days and whether they are on the axis."""
+    day0 = panel.sessions.get_indexer(pd.DatetimeIndex([fe.day0 for fe in firm_events]))
+    if (day0 < 0).any():
+        panel.position(firm_events[int(np.flatnonzero(day0 < 0)[0])].day0)  # raises: not a session
+    pos = day0[:, None] + np.asarray(rel_days)[None, :]
+    return pos, (pos >= 0) & (pos < len(panel.sessions))
 
 
 def limit_grid(limits: pd.DataFrame, panel: ReturnsPanel, firm_events: Sequence, rel_days: np.ndarray) -> np.ndarray:
     """``(N, W)`` of "up", "down" or "" for each firm-event's relative days (the engine's axis)."""
-    n = len(panel.sessions)
     out = np.full((len(firm_events), len(rel_days)), "", dtype=object)
-    for i, fe in enumerate(firm_events):
-        pos = panel.position(fe.day0) + rel_days
-        inside = (pos >= 0) & (pos < n)
-        if fe.ticker in limits:
-            out[i, inside] = limits[fe.ticker].to_numpy()[pos[inside]]
+    if not len(firm_events):
+        return out
+    pos, inside = _event_cells(panel, firm_events, rel_days)
+    column = np.broadcast_to(limits.columns.get_indexer([fe.ticker for fe in firm_events])[:, None], pos.shape)
+    ok = inside & (column >= 0)
+    out[ok] = limits.to_numpy(dtype=object)[pos[ok], column[ok]]
     return out
-
-
-def flag_frame(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
-    """Sessions × tickers of the flags' words ('' where none; :func:`flagged_sessions`)."""
-    columns = {}
-    for ticker, history in histories.items():
-        column = np.full(len(panel.sessions), "", dtype=object)
-        for d, words in flagged_sessions(history).items():
-            at = panel.sessions.get_indexer([pd.Timestamp(d)])[0]
-            if at >= 0:
-                column[at] = f"{ticker}: {words}"
-        columns[ticker] = column
-    return pd.DataFrame(columns, index=panel.sessions)
 
 
 def flag_grid(
@@ -266,15 +351,15 @@ def flag_grid(
 ) -> np.ndarray:
     """``(N, W)`` of the flags' words on each firm-event's relative days, the firm's and its benchmark's."""
     grid = limit_grid(flags, panel, firm_events, rel_days)
-    if benchmark not in flags:
+    if benchmark not in flags or not len(firm_events):
         return grid
-    n = len(panel.sessions)
-    column = flags[benchmark].to_numpy()
-    for i, fe in enumerate(firm_events):
-        pos = panel.position(fe.day0) + rel_days
-        inside = np.flatnonzero((pos >= 0) & (pos < n))
-        for j in inside[column[pos[inside]] != ""]:
-            grid[i, j] = "; ".join(w for w in (grid[i, j], column[pos[j]]) if w)
+    pos, inside = _event_cells(panel, firm_events, rel_days)
+    column = flags[benchmark].to_numpy(dtype=object)
+    words = np.where(inside, column[np.clip(pos, 0, len(column) - 1)], "")
+    both = (words != "") & (grid != "")
+    grid[both] = grid[both] + "; " + words[both]
+    alone = (words != "") & ~both
+    grid[alone] = words[alone]
     return grid
 
 

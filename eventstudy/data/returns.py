@@ -13,12 +13,15 @@ flat through halts, so the market's return over any span ``(s, t]`` is ``level_t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .histories import stacked
 
 NOT_TRADED, TRADED, NO_DATA = "suspended", "traded", "no data"
 
@@ -124,28 +127,102 @@ def benchmark_returns(history: pd.DataFrame, sessions: pd.DatetimeIndex, foreign
     return out
 
 
+def trade_to_trade(
+    s_pos: np.ndarray,
+    t_code: np.ndarray,
+    close: np.ndarray,
+    prev: np.ndarray,
+    traded_row: np.ndarray,
+    n_sessions: int,
+    n_tickers: int,
+    order: Literal["C", "F"] = "C",
+) -> dict[str, np.ndarray]:
+    """Scatter rows into session × ticker matrices with the conventions of :func:`security_returns`, for every
+    ticker at once. Rows are grouped by ticker (``t_code``: its column; one group per column) and sorted by
+    session within it (``s_pos``: the row's session on the axis; rows off the axis already dropped). Returns
+    ``returns``, ``span``, ``traded``, ``covered``, ``level`` and ``present`` (in memory ``order``; "F": each
+    ticker's series contiguous) and each column's ``first`` and ``last`` covered session (-1 and -2: no rows)."""
+    shape = (n_sessions, n_tickers)
+    returns = np.full(shape, np.nan, order=order)
+    traded = np.zeros(shape, dtype=bool, order=order)
+    span = np.zeros(shape, dtype=np.int64, order=order)
+    present = np.zeros(shape, dtype=bool, order=order)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = close / prev - 1.0
+    returns[s_pos, t_code] = np.where(traded_row, ratio, np.nan)
+    traded[s_pos, t_code] = traded_row
+    present[s_pos, t_code] = True
+
+    # Coverage: from each ticker's first row to its last (rows are grouped by ticker).
+    first = np.full(n_tickers, -1, dtype=np.int64)
+    last = np.full(n_tickers, -2, dtype=np.int64)
+    if len(t_code):
+        starts = np.flatnonzero(np.r_[True, t_code[1:] != t_code[:-1]])
+        ends = np.r_[starts[1:], len(t_code)] - 1
+        codes = t_code[starts]
+        first[codes], last[codes] = s_pos[starts], s_pos[ends]
+    axis = np.arange(n_sessions)[:, None]
+    covered = np.asarray((axis >= first[None, :]) & (axis <= last[None, :]), order=order)
+
+    # Spans: a trade's return starts at the ticker's previous trade. A ticker's first trade is its base: the
+    # trade before it is outside the data (for a new listing, the offer price), so it has no return.
+    trade_rows = np.flatnonzero(traded_row)
+    tr_pos, tr_code = s_pos[trade_rows], t_code[trade_rows]
+    if len(tr_pos):
+        new_ticker = np.r_[True, tr_code[1:] != tr_code[:-1]]
+        previous = np.r_[tr_pos[:1], tr_pos[:-1]]
+        span[tr_pos, tr_code] = np.where(new_ticker, 0, tr_pos - previous)
+        returns[tr_pos[new_ticker], tr_code[new_ticker]] = np.nan
+
+    growth = np.where(traded, 1.0 + np.nan_to_num(returns), 1.0)
+    level = np.where(covered, np.cumprod(growth, axis=0), np.nan)
+    return {"returns": returns, "span": span, "traded": traded, "covered": covered, "level": level,
+            "present": present, "first": first, "last": last}  # fmt: skip
+
+
 def returns_panel(
-    histories: dict[str, pd.DataFrame],
+    histories: Mapping[str, pd.DataFrame],
     sessions: pd.DatetimeIndex,
     benchmarks: tuple[str, ...] = (),
     foreign: frozenset[str] | set[str] = frozenset(),
 ) -> ReturnsPanel:
     """Build the panel for several securities on one session axis (``benchmarks`` aligned as indices; those in
-    ``foreign`` trade on another calendar, :func:`benchmark_returns`)."""
-    parts = {
-        t: benchmark_returns(h, sessions, t in foreign) if t in benchmarks else security_returns(h, sessions, t)
-        for t, h in histories.items()
-    }
+    ``foreign`` trade on another calendar, :func:`benchmark_returns`).
 
-    def matrix(column: str) -> pd.DataFrame:
-        return pd.DataFrame({t: p[column] for t, p in parts.items()}, index=sessions)
+    Every security's column is :func:`security_returns` of its history, computed for all of them at once
+    (:func:`trade_to_trade` on their stacked rows, :mod:`eventstudy.data.histories`)."""
+    tickers = list(histories)
+    column = {t: j for j, t in enumerate(tickers)}
+    firms = [t for t in tickers if t not in benchmarks]
+    rows = stacked(histories).select(firms).rows
+    axis = pd.DatetimeIndex(sessions).as_unit("ns").asi8
+    stamps = rows.nanoseconds
+    at = np.searchsorted(axis, stamps)
+    on = axis[np.minimum(at, len(axis) - 1)] == stamps if len(axis) else np.zeros(len(stamps), dtype=bool)
+    off_trade = np.flatnonzero(~on & rows.traded)
+    if len(off_trade):  # the first firm (in order) with one, at its first such date
+        i = off_trade[0]
+        day = pd.Timestamp(rows.date[i]).date()
+        raise DataError(f"{rows.tickers[rows.code[i]]}: traded on {day}, which is not an exchange session")
+    code = np.array([column[t] for t in firms], dtype=np.int64)[rows.code[on]]
+    m = trade_to_trade(at[on], code, rows.close[on], rows.prev_close[on], rows.traded[on], len(sessions), len(tickers), "F")
+    for t in tickers:
+        if t in benchmarks:
+            part = benchmark_returns(histories[t], sessions, t in foreign)
+            for name in ("returns", "span", "traded", "covered", "level", "present"):
+                m[name][:, column[t]] = part[name].to_numpy()
+    names = pd.Index(tickers)
+
+    def frame(name: str) -> pd.DataFrame:
+        return pd.DataFrame(m[name], index=sessions, columns=names, copy=False)
 
     return ReturnsPanel(
         sessions=sessions,
-        returns=matrix("returns"),
-        span=matrix("span").astype(np.int64),
-        traded=matrix("traded").astype(bool),
-        covered=matrix("covered").astype(bool),
-        level=matrix("level"),
-        present=matrix("present").astype(bool),
+        returns=frame("returns"),
+        span=frame("span"),
+        traded=frame("traded"),
+        covered=frame("covered"),
+        level=frame("level"),
+        present=frame("present"),
     )

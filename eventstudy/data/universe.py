@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .returns import ReturnsPanel
+from .returns import ReturnsPanel, trade_to_trade
 
 EW_BENCHMARK = "EW_SZSE"
 COLUMNS = ["date", "ticker", "close", "prev_close", "traded"]
@@ -97,52 +97,6 @@ class Universe:
         return int(sum(f.to_numpy().nbytes for f in (p.returns, p.span, p.traded, p.covered, p.level)))
 
 
-def _matrices(
-    s_pos: np.ndarray,
-    t_code: np.ndarray,
-    close: np.ndarray,
-    prev: np.ndarray,
-    traded_row: np.ndarray,
-    n_sessions: int,
-    n_tickers: int,
-) -> dict[str, np.ndarray]:
-    """Scatter rows (sorted by ticker, then session) into session × ticker matrices."""
-    returns = np.full((n_sessions, n_tickers), np.nan)
-    traded = np.zeros((n_sessions, n_tickers), dtype=bool)
-    span = np.zeros((n_sessions, n_tickers), dtype=np.int64)
-    covered = np.zeros((n_sessions, n_tickers), dtype=bool)
-
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = close / prev - 1.0
-    returns[s_pos, t_code] = np.where(traded_row, ratio, np.nan)
-    traded[s_pos, t_code] = traded_row
-
-    # Coverage: from each ticker's first row to its last (rows are grouped by ticker).
-    starts = np.flatnonzero(np.r_[True, t_code[1:] != t_code[:-1]])
-    ends = np.r_[starts[1:], len(t_code)] - 1
-    codes = t_code[starts]
-    first = np.full(n_tickers, -1, dtype=np.int64)
-    last = np.full(n_tickers, -2, dtype=np.int64)
-    first[codes], last[codes] = s_pos[starts], s_pos[ends]
-    axis = np.arange(n_sessions)[:, None]
-    covered[:] = (axis >= first[None, :]) & (axis <= last[None, :])
-
-    # Spans: a trade's return starts at the ticker's previous trade. A ticker's first trade is its base: the
-    # trade before it is outside the data (for a new listing, the offer price), so it has no return.
-    trade_rows = np.flatnonzero(traded_row)
-    tr_pos, tr_code = s_pos[trade_rows], t_code[trade_rows]
-    if len(tr_pos):
-        new_ticker = np.r_[True, tr_code[1:] != tr_code[:-1]]
-        previous = np.r_[tr_pos[:1], tr_pos[:-1]]
-        span[tr_pos, tr_code] = np.where(new_ticker, 0, tr_pos - previous)
-        returns[tr_pos[new_ticker], tr_code[new_ticker]] = np.nan
-
-    growth = np.where(traded, 1.0 + np.nan_to_num(returns), 1.0)
-    level = np.where(covered, np.cumprod(growth, axis=0), np.nan)
-    return {"returns": returns, "span": span, "traded": traded, "covered": covered, "level": level,
-            "first": first, "last": last}  # fmt: skip
-
-
 def equal_weighted(
     returns: np.ndarray, span: np.ndarray, first: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +155,7 @@ def load_universe(path: str | Path, start=None, end=None) -> Universe:
         i = int(np.flatnonzero(dup)[0])
         raise DataError(f"{path}: duplicate row for {tickers[t_code[i]]} on {pd.Timestamp(sessions[s_pos[i]]).date()}")
     n_s, n_t = len(sessions), len(tickers)
-    m = _matrices(s_pos, t_code, close, prev, traded_row, n_s, n_t)
+    m = trade_to_trade(s_pos, t_code, close, prev, traded_row, n_s, n_t)
     del close, prev, traded_row, s_pos, t_code, dates
 
     bench_r, bench_level = equal_weighted(m["returns"], m["span"], m["first"])

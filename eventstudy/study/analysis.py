@@ -21,9 +21,10 @@ import pandas as pd
 from .. import __version__
 from ..claims import ClaimsResults, evaluate_claims, parse_claims
 from ..data import AsOfProvider, AutoProvider, fallback_notes
-from ..data.base import PriceProvider, Provenance, clip
+from ..data.base import PriceProvider, Provenance
 from ..data.calendar import sessions
 from ..data.factors import model_options
+from ..data.histories import stacked
 from ..data.progress import Progress
 from ..data.quality import flag_frame, flag_grid, limit_frame, limit_grid, quality_table, quality_warnings
 from ..data.returns import ReturnsPanel, returns_panel
@@ -142,7 +143,7 @@ def analyse(
         alternatives = [t for t in study.alternative_benchmarks if t in inputs.histories and on_calendar(t, group)]
         indices = (group.benchmark, *alternatives)
         tickers = dict.fromkeys([*(firm_events[i].ticker for i in group.members), *indices])
-        histories = {t: clip(inputs.histories[t], group.start.date(), end.date()) for t in tickers}
+        histories = stacked(inputs.histories).select(list(tickers)).clip(group.start.date(), end.date())
         foreign = {t for t in indices if not on_own_calendar(t, group.calendar)}
         panels[group.key] = returns_panel(histories, axis, benchmarks=indices, foreign=foreign)
     last_window_day = max(w[1] for w in study.event_windows)
@@ -187,7 +188,7 @@ def analyse(
         for j, i in enumerate(members):
             est_start[i], est_end[i], shortened[i] = starts[j], ends[j], short[j]
             n_masked[i], masked[i], masked_by[i] = counts[j], runs[j], reasons[j]
-        histories = {t: inputs.histories[t] for t in panel.returns.columns}
+        histories = stacked(inputs.histories).select(list(panel.returns.columns))
         limit_days[group.key] = limit_frame(histories, panel)
         limits = limit_grid(limit_days[group.key], panel, part.firm_events, part.rel_days)
         flags = flag_grid(flag_frame(histories, panel), panel, part.firm_events, part.rel_days, group.benchmark)
