@@ -113,8 +113,10 @@ def fault_rows(rows: StackedRows) -> dict[str, np.ndarray]:
     """Per row, each rule of the contract it breaks: ``disorder`` (its date is not after the row before, of the
     same ticker), ``close`` / ``prev_close`` (traded, but not a positive number), ``traded_volume`` / ``moved``
     (:func:`suspension_faults`)."""
-    stamps, code = rows.nanoseconds, rows.code
-    out = {"disorder": np.r_[False, (code[1:] == code[:-1]) & (stamps[1:] <= stamps[:-1])]}
+    stamps, code = rows.stamps, rows.code
+    disorder = np.zeros(len(stamps), dtype=bool)
+    disorder[1:] = (code[1:] == code[:-1]) & (stamps[1:] <= stamps[:-1])
+    out = {"disorder": disorder}
     for col in ("close", "prev_close"):
         values = getattr(rows, col)
         out[col] = rows.traded & ~(np.isfinite(values) & (values > 0))
@@ -132,7 +134,7 @@ def history_faults(rows: StackedRows, where: Callable[[str], str]) -> dict[str, 
     bounds = rows.bounds
     bad = fault_rows(rows)
     traded_volume, moved = bad["traded_volume"], bad["moved"]
-    failing = np.flatnonzero(segment_any(np.logical_or.reduce(list(bad.values())), bounds))
+    failing = np.flatnonzero(segment_any(np.logical_or.reduce(list(bad.values()), axis=0), bounds))
     out = {}
     for k in failing:  # the few tickers with a problem: name the first
         ticker, lo, hi = rows.tickers[k], int(bounds[k]), int(bounds[k + 1])

@@ -13,7 +13,7 @@ and :func:`combine` move row bounds and copy no rows.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
@@ -40,15 +40,38 @@ class StackedRows:
     volume: np.ndarray
     traded: np.ndarray
     exchange: np.ndarray
+    memo: dict[str, object] = field(default_factory=dict)  # what rules found on these rows (eventstudy.data.quality)
 
     @cached_property
     def code(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self.tickers)), np.diff(self.bounds))
+        return np.repeat(np.arange(len(self.tickers), dtype=np.int32), np.diff(self.bounds))
 
     @cached_property
-    def nanoseconds(self) -> np.ndarray:
-        """The dates as int64 nanoseconds (to compare with a session axis whatever the units)."""
-        return self.date.astype("datetime64[ns]").view(np.int64)
+    def stamps(self) -> np.ndarray:
+        """The dates as int64 counts of their unit (:meth:`stamp` puts another date in that unit)."""
+        return self.date.view(np.int64)
+
+    def stamp(self, dates: pd.DatetimeIndex | pd.Timestamp) -> np.ndarray:
+        """``dates`` (dates at midnight, e.g. sessions) as int64 counts of the rows' date unit."""
+        unit = np.datetime_data(self.date.dtype)[0]
+        return np.asarray(pd.DatetimeIndex([dates] if isinstance(dates, pd.Timestamp) else dates).as_unit(unit).asi8)
+
+
+def session_positions(rows: StackedRows, sessions: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's position on the session axis ``sessions`` (sorted dates at midnight) and whether its date is
+    one of them (where not, the position means nothing): a look-up by calendar day, checked against the axis."""
+    axis = rows.stamp(sessions)
+    if not len(axis):
+        return np.zeros(len(rows.stamps), dtype=np.int64), np.zeros(len(rows.stamps), dtype=bool)
+    per_day = rows.stamp(pd.Timestamp("1970-01-02"))[0]
+    first = axis[0] - axis[0] % per_day
+    table = np.full(int((axis[-1] - first) // per_day) + 2, -1, dtype=np.int64)  # the last slot: beyond the axis
+    table[(axis - first) // per_day] = np.arange(len(axis))
+    day = np.clip((rows.stamps - first) // per_day, -1, len(table) - 1)
+    pos = table[day]  # day -1 (before the axis) reads the last slot: -1
+    on = pos >= 0
+    on[on] = axis[pos[on]] == rows.stamps[on]
+    return pos, on
 
 
 def segment_any(mask: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -160,6 +183,8 @@ class PriceHistories(Mapping[str, pd.DataFrame]):
 
     def select(self, tickers: Sequence[str]) -> PriceHistories:
         """These tickers' histories (each must be held), in this order."""
+        if tuple(tickers) == self._tickers:
+            return self
         keep = np.array([self._where[t] for t in tickers], dtype=np.int64)
         return self._view(keep, self._lo[keep], self._hi[keep])
 
@@ -190,27 +215,20 @@ class PriceHistories(Mapping[str, pd.DataFrame]):
         sizes = self._hi - self._lo
         bounds = np.r_[0, np.cumsum(sizes)].astype(np.int64)
         total = int(bounds[-1])
-        if not len(sizes) or (
-            (self._block == self._block[0]).all() and np.array_equal(self._lo[1:], self._hi[:-1])
-        ):  # one block, rows in order: a slice
-            c = self._blocks[self._block[0]] if len(sizes) else self._empty()
-            at = int(self._lo[0]) if len(sizes) else 0
+        if not len(sizes):
+            columns = dict(self._empty())
+        elif (self._block == self._block[0]).all() and np.array_equal(self._lo[1:], self._hi[:-1]):
+            c, at = self._blocks[self._block[0]], int(self._lo[0])  # one block, rows in order: a slice
             columns = {n: c[n][at : at + total] for n in FIELDS}
-        else:
-            columns = {}
-            for b in np.unique(self._block):
-                on = self._block == b
-                n_rows = sizes[on]
-                within = np.arange(int(n_rows.sum())) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
-                src = np.repeat(self._lo[on], n_rows) + within
-                whole = on.all()
-                dest = slice(None) if whole else np.repeat(bounds[:-1][on], n_rows) + within
-                for n in FIELDS:
-                    values = self._blocks[b][n]
-                    if n not in columns:
-                        columns[n] = values[src] if whole else np.empty(total, dtype=values.dtype)
-                    if not whole:
-                        columns[n][dest] = values[src]
+        else:  # each ticker's run of rows, one after another (no index arrays: runs are long)
+            first = self._blocks[self._block[0]]
+            runs = list(zip(self._block.tolist(), self._lo.tolist(), self._hi.tolist(), strict=True))
+            columns = {
+                n: np.concatenate(
+                    [self._blocks[b][n][lo:hi].astype(first[n].dtype, copy=False) for b, lo, hi in runs]
+                )
+                for n in FIELDS
+            }
         return StackedRows(self._tickers, bounds, *(columns[n] for n in FIELDS), self._exchange)
 
     @staticmethod

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .histories import EXCHANGE_PREV_CLOSE, StackedRows, stacked
+from .histories import EXCHANGE_PREV_CLOSE, StackedRows, session_positions, stacked
 from .returns import ReturnsPanel
 
 CHINEXT_20PCT_FROM = pd.Timestamp("2020-08-24")
@@ -127,30 +127,40 @@ def _one(history: pd.DataFrame, ticker: str = "") -> StackedRows:
 def limit_marks(rows: StackedRows) -> tuple[np.ndarray, np.ndarray]:
     """Per row, :data:`UP` / :data:`DOWN` for a traded close at the daily limit price (else 0), and per ticker
     whether its limits are checked (an A-share whose ``prev_close`` is the exchange's; module docstring)."""
+    if "limits" in rows.memo:
+        return rows.memo["limits"]  # type: ignore[return-value]
     boards = [_board(t) for t in rows.tickers]
     checked = np.array([b is not None for b in boards], dtype=bool) & rows.exchange
+    if not checked.any():
+        rows.memo["limits"] = np.zeros(len(rows.code), dtype=np.int8), checked
+        return rows.memo["limits"]  # type: ignore[return-value]
     before = np.array([b[0] if b is not None else np.nan for b in boards])
     after = np.array([b[1] if b is not None else np.nan for b in boards])
     code = rows.code
-    late = rows.nanoseconds >= CHINEXT_20PCT_FROM.as_unit("ns").value
+    late = rows.stamps >= rows.stamp(CHINEXT_20PCT_FROM)[0]
     rates = np.where(late, after[code], before[code])
     on = rows.traded & checked[code]
     prev, close = rows.prev_close, rows.close
     up = on & (np.abs(close - _cents(prev * (1.0 + rates))) < 5e-4)
     down = on & (np.abs(close - _cents(prev * (1.0 - rates))) < 5e-4)
-    return np.where(up, UP, np.where(down, DOWN, 0)).astype(np.int8), checked
+    rows.memo["limits"] = np.where(up, UP, np.where(down, DOWN, 0)).astype(np.int8), checked
+    return rows.memo["limits"]  # type: ignore[return-value]
 
 
 def split_rows(rows: StackedRows) -> list[tuple[int, float]]:
     """``(row, k)`` of the traded sessions that look like an unadjusted split of ``k`` new shares per old one
     (module docstring), in row order."""
+    if "splits" in rows.memo:
+        return rows.memo["splits"]  # type: ignore[return-value]
     ratio = rows.close / rows.prev_close
-    near = np.zeros(len(ratio), dtype=bool)
+    # Every split ratio lies below 1.05 / 1.5 or above 0.95 / (2/3): the others cannot be near one.
+    candidates = np.flatnonzero(rows.traded & ((ratio < 0.71) | (ratio > 1.42)))
+    near = np.zeros(len(candidates), dtype=bool)
     for k in SPLIT_RATIOS:  # NaN: False
-        near |= np.abs(ratio * k - 1.0) <= SPLIT_TOLERANCE
+        near |= np.abs(ratio[candidates] * k - 1.0) <= SPLIT_TOLERANCE
     trades = np.flatnonzero(rows.traded)
     out = []
-    for i in np.flatnonzero(rows.traded & near):  # the few candidates only
+    for i in candidates[near]:  # the few candidates only
         lo = rows.bounds[rows.code[i]]
         before = rows.volume[trades[np.searchsorted(trades, lo) : np.searchsorted(trades, i)]][-SPLIT_VOLUME_SESSIONS:]
         usual = np.nanmedian(before) if np.isfinite(before).any() else np.nan
@@ -160,23 +170,30 @@ def split_rows(rows: StackedRows) -> list[tuple[int, float]]:
             if abs(ratio[i] * k - 1.0) <= SPLIT_TOLERANCE:
                 out.append((int(i), k))
                 break
+    rows.memo["splits"] = out
     return out
 
 
 def spike_rows(rows: StackedRows) -> list[tuple[int, float, float]]:
     """``(row, return, next return)`` of one-session spikes (module docstring); the next return is that of the
     ticker's next traded session."""
+    if "spikes" in rows.memo:
+        return rows.memo["spikes"]  # type: ignore[return-value]
     trades = np.flatnonzero(rows.traded)
     g = np.log(rows.close[trades] / rows.prev_close[trades])
     first, second = g[:-1], g[1:]
     same = rows.code[trades][:-1] == rows.code[trades][1:]
     spike = same & (np.abs(first) >= SPIKE_MOVE) & (np.abs(first + second) <= (1 - SPIKE_UNDONE) * np.abs(first))
-    return [(int(trades[j]), float(np.expm1(first[j])), float(np.expm1(second[j]))) for j in np.flatnonzero(spike)]
+    out = [(int(trades[j]), float(np.expm1(first[j])), float(np.expm1(second[j]))) for j in np.flatnonzero(spike)]
+    rows.memo["spikes"] = out
+    return out
 
 
 def break_rows(rows: StackedRows) -> np.ndarray:
     """Rows whose ``prev_close`` is above the previous row's close, of tickers with the exchange's prev_close."""
     code = rows.code
+    if len(code) < 2:
+        return np.empty(0, dtype=np.int64)
     later = np.r_[False, code[1:] == code[:-1]] & rows.exchange[code]
     above = np.r_[False, rows.prev_close[1:] > rows.close[:-1] * (1.0 + 1e-6) + 1e-9]
     return np.flatnonzero(later & above)
@@ -292,10 +309,7 @@ def quality_warnings(table: pd.DataFrame) -> list[str]:
 
 def _on_axis(rows: StackedRows, panel: ReturnsPanel) -> tuple[np.ndarray, np.ndarray]:
     """Each row's position on the panel's session axis and whether it is there."""
-    axis = pd.DatetimeIndex(panel.sessions).as_unit("ns").asi8
-    at = np.searchsorted(axis, rows.nanoseconds)
-    on = axis[np.minimum(at, len(axis) - 1)] == rows.nanoseconds if len(axis) else np.zeros(len(at), dtype=bool)
-    return at, on
+    return session_positions(rows, panel.sessions)
 
 
 def _sessions_frame(rows: StackedRows, panel: ReturnsPanel, cells: dict[int, str] | np.ndarray) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .histories import stacked
+from .histories import session_positions, stacked
 
 NOT_TRADED, TRADED, NO_DATA = "suspended", "traded", "no data"
 
@@ -148,11 +148,19 @@ def trade_to_trade(
     span = np.zeros(shape, dtype=np.int64, order=order)
     present = np.zeros(shape, dtype=bool, order=order)
 
+    # Each row's place in the matrices' memory (rows sorted by ticker, then session: in Fortran order, ascending).
+    if order == "F":
+        cell = np.multiply(t_code, n_sessions, dtype=np.int64) + s_pos
+    else:
+        cell = np.multiply(s_pos, n_tickers, dtype=np.int64) + t_code
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = close / prev - 1.0
-    returns[s_pos, t_code] = np.where(traded_row, ratio, np.nan)
-    traded[s_pos, t_code] = traded_row
-    present[s_pos, t_code] = True
+        ratio = close / prev
+    ratio -= 1.0
+    ratio[~traded_row] = np.nan
+    returns.ravel(order="K")[cell] = ratio
+    del ratio
+    traded.ravel(order="K")[cell] = traded_row
+    present.ravel(order="K")[cell] = True
 
     # Coverage: from each ticker's first row to its last (rows are grouped by ticker).
     first = np.full(n_tickers, -1, dtype=np.int64)
@@ -171,12 +179,19 @@ def trade_to_trade(
     tr_pos, tr_code = s_pos[trade_rows], t_code[trade_rows]
     if len(tr_pos):
         new_ticker = np.r_[True, tr_code[1:] != tr_code[:-1]]
-        previous = np.r_[tr_pos[:1], tr_pos[:-1]]
-        span[tr_pos, tr_code] = np.where(new_ticker, 0, tr_pos - previous)
-        returns[tr_pos[new_ticker], tr_code[new_ticker]] = np.nan
+        gap = np.zeros(len(tr_pos), dtype=np.int64)
+        np.subtract(tr_pos[1:], tr_pos[:-1], out=gap[1:])
+        gap[new_ticker] = 0
+        span.ravel(order="K")[cell[trade_rows]] = gap
+        returns.ravel(order="K")[cell[trade_rows[new_ticker]]] = np.nan
 
-    growth = np.where(traded, 1.0 + np.nan_to_num(returns), 1.0)
-    level = np.where(covered, np.cumprod(growth, axis=0), np.nan)
+    level = returns + 1.0  # the growth 1 + r on trades (1 elsewhere; NaN r counts 0), then its running product
+    odd = ~np.isfinite(level)
+    if odd.any():
+        level[odd] = np.nan_to_num(level[odd], nan=1.0)  # as 1 + nan_to_num(r), ±inf included
+    level[~traded] = 1.0
+    np.cumprod(level, axis=0, out=level)
+    level[~covered] = np.nan
     return {"returns": returns, "span": span, "traded": traded, "covered": covered, "level": level,
             "present": present, "first": first, "last": last}  # fmt: skip
 
@@ -193,25 +208,26 @@ def returns_panel(
     Every security's column is :func:`security_returns` of its history, computed for all of them at once
     (:func:`trade_to_trade` on their stacked rows, :mod:`eventstudy.data.histories`)."""
     tickers = list(histories)
-    column = {t: j for j, t in enumerate(tickers)}
-    firms = [t for t in tickers if t not in benchmarks]
-    rows = stacked(histories).select(firms).rows
-    axis = pd.DatetimeIndex(sessions).as_unit("ns").asi8
-    stamps = rows.nanoseconds
-    at = np.searchsorted(axis, stamps)
-    on = axis[np.minimum(at, len(axis) - 1)] == stamps if len(axis) else np.zeros(len(stamps), dtype=bool)
-    off_trade = np.flatnonzero(~on & rows.traded)
+    rows = stacked(histories).rows
+    at, on = session_positions(rows, sessions)
+    firm = np.array([t not in benchmarks for t in rows.tickers], dtype=bool)[rows.code]
+    off_trade = np.flatnonzero(~on & rows.traded & firm)
     if len(off_trade):  # the first firm (in order) with one, at its first such date
         i = off_trade[0]
         day = pd.Timestamp(rows.date[i]).date()
         raise DataError(f"{rows.tickers[rows.code[i]]}: traded on {day}, which is not an exchange session")
-    code = np.array([column[t] for t in firms], dtype=np.int64)[rows.code[on]]
-    m = trade_to_trade(at[on], code, rows.close[on], rows.prev_close[on], rows.traded[on], len(sessions), len(tickers), "F")
-    for t in tickers:
+    code = rows.code  # the rows' tickers are the panel's columns, in order
+    keep = on & firm
+    if keep.all():
+        m = trade_to_trade(at, code, rows.close, rows.prev_close, rows.traded, len(sessions), len(tickers), "F")
+    else:
+        m = trade_to_trade(at[keep], code[keep], rows.close[keep], rows.prev_close[keep], rows.traded[keep],
+                           len(sessions), len(tickers), "F")  # fmt: skip
+    for j, t in enumerate(tickers):
         if t in benchmarks:
             part = benchmark_returns(histories[t], sessions, t in foreign)
             for name in ("returns", "span", "traded", "covered", "level", "present"):
-                m[name][:, column[t]] = part[name].to_numpy()
+                m[name][:, j] = part[name].to_numpy()
     names = pd.Index(tickers)
 
     def frame(name: str) -> pd.DataFrame:
