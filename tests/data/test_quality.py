@@ -255,3 +255,67 @@ def test_a_benchmark_gap_in_one_event_leaves_the_other_tested(tmp_path, capsys):
     car = pd.read_csv(out / "us" / "car.csv", keep_default_na=False)
     assert car.query("event_id == 'oct'")["car"].eq("").all()  # no CAR for the firm-events left out
     assert (car.query("event_id == 'may'")["car"] != "").all()
+
+
+# -- every ticker at once: the same rules, never reaching from one ticker's rows into the next ----------------------
+
+
+def _flat(close, prev, volume, start="2020-01-06"):
+    frame = pd.DataFrame(
+        {"close": close, "prev_close": prev, "volume": volume, "traded": True},
+        index=pd.bdate_range(start, periods=len(close), name="date"),
+    )
+    frame.attrs["prev_close"] = "exchange"
+    return frame
+
+
+def test_rules_stay_inside_each_ticker_when_all_are_read_at_once():
+    from eventstudy.data.quality import quality_table
+    from eventstudy.data.returns import returns_panel
+
+    # A ends on a +25 % day; B starts with a −20 % day (together a "spike" only across the boundary), its first
+    # prev_close is above A's last close (a "break" only across it), then halves its price on 250 shares: ordinary
+    # against B's own 100 before (a split), heavy against A's 10s (not one, were A's volume read).
+    a = _flat([10.0, 10.0, 12.5], [10.0, 10.0, 10.0], [10.0, 10.0, 10.0])
+    b = _flat([16.0, 8.0, 8.1], [20.0, 16.0, 8.0], [100.0, 250.0, 90.0], start="2020-01-09")
+    axis = pd.bdate_range("2020-01-06", "2020-01-13", name="date")
+    histories = {"A.XX": a, "B.XX": b}
+    table = quality_table(histories, returns_panel(histories, axis)).set_index("ticker")
+    assert table.loc["A.XX", "spikes"] == "" and table.loc["B.XX", "spikes"] == ""
+    assert table.loc["B.XX", "prev_close_breaks"] == ""
+    assert table.loc["B.XX", "splits"] == "2020-01-10 -50.0% (≈1/2)" and table.loc["A.XX", "splits"] == ""
+    assert list(table["rows"]) == [3, 3] and list(table["first"]) == [date(2020, 1, 6), date(2020, 1, 9)]
+
+
+def test_frames_and_grids_of_all_tickers_are_those_of_one_ticker_at_a_time():
+    from eventstudy.data.calendar import sessions
+    from eventstudy.data.quality import flag_frame, flag_grid, flagged_sessions, limit_frame, limit_grid
+    from eventstudy.data.returns import returns_panel
+    from eventstudy.model.engine import FirmEvent
+
+    provider = open_provider("snapshot")
+    tickers = ["002415.SZ", "300188.SZ", "002230.SZ", "002236.SZ", "000001.SS", "399106.SZ"]
+    axis = sessions("XSHG", pd.Timestamp("2019-01-02"), pd.Timestamp("2020-12-31"))
+    histories = {t: provider.history(t, date(2019, 1, 2), date(2020, 12, 31)) for t in tickers}
+    histories["002236.SZ"] = histories["002236.SZ"].copy()  # plant a spike: a close ×1.5 for one session
+    histories["002236.SZ"].iloc[100, 0] *= 1.5
+    histories["002236.SZ"].iloc[101, 1] *= 1.5
+    panel = returns_panel(histories, axis, benchmarks=("399106.SZ",))
+    limits, flags = limit_frame(histories, panel), flag_frame(histories, panel)
+    assert (limits.to_numpy() != "").sum() > 0 and (flags.to_numpy() != "").sum() > 0
+    for t, h in histories.items():
+        one = limit_closes(h, t)
+        expected = one.reindex(axis, fill_value="").tolist() if one is not None else [""] * len(axis)
+        assert limits[t].tolist() == expected
+        words = {pd.Timestamp(d): f"{t}: {w}" for d, w in flagged_sessions(h).items()}
+        assert flags[t].tolist() == [words.get(d, "") for d in axis]
+    events = [FirmEvent("e", t, t, axis[k]) for t in tickers[:5] for k in (5, 130, len(axis) - 3)]
+    rel = np.arange(-10, 6)
+    grid, words = limit_grid(limits, panel, events, rel), flag_grid(flags, panel, events, rel, "399106.SZ")
+    for i, fe in enumerate(events):  # the reference: one firm-event and day at a time
+        for j, r in enumerate(rel):
+            p = axis.get_loc(fe.day0) + r
+            firm = limits[fe.ticker].iloc[p] if 0 <= p < len(axis) else ""
+            assert grid[i, j] == firm
+            own, bench = (flags[c].iloc[p] if 0 <= p < len(axis) else "" for c in (fe.ticker, "399106.SZ"))
+            assert words[i, j] == "; ".join(w for w in (own, bench) if w)

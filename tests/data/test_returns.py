@@ -75,3 +75,55 @@ def test_panel_collects_matrices():
     assert panel.position(pd.Timestamp("2020-01-10")) == 4
     with pytest.raises(DataError, match="2020-01-11 is not a session"):
         panel.position(pd.Timestamp("2020-01-11"))
+
+
+def _security_columns(histories, axis):
+    """The per-ticker definition, column by column (the reference for the panel built for all at once)."""
+    return {t: security_returns(h, axis, t) for t, h in histories.items()}
+
+
+def _assert_panel_is_security_returns(panel, histories, axis, benchmarks=()):
+    reference = _security_columns({t: h for t, h in histories.items() if t not in benchmarks}, axis)
+    for t, ref in reference.items():
+        for name in ("returns", "level"):
+            np.testing.assert_allclose(getattr(panel, name)[t].to_numpy(), ref[name].to_numpy(), rtol=1e-12, atol=0)
+        for name in ("span", "traded", "covered", "present"):
+            np.testing.assert_array_equal(getattr(panel, name)[t].to_numpy(), ref[name].to_numpy(), err_msg=name)
+
+
+def test_panel_of_the_snapshot_equals_security_returns_per_ticker():
+    from eventstudy.data import open_provider
+    from eventstudy.data.calendar import sessions
+
+    provider = open_provider("snapshot")
+    tickers = ["002415.SZ", "300188.SZ", "002230.SZ", "002236.SZ", "000001.SS", "000300.SS", "399106.SZ"]
+    histories = {t: provider.history(t) for t in tickers}
+    axis = sessions("XSHG", pd.Timestamp("2018-06-01"), pd.Timestamp("2020-12-31"))
+    clipped = {t: h.loc[axis[0] : axis[-1]] for t, h in histories.items()}
+    panel = returns_panel(clipped, axis, benchmarks=("399106.SZ",))
+    _assert_panel_is_security_returns(panel, clipped, axis, ("399106.SZ",))
+    assert list(panel.returns.columns) == tickers
+    assert (panel.span.to_numpy() > 1).any() and (~panel.traded.to_numpy() & panel.covered.to_numpy()).any()
+
+
+def test_panel_of_bad_shaped_data_equals_security_returns_per_ticker():
+    # Halts, a missing row, a filler row on a holiday, a first row that is a suspension, a history that starts
+    # and ends inside the axis, one without rows, one with only suspended rows: the columns of one panel.
+    histories = {
+        "HALTED": HALTED,
+        "GAPPY": HALTED.drop(pd.Timestamp("2020-01-08")),
+        "FILLER": pd.concat([HALTED.iloc[:2], history([("2020-01-11", 11.0, 11.0, 0, 0)]), HALTED.iloc[2:]]),
+        "HALT-FIRST": history([("2020-01-07", 5.0, 5.0, 0, 0), ("2020-01-08", 5.5, 5.0, 10, 1), ("2020-01-09", 6.0, 5.5, 1, 1)]),
+        "LATE": history([("2020-01-09", 20.0, 19.0, 1, 1), ("2020-01-10", 21.0, 20.0, 1, 1)]),
+        "EMPTY": HALTED.iloc[:0],
+        "ASLEEP": history([("2020-01-08", 7.0, 7.0, 0, 0), ("2020-01-09", 7.0, 7.0, 0, 0)]),
+    }  # fmt: skip
+    panel = returns_panel(histories, AXIS)
+    _assert_panel_is_security_returns(panel, histories, AXIS)
+    assert panel.span["FILLER"].tolist() == [0, 1, 0, 0, 3, 0]  # hand-worked: the holiday row is dropped
+
+
+def test_the_first_firm_trading_off_the_calendar_is_named():
+    bad = pd.concat([HALTED, history([("2020-01-11", 12.0, 12.0, 5, 1)])])  # a Saturday
+    with pytest.raises(DataError, match="^Y: traded on 2020-01-11, which is not an exchange session$"):
+        returns_panel({"X": HALTED, "Y": bad, "Z": bad.rename(index={pd.Timestamp("2020-01-11"): pd.Timestamp("2020-01-04")})}, AXIS)
