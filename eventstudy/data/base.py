@@ -146,7 +146,7 @@ def history_faults(rows: StackedRows, where: Callable[[str], str]) -> dict[str, 
             out[ticker] = f"{where(ticker)}: dates are not in increasing order"
             continue
         for col in ("close", "prev_close"):
-            i = segment_first(bad[col], bounds, k)
+            i = segment_first(bad[col], bounds, int(k))
             if i >= 0:
                 value = float(getattr(rows, col)[i])
                 out[ticker] = (
@@ -155,7 +155,7 @@ def history_faults(rows: StackedRows, where: Callable[[str], str]) -> dict[str, 
                 )
                 break
         else:
-            i = segment_first(traded_volume | moved, bounds, k)
+            i = segment_first(traded_volume | moved, bounds, int(k))
             out[ticker] = _suspension_message(
                 where(ticker), pd.Timestamp(rows.date[i]), traded_volume[i], rows.volume[i], rows.close[i],
                 rows.prev_close[i],
@@ -173,7 +173,9 @@ def suspension_faults(
     return traded_volume, moved
 
 
-def _suspension_message(where: str, day: pd.Timestamp, by_volume: bool, volume: float, close: float, prev: float) -> str:
+def _suspension_message(
+    where: str, day: pd.Timestamp, by_volume: bool, volume: float, close: float, prev: float
+) -> str:
     what = f"volume {volume:g}" if by_volume else f"close {close:g} against prev_close {prev:g}"
     return (
         f"{where}: {day.date()}: traded=0 (suspended) but {what}; a suspended session has no "

@@ -42,6 +42,11 @@ class StackedRows:
     exchange: np.ndarray
     memo: dict[str, object] = field(default_factory=dict)  # what rules found on these rows (eventstudy.data.quality)
 
+    @classmethod
+    def of(cls, tickers: Sequence[str], bounds: np.ndarray, columns: Columns, exchange: np.ndarray) -> StackedRows:
+        c = columns
+        return cls(tuple(tickers), bounds, c["date"], c["close"], c["prev_close"], c["volume"], c["traded"], exchange)
+
     @cached_property
     def code(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.tickers), dtype=np.int32), np.diff(self.bounds))
@@ -203,7 +208,9 @@ class PriceHistories(Mapping[str, pd.DataFrame]):
         for k in np.flatnonzero((first < a) | (last > z)):  # only the histories that reach beyond
             dates = self._blocks[self._block[k]]["date"][lo[k] : hi[k]]
             cut_lo = np.searchsorted(dates, np.datetime64(pd.Timestamp(start)), "left") if start is not None else 0
-            cut_hi = np.searchsorted(dates, np.datetime64(pd.Timestamp(end)), "right") if end is not None else len(dates)
+            cut_hi = (
+                np.searchsorted(dates, np.datetime64(pd.Timestamp(end)), "right") if end is not None else len(dates)
+            )
             lo[k], hi[k] = lo[k] + cut_lo, lo[k] + max(cut_hi, cut_lo)
         if np.array_equal(lo, self._lo) and np.array_equal(hi, self._hi):
             return self
@@ -224,12 +231,10 @@ class PriceHistories(Mapping[str, pd.DataFrame]):
             first = self._blocks[self._block[0]]
             runs = list(zip(self._block.tolist(), self._lo.tolist(), self._hi.tolist(), strict=True))
             columns = {
-                n: np.concatenate(
-                    [self._blocks[b][n][lo:hi].astype(first[n].dtype, copy=False) for b, lo, hi in runs]
-                )
+                n: np.concatenate([self._blocks[b][n][lo:hi].astype(first[n].dtype, copy=False) for b, lo, hi in runs])
                 for n in FIELDS
             }
-        return StackedRows(self._tickers, bounds, *(columns[n] for n in FIELDS), self._exchange)
+        return StackedRows.of(self._tickers, bounds, columns, self._exchange)
 
     @staticmethod
     def _empty() -> Columns:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DataUnavailable
 from .base import HistoryRequests, PriceProvider, Provenance, fault_rows, history_faults, validate_history
-from .histories import FIELDS, PriceHistories, StackedRows, combine
+from .histories import PriceHistories, StackedRows, combine
 
 COLUMNS = ["date", "ticker", "close", "prev_close", "volume", "traded"]
 DAY_NS = 86_400_000_000_000
@@ -69,19 +70,25 @@ class ParquetUniverseProvider:
         floor, ceil, first_day, stride = self._keys()
         lo, hi = self._lo[k], self._hi[k]
         a, b = lo.copy(), hi.copy()
-        for at, side, key, out in ((0, "left", floor, a), (1, "right", ceil, b)):
+        sides: tuple[tuple[int, Literal["left", "right"], np.ndarray, np.ndarray], ...] = (
+            (0, "left", floor, a),
+            (1, "right", ceil, b),
+        )
+        for at, side, key, out in sides:
             given = np.array([x[at] is not None for x in bounds], dtype=bool)
             if not given.any():
                 continue
-            stamp = {x[at]: pd.Timestamp(x[at]).as_unit("ns").value for x in bounds if x[at] is not None}  # few distinct
+            stamp = {
+                x[at]: pd.Timestamp(x[at]).as_unit("ns").value for x in bounds if x[at] is not None
+            }  # few distinct
             days = np.array([stamp[x[at]] // DAY_NS if x[at] is not None else 0 for x in bounds], np.int64)
             exact = np.array([x[at] is None or stamp[x[at]] % DAY_NS == 0 for x in bounds], bool)
             offset = np.clip(days - first_day + 1, 0, stride - 1)
-            found = np.searchsorted(key, k * stride + offset, side)
+            found = np.searchsorted(key, k * stride + offset, side=side)
             out[given & exact] = found[given & exact]
             for j in np.flatnonzero(given & ~exact):  # a bound with a time of day: search that ticker's own dates
-                dates = self._columns["raw"][lo[j] : hi[j]]  # type: ignore[index]
-                out[j] = lo[j] + np.searchsorted(dates, np.datetime64(pd.Timestamp(bounds[j][at])), side)
+                dates = self._load()["raw"][lo[j] : hi[j]]
+                out[j] = lo[j] + np.searchsorted(dates, np.datetime64(pd.Timestamp(bounds[j][at])), side=side)
         return a, np.maximum(a, b)
 
     def _keys(self) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -104,10 +111,11 @@ class ParquetUniverseProvider:
         if self._fault_counts is None:
             c = self._load()
             bounds = np.r_[self._lo, len(c["date"])] if len(self._lo) else np.zeros(1, dtype=np.int64)
-            rows = StackedRows(tuple(self._code), bounds, *(c[n] for n in FIELDS), np.zeros(len(self._code), bool))
+            rows = StackedRows.of(list(self._code), bounds, c, np.zeros(len(self._code), bool))
             bad = fault_rows(rows)
             other = bad["close"] | bad["prev_close"] | bad["traded_volume"] | bad["moved"]
-            self._fault_counts = tuple(np.r_[0, np.cumsum(m, dtype=np.int64)] for m in (bad["disorder"], other))
+            disorder = np.r_[0, np.cumsum(bad["disorder"], dtype=np.int64)]
+            self._fault_counts = disorder, np.r_[0, np.cumsum(other, dtype=np.int64)]
         return self._fault_counts
 
     def histories(self, requests: HistoryRequests) -> PriceHistories:
@@ -117,7 +125,6 @@ class ParquetUniverseProvider:
         c = self._load()
         mine = [t for t in requests if t in self._code]
         k = np.array([self._code[t] for t in mine], dtype=np.int64)
-        lo, hi = self._lo[k], self._hi[k]
         a, b = self._cut(k, [requests[t] for t in mine])
         disorder, other = self._faults()  # the row starting a range has no row before it in the range
         suspect = (other[b] > other[a]) | (disorder[b] > disorder[np.minimum(a + 1, b)])

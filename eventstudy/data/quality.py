@@ -204,7 +204,9 @@ def flag_words(rows: StackedRows) -> dict[int, str]:
     split, a one-session spike (which wins on the same day), a prev_close break."""
     out: dict[int, str] = {}
     for i, k in split_rows(rows):
-        out[i] = f"possible unadjusted split on {_day(rows, i)} ({rows.close[i] / rows.prev_close[i] - 1.0:+.1%}, {split_words(k)})"
+        out[i] = (
+            f"possible unadjusted split on {_day(rows, i)} ({rows.close[i] / rows.prev_close[i] - 1.0:+.1%}, {split_words(k)})"
+        )
     for i, r, nxt in spike_rows(rows):
         out[i] = f"one-session spike on {_day(rows, i)} ({r:+.1%}, then {nxt:+.1%})"
     for i in break_rows(rows):
@@ -271,7 +273,9 @@ def quality_table(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) ->
     count = {m: np.bincount(rows.code[marks == m], minlength=n) for m in (UP, DOWN)}
     texts: dict[str, list[list[str]]] = {c: [[] for _ in range(n)] for c in ("splits", "spikes", "prev_close_breaks")}
     for i, k in split_rows(rows):
-        texts["splits"][rows.code[i]].append(f"{_day(rows, i)} {rows.close[i] / rows.prev_close[i] - 1.0:+.1%} ({split_words(k)})")
+        texts["splits"][rows.code[i]].append(
+            f"{_day(rows, i)} {rows.close[i] / rows.prev_close[i] - 1.0:+.1%} ({split_words(k)})"
+        )
     for i, r, nxt in spike_rows(rows):
         texts["spikes"][rows.code[i]].append(f"{_day(rows, i)} {r:+.1%} then {nxt:+.1%}")
     for i in break_rows(rows):

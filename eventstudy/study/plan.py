@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.base import BulkPriceProvider, PriceProvider, Provenance, validate_history
-from ..data.histories import PriceHistories, combine, stacked
 from ..data.calendar import DayZero, day_zero, sessions
+from ..data.histories import PriceHistories, combine, stacked
 from ..errors import ConfigError, DataError
 from ..model.engine import HALT_LOOKAHEAD_DAYS, FirmEvent
 from ..spec.config import Study
@@ -58,7 +58,7 @@ def load_histories(
             for ticker in tickers:
                 on_fetch(ticker)
         read = provider.histories(requests)
-        frames = None
+        frames: dict[str, pd.DataFrame] | None = None
     else:
         frames = {}
     failed: dict[str, DataError] = {}

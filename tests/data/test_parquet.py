@@ -64,9 +64,13 @@ def test_many_tickers_at_once_are_the_histories_one_at_a_time(tmp_path):
     whole = pd.read_parquet(path)
     for ticker, (start, end) in requests.items():  # the reference: the file's rows of one ticker, cut by pandas
         rows = whole[whole["ticker"] == ticker].drop(columns="ticker").set_index("date").sort_index()
-        alone = validate_history(rows.loc[pd.Timestamp(start) if start else None : pd.Timestamp(end) if end else None], ticker)
+        alone = validate_history(
+            rows.loc[pd.Timestamp(start) if start else None : pd.Timestamp(end) if end else None], ticker
+        )
         pd.testing.assert_frame_equal(read[ticker], alone, check_freq=False)
-        pd.testing.assert_frame_equal(ParquetUniverseProvider(path).history(ticker, start, end), alone, check_freq=False)
+        pd.testing.assert_frame_equal(
+            ParquetUniverseProvider(path).history(ticker, start, end), alone, check_freq=False
+        )
     assert read["A.SZ"].index[0] == pd.Timestamp("2020-01-07") and read["B.SZ"].index[-1] == pd.Timestamp("2020-01-07")
 
 

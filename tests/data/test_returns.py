@@ -126,4 +126,7 @@ def test_panel_of_bad_shaped_data_equals_security_returns_per_ticker():
 def test_the_first_firm_trading_off_the_calendar_is_named():
     bad = pd.concat([HALTED, history([("2020-01-11", 12.0, 12.0, 5, 1)])])  # a Saturday
     with pytest.raises(DataError, match="^Y: traded on 2020-01-11, which is not an exchange session$"):
-        returns_panel({"X": HALTED, "Y": bad, "Z": bad.rename(index={pd.Timestamp("2020-01-11"): pd.Timestamp("2020-01-04")})}, AXIS)
+        returns_panel(
+            {"X": HALTED, "Y": bad, "Z": bad.rename(index={pd.Timestamp("2020-01-11"): pd.Timestamp("2020-01-04")})},
+            AXIS,
+        )

@@ -51,7 +51,6 @@ def test_a_universe_read_at_once_gives_the_inputs_read_one_ticker_at_a_time(tmp_
     so the range is read again up to the resumption."""
     import shutil
 
-
     from eventstudy.data.local_csv import CsvFolderProvider, read_price_csv
     from eventstudy.data.parquet import ParquetUniverseProvider
 
@@ -63,7 +62,9 @@ def test_a_universe_read_at_once_gives_the_inputs_read_one_ticker_at_a_time(tmp_
     hik = pd.read_csv(folder / "002415.SZ.csv", dtype={"date": str})
     first = hik.index[hik["date"] == "2019-10-08"][0]
     last = hik.loc[first - 1, "close"]
-    hik.loc[range(first, first + 80), ["open", "high", "low", "close", "prev_close", "volume", "traded"]] = [last] * 5 + [0, 0]
+    hik.loc[range(first, first + 80), ["open", "high", "low", "close", "prev_close", "volume", "traded"]] = [
+        last
+    ] * 5 + [0, 0]
     hik.loc[first + 80, "prev_close"] = last
     hik.to_csv(folder / "002415.SZ.csv", index=False, lineterminator="\n")
     chinese = [p.stem for p in SNAPSHOT_CSV.glob("*.csv")]
@@ -72,7 +73,9 @@ def test_a_universe_read_at_once_gives_the_inputs_read_one_ticker_at_a_time(tmp_
     long.to_parquet(tmp_path / "universe.parquet", index=False)
 
     one_by_one = prepare_inputs(default_study, CsvFolderProvider(folder))
-    at_once = prepare_inputs(default_study, ParquetUniverseProvider(tmp_path / "universe.parquet", fallback=CsvFolderProvider(folder)))
+    at_once = prepare_inputs(
+        default_study, ParquetUniverseProvider(tmp_path / "universe.parquet", fallback=CsvFolderProvider(folder))
+    )
     assert [g.end for g in at_once.groups] == [g.end for g in one_by_one.groups]
     assert one_by_one.groups[0].end > plan_study(default_study).groups[0].end  # the halt was followed
     assert list(at_once.histories) == list(one_by_one.histories) and at_once.unavailable == one_by_one.unavailable
