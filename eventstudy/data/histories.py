@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -277,3 +278,18 @@ def combine(parts: Sequence[PriceHistories], order: Sequence[str]) -> PriceHisto
             frames[t] = holder._frames[t]
     return PriceHistories(tickers, np.array(block), np.array(lo), np.array(hi), blocks, np.array(exchange, bool),
                           frames, failed)  # fmt: skip
+
+
+def price_digest(digest: Any, histories: Mapping[str, pd.DataFrame]) -> None:
+    """Feed every price row of ``histories`` to ``digest`` (a ``hashlib`` object), tickers in sorted order: each
+    ticker's name and row count, then all rows' dates (days since 1970), close, prev_close, volume and traded as
+    little-endian numbers (one NaN pattern), so the same prices give the same bytes on every machine."""
+    held = stacked(histories)
+    order = sorted(held)
+    rows = held.select(order).rows
+    sizes = np.diff(rows.bounds)
+    digest.update("".join(f"{t}\n{n}\n" for t, n in zip(order, sizes.tolist(), strict=True)).encode())
+    digest.update(rows.date.astype("datetime64[D]").astype("<i8").tobytes())
+    for values in (rows.close, rows.prev_close, rows.volume):
+        digest.update(np.where(np.isnan(values), np.nan, values).astype("<f8").tobytes())
+    digest.update(rows.traded.astype("u1").tobytes())

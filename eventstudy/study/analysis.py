@@ -24,7 +24,7 @@ from ..data import AsOfProvider, AutoProvider, fallback_notes
 from ..data.base import PriceProvider, Provenance
 from ..data.calendar import sessions
 from ..data.factors import model_options
-from ..data.histories import stacked
+from ..data.histories import price_digest, stacked
 from ..data.progress import Progress
 from ..data.quality import flag_frame, flag_grid, limit_frame, limit_grid, quality_table, quality_warnings
 from ..data.returns import ReturnsPanel, returns_panel
@@ -251,9 +251,7 @@ def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
         digest.update(f"\nfile {role} {path.name}\n".encode())
         digest.update(path.read_bytes() if path.is_file() else b"(missing)")
     digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
-    for ticker in sorted(inputs.histories):
-        digest.update(f"{ticker}\n".encode())
-        digest.update(inputs.histories[ticker].to_csv(lineterminator="\n").encode())
+    price_digest(digest, inputs.histories)
     return digest.hexdigest()
 
 

@@ -69,3 +69,25 @@ def test_session_positions_find_each_date_on_the_axis_and_only_those():
     pos, on = session_positions(PriceHistories.from_frames({"X": frame}).rows, axis)
     assert list(on) == [True, False, True, False]
     assert list(pos[on]) == [1, 2]
+
+
+def test_the_price_digest_follows_every_row_and_not_how_the_rows_are_held():
+    import hashlib
+
+    from eventstudy.data.histories import price_digest
+
+    def digest(histories) -> str:
+        d = hashlib.sha256()
+        price_digest(d, histories)
+        return d.hexdigest()
+
+    given = frames()
+    base = digest(given)
+    coarser = {t: f.set_axis(f.index.astype("datetime64[ms]"), axis=0) for t, f in given.items()}
+    assert digest(PriceHistories.from_frames(coarser)) == base  # other date unit, stacked: the same prices
+    assert digest(dict(reversed(list(given.items())))) == base  # tickers are hashed in sorted order
+    moved = {**given, "300188.SZ": given["300188.SZ"].copy()}
+    moved["300188.SZ"].iloc[7, 0] += 0.01
+    dropped = {**given, "300188.SZ": given["300188.SZ"].drop(given["300188.SZ"].index[7])}
+    halted = {**given, "300188.SZ": given["300188.SZ"].assign(traded=False)}
+    assert len({base, digest(moved), digest(dropped), digest(halted)}) == 4
