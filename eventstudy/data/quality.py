@@ -343,24 +343,44 @@ def flag_frame(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd
     return _sessions_frame(rows, panel, words)
 
 
-def _event_cells(panel: ReturnsPanel, firm_events: Sequence, rel_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(N, W)`` session positions of each firm-event's relative days and whether they are on the axis."""
+def _day0(panel: ReturnsPanel, firm_events: Sequence) -> np.ndarray:
+    """Each firm-event's day 0 on the panel's axis (:meth:`ReturnsPanel.position`'s error for one that is not)."""
     day0 = panel.sessions.get_indexer(pd.DatetimeIndex([fe.day0 for fe in firm_events]))
     if (day0 < 0).any():
         panel.position(firm_events[int(np.flatnonzero(day0 < 0)[0])].day0)  # raises: not a session
-    pos = day0[:, None] + np.asarray(rel_days)[None, :]
-    return pos, (pos >= 0) & (pos < len(panel.sessions))
+    return day0
+
+
+def _spread(
+    words: np.ndarray, column: np.ndarray, day0: np.ndarray, rel_days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-empty cells of ``words`` (sessions × columns) as seen by firm-events: ``(i, j, word)`` for firm-event
+    ``i`` (reading column ``column[i]``, -1: none) on its relative day ``rel_days[j]`` (sorted). A cell reaches only
+    the firm-events of its column whose window holds its session: the work grows with the flagged cells, not with
+    firm-events × days."""
+    sessions_hit, columns_hit = np.nonzero(words.astype(bool))  # '' is false
+    order = np.argsort(column, kind="stable")
+    ranked = column[order]
+    first = np.searchsorted(ranked, columns_hit, "left")
+    counts = np.searchsorted(ranked, columns_hit, "right") - first
+    cell = np.repeat(np.arange(len(counts)), counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    i = order[np.repeat(first, counts) + within]
+    rel = sessions_hit[cell] - day0[i]
+    j = np.minimum(np.searchsorted(rel_days, rel), len(rel_days) - 1)
+    keep = rel_days[j] == rel
+    cell, i, j = cell[keep], i[keep], j[keep]
+    return i, j, words[sessions_hit[cell], columns_hit[cell]]
 
 
 def limit_grid(limits: pd.DataFrame, panel: ReturnsPanel, firm_events: Sequence, rel_days: np.ndarray) -> np.ndarray:
-    """``(N, W)`` of "up", "down" or "" for each firm-event's relative days (the engine's axis)."""
+    """``(N, W)`` of "up", "down" or "" for each firm-event's relative days (the engine's axis, increasing)."""
     out = np.full((len(firm_events), len(rel_days)), "", dtype=object)
-    if not len(firm_events):
+    if not len(firm_events) or not len(rel_days):
         return out
-    pos, inside = _event_cells(panel, firm_events, rel_days)
-    column = np.broadcast_to(limits.columns.get_indexer([fe.ticker for fe in firm_events])[:, None], pos.shape)
-    ok = inside & (column >= 0)
-    out[ok] = limits.to_numpy(dtype=object)[pos[ok], column[ok]]
+    column = limits.columns.get_indexer([fe.ticker for fe in firm_events])
+    i, j, words = _spread(limits.to_numpy(dtype=object), column, _day0(panel, firm_events), np.asarray(rel_days))
+    out[i, j] = words
     return out
 
 
@@ -369,15 +389,15 @@ def flag_grid(
 ) -> np.ndarray:
     """``(N, W)`` of the flags' words on each firm-event's relative days, the firm's and its benchmark's."""
     grid = limit_grid(flags, panel, firm_events, rel_days)
-    if benchmark not in flags or not len(firm_events):
+    if benchmark not in flags or not len(firm_events) or not len(rel_days):
         return grid
-    pos, inside = _event_cells(panel, firm_events, rel_days)
-    column = flags[benchmark].to_numpy(dtype=object)
-    words = np.where(inside, column[np.clip(pos, 0, len(column) - 1)], "")
-    both = (words != "") & (grid != "")
-    grid[both] = grid[both] + "; " + words[both]
-    alone = (words != "") & ~both
-    grid[alone] = words[alone]
+    column = flags[benchmark].to_numpy(dtype=object)[:, None]
+    everyone = np.zeros(len(firm_events), dtype=np.int64)
+    i, j, words = _spread(column, everyone, _day0(panel, firm_events), np.asarray(rel_days))
+    own = grid[i, j]
+    both = own.astype(bool)
+    grid[i[both], j[both]] = own[both] + "; " + words[both]
+    grid[i[~both], j[~both]] = words[~both]
     return grid
 
 

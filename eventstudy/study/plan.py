@@ -18,7 +18,7 @@ from ..data.calendar import DayZero, day_zero, sessions
 from ..data.histories import PriceHistories, combine, stacked
 from ..errors import ConfigError, DataError
 from ..model.engine import HALT_LOOKAHEAD_DAYS, FirmEvent
-from ..spec.config import Study
+from ..spec.config import Firm, Study
 from ..spec.exchanges import calendar_name, exchange_of_ticker
 from .markets import FirmMarket, MarketGroup, firm_market, group_members
 
@@ -109,8 +109,8 @@ class StudyPlan:
             out[ticker] = (min(old[0], lo), max(old[1], hi)) if old else (lo, hi)
 
         for g in self.groups:
-            for i in g.members:
-                widen(self.firm_events[i].ticker, g.start, g.end)
+            for t in dict.fromkeys(self.firm_events[i].ticker for i in g.members):
+                widen(t, g.start, g.end)
             widen(g.benchmark, g.start, g.end)
         for t in study.alternative_benchmarks:
             try:
@@ -146,6 +146,7 @@ def plan_study(study: Study) -> StudyPlan:
     mappings: dict[tuple[str, str], DayZero] = {}
     firm_events: list[FirmEvent] = []
     markets: list[FirmMarket] = []
+    market_of: dict[Firm, FirmMarket] = {}  # a firm in many events has one market
     for i, ev in enumerate(study.events):
         for firm in ev.firms:
             key = (ev.id, firm.exchange)
@@ -155,7 +156,9 @@ def plan_study(study: Study) -> StudyPlan:
                 except ConfigError as exc:
                     raise ConfigError(f"{study.path}: events[{i}].announced: {exc}") from None
             firm_events.append(FirmEvent(ev.id, firm.ticker, firm.name, mappings[key].session))
-            markets.append(firm_market(firm.exchange, study.benchmark_of(firm), firm.exchange_label))
+            if firm not in market_of:
+                market_of[firm] = firm_market(firm.exchange, study.benchmark_of(firm), firm.exchange_label)
+            markets.append(market_of[firm])
     groups = []
     for (calendar, benchmark), members in group_members(markets).items():
         start, end = _fetch_range(study, [firm_events[i].day0 for i in members], calendar)

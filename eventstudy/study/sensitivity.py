@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..data.histories import stacked
 from ..errors import DataError
 from .plan import StudyInputs, on_calendar, plan_study
 from .summary import study_summary
@@ -112,7 +113,7 @@ def sub_inputs(inputs: StudyInputs, positions: Sequence[int], benchmark: str | N
     tickers = [t for t in sub.tickers if t in inputs.histories]
     return StudyInputs(
         plan.day_zero, plan.firm_events, plan.markets, groups, plan.start, inputs.end, study=sub,
-        histories={t: inputs.histories[t] for t in tickers}, provenance={t: inputs.provenance[t] for t in tickers},
+        histories=stacked(inputs.histories).select(tickers), provenance={t: inputs.provenance[t] for t in tickers},
         as_of=inputs.as_of, mask_context=inputs.mask_context or (inputs.firm_events, inputs.markets),
     )  # fmt: skip
 

@@ -309,13 +309,15 @@ def test_frames_and_grids_of_all_tickers_are_those_of_one_ticker_at_a_time():
         assert limits[t].tolist() == expected
         words = {pd.Timestamp(d): f"{t}: {w}" for d, w in flagged_sessions(h).items()}
         assert flags[t].tolist() == [words.get(d, "") for d in axis]
-    events = [FirmEvent("e", t, t, axis[k]) for t in tickers[:5] for k in (5, 130, len(axis) - 3)]
+    events = [FirmEvent("e", t, t, axis[k]) for t in [*tickers[:5], "ABSENT"] for k in (5, 130, len(axis) - 3)]
     rel = np.arange(-10, 6)
     grid, words = limit_grid(limits, panel, events, rel), flag_grid(flags, panel, events, rel, "399106.SZ")
     for i, fe in enumerate(events):  # the reference: one firm-event and day at a time
         for j, r in enumerate(rel):
             p = axis.get_loc(fe.day0) + r
-            firm = limits[fe.ticker].iloc[p] if 0 <= p < len(axis) else ""
+            firm = limits[fe.ticker].iloc[p] if 0 <= p < len(axis) and fe.ticker in limits else ""
             assert grid[i, j] == firm
-            own, bench = (flags[c].iloc[p] if 0 <= p < len(axis) else "" for c in (fe.ticker, "399106.SZ"))
+            own, bench = (
+                flags[c].iloc[p] if 0 <= p < len(axis) and c in flags else "" for c in (fe.ticker, "399106.SZ")
+            )
             assert words[i, j] == "; ".join(w for w in (own, bench) if w)
