@@ -85,12 +85,12 @@ def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obj
     out["studies"] = np.asarray(keys, dtype=np.int64)
     shifted = [inject_day0(ab, level) for level in spec.levels]
     got = {}
+    caches: dict = {}  # an injected return changes window days only: estimation-day results are reused
     for w in spec.windows:
-        shared: dict = {}  # an injected return changes window days only: estimation-day results are reused
         for level, data in zip(spec.levels, shifted, strict=True):
             reuse = level == 0.0 and w == spec.window
             got[level, w] = window_battery(data, w, groups, keys, spec.test_names, arrays=arrays if reuse else None,
-                                           shared=shared)  # fmt: skip
+                                           caches=caches)  # fmt: skip
     del shifted
     combos = [got[level, w] for level in spec.levels for w in spec.windows]
     for j, col in enumerate(("statistic", "p_value", "n_firms")):
