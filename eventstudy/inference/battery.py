@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..model.engine import AbnormalReturns
 from . import vectorised
+from .blas_threads import single_threaded
 from .sample import (
     StatisticResult,
     WindowSample,
@@ -163,10 +164,11 @@ def significance_table(
     groups = _event_groups(ab)
     keys = [k if event_keys is None else event_keys[e] for k, e in enumerate(groups)]
     caches: dict = {}  # estimation-day results, shared by the windows with the same firm-events (window_battery)
-    parts = [
-        window_table(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches)
-        for w in all_windows
-    ]
+    with single_threaded():  # small batched matmuls: threads only wait on each other (blas_threads)
+        parts = [
+            window_table(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches)
+            for w in all_windows
+        ]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
 
 

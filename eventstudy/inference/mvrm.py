@@ -9,7 +9,6 @@ import numpy as np
 
 from .sample import _estimation_cached, _t_p
 
-
 #: Largest ``σ̂_ij X_i'X_j`` array kept (cells; 160 MB): one event of thousands of firms computes ``b_i'b_j`` per window.
 CROSS_CELLS = 20_000_000
 

@@ -16,10 +16,10 @@ from ..data.returns import ReturnsPanel
 from ..data.universe import Universe
 from ..errors import ConfigError
 from ..inference.battery import COLUMNS, window_battery
+from ..inference.blas_threads import single_threaded
 from ..inference.sample import window_arrays
 from ..model.engine import AbnormalReturns, abnormal_returns, halt_reach, next_trades, window_only
 from ..model.estimation import Moments, moments
-from .blas_threads import single_threaded
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
 from .executors import run_local
 from .result import FIRM_COLUMNS, PlaceboResult
