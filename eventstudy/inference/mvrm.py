@@ -78,14 +78,30 @@ def _mvrm_wald(v):
             stacked = np.nan_to_num(u.reshape(len(mask), -1))  # padded firms: σ_ij = 0, no term (as below)
             var += (stacked[:, None, :] @ cross @ stacked[:, :, None])[:, 0, 0]
         else:  # b_i = X_i u_i on the common days
-            b = (xc @ u)[..., 0]
-            var += np.nan_to_num(sigma * (b @ b.transpose(0, 2, 1))).sum(axis=(1, 2))
-    k = np.where(ok, v["span"][:, :, w], 0.0)
-    for d in range(k.shape[2]):  # Σ_ij σ_ij S_ij, one window day at a time
-        var += np.nan_to_num(sigma * np.minimum(k[:, :, None, d], k[:, None, :, d])).sum(axis=(1, 2))
+            b = np.nan_to_num((xc @ u)[..., 0])
+            var += (sigma * (b @ b.transpose(0, 2, 1))).sum(axis=(1, 2))
+    var += _shared_sessions_term(sigma, np.where(ok, v["span"][:, :, w], 0.0))
     t = gamma.sum(axis=(1, 2)) / np.sqrt(var)
     bad = (v["n"] < 1) | (dof < 2) | ~(var > 0) | (singular & mask).any(axis=1) | ~ok.any(axis=(1, 2))
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), v["n"]
+
+
+def _shared_sessions_term(sigma: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``Σ_ij σ_ij S_ij`` with ``S_ij = Σ_d min(k_id, k_jd)`` (``k`` ``(G, F, D)`` the sessions each window return
+    spans, 0 without one). With ``ℓ_1 < ℓ_2 < …`` the spans that occur on day ``d`` (``ℓ_0 = 0``),
+    ``min(k_i, k_j) = Σ_m (ℓ_m − ℓ_{m−1}) [k_i ≥ ℓ_m][k_j ≥ ℓ_m]``, so the term is a weighted sum of quadratic forms
+    ``q'σq`` of indicator vectors: one matmul instead of an ``F × F`` array per window day."""
+    columns, weights = [], []
+    for d in range(k.shape[2]):
+        levels = np.unique(k[:, :, d])
+        levels = levels[levels > 0]
+        for lo, hi in zip(np.r_[0.0, levels[:-1]], levels, strict=True):
+            columns.append(k[:, :, d] >= hi)
+            weights.append(hi - lo)
+    if not columns:
+        return np.zeros(len(sigma))
+    q = np.stack(columns, axis=2).astype(float)  # (G, F, M)
+    return ((sigma @ q) * q * np.asarray(weights)).sum(axis=(1, 2))
 
 
 def _system_fit(v: dict) -> tuple[np.ndarray, ...]:
@@ -113,7 +129,8 @@ def _system_fit(v: dict) -> tuple[np.ndarray, ...]:
         inv, singular = _inverse(xc.transpose(0, 1, 3, 2) @ xc)
         delta = (inv @ (xc.transpose(0, 1, 3, 2) @ e[..., None]))[..., 0]
         e = e - (xc @ delta[..., None])[..., 0]
-    sigma = (e @ e.transpose(0, 2, 1)) / dof[:, None, None]
+    # NaN (a singular fit, whose group has no statistic) as 0: each (i, j) term of the variance is then 0, as before
+    sigma = np.nan_to_num((e @ e.transpose(0, 2, 1)) / dof[:, None, None])
     if p and g * (f * p) ** 2 <= CROSS_CELLS:  # else b_i'b_j from b_i = X_i u_i, window by window
         stacked = xc.transpose(0, 1, 3, 2).reshape(g, f * p, -1)  # rows (i, a): column a of X_i over the days
         pairs = np.repeat(np.repeat(sigma, p, axis=1), p, axis=2)
