@@ -5,6 +5,8 @@ battery's padded arrays (:func:`eventstudy.inference.vectorised.battery`; the de
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .sample import _estimation_cached, _t_p
@@ -104,7 +106,7 @@ def _shared_sessions_term(sigma: np.ndarray, k: np.ndarray) -> np.ndarray:
     return ((sigma @ q) * q * np.asarray(weights)).sum(axis=(1, 2))
 
 
-def _system_fit(v: dict) -> tuple[np.ndarray, ...]:
+def _system_fit(v: dict) -> tuple[Any, ...]:
     """The estimation half of :func:`_mvrm_wald`, the same for every window of the same firm-events: ``T − p``
     on the common estimation days, ``σ̂_ij`` ``(G, F, F)``, ``σ̂_ij X_i'X_j`` stacked ``(G, F·p, F·p)`` (so that
     ``Σ_ij σ̂_ij b_i'b_j = u' [σ̂_ij X_i'X_j] u`` with ``u_i = (X_i'X_i)⁻¹ g_i``; None above :data:`CROSS_CELLS`),

@@ -27,10 +27,12 @@ from .sample import (
     _estimation_cached,
     _mean_sd,
     _mean_t,
-    _row_median,
     _skew_adjusted_t,
     _t_p,
     _z_p,
+    compact_rows,
+    merged_median,
+    merged_ranks,
     rank_rows,
     rank_sort_rows,
 )
@@ -77,13 +79,32 @@ def _cross_correlation(est: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where((n < 2) | (k == 0), np.nan, r)
 
 
-def _rank(x: np.ndarray) -> np.ndarray:
-    return rank_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+def _estimation_sar_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's estimation-day SARs ranked among themselves and sorted, ``(G·F, T)`` each: the same for every
+    window (``shared``)."""
+    est = v["sar"][:, :, v["est_days"]]
+    return _estimation_cached(v, "estimation_sar_ranks", lambda: rank_sort_rows(est.reshape(-1, est.shape[-1])))
 
 
-def _sar_rank_sort(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    sar = v["sar"]
-    return _cached(v, "sar_rank_sort", lambda: rank_sort_rows(sar.reshape(-1, sar.shape[-1])))
+def _sar_window_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks of each firm's SARs over the estimation and window days ``(G, F, D)`` and their median ``(G, F, 1)``,
+    as :func:`rank_rows` / :func:`_row_median` of the joined rows, from the estimation days' ranks and sorted rows
+    and the firm's few window SARs (:func:`merged_ranks`, :func:`merged_median`)."""
+
+    def make():
+        sar, w = v["sar"], v["in_window"]
+        g, f, d = sar.shape
+        est_ranks, est_sorted = _estimation_sar_ranks(v)
+        values, columns = compact_rows(sar[:, :, w].reshape(g * f, -1))
+        base_ranks, extra_ranks = merged_ranks(sar[:, :, ~w].reshape(g * f, -1), est_ranks, values)
+        window_ranks = np.full((g * f, int(w.sum())), np.nan)
+        np.put_along_axis(window_ranks, columns, extra_ranks, axis=1)
+        ranks = np.empty((g, f, d))
+        ranks[:, :, ~w] = base_ranks.reshape(g, f, -1)
+        ranks[:, :, w] = window_ranks.reshape(g, f, -1)
+        return ranks, merged_median(est_sorted, values).reshape(g, f, 1)
+
+    return _cached(v, "sar_window_ranks", make)
 
 
 def _estimation_aar(v: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -259,7 +280,7 @@ def _corrado_rank(v):
     firm counts once, however a halt moves its return (:func:`_time_series`). p from the standard normal. ``S_U`` is a time-series quantity, but the test
     over-rejects when every firm shares day 0 (``docs/statistics.md``), so it is not labelled clustering-robust."""
     sar = v["sar"]
-    u = _sar_rank_sort(v)[0].reshape(sar.shape) / (1.0 + np.isfinite(sar).sum(axis=2, keepdims=True)) - 0.5
+    u = _sar_window_ranks(v)[0] / (1.0 + np.isfinite(sar).sum(axis=2, keepdims=True)) - 0.5
     z = _time_series(u, v["in_window"])
     return z, np.where(np.isfinite(z), _z_p(z), np.nan), v["n"]
 
@@ -274,8 +295,7 @@ def _sign_cz(v):
     p from the standard normal. Not labelled clustering-robust (it over-rejects when every firm shares day 0)."""
     sar = v["sar"]
     ok = np.isfinite(sar)
-    flat = sar.reshape(-1, sar.shape[-1])
-    med = _row_median(flat, _sar_rank_sort(v)[1]).reshape(sar.shape[:2] + (1,))
+    med = _sar_window_ranks(v)[1]
     g = np.where(ok, np.sign(sar - med), np.nan)
     z = _time_series(g, v["in_window"])
     z = np.where(ok.any(axis=(1, 2)), z, np.nan)
@@ -294,8 +314,14 @@ def _grank_t(v):
     fat-tailed, volatile returns it over-rejects (8.6 % at 5 % in the 100k placebo run, ``docs/statistics.md``)."""
     n, m = v["n"], v["mask"]
     _, sd, _ = _mean_sd(v["scar"], m)
-    gsar = np.concatenate([v["sar"][:, :, v["est_days"]], (v["scar"] / sd[:, None])[:, :, None]], axis=2)
-    u = _rank(gsar) / (np.isfinite(gsar).sum(axis=2, keepdims=True) + 1.0) - 0.5
+    est = v["sar"][:, :, v["est_days"]]
+    g, f, t = est.shape
+    est_ranks = _estimation_sar_ranks(v)[0]  # the same for every window
+    gsar = (v["scar"] / sd[:, None])[:, :, None]
+    ranked = merged_ranks(est.reshape(-1, t), est_ranks, gsar.reshape(-1, 1))
+    ranks = np.concatenate([ranked[0].reshape(g, f, t), ranked[1].reshape(g, f, 1)], axis=2)
+    count = np.isfinite(est).sum(axis=2, keepdims=True) + np.isfinite(gsar)
+    u = ranks / (count + 1.0) - 0.5
     ubar, cnt = _day_mean(u)
     has = cnt > 0
     t_days = has.sum(axis=1)

@@ -359,7 +359,7 @@ def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
     ]
     sensitivity = sensitivity_warnings(study_sensitivity(results))
     fell_back = fallback_notes(results.provenance, results.as_of) if fallback else []
-    skipped = list(results.extra.get("json:tests_not_computed", []))  # study.expensive_tests (study/selection.py)
+    skipped = [str(n) for n in results.extra.get("json:tests_not_computed", ())]  # type: ignore[attr-defined]  # study/selection.py
     return quality + gaps + markets + sensitivity + fell_back + skipped
 
 
