@@ -123,6 +123,8 @@ class Study:
         return found
 
     primary_test: str = "kp_bmp_t"  # the test of the headline table (summary.csv)
+    # the pre-event drift test's window (eventstudy.inference.pretrend); None: the estimation window leaves no room
+    pre_window: tuple[int, int] | None = (-10, -1)
 
     @classmethod
     def from_events(
@@ -210,7 +212,7 @@ class Study:
     @property
     def relative_span(self) -> tuple[int, int]:
         """The widest range of relative days any stage looks at."""
-        lows = [self.estimation_window[0], self.daily_path[0], self.price_chart[0]]
+        lows = [self.estimation_window[0], self.daily_path[0], self.price_chart[0], *(self.pre_window or ())[:1]]
         highs = [self.daily_path[1], self.price_chart[1], *(w[1] for w in self.event_windows)]
         return min(lows), max(highs)
 
@@ -277,7 +279,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
             "day0",
-            "primary_test", "estimation_exclude",
+            "primary_test", "estimation_exclude", "pre_window",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -313,6 +315,13 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         if w[0] <= est[1]:
             name = "daily_path" if i == len(windows) else f"event_windows[{i}]"
             raise s.fail(f"window {list(w)} overlaps the estimation window {list(est)}", name)
+    # default [-10, -1], shortened to start after an estimation window that ends later than day -11 (none if -1)
+    pre = (max(-10, est[1] + 1), -1) if est[1] < -1 else None
+    if s.has("pre_window"):
+        pre = s.window("pre_window", (-10, -1))
+        if pre[1] >= 0 or pre[0] <= est[1]:
+            raise s.fail(f"window {list(pre)} must end before day 0 and start after the estimation window "
+                         f"{list(est)}", "pre_window")  # fmt: skip
     rule = day0_rule(s, "close")
     benchmark, benchmarks = read_benchmarks(s)
     table: str | None = None
@@ -360,6 +369,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         events_file=table,
         primary_test=primary_test,
         estimation_exclude=estimation_exclude(s),
+        pre_window=pre,
     )
     check_benchmark_is_not_a_firm(study, top)
     return study
