@@ -9,7 +9,7 @@ and :mod:`eventstudy.model.diagnostics`).
   as in tests.csv), the cumulative abnormal log volume with its standard error, t and p;
 * ``volatility`` (volatility.csv): per firm-event and event window, Beaver's U and its F p-value;
 * ``reaction_tests`` (reaction_tests.csv): per event and window the aggregate tests — of volume (``cav_csect_t``,
-  ``cav_bmp_t``), of volatility (``var_csect_t``) and, over ``study.pre_window``, of pre-event drift (the CAAR with
+  ``cav_bmp_t``), of volatility (``var_csect_t``, ``var_rank_t``) and, over ``study.pre_window``, of pre-event drift (the CAAR with
   ``csect_t`` and the study's primary test, and the joint ``aar_joint_f``).
 
 **Market volume.** The firm's benchmark's own ``log(1 + volume)`` (an index such as the CSI 300 carries the volume
@@ -30,7 +30,7 @@ import pandas as pd
 from ..data.volume import gather_days, volume_panel
 from ..inference import significance_table
 from ..inference.pretrend import aar_joint_f
-from ..inference.volatility import beaver_p, beaver_u, variance_change_test
+from ..inference.volatility import beaver_p, beaver_u, rank_excess, variance_change_test, variance_rank_test
 from ..inference.volume import volume_tests
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
@@ -174,6 +174,9 @@ def with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) 
             test_parts.append(_test_rows(events, "volume", window, name, got))
         test_parts.append(_test_rows(events, "volatility", window, "var_csect_t",
                                      variance_change_test(u, tested.dof, codes, len(events))))  # fmt: skip
+        rank = rank_excess(sar, tested.estimation, tested.overlap(window))
+        test_parts.append(_test_rows(events, "volatility", window, "var_rank_t",
+                                     variance_rank_test(rank, codes, len(events))))  # fmt: skip
     test_parts += _pretrend_rows(results, tested, codes, events)
     estimates = pd.concat([results.estimates.drop(columns=DIAGNOSTICS_COLUMNS, errors="ignore").reset_index(drop=True),
                            estimation_diagnostics(ab)], axis=1)  # fmt: skip

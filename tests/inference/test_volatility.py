@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from eventstudy.inference.volatility import beaver_p, beaver_u, null_mean, variance_change_test
+from eventstudy.inference.volatility import (
+    beaver_p,
+    beaver_u,
+    null_mean,
+    rank_excess,
+    variance_change_test,
+    variance_rank_test,
+)
 
 
 def test_hand_worked_u() -> None:
@@ -45,3 +52,23 @@ def test_variance_change_test_size_and_power() -> None:
     assert abs(float((got["p"] < 0.05).mean()) - 0.05) < 0.012  # Monte Carlo sd 0.4 pp
     louder, _ = beaver_u(sar * 1.3, np.ones(11, dtype=bool))  # event-window sd up 30 %
     assert float((variance_change_test(louder, np.full(groups.size, 200), groups, 3000)["p"] < 0.05).mean()) > 0.9
+
+
+def test_rank_excess_hand_worked() -> None:
+    # estimation SAR² 1, 4, 9 and a window SAR² 16: pooled ranks 1..4, window percentile 4/5, R = 0.8 - 0.5
+    sar = np.array([[1.0, 2.0, -3.0, 4.0]])
+    est = np.array([[True, True, True, False]])
+    r = rank_excess(sar, est, ~est)
+    np.testing.assert_allclose(r, [0.3], rtol=1e-12)
+
+
+def test_rank_test_size_with_fat_tails_and_power() -> None:
+    rng = np.random.default_rng(13)
+    groups = np.repeat(np.arange(2000), 30)
+    sar = rng.standard_t(3, (groups.size, 211))  # fat tails: the rank test does not care
+    est = np.zeros(sar.shape, dtype=bool)
+    est[:, :200] = True
+    got = variance_rank_test(rank_excess(sar, est, ~est), groups, 2000)
+    assert abs(float((got["p"] < 0.05).mean()) - 0.05) < 0.015  # Monte Carlo sd 0.5 pp
+    louder = np.where(est, sar, 1.5 * sar)
+    assert float((variance_rank_test(rank_excess(louder, est, ~est), groups, 2000)["p"] < 0.05).mean()) > 0.9
