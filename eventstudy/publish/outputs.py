@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import EventStudyError
-from ..study.cross_section import COLUMNS as CROSS_SECTION_COLUMNS
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
+from ..study.cross_section import COLUMNS as CROSS_SECTION_COLUMNS
 from ..study.reaction import FILES as REACTION_FILES
 from ..study.results import StudyResults
 from ..study.sensitivity import COLUMNS as SENSITIVITY_COLUMNS
@@ -295,6 +295,6 @@ def write_tables(results: StudyResults, directory: Path, source: str) -> None:
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])
     write_csv(results.tests, directory / "tests.csv", COLUMNS["tests.csv"])
     for name, (key, columns) in REACTION_FILES.items():  # volume, volatility, their tests (study/reaction.py)
-        write_csv(results.extra.get(key, pd.DataFrame(columns=columns)), directory / name, columns)  # type: ignore[arg-type]
+        write_csv(results.extra.get(key, pd.DataFrame(columns=columns)), directory / name, columns)
     doc = study_document(results, source)
     (directory / "study.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -47,8 +47,15 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
         for row in diagnostics:
             row["name"] = names.get(row["ticker"], row["ticker"])
         views[ev.id] = {
-            "windows": [{"window": w, "cells": {name: _cell(t, name, w) for name in
-                         ("cav_csect_t", "cav_bmp_t", "var_csect_t", "var_rank_t")}} for w in windows],  # fmt: skip
+            "windows": [
+                {
+                    "window": w,
+                    "cells": {
+                        name: _cell(t, name, w) for name in ("cav_csect_t", "cav_bmp_t", "var_csect_t", "var_rank_t")
+                    },
+                }
+                for w in windows
+            ],  # fmt: skip
             "firms": firms,
             "notes": notes,
             "pretrend": t[t["measure"] == "pretrend"].to_dict(orient="records"),
@@ -58,4 +65,3 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
             "lags": LJUNG_BOX_LAGS,
         }
     return views
-

@@ -260,7 +260,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         headline_notes=any(r["note"] for r in headline),
         cross_section=_cross_section(results),
         sensitivity=sensitivity_tables(results),
-        reaction=reaction_views(results, DETAILED_EVENTS),  # volume, volatility, pre-trend, diagnostics (report/reaction.py)
+        reaction=reaction_views(results, DETAILED_EVENTS),  # volume, volatility, pre-trend (report/reaction.py)
         plotlyjs=get_plotlyjs(),
         test_catalogue=[
             {

@@ -57,7 +57,7 @@ def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame])
     note = np.full(n, "", dtype=object)
     keys = [(m.calendar, m.benchmark) for m in results.markets]
     for key, panel in results.panels.items():
-        rows = np.flatnonzero([k == key for k in keys])
+        rows = [i for i, k in enumerate(keys) if k == key]  # over the firm-events' keys, once per group
         if not len(rows):
             continue
         tickers = list(dict.fromkeys([*(ab.firm_events[i].ticker for i in rows), key[1]]))

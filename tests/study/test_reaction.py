@@ -99,7 +99,9 @@ def test_diagnostics_in_estimates_match_statsmodels(default_results) -> None:
 
 def test_a_benchmark_without_volume_gives_the_mean_adjusted_model_with_a_note(default_results) -> None:
     provider = open_provider("snapshot")
-    tickers = {fe.ticker for fe in default_results.abnormal.firm_events} | {m.benchmark for m in default_results.markets}
+    tickers = {fe.ticker for fe in default_results.abnormal.firm_events} | {
+        m.benchmark for m in default_results.markets
+    }
     histories = {t: provider.history(t) for t in tickers}
     histories["000300.SS"] = histories["000300.SS"].assign(volume=np.nan)
     out = with_reaction(default_results, histories)
