@@ -548,7 +548,9 @@ def test_pre_window_default_and_setting(tmp_path, settings, expected):
     ],
 )
 def test_bad_pre_window_is_a_one_line_error(tmp_path, window, expected):
-    path = write(tmp_path, GOOD.replace("  benchmark: 000300.SS\n", f"  benchmark: 000300.SS\n  pre_window: {window}\n"))
+    path = write(
+        tmp_path, GOOD.replace("  benchmark: 000300.SS\n", f"  benchmark: 000300.SS\n  pre_window: {window}\n")
+    )
     with pytest.raises(ConfigError) as err:
         load_study(path)
     assert str(err.value).startswith(f"{path}: ") and expected in str(err.value) and "\n" not in str(err.value)
