@@ -103,8 +103,8 @@ def abnormal_volume(
     """Fit the log-volume model (module docstring) for every firm-event and compute abnormal log volume on every
     relative day. ``volume`` and ``market``: ``(N, W)`` log volumes (:func:`log_volume`; NaN: no observation);
     ``use_market`` ``(N,)``: the market model (True) or the mean-adjusted one; ``exclude``: ``(N, W)`` estimation
-    sessions to leave out (the firm's other events). A firm-event with fewer than ``p + 2`` estimation sessions
-    gets NaN throughout. Estimation is one batched solve: no per-firm loop."""
+    sessions to leave out (the firm's other events). A firm-event with fewer than ``p + 2`` estimation sessions,
+    or whose log volume is the same on all of them, gets NaN throughout. Estimation is one batched solve: no per-firm loop."""
     volume = np.asarray(volume, dtype=float)
     n, w = volume.shape
     use_market = np.asarray(use_market, dtype=bool)
@@ -122,7 +122,8 @@ def abnormal_volume(
     p = np.where(use_market, 2, 1)
     n_est = estimation.sum(axis=1)
     dof = n_est - p
-    fit = dof >= 2
+    spread = np.where(estimation, volume, -np.inf).max(axis=1) - np.where(estimation, volume, np.inf).min(axis=1)
+    fit = (dof >= 2) & (spread > 0)  # a volume that never changes has no model (not a zero variance)
     xtx_inv = np.full((n, 2, 2), np.nan)
     if fit.any():
         xtx_inv[fit] = np.linalg.pinv(xtx[fit], hermitian=True)

@@ -67,3 +67,9 @@ def test_per_firm_t_holds_its_size_under_the_null() -> None:
     res = abnormal_volume(v, m, REL, EST, np.ones(4000, dtype=bool)).cumulate((REL >= 0) & (REL <= 5))
     rate = float((res["cav_p"] < 0.05).mean())
     assert abs(rate - 0.05) < 0.012  # Monte Carlo sd 0.34 pp
+
+
+def test_a_volume_that_never_changes_has_no_model() -> None:
+    v = np.full((1, len(REL)), np.log1p(1000.0))
+    av = abnormal_volume(v, v.copy(), REL, EST, np.array([True]))
+    assert np.isnan(av.sigma2).all() and np.isnan(av.cumulate(REL >= 0)["cav"]).all()
