@@ -25,11 +25,13 @@ from .data import open_provider
 from .data.base import PriceProvider
 from .data.frames import FrameProvider
 from .errors import ConfigError
+from .model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from .publish.destination import writable_directory
 from .publish.outputs import COLUMNS
 from .spec.config import Study, load_study, parse_study
 from .study.analysis import Analysis, analyse_study, data_warnings
 from .study.masking import describe_exclusion
+from .study.reaction import FILES as REACTION_FILES
 from .study.sensitivity import study_sensitivity
 from .study.summary import format_summary, study_summary
 
@@ -215,6 +217,43 @@ class Results:
         left out of its estimation sample (``n_masked``, ``masked``, ``masked_by``: ``study.estimation_exclude``,
         :mod:`eventstudy.study.masking`)."""
         return self._table("estimates")
+
+    @property
+    def volume(self) -> pd.DataFrame:
+        """volume.csv: per firm-event, event window and day of the daily path, the cumulative abnormal log volume
+        (log-volume market model; suspended sessions are no trade) with its standard error, t and p
+        (:mod:`eventstudy.study.reaction`, :mod:`eventstudy.model.volume`)."""
+        return self._extra("volume")
+
+    @property
+    def volatility(self) -> pd.DataFrame:
+        """volatility.csv: per firm-event and event window, Beaver's U (mean squared standardised abnormal return)
+        and its F p-value (:mod:`eventstudy.inference.volatility`)."""
+        return self._extra("volatility")
+
+    @property
+    def reaction_tests(self) -> pd.DataFrame:
+        """reaction_tests.csv: per event and window the aggregate tests of abnormal volume, of abnormal volatility
+        and, over the pre-window, of pre-event drift (``measure``: volume, volatility, pretrend)."""
+        return self._extra("reaction_tests")
+
+    @property
+    def pretrend(self) -> pd.DataFrame:
+        """The pre-event drift rows of :attr:`reaction_tests`: the pre-window's CAAR, its tests and the joint F
+        (:mod:`eventstudy.inference.pretrend`)."""
+        tests = self.reaction_tests
+        return tests[tests["measure"] == "pretrend"].reset_index(drop=True)
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        """Per firm-event, the estimation diagnostics of estimates.csv: Ljung–Box, Jarque–Bera and the midpoint Chow
+        test with p-values and the flags of those below 1 % (:mod:`eventstudy.model.diagnostics`)."""
+        return self.estimates[["event_id", "ticker", *DIAGNOSTICS_COLUMNS]]
+
+    def _extra(self, key: str) -> pd.DataFrame:
+        columns = dict(REACTION_FILES.values())[key]
+        frame = self.raw.extra.get(key)
+        return (frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(columns=columns))[columns].copy()
 
     # -- text and HTML ------------------------------------------------------------------------------------
     def summary(self) -> SummaryText:

@@ -21,7 +21,9 @@ from typing import Any
 import pandas as pd
 
 from ..errors import EventStudyError
+from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..study.cross_section import COLUMNS as CROSS_SECTION_COLUMNS
+from ..study.reaction import FILES as REACTION_FILES
 from ..study.results import StudyResults
 from ..study.sensitivity import COLUMNS as SENSITIVITY_COLUMNS
 from ..study.sensitivity import study_sensitivity
@@ -44,7 +46,7 @@ MANIFEST = "manifest.json"
 COLUMNS = {
     "estimates.csv": [
         "event_id", "ticker", "model", "day0", "est_start", "est_end", "n_est", "alpha", "beta", "sigma", "shortened",
-        "n_masked", "masked", "masked_by",
+        "n_masked", "masked", "masked_by", *DIAGNOSTICS_COLUMNS,
     ],
     "car.csv": [
         "event_id", "ticker", "window_start", "window_end", "car", "car_se", "car_t", "car_p", "bhar", "n_obs",
@@ -292,5 +294,7 @@ def write_tables(results: StudyResults, directory: Path, source: str) -> None:
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])
     write_csv(results.tests, directory / "tests.csv", COLUMNS["tests.csv"])
+    for name, (key, columns) in REACTION_FILES.items():  # volume, volatility, their tests (study/reaction.py)
+        write_csv(results.extra.get(key, pd.DataFrame(columns=columns)), directory / name, columns)
     doc = study_document(results, source)
     (directory / "study.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -128,6 +128,8 @@ class Study:
     # Tests that fit a model per firm (garch_bmp_t): ``auto`` (up to EXPENSIVE_AUTO_FIRM_EVENTS firm-events, or
     # when it is the primary test), ``all`` or ``none`` (docs/events-schema.md).
     expensive_tests: str = "auto"
+    # the pre-event drift test's window (eventstudy.inference.pretrend); None: the estimation window leaves no room
+    pre_window: tuple[int, int] | None = (-10, -1)
 
     @classmethod
     def from_events(
@@ -215,7 +217,7 @@ class Study:
     @property
     def relative_span(self) -> tuple[int, int]:
         """The widest range of relative days any stage looks at."""
-        lows = [self.estimation_window[0], self.daily_path[0], self.price_chart[0]]
+        lows = [self.estimation_window[0], self.daily_path[0], self.price_chart[0], *(self.pre_window or ())[:1]]
         highs = [self.daily_path[1], self.price_chart[1], *(w[1] for w in self.event_windows)]
         return min(lows), max(highs)
 
@@ -282,7 +284,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
             "day0",
-            "primary_test", "estimation_exclude", "expensive_tests",
+            "primary_test", "estimation_exclude", "expensive_tests", "pre_window",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -321,6 +323,13 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         if w[0] <= est[1]:
             name = "daily_path" if i == len(windows) else f"event_windows[{i}]"
             raise s.fail(f"window {list(w)} overlaps the estimation window {list(est)}", name)
+    # default [-10, -1], shortened to start after an estimation window that ends later than day -11 (none if -1)
+    pre = (max(-10, est[1] + 1), -1) if est[1] < -1 else None
+    if s.has("pre_window"):
+        pre = s.window("pre_window", (-10, -1))
+        if pre[1] >= 0 or pre[0] <= est[1]:
+            raise s.fail(f"window {list(pre)} must end before day 0 and start after the estimation window "
+                         f"{list(est)}", "pre_window")  # fmt: skip
     rule = day0_rule(s, "close")
     benchmark, benchmarks = read_benchmarks(s)
     table: str | None = None
@@ -369,6 +378,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         primary_test=primary_test,
         estimation_exclude=estimation_exclude(s),
         expensive_tests=expensive,
+        pre_window=pre,
     )
     check_benchmark_is_not_a_firm(study, top)
     return study

@@ -37,6 +37,7 @@ from .cross_section import cross_section_table, parse_cross_section
 from .markets import combine_abnormal
 from .masking import describe_exclusion, estimation_exclusions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
+from .reaction import with_reaction
 from .results import StudyResults
 from .selection import select_tests
 from .sensitivity import benchmark_sensitivity, sensitivity_warnings, study_sensitivity
@@ -229,6 +230,7 @@ def analyse(
         quality=_quality_in_order(qualities, list(inputs.provenance)),
         limits=limit_days,
     )
+    results = with_reaction(results, inputs.histories) if tests is None else results  # volume, volatility, pre-trend
     table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
     extra: dict[str, object] = {} if table is None else {"cross_section": table}
     if tests is None:

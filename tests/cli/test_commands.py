@@ -24,10 +24,13 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "estimates.csv",
         "index.html",
         "manifest.json",
+        "reaction_tests.csv",
         "sensitivity.csv",
         "study.json",
         "summary.csv",
         "tests.csv",
+        "volatility.csv",
+        "volume.csv",
     ]
     printed = capsys.readouterr().out
     summary = pd.read_csv(out / "summary.csv")
