@@ -59,6 +59,8 @@ class ClaimsResults:
     table: pd.DataFrame  # claims.csv: TABLE_COLUMNS
     grid: pd.DataFrame  # GRID_COLUMNS
     paths: list[ClaimPath]
+    long_horizon: dict[str, str] = field(default_factory=dict)  # claim id → long-horizon sentence (report)
+    long_horizon_firms: pd.DataFrame | None = None  # per firm of each return claim's sample (claims/long_horizon)
 
     @property
     def details(self) -> pd.DataFrame:
