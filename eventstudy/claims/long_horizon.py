@@ -123,10 +123,7 @@ def long_horizon(claims: tuple[Claim, ...], prices: _Prices, study: Study, marke
             rows[claim.id] = {"long_horizon_note": f"{q.tickers[0]} is not a firm of event {ev.id}"}
             continue
         bench = study.benchmark_of(firm)
-        sample = [
-            firm.ticker,
-            *(f.ticker for f in ev.firms if f.ticker != firm.ticker and study.benchmark_of(f) == bench),
-        ]
+        sample = [f.ticker for f in ev.firms if study.benchmark_of(f) == bench]  # event order: one sample per event
         long_prices = _Prices(provider, (ev.announced - pd.Timedelta(days=_HISTORY_DAYS)).date(), prices.end)
         got = [_firm_figures(claim, t, long_prices, study, market, exclude) for t in sample]
         frame = pd.DataFrame([g[0] for g in got], columns=[*FIRM_COLUMNS, "selection"])
@@ -143,7 +140,7 @@ def _numbers(column: pd.Series) -> np.ndarray:
 
 def _claim_row(frame: pd.DataFrame, daily: list, market_daily: list, market: ControlMarket | None,
                claim: Claim) -> tuple[dict[str, Any], str]:  # fmt: skip
-    own = frame.iloc[0]
+    own = frame[frame.ticker == claim.quantity.tickers[0]].iloc[0]
     bench_t, ctrl_t = bhar_tests([_numbers(frame.bhar_benchmark), _numbers(frame.bhar_control)])
     have = [i for i, d in enumerate(daily) if d is not None]
     notes = []
