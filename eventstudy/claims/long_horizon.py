@@ -3,12 +3,12 @@
 For a ``return`` claim, the window runs from the base anchor's session ``b`` to the end anchor's session ``e`` of
 its primary definition (e.g. the last close before the announcement to the last close before the document). The
 sample is the claim event's firms that share the claim firm's benchmark, each over its own anchors; definitions
-in :mod:`eventstudy.study.long_horizon`:
+in :mod:`eventstudy.inference.long_horizon`:
 
 ``bhar_benchmark``        the claim firm's BHAR against its benchmark, ``R_i − R_m``
 ``bhar_benchmark_mean``   the sample's mean BHAR; ``_p_skew`` the p of the skewness-adjusted t (``bhar_skew_t``),
                           ``_p_boot`` the bootstrapped p (``bhar_boot_t``); Lyon, Barber & Tsai (1999)
-``bhar_control`` …        the same against each firm's ``k`` matched controls (:mod:`eventstudy.study.matching`);
+``bhar_control`` …        the same against each firm's ``k`` matched controls (:mod:`eventstudy.model.matching`);
                           the text ``no universe`` (with the reason in ``long_horizon_note``) when no market universe
                           is given and no vendored selection covers the firm
 ``ct_alpha``              the calendar-time alpha (per session) of the sample's equally weighted portfolio, its HAC
@@ -23,6 +23,7 @@ then the firm's own time-series alpha.
 from __future__ import annotations
 
 import math
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,9 @@ from ..data.base import PriceProvider
 from ..data.calendar import day_zero, sessions
 from ..data.returns import benchmark_returns, security_returns
 from ..inference.calendar_time import calendar_time_alpha
+from ..inference.long_horizon import NO_UNIVERSE, ControlMarket, bhar_tests
+from ..model.matching import characteristics
 from ..spec.config import Study
-from ..study.long_horizon import NO_UNIVERSE, ControlMarket, bhar_tests
-from ..study.matching import characteristics
 from .measures import Undetermined, _mic, _Prices, index_return, resolve_anchor, total_return
 from .spec import Claim
 
@@ -46,7 +47,7 @@ LONG_COLUMNS = [
 ]  # fmt: skip
 FIRM_COLUMNS = ["claim_id", "event_id", "ticker", "benchmark", "base", "end", "total_return", "benchmark_return",
                 "bhar_benchmark", "controls", "control_return", "bhar_control", "reason"]  # fmt: skip
-VENDORED = Path(__file__).resolve().parent.parent / "data" / "default_study_controls"
+VENDORED = Path(str(resources.files("eventstudy.data") / "default_study_controls"))
 _HISTORY_DAYS = 420  # calendar days fetched before the announcement: the estimation window (260 sessions) and more
 
 

@@ -314,10 +314,12 @@ def data_flags(results: StudyResults) -> list[str]:
 
 
 def analyse_study(
-    study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True, strict: bool = False
-) -> Analysis:
+    study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True, strict: bool = False,
+    universe: Path | None = None,
+) -> Analysis:  # fmt: skip
     """Load the prices ``study`` needs (up to ``as_of``), analyse them and evaluate its claims; write nothing.
-    ``strict``: a :class:`DataError` (exit 3) if the prices carry any data flag (:func:`data_flags`)."""
+    ``strict``: a :class:`DataError` (exit 3) if the prices carry any data flag (:func:`data_flags`); ``universe``:
+    the market the claims' matched controls come from (None: the vendored selection)."""
     claims_spec = parse_claims(study) if "claims" in study.extra else ()
     if as_of is not None:
         provider = AsOfProvider(provider, as_of)
@@ -330,7 +332,7 @@ def analyse_study(
     if flags:
         more = f" (and {len(flags) - 1} more)" if len(flags) > 1 else ""
         raise DataError(f"{study.path}: --strict: the prices carry a data flag: {flags[0]}{more}")
-    claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
+    claims = evaluate_claims(study, provider, claims_spec, universe) if claims_spec else None
     source = describe_source(provider, results.source)
     digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
     extra: dict[str, object] = {"json:input_hash": digest}

@@ -8,7 +8,7 @@ halt; :mod:`eventstudy.data.returns`), base session ``b`` and end session ``e``:
 ``R_i = P_i(e) / P_i(b) − 1``                 buy-and-hold (total) return
 ``BHAR_i^bench = R_i − R_m``                  ``R_m`` the benchmark index's return over the same dates
 ``BHAR_i^ctrl = R_i − (1/k) Σ_j R_cj``        the equally weighted buy-and-hold return of firm i's ``k`` matched
-                                              controls (:mod:`eventstudy.study.matching`) over the same sessions
+                                              controls (:mod:`eventstudy.model.matching`) over the same sessions
 
 (Barber & Lyon 1997, *JFE* 43, 341–372, eq. 2; Lyon, Barber & Tsai 1999, *J. Finance* 54, 165–201, eq. 1–3: a
 buy-and-hold reference portfolio, bought at ``b`` and not rebalanced.) The mean BHAR of the sample is tested with
@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.universe import Universe, load_universe
-from ..inference.vectorised import battery
-from .matching import K_CONTROLS, MATCH_ON, characteristics, nearest
+from ..model.matching import K_CONTROLS, MATCH_ON, characteristics, nearest
+from .vectorised import battery
 
 NO_UNIVERSE = "no universe"
 BOOT_DRAWS = 999  # bootstrap resamples of bhar_boot_t
@@ -132,7 +132,7 @@ class ControlMarket:
 
     def candidates(self, estimation: pd.DatetimeIndex, market: np.ndarray, base, end, exclude, min_returns):
         """Characteristics ``(K, 3)`` and eligibility ``(K,)`` of the universe's firms (module docstring of
-        :mod:`eventstudy.study.matching`)."""
+        :mod:`eventstudy.model.matching`)."""
         u = self.universe
         panel, n_t = u.panel, len(u.tickers)
         at = panel.sessions.get_indexer(estimation)
