@@ -18,7 +18,7 @@ from ..data.base import PriceProvider
 from ..errors import ConfigError
 from ..spec.config import Study
 from ..spec.exchanges import exchange_of_ticker
-from .long_horizon import FIRM_COLUMNS, LONG_COLUMNS, control_market, long_horizon, with_long_horizon
+from .long_horizon import FIRM_COLUMNS, control_market, long_horizon, with_long_horizon
 from .measures import (
     Anchor,
     Undetermined,
@@ -37,9 +37,10 @@ from .spec import _DATE, BASES, ENDS, EXCHANGE_NAMES, Claim, Quantity, _anchor_w
 from .verdicts import (
     CONTRADICTED,
     GRID_COLUMNS,
+    LONG_COLUMNS,
     SUPPORTED,
-    TABLE_COLUMNS,
     UNDETERMINED,
+    VERDICT_COLUMNS,
     ClaimsResults,
     Outcome,
     _bench_name,
@@ -256,7 +257,7 @@ def evaluate_claims(
              "measured": o.measured, "verdict": o.verdict, "primary_definition": o.primary_definition}
             for o in outcomes
         ],
-        columns=TABLE_COLUMNS,
+        columns=VERDICT_COLUMNS,
     )  # fmt: skip
     table = with_long_horizon(table, long)
     return ClaimsResults(

@@ -39,12 +39,8 @@ from ..model.matching import characteristics
 from ..spec.config import Study
 from .measures import Undetermined, _mic, _Prices, index_return, resolve_anchor, total_return
 from .spec import Claim
+from .verdicts import LONG_COLUMNS
 
-LONG_COLUMNS = [
-    "bhar_benchmark", "bhar_benchmark_mean", "bhar_benchmark_p_skew", "bhar_benchmark_p_boot",
-    "bhar_control", "bhar_control_mean", "bhar_control_p_skew", "bhar_control_p_boot",
-    "ct_alpha", "ct_alpha_t", "ct_alpha_p", "long_horizon_note",
-]  # fmt: skip
 FIRM_COLUMNS = ["claim_id", "event_id", "ticker", "benchmark", "base", "end", "total_return", "benchmark_return",
                 "bhar_benchmark", "controls", "control_return", "bhar_control", "reason"]  # fmt: skip
 VENDORED = Path(str(resources.files("eventstudy.data") / "default_study_controls"))

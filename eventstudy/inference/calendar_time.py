@@ -66,9 +66,12 @@ def hac_covariance(x: np.ndarray, e: np.ndarray, lags: int) -> np.ndarray:
     return xtx_inv @ meat @ xtx_inv
 
 
-def calendar_time_alpha(portfolio: np.ndarray, regressors: np.ndarray, lags: int | None = None) -> CalendarTimeAlpha:
+def calendar_time_alpha(
+    portfolio: np.ndarray, regressors: np.ndarray, lags: int | None = None, min_days: int = MIN_DAYS
+) -> CalendarTimeAlpha:
     """OLS of ``portfolio`` ``(T,)`` on a constant and ``regressors`` ``(T,)`` or ``(T, m)`` over the days where
-    all are finite; HAC t of the intercept (module docstring). ``lags``: None for the Newey–West rule."""
+    all are finite; HAC t of the intercept (module docstring). ``lags``: None for the Newey–West rule; fewer than
+    ``min_days`` days (or ``k + 2``): NaN with the reason."""
     y = np.asarray(portfolio, dtype=float)
     f = np.asarray(regressors, dtype=float)
     f = f[:, None] if f.ndim == 1 else f
@@ -77,8 +80,8 @@ def calendar_time_alpha(portfolio: np.ndarray, regressors: np.ndarray, lags: int
     n, k = len(y), f.shape[1] + 1
     lag = newey_west_lags(n) if lags is None else int(lags)
     nan = CalendarTimeAlpha(math.nan, math.nan, math.nan, math.nan, (math.nan,) * (k - 1), n, lag)
-    if n < max(MIN_DAYS, k + 2):
-        return _with_reason(nan, f"{n} portfolio days, fewer than {max(MIN_DAYS, k + 2)}")
+    if n < max(min_days, k + 2):
+        return _with_reason(nan, f"{n} portfolio days, fewer than {max(min_days, k + 2)}")
     x = np.column_stack([np.ones(n), f])
     if np.linalg.matrix_rank(x) < k:
         return _with_reason(nan, "the regressors do not vary over the portfolio days")
