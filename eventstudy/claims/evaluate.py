@@ -234,7 +234,8 @@ def evaluate_claims(
     outcomes: list[Outcome] = []
     grid_rows: list[dict[str, Any]] = []
     paths: list[ClaimPath] = []
-    long, firms, sentences = pd.DataFrame(columns=LONG_COLUMNS), pd.DataFrame(columns=FIRM_COLUMNS), {}
+    long, firms = pd.DataFrame(columns=LONG_COLUMNS), pd.DataFrame(columns=FIRM_COLUMNS)
+    sentences: dict[str, str] = {}
     if claims:
         start, end = claims_window(study, claims)
         prices = _Prices(provider, start, end)

@@ -81,6 +81,8 @@ def test_default_since_claims_against_direct_computations(default_claims):
         "ct_alpha_p",
     ]
     assert t.loc[HIK, cols].tolist() == t.loc[DAHUA, cols].tolist()
+    assert "4 firm(s) of us-entity-list-2019-10-07" in t.loc[HIK, "long_horizon_note"]
+    assert "with 4 firms the bootstrap p rejects too often" in t.loc[HIK, "long_horizon_note"]
     # The figures of the note (2019-09-30 → 2020-09-02 against the CSI 300, four firms):
     assert t.loc[HIK, "bhar_benchmark"] == pytest.approx(-0.0503, abs=5e-5)
     assert t.loc[DAHUA, "bhar_benchmark"] == pytest.approx(0.1217, abs=5e-5)
