@@ -84,6 +84,12 @@ def _firm_figures(claim: Claim, ticker: str, prices: _Prices, study: Study, mark
     market_daily = index["returns"][window]
     if market is None:
         return {**row, "bhar_control": NO_UNIVERSE, "reason": f"{NO_UNIVERSE}: give --universe"}, daily, market_daily
+    if market.foreign_to(mic):
+        return (
+            {**row, "bhar_control": math.nan, "reason": f"no controls: {market.foreign_to(mic)}"},
+            daily,
+            market_daily,
+        )
     d0 = axis.get_loc(day_zero(ev.announced, mic, ev.day0_rule).session)
     lo, hi = study.estimation_window
     est = axis[max(d0 + lo, 0) : max(d0 + hi + 1, 0)]

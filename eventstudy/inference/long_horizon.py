@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..data.universe import Universe, load_universe
 from ..model.matching import K_CONTROLS, MATCH_ON, characteristics, nearest
+from ..spec.exchanges import same_sessions, ticker_exchange
 from .vectorised import battery
 
 NO_UNIVERSE = "no universe"
@@ -85,6 +86,18 @@ class ControlMarket:
     label: str  # e.g. the universe file's name, said next to the figures
     selection: pd.DataFrame | None = None
     k: int = K_CONTROLS
+
+    @property
+    def exchange(self) -> str | None:
+        """The market of the universe, from its first ticker's suffix (None when the suffix names none)."""
+        return ticker_exchange(str(self.universe.tickers[0])) if len(self.universe.tickers) else None
+
+    def foreign_to(self, mic: str) -> str:
+        """Why the universe cannot give controls to a firm listed on ``mic`` (another calendar), else ''."""
+        own = self.exchange
+        if self.selection is not None or own is None or same_sessions(own, mic):  # a selection says for itself
+            return ""
+        return f"{self.label} is a {own} universe, not on the calendar of {mic}"
 
     @classmethod
     def from_universe(cls, path: str | Path) -> ControlMarket:

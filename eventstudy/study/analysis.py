@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import __version__
 from ..claims import ClaimsResults, evaluate_claims, parse_claims
+from ..claims.long_horizon import control_market
 from ..data import AsOfProvider, AutoProvider, fallback_notes
 from ..data.base import PriceProvider, Provenance, clip
 from ..data.calendar import sessions
@@ -34,6 +35,7 @@ from ..spec.config import Study, load_study
 from ..spec.exchanges import same_sessions, ticker_exchange
 from .coverage import BenchmarkGap, benchmark_gaps, estimation_span, resumption_reach
 from .cross_section import cross_section_table, parse_cross_section
+from .long_horizon import study_long_horizon
 from .markets import combine_abnormal
 from .masking import describe_exclusion, estimation_exclusions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
@@ -338,6 +340,8 @@ def analyse_study(
     extra: dict[str, object] = {"json:input_hash": digest}
     if claims is not None:
         extra["json:claims"] = claims.details.to_dict(orient="records")
+    if study.long_window is not None:  # long_horizon.csv
+        extra["long_horizon"] = study_long_horizon(results, control_market(universe))
     provenance = provenance_after_claims(results, provider)  # the claims read other dates, which may fall back
     results = dataclasses.replace(results, extra={**results.extra, **extra}, provenance=provenance)
     return Analysis(results, inputs, claims, source, digest)
