@@ -126,3 +126,12 @@ def test_the_vendored_selection_is_what_the_universe_selects(default_claims):
         sel = selection[selection.ticker == r.ticker].sort_values("rank")
         assert r.controls == " ".join(sel.control)
         assert [d["distance"] for d in r.selection] == pytest.approx(sel.distance.tolist(), rel=1e-12)
+
+
+def test_a_universe_given_is_the_one_matched_in(tmp_path):
+    from eventstudy.data.universe import write_synthetic_universe
+
+    path = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=12, n_sessions=700, seed=1)
+    got = C.evaluate_claims(load_study(EVENTS), open_provider("snapshot"), universe=path)
+    note = got.table.set_index("claim_id").loc[HIK, "long_horizon_note"]
+    assert "u.parquet" in note and "vendored" not in note  # its 12 firms halt too often: no 5 eligible controls
