@@ -26,7 +26,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from .sample import _t_p
 
 MIN_DAYS = 20  # fewer portfolio days than this: no alpha (the HAC variance needs far more than k observations)
 
@@ -90,7 +91,7 @@ def calendar_time_alpha(
     v = hac_covariance(x, e, lag)
     se = math.sqrt(v[0, 0]) if v[0, 0] > 0 else math.nan
     t = coef[0] / se
-    p = float(2.0 * stats.t.sf(abs(t), n - k)) if math.isfinite(t) else math.nan
+    p = float(_t_p(np.asarray(t), np.asarray(n - k))) if math.isfinite(t) else math.nan
     return CalendarTimeAlpha(float(coef[0]), se, float(t), p, tuple(float(b) for b in coef[1:]), n, lag)
 
 

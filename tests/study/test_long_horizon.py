@@ -120,3 +120,14 @@ def test_grouped_matching_is_the_per_firm_matching(results):
                               pd.Timestamp("2019-09-30"), pd.Timestamp("2020-09-11"), set(FIRMS), 120)  # fmt: skip
         assert firms.loc[t, "controls"] == " ".join(one.tickers)
         assert firms.loc[t, "control_return"] == pytest.approx(np.mean(one.returns), rel=1e-12)
+
+
+def test_the_python_api_takes_a_universe(tmp_path):
+    import eventstudy as es
+    from eventstudy.data.universe import write_synthetic_universe
+
+    path = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=12, n_sessions=700, seed=1)
+    res = es.run(_study(), "snapshot", universe=path)
+    frame = res.long_horizon
+    firms = frame[frame.row == "firm"]
+    assert all("u.parquet" in n for n in firms.note)  # matched there (its 12 firms halt too often: none eligible)
