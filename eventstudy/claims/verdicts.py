@@ -190,6 +190,8 @@ def format_verdicts(results: ClaimsResults) -> str:
         out.append(f'    quote:      "{o.claim.quote}" ({o.claim.document}, {o.claim.date})')
         out.append(f"    definition: {o.primary_definition}")
         out.append(f"    why:        {o.reason}")
+        if o.claim.id in results.long_horizon:
+            out.append(f"    abnormal:   {results.long_horizon[o.claim.id]}")
     counts = results.counts()
     out.append("")
     out.append(", ".join(f"{n} {v}" for v, n in counts.items()) + f" (prices: {results.source})")
