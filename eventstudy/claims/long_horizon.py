@@ -32,8 +32,9 @@ import pandas as pd
 
 from ..data.base import PriceProvider
 from ..data.calendar import day_zero, sessions
+from ..data.factors import model_options
 from ..data.returns import benchmark_returns, security_returns
-from ..inference.calendar_time import calendar_time_alpha
+from ..inference.calendar_time import calendar_time_alpha, regressors
 from ..inference.long_horizon import NO_UNIVERSE, ControlMarket, bhar_tests
 from ..model.matching import characteristics
 from ..spec.config import Study
@@ -115,6 +116,7 @@ def long_horizon(claims: tuple[Claim, ...], prices: _Prices, study: Study, marke
     """Per claim: the :data:`LONG_COLUMNS` (a frame indexed by claim id), the per-firm rows
     (:data:`FIRM_COLUMNS`) and a one-sentence summary for the report."""
     rows, firm_rows, text = {}, [], {}
+    factors = model_options(study).get("factors")  # model: factor: its factors join the calendar-time regression
     exclude = {f.ticker for ev in study.events for f in ev.firms}
     for claim in claims:
         q = claim.quantity
@@ -132,7 +134,8 @@ def long_horizon(claims: tuple[Claim, ...], prices: _Prices, study: Study, marke
         got = [_firm_figures(claim, t, long_prices, study, market, exclude) for t in sample]
         frame = pd.DataFrame([g[0] for g in got], columns=[*FIRM_COLUMNS, "selection"])
         firm_rows.append(frame)
-        rows[claim.id], text[claim.id] = _claim_row(frame, [g[1] for g in got], [g[2] for g in got], market, claim)
+        rows[claim.id], text[claim.id] = _claim_row(frame, [g[1] for g in got], [g[2] for g in got], market, claim,
+                                                    factors)  # fmt: skip
     table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=LONG_COLUMNS)
     firms = pd.concat(firm_rows, ignore_index=True) if firm_rows else pd.DataFrame(columns=[*FIRM_COLUMNS, "selection"])
     return table, firms, text
@@ -143,7 +146,7 @@ def _numbers(column: pd.Series) -> np.ndarray:
 
 
 def _claim_row(frame: pd.DataFrame, daily: list, market_daily: list, market: ControlMarket | None,
-               claim: Claim) -> tuple[dict[str, Any], str]:  # fmt: skip
+               claim: Claim, factors: pd.DataFrame | None) -> tuple[dict[str, Any], str]:  # fmt: skip
     own = frame[frame.ticker == claim.quantity.tickers[0]].iloc[0]
     bench_t, ctrl_t = bhar_tests([_numbers(frame.bhar_benchmark), _numbers(frame.bhar_control)])
     have = [i for i, d in enumerate(daily) if d is not None]
@@ -152,7 +155,7 @@ def _claim_row(frame: pd.DataFrame, daily: list, market_daily: list, market: Con
         panel = pd.concat([daily[i] for i in have], axis=1)
         portfolio = panel.mean(axis=1)  # equal weights over the firms with a single-session return that day
         ref = market_daily[have[0]].reindex(panel.index)
-        alpha = calendar_time_alpha(portfolio.to_numpy(), ref.to_numpy())
+        alpha = calendar_time_alpha(portfolio.to_numpy(), regressors(ref.to_numpy(), panel.index, factors))
         if alpha.reason:
             notes.append(f"calendar-time alpha: {alpha.reason}")
     else:

@@ -9,7 +9,8 @@ observation, not several) and are close to normal, unlike long-horizon buy-and-h
 
     R_p,t = α + β' x_t + e_t,       t = 1 … T  (the days on which the portfolio holds at least one firm)
 
-estimated by OLS. ``α`` is the portfolio's mean daily abnormal return. Its standard error is Newey & West's
+estimated by OLS (``x_t``: the benchmark's return, and the factors of a study with ``model: factor``, whose
+benchmark is the market factor — :func:`regressors`). ``α`` is the portfolio's mean daily abnormal return. Its standard error is Newey & West's
 (1987, *Econometrica* 55, 703–708) HAC estimator with Bartlett weights ``w_l = 1 − l / (L + 1)``,
 
     V = (X'X)⁻¹ [Σ_t e_t² x_t x_t' + Σ_{l=1..L} w_l Σ_t e_t e_{t−l} (x_t x_{t−l}' + x_{t−l} x_t')] (X'X)⁻¹,
@@ -26,6 +27,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .sample import _t_p
 
@@ -93,6 +95,15 @@ def calendar_time_alpha(
     t = coef[0] / se
     p = float(_t_p(np.asarray(t), np.asarray(n - k))) if math.isfinite(t) else math.nan
     return CalendarTimeAlpha(float(coef[0]), se, float(t), p, tuple(float(b) for b in coef[1:]), n, lag)
+
+
+def regressors(market: np.ndarray, days: pd.DatetimeIndex, factors: pd.DataFrame | None) -> np.ndarray:
+    """The regression's columns on ``days``: the market's returns, then each factor's (a study's factor file,
+    ``model: factor``; a day without a factor value drops out of the regression)."""
+    m = np.asarray(market, dtype=float)[:, None]
+    if factors is None or factors.empty:
+        return m
+    return np.column_stack([m, factors.reindex(days).to_numpy(dtype=float)])
 
 
 def _with_reason(a: CalendarTimeAlpha, reason: str) -> CalendarTimeAlpha:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..inference.calendar_time import calendar_time_alpha
+from ..data.factors import model_options
+from ..inference.calendar_time import calendar_time_alpha, regressors
 from ..inference.long_horizon import NO_UNIVERSE, ControlMarket, bhar_tests
 from ..model.matching import MATCH_ON, characteristics, nearest
 from .results import StudyResults
@@ -39,6 +40,7 @@ def study_long_horizon(results: StudyResults, market: ControlMarket | None) -> p
     w0, w1 = study.long_window
     fes = results.abnormal.firm_events
     exclude = {fe.ticker for fe in fes}
+    factors = model_options(study).get("factors")  # model: factor: its factors join the calendar-time regression
     rows: list[dict[str, Any]] = []
     groups: dict[tuple[str, str, str], list[int]] = {}
     for i, (fe, m) in enumerate(zip(fes, results.markets, strict=True)):
@@ -75,7 +77,9 @@ def study_long_horizon(results: StudyResults, market: ControlMarket | None) -> p
         port = np.where(
             have.any(axis=1), np.where(have, daily, 0.0).sum(axis=1) / np.maximum(have.sum(axis=1), 1), np.nan
         )
-        alpha = calendar_time_alpha(port, panel.returns[bench].to_numpy()[window])
+        alpha = calendar_time_alpha(
+            port, regressors(panel.returns[bench].to_numpy()[window], panel.sessions[window], factors)
+        )
         event_notes = [n for n in (alpha.reason, "the BHAR tests need at least 2 firms" if tb["n"] < 2 else "") if n]
         no_universe = all(x.startswith(NO_UNIVERSE) for x in notes)
         if tc["n"] == 0:

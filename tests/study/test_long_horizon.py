@@ -23,8 +23,8 @@ UNIVERSE = Path(__file__).resolve().parents[3] / "shared" / "data" / "szse-unive
 FIRMS = ["002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ"]
 
 
-def _study(long_window=(0, 230)):
-    study = {"id": "long", "title": "Long", "benchmark": {"XSHE": "000300.SS"}}
+def _study(long_window=(0, 230), **settings):
+    study = {"id": "long", "title": "Long", "benchmark": {"XSHE": "000300.SS"}, **settings}
     if long_window is not None:
         study["long_window"] = list(long_window)
     return parse_study({
@@ -69,10 +69,7 @@ def test_firm_rows_against_a_direct_loop(results):
     assert event.bhar_control == "no universe" and "no universe" in event.note and event.n_firms == 4
 
 
-def test_event_alpha_against_statsmodels(results):
-    got = study_long_horizon(results, None)
-    event = got[got.row == "event"].iloc[0]
-    provider = open_provider("snapshot")
+def _portfolio_and_market(provider):
     lo, hi = pd.Timestamp("2019-09-30"), pd.Timestamp("2020-09-11")
     daily = {}
     for t in FIRMS:  # single-session returns: traded today and on the previous session
@@ -81,7 +78,29 @@ def test_event_alpha_against_statsmodels(results):
         daily[t] = (h["close"] / h["prev_close"] - 1.0).where(ok)[(h.index > lo) & (h.index <= hi)]
     port = pd.DataFrame(daily).mean(axis=1).dropna()
     idx = provider.history("000300.SS")
-    m = (idx["close"] / idx["close"].shift(1) - 1.0).reindex(port.index)
+    return port, (idx["close"] / idx["close"].shift(1) - 1.0).reindex(port.index)
+
+
+def test_event_alpha_with_a_factor_file_against_statsmodels(tmp_path):
+    from eventstudy.data.calendar import sessions
+
+    days = sessions("XSHE", pd.Timestamp("2018-06-01"), pd.Timestamp("2020-12-31"))
+    smb = np.random.default_rng(9).normal(0, 0.006, len(days))
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "smb": smb}).to_csv(tmp_path / "f.csv", index=False)
+    study = _study(model="factor", factor_file=str(tmp_path / "f.csv"))
+    event = study_long_horizon(run_study(study, open_provider("snapshot")), None).query("row == 'event'").iloc[0]
+    port, m = _portfolio_and_market(open_provider("snapshot"))
+    x = np.column_stack([m.to_numpy(), pd.Series(smb, index=days).reindex(port.index).to_numpy()])
+    fit = sm.OLS(port.to_numpy(), sm.add_constant(x)).fit(
+        cov_type="HAC", cov_kwds={"maxlags": newey_west_lags(len(port))}, use_t=True
+    )
+    assert event.ct_alpha == pytest.approx(fit.params[0], rel=1e-10)
+    assert event.ct_alpha_p == pytest.approx(fit.pvalues[0], rel=1e-9)
+
+
+def test_event_alpha_against_statsmodels(results):
+    event = study_long_horizon(results, None).query("row == 'event'").iloc[0]
+    port, m = _portfolio_and_market(open_provider("snapshot"))
     fit = sm.OLS(port.to_numpy(), sm.add_constant(m.to_numpy())).fit(
         cov_type="HAC", cov_kwds={"maxlags": newey_west_lags(len(port))}, use_t=True
     )
