@@ -34,6 +34,7 @@ from ..data.base import PriceProvider
 from ..data.calendar import day_zero, sessions
 from ..data.factors import model_options
 from ..data.returns import benchmark_returns, security_returns
+from ..errors import EventStudyError
 from ..inference.calendar_time import calendar_time_alpha, regressors
 from ..inference.long_horizon import NO_UNIVERSE, ControlMarket, bhar_tests
 from ..model.matching import characteristics
@@ -46,7 +47,7 @@ FIRM_COLUMNS = ["claim_id", "event_id", "ticker", "benchmark", "base", "end", "t
                 "bhar_benchmark", "controls", "control_return", "bhar_control", "reason"]  # fmt: skip
 VENDORED = Path(str(resources.files("eventstudy.data") / "default_study_controls"))
 BOOT_MIN_FIRMS = 10  # fewer firms: the bootstrap p of bhar_boot_t over-rejects (9-10 % at 5 % for N = 4)
-_HISTORY_DAYS = 420  # calendar days fetched before the announcement: the estimation window (260 sessions) and more
+_MARGIN = 10  # sessions fetched before the estimation window, as the study itself fetches (study.plan)
 
 
 def control_market(universe: str | Path | None) -> ControlMarket | None:
@@ -130,7 +131,7 @@ def long_horizon(claims: tuple[Claim, ...], prices: _Prices, study: Study, marke
             continue
         bench = study.benchmark_of(firm)
         sample = [f.ticker for f in ev.firms if study.benchmark_of(f) == bench]  # event order: one sample per event
-        long_prices = _Prices(provider, (ev.announced - pd.Timedelta(days=_HISTORY_DAYS)).date(), prices.end)
+        long_prices = _Prices(provider, _first_day(study, ev, firm.ticker, prices.start), prices.end)
         got = [_firm_figures(claim, t, long_prices, study, market, exclude) for t in sample]
         frame = pd.DataFrame([g[0] for g in got], columns=[*FIRM_COLUMNS, "selection"])
         firm_rows.append(frame)
@@ -139,6 +140,18 @@ def long_horizon(claims: tuple[Claim, ...], prices: _Prices, study: Study, marke
     table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=LONG_COLUMNS)
     firms = pd.concat(firm_rows, ignore_index=True) if firm_rows else pd.DataFrame(columns=[*FIRM_COLUMNS, "selection"])
     return table, firms, text
+
+
+def _first_day(study: Study, ev: Any, ticker: str, fallback: Any) -> Any:
+    """The first date the sample's prices are read from: ``_MARGIN`` sessions before the estimation window of the
+    claim firm's day 0 — the range the study's own analysis reads — or ``fallback`` without a calendar."""
+    try:
+        mic = _mic(study, ticker)
+        axis = sessions(mic)
+        d0 = int(axis.get_loc(day_zero(ev.announced, mic, ev.day0_rule).session))
+    except (Undetermined, EventStudyError, KeyError):
+        return fallback
+    return min(axis[max(d0 + study.estimation_window[0] - _MARGIN, 0)].date(), fallback)
 
 
 def _numbers(column: pd.Series) -> np.ndarray:
