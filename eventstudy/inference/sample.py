@@ -286,8 +286,16 @@ def _day_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, x, 0.0).sum(axis=1) / n, n
 
 
-def _cached(v: dict, key: str, make):
+def _cached(v: dict, key, make):
     """What two tests share (the daily AAR; the ranks and sorted rows of the ARs), computed once per call."""
     if key not in v:
         v[key] = make()
     return v[key]
+
+
+def _estimation_cached(v: dict, key, make):
+    """What depends only on the estimation days of the call's firm-events (and on what ``key`` names): computed
+    once for every window and injected level of the same firm-events when the battery is given ``shared``
+    (:func:`eventstudy.inference.battery.window_battery` keys it by the firm-events and estimation days), else once
+    per call."""
+    return _cached(v if v.get("shared") is None else v["shared"], key, make)

@@ -24,6 +24,7 @@ from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
 from .sample import (
     _cached,
     _day_mean,
+    _estimation_cached,
     _mean_sd,
     _mean_t,
     _row_median,
@@ -80,18 +81,14 @@ def _rank(x: np.ndarray) -> np.ndarray:
     return rank_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape)
 
 
-def _aar(v: dict) -> np.ndarray:
-    return _cached(v, "aar", lambda: _day_mean(v["ar"])[0])
-
-
 def _sar_rank_sort(v: dict) -> tuple[np.ndarray, np.ndarray]:
     sar = v["sar"]
     return _cached(v, "sar_rank_sort", lambda: rank_sort_rows(sar.reshape(-1, sar.shape[-1])))
 
 
-def _day_counts(v: dict) -> np.ndarray:
-    """Per group and day: ``N_t``, the firms with an AR, ``(G, D)``."""
-    return _cached(v, "day_counts", lambda: np.isfinite(v["ar"]).sum(axis=1))
+def _estimation_aar(v: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per group and estimation day: the AAR and ``N_t`` (``(G, T)`` each), kept across windows (``shared``)."""
+    return _estimation_cached(v, "estimation_aar", lambda: _day_mean(v["ar"][:, :, v["est_days"]]))
 
 
 def _window_sum(v: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -154,8 +151,10 @@ def battery(
     pseudo-windows of ``placebo_p``/``gen_sign_z`` (without them — a sample built by hand — both are left out).
     ``clusters`` ``(G, F)`` codes each firm's calendar day 0 (None: all firms of a group share it);
     ``placebo_draws`` and ``seeds`` (one per group) drive ``placebo_p``'s draws when a group has several days 0.
-    ``shared``: a dict kept between calls on the same groups and estimation-day data (the placebo's injected
-    day-0 returns change window days only): the out-of-sample pseudo-CARs are computed once and reused.
+    ``shared``: a dict kept between calls on the same groups of firm-events and estimation days (other windows,
+    the placebo's injected day-0 returns): what depends on the estimation days only — the out-of-sample
+    pseudo-CARs of a run length, the firms' cross-correlation, the system fit of ``mvrm_wald``, the estimation-day
+    AARs — is computed once and reused.
     ``rel_days`` ``(D,)``: the relative day of each column (``garch_bmp_t``'s forecast horizons; None: the
     columns are consecutive sessions, the window right after the estimation days).
     Returns ``name → (statistic, p_value, n_firms)``, each ``(G,)``; undefined tests are NaN."""
@@ -203,15 +202,13 @@ def _bw_t(v):
     eq. 4.4.13, averaged over firms). p from Student t with T − 1 degrees of freedom. With every firm on every
     window day, ``CAAR = Σ_W AAR_t`` and ``L̄ = L``: the textbook form. The ``N/n_s`` scaling is exact for
     uncorrelated firms; under clustering it is the usual approximation."""
-    aar = _aar(v)
     n = v["n"]
-    n_t = _day_counts(v)
     caar, sessions = _window_sum(v)
-    est = aar[:, v["est_days"]]
+    est, n_t = _estimation_aar(v)
     ok_e = np.isfinite(est)
     n_est = ok_e.sum(axis=1)
     mean = np.where(ok_e, est, 0.0).sum(axis=1) / n_est
-    wt = n_t[:, v["est_days"]] / n[:, None]
+    wt = n_t / n[:, None]
     s2 = np.where(ok_e, wt * (est - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n_est - 1)
     t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
     bad = (n < 1) | (n_est < 3) | ~(sessions > 0) | ~(s2 > 0.0)
@@ -240,7 +237,7 @@ def _kp_bmp_t(v):
     estimation-period abnormal returns; p from Student t with N − 1 degrees of freedom. Valid under event-day
     clustering (and event-induced variance)."""
     (base, base_p), n = _mean_t(v["scar"], v["mask"]), v["n"]
-    r = _cross_correlation(v["ar"][:, :, v["est_days"]], n)
+    r = _estimation_cached(v, "cross_correlation", lambda: _cross_correlation(v["ar"][:, :, v["est_days"]], n))
     factor = (1.0 - r) / (1.0 + (n - 1) * r)
     t = base * np.sqrt(factor)
     keep = ~np.isfinite(base)  # an undefined or infinite BMP t is returned as it is
@@ -357,13 +354,11 @@ def _portfolio_t(v):
     Lo & MacKinlay 1997, eq. 4.4.13): ``t = CAAR / √(σ_p² L̄ + EE)``; p from Student t with T − p degrees of
     freedom. Valid under event-day clustering: the cross-correlation is in σ_p."""
     n = v["n"]
-    aar = _aar(v)
-    n_t = _day_counts(v)
     caar, sessions = _window_sum(v)
-    est = aar[:, v["est_days"]]
+    est, n_t = _estimation_aar(v)
     ok_e = np.isfinite(est)
     dof = ok_e.sum(axis=1) - max(v["n_params"], 1)
-    wt = n_t[:, v["est_days"]] / n[:, None]
+    wt = n_t / n[:, None]
     s2 = np.where(ok_e, wt * est**2, 0.0).sum(axis=1) / dof
     t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
     bad = (n < 1) | (dof < 2) | ~(sessions > 0) | ~(s2 > 0.0)

@@ -35,6 +35,8 @@ TEST_NAMES = (
     "csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
     "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p", "mvrm_wald", "garch_bmp_t",
 )  # fmt: skip
+#: ``expensive_tests:`` values: when the tests that fit a model per firm run (see Study.expensive_tests).
+EXPENSIVE_CHOICES = ("auto", "all", "none")
 MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
 
@@ -124,6 +126,9 @@ class Study:
         return found
 
     primary_test: str = "kp_bmp_t"  # the test of the headline table (summary.csv)
+    # Tests that fit a model per firm (garch_bmp_t): ``auto`` (up to EXPENSIVE_AUTO_FIRM_EVENTS firm-events, or
+    # when it is the primary test), ``all`` or ``none`` (docs/events-schema.md).
+    expensive_tests: str = "auto"
 
     @classmethod
     def from_events(
@@ -279,7 +284,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
             "day0",
-            "primary_test", "estimation_exclude", "long_window",
+            "primary_test", "estimation_exclude", "expensive_tests", "long_window",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -293,6 +298,9 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     primary_test = s.text("primary_test", "kp_bmp_t")
     if primary_test not in TEST_NAMES:
         raise s.fail(f"{primary_test!r} is not a test ({', '.join(TEST_NAMES)})", "primary_test")
+    expensive = s.text("expensive_tests", "auto")
+    if expensive not in EXPENSIVE_CHOICES:
+        raise s.fail(f"{expensive!r} is not one of {', '.join(EXPENSIVE_CHOICES)}", "expensive_tests")
     est = s.window("estimation_window", (-260, -11))
     windows = tuple(window_field(w) for w in s.items("event_windows")) if s.has("event_windows") else (
         (-1, 1), (0, 1), (0, 5), (0, 10)
@@ -365,6 +373,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         events_file=table,
         primary_test=primary_test,
         estimation_exclude=estimation_exclude(s),
+        expensive_tests=expensive,
         long_window=long,
     )
     check_benchmark_is_not_a_firm(study, top)

@@ -40,6 +40,7 @@ from .markets import combine_abnormal
 from .masking import describe_exclusion, estimation_exclusions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .results import StudyResults
+from .selection import select_tests
 from .sensitivity import benchmark_sensitivity, sensitivity_warnings, study_sensitivity
 from .tables import ar_table, car_table, halts_table
 
@@ -198,6 +199,7 @@ def analyse(
         halt_frames.append(halts_table(part, panel, study.price_chart))
         qualities.append(quality_table(histories, panel))
     order = {(fe.event_id, fe.ticker): i for i, fe in enumerate(firm_events)}
+    selection = select_tests(study, len(tested.firm_events))  # study.expensive_tests
     est = ab.estimates()
     est.insert(4, "est_start", est_start)
     est.insert(5, "est_end", est_end)
@@ -218,7 +220,7 @@ def analyse(
             tested,
             study.event_windows,
             daily_path=study.daily_path if tests is None else None,
-            tests=tests,
+            tests=selection.tests if tests is None else tests,
             event_keys=event_keys,
         ),
         provenance=inputs.provenance,
@@ -231,6 +233,8 @@ def analyse(
     )
     table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
     extra: dict[str, object] = {} if table is None else {"cross_section": table}
+    if tests is None:
+        extra["json:tests_not_computed"] = list(selection.notes)
     extra["sensitivity"] = benchmark_sensitivity(inputs, results, _rerun)  # header only without alternatives
     return dataclasses.replace(results, extra={**results.extra, **extra})
 
@@ -349,8 +353,9 @@ def analyse_study(
 
 def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
     """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps, firms measured
-    against a benchmark on another calendar, alternative benchmarks with sensitivity rows lacking a figure and
-    (``fallback``) the live sources that fell back, with the tickers they served (what ``eventstudy run`` reports)."""
+    against a benchmark on another calendar, alternative benchmarks with sensitivity rows lacking a figure,
+    (``fallback``) the live sources that fell back, with the tickers they served, and the tests not computed
+    (:mod:`eventstudy.study.selection`) — what ``eventstudy run`` reports."""
     quality = quality_warnings(results.quality) if results.quality is not None else []
     gaps = [f"{g.event_id} {g.ticker}: {g.describe()}; left out of the tests" for g in results.benchmark_gaps]
     markets = [
@@ -360,7 +365,8 @@ def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
     ]
     sensitivity = sensitivity_warnings(study_sensitivity(results))
     fell_back = fallback_notes(results.provenance, results.as_of) if fallback else []
-    return quality + gaps + markets + sensitivity + fell_back
+    skipped = list(results.extra.get("json:tests_not_computed", []))  # study.expensive_tests (study/selection.py)
+    return quality + gaps + markets + sensitivity + fell_back + skipped
 
 
 def run_study(study: Study, provider: PriceProvider, as_of: date | None = None) -> StudyResults:
