@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from bench import SZSE_UNIVERSE
+from bench.long_horizon_size import MEASURED as MEASURED_LONG_HORIZON
 from bench.validation_reaction import saved_section
 from eventstudy.data.universe import load_universe
 from eventstudy.inference import CLUSTERING_ROBUST, EXPENSIVE, TEST_REFERENCES, TESTS
@@ -302,6 +303,8 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
                   + ", ".join(f"{_label(d)} N = {n}" for d, n in pending)
                   + ". The tables above are final for the designs they show."]  # fmt: skip
     lines += [
+        "",
+        *MEASURED_LONG_HORIZON.splitlines(),
         "",
         "## Reading the tables",
         "",

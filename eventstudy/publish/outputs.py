@@ -288,6 +288,9 @@ def write_tables(results: StudyResults, directory: Path, source: str) -> None:
     cross_section = results.extra.get("cross_section")
     if isinstance(cross_section, pd.DataFrame):
         write_csv(cross_section, directory / "cross_section.csv", COLUMNS["cross_section.csv"])
+    long_horizon = results.extra.get("long_horizon")  # a study with a long_window (eventstudy.study.long_horizon)
+    if isinstance(long_horizon, pd.DataFrame):
+        write_csv(long_horizon, directory / "long_horizon.csv", list(long_horizon.columns))
     # always written, header only when the study has no alternative benchmark, so a rebuild lists the same files
     write_csv(study_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
     write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"])

@@ -114,6 +114,7 @@ class Study:
     # Sessions left out of every estimation sample: ``study_events`` (each firm's other events' periods,
     # :attr:`event_period`), ``none``, or a tuple of dates (:func:`estimation_exclude`; docs/events-schema.md).
     estimation_exclude: str | tuple[date, ...] = "study_events"
+    long_window: tuple[int, int] | None = None  # long-horizon BHARs and calendar-time alpha (long_horizon.csv)
 
     def benchmark_of(self, firm: Firm) -> str:
         """The benchmark of a firm: its own, else the mapping's entry for its exchange (or for another exchange on
@@ -219,6 +220,7 @@ class Study:
         """The widest range of relative days any stage looks at."""
         lows = [self.estimation_window[0], self.daily_path[0], self.price_chart[0], *(self.pre_window or ())[:1]]
         highs = [self.daily_path[1], self.price_chart[1], *(w[1] for w in self.event_windows)]
+        highs += [self.long_window[1]] if self.long_window is not None else []
         return min(lows), max(highs)
 
 
@@ -284,7 +286,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
             "day0",
-            "primary_test", "estimation_exclude", "expensive_tests", "pre_window",
+            "primary_test", "estimation_exclude", "expensive_tests", "pre_window", "long_window",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -330,6 +332,9 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         if pre[1] >= 0 or pre[0] <= est[1]:
             raise s.fail(f"window {list(pre)} must end before day 0 and start after the estimation window "
                          f"{list(est)}", "pre_window")  # fmt: skip
+    long = s.window("long_window", (0, 0)) if s.has("long_window") else None
+    if long is not None and long[0] <= est[1]:
+        raise s.fail(f"window {list(long)} overlaps the estimation window {list(est)}", "long_window")
     rule = day0_rule(s, "close")
     benchmark, benchmarks = read_benchmarks(s)
     table: str | None = None
@@ -379,6 +384,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         estimation_exclude=estimation_exclude(s),
         expensive_tests=expensive,
         pre_window=pre,
+        long_window=long,
     )
     check_benchmark_is_not_a_firm(study, top)
     return study

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import __version__
 from ..claims import ClaimsResults, evaluate_claims, parse_claims
+from ..claims.long_horizon import control_market
 from ..data import AsOfProvider, AutoProvider, fallback_notes
 from ..data.base import PriceProvider, Provenance, clip
 from ..data.calendar import sessions
@@ -34,6 +35,7 @@ from ..spec.config import Study, load_study
 from ..spec.exchanges import same_sessions, ticker_exchange
 from .coverage import BenchmarkGap, benchmark_gaps, estimation_span, resumption_reach
 from .cross_section import cross_section_table, parse_cross_section
+from .long_horizon import study_long_horizon
 from .markets import combine_abnormal
 from .masking import describe_exclusion, estimation_exclusions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
@@ -320,10 +322,12 @@ def data_flags(results: StudyResults) -> list[str]:
 
 
 def analyse_study(
-    study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True, strict: bool = False
-) -> Analysis:
+    study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True, strict: bool = False,
+    universe: Path | None = None,
+) -> Analysis:  # fmt: skip
     """Load the prices ``study`` needs (up to ``as_of``), analyse them and evaluate its claims; write nothing.
-    ``strict``: a :class:`DataError` (exit 3) if the prices carry any data flag (:func:`data_flags`)."""
+    ``strict``: a :class:`DataError` (exit 3) if the prices carry any data flag (:func:`data_flags`); ``universe``:
+    the market the claims' matched controls come from (None: the vendored selection)."""
     claims_spec = parse_claims(study) if "claims" in study.extra else ()
     if as_of is not None:
         provider = AsOfProvider(provider, as_of)
@@ -336,12 +340,14 @@ def analyse_study(
     if flags:
         more = f" (and {len(flags) - 1} more)" if len(flags) > 1 else ""
         raise DataError(f"{study.path}: --strict: the prices carry a data flag: {flags[0]}{more}")
-    claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
+    claims = evaluate_claims(study, provider, claims_spec, universe) if claims_spec else None
     source = describe_source(provider, results.source)
     digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
     extra: dict[str, object] = {"json:input_hash": digest}
     if claims is not None:
         extra["json:claims"] = claims.details.to_dict(orient="records")
+    if study.long_window is not None:  # long_horizon.csv
+        extra["long_horizon"] = study_long_horizon(results, control_market(universe))
     provenance = provenance_after_claims(results, provider)  # the claims read other dates, which may fall back
     results = dataclasses.replace(results, extra={**results.extra, **extra}, provenance=provenance)
     return Analysis(results, inputs, claims, source, digest)

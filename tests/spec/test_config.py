@@ -69,6 +69,13 @@ def test_defaults_apply(tmp_path):
     assert study.primary_test == "kp_bmp_t"
 
 
+def test_long_window_is_read_and_widens_the_span_the_prices_cover(tmp_path):
+    assert load_study(write(tmp_path, GOOD)).long_window is None
+    text = GOOD.replace("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  long_window: [0, 230]\n", 1)
+    study = load_study(write(tmp_path, text))
+    assert study.long_window == (0, 230) and study.relative_span == (-260, 230)
+
+
 def test_primary_test_is_read_and_the_known_names_are_the_battery(tmp_path):
     from eventstudy.inference import TESTS
     from eventstudy.spec.config import TEST_NAMES
@@ -97,6 +104,11 @@ def test_primary_test_is_read_and_the_known_names_are_the_battery(tmp_path):
             "  benchmark: 000300.SS\n",
             "  benchmark: 000300.SS\n  event_windows: [[-20, 1]]\n",
             "study.event_windows[0]: window [-20, 1] overlaps the estimation window [-260, -11]",
+        ),
+        (
+            "  benchmark: 000300.SS\n",
+            "  benchmark: 000300.SS\n  long_window: [-30, 230]\n",
+            "study.long_window: window [-30, 230] overlaps the estimation window [-260, -11]",
         ),
         (
             "  benchmark: 000300.SS\n",
