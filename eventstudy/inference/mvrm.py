@@ -97,6 +97,8 @@ def _shared_sessions_term(sigma: np.ndarray, k: np.ndarray) -> np.ndarray:
     for d in range(k.shape[2]):
         levels = np.unique(k[:, :, d])
         levels = levels[levels > 0]
+        if not len(levels):  # a window day on which no firm of any group has a return
+            continue
         for lo, hi in zip(np.r_[0.0, levels[:-1]], levels, strict=True):
             columns.append(k[:, :, d] >= hi)
             weights.append(hi - lo)
@@ -131,10 +133,13 @@ def _system_fit(v: dict) -> tuple[Any, ...]:
         inv, singular = _inverse(xc.transpose(0, 1, 3, 2) @ xc)
         delta = (inv @ (xc.transpose(0, 1, 3, 2) @ e[..., None]))[..., 0]
         e = e - (xc @ delta[..., None])[..., 0]
-    # NaN (a singular fit, whose group has no statistic) as 0: each (i, j) term of the variance is then 0, as before
-    sigma = np.nan_to_num((e @ e.transpose(0, 2, 1)) / dof[:, None, None])
+    # Not finite (a singular fit, or no residual degree of freedom: groups without a statistic) as 0, so that their
+    # terms of the variance vanish instead of overflowing
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = (e @ e.transpose(0, 2, 1)) / dof[:, None, None]
+    sigma = np.where(np.isfinite(sigma), sigma, 0.0)
     if p and g * (f * p) ** 2 <= CROSS_CELLS:  # else b_i'b_j from b_i = X_i u_i, window by window
         stacked = xc.transpose(0, 1, 3, 2).reshape(g, f * p, -1)  # rows (i, a): column a of X_i over the days
         pairs = np.repeat(np.repeat(sigma, p, axis=1), p, axis=2)
-        cross = np.nan_to_num((stacked @ stacked.transpose(0, 2, 1)) * pairs)
+        cross = np.where(np.isfinite(pairs), (stacked @ stacked.transpose(0, 2, 1)) * pairs, 0.0)
     return dof, sigma, cross, xc, inv, delta, singular

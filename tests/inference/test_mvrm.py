@@ -223,3 +223,14 @@ def test_large_events_take_the_window_by_window_estimation_error(monkeypatch):
     assert np.isfinite(kept[0]).all() and kept[2].tolist() == [6, 4]
     np.testing.assert_allclose(direct[0], kept[0], rtol=1e-12)
     np.testing.assert_allclose(direct[1], kept[1], rtol=1e-12)
+
+
+def test_a_window_day_without_any_return_adds_nothing():
+    """A window column on which no firm has a return (another group's halted firm made it a column) leaves the
+    statistic as without that column."""
+    s = system(5, 120, 3, seed=4)
+    ar, x, w = s["ar"], s["x"], s["in_window"]
+    wide_ar = np.concatenate([ar, np.full((5, 1), np.nan)], axis=1)
+    wide_x = np.concatenate([x, x[:, -1:]], axis=1)
+    wide_w = np.r_[w, True]
+    np.testing.assert_allclose(run(wide_ar[None], wide_x[None], wide_w)[0], run(ar[None], x[None], w)[0], rtol=1e-12)
