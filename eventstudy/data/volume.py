@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .histories import session_positions, stacked
 from .universe import Universe
 
 
@@ -32,13 +33,12 @@ def log_volume(volume: np.ndarray, traded: np.ndarray) -> np.ndarray:
 
 def volume_panel(histories: Mapping[str, pd.DataFrame], sessions: pd.DatetimeIndex) -> pd.DataFrame:
     """Sessions × tickers ``log(1 + volume)``: NaN on a suspended session, a session without a row or off the
-    axis, and where the volume is unknown. One vectorised reindex per ticker (as the returns panel)."""
-    columns = {}
-    for ticker, h in histories.items():
-        frame = h.reindex(sessions)
-        traded = frame["traded"].eq(True).to_numpy()  # a session without a row: no trade
-        columns[ticker] = log_volume(frame["volume"].to_numpy(dtype=float), traded)
-    return pd.DataFrame(columns, index=sessions)
+    axis, and where the volume is unknown. All tickers' rows placed on the axis at once (as the returns panel)."""
+    rows = stacked(histories).rows
+    at, on = session_positions(rows, sessions)
+    out = np.full((len(sessions), len(rows.tickers)), np.nan, order="F")
+    out[at[on], rows.code[on]] = log_volume(rows.volume[on], rows.traded[on])
+    return pd.DataFrame(out, index=sessions, columns=pd.Index(list(rows.tickers)), copy=False)
 
 
 def gather_days(matrix: np.ndarray, day0: np.ndarray, cols: np.ndarray, rel_days: np.ndarray) -> np.ndarray:

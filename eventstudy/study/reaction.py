@@ -27,6 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..data.histories import stacked
 from ..data.volume import gather_days, volume_panel
 from ..inference import significance_table
 from ..inference.pretrend import aar_joint_f
@@ -61,7 +62,7 @@ def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame])
         if not len(rows):
             continue
         tickers = list(dict.fromkeys([*(ab.firm_events[i].ticker for i in rows), key[1]]))
-        matrix = volume_panel({t: histories[t] for t in tickers if t in histories}, panel.sessions)
+        matrix = volume_panel(stacked(histories).select([t for t in tickers if t in histories]), panel.sessions)
         day0 = panel.sessions.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in rows]))
         cols = matrix.columns.get_indexer([ab.firm_events[i].ticker for i in rows])
         values = matrix.to_numpy()
