@@ -63,20 +63,23 @@ class StackedRows:
         return np.asarray(pd.DatetimeIndex([dates] if isinstance(dates, pd.Timestamp) else dates).as_unit(unit).asi8)
 
 
-def session_positions(rows: StackedRows, sessions: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's position on the session axis ``sessions`` (sorted dates at midnight) and whether its date is
-    one of them (where not, the position means nothing): a look-up by calendar day, checked against the axis."""
-    axis = rows.stamp(sessions)
+def session_positions(
+    rows: StackedRows, sessions: pd.DatetimeIndex, part: slice = slice(None)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's (of ``part`` of the rows) position on the session axis ``sessions`` (sorted dates at midnight)
+    and whether its date is one of them (where not, the position means nothing): a look-up by calendar day,
+    checked against the axis."""
+    axis, stamps = rows.stamp(sessions), rows.stamps[part]
     if not len(axis):
-        return np.zeros(len(rows.stamps), dtype=np.int64), np.zeros(len(rows.stamps), dtype=bool)
+        return np.zeros(len(stamps), dtype=np.int64), np.zeros(len(stamps), dtype=bool)
     per_day = rows.stamp(pd.Timestamp("1970-01-02"))[0]
     first = axis[0] - axis[0] % per_day
     table = np.full(int((axis[-1] - first) // per_day) + 2, -1, dtype=np.int64)  # the last slot: beyond the axis
     table[(axis - first) // per_day] = np.arange(len(axis))
-    day = np.clip((rows.stamps - first) // per_day, -1, len(table) - 1)
+    day = np.clip((stamps - first) // per_day, -1, len(table) - 1)
     pos = table[day]  # day -1 (before the axis) reads the last slot: -1
     on = pos >= 0
-    on[on] = axis[pos[on]] == rows.stamps[on]
+    on[on] = axis[pos[on]] == stamps[on]
     return pos, on
 
 

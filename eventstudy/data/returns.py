@@ -24,6 +24,8 @@ from ..errors import DataError
 from .histories import session_positions, stacked
 
 NOT_TRADED, TRADED, NO_DATA = "suspended", "traded", "no data"
+PANEL_FIELDS = ("returns", "span", "traded", "covered", "level", "present")
+CHUNK_ROWS = 1 << 18  # rows of the tickers placed on the panel at a time (returns_panel)
 
 
 @dataclass(frozen=True)
@@ -208,26 +210,38 @@ def returns_panel(
     Every security's column is :func:`security_returns` of its history, computed for all of them at once
     (:func:`trade_to_trade` on their stacked rows, :mod:`eventstudy.data.histories`)."""
     tickers = list(histories)
-    rows = stacked(histories).rows
-    at, on = session_positions(rows, sessions)
-    firm = np.array([t not in benchmarks for t in rows.tickers], dtype=bool)[rows.code]
-    off_trade = np.flatnonzero(~on & rows.traded & firm)
-    if len(off_trade):  # the first firm (in order) with one, at its first such date
-        i = off_trade[0]
-        day = pd.Timestamp(rows.date[i]).date()
-        raise DataError(f"{rows.tickers[rows.code[i]]}: traded on {day}, which is not an exchange session")
-    code = rows.code  # the rows' tickers are the panel's columns, in order
-    keep = on & firm
-    if keep.all():
-        m = trade_to_trade(at, code, rows.close, rows.prev_close, rows.traded, len(sessions), len(tickers), "F")
-    else:
-        m = trade_to_trade(at[keep], code[keep], rows.close[keep], rows.prev_close[keep], rows.traded[keep],
-                           len(sessions), len(tickers), "F")  # fmt: skip
+    rows = stacked(histories).rows  # the rows' tickers are the panel's columns, in order
+    n_s, n_t = len(sessions), len(tickers)
+    is_firm = np.array([t not in benchmarks for t in rows.tickers], dtype=bool)
+    # Tickers in chunks of about CHUNK_ROWS rows: the temporaries stay small and are reused (exact: columns are
+    # independent).
+    starts = np.searchsorted(rows.bounds, np.arange(0, int(rows.bounds[-1]), CHUNK_ROWS), "right") - 1
+    cuts = np.unique(np.r_[0, np.clip(starts, 0, n_t), n_t]).tolist()
+    m: dict[str, np.ndarray] = {}
+    for c0, c1 in zip(cuts[:-1], cuts[1:], strict=True):
+        part = slice(int(rows.bounds[c0]), int(rows.bounds[c1]))
+        at, on = session_positions(rows, sessions, part)
+        firm, traded = is_firm[rows.code[part]], rows.traded[part]
+        off_trade = np.flatnonzero(~on & traded & firm)
+        if len(off_trade):  # the first firm (in order) with one, at its first such date
+            i = part.start + int(off_trade[0])
+            day = pd.Timestamp(rows.date[i]).date()
+            raise DataError(f"{rows.tickers[rows.code[i]]}: traded on {day}, which is not an exchange session")
+        keep = on & firm
+        args = (at, rows.code[part] - c0, rows.close[part], rows.prev_close[part], traded)
+        chunk = trade_to_trade(*(a if keep.all() else a[keep] for a in args), n_s, c1 - c0, "F")
+        for name in PANEL_FIELDS:
+            if name not in m:
+                m[name] = np.empty((n_s, n_t), dtype=chunk[name].dtype, order="F")
+            m[name][:, c0:c1] = chunk[name]
+    if not m:  # no tickers
+        empty = np.empty(0, dtype=np.int64)
+        m = trade_to_trade(empty, empty, np.empty(0), np.empty(0), np.empty(0, bool), n_s, n_t, "F")
     for j, t in enumerate(tickers):
         if t in benchmarks:
-            part = benchmark_returns(histories[t], sessions, t in foreign)
-            for name in ("returns", "span", "traded", "covered", "level", "present"):
-                m[name][:, j] = part[name].to_numpy()
+            index = benchmark_returns(histories[t], sessions, t in foreign)
+            for name in PANEL_FIELDS:
+                m[name][:, j] = index[name].to_numpy()
     names = pd.Index(tickers)
 
     def frame(name: str) -> pd.DataFrame:

@@ -91,7 +91,11 @@ def _assert_panel_is_security_returns(panel, histories, axis, benchmarks=()):
             np.testing.assert_array_equal(getattr(panel, name)[t].to_numpy(), ref[name].to_numpy(), err_msg=name)
 
 
-def test_panel_of_the_snapshot_equals_security_returns_per_ticker():
+@pytest.mark.parametrize("chunk", [1 << 18, 700])  # one chunk of tickers, or several (eventstudy.data.returns)
+def test_panel_of_the_snapshot_equals_security_returns_per_ticker(chunk, monkeypatch):
+    from eventstudy.data import returns
+
+    monkeypatch.setattr(returns, "CHUNK_ROWS", chunk)
     from eventstudy.data import open_provider
     from eventstudy.data.calendar import sessions
 
