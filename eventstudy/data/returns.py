@@ -228,8 +228,10 @@ def returns_panel(
             day = pd.Timestamp(rows.date[i]).date()
             raise DataError(f"{rows.tickers[rows.code[i]]}: traded on {day}, which is not an exchange session")
         keep = on & firm
-        args = (at, rows.code[part] - c0, rows.close[part], rows.prev_close[part], traded)
-        chunk = trade_to_trade(*(a if keep.all() else a[keep] for a in args), n_s, c1 - c0, "F")
+        pos, code, close, prev = at, rows.code[part] - c0, rows.close[part], rows.prev_close[part]
+        if not keep.all():
+            pos, code, close, prev, traded = pos[keep], code[keep], close[keep], prev[keep], traded[keep]
+        chunk = trade_to_trade(pos, code, close, prev, traded, n_s, c1 - c0, "F")
         for name in PANEL_FIELDS:
             if name not in m:
                 m[name] = np.empty((n_s, n_t), dtype=chunk[name].dtype, order="F")
