@@ -39,6 +39,19 @@ STATUS_JS = """(() => {
 })()"""
 
 
+RESULTS_JS = """(() => {
+  const h2 = document.getElementById(%s);
+  let el = h2.nextElementSibling, top = null;
+  while (el && el.tagName !== 'H2') {
+    if (el.tagName === 'H3' && el.textContent.startsWith('Cumulative abnormal')) top = el.getBoundingClientRect().top;
+    if (el.tagName === 'H3' && el.textContent.startsWith('Daily abnormal') && top !== null)
+      return JSON.stringify([top + window.scrollY - 8, el.getBoundingClientRect().top + window.scrollY - 8]);
+    el = el.nextElementSibling;
+  }
+  return JSON.stringify(null);
+})()"""
+
+
 class Chromium:
     """One headless Chromium and its DevTools pipe."""
 
@@ -172,6 +185,9 @@ def check(report: Path, max_mb: float | None, shots: Path | None, timeout: float
             ))  # fmt: skip
             for (name, top), (_, bottom) in zip(sections, [*sections[1:], ["", status["height"]]], strict=True):
                 screenshot(browser, shots / f"{name}.png", top, min(bottom - top, 6000))
+                results = json.loads(browser.evaluate(RESULTS_JS % json.dumps(name)))
+                if results:  # an event: its CAR charts and the firm × window table
+                    screenshot(browser, shots / f"{name}-results.png", results[0], results[1] - results[0])
     finally:
         browser.close()
     problems = [] if loaded else ["the page did not finish loading"]

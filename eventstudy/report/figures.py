@@ -148,11 +148,12 @@ def _car_panels(path: EventPath, names: Sequence[str], tickers: Sequence[str]) -
                                  hoverinfo="skip", showlegend=False, name="CAAR"), **where)  # fmt: skip
         fig.add_trace(
             go.Scatter(
-                x=path.days, y=path.car[j], mode="lines", line={"color": colours[j], "width": 2}, showlegend=False,
+                x=path.days, y=path.car[j], mode="lines", line={"color": colours[j], "width": 2.4}, showlegend=False,
                 name=plain(names[j]), hovertemplate="CAR[0, %{x}] %{y:.2%}<extra>" + plain(tickers[j]) + "</extra>",
             ), **where,
         )  # fmt: skip
     fig.update_yaxes(tickformat=".0%")
+    fig.update_xaxes(showticklabels=True)  # every panel its own day axis
     fig.update_annotations(font={"size": 11})
     return fig
 
@@ -273,11 +274,7 @@ def price_panels(results: StudyResults, rows: Sequence[int]) -> go.Figure:
                                          hovertemplate="day %{x}: " + what + "<extra>" + plain(fe.ticker) + "</extra>"),
                               **where)  # fmt: skip
 
+    fig.update_xaxes(showticklabels=True)
     fig.update_annotations(font={"size": 11})
     return fig
 
-
-def extremes_rows(values: pd.Series, k: int) -> list[int]:
-    """Index labels of the ``k`` lowest then the ``k`` highest finite ``values`` (fewer when there are not 2k)."""
-    low, high = _extremes(values.to_numpy(dtype=float), k)
-    return [values.index[j] for j in (*low, *high[::-1])]

@@ -1,8 +1,10 @@
 """The cumulative paths the report charts, cumulated from day 0 so that the chart at day ``k`` is the table's
 ``[0, k]`` window: per firm ``CAR_i[0, t]`` and per event ``CAAR[0, t]`` with its 95% band.
 
-``CAR_i[0, t]`` is :meth:`eventstudy.model.abnormal.AbnormalReturns.car_path` from day 0 (the same sums and
-forecast-error variances as ``car.csv``'s windows); the event's ``CAAR[0, t]`` and its standard error are
+``CAR_i[0, t]`` is ``car.csv``'s CAR over the window ``[0, t]``
+(:meth:`eventstudy.model.abnormal.AbnormalReturns.cumulate` of the returns whose span overlaps the window,
+:meth:`~eventstudy.model.abnormal.AbnormalReturns.overlap`: a firm halted on days 0 and +1 counts its return of day
++2 from day 0 on, as the table does), with its forecast-error variance; the event's ``CAAR[0, t]`` and its standard error are
 :func:`eventstudy.study.summary.caar_band` over the event's firms, with ``r̄`` the mean cross-correlation of their
 estimation-period abnormal returns (Kolari & Pynnönen 2010). Computed once for the whole study (one pass over the
 days of the path, vectorised over firm-events), then sliced per event.
@@ -46,7 +48,13 @@ def event_paths(results: StudyResults, event_ids: list[str]) -> dict[str, EventP
     """The :class:`EventPath` of each event of ``event_ids``, from day 0 to the end of the study's daily path."""
     ab = results.abnormal
     end = max(int(results.study.daily_path[1]), 0)
-    days, car, se = ab.car_path((0, end))
+    days = ab.rel_days[ab.days((0, end))]
+    cars, ses = [], []
+    for day in days:  # one pass per day, vectorised over every firm-event of the study
+        res = ab.cumulate(ab.overlap((0, int(day))))
+        cars.append(res["car"])
+        ses.append(res["car_se"])
+    car, se = np.column_stack(cars), np.column_stack(ses)
     event_of = np.array([fe.event_id for fe in ab.firm_events], dtype=object)
     out = {}
     for event_id in event_ids:

@@ -91,7 +91,10 @@ def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     (the table's family), and ``sig`` (``p_holm`` < :data:`ALPHA`)."""
     tests = results.tests[results.tests["event_id"] == event_id]
     windows = list(results.study.event_windows)
-    cells = {(r.test, r.window_start, r.window_end): r._asdict() for r in tests.itertuples(index=False)}
+    cells = {
+        (r.test, r.window_start, r.window_end): {**r._asdict(), "p_holm": float("nan"), "sig": False}
+        for r in tests.itertuples(index=False)
+    }
     names = [t for t in TESTS if any((t, *w) in cells for w in windows)]
     rows = [
         {"test": t, "robust": t in CLUSTERING_ROBUST, "label": robustness_label(t, t in CLUSTERING_ROBUST),
@@ -150,9 +153,9 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
         figures = {
             "caar": figure_div(caar_figure(path), f"{ev.id}-caar", 300),
             "car": figure_div(firm_car_figure(path, names, tickers), f"{ev.id}-car",
-                              panels_height(n) if n <= SMALL_MULTIPLES else 460),
+                              panels_height(n) if n <= SMALL_MULTIPLES else 460, top=48),
             "ar": figure_div(ar_figure(results, ev.id), f"{ev.id}-ar", 360),
-            "prices": figure_div(price_panels(results, prices), f"{ev.id}-prices", panels_height(len(prices))),
+            "prices": figure_div(price_panels(results, prices), f"{ev.id}-prices", panels_height(len(prices)), top=48),
         }  # fmt: skip
         extremes = None
         if len(matrix.rows) > MATRIX_ROWS:

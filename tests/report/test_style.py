@@ -1,0 +1,31 @@
+"""style: the palette (distinct colours up to 20 firms) and the compact encoding of the embedded figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def test_palette_has_distinct_colours_up_to_twenty_firms():
+    from eventstudy.report.style import MAX_COLOURS, firm_colours
+
+    assert MAX_COLOURS == 20
+    for n in range(1, 21):
+        colours = firm_colours(n)
+        assert len(colours) == n == len(set(colours))
+    assert firm_colours(13)[:3] == ["#D1BBD7", "#AE76A3", "#882E72"]  # Tol's set for 13, from the light end
+    with pytest.raises(ValueError, match="21 colours"):
+        firm_colours(21)
+
+
+def test_compact_figures_keep_the_numbers_to_float32_precision(default_results):
+    """What the page embeds: float32 values (rel. error < 1e-7) and consecutive days as x0/dx."""
+    import plotly.graph_objects as go
+
+    from eventstudy.report.style import compact
+
+    y = np.array([0.0123456789, -0.5, np.nan])
+    fig = compact(go.Figure([go.Scatter(x=np.arange(-10, -7), y=y), go.Scatter(x=[1.5, None, 2.5], y=[1, 2, 3])]))
+    assert fig.data[0].x is None and (fig.data[0].x0, fig.data[0].dx) == (-10, 1)
+    assert fig.data[0].y.dtype == np.float32 and fig.data[0].y[0] == pytest.approx(0.0123456789, rel=1e-7)
+    assert np.isnan(fig.data[1].x[1]) and fig.data[1].x.dtype == np.float32
