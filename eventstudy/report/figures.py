@@ -277,4 +277,3 @@ def price_panels(results: StudyResults, rows: Sequence[int]) -> go.Figure:
     fig.update_xaxes(showticklabels=True)
     fig.update_annotations(font={"size": 11})
     return fig
-

@@ -18,7 +18,9 @@ def test_matrix_cells_are_car_csv_and_holm_is_statsmodels(default_results):
     assert len(m.rows) == 13 and m.windows == [(-1, 1), (0, 1), (0, 5), (0, 10)]
     assert m.family == 52 == len(car)
     flat = [(r["ticker"], w, c) for r in m.rows for w, c in zip(m.windows, r["cells"], strict=True)]
-    expected = dict(zip(zip(car.ticker, zip(car.window_start, car.window_end)), multipletests(car.car_p, method="holm")[1]))
+    expected = dict(
+        zip(zip(car.ticker, zip(car.window_start, car.window_end)), multipletests(car.car_p, method="holm")[1])
+    )
     for ticker, w, c in flat:
         row = car[(car.ticker == ticker) & (car.window_start == w[0]) & (car.window_end == w[1])].iloc[0]
         assert c["car"] == row.car and c["t"] == row.car_t

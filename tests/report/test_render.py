@@ -35,9 +35,14 @@ def test_sections_and_numbers(html, default_results):
     # tooltip) and in the list of caveats under the matrix
     assert html.count("covers 0..+2: suspended 0..+1") == 2 + 2 + 2
     assert html.count("covers -1..+2: suspended 0..+1") == 2 + 2 + 2  # [-1, 1]
-    hik = default_results.car.query("ticker == '002415.SZ' and window_end == 5 and event_id == 'us-entity-list-2019-10-07'")
+    hik = default_results.car.query(
+        "ticker == '002415.SZ' and window_end == 5 and event_id == 'us-entity-list-2019-10-07'"
+    )
     hik = hik.iloc[0]
-    assert f'<td data-v="{hik.car}"><span>{hik.car * 100:.1f}%</span><br><span class="tval">{hik.car_t:+.2f}</span></td>' in html
+    assert (
+        f'<td data-v="{hik.car}"><span>{hik.car * 100:.1f}%</span><br><span class="tval">{hik.car_t:+.2f}</span></td>'
+        in html
+    )
     for div in ("us-entity-list-2019-10-07-prices", "us-entity-list-2019-10-07-car", "us-entity-list-2019-10-07-ar"):
         assert f'id="{div}"' in html
 
@@ -137,7 +142,6 @@ def test_two_markets_each_firm_with_its_exchange_calendar_and_benchmark(html, de
     assert "Rule “close”: day 0 is the first XNAS session whose close is at or after the announcement" in html
 
 
-
 def test_the_report_opens_with_the_headline(html, default_results):
     import markupsafe
 
@@ -156,8 +160,12 @@ def test_the_report_opens_with_the_headline(html, default_results):
         assert f"{r.p_value:.3f}" in row and f"{r.p_holm:.3f}" in row
     assert "kp_bmp_t" in headline and "Holm-adjusted across the 16 rows of this table" in headline
     for ev in default_results.study.events:  # each event: its title, id, market and benchmark above its rows
-        assert re.search(rf'<tr class="evrow">.*?{re.escape(str(markupsafe.escape(ev.title)))}</a>\s*<span class="muted">'
-                         rf"· <code>{ev.id}</code> · [^·]+ · against [^·]+ · announced", headline, flags=re.S), ev.id
+        assert re.search(
+            rf'<tr class="evrow">.*?{re.escape(str(markupsafe.escape(ev.title)))}</a>\s*<span class="muted">'
+            rf"· <code>{ev.id}</code> · [^·]+ · against [^·]+ · announced",
+            headline,
+            flags=re.S,
+        ), ev.id
     figures = html[html.index('<div class="caar-grid">') : html.index("<h2>Data and parameters</h2>")]
     for ev in default_results.study.events:  # one CAAR path per event, in the headline
         assert f'id="{ev.id}-caar"' in figures
