@@ -76,17 +76,18 @@ def firm_matrix(results: StudyResults, event_id: str) -> FirmMatrix:
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events if fe.event_id == event_id}
     by = {(r["ticker"], int(r["window_start"]), int(r["window_end"])): r for r in frame.to_dict(orient="records")}
     tickers = list(dict.fromkeys(frame["ticker"]))
-    rows = []
+    rows: list[dict[str, Any]] = []
+    family: list[dict[str, Any]] = []  # the cells with a p-value, in table order
     for ticker in tickers:
         cells = [_cell(by[(ticker, *w)], halts) if (ticker, *w) in by else None for w in windows]
         rows.append({"name": names.get(ticker, ticker), "ticker": ticker, "cells": cells})
-    cells = [c for r in rows for c in r["cells"] if c is not None and np.isfinite(c["p"])]
-    adjusted = holm(np.array([c["p"] for c in cells], dtype=float))
-    for c, p in zip(cells, adjusted, strict=True):
+        family += [c for c in cells if c is not None and np.isfinite(c["p"])]
+    adjusted = holm(np.array([c["p"] for c in family], dtype=float))
+    for c, p in zip(family, adjusted, strict=True):
         c["p_holm"] = float(p)
         c["sig"] = bool(p < ALPHA)
     used = sorted({m for r in rows for c in r["cells"] if c is not None for m in c["marks"]}, key=list(MARKS).index)
-    return FirmMatrix(windows, rows, len(cells), used, windows[-1])
+    return FirmMatrix(windows, rows, len(family), used, windows[-1])
 
 
 def extreme_rows(matrix: FirmMatrix, k: int = EXTREME_ROWS) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -96,12 +96,13 @@ def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
         for r in tests.itertuples(index=False)
     }
     names = [t for t in TESTS if any((t, *w) in cells for w in windows)]
+    grid = {t: [cells.get((t, *w)) for w in windows] for t in names}
     rows = [
         {"test": t, "robust": t in CLUSTERING_ROBUST, "label": robustness_label(t, t in CLUSTERING_ROBUST),
-         "cells": [cells.get((t, *w)) for w in windows]}
+         "cells": grid[t]}
         for t in names
     ]  # fmt: skip
-    family = [c for r in rows for c in r["cells"] if c is not None and np.isfinite(c["p_value"])]
+    family = [c for t in names for c in grid[t] if c is not None and np.isfinite(c["p_value"])]
     for c, p in zip(family, holm(np.array([c["p_value"] for c in family], dtype=float)), strict=True):
         c["p_holm"], c["sig"] = float(p), bool(p < ALPHA)
     firms = [
