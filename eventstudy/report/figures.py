@@ -41,7 +41,7 @@ EXTREMES = 3
 GREY_LINES = 400
 """Most per-firm grey lines drawn; beyond, the 5th–95th and 25th–75th percentile envelopes of the CARs instead."""
 PANEL_COLUMNS = 4
-PANEL_HEIGHT = 150
+PANEL_HEIGHT = 160
 DAY_AXIS = "exchange sessions relative to day 0"
 
 
@@ -139,7 +139,7 @@ def _car_panels(path: EventPath, names: Sequence[str], tickers: Sequence[str]) -
     rows, cols = panel_grid(n)
     titles = [plain(f"{name} {number_text(path.car[j, -1] * 100, '+.1f')}%") for j, name in enumerate(names)]
     fig = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all", subplot_titles=titles,
-                        vertical_spacing=min(0.3 / rows, 0.12), horizontal_spacing=0.03)  # fmt: skip
+                        vertical_spacing=min(0.45 / rows, 0.15), horizontal_spacing=0.03)  # fmt: skip
     colours = firm_colours(n) if n else []
     for j in range(n):
         where = {"row": j // cols + 1, "col": j % cols + 1}
@@ -158,21 +158,29 @@ def _car_panels(path: EventPath, names: Sequence[str], tickers: Sequence[str]) -
 
 
 def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
-    """Daily abnormal returns of one event: AAR_t (the mean AR over the firms with a return on day t) as bars,
-    each firm's AR as a dot (▲/▼: a close at the daily price limit; no dot: no trade that session)."""
+    """Daily abnormal returns of one event: AAR_t (the mean AR over the firms with a return on day t) as bars; up
+    to :data:`SMALL_MULTIPLES` firms each firm's AR as a dot (▲/▼: a close at the daily price limit; no dot: no trade
+    that session), more firms as whiskers from the 10th to the 90th percentile of the day's ARs."""
     frame = results.ar[results.ar["event_id"] == event_id]
     frame = frame[np.isfinite(frame["ar"].to_numpy(dtype=float))]
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events if fe.event_id == event_id}
-    aar = frame.groupby("rel_day", sort=True)["ar"].agg(["mean", "size"])
+    by_day = frame.groupby("rel_day", sort=True)["ar"]
+    aar = by_day.agg(["mean", "size"])
+    bar: dict[str, object] = {}
+    if len(names) > SMALL_MULTIPLES:
+        q10, q90 = by_day.quantile(0.10).to_numpy(), by_day.quantile(0.90).to_numpy()
+        mean = aar["mean"].to_numpy()
+        bar["error_y"] = {"type": "data", "symmetric": False, "array": q90 - mean, "arrayminus": mean - q10,
+                          "color": "#555", "thickness": 1, "width": 3}  # fmt: skip
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
             x=aar.index.to_numpy(), y=aar["mean"].to_numpy(), name="average across firms (AAR)",
             marker={"color": "rgba(25,101,176,0.55)"}, customdata=aar["size"].to_numpy(),
-            hovertemplate="day %{x}: AAR %{y:.2%} over %{customdata} firms<extra></extra>",
+            hovertemplate="day %{x}: AAR %{y:.2%} over %{customdata} firms<extra></extra>", **bar,
         )
     )  # fmt: skip
-    if len(names) <= GREY_LINES:  # one trace per firm (its name on hover), NaN where it has no return
+    if len(names) <= SMALL_MULTIPLES:  # one trace per firm (its name on hover), NaN where it has no return
         days = np.arange(int(frame["rel_day"].min()), int(frame["rel_day"].max()) + 1) if len(frame) else np.arange(0)
         for ticker, rows in frame.groupby("ticker", sort=False):
             y = np.full(len(days), np.nan)
@@ -241,7 +249,7 @@ def price_panels(results: StudyResults, rows: Sequence[int]) -> go.Figure:
     grid_rows, cols = panel_grid(n)
     fes = results.abnormal.firm_events
     fig = make_subplots(rows=grid_rows, cols=cols, shared_xaxes="all", subplot_titles=[plain(fes[i].name) for i in rows],
-                        vertical_spacing=min(0.3 / grid_rows, 0.12), horizontal_spacing=0.045)  # fmt: skip
+                        vertical_spacing=min(0.45 / grid_rows, 0.15), horizontal_spacing=0.045)  # fmt: skip
     colours = firm_colours(min(n, SMALL_MULTIPLES)) if n else []
     for k, i in enumerate(rows):
         fe, m, panel = fes[i], results.markets[i], results.panel_of(i)

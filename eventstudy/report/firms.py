@@ -47,7 +47,9 @@ class FirmMatrix:
 
 def _cell(r: dict[str, Any], halts: pd.DataFrame) -> dict[str, Any]:
     words, marks = [], ""
-    coverage = coverage_words(r, halts)
+    lo, hi = r["covered_start"], r["covered_end"]
+    spans = not (lo is None or hi is None or pd.isna(lo)) and (lo < r["window_start"] or hi > r["window_end"])
+    coverage = coverage_words(r, halts) if spans else ""
     if coverage:
         words.append(coverage)
         marks += "s"
@@ -55,10 +57,10 @@ def _cell(r: dict[str, Any], halts: pd.DataFrame) -> dict[str, Any]:
     if limit:
         words.append(limit)
         marks += "L"
-    if not bool(r["complete"]):
-        words.append("incomplete: the data end before the window does")
-        marks += "i"
     note = r["note"] if isinstance(r["note"], str) else ""
+    if not bool(r["complete"]):  # car.csv's note says where the data end
+        words.append(note if note.startswith("incomplete") else "incomplete: the data end before the window does")
+        marks += "i"
     missing = ""
     if not np.isfinite(r["car"]):
         missing = "no benchmark data" if note and not note.startswith("incomplete") else "not traded"

@@ -10,6 +10,7 @@ study file or the documents is escaped. Emphasis has one meaning in every table:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from dataclasses import dataclass
 from importlib import resources
@@ -85,6 +86,12 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dict(orient="records")
 
 
+@functools.cache
+def _robustness(test: str) -> str:
+    """:func:`~eventstudy.inference.measured.robustness_label` of ``test`` (read from the shipped tables once)."""
+    return robustness_label(test, test in CLUSTERING_ROBUST)
+
+
 def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     """Tests × event windows: ``{"windows", "firms": [n per window], "rows": [{"test", "robust", "label", "cells"}],
     "family"}``; each cell carries ``p_holm``, its p-value Holm-adjusted across every test × window cell of the event
@@ -98,9 +105,7 @@ def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     names = [t for t in TESTS if any((t, *w) in cells for w in windows)]
     grid = {t: [cells.get((t, *w)) for w in windows] for t in names}
     rows = [
-        {"test": t, "robust": t in CLUSTERING_ROBUST, "label": robustness_label(t, t in CLUSTERING_ROBUST),
-         "cells": grid[t]}
-        for t in names
+        {"test": t, "robust": t in CLUSTERING_ROBUST, "label": _robustness(t), "cells": grid[t]} for t in names
     ]  # fmt: skip
     family = [c for t in names for c in grid[t] if c is not None and np.isfinite(c["p_value"])]
     for c, p in zip(family, holm(np.array([c["p_value"] for c in family], dtype=float)), strict=True):
@@ -217,11 +222,13 @@ def headline_rows(results: StudyResults) -> list[dict[str, Any]]:
     day0s: dict[str, set] = {}
     for fe in results.abnormal.firm_events:
         day0s.setdefault(fe.event_id, set()).add(fe.day0)
+    designs: dict[tuple[Any, ...], Any] = {}  # many rows share a design (same test, firms, day-0 kind, window)
     for row in rows:  # the primary test's measured size and power at the validated design nearest to this row's
-        row["design"] = nearest_design(
-            row["test"], int(row["n_firms"]), len(day0s.get(row["event_id"], ())) <= 1,
-            (int(row["window_start"]), int(row["window_end"])),
-        )  # fmt: skip
+        key = (row["test"], int(row["n_firms"]), len(day0s.get(row["event_id"], ())) <= 1,
+               (int(row["window_start"]), int(row["window_end"])))  # fmt: skip
+        if key not in designs:
+            designs[key] = nearest_design(*key)
+        row["design"] = designs[key]
     event_spans(rows)
     return rows
 
@@ -315,7 +322,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
                 "name": name,
                 "formula": TEST_FORMULAS.get(name, ""),
                 "reference": TEST_REFERENCES.get(name, ""),
-                "clustering_robust": robustness_label(name, name in CLUSTERING_ROBUST),
+                "clustering_robust": _robustness(name),
                 "size_random": size_range(name, "random"),
                 "size_shared": size_range(name, "shared"),
             }

@@ -7,6 +7,7 @@ keeps only "download as PNG", "zoom" and "reset axes" and shows on hover.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from typing import Any
@@ -90,51 +91,64 @@ def number_text(value: Any, spec: str = ".4f") -> str:
     return format(value, spec)
 
 
-def style(fig: go.Figure, height: int, top: int = 28) -> go.Figure:
-    """The lean layout and axes on ``fig`` (every x and y axis, small multiples included); ``top``: the top margin
-    in pixels (room for a plotly title where a figure keeps one)."""
-    fig.update_layout(template=go.layout.Template(layout={"xaxis": AXIS, "yaxis": AXIS}), height=height, **LAYOUT)
-    fig.update_layout(margin_t=top)  # the axes' style once, in the template, for every axis of small multiples
-    return fig
+def style(fig: go.Figure, height: int, top: int = 28) -> dict[str, Any]:
+    """The figure as plain data (``{"data": [...], "layout": {...}}``) with the lean layout: the axes' style once,
+    in the template, for every axis of small multiples; ``top``: the top margin in pixels (room for a plotly title
+    where a figure keeps one). Plain dictionaries: setting properties on plotly objects validates every value, which
+    costs more than building the figure."""
+    spec = fig.to_plotly_json()
+    layout = {**spec["layout"], **LAYOUT, "height": height, "margin": {**LAYOUT["margin"], "t": top}}
+    layout["template"] = {"layout": {"xaxis": AXIS, "yaxis": AXIS}}
+    return {"data": [dict(trace) for trace in spec["data"]], "layout": layout}
 
 
-def compact(fig: go.Figure) -> go.Figure:
-    """Numeric trace arrays in the smallest exact-enough type plotly.js reads (they are embedded base64-encoded):
-    float64 as float32 (7 significant digits, beyond what any label or hover shows), integers as int16 when they
-    fit (relative days); a list of numbers (missing ones as gaps) as a float32 array; an x of consecutive days as
-    its first day and a step of 1 (plotly's ``x0``/``dx``)."""
-    for trace in fig.data:
+_TYPED = {"float32": "f4", "float64": "f8", "int8": "i1", "int16": "i2", "int32": "i4", "uint8": "u1"}
+
+
+def _numbers(value: Any) -> np.ndarray | None:
+    """``value`` as a numeric array if it is one (a list of numbers: missing ones as NaN; plotly's own typed-array
+    form, in which ``to_plotly_json`` hands over numpy arrays), else None."""
+    if isinstance(value, dict) and set(value) == {"dtype", "bdata"}:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]).newbyteorder("<"))
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind in "fiu" else None
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in value)
+    ):
+        return np.array([np.nan if v is None else v for v in value], dtype=np.float64)
+    return None
+
+
+def compact(spec: dict[str, Any]) -> dict[str, Any]:
+    """Numeric trace arrays in the smallest exact-enough type plotly.js reads, embedded base64-encoded (plotly.js's
+    typed-array form ``{"dtype", "bdata"}``): float64 as float32 (7 significant digits, beyond what any label or hover
+    shows), integers as int16 when they fit (relative days); a list of numbers (missing ones as gaps) as a float32
+    array; an x of consecutive days as its first day and a step of 1 (plotly's ``x0``/``dx``)."""
+    for trace in spec["data"]:
+        x = _numbers(trace.get("x"))
+        if x is not None and x.dtype.kind in "iu" and x.size > 2 and bool((np.diff(x) == 1).all()):
+            del trace["x"]  # consecutive days: x0 and dx instead of the array
+            trace["x0"], trace["dx"] = int(x[0]), 1
         for name in ("x", "y"):
-            value = getattr(trace, name, None)
-            if (
-                isinstance(value, (list, tuple))
-                and value
-                and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in value)
-            ):
-                value = np.array([np.nan if v is None else v for v in value], dtype=np.float64)
-            if not isinstance(value, np.ndarray):
+            value = _numbers(trace.get(name))
+            if value is None:
                 continue
-            if value.dtype == np.float64:
-                setattr(trace, name, value.astype(np.float32))
-            elif value.dtype.kind in "iu" and value.size and np.abs(value).max() < 2**15:
-                setattr(trace, name, value.astype(np.int16))
-        x = getattr(trace, "x", None)
-        if (
-            trace.type in ("scatter", "bar")
-            and isinstance(x, np.ndarray)
-            and x.dtype.kind in "iu"
-            and x.size > 2
-            and bool((np.diff(x) == 1).all())
-        ):  # consecutive days: x0 and dx instead of the array
-            trace.update(x=None, x0=int(x[0]), dx=1)
-    return fig
+            if value.dtype.kind == "f":
+                value = value.astype(np.float32)
+            elif value.size and np.abs(value).max() < 2**15:
+                value = value.astype(np.int16)
+            elif value.dtype.name not in _TYPED:
+                value = value.astype(np.float64)
+            trace[name] = {"dtype": _TYPED[value.dtype.name], "bdata": base64.b64encode(value.tobytes()).decode()}
+    return spec
 
 
 def figure_div(fig: go.Figure, div_id: str, height: int, top: int = 28) -> str:
     """The figure as a ``div`` and its script, plotly.js not included (the page inlines the vendored bundle once);
     the stable ``div_id`` keeps identical inputs to identical bytes."""
-    compact(style(fig, height, top))
-    spec = pio.to_json(fig, validate=False, pretty=False, engine="json").replace("</", "<\\/")  # no "</script>"
+    spec = pio.json.to_json_plotly(compact(style(fig, height, top)), engine="json").replace("</", "<\\/")
     return (
         f'<div id="{html.escape(div_id)}" class="plotly-graph-div" style="height:{height}px;width:100%"></div>'
         f"<script>(function(){{var f={spec};Plotly.newPlot({json.dumps(div_id)},f.data,f.layout,"
