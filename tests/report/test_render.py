@@ -313,3 +313,27 @@ def test_no_sensitivity_section_without_alternatives(default_results):
     study = dataclasses.replace(default_results.study, alternative_benchmarks=("1321.T",))
     page = render_report(dataclasses.replace(default_results, study=study, extra=extra), "snapshot")
     assert "No alternative benchmark (1321.T) trades on the calendar of any firm of the study" in page
+
+
+def test_an_event_with_many_firms_shows_extremes_a_histogram_and_folds_the_matrix(default_results, monkeypatch):
+    """Past MATRIX_ROWS firms (lowered to 5 here, so the 13 suppliers of Huawei count as many): the 5 lowest and
+    5 highest CAR[0, 10], a histogram of the CARs, the whole sortable matrix folded; past SMALL_MULTIPLES the CAR
+    chart is grey lines with the extremes named, the daily chart whiskers instead of dots."""
+    from eventstudy.report import figures, render
+
+    monkeypatch.setattr(render, "MATRIX_ROWS", 5)
+    monkeypatch.setattr(render, "SMALL_MULTIPLES", 5)
+    monkeypatch.setattr(figures, "SMALL_MULTIPLES", 5)
+    page = render_report(default_results, "snapshot")
+    section = page[
+        page.index('<h2 id="us-suppliers-huawei-2019-05-15">') : page.index('<h2 id="us-suppliers-2019-10-07">')
+    ]
+    assert 'id="us-suppliers-huawei-2019-05-15-hist"' in section
+    assert "<details><summary>All 13 firms</summary>" in section
+    extremes = section[section.index("The 5 lowest and highest CAR[0, 10]") : section.index("<details><summary>All 13")]
+    car = default_results.car.query("event_id == 'us-suppliers-huawei-2019-05-15' and window_end == 10")
+    order = car.sort_values("car")["ticker"].tolist()
+    shown = re.findall(r'<span class="muted small">([A-Z]+)</span>', extremes)
+    assert shown == order[:5] + order[-5:][::-1]  # lowest first, then highest first
+    assert "each of the 13 firms" in section and "(lowest)" in section and "whiskers: the 10th to the 90th" in section
+    assert 'id="us-entity-list-2019-10-07-hist"' not in page  # four firms: the matrix as it is
