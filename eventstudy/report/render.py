@@ -287,6 +287,21 @@ def sensitivity_tables(results: StudyResults) -> list[dict[str, Any]]:
     return tables
 
 
+QUALITY_ROWS = 30
+"""Tickers listed in the report's data-quality table; past that, only the flagged ones (all are in study.json)."""
+
+
+def quality_table(results: StudyResults) -> dict[str, Any]:
+    """The data-quality rows the report lists: every ticker up to :data:`QUALITY_ROWS`, else the flagged ones."""
+    q = results.quality
+    if q is None:
+        return {"rows": [], "flagged": 0, "left_out": 0, "total": 0}
+    flagged = (q["splits"] != "") | (q["spikes"] != "") | (q["prev_close_breaks"] != "")
+    shown = q if len(q) <= QUALITY_ROWS else q[flagged]
+    return {"rows": list(shown.itertuples()), "flagged": int(flagged.sum()), "left_out": len(q) - len(shown),
+            "total": len(q)}  # fmt: skip
+
+
 def render_report(results: StudyResults, source: str, context: dict[str, Any] | None = None) -> str:
     """The report as one self-contained HTML string: a section for each of the first :data:`DETAILED_EVENTS`
     events, every event in the headline table."""
@@ -309,6 +324,8 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         detailed_ids={view.event.id for view in views},
         events_by_id={ev.id: ev for ev in results.study.events},
         small_multiples=SMALL_MULTIPLES,
+        matrix_rows=MATRIX_ROWS,
+        quality=quality_table(results),
         extremes_k=EXTREMES,
         headline=headline,
         headline_notes=any(r["note"] for r in headline),
