@@ -26,7 +26,7 @@ from ..inference.measured import nearest_design, robustness_label, size_range
 from ..study.results import StudyResults
 from ..study.sensitivity import ALTERNATIVE, MAIN, study_sensitivity
 from ..study.summary import ALPHA, daily_holm, holm, study_summary
-from .bundle import plotly_bundle
+from .bundle import plotly_loader
 from .figures import (
     EXTREMES,
     SMALL_MULTIPLES,
@@ -333,7 +333,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         cross_section=_cross_section(results),
         sensitivity=sensitivity_tables(results),
         reaction=reaction_views(results, DETAILED_EVENTS),  # volume, volatility, pre-trend (report/reaction.py)
-        plotlyjs=plotly_bundle(),
+        plotlyjs=plotly_loader(),
         marks=MARKS,
         alpha=ALPHA,
         test_catalogue=[

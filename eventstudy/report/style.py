@@ -146,11 +146,12 @@ def compact(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def figure_div(fig: go.Figure, div_id: str, height: int, top: int = 28) -> str:
-    """The figure as a ``div`` and its script, plotly.js not included (the page inlines the vendored bundle once);
+    """The figure as a ``div`` and its script, drawn once the page has unpacked plotly.js (``plotlyReady``,
+    :func:`eventstudy.report.bundle.plotly_loader`);
     the stable ``div_id`` keeps identical inputs to identical bytes."""
     spec = pio.json.to_json_plotly(compact(style(fig, height, top)), engine="json").replace("</", "<\\/")
     return (
         f'<div id="{html.escape(div_id)}" class="plotly-graph-div" style="height:{height}px;width:100%"></div>'
-        f"<script>(function(){{var f={spec};Plotly.newPlot({json.dumps(div_id)},f.data,f.layout,"
-        f"{json.dumps(CONFIG)});}})();</script>"
+        f"<script>plotlyReady.then(function(){{var f={spec};Plotly.newPlot({json.dumps(div_id)},f.data,f.layout,"
+        f"{json.dumps(CONFIG)});}});</script>"
     )

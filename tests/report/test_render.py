@@ -20,8 +20,10 @@ def html(default_results) -> str:
 def test_self_contained(html):
     from eventstudy.report.bundle import plotly_bundle
 
-    assert html.count('<script type="text/javascript">/**') == 1  # plotly.js embedded once
-    assert html.count(plotly_bundle()) == 1  # the vendored partial bundle, not plotly.py's full one
+    from .test_bundle import unpacked_bundles
+
+    assert unpacked_bundles(html) == [plotly_bundle()]  # the vendored partial bundle once, packed
+    assert "plotly.js (basic - minified)" not in html and "/**\n* plotly.js" not in html  # not also unpacked
     assert not re.search(r"<script[^>]+src=", html)  # no CDN or other external script
     assert not re.search(r"<link[^>]+href=\"http", html)
 
