@@ -72,6 +72,7 @@ from .estimation import (
     solve,
 )
 from .normal_return import (  # noqa: F401  (design, shifted_market, span_sums: re-exported, part of the engine's API)
+    FACTOR_MODELS,
     MODEL_PARAMETERS,
     MODELS,
     _dimson,
@@ -256,7 +257,7 @@ def abnormal_returns(
     returns, market, span, pos = gather(panel, benchmark, firm_events, rel_days, (day0, cols))
     factor_spans = None
     param_names = MODEL_PARAMETERS[model]
-    if model == "factor":
+    if model in FACTOR_MODELS:
         if factors is None or factors.shape[1] == 0:
             raise ValueError("the factor model needs a factor file with at least one factor column")
         aligned = factors.reindex(panel.sessions).to_numpy(dtype=float)

@@ -27,6 +27,7 @@ from ..errors import ConfigError
 from .benchmarks import firm_benchmark, no_benchmark, read_benchmarks
 from .events_table import events_from_rows, read_events_table
 from .exchanges import DAY0_RULES, exchange_label
+from .factor_models import LIBRARY_MODELS, read_factor_region
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
 from .yaml_safe import read_yaml
 
@@ -35,7 +36,8 @@ TEST_NAMES = (
     "csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
     "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p", "mvrm_wald", "garch_bmp_t",
 )  # fmt: skip
-MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
+MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor", *LIBRARY_MODELS,
+          "garch")  # fmt: skip
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
 
 #: Reports-directory names a study id may not take: the index files, and the previous build's folder.
@@ -106,6 +108,7 @@ class Study:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # sections owned by later stages
     dimson_lags: int = 1  # lags (and leads) of the market in the Dimson model
     factor_file: str | None = None  # CSV of daily factor returns for model: factor (docs/factors.md)
+    factor_region: dict[str, str] = field(default_factory=dict)  # MIC or "*" → data-library region (ff3/ff5/carhart)
     benchmarks: dict[str, str] = field(default_factory=dict)  # exchange MIC → benchmark (``benchmark:`` mapping)
     day0_rule: str = "close"  # the study's default day-0 rule (an event may override it)
     events_file: str | None = None  # the CSV table named by ``events:``, if the events are given as one
@@ -276,7 +279,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         {
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
-            "day0",
+            "factor_region", "day0",
             "primary_test", "estimation_exclude",
         }
     )  # fmt: skip
@@ -355,6 +358,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         extra={k: data[k] for k in extra_sections if k in data},
         dimson_lags=_dimson_lags(s),
         factor_file=s.text("factor_file") if s.has("factor_file") else None,
+        factor_region=read_factor_region(s),
         benchmarks=benchmarks,
         day0_rule=rule,
         events_file=table,
