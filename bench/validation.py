@@ -85,6 +85,7 @@ def run_design(
     seed: int,
     workers: int | None,
     tests: tuple[str, ...] | None = None,
+    model: str = "market_model",
 ) -> tuple:
     """``(rates, rates with a halted firm, rates without, halted share, wall s, CPU s)`` of one design; ``tests``:
     the tests run (default: every test but the :data:`~eventstudy.inference.EXPENSIVE` ones, which fit a model per
@@ -93,6 +94,7 @@ def run_design(
     spec = PlaceboSpec(
         n_events=studies * firms, seed=seed, window=WINDOWS[-1], extra_windows=WINDOWS[:-1],
         firms_per_study=firms, clustered=design == "shared", injected=INJECTED, workers=workers, tests=chosen,
+        model=model,
     )  # fmt: skip
     t0 = time.perf_counter()
     c0 = os.times()
@@ -294,6 +296,9 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
         lines += ["", f"## Power, {_label(design)}, N = {firms}", "",
                   "Rejection rate (%) at 5 % with the day-0 abnormal return in the column head added to every firm.",
                   "", *power_table(r["rates"], r.get("test_studies"))]  # fmt: skip
+    from bench.model_validation import model_sections  # (it imports this module: not at the top)
+
+    lines += model_sections()  # other normal-return models, from their own saved runs
     if pending:
         lines += ["", "## Not run yet", "",
                   "The run was stopped (or is still going) before these designs: "
