@@ -113,3 +113,22 @@ def _library_options(study: object, model: str, calendar: str | None, library: A
 
         library = FactorLibrary(default_cache_dir())
     return {"factors": library_factors(model, region_for(regions, calendar, where), library)}
+
+
+def library_files(study: object) -> list[str]:
+    """The data-library files (stems) a factor-library study reads: its model's, for the region of every firm's
+    market (empty for any other model). What ``eventstudy fetch`` downloads."""
+    from .french import model_files
+
+    model = getattr(study, "model", "market_model")
+    if model not in LIBRARY_MODELS:
+        return []
+    regions: dict[str, str] = getattr(study, "factor_region", {}) or {}
+    where = str(getattr(study, "path", "study"))
+    stems = [
+        stem
+        for event in getattr(study, "events", ())
+        for firm in event.firms
+        for stem in model_files(model, region_for(regions, calendar_name(firm.exchange), where))
+    ]
+    return list(dict.fromkeys(stems))

@@ -229,6 +229,17 @@ class FactorLibrary:
         return Series(stem, frame, f"fetched {fetched_at}")
 
 
+def refresh_all(stems: list[str], library: FactorLibrary) -> list[tuple[str, bool]]:
+    """Download every file of ``stems`` into the cache: one line per file and whether it succeeded."""
+    lines = []
+    for stem in stems:
+        try:
+            lines.append((f"factors {library.refresh(stem).describe()}, cached in {library.directory}", True))
+        except (DataError, OSError) as exc:
+            lines.append((f"factors {stem}: {exc}", False))
+    return lines
+
+
 def model_files(model: str, region: str) -> tuple[str, ...]:
     """The library stems ``model`` reads for ``region``; ``ConfigError`` if the library has no daily file."""
     if model not in MODEL_SERIES:
