@@ -72,7 +72,9 @@ def model_sections() -> list[str]:
                   f"`model: {model}` — rows *mm* and *{model}*, so they differ only by the model. Under `garch` the "
                   "ARs are the market model's and each firm-event's GARCH(1,1) conditional variances standardise "
                   "them and their CARs (docs/statistics.md), so `csect_t` is unchanged and the standardised tests "
-                  "move. Bold: outside 5 % ± 1.5 pp."]  # fmt: skip
+                  "move. The *mm* rows are a smaller draw than the tables above (which use more pseudo-studies), so "
+                  "they differ from them by Monte Carlo noise; compare *mm* with the model's row. Bold: outside "
+                  "5 % ± 1.5 pp."]  # fmt: skip
         for (design, firms), rec in records.items():
             cost = ", ".join(f"{m}: {rec[m]['wall']:.0f} s wall" for m in ("market_model", model))
             lines += ["", f"### Size, {validation._label(design)}, N = {firms} (seed {rec['seed']}; {cost})", "",
