@@ -87,7 +87,8 @@ def parse_library_csv(text: str, source: str) -> pd.DataFrame:
     columns = [_COLUMNS.get(n.lower()) for n in names]
     if any(c is None for c in columns) or len(set(columns)) != len(columns):
         raise DataError(f"{source}: line {head + 1}: unknown or repeated factor column in {lines[head].strip()!r}")
-    dates, rows = [], []
+    dates: list[str] = []
+    rows: list[list[float]] = []
     for k in range(head + 1, len(lines)):
         cells = [c.strip() for c in lines[k].split(",")]
         if not lines[k].strip():

@@ -64,4 +64,3 @@ def region_for(regions: dict[str, str], calendar: str, where: str = "study") -> 
             f"({', '.join(FACTOR_REGIONS)})"
         )
     return found
-

@@ -36,8 +36,6 @@ def group_model_options(
     last = sessions[np.clip(day0 + last_day, 0, len(sessions) - 1)]
     early, late = int(np.argmin(first)), int(np.argmax(last))
     fe = firm_events[early if factors.index.min() > first[early] else late]
-    what = (
-        f"event {fe.event_id} ({fe.ticker}, estimation window {list(study.estimation_window)} to day {last_day})"
-    )
+    what = f"event {fe.event_id} ({fe.ticker}, estimation window {list(study.estimation_window)} to day {last_day})"
     check_coverage(factors, first[early], last[late], what)
     return options
