@@ -286,6 +286,10 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     model = s.text("model", "market_model")
     if model not in MODELS:
         raise s.fail(f"{model!r} is not a model ({', '.join(MODELS)})", "model")
+    if s.has("factor_region") and model not in LIBRARY_MODELS:
+        raise s.fail(
+            f"only models {', '.join(LIBRARY_MODELS)} read a factor region (model is {model!r})", "factor_region"
+        )
     if model == "factor" and not s.has("factor_file"):
         raise s.fail("model 'factor' needs a factor_file: a CSV of daily factor returns (docs/factors.md)", "model")
     alternatives = s.get("alternative_benchmarks", [])

@@ -101,6 +101,8 @@ def test_factor_region_in_the_study_file(tmp_path):
         load_study(write(tmp_path, extra="  factor_region: Mars\n"))
     with pytest.raises(ConfigError, match=r"'Emerging'.*no daily ff3 factors"):
         load_checked(write(tmp_path, extra="  factor_region: Emerging\n"))
+    with pytest.raises(ConfigError, match=r"study.factor_region: only models ff3, ff5, carhart read a factor region"):
+        load_study(write(tmp_path, model="garch", extra="  factor_region: US\n"))
     london = "      - {ticker: VOD.L, name: Vodafone, exchange: XLON, benchmark: ISF.L}"
     with pytest.raises(ConfigError, match="no default factor region for the XLON calendar"):
         load_checked(write(tmp_path, firms=london, benchmark="ISF.L"))
