@@ -124,8 +124,19 @@ def _is_header(line: str) -> bool:
     return bool(rest) and first.strip().lower() in ("", "date") and not _DATE.match(first.strip())
 
 
+_PARSED: dict[bytes, pd.DataFrame] = {}  # parsed files by the digest of their bytes (a study reads one per group)
+
+
 def read_library_zip(payload: bytes, source: str) -> pd.DataFrame:
-    """:func:`parse_library_csv` of the one CSV inside a data-library zip."""
+    """:func:`parse_library_csv` of the one CSV inside a data-library zip (parsed once per distinct file; the frame
+    returned is shared: do not modify it)."""
+    key = hashlib.blake2b(payload, digest_size=20).digest()
+    if key not in _PARSED:
+        _PARSED[key] = _read_zip(payload, source)
+    return _PARSED[key]
+
+
+def _read_zip(payload: bytes, source: str) -> pd.DataFrame:
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
