@@ -178,6 +178,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{ticker}: {without_ticker(str(exc), ticker)}", file=sys.stderr)
     progress.close()
+    from ..data import default_cache_dir
+    from ..data.factors import library_files
+    from ..data.french import FactorLibrary, refresh_all
+
+    for line, ok in refresh_all(library_files(study), FactorLibrary(args.cache or default_cache_dir())):
+        print(line, file=sys.stdout if ok else sys.stderr)
+        failed += not ok
     return 3 if failed else 0
 
 

@@ -293,7 +293,8 @@ def write_tables(results: StudyResults, directory: Path, source: str) -> None:
         write_csv(long_horizon, directory / "long_horizon.csv", list(long_horizon.columns))
     # always written, header only when the study has no alternative benchmark, so a rebuild lists the same files
     write_csv(study_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
-    write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"])
+    model_columns = [c for c in results.estimates.columns if c.startswith(("b_", "garch_"))]  # factor loadings, GARCH
+    write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"] + model_columns)
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])
     write_csv(results.tests, directory / "tests.csv", COLUMNS["tests.csv"])

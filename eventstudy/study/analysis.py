@@ -35,6 +35,7 @@ from ..spec.config import Study, load_study
 from ..spec.exchanges import same_sessions, ticker_exchange
 from .coverage import BenchmarkGap, benchmark_gaps, estimation_span, resumption_reach
 from .cross_section import cross_section_table, parse_cross_section
+from .factor_data import group_model_options
 from .long_horizon import study_long_horizon
 from .markets import combine_abnormal
 from .masking import describe_exclusion, estimation_exclusions, masked_columns
@@ -169,7 +170,7 @@ def analyse(
             study.model,
             study.estimation_window,
             (lo, max(hi, study.daily_path[1], reach)),
-            **model_options(study),
+            **group_model_options(study, group.calendar, panel, [firm_events[i] for i in group.members]),
             exclude=[exclusions[i].sessions for i in group.members],
         )
         gaps += benchmark_gaps(panel, ab.firm_events, group.benchmark, study.estimation_window, study.event_windows)
