@@ -34,6 +34,7 @@ import pandas as pd
 from ..data.calendar import sessions
 from ..model.engine import AbnormalReturns, FirmEvent
 from ..spec.config import Study
+from .coverage import iso_dates
 from .markets import FirmMarket
 
 LISTED = "estimation_exclude"
@@ -111,13 +112,10 @@ def session_runs(days: pd.DatetimeIndex, axis: pd.DatetimeIndex) -> str:
     if not len(days):
         return ""
     pos = np.sort(axis.get_indexer(days))
+    iso = iso_dates(axis)
     breaks = np.flatnonzero(np.diff(pos) != 1)
     starts, ends = np.r_[pos[0], pos[breaks + 1]], np.r_[pos[breaks], pos[-1]]
-
-    def iso(p: int) -> str:
-        return axis[p].date().isoformat()
-
-    return "; ".join(iso(a) if a == b else f"{iso(a)}..{iso(b)}" for a, b in zip(starts, ends, strict=True))
+    return "; ".join(iso[a] if a == b else f"{iso[a]}..{iso[b]}" for a, b in zip(starts, ends, strict=True))
 
 
 def masked_columns(
@@ -126,15 +124,40 @@ def masked_columns(
     """``n_masked``, ``masked`` and ``masked_by`` of ``estimates.csv`` for the firm-events of ``ab`` (one engine
     run on the session ``axis``; ``exclusions`` in the same order): the sessions the engine masked
     (:attr:`AbnormalReturns.masked`), their runs (:func:`session_runs`) and the reasons they belong to."""
-    n_masked = ab.masked.sum(axis=1).astype(np.int64)
-    runs, reasons = [], []
-    for i, fe in enumerate(ab.firm_events):
-        rel = ab.rel_days[ab.masked[i]]
-        if not len(rel):
-            runs.append("")
-            reasons.append("")
-            continue
-        days = axis[axis.get_loc(fe.day0) + rel]
-        runs.append(session_runs(days, axis))
-        reasons.append("; ".join(r for r, d in exclusions[i].reasons if d.isin(days).any()))
-    return n_masked, runs, reasons
+    masked = np.asarray(ab.masked, dtype=bool)
+    n_masked = masked.sum(axis=1).astype(np.int64)
+    runs, reasons = np.full(len(n_masked), "", dtype=object), np.full(len(n_masked), "", dtype=object)
+    rows, cols = np.nonzero(masked)  # row by row, days ascending
+    if not len(rows):
+        return n_masked, runs.tolist(), reasons.tolist()
+    day0 = axis.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in np.unique(rows)]))
+    pos = np.repeat(day0, n_masked[n_masked > 0]) + ab.rel_days[cols]
+    iso = iso_dates(axis)
+    # Runs: a new one where the firm-event changes or the sessions are not consecutive.
+    new = np.r_[True, (rows[1:] != rows[:-1]) | (np.diff(pos) != 1)]
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:], len(pos)] - 1
+    words = [iso[pos[a]] if a == b else f"{iso[pos[a]]}..{iso[pos[b]]}" for a, b in zip(starts, ends, strict=True)]
+    owner = rows[starts]
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    for a, b in zip(first, np.r_[first[1:], len(owner)], strict=True):  # the masked firm-events only
+        runs[owner[a]] = "; ".join(words[a:b])
+    # Reasons: those among a firm-event's own whose sessions include one it masks.
+    mask_keys = rows.astype(np.int64) * len(axis) + pos
+    which = [(i, r, d) for i in np.unique(rows) for r, d in exclusions[i].reasons]
+    if which:
+        sizes = np.array([len(d) for _, _, d in which], dtype=np.int64)
+        owner_of = np.repeat(np.array([i for i, _, _ in which], dtype=np.int64), sizes)
+        at = axis.get_indexer(pd.DatetimeIndex(np.concatenate([d.to_numpy(dtype="datetime64[ns]") for _, _, d in which])))
+        hit = np.zeros(len(at), dtype=bool)
+        hit[at >= 0] = np.isin(owner_of[at >= 0] * len(axis) + at[at >= 0], mask_keys)
+        total = np.r_[0, np.cumsum(hit)]
+        offsets = np.r_[0, np.cumsum(sizes)]
+        counts = total[offsets[1:]] - total[offsets[:-1]]
+        found: dict[int, list[str]] = {}
+        for (i, r, _), k in zip(which, counts, strict=True):
+            if k:
+                found.setdefault(int(i), []).append(r)
+        for i, names in found.items():
+            reasons[i] = "; ".join(names)
+    return n_masked, runs.tolist(), reasons.tolist()
