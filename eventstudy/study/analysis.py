@@ -35,7 +35,7 @@ from ..spec.exchanges import same_sessions, ticker_exchange
 from .coverage import BenchmarkGap, benchmark_gaps, day0_positions, estimation_span, resumption_reach, ticker_columns
 from .cross_section import cross_section_table, parse_cross_section
 from .markets import combine_abnormal
-from .masking import describe_exclusion, estimation_exclusions, masked_columns
+from .masking import describe_exclusion, estimation_exclusions, exclusion_sessions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .results import StudyResults
 from .sensitivity import benchmark_sensitivity, sensitivity_warnings, study_sensitivity
@@ -168,6 +168,7 @@ def analyse(
     exclusions = estimation_exclusions(
         study, firm_events, inputs.markets, inputs.mask_context
     )  # study.estimation_exclude
+    masks = exclusion_sessions(exclusions)
     parts: list[AbnormalReturns] = []
     gaps: list[BenchmarkGap] = []
     for group in inputs.groups:
@@ -180,7 +181,7 @@ def analyse(
             study.estimation_window,
             (lo, max(hi, study.daily_path[1], reach)),
             **model_options(study),
-            exclude=[exclusions[i].sessions for i in group.members],
+            exclude=[masks[i] for i in group.members] if any(len(masks[i]) for i in group.members) else None,
         )
         gaps += benchmark_gaps(panel, ab.firm_events, group.benchmark, study.estimation_window, study.event_windows)
         parts.append(ab)

@@ -117,15 +117,21 @@ def _suspended_from(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np
 def completeness_columns(
     panel: ReturnsPanel, ab: AbnormalReturns, windows: Sequence[tuple[int, int]]
 ) -> tuple[np.ndarray, list[str]]:
-    """``complete`` and ``note`` for the rows of ``car.csv`` (windows outer, firm-events inner)."""
+    """``complete`` and ``note`` for the rows of ``car.csv`` (windows outer, firm-events inner): per window,
+    :func:`window_completeness` and, where incomplete, :func:`incomplete_note`."""
+    if not windows:
+        return np.zeros(0, dtype=bool), []
+    day0 = day0_positions(panel, ab.firm_events)
+    last_trade = last_true(panel.traded.to_numpy(dtype=bool))[ticker_columns(panel.traded, ab.firm_events)]
+    end = data_end(panel, ab.firm_events)
     complete, notes = [], []
     suspended: np.ndarray | None = None
     for window in windows:
-        done, end = window_completeness(panel, ab.firm_events, window)
+        done = last_trade >= np.maximum(day0 + window[1], 0)  # as window_completeness
         complete.append(done)
         note = np.full(len(done), "", dtype=object)
         late = np.flatnonzero(~done)
-        if len(late):
+        if len(late):  # only the firm-events whose data end inside the window get words
             if suspended is None:
                 suspended = _suspended_from(panel, ab.firm_events)
             note[late] = [
@@ -133,7 +139,7 @@ def completeness_columns(
                 for e, s in zip(end[late], suspended[late], strict=True)
             ]
         notes += note.tolist()
-    return np.concatenate(complete) if complete else np.zeros(0, dtype=bool), notes
+    return np.concatenate(complete), notes
 
 
 def estimation_span(

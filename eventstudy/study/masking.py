@@ -53,8 +53,37 @@ class Exclusion:
     def sessions(self) -> pd.DatetimeIndex:
         """Every session of every reason, once, in order."""
         if not self.reasons:
-            return pd.DatetimeIndex([], name="date")
+            return _NO_SESSIONS
+        if len(self.reasons) == 1 and self.reasons[0][0] != LISTED:  # one event period: a slice of the calendar,
+            return self.reasons[0][1]  # in order already
         return pd.DatetimeIndex(np.unique(np.concatenate([d.to_numpy() for _, d in self.reasons])), name="date")
+
+
+_NO_SESSIONS = pd.DatetimeIndex([], name="date")
+_NOTHING = Exclusion()
+
+
+def exclusion_sessions(exclusions: Sequence[Exclusion]) -> list[pd.DatetimeIndex]:
+    """:attr:`Exclusion.sessions` of each of ``exclusions`` (every session of every reason, once, in order),
+    sorted and de-duplicated for all of them at once."""
+    out = [_NO_SESSIONS] * len(exclusions)
+    parts = [(i, d) for i, e in enumerate(exclusions) for _, d in e.reasons]
+    if not parts:
+        return out
+    owner = np.repeat(np.array([i for i, _ in parts], dtype=np.int64), [len(d) for _, d in parts])
+    values: dict[int, np.ndarray] = {}  # an event period is shared by the firm's other firm-events: convert it once
+    for _, d in parts:
+        if id(d) not in values:
+            values[id(d)] = d.to_numpy(dtype="datetime64[ns]")
+    stamps = np.concatenate([values[id(d)] for _, d in parts]).view(np.int64)
+    order = np.lexsort((stamps, owner))
+    owner, stamps = owner[order], stamps[order]
+    keep = np.r_[True, (owner[1:] != owner[:-1]) | (stamps[1:] != stamps[:-1])]
+    owner, stamps = owner[keep], stamps[keep].view("datetime64[ns]")
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.zeros(0, dtype=np.int64)
+    for a, b in zip(first, np.r_[first[1:], len(owner)], strict=True):  # the firm-events with sessions only
+        out[int(owner[a])] = pd.DatetimeIndex(stamps[a:b], name="date")
+    return out
 
 
 def describe_exclusion(study: Study) -> str:
@@ -77,32 +106,40 @@ def estimation_exclusions(
     run over part of a study)."""
     mode = study.estimation_exclude
     if mode == "none":
-        return [Exclusion() for _ in firm_events]
+        return [_NOTHING] * len(firm_events)
     if not isinstance(mode, str):  # a list of dates, for every firm-event, on its own calendar
         listed = pd.DatetimeIndex([pd.Timestamp(d) for d in mode])
         on_calendar = {c: listed[listed.isin(sessions(c))] for c in {m.calendar for m in markets}}
         return [Exclusion(((LISTED, on_calendar[m.calendar]),)) for m in markets]
     lo, hi = study.event_period
     all_events, all_markets = context if context is not None else (firm_events, markets)
+    if not len(firm_events) or not len(all_events):
+        return [_NOTHING] * len(firm_events)
+    mine = pd.DataFrame({"i": np.arange(len(firm_events)), "ticker": [fe.ticker for fe in firm_events],
+                         "event_id": [fe.event_id for fe in firm_events]})  # fmt: skip
+    others = pd.DataFrame({"j": np.arange(len(all_events)), "ticker": [fe.ticker for fe in all_events],
+                           "other": [fe.event_id for fe in all_events]})  # fmt: skip
+    pairs = mine.merge(others, on="ticker")  # the same firm in another event of the study
+    pairs = pairs[pairs["event_id"] != pairs["other"]].sort_values(["i", "j"], kind="stable")
+    if pairs.empty:
+        return [_NOTHING] * len(firm_events)
     periods: dict[int, pd.DatetimeIndex] = {}  # firm-event → its own event period on its calendar
-    by_ticker: dict[str, list[int]] = {}
-    for i, fe in enumerate(all_events):
-        by_ticker.setdefault(fe.ticker, []).append(i)
-    axes: dict[str, pd.DatetimeIndex] = {}
-    out = []
-    for fe in firm_events:
-        reasons = []
-        for j in by_ticker.get(fe.ticker, []):
-            other = all_events[j]
-            if other.event_id == fe.event_id:
-                continue
-            if j not in periods:
-                calendar = all_markets[j].calendar
-                axis = axes[calendar] if calendar in axes else axes.setdefault(calendar, sessions(calendar))
-                d0 = int(axis.get_loc(other.day0))
-                periods[j] = axis[max(d0 + lo, 0) : max(d0 + hi + 1, 0)]
-            reasons.append((other.event_id, periods[j]))
-        out.append(Exclusion(tuple(reasons)))
+    needed = np.unique(pairs["j"].to_numpy())
+    calendars = np.array([all_markets[j].calendar for j in needed], dtype=object)
+    for calendar in dict.fromkeys(calendars):
+        axis = sessions(calendar)
+        js = needed[calendars == calendar]
+        days = pd.DatetimeIndex([all_events[j].day0 for j in js])
+        d0 = axis.get_indexer(days)
+        if (d0 < 0).any():
+            raise KeyError(days[int(np.flatnonzero(d0 < 0)[0])])  # (day 0 is always a session of its calendar)
+        for j, a, b in zip(js, np.maximum(d0 + lo, 0), np.maximum(d0 + hi + 1, 0), strict=True):
+            periods[int(j)] = axis[a:b]
+    out = [_NOTHING] * len(firm_events)
+    i_of, j_of, name_of = pairs["i"].to_numpy(), pairs["j"].to_numpy(), pairs["other"].to_numpy(dtype=object)
+    first = np.flatnonzero(np.r_[True, i_of[1:] != i_of[:-1]])
+    for a, b in zip(first, np.r_[first[1:], len(i_of)], strict=True):  # the firm-events with another event only
+        out[int(i_of[a])] = Exclusion(tuple((str(name_of[k]), periods[int(j_of[k])]) for k in range(a, b)))
     return out
 
 

@@ -63,14 +63,19 @@ def car_table(
     car["complete"] = complete
     has_ar = np.isfinite(ab.ar)
     counted = [ab.overlap(w) & has_ar for w in windows]
-    up, down = limits == "up", limits == "down"
-    car["limit_up"] = np.concatenate([(c & up).sum(axis=1) for c in counted])
-    car["limit_down"] = np.concatenate([(c & down).sum(axis=1) for c in counted])
+    # Only the relative days some window counts can hold its limit closes and flags: compare those columns only.
+    some = np.flatnonzero(np.logical_or.reduce([c.any(axis=0) for c in counted])) if counted else np.zeros(0, int)
+    near = slice(int(some[0]), int(some[-1]) + 1) if len(some) else slice(0, 0)
+    up, down = limits[:, near] == "up", limits[:, near] == "down"
+    car["limit_up"] = np.concatenate([(c[:, near] & up).sum(axis=1) for c in counted])
+    car["limit_down"] = np.concatenate([(c[:, near] & down).sum(axis=1) for c in counted])
     car["note"] = notes
     if flags is not None:  # data flags (a possible unadjusted split, a spike) among the returns the CAR counts,
         # and among the estimation returns, which set the normal return and the CAR's standard error
-        in_fit = flag_words(flags, ab.estimation & has_ar)
-        words = np.concatenate([flag_words(flags, c) for c in counted]) if counted else np.zeros(0, dtype=object)
+        fit_days = ab.in_estimation
+        in_fit = flag_words(flags[:, fit_days], (ab.estimation & has_ar)[:, fit_days])
+        near_flags = flags[:, near]
+        words = np.concatenate([flag_words(near_flags, c[:, near]) for c in counted])
         fit = np.tile(in_fit, len(windows))
         car["note"] = _join_notes(
             np.asarray(notes, dtype=object),
