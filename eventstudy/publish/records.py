@@ -54,13 +54,19 @@ def _each(values: np.ndarray, text: Any, missing: str) -> np.ndarray:
     return table[codes]
 
 
+def _integers(values: np.ndarray) -> list[str]:
+    """Integers as decimal text (each distinct value formatted once: relative days, counts repeat)."""
+    codes, uniques = pd.factorize(values)
+    return np.array([str(v) for v in uniques.tolist()], dtype=object)[codes].tolist() if len(values) else []
+
+
 def json_cells(column: pd.Series) -> list[str]:
     """The JSON text of each cell of ``column`` (what ``json.dumps(clean(cell))`` writes)."""
     dtype = column.dtype
     if dtype == bool:
         return np.where(column.to_numpy(), "true", "false").tolist()
     if dtype.kind in "iu" and isinstance(dtype, np.dtype):
-        return list(map(str, column.to_numpy().tolist()))
+        return _integers(column.to_numpy())
     if dtype.kind == "f" and isinstance(dtype, np.dtype):
         values = column.to_numpy()
         text = list(map(float.__repr__, values.tolist()))
@@ -122,7 +128,7 @@ def csv_cells(column: pd.Series) -> list[str]:
     if dtype == bool:
         return np.where(column.to_numpy(), "True", "False").tolist()
     if dtype.kind in "iu" and isinstance(dtype, np.dtype):
-        return list(map(str, column.to_numpy().tolist()))
+        return _integers(column.to_numpy())
     if dtype.kind == "f" and isinstance(dtype, np.dtype):
         values = column.to_numpy()
         text = list(map(float.__repr__, values.tolist()))

@@ -234,6 +234,16 @@ def car_words(row: Any) -> str:
     return text + (f" — {note}" if note else "")
 
 
+def _covers(lo: int, hi: int, runs: list[tuple[int, int]]) -> str:
+    """ "covers lo..hi: suspended a..b, c" from the halts ``runs`` (first_rel, last_rel) that reach into lo..hi."""
+    words = [
+        f"{rel_label(first)}..{rel_label(last)}" if first != last else rel_label(first)
+        for first, last in runs
+        if last >= lo and first <= hi
+    ]
+    return f"covers {rel_label(lo)}..{rel_label(hi)}" + (f": suspended {', '.join(words)}" if words else "")
+
+
 def coverage_words(row: dict[str, Any], halts: pd.DataFrame) -> str:
     """ "covers 0..+2: suspended 0..+1" when the returns counted in a ``car.csv`` row's window span sessions outside
     it (a firm halted into or across the window), with the halts of ``halts`` (``StudyResults.halts``); else ''."""
@@ -241,9 +251,22 @@ def coverage_words(row: dict[str, Any], halts: pd.DataFrame) -> str:
     if lo is None or hi is None or pd.isna(lo) or (lo >= row["window_start"] and hi <= row["window_end"]):
         return ""
     mine = halts[(halts["event_id"] == row["event_id"]) & (halts["ticker"] == row["ticker"])]
-    runs = [
-        f"{rel_label(h.first_rel)}..{rel_label(h.last_rel)}" if h.first_rel != h.last_rel else rel_label(h.first_rel)
-        for h in mine.itertuples(index=False)
-        if h.last_rel >= lo and h.first_rel <= hi
-    ]
-    return f"covers {rel_label(lo)}..{rel_label(hi)}" + (f": suspended {', '.join(runs)}" if runs else "")
+    return _covers(lo, hi, list(zip(mine["first_rel"], mine["last_rel"], strict=True)))
+
+
+def coverage_words_of(rows: pd.DataFrame, halts: pd.DataFrame) -> list[str]:
+    """:func:`coverage_words` of each row of a ``car.csv`` frame, the halts looked up by firm-event once."""
+    lo = pd.to_numeric(rows["covered_start"]).to_numpy(dtype=float, na_value=np.nan)
+    hi = pd.to_numeric(rows["covered_end"]).to_numpy(dtype=float, na_value=np.nan)
+    outside = np.isfinite(lo) & np.isfinite(hi)
+    outside &= (lo < rows["window_start"].to_numpy()) | (hi > rows["window_end"].to_numpy())
+    out = [""] * len(rows)
+    if not outside.any():
+        return out
+    runs: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for h in halts[["event_id", "ticker", "first_rel", "last_rel"]].itertuples(index=False):
+        runs.setdefault((h.event_id, h.ticker), []).append((h.first_rel, h.last_rel))
+    events, tickers = rows["event_id"].to_numpy(), rows["ticker"].to_numpy()
+    for i in np.flatnonzero(outside):  # only the CARs whose returns reach outside their window
+        out[i] = _covers(int(lo[i]), int(hi[i]), runs.get((events[i], tickers[i]), []))
+    return out
