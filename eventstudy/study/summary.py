@@ -213,19 +213,38 @@ def study_summary(results: StudyResults) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def holm_by(p_values: np.ndarray, family: np.ndarray) -> np.ndarray:
+    """:func:`holm` within each family (``family``: a code per p-value), for every family at once: the p-values
+    sorted within their family (NaN last, ties in order), ``(m − j + 1) p_(j)``, its running maximum within the
+    family, capped at 1."""
+    p = np.asarray(p_values, dtype=float)
+    family = np.asarray(family)
+    if not len(p):
+        return p.copy()
+    finite = np.isfinite(p)
+    order = np.lexsort((np.where(finite, p, np.inf), ~finite, family))  # stable: ties keep their order
+    fam, ranked, ok = family[order], p[order], finite[order]
+    start = np.flatnonzero(np.r_[True, fam[1:] != fam[:-1]])
+    size = np.diff(np.r_[start, len(fam)])
+    rank = np.arange(len(fam)) - np.repeat(start, size)  # j − 1 within the family
+    m = np.repeat(np.add.reduceat(ok.astype(np.int64), start), size)  # finite p-values of the family
+    scaled = np.where(ok, (m - rank) * ranked, np.nan)
+    running = pd.Series(scaled).groupby(np.repeat(np.arange(len(start)), size)).cummax().to_numpy()
+    out = np.empty_like(p)
+    out[order] = np.where(ok, np.minimum(1.0, running), np.nan)
+    return out
+
+
 def daily_holm(tests: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> pd.DataFrame:
     """The one-day rows of the daily path in ``tests`` (``window_start == window_end`` and not an event window)
-    with ``p_holm``: Holm-adjusted within each event and test, across the days of the path."""
-    event_windows = {(int(a), int(b)) for a, b in windows}
-    one_day = tests["window_start"].to_numpy() == tests["window_end"].to_numpy()
-    not_window = np.array(
-        [(int(a), int(b)) not in event_windows for a, b in zip(tests["window_start"], tests["window_end"])], dtype=bool
-    )
-    daily = tests[one_day & not_window].copy()
-    daily["p_holm"] = np.nan
-    for index in daily.groupby(["event_id", "test"], sort=False).indices.values():
-        column = daily.columns.get_loc("p_holm")
-        daily.iloc[index, column] = holm(daily["p_value"].to_numpy(dtype=float)[index])
+    with ``p_holm``: Holm-adjusted within each event and test, across the days of the path (:func:`holm_by`)."""
+    starts, ends = tests["window_start"].to_numpy(), tests["window_end"].to_numpy()
+    daily_rows = starts == ends
+    for a, b in {(int(a), int(b)) for a, b in windows}:
+        daily_rows &= ~((starts == a) & (ends == b))
+    daily = tests[daily_rows].copy()
+    family = daily.groupby(["event_id", "test"], sort=False).ngroup().to_numpy()
+    daily["p_holm"] = holm_by(daily["p_value"].to_numpy(dtype=float), family)
     return daily
 
 
