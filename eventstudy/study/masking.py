@@ -45,18 +45,24 @@ LISTED = "estimation_exclude"
 class Exclusion:
     """The sessions to leave out of one firm-event's estimation sample, by reason: the id of another event of
     the study (that event's period on the firm's calendar) or :data:`LISTED`. Not yet cut to the estimation
-    window: the engine does that (:func:`eventstudy.model.engine.masked_days`)."""
+    window: the engine does that (:func:`eventstudy.model.engine.masked_days`).
 
-    reasons: tuple[tuple[str, pd.DatetimeIndex], ...] = ()
+    ``named``: per reason, its session dates as a ``datetime64[ns]`` array (an event period is a view of its
+    calendar's dates, shared by every firm-event it masks)."""
+
+    named: tuple[tuple[str, np.ndarray], ...] = ()
+
+    @property
+    def reasons(self) -> tuple[tuple[str, pd.DatetimeIndex], ...]:
+        """Per reason, its sessions."""
+        return tuple((r, pd.DatetimeIndex(d, name="date")) for r, d in self.named)
 
     @property
     def sessions(self) -> pd.DatetimeIndex:
         """Every session of every reason, once, in order."""
-        if not self.reasons:
+        if not self.named:
             return _NO_SESSIONS
-        if len(self.reasons) == 1 and self.reasons[0][0] != LISTED:  # one event period: a slice of the calendar,
-            return self.reasons[0][1]  # in order already
-        return pd.DatetimeIndex(np.unique(np.concatenate([d.to_numpy() for _, d in self.reasons])), name="date")
+        return pd.DatetimeIndex(np.unique(np.concatenate([d for _, d in self.named])), name="date")
 
 
 _NO_SESSIONS = pd.DatetimeIndex([], name="date")
@@ -67,15 +73,11 @@ def exclusion_sessions(exclusions: Sequence[Exclusion]) -> list[pd.DatetimeIndex
     """:attr:`Exclusion.sessions` of each of ``exclusions`` (every session of every reason, once, in order),
     sorted and de-duplicated for all of them at once."""
     out = [_NO_SESSIONS] * len(exclusions)
-    parts = [(i, d) for i, e in enumerate(exclusions) for _, d in e.reasons]
+    parts = [(i, d) for i, e in enumerate(exclusions) for _, d in e.named]
     if not parts:
         return out
     owner = np.repeat(np.array([i for i, _ in parts], dtype=np.int64), [len(d) for _, d in parts])
-    values: dict[int, np.ndarray] = {}  # an event period is shared by the firm's other firm-events: convert it once
-    for _, d in parts:
-        if id(d) not in values:
-            values[id(d)] = d.to_numpy(dtype="datetime64[ns]")
-    stamps = np.concatenate([values[id(d)] for _, d in parts]).view(np.int64)
+    stamps = np.concatenate([d for _, d in parts]).view(np.int64)
     order = np.lexsort((stamps, owner))
     owner, stamps = owner[order], stamps[order]
     keep = np.r_[True, (owner[1:] != owner[:-1]) | (stamps[1:] != stamps[:-1])]
@@ -109,7 +111,9 @@ def estimation_exclusions(
         return [_NOTHING] * len(firm_events)
     if not isinstance(mode, str):  # a list of dates, for every firm-event, on its own calendar
         listed = pd.DatetimeIndex([pd.Timestamp(d) for d in mode])
-        on_calendar = {c: listed[listed.isin(sessions(c))] for c in {m.calendar for m in markets}}
+        on_calendar = {
+            c: listed[listed.isin(sessions(c))].to_numpy(dtype="datetime64[ns]") for c in {m.calendar for m in markets}
+        }
         return [Exclusion(((LISTED, on_calendar[m.calendar]),)) for m in markets]
     lo, hi = study.event_period
     all_events, all_markets = context if context is not None else (firm_events, markets)
@@ -123,18 +127,19 @@ def estimation_exclusions(
     pairs = pairs[pairs["event_id"] != pairs["other"]].sort_values(["i", "j"], kind="stable")
     if pairs.empty:
         return [_NOTHING] * len(firm_events)
-    periods: dict[int, pd.DatetimeIndex] = {}  # firm-event → its own event period on its calendar
+    periods: dict[int, np.ndarray] = {}  # firm-event → its own event period on its calendar
     needed = np.unique(pairs["j"].to_numpy())
     calendars = np.array([all_markets[j].calendar for j in needed], dtype=object)
     for calendar in dict.fromkeys(calendars):
         axis = sessions(calendar)
+        dates = axis.to_numpy(dtype="datetime64[ns]")
         js = needed[calendars == calendar]
         days = pd.DatetimeIndex([all_events[j].day0 for j in js])
         d0 = axis.get_indexer(days)
         if (d0 < 0).any():
             raise KeyError(days[int(np.flatnonzero(d0 < 0)[0])])  # (day 0 is always a session of its calendar)
         for j, a, b in zip(js, np.maximum(d0 + lo, 0), np.maximum(d0 + hi + 1, 0), strict=True):
-            periods[int(j)] = axis[a:b]
+            periods[int(j)] = dates[a:b]
     out = [_NOTHING] * len(firm_events)
     i_of, j_of, name_of = pairs["i"].to_numpy(), pairs["j"].to_numpy(), pairs["other"].to_numpy(dtype=object)
     first = np.flatnonzero(np.r_[True, i_of[1:] != i_of[:-1]])
@@ -181,11 +186,11 @@ def masked_columns(
         runs[owner[a]] = "; ".join(words[a:b])
     # Reasons: those among a firm-event's own whose sessions include one it masks.
     mask_keys = rows.astype(np.int64) * len(axis) + pos
-    which = [(i, r, d) for i in np.unique(rows) for r, d in exclusions[i].reasons]
+    which = [(i, r, d) for i in np.unique(rows) for r, d in exclusions[i].named]
     if which:
         sizes = np.array([len(d) for _, _, d in which], dtype=np.int64)
         owner_of = np.repeat(np.array([i for i, _, _ in which], dtype=np.int64), sizes)
-        at = axis.get_indexer(pd.DatetimeIndex(np.concatenate([d.to_numpy(dtype="datetime64[ns]") for _, _, d in which])))
+        at = axis.get_indexer(pd.DatetimeIndex(np.concatenate([d for _, _, d in which])))
         hit = np.zeros(len(at), dtype=bool)
         hit[at >= 0] = np.isin(owner_of[at >= 0] * len(axis) + at[at >= 0], mask_keys)
         total = np.r_[0, np.cumsum(hit)]
