@@ -126,10 +126,13 @@ class AbnormalReturns:
         window (:meth:`overlap`); ``covered_start``/``covered_end`` are the relative sessions they span."""
         counted = self.overlap(window)
         res = self.cumulate(counted)
-        use = counted & np.isfinite(self.ar)
+        days = np.flatnonzero(counted.any(axis=0))  # the columns the window counts (the others: no return of it)
+        at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+        use = counted[:, at] & np.isfinite(self.ar[:, at])
         empty = res["n_obs"] == 0
-        first = np.where(use, self.rel_days[None, :] - self.span + 1, np.iinfo(np.int64).max).min(axis=1)
-        last = np.where(use, self.rel_days[None, :], np.iinfo(np.int64).min).max(axis=1)
+        rel = self.rel_days[None, at]
+        first = np.where(use, rel - self.span[:, at] + 1, np.iinfo(np.int64).max).min(axis=1, initial=np.iinfo(np.int64).max)
+        last = np.where(use, rel, np.iinfo(np.int64).min).max(axis=1, initial=np.iinfo(np.int64).min)
         res["covered_start"] = pd.array(np.where(empty, 0, first), dtype="Int64")
         res["covered_end"] = pd.array(np.where(empty, 0, last), dtype="Int64")
         res["covered_start"][empty] = pd.NA

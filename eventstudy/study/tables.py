@@ -23,11 +23,12 @@ def flagged(cells: np.ndarray) -> str:
     return "; ".join(dict.fromkeys(w for cell in cells for w in str(cell).split("; ") if w))
 
 
-def flag_words(flags: np.ndarray, days: np.ndarray) -> np.ndarray:
+def flag_words(flags: np.ndarray, days: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
     """Per firm-event (row of the ``(N, W)`` ``flags``), :func:`flagged` over its cells in ``days`` (``(N, W)``
-    boolean); ``''`` for the many firm-events without a flag there."""
+    boolean); ``''`` for the many firm-events without a flag there. ``present``: ``flags.astype(bool)`` (the cells
+    that hold words), when the caller has it."""
     out = np.full(flags.shape[0], "", dtype=object)
-    rows, cols = np.nonzero(days & (flags != ""))
+    rows, cols = np.nonzero(days & (flags.astype(bool) if present is None else present))
     if len(rows):
         starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
         for a, b in zip(starts, np.r_[starts[1:], len(rows)], strict=True):  # the flagged firm-events only
@@ -70,12 +71,12 @@ def car_table(
     car["limit_up"] = np.concatenate([(c[:, near] & up).sum(axis=1) for c in counted])
     car["limit_down"] = np.concatenate([(c[:, near] & down).sum(axis=1) for c in counted])
     car["note"] = notes
-    if flags is not None:  # data flags (a possible unadjusted split, a spike) among the returns the CAR counts,
-        # and among the estimation returns, which set the normal return and the CAR's standard error
-        fit_days = ab.in_estimation
-        in_fit = flag_words(flags[:, fit_days], (ab.estimation & has_ar)[:, fit_days])
-        near_flags = flags[:, near]
-        words = np.concatenate([flag_words(near_flags, c[:, near]) for c in counted])
+    present = flags.astype(bool) if flags is not None else None  # the cells with words ('' is none)
+    if flags is not None and present is not None and present.any():  # data flags (a possible unadjusted split, a
+        # spike) among the returns the CAR counts, and among the estimation returns, which set the normal return and
+        # the CAR's standard error
+        in_fit = flag_words(flags, ab.estimation & has_ar, present)
+        words = np.concatenate([flag_words(flags, c, present) for c in counted])
         fit = np.tile(in_fit, len(windows))
         car["note"] = _join_notes(
             np.asarray(notes, dtype=object),
