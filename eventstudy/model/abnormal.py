@@ -131,7 +131,9 @@ class AbnormalReturns:
         use = counted[:, at] & np.isfinite(self.ar[:, at])
         empty = res["n_obs"] == 0
         rel = self.rel_days[None, at]
-        first = np.where(use, rel - self.span[:, at] + 1, np.iinfo(np.int64).max).min(axis=1, initial=np.iinfo(np.int64).max)
+        first = np.where(use, rel - self.span[:, at] + 1, np.iinfo(np.int64).max).min(
+            axis=1, initial=np.iinfo(np.int64).max
+        )
         last = np.where(use, rel, np.iinfo(np.int64).min).max(axis=1, initial=np.iinfo(np.int64).min)
         res["covered_start"] = pd.array(np.where(empty, 0, first), dtype="Int64")
         res["covered_end"] = pd.array(np.where(empty, 0, last), dtype="Int64")

@@ -26,7 +26,6 @@ from ..study.sensitivity import COLUMNS as SENSITIVITY_COLUMNS
 from ..study.sensitivity import study_sensitivity
 from ..study.summary import COLUMNS as SUMMARY_COLUMNS
 from ..study.summary import study_summary
-from .records import Records, clean, write_csv_rows, write_json
 from .atomic import (
     BUILD_SUFFIX,
     TMP_SUFFIX,
@@ -39,6 +38,7 @@ from .atomic import (
     seal,
     umask_modes,
 )
+from .records import Records, clean, write_csv_rows, write_json
 
 MANIFEST = "manifest.json"
 COLUMNS = {

@@ -63,7 +63,7 @@ def _integers(values: np.ndarray) -> list[str]:
 def json_cells(column: pd.Series) -> list[str]:
     """The JSON text of each cell of ``column`` (what ``json.dumps(clean(cell))`` writes)."""
     dtype = column.dtype
-    if dtype == bool:
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
         return np.where(column.to_numpy(), "true", "false").tolist()
     if dtype.kind in "iu" and isinstance(dtype, np.dtype):
         return _integers(column.to_numpy())
@@ -125,7 +125,7 @@ def csv_cells(column: pd.Series) -> list[str]:
     """The text of each cell of ``column`` as :meth:`DataFrame.to_csv` writes it (empty for NaN/None/NA; a float
     as its shortest round-trip ``repr``; a cell with a comma, quote or line break quoted, quotes doubled)."""
     dtype = column.dtype
-    if dtype == bool:
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
         return np.where(column.to_numpy(), "True", "False").tolist()
     if dtype.kind in "iu" and isinstance(dtype, np.dtype):
         return _integers(column.to_numpy())

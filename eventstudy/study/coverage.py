@@ -199,7 +199,9 @@ def benchmark_gaps(
     day0, cols = day0_positions(panel, firm_events), ticker_columns(panel.covered, firm_events)
     w_lo, w_hi = min(w[0] for w in windows), max(w[1] for w in windows)
     # From the session before each window's first day: the first return starts there.
-    spans = [(np.clip(day0 + lo - 1, 0, n), np.clip(day0 + hi + 1, 0, n)) for lo, hi in (estimation_window, (w_lo, w_hi))]
+    spans = [
+        (np.clip(day0 + lo - 1, 0, n), np.clip(day0 + hi + 1, 0, n)) for lo, hi in (estimation_window, (w_lo, w_hi))
+    ]
     tickers, column = np.unique(cols, return_inverse=True)
     # Per ticker, how many of the sessions before each position the firm has data on and the benchmark has not.
     gaps = np.zeros((n + 1, len(tickers)), dtype=np.int32)
@@ -213,7 +215,7 @@ def benchmark_gaps(
         for a, b in spans:
             need[a[i] : b[i]] = True
         missing = np.flatnonzero(need & covered[:, cols[i]] & ~bench)
-        fe = firm_events[i]
+        fe = firm_events[int(i)]
         out.append(BenchmarkGap(fe.event_id, fe.ticker, benchmark, tuple(panel.sessions[missing])))
     return out
 

@@ -162,9 +162,12 @@ def summary_frame(
         median = cars.median().reindex(range(size)).to_numpy()
         negative = (pd.Series(values[traded] < 0).groupby(cell[traded]).mean()).reindex(range(size)).to_numpy()
     primary = tests[tests["test"] == primary_test].drop_duplicates(key, keep="last")  # (a repeated key: the last)
-    found = pd.MultiIndex.from_arrays([primary[k] for k in key]).get_indexer(grid) if len(primary) else np.full(size, -1)
+    found = (
+        pd.MultiIndex.from_arrays([primary[k] for k in key]).get_indexer(grid) if len(primary) else np.full(size, -1)
+    )
     statistic, p_value = (
-        np.where(found >= 0, np.r_[primary[c].to_numpy(dtype=float), np.nan][found], np.nan) for c in ("statistic", "p_value")
+        np.where(found >= 0, np.r_[primary[c].to_numpy(dtype=float), np.nan][found], np.nan)
+        for c in ("statistic", "p_value")
     )  # (found -1: the NaN appended)
     notes = _notes(firms, cell, traded, observed & ~traded, halts)
     rows = np.flatnonzero(present)

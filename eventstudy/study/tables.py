@@ -128,15 +128,17 @@ def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int
     firm_events = ab.firm_events
     return pd.DataFrame(
         {
-            "event_id": [firm_events[i].event_id for i in event],
-            "ticker": [firm_events[i].ticker for i in event],
+            "event_id": [firm_events[int(i)].event_id for i in event],
+            "ticker": [firm_events[int(i)].ticker for i in event],
             "first": dates[start].tolist(),
             "last": dates[end].tolist(),
             "first_rel": (start - day0[event]).tolist(),
             "last_rel": (end - day0[event]).tolist(),
             "sessions": (end - start + 1).tolist(),
             "resumed": [dates[r] if ok else None for r, ok in zip(resumed, has_resumed, strict=True)],
-            "span": [int(spans[r, cols[i]]) if ok else None for r, i, ok in zip(resumed, event, has_resumed, strict=True)],
+            "span": [
+                int(spans[r, cols[i]]) if ok else None for r, i, ok in zip(resumed, event, has_resumed, strict=True)
+            ],
         },
         columns=HALT_COLUMNS,
     )

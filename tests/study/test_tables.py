@@ -136,9 +136,14 @@ def reference_estimation_span(results) -> pd.DataFrame:
         used = ab.rel_days[ab.estimation[i]]
         lo, hi = ab.estimation_window
         first, last = (d0 + used[0], d0 + used[-1]) if len(used) else (min(max(d0 + lo, 0), n - 1), min(d0 + hi, n - 1))
-        firm, bench = np.flatnonzero(_column(panel, "covered", fe.ticker)), np.flatnonzero(_column(panel, "covered", benchmark))
+        firm, bench = (
+            np.flatnonzero(_column(panel, "covered", fe.ticker)),
+            np.flatnonzero(_column(panel, "covered", benchmark)),
+        )
         start = max(firm[0] if len(firm) else n, bench[0] if len(bench) else n)
-        rows.append((panel.sessions[first].date().isoformat(), panel.sessions[last].date().isoformat(), d0 + lo < start + 1))
+        rows.append(
+            (panel.sessions[first].date().isoformat(), panel.sessions[last].date().isoformat(), d0 + lo < start + 1)
+        )
     return pd.DataFrame(rows, columns=["est_start", "est_end", "shortened"])  # fmt: skip
 
 
