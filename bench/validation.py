@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 
 from bench import SZSE_UNIVERSE
+from bench.long_horizon_size import MEASURED as MEASURED_LONG_HORIZON
+from bench.validation_reaction import saved_section
 from eventstudy.data.universe import load_universe
 from eventstudy.inference import CLUSTERING_ROBUST, EXPENSIVE, TEST_REFERENCES, TESTS
 from eventstudy.inference.measured import COLUMNS as MEASURED_COLUMNS
@@ -294,12 +296,15 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
         lines += ["", f"## Power, {_label(design)}, N = {firms}", "",
                   "Rejection rate (%) at 5 % with the day-0 abnormal return in the column head added to every firm.",
                   "", *power_table(r["rates"], r.get("test_studies"))]  # fmt: skip
+    lines += saved_section()  # abnormal volume, volatility and pre-trend sizes (bench/validation_reaction.py)
     if pending:
         lines += ["", "## Not run yet", "",
                   "The run was stopped (or is still going) before these designs: "
                   + ", ".join(f"{_label(d)} N = {n}" for d, n in pending)
                   + ". The tables above are final for the designs they show."]  # fmt: skip
     lines += [
+        "",
+        *MEASURED_LONG_HORIZON.splitlines(),
         "",
         "## Reading the tables",
         "",

@@ -195,7 +195,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     if as_of is not None:
         provider = AsOfProvider(provider, as_of)
-    text = format_verdicts(evaluate_claims(study, provider, claims))
+    text = format_verdicts(evaluate_claims(study, provider, claims, _universe_file(args)))
     print(text.splitlines()[-1] if args.quiet else text)  # --quiet: only the tally line
     return 0
 
@@ -274,7 +274,8 @@ def _universe_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--universe", default=None,
         help="market universe parquet: the report adds the primary test's size and power at each event's own design "
-        f"(a matched placebo of 1,000 pseudo-studies per design; default: ${UNIVERSE_ENV}, else none)",
+        "(a matched placebo of 1,000 pseudo-studies per design) and the long-horizon figures their matched control "
+        f"firms (default: ${UNIVERSE_ENV}, else none: the default study's vendored controls)",
     )  # fmt: skip
 
 
@@ -357,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("config", nargs="?", default="events.yaml", help=config_help)
     _data_options(cl, out=False)
     _quiet_option(cl, "print only the tally line (n supported, contradicted, undetermined)")
+    cl.add_argument(
+        "--universe", default=None, help=f"market universe parquet of the matched controls (default: ${UNIVERSE_ENV})"
+    )
     cl.set_defaults(func=cmd_claims)
 
     pl = sub.add_parser(

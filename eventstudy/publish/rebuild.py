@@ -119,7 +119,7 @@ def build(
     design-matched placebo from (:func:`matched_placebo`; its bytes join the input hash)."""
     started = time.perf_counter()
     checked = study if study is not None else load_checked(config)
-    analysis = analyse_study(checked, provider, as_of, progress, strict=strict)
+    analysis = analyse_study(checked, provider, as_of, progress, strict=strict, universe=universe)
     if universe is not None:
         digest = with_universe(analysis.input_hash, universe)
         extra = {**analysis.results.extra, "json:input_hash": digest}  # study.json records the hash

@@ -27,6 +27,7 @@ from ..study.results import StudyResults
 from ..study.sensitivity import ALTERNATIVE, MAIN, study_sensitivity
 from ..study.summary import ALPHA, daily_holm, study_summary
 from .figures import ar_figure, caar_figure, car_figure, number_text, price_figure
+from .reaction import reaction_views
 
 DETAILED_EVENTS = 20
 """Events with a section of their own (day 0, charts, per-firm tables) in the report, in the study's order. A study
@@ -259,6 +260,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         headline_notes=any(r["note"] for r in headline),
         cross_section=_cross_section(results),
         sensitivity=sensitivity_tables(results),
+        reaction=reaction_views(results, DETAILED_EVENTS),  # volume, volatility, pre-trend (report/reaction.py)
         plotlyjs=get_plotlyjs(),
         test_catalogue=[
             {

@@ -24,10 +24,13 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "estimates.csv",
         "index.html",
         "manifest.json",
+        "reaction_tests.csv",
         "sensitivity.csv",
         "study.json",
         "summary.csv",
         "tests.csv",
+        "volatility.csv",
+        "volume.csv",
     ]
     printed = capsys.readouterr().out
     summary = pd.read_csv(out / "summary.csv")
@@ -265,3 +268,15 @@ def test_run_json_failure_prints_nothing_on_stdout(tmp_path, capsys):
     assert main(["run", str(bad), "--source", "snapshot", "--out", str(tmp_path / "r"), "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith(f"eventstudy: error: {bad}: ")
+
+
+def test_claims_prints_what_part_was_abnormal_and_takes_a_universe(tmp_path, capsys):
+    from eventstudy.data.universe import write_synthetic_universe
+
+    assert main(["claims", str(ROOT / "events.yaml"), "--source", "snapshot"]) == 0
+    out = capsys.readouterr().out
+    assert "    abnormal:   002415.SZ BHAR vs 000300.SS -5.03%" in out and "vendored selection" in out
+    universe = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=12, n_sessions=700, seed=1)
+    assert main(["claims", str(ROOT / "events.yaml"), "--source", "snapshot", "--universe", str(universe)]) == 0
+    assert "u.parquet" in capsys.readouterr().out
+    assert main(["claims", str(ROOT / "events.yaml"), "--source", "snapshot", "--universe", str(tmp_path / "x")]) == 3
