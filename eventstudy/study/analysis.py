@@ -33,6 +33,7 @@ from ..inference import significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
 from ..spec.config import Study, load_study
 from ..spec.exchanges import same_sessions, ticker_exchange
+from ..spec.factor_models import LIBRARY_MODELS
 from .coverage import BenchmarkGap, benchmark_gaps, day0_positions, estimation_span, resumption_reach, ticker_columns
 from .cross_section import cross_section_table, parse_cross_section
 from .factor_data import group_model_options
@@ -262,7 +263,8 @@ _rerun = analyse  # what the sensitivity runs call: this function itself, whatev
 def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
     """SHA-256 of everything the outputs depend on: the claims table (``claims``), the package version, the study
     file's bytes and those of every other file it reads (events table, factor file, characteristics:
-    :meth:`Study.input_files`), the source description, the cut-off and every price row used."""
+    :meth:`Study.input_files`), the factor-library rows of a ``ff3 | ff5 | carhart`` model (a re-fetched file
+    rebuilds), the source description, the cut-off and every price row used."""
     digest = hashlib.sha256()
     digest.update(claims.encode())
     digest.update(f"eventstudy {__version__}\n".encode())
@@ -272,6 +274,11 @@ def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
     for role, path in sorted(inputs.study.input_files().items()):  # every other file it reads, whole
         digest.update(f"\nfile {role} {path.name}\n".encode())
         digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+    if inputs.study.model in LIBRARY_MODELS:  # the factor-library rows each market group read (cache or vendored)
+        for group in inputs.groups:
+            factors = model_options(inputs.study, group.calendar).get("factors")
+            digest.update(f"\nfactors {group.calendar}\n".encode())
+            digest.update(b"(none)" if factors is None else factors.to_csv(lineterminator="\n").encode())
     digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
     for ticker in sorted(inputs.histories):
         digest.update(f"{ticker}\n".encode())

@@ -113,3 +113,22 @@ def test_loadings_reach_estimates(tmp_path, empty_cache):
     assert {"b_smb", "b_hml"} <= set(results.estimates.columns)
     assert (results.estimates["model"] == "ff3").all()
     assert pd.notna(results.estimates[["b_smb", "b_hml"]]).all().all()
+
+
+def test_a_refetched_factor_file_changes_the_input_hash(tmp_path, empty_cache):
+    """A rebuild notices new factor-library rows: the input hash of the same study and prices differs once the cache
+    holds a file with one value changed (the vendored copy served the first run)."""
+    from eventstudy.study.analysis import input_hash
+    from eventstudy.study.plan import prepare_inputs
+
+    study = load_study(write(tmp_path))
+    inputs = prepare_inputs(study, open_provider("snapshot"))
+    first = input_hash(inputs, "snapshot")
+    table = (VENDORED_DIR / "F-F_Research_Data_Factors_daily.csv").read_text(encoding="utf-8").splitlines()
+    at = next(i for i, row in enumerate(table) if row.startswith("20190102"))
+    fields = table[at].split(",")
+    fields[2] = f"{float(fields[2]) + 0.01:.2f}"  # SMB on 2019-01-02, in percent as the library writes it
+    table[at] = ",".join(fields)
+    stem = "F-F_Research_Data_Factors_daily"
+    FactorLibrary(empty_cache, fetch=Recorder({library_url(stem): as_library_zip("\n".join(table))})).refresh(stem)
+    assert input_hash(inputs, "snapshot") != first
