@@ -90,7 +90,8 @@ def write_report(analysis: Analysis, out_dir: Path, matched: pd.DataFrame | None
         context["matched"] = matched
     if claims is not None:
         context["claims"] = claims  # the report draws its charts
-    context["warnings"] = fallback_notes(results.provenance, results.as_of)
+    skipped = [str(n) for n in results.extra.get("json:tests_not_computed", ())]  # type: ignore[attr-defined]
+    context["warnings"] = fallback_notes(results.provenance, results.as_of) + skipped  # study/selection.py
     html = render_report(results, analysis.source, context)
 
     def write(directory: Path) -> None:
