@@ -1,26 +1,33 @@
 """A study of many firm-events given as an events table (CSV), run end to end like any study file.
 
-    python -m bench.study_table [--firm-events 5000] [--events 50] [--seed 0] [--report]
+    python -m bench.study_table [--firm-events 5000] [--events 50] [--seed 0] [--outputs] [--report]
 
 Builds ``events:`` as a CSV of ``--firm-events`` Shenzhen firm-events (``--events`` announcement days, firms drawn
 among those that traded on at least 200 of the 250 estimation sessions and have data through day +70), announced
 at 08:00 Shanghai time (before the open, so day 0 is that session), against the SZSE Composite (399106.SZ, from
 the vendored snapshot); prices from the universe parquet (``../shared/data/szse-universe-2015-2022.parquet``).
 Then times, separately: reading the study file and its table (``load_s``), day 0 and the prices (``prepare_s``),
-returns, engine and every test (``analyse_s``), and with ``--report`` writing the CSVs, study.json and the HTML
-report, as ``eventstudy run`` does (``run_with_report_s``). The last line is ``firm_events=N wall_s=... cpu_s=...`` (load + prepare + analyse).
+returns, engine and every test (``analyse_s``); with ``--outputs``, writing the results of that run: the CSVs and
+study.json (``tables_s``, ``tables_cpu_s``) and, separately, rendering and writing the HTML report (``report_s``);
+with ``--report`` the whole ``eventstudy run`` again (``run_with_report_s``). The last line is ``firm_events=N
+wall_s=... cpu_s=... peak_rss_mb=...`` (load + prepare + analyse; the peak resident memory of the whole process).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from eventstudy.study.results import StudyResults
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIVERSE = ROOT.parent / "shared" / "data" / "szse-universe-2015-2022.parquet"
@@ -84,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--universe", type=Path, default=UNIVERSE)
-    parser.add_argument("--report", action="store_true", help="also write the CSVs, study.json and index.html")
+    parser.add_argument("--outputs", action="store_true", help="time writing the CSVs + study.json, and the report")
+    parser.add_argument("--report", action="store_true", help="also run the whole study again as `eventstudy run`")
     args = parser.parse_args(argv)
     if not args.universe.is_file():
         print(f"{args.universe}: universe file not found", file=sys.stderr)
@@ -103,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         results = analyse(inputs)
         t3 = time.perf_counter()
         cpu = time.process_time() - c0
-        publish = ""
+        publish = _outputs(results, folder / "outputs") if args.outputs else ""
         if args.report:  # what `eventstudy run` does: everything again, plus the CSVs, study.json and index.html
             from eventstudy.publish.rebuild import build
 
@@ -112,8 +120,30 @@ def main(argv: list[str] | None = None) -> int:
     n = len(results.abnormal.firm_events)
     print(f"events={len(study.events)} tickers={len(inputs.histories)} load_s={t1 - t0:.2f} "
           f"prepare_s={t2 - t1:.2f} analyse_s={t3 - t2:.2f}{publish}")  # fmt: skip
-    print(f"firm_events={n} wall_s={t3 - t0:.2f} cpu_s={cpu:.2f}")
+    print(f"firm_events={n} wall_s={t3 - t0:.2f} cpu_s={cpu:.2f} peak_rss_mb={peak_rss_mb():.0f}")
     return 0
+
+
+def peak_rss_mb() -> float:
+    """The peak resident set size of this process so far, in MB (``ru_maxrss``: kilobytes on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _outputs(results: StudyResults, folder: Path) -> str:
+    """Time writing the CSVs + study.json (:func:`~eventstudy.publish.outputs.write_tables`) and, apart, rendering and
+    writing index.html, for ``results``; the fields for the first printed line."""
+    from eventstudy.publish.outputs import write_tables
+    from eventstudy.report.render import render_report
+
+    folder.mkdir()
+    c0, t0 = time.process_time(), time.perf_counter()
+    write_tables(results, folder, "bench")
+    c1, t1 = time.process_time(), time.perf_counter()
+    (folder / "index.html").write_text(render_report(results, "bench", {}), encoding="utf-8")
+    t2 = time.perf_counter()
+    size = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
+    return f" tables_s={t1 - t0:.2f} tables_cpu_s={c1 - c0:.2f} report_s={t2 - t1:.2f} outputs_mb={size:.0f}"
 
 
 if __name__ == "__main__":

@@ -107,8 +107,8 @@ def test_figures(results):
     prices = results.plot_prices(EVENT)
     assert isinstance(car, go.Figure) and isinstance(prices, go.Figure)
     names = {t.name for t in car.data if t.name}
-    assert names == {"Hikvision", "Dahua Technology", "iFlytek", "Xiamen Meiya Pico"}
-    assert "benchmark 000300.SS" in {t.name for t in prices.data}
+    assert names == {"Hikvision", "Dahua Technology", "iFlytek", "Xiamen Meiya Pico", "CAAR"}  # CAAR: the reference
+    assert "000300.SS" in {t.name for t in prices.data}
     with pytest.raises(es.ConfigError, match="the study has 4 events; name one"):
         results.plot_car()
     with pytest.raises(es.ConfigError, match="event 'nope' is not in study entity-list-2019"):

@@ -178,6 +178,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{ticker}: {without_ticker(str(exc), ticker)}", file=sys.stderr)
     progress.close()
+    from ..data import default_cache_dir
+    from ..data.factors import library_files
+    from ..data.french import FactorLibrary, refresh_all
+
+    for line, ok in refresh_all(library_files(study), FactorLibrary(args.cache or default_cache_dir())):
+        print(line, file=sys.stdout if ok else sys.stderr)
+        failed += not ok
     return 3 if failed else 0
 
 
@@ -254,6 +261,12 @@ def _today() -> date:
 def cmd_table(args: argparse.Namespace) -> int:
     from ..report.tables import render
 
+    if args.format == "xlsx":  # every table, a sheet each, into a file
+        from ..report.workbook import write_workbook
+
+        out = args.out or f"{Path(args.report_dir).resolve().name}-tables.xlsx"
+        print(write_workbook(args.report_dir, out, args.stars))
+        return 0
     sys.stdout.write(render(args.report_dir, args.format, args.what, args.stars))
     return 0
 
@@ -387,12 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     table = sub.add_parser(
-        "table", help="a publication table (LaTeX or Markdown) from a report",
+        "table", help="a publication table (LaTeX, Markdown or Excel) from a report",
         description="Render a report's summary, firm CARs, tests or benchmark sensitivity as a LaTeX (booktabs) or "
-        "Markdown table on stdout, optionally with significance stars from Holm-adjusted p-values.",
+        "Markdown table on stdout, optionally with significance stars from Holm-adjusted p-values; --format xlsx "
+        "writes all of them into one workbook, a sheet per table (needs openpyxl: the xlsx extra).",
     )  # fmt: skip
     table.add_argument("report_dir", metavar="REPORT_DIR", help="a report directory, e.g. reports/entity-list-2019")
-    table.add_argument("--format", choices=("latex", "markdown"), default="markdown", help="default: markdown")
+    table.add_argument("--format", choices=("latex", "markdown", "xlsx"), default="markdown", help="default: markdown")
+    table.add_argument("--out", default=None, help="xlsx: the workbook to write (default: <report>-tables.xlsx here)")
     table.add_argument(
         "--what", choices=("summary", "car", "tests", "sensitivity"), default="summary", help="default: summary"
     )

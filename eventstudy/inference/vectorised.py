@@ -27,6 +27,7 @@ from .sample import (
     _estimation_cached,
     _mean_sd,
     _mean_t,
+    _row_median,
     _skew_adjusted_t,
     _t_p,
     _z_p,
@@ -79,6 +80,12 @@ def _cross_correlation(est: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where((n < 2) | (k == 0), np.nan, r)
 
 
+#: Most window returns per firm for which the rank tests merge them into the estimation days' kept ranks
+#: (``O(T m)`` comparisons per firm) rather than sort each firm's joined row (``O((T + m) log(T + m))``): the
+#: one-day windows of a daily path take the first, a 21-day placebo window the second.
+MERGE_MAX_WINDOW_RETURNS = 4
+
+
 def _estimation_sar_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
     """Each firm's estimation-day SARs ranked among themselves and sorted, ``(G·F, T)`` each: the same for every
     window (``shared``)."""
@@ -94,8 +101,11 @@ def _sar_window_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
     def make():
         sar, w = v["sar"], v["in_window"]
         g, f, d = sar.shape
-        est_ranks, est_sorted = _estimation_sar_ranks(v)
         values, columns = compact_rows(sar[:, :, w].reshape(g * f, -1))
+        if values.shape[1] > MERGE_MAX_WINDOW_RETURNS:  # a sort of the joined rows is cheaper
+            ranks, joined_sorted = rank_sort_rows(sar.reshape(g * f, d))
+            return ranks.reshape(g, f, d), _row_median(sar.reshape(g * f, d), joined_sorted).reshape(g, f, 1)
+        est_ranks, est_sorted = _estimation_sar_ranks(v)
         base_ranks, extra_ranks = merged_ranks(sar[:, :, ~w].reshape(g * f, -1), est_ranks, values)
         window_ranks = np.full((g * f, int(w.sum())), np.nan)
         np.put_along_axis(window_ranks, columns, extra_ranks, axis=1)

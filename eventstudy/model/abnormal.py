@@ -84,19 +84,31 @@ class AbnormalReturns:
         ``t − k + 1 ≤ b``: so the return of a firm suspended on days 0 and +1 that ends on day +2 (k = 3)
         counts in [0, 1] — the reaction to a day-0 announcement, delayed by the halt, belongs to the window.
         """
-        start = self.rel_days[None, :] - self.span + 1
-        return (self.span > 0) & (self.rel_days[None, :] >= window[0]) & (start <= window[1])
+        out = np.zeros(self.span.shape, dtype=bool)
+        late = np.flatnonzero(self.rel_days >= window[0])  # no return before the window's first day counts
+        if len(late):
+            at = slice(int(late[0]), None)  # (rel_days ascend)
+            span, rel = self.span[:, at], self.rel_days[None, at]
+            out[:, at] = (span > 0) & (rel >= window[0]) & (rel - span + 1 <= window[1])
+        return out
 
     def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         """CAR, its standard error, t, p, BHAR and n_obs over the days in ``mask`` (``(W,)`` or ``(N, W)``)."""
-        use = np.broadcast_to(mask, self.ar.shape) & np.isfinite(self.ar)
+        mask = np.asarray(mask, dtype=bool)
+        days = np.flatnonzero(mask if mask.ndim == 1 else mask.any(axis=0))
+        # Only the days some firm-event uses enter the sums: the columns between the first and the last of them.
+        at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+        ar = self.ar[:, at]
+        use = np.broadcast_to(mask[..., at], ar.shape) & np.isfinite(ar)
         n_obs = use.sum(axis=1)
-        car = np.where(use, self.ar, 0.0).sum(axis=1)
-        k = np.where(use, self.span, 0).sum(axis=1)
-        g = (self.design.transpose(0, 2, 1) @ use.astype(float)[..., None])[..., 0]
+        car = np.where(use, ar, 0.0).sum(axis=1)
+        k = np.where(use, self.span[:, at], 0).sum(axis=1)
+        g = (self.design[:, at, :].transpose(0, 2, 1) @ use.astype(float)[..., None])[..., 0]
         var = self.sigma2 * (k + ((g[:, None, :] @ self.xtx_inv)[:, 0, :] * g).sum(-1))
-        gross_firm = np.where(use, 1.0 + self.returns, 1.0).prod(axis=1)
-        gross_market = np.where(use, 1.0 + self.market, 1.0).prod(axis=1)
+        if self.components is not None and "garch_fitted" in self.components:  # Σ ĥ (eventstudy.model.garch)
+            var = np.where(self.components["garch_fitted"], np.where(use, self.ar_var[:, at], 0.0).sum(axis=1), var)
+        gross_firm = np.where(use, 1.0 + self.returns[:, at], 1.0).prod(axis=1)
+        gross_market = np.where(use, 1.0 + self.market[:, at], 1.0).prod(axis=1)
         empty = n_obs == 0
         se = np.sqrt(var)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -116,10 +128,15 @@ class AbnormalReturns:
         window (:meth:`overlap`); ``covered_start``/``covered_end`` are the relative sessions they span."""
         counted = self.overlap(window)
         res = self.cumulate(counted)
-        use = counted & np.isfinite(self.ar)
+        days = np.flatnonzero(counted.any(axis=0))  # the columns the window counts (the others: no return of it)
+        at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+        use = counted[:, at] & np.isfinite(self.ar[:, at])
         empty = res["n_obs"] == 0
-        first = np.where(use, self.rel_days[None, :] - self.span + 1, np.iinfo(np.int64).max).min(axis=1)
-        last = np.where(use, self.rel_days[None, :], np.iinfo(np.int64).min).max(axis=1)
+        rel = self.rel_days[None, at]
+        first = np.where(use, rel - self.span[:, at] + 1, np.iinfo(np.int64).max).min(
+            axis=1, initial=np.iinfo(np.int64).max
+        )
+        last = np.where(use, rel, np.iinfo(np.int64).min).max(axis=1, initial=np.iinfo(np.int64).min)
         res["covered_start"] = pd.array(np.where(empty, 0, first), dtype="Int64")
         res["covered_end"] = pd.array(np.where(empty, 0, last), dtype="Int64")
         res["covered_start"][empty] = pd.NA
@@ -163,4 +180,7 @@ class AbnormalReturns:
         )
         for j, name in enumerate(names[2:], start=2):  # factor loadings
             frame[name] = self.params[:, j]
+        for name, values in (self.components or {}).items():  # model: garch's ω, α, β and whether it was fitted
+            if name.startswith("garch_"):
+                frame[name] = values
         return frame

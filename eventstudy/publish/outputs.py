@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import stat
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from .atomic import (
     seal,
     umask_modes,
 )
+from .records import Records, clean, write_csv_rows, write_json
 
 MANIFEST = "manifest.json"
 COLUMNS = {
@@ -60,96 +60,88 @@ COLUMNS = {
 }  # fmt: skip
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe value: NaN → null, numpy scalars → Python, dates → ISO strings."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_clean(row) for row in frame.to_dict(orient="records")]
+    return [clean(row) for row in frame.to_dict(orient="records")]
+
+
+def _document(
+    results: StudyResults, source: str, summary: pd.DataFrame, records: Callable[[pd.DataFrame], Any]
+) -> dict[str, Any]:
+    """study.json's content, its tables as ``records(frame)`` (a list of row dicts, or :class:`Records` to stream)."""
+    study = results.study
+    firms: dict[str, list[dict[str, Any]]] = {}  # per event, its firms (one pass over the firm-events)
+    for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True):
+        firms.setdefault(fe.event_id, []).append(
+            {"ticker": fe.ticker, "exchange": m.exchange, "calendar": m.calendar, "benchmark": m.benchmark}
+        )
+    day_zero: dict[str, list[tuple[str, Any]]] = {}
+    for (eid, mic), dz in results.day_zero.items():
+        day_zero.setdefault(eid, []).append((mic, dz))
+    cross_section = results.extra.get("cross_section")
+    return {
+        "study": {"id": study.id, "title": study.title, "config": str(study.path)},
+        "version": results.version,
+        "parameters": clean({
+            "benchmark": study.benchmark,
+            "benchmarks_by_exchange": dict(study.benchmarks),
+            "alternative_benchmarks": list(study.alternative_benchmarks),
+            "day0_rule": study.day0_rule,
+            "model": study.model,
+            "estimation_window": list(study.estimation_window),
+            "min_estimation_returns": study.min_estimation_returns,
+            "estimation_exclude": study.estimation_exclude,
+            "event_windows": [list(w) for w in study.event_windows],
+            "daily_path": list(study.daily_path),
+            "primary_test": study.primary_test,
+        }),
+        "data": clean({
+            "source": source,
+            "as_of": results.as_of,
+            "tickers": {
+                t: {"source": p.source, "as_of": p.as_of, "detail": p.detail} for t, p in results.provenance.items()
+            },
+        }),
+        "events": clean([
+            {
+                "id": ev.id,
+                "title": ev.title,
+                "announced": ev.announced.isoformat(),
+                "approximate": ev.approximate,
+                "day0": {mic: dz.session.date() for mic, dz in day_zero.get(ev.id, [])},
+                "day0_explained": [dz.explain() for _, dz in day_zero.get(ev.id, [])],
+                "day0_rule": ev.day0_rule,
+                "firms": firms.get(ev.id, []),
+            }
+            for ev in study.events
+        ]),
+        "summary": records(summary[COLUMNS["summary.csv"]]),
+        **({"cross_section": records(cross_section)} if isinstance(cross_section, pd.DataFrame) else {}),
+        "sensitivity": records(study_sensitivity(results)[COLUMNS["sensitivity.csv"]]),
+        "estimates": records(results.estimates[COLUMNS["estimates.csv"]]),
+        "car": records(results.car[COLUMNS["car.csv"]]),
+        "tests": records(results.tests[COLUMNS["tests.csv"]]),
+        "ar": records(results.ar[COLUMNS["ar.csv"]]),
+        "halts": records(results.halts),
+        "data_quality": records(results.quality) if results.quality is not None else [],
+        "benchmark_gaps": [
+            {"event_id": g.event_id, "ticker": g.ticker, "benchmark": g.benchmark, "note": g.describe()}
+            for g in results.benchmark_gaps
+        ],
+        **{k.removeprefix("json:"): clean(v) for k, v in results.extra.items() if k.startswith("json:")},
+    }  # fmt: skip
 
 
 def study_document(results: StudyResults, source: str) -> dict[str, Any]:
-    """Everything in the CSVs plus parameters, data source, as-of date and package version (study.json)."""
-    study = results.study
-    return _clean(
-        {
-            "study": {"id": study.id, "title": study.title, "config": str(study.path)},
-            "version": results.version,
-            "parameters": {
-                "benchmark": study.benchmark,
-                "benchmarks_by_exchange": dict(study.benchmarks),
-                "alternative_benchmarks": list(study.alternative_benchmarks),
-                "day0_rule": study.day0_rule,
-                "model": study.model,
-                "estimation_window": list(study.estimation_window),
-                "min_estimation_returns": study.min_estimation_returns,
-                "estimation_exclude": study.estimation_exclude,
-                "event_windows": [list(w) for w in study.event_windows],
-                "daily_path": list(study.daily_path),
-                "primary_test": study.primary_test,
-            },
-            "data": {
-                "source": source,
-                "as_of": results.as_of,
-                "tickers": {
-                    t: {"source": p.source, "as_of": p.as_of, "detail": p.detail} for t, p in results.provenance.items()
-                },
-            },
-            "events": [
-                {
-                    "id": ev.id,
-                    "title": ev.title,
-                    "announced": ev.announced.isoformat(),
-                    "approximate": ev.approximate,
-                    "day0": {mic: dz.session.date() for (eid, mic), dz in results.day_zero.items() if eid == ev.id},
-                    "day0_explained": [dz.explain() for (eid, _), dz in results.day_zero.items() if eid == ev.id],
-                    "day0_rule": ev.day0_rule,
-                    "firms": [
-                        {"ticker": fe.ticker, "exchange": m.exchange, "calendar": m.calendar, "benchmark": m.benchmark}
-                        for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True)
-                        if fe.event_id == ev.id
-                    ],
-                }
-                for ev in study.events
-            ],
-            "summary": _records(study_summary(results)[COLUMNS["summary.csv"]]),
-            **(
-                {"cross_section": _records(results.extra["cross_section"])}
-                if isinstance(results.extra.get("cross_section"), pd.DataFrame)
-                else {}
-            ),
-            "sensitivity": _records(study_sensitivity(results)[COLUMNS["sensitivity.csv"]]),
-            "estimates": _records(results.estimates[COLUMNS["estimates.csv"]]),
-            "car": _records(results.car[COLUMNS["car.csv"]]),
-            "tests": _records(results.tests[COLUMNS["tests.csv"]]),
-            "ar": _records(results.ar[COLUMNS["ar.csv"]]),
-            "halts": _records(results.halts),
-            "data_quality": _records(results.quality) if results.quality is not None else [],
-            "benchmark_gaps": [
-                {"event_id": g.event_id, "ticker": g.ticker, "benchmark": g.benchmark, "note": g.describe()}
-                for g in results.benchmark_gaps
-            ],
-            **{k.removeprefix("json:"): v for k, v in results.extra.items() if k.startswith("json:")},
-        }
-    )
+    """Everything in the CSVs plus parameters, data source, as-of date and package version (study.json), as
+    Python objects (:func:`write_tables` streams the same content into the file instead)."""
+    return clean(_document(results, source, study_summary(results), _records))
 
 
 def write_csv(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise EventStudyError(f"{path.name}: internal error, missing columns {missing}")
-    frame[columns].to_csv(path, index=False, lineterminator="\n")
+    write_csv_rows(frame[columns], path)
 
 
 class OutputInTheWay(EventStudyError):
@@ -283,8 +275,10 @@ def sweep_stale(out_dir: Path) -> list[str]:
 
 
 def write_tables(results: StudyResults, directory: Path, source: str) -> None:
-    """The CSV files (summary, cross_section, sensitivity, estimates, car, ar, tests) and study.json."""
-    write_csv(study_summary(results), directory / "summary.csv", COLUMNS["summary.csv"])
+    """The CSV files (summary, cross_section, sensitivity, estimates, car, ar, tests) and study.json (streamed: its
+    tables a chunk of rows at a time, :mod:`eventstudy.publish.records`)."""
+    summary = study_summary(results)
+    write_csv(summary, directory / "summary.csv", COLUMNS["summary.csv"])
     cross_section = results.extra.get("cross_section")
     if isinstance(cross_section, pd.DataFrame):
         write_csv(cross_section, directory / "cross_section.csv", COLUMNS["cross_section.csv"])
@@ -293,11 +287,11 @@ def write_tables(results: StudyResults, directory: Path, source: str) -> None:
         write_csv(long_horizon, directory / "long_horizon.csv", list(long_horizon.columns))
     # always written, header only when the study has no alternative benchmark, so a rebuild lists the same files
     write_csv(study_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
-    write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"])
+    model_columns = [c for c in results.estimates.columns if c.startswith(("b_", "garch_"))]  # factor loadings, GARCH
+    write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"] + model_columns)
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])
     write_csv(results.tests, directory / "tests.csv", COLUMNS["tests.csv"])
     for name, (key, columns) in REACTION_FILES.items():  # volume, volatility, their tests (study/reaction.py)
         write_csv(results.extra.get(key, pd.DataFrame(columns=columns)), directory / name, columns)
-    doc = study_document(results, source)
-    (directory / "study.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    write_json(_document(results, source, summary, Records), directory / "study.json")

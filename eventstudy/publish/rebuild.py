@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..claims import claims_figures_html, write_claims_csv
+from ..claims import write_claims_csv
 from ..data import fallback_notes
 from ..data.base import PriceProvider
 from ..errors import DISK_FULL, ConfigError, EventStudyError, bounded_message
@@ -89,8 +89,9 @@ def write_report(analysis: Analysis, out_dir: Path, matched: pd.DataFrame | None
     if matched is not None:
         context["matched"] = matched
     if claims is not None:
-        context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
-    context["warnings"] = fallback_notes(results.provenance, results.as_of)
+        context["claims"] = claims  # the report draws its charts
+    skipped = [str(n) for n in results.extra.get("json:tests_not_computed", ())]  # type: ignore[attr-defined]
+    context["warnings"] = fallback_notes(results.provenance, results.as_of) + skipped  # study/selection.py
     html = render_report(results, analysis.source, context)
 
     def write(directory: Path) -> None:

@@ -27,6 +27,7 @@ from ..errors import ConfigError
 from .benchmarks import firm_benchmark, no_benchmark, read_benchmarks
 from .events_table import events_from_rows, read_events_table
 from .exchanges import DAY0_RULES, exchange_label
+from .factor_models import LIBRARY_MODELS, read_factor_region
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
 from .yaml_safe import read_yaml
 
@@ -37,7 +38,8 @@ TEST_NAMES = (
 )  # fmt: skip
 #: ``expensive_tests:`` values: when the tests that fit a model per firm run (see Study.expensive_tests).
 EXPENSIVE_CHOICES = ("auto", "all", "none")
-MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
+MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor", *LIBRARY_MODELS,
+          "garch")  # fmt: skip
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
 
 #: Reports-directory names a study id may not take: the index files, and the previous build's folder.
@@ -108,6 +110,7 @@ class Study:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # sections owned by later stages
     dimson_lags: int = 1  # lags (and leads) of the market in the Dimson model
     factor_file: str | None = None  # CSV of daily factor returns for model: factor (docs/factors.md)
+    factor_region: dict[str, str] = field(default_factory=dict)  # MIC or "*" → data-library region (ff3/ff5/carhart)
     benchmarks: dict[str, str] = field(default_factory=dict)  # exchange MIC → benchmark (``benchmark:`` mapping)
     day0_rule: str = "close"  # the study's default day-0 rule (an event may override it)
     events_file: str | None = None  # the CSV table named by ``events:``, if the events are given as one
@@ -285,13 +288,17 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         {
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
-            "day0",
+            "factor_region", "day0",
             "primary_test", "estimation_exclude", "expensive_tests", "pre_window", "long_window",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
     if model not in MODELS:
         raise s.fail(f"{model!r} is not a model ({', '.join(MODELS)})", "model")
+    if s.has("factor_region") and model not in LIBRARY_MODELS:
+        raise s.fail(
+            f"only models {', '.join(LIBRARY_MODELS)} read a factor region (model is {model!r})", "factor_region"
+        )
     if model == "factor" and not s.has("factor_file"):
         raise s.fail("model 'factor' needs a factor_file: a CSV of daily factor returns (docs/factors.md)", "model")
     alternatives = s.get("alternative_benchmarks", [])
@@ -377,6 +384,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         extra={k: data[k] for k in extra_sections if k in data},
         dimson_lags=_dimson_lags(s),
         factor_file=s.text("factor_file") if s.has("factor_file") else None,
+        factor_region=read_factor_region(s),
         benchmarks=benchmarks,
         day0_rule=rule,
         events_file=table,

@@ -34,11 +34,13 @@ from ..inference import significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
 from ..spec.config import Study, load_study
 from ..spec.exchanges import same_sessions, ticker_exchange
-from .coverage import BenchmarkGap, benchmark_gaps, estimation_span, resumption_reach
+from ..spec.factor_models import LIBRARY_MODELS
+from .coverage import BenchmarkGap, benchmark_gaps, day0_positions, estimation_span, resumption_reach, ticker_columns
 from .cross_section import cross_section_table, parse_cross_section
+from .factor_data import group_model_options
 from .long_horizon import study_long_horizon
 from .markets import combine_abnormal
-from .masking import describe_exclusion, estimation_exclusions, masked_columns
+from .masking import describe_exclusion, estimation_exclusions, exclusion_sessions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .reaction import with_reaction
 from .results import StudyResults
@@ -56,29 +58,34 @@ def on_own_calendar(benchmark: str, calendar: str) -> bool:
 
 def _check_coverage(study: Study, ab: AbnormalReturns, panel: ReturnsPanel, excluded: np.ndarray) -> None:
     """Every firm-event must have prices around day 0 and enough estimation returns (``excluded`` ones, whose
-    benchmark lacks data, are reported as such instead)."""
-    for i, fe in enumerate(ab.firm_events):
-        if excluded[i]:
-            continue
+    benchmark lacks data, are reported as such instead); the first in order that has not is named."""
+    if not len(ab.firm_events):
+        return
+    day0, cols = day0_positions(panel, ab.firm_events), ticker_columns(panel.covered, ab.firm_events)
+    outside = ~panel.covered.to_numpy(dtype=bool)[day0, cols]
+    bad = ~np.asarray(excluded, dtype=bool) & (outside | (np.asarray(ab.n_est) < study.min_estimation_returns))
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    fe = ab.firm_events[i]
+    if outside[i]:
         covered = panel.covered[fe.ticker]
-        if not covered.loc[fe.day0]:
-            first, last = covered[covered].index.min(), covered[covered].index.max()
-            raise DataError(
-                f"{fe.ticker}: event {fe.event_id} has day 0 {fe.day0.date()}, outside its data "
-                f"({first.date() if pd.notna(first) else 'none'} .. {last.date() if pd.notna(last) else 'none'})"
-            )
-        if ab.n_est[i] < study.min_estimation_returns:
-            n_masked = int(ab.masked[i].sum())
-            masked = (
-                f" ({n_masked} masked sessions left out, study.estimation_exclude: {describe_exclusion(study)})"
-                if n_masked
-                else ""
-            )
-            raise DataError(
-                f"{fe.ticker}: event {fe.event_id}: {int(ab.n_est[i])} single-session returns in the estimation "
-                f"window {list(study.estimation_window)}{masked}, fewer than min_estimation_returns="
-                f"{study.min_estimation_returns}"
-            )
+        first, last = covered[covered].index.min(), covered[covered].index.max()
+        raise DataError(
+            f"{fe.ticker}: event {fe.event_id} has day 0 {fe.day0.date()}, outside its data "
+            f"({first.date() if pd.notna(first) else 'none'} .. {last.date() if pd.notna(last) else 'none'})"
+        )
+    n_masked = int(ab.masked[i].sum())
+    masked = (
+        f" ({n_masked} masked sessions left out, study.estimation_exclude: {describe_exclusion(study)})"
+        if n_masked
+        else ""
+    )
+    raise DataError(
+        f"{fe.ticker}: event {fe.event_id}: {int(ab.n_est[i])} single-session returns in the estimation "
+        f"window {list(study.estimation_window)}{masked}, fewer than min_estimation_returns="
+        f"{study.min_estimation_returns}"
+    )
 
 
 def _check_as_of(inputs: StudyInputs) -> None:
@@ -95,6 +102,8 @@ def _check_as_of(inputs: StudyInputs) -> None:
 
 def _excluded(ab: AbnormalReturns, gaps: list[BenchmarkGap]) -> np.ndarray:
     """Firm-events left out because the benchmark lacks sessions they need; an error when none remains."""
+    if not gaps:
+        return np.zeros(len(ab.firm_events), dtype=bool)
     hit = {(g.event_id, g.ticker) for g in gaps}
     excluded = np.array([(fe.event_id, fe.ticker) in hit for fe in ab.firm_events], dtype=bool)
     if len(excluded) and excluded.all():
@@ -104,18 +113,25 @@ def _excluded(ab: AbnormalReturns, gaps: list[BenchmarkGap]) -> np.ndarray:
 
 
 def _in_study_order(
-    frame: pd.DataFrame, order: dict[tuple[str, str], int], windows: tuple[tuple[int, int], ...] | None = None
+    frame: pd.DataFrame, order: pd.MultiIndex, windows: tuple[tuple[int, int], ...] | None = None
 ) -> pd.DataFrame:
-    """Rows of per-group frames in the study's firm-event order (stable within a firm-event); with ``windows``,
-    window by window first (the order of ``car.csv``)."""
+    """Rows of per-group frames in the study's firm-event order (``order``: the study's (event_id, ticker) pairs;
+    stable within a firm-event); with ``windows``, window by window first (the order of ``car.csv``)."""
     if frame.empty:
         return frame.reset_index(drop=True)
-    rank = np.array([order[(e, t)] for e, t in zip(frame["event_id"], frame["ticker"], strict=True)])
+    rank = order.get_indexer(pd.MultiIndex.from_arrays([frame["event_id"], frame["ticker"]]))
     if windows is None:
-        return frame.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
-    index = {w: k for k, w in enumerate(windows)}
-    slot = np.array([index[(a, b)] for a, b in zip(frame["window_start"], frame["window_end"], strict=True)])
-    return frame.iloc[np.lexsort((rank, slot))].reset_index(drop=True)
+        keys: tuple[np.ndarray, ...] = (rank,)
+    else:
+        slot = np.full(len(frame), -1, dtype=np.int64)
+        starts, ends = frame["window_start"].to_numpy(), frame["window_end"].to_numpy()
+        for k, (a, b) in enumerate(windows):
+            slot[(starts == a) & (ends == b)] = k
+        keys = (rank, slot)
+    permutation = np.lexsort(keys)  # stable
+    if (permutation == np.arange(len(frame))).all():  # already in order (one market group): no copy
+        return frame.reset_index(drop=True)
+    return frame.iloc[permutation].reset_index(drop=True)
 
 
 def _quality_in_order(tables: list[pd.DataFrame], tickers: list[str]) -> pd.DataFrame:
@@ -159,6 +175,7 @@ def analyse(
     exclusions = estimation_exclusions(
         study, firm_events, inputs.markets, inputs.mask_context
     )  # study.estimation_exclude
+    masks = exclusion_sessions(exclusions)
     parts: list[AbnormalReturns] = []
     gaps: list[BenchmarkGap] = []
     for group in inputs.groups:
@@ -170,8 +187,8 @@ def analyse(
             study.model,
             study.estimation_window,
             (lo, max(hi, study.daily_path[1], reach)),
-            **model_options(study),
-            exclude=[exclusions[i].sessions for i in group.members],
+            **group_model_options(study, group.calendar, panel, [firm_events[i] for i in group.members]),
+            exclude=[masks[i] for i in group.members] if any(len(masks[i]) for i in group.members) else None,
         )
         gaps += benchmark_gaps(panel, ab.firm_events, group.benchmark, study.estimation_window, study.event_windows)
         parts.append(ab)
@@ -180,18 +197,17 @@ def analyse(
     tested = without(ab, excluded)
 
     n = len(firm_events)
-    est_start, est_end, shortened = [""] * n, [""] * n, np.zeros(n, dtype=bool)
-    n_masked, masked, masked_by = np.zeros(n, dtype=np.int64), [""] * n, [""] * n
+    est_start, est_end, shortened = np.full(n, "", dtype=object), np.full(n, "", dtype=object), np.zeros(n, bool)
+    n_masked, masked, masked_by = np.zeros(n, dtype=np.int64), np.full(n, "", object), np.full(n, "", object)
     cars, ar_frames, halt_frames, qualities = [], [], [], []
     limit_days: dict[tuple[str, str], pd.DataFrame] = {}
     for group, part in zip(inputs.groups, parts, strict=True):
-        panel, members = panels[group.key], list(group.members)
+        panel, members = panels[group.key], np.asarray(group.members, dtype=np.int64)
         _check_coverage(study, part, panel, excluded[members])
-        starts, ends, short = estimation_span(part, panel, group.benchmark)
-        counts, runs, reasons = masked_columns(part, panel.sessions, [exclusions[i] for i in members])
-        for j, i in enumerate(members):
-            est_start[i], est_end[i], shortened[i] = starts[j], ends[j], short[j]
-            n_masked[i], masked[i], masked_by[i] = counts[j], runs[j], reasons[j]
+        est_start[members], est_end[members], shortened[members] = estimation_span(part, panel, group.benchmark)
+        n_masked[members], masked[members], masked_by[members] = masked_columns(
+            part, panel.sessions, [exclusions[i] for i in members]
+        )
         histories = stacked(inputs.histories).select(list(panel.returns.columns))
         limit_days[group.key] = limit_frame(histories, panel)
         limits = limit_grid(limit_days[group.key], panel, part.firm_events, part.rel_days)
@@ -200,13 +216,13 @@ def analyse(
         ar_frames.append(ar_table(part, panel, study.daily_path, limits))
         halt_frames.append(halts_table(part, panel, study.price_chart))
         qualities.append(quality_table(histories, panel))
-    order = {(fe.event_id, fe.ticker): i for i, fe in enumerate(firm_events)}
+    order = pd.MultiIndex.from_arrays([[fe.event_id for fe in firm_events], [fe.ticker for fe in firm_events]])
     selection = select_tests(study, len(tested.firm_events))  # study.expensive_tests
     est = ab.estimates()
-    est.insert(4, "est_start", est_start)
-    est.insert(5, "est_end", est_end)
+    est.insert(4, "est_start", est_start.tolist())
+    est.insert(5, "est_end", est_end.tolist())
     est["shortened"] = shortened
-    est["n_masked"], est["masked"], est["masked_by"] = n_masked, masked, masked_by  # eventstudy/study/masking.py
+    est["n_masked"], est["masked"], est["masked_by"] = n_masked, masked.tolist(), masked_by.tolist()  # masking.py
     car = _in_study_order(pd.concat(cars, ignore_index=True), order, study.event_windows)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
     results = StudyResults(
@@ -248,7 +264,8 @@ _rerun = analyse  # what the sensitivity runs call: this function itself, whatev
 def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
     """SHA-256 of everything the outputs depend on: the claims table (``claims``), the package version, the study
     file's bytes and those of every other file it reads (events table, factor file, characteristics:
-    :meth:`Study.input_files`), the source description, the cut-off and every price row used."""
+    :meth:`Study.input_files`), the factor-library rows of a ``ff3 | ff5 | carhart`` model (a re-fetched file
+    rebuilds), the source description, the cut-off and every price row used."""
     digest = hashlib.sha256()
     digest.update(claims.encode())
     digest.update(f"eventstudy {__version__}\n".encode())
@@ -258,6 +275,11 @@ def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
     for role, path in sorted(inputs.study.input_files().items()):  # every other file it reads, whole
         digest.update(f"\nfile {role} {path.name}\n".encode())
         digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+    if inputs.study.model in LIBRARY_MODELS:  # the factor-library rows each market group read (cache or vendored)
+        for group in inputs.groups:
+            factors = model_options(inputs.study, group.calendar).get("factors")
+            digest.update(f"\nfactors {group.calendar}\n".encode())
+            digest.update(b"(none)" if factors is None else factors.to_csv(lineterminator="\n").encode())
     digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
     price_digest(digest, inputs.histories)
     return digest.hexdigest()

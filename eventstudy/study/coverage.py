@@ -26,19 +26,44 @@ import numpy as np
 import pandas as pd
 
 from ..data.returns import ReturnsPanel
+from ..errors import DataError
 from ..model.engine import AbnormalReturns, FirmEvent, halt_reach
 
 
-def _next_trade(traded: np.ndarray, start: int) -> int | None:
-    """Position of the first trade at or after ``start`` in one ticker's ``traded`` column (None if none)."""
-    if start >= len(traded):
-        return None
-    hits = np.flatnonzero(traded[max(start, 0) :])
-    return int(hits[0]) + max(start, 0) if len(hits) else None
-
-
 def day0_positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
-    return np.array([panel.position(fe.day0) for fe in firm_events], dtype=np.int64)
+    """Session positions of the firm-events' day 0 on the panel's axis (a :class:`DataError` naming the first day 0
+    that is not a session)."""
+    if not len(firm_events):
+        return np.zeros(0, dtype=np.int64)
+    days = pd.DatetimeIndex([fe.day0 for fe in firm_events])
+    pos = panel.sessions.get_indexer(days)
+    if (pos < 0).any():
+        panel.position(days[int(np.flatnonzero(pos < 0)[0])])  # raises, naming the day
+    return pos.astype(np.int64)
+
+
+def ticker_columns(frame: pd.DataFrame, firm_events: Sequence[FirmEvent]) -> np.ndarray:
+    """Column positions of the firm-events' tickers in one of the panel's frames (a :class:`DataError` naming the
+    first ticker without prices)."""
+    cols = frame.columns.get_indexer([fe.ticker for fe in firm_events])
+    if (cols < 0).any():
+        raise DataError(f"{firm_events[int(np.flatnonzero(cols < 0)[0])].ticker}: no prices loaded for this ticker")
+    return cols.astype(np.int64)
+
+
+def first_true(mask: np.ndarray) -> np.ndarray:
+    """Per column of a 2-D boolean array, the first row where it is True (the number of rows where none is)."""
+    return np.where(mask.any(axis=0), mask.argmax(axis=0), mask.shape[0])
+
+
+def last_true(mask: np.ndarray) -> np.ndarray:
+    """Per column of a 2-D boolean array, the last row where it is True (-1 where none is)."""
+    return np.where(mask.any(axis=0), mask.shape[0] - 1 - mask[::-1].argmax(axis=0), -1)
+
+
+def iso_dates(sessions: pd.DatetimeIndex) -> np.ndarray:
+    """The sessions as ISO dates (``2019-10-08``), an object array of ``str``."""
+    return np.asarray(sessions.strftime("%Y-%m-%d"), dtype=object)
 
 
 def resumption_reach(panel: ReturnsPanel, firm_events: Sequence[FirmEvent], rel_day: int) -> int:
@@ -48,17 +73,14 @@ def resumption_reach(panel: ReturnsPanel, firm_events: Sequence[FirmEvent], rel_
     A window ending on ``rel_day`` counts the return that ends on that trade (its span overlaps the window), so
     the engine's relative days must reach it. 0 when every firm trades on ``rel_day`` or has no later trade.
     """
-    cols = np.array([panel.traded.columns.get_loc(fe.ticker) for fe in firm_events], dtype=np.int64)
+    cols = ticker_columns(panel.traded, firm_events)
     return halt_reach(panel, (day0_positions(panel, firm_events), cols), rel_day)
 
 
 def data_end(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
     """Per firm-event, the last relative day the firm's data reach on the axis."""
-    last = []
-    for fe, d0 in zip(firm_events, day0_positions(panel, firm_events), strict=True):
-        covered = np.flatnonzero(panel.covered[fe.ticker].to_numpy())
-        last.append((int(covered[-1]) if len(covered) else -1) - int(d0))
-    return np.array(last, dtype=np.int64)
+    last = last_true(panel.covered.to_numpy(dtype=bool))
+    return (last[ticker_columns(panel.covered, firm_events)] - day0_positions(panel, firm_events)).astype(np.int64)
 
 
 def window_completeness(
@@ -66,10 +88,8 @@ def window_completeness(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(complete, data_end)`` per firm-event for ``window``: whether a trade on or after the window's last day
     exists in the loaded data, and the last relative day the firm's data reach."""
-    day0 = day0_positions(panel, firm_events)
-    complete = np.zeros(len(firm_events), dtype=bool)
-    for i, (fe, d0) in enumerate(zip(firm_events, day0, strict=True)):
-        complete[i] = _next_trade(panel.traded[fe.ticker].to_numpy(), int(d0) + window[1]) is not None
+    last_trade = last_true(panel.traded.to_numpy(dtype=bool))[ticker_columns(panel.traded, firm_events)]
+    complete = last_trade >= np.maximum(day0_positions(panel, firm_events) + window[1], 0)
     return complete, data_end(panel, firm_events)
 
 
@@ -86,26 +106,40 @@ def incomplete_note(data_end: int, suspended_from: int | None = None) -> str:
     return f"incomplete: data end at day {rel_label(data_end)}"
 
 
-def _suspended_from(panel: ReturnsPanel, fe: FirmEvent, data_end: int) -> int:
-    """The relative day after the firm's last trade up to ``data_end``."""
-    d0 = panel.position(fe.day0)
-    trades = np.flatnonzero(panel.traded[fe.ticker].to_numpy()[: d0 + data_end + 1])
-    return (int(trades[-1]) + 1 if len(trades) else 0) - d0
+def _suspended_from(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
+    """Per firm-event, the relative day after the firm's last trade up to the end of its data (:func:`data_end`)."""
+    traded, covered = panel.traded.to_numpy(dtype=bool), panel.covered.to_numpy(dtype=bool)
+    in_data = np.arange(len(traded))[:, None] <= last_true(covered)[None, :]  # a trade after the data's end: none
+    cols = ticker_columns(panel.traded, firm_events)
+    return last_true(traded & in_data)[cols] + 1 - day0_positions(panel, firm_events)
 
 
 def completeness_columns(
     panel: ReturnsPanel, ab: AbnormalReturns, windows: Sequence[tuple[int, int]]
 ) -> tuple[np.ndarray, list[str]]:
-    """``complete`` and ``note`` for the rows of ``car.csv`` (windows outer, firm-events inner)."""
+    """``complete`` and ``note`` for the rows of ``car.csv`` (windows outer, firm-events inner): per window,
+    :func:`window_completeness` and, where incomplete, :func:`incomplete_note`."""
+    if not windows:
+        return np.zeros(0, dtype=bool), []
+    day0 = day0_positions(panel, ab.firm_events)
+    last_trade = last_true(panel.traded.to_numpy(dtype=bool))[ticker_columns(panel.traded, ab.firm_events)]
+    end = data_end(panel, ab.firm_events)
     complete, notes = [], []
+    suspended: np.ndarray | None = None
     for window in windows:
-        done, end = window_completeness(panel, ab.firm_events, window)
+        done = last_trade >= np.maximum(day0 + window[1], 0)  # as window_completeness
         complete.append(done)
-        notes += [
-            "" if ok else incomplete_note(int(e), _suspended_from(panel, fe, int(e)) if e >= window[1] else None)
-            for ok, e, fe in zip(done, end, ab.firm_events, strict=True)
-        ]
-    return np.concatenate(complete) if complete else np.zeros(0, dtype=bool), notes
+        note = np.full(len(done), "", dtype=object)
+        late = np.flatnonzero(~done)
+        if len(late):  # only the firm-events whose data end inside the window get words
+            if suspended is None:
+                suspended = _suspended_from(panel, ab.firm_events)
+            note[late] = [
+                incomplete_note(int(e), int(s) if e >= window[1] else None)
+                for e, s in zip(end[late], suspended[late], strict=True)
+            ]
+        notes += note.tolist()
+    return np.concatenate(complete), notes
 
 
 def estimation_span(
@@ -115,24 +149,22 @@ def estimation_span(
     window's bounds on the axis when none was) and ``shortened`` (the requested window starts before the firm's or
     the benchmark's data) per firm-event."""
     day0 = day0_positions(panel, ab.firm_events)
-    n = len(panel.sessions)
+    n, w = len(panel.sessions), len(ab.rel_days)
+    lo, hi = ab.estimation_window
+    fitted = np.asarray(ab.estimation, dtype=bool).reshape(len(day0), w)
+    used = fitted.any(axis=1)
+    # A return on day t spanning one session covers t only: the first used session is t itself.
+    first = np.where(used, day0 + ab.rel_days[fitted.argmax(axis=1)] if w else 0, np.clip(day0 + lo, 0, n - 1))
+    last = np.where(used, day0 + ab.rel_days[w - 1 - fitted[:, ::-1].argmax(axis=1)] if w else 0,
+                    np.clip(day0 + hi, 0, n - 1))  # fmt: skip
+    iso = iso_dates(panel.sessions)
+    covered = panel.covered.to_numpy(dtype=bool)
     bench = np.flatnonzero(panel.covered[benchmark].to_numpy())
-    starts, ends, short = [], [], []
-    for i, fe in enumerate(ab.firm_events):
-        used = ab.rel_days[ab.estimation[i]]
-        lo, hi = ab.estimation_window
-        if len(used):
-            # A return on day t spanning one session covers t only: the first used session is t itself.
-            first, last = int(day0[i] + used[0]), int(day0[i] + used[-1])
-        else:
-            first, last = int(np.clip(day0[i] + lo, 0, n - 1)), int(np.clip(day0[i] + hi, 0, n - 1))
-        starts.append(panel.sessions[first].date().isoformat())
-        ends.append(panel.sessions[last].date().isoformat())
-        covered = np.flatnonzero(panel.covered[fe.ticker].to_numpy())
-        data_start = max(int(covered[0]) if len(covered) else n, int(bench[0]) if len(bench) else n)
-        # The firm's first row is a base without a return: the first usable return is one session later.
-        short.append(bool(day0[i] + lo < data_start + 1))
-    return starts, ends, np.array(short, dtype=bool)
+    data_start = np.maximum(first_true(covered)[ticker_columns(panel.covered, ab.firm_events)],
+                            int(bench[0]) if len(bench) else n)  # fmt: skip
+    # The firm's first row is a base without a return: the first usable return is one session later.
+    short = day0 + lo < data_start + 1
+    return iso[first].tolist(), iso[last].tolist(), np.asarray(short, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -160,17 +192,31 @@ def benchmark_gaps(
     """Firm-events whose benchmark lacks a session of their estimation or event windows on which the firm has data
     (see the module docstring)."""
     n = len(panel.sessions)
-    bench = panel.covered[benchmark].to_numpy()
+    if not len(firm_events) or not n:
+        return []
+    bench = panel.covered[benchmark].to_numpy(dtype=bool)
+    covered = panel.covered.to_numpy(dtype=bool)
+    day0, cols = day0_positions(panel, firm_events), ticker_columns(panel.covered, firm_events)
     w_lo, w_hi = min(w[0] for w in windows), max(w[1] for w in windows)
+    # From the session before each window's first day: the first return starts there.
+    spans = [
+        (np.clip(day0 + lo - 1, 0, n), np.clip(day0 + hi + 1, 0, n)) for lo, hi in (estimation_window, (w_lo, w_hi))
+    ]
+    tickers, column = np.unique(cols, return_inverse=True)
+    # Per ticker, how many of the sessions before each position the firm has data on and the benchmark has not.
+    gaps = np.zeros((n + 1, len(tickers)), dtype=np.int32)
+    np.cumsum(covered[:, tickers] & ~bench[:, None], axis=0, out=gaps[1:])
+    hit = np.zeros(len(day0), dtype=bool)
+    for a, b in spans:
+        hit |= gaps[b, column] > gaps[a, column]
     out = []
-    for fe, d0 in zip(firm_events, day0_positions(panel, firm_events), strict=True):
-        firm = panel.covered[fe.ticker].to_numpy()
+    for i in np.flatnonzero(hit):  # only the firm-events with a gap
         need = np.zeros(n, dtype=bool)
-        for lo, hi in (estimation_window, (w_lo, w_hi)):  # from the session before: the first return starts there
-            need[max(int(d0) + lo - 1, 0) : max(min(int(d0) + hi + 1, n), 0)] = True
-        missing = np.flatnonzero(need & firm & ~bench)
-        if len(missing):
-            out.append(BenchmarkGap(fe.event_id, fe.ticker, benchmark, tuple(panel.sessions[missing])))
+        for a, b in spans:
+            need[a[i] : b[i]] = True
+        missing = np.flatnonzero(need & covered[:, cols[i]] & ~bench)
+        fe = firm_events[int(i)]
+        out.append(BenchmarkGap(fe.event_id, fe.ticker, benchmark, tuple(panel.sessions[missing])))
     return out
 
 
@@ -190,6 +236,16 @@ def car_words(row: Any) -> str:
     return text + (f" — {note}" if note else "")
 
 
+def _covers(lo: int, hi: int, runs: list[tuple[int, int]]) -> str:
+    """ "covers lo..hi: suspended a..b, c" from the halts ``runs`` (first_rel, last_rel) that reach into lo..hi."""
+    words = [
+        f"{rel_label(first)}..{rel_label(last)}" if first != last else rel_label(first)
+        for first, last in runs
+        if last >= lo and first <= hi
+    ]
+    return f"covers {rel_label(lo)}..{rel_label(hi)}" + (f": suspended {', '.join(words)}" if words else "")
+
+
 def coverage_words(row: dict[str, Any], halts: pd.DataFrame) -> str:
     """ "covers 0..+2: suspended 0..+1" when the returns counted in a ``car.csv`` row's window span sessions outside
     it (a firm halted into or across the window), with the halts of ``halts`` (``StudyResults.halts``); else ''."""
@@ -197,9 +253,22 @@ def coverage_words(row: dict[str, Any], halts: pd.DataFrame) -> str:
     if lo is None or hi is None or pd.isna(lo) or (lo >= row["window_start"] and hi <= row["window_end"]):
         return ""
     mine = halts[(halts["event_id"] == row["event_id"]) & (halts["ticker"] == row["ticker"])]
-    runs = [
-        f"{rel_label(h.first_rel)}..{rel_label(h.last_rel)}" if h.first_rel != h.last_rel else rel_label(h.first_rel)
-        for h in mine.itertuples(index=False)
-        if h.last_rel >= lo and h.first_rel <= hi
-    ]
-    return f"covers {rel_label(lo)}..{rel_label(hi)}" + (f": suspended {', '.join(runs)}" if runs else "")
+    return _covers(lo, hi, list(zip(mine["first_rel"], mine["last_rel"], strict=True)))
+
+
+def coverage_words_of(rows: pd.DataFrame, halts: pd.DataFrame) -> list[str]:
+    """:func:`coverage_words` of each row of a ``car.csv`` frame, the halts looked up by firm-event once."""
+    lo = pd.to_numeric(rows["covered_start"]).to_numpy(dtype=float, na_value=np.nan)
+    hi = pd.to_numeric(rows["covered_end"]).to_numpy(dtype=float, na_value=np.nan)
+    outside = np.isfinite(lo) & np.isfinite(hi)
+    outside &= (lo < rows["window_start"].to_numpy()) | (hi > rows["window_end"].to_numpy())
+    out = [""] * len(rows)
+    if not outside.any():
+        return out
+    runs: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for h in halts[["event_id", "ticker", "first_rel", "last_rel"]].itertuples(index=False):
+        runs.setdefault((h.event_id, h.ticker), []).append((h.first_rel, h.last_rel))
+    events, tickers = rows["event_id"].to_numpy(), rows["ticker"].to_numpy()
+    for i in np.flatnonzero(outside):  # only the CARs whose returns reach outside their window
+        out[i] = _covers(int(lo[i]), int(hi[i]), runs.get((events[i], tickers[i]), []))
+    return out

@@ -34,6 +34,7 @@ import pandas as pd
 from ..data.calendar import sessions
 from ..model.engine import AbnormalReturns, FirmEvent
 from ..spec.config import Study
+from .coverage import iso_dates
 from .markets import FirmMarket
 
 LISTED = "estimation_exclude"
@@ -44,16 +45,47 @@ LISTED = "estimation_exclude"
 class Exclusion:
     """The sessions to leave out of one firm-event's estimation sample, by reason: the id of another event of
     the study (that event's period on the firm's calendar) or :data:`LISTED`. Not yet cut to the estimation
-    window: the engine does that (:func:`eventstudy.model.engine.masked_days`)."""
+    window: the engine does that (:func:`eventstudy.model.engine.masked_days`).
 
-    reasons: tuple[tuple[str, pd.DatetimeIndex], ...] = ()
+    ``named``: per reason, its session dates as a ``datetime64[ns]`` array (an event period is a view of its
+    calendar's dates, shared by every firm-event it masks)."""
+
+    named: tuple[tuple[str, np.ndarray], ...] = ()
+
+    @property
+    def reasons(self) -> tuple[tuple[str, pd.DatetimeIndex], ...]:
+        """Per reason, its sessions."""
+        return tuple((r, pd.DatetimeIndex(d, name="date")) for r, d in self.named)
 
     @property
     def sessions(self) -> pd.DatetimeIndex:
         """Every session of every reason, once, in order."""
-        if not self.reasons:
-            return pd.DatetimeIndex([], name="date")
-        return pd.DatetimeIndex(np.unique(np.concatenate([d.to_numpy() for _, d in self.reasons])), name="date")
+        if not self.named:
+            return _NO_SESSIONS
+        return pd.DatetimeIndex(np.unique(np.concatenate([d for _, d in self.named])), name="date")
+
+
+_NO_SESSIONS = pd.DatetimeIndex([], name="date")
+_NOTHING = Exclusion()
+
+
+def exclusion_sessions(exclusions: Sequence[Exclusion]) -> list[pd.DatetimeIndex]:
+    """:attr:`Exclusion.sessions` of each of ``exclusions`` (every session of every reason, once, in order),
+    sorted and de-duplicated for all of them at once."""
+    out = [_NO_SESSIONS] * len(exclusions)
+    parts = [(i, d) for i, e in enumerate(exclusions) for _, d in e.named]
+    if not parts:
+        return out
+    owner = np.repeat(np.array([i for i, _ in parts], dtype=np.int64), [len(d) for _, d in parts])
+    stamps = np.concatenate([d for _, d in parts]).view(np.int64)
+    order = np.lexsort((stamps, owner))
+    owner, stamps = owner[order], stamps[order]
+    keep = np.r_[True, (owner[1:] != owner[:-1]) | (stamps[1:] != stamps[:-1])]
+    owner, stamps = owner[keep], stamps[keep].view("datetime64[ns]")
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.zeros(0, dtype=np.int64)
+    for a, b in zip(first, np.r_[first[1:], len(owner)], strict=True):  # the firm-events with sessions only
+        out[int(owner[a])] = pd.DatetimeIndex(stamps[a:b], name="date")
+    return out
 
 
 def describe_exclusion(study: Study) -> str:
@@ -76,32 +108,43 @@ def estimation_exclusions(
     run over part of a study)."""
     mode = study.estimation_exclude
     if mode == "none":
-        return [Exclusion() for _ in firm_events]
+        return [_NOTHING] * len(firm_events)
     if not isinstance(mode, str):  # a list of dates, for every firm-event, on its own calendar
         listed = pd.DatetimeIndex([pd.Timestamp(d) for d in mode])
-        on_calendar = {c: listed[listed.isin(sessions(c))] for c in {m.calendar for m in markets}}
+        on_calendar = {
+            c: listed[listed.isin(sessions(c))].to_numpy(dtype="datetime64[ns]") for c in {m.calendar for m in markets}
+        }
         return [Exclusion(((LISTED, on_calendar[m.calendar]),)) for m in markets]
     lo, hi = study.event_period
     all_events, all_markets = context if context is not None else (firm_events, markets)
-    periods: dict[int, pd.DatetimeIndex] = {}  # firm-event → its own event period on its calendar
-    by_ticker: dict[str, list[int]] = {}
-    for i, fe in enumerate(all_events):
-        by_ticker.setdefault(fe.ticker, []).append(i)
-    axes: dict[str, pd.DatetimeIndex] = {}
-    out = []
-    for fe in firm_events:
-        reasons = []
-        for j in by_ticker.get(fe.ticker, []):
-            other = all_events[j]
-            if other.event_id == fe.event_id:
-                continue
-            if j not in periods:
-                calendar = all_markets[j].calendar
-                axis = axes[calendar] if calendar in axes else axes.setdefault(calendar, sessions(calendar))
-                d0 = int(axis.get_loc(other.day0))
-                periods[j] = axis[max(d0 + lo, 0) : max(d0 + hi + 1, 0)]
-            reasons.append((other.event_id, periods[j]))
-        out.append(Exclusion(tuple(reasons)))
+    if not len(firm_events) or not len(all_events):
+        return [_NOTHING] * len(firm_events)
+    mine = pd.DataFrame({"i": np.arange(len(firm_events)), "ticker": [fe.ticker for fe in firm_events],
+                         "event_id": [fe.event_id for fe in firm_events]})  # fmt: skip
+    others = pd.DataFrame({"j": np.arange(len(all_events)), "ticker": [fe.ticker for fe in all_events],
+                           "other": [fe.event_id for fe in all_events]})  # fmt: skip
+    pairs = mine.merge(others, on="ticker")  # the same firm in another event of the study
+    pairs = pairs[pairs["event_id"] != pairs["other"]].sort_values(["i", "j"], kind="stable")
+    if pairs.empty:
+        return [_NOTHING] * len(firm_events)
+    periods: dict[int, np.ndarray] = {}  # firm-event → its own event period on its calendar
+    needed = np.unique(pairs["j"].to_numpy())
+    calendars = np.array([all_markets[j].calendar for j in needed], dtype=object)
+    for calendar in dict.fromkeys(calendars):
+        axis = sessions(calendar)
+        dates = axis.to_numpy(dtype="datetime64[ns]")
+        js = needed[calendars == calendar]
+        days = pd.DatetimeIndex([all_events[j].day0 for j in js])
+        d0 = axis.get_indexer(days)
+        if (d0 < 0).any():
+            raise KeyError(days[int(np.flatnonzero(d0 < 0)[0])])  # (day 0 is always a session of its calendar)
+        for j, a, b in zip(js, np.maximum(d0 + lo, 0), np.maximum(d0 + hi + 1, 0), strict=True):
+            periods[int(j)] = dates[a:b]
+    out = [_NOTHING] * len(firm_events)
+    i_of, j_of, name_of = pairs["i"].to_numpy(), pairs["j"].to_numpy(), pairs["other"].to_numpy(dtype=object)
+    first = np.flatnonzero(np.r_[True, i_of[1:] != i_of[:-1]])
+    for a, b in zip(first, np.r_[first[1:], len(i_of)], strict=True):  # the firm-events with another event only
+        out[int(i_of[a])] = Exclusion(tuple((str(name_of[k]), periods[int(j_of[k])]) for k in range(a, b)))
     return out
 
 
@@ -111,13 +154,10 @@ def session_runs(days: pd.DatetimeIndex, axis: pd.DatetimeIndex) -> str:
     if not len(days):
         return ""
     pos = np.sort(axis.get_indexer(days))
+    iso = iso_dates(axis)
     breaks = np.flatnonzero(np.diff(pos) != 1)
     starts, ends = np.r_[pos[0], pos[breaks + 1]], np.r_[pos[breaks], pos[-1]]
-
-    def iso(p: int) -> str:
-        return axis[p].date().isoformat()
-
-    return "; ".join(iso(a) if a == b else f"{iso(a)}..{iso(b)}" for a, b in zip(starts, ends, strict=True))
+    return "; ".join(iso[a] if a == b else f"{iso[a]}..{iso[b]}" for a, b in zip(starts, ends, strict=True))
 
 
 def masked_columns(
@@ -126,15 +166,40 @@ def masked_columns(
     """``n_masked``, ``masked`` and ``masked_by`` of ``estimates.csv`` for the firm-events of ``ab`` (one engine
     run on the session ``axis``; ``exclusions`` in the same order): the sessions the engine masked
     (:attr:`AbnormalReturns.masked`), their runs (:func:`session_runs`) and the reasons they belong to."""
-    n_masked = ab.masked.sum(axis=1).astype(np.int64)
-    runs, reasons = [], []
-    for i, fe in enumerate(ab.firm_events):
-        rel = ab.rel_days[ab.masked[i]]
-        if not len(rel):
-            runs.append("")
-            reasons.append("")
-            continue
-        days = axis[axis.get_loc(fe.day0) + rel]
-        runs.append(session_runs(days, axis))
-        reasons.append("; ".join(r for r, d in exclusions[i].reasons if d.isin(days).any()))
-    return n_masked, runs, reasons
+    masked = np.asarray(ab.masked, dtype=bool)
+    n_masked = masked.sum(axis=1).astype(np.int64)
+    runs, reasons = np.full(len(n_masked), "", dtype=object), np.full(len(n_masked), "", dtype=object)
+    rows, cols = np.nonzero(masked)  # row by row, days ascending
+    if not len(rows):
+        return n_masked, runs.tolist(), reasons.tolist()
+    day0 = axis.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in np.unique(rows)]))
+    pos = np.repeat(day0, n_masked[n_masked > 0]) + ab.rel_days[cols]
+    iso = iso_dates(axis)
+    # Runs: a new one where the firm-event changes or the sessions are not consecutive.
+    new = np.r_[True, (rows[1:] != rows[:-1]) | (np.diff(pos) != 1)]
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:], len(pos)] - 1
+    words = [iso[pos[a]] if a == b else f"{iso[pos[a]]}..{iso[pos[b]]}" for a, b in zip(starts, ends, strict=True)]
+    owner = rows[starts]
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    for a, b in zip(first, np.r_[first[1:], len(owner)], strict=True):  # the masked firm-events only
+        runs[owner[a]] = "; ".join(words[a:b])
+    # Reasons: those among a firm-event's own whose sessions include one it masks.
+    mask_keys = rows.astype(np.int64) * len(axis) + pos
+    which = [(i, r, d) for i in np.unique(rows) for r, d in exclusions[i].named]
+    if which:
+        sizes = np.array([len(d) for _, _, d in which], dtype=np.int64)
+        owner_of = np.repeat(np.array([i for i, _, _ in which], dtype=np.int64), sizes)
+        at = axis.get_indexer(pd.DatetimeIndex(np.concatenate([d for _, _, d in which])))
+        hit = np.zeros(len(at), dtype=bool)
+        hit[at >= 0] = np.isin(owner_of[at >= 0] * len(axis) + at[at >= 0], mask_keys)
+        total = np.r_[0, np.cumsum(hit)]
+        offsets = np.r_[0, np.cumsum(sizes)]
+        counts = total[offsets[1:]] - total[offsets[:-1]]
+        found: dict[int, list[str]] = {}
+        for (i, r, _), k in zip(which, counts, strict=True):
+            if k:
+                found.setdefault(int(i), []).append(r)
+        for i, names in found.items():
+            reasons[i] = "; ".join(names)
+    return n_masked, runs.tolist(), reasons.tolist()

@@ -132,6 +132,18 @@ def _notes(frame: pd.DataFrame, results: StudyResults) -> list[str]:
     return out
 
 
+Headline = dict[tuple[int, int], dict[str, Any]]  # an event's summary rows by window, as records
+
+
+def _by_event(frame: pd.DataFrame, events: Sequence[str]) -> dict[str, Headline]:
+    """summary_frame's rows of each of ``events``, by window (one pass over the frame)."""
+    out: dict[str, Headline] = {e: {} for e in events}
+    for r in frame.to_dict(orient="records"):
+        if r["event_id"] in out:
+            out[r["event_id"]].setdefault((int(r["window_start"]), int(r["window_end"])), r)
+    return out
+
+
 def _headline(
     inputs: StudyInputs, positions: Sequence[int], benchmark: str | None, analyse: Analyse, keys: Mapping[str, int]
 ) -> pd.DataFrame | str:
@@ -153,7 +165,7 @@ def _rows_of(
     benchmark: str | None,
     analyse: Analyse,
     keys: Mapping[str, int],
-) -> dict[str, pd.DataFrame | str]:
+) -> dict[str, Headline | str]:
     """Per event, its headline rows against ``benchmark`` or why there are none: one run over all the events, and
     when the data fail it, one run per event (so that one event's problem does not blank the others)."""
     events = list(dict.fromkeys(inputs.firm_events[i].event_id for i in positions))
@@ -162,23 +174,23 @@ def _rows_of(
         return dict.fromkeys(events, f"benchmark {benchmark}: no prices ({why})")
     got = _headline(inputs, positions, benchmark, analyse, keys)
     if isinstance(got, pd.DataFrame):
-        return {e: got[got["event_id"] == e] for e in events}
+        return dict(_by_event(got, events))
     if len(events) == 1:
         return {events[0]: got}
-    return {
-        e: _headline(inputs, [i for i in positions if inputs.firm_events[i].event_id == e], benchmark, analyse, keys)
-        for e in events
-    }
+    out: dict[str, Headline | str] = {}
+    for e in events:  # the data failed the run over all the events: one run per event
+        one = _headline(inputs, [i for i in positions if inputs.firm_events[i].event_id == e], benchmark, analyse, keys)
+        out[e] = _by_event(one, [e])[e] if isinstance(one, pd.DataFrame) else one
+    return out
 
 
 def _row(
-    event_id: str, window: tuple[int, int], calendar: str, benchmark: str, role: str, got: pd.DataFrame | str, test: str
+    event_id: str, window: tuple[int, int], calendar: str, benchmark: str, role: str, got: Headline | str, test: str
 ) -> dict[str, Any]:
     """One sensitivity row from a headline run's rows (or from why there are none)."""
-    if isinstance(got, pd.DataFrame):
-        hit = got[(got["window_start"] == window[0]) & (got["window_end"] == window[1])]
-        if len(hit):
-            r = hit.iloc[0]
+    if not isinstance(got, str):
+        r = got.get((int(window[0]), int(window[1])))
+        if r is not None:
             return {
                 "event_id": event_id, "exchange": r["exchange"], "calendar": calendar, "benchmark": r["benchmark"],
                 "role": role, "window_start": window[0], "window_end": window[1], "n_firms": int(r["n_firms"]),
@@ -215,7 +227,7 @@ def benchmark_sensitivity(inputs: StudyInputs, results: StudyResults, analyse: A
         mixed = {  # events with firms on another calendar too: their main rows are recomputed over the firms on C
             inputs.firm_events[i].event_id for i, c in calendar_of.items() if c != calendar
         } & set(events)
-        main: dict[str, pd.DataFrame | str] = {e: summary[summary["event_id"] == e] for e in events if e not in mixed}
+        main: dict[str, Headline | str] = dict(_by_event(summary, [e for e in events if e not in mixed]))
         if mixed:
             subset = [i for i in positions if inputs.firm_events[i].event_id in mixed]
             main.update(_rows_of(inputs, subset, None, analyse, keys))

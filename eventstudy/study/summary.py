@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.quality import limit_words
-from .coverage import coverage_words
+from .coverage import coverage_words_of
 
 if TYPE_CHECKING:
     from .results import StudyResults
@@ -78,36 +78,51 @@ def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     return out.reshape(p.shape)
 
 
-def _note(firms: pd.DataFrame, traded: np.ndarray, left_out: np.ndarray, halts: pd.DataFrame | None = None) -> str:
-    """Every caveat the report gives for a row, in one sentence: firm-events with returns but no CAR (a data
-    problem named in ``car.csv``'s ``note``, e.g. a benchmark gap), CARs over incomplete windows, CARs whose returns
-    reach outside the window (a halt: ``covers 0..+39: suspended 0..+38``) and CARs that include closes at the
-    daily price limit (the reaction may be understated)."""
-    parts = []
+def _by_cell(cells: np.ndarray, texts: list[str], out: dict[int, list[str]], joined: str | None = None) -> None:
+    """Append ``texts`` (one per row, rows in order, ``cells`` their summary rows) to the notes of their cells in
+    ``out``: each on its own, or (``joined``: a prefix) all of a cell's in one clause, ``prefix: a, b``."""
+    if not len(cells):
+        return
+    starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(cells)], strict=True):  # the cells with such rows only
+        parts = out.setdefault(int(cells[a]), [])
+        if joined is None:
+            parts.extend(texts[a:b])
+        else:
+            parts.append(f"{joined}{', '.join(texts[a:b])}")
+
+
+def _notes(
+    firms: pd.DataFrame, cell: np.ndarray, traded: np.ndarray, left_out: np.ndarray, halts: pd.DataFrame | None
+) -> dict[int, str]:
+    """Every caveat the report gives for a row, in one sentence, for the rows (``cell``: each CAR's row; CARs
+    sorted by row, in order within it) that have one: firm-events with returns but no CAR (a data problem named in
+    ``car.csv``'s ``note``, e.g. a benchmark gap), CARs over incomplete windows, CARs whose returns reach outside the
+    window (a halt: ``covers 0..+39: suspended 0..+38``) and CARs that include closes at the daily price limit (the
+    reaction may be understated)."""
     tickers = firms["ticker"].to_numpy().astype(str)
-    if left_out.any():
-        parts.append(f"left out (data problem, see car.csv note): {', '.join(tickers[left_out])}")
+    kinds: list[dict[int, list[str]]] = [{} for _ in range(5)]
+    rows = np.flatnonzero(left_out)
+    _by_cell(cell[rows], tickers[rows].tolist(), kinds[0], "left out (data problem, see car.csv note): ")
     if "complete" in firms.columns:
-        incomplete = traded & ~firms["complete"].fillna(True).to_numpy(dtype=bool)
-        if incomplete.any():
-            parts.append(f"incomplete window (data end early): {', '.join(tickers[incomplete])}")
+        rows = np.flatnonzero(traded & ~firms["complete"].fillna(True).to_numpy(dtype=bool))
+        _by_cell(cell[rows], tickers[rows].tolist(), kinds[1], "incomplete window (data end early): ")
     if halts is not None and "covered_start" in firms.columns:
-        for ticker, row, ok in zip(tickers, firms.to_dict(orient="records"), traded, strict=True):
-            words = coverage_words(row, halts) if ok else ""
-            if words:
-                parts.append(f"{ticker} {words}")
+        words = coverage_words_of(firms, halts)
+        rows = np.flatnonzero(traded & (np.array(words, dtype=object) != ""))
+        _by_cell(cell[rows], [f"{tickers[i]} {words[i]}" for i in rows], kinds[2])
     if "note" in firms.columns:  # a flagged price among the returns or the estimation returns (car.csv's note)
-        flagged = traded & firms["note"].fillna("").astype(str).str.contains("data flag").to_numpy()
-        if flagged.any():
-            parts.append(
-                f"data flag (a possible unadjusted split or spike, see car.csv note): {', '.join(tickers[flagged])}"
-            )
+        rows = np.flatnonzero(traded & firms["note"].fillna("").astype(str).str.contains("data flag").to_numpy())
+        prefix = "data flag (a possible unadjusted split or spike, see car.csv note): "
+        _by_cell(cell[rows], tickers[rows].tolist(), kinds[3], prefix)
     if "limit_up" in firms.columns:
-        for ticker, up, down, ok in zip(tickers, firms["limit_up"], firms["limit_down"], traded, strict=True):
-            words = limit_words(int(up), int(down)) if ok and pd.notna(up) and pd.notna(down) else ""
-            if words:
-                parts.append(f"{ticker} {words}")
-    return "; ".join(parts)
+        up = pd.to_numeric(firms["limit_up"]).to_numpy(dtype=float, na_value=np.nan)
+        down = pd.to_numeric(firms["limit_down"]).to_numpy(dtype=float, na_value=np.nan)
+        rows = np.flatnonzero(traded & np.isfinite(up) & np.isfinite(down) & ((up != 0) | (down != 0)))
+        words = [f"{tickers[i]} {limit_words(int(up[i]), int(down[i]))}" for i in rows]
+        _by_cell(cell[rows], words, kinds[4])
+    noted = sorted({c for kind in kinds for c in kind})
+    return {c: "; ".join(p for kind in kinds for p in kind.get(c, [])) for c in noted}
 
 
 def summary_frame(
@@ -123,44 +138,60 @@ def summary_frame(
 
     Rows in the order of ``event_ids`` then ``windows``; an event/window missing from ``car`` has no row.
     ``markets``: per event, its ``(exchange, benchmark)`` cells (:func:`event_markets`; absent: empty); ``halts``:
-    the study's halts (``StudyResults.halts``), for the notes on CARs that span one.
+    the study's halts (``StudyResults.halts``), for the notes on CARs that span one. Computed for every row at once.
     """
-    cells = {
-        (r.event_id, int(r.window_start), int(r.window_end)): (r.statistic, r.p_value)
-        for r in tests[tests["test"] == primary_test].itertuples(index=False)
-    }
-    rows = []
-    groups = car.groupby(["event_id", "window_start", "window_end"], sort=False).indices  # row positions per cell
-    for event_id in event_ids:
-        for lo, hi in windows:
-            where = groups.get((event_id, lo, hi))
-            if where is None:
-                continue
-            firms = car.iloc[where]
-            observed = firms["n_obs"].to_numpy() > 0
-            values = firms["car"].to_numpy(dtype=float)
-            traded = observed & np.isfinite(values)
-            cars = values[traded]
-            statistic, p_value = cells.get((event_id, lo, hi), (np.nan, np.nan))
-            rows.append(
-                {
-                    "event_id": event_id,
-                    "exchange": (markets or {}).get(event_id, ("", ""))[0],
-                    "benchmark": (markets or {}).get(event_id, ("", ""))[1],
-                    "window_start": lo,
-                    "window_end": hi,
-                    "n_firms": int(traded.sum()),
-                    "n_not_traded": int((~observed).sum()),
-                    "caar": float(cars.mean()) if len(cars) else np.nan,
-                    "median_car": float(np.median(cars)) if len(cars) else np.nan,
-                    "share_negative": float((cars < 0).mean()) if len(cars) else np.nan,
-                    "test": primary_test,
-                    "statistic": float(statistic),
-                    "p_value": float(p_value),
-                    "note": _note(firms, traded, observed & ~traded, halts),
-                }  # fmt: skip
-            )
-    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "p_holm"])
+    key = ["event_id", "window_start", "window_end"]
+    grid = pd.MultiIndex.from_tuples(
+        [(e, int(lo), int(hi)) for e in dict.fromkeys(event_ids) for lo, hi in dict.fromkeys(windows)], names=key
+    )
+    at = grid.get_indexer(pd.MultiIndex.from_arrays([car[k] for k in key])) if len(car) and len(grid) else []
+    at = np.asarray(at, dtype=np.int64)
+    order = np.argsort(at, kind="stable")
+    order = order[at[order] >= 0]  # CARs by summary row, in car.csv's order within one
+    firms, cell = car.iloc[order], at[order]
+    observed = firms["n_obs"].to_numpy() > 0
+    values = firms["car"].to_numpy(dtype=float)
+    traded = observed & np.isfinite(values)
+    size = len(grid)
+    present = np.bincount(cell, minlength=size) > 0
+    n_firms = np.bincount(cell, weights=traded, minlength=size).astype(int)
+    n_not_traded = np.bincount(cell, weights=~observed, minlength=size).astype(int)
+    cars = pd.Series(values[traded]).groupby(cell[traded])
+    with np.errstate(invalid="ignore"):
+        caar = cars.mean().reindex(range(size)).to_numpy()
+        median = cars.median().reindex(range(size)).to_numpy()
+        negative = (pd.Series(values[traded] < 0).groupby(cell[traded]).mean()).reindex(range(size)).to_numpy()
+    primary = tests[tests["test"] == primary_test].drop_duplicates(key, keep="last")  # (a repeated key: the last)
+    found = (
+        pd.MultiIndex.from_arrays([primary[k] for k in key]).get_indexer(grid) if len(primary) else np.full(size, -1)
+    )
+    statistic, p_value = (
+        np.where(found >= 0, np.r_[primary[c].to_numpy(dtype=float), np.nan][found], np.nan)
+        for c in ("statistic", "p_value")
+    )  # (found -1: the NaN appended)
+    notes = _notes(firms, cell, traded, observed & ~traded, halts)
+    rows = np.flatnonzero(present)
+    events = grid.get_level_values(0)
+    cells = markets or {}
+    frame = pd.DataFrame(
+        {
+            "event_id": events[rows].tolist(),
+            "exchange": [cells.get(e, ("", ""))[0] for e in events[rows]],
+            "benchmark": [cells.get(e, ("", ""))[1] for e in events[rows]],
+            "window_start": grid.get_level_values(1)[rows].to_numpy(dtype=int),
+            "window_end": grid.get_level_values(2)[rows].to_numpy(dtype=int),
+            "n_firms": n_firms[rows],
+            "n_not_traded": n_not_traded[rows],
+            "caar": caar[rows],
+            "median_car": median[rows],
+            "share_negative": negative[rows],
+            "test": primary_test,
+            "statistic": statistic[rows],
+            "p_value": p_value[rows],
+            "note": [notes.get(int(c), "") for c in rows],
+        },
+        columns=[c for c in COLUMNS if c != "p_holm"],
+    )  # fmt: skip
     frame.insert(COLUMNS.index("p_holm"), "p_holm", holm(frame["p_value"].to_numpy(dtype=float)))
     return frame.astype({"window_start": int, "window_end": int, "n_firms": int, "n_not_traded": int})
 
@@ -185,19 +216,38 @@ def study_summary(results: StudyResults) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def holm_by(p_values: np.ndarray, family: np.ndarray) -> np.ndarray:
+    """:func:`holm` within each family (``family``: a code per p-value), for every family at once: the p-values
+    sorted within their family (NaN last, ties in order), ``(m − j + 1) p_(j)``, its running maximum within the
+    family, capped at 1."""
+    p = np.asarray(p_values, dtype=float)
+    family = np.asarray(family)
+    if not len(p):
+        return p.copy()
+    finite = np.isfinite(p)
+    order = np.lexsort((np.where(finite, p, np.inf), ~finite, family))  # stable: ties keep their order
+    fam, ranked, ok = family[order], p[order], finite[order]
+    start = np.flatnonzero(np.r_[True, fam[1:] != fam[:-1]])
+    size = np.diff(np.r_[start, len(fam)])
+    rank = np.arange(len(fam)) - np.repeat(start, size)  # j − 1 within the family
+    m = np.repeat(np.add.reduceat(ok.astype(np.int64), start), size)  # finite p-values of the family
+    scaled = np.where(ok, (m - rank) * ranked, np.nan)
+    running = pd.Series(scaled).groupby(np.repeat(np.arange(len(start)), size)).cummax().to_numpy()
+    out = np.empty_like(p)
+    out[order] = np.where(ok, np.minimum(1.0, running), np.nan)
+    return out
+
+
 def daily_holm(tests: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> pd.DataFrame:
     """The one-day rows of the daily path in ``tests`` (``window_start == window_end`` and not an event window)
-    with ``p_holm``: Holm-adjusted within each event and test, across the days of the path."""
-    event_windows = {(int(a), int(b)) for a, b in windows}
-    one_day = tests["window_start"].to_numpy() == tests["window_end"].to_numpy()
-    not_window = np.array(
-        [(int(a), int(b)) not in event_windows for a, b in zip(tests["window_start"], tests["window_end"])], dtype=bool
-    )
-    daily = tests[one_day & not_window].copy()
-    daily["p_holm"] = np.nan
-    for index in daily.groupby(["event_id", "test"], sort=False).indices.values():
-        column = daily.columns.get_loc("p_holm")
-        daily.iloc[index, column] = holm(daily["p_value"].to_numpy(dtype=float)[index])
+    with ``p_holm``: Holm-adjusted within each event and test, across the days of the path (:func:`holm_by`)."""
+    starts, ends = tests["window_start"].to_numpy(), tests["window_end"].to_numpy()
+    daily_rows = starts == ends
+    for a, b in {(int(a), int(b)) for a, b in windows}:
+        daily_rows &= ~((starts == a) & (ends == b))
+    daily = tests[daily_rows].copy()
+    family = daily.groupby(["event_id", "test"], sort=False).ngroup().to_numpy()
+    daily["p_holm"] = holm_by(daily["p_value"].to_numpy(dtype=float), family)
     return daily
 
 

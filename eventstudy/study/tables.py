@@ -1,5 +1,8 @@
 """The per-firm-event tables of a study (``car.csv``, ``ar.csv``, the suspensions), built from the engine's
 abnormal returns and the returns panel of one market group; :mod:`eventstudy.study.analysis` sequences them.
+
+Every table is built over ``(N, W)`` arrays (firm-events × relative days) at once; Python touches a row only to
+write the words of a note that applies to it (a data flag, an incomplete window, a suspension).
 """
 
 from __future__ import annotations
@@ -9,7 +12,38 @@ import pandas as pd
 
 from ..data.returns import ReturnsPanel
 from ..model.engine import AbnormalReturns
-from .coverage import BenchmarkGap, completeness_columns
+from .coverage import BenchmarkGap, completeness_columns, day0_positions, iso_dates, ticker_columns
+
+HALT_COLUMNS = ["event_id", "ticker", "first", "last", "first_rel", "last_rel", "sessions", "resumed", "span"]
+
+
+def flagged(cells: np.ndarray) -> str:
+    """The words of the data flags in ``cells`` (a firm-event's flag cells, :func:`~eventstudy.data.quality.flag_grid`;
+    each ``''`` or words joined by ``; ``), each once, in order, joined by ``; ``."""
+    return "; ".join(dict.fromkeys(w for cell in cells for w in str(cell).split("; ") if w))
+
+
+def flag_words(flags: np.ndarray, days: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+    """Per firm-event (row of the ``(N, W)`` ``flags``), :func:`flagged` over its cells in ``days`` (``(N, W)``
+    boolean); ``''`` for the many firm-events without a flag there. ``present``: ``flags.astype(bool)`` (the cells
+    that hold words), when the caller has it."""
+    out = np.full(flags.shape[0], "", dtype=object)
+    rows, cols = np.nonzero(days & (flags.astype(bool) if present is None else present))
+    if len(rows):
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        for a, b in zip(starts, np.r_[starts[1:], len(rows)], strict=True):  # the flagged firm-events only
+            out[rows[a]] = flagged(flags[rows[a], cols[a:b]])
+    return out
+
+
+def _join_notes(*columns: np.ndarray) -> list[str]:
+    """Row by row, the non-empty strings of ``columns`` joined by ``; `` (a row whose strings are all empty: ``''``)."""
+    out = np.asarray(columns[0], dtype=object).copy()
+    if len(columns) > 1:
+        rest = np.column_stack(columns[1:])
+        for i in np.flatnonzero((rest != "").any(axis=1)):  # only the rows with more to say
+            out[i] = "; ".join(x for x in (out[i], *rest[i]) if x)
+    return out.tolist()
 
 
 def car_table(
@@ -28,64 +62,85 @@ def car_table(
     car = pd.concat([ab.car(w) for w in windows], ignore_index=True)
     complete, notes = completeness_columns(panel, ab, windows)
     car["complete"] = complete
-    counted = [ab.overlap(w) & np.isfinite(ab.ar) for w in windows]
-    car["limit_up"] = np.concatenate([(c & (limits == "up")).sum(axis=1) for c in counted])
-    car["limit_down"] = np.concatenate([(c & (limits == "down")).sum(axis=1) for c in counted])
+    has_ar = np.isfinite(ab.ar)
+    counted = [ab.overlap(w) & has_ar for w in windows]
+    # Only the relative days some window counts can hold its limit closes and flags: compare those columns only.
+    some = np.flatnonzero(np.logical_or.reduce([c.any(axis=0) for c in counted])) if counted else np.zeros(0, int)
+    near = slice(int(some[0]), int(some[-1]) + 1) if len(some) else slice(0, 0)
+    up, down = limits[:, near] == "up", limits[:, near] == "down"
+    car["limit_up"] = np.concatenate([(c[:, near] & up).sum(axis=1) for c in counted])
+    car["limit_down"] = np.concatenate([(c[:, near] & down).sum(axis=1) for c in counted])
     car["note"] = notes
-    if flags is not None:  # data flags (a possible unadjusted split, a spike) among the returns the CAR counts,
-        # and among the estimation returns, which set the normal return and the CAR's standard error
-
-        def flagged(i: int, days: np.ndarray) -> str:
-            return "; ".join(dict.fromkeys(w for cell in flags[i][days] for w in str(cell).split("; ") if w))
-
-        n = len(ab.firm_events)
-        fitted = ab.estimation & np.isfinite(ab.ar)
-        in_fit = [flagged(i, fitted[i]) for i in range(n)] * len(windows)
-        words = [flagged(i, c[i]) for c in counted for i in range(n)]
-        car["note"] = [
-            "; ".join(x for x in (note, f"data flag: {w}" if w else "",
-                                  f"data flag in the estimation window: {e}" if e else "") if x)
-            for note, w, e in zip(car["note"], words, in_fit, strict=True)
-        ]  # fmt: skip
-    for gap in gaps:
-        rows = (car["event_id"] == gap.event_id) & (car["ticker"] == gap.ticker)
+    present = flags.astype(bool) if flags is not None else None  # the cells with words ('' is none)
+    if flags is not None and present is not None and present.any():  # data flags (a possible unadjusted split, a
+        # spike) among the returns the CAR counts, and among the estimation returns, which set the normal return and
+        # the CAR's standard error
+        in_fit = flag_words(flags, ab.estimation & has_ar, present)
+        words = np.concatenate([flag_words(flags, c, present) for c in counted])
+        fit = np.tile(in_fit, len(windows))
+        car["note"] = _join_notes(
+            np.asarray(notes, dtype=object),
+            np.where(words != "", "data flag: " + words, ""),
+            np.where(fit != "", "data flag in the estimation window: " + fit, ""),
+        )
+    if gaps:
+        keys = pd.MultiIndex.from_arrays([car["event_id"], car["ticker"]])
+        described = {(g.event_id, g.ticker): g.describe() for g in gaps}  # the last gap of a firm-event says it
+        rows = keys.isin(list(described))
         car.loc[rows, ["car", "car_se", "car_t", "car_p", "bhar"]] = np.nan
-        car.loc[rows, "note"] = gap.describe()
+        car.loc[rows, "note"] = [described[k] for k in keys[rows]]
     return car
 
 
 def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int]) -> pd.DataFrame:
-    """Suspensions (runs of covered, non-traded sessions) of each firm-event within ``window``."""
-    rows = []
-    for fe in ab.firm_events:
-        day0 = panel.position(fe.day0)
-        lo, hi = max(day0 + window[0], 0), min(day0 + window[1], len(panel.sessions) - 1)
-        traded = panel.traded[fe.ticker].to_numpy()
-        # A suspension is a row that says no trade; a session without a row is "no data", not a suspension.
-        covered = (panel.present if panel.present is not None else panel.covered)[fe.ticker].to_numpy()
-        pos = lo
-        while pos <= hi:
-            if covered[pos] and not traded[pos]:
-                start = pos
-                while pos + 1 < len(traded) and covered[pos + 1] and not traded[pos + 1]:
-                    pos += 1
-                resumed = pos + 1 if pos + 1 < len(traded) and traded[pos + 1] else None
-                rows.append(
-                    {
-                        "event_id": fe.event_id,
-                        "ticker": fe.ticker,
-                        "first": panel.sessions[start].date(),
-                        "last": panel.sessions[pos].date(),
-                        "first_rel": start - day0,
-                        "last_rel": pos - day0,
-                        "sessions": pos - start + 1,
-                        "resumed": panel.sessions[resumed].date() if resumed is not None else None,
-                        "span": int(panel.span[fe.ticker].iloc[resumed]) if resumed is not None else None,
-                    }
-                )
-            pos += 1
+    """Suspensions (runs of covered, non-traded sessions) of each firm-event within ``window``: a run that starts
+    before the window is cut at its first day; one that runs past it is followed to its end."""
+    n = len(panel.sessions)
+    day0 = day0_positions(panel, ab.firm_events)
+    if not len(day0) or not n:
+        return pd.DataFrame([], columns=HALT_COLUMNS)
+    cols = ticker_columns(panel.traded, ab.firm_events)
+    tickers, column = np.unique(cols, return_inverse=True)
+    traded = panel.traded.to_numpy(dtype=bool)[:, tickers]
+    # A suspension is a row that says no trade; a session without a row is "no data", not a suspension.
+    rows = (panel.present if panel.present is not None else panel.covered).to_numpy(dtype=bool)[:, tickers]
+    halted = rows & ~traded
+    lo, hi = np.maximum(day0 + window[0], 0), np.minimum(day0 + window[1], n - 1)
+    width = window[1] - window[0] + 1
+    pos = lo[:, None] + np.arange(max(width, 0))[None, :]
+    inside = pos <= hi[:, None]
+    safe = np.minimum(pos, n - 1)
+    here = inside & halted[safe, column[:, None]]
+    before = np.where(pos > lo[:, None], halted[np.maximum(safe - 1, 0), column[:, None]], False)
+    event, k = np.nonzero(here & ~before)  # a run starts here: at the window's first day or after a non-halt
+    if not len(event):
+        return pd.DataFrame([], columns=HALT_COLUMNS)
+    start = safe[event, k]
+    # Each run ends before the ticker's next session that is not a halt (followed past the window).
+    idx = np.arange(n)[:, None]
+    next_open = np.minimum.accumulate(np.where(halted, n, idx)[::-1], axis=0)[::-1]
+    end = next_open[start, column[event]] - 1
+    resumed = end + 1
+    has_resumed = resumed < n
+    has_resumed[has_resumed] = traded[resumed[has_resumed], column[event][has_resumed]]
+    dates = np.asarray(panel.sessions.date, dtype=object)
+    spans = panel.span.to_numpy()
+    firm_events = ab.firm_events
     return pd.DataFrame(
-        rows, columns=["event_id", "ticker", "first", "last", "first_rel", "last_rel", "sessions", "resumed", "span"]
+        {
+            "event_id": [firm_events[int(i)].event_id for i in event],
+            "ticker": [firm_events[int(i)].ticker for i in event],
+            "first": dates[start].tolist(),
+            "last": dates[end].tolist(),
+            "first_rel": (start - day0[event]).tolist(),
+            "last_rel": (end - day0[event]).tolist(),
+            "sessions": (end - start + 1).tolist(),
+            "resumed": [dates[r] if ok else None for r, ok in zip(resumed, has_resumed, strict=True)],
+            "span": [
+                int(spans[r, cols[i]]) if ok else None for r, i, ok in zip(resumed, event, has_resumed, strict=True)
+            ],
+        },
+        columns=HALT_COLUMNS,
     )
 
 
@@ -94,23 +149,21 @@ def ar_table(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int], li
     session without a trade) and ``limit`` (a close at the daily price limit: ``up`` / ``down``)."""
     days = ab.days(path)
     rel = ab.rel_days[days]
-    frames = []
-    for i, fe in enumerate(ab.firm_events):
-        pos = panel.position(fe.day0) + rel
-        inside = (pos >= 0) & (pos < len(panel.sessions))
-        dates = [panel.sessions[p].date().isoformat() if ok else "" for p, ok in zip(pos, inside, strict=True)]
-        traded = np.where(inside, panel.traded[fe.ticker].to_numpy()[np.clip(pos, 0, len(panel.sessions) - 1)], False)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "event_id": fe.event_id,
-                    "ticker": fe.ticker,
-                    "rel_day": rel,
-                    "date": dates,
-                    "ar": ab.ar[i, days],
-                    "traded": traded.astype(int),
-                    "limit": limits[i, days],
-                }
-            )  # fmt: skip
-        )
-    return pd.concat(frames, ignore_index=True)
+    n_fe, n = len(ab.firm_events), len(panel.sessions)
+    day0 = day0_positions(panel, ab.firm_events)
+    pos = day0[:, None] + rel[None, :]
+    inside = (pos >= 0) & (pos < n)
+    safe = np.clip(pos, 0, max(n - 1, 0))
+    iso = np.append(iso_dates(panel.sessions), "")  # the last: a day off the axis
+    traded = panel.traded.to_numpy(dtype=bool)[safe, ticker_columns(panel.traded, ab.firm_events)[:, None]] & inside
+    return pd.DataFrame(
+        {
+            "event_id": np.repeat(np.array([fe.event_id for fe in ab.firm_events], dtype=object), len(rel)),
+            "ticker": np.repeat(np.array([fe.ticker for fe in ab.firm_events], dtype=object), len(rel)),
+            "rel_day": np.tile(rel, n_fe),
+            "date": iso[np.where(inside, safe, n)].ravel(),
+            "ar": ab.ar[:, days].ravel(),
+            "traded": traded.astype(int).ravel(),
+            "limit": limits[:, days].ravel(),
+        }
+    )  # fmt: skip

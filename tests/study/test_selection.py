@@ -55,3 +55,21 @@ def test_a_study_run_without_them_has_no_rows_and_a_warning(default_study):
     assert "garch_bmp_t" not in set(results.tests["test"])
     assert set(results.tests["test"]) == set(TESTS) - EXPENSIVE
     assert any(w.startswith("garch_bmp_t not computed (expensive_tests: none") for w in data_warnings(results))
+
+
+def test_the_report_and_the_console_name_a_test_left_out(tmp_path, capsys):
+    """The default study with ``expensive_tests: none``: index.html and the console say which test is missing."""
+    from pathlib import Path
+
+    from eventstudy.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    text = (
+        (root / "events.yaml").read_text(encoding="utf-8").replace("study:\n", "study:\n  expensive_tests: none\n", 1)
+    )
+    path = tmp_path / "events.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["run", str(path), "--source", "snapshot", "--out", str(tmp_path / "out")]) == 0
+    note = "garch_bmp_t not computed (expensive_tests: none; one model fit per firm-event); set expensive_tests: all"
+    assert note in capsys.readouterr().err
+    assert note in (tmp_path / "out" / "entity-list-2019" / "index.html").read_text(encoding="utf-8")

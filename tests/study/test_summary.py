@@ -7,7 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.study.summary import COLUMNS, caar_band, caar_path, daily_holm, format_summary, holm, summary_frame
+from eventstudy.study.summary import (
+    COLUMNS,
+    caar_band,
+    caar_path,
+    daily_holm,
+    format_summary,
+    holm,
+    holm_by,
+    summary_frame,
+)
 
 
 def test_holm_hand_worked_case():
@@ -295,3 +304,17 @@ def test_every_caveat_of_a_row_is_in_its_note_and_on_the_console(tmp_path, capsy
     assert "covers 0..+39: suspended 0..+38" in html and "includes 1 limit-down close" in html
     notes = [line for line in console.splitlines() if line.startswith("! us-entity-list-2019-10-07 [0, 5]")]
     assert len(notes) == 1 and halted in notes[0] and limit in notes[0]
+
+
+def test_holm_by_family_equals_holm_family_by_family():
+    """Families of different sizes, interleaved, with NaN and ties: each family adjusted as holm() adjusts it alone
+    (holm() itself is checked against statsmodels above)."""
+    rng = np.random.default_rng(7)
+    family = rng.integers(0, 40, size=600)
+    p = rng.uniform(size=600) ** 3
+    p[rng.choice(600, 30, replace=False)] = np.nan
+    p[rng.choice(600, 30, replace=False)] = 0.25  # ties
+    got = holm_by(p, family)
+    for f in np.unique(family):
+        np.testing.assert_array_equal(got[family == f], holm(p[family == f]))
+    assert np.isnan(got[np.isnan(p)]).all() and (got[np.isfinite(p)] >= p[np.isfinite(p)]).all()
