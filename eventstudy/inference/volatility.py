@@ -36,8 +36,9 @@ bounded in (−½, ½) and nearly symmetric, so the t holds its size at small N.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
+from .sample import rank_rows
 from .volume import grouped_t
 
 VOLATILITY_TESTS = ("var_csect_t", "var_rank_t")
@@ -57,7 +58,7 @@ def beaver_p(u: np.ndarray, n_days: np.ndarray, dof: np.ndarray) -> np.ndarray:
     """One-sided ``P(F(L, d) > U)`` per firm (NaN without a U or with ``d < 1``)."""
     ok = np.isfinite(u) & (n_days > 0) & (dof >= 1)
     out = np.full(np.shape(u), np.nan)
-    out[ok] = stats.f.sf(u[ok], n_days[ok], dof[ok])
+    out[ok] = special.fdtrc(n_days[ok], dof[ok], u[ok])
     return out
 
 
@@ -79,7 +80,7 @@ def rank_excess(sar: np.ndarray, estimation: np.ndarray, window: np.ndarray) -> 
     sq = sar**2
     finite = np.isfinite(sq)
     pool = (estimation | window) & finite
-    ranks = stats.rankdata(np.where(pool, sq, np.nan), axis=1, nan_policy="omit")
+    ranks = rank_rows(np.where(pool, sq, np.nan))
     use = window & finite
     n_use = use.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .abnormal import AbnormalReturns
 
@@ -67,7 +67,7 @@ def ljung_box(resid: np.ndarray, mask: np.ndarray, lags: int = LJUNG_BOX_LAGS) -
             q += r**2 / (n - k)
         q *= n * (n + 2)
     q = np.where((n > lags + 1) & (denom > 0), q, np.nan)
-    return q, stats.chi2.sf(q, lags)
+    return q, special.chdtrc(lags, q)
 
 
 def jarque_bera(resid: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,7 +79,7 @@ def jarque_bera(resid: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nda
         skew, kurt = m3 / m2**1.5, m4 / m2**2
         jb = n / 6.0 * (skew**2 + (kurt - 3.0) ** 2 / 4.0)
     jb = np.where((n >= 3) & (m2 > 0), jb, np.nan)
-    return jb, stats.chi2.sf(jb, 2)
+    return jb, special.chdtrc(2, jb)
 
 
 def _ols_ssr(y: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -110,7 +110,7 @@ def chow_midpoint(
     with np.errstate(invalid="ignore", divide="ignore"):
         f = ((s - s1 - s2) / p) / ((s1 + s2) / dof)
     f = np.where((n1 > p + 1) & (n2 > p + 1) & (s1 + s2 > 0), np.maximum(f, 0.0), np.nan)
-    return f, stats.f.sf(f, p, np.maximum(dof, 1))
+    return f, special.fdtrc(p, np.maximum(dof, 1), f)
 
 
 def estimation_diagnostics(ab: AbnormalReturns, lags: int = LJUNG_BOX_LAGS) -> pd.DataFrame:
