@@ -47,6 +47,21 @@ def replace_file(path: Path, payload: bytes) -> None:
         raise
 
 
+def cache_paths(directory: Path, ticker: str) -> tuple[Path, Path]:
+    """``<directory>/<ticker>.parquet`` and ``.json``; :class:`DataError` for a name that could leave the directory."""
+    unsafe = (
+        not ticker
+        or ticker.startswith(".")
+        or ".." in ticker
+        or any(ch in ticker for ch in ("/", "\\", "\0"))
+        or os.sep in ticker
+        or (os.altsep is not None and os.altsep in ticker)
+    )
+    if unsafe:
+        raise DataError(f"{ticker!r}: not a valid ticker for a cache file name")
+    return directory / f"{ticker}.parquet", directory / f"{ticker}.json"
+
+
 def utc_now() -> datetime:
     """The current time in UTC."""
     return datetime.now(UTC)
@@ -81,17 +96,7 @@ class CachedProvider:
 
     def _paths(self, ticker: str) -> tuple[Path, Path]:
         """The parquet and JSON paths for ``ticker``; rejects names that could leave the directory."""
-        unsafe = (
-            not ticker
-            or ticker.startswith(".")
-            or ".." in ticker
-            or any(ch in ticker for ch in ("/", "\\", "\0"))
-            or os.sep in ticker
-            or (os.altsep is not None and os.altsep in ticker)
-        )
-        if unsafe:
-            raise DataError(f"{ticker!r}: not a valid ticker for a cache file name")
-        return self.directory / f"{ticker}.parquet", self.directory / f"{ticker}.json"
+        return cache_paths(self.directory, ticker)
 
     def cached_tickers(self) -> list[str]:
         """Tickers with both a parquet and a JSON file in the cache directory, sorted."""

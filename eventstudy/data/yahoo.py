@@ -23,6 +23,8 @@ import pandas as pd
 
 from ..errors import DataError, DataUnavailable
 from .base import Provenance, clip, validate_history
+from .distributions import DISTRIBUTIONS, adjustment_record
+from .earnings import EarningsSource, YahooEarnings
 from .quality import check_limits
 
 Download = Callable[[str, date | None, date | None], pd.DataFrame]
@@ -85,10 +87,15 @@ class YahooProvider:
 
     name = "yahoo"
 
-    def __init__(self, download: Download | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self, download: Download | None = None, timeout: float = 10.0, earnings: EarningsSource | None = None
+    ) -> None:
         self._timeout = timeout
         self._download: Download = download if download is not None else self._default_download
         self._provenance: dict[str, Provenance] = {}
+        # Yahoo's earnings dates go with its prices (eventstudy.data.earnings); with an injected download (a test)
+        # there are none unless an earnings source is injected too: no test reaches the network.
+        self.earnings = earnings if earnings is not None else (YahooEarnings() if download is None else None)
 
     def _default_download(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
         return yfinance_download(ticker, start, end, timeout=self._timeout)
@@ -208,4 +215,5 @@ def convert(raw: pd.DataFrame, ticker: str, where: str | None = None) -> pd.Data
     out["traded"] = out["traded"].astype(bool)
     out = validate_history(out, where)
     check_limits(out, ticker, where)
+    out.attrs[DISTRIBUTIONS] = adjustment_record(frame, adj, raw_close)  # ex-dates and splits, before they are lost
     return out

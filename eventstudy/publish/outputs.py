@@ -21,12 +21,15 @@ from typing import Any
 import pandas as pd
 
 from ..errors import EventStudyError
+from ..study.confounders import COLUMNS as CONFOUNDER_COLUMNS
+from ..study.confounders import study_confounders
 from ..study.cross_section import COLUMNS as CROSS_SECTION_COLUMNS
 from ..study.results import StudyResults
 from ..study.sensitivity import COLUMNS as SENSITIVITY_COLUMNS
 from ..study.sensitivity import study_sensitivity
 from ..study.summary import COLUMNS as SUMMARY_COLUMNS
 from ..study.summary import study_summary
+from ..study.unconfounded import with_confounder_rows
 from .atomic import (
     BUILD_SUFFIX,
     TMP_SUFFIX,
@@ -48,13 +51,14 @@ COLUMNS = {
     ],
     "car.csv": [
         "event_id", "ticker", "window_start", "window_end", "car", "car_se", "car_t", "car_p", "bhar", "n_obs",
-        "covered_start", "covered_end", "complete", "limit_up", "limit_down", "note",
+        "covered_start", "covered_end", "complete", "limit_up", "limit_down", "note", "confounded",
     ],
     "ar.csv": ["event_id", "ticker", "rel_day", "date", "ar", "traded", "limit"],
     "tests.csv": ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"],
     "summary.csv": SUMMARY_COLUMNS,
     "cross_section.csv": CROSS_SECTION_COLUMNS,
     "sensitivity.csv": SENSITIVITY_COLUMNS,
+    "confounders.csv": CONFOUNDER_COLUMNS,
 }  # fmt: skip
 
 
@@ -127,7 +131,8 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
                 if isinstance(results.extra.get("cross_section"), pd.DataFrame)
                 else {}
             ),
-            "sensitivity": _records(study_sensitivity(results)[COLUMNS["sensitivity.csv"]]),
+            "sensitivity": _records(published_sensitivity(results)),
+            "confounders": _records(study_confounders(results)),
             "estimates": _records(results.estimates[COLUMNS["estimates.csv"]]),
             "car": _records(results.car[COLUMNS["car.csv"]]),
             "tests": _records(results.tests[COLUMNS["tests.csv"]]),
@@ -141,6 +146,12 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
             **{k.removeprefix("json:"): v for k, v in results.extra.items() if k.startswith("json:")},
         }
     )
+
+
+def published_sensitivity(results: StudyResults) -> pd.DataFrame:
+    """sensitivity.csv: the benchmark sensitivity rows, then the headline without (or with) the confounded
+    firm-events (:mod:`eventstudy.study.unconfounded`)."""
+    return with_confounder_rows(study_sensitivity(results), results)[COLUMNS["sensitivity.csv"]]
 
 
 def write_csv(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
@@ -287,7 +298,8 @@ def write_tables(results: StudyResults, directory: Path, source: str) -> None:
     if isinstance(cross_section, pd.DataFrame):
         write_csv(cross_section, directory / "cross_section.csv", COLUMNS["cross_section.csv"])
     # always written, header only when the study has no alternative benchmark, so a rebuild lists the same files
-    write_csv(study_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
+    write_csv(published_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
+    write_csv(study_confounders(results), directory / "confounders.csv", COLUMNS["confounders.csv"])
     write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"])
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])

@@ -28,6 +28,7 @@ from .benchmarks import firm_benchmark, no_benchmark, read_benchmarks
 from .events_table import events_from_rows, read_events_table
 from .exchanges import DAY0_RULES, exchange_label
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
+from .news import ConfounderSettings, confounder_settings
 from .yaml_safe import read_yaml
 
 # The tests of eventstudy.inference.TESTS (kept in step by tests/spec/test_config.py; the config stage imports no tests).
@@ -112,6 +113,8 @@ class Study:
     # Sessions left out of every estimation sample: ``study_events`` (each firm's other events' periods,
     # :attr:`event_period`), ``none``, or a tuple of dates (:func:`estimation_exclude`; docs/events-schema.md).
     estimation_exclude: str | tuple[date, ...] = "study_events"
+    # The confounder screen's keys (``confounders``, ``exclude_confounded``, ``shock_threshold``): docs/confounders.md.
+    confounders: ConfounderSettings = field(default_factory=ConfounderSettings)
 
     def benchmark_of(self, firm: Firm) -> str:
         """The benchmark of a firm: its own, else the mapping's entry for its exchange (or for another exchange on
@@ -189,6 +192,7 @@ class Study:
         named = {
             "events": self.events_file,
             "factor_file": self.factor_file,
+            "confounders": self.confounders.file,
             "cross_section.characteristics": (self.extra.get("cross_section") or {}).get("characteristics")
             if isinstance(self.extra.get("cross_section"), dict)
             else None,
@@ -277,7 +281,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
             "day0",
-            "primary_test", "estimation_exclude",
+            "primary_test", "estimation_exclude", "confounders", "exclude_confounded", "shock_threshold",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -360,6 +364,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         events_file=table,
         primary_test=primary_test,
         estimation_exclude=estimation_exclude(s),
+        confounders=confounder_settings(s, file),
     )
     check_benchmark_is_not_a_firm(study, top)
     return study

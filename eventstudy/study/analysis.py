@@ -32,6 +32,7 @@ from ..inference import significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
 from ..spec.config import Study, load_study
 from ..spec.exchanges import same_sessions, ticker_exchange
+from .confounders import screen_confounders
 from .coverage import BenchmarkGap, benchmark_gaps, estimation_span, resumption_reach
 from .cross_section import cross_section_table, parse_cross_section
 from .markets import combine_abnormal
@@ -40,6 +41,7 @@ from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .results import StudyResults
 from .sensitivity import benchmark_sensitivity, sensitivity_warnings, study_sensitivity
 from .tables import ar_table, car_table, halts_table
+from .unconfounded import confounder_sensitivity, with_earnings, with_screen
 
 
 def on_own_calendar(benchmark: str, calendar: str) -> bool:
@@ -172,7 +174,8 @@ def analyse(
         parts.append(ab)
     ab = combine_abnormal(parts, [g.members for g in inputs.groups])
     excluded = _excluded(ab, gaps)
-    tested = without(ab, excluded)
+    screen = screen_confounders(inputs, ab, exclusions)  # what else moved the price (eventstudy/study/confounders.py)
+    tested = without(ab, excluded | screen.dropped)
 
     n = len(firm_events)
     est_start, est_end, shortened = [""] * n, [""] * n, np.zeros(n, dtype=bool)
@@ -201,7 +204,7 @@ def analyse(
     est.insert(5, "est_end", est_end)
     est["shortened"] = shortened
     est["n_masked"], est["masked"], est["masked_by"] = n_masked, masked, masked_by  # eventstudy/study/masking.py
-    car = _in_study_order(pd.concat(cars, ignore_index=True), order, study.event_windows)
+    car = screen.mark(_in_study_order(pd.concat(cars, ignore_index=True), order, study.event_windows), firm_events)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
     results = StudyResults(
         study=study,
@@ -229,7 +232,10 @@ def analyse(
     )
     table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
     extra: dict[str, object] = {} if table is None else {"cross_section": table}
-    extra["sensitivity"] = benchmark_sensitivity(inputs, results, _rerun)  # header only without alternatives
+    # header only without alternatives; the part-runs leave out the main run's confounded firm-events
+    extra["sensitivity"] = benchmark_sensitivity(with_screen(inputs, screen), results, _rerun)
+    extra["confounders"] = screen.table
+    extra["confounder_sensitivity"] = confounder_sensitivity(inputs, results, screen, _rerun)  # study/unconfounded.py
     return dataclasses.replace(results, extra={**results.extra, **extra})
 
 
@@ -253,6 +259,8 @@ def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
     for ticker in sorted(inputs.histories):
         digest.update(f"{ticker}\n".encode())
         digest.update(inputs.histories[ticker].to_csv(lineterminator="\n").encode())
+    if inputs.confounders is not None and inputs.confounders.earnings is not None:  # the confounder screen's
+        digest.update(inputs.confounders.earnings.as_bytes())
     return digest.hexdigest()
 
 
@@ -323,6 +331,7 @@ def analyse_study(
         provider = AsOfProvider(provider, as_of)
     bar = Progress(len(study.tickers), f"{study.id}: prices") if progress else None
     inputs = prepare_inputs(study, provider, as_of, on_fetch=bar.step if bar is not None else None)
+    inputs = with_earnings(inputs, provider)  # earnings dates for the confounder screen (none from the snapshot)
     if bar is not None:
         bar.close()
     results = analyse(inputs)
