@@ -26,6 +26,7 @@ from ..study.coverage import coverage_words
 from ..study.results import StudyResults
 from ..study.sensitivity import ALTERNATIVE, MAIN, study_sensitivity
 from ..study.summary import ALPHA, daily_holm, study_summary
+from .confounders import confounder_view
 from .figures import ar_figure, caar_figure, car_figure, number_text, price_figure
 
 DETAILED_EVENTS = 20
@@ -259,6 +260,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         headline_notes=any(r["note"] for r in headline),
         cross_section=_cross_section(results),
         sensitivity=sensitivity_tables(results),
+        confounders=confounder_view(results),  # eventstudy/report/confounders.py
         plotlyjs=get_plotlyjs(),
         test_catalogue=[
             {
