@@ -147,7 +147,7 @@ def _study_events(
     )  # fmt: skip
 
 
-def _shocks(ab: AbnormalReturns, windows: Sequence[tuple[int, int]], threshold: float) -> pd.DataFrame:
+def separate_shocks(ab: AbnormalReturns, windows: Sequence[tuple[int, int]], threshold: float) -> pd.DataFrame:
     """``separate_shock`` rows from the ``(N, W)`` standardised abnormal returns."""
     counted = np.logical_or.reduce([ab.overlap(w) for w in windows])
     rel = ab.rel_days[None, :]
@@ -283,7 +283,7 @@ def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Seq
     parts = [
         _study_events(located, context[["ticker", "calendar", "event_id", "day0", "pos0"]],
                       (span, study.estimation_window, study.event_period), exclusions),
-        _shocks(ab, study.event_windows, settings.shock_threshold),
+        separate_shocks(ab, study.event_windows, settings.shock_threshold),
         *(_dated(located, items, span) for items in (earnings, distributions, news)),
     ]  # fmt: skip
     hits = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) else None
