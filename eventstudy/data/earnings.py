@@ -13,7 +13,7 @@ not given), one row per instant, in time order. :class:`CachedEarnings` keeps on
 ``<price cache>/earnings/`` with a JSON record (fetch time, rows, SHA-256), written atomically like the price cache,
 and refreshes it after :data:`MAX_AGE_DAYS` (serving the old file, with a warning, when the refresh fails).
 
-Which price sources have earnings dates (:func:`earnings_source`): Yahoo (``--source yahoo``, and ``auto`` while
+Which price sources have earnings dates (:func:`eventstudy.data.earnings_source.earnings_source`): Yahoo (``--source yahoo``, and ``auto`` while
 Yahoo is reachable). The vendored snapshot, CSV folders and frames have none: the screen says so in
 ``confounders.csv`` instead of screening nothing silently.
 """
@@ -24,7 +24,7 @@ import hashlib
 import io
 import json
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DataUnavailable
-from .base import PriceProvider
 from .cache import cache_paths, replace_file, utc_now
+from .yfinance_log import one_line, route_yfinance_logging
 
 #: yfinance's shape: the index name and the columns of ``get_earnings_dates``.
 YF_INDEX = "Earnings Date"
@@ -64,8 +64,6 @@ def empty_earnings() -> pd.DataFrame:
 def yfinance_earnings(ticker: str, limit: int = YF_LIMIT) -> pd.DataFrame | None:
     """Yahoo's earnings dates of ``ticker`` as yfinance returns them (see the module docstring); the network call."""
     import yfinance  # imported lazily: only a real fetch needs it
-
-    from .yahoo import route_yfinance_logging
 
     route_yfinance_logging()
     with warnings.catch_warnings():
@@ -125,8 +123,7 @@ class YahooEarnings:
         try:
             raw = self._fetch(ticker)
         except Exception as exc:  # the boundary: network, throttling, yfinance's own errors
-            text = " ".join(str(exc).split())
-            raise DataUnavailable(f"{ticker}: Yahoo earnings dates failed: {type(exc).__name__}: {text}") from exc
+            raise DataUnavailable(f"{ticker}: Yahoo earnings dates failed: {one_line(exc)}") from exc
         if raw is None:
             raise DataUnavailable(f"{ticker}: Yahoo lists no earnings dates")
         return convert_earnings(raw, ticker)
@@ -195,41 +192,3 @@ class EarningsDates:
         parts = [f"earnings {t}\n{self.dates[t].to_csv(lineterminator=chr(10))}" for t in sorted(self.dates)]
         parts += [f"no earnings {t}: {self.missing[t]}\n" for t in sorted(self.missing)]
         return "".join(parts).encode()
-
-
-def earnings_source(provider: PriceProvider) -> tuple[EarningsSource | None, str]:
-    """The earnings source that goes with a price provider, or None and why there is none: Yahoo's (cached beside
-    the prices) for Yahoo-backed providers, none for the snapshot, CSV folders and frames, nor for ``auto`` once it
-    has fallen back to the snapshot. A provider offers one through an ``earnings`` attribute."""
-    from . import AsOfProvider, AutoProvider
-    from .cache import CachedProvider
-
-    if isinstance(provider, AsOfProvider):
-        return earnings_source(provider.inner)
-    if isinstance(provider, AutoProvider):
-        if provider.fallback_reason:
-            return None, f"the live source was unreachable and the fallback {provider.fallback.name} has none"
-        return earnings_source(provider.live)
-    if isinstance(provider, CachedProvider):
-        inner, why = earnings_source(provider.inner)
-        return (CachedEarnings(inner, provider.directory / "earnings") if inner is not None else None), why
-    offered = getattr(provider, "earnings", None)
-    if offered is not None:
-        return offered, ""
-    return None, f"source {provider.name} has none"
-
-
-def load_earnings(provider: PriceProvider, tickers: Iterable[str]) -> EarningsDates:
-    """The earnings dates of ``tickers`` from ``provider``'s earnings source (:func:`earnings_source`); a ticker the
-    source cannot give is listed in ``missing`` with the reason (never an error: the screen says so)."""
-    tickers = list(dict.fromkeys(tickers))
-    source, why = earnings_source(provider)
-    if source is None:
-        return EarningsDates({}, dict.fromkeys(tickers, why))
-    dates, missing = {}, {}
-    for ticker in tickers:
-        try:
-            dates[ticker] = source.earnings_dates(ticker)
-        except (DataUnavailable, DataError) as exc:
-            missing[ticker] = str(exc).removeprefix(f"{ticker}: ")
-    return EarningsDates(dates, missing)

@@ -40,6 +40,9 @@ def confounder_view(results: StudyResults) -> dict[str, Any]:
         for r in extra.to_dict(orient="records"):
             r["figure"] = bool(np.isfinite(r["caar"]))
             r["headline"] = r["caar"] - r["caar_diff"] if r["figure"] else None
+            # the headline's own caveats (halts, limits) are shown with the headline: here only why a figure is
+            # missing or that the row is the headline itself
+            r["shown_note"] = r["note"] if not r["figure"] or r["note"].startswith("no confounded") else ""
             rows.append(r)
     return {
         "threshold": study.confounders.shock_threshold,

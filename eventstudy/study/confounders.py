@@ -56,22 +56,13 @@ from ..data.distributions import distribution_dates
 from ..data.earnings import EarningsDates
 from ..model.engine import AbnormalReturns, FirmEvent
 from .masking import Exclusion
+from .screen_inputs import ConfounderInputs
 
 if TYPE_CHECKING:
     from .plan import StudyInputs
 
 COLUMNS = ["event_id", "ticker", "date", "rel_day", "kind", "detail"]
 KINDS = ("study_event", "separate_shock", "earnings", "distribution", "split", "news", "not_screened")
-
-
-@dataclass(frozen=True)
-class ConfounderInputs:
-    """What the screen needs beyond the prices: the earnings dates loaded for the study (None: not loaded, e.g. a
-    run without a price provider) and, in a run over part of a study (benchmark sensitivity), the main run's
-    confounded firm-events as ``(event_id, ticker)`` pairs, so that ``exclude_confounded`` leaves out the same ones."""
-
-    earnings: EarningsDates | None = None
-    confounded: frozenset[tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)

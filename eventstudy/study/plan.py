@@ -22,7 +22,7 @@ from ..spec.exchanges import calendar_name, exchange_of_ticker
 from .markets import FirmMarket, MarketGroup, firm_market, group_members
 
 if TYPE_CHECKING:
-    from .confounders import ConfounderInputs
+    from .screen_inputs import ConfounderInputs
 
 SESSION_MARGIN = 10  # extra sessions fetched on each side of what the windows need
 

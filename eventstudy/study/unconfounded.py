@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..data.base import PriceProvider
-from ..data.earnings import load_earnings
+from ..data.earnings_source import load_earnings
 from ..errors import DataError
-from .confounders import ConfounderInputs, ConfounderScreen
+from .confounders import ConfounderScreen
+from .screen_inputs import ConfounderInputs
 from .sensitivity import COLUMNS, _event_keys, _row, _typed, empty_frame, sub_inputs
 from .summary import study_summary
 

@@ -20,9 +20,8 @@ from eventstudy.data.earnings import (
     EarningsDates,
     YahooEarnings,
     convert_earnings,
-    earnings_source,
-    load_earnings,
 )
+from eventstudy.data.earnings_source import earnings_source, load_earnings
 from eventstudy.data.yahoo import YahooProvider
 from eventstudy.errors import DataError, DataUnavailable
 
@@ -107,7 +106,10 @@ def test_yahoo_source_calls_the_boundary_and_says_why_it_failed():
         source.earnings_dates("GONE")
     with pytest.raises(DataUnavailable) as info:
         source.earnings_dates("DOWN")
-    assert str(info.value) == "DOWN: Yahoo earnings dates failed: ConnectionError: Failed to resolve query1.finance.yahoo.com"
+    assert (
+        str(info.value)
+        == "DOWN: Yahoo earnings dates failed: ConnectionError: Failed to resolve query1.finance.yahoo.com"
+    )
     assert calls == ["QCOM", "GONE", "DOWN"]
 
 

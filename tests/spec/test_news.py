@@ -24,7 +24,7 @@ def study_file(tmp_path, **keys) -> str:
 
 def test_a_news_file_is_read_relative_to_the_study_file_and_hashed_with_it(tmp_path):
     (tmp_path / "news.csv").write_text(
-        "date,ticker,description\n2019-10-09,002415.SZ,\"Hikvision says it is \"\"shocked\"\" \"\n\n"
+        'date,ticker,description\n2019-10-09,002415.SZ,"Hikvision says it is ""shocked"" "\n\n'
     )
     study = load_study(study_file(tmp_path, confounders="news.csv", exclude_confounded=True, shock_threshold=2.5))
     assert study.confounders.news == (NewsItem("002415.SZ", date(2019, 10, 9), 'Hikvision says it is "shocked"', 2),)
@@ -38,7 +38,10 @@ def test_a_news_file_is_read_relative_to_the_study_file_and_hashed_with_it(tmp_p
     ("text", "message"),
     [
         ("ticker,date,description\n002415.SZ,2019-13-01,x\n", "news.csv: line 2: date '2019-13-01': no such day"),
-        ("ticker,date,description\n002415.SZ,09/10/2019,x\n", "news.csv: line 2: date '09/10/2019': not a date YYYY-MM-DD"),
+        (
+            "ticker,date,description\n002415.SZ,09/10/2019,x\n",
+            "news.csv: line 2: date '09/10/2019': not a date YYYY-MM-DD",
+        ),
         ("ticker,date,description\nbad ticker,2019-10-09,x\n", "news.csv: line 2: ticker 'bad ticker': not a ticker"),
         ("ticker,date,description\n002415.SZ,2019-10-09,\n", "news.csv: line 2: description '': empty"),
         ("ticker,date,description\n002415.SZ,2019-10-09\n", "news.csv: line 2: 2 fields, the header has 3"),

@@ -112,7 +112,9 @@ def test_every_separate_shock_above_the_threshold_is_listed(default_run):
         assert set(listed) == set(expected)
         for key, sar in listed.items():  # printed to 3 decimals
             assert sar == pytest.approx(expected[key], abs=5e-4)
-    assert {(t, int(r)) for t, r in zip(shocks["ticker"], shocks["rel_day"], strict=True) if t == "NPTN"} == {("NPTN", 1)}
+    assert {(t, int(r)) for t, r in zip(shocks["ticker"], shocks["rel_day"], strict=True) if t == "NPTN"} == {
+        ("NPTN", 1)
+    }
     # a lower threshold lists more: a strict superset
     lower = es.run(study_dict(shock_threshold=2), source="snapshot").confounders.query("kind == 'separate_shock'")
     pairs = set(zip(lower["event_id"], lower["ticker"], lower["rel_day"], strict=True))
@@ -164,7 +166,9 @@ class EarningsSnapshot(SnapshotProvider):
         }.get(ticker)
         if stamps is None:
             return None
-        index = pd.DatetimeIndex([pd.Timestamp(s).tz_localize("America/New_York") for s in stamps], name="Earnings Date")
+        index = pd.DatetimeIndex(
+            [pd.Timestamp(s).tz_localize("America/New_York") for s in stamps], name="Earnings Date"
+        )
         n = len(stamps)
         return pd.DataFrame(
             {"EPS Estimate": np.linspace(0.7, 0.8, n), "Reported EPS": np.r_[0.77, [np.nan] * (n - 1)],
