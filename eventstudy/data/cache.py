@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import DataError, DataUnavailable
 from .base import PriceProvider, Provenance, clip, validate_history, without_ticker
+from .distributions import DISTRIBUTIONS
 
 OVERLAP_SESSIONS = 5  # cached sessions re-read on an incremental refresh, to catch vendor revisions
 REVISION_TOLERANCE = 1e-9  # largest difference in a session's gross return that is not a revision
@@ -233,4 +234,9 @@ def extend(cached: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame | None:
     same_flags = (old["traded"].to_numpy() == new["traded"].to_numpy()).all()
     if not same_flags or not ((old_r - new_r).abs().fillna(0.0) <= REVISION_TOLERANCE).all():
         return None
-    return pd.concat([cached.loc[cached.index < fresh.index[0]], fresh])
+    out = pd.concat([cached.loc[cached.index < fresh.index[0]], fresh])
+    if DISTRIBUTIONS in cached.attrs and DISTRIBUTIONS in fresh.attrs:  # Yahoo's ex-dates: the cached ones, then the new
+        first = fresh.index[0].date().isoformat()
+        kept = [r for r in cached.attrs[DISTRIBUTIONS] if str(r[0]) < first]
+        out.attrs[DISTRIBUTIONS] = [*kept, *fresh.attrs[DISTRIBUTIONS]]
+    return out

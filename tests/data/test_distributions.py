@@ -64,3 +64,18 @@ def test_data_without_a_record_say_so_and_still_check_unadjusted_splits():
     assert not recorded
     assert [(d.date().isoformat(), k) for d, k, _ in dated] == [("2019-02-05", "split")]
     assert "possible unadjusted split" in dated[0][2]
+
+
+def test_an_incremental_cache_refresh_keeps_the_cached_ex_dates():
+    from eventstudy.data.cache import extend
+
+    index = pd.date_range("2019-05-13", periods=6, freq="B", name="date")
+    frame = pd.DataFrame({"close": 10.0, "prev_close": 10.0, "volume": 1.0, "traded": True}, index=index)
+    cached, fresh = frame.iloc[:4].copy(), frame.iloc[2:].copy()
+    cached.attrs[DISTRIBUTIONS] = [["2019-05-14", "distribution", 0.01], ["2019-05-16", "distribution", 0.5]]
+    fresh.attrs[DISTRIBUTIONS] = [["2019-05-17", "split", 2.0]]  # 16 May is re-read: its record is the fresh one's
+    merged = extend(cached, fresh)
+    assert merged is not None and merged.attrs[DISTRIBUTIONS] == [
+        ["2019-05-14", "distribution", 0.01],
+        ["2019-05-17", "split", 2.0],
+    ]
