@@ -235,7 +235,7 @@ def extend(cached: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame | None:
     if not same_flags or not ((old_r - new_r).abs().fillna(0.0) <= REVISION_TOLERANCE).all():
         return None
     out = pd.concat([cached.loc[cached.index < fresh.index[0]], fresh])
-    if DISTRIBUTIONS in cached.attrs and DISTRIBUTIONS in fresh.attrs:  # Yahoo's ex-dates: the cached ones, then the new
+    if DISTRIBUTIONS in cached.attrs and DISTRIBUTIONS in fresh.attrs:  # Yahoo's ex-dates: cached, then the new ones
         first = fresh.index[0].date().isoformat()
         kept = [r for r in cached.attrs[DISTRIBUTIONS] if str(r[0]) < first]
         out.attrs[DISTRIBUTIONS] = [*kept, *fresh.attrs[DISTRIBUTIONS]]
