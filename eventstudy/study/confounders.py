@@ -256,23 +256,25 @@ def _news_items(
 
 def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Sequence[Exclusion]) -> ConfounderScreen:
     """The screen of every firm-event of ``inputs`` (module docstring) from the combined abnormal returns ``ab``
-    and the estimation mask ``exclusions`` (:func:`eventstudy.study.masking.estimation_exclusions`)."""
+    and the estimation mask ``exclusions`` (:func:`eventstudy.study.masking.estimation_exclusions`). A run over part
+    of a study (``inputs.mask_context`` set: benchmark or confounder sensitivity) screens nothing itself: its
+    confounded firm-events are the main run's (``inputs.confounders.confounded``), its table is empty."""
     study, firm_events = inputs.study, list(inputs.firm_events)
     settings = study.confounders
+    extra = inputs.confounders or ConfounderInputs()
+    if inputs.mask_context is not None:  # a run over part of a study: the main run's screen has decided
+        keys = extra.confounded or frozenset()
+        flags = np.array([(fe.event_id, fe.ticker) in keys for fe in firm_events], dtype=bool)
+        return ConfounderScreen(empty_table().assign(confounds=False), flags, flags & settings.exclude)
     calendars = [m.calendar for m in inputs.markets]
     axes = _axes(calendars)
     located = _located(firm_events, calendars, axes)
-    context_events, context_markets = inputs.mask_context or (inputs.firm_events, inputs.markets)
-    context = _located(
-        list(context_events), [m.calendar for m in context_markets], _axes([m.calendar for m in context_markets])
-    )
     span = (min(w[0] for w in study.event_windows), max(w[1] for w in study.event_windows))
-    extra = inputs.confounders or ConfounderInputs()
     earnings, no_earnings = _earnings_items(located, extra.earnings, axes)
     distributions, no_record = _distribution_items(located, inputs.histories, axes)
     news = _news_items(located, settings.news, axes, settings.file)
     parts = [
-        _study_events(located, context[["ticker", "calendar", "event_id", "day0", "pos0"]],
+        _study_events(located, located[["ticker", "calendar", "event_id", "day0", "pos0"]],
                       (span, study.estimation_window, study.event_period), exclusions),
         separate_shocks(ab, study.event_windows, settings.shock_threshold),
         *(_dated(located, items, span) for items in (earnings, distributions, news)),
@@ -299,13 +301,7 @@ def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Seq
         table = pd.concat([table, notes], ignore_index=True)
     confounded = np.zeros(n, dtype=bool)
     confounded[i[hits["confounds"].to_numpy()]] = True
-    if extra.confounded is not None:  # a run over part of a study: the main run's decision
-        dropped = np.array([(fe.event_id, fe.ticker) in extra.confounded for fe in firm_events], dtype=bool)
-    else:
-        dropped = confounded.copy()
-    if not settings.exclude:
-        dropped[:] = False
-    return ConfounderScreen(table.reset_index(drop=True), confounded, dropped)
+    return ConfounderScreen(table.reset_index(drop=True), confounded, confounded & settings.exclude)
 
 
 def empty_table() -> pd.DataFrame:

@@ -278,3 +278,12 @@ def test_results_built_by_hand_have_an_empty_table():
 
     frame = study_confounders(dataclasses.make_dataclass("R", [])())
     assert list(frame.columns) == COLUMNS and frame.empty
+
+
+def test_the_benchmark_sensitivity_leaves_out_the_same_firm_events():
+    run = es.run(study_dict(exclude_confounded=True, alternative_benchmarks=["QQQ"]), source="snapshot")
+    sens = run.sensitivity
+    rows = sens[(sens["event_id"] == US_HUAWEI) & sens["role"].isin(["main", "alternative"])]
+    assert list(rows["benchmark"].unique()) == ["VONE", "QQQ"]
+    # 13 suppliers less the 5 confounded ones against VONE: the same 8 against QQQ (whose SARs would differ)
+    assert (rows["n_firms"] == 8).all()
