@@ -235,7 +235,7 @@ def analyse(
     # header only without alternatives; the part-runs leave out the main run's confounded firm-events
     extra["sensitivity"] = benchmark_sensitivity(with_screen(inputs, screen), results, _rerun)
     extra["confounders"] = screen.table
-    extra["confounder_sensitivity"] = confounder_sensitivity(inputs, results, screen, _rerun)  # study/unconfounded.py
+    extra["confounder_sensitivity"] = confounder_sensitivity(inputs, results, screen, ab, excluded)  # unconfounded.py
     return dataclasses.replace(results, extra={**results.extra, **extra})
 
 
