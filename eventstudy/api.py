@@ -29,7 +29,7 @@ from .publish.destination import writable_directory
 from .publish.outputs import COLUMNS, published_sensitivity
 from .spec.config import Study, load_study, parse_study
 from .study.analysis import Analysis, analyse_study, data_warnings
-from .study.confounders import study_confounders
+from .study.confounders import screen_words, study_confounders
 from .study.masking import describe_exclusion
 from .study.summary import format_summary, study_summary
 
@@ -240,6 +240,7 @@ class Results:
             ),
             ("Events / firm-events", f"{len(study.events)} / {len(raw.abnormal.firm_events)}"),
             ("Prices", f"{self.source}; as of {self.as_of}"),
+            ("Confounders", screen_words(raw)),  # eventstudy/study/confounders.py
         ]
         width = max(len(k) for k, _ in pairs)
         lines = [f"{k + ':':<{width + 1}}  {v}" for k, v in pairs]

@@ -342,3 +342,21 @@ def with_left_out(kept: pd.DataFrame, full: pd.DataFrame, notes: dict[str, str])
         for e, n, g in zip(out["event_id"], out["note"], gone, strict=True)
     ]
     return out.astype({"n_firms": int, "n_not_traded": int})[list(full.columns)]
+
+
+def screen_words(results: object) -> str:
+    """One line on what the screen found: confounded firm-events, rows by kind, checks not made, whether the tests
+    count them (the console after ``run`` and ``Results.summary()``)."""
+    table = study_confounders(results)
+    car = getattr(results, "car", None)
+    if car is None or "confounded" not in car.columns:
+        return "not screened"
+    flags = car.drop_duplicates(["event_id", "ticker"])["confounded"].to_numpy(dtype=bool)
+    found = table[table["kind"] != "not_screened"]["kind"].value_counts()
+    kinds = ", ".join(f"{int(found[k])} {k}" for k in KINDS if k in found.index)
+    skipped = table[table["kind"] == "not_screened"].groupby("detail", sort=False)["ticker"].nunique()
+    missing = "".join(f"; {d} ({n} ticker{'s' if n != 1 else ''})" for d, n in skipped.items())
+    study = getattr(results, "study", None)
+    excluded = study is not None and study.confounders.exclude
+    how = "left out of the tests (exclude_confounded)" if excluded else "counted in the tests"
+    return f"{int(flags.sum())} of {len(flags)} firm-events confounded, {how} ({kinds or 'no rows'}){missing}"

@@ -287,3 +287,14 @@ def test_the_benchmark_sensitivity_leaves_out_the_same_firm_events():
     assert list(rows["benchmark"].unique()) == ["VONE", "QQQ"]
     # 13 suppliers less the 5 confounded ones against VONE: the same 8 against QQQ (whose SARs would differ)
     assert (rows["n_firms"] == 8).all()
+
+
+def test_the_console_line_and_the_text_summary_say_what_the_screen_found(default_run):
+    line = (
+        "7 of 28 firm-events confounded, counted in the tests (4 study_event, 4 separate_shock, 4 distribution); "
+        "earnings dates not screened: source snapshot has none (24 tickers)"
+    )
+    from eventstudy.study.confounders import screen_words
+
+    assert screen_words(default_run.raw) == line
+    assert f"Confounders:           {line}" in str(default_run.summary())
