@@ -218,7 +218,8 @@ def _distribution_items(
     located: pd.DataFrame, histories: dict[str, pd.DataFrame], axes: dict[str, pd.DatetimeIndex]
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """Ex-dates and splits of the firms from their price data, and the tickers whose data carry no record."""
-    frames, missing = [], []
+    rows: list[tuple[str, str, pd.Timestamp, str, str]] = []
+    missing = []
     for ticker, calendar in _calendar_of(located).items():
         history = histories.get(ticker)
         if history is None:
@@ -227,12 +228,14 @@ def _distribution_items(
         if not recorded:
             missing.append((ticker, "dividends, rights and splits not screened: the price data carry no record of "
                                     "them (only possible unadjusted splits were checked)"))  # fmt: skip
-        if dated:
-            days = pd.DatetimeIndex([d for d, _, _ in dated])
-            frames.append(pd.DataFrame({"ticker": ticker, "calendar": calendar,
-                                        "pos": axes[calendar].get_indexer(days), "kind": [k for _, k, _ in dated],
-                                        "detail": [w for _, _, w in dated]}))  # fmt: skip
-    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), missing
+        rows += [(ticker, calendar, day, kind, words) for day, kind, words in dated]
+    if not rows:
+        return pd.DataFrame(), missing
+    frame = pd.DataFrame(rows, columns=["ticker", "calendar", "day", "kind", "detail"])
+    frame["pos"] = -1
+    for calendar, index in frame.groupby("calendar", sort=False).indices.items():
+        frame.loc[frame.index[index], "pos"] = axes[calendar].get_indexer(pd.DatetimeIndex(frame["day"].iloc[index]))
+    return frame.drop(columns="day"), missing
 
 
 def _news_items(
