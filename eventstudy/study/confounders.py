@@ -14,7 +14,7 @@ window holds other news. For every firm-event the screen lists, one row each (``
 ``separate_shock``
     a return inside an event window (a return counts in a window when its span overlaps it, the rule of the CARs:
     :meth:`~eventstudy.model.abnormal.AbnormalReturns.overlap`), other than the one whose span holds day 0, whose
-    standardised abnormral return exceeds the study's ``shock_threshold`` (default 3) in absolute value:
+    standardised abnormal return exceeds the study's ``shock_threshold`` (default 3) in absolute value:
     ``|SAR_t| = |AR_t| / √Var(AR_t)`` with the forecast-error variance of the normal-return model (Patell 1976;
     Campbell, Lo & MacKinlay 1997, eq. 4.4.8). Under the model, ``SAR_t`` is Student t with ``n − p`` degrees of
     freedom, so a session exceeds 3 by chance with probability about 0.3 % (2 P(t > 3)); the screen lists such a
