@@ -21,11 +21,11 @@ from bench import SZSE_UNIVERSE
 from eventstudy.data.universe import load_universe
 from eventstudy.inference import TESTS
 from eventstudy.inference import battery as battery_module
+from eventstudy.inference.blas_threads import single_threaded
 from eventstudy.inference.sample import window_arrays
 from eventstudy.inference.vectorised import battery
 from eventstudy.model.engine import abnormal_returns, window_only
 from eventstudy.placebo import DrawnEvents, PlaceboSpec, draw_events, prepare, study_groups
-from eventstudy.placebo.blas_threads import single_threaded
 
 
 def fastest(run: Callable[[], object], repeat: int) -> tuple[float, object]:

@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 
 from bench import SZSE_UNIVERSE
+from bench.long_horizon_size import MEASURED as MEASURED_LONG_HORIZON
+from bench.validation_reaction import saved_section
 from eventstudy.data.universe import load_universe
 from eventstudy.inference import CLUSTERING_ROBUST, EXPENSIVE, TEST_REFERENCES, TESTS
 from eventstudy.inference.measured import COLUMNS as MEASURED_COLUMNS
@@ -85,6 +87,7 @@ def run_design(
     seed: int,
     workers: int | None,
     tests: tuple[str, ...] | None = None,
+    model: str = "market_model",
 ) -> tuple:
     """``(rates, rates with a halted firm, rates without, halted share, wall s, CPU s)`` of one design; ``tests``:
     the tests run (default: every test but the :data:`~eventstudy.inference.EXPENSIVE` ones, which fit a model per
@@ -93,6 +96,7 @@ def run_design(
     spec = PlaceboSpec(
         n_events=studies * firms, seed=seed, window=WINDOWS[-1], extra_windows=WINDOWS[:-1],
         firms_per_study=firms, clustered=design == "shared", injected=INJECTED, workers=workers, tests=chosen,
+        model=model,
     )  # fmt: skip
     t0 = time.perf_counter()
     c0 = os.times()
@@ -294,12 +298,18 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
         lines += ["", f"## Power, {_label(design)}, N = {firms}", "",
                   "Rejection rate (%) at 5 % with the day-0 abnormal return in the column head added to every firm.",
                   "", *power_table(r["rates"], r.get("test_studies"))]  # fmt: skip
+    lines += saved_section()  # abnormal volume, volatility and pre-trend sizes (bench/validation_reaction.py)
+    from bench.model_validation import model_sections  # (it imports this module: not at the top)
+
+    lines += model_sections()  # other normal-return models, from their own saved runs
     if pending:
         lines += ["", "## Not run yet", "",
                   "The run was stopped (or is still going) before these designs: "
                   + ", ".join(f"{_label(d)} N = {n}" for d, n in pending)
                   + ". The tables above are final for the designs they show."]  # fmt: skip
     lines += [
+        "",
+        *MEASURED_LONG_HORIZON.splitlines(),
         "",
         "## Reading the tables",
         "",

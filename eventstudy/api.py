@@ -21,16 +21,20 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .claims.verdicts import TABLE_COLUMNS
 from .data import open_provider
 from .data.base import PriceProvider
 from .data.frames import FrameProvider
 from .errors import ConfigError
+from .model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from .publish.destination import writable_directory
 from .publish.outputs import COLUMNS, published_sensitivity
 from .spec.config import Study, load_study, parse_study
 from .study.analysis import Analysis, analyse_study, data_warnings
 from .study.confounders import screen_words, study_confounders
+from .study.long_horizon import COLUMNS as LONG_HORIZON_COLUMNS
 from .study.masking import describe_exclusion
+from .study.reaction import FILES as REACTION_FILES
 from .study.summary import format_summary, study_summary
 
 if TYPE_CHECKING:
@@ -98,6 +102,7 @@ def run(
     prices: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
     as_of: date | str | None = None,
     cache: str | Path | None = None,
+    universe: str | Path | None = None,
 ) -> Results:
     """Run ``study`` and return its :class:`Results`; nothing is written (see :meth:`Results.to_report`).
 
@@ -105,13 +110,15 @@ def run(
     ``"yahoo"``, ``"csv:DIR"`` or any :class:`~eventstudy.data.base.PriceProvider`. ``prices``: instead of a
     source, price frames in memory (``{ticker: frame}``, a long frame with a ``ticker`` column, or a wide frame
     of closes; :mod:`eventstudy.data.frames`), the benchmark included. ``as_of``: use only sessions up to
-    this date. ``cache``: the price cache directory for ``yahoo``/``auto``. Bad input raises
+    this date. ``cache``: the price cache directory for ``yahoo``/``auto``. ``universe``: a market universe parquet
+    whose firms give the claims' and the ``long_window``'s matched controls (None: the default study's vendored
+    selection; ``docs/statistics.md``, "Long-horizon abnormal returns"). Bad input raises
     :class:`~eventstudy.errors.ConfigError`, missing prices :class:`~eventstudy.errors.DataError`.
     """
     spec = as_study(study)
     provider = as_provider(source, prices, cache)
     as_of = as_date(as_of)
-    return Results(analyse_study(spec, provider, as_of, progress=False))
+    return Results(analyse_study(spec, provider, as_of, progress=False, universe=Path(universe) if universe else None))
 
 
 class SummaryText(str):
@@ -224,6 +231,58 @@ class Results:
         left out of its estimation sample (``n_masked``, ``masked``, ``masked_by``: ``study.estimation_exclude``,
         :mod:`eventstudy.study.masking`)."""
         return self._table("estimates")
+
+    @property
+    def volume(self) -> pd.DataFrame:
+        """volume.csv: per firm-event, event window and day of the daily path, the cumulative abnormal log volume
+        (log-volume market model; suspended sessions are no trade) with its standard error, t and p
+        (:mod:`eventstudy.study.reaction`, :mod:`eventstudy.model.volume`)."""
+        return self._extra("volume")
+
+    @property
+    def volatility(self) -> pd.DataFrame:
+        """volatility.csv: per firm-event and event window, Beaver's U (mean squared standardised abnormal return)
+        and its F p-value (:mod:`eventstudy.inference.volatility`)."""
+        return self._extra("volatility")
+
+    @property
+    def reaction_tests(self) -> pd.DataFrame:
+        """reaction_tests.csv: per event and window the aggregate tests of abnormal volume, of abnormal volatility
+        and, over the pre-window, of pre-event drift (``measure``: volume, volatility, pretrend)."""
+        return self._extra("reaction_tests")
+
+    @property
+    def pretrend(self) -> pd.DataFrame:
+        """The pre-event drift rows of :attr:`reaction_tests`: the pre-window's CAAR, its tests and the joint F
+        (:mod:`eventstudy.inference.pretrend`)."""
+        tests = self.reaction_tests
+        return tests[tests["measure"] == "pretrend"].reset_index(drop=True)
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        """Per firm-event, the estimation diagnostics of estimates.csv: Ljung–Box, Jarque–Bera and the midpoint Chow
+        test with p-values and the flags of those below 1 % (:mod:`eventstudy.model.diagnostics`)."""
+        return self.estimates[["event_id", "ticker", *DIAGNOSTICS_COLUMNS]]
+
+    def _extra(self, key: str) -> pd.DataFrame:
+        columns = dict(REACTION_FILES.values())[key]
+        frame = self.raw.extra.get(key)
+        return (frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(columns=columns))[columns].copy()
+
+    @property
+    def claims(self) -> pd.DataFrame:
+        """claims.csv: each claim's verdict and, for the "since" claims, what part was abnormal (BHARs against the
+        benchmark and matched controls, the calendar-time alpha; :mod:`eventstudy.claims.long_horizon`). No rows
+        when the study has no claims."""
+        claims = self._analysis.claims
+        return claims.table.copy() if claims is not None else pd.DataFrame(columns=TABLE_COLUMNS)
+
+    @property
+    def long_horizon(self) -> pd.DataFrame:
+        """long_horizon.csv of a study with a ``long_window`` (:mod:`eventstudy.study.long_horizon`); no rows
+        without one."""
+        frame = self.raw.extra.get("long_horizon")
+        return frame.copy() if isinstance(frame, pd.DataFrame) else pd.DataFrame(columns=LONG_HORIZON_COLUMNS)
 
     # -- text and HTML ------------------------------------------------------------------------------------
     def summary(self) -> SummaryText:

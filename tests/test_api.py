@@ -110,3 +110,17 @@ def test_sensitivity_is_a_tidy_frame(small_snapshot):
     assert list(main["caar"]) == pytest.approx(list(results.headline["caar"]), rel=1e-12, abs=0)
     frame.loc[:, "caar"] = 0.0  # a copy: the results object is untouched
     assert (results.sensitivity["caar"] != 0.0).all()
+
+
+def test_volume_volatility_pretrend_and_diagnostics_are_tidy_frames(small_snapshot):
+    from eventstudy.model.diagnostics import COLUMNS as DIAGNOSTICS
+    from eventstudy.study.reaction import TESTS_COLUMNS, VOLATILITY_COLUMNS, VOLUME_COLUMNS
+
+    assert list(small_snapshot.volume.columns) == VOLUME_COLUMNS and len(small_snapshot.volume)
+    assert list(small_snapshot.volatility.columns) == VOLATILITY_COLUMNS and len(small_snapshot.volatility)
+    assert list(small_snapshot.reaction_tests.columns) == TESTS_COLUMNS
+    assert set(small_snapshot.pretrend["measure"]) == {"pretrend"}
+    assert list(small_snapshot.diagnostics.columns) == ["event_id", "ticker", *DIAGNOSTICS]
+    frame = small_snapshot.volume
+    frame.loc[:, "cav"] = 0.0  # a copy: the results do not change
+    assert (small_snapshot.volume["cav"] != 0.0).any()

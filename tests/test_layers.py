@@ -28,8 +28,9 @@ STAGES = (
     "publish",
     "cli",
     "api",
+    "__main__",  # python -m eventstudy: the command line
 )
-TOP_LEVEL = {*STAGES[1:-2], "cli", "__init__.py", "api.py", "errors.py", "py.typed"}
+TOP_LEVEL = {*STAGES[1:-3], "cli", "__init__.py", "__main__.py", "api.py", "errors.py", "py.typed"}
 
 
 def _module_name(path: Path) -> str:

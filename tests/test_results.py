@@ -41,6 +41,19 @@ def test_tidy_frames_are_the_published_csvs(results, report, name):
     assert (getattr(results, name).iloc[:, 0] != "changed").all()
 
 
+def test_claims_frame_is_claims_csv_with_the_long_horizon_columns(results, report):
+    from eventstudy.claims import TABLE_COLUMNS
+
+    frame = results.claims
+    assert list(frame.columns) == TABLE_COLUMNS and len(frame) == 5
+    published = pd.read_csv(report.parent / "claims.csv")
+    hik = frame.set_index("claim_id").loc["hikvision-up-25pct-since-blacklisting"]
+    back = published.set_index("claim_id").loc["hikvision-up-25pct-since-blacklisting"]
+    for column in ("bhar_benchmark", "bhar_control", "bhar_control_p_skew", "ct_alpha", "ct_alpha_p"):
+        assert float(back[column]) == float(hik[column])  # full precision
+    assert results.long_horizon.empty  # the default study sets no long_window
+
+
 def test_headline_and_caar(results):
     headline = results.headline
     assert list(headline.columns) == SUMMARY_COLUMNS
@@ -94,8 +107,8 @@ def test_figures(results):
     prices = results.plot_prices(EVENT)
     assert isinstance(car, go.Figure) and isinstance(prices, go.Figure)
     names = {t.name for t in car.data if t.name}
-    assert names == {"Hikvision", "Dahua Technology", "iFlytek", "Xiamen Meiya Pico"}
-    assert "benchmark 000300.SS" in {t.name for t in prices.data}
+    assert names == {"Hikvision", "Dahua Technology", "iFlytek", "Xiamen Meiya Pico", "CAAR"}  # CAAR: the reference
+    assert "000300.SS" in {t.name for t in prices.data}
     with pytest.raises(es.ConfigError, match="the study has 4 events; name one"):
         results.plot_car()
     with pytest.raises(es.ConfigError, match="event 'nope' is not in study entity-list-2019"):

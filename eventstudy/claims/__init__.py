@@ -19,6 +19,8 @@ The package holds one concept per module:
                                     terminal table
 :mod:`~eventstudy.claims.evaluate`  :func:`evaluate_claims`: verdicts and the sensitivity grid of every claim
 :mod:`~eventstudy.claims.figures`   plotly figures of the chart data
+:mod:`~eventstudy.claims.long_horizon`  what part of a "since" claim was abnormal: BHARs against the benchmark
+                                    and matched controls, the calendar-time alpha (the claims table's last columns)
 
 Every public name is re-exported here, so ``from eventstudy.claims import evaluate_claims`` works.
 """
@@ -60,9 +62,11 @@ from .verdicts import (
     CONTRADICTED,
     GRID_COLUMNS,
     INDEX_NAMES,
+    LONG_COLUMNS,
     SUPPORTED,
     TABLE_COLUMNS,
     UNDETERMINED,
+    VERDICT_COLUMNS,
     VERDICTS,
     ClaimsResults,
     Outcome,
@@ -73,7 +77,7 @@ from .verdicts import (
 
 __all__ = [
     "KINDS", "COMPARISONS", "NUMERIC_COMPARISONS", "BASES", "ENDS", "MEASURES", "SUPPORTED", "CONTRADICTED",
-    "UNDETERMINED", "VERDICTS", "DEFAULT_TOLERANCE", "RESOLUTION", "MAX_QUOTE_WORDS", "TABLE_COLUMNS", "GRID_COLUMNS",
+    "UNDETERMINED", "VERDICTS", "DEFAULT_TOLERANCE", "RESOLUTION", "MAX_QUOTE_WORDS", "TABLE_COLUMNS", "VERDICT_COLUMNS", "LONG_COLUMNS", "GRID_COLUMNS",
     "EXCHANGE_NAMES", "INDEX_NAMES", "Quantity", "Comparison", "Claim", "quantize", "parse_claims", "Undetermined",
     "Anchor", "last_traded_close", "price_return", "total_return", "index_return", "session_return", "traded_flag",
     "resolve_anchor", "Outcome", "ClaimPath", "ClaimsResults", "flip_summary", "claims_window", "evaluate_claims", "write_claims_csv",

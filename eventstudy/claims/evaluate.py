@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,6 +18,7 @@ from ..data.base import PriceProvider
 from ..errors import ConfigError
 from ..spec.config import Study
 from ..spec.exchanges import exchange_of_ticker
+from .long_horizon import FIRM_COLUMNS, control_market, long_horizon, with_long_horizon
 from .measures import (
     Anchor,
     Undetermined,
@@ -35,9 +37,10 @@ from .spec import _DATE, BASES, ENDS, EXCHANGE_NAMES, Claim, Quantity, _anchor_w
 from .verdicts import (
     CONTRADICTED,
     GRID_COLUMNS,
+    LONG_COLUMNS,
     SUPPORTED,
-    TABLE_COLUMNS,
     UNDETERMINED,
+    VERDICT_COLUMNS,
     ClaimsResults,
     Outcome,
     _bench_name,
@@ -221,12 +224,18 @@ def _evaluate_simple(claim: Claim, prices: _Prices, study: Study) -> Outcome:
     return Outcome(claim, measured, verdict, "; ".join(reasons), definition, per)
 
 
-def evaluate_claims(study: Study, provider: PriceProvider, claims: tuple[Claim, ...] | None = None) -> ClaimsResults:
-    """Measure every claim of ``study`` on ``provider``'s prices; verdicts, sensitivity grid and chart data."""
+def evaluate_claims(
+    study: Study, provider: PriceProvider, claims: tuple[Claim, ...] | None = None, universe: str | Path | None = None
+) -> ClaimsResults:
+    """Measure every claim of ``study`` on ``provider``'s prices; verdicts, sensitivity grid, chart data and the
+    long-horizon figures of the return claims (:mod:`eventstudy.claims.long_horizon`; matched controls from
+    ``universe``, else from the vendored selection)."""
     claims = parse_claims(study) if claims is None else claims
     outcomes: list[Outcome] = []
     grid_rows: list[dict[str, Any]] = []
     paths: list[ClaimPath] = []
+    long, firms = pd.DataFrame(columns=LONG_COLUMNS), pd.DataFrame(columns=FIRM_COLUMNS)
+    sentences: dict[str, str] = {}
     if claims:
         start, end = claims_window(study, claims)
         prices = _Prices(provider, start, end)
@@ -240,6 +249,7 @@ def evaluate_claims(study: Study, provider: PriceProvider, claims: tuple[Claim, 
             path = _path(claim, prices, study)
             if path is not None:
                 paths.append(path)
+        long, firms, sentences = long_horizon(claims, prices, study, control_market(universe), provider)
     table = pd.DataFrame(
         [
             {"claim_id": o.claim.id, "document": f"{o.claim.document} ({o.claim.date}"
@@ -248,8 +258,9 @@ def evaluate_claims(study: Study, provider: PriceProvider, claims: tuple[Claim, 
              "measured": o.measured, "verdict": o.verdict, "primary_definition": o.primary_definition}
             for o in outcomes
         ],
-        columns=TABLE_COLUMNS,
+        columns=VERDICT_COLUMNS,
     )  # fmt: skip
+    table = with_long_horizon(table, long)
     return ClaimsResults(
         study_id=study.id,
         source=getattr(provider, "name", ""),
@@ -257,4 +268,6 @@ def evaluate_claims(study: Study, provider: PriceProvider, claims: tuple[Claim, 
         table=table,
         grid=pd.DataFrame(grid_rows, columns=GRID_COLUMNS),
         paths=paths,
+        long_horizon=sentences,
+        long_horizon_firms=firms,
     )

@@ -24,7 +24,14 @@ from .spec import Claim, _anchor_words
 
 SUPPORTED, CONTRADICTED, UNDETERMINED = "supported", "contradicted", "undetermined"
 VERDICTS = (SUPPORTED, CONTRADICTED, UNDETERMINED)
-TABLE_COLUMNS = ["claim_id", "document", "quote", "quantity", "claimed", "measured", "verdict", "primary_definition"]
+VERDICT_COLUMNS = ["claim_id", "document", "quote", "quantity", "claimed", "measured", "verdict", "primary_definition"]
+# What part of a return claim was abnormal (definitions: eventstudy.claims.long_horizon)
+LONG_COLUMNS = [
+    "bhar_benchmark", "bhar_benchmark_mean", "bhar_benchmark_p_skew", "bhar_benchmark_p_boot",
+    "bhar_control", "bhar_control_mean", "bhar_control_p_skew", "bhar_control_p_boot",
+    "ct_alpha", "ct_alpha_t", "ct_alpha_p", "long_horizon_note",
+]  # fmt: skip
+TABLE_COLUMNS = [*VERDICT_COLUMNS, *LONG_COLUMNS]  # claims.csv
 GRID_COLUMNS = [
     "claim_id", "base", "end", "measure", "value", "verdict",
     "benchmark", "base_date", "end_date", "primary", "reason",
@@ -56,9 +63,11 @@ class ClaimsResults:
     study_id: str
     source: str
     outcomes: list[Outcome]
-    table: pd.DataFrame  # claims.csv: TABLE_COLUMNS
+    table: pd.DataFrame  # claims.csv: TABLE_COLUMNS (the verdict, then the long-horizon figures)
     grid: pd.DataFrame  # GRID_COLUMNS
     paths: list[ClaimPath]
+    long_horizon: dict[str, str] = field(default_factory=dict)  # claim id → long-horizon sentence (report)
+    long_horizon_firms: pd.DataFrame | None = None  # per firm of each return claim's sample (claims/long_horizon)
 
     @property
     def details(self) -> pd.DataFrame:
@@ -181,6 +190,8 @@ def format_verdicts(results: ClaimsResults) -> str:
         out.append(f'    quote:      "{o.claim.quote}" ({o.claim.document}, {o.claim.date})')
         out.append(f"    definition: {o.primary_definition}")
         out.append(f"    why:        {o.reason}")
+        if o.claim.id in results.long_horizon:
+            out.append(f"    abnormal:   {results.long_horizon[o.claim.id]}")
     counts = results.counts()
     out.append("")
     out.append(", ".join(f"{n} {v}" for v, n in counts.items()) + f" (prices: {results.source})")

@@ -180,6 +180,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{ticker}: {without_ticker(str(exc), ticker)}", file=sys.stderr)
     progress.close()
+    from ..data import default_cache_dir
+    from ..data.factors import library_files
+    from ..data.french import FactorLibrary, refresh_all
+
+    for line, ok in refresh_all(library_files(study), FactorLibrary(args.cache or default_cache_dir())):
+        print(line, file=sys.stdout if ok else sys.stderr)
+        failed += not ok
     return 3 if failed else 0
 
 
@@ -197,7 +204,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     if as_of is not None:
         provider = AsOfProvider(provider, as_of)
-    text = format_verdicts(evaluate_claims(study, provider, claims))
+    text = format_verdicts(evaluate_claims(study, provider, claims, _universe_file(args)))
     print(text.splitlines()[-1] if args.quiet else text)  # --quiet: only the tally line
     return 0
 
@@ -256,6 +263,12 @@ def _today() -> date:
 def cmd_table(args: argparse.Namespace) -> int:
     from ..report.tables import render
 
+    if args.format == "xlsx":  # every table, a sheet each, into a file
+        from ..report.workbook import write_workbook
+
+        out = args.out or f"{Path(args.report_dir).resolve().name}-tables.xlsx"
+        print(write_workbook(args.report_dir, out, args.stars))
+        return 0
     sys.stdout.write(render(args.report_dir, args.format, args.what, args.stars))
     return 0
 
@@ -276,7 +289,8 @@ def _universe_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--universe", default=None,
         help="market universe parquet: the report adds the primary test's size and power at each event's own design "
-        f"(a matched placebo of 1,000 pseudo-studies per design; default: ${UNIVERSE_ENV}, else none)",
+        "(a matched placebo of 1,000 pseudo-studies per design) and the long-horizon figures their matched control "
+        f"firms (default: ${UNIVERSE_ENV}, else none: the default study's vendored controls)",
     )  # fmt: skip
 
 
@@ -359,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("config", nargs="?", default="events.yaml", help=config_help)
     _data_options(cl, out=False)
     _quiet_option(cl, "print only the tally line (n supported, contradicted, undetermined)")
+    cl.add_argument(
+        "--universe", default=None, help=f"market universe parquet of the matched controls (default: ${UNIVERSE_ENV})"
+    )
     cl.set_defaults(func=cmd_claims)
 
     pl = sub.add_parser(
@@ -385,12 +402,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     table = sub.add_parser(
-        "table", help="a publication table (LaTeX or Markdown) from a report",
+        "table", help="a publication table (LaTeX, Markdown or Excel) from a report",
         description="Render a report's summary, firm CARs, tests or benchmark sensitivity as a LaTeX (booktabs) or "
-        "Markdown table on stdout, optionally with significance stars from Holm-adjusted p-values.",
+        "Markdown table on stdout, optionally with significance stars from Holm-adjusted p-values; --format xlsx "
+        "writes all of them into one workbook, a sheet per table (needs openpyxl: the xlsx extra).",
     )  # fmt: skip
     table.add_argument("report_dir", metavar="REPORT_DIR", help="a report directory, e.g. reports/entity-list-2019")
-    table.add_argument("--format", choices=("latex", "markdown"), default="markdown", help="default: markdown")
+    table.add_argument("--format", choices=("latex", "markdown", "xlsx"), default="markdown", help="default: markdown")
+    table.add_argument("--out", default=None, help="xlsx: the workbook to write (default: <report>-tables.xlsx here)")
     table.add_argument(
         "--what", choices=("summary", "car", "tests", "sensitivity"), default="summary", help="default: summary"
     )

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..spec.exchanges import calendar_name
+from ..spec.factor_models import LIBRARY_MODELS, region_for
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _MARKET_NAMES = {"mkt", "mkt_rf", "market", "mktrf"}
@@ -67,12 +69,18 @@ def load_factors(path: str | Path) -> pd.DataFrame:
     return values.sort_index().astype(float)
 
 
-def model_options(study: object) -> dict[str, Any]:
+def model_options(study: object, calendar: str | None = None, library: Any = None) -> dict[str, Any]:
     """Keyword arguments of :func:`eventstudy.model.engine.abnormal_returns` for a study's model settings.
 
-    A relative ``factor_file`` is resolved against the study file's folder.
+    A relative ``factor_file`` is resolved against the study file's folder. For a factor-library model (``ff3``,
+    ``ff5``, ``carhart``) the factors of the region of the market group on exchange ``calendar``
+    (:func:`eventstudy.data.french.library_factors`, from ``library``, default the factor cache in
+    :func:`eventstudy.data.default_cache_dir` and the vendored files); without ``calendar`` only the settings are
+    checked (every firm's market has a region with daily factor files) and nothing is returned.
     """
     model = getattr(study, "model", "market_model")
+    if model in LIBRARY_MODELS:
+        return _library_options(study, model, calendar, library)
     if model == "dimson":
         return {"dimson_lags": int(getattr(study, "dimson_lags", 1))}
     if model == "factor":
@@ -84,3 +92,43 @@ def model_options(study: object) -> dict[str, Any]:
             file = Path(getattr(study, "path", Path("."))).parent / file
         return {"factors": load_factors(file)}
     return {}
+
+
+def _library_options(study: object, model: str, calendar: str | None, library: Any) -> dict[str, Any]:
+    from .french import FactorLibrary, library_factors, model_files
+
+    regions: dict[str, str] = getattr(study, "factor_region", {}) or {}
+    where = str(getattr(study, "path", "study"))
+    if calendar is None:
+        for event in getattr(study, "events", ()):
+            for firm in event.firms:
+                region = region_for(regions, calendar_name(firm.exchange), where)
+                try:
+                    model_files(model, region)
+                except ConfigError as exc:
+                    raise ConfigError(f"{where}: study.model {model}, {firm.ticker} ({firm.exchange}): {exc}") from None
+        return {}
+    if library is None:
+        from . import default_cache_dir
+
+        library = FactorLibrary(default_cache_dir())
+    return {"factors": library_factors(model, region_for(regions, calendar, where), library)}
+
+
+def library_files(study: object) -> list[str]:
+    """The data-library files (stems) a factor-library study reads: its model's, for the region of every firm's
+    market (empty for any other model). What ``eventstudy fetch`` downloads."""
+    from .french import model_files
+
+    model = getattr(study, "model", "market_model")
+    if model not in LIBRARY_MODELS:
+        return []
+    regions: dict[str, str] = getattr(study, "factor_region", {}) or {}
+    where = str(getattr(study, "path", "study"))
+    stems = [
+        stem
+        for event in getattr(study, "events", ())
+        for firm in event.firms
+        for stem in model_files(model, region_for(regions, calendar_name(firm.exchange), where))
+    ]
+    return list(dict.fromkeys(stems))

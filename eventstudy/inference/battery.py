@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..model.engine import AbnormalReturns
 from . import vectorised
+from .blas_threads import single_threaded
 from .sample import (
     StatisticResult,
     WindowSample,
@@ -162,7 +163,12 @@ def significance_table(
         all_windows += [(d, d) for d in range(daily_path[0], daily_path[1] + 1) if (d, d) not in all_windows]
     groups = _event_groups(ab)
     keys = [k if event_keys is None else event_keys[e] for k, e in enumerate(groups)]
-    parts = [window_table(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed) for w in all_windows]
+    caches: dict = {}  # estimation-day results, shared by the windows with the same firm-events (window_battery)
+    with single_threaded():  # small batched matmuls: threads only wait on each other (blas_threads)
+        parts = [
+            window_table(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches)
+            for w in all_windows
+        ]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
 
 
@@ -176,10 +182,13 @@ def window_table(
     placebo_draws: int = 999,
     seed: int = 0,
     arrays: tuple | None = None,
+    caches: dict | None = None,
 ) -> pd.DataFrame:
     """The ``tests.csv`` rows of one window (events in ``groups`` order, tests in ``names`` order);
-    ``arrays``: :func:`window_arrays` of ``window`` if already computed."""
-    got = window_battery(ab, window, groups, keys, names, placebo_draws=placebo_draws, seed=seed, arrays=arrays)
+    ``arrays``: :func:`window_arrays` of ``window`` if already computed; ``caches``: see :func:`window_battery`."""
+    got = window_battery(
+        ab, window, groups, keys, names, placebo_draws=placebo_draws, seed=seed, arrays=arrays, caches=caches
+    )
     g, t = len(groups), len(names)
     return pd.DataFrame({
         "event_id": np.repeat(np.array(list(groups), dtype=object), t), "window_start": np.full(g * t, window[0]),
@@ -200,12 +209,14 @@ def window_battery(
     placebo_draws: int = 999,
     seed: int = 0,
     arrays: tuple | None = None,
-    shared: dict | None = None,
+    caches: dict | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every test in ``names`` for every event group of one window, at once (:func:`.vectorised.battery`): the
     firm-events with a return in the window, padded to ``(groups, max firms, days)``. ``keys[k]`` keys the
-    placebo seed of group ``k`` (as in :func:`window_samples`). ``shared``: see :func:`.vectorised.battery`
-    (one dict per window, reused only while the estimation days and the window's firm-events stay the same)."""
+    placebo seed of group ``k`` (as in :func:`window_samples`). ``caches``: a dict kept across calls on the same
+    ``ab`` (or on copies whose estimation days are unchanged, as the placebo's injected levels): the battery's
+    ``shared`` store (:func:`.vectorised.battery`) of each set of firm-events and estimation days the windows test,
+    so that what depends on the estimation days only is computed once for all windows."""
     res, ar, sar, span, in_window = arrays if arrays is not None else window_arrays(ab, window)
     kept = [rows[res["n_obs"][rows] > 0] for rows in groups.values()]
     sizes = np.array([len(r) for r in kept], dtype=np.int64)
@@ -217,6 +228,11 @@ def window_battery(
     mask[gi, fi] = True
     # The usual placebo chunk: every group full and in row order, so the padded arrays are views (no copy).
     whole = len(flat) == g * f and len(flat) == len(res["car"]) and bool((flat == np.arange(len(flat))).all())
+    rel_days = column_days(ab, window)
+    shared = None
+    if caches is not None:  # the same firm-events, in the same groups, over the same estimation days
+        key = (sizes.tobytes(), flat.tobytes(), rel_days[~in_window].tobytes())
+        shared = caches.setdefault(key, {})
 
     def pad(x: np.ndarray) -> np.ndarray:
         if whole:
@@ -239,7 +255,7 @@ def window_battery(
         n_params=ab.design.shape[-1],
         length=window[1] - window[0] + 1,
         x=pad(design_columns(ab, window)),
-        rel_days=column_days(ab, window),
+        rel_days=rel_days,
         xtx_inv=pad(ab.xtx_inv),
         sigma2=pad(ab.sigma2),
         clusters=pad(day0_codes(ab).astype(float)),

@@ -5,9 +5,14 @@ battery's padded arrays (:func:`eventstudy.inference.vectorised.battery`; the de
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from .sample import _t_p
+from .sample import _estimation_cached, _t_p
+
+#: Largest ``σ̂_ij X_i'X_j`` array kept (cells; 160 MB): one event of thousands of firms computes ``b_i'b_j`` per window.
+CROSS_CELLS = 20_000_000
 
 
 def _inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,10 +63,59 @@ def _mvrm_wald(v):
     needs one sample; other days are dropped for every firm). A firm without a return on a window day has no
     dummy for it. Cross-checked against ``linearmodels.system.SUR`` in tests/inference/test_mvrm.py; the closed
     form is used here because a SUR fit costs ~0.5 s per 13-firm event (the placebo runs thousands)."""
-    ar, mask, w = v["ar"], v["mask"], v["in_window"]
+    mask, w = v["mask"], v["in_window"]
     x = v["x"]
     p = 0 if x is None else x.shape[-1]
-    est, win = ar[:, :, ~w], ar[:, :, w]
+    dof, sigma, cross, xc, inv, delta, singular = _estimation_cached(v, "mvrm_system", lambda: _system_fit(v))
+    real = mask[:, :, None]
+    win = v["ar"][:, :, w]
+    ok = np.isfinite(win) & real
+    gamma = np.where(ok, win, 0.0)
+    var = np.zeros(len(mask))
+    if p:
+        xw = np.where(ok[..., None], np.nan_to_num(x[:, :, w]), 0.0)
+        gamma = gamma - np.where(ok, (xw @ delta[..., None])[..., 0], 0.0)
+        u = inv @ xw.sum(axis=2)[..., None]  # (X_i'X_i)⁻¹ g_i, (G, F, p, 1)
+        if cross is not None:  # Σ_ij σ_ij b_i'b_j = u' [σ_ij X_i'X_j] u
+            stacked = np.nan_to_num(u.reshape(len(mask), -1))  # padded firms: σ_ij = 0, no term (as below)
+            var += (stacked[:, None, :] @ cross @ stacked[:, :, None])[:, 0, 0]
+        else:  # b_i = X_i u_i on the common days
+            b = np.nan_to_num((xc @ u)[..., 0])
+            var += (sigma * (b @ b.transpose(0, 2, 1))).sum(axis=(1, 2))
+    var += _shared_sessions_term(sigma, np.where(ok, v["span"][:, :, w], 0.0))
+    t = gamma.sum(axis=(1, 2)) / np.sqrt(var)
+    bad = (v["n"] < 1) | (dof < 2) | ~(var > 0) | (singular & mask).any(axis=1) | ~ok.any(axis=(1, 2))
+    return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), v["n"]
+
+
+def _shared_sessions_term(sigma: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``Σ_ij σ_ij S_ij`` with ``S_ij = Σ_d min(k_id, k_jd)`` (``k`` ``(G, F, D)`` the sessions each window return
+    spans, 0 without one). With ``ℓ_1 < ℓ_2 < …`` the spans that occur on day ``d`` (``ℓ_0 = 0``),
+    ``min(k_i, k_j) = Σ_m (ℓ_m − ℓ_{m−1}) [k_i ≥ ℓ_m][k_j ≥ ℓ_m]``, so the term is a weighted sum of quadratic forms
+    ``q'σq`` of indicator vectors: one matmul instead of an ``F × F`` array per window day."""
+    columns, weights = [], []
+    for d in range(k.shape[2]):
+        levels = np.unique(k[:, :, d])
+        levels = levels[levels > 0]
+        if not len(levels):  # a window day on which no firm of any group has a return
+            continue
+        for lo, hi in zip(np.r_[0.0, levels[:-1]], levels, strict=True):
+            columns.append(k[:, :, d] >= hi)
+            weights.append(hi - lo)
+    if not columns:
+        return np.zeros(len(sigma))
+    q = np.stack(columns, axis=2).astype(float)  # (G, F, M)
+    return ((sigma @ q) * q * np.asarray(weights)).sum(axis=(1, 2))
+
+
+def _system_fit(v: dict) -> tuple[Any, ...]:
+    """The estimation half of :func:`_mvrm_wald`, the same for every window of the same firm-events: ``T − p``
+    on the common estimation days, ``σ̂_ij`` ``(G, F, F)``, ``σ̂_ij X_i'X_j`` stacked ``(G, F·p, F·p)`` (so that
+    ``Σ_ij σ̂_ij b_i'b_j = u' [σ̂_ij X_i'X_j] u`` with ``u_i = (X_i'X_i)⁻¹ g_i``; None above :data:`CROSS_CELLS`),
+    the design on the common days ``(G, F, T, p)``, ``(X_i'X_i)⁻¹``, ``δ̂_i`` and the singular fits."""
+    ar, mask, w, x = v["ar"], v["mask"], v["in_window"], v["x"]
+    p = 0 if x is None else x.shape[-1]
+    est = ar[:, :, ~w]
     real = mask[:, :, None]
     fin = np.isfinite(est)
     if p:
@@ -70,22 +124,22 @@ def _mvrm_wald(v):
     dof = common.sum(axis=1) - p
     keep = common[:, None, :] & real
     e = np.where(keep, est, 0.0)
-    ok = np.isfinite(win) & real
+    g, f = mask.shape
     singular = np.zeros(mask.shape, dtype=bool)
-    gamma = np.where(ok, win, 0.0)
-    b = np.zeros(e.shape)
+    inv = delta = np.zeros((g, f, 0))
+    xc, cross = np.zeros(e.shape + (0,)), None
     if p:
-        xc = np.where(keep[..., None], x[:, :, ~w], 0.0)
-        inv, singular = _inverse(np.einsum("gftp,gftq->gfpq", xc, xc))
-        delta = np.einsum("gfpq,gfq->gfp", inv, np.einsum("gftp,gft->gfp", xc, e))
-        e = e - np.einsum("gftp,gfp->gft", xc, delta)
-        xw = np.where(ok[..., None], np.nan_to_num(x[:, :, w]), 0.0)
-        gamma = gamma - np.where(ok, np.einsum("gflp,gfp->gfl", xw, delta), 0.0)
-        b = np.einsum("gftp,gfpq,gfq->gft", xc, inv, xw.sum(axis=2))
-    sigma = np.einsum("git,gjt->gij", e, e) / dof[:, None, None]
-    k = np.where(ok, v["span"][:, :, w], 0.0)
-    shared = sum((np.minimum(k[:, :, None, d], k[:, None, :, d]) for d in range(k.shape[2])), np.zeros(sigma.shape))
-    var = np.nan_to_num(sigma * (shared + np.einsum("git,gjt->gij", b, b))).sum(axis=(1, 2))
-    t = gamma.sum(axis=(1, 2)) / np.sqrt(var)
-    bad = (v["n"] < 1) | (dof < 2) | ~(var > 0) | (singular & mask).any(axis=1) | ~ok.any(axis=(1, 2))
-    return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), v["n"]
+        xc = np.where(keep[..., None], x[:, :, ~w], 0.0)  # (G, F, T, p)
+        inv, singular = _inverse(xc.transpose(0, 1, 3, 2) @ xc)
+        delta = (inv @ (xc.transpose(0, 1, 3, 2) @ e[..., None]))[..., 0]
+        e = e - (xc @ delta[..., None])[..., 0]
+    # Not finite (a singular fit, or no residual degree of freedom: groups without a statistic) as 0, so that their
+    # terms of the variance vanish instead of overflowing
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = (e @ e.transpose(0, 2, 1)) / dof[:, None, None]
+    sigma = np.where(np.isfinite(sigma), sigma, 0.0)
+    if p and g * (f * p) ** 2 <= CROSS_CELLS:  # else b_i'b_j from b_i = X_i u_i, window by window
+        stacked = xc.transpose(0, 1, 3, 2).reshape(g, f * p, -1)  # rows (i, a): column a of X_i over the days
+        pairs = np.repeat(np.repeat(sigma, p, axis=1), p, axis=2)
+        cross = np.where(np.isfinite(pairs), (stacked @ stacked.transpose(0, 2, 1)) * pairs, 0.0)
+    return dof, sigma, cross, xc, inv, delta, singular

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sample import _cached, _skew_adjusted_t, _z_p
+from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
 from .solve2 import solve_2x2_parts
 
 BLOCK_CELLS = 30_000  # firm-days per block of the leave-run-out refits (about 240 kB an array: fits the cache)
@@ -48,11 +48,12 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
     (``S = T − L + 1`` starts); a longer run that would end past the estimation days has no data. Returns
     ``(pcar, has)`` ``(G, F, S)``: ``has`` where the run holds an AR of the firm and the refit is defined."""
 
-    def make():
-        est = _estimation_days(v["ar"], v["est_days"])
-        x = v["x"] if v["x"] is not None and v["x"].shape[-1] > 0 else None
-        xs = None if x is None else [_estimation_days(x[..., j], v["est_days"]) for j in range(x.shape[-1])]
-        length = v["length"]
+    est = _estimation_days(v["ar"], v["est_days"])
+    x = v["x"] if v["x"] is not None and v["x"].shape[-1] > 0 else None
+    xs = None if x is None else [_estimation_days(x[..., j], v["est_days"]) for j in range(x.shape[-1])]
+    length = int(v["length"])
+
+    def runs_of_length():  # every firm's runs of the window's length: the same for every window of that length
         # Blocks of groups small enough for the CPU cache (every step is per firm row: the same bits unblocked).
         step = max(1, BLOCK_CELLS // max(est.shape[1] * est.shape[2], 1))
         parts = [
@@ -60,11 +61,15 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
                            est.shape[2] - length + 1)  # fmt: skip
             for lo in range(0, max(len(est), 1), step)
         ]  # fmt: skip
-        pcar, has = parts[0] if len(parts) == 1 else (np.concatenate([q for q, _ in parts]),
-                                                      np.concatenate([h for _, h in parts]))  # fmt: skip
+        return parts[0] if len(parts) == 1 else (np.concatenate([q for q, _ in parts]),
+                                                 np.concatenate([h for _, h in parts]))  # fmt: skip
+
+    def make():
+        pcar, has = _estimation_cached(v, ("pseudo_cars", length), runs_of_length)
         covered = _covered_sessions(v)
         odd = (covered != length) & (covered > 0)  # firms whose window returns cover more (or fewer) sessions
         if odd.any():
+            pcar, has = pcar.copy(), has.copy()
             gi, fi = np.nonzero(odd)
             sessions = covered[gi, fi][None]
             q, h = _leave_run_out(est[gi, fi][None], None if xs is None else [c[gi, fi][None] for c in xs],
@@ -73,9 +78,9 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
             has[gi, fi] = h[0] & (np.arange(pcar.shape[2]) + sessions[0][:, None] <= est.shape[2])
         return pcar, has
 
-    # Reads the estimation days and the window's spans only: ``shared`` (battery) may carry it to the next call on
-    # the same firm-events (the placebo's injected returns change window ARs, not which returns there are).
-    return _cached(v if v.get("shared") is None else v["shared"], "pseudo_cars", make)
+    # The runs of the window's length depend on the estimation days only: ``shared`` (battery) keeps them for
+    # every window of that length and every injected level; the firms whose returns cover other spans are per call.
+    return _cached(v, "pseudo_cars", make)
 
 
 def _covered_sessions(v: dict) -> np.ndarray:

@@ -103,6 +103,67 @@ def rank_rows(x: np.ndarray) -> np.ndarray:
     return rank_sort_rows(x)[0]
 
 
+def merged_ranks(base: np.ndarray, base_ranks: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rank_rows` of each row of ``[base, extra]`` without sorting it again, from ``base_ranks`` (the
+    :func:`rank_rows` of ``base``, ``(n, T)``) and a few ``extra`` values per row (``(n, m)``): the mid-rank of a
+    value ``y`` among a row's finite values is ``#{< y} + (#{= y} + 1) / 2`` (itself counted once in ``#{= y}``),
+    so a base value's rank grows by ``#{extra < x} + ½ #{extra = x}`` and an extra value's rank is
+    ``#{base < y} + ½ #{base = y}`` plus its mid-rank among the extras. ``O(n T m)`` comparisons instead of a sort
+    of every row (what a window adds to the estimation days, whose ranks are kept: :func:`_estimation_cached`).
+    Returns the ranks of the base columns and of the extra columns, NaN where a value is not finite; equal to
+    ``rank_rows(np.concatenate([base, extra], axis=1))`` (tests/inference/test_sample.py)."""
+    ok = np.isfinite(extra)
+    up = np.zeros(base.shape)
+    for j in range(extra.shape[1]):
+        y = extra[:, j : j + 1]
+        up += (y < base) + 0.5 * (y == base)  # NaN compares False
+    ranks_base = base_ranks + up
+    lower = np.zeros(extra.shape)
+    for j in range(extra.shape[1]):
+        y = extra[:, j : j + 1]
+        lower[:, j] = (base < y).sum(axis=1) + 0.5 * (base == y).sum(axis=1)
+    among = rank_rows(extra) if extra.shape[1] > 1 else np.ones(extra.shape)
+    return ranks_base, np.where(ok, lower + among, np.nan)
+
+
+def merged_median(sorted_base: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """:func:`_row_median` of each row of ``[base, extra]`` from the base rows already sorted (``sorted_base``,
+    non-finite values as +inf, last: :func:`rank_sort_rows`) and a few ``extra`` values per row (``(n, m)``):
+    the ``k``-th smallest value of the union is ``min_j max(B_(k−j), E_(j−1))`` over the ``j = 0 .. m`` extra
+    values that can be among the ``k + 1`` smallest (``B``, ``E`` the sorted parts, ``−∞`` for an empty part).
+    Returns ``(n, 1)``; NaN for a row without a finite value."""
+    n, t = sorted_base.shape
+    a = np.isfinite(sorted_base).sum(axis=1)
+    e = np.sort(np.where(np.isfinite(extra), extra, np.inf), axis=1)
+    b = np.isfinite(extra).sum(axis=1)
+    total = a + b
+
+    def kth(k: np.ndarray) -> np.ndarray:
+        best = np.full(n, np.inf)
+        for j in range(extra.shape[1] + 1):
+            i = k - j
+            valid = (i <= a - 1) & (i >= -1) & (j <= b)
+            from_base = np.take_along_axis(sorted_base, np.clip(i, 0, max(t - 1, 0))[:, None], axis=1)[:, 0]
+            from_base = np.where(i >= 0, from_base, -np.inf)
+            cand = from_base if j == 0 else np.maximum(from_base, e[:, j - 1])
+            best = np.where(valid, np.minimum(best, cand), best)
+        return best
+
+    with np.errstate(invalid="ignore"):
+        median = (kth((total - 1) // 2) + kth(total // 2)) / 2.0
+    return np.where(total > 0, median, np.nan)[:, None]
+
+
+def compact_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's finite values moved to its front, in column order, cut to the longest row's count: ``(values,
+    columns)`` ``(n, m)`` — a window's returns for a firm are a few of the window's many columns (other firms'
+    returns after halts add columns)."""
+    finite = np.isfinite(x)
+    m = int(finite.sum(axis=1).max(initial=0))
+    columns = np.argsort(~finite, axis=1, kind="stable")[:, :m]
+    return np.take_along_axis(x, columns, axis=1), columns
+
+
 def rank_sort_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`rank_rows` and each row sorted (NaN and ±inf as +inf, last)."""
     x = np.asarray(x, dtype=float)
@@ -286,8 +347,16 @@ def _day_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, x, 0.0).sum(axis=1) / n, n
 
 
-def _cached(v: dict, key: str, make):
+def _cached(v: dict, key, make):
     """What two tests share (the daily AAR; the ranks and sorted rows of the ARs), computed once per call."""
     if key not in v:
         v[key] = make()
     return v[key]
+
+
+def _estimation_cached(v: dict, key, make):
+    """What depends only on the estimation days of the call's firm-events (and on what ``key`` names): computed
+    once for every window and injected level of the same firm-events when the battery is given ``shared``
+    (:func:`eventstudy.inference.battery.window_battery` keys it by the firm-events and estimation days), else once
+    per call."""
+    return _cached(v if v.get("shared") is None else v["shared"], key, make)

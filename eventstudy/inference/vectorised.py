@@ -24,12 +24,16 @@ from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
 from .sample import (
     _cached,
     _day_mean,
+    _estimation_cached,
     _mean_sd,
     _mean_t,
     _row_median,
     _skew_adjusted_t,
     _t_p,
     _z_p,
+    compact_rows,
+    merged_median,
+    merged_ranks,
     rank_rows,
     rank_sort_rows,
 )
@@ -76,22 +80,46 @@ def _cross_correlation(est: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where((n < 2) | (k == 0), np.nan, r)
 
 
-def _rank(x: np.ndarray) -> np.ndarray:
-    return rank_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+#: Most window returns per firm for which the rank tests merge them into the estimation days' kept ranks
+#: (``O(T m)`` comparisons per firm) rather than sort each firm's joined row (``O((T + m) log(T + m))``): the
+#: one-day windows of a daily path take the first, a 21-day placebo window the second.
+MERGE_MAX_WINDOW_RETURNS = 4
 
 
-def _aar(v: dict) -> np.ndarray:
-    return _cached(v, "aar", lambda: _day_mean(v["ar"])[0])
+def _estimation_sar_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's estimation-day SARs ranked among themselves and sorted, ``(G·F, T)`` each: the same for every
+    window (``shared``)."""
+    est = v["sar"][:, :, v["est_days"]]
+    return _estimation_cached(v, "estimation_sar_ranks", lambda: rank_sort_rows(est.reshape(-1, est.shape[-1])))
 
 
-def _sar_rank_sort(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    sar = v["sar"]
-    return _cached(v, "sar_rank_sort", lambda: rank_sort_rows(sar.reshape(-1, sar.shape[-1])))
+def _sar_window_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks of each firm's SARs over the estimation and window days ``(G, F, D)`` and their median ``(G, F, 1)``,
+    as :func:`rank_rows` / :func:`_row_median` of the joined rows, from the estimation days' ranks and sorted rows
+    and the firm's few window SARs (:func:`merged_ranks`, :func:`merged_median`)."""
+
+    def make():
+        sar, w = v["sar"], v["in_window"]
+        g, f, d = sar.shape
+        values, columns = compact_rows(sar[:, :, w].reshape(g * f, -1))
+        if values.shape[1] > MERGE_MAX_WINDOW_RETURNS:  # a sort of the joined rows is cheaper
+            ranks, joined_sorted = rank_sort_rows(sar.reshape(g * f, d))
+            return ranks.reshape(g, f, d), _row_median(sar.reshape(g * f, d), joined_sorted).reshape(g, f, 1)
+        est_ranks, est_sorted = _estimation_sar_ranks(v)
+        base_ranks, extra_ranks = merged_ranks(sar[:, :, ~w].reshape(g * f, -1), est_ranks, values)
+        window_ranks = np.full((g * f, int(w.sum())), np.nan)
+        np.put_along_axis(window_ranks, columns, extra_ranks, axis=1)
+        ranks = np.empty((g, f, d))
+        ranks[:, :, ~w] = base_ranks.reshape(g, f, -1)
+        ranks[:, :, w] = window_ranks.reshape(g, f, -1)
+        return ranks, merged_median(est_sorted, values).reshape(g, f, 1)
+
+    return _cached(v, "sar_window_ranks", make)
 
 
-def _day_counts(v: dict) -> np.ndarray:
-    """Per group and day: ``N_t``, the firms with an AR, ``(G, D)``."""
-    return _cached(v, "day_counts", lambda: np.isfinite(v["ar"]).sum(axis=1))
+def _estimation_aar(v: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per group and estimation day: the AAR and ``N_t`` (``(G, T)`` each), kept across windows (``shared``)."""
+    return _estimation_cached(v, "estimation_aar", lambda: _day_mean(v["ar"][:, :, v["est_days"]]))
 
 
 def _window_sum(v: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -154,8 +182,10 @@ def battery(
     pseudo-windows of ``placebo_p``/``gen_sign_z`` (without them — a sample built by hand — both are left out).
     ``clusters`` ``(G, F)`` codes each firm's calendar day 0 (None: all firms of a group share it);
     ``placebo_draws`` and ``seeds`` (one per group) drive ``placebo_p``'s draws when a group has several days 0.
-    ``shared``: a dict kept between calls on the same groups and estimation-day data (the placebo's injected
-    day-0 returns change window days only): the out-of-sample pseudo-CARs are computed once and reused.
+    ``shared``: a dict kept between calls on the same groups of firm-events and estimation days (other windows,
+    the placebo's injected day-0 returns): what depends on the estimation days only — the out-of-sample
+    pseudo-CARs of a run length, the firms' cross-correlation, the system fit of ``mvrm_wald``, the estimation-day
+    AARs — is computed once and reused.
     ``rel_days`` ``(D,)``: the relative day of each column (``garch_bmp_t``'s forecast horizons; None: the
     columns are consecutive sessions, the window right after the estimation days).
     Returns ``name → (statistic, p_value, n_firms)``, each ``(G,)``; undefined tests are NaN."""
@@ -203,15 +233,13 @@ def _bw_t(v):
     eq. 4.4.13, averaged over firms). p from Student t with T − 1 degrees of freedom. With every firm on every
     window day, ``CAAR = Σ_W AAR_t`` and ``L̄ = L``: the textbook form. The ``N/n_s`` scaling is exact for
     uncorrelated firms; under clustering it is the usual approximation."""
-    aar = _aar(v)
     n = v["n"]
-    n_t = _day_counts(v)
     caar, sessions = _window_sum(v)
-    est = aar[:, v["est_days"]]
+    est, n_t = _estimation_aar(v)
     ok_e = np.isfinite(est)
     n_est = ok_e.sum(axis=1)
     mean = np.where(ok_e, est, 0.0).sum(axis=1) / n_est
-    wt = n_t[:, v["est_days"]] / n[:, None]
+    wt = n_t / n[:, None]
     s2 = np.where(ok_e, wt * (est - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n_est - 1)
     t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
     bad = (n < 1) | (n_est < 3) | ~(sessions > 0) | ~(s2 > 0.0)
@@ -240,7 +268,7 @@ def _kp_bmp_t(v):
     estimation-period abnormal returns; p from Student t with N − 1 degrees of freedom. Valid under event-day
     clustering (and event-induced variance)."""
     (base, base_p), n = _mean_t(v["scar"], v["mask"]), v["n"]
-    r = _cross_correlation(v["ar"][:, :, v["est_days"]], n)
+    r = _estimation_cached(v, "cross_correlation", lambda: _cross_correlation(v["ar"][:, :, v["est_days"]], n))
     factor = (1.0 - r) / (1.0 + (n - 1) * r)
     t = base * np.sqrt(factor)
     keep = ~np.isfinite(base)  # an undefined or infinite BMP t is returned as it is
@@ -262,7 +290,7 @@ def _corrado_rank(v):
     firm counts once, however a halt moves its return (:func:`_time_series`). p from the standard normal. ``S_U`` is a time-series quantity, but the test
     over-rejects when every firm shares day 0 (``docs/statistics.md``), so it is not labelled clustering-robust."""
     sar = v["sar"]
-    u = _sar_rank_sort(v)[0].reshape(sar.shape) / (1.0 + np.isfinite(sar).sum(axis=2, keepdims=True)) - 0.5
+    u = _sar_window_ranks(v)[0] / (1.0 + np.isfinite(sar).sum(axis=2, keepdims=True)) - 0.5
     z = _time_series(u, v["in_window"])
     return z, np.where(np.isfinite(z), _z_p(z), np.nan), v["n"]
 
@@ -277,8 +305,7 @@ def _sign_cz(v):
     p from the standard normal. Not labelled clustering-robust (it over-rejects when every firm shares day 0)."""
     sar = v["sar"]
     ok = np.isfinite(sar)
-    flat = sar.reshape(-1, sar.shape[-1])
-    med = _row_median(flat, _sar_rank_sort(v)[1]).reshape(sar.shape[:2] + (1,))
+    med = _sar_window_ranks(v)[1]
     g = np.where(ok, np.sign(sar - med), np.nan)
     z = _time_series(g, v["in_window"])
     z = np.where(ok.any(axis=(1, 2)), z, np.nan)
@@ -297,8 +324,14 @@ def _grank_t(v):
     fat-tailed, volatile returns it over-rejects (8.6 % at 5 % in the 100k placebo run, ``docs/statistics.md``)."""
     n, m = v["n"], v["mask"]
     _, sd, _ = _mean_sd(v["scar"], m)
-    gsar = np.concatenate([v["sar"][:, :, v["est_days"]], (v["scar"] / sd[:, None])[:, :, None]], axis=2)
-    u = _rank(gsar) / (np.isfinite(gsar).sum(axis=2, keepdims=True) + 1.0) - 0.5
+    est = v["sar"][:, :, v["est_days"]]
+    g, f, t = est.shape
+    est_ranks = _estimation_sar_ranks(v)[0]  # the same for every window
+    gsar = (v["scar"] / sd[:, None])[:, :, None]
+    ranked = merged_ranks(est.reshape(-1, t), est_ranks, gsar.reshape(-1, 1))
+    ranks = np.concatenate([ranked[0].reshape(g, f, t), ranked[1].reshape(g, f, 1)], axis=2)
+    count = np.isfinite(est).sum(axis=2, keepdims=True) + np.isfinite(gsar)
+    u = ranks / (count + 1.0) - 0.5
     ubar, cnt = _day_mean(u)
     has = cnt > 0
     t_days = has.sum(axis=1)
@@ -357,13 +390,11 @@ def _portfolio_t(v):
     Lo & MacKinlay 1997, eq. 4.4.13): ``t = CAAR / √(σ_p² L̄ + EE)``; p from Student t with T − p degrees of
     freedom. Valid under event-day clustering: the cross-correlation is in σ_p."""
     n = v["n"]
-    aar = _aar(v)
-    n_t = _day_counts(v)
     caar, sessions = _window_sum(v)
-    est = aar[:, v["est_days"]]
+    est, n_t = _estimation_aar(v)
     ok_e = np.isfinite(est)
     dof = ok_e.sum(axis=1) - max(v["n_params"], 1)
-    wt = n_t[:, v["est_days"]] / n[:, None]
+    wt = n_t / n[:, None]
     s2 = np.where(ok_e, wt * est**2, 0.0).sum(axis=1) / dof
     t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
     bad = (n < 1) | (dof < 2) | ~(sessions > 0) | ~(s2 > 0.0)

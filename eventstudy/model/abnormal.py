@@ -95,6 +95,8 @@ class AbnormalReturns:
         k = np.where(use, self.span, 0).sum(axis=1)
         g = (self.design.transpose(0, 2, 1) @ use.astype(float)[..., None])[..., 0]
         var = self.sigma2 * (k + ((g[:, None, :] @ self.xtx_inv)[:, 0, :] * g).sum(-1))
+        if self.components is not None and "garch_fitted" in self.components:  # Σ ĥ (eventstudy.model.garch)
+            var = np.where(self.components["garch_fitted"], np.where(use, self.ar_var, 0.0).sum(axis=1), var)
         gross_firm = np.where(use, 1.0 + self.returns, 1.0).prod(axis=1)
         gross_market = np.where(use, 1.0 + self.market, 1.0).prod(axis=1)
         empty = n_obs == 0
@@ -163,4 +165,7 @@ class AbnormalReturns:
         )
         for j, name in enumerate(names[2:], start=2):  # factor loadings
             frame[name] = self.params[:, j]
+        for name, values in (self.components or {}).items():  # model: garch's ω, α, β and whether it was fitted
+            if name.startswith("garch_"):
+                frame[name] = values
         return frame

@@ -14,7 +14,10 @@ same span (Maynes & Rumsey 1993, trade-to-trade):
 * ``dimson``           ``R_t = α k_t + Σ_j β_j M_{t−j} + ε_t`` over lags/leads ``j = −L..L`` (Dimson 1979, eq. 9);
   the AR uses the aggregated beta ``β_D = Σ_j β_j`` with the contemporaneous market — see :func:`eventstudy.model.normal_return._dimson`
 * ``factor``           ``R_t = α k_t + β M_t + Σ_f b_f F_{f,t} + ε_t`` with factors from a user file
-  (:mod:`eventstudy.data.factors`), each summed over the return's span
+  (:mod:`eventstudy.data.factors`), each summed over the return's span; ``ff3``/``ff5``/``carhart`` the same
+  with the data library's factors (:mod:`eventstudy.data.french`)
+* ``garch``            the market model, with GARCH(1,1) conditional variances in place of ``σ² k_t``
+  (:mod:`eventstudy.model.garch`)
 
 Lead/lag market returns are defined over *sessions*: the market return "lagged j sessions" for a return
 spanning ``(s, t]`` is the benchmark's return over ``(s − j, t − j]`` (the same span shifted j sessions back;
@@ -71,7 +74,9 @@ from .estimation import (
     sigma2,
     solve,
 )
+from .garch import garch_variances
 from .normal_return import (  # noqa: F401  (design, shifted_market, span_sums: re-exported, part of the engine's API)
+    FACTOR_MODELS,
     MODEL_PARAMETERS,
     MODELS,
     _dimson,
@@ -256,7 +261,7 @@ def abnormal_returns(
     returns, market, span, pos = gather(panel, benchmark, firm_events, rel_days, (day0, cols))
     factor_spans = None
     param_names = MODEL_PARAMETERS[model]
-    if model == "factor":
+    if model in FACTOR_MODELS:
         if factors is None or factors.shape[1] == 0:
             raise ValueError("the factor model needs a factor file with at least one factor column")
         aligned = factors.reindex(panel.sessions).to_numpy(dtype=float)
@@ -316,6 +321,8 @@ def abnormal_returns(
         ssr = residual_ssr(np.where(estimation, y - fitted, 0.0), estimation, n_est, p)
     s2 = sigma2(ssr, dof, fit)
     ar_var = np.where(np.isfinite(ar), s2[:, None] * unit_var, np.nan)
+    if model == "garch":  # GARCH(1,1) conditional variances of the ARs and the fits (eventstudy.model.garch)
+        ar_var, components = garch_variances(ar, ar_var, estimation, span, rel_days)
     params = np.where(fit[:, None], params, np.nan)
     return AbnormalReturns(
         model=model,

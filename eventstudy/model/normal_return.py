@@ -19,7 +19,12 @@ MODEL_PARAMETERS = {
     "scholes_williams": ("alpha", "beta"),
     "dimson": ("alpha", "beta"),
     "factor": ("alpha", "beta"),  # followed by one loading per factor column (see ``param_names``)
+    "ff3": ("alpha", "beta"),  # factor models with data-library factors (eventstudy.data.french): as "factor"
+    "ff5": ("alpha", "beta"),
+    "carhart": ("alpha", "beta"),
+    "garch": ("alpha", "beta"),  # the market model's mean; GARCH(1,1) variances (eventstudy.model.garch)
 }
+FACTOR_MODELS = ("factor", "ff3", "ff5", "carhart")  # market model plus the columns of a factor frame
 MODELS = tuple(MODEL_PARAMETERS)
 
 
@@ -29,9 +34,9 @@ def design(model: str, span: np.ndarray, market: np.ndarray, factors: np.ndarray
     ``factors`` is ``(N, W, q)``: each factor summed over the return's span (factor model only).
     """
     k = span.astype(float)
-    if model in ("market_model", "scholes_williams", "dimson"):
+    if model in ("market_model", "scholes_williams", "dimson", "garch"):
         return np.stack([k, market], axis=-1)
-    if model == "factor":
+    if model in FACTOR_MODELS:
         if factors is None:
             raise ValueError("the factor model needs factor returns")
         return np.concatenate([np.stack([k, market], axis=-1), factors], axis=-1)

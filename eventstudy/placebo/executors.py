@@ -24,7 +24,7 @@ def _run_forked(spec, parts: Sequence) -> list:
 def run_local(run: Callable, context, spec, parts: Sequence, processes: int) -> list:
     """``[run(context, spec, part) for part in parts]``, shared round-robin between this process and
     ``processes − 1`` forked ones (where ``fork`` exists). Results in chunk order either way; a chunk's numbers do
-    not depend on where it ran (``run`` pins BLAS to one thread: see :mod:`eventstudy.placebo.blas_threads`)."""
+    not depend on where it ran (``run`` pins BLAS to one thread: see :mod:`eventstudy.inference.blas_threads`)."""
     procs = min(processes, len(parts))
     if procs < 2 or "fork" not in mp.get_all_start_methods():
         return [run(context, spec, part) for part in parts]

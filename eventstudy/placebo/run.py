@@ -16,10 +16,10 @@ from ..data.returns import ReturnsPanel
 from ..data.universe import Universe
 from ..errors import ConfigError
 from ..inference.battery import COLUMNS, window_battery
+from ..inference.blas_threads import single_threaded
 from ..inference.sample import window_arrays
 from ..model.engine import AbnormalReturns, abnormal_returns, halt_reach, next_trades, window_only
 from ..model.estimation import Moments, moments
-from .blas_threads import single_threaded
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
 from .executors import run_local
 from .result import FIRM_COLUMNS, PlaceboResult
@@ -85,12 +85,12 @@ def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obj
     out["studies"] = np.asarray(keys, dtype=np.int64)
     shifted = [inject_day0(ab, level) for level in spec.levels]
     got = {}
+    caches: dict = {}  # an injected return changes window days only: estimation-day results are reused
     for w in spec.windows:
-        shared: dict = {}  # an injected return changes window days only: estimation-day results are reused
         for level, data in zip(spec.levels, shifted, strict=True):
             reuse = level == 0.0 and w == spec.window
             got[level, w] = window_battery(data, w, groups, keys, spec.test_names, arrays=arrays if reuse else None,
-                                           shared=shared)  # fmt: skip
+                                           caches=caches)  # fmt: skip
     del shifted
     combos = [got[level, w] for level in spec.levels for w in spec.windows]
     for j, col in enumerate(("statistic", "p_value", "n_firms")):

@@ -21,9 +21,11 @@ from typing import Any
 import pandas as pd
 
 from ..errors import EventStudyError
+from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..study.confounders import COLUMNS as CONFOUNDER_COLUMNS
 from ..study.confounders import study_confounders
 from ..study.cross_section import COLUMNS as CROSS_SECTION_COLUMNS
+from ..study.reaction import FILES as REACTION_FILES
 from ..study.results import StudyResults
 from ..study.sensitivity import COLUMNS as SENSITIVITY_COLUMNS
 from ..study.sensitivity import study_sensitivity
@@ -47,7 +49,7 @@ MANIFEST = "manifest.json"
 COLUMNS = {
     "estimates.csv": [
         "event_id", "ticker", "model", "day0", "est_start", "est_end", "n_est", "alpha", "beta", "sigma", "shortened",
-        "n_masked", "masked", "masked_by",
+        "n_masked", "masked", "masked_by", *DIAGNOSTICS_COLUMNS,
     ],
     "car.csv": [
         "event_id", "ticker", "window_start", "window_end", "car", "car_se", "car_t", "car_p", "bhar", "n_obs",
@@ -297,12 +299,18 @@ def write_tables(results: StudyResults, directory: Path, source: str) -> None:
     cross_section = results.extra.get("cross_section")
     if isinstance(cross_section, pd.DataFrame):
         write_csv(cross_section, directory / "cross_section.csv", COLUMNS["cross_section.csv"])
+    long_horizon = results.extra.get("long_horizon")  # a study with a long_window (eventstudy.study.long_horizon)
+    if isinstance(long_horizon, pd.DataFrame):
+        write_csv(long_horizon, directory / "long_horizon.csv", list(long_horizon.columns))
     # always written, header only when the study has no alternative benchmark, so a rebuild lists the same files
     write_csv(published_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
     write_csv(study_confounders(results), directory / "confounders.csv", COLUMNS["confounders.csv"])
-    write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"])
+    model_columns = [c for c in results.estimates.columns if c.startswith(("b_", "garch_"))]  # factor loadings, GARCH
+    write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"] + model_columns)
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
     write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])
     write_csv(results.tests, directory / "tests.csv", COLUMNS["tests.csv"])
+    for name, (key, columns) in REACTION_FILES.items():  # volume, volatility, their tests (study/reaction.py)
+        write_csv(results.extra.get(key, pd.DataFrame(columns=columns)), directory / name, columns)
     doc = study_document(results, source)
     (directory / "study.json").write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..claims import claims_figures_html, write_claims_csv
+from ..claims import write_claims_csv
 from ..data import fallback_notes
 from ..data.base import PriceProvider
 from ..errors import DISK_FULL, ConfigError, EventStudyError, bounded_message
@@ -89,7 +89,7 @@ def write_report(analysis: Analysis, out_dir: Path, matched: pd.DataFrame | None
     if matched is not None:
         context["matched"] = matched
     if claims is not None:
-        context.update(claims=claims, claims_figures_html=claims_figures_html(claims))
+        context["claims"] = claims  # the report draws its charts
     context["warnings"] = fallback_notes(results.provenance, results.as_of)
     html = render_report(results, analysis.source, context)
 
@@ -119,7 +119,7 @@ def build(
     design-matched placebo from (:func:`matched_placebo`; its bytes join the input hash)."""
     started = time.perf_counter()
     checked = study if study is not None else load_checked(config)
-    analysis = analyse_study(checked, provider, as_of, progress, strict=strict)
+    analysis = analyse_study(checked, provider, as_of, progress, strict=strict, universe=universe)
     if universe is not None:
         digest = with_universe(analysis.input_hash, universe)
         extra = {**analysis.results.extra, "json:input_hash": digest}  # study.json records the hash

@@ -1,226 +1,286 @@
-"""The report's plotly figures, one function per figure and event: prices around day 0 (``price_figure``), each
-firm's CAR path (``car_figure``), daily ARs (``ar_figure``) and the CAAR with its band (``caar_figure``).
-Every label that comes from the study file or the documents is escaped (:func:`plain`)."""
+"""The report's plotly figures, legible from one firm to thousands.
+
+* :func:`caar_figure` — an event's CAAR cumulated from day 0 (the table's ``[0, k]`` windows) with its 95% band,
+  the only band drawn (:mod:`eventstudy.report.paths`).
+* :func:`car_figure` — each firm's CAR from day 0: up to :data:`SMALL_MULTIPLES` firms one small panel each (the
+  event's CAAR as a grey reference in every panel); more firms as thin grey lines with the
+  :data:`EXTREMES` lowest and highest highlighted, and the CAAR with its band on top.
+* :func:`ar_figure` — daily abnormal returns: the average across firms as bars, each firm as a dot.
+* :func:`price_figure` — total-return indices against the benchmark, one small panel per firm.
+* :func:`car_histogram` — the distribution of the firms' CARs over one window (events with many firms).
+
+Titles are the page's HTML headings; every label from the study file is escaped (:func:`~.style.plain`).
+"""
 
 from __future__ import annotations
 
-import html
-from typing import Any
+import math
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from scipy import stats
+from plotly.subplots import make_subplots
 
 from ..study.results import StudyResults
-from ..study.summary import caar_path
+from .paths import EventPath, event_paths
+from .style import (
+    BENCHMARK_COLOUR,
+    CAAR_COLOUR,
+    HIGH_COLOUR,
+    LOW_COLOUR,
+    REFERENCE_GREY,
+    firm_colours,
+    number_text,
+    plain,
+)  # fmt: skip
 
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
-BENCHMARK_COLOUR = "#555555"
+SMALL_MULTIPLES = 20
+"""Most firms drawn one panel each; an event with more gets grey lines with its extremes highlighted."""
+EXTREMES = 3
+"""Lowest and highest CARs highlighted (and named) in a chart of more than :data:`SMALL_MULTIPLES` firms."""
+GREY_LINES = 400
+"""Most per-firm grey lines drawn; beyond, the 5th–95th and 25th–75th percentile envelopes of the CARs instead."""
+PANEL_COLUMNS = 4
+PANEL_HEIGHT = 160
+DAY_AXIS = "exchange sessions relative to day 0"
 
 
-def number_text(value: Any, spec: str = ".4f") -> str:
-    """``value`` formatted with ``spec``; "—" for a missing or non-finite number (never a blank or "nan")."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "—"
-    return format(value, spec)
+def panel_grid(n: int) -> tuple[int, int]:
+    """(rows, columns) of the small multiples for ``n`` panels."""
+    cols = min(PANEL_COLUMNS, max(n, 1))
+    return math.ceil(max(n, 1) / cols), cols
 
 
-def plain(text: str) -> str:
-    """Text for a plotly label: plotly renders a subset of HTML in labels, so escape it to show it as typed."""
-    return html.escape(text, quote=False)
+def panels_height(n: int) -> int:
+    rows, _ = panel_grid(n)
+    return 70 + PANEL_HEIGHT * rows
 
 
-def price_figure(results: StudyResults, event_id: str) -> go.Figure:
-    """Total-return indices of the event's firms and their benchmarks, = 100 at day -1, over the chart range.
-
-    Each firm is drawn on its own exchange's sessions (relative days), each benchmark on the sessions of the
-    firms measured against it."""
-    study = results.study
-    lo, hi = study.price_chart
-    fig = go.Figure()
-    rows = [i for i, fe in enumerate(results.abnormal.firm_events) if fe.event_id == event_id]
-    benchmarks: dict[tuple[str, str], int] = {}  # (calendar, benchmark) → a firm-event drawn against it
-
-    def window(i: int) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
-        panel = results.panel_of(i)
-        day0 = panel.position(results.abnormal.firm_events[i].day0)
-        rel = np.arange(lo, hi + 1)
-        pos = day0 + rel
-        ok = (pos >= 0) & (pos < len(panel.sessions))
-        return rel[ok], pos[ok], day0 - 1, [d.date().isoformat() for d in panel.sessions[pos[ok]]]
-
-    for colour, i in enumerate(rows):
-        fe, m = results.abnormal.firm_events[i], results.markets[i]
-        benchmarks.setdefault((m.calendar, m.benchmark), i)
-        panel = results.panel_of(i)
-        rel, pos, base_pos, dates = window(i)
-        level = panel.level[fe.ticker].to_numpy()
-        traded = panel.traded[fe.ticker].to_numpy()[pos]
-        values = 100.0 * level[pos] / level[base_pos]
-        limits = results.limits_of(i)
-        limit = limits[fe.ticker].to_numpy()[pos] if limits is not None else np.full(len(pos), "")
-        status = np.array(
-            [
-                ("suspended (no trade)" if s == "suspended" else s) + (f", closed at the limit ({k})" if k else "")
-                for s, k in zip(panel.status(fe.ticker).to_numpy()[pos], limit, strict=True)
-            ]
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=rel,
-                y=values,
-                mode="lines",
-                name=plain(fe.name),
-                line={"color": PALETTE[colour % len(PALETTE)]},
-                customdata=np.column_stack([dates, status]),
-                hovertemplate="day %{x} (%{customdata[0]})<br>%{y:.2f} — %{customdata[1]}<extra>"
-                + fe.ticker
-                + "</extra>",
-            )  # fmt: skip
-        )
-        if (~traded).any():
-            fig.add_trace(
-                go.Scatter(
-                    x=rel[~traded],
-                    y=values[~traded],
-                    mode="markers",
-                    showlegend=False,
-                    hoverinfo="skip",
-                    marker={"symbol": "x-thin-open", "size": 9, "color": PALETTE[colour % len(PALETTE)]},
-                )  # fmt: skip
-            )
-        for kind, symbol in (("up", "triangle-up"), ("down", "triangle-down")):
-            at = limit == kind
-            if at.any():
-                fig.add_trace(
-                    go.Scatter(
-                        x=rel[at],
-                        y=values[at],
-                        mode="markers",
-                        showlegend=False,
-                        hoverinfo="skip",
-                        marker={"symbol": symbol, "size": 10, "color": PALETTE[colour % len(PALETTE)]},
-                    )  # fmt: skip
-                )
-    several = len({b for _, b in benchmarks}) < len(benchmarks)  # one benchmark on two calendars
-    for k, ((calendar, benchmark), i) in enumerate(benchmarks.items()):
-        rel, pos, base_pos, dates = window(i)
-        bench = results.panel_of(i).level[benchmark].to_numpy()
-        label = f"benchmark {benchmark}" + (f" ({calendar} sessions)" if several else "")
-        fig.add_trace(
-            go.Scatter(
-                x=rel,
-                y=100.0 * bench[pos] / bench[base_pos],
-                name=plain(label),
-                line={"color": BENCHMARK_COLOUR, "dash": ("dash", "dot", "dashdot", "longdash")[k % 4]},
-                customdata=dates,
-                hovertemplate="day %{x} (%{customdata})<br>%{y:.2f}<extra>" + benchmark + "</extra>",
-            )  # fmt: skip
-        )
-    fig.add_vline(x=0, line={"color": "black", "width": 1, "dash": "dot"}, annotation_text="day 0")
-    fig.update_layout(
-        title="Total-return index (day −1 = 100); × suspended, ▲/▼ closed at the daily price limit",
-        xaxis_title="exchange sessions relative to day 0", yaxis_title="index",
+def _band(days: np.ndarray, lower: np.ndarray, upper: np.ndarray, **where: int) -> go.Scatter:
+    ok = np.isfinite(lower) & np.isfinite(upper)
+    x, lo, hi = days[ok], lower[ok], upper[ok]
+    return go.Scatter(
+        x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]), fill="toself", fillcolor="rgba(25,101,176,0.16)",
+        line={"width": 0}, hoverinfo="skip", name="95% band of the CAAR", showlegend=False, **where,
     )  # fmt: skip
+
+
+def caar_figure(path: EventPath) -> go.Figure:
+    """CAAR[0, t] of one event with its 95% band ``CAAR ± 1.96 SE`` (:mod:`eventstudy.report.paths`)."""
+    fig = go.Figure()
+    fig.add_trace(_band(path.days, path.lower, path.upper))
+    fig.add_trace(
+        go.Scatter(
+            x=path.days, y=path.caar, name="CAAR", line={"color": CAAR_COLOUR, "width": 2.5}, mode="lines+markers",
+            marker={"size": 4}, customdata=np.column_stack([path.lower, path.upper, path.n_firms]),
+            hovertemplate="CAAR[0, %{x}] %{y:.2%} (95%: %{customdata[0]:.2%} to %{customdata[1]:.2%}), "
+            "%{customdata[2]} firms<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(showlegend=False, xaxis_title="day t (sessions after day 0)", yaxis_title="CAAR[0, t]",
+                      yaxis_tickformat=".0%")  # fmt: skip
     return fig
 
 
+def _extremes(final: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the ``k`` lowest and ``k`` highest finite values (ties by position), lowest first."""
+    ok = np.flatnonzero(np.isfinite(final))
+    order = ok[np.argsort(final[ok], kind="stable")]
+    k = min(k, len(order) // 2)
+    return order[:k], order[len(order) - k :][::-1]
+
+
 def car_figure(results: StudyResults, event_id: str) -> go.Figure:
-    """CAR from the start of the daily path to each day, with 95% forecast-error bands, per firm."""
-    ab = results.abnormal
-    days, car, se = ab.car_path(results.study.daily_path)
+    """The CAR chart of one event (:func:`firm_car_figure` of its paths from day 0)."""
+    path = event_paths(results, [event_id])[event_id]
+    fes = [results.abnormal.firm_events[i] for i in path.rows]
+    return firm_car_figure(path, [fe.name for fe in fes], [fe.ticker for fe in fes])
+
+
+def firm_car_figure(path: EventPath, names: Sequence[str], tickers: Sequence[str]) -> go.Figure:
+    """Each firm's CAR[0, t] (rows of ``path``, named by ``names``/``tickers``): small multiples up to
+    :data:`SMALL_MULTIPLES` firms, else grey lines (or percentile envelopes) with the extremes highlighted."""
+    n = len(path.rows)
+    if n <= SMALL_MULTIPLES:
+        return _car_panels(path, names, tickers)
     fig = go.Figure()
-    for i, fe in enumerate(ab.firm_events):
-        if fe.event_id != event_id:
-            continue
-        colour = PALETTE[len(fig.data) // 2 % len(PALETTE)]
-        q = stats.t.ppf(0.975, ab.dof[i]) if np.isfinite(ab.dof[i]) else 1.96
-        upper, lower = car[i] + q * se[i], car[i] - q * se[i]
+    final = path.car[:, -1] if path.car.shape[1] else np.full(n, np.nan)
+    if n <= GREY_LINES:
+        x = np.tile(np.append(path.days, np.nan), n)  # every firm in one trace, separated by gaps
+        y = np.column_stack([path.car, np.full(n, np.nan)]).ravel()
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line={"color": REFERENCE_GREY, "width": 0.8},
+                                 hoverinfo="skip", name=f"each of the {n} firms", connectgaps=False))  # fmt: skip
+    else:
+        with np.errstate(all="ignore"):
+            q = np.nanpercentile(path.car, [5, 25, 75, 95], axis=0)
+        for lo, hi, label in ((q[0], q[3], "5th–95th percentile of the firms' CARs"), (q[1], q[2], "25th–75th")):
+            fig.add_trace(go.Scatter(x=np.concatenate([path.days, path.days[::-1]]), y=np.concatenate([hi, lo[::-1]]),
+                                     fill="toself", fillcolor="rgba(150,150,150,0.25)", line={"width": 0},
+                                     hoverinfo="skip", name=label))  # fmt: skip
+    low, high = _extremes(final, EXTREMES)
+    for rows, colour, word in ((low, LOW_COLOUR, "lowest"), (high, HIGH_COLOUR, "highest")):
+        for j in rows:
+            fig.add_trace(
+                go.Scatter(
+                    x=path.days, y=path.car[j], mode="lines", line={"color": colour, "width": 1.5},
+                    name=plain(f"{names[j]} ({word})"),
+                    hovertemplate="CAR[0, %{x}] %{y:.2%}<extra>" + plain(tickers[j]) + "</extra>",
+                )
+            )  # fmt: skip
+    fig.add_trace(_band(path.days, path.lower, path.upper))
+    fig.add_trace(go.Scatter(x=path.days, y=path.caar, name="CAAR (95% band)", line={"color": "#111", "width": 2.5},
+                             hovertemplate="CAAR[0, %{x}] %{y:.2%}<extra></extra>"))  # fmt: skip
+    fig.update_layout(xaxis_title="day t (sessions after day 0)", yaxis_title="CAR[0, t]", yaxis_tickformat=".0%")
+    return fig
+
+
+def _car_panels(path: EventPath, names: Sequence[str], tickers: Sequence[str]) -> go.Figure:
+    n = len(path.rows)
+    rows, cols = panel_grid(n)
+    titles = [plain(f"{name} {number_text(path.car[j, -1] * 100, '+.1f')}%") for j, name in enumerate(names)]
+    fig = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all", subplot_titles=titles,
+                        vertical_spacing=min(0.45 / rows, 0.15), horizontal_spacing=0.03)  # fmt: skip
+    colours = firm_colours(n) if n else []
+    for j in range(n):
+        where = {"row": j // cols + 1, "col": j % cols + 1}
+        fig.add_trace(go.Scatter(x=path.days, y=path.caar, line={"color": REFERENCE_GREY, "width": 1.5, "dash": "dot"},
+                                 hoverinfo="skip", showlegend=False, name="CAAR"), **where)  # fmt: skip
         fig.add_trace(
             go.Scatter(
-                x=np.concatenate([days, days[::-1]]),
-                y=np.concatenate([upper, lower[::-1]]),
-                fill="toself",
-                fillcolor=colour,
-                opacity=0.15,
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-            )  # fmt: skip
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=days,
-                y=car[i],
-                name=plain(fe.name),
-                line={"color": colour},
-                mode="lines+markers",
-                hovertemplate="day %{x}: CAR %{y:.2%}<extra>" + fe.ticker + "</extra>",
-            )  # fmt: skip
-        )
-    fig.add_vline(x=0, line={"color": "black", "width": 1, "dash": "dot"})
-    fig.add_hline(y=0, line={"color": "#999", "width": 1})
-    fig.update_layout(
-        title=f"CAR from day {results.study.daily_path[0]} with 95% band ({results.study.model})",
-        xaxis_title="exchange sessions relative to day 0", yaxis_title="cumulative abnormal return",
-        yaxis_tickformat=".0%",
-    )  # fmt: skip
+                x=path.days, y=path.car[j], mode="lines", line={"color": colours[j], "width": 2.4}, showlegend=False,
+                name=plain(names[j]), hovertemplate="CAR[0, %{x}] %{y:.2%}<extra>" + plain(tickers[j]) + "</extra>",
+            ), **where,
+        )  # fmt: skip
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_xaxes(showticklabels=True)  # every panel its own day axis
+    fig.update_annotations(font={"size": 11})
     return fig
 
 
 def ar_figure(results: StudyResults, event_id: str) -> go.Figure:
-    """Daily abnormal returns per firm; days without a trade have no bar."""
+    """Daily abnormal returns of one event: AAR_t (the mean AR over the firms with a return on day t) as bars; up
+    to :data:`SMALL_MULTIPLES` firms each firm's AR as a dot (▲/▼: a close at the daily price limit; no dot: no trade
+    that session), more firms as whiskers from the 10th to the 90th percentile of the day's ARs."""
     frame = results.ar[results.ar["event_id"] == event_id]
-    names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
+    frame = frame[np.isfinite(frame["ar"].to_numpy(dtype=float))]
+    names = {fe.ticker: fe.name for fe in results.abnormal.firm_events if fe.event_id == event_id}
+    by_day = frame.groupby("rel_day", sort=True)["ar"]
+    aar = by_day.agg(["mean", "size"])
+    bar: dict[str, object] = {}
+    if len(names) > SMALL_MULTIPLES:
+        q10, q90 = by_day.quantile(0.10).to_numpy(), by_day.quantile(0.90).to_numpy()
+        mean = aar["mean"].to_numpy()
+        bar["error_y"] = {"type": "data", "symmetric": False, "array": q90 - mean, "arrayminus": mean - q10,
+                          "color": "#555", "thickness": 1, "width": 3}  # fmt: skip
     fig = go.Figure()
-    for i, (ticker, rows) in enumerate(frame.groupby("ticker", sort=False)):
-        limit = rows["limit"].fillna("").to_numpy(dtype=object) if "limit" in rows else np.full(len(rows), "", object)
-        fig.add_trace(
-            go.Bar(
-                x=rows["rel_day"],
-                y=rows["ar"],
-                name=plain(names.get(ticker, ticker)),
-                marker={"color": PALETTE[i % len(PALETTE)], "pattern": {"shape": np.where(limit != "", "x", "")}},
-                customdata=np.column_stack(
-                    [rows["date"], np.where(limit != "", " — closed at the limit (" + limit + ")", "")]
-                ),
-                hovertemplate="day %{x} (%{customdata[0]}): AR %{y:.2%}%{customdata[1]}<extra>" + ticker + "</extra>",
-            )  # fmt: skip
+    fig.add_trace(
+        go.Bar(
+            x=aar.index.to_numpy(), y=aar["mean"].to_numpy(), name="average across firms (AAR)",
+            marker={"color": "rgba(25,101,176,0.55)"}, customdata=aar["size"].to_numpy(),
+            hovertemplate="day %{x}: AAR %{y:.2%} over %{customdata} firms<extra></extra>", **bar,
         )
-    fig.update_layout(
-        barmode="group", title="Daily abnormal returns (no bar: no trade that session; hatched: closed at the price limit)",
-        xaxis_title="exchange sessions relative to day 0", yaxis_title="abnormal return", yaxis_tickformat=".1%",
     )  # fmt: skip
+    if len(names) <= SMALL_MULTIPLES:  # one trace per firm (its name on hover), NaN where it has no return
+        days = np.arange(int(frame["rel_day"].min()), int(frame["rel_day"].max()) + 1) if len(frame) else np.arange(0)
+        for ticker, rows in frame.groupby("ticker", sort=False):
+            y = np.full(len(days), np.nan)
+            y[rows["rel_day"].to_numpy(dtype=int) - days[0]] = rows["ar"].to_numpy(dtype=float)
+            limit = rows["limit"].fillna("").astype(str).to_numpy() if "limit" in rows else np.full(len(rows), "")
+            marker: dict[str, object] = {"color": "#444", "size": 4, "opacity": 0.6}
+            if (limit != "").any():
+                symbol = np.full(len(days), "circle", dtype=object)
+                symbol[rows["rel_day"].to_numpy(dtype=int) - days[0]] = np.where(
+                    limit == "up", "triangle-up", np.where(limit == "down", "triangle-down", "circle")
+                )
+                marker.update(symbol=symbol.tolist(), size=np.where(symbol != "circle", 8, 4).tolist())
+            fig.add_trace(
+                go.Scatter(
+                    x=days, y=y, mode="markers", marker=marker, name="each firm", legendgroup="firms",
+                    showlegend=len(fig.data) == 1,
+                    hovertemplate="day %{x}: AR %{y:.2%}<extra>" + plain(names.get(ticker, ticker)) + "</extra>",
+                )
+            )  # fmt: skip
+    fig.add_vline(x=-0.5, line={"color": "#666", "width": 1, "dash": "dot"})
+    fig.update_layout(xaxis_title=DAY_AXIS, yaxis_title="abnormal return", yaxis_tickformat=".1%", bargap=0.25)
     return fig
 
 
-def caar_figure(results: StudyResults, event_id: str) -> go.Figure:
-    """The event's CAAR from the start of the daily path to each day with its 95% band
-    (:func:`eventstudy.study.summary.caar_path`: forecast-error variances of the firms' CARs, correlated at r̄)."""
-    path = caar_path(results, event_id)
-    days = path["rel_day"].to_numpy()
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=np.concatenate([days, days[::-1]]), y=np.concatenate([path["upper"], path["lower"][::-1]]),
-            fill="toself", fillcolor=PALETTE[0], opacity=0.18, line={"width": 0}, hoverinfo="skip", name="95% band",
+def car_histogram(cars: np.ndarray, caar: float, window: tuple[int, int]) -> go.Figure:
+    """The distribution of the firms' CARs over ``window`` (finite values of ``cars``), bins of
+    :func:`numpy.histogram_bin_edges` (``"auto"``), with the CAAR marked."""
+    x = np.asarray(cars, dtype=float)
+    x = x[np.isfinite(x)]
+    edges = np.histogram_bin_edges(x, bins="auto") if len(x) else np.array([0.0, 1.0])
+    counts, edges = np.histogram(x, bins=edges)
+    fig = go.Figure(
+        go.Bar(
+            x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), marker={"color": "rgba(120,120,120,0.7)"},
+            customdata=np.column_stack([edges[:-1], edges[1:]]), name="firms",
+            hovertemplate="%{customdata[0]:.1%} to %{customdata[1]:.1%}: %{y} firms<extra></extra>",
         )
     )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=days, y=path["caar"], name="CAAR", line={"color": PALETTE[0], "width": 2.5}, mode="lines+markers",
-            customdata=np.column_stack([path["lower"], path["upper"], path["n_firms"]]),
-            hovertemplate="day %{x}: CAAR %{y:.2%} [%{customdata[0]:.2%}, %{customdata[1]:.2%}], "
-            "%{customdata[2]} firms<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.add_vline(x=0, line={"color": "black", "width": 1, "dash": "dot"})
-    fig.add_hline(y=0, line={"color": "#999", "width": 1})
-    rbar = path["rbar"].iloc[0] if len(path) else float("nan")
-    fig.update_layout(
-        title=f"{plain(event_id)}<br><sub>CAAR from day {results.study.daily_path[0]}, 95% band (r̄ = {number_text(rbar, '.2f')}; "
-        f"{int(path['n_firms'].max()) if len(path) else 0} firms)</sub>",
-        xaxis_title="exchange sessions relative to day 0", yaxis_title="CAAR", yaxis_tickformat=".0%",
-        showlegend=False, width=500, autosize=False,  # two side by side in the headline (1100 px page)
-    )  # fmt: skip
+    if np.isfinite(caar):
+        fig.add_vline(x=caar, line={"color": CAAR_COLOUR, "width": 2}, annotation_text=f"CAAR {caar:+.2%}")
+    fig.update_layout(xaxis_title=f"CAR[{window[0]}, {window[1]}]", yaxis_title="firms", xaxis_tickformat=".0%",
+                      showlegend=False, bargap=0.05)  # fmt: skip
+    return fig
+
+
+def price_figure(results: StudyResults, event_id: str) -> go.Figure:
+    """The price chart of one event: :func:`price_panels` of its firms (up to :data:`SMALL_MULTIPLES`; of more,
+    the :data:`EXTREMES` lowest and highest CAR[0, end of the daily path])."""
+    return price_panels(results, price_rows(event_paths(results, [event_id])[event_id]))
+
+
+def price_rows(path: EventPath) -> list[int]:
+    """The firm-events (positions in ``firm_events``) whose prices the report draws for an event."""
+    if len(path.rows) <= SMALL_MULTIPLES:
+        return [int(i) for i in path.rows]
+    low, high = _extremes(path.car[:, -1], EXTREMES)
+    return [int(path.rows[j]) for j in (*low, *high[::-1])]
+
+
+def price_panels(results: StudyResults, rows: Sequence[int]) -> go.Figure:
+    """Total-return indices (day −1 = 100) over the study's price chart range, one panel per firm-event of ``rows``
+    (positions in ``results.abnormal.firm_events``), each with its own benchmark in grey on the firm's sessions;
+    × a suspended session (carried flat), ▲/▼ a close at the daily price limit."""
+    lo, hi = results.study.price_chart
+    n = len(rows)
+    grid_rows, cols = panel_grid(n)
+    fes = results.abnormal.firm_events
+    fig = make_subplots(rows=grid_rows, cols=cols, shared_xaxes="all", subplot_titles=[plain(fes[i].name) for i in rows],
+                        vertical_spacing=min(0.45 / grid_rows, 0.15), horizontal_spacing=0.045)  # fmt: skip
+    colours = firm_colours(min(n, SMALL_MULTIPLES)) if n else []
+    for k, i in enumerate(rows):
+        fe, m, panel = fes[i], results.markets[i], results.panel_of(i)
+        where = {"row": k // cols + 1, "col": k % cols + 1}
+        day0 = panel.position(fe.day0)
+        rel = np.arange(lo, hi + 1)
+        pos = day0 + rel
+        ok = (pos >= 0) & (pos < len(panel.sessions))
+        rel, pos = rel[ok], pos[ok]
+        level = panel.level[fe.ticker].to_numpy()
+        bench = panel.level[m.benchmark].to_numpy()
+        values = 100.0 * level[pos] / level[day0 - 1]
+        fig.add_trace(go.Scatter(x=rel, y=100.0 * bench[pos] / bench[day0 - 1], line={"color": BENCHMARK_COLOUR, "width": 1},
+                                 name=plain(m.benchmark), showlegend=False,
+                                 hovertemplate="day %{x}: %{y:.1f}<extra>" + plain(m.benchmark) + "</extra>"), **where)  # fmt: skip
+        fig.add_trace(go.Scatter(x=rel, y=values, line={"color": colours[k % len(colours)], "width": 1.8}, showlegend=False,
+                                 name=plain(fe.name), hovertemplate="day %{x}: %{y:.1f}<extra>" + plain(fe.ticker) + "</extra>"),
+                      **where)  # fmt: skip
+        traded = panel.traded[fe.ticker].to_numpy()[pos]
+        limits = results.limits_of(i)
+        limit = limits[fe.ticker].to_numpy()[pos] if limits is not None else np.full(len(pos), "")
+        for mask, symbol, what in (
+            (~traded, "x-thin-open", "suspended"), (limit == "up", "triangle-up", "limit-up close"),
+            (limit == "down", "triangle-down", "limit-down close"),
+        ):  # fmt: skip
+            if mask.any():
+                fig.add_trace(go.Scatter(x=rel[mask], y=values[mask], mode="markers", showlegend=False, name=what,
+                                         marker={"symbol": symbol, "size": 8, "color": "#111"},
+                                         hovertemplate="day %{x}: " + what + "<extra>" + plain(fe.ticker) + "</extra>"),
+                              **where)  # fmt: skip
+
+    fig.update_xaxes(showticklabels=True)
+    fig.update_annotations(font={"size": 11})
     return fig

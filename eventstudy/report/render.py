@@ -1,13 +1,16 @@
 """The HTML report: the figures of :mod:`eventstudy.report.figures` and one Jinja2 template, rendered into a single
 offline file.
 
-plotly.js is embedded once (no CDN); every figure gets a stable ``div`` id so identical inputs give identical
-bytes. The template is autoescaped: every text from the study file or the documents is escaped.
+plotly.js is the vendored partial bundle (:mod:`eventstudy.report.bundle`), inlined once (no CDN); every figure
+gets a stable ``div`` id so identical inputs give identical bytes. The template is autoescaped: every text from the
+study file or the documents is escaped. Emphasis has one meaning in every table: bold is a p-value below
+:data:`~eventstudy.study.summary.ALPHA` after Holm's adjustment within the table's family, which the table names.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from dataclasses import dataclass
 from importlib import resources
@@ -16,18 +19,30 @@ from typing import Any
 import jinja2
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
-from ..data.quality import limit_words
+from ..claims import claims_figures
 from ..inference import CLUSTERING_ROBUST, TEST_FORMULAS, TEST_REFERENCES, TESTS
 from ..inference.measured import nearest_design, robustness_label, size_range
-from ..study.coverage import coverage_words
 from ..study.results import StudyResults
 from ..study.sensitivity import ALTERNATIVE, MAIN, study_sensitivity
-from ..study.summary import ALPHA, daily_holm, study_summary
+from ..study.summary import ALPHA, daily_holm, holm, study_summary
+from .bundle import plotly_loader
 from .confounders import confounder_view
-from .figures import ar_figure, caar_figure, car_figure, number_text, price_figure
+from .figures import (
+    EXTREMES,
+    SMALL_MULTIPLES,
+    ar_figure,
+    caar_figure,
+    car_histogram,
+    firm_car_figure,
+    panels_height,
+    price_panels,
+    price_rows,
+)  # fmt: skip
+from .firms import MARKS, MATRIX_ROWS, FirmMatrix, extreme_rows, firm_matrix
+from .paths import event_paths
+from .reaction import reaction_views
+from .style import figure_div, number_text
 
 DETAILED_EVENTS = 20
 """Events with a section of their own (day 0, charts, per-firm tables) in the report, in the study's order. A study
@@ -43,11 +58,14 @@ class EventView:
     day_zero: list[Any]
     figures: dict[str, str]
     estimates: list[dict[str, Any]]
-    car: list[dict[str, Any]]
+    matrix: FirmMatrix
     window_tests: dict[str, Any]  # tests × event windows (see _window_tests)
-    daily_tests: dict[str, Any]  # {"tests": [...names], "rows": [{"day", "p": {test: p}}]}
+    daily_tests: dict[str, Any]  # {"tests": [...names], "rows": [{"day", "p": {test: p}, "holm": {test: p}}]}
     halts: list[dict[str, Any]]
     firms: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # market of each firm: exchange, …
+    extremes: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None  # many firms: lowest, highest CARs
+    prices_of: int = 0  # firms whose prices are drawn (all, or the extremes of a large event)
+    rbar: float = float("nan")  # the mean cross-correlation behind the CAAR band
 
 
 def firm_markets(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
@@ -66,35 +84,46 @@ def firm_markets(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _div(fig: go.Figure, div_id: str, height: int = 420) -> str:
-    fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 50}, height=height)
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False})
-
-
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dict(orient="records")
 
 
+@functools.cache
+def _robustness(test: str) -> str:
+    """:func:`~eventstudy.inference.measured.robustness_label` of ``test`` (read from the shipped tables once)."""
+    return robustness_label(test, test in CLUSTERING_ROBUST)
+
+
 def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
-    """Tests × event windows: ``{"windows": [...], "firms": [n per window], "rows": [{"test", "robust", "cells"}]}``."""
+    """Tests × event windows: ``{"windows", "firms": [n per window], "rows": [{"test", "robust", "label", "cells"}],
+    "family"}``; each cell carries ``p_holm``, its p-value Holm-adjusted across every test × window cell of the event
+    (the table's family), and ``sig`` (``p_holm`` < :data:`ALPHA`)."""
     tests = results.tests[results.tests["event_id"] == event_id]
     windows = list(results.study.event_windows)
-    cells = {(r.test, r.window_start, r.window_end): r for r in tests.itertuples(index=False)}
+    cells = {
+        (r.test, r.window_start, r.window_end): {**r._asdict(), "p_holm": float("nan"), "sig": False}
+        for r in tests.itertuples(index=False)
+    }
     names = [t for t in TESTS if any((t, *w) in cells for w in windows)]
+    grid = {t: [cells.get((t, *w)) for w in windows] for t in names}
     rows = [
-        {"test": t, "robust": robustness_label(t, t in CLUSTERING_ROBUST),
-         "cells": [cells.get((t, *w)) for w in windows]}
-        for t in names
+        {"test": t, "robust": t in CLUSTERING_ROBUST, "label": _robustness(t), "cells": grid[t]} for t in names
     ]  # fmt: skip
-    firms = [max((c.n_firms for c in (cells.get((t, *w)) for t in names) if c is not None), default=0) for w in windows]
-    return {"windows": windows, "firms": firms, "rows": rows}
+    family = [c for t in names for c in grid[t] if c is not None and np.isfinite(c["p_value"])]
+    for c, p in zip(family, holm(np.array([c["p_value"] for c in family], dtype=float)), strict=True):
+        c["p_holm"], c["sig"] = float(p), bool(p < ALPHA)
+    firms = [
+        max((c["n_firms"] for c in (cells.get((t, *w)) for t in names) if c is not None), default=0) for w in windows
+    ]
+    return {"windows": windows, "firms": firms, "rows": rows, "family": len(family)}
 
 
 def _daily_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     """p-values per day of the daily path (one-day rows of ``tests.csv`` that are not event windows) and their
-    Holm adjustment across the days of the path, per test (:func:`eventstudy.study.summary.daily_holm`)."""
+    Holm adjustment across the days of the path, per test (:func:`eventstudy.study.summary.daily_holm`), for the
+    clustering-robust tests (every test's are in ``tests.csv``)."""
     daily = daily_holm(results.tests[results.tests["event_id"] == event_id], results.study.event_windows)
-    names = [t for t in TESTS if t in set(daily["test"])]
+    names = [t for t in TESTS if t in set(daily["test"]) and t in CLUSTERING_ROBUST]
     rows = [
         {"day": int(day), "p": dict(zip(g["test"], g["p_value"], strict=True)),
          "holm": dict(zip(g["test"], g["p_holm"], strict=True))}
@@ -115,33 +144,48 @@ def _cross_section(results: StudyResults) -> dict[str, Any] | None:
 
 def event_views(results: StudyResults, limit: int | None = None) -> list[EventView]:
     """One view per event, for the first ``limit`` events of the study (all of them when ``limit`` is None)."""
-    names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
+    events = results.study.events[:limit]
+    paths = event_paths(results, [ev.id for ev in events])
+    fes = results.abnormal.firm_events
     views = []
-    for ev in results.study.events[:limit]:
-        car = results.car[results.car["event_id"] == ev.id].copy()
-        car["name"] = car["ticker"].map(names)
-        car["coverage"] = [coverage_words(r, results.halts) for r in car.to_dict(orient="records")]
-        car["limits"] = [limit_words(int(u), int(d)) for u, d in zip(car["limit_up"], car["limit_down"], strict=True)]
+    for ev in events:
+        path = paths[ev.id]
+        names, tickers = [fes[i].name for i in path.rows], [fes[i].ticker for i in path.rows]
         est = results.estimates[results.estimates["event_id"] == ev.id].copy()
-        est["name"] = est["ticker"].map(names)
+        est["name"] = est["ticker"].map(dict(zip(tickers, names, strict=True)))
         halts = results.halts[results.halts["event_id"] == ev.id].copy()
-        halts["name"] = halts["ticker"].map(names)
+        halts["name"] = halts["ticker"].map(dict(zip(tickers, names, strict=True)))
+        matrix = firm_matrix(results, ev.id)
+        prices = price_rows(path)
+        n = len(path.rows)
+        figures = {
+            "caar": figure_div(caar_figure(path), f"{ev.id}-caar", 300),
+            "car": figure_div(firm_car_figure(path, names, tickers), f"{ev.id}-car",
+                              panels_height(n) if n <= SMALL_MULTIPLES else 460, top=48),
+            "ar": figure_div(ar_figure(results, ev.id), f"{ev.id}-ar", 360),
+            "prices": figure_div(price_panels(results, prices), f"{ev.id}-prices", panels_height(len(prices)), top=48),
+        }  # fmt: skip
+        extremes = None
+        if len(matrix.rows) > MATRIX_ROWS:
+            j = matrix.windows.index(matrix.main_window)
+            cars = np.array([r["cells"][j]["car"] if r["cells"][j] else np.nan for r in matrix.rows], dtype=float)
+            caar = float(np.nanmean(cars)) if np.isfinite(cars).any() else float("nan")
+            figures["hist"] = figure_div(car_histogram(cars, caar, matrix.main_window), f"{ev.id}-hist", 300)
+            extremes = extreme_rows(matrix)
         views.append(
             EventView(
                 event=ev,
                 day_zero=[dz for (eid, _), dz in results.day_zero.items() if eid == ev.id],
-                figures={
-                    "caar": _div(caar_figure(results, ev.id), f"{ev.id}-caar", height=360),
-                    "prices": _div(price_figure(results, ev.id), f"{ev.id}-prices"),
-                    "car": _div(car_figure(results, ev.id), f"{ev.id}-car"),
-                    "ar": _div(ar_figure(results, ev.id), f"{ev.id}-ar"),
-                },
+                figures=figures,
                 estimates=_rows(est),
-                car=_rows(car),
+                matrix=matrix,
                 window_tests=_window_tests(results, ev.id),
                 daily_tests=_daily_tests(results, ev.id),
                 halts=_rows(halts),
                 firms=firm_markets(results, ev.id),
+                extremes=extremes,
+                prices_of=len(prices),
+                rbar=path.rbar,
             )
         )
     return views
@@ -180,11 +224,13 @@ def headline_rows(results: StudyResults) -> list[dict[str, Any]]:
     day0s: dict[str, set] = {}
     for fe in results.abnormal.firm_events:
         day0s.setdefault(fe.event_id, set()).add(fe.day0)
+    designs: dict[tuple[Any, ...], Any] = {}  # many rows share a design (same test, firms, day-0 kind, window)
     for row in rows:  # the primary test's measured size and power at the validated design nearest to this row's
-        row["design"] = nearest_design(
-            row["test"], int(row["n_firms"]), len(day0s.get(row["event_id"], ())) <= 1,
-            (int(row["window_start"]), int(row["window_end"])),
-        )  # fmt: skip
+        key = (row["test"], int(row["n_firms"]), len(day0s.get(row["event_id"], ())) <= 1,
+               (int(row["window_start"]), int(row["window_end"])))  # fmt: skip
+        if key not in designs:
+            designs[key] = nearest_design(*key)
+        row["design"] = designs[key]
     event_spans(rows)
     return rows
 
@@ -243,12 +289,34 @@ def sensitivity_tables(results: StudyResults) -> list[dict[str, Any]]:
     return tables
 
 
+QUALITY_ROWS = 30
+"""Tickers listed in the report's data-quality table; past that, only the flagged ones (all are in study.json)."""
+
+
+def quality_table(results: StudyResults) -> dict[str, Any]:
+    """The data-quality rows the report lists: every ticker up to :data:`QUALITY_ROWS`, else the flagged ones."""
+    q = results.quality
+    if q is None:
+        return {"rows": [], "flagged": 0, "left_out": 0, "total": 0}
+    flagged = (q["splits"] != "") | (q["spikes"] != "") | (q["prev_close_breaks"] != "")
+    shown = q if len(q) <= QUALITY_ROWS else q[flagged]
+    return {"rows": list(shown.itertuples()), "flagged": int(flagged.sum()), "left_out": len(q) - len(shown),
+            "total": len(q)}  # fmt: skip
+
+
 def render_report(results: StudyResults, source: str, context: dict[str, Any] | None = None) -> str:
     """The report as one self-contained HTML string: a section for each of the first :data:`DETAILED_EVENTS`
     events, every event in the headline table."""
     template = _environment().get_template("report.html.j2")
+    context = dict(context or {})
+    claims = context.get("claims")
+    if claims is not None:  # the claims' charts in the report's lean style (claims.figures builds them)
+        context["claims_figures_html"] = [
+            figure_div(fig, f"claim-{path.claim_id}", 420, top=60)
+            for fig, path in zip(claims_figures(claims), claims.paths, strict=True)
+        ]
     headline = headline_rows(results)
-    matched_cells((context or {}).get("matched"), headline)
+    matched_cells(context.get("matched"), headline)
     views = event_views(results, DETAILED_EVENTS)
     return template.render(
         results=results,
@@ -256,22 +324,30 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         source=source,
         events=views,
         detailed_ids={view.event.id for view in views},
+        events_by_id={ev.id: ev for ev in results.study.events},
+        small_multiples=SMALL_MULTIPLES,
+        matrix_rows=MATRIX_ROWS,
+        quality=quality_table(results),
+        extremes_k=EXTREMES,
         headline=headline,
         headline_notes=any(r["note"] for r in headline),
         cross_section=_cross_section(results),
         sensitivity=sensitivity_tables(results),
         confounders=confounder_view(results),  # eventstudy/report/confounders.py
-        plotlyjs=get_plotlyjs(),
+        reaction=reaction_views(results, DETAILED_EVENTS),  # volume, volatility, pre-trend (report/reaction.py)
+        plotlyjs=plotly_loader(),
+        marks=MARKS,
+        alpha=ALPHA,
         test_catalogue=[
             {
                 "name": name,
                 "formula": TEST_FORMULAS.get(name, ""),
                 "reference": TEST_REFERENCES.get(name, ""),
-                "clustering_robust": robustness_label(name, name in CLUSTERING_ROBUST),
+                "clustering_robust": _robustness(name),
                 "size_random": size_range(name, "random"),
                 "size_shared": size_range(name, "shared"),
             }
             for name in TESTS
         ],  # fmt: skip
-        **(context or {}),
+        **context,
     )

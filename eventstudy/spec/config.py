@@ -27,6 +27,7 @@ from ..errors import ConfigError
 from .benchmarks import firm_benchmark, no_benchmark, read_benchmarks
 from .events_table import events_from_rows, read_events_table
 from .exchanges import DAY0_RULES, exchange_label
+from .factor_models import LIBRARY_MODELS, read_factor_region
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
 from .news import ConfounderSettings, confounder_settings
 from .yaml_safe import read_yaml
@@ -36,7 +37,10 @@ TEST_NAMES = (
     "csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "sign_cz", "gen_sign_z", "grank_t",
     "wilcoxon_z", "bhar_skew_t", "bhar_boot_t", "portfolio_t", "placebo_p", "mvrm_wald", "garch_bmp_t",
 )  # fmt: skip
-MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor")
+#: ``expensive_tests:`` values: when the tests that fit a model per firm run (see Study.expensive_tests).
+EXPENSIVE_CHOICES = ("auto", "all", "none")
+MODELS = ("market_model", "market_adjusted", "mean_adjusted", "scholes_williams", "dimson", "factor", *LIBRARY_MODELS,
+          "garch")  # fmt: skip
 EXCHANGE_ALIASES = {"SZSE": "XSHE", "SSE": "XSHG", "XSHE": "XSHE", "XSHG": "XSHG"}
 
 #: Reports-directory names a study id may not take: the index files, and the previous build's folder.
@@ -107,6 +111,7 @@ class Study:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # sections owned by later stages
     dimson_lags: int = 1  # lags (and leads) of the market in the Dimson model
     factor_file: str | None = None  # CSV of daily factor returns for model: factor (docs/factors.md)
+    factor_region: dict[str, str] = field(default_factory=dict)  # MIC or "*" → data-library region (ff3/ff5/carhart)
     benchmarks: dict[str, str] = field(default_factory=dict)  # exchange MIC → benchmark (``benchmark:`` mapping)
     day0_rule: str = "close"  # the study's default day-0 rule (an event may override it)
     events_file: str | None = None  # the CSV table named by ``events:``, if the events are given as one
@@ -115,6 +120,7 @@ class Study:
     estimation_exclude: str | tuple[date, ...] = "study_events"
     # The confounder screen's keys (``confounders``, ``exclude_confounded``, ``shock_threshold``): docs/confounders.md.
     confounders: ConfounderSettings = field(default_factory=ConfounderSettings)
+    long_window: tuple[int, int] | None = None  # long-horizon BHARs and calendar-time alpha (long_horizon.csv)
 
     def benchmark_of(self, firm: Firm) -> str:
         """The benchmark of a firm: its own, else the mapping's entry for its exchange (or for another exchange on
@@ -126,6 +132,11 @@ class Study:
         return found
 
     primary_test: str = "kp_bmp_t"  # the test of the headline table (summary.csv)
+    # Tests that fit a model per firm (garch_bmp_t): ``auto`` (up to EXPENSIVE_AUTO_FIRM_EVENTS firm-events, or
+    # when it is the primary test), ``all`` or ``none`` (docs/events-schema.md).
+    expensive_tests: str = "auto"
+    # the pre-event drift test's window (eventstudy.inference.pretrend); None: the estimation window leaves no room
+    pre_window: tuple[int, int] | None = (-10, -1)
 
     @classmethod
     def from_events(
@@ -214,8 +225,9 @@ class Study:
     @property
     def relative_span(self) -> tuple[int, int]:
         """The widest range of relative days any stage looks at."""
-        lows = [self.estimation_window[0], self.daily_path[0], self.price_chart[0]]
+        lows = [self.estimation_window[0], self.daily_path[0], self.price_chart[0], *(self.pre_window or ())[:1]]
         highs = [self.daily_path[1], self.price_chart[1], *(w[1] for w in self.event_windows)]
+        highs += [self.long_window[1]] if self.long_window is not None else []
         return min(lows), max(highs)
 
 
@@ -280,13 +292,18 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         {
             "id", "title", "benchmark", "alternative_benchmarks", "model", "estimation_window",
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
-            "day0",
-            "primary_test", "estimation_exclude", "confounders", "exclude_confounded", "shock_threshold",
+            "factor_region", "day0",
+            "primary_test", "estimation_exclude", "expensive_tests", "pre_window", "long_window",
+            "confounders", "exclude_confounded", "shock_threshold",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
     if model not in MODELS:
         raise s.fail(f"{model!r} is not a model ({', '.join(MODELS)})", "model")
+    if s.has("factor_region") and model not in LIBRARY_MODELS:
+        raise s.fail(
+            f"only models {', '.join(LIBRARY_MODELS)} read a factor region (model is {model!r})", "factor_region"
+        )
     if model == "factor" and not s.has("factor_file"):
         raise s.fail("model 'factor' needs a factor_file: a CSV of daily factor returns (docs/factors.md)", "model")
     alternatives = s.get("alternative_benchmarks", [])
@@ -295,6 +312,9 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     primary_test = s.text("primary_test", "kp_bmp_t")
     if primary_test not in TEST_NAMES:
         raise s.fail(f"{primary_test!r} is not a test ({', '.join(TEST_NAMES)})", "primary_test")
+    expensive = s.text("expensive_tests", "auto")
+    if expensive not in EXPENSIVE_CHOICES:
+        raise s.fail(f"{expensive!r} is not one of {', '.join(EXPENSIVE_CHOICES)}", "expensive_tests")
     est = s.window("estimation_window", (-260, -11))
     windows = tuple(window_field(w) for w in s.items("event_windows")) if s.has("event_windows") else (
         (-1, 1), (0, 1), (0, 5), (0, 10)
@@ -317,6 +337,16 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         if w[0] <= est[1]:
             name = "daily_path" if i == len(windows) else f"event_windows[{i}]"
             raise s.fail(f"window {list(w)} overlaps the estimation window {list(est)}", name)
+    # default [-10, -1], shortened to start after an estimation window that ends later than day -11 (none if -1)
+    pre = (max(-10, est[1] + 1), -1) if est[1] < -1 else None
+    if s.has("pre_window"):
+        pre = s.window("pre_window", (-10, -1))
+        if pre[1] >= 0 or pre[0] <= est[1]:
+            raise s.fail(f"window {list(pre)} must end before day 0 and start after the estimation window "
+                         f"{list(est)}", "pre_window")  # fmt: skip
+    long = s.window("long_window", (0, 0)) if s.has("long_window") else None
+    if long is not None and long[0] <= est[1]:
+        raise s.fail(f"window {list(long)} overlaps the estimation window {list(est)}", "long_window")
     rule = day0_rule(s, "close")
     benchmark, benchmarks = read_benchmarks(s)
     table: str | None = None
@@ -359,12 +389,16 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         extra={k: data[k] for k in extra_sections if k in data},
         dimson_lags=_dimson_lags(s),
         factor_file=s.text("factor_file") if s.has("factor_file") else None,
+        factor_region=read_factor_region(s),
         benchmarks=benchmarks,
         day0_rule=rule,
         events_file=table,
         primary_test=primary_test,
         estimation_exclude=estimation_exclude(s),
         confounders=confounder_settings(s, file),
+        expensive_tests=expensive,
+        pre_window=pre,
+        long_window=long,
     )
     check_benchmark_is_not_a_firm(study, top)
     return study

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import __version__
 from ..claims import ClaimsResults, evaluate_claims, parse_claims
+from ..claims.long_horizon import control_market
 from ..data import AsOfProvider, AutoProvider, fallback_notes
 from ..data.base import PriceProvider, Provenance, clip
 from ..data.calendar import sessions
@@ -35,10 +36,14 @@ from ..spec.exchanges import same_sessions, ticker_exchange
 from .confounders import screen_confounders
 from .coverage import BenchmarkGap, benchmark_gaps, estimation_span, resumption_reach
 from .cross_section import cross_section_table, parse_cross_section
+from .factor_data import group_model_options
+from .long_horizon import study_long_horizon
 from .markets import combine_abnormal
 from .masking import describe_exclusion, estimation_exclusions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
+from .reaction import with_reaction
 from .results import StudyResults
+from .selection import select_tests
 from .sensitivity import benchmark_sensitivity, sensitivity_warnings, study_sensitivity
 from .tables import ar_table, car_table, halts_table
 from .unconfounded import confounder_sensitivity, with_earnings, with_screen
@@ -167,7 +172,7 @@ def analyse(
             study.model,
             study.estimation_window,
             (lo, max(hi, study.daily_path[1], reach)),
-            **model_options(study),
+            **group_model_options(study, group.calendar, panel, [firm_events[i] for i in group.members]),
             exclude=[exclusions[i].sessions for i in group.members],
         )
         gaps += benchmark_gaps(panel, ab.firm_events, group.benchmark, study.estimation_window, study.event_windows)
@@ -199,6 +204,7 @@ def analyse(
         halt_frames.append(halts_table(part, panel, study.price_chart))
         qualities.append(quality_table(histories, panel))
     order = {(fe.event_id, fe.ticker): i for i, fe in enumerate(firm_events)}
+    selection = select_tests(study, len(tested.firm_events))  # study.expensive_tests
     est = ab.estimates()
     est.insert(4, "est_start", est_start)
     est.insert(5, "est_end", est_end)
@@ -219,7 +225,7 @@ def analyse(
             tested,
             study.event_windows,
             daily_path=study.daily_path if tests is None else None,
-            tests=tests,
+            tests=selection.tests if tests is None else tests,
             event_keys=event_keys,
         ),
         provenance=inputs.provenance,
@@ -230,8 +236,11 @@ def analyse(
         quality=_quality_in_order(qualities, list(inputs.provenance)),
         limits=limit_days,
     )
+    results = with_reaction(results, inputs.histories) if tests is None else results  # volume, volatility, pre-trend
     table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
     extra: dict[str, object] = {} if table is None else {"cross_section": table}
+    if tests is None:
+        extra["json:tests_not_computed"] = list(selection.notes)
     # header only without alternatives; the part-runs leave out the main run's confounded firm-events
     extra["sensitivity"] = benchmark_sensitivity(with_screen(inputs, screen), results, _rerun)
     extra["confounders"] = screen.table
@@ -322,10 +331,12 @@ def data_flags(results: StudyResults) -> list[str]:
 
 
 def analyse_study(
-    study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True, strict: bool = False
-) -> Analysis:
+    study: Study, provider: PriceProvider, as_of: date | None = None, progress: bool = True, strict: bool = False,
+    universe: Path | None = None,
+) -> Analysis:  # fmt: skip
     """Load the prices ``study`` needs (up to ``as_of``), analyse them and evaluate its claims; write nothing.
-    ``strict``: a :class:`DataError` (exit 3) if the prices carry any data flag (:func:`data_flags`)."""
+    ``strict``: a :class:`DataError` (exit 3) if the prices carry any data flag (:func:`data_flags`); ``universe``:
+    the market the claims' matched controls come from (None: the vendored selection)."""
     claims_spec = parse_claims(study) if "claims" in study.extra else ()
     if as_of is not None:
         provider = AsOfProvider(provider, as_of)
@@ -339,12 +350,14 @@ def analyse_study(
     if flags:
         more = f" (and {len(flags) - 1} more)" if len(flags) > 1 else ""
         raise DataError(f"{study.path}: --strict: the prices carry a data flag: {flags[0]}{more}")
-    claims = evaluate_claims(study, provider, claims_spec) if claims_spec else None
+    claims = evaluate_claims(study, provider, claims_spec, universe) if claims_spec else None
     source = describe_source(provider, results.source)
     digest = input_hash(inputs, source, claims.table.to_csv(lineterminator="\n") if claims else "")
     extra: dict[str, object] = {"json:input_hash": digest}
     if claims is not None:
         extra["json:claims"] = claims.details.to_dict(orient="records")
+    if study.long_window is not None:  # long_horizon.csv
+        extra["long_horizon"] = study_long_horizon(results, control_market(universe))
     provenance = provenance_after_claims(results, provider)  # the claims read other dates, which may fall back
     results = dataclasses.replace(results, extra={**results.extra, **extra}, provenance=provenance)
     return Analysis(results, inputs, claims, source, digest)
@@ -352,8 +365,9 @@ def analyse_study(
 
 def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
     """A run's data warnings: per-ticker data quality, firm-events left out for benchmark gaps, firms measured
-    against a benchmark on another calendar, alternative benchmarks with sensitivity rows lacking a figure and
-    (``fallback``) the live sources that fell back, with the tickers they served (what ``eventstudy run`` reports)."""
+    against a benchmark on another calendar, alternative benchmarks with sensitivity rows lacking a figure,
+    (``fallback``) the live sources that fell back, with the tickers they served, and the tests not computed
+    (:mod:`eventstudy.study.selection`) — what ``eventstudy run`` reports."""
     quality = quality_warnings(results.quality) if results.quality is not None else []
     gaps = [f"{g.event_id} {g.ticker}: {g.describe()}; left out of the tests" for g in results.benchmark_gaps]
     markets = [
@@ -363,7 +377,8 @@ def data_warnings(results: StudyResults, fallback: bool = True) -> list[str]:
     ]
     sensitivity = sensitivity_warnings(study_sensitivity(results))
     fell_back = fallback_notes(results.provenance, results.as_of) if fallback else []
-    return quality + gaps + markets + sensitivity + fell_back
+    skipped = [str(n) for n in results.extra.get("json:tests_not_computed", ())]  # type: ignore[attr-defined]  # study/selection.py
+    return quality + gaps + markets + sensitivity + fell_back + skipped
 
 
 def run_study(study: Study, provider: PriceProvider, as_of: date | None = None) -> StudyResults:

@@ -25,10 +25,13 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "estimates.csv",
         "index.html",
         "manifest.json",
+        "reaction_tests.csv",
         "sensitivity.csv",
         "study.json",
         "summary.csv",
         "tests.csv",
+        "volatility.csv",
+        "volume.csv",
     ]
     printed = capsys.readouterr().out
     summary = pd.read_csv(out / "summary.csv")
@@ -266,3 +269,35 @@ def test_run_json_failure_prints_nothing_on_stdout(tmp_path, capsys):
     assert main(["run", str(bad), "--source", "snapshot", "--out", str(tmp_path / "r"), "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith(f"eventstudy: error: {bad}: ")
+
+
+def test_claims_prints_what_part_was_abnormal_and_takes_a_universe(tmp_path, capsys):
+    from eventstudy.data.universe import write_synthetic_universe
+
+    assert main(["claims", str(ROOT / "events.yaml"), "--source", "snapshot"]) == 0
+    out = capsys.readouterr().out
+    assert "    abnormal:   002415.SZ BHAR vs 000300.SS -5.03%" in out and "vendored selection" in out
+    universe = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=12, n_sessions=700, seed=1)
+    assert main(["claims", str(ROOT / "events.yaml"), "--source", "snapshot", "--universe", str(universe)]) == 0
+    assert "u.parquet" in capsys.readouterr().out
+    assert main(["claims", str(ROOT / "events.yaml"), "--source", "snapshot", "--universe", str(tmp_path / "x")]) == 3
+
+
+def test_fetch_downloads_the_factor_files_of_a_library_model(tmp_path, monkeypatch, capsys):
+    """``model: ff3`` on a US study: ``eventstudy fetch`` downloads the region's 3-factor file into the factor cache
+    (the fetcher is a recording: no network), one line per file; a failed download is exit 3."""
+    from eventstudy.data import french
+    from tests.data.test_french import Recorder, recorded_zip
+    from tests.study.test_factor_data import write
+
+    study = write(tmp_path)
+    stem = "F-F_Research_Data_Factors_daily"
+    payload = recorded_zip()
+    monkeypatch.setattr(french, "http_fetch", Recorder({french.library_url(stem): payload}))
+    assert main(["fetch", str(study), "--source", "snapshot", "--cache", str(tmp_path / "cache")]) == 0
+    out = capsys.readouterr().out
+    assert f"factors {stem} (2015-01-02..2020-12-31; fetched " in out
+    assert (tmp_path / "cache" / "french" / f"{stem}_CSV.zip").read_bytes() == payload
+    monkeypatch.setattr(french, "http_fetch", Recorder({}))
+    assert main(["fetch", str(study), "--source", "snapshot", "--cache", str(tmp_path / "other")]) == 3
+    assert f"factors {stem}: {french.library_url(stem)}: HTTP Error 404" in capsys.readouterr().err

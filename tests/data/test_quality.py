@@ -75,9 +75,10 @@ def test_window_with_limit_days_says_so(default_study):
     from eventstudy.report.render import render_report
 
     html = render_report(results, "snapshot")
-    # next to each of the three CARs, and in the headline's note of the [-10, -5] row (summary.csv's note)
-    assert html.count("includes 1 limit-down close: the reaction may be understated") == 3 + 3
-    assert "closed at the limit (down)" in html  # the charts' hover text on 6 May 2019
+    # on each of the three CARs' cells (tooltip) and in the caveats under the firm × window table, and in the
+    # headline's note of the [-10, -5] row (summary.csv's note)
+    assert html.count("includes 1 limit-down close: the reaction may be understated") == 3 + 3 + 3
+    assert "day %{x}: limit-down close" in html  # the price charts' hover text on 6 May 2019
 
 
 def test_unadjusted_split_of_an_a_share_is_an_error(tmp_path, capsys):

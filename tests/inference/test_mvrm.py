@@ -202,3 +202,35 @@ def test_padded_groups_and_gaps_never_raise():
     assert np.isfinite(t[0]) and np.isfinite(t[2])  # a padded firm and a lone firm are fine
     assert np.isnan(t[[1, 3, 4]]).all() and np.isnan(p[[1, 3, 4]]).all()
     assert list(n) == [3, 4, 1, 4, 4]
+
+
+def test_large_events_take_the_window_by_window_estimation_error(monkeypatch):
+    """Above ``CROSS_CELLS`` the estimation-error term ``Σ_ij σ_ij b_i'b_j`` is computed from ``b_i = X_i u_i``
+    per window instead of the kept ``σ_ij X_i'X_j``: the same statistic (to 1e-12), with a halted firm's gap."""
+    import eventstudy.inference.mvrm as mvrm
+
+    s = system(6, 150, 4, seed=3)
+    ar, x, w = s["ar"].copy(), s["x"].copy(), s["in_window"]
+    ar[1, 20] = ar[4, 151] = np.nan
+    # Two groups: all six firms, and the first four padded to six (padded rows NaN, masked out).
+    ars, xs = np.stack([ar, ar]), np.stack([x, x])
+    ars[1, 4:], xs[1, 4:] = np.nan, np.nan
+    mask = np.ones((2, 6), bool)
+    mask[1, 4:] = False
+    kept = run(ars, xs, w, mask=mask)
+    monkeypatch.setattr(mvrm, "CROSS_CELLS", 0)
+    direct = run(ars, xs, w, mask=mask)
+    assert np.isfinite(kept[0]).all() and kept[2].tolist() == [6, 4]
+    np.testing.assert_allclose(direct[0], kept[0], rtol=1e-12)
+    np.testing.assert_allclose(direct[1], kept[1], rtol=1e-12)
+
+
+def test_a_window_day_without_any_return_adds_nothing():
+    """A window column on which no firm has a return (another group's halted firm made it a column) leaves the
+    statistic as without that column."""
+    s = system(5, 120, 3, seed=4)
+    ar, x, w = s["ar"], s["x"], s["in_window"]
+    wide_ar = np.concatenate([ar, np.full((5, 1), np.nan)], axis=1)
+    wide_x = np.concatenate([x, x[:, -1:]], axis=1)
+    wide_w = np.r_[w, True]
+    np.testing.assert_allclose(run(wide_ar[None], wide_x[None], wide_w)[0], run(ar[None], x[None], w)[0], rtol=1e-12)

@@ -55,3 +55,42 @@ def test_window_samples_from_engine(default_results, default_study):
     # event_keys: a subset of the events keeps the seeds it has in the whole
     keyed = inf.window_samples(ab, window, event_keys={e: 7 for e in samples})
     assert all(s.seed[1] == 7 for s in keyed.values())
+
+
+@pytest.mark.parametrize("m", [1, 2, 5])
+def test_merged_ranks_equal_the_ranks_of_the_joined_rows(m):
+    """Mid-ranks of ``[base, extra]`` from the base's own ranks and comparisons equal a sort of the joined rows,
+    with many ties (small integers), missing values in both parts and rows with nothing finite."""
+    from eventstudy.inference.sample import merged_ranks
+
+    rng = np.random.default_rng(m)
+    base = rng.integers(0, 6, (400, 30)).astype(float)
+    extra = rng.integers(0, 6, (400, m)).astype(float)
+    base[rng.random(base.shape) < 0.2] = np.nan
+    extra[rng.random(extra.shape) < 0.3] = np.nan
+    base[:3] = np.nan
+    got_base, got_extra = merged_ranks(base, rank_rows(base), extra)
+    want = rank_rows(np.concatenate([base, extra], axis=1))
+    np.testing.assert_array_equal(got_base, want[:, :30])
+    np.testing.assert_array_equal(got_extra, want[:, 30:])
+
+
+@pytest.mark.parametrize("m", [1, 3, 7])
+def test_merged_median_equals_the_median_of_the_joined_rows(m):
+    """The median of ``[base, extra]`` from the base rows sorted and a few extra values: the same value as
+    ``np.nanmedian`` of the joined rows, with ties, missing values and empty rows (even and odd counts)."""
+    from eventstudy.inference.sample import merged_median, rank_sort_rows
+
+    rng = np.random.default_rng(10 + m)
+    base = rng.integers(0, 9, (500, 25)).astype(float) + rng.normal(0, 1, (500, 25)) * (rng.random((500, 1)) < 0.5)
+    extra = rng.integers(0, 9, (500, m)).astype(float)
+    base[rng.random(base.shape) < 0.3] = np.nan
+    extra[rng.random(extra.shape) < 0.4] = np.nan
+    base[:4] = np.nan
+    extra[:2] = np.nan
+    got = merged_median(rank_sort_rows(base)[1], extra)[:, 0]
+    joined = np.concatenate([base, extra], axis=1)
+    empty = ~np.isfinite(joined).any(axis=1)
+    want = np.full(len(joined), np.nan)
+    want[~empty] = np.nanmedian(joined[~empty], axis=1)
+    np.testing.assert_array_equal(got, want)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eventstudy.model.normal_return import MODEL_PARAMETERS, design, span_sums
+from eventstudy.model.normal_return import FACTOR_MODELS, MODEL_PARAMETERS, design, span_sums
 
 
 def test_span_sums_missing_values():
@@ -23,14 +23,17 @@ def test_design_rows_per_model():
     market = np.array([[0.01, -0.02, np.nan]])
     factors = np.array([[[0.1], [0.2], [0.3]]])
     for model in MODEL_PARAMETERS:
-        x = design(model, span, market, factors if model == "factor" else None)
-        assert x.shape == (1, 3, len(MODEL_PARAMETERS[model]) + (model == "factor"))
+        with_factors = model in FACTOR_MODELS  # factor, ff3, ff5, carhart: the market model plus the factor columns
+        x = design(model, span, market, factors if with_factors else None)
+        assert x.shape == (1, 3, len(MODEL_PARAMETERS[model]) + with_factors)
         if x.shape[-1]:
             np.testing.assert_array_equal(x[..., 0], span.astype(float))  # α k_t (trade-to-trade)
         if x.shape[-1] > 1:
             np.testing.assert_array_equal(x[0, :2, 1], market[0, :2])  # β M_t over the same span
     np.testing.assert_array_equal(design("factor", span, market, factors)[..., 2], factors[..., 0])
-    with pytest.raises(ValueError):
-        design("factor", span, market)
+    np.testing.assert_array_equal(design("garch", span, market), design("market_model", span, market))
+    for model in FACTOR_MODELS:
+        with pytest.raises(ValueError):
+            design(model, span, market)
     with pytest.raises(ValueError):
         design("capm2", span, market)

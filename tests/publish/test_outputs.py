@@ -179,3 +179,15 @@ def test_published_problem_names_what_is_wrong(tmp_path, umask_022):
     (tmp_path / "s" / "car.csv").write_text("a,b,c\n")
     assert published_problem(tmp_path, "s") == f"{tmp_path / 's' / 'car.csv'} is not the file that was published"
     assert published_problem(tmp_path, "absent") == f"{tmp_path / 'absent'} is missing"
+
+
+def test_volume_volatility_and_their_tests_are_written(tmp_path, default_results):
+    from eventstudy.study.reaction import FILES
+
+    write_tables(default_results, tmp_path, "snapshot")
+    for name, (key, columns) in FILES.items():
+        frame = pd.read_csv(tmp_path / name)
+        assert list(frame.columns) == columns and len(frame) == len(default_results.extra[key])
+    est = pd.read_csv(tmp_path / "estimates.csv")
+    assert {"lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"} <= set(est.columns)
+    assert (est["jb"].to_numpy() == default_results.estimates["jb"].to_numpy()).all()  # full precision

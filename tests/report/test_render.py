@@ -18,7 +18,12 @@ def html(default_results) -> str:
 
 
 def test_self_contained(html):
-    assert html.count('<script type="text/javascript">/**') == 1  # plotly.js embedded once
+    from eventstudy.report.bundle import plotly_bundle
+
+    from .test_bundle import unpacked_bundles
+
+    assert unpacked_bundles(html) == [plotly_bundle()]  # the vendored partial bundle once, packed
+    assert "plotly.js (basic - minified)" not in html and "/**\n* plotly.js" not in html  # not also unpacked
     assert not re.search(r"<script[^>]+src=", html)  # no CDN or other external script
     assert not re.search(r"<link[^>]+href=\"http", html)
 
@@ -28,11 +33,18 @@ def test_sections_and_numbers(html, default_results):
         assert text in html
     assert "day 0 is Tuesday 08 October 2019" in html
     assert html.count("not traded in this window") == 0  # Hikvision and Dahua's [0, +1]: the return after the halt
-    # [0, 1] of Hikvision and Dahua, next to their CARs and in the headline's note of that row (summary.csv)
-    assert html.count("covers 0..+2: suspended 0..+1") == 2 + 2
-    assert html.count("covers -1..+2: suspended 0..+1") == 2 + 2  # [-1, 1]
-    hik = default_results.car.query("ticker == '002415.SZ' and window_end == 5").iloc[0]
-    assert f"{hik.car * 100:.2f}%" in html
+    # [0, 1] of Hikvision and Dahua: in the headline's note of that row (summary.csv), on their matrix cells (the
+    # tooltip) and in the list of caveats under the matrix
+    assert html.count("covers 0..+2: suspended 0..+1") == 2 + 2 + 2
+    assert html.count("covers -1..+2: suspended 0..+1") == 2 + 2 + 2  # [-1, 1]
+    hik = default_results.car.query(
+        "ticker == '002415.SZ' and window_end == 5 and event_id == 'us-entity-list-2019-10-07'"
+    )
+    hik = hik.iloc[0]
+    assert (
+        f'<td data-v="{hik.car}"><span>{hik.car * 100:.1f}%</span><br><span class="tval">{hik.car_t:+.2f}</span></td>'
+        in html
+    )
     for div in ("us-entity-list-2019-10-07-prices", "us-entity-list-2019-10-07-car", "us-entity-list-2019-10-07-ar"):
         assert f'id="{div}"' in html
 
@@ -82,9 +94,10 @@ def test_every_test_is_tabled_marked_and_defined(html, default_results):
 
     for name in TESTS:
         assert f"<code>{name}</code>" in html
-    assert html.count("Clustering-robust</th>") == 4 + 1  # one matrix per event + the methodology table
-    assert "size and power" in html and "<code>docs/validation.md</code>" in html  # where to compare the tests
-    assert html.count('<th colspan="2">[0, 5]</th>') == 4
+    # per event the robust tests and, folded, those that treat the firms as independent; + the methodology table
+    assert html.count("Clustering-robust</th>") == 4 * 2 + 1
+    assert "size and power" in html and "docs/" not in html  # no file a wheel user does not have
+    assert html.count('<th colspan="2">[0, 5]</th>') == 4 * 2
     assert "p-values for each day of the daily path" in html
     row = default_results.tests.query(
         "event_id == 'us-entity-list-2019-10-07' and window_start == 0 and window_end == 5 and test == 'bmp_t'"
@@ -121,9 +134,7 @@ def test_names_in_figures_are_shown_as_text(default_results: StudyResults):
 
 
 def test_two_markets_each_firm_with_its_exchange_calendar_and_benchmark(html, default_results):
-    """The US event's table names Nasdaq, the NYSE calendar and VONE; the price chart uses New York dates."""
-    from eventstudy.report.figures import price_figure
-
+    """The US event's table names Nasdaq, the NYSE calendar and VONE (its prices: tests/report/test_figures.py)."""
     assert "by the firm's exchange: XSHE → 000300.SS, XNYS → VONE" in html
     assert (
         '<td class="l">Ambarella <span class="muted">AMBA</span></td><td class="l">XNAS</td><td class="l">XNYS</td>'
@@ -131,16 +142,11 @@ def test_two_markets_each_firm_with_its_exchange_calendar_and_benchmark(html, de
     )
     assert '<td class="l">Hikvision <span class="muted">002415.SZ</span></td><td class="l">XSHE</td>' in html
     assert "Rule “close”: day 0 is the first XNAS session whose close is at or after the announcement" in html
-    fig = price_figure(default_results, "us-suppliers-2019-10-07")
-    amba = next(t for t in fig.data if t.name == "Ambarella")
-    dates = dict(zip(amba.x, (c[0] for c in amba.customdata), strict=True))
-    assert (dates[-1], dates[0], dates[1]) == ("2019-10-07", "2019-10-08", "2019-10-09")
-    values = dict(zip(amba.x, amba.y, strict=True))
-    assert values[0] == pytest.approx(100 * 51.790001 / 57.220001)  # Yahoo adjusted closes, AMBA pays no dividend
-    assert [t.name for t in fig.data if t.name.startswith("benchmark")] == ["benchmark VONE"]
 
 
 def test_the_report_opens_with_the_headline(html, default_results):
+    import markupsafe
+
     from eventstudy.study.summary import study_summary
 
     first_h2 = re.search(r"<h2[^>]*>([^<]*)</h2>", html)
@@ -154,21 +160,32 @@ def test_the_report_opens_with_the_headline(html, default_results):
         assert f"[{r.window_start}, {r.window_end}]" in row
         assert f"{r.caar * 100:.2f}%" in row and f"{r.median_car * 100:.2f}%" in row
         assert f"{r.p_value:.3f}" in row and f"{r.p_holm:.3f}" in row
-    assert "kp_bmp_t" in headline and "across all 16 rows" in headline
+    assert "kp_bmp_t" in headline and "Holm-adjusted across the 16 rows of this table" in headline
+    for ev in default_results.study.events:  # each event: its title, id, market and benchmark above its rows
+        assert re.search(
+            rf'<tr class="evrow">.*?{re.escape(str(markupsafe.escape(ev.title)))}</a>\s*<span class="muted">'
+            rf"· <code>{ev.id}</code> · [^·]+ · against [^·]+ · announced",
+            headline,
+            flags=re.S,
+        ), ev.id
     figures = html[html.index('<div class="caar-grid">') : html.index("<h2>Data and parameters</h2>")]
     for ev in default_results.study.events:  # one CAAR path per event, in the headline
         assert f'id="{ev.id}-caar"' in figures
 
 
-def test_daily_grid_marks_the_days_that_survive_holm(html, default_results):
+def test_daily_grid_bolds_the_days_that_survive_holm(html, default_results):
+    """Bold in the daily grid is the Holm-adjusted p (across the 31 days, per test) below 0.05, for the robust tests."""
+    from eventstudy.inference import CLUSTERING_ROBUST
     from eventstudy.study.summary import daily_holm
 
     daily = daily_holm(default_results.tests, default_results.study.event_windows)
-    marks = re.findall(r'<span class="holm" title="Holm-adjusted p ([0-9.]+)">†</span>', html)
+    daily = daily[daily.test.isin(CLUSTERING_ROBUST)]
+    grids = re.findall(r"p-values for each day of the daily path.*?</table>", html, flags=re.S)
+    assert len(grids) == 4
+    bold = [p for g in grids for p in re.findall(r'<td class="sig">([0-9.]+)</td>', g)]
     survivors = daily[daily.p_holm < 0.05]
-    assert len(marks) == len(survivors)
-    assert sorted(marks) == sorted(f"{p:.3f}" for p in survivors.p_holm)
-    assert "survives the Holm adjustment across the 31 days of the path" in html
+    assert sorted(bold) == sorted(f"{p:.3f}" for p in survivors.p_value)
+    assert "Holm-adjusted across the 31 days of the path" in " ".join(html.split())
 
 
 def test_cross_section_table_in_the_report(html, default_results):
@@ -233,7 +250,7 @@ def test_a_study_of_many_events_has_sections_for_the_first_twenty_and_every_even
     html = render_report(run_study(study, open_provider("snapshot")), "x.yaml")
     sections = re.findall(r'<h2 id="(e\d\d)">', html)
     assert sections == [f"e{k:02d}" for k in range(DETAILED_EVENTS)]
-    assert len(re.findall(r'<td class="ev" rowspan="1">', html)) == DETAILED_EVENTS + 4  # every event in the table
+    assert html.count('<tr class="evrow">') == DETAILED_EVENTS + 4  # every event in the table
     assert 'href="#e19"' in html and 'href="#e20"' not in html  # no link to a section that is not there
     assert f"{DETAILED_EVENTS + 4} events: the first {DETAILED_EVENTS}" in " ".join(html.split())
     assert html.count('class="plotly-graph-div"') == 4 * DETAILED_EVENTS
@@ -298,3 +315,27 @@ def test_no_sensitivity_section_without_alternatives(default_results):
     study = dataclasses.replace(default_results.study, alternative_benchmarks=("1321.T",))
     page = render_report(dataclasses.replace(default_results, study=study, extra=extra), "snapshot")
     assert "No alternative benchmark (1321.T) trades on the calendar of any firm of the study" in page
+
+
+def test_an_event_with_many_firms_shows_extremes_a_histogram_and_folds_the_matrix(default_results, monkeypatch):
+    """Past MATRIX_ROWS firms (lowered to 5 here, so the 13 suppliers of Huawei count as many): the 5 lowest and
+    5 highest CAR[0, 10], a histogram of the CARs, the whole sortable matrix folded; past SMALL_MULTIPLES the CAR
+    chart is grey lines with the extremes named, the daily chart whiskers instead of dots."""
+    from eventstudy.report import figures, render
+
+    monkeypatch.setattr(render, "MATRIX_ROWS", 5)
+    monkeypatch.setattr(render, "SMALL_MULTIPLES", 5)
+    monkeypatch.setattr(figures, "SMALL_MULTIPLES", 5)
+    page = render_report(default_results, "snapshot")
+    section = page[
+        page.index('<h2 id="us-suppliers-huawei-2019-05-15">') : page.index('<h2 id="us-suppliers-2019-10-07">')
+    ]
+    assert 'id="us-suppliers-huawei-2019-05-15-hist"' in section
+    assert "<details><summary>All 13 firms</summary>" in section
+    extremes = section[section.index("The 5 lowest and highest CAR[0, 10]") : section.index("<details><summary>All 13")]
+    car = default_results.car.query("event_id == 'us-suppliers-huawei-2019-05-15' and window_end == 10")
+    order = car.sort_values("car")["ticker"].tolist()
+    shown = re.findall(r'<span class="muted small">([A-Z]+)</span>', extremes)
+    assert shown == order[:5] + order[-5:][::-1]  # lowest first, then highest first
+    assert "each of the 13 firms" in section and "(lowest)" in section and "whiskers: the 10th to the 90th" in section
+    assert 'id="us-entity-list-2019-10-07-hist"' not in page  # four firms: the matrix as it is

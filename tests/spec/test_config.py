@@ -69,6 +69,13 @@ def test_defaults_apply(tmp_path):
     assert study.primary_test == "kp_bmp_t"
 
 
+def test_long_window_is_read_and_widens_the_span_the_prices_cover(tmp_path):
+    assert load_study(write(tmp_path, GOOD)).long_window is None
+    text = GOOD.replace("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n  long_window: [0, 230]\n", 1)
+    study = load_study(write(tmp_path, text))
+    assert study.long_window == (0, 230) and study.relative_span == (-260, 230)
+
+
 def test_primary_test_is_read_and_the_known_names_are_the_battery(tmp_path):
     from eventstudy.inference import TESTS
     from eventstudy.spec.config import TEST_NAMES
@@ -97,6 +104,11 @@ def test_primary_test_is_read_and_the_known_names_are_the_battery(tmp_path):
             "  benchmark: 000300.SS\n",
             "  benchmark: 000300.SS\n  event_windows: [[-20, 1]]\n",
             "study.event_windows[0]: window [-20, 1] overlaps the estimation window [-260, -11]",
+        ),
+        (
+            "  benchmark: 000300.SS\n",
+            "  benchmark: 000300.SS\n  long_window: [-30, 230]\n",
+            "study.long_window: window [-30, 230] overlaps the estimation window [-260, -11]",
         ),
         (
             "  benchmark: 000300.SS\n",
@@ -523,3 +535,34 @@ def test_from_events_takes_estimation_exclude_as_the_study_file_does():
         with pytest.raises(ConfigError) as err:
             Study.from_events(rows, benchmark="000300.SS", estimation_exclude=bad)
         assert str(err.value).startswith("events table: study.estimation_exclude") and shown in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ("", (-10, -1)),
+        ("  pre_window: [-5, -2]\n", (-5, -2)),
+        ("  estimation_window: [-200, -4]\n  daily_path: [-3, 20]\n", (-3, -1)),  # shortened to fit
+        ("  estimation_window: [-200, -1]\n  daily_path: [0, 20]\n  event_windows: [[0, 1]]\n", None),  # no room
+    ],
+)
+def test_pre_window_default_and_setting(tmp_path, settings, expected):
+    text = GOOD.replace("  benchmark: 000300.SS\n", "  benchmark: 000300.SS\n" + settings, 1)
+    assert load_study(write(tmp_path, text)).pre_window == expected
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        ("[-3, 0]", "study.pre_window: window [-3, 0] must end before day 0"),
+        ("[-20, -1]", "study.pre_window: window [-20, -1] must end before day 0 and start after the estimation window"),
+        ("[-1, -5]", "study.pre_window: window [-1, -5] is reversed"),
+    ],
+)
+def test_bad_pre_window_is_a_one_line_error(tmp_path, window, expected):
+    path = write(
+        tmp_path, GOOD.replace("  benchmark: 000300.SS\n", f"  benchmark: 000300.SS\n  pre_window: {window}\n")
+    )
+    with pytest.raises(ConfigError) as err:
+        load_study(path)
+    assert str(err.value).startswith(f"{path}: ") and expected in str(err.value) and "\n" not in str(err.value)

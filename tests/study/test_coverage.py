@@ -55,7 +55,11 @@ def test_console_says_incomplete(tmp_path, capsys):
     assert figures.startswith("-") and figures.endswith(")")
     assert f"{EVENT} 002415.SZ CAR[0,10] {figures} — incomplete: data end at day +5" in out
     html = (tmp_path / "entity-list-2019" / "index.html").read_text(encoding="utf-8")
-    assert html.count("incomplete: data end at day +5") == 4 + 7  # the [0, 10] rows of the 4 + 7 firms of 7 Oct
+    # the [0, 10] cells of the 4 + 7 firms of 7 Oct (tooltip, and the caveats under the firm × window table), and
+    # whatever the headline's notes (summary.csv's) repeat
+    notes = pd.read_csv(tmp_path / "entity-list-2019" / "summary.csv")["note"].fillna("")
+    in_headline = sum(note.count("incomplete: data end at day +5") for note in notes)
+    assert html.count("incomplete: data end at day +5") == (4 + 7) * 2 + in_headline
 
 
 def test_day0_after_as_of_is_named_as_such(tmp_path, capsys):

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.linalg  # noqa: F401 - loads scipy's BLAS too
 from threadpoolctl import threadpool_limits
 
-from eventstudy.placebo.blas_threads import blas_threads, single_threaded
+from eventstudy.inference.blas_threads import blas_threads, single_threaded
 
 
 def test_pins_every_loaded_blas_to_one_thread_and_restores_the_counts():

@@ -1,0 +1,140 @@
+"""Estimation diagnostics per firm-event: is the normal-return model's estimation sample what its tests assume?
+
+All three are computed at once over ``(N, W)`` arrays of estimation residuals (no per-firm loop). A firm's
+estimation residuals ``e_1 .. e_n`` are its abnormal returns on the estimation days the model was fitted on
+(:attr:`eventstudy.model.abnormal.AbnormalReturns.estimation`), in session order; days left out (halts, masked
+sessions, multi-session returns) are skipped, so the series is the fitted sample as it stands.
+
+* **Ljung–Box Q** (Ljung & Box 1978, *Biometrika* 65, 297–303): ``Q = n(n + 2) Σ_{k=1..h} r_k² / (n − k)`` with
+  ``r_k = Σ_{t>k} d_t d_{t−k} / Σ_t d_t²`` and ``d_t = e_t − ē``, against χ² on ``h`` degrees of freedom
+  (``h`` = :data:`LJUNG_BOX_LAGS`). Small p: autocorrelated residuals, so the tests' iid variance of a multi-day CAR
+  is off. (statsmodels' ``acorr_ljungbox`` gives the same numbers.)
+* **Jarque–Bera** (Jarque & Bera 1987, *International Statistical Review* 55, 163–172):
+  ``JB = n/6 (S² + (K − 3)²/4)`` with the sample skewness ``S = m₃/m₂^{3/2}`` and kurtosis ``K = m₄/m₂²`` (central
+  moments ``m_j = Σ d_t^j / n``), against χ² on 2 degrees of freedom (as ``scipy.stats.jarque_bera``). Small p:
+  non-normal residuals, which the parametric t and z tests assume; daily stock returns almost always fail it.
+* **Chow test** at the estimation window's midpoint (Chow 1960, *Econometrica* 28, 591–605): the model's design is
+  refitted by OLS on the whole sample (SSR ``S``) and separately on the days up to the midpoint relative day
+  ``⌊(a + b)/2⌋`` of the estimation window ``[a, b]`` and after it (``S₁``, ``S₂``);
+  ``F = ((S − S₁ − S₂)/p) / ((S₁ + S₂)/(n − 2p))`` against F(p, n − 2p). Small p: the parameters moved within the
+  estimation window, so they may not hold in the event window either. For the Scholes–Williams and Dimson models the
+  refit is the plain OLS of their design (the market model on the same days); the market-adjusted model has no
+  parameter and no Chow test.
+
+Each p-value is flagged below :data:`FLAG_LEVEL` (1 %). A statistic needs ``n > h + 1`` residuals (Ljung–Box),
+``n ≥ 3`` (Jarque–Bera) and more than ``p + 1`` on each side of the midpoint (Chow); otherwise it is NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .abnormal import AbnormalReturns
+
+LJUNG_BOX_LAGS = 10
+FLAG_LEVEL = 0.01
+COLUMNS = ["lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"]
+
+
+def compress(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, n)``: each row's values where ``mask`` holds, moved to the row's start in order (zeros after them)
+    and their count."""
+    order = np.argsort(~mask, axis=1, kind="stable")
+    n = mask.sum(axis=1)
+    x = np.take_along_axis(np.where(mask, values, 0.0), order, axis=1)
+    x[np.arange(x.shape[1])[None, :] >= n[:, None]] = 0.0
+    return x, n
+
+
+def _demeaned(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    valid = np.arange(x.shape[1])[None, :] < n[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = x.sum(axis=1) / n
+    return np.where(valid, x - mean[:, None], 0.0)
+
+
+def ljung_box(resid: np.ndarray, mask: np.ndarray, lags: int = LJUNG_BOX_LAGS) -> tuple[np.ndarray, np.ndarray]:
+    """``(Q, p)`` per row of the residuals where ``mask`` holds (module docstring)."""
+    x, n = compress(resid, mask)
+    d = _demeaned(x, n)
+    denom = (d**2).sum(axis=1)
+    q = np.zeros(len(n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for k in range(1, lags + 1):  # over lags, not firms: h products of (N, T) arrays
+            r = (d[:, k:] * d[:, :-k]).sum(axis=1) / denom
+            q += r**2 / (n - k)
+        q *= n * (n + 2)
+    q = np.where((n > lags + 1) & (denom > 0), q, np.nan)
+    return q, stats.chi2.sf(q, lags)
+
+
+def jarque_bera(resid: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(JB, p)`` per row of the residuals where ``mask`` holds (module docstring)."""
+    x, n = compress(resid, mask)
+    d = _demeaned(x, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m2, m3, m4 = ((d**j).sum(axis=1) / n for j in (2, 3, 4))
+        skew, kurt = m3 / m2**1.5, m4 / m2**2
+        jb = n / 6.0 * (skew**2 + (kurt - 3.0) ** 2 / 4.0)
+    jb = np.where((n >= 3) & (m2 > 0), jb, np.nan)
+    return jb, stats.chi2.sf(jb, 2)
+
+
+def _ols_ssr(y: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """OLS sum of squared residuals of ``y`` on ``x`` (``(N, W, p)``) over the days in ``mask``, per row."""
+    xm = x * mask[..., None]
+    xtx = np.einsum("nwi,nwj->nij", xm, x)
+    xty = np.einsum("nwi,nw->ni", xm, np.where(mask, y, 0.0))
+    beta = np.einsum("nij,nj->ni", np.linalg.pinv(xtx, hermitian=True), xty)
+    resid = np.where(mask, y - np.einsum("nwi,ni->nw", x, beta), 0.0)
+    return (resid**2).sum(axis=1)
+
+
+def chow_midpoint(
+    y: np.ndarray, x: np.ndarray, mask: np.ndarray, first_half: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(F, p)`` of the Chow test splitting each row's sample ``mask`` into ``first_half`` (``(W,)``) and the rest
+    (module docstring); ``x``: ``(N, W, p)`` design, ``y``: ``(N, W)``."""
+    p = x.shape[-1]
+    if p == 0:
+        nan = np.full(len(y), np.nan)
+        return nan, nan
+    x = np.where(np.isfinite(x), x, 0.0)
+    y = np.where(np.isfinite(y), y, 0.0)
+    one, two = mask & first_half[None, :], mask & ~first_half[None, :]
+    n1, n2 = one.sum(axis=1), two.sum(axis=1)
+    s, s1, s2 = _ols_ssr(y, x, mask), _ols_ssr(y, x, one), _ols_ssr(y, x, two)
+    dof = n1 + n2 - 2 * p
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = ((s - s1 - s2) / p) / ((s1 + s2) / dof)
+    f = np.where((n1 > p + 1) & (n2 > p + 1) & (s1 + s2 > 0), np.maximum(f, 0.0), np.nan)
+    return f, stats.f.sf(f, p, np.maximum(dof, 1))
+
+
+def estimation_diagnostics(ab: AbnormalReturns, lags: int = LJUNG_BOX_LAGS) -> pd.DataFrame:
+    """Per firm-event (in ``ab``'s order): Ljung–Box, Jarque–Bera and the midpoint Chow test of the estimation
+    residuals with their p-values, and ``diagnostics_flag``: the names of those with p < :data:`FLAG_LEVEL`
+    (``autocorrelation``, ``non-normal``, ``unstable``), space-separated, "" when none fails."""
+    mask = ab.estimation & np.isfinite(ab.ar)
+    lb_q, lb_p = ljung_box(ab.ar, mask, lags)
+    jb, jb_p = jarque_bera(ab.ar, mask)
+    a, b = ab.estimation_window
+    first_half = ab.rel_days <= (a + b) // 2
+    y = ab.returns - (np.nan_to_num(ab.market) if ab.model == "market_adjusted" else 0.0)
+    chow_f, chow_p = chow_midpoint(y, ab.design, mask, first_half)  # market-adjusted: no column, no test
+    frame = pd.DataFrame({"lb_q": lb_q, "lb_p": lb_p, "jb": jb, "jb_p": jb_p, "chow_f": chow_f, "chow_p": chow_p})
+    frame["diagnostics_flag"] = flag_words(lb_p, jb_p, chow_p)
+    return frame
+
+
+FLAG_WORDS = ("autocorrelation", "non-normal", "unstable")
+
+
+def flag_words(lb_p: np.ndarray, jb_p: np.ndarray, chow_p: np.ndarray) -> np.ndarray:
+    """Per row, the :data:`FLAG_WORDS` of the tests with p < :data:`FLAG_LEVEL`, space-separated ("" when none);
+    a look-up of the 8 combinations, not a loop over rows."""
+    code = sum((np.asarray(p) < FLAG_LEVEL).astype(int) << k for k, p in enumerate((lb_p, jb_p, chow_p)))
+    table = np.array([" ".join(w for k, w in enumerate(FLAG_WORDS) if c >> k & 1) for c in range(8)], dtype=object)
+    return table[code]

@@ -1,0 +1,102 @@
+"""The per-firm results of one event as a matrix: a row per firm, a column per event window, each cell the firm's
+CAR over the window with its t (``car.csv``: forecast-error variance, Campbell, Lo & MacKinlay 1997, eq. 4.4.13)
+and its caveat marks.
+
+Emphasis: a cell is bold when its CAR's p-value, Holm-adjusted (Holm 1979;
+:func:`eventstudy.study.summary.holm`) across the family of every firm × window cell of the event that has a
+return, is below :data:`eventstudy.study.summary.ALPHA`. Marks: :data:`MARKS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data.quality import limit_words
+from ..study.coverage import coverage_words
+from ..study.results import StudyResults
+from ..study.summary import ALPHA, holm
+
+MARKS = {
+    "s": "the CAR's returns span sessions outside the window (a suspension into or across it)",
+    "L": "the returns include closes at the daily price limit: the reaction may be understated",
+    "i": "incomplete: the data end before the window does",
+}
+"""Caveat marks of a matrix cell, each explained in full in the cell's tooltip and under the table."""
+
+MATRIX_ROWS = 20
+"""An event with more firms shows the :data:`EXTREME_ROWS` lowest and highest CARs, a histogram, and the whole
+matrix folded."""
+EXTREME_ROWS = 5
+
+
+@dataclass(frozen=True)
+class FirmMatrix:
+    """``windows``; ``rows``: ``{"name", "ticker", "cells": [cell per window]}`` with a cell
+    ``{"car", "t", "p", "p_holm", "sig", "marks", "words", "missing"}``; ``family``: cells in the Holm family."""
+
+    windows: list[tuple[int, int]]
+    rows: list[dict[str, Any]]
+    family: int
+    marks_used: list[str]
+    main_window: tuple[int, int]
+
+
+def _cell(r: dict[str, Any], halts: pd.DataFrame) -> dict[str, Any]:
+    words, marks = [], ""
+    lo, hi = r["covered_start"], r["covered_end"]
+    spans = not (lo is None or hi is None or pd.isna(lo)) and (lo < r["window_start"] or hi > r["window_end"])
+    coverage = coverage_words(r, halts) if spans else ""
+    if coverage:
+        words.append(coverage)
+        marks += "s"
+    limit = limit_words(int(r["limit_up"]), int(r["limit_down"]))
+    if limit:
+        words.append(limit)
+        marks += "L"
+    note = r["note"] if isinstance(r["note"], str) else ""
+    if not bool(r["complete"]):  # car.csv's note says where the data end
+        words.append(note if note.startswith("incomplete") else "incomplete: the data end before the window does")
+        marks += "i"
+    missing = ""
+    if not np.isfinite(r["car"]):
+        missing = "no benchmark data" if note and not note.startswith("incomplete") else "not traded"
+    if note and note not in words and not note.startswith("incomplete"):
+        words.append(note)
+    return {"car": float(r["car"]), "t": float(r["car_t"]), "p": float(r["car_p"]), "p_holm": float("nan"),
+            "sig": False, "marks": marks, "words": "; ".join(words), "missing": missing}  # fmt: skip
+
+
+def firm_matrix(results: StudyResults, event_id: str) -> FirmMatrix:
+    """The event's firm × window matrix (firms in the study file's order, windows in the study's order)."""
+    windows = [(int(a), int(b)) for a, b in results.study.event_windows]
+    frame = results.car[results.car["event_id"] == event_id]
+    halts = results.halts[results.halts["event_id"] == event_id]
+    names = {fe.ticker: fe.name for fe in results.abnormal.firm_events if fe.event_id == event_id}
+    by = {(r["ticker"], int(r["window_start"]), int(r["window_end"])): r for r in frame.to_dict(orient="records")}
+    tickers = list(dict.fromkeys(frame["ticker"]))
+    rows: list[dict[str, Any]] = []
+    family: list[dict[str, Any]] = []  # the cells with a p-value, in table order
+    for ticker in tickers:
+        cells = [_cell(by[(ticker, *w)], halts) if (ticker, *w) in by else None for w in windows]
+        rows.append({"name": names.get(ticker, ticker), "ticker": ticker, "cells": cells})
+        family += [c for c in cells if c is not None and np.isfinite(c["p"])]
+    adjusted = holm(np.array([c["p"] for c in family], dtype=float))
+    for c, p in zip(family, adjusted, strict=True):
+        c["p_holm"] = float(p)
+        c["sig"] = bool(p < ALPHA)
+    used = sorted({m for r in rows for c in r["cells"] if c is not None for m in c["marks"]}, key=list(MARKS).index)
+    return FirmMatrix(windows, rows, len(family), used, windows[-1])
+
+
+def extreme_rows(matrix: FirmMatrix, k: int = EXTREME_ROWS) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``k`` firms with the lowest and the ``k`` with the highest CAR over the matrix's main window (the study's
+    last event window), lowest first and highest first; firms without a CAR there are in neither."""
+    j = matrix.windows.index(matrix.main_window)
+    ranked = [r for r in matrix.rows if r["cells"][j] is not None and np.isfinite(r["cells"][j]["car"])]
+    ranked.sort(key=lambda r: r["cells"][j]["car"])
+    k = min(k, len(ranked) // 2)
+    return ranked[:k], ranked[len(ranked) - k :][::-1]

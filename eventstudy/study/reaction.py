@@ -1,0 +1,185 @@
+"""What else moved: abnormal trading volume, abnormal volatility, pre-event drift and the estimation diagnostics
+of a study, as tidy frames (the definitions live in :mod:`eventstudy.model.volume`,
+:mod:`eventstudy.inference.volume`, :mod:`eventstudy.inference.volatility`, :mod:`eventstudy.inference.pretrend`
+and :mod:`eventstudy.model.diagnostics`).
+
+:func:`with_reaction` adds the diagnostics to ``estimates`` and these frames to ``results.extra``:
+
+* ``volume`` (volume.csv): per firm-event, every event window and every day of the daily path (one-day windows,
+  as in tests.csv), the cumulative abnormal log volume with its standard error, t and p;
+* ``volatility`` (volatility.csv): per firm-event and event window, Beaver's U and its F p-value;
+* ``reaction_tests`` (reaction_tests.csv): per event and window the aggregate tests — of volume (``cav_csect_t``,
+  ``cav_bmp_t``), of volatility (``var_csect_t``, ``var_rank_t``) and, over ``study.pre_window``, of pre-event drift (the CAAR with
+  ``csect_t`` and the study's primary test, and the joint ``aar_joint_f``).
+
+**Market volume.** The firm's benchmark's own ``log(1 + volume)`` (an index such as the CSI 300 carries the volume
+of its constituents) when it has a volume on at least :data:`MARKET_COVERAGE` of the firm's estimation sessions;
+else the mean-adjusted volume model, with the reason in ``note``: a benchmark with no volume in the data, or one
+on another exchange's calendar. The mean log volume of the study's own firms is not used: they share the event,
+so it would absorb the very reaction being measured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..data.volume import gather_days, volume_panel
+from ..inference import significance_table
+from ..inference.pretrend import aar_joint_f
+from ..inference.volatility import beaver_p, beaver_u, rank_excess, variance_change_test, variance_rank_test
+from ..inference.volume import volume_tests
+from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
+from ..model.diagnostics import estimation_diagnostics
+from ..model.engine import without
+from ..model.volume import AbnormalVolume, abnormal_volume
+from .results import StudyResults
+
+MARKET_COVERAGE = 0.9
+VOLUME_COLUMNS = ["event_id", "ticker", "window_start", "window_end", "volume_model", "market_volume", "n_est",
+                  "cav", "cav_se", "cav_t", "cav_p", "n_days", "note"]  # fmt: skip
+VOLATILITY_COLUMNS = ["event_id", "ticker", "window_start", "window_end", "u", "u_p", "n_days", "dof", "note"]
+TESTS_COLUMNS = ["event_id", "measure", "window_start", "window_end", "test", "estimate", "statistic", "p_value",
+                 "n_firms", "note"]  # fmt: skip
+FILES = {"volume.csv": ("volume", VOLUME_COLUMNS), "volatility.csv": ("volatility", VOLATILITY_COLUMNS),
+         "reaction_tests.csv": ("reaction_tests", TESTS_COLUMNS)}  # fmt: skip
+
+
+def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, ...]:
+    """``(firm log volume, market log volume, market available, note)``: ``(N, W)``, ``(N, W)``, ``(N,)``, ``(N,)``,
+    filled market group by market group (one volume matrix per group: no per-firm-event loop)."""
+    ab = results.abnormal
+    n, w = ab.ar.shape
+    firm, market = np.full((n, w), np.nan), np.full((n, w), np.nan)
+    note = np.full(n, "", dtype=object)
+    keys = [(m.calendar, m.benchmark) for m in results.markets]
+    for key, panel in results.panels.items():
+        rows = [i for i, k in enumerate(keys) if k == key]  # over the firm-events' keys, once per group
+        if not len(rows):
+            continue
+        tickers = list(dict.fromkeys([*(ab.firm_events[i].ticker for i in rows), key[1]]))
+        matrix = volume_panel({t: histories[t] for t in tickers if t in histories}, panel.sessions)
+        day0 = panel.sessions.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in rows]))
+        cols = matrix.columns.get_indexer([ab.firm_events[i].ticker for i in rows])
+        values = matrix.to_numpy()
+        firm[rows] = gather_days(values, day0, cols, ab.rel_days)
+        if key[1] in matrix.columns:
+            bench = np.full(len(rows), matrix.columns.get_loc(key[1]))
+            market[rows] = gather_days(values, day0, bench, ab.rel_days)
+        note[rows] = key[1]
+    est = ab.in_estimation[None, :] & np.isfinite(firm) & ~ab.masked
+    n_est = est.sum(axis=1)
+    covered = (est & np.isfinite(market)).sum(axis=1) >= MARKET_COVERAGE * np.maximum(n_est, 1)
+    foreign = np.array([m.benchmark_market is not None for m in results.markets], dtype=bool)
+    use_market = covered & ~foreign & (n_est > 0)
+    reason = np.where(
+        foreign, " trades on another calendar",
+        np.where(np.isfinite(market).any(axis=1), f" has volume on fewer than {MARKET_COVERAGE:.0%} of the estimation "
+                 "sessions", " has no volume in the data"),
+    )  # fmt: skip
+    note = np.char.add(np.char.add("benchmark ", note.astype(str)), reason)
+    note = np.where(use_market, "", np.char.add(note, ": mean-adjusted volume model")).astype(object)
+    note[~np.isfinite(firm).any(axis=1)] = "no volume in the data for this firm"
+    return firm, market, use_market, note
+
+
+def _ids(results: StudyResults) -> tuple[list[str], list[str], np.ndarray, list[str]]:
+    """Event ids and tickers of the firm-events, their event codes and the events in study order."""
+    events = [ev.id for ev in results.study.events]
+    ids = [fe.event_id for fe in results.abnormal.firm_events]
+    code = {e: k for k, e in enumerate(events)}
+    return ids, [fe.ticker for fe in results.abnormal.firm_events], np.array([code[e] for e in ids]), events
+
+
+def volume_frame(results: StudyResults, av: AbnormalVolume, note: np.ndarray, benchmarks: list[str]) -> pd.DataFrame:
+    """volume.csv's rows: every event window, then every day of the daily path (module docstring)."""
+    ids, tickers, _, _ = _ids(results)
+    study = results.study
+    windows = [*study.event_windows, *((d, d) for d in range(study.daily_path[0], study.daily_path[1] + 1))]
+    model = np.where(av.use_market, "market", "mean_adjusted")
+    market = np.where(av.use_market, np.array(benchmarks, dtype=object), "")
+    parts = []
+    for window in windows:
+        res = av.cumulate(av.days(window))
+        parts.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
+                                   "window_end": window[1], "volume_model": model, "market_volume": market,
+                                   "n_est": av.n_est, **res, "note": note}))  # fmt: skip
+    return pd.concat(parts, ignore_index=True)[VOLUME_COLUMNS]
+
+
+def _test_rows(events: list[str], measure: str, window: tuple[int, int], name: str, got: dict) -> pd.DataFrame:
+    n = got["n"].astype(int)
+    note = np.where(n < 2, "fewer than 2 firms with a figure", "")
+    return pd.DataFrame({"event_id": events, "measure": measure, "window_start": window[0], "window_end": window[1],
+                         "test": name, "estimate": got["mean"], "statistic": got["t"], "p_value": got["p"],
+                         "n_firms": n, "note": note})  # fmt: skip
+
+
+def _pretrend_rows(results: StudyResults, tested, codes: np.ndarray, events: list[str]) -> list[pd.DataFrame]:
+    """The pre-window's CAAR with ``csect_t`` and the primary test, and ``aar_joint_f``, per event."""
+    study = results.study
+    pre = study.pre_window
+    if pre is None:
+        note = "no pre-window: the estimation window ends on day -1"
+        return [pd.DataFrame({"event_id": events, "measure": "pretrend", "window_start": 0, "window_end": 0,
+                              "test": "aar_joint_f", "estimate": np.nan, "statistic": np.nan, "p_value": np.nan,
+                              "n_firms": 0, "note": note})]  # fmt: skip
+    car = tested.car(pre)["car"].to_numpy()
+    ok = np.isfinite(car)
+    n_firms = np.bincount(codes[ok], minlength=len(events))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caar = np.bincount(codes[ok], weights=car[ok], minlength=len(events)) / n_firms
+    names = list(dict.fromkeys(["csect_t", study.primary_test]))
+    table = significance_table(tested, (pre,), tests=names).set_index(["event_id", "test"])
+    rows = []
+    for name in names:
+        got = table.xs(name, level="test").reindex(events) if name in table.index.get_level_values("test") else None
+        stat = got["statistic"].to_numpy(dtype=float) if got is not None else np.full(len(events), np.nan)
+        p = got["p_value"].to_numpy(dtype=float) if got is not None else np.full(len(events), np.nan)
+        rows.append(_test_rows(events, "pretrend", pre, name, {"mean": caar, "t": stat, "p": p, "n": n_firms}))
+    joint = aar_joint_f(tested.ar, tested.estimation, tested.days(pre), codes, len(events))
+    rows.append(_test_rows(events, "pretrend", pre, "aar_joint_f",
+                           {"mean": caar, "t": joint["statistic"], "p": joint["p"], "n": n_firms}))  # fmt: skip
+    return rows
+
+
+def with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> StudyResults:
+    """``results`` with the estimation diagnostics in ``estimates`` and the ``volume``, ``volatility`` and
+    ``reaction_tests`` frames in ``extra`` (module docstring)."""
+    study, ab = results.study, results.abnormal
+    ids, tickers, codes, events = _ids(results)
+    gaps = {(g.event_id, g.ticker) for g in results.benchmark_gaps}
+    tested = without(ab, np.array([(e, t) in gaps for e, t in zip(ids, tickers, strict=True)], dtype=bool))
+
+    firm, market, use_market, note = _volume_arrays(results, histories)
+    av = abnormal_volume(firm, market, ab.rel_days, ab.estimation_window, use_market, exclude=ab.masked)
+    benchmarks = [m.benchmark for m in results.markets]
+    volume = volume_frame(results, av, note, benchmarks)
+
+    vol_parts, test_parts = [], []
+    sar = tested.sar
+    for window in study.event_windows:
+        u, n_days = beaver_u(sar, tested.overlap(window))
+        vol_parts.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
+                                       "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, tested.dof),
+                                       "n_days": n_days, "dof": tested.dof,
+                                       "note": np.where(np.isfinite(u), "", "no return in the window")}))  # fmt: skip
+        res = av.cumulate(av.days(window))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scav = res["cav"] / res["cav_se"]
+        for name, got in volume_tests(res["cav"], scav, codes, len(events)).items():
+            test_parts.append(_test_rows(events, "volume", window, name, got))
+        test_parts.append(_test_rows(events, "volatility", window, "var_csect_t",
+                                     variance_change_test(u, tested.dof, codes, len(events))))  # fmt: skip
+        rank = rank_excess(sar, tested.estimation, tested.overlap(window))
+        test_parts.append(_test_rows(events, "volatility", window, "var_rank_t",
+                                     variance_rank_test(rank, codes, len(events))))  # fmt: skip
+    test_parts += _pretrend_rows(results, tested, codes, events)
+    estimates = pd.concat([results.estimates.drop(columns=DIAGNOSTICS_COLUMNS, errors="ignore").reset_index(drop=True),
+                           estimation_diagnostics(ab)], axis=1)  # fmt: skip
+    extra = {"volume": volume, "volatility": pd.concat(vol_parts, ignore_index=True)[VOLATILITY_COLUMNS],
+             "reaction_tests": pd.concat(test_parts, ignore_index=True)[TESTS_COLUMNS]}  # fmt: skip
+    return dataclasses.replace(results, estimates=estimates, extra={**results.extra, **extra})

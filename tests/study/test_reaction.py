@@ -1,0 +1,118 @@
+"""The study's abnormal volume, volatility, pre-trend and diagnostics frames (eventstudy.study.reaction), checked
+against statsmodels/scipy on the default study's own numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.diagnostic import acorr_ljungbox
+
+from eventstudy.data import open_provider
+from eventstudy.study.reaction import TESTS_COLUMNS, VOLATILITY_COLUMNS, VOLUME_COLUMNS, with_reaction
+
+
+def test_frames_have_their_columns_and_a_row_per_firm_event_and_window(default_results) -> None:
+    extra = default_results.extra
+    study, n = default_results.study, default_results.abnormal.n
+    days = study.daily_path[1] - study.daily_path[0] + 1
+    assert list(extra["volume"].columns) == VOLUME_COLUMNS
+    assert len(extra["volume"]) == n * (len(study.event_windows) + days)
+    assert list(extra["volatility"].columns) == VOLATILITY_COLUMNS
+    assert len(extra["volatility"]) == n * len(study.event_windows)
+    assert list(extra["reaction_tests"].columns) == TESTS_COLUMNS
+    pre = extra["reaction_tests"][extra["reaction_tests"]["measure"] == "pretrend"]
+    assert set(pre["test"]) == {"csect_t", study.primary_test, "aar_joint_f"}
+    assert (pre["window_start"] == -10).all() and (pre["window_end"] == -1).all()
+
+
+def test_suspended_sessions_are_no_trade(default_results) -> None:
+    # Hikvision was suspended on 2019-10-08 and 2019-10-09, days 0 and +1 of the October event: no volume then
+    vol = default_results.extra["volume"]
+    row = vol[(vol["event_id"] == "us-entity-list-2019-10-07") & (vol["ticker"] == "002415.SZ")
+              & (vol["window_start"] == 0) & (vol["window_end"] == 1)].iloc[0]  # fmt: skip
+    assert row["n_days"] == 0 and np.isnan(row["cav"])
+
+
+def test_firm_cav_matches_statsmodels_on_the_benchmark_volume(default_results) -> None:
+    i = 0
+    fe = default_results.abnormal.firm_events[i]
+    history = open_provider("snapshot").history(fe.ticker)
+    bench = open_provider("snapshot").history(default_results.markets[i].benchmark)
+    panel = default_results.panel_of(i)
+    rel = default_results.abnormal.rel_days
+    at = panel.sessions[panel.position(fe.day0) + rel]
+    v = np.log1p(history["volume"].reindex(at).where(history["traded"].reindex(at).eq(True)).to_numpy(float))
+    m = np.log1p(bench["volume"].reindex(at).to_numpy(float))
+    est = (rel >= -260) & (rel <= -11) & np.isfinite(v) & np.isfinite(m) & ~default_results.abnormal.masked[i]
+    fit = sm.OLS(v[est], sm.add_constant(m[est])).fit()
+    window = (rel >= 0) & (rel <= 5) & np.isfinite(v)
+    x = sm.add_constant(m[window], has_constant="add")
+    g = x.sum(axis=0)
+    se = np.sqrt(fit.scale * (window.sum() + g @ fit.normalized_cov_params @ g))
+    vol = default_results.extra["volume"]
+    row = vol[(vol["event_id"] == fe.event_id) & (vol["ticker"] == fe.ticker) & (vol["window_start"] == 0)
+              & (vol["window_end"] == 5)].iloc[0]  # fmt: skip
+    assert row["volume_model"] == "market" and row["market_volume"] == "000300.SS"
+    np.testing.assert_allclose(row["cav"], (v[window] - x @ fit.params).sum(), rtol=1e-9)
+    np.testing.assert_allclose(row["cav_se"], se, rtol=1e-9)
+
+
+def test_aggregate_rows_match_scipy_on_the_firm_rows(default_results) -> None:
+    vol, var = default_results.extra["volume"], default_results.extra["volatility"]
+    tests = default_results.extra["reaction_tests"]
+    event = "us-suppliers-huawei-2019-05-15"
+    cav = vol[(vol["event_id"] == event) & (vol["window_start"] == 0) & (vol["window_end"] == 5)]["cav"].dropna()
+    ref = stats.ttest_1samp(cav, 0.0)
+    row = tests[(tests["event_id"] == event) & (tests["test"] == "cav_csect_t") & (tests["window_end"] == 5)].iloc[0]
+    np.testing.assert_allclose([row["statistic"], row["p_value"]], [ref.statistic, ref.pvalue], rtol=1e-9)
+    part = var[(var["event_id"] == event) & (var["window_start"] == 0) & (var["window_end"] == 5)]
+    excess = part["u"] - part["dof"] / (part["dof"] - 2)
+    ref = stats.ttest_1samp(excess, 0.0)
+    row = tests[(tests["event_id"] == event) & (tests["test"] == "var_csect_t") & (tests["window_end"] == 5)].iloc[0]
+    np.testing.assert_allclose([row["statistic"], row["p_value"]], [ref.statistic, ref.pvalue], rtol=1e-9)
+
+
+def test_beaver_u_is_the_mean_squared_sar(default_results) -> None:
+    ab = default_results.abnormal
+    sar = ab.ar / np.sqrt(ab.ar_var)
+    var = default_results.extra["volatility"]
+    part = var[(var["window_start"] == 0) & (var["window_end"] == 10)]
+    for i in (0, 5):
+        use = ab.overlap((0, 10))[i] & np.isfinite(sar[i])
+        np.testing.assert_allclose(part["u"].iloc[i], np.mean(sar[i, use] ** 2), rtol=1e-12)
+        np.testing.assert_allclose(part["u_p"].iloc[i], stats.f.sf(np.mean(sar[i, use] ** 2), use.sum(), ab.dof[i]))
+
+
+def test_diagnostics_in_estimates_match_statsmodels(default_results) -> None:
+    ab, est = default_results.abnormal, default_results.estimates
+    i = 3
+    resid = ab.ar[i, ab.estimation[i]]
+    ref = acorr_ljungbox(resid, lags=[10])
+    np.testing.assert_allclose(est["lb_q"].iloc[i], ref["lb_stat"].iloc[0], rtol=1e-9)
+    np.testing.assert_allclose(est["jb"].iloc[i], stats.jarque_bera(resid).statistic, rtol=1e-9)
+    flagged = est["jb_p"] < 0.01
+    assert est.loc[flagged, "diagnostics_flag"].str.contains("non-normal").all()
+
+
+def test_a_benchmark_without_volume_gives_the_mean_adjusted_model_with_a_note(default_results) -> None:
+    provider = open_provider("snapshot")
+    tickers = {fe.ticker for fe in default_results.abnormal.firm_events} | {
+        m.benchmark for m in default_results.markets
+    }
+    histories = {t: provider.history(t) for t in tickers}
+    histories["000300.SS"] = histories["000300.SS"].assign(volume=np.nan)
+    out = with_reaction(default_results, histories)
+    vol = out.extra["volume"]
+    sz = vol[vol["ticker"].str.endswith(".SZ")]
+    assert (sz["volume_model"] == "mean_adjusted").all() and (sz["market_volume"] == "").all()
+    assert (sz["note"] == "benchmark 000300.SS has no volume in the data: mean-adjusted volume model").all()
+    assert np.isfinite(sz["cav"]).any()
+
+
+@pytest.mark.parametrize("key", ["volume", "volatility", "reaction_tests"])
+def test_frames_are_tidy(default_results, key) -> None:
+    frame = default_results.extra[key]
+    assert isinstance(frame, pd.DataFrame) and frame.columns.is_unique and len(frame)
