@@ -28,13 +28,13 @@ from .data.frames import FrameProvider
 from .errors import ConfigError
 from .model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from .publish.destination import writable_directory
-from .publish.outputs import COLUMNS
+from .publish.outputs import COLUMNS, published_sensitivity
 from .spec.config import Study, load_study, parse_study
 from .study.analysis import Analysis, analyse_study, data_warnings
+from .study.confounders import screen_words, study_confounders
 from .study.long_horizon import COLUMNS as LONG_HORIZON_COLUMNS
 from .study.masking import describe_exclusion
 from .study.reaction import FILES as REACTION_FILES
-from .study.sensitivity import study_sensitivity
 from .study.summary import format_summary, study_summary
 
 if TYPE_CHECKING:
@@ -213,8 +213,17 @@ class Results:
         """sensitivity.csv: per event, window and benchmark (the firms' own, ``role`` main, then each alternative of
         their calendar) the CAAR, its change from the main CAAR (``caar_diff``) and the primary test, the model
         re-estimated against each alternative; ``note`` says why a figure is missing (:mod:`eventstudy.study.sensitivity`).
-        No rows when the study names no ``alternative_benchmarks``."""
-        return study_sensitivity(self.raw)[COLUMNS["sensitivity.csv"]].reset_index(drop=True).copy()
+        Then, per event and window, the headline without the confounded firm-events (``role``
+        ``without_confounded``; ``with_confounded`` under ``exclude_confounded: true``, :mod:`eventstudy.study.unconfounded`)."""
+        return published_sensitivity(self.raw).reset_index(drop=True).copy()
+
+    @property
+    def confounders(self) -> pd.DataFrame:
+        """confounders.csv: per firm-event what else could have moved its price in its windows — the study's own
+        other events, separate shocks (|SAR| above ``shock_threshold``), earnings releases, ex-dates and splits, the
+        user's news — and the checks that could not be made (``not_screened``); :mod:`eventstudy.study.confounders`.
+        car.csv's ``confounded`` says which firm-events they flag."""
+        return study_confounders(self.raw).copy()
 
     @property
     def estimates(self) -> pd.DataFrame:
@@ -290,6 +299,7 @@ class Results:
             ),
             ("Events / firm-events", f"{len(study.events)} / {len(raw.abnormal.firm_events)}"),
             ("Prices", f"{self.source}; as of {self.as_of}"),
+            ("Confounders", screen_words(raw)),  # eventstudy/study/confounders.py
         ]
         width = max(len(k) for k, _ in pairs)
         lines = [f"{k + ':':<{width + 1}}  {v}" for k, v in pairs]

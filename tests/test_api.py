@@ -93,14 +93,17 @@ def test_from_events_runs_like_the_study_file(small_snapshot):
     pd.testing.assert_frame_equal(es.run(study, source="snapshot").car, small_snapshot.car)
 
 
-def test_sensitivity_is_a_tidy_frame_empty_without_alternatives(small_snapshot):
+def test_sensitivity_is_a_tidy_frame(small_snapshot):
     from eventstudy.publish.outputs import COLUMNS
 
     frame = small_snapshot.sensitivity
-    assert list(frame.columns) == COLUMNS["sensitivity.csv"] and frame.empty  # SMALL names no alternative
+    assert list(frame.columns) == COLUMNS["sensitivity.csv"]
+    # SMALL names no alternative: only the headline without the confounded firm-events (study/unconfounded.py)
+    assert set(frame["role"]) == {"without_confounded"} and len(frame) == len(small_snapshot.headline)
     study = {**SMALL, "study": {**SMALL["study"], "alternative_benchmarks": ["399106.SZ", "QQQ"]}}
     results = es.run(study, source="snapshot")
     frame = results.sensitivity
+    frame = frame[frame["role"].isin(["main", "alternative"])]
     assert list(frame["benchmark"].unique()) == ["000300.SS", "399106.SZ"]  # QQQ is not on Shenzhen's calendar
     assert len(frame) == 2 * 2 and (frame["n_firms"] == 2).all() and frame["caar"].notna().all()  # 2 windows
     main = frame[frame["role"] == "main"]

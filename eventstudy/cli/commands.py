@@ -67,6 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..data import fallback_notes, open_provider
     from ..publish.rebuild import build, reports_lock, update_index
     from ..study.analysis import data_warnings
+    from ..study.confounders import screen_words
     from ..study.coverage import car_words
     from ..study.summary import format_summary, study_summary
 
@@ -100,6 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     where = f"source {results.source}, " + ("; ".join(notes) if notes else f"as of {results.as_of}")
     print(f"{study.id}: {len(results.abnormal.firm_events)} firm-events, {where}")  # one line, one as-of date
     print(format_summary(study_summary(results), title=f"Headline ({out / study.id / 'summary.csv'}):"))
+    print(f"confounders.csv: {screen_words(results)}")  # eventstudy/study/confounders.py
     print("Per firm, CAR over the longest window from day 0:")
     for ev in study.events:
         rows = results.car[(results.car.event_id == ev.id) & (results.car.window_start == 0)]

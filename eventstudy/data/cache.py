@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import DataError, DataUnavailable
 from .base import PriceProvider, Provenance, clip, validate_history, without_ticker
+from .distributions import DISTRIBUTIONS
 
 OVERLAP_SESSIONS = 5  # cached sessions re-read on an incremental refresh, to catch vendor revisions
 REVISION_TOLERANCE = 1e-9  # largest difference in a session's gross return that is not a revision
@@ -45,6 +46,21 @@ def replace_file(path: Path, payload: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def cache_paths(directory: Path, ticker: str) -> tuple[Path, Path]:
+    """``<directory>/<ticker>.parquet`` and ``.json``; :class:`DataError` for a name that could leave the directory."""
+    unsafe = (
+        not ticker
+        or ticker.startswith(".")
+        or ".." in ticker
+        or any(ch in ticker for ch in ("/", "\\", "\0"))
+        or os.sep in ticker
+        or (os.altsep is not None and os.altsep in ticker)
+    )
+    if unsafe:
+        raise DataError(f"{ticker!r}: not a valid ticker for a cache file name")
+    return directory / f"{ticker}.parquet", directory / f"{ticker}.json"
 
 
 def utc_now() -> datetime:
@@ -81,17 +97,7 @@ class CachedProvider:
 
     def _paths(self, ticker: str) -> tuple[Path, Path]:
         """The parquet and JSON paths for ``ticker``; rejects names that could leave the directory."""
-        unsafe = (
-            not ticker
-            or ticker.startswith(".")
-            or ".." in ticker
-            or any(ch in ticker for ch in ("/", "\\", "\0"))
-            or os.sep in ticker
-            or (os.altsep is not None and os.altsep in ticker)
-        )
-        if unsafe:
-            raise DataError(f"{ticker!r}: not a valid ticker for a cache file name")
-        return self.directory / f"{ticker}.parquet", self.directory / f"{ticker}.json"
+        return cache_paths(self.directory, ticker)
 
     def cached_tickers(self) -> list[str]:
         """Tickers with both a parquet and a JSON file in the cache directory, sorted."""
@@ -228,4 +234,9 @@ def extend(cached: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame | None:
     same_flags = (old["traded"].to_numpy() == new["traded"].to_numpy()).all()
     if not same_flags or not ((old_r - new_r).abs().fillna(0.0) <= REVISION_TOLERANCE).all():
         return None
-    return pd.concat([cached.loc[cached.index < fresh.index[0]], fresh])
+    out = pd.concat([cached.loc[cached.index < fresh.index[0]], fresh])
+    if DISTRIBUTIONS in cached.attrs and DISTRIBUTIONS in fresh.attrs:  # Yahoo's ex-dates: cached, then the new ones
+        first = fresh.index[0].date().isoformat()
+        kept = [r for r in cached.attrs[DISTRIBUTIONS] if str(r[0]) < first]
+        out.attrs[DISTRIBUTIONS] = [*kept, *fresh.attrs[DISTRIBUTIONS]]
+    return out

@@ -11,7 +11,6 @@ Yahoo files (``--source csv:DIR``, the vendored US data).
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
 from collections.abc import Callable
@@ -23,7 +22,10 @@ import pandas as pd
 
 from ..errors import DataError, DataUnavailable
 from .base import Provenance, clip, validate_history
+from .distributions import DISTRIBUTIONS, adjustment_record
+from .earnings import EarningsSource, YahooEarnings
 from .quality import check_limits
+from .yfinance_log import one_line, route_yfinance_logging
 
 Download = Callable[[str, date | None, date | None], pd.DataFrame]
 
@@ -31,28 +33,6 @@ Download = Callable[[str, date | None, date | None], pd.DataFrame]
 #: (see :meth:`YahooProvider.history`) normally falls before ``start``; 14 days spans the longest
 #: exchange holidays (Chinese New Year, Golden Week) plus weekends.
 LOOKBACK_DAYS = 14
-
-
-def one_line(exc: BaseException) -> str:
-    """``exc`` as ``"<Type>: <message>"`` on a single line (whitespace runs collapsed)."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class _ThroughOurLog(logging.Handler):
-    """Re-emits yfinance's records on ``eventstudy.yfinance`` at DEBUG: our one line per failure says it all."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        logging.getLogger("eventstudy.yfinance").debug("%s", record.getMessage())
-
-
-def route_yfinance_logging() -> None:
-    """Send the ``yfinance`` logger (``Cookie/crumb fetch failed``, ``possibly delisted``...) through ours, at
-    DEBUG, instead of printing it on stderr beside our own message."""
-    yf_log = logging.getLogger("yfinance")
-    if not any(isinstance(h, _ThroughOurLog) for h in yf_log.handlers):
-        yf_log.addHandler(_ThroughOurLog())
-    yf_log.propagate = False
 
 
 def yfinance_download(ticker: str, start: date | None, end: date | None, timeout: float = 10.0) -> pd.DataFrame:
@@ -85,10 +65,15 @@ class YahooProvider:
 
     name = "yahoo"
 
-    def __init__(self, download: Download | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self, download: Download | None = None, timeout: float = 10.0, earnings: EarningsSource | None = None
+    ) -> None:
         self._timeout = timeout
         self._download: Download = download if download is not None else self._default_download
         self._provenance: dict[str, Provenance] = {}
+        # Yahoo's earnings dates go with its prices (eventstudy.data.earnings); with an injected download (a test)
+        # there are none unless an earnings source is injected too: no test reaches the network.
+        self.earnings = earnings if earnings is not None else (YahooEarnings() if download is None else None)
 
     def _default_download(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
         return yfinance_download(ticker, start, end, timeout=self._timeout)
@@ -208,4 +193,5 @@ def convert(raw: pd.DataFrame, ticker: str, where: str | None = None) -> pd.Data
     out["traded"] = out["traded"].astype(bool)
     out = validate_history(out, where)
     check_limits(out, ticker, where)
+    out.attrs[DISTRIBUTIONS] = adjustment_record(frame, adj, raw_close)  # ex-dates and splits, before they are lost
     return out

@@ -21,6 +21,8 @@ import pandas as pd
 
 from ..errors import EventStudyError
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
+from ..study.confounders import COLUMNS as CONFOUNDER_COLUMNS
+from ..study.confounders import study_confounders
 from ..study.cross_section import COLUMNS as CROSS_SECTION_COLUMNS
 from ..study.reaction import FILES as REACTION_FILES
 from ..study.results import StudyResults
@@ -28,6 +30,7 @@ from ..study.sensitivity import COLUMNS as SENSITIVITY_COLUMNS
 from ..study.sensitivity import study_sensitivity
 from ..study.summary import COLUMNS as SUMMARY_COLUMNS
 from ..study.summary import study_summary
+from ..study.unconfounded import with_confounder_rows
 from .atomic import (
     BUILD_SUFFIX,
     TMP_SUFFIX,
@@ -50,13 +53,14 @@ COLUMNS = {
     ],
     "car.csv": [
         "event_id", "ticker", "window_start", "window_end", "car", "car_se", "car_t", "car_p", "bhar", "n_obs",
-        "covered_start", "covered_end", "complete", "limit_up", "limit_down", "note",
+        "covered_start", "covered_end", "complete", "limit_up", "limit_down", "note", "confounded",
     ],
     "ar.csv": ["event_id", "ticker", "rel_day", "date", "ar", "traded", "limit"],
     "tests.csv": ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"],
     "summary.csv": SUMMARY_COLUMNS,
     "cross_section.csv": CROSS_SECTION_COLUMNS,
     "sensitivity.csv": SENSITIVITY_COLUMNS,
+    "confounders.csv": CONFOUNDER_COLUMNS,
 }  # fmt: skip
 
 
@@ -116,7 +120,8 @@ def _document(
         ]),
         "summary": records(summary[COLUMNS["summary.csv"]]),
         **({"cross_section": records(cross_section)} if isinstance(cross_section, pd.DataFrame) else {}),
-        "sensitivity": records(study_sensitivity(results)[COLUMNS["sensitivity.csv"]]),
+        "sensitivity": records(published_sensitivity(results)),
+        "confounders": records(study_confounders(results)),
         "estimates": records(results.estimates[COLUMNS["estimates.csv"]]),
         "car": records(results.car[COLUMNS["car.csv"]]),
         "tests": records(results.tests[COLUMNS["tests.csv"]]),
@@ -135,6 +140,12 @@ def study_document(results: StudyResults, source: str) -> dict[str, Any]:
     """Everything in the CSVs plus parameters, data source, as-of date and package version (study.json), as
     Python objects (:func:`write_tables` streams the same content into the file instead)."""
     return clean(_document(results, source, study_summary(results), _records))
+
+
+def published_sensitivity(results: StudyResults) -> pd.DataFrame:
+    """sensitivity.csv: the benchmark sensitivity rows, then the headline without (or with) the confounded
+    firm-events (:mod:`eventstudy.study.unconfounded`)."""
+    return with_confounder_rows(study_sensitivity(results), results)[COLUMNS["sensitivity.csv"]]
 
 
 def write_csv(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
@@ -286,7 +297,8 @@ def write_tables(results: StudyResults, directory: Path, source: str) -> None:
     if isinstance(long_horizon, pd.DataFrame):
         write_csv(long_horizon, directory / "long_horizon.csv", list(long_horizon.columns))
     # always written, header only when the study has no alternative benchmark, so a rebuild lists the same files
-    write_csv(study_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
+    write_csv(published_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
+    write_csv(study_confounders(results), directory / "confounders.csv", COLUMNS["confounders.csv"])
     model_columns = [c for c in results.estimates.columns if c.startswith(("b_", "garch_"))]  # factor loadings, GARCH
     write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"] + model_columns)
     write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])

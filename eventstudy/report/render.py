@@ -27,6 +27,7 @@ from ..study.results import StudyResults
 from ..study.sensitivity import ALTERNATIVE, MAIN, study_sensitivity
 from ..study.summary import ALPHA, daily_holm, holm, study_summary
 from .bundle import plotly_loader
+from .confounders import confounder_view
 from .figures import (
     EXTREMES,
     SMALL_MULTIPLES,
@@ -332,6 +333,7 @@ def render_report(results: StudyResults, source: str, context: dict[str, Any] | 
         headline_notes=any(r["note"] for r in headline),
         cross_section=_cross_section(results),
         sensitivity=sensitivity_tables(results),
+        confounders=confounder_view(results),  # eventstudy/report/confounders.py
         reaction=reaction_views(results, DETAILED_EVENTS),  # volume, volatility, pre-trend (report/reaction.py)
         plotlyjs=plotly_loader(),
         marks=MARKS,

@@ -29,6 +29,7 @@ from .events_table import events_from_rows, read_events_table
 from .exchanges import DAY0_RULES, exchange_label
 from .factor_models import LIBRARY_MODELS, read_factor_region
 from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
+from .news import ConfounderSettings, confounder_settings
 from .yaml_safe import read_yaml
 
 # The tests of eventstudy.inference.TESTS (kept in step by tests/spec/test_config.py; the config stage imports no tests).
@@ -117,6 +118,8 @@ class Study:
     # Sessions left out of every estimation sample: ``study_events`` (each firm's other events' periods,
     # :attr:`event_period`), ``none``, or a tuple of dates (:func:`estimation_exclude`; docs/events-schema.md).
     estimation_exclude: str | tuple[date, ...] = "study_events"
+    # The confounder screen's keys (``confounders``, ``exclude_confounded``, ``shock_threshold``): docs/confounders.md.
+    confounders: ConfounderSettings = field(default_factory=ConfounderSettings)
     long_window: tuple[int, int] | None = None  # long-horizon BHARs and calendar-time alpha (long_horizon.csv)
 
     def benchmark_of(self, firm: Firm) -> str:
@@ -200,6 +203,7 @@ class Study:
         named = {
             "events": self.events_file,
             "factor_file": self.factor_file,
+            "confounders": self.confounders.file,
             "cross_section.characteristics": (self.extra.get("cross_section") or {}).get("characteristics")
             if isinstance(self.extra.get("cross_section"), dict)
             else None,
@@ -290,6 +294,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
             "min_estimation_returns", "event_windows", "daily_path", "price_chart", "dimson_lags", "factor_file",
             "factor_region", "day0",
             "primary_test", "estimation_exclude", "expensive_tests", "pre_window", "long_window",
+            "confounders", "exclude_confounded", "shock_threshold",
         }
     )  # fmt: skip
     model = s.text("model", "market_model")
@@ -390,6 +395,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         events_file=table,
         primary_test=primary_test,
         estimation_exclude=estimation_exclude(s),
+        confounders=confounder_settings(s, file),
         expensive_tests=expensive,
         pre_window=pre,
         long_window=long,

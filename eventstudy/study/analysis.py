@@ -35,6 +35,7 @@ from ..model.engine import AbnormalReturns, abnormal_returns, without
 from ..spec.config import Study, load_study
 from ..spec.exchanges import same_sessions, ticker_exchange
 from ..spec.factor_models import LIBRARY_MODELS
+from .confounders import screen_confounders
 from .coverage import BenchmarkGap, benchmark_gaps, day0_positions, estimation_span, resumption_reach, ticker_columns
 from .cross_section import cross_section_table, parse_cross_section
 from .factor_data import group_model_options
@@ -47,6 +48,7 @@ from .results import StudyResults
 from .selection import select_tests
 from .sensitivity import benchmark_sensitivity, sensitivity_warnings, study_sensitivity
 from .tables import ar_table, car_table, halts_table
+from .unconfounded import confounder_sensitivity, with_earnings, with_screen
 
 
 def on_own_calendar(benchmark: str, calendar: str) -> bool:
@@ -194,7 +196,8 @@ def analyse(
         parts.append(ab)
     ab = combine_abnormal(parts, [g.members for g in inputs.groups])
     excluded = _excluded(ab, gaps)
-    tested = without(ab, excluded)
+    screen = screen_confounders(inputs, ab, exclusions)  # what else moved the price (eventstudy/study/confounders.py)
+    tested = without(ab, excluded | screen.dropped)
 
     n = len(firm_events)
     est_start, est_end, shortened = np.full(n, "", dtype=object), np.full(n, "", dtype=object), np.zeros(n, bool)
@@ -223,7 +226,7 @@ def analyse(
     est.insert(5, "est_end", est_end.tolist())
     est["shortened"] = shortened
     est["n_masked"], est["masked"], est["masked_by"] = n_masked, masked.tolist(), masked_by.tolist()  # masking.py
-    car = _in_study_order(pd.concat(cars, ignore_index=True), order, study.event_windows)
+    car = screen.mark(_in_study_order(pd.concat(cars, ignore_index=True), order, study.event_windows), firm_events)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
     results = StudyResults(
         study=study,
@@ -254,7 +257,10 @@ def analyse(
     extra: dict[str, object] = {} if table is None else {"cross_section": table}
     if tests is None:
         extra["json:tests_not_computed"] = list(selection.notes)
-    extra["sensitivity"] = benchmark_sensitivity(inputs, results, _rerun)  # header only without alternatives
+    # header only without alternatives; the part-runs leave out the main run's confounded firm-events
+    extra["sensitivity"] = benchmark_sensitivity(with_screen(inputs, screen), results, _rerun)
+    extra["confounders"] = screen.table
+    extra["confounder_sensitivity"] = confounder_sensitivity(inputs, results, screen, ab, excluded)  # unconfounded.py
     return dataclasses.replace(results, extra={**results.extra, **extra})
 
 
@@ -282,6 +288,8 @@ def input_hash(inputs: StudyInputs, source: str, claims: str = "") -> str:
             digest.update(b"(none)" if factors is None else factors.to_csv(lineterminator="\n").encode())
     digest.update(f"\nsource {source}\nas_of {inputs.as_of}\n".encode())
     price_digest(digest, inputs.histories)
+    if inputs.confounders is not None and inputs.confounders.earnings is not None:  # the confounder screen's
+        digest.update(inputs.confounders.earnings.as_bytes())
     return digest.hexdigest()
 
 
@@ -354,6 +362,7 @@ def analyse_study(
         provider = AsOfProvider(provider, as_of)
     bar = Progress(len(study.tickers), f"{study.id}: prices") if progress else None
     inputs = prepare_inputs(study, provider, as_of, on_fetch=bar.step if bar is not None else None)
+    inputs = with_earnings(inputs, provider)  # earnings dates for the confounder screen (none from the snapshot)
     if bar is not None:
         bar.close()
     results = analyse(inputs)

@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ from ..model.engine import HALT_LOOKAHEAD_DAYS, FirmEvent
 from ..spec.config import Firm, Study
 from ..spec.exchanges import calendar_name, exchange_of_ticker
 from .markets import FirmMarket, MarketGroup, firm_market, group_members
+
+if TYPE_CHECKING:
+    from .screen_inputs import ConfounderInputs
 
 SESSION_MARGIN = 10  # extra sessions fetched on each side of what the windows need
 
@@ -138,6 +142,8 @@ class StudyInputs(StudyPlan):
     # (``estimation_exclude: study_events``); None: this run's own. A run over part of a study (benchmark
     # sensitivity) keeps the whole study's, so that its estimates are those of the study.
     mask_context: tuple[tuple[FirmEvent, ...], tuple[FirmMarket, ...]] | None = None
+    # the confounder screen's inputs beyond the prices (earnings dates; a part-run's confounded firm-events)
+    confounders: ConfounderInputs | None = None
 
 
 def plan_study(study: Study) -> StudyPlan:

@@ -115,6 +115,7 @@ def sub_inputs(inputs: StudyInputs, positions: Sequence[int], benchmark: str | N
         plan.day_zero, plan.firm_events, plan.markets, groups, plan.start, inputs.end, study=sub,
         histories=stacked(inputs.histories).select(tickers), provenance={t: inputs.provenance[t] for t in tickers},
         as_of=inputs.as_of, mask_context=inputs.mask_context or (inputs.firm_events, inputs.markets),
+        confounders=inputs.confounders,
     )  # fmt: skip
 
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.quality import limit_words
+from .confounders import headline_car, with_left_out
 from .coverage import coverage_words_of
 
 if TYPE_CHECKING:
@@ -210,10 +211,15 @@ def event_markets(results: StudyResults) -> dict[str, tuple[str, str]]:
 def study_summary(results: StudyResults) -> pd.DataFrame:
     """:func:`summary_frame` of a run: its CARs and tests, events and windows of the study file."""
     study = results.study
-    return summary_frame(
-        results.car, results.tests, [ev.id for ev in study.events], study.event_windows, study.primary_test,
-        event_markets(results), results.halts,
-    )  # fmt: skip
+
+    def frame(car: pd.DataFrame) -> pd.DataFrame:
+        return summary_frame(
+            car, results.tests, [ev.id for ev in study.events], study.event_windows, study.primary_test,
+            event_markets(results), results.halts,
+        )  # fmt: skip
+
+    kept, left_out = headline_car(results.car, study.confounders.exclude)  # exclude_confounded (study/confounders.py)
+    return with_left_out(frame(kept), frame(results.car), left_out) if left_out else frame(results.car)
 
 
 def holm_by(p_values: np.ndarray, family: np.ndarray) -> np.ndarray:

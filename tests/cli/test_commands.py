@@ -20,6 +20,7 @@ def test_run_writes_the_report_offline(tmp_path, capsys):
         "ar.csv",
         "car.csv",
         "claims.csv",
+        "confounders.csv",
         "cross_section.csv",
         "estimates.csv",
         "index.html",

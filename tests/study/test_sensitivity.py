@@ -105,12 +105,15 @@ def test_an_alternative_applies_only_to_firms_on_its_calendar(default_results):
     assert len(sens) == 2 * 4 * 3 + 2 * 4 * 4 and list(sens.columns) == SENSITIVITY_COLUMNS
 
 
-def test_a_study_without_alternatives_writes_a_header_only_csv(tmp_path, default_study):
+def test_a_study_without_alternatives_has_no_benchmark_rows(tmp_path, default_study):
     us = tuple(ev for ev in default_study.events if ev.id == "us-suppliers-2019-10-07")
     study = dataclasses.replace(default_study, events=us, alternative_benchmarks=(), extra={})
     results = run_study(study, open_provider("snapshot"))
+    assert list(study_sensitivity(results).columns) == COLUMNS["sensitivity.csv"] and study_sensitivity(results).empty
     write_tables(results, tmp_path, "snapshot")
-    assert (tmp_path / "sensitivity.csv").read_text() == ",".join(COLUMNS["sensitivity.csv"]) + "\n"
+    written = pd.read_csv(tmp_path / "sensitivity.csv")  # only the headline without the confounded firm-events
+    assert list(written.columns) == COLUMNS["sensitivity.csv"]
+    assert list(written["role"]) == ["without_confounded"] * 4  # (eventstudy/study/unconfounded.py)
     assert len(pd.read_csv(tmp_path / "summary.csv")) == 4  # the rest of the run is there
 
 
@@ -155,14 +158,15 @@ def test_eventstudy_run_writes_sensitivity_csv(published, default_results):
     lines = (published / "sensitivity.csv").read_text().splitlines()
     assert lines[0] == ",".join(SENSITIVITY_COLUMNS)
     written = pd.read_csv(published / "sensitivity.csv", keep_default_na=False, na_values=[""])
-    assert len(written) == 56
+    assert len(written) == 56 + 16  # + 4 events × 4 windows without the confounded (eventstudy/study/unconfounded.py)
+    assert (written["role"].iloc[56:] == "without_confounded").all()
     soxx = rows(written, US_HUAWEI, (0, 1)).loc["SOXX"]
     expected = rows(study_sensitivity(default_results), US_HUAWEI, (0, 1)).loc["SOXX"]
     assert soxx["caar"] == pytest.approx(expected["caar"], rel=RTOL, abs=0)  # full precision in the file
     manifest = (published / "manifest.json").read_text()
     assert '"sensitivity.csv"' in manifest
     doc = pd.read_json(published / "study.json", typ="series")
-    assert len(doc["sensitivity"]) == 56 and doc["sensitivity"][0]["role"] == "main"
+    assert len(doc["sensitivity"]) == 56 + 16 and doc["sensitivity"][0]["role"] == "main"
 
 
 def test_an_event_on_two_calendars_compares_the_same_firms(default_study, default_results):

@@ -1,0 +1,365 @@
+"""The confounder screen: what else could have moved a firm's price in its windows (``confounders.csv``).
+
+An event study attributes the abnormal return of a window to the event. The claim fails for a firm-event whose
+window holds other news. For every firm-event the screen lists, one row each (``event_id``, ``ticker``, ``date``,
+``rel_day`` — the session on the firm's own exchange calendar and its place relative to day 0 — ``kind`` and a
+``detail`` in words):
+
+``study_event``
+    another event of the same study for the same firm (the notion of :mod:`eventstudy.study.masking`: the same
+    ticker, another event id), whose event period (:attr:`~eventstudy.spec.config.Study.event_period`, counted
+    from its own day 0) overlaps this firm-event's event windows or its estimation window. ``date``/``rel_day``
+    are the other event's day 0. In the estimation window it is listed, and confounds only when its sessions are
+    *not* masked out of the estimation sample (``estimation_exclude: none`` or a list of dates that misses them).
+``separate_shock``
+    a return inside an event window (a return counts in a window when its span overlaps it, the rule of the CARs:
+    :meth:`~eventstudy.model.abnormal.AbnormalReturns.overlap`), other than the one whose span holds day 0, whose
+    standardised abnormal return exceeds the study's ``shock_threshold`` (default 3) in absolute value:
+    ``|SAR_t| = |AR_t| / √Var(AR_t)`` with the forecast-error variance of the normal-return model (Patell 1976;
+    Campbell, Lo & MacKinlay 1997, eq. 4.4.8). Under the model, ``SAR_t`` is Student t with ``n − p`` degrees of
+    freedom, so a session exceeds 3 by chance with probability about 0.3 % (2 P(t > 3)); the screen lists such a
+    session whatever its cause, with its AR and SAR.
+``earnings``
+    an earnings release (Yahoo's dates, :mod:`eventstudy.data.earnings`) placed on the first session whose close
+    is at or after the release instant (day 0's rule ``close``: a release after the close moves the next session).
+``distribution`` / ``split``
+    an ex-date of a dividend, rights or bonus issue, or a split, read from the price data
+    (:mod:`eventstudy.data.distributions`).
+``news``
+    a row of the user's news file (``study.confounders``, :mod:`eventstudy.spec.news`), placed on the first session
+    on or after its date.
+``not_screened``
+    a check that could not be made, per ticker, and why (``earnings dates not screened: source snapshot has
+    none``): the screen never stays silent about what it did not look at.
+
+Earnings, distributions, splits and news are screened inside the event windows: a row's session lies between the
+first day of the earliest event window and the last day of the latest. A firm-event is **confounded** (``car.csv``
+column ``confounded``, every window of it) when any of its rows confounds: every row but ``not_screened`` and the
+study events masked out of its estimation sample. With ``exclude_confounded: true`` the tests and the headline
+leave the confounded firm-events out (:mod:`eventstudy.study.unconfounded` gives the sensitivity row either way).
+
+Vectorised: every check is array arithmetic or a join over all firm-events at once; the only Python loops run over
+exchange calendars, tickers' price histories and the hits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..data.calendar import exchange_calendar, sessions
+from ..data.distributions import distribution_dates
+from ..data.earnings import EarningsDates
+from ..model.engine import AbnormalReturns, FirmEvent
+from .masking import Exclusion
+from .screen_inputs import ConfounderInputs
+
+if TYPE_CHECKING:
+    from .plan import StudyInputs
+
+COLUMNS = ["event_id", "ticker", "date", "rel_day", "kind", "detail"]
+KINDS = ("study_event", "separate_shock", "earnings", "distribution", "split", "news", "not_screened")
+
+
+@dataclass(frozen=True)
+class ConfounderScreen:
+    """The screen's rows (:data:`COLUMNS` and ``confounds``) and, per firm-event in the study's order, whether it is
+    confounded and whether the tests leave it out (``exclude_confounded``)."""
+
+    table: pd.DataFrame
+    confounded: np.ndarray  # (N,) bool
+    dropped: np.ndarray  # (N,) bool: left out of the tests and the headline
+
+    def keys(self, firm_events: Sequence[FirmEvent]) -> frozenset[tuple[str, str]]:
+        """The confounded firm-events as ``(event_id, ticker)`` pairs."""
+        return frozenset((fe.event_id, fe.ticker) for fe, c in zip(firm_events, self.confounded, strict=True) if c)
+
+    def mark(self, car: pd.DataFrame, firm_events: Sequence[FirmEvent]) -> pd.DataFrame:
+        """``car`` with the column ``confounded`` (the firm-event's flag on each of its windows)."""
+        keys = self.keys(firm_events)
+        out = car.copy()
+        out["confounded"] = [(e, t) in keys for e, t in zip(car["event_id"], car["ticker"], strict=True)]
+        return out
+
+
+def _axes(calendars: Sequence[str]) -> dict[str, pd.DatetimeIndex]:
+    return {c: sessions(c) for c in dict.fromkeys(calendars)}
+
+
+def _located(
+    firm_events: Sequence[FirmEvent], calendars: Sequence[str], axes: dict[str, pd.DatetimeIndex]
+) -> pd.DataFrame:
+    """One row per firm-event: its position ``i``, ticker, calendar and day 0's position on the calendar's axis."""
+    frame = pd.DataFrame(
+        {"i": np.arange(len(firm_events)), "ticker": [fe.ticker for fe in firm_events], "calendar": list(calendars),
+         "event_id": [fe.event_id for fe in firm_events], "day0": [fe.day0 for fe in firm_events]}
+    )  # fmt: skip
+    frame["pos0"] = -1
+    for calendar, rows in frame.groupby("calendar", sort=False).indices.items():
+        frame.loc[frame.index[rows], "pos0"] = axes[calendar].get_indexer(pd.DatetimeIndex(frame["day0"].iloc[rows]))
+    return frame
+
+
+def _study_events(
+    located: pd.DataFrame,
+    context: pd.DataFrame,
+    study_windows: tuple[tuple[int, int], tuple[int, int], tuple[int, int]],
+    exclusions: Sequence[Exclusion],
+) -> pd.DataFrame:
+    """``study_event`` rows: pairs (firm-event, another event of the same ticker) joined by ticker."""
+    (w0, w1), (e0, e1), (lo, hi) = study_windows
+    pairs = located.merge(context, on=["ticker", "calendar"], suffixes=("", "_other"))
+    pairs = pairs[pairs["event_id"] != pairs["event_id_other"]]
+    rel = (pairs["pos0_other"] - pairs["pos0"]).to_numpy()
+    in_windows = (rel + lo <= w1) & (rel + hi >= w0)
+    in_estimation = (rel + lo <= e1) & (rel + hi >= e0) & ~in_windows
+    keep = in_windows | in_estimation
+    pairs, rel, in_windows = pairs[keep], rel[keep], in_windows[keep]
+    masked = np.array(
+        [
+            other in {r for r, _ in exclusions[i].reasons}
+            for i, other in zip(pairs["i"], pairs["event_id_other"], strict=True)
+        ],
+        dtype=bool,
+    )
+    where = np.where(in_windows, f"its event period [{lo}, {hi}] overlaps the event windows [{w0}, {w1}]",
+                     f"its event period [{lo}, {hi}] overlaps the estimation window [{e0}, {e1}]")  # fmt: skip
+    note = np.where(in_windows, "", np.where(masked, "; masked out of the estimation sample (listed only)",
+                                             "; NOT masked out of the estimation sample (estimation_exclude)"))  # fmt: skip
+    detail = [f"event {o} (day 0 {d.date()}): {w}{n}" for o, d, w, n in
+              zip(pairs["event_id_other"], pairs["day0_other"], where, note, strict=True)]  # fmt: skip
+    return pd.DataFrame(
+        {"i": pairs["i"].to_numpy(), "rel_day": rel, "kind": "study_event", "detail": detail,
+         "confounds": in_windows | ~masked}
+    )  # fmt: skip
+
+
+def separate_shocks(ab: AbnormalReturns, windows: Sequence[tuple[int, int]], threshold: float) -> pd.DataFrame:
+    """``separate_shock`` rows from the ``(N, W)`` standardised abnormal returns."""
+    counted = np.logical_or.reduce([ab.overlap(w) for w in windows])
+    rel = ab.rel_days[None, :]
+    holds_day0 = (ab.span > 0) & (rel >= 0) & (rel - ab.span + 1 <= 0)
+    sar = ab.sar
+    with np.errstate(invalid="ignore"):
+        hit = counted & ~holds_day0 & np.isfinite(sar) & (np.abs(sar) > threshold)
+    i, j = np.nonzero(hit)
+    span = ab.span[i, j]
+    detail = [
+        f"SAR {s:+.3f} (|SAR| > {threshold:g}), AR {a:+.2%}" + (f", a return over {k} sessions" if k > 1 else "")
+        for s, a, k in zip(sar[i, j], ab.ar[i, j], span, strict=True)
+    ]
+    return pd.DataFrame({"i": i, "rel_day": ab.rel_days[j], "kind": "separate_shock", "detail": detail,
+                         "confounds": True})  # fmt: skip
+
+
+def _dated(located: pd.DataFrame, items: pd.DataFrame, span: tuple[int, int]) -> pd.DataFrame:
+    """Rows for dated items (``ticker``, ``calendar``, ``pos`` on the calendar's axis, ``kind``, ``detail``) that
+    fall inside the event-window span of a firm-event of their ticker."""
+    if items.empty:
+        return pd.DataFrame(columns=["i", "rel_day", "kind", "detail", "confounds"])
+    joined = located[["i", "ticker", "calendar", "pos0"]].merge(items, on=["ticker", "calendar"])
+    rel = (joined["pos"] - joined["pos0"]).to_numpy()
+    keep = (joined["pos"].to_numpy() >= 0) & (rel >= span[0]) & (rel <= span[1])
+    joined = joined[keep]
+    return pd.DataFrame({"i": joined["i"].to_numpy(), "rel_day": rel[keep], "kind": joined["kind"].to_numpy(),
+                         "detail": joined["detail"].to_numpy(), "confounds": True})  # fmt: skip
+
+
+def _first_session(axis: pd.DatetimeIndex, days: pd.DatetimeIndex) -> np.ndarray:
+    """Position of the first session on or after each day (-1 past the axis)."""
+    pos = axis.searchsorted(days, side="left")
+    return np.where(pos < len(axis), pos, -1)
+
+
+def _calendar_of(located: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(located["ticker"], located["calendar"], strict=True))
+
+
+def _earnings_items(
+    located: pd.DataFrame, earnings: EarningsDates | None, axes: dict[str, pd.DatetimeIndex]
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Dated earnings releases of the firms (first session closing at or after each release), and the tickers
+    whose earnings dates were not screened, with why."""
+    calendar_of = _calendar_of(located)
+    if earnings is None:
+        return pd.DataFrame(), [(t, "earnings dates not screened: none were loaded for this run") for t in calendar_of]
+    frames, missing = [], []
+    for ticker, calendar in calendar_of.items():
+        if ticker not in earnings.dates:
+            why = earnings.missing.get(ticker, "not loaded")
+            missing.append((ticker, f"earnings dates not screened: {why}"))
+            continue
+        frame = earnings.dates[ticker]
+        if frame.empty:
+            continue
+        closes = exchange_calendar(calendar).closes  # session → close instant (UTC)
+        pos = closes.searchsorted(pd.DatetimeIndex(frame["announced"]).tz_convert("UTC"), side="left")
+        local = pd.DatetimeIndex(frame["announced"]).tz_convert(exchange_calendar(calendar).tz)
+        axis_pos = axes[calendar].get_indexer(closes.index[np.minimum(pos, len(closes) - 1)])
+        detail = [
+            f"earnings release {t.strftime('%Y-%m-%d %H:%M %Z')}"
+            + "".join(f", {name} {v:g}" for name, v in (("EPS estimate", e), ("reported EPS", r), ("surprise %", s))
+                      if np.isfinite(v))
+            + (f" ({k})" if k and k != "Earnings" else "")
+            for t, e, r, s, k in zip(local, frame["eps_estimate"], frame["reported_eps"], frame["surprise_pct"],
+                                      frame["event_type"], strict=True)
+        ]  # fmt: skip
+        frames.append(pd.DataFrame({"ticker": ticker, "calendar": calendar,
+                                    "pos": np.where(pos < len(closes), axis_pos, -1), "kind": "earnings",
+                                    "detail": detail}))  # fmt: skip
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), missing
+
+
+def _distribution_items(
+    located: pd.DataFrame, histories: Mapping[str, pd.DataFrame], axes: dict[str, pd.DatetimeIndex]
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Ex-dates and splits of the firms from their price data, and the tickers whose data carry no record."""
+    rows: list[tuple[str, str, pd.Timestamp, str, str]] = []
+    missing = []
+    for ticker, calendar in _calendar_of(located).items():
+        history = histories.get(ticker)
+        if history is None:
+            continue
+        dated, recorded = distribution_dates(history)
+        if not recorded:
+            missing.append((ticker, "dividends, rights and splits not screened: the price data carry no record of "
+                                    "them (only possible unadjusted splits were checked)"))  # fmt: skip
+        rows += [(ticker, calendar, day, kind, words) for day, kind, words in dated]
+    if not rows:
+        return pd.DataFrame(), missing
+    frame = pd.DataFrame(rows, columns=["ticker", "calendar", "day", "kind", "detail"])
+    frame["pos"] = -1
+    for calendar, index in frame.groupby("calendar", sort=False).indices.items():
+        frame.loc[frame.index[index], "pos"] = axes[calendar].get_indexer(pd.DatetimeIndex(frame["day"].iloc[index]))
+    return frame.drop(columns="day"), missing
+
+
+def _news_items(
+    located: pd.DataFrame, news: Sequence, axes: dict[str, pd.DatetimeIndex], file: str | None
+) -> pd.DataFrame:
+    """The user's news rows on the firms' calendars (first session on or after each date)."""
+    calendar_of = _calendar_of(located)
+    rows = [n for n in news if n.ticker in calendar_of]
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame({"ticker": [n.ticker for n in rows], "calendar": [calendar_of[n.ticker] for n in rows],
+                          "day": pd.DatetimeIndex([pd.Timestamp(n.date) for n in rows]), "kind": "news",
+                          "detail": [f"{n.description} ({file}, line {n.line}, dated {n.date})" for n in rows]})  # fmt: skip
+    frame["pos"] = -1
+    for calendar, index in frame.groupby("calendar", sort=False).indices.items():
+        frame.loc[frame.index[index], "pos"] = _first_session(
+            axes[calendar], pd.DatetimeIndex(frame["day"].iloc[index])
+        )
+    return frame.drop(columns="day")
+
+
+def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Sequence[Exclusion]) -> ConfounderScreen:
+    """The screen of every firm-event of ``inputs`` (module docstring) from the combined abnormal returns ``ab``
+    and the estimation mask ``exclusions`` (:func:`eventstudy.study.masking.estimation_exclusions`). A run over part
+    of a study (``inputs.mask_context`` set: benchmark or confounder sensitivity) screens nothing itself: its
+    confounded firm-events are the main run's (``inputs.confounders.confounded``), its table is empty."""
+    study, firm_events = inputs.study, list(inputs.firm_events)
+    settings = study.confounders
+    extra = inputs.confounders or ConfounderInputs()
+    if inputs.mask_context is not None:  # a run over part of a study: the main run's screen has decided
+        keys = extra.confounded or frozenset()
+        flags = np.array([(fe.event_id, fe.ticker) in keys for fe in firm_events], dtype=bool)
+        return ConfounderScreen(empty_table().assign(confounds=False), flags, flags & settings.exclude)
+    calendars = [m.calendar for m in inputs.markets]
+    axes = _axes(calendars)
+    located = _located(firm_events, calendars, axes)
+    span = (min(w[0] for w in study.event_windows), max(w[1] for w in study.event_windows))
+    earnings, no_earnings = _earnings_items(located, extra.earnings, axes)
+    distributions, no_record = _distribution_items(located, inputs.histories, axes)
+    news = _news_items(located, settings.news, axes, settings.file)
+    parts = [
+        _study_events(located, located[["ticker", "calendar", "event_id", "day0", "pos0"]],
+                      (span, study.estimation_window, study.event_period), exclusions),
+        separate_shocks(ab, study.event_windows, settings.shock_threshold),
+        *(_dated(located, items, span) for items in (earnings, distributions, news)),
+    ]  # fmt: skip
+    hits = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) else None
+    n = len(firm_events)
+    if hits is None:
+        hits = pd.DataFrame({"i": np.zeros(0, dtype=np.int64), "rel_day": np.zeros(0, dtype=np.int64), "kind": "",
+                             "detail": "", "confounds": np.zeros(0, dtype=bool)})  # fmt: skip
+    hits = hits.astype({"i": np.int64, "rel_day": np.int64, "confounds": bool})
+    order = {k: r for r, k in enumerate(KINDS)}
+    hits = hits.iloc[np.lexsort(([order[k] for k in hits["kind"]], hits["rel_day"].to_numpy(), hits["i"].to_numpy()))]
+    i, rel = hits["i"].to_numpy(), hits["rel_day"].to_numpy()
+    pos0 = located["pos0"].to_numpy()[i]
+    dates = [axes[c][p].date().isoformat() for c, p in zip(located["calendar"].to_numpy()[i], pos0 + rel, strict=True)]
+    table = pd.DataFrame({"event_id": located["event_id"].to_numpy()[i], "ticker": located["ticker"].to_numpy()[i],
+                          "date": dates, "rel_day": pd.array(rel, dtype="Int64"), "kind": hits["kind"].to_numpy(),
+                          "detail": hits["detail"].to_numpy(), "confounds": hits["confounds"].to_numpy()})  # fmt: skip
+    unscreened = [*no_earnings, *no_record]
+    if unscreened:
+        notes = pd.DataFrame({"event_id": "", "ticker": [t for t, _ in unscreened], "date": "",
+                              "rel_day": pd.array([pd.NA] * len(unscreened), dtype="Int64"), "kind": "not_screened",
+                              "detail": [w for _, w in unscreened], "confounds": False})  # fmt: skip
+        table = pd.concat([table, notes], ignore_index=True)
+    confounded = np.zeros(n, dtype=bool)
+    confounded[i[hits["confounds"].to_numpy()]] = True
+    return ConfounderScreen(table.reset_index(drop=True), confounded, confounded & settings.exclude)
+
+
+def empty_table() -> pd.DataFrame:
+    """``confounders.csv`` without rows (results built by hand)."""
+    return pd.DataFrame({c: pd.Series([], dtype="Int64" if c == "rel_day" else object) for c in COLUMNS})
+
+
+def study_confounders(results: object) -> pd.DataFrame:
+    """The screen's rows of a run (``results.extra["confounders"]``, set by ``analyse``), :data:`COLUMNS` only."""
+    frame = getattr(results, "extra", {}).get("confounders")
+    return frame[COLUMNS].reset_index(drop=True) if isinstance(frame, pd.DataFrame) else empty_table()
+
+
+def headline_car(car: pd.DataFrame, exclude: bool) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The ``car.csv`` rows the headline is computed from and, per event, the note saying which firm-events were
+    left out: with ``exclude`` (``exclude_confounded: true``) the confounded ones are not counted."""
+    if not exclude or "confounded" not in car.columns:
+        return car, {}
+    flagged = car["confounded"].to_numpy(dtype=bool)
+    notes = {
+        str(e): f"left out as confounded (exclude_confounded; see confounders.csv): {', '.join(dict.fromkeys(g))}"
+        for e, g in car.loc[flagged].groupby("event_id", sort=False)["ticker"]
+    }
+    return car.loc[~flagged], notes
+
+
+def with_left_out(kept: pd.DataFrame, full: pd.DataFrame, notes: dict[str, str]) -> pd.DataFrame:
+    """The headline rows ``kept`` (computed without the confounded firm-events) with ``notes`` added, and a row
+    without figures for every event and window of ``full`` (the headline with them) that has none left."""
+    key = ["event_id", "window_start", "window_end"]
+    out = full[key].merge(kept, on=key, how="left")
+    gone = out["n_firms"].isna().to_numpy()
+    for column in ("exchange", "benchmark", "test"):
+        out.loc[gone, column] = full.loc[gone, column].to_numpy()
+    out.loc[gone, ["n_firms", "n_not_traded"]] = 0
+    out["note"] = [
+        "; ".join(x for x in ("" if g else n, notes.get(str(e), "")) if isinstance(x, str) and x)
+        for e, n, g in zip(out["event_id"], out["note"], gone, strict=True)
+    ]
+    return out.astype({"n_firms": int, "n_not_traded": int})[list(full.columns)]
+
+
+def screen_words(results: object) -> str:
+    """One line on what the screen found: confounded firm-events, rows by kind, checks not made, whether the tests
+    count them (the console after ``run`` and ``Results.summary()``)."""
+    table = study_confounders(results)
+    car = getattr(results, "car", None)
+    if car is None or "confounded" not in car.columns:
+        return "not screened"
+    flags = car.drop_duplicates(["event_id", "ticker"])["confounded"].to_numpy(dtype=bool)
+    found = table[table["kind"] != "not_screened"]["kind"].value_counts()
+    kinds = ", ".join(f"{int(found[k])} {k}" for k in KINDS if k in found.index)
+    skipped = table[table["kind"] == "not_screened"].groupby("detail", sort=False)["ticker"].nunique()
+    missing = "".join(f"; {d} ({n} ticker{'s' if n != 1 else ''})" for d, n in skipped.items())
+    study = getattr(results, "study", None)
+    excluded = study is not None and study.confounders.exclude
+    how = "left out of the tests (exclude_confounded)" if excluded else "counted in the tests"
+    return f"{int(flags.sum())} of {len(flags)} firm-events confounded, {how} ({kinds or 'no rows'}){missing}"
