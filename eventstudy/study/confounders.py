@@ -337,7 +337,8 @@ def with_left_out(kept: pd.DataFrame, full: pd.DataFrame, notes: dict[str, str])
     key = ["event_id", "window_start", "window_end"]
     out = full[key].merge(kept, on=key, how="left")
     gone = out["n_firms"].isna().to_numpy()
-    for column in ("exchange", "benchmark", "test"):
+    for column in ("exchange", "benchmark", "test"):  # (as objects: a column of only gone rows is all NaN)
+        out[column] = out[column].astype(object)
         out.loc[gone, column] = full.loc[gone, column].to_numpy()
     out.loc[gone, ["n_firms", "n_not_traded"]] = 0
     out["note"] = [

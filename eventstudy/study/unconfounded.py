@@ -29,7 +29,7 @@ from ..inference import significance_table
 from ..model.engine import AbnormalReturns, without
 from .confounders import ConfounderScreen
 from .screen_inputs import ConfounderInputs
-from .sensitivity import COLUMNS, _event_keys, _row, _typed, empty_frame
+from .sensitivity import COLUMNS, Headline, _by_event, _event_keys, _row, _typed, empty_frame
 from .summary import event_markets, study_summary, summary_frame
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def confounder_sensitivity(
     calendars: dict[str, dict[str, None]] = {}
     for fe, m in zip(firm_events, inputs.markets, strict=True):
         calendars.setdefault(fe.event_id, {})[m.calendar] = None
+    by_event = _by_event(other, list(hit))  # each confounded event's rows without them, by window
     rows: list[dict[str, Any]] = []
     for main in summary.to_dict(orient="records"):
         event_id, window = main["event_id"], (int(main["window_start"]), int(main["window_end"]))
@@ -90,9 +91,9 @@ def confounder_sensitivity(
             row = {c: main.get(c) for c in COLUMNS}
             row.update(calendar=calendar, role=role, note="no confounded firm-event: the headline itself")
         else:
-            mine: pd.DataFrame | str = other[other["event_id"] == event_id]
-            if isinstance(mine, pd.DataFrame) and mine.empty:
-                mine = "every firm-event of the event is confounded: no headline without them"
+            mine: Headline | str = by_event[event_id] or (
+                "every firm-event of the event is confounded: no headline without them"
+            )
             row = _row(event_id, window, calendar, main["benchmark"], role, mine, study.primary_test)
         row["caar_diff"] = row["caar"] - main["caar"]
         rows.append(row)
