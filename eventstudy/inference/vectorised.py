@@ -25,17 +25,15 @@ from .sample import (
     _cached,
     _day_mean,
     _estimation_cached,
+    _estimation_sar_ranks,
     _mean_sd,
     _mean_t,
-    _row_median,
+    _sar_window_ranks,
     _skew_adjusted_t,
     _t_p,
     _z_p,
-    compact_rows,
-    merged_median,
     merged_ranks,
     rank_rows,
-    rank_sort_rows,
 )
 
 
@@ -78,43 +76,6 @@ def _cross_correlation(est: np.ndarray, n: np.ndarray) -> np.ndarray:
     k = off.sum(axis=(1, 2))
     r = np.where(off, corr, 0.0).sum(axis=(1, 2)) / k
     return np.where((n < 2) | (k == 0), np.nan, r)
-
-
-#: Most window returns per firm for which the rank tests merge them into the estimation days' kept ranks
-#: (``O(T m)`` comparisons per firm) rather than sort each firm's joined row (``O((T + m) log(T + m))``): the
-#: one-day windows of a daily path take the first, a 21-day placebo window the second.
-MERGE_MAX_WINDOW_RETURNS = 4
-
-
-def _estimation_sar_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Each firm's estimation-day SARs ranked among themselves and sorted, ``(G·F, T)`` each: the same for every
-    window (``shared``)."""
-    est = v["sar"][:, :, v["est_days"]]
-    return _estimation_cached(v, "estimation_sar_ranks", lambda: rank_sort_rows(est.reshape(-1, est.shape[-1])))
-
-
-def _sar_window_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Ranks of each firm's SARs over the estimation and window days ``(G, F, D)`` and their median ``(G, F, 1)``,
-    as :func:`rank_rows` / :func:`_row_median` of the joined rows, from the estimation days' ranks and sorted rows
-    and the firm's few window SARs (:func:`merged_ranks`, :func:`merged_median`)."""
-
-    def make():
-        sar, w = v["sar"], v["in_window"]
-        g, f, d = sar.shape
-        values, columns = compact_rows(sar[:, :, w].reshape(g * f, -1))
-        if values.shape[1] > MERGE_MAX_WINDOW_RETURNS:  # a sort of the joined rows is cheaper
-            ranks, joined_sorted = rank_sort_rows(sar.reshape(g * f, d))
-            return ranks.reshape(g, f, d), _row_median(sar.reshape(g * f, d), joined_sorted).reshape(g, f, 1)
-        est_ranks, est_sorted = _estimation_sar_ranks(v)
-        base_ranks, extra_ranks = merged_ranks(sar[:, :, ~w].reshape(g * f, -1), est_ranks, values)
-        window_ranks = np.full((g * f, int(w.sum())), np.nan)
-        np.put_along_axis(window_ranks, columns, extra_ranks, axis=1)
-        ranks = np.empty((g, f, d))
-        ranks[:, :, ~w] = base_ranks.reshape(g, f, -1)
-        ranks[:, :, w] = window_ranks.reshape(g, f, -1)
-        return ranks, merged_median(est_sorted, values).reshape(g, f, 1)
-
-    return _cached(v, "sar_window_ranks", make)
 
 
 def _estimation_aar(v: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -99,7 +99,7 @@ def test_rank_tests_merge_or_sort_alike(default_results, default_study, monkeypa
     """The rank and sign tests give the same figures whether each firm's few window SARs are merged into the
     estimation days' kept ranks or its joined row is sorted (``MERGE_MAX_WINDOW_RETURNS``), on event windows and
     one-day windows (and across windows sharing the estimation days' ranks)."""
-    import eventstudy.inference.vectorised as vec
+    import eventstudy.inference.sample as vec
 
     ab = default_results.abnormal
     windows = (*default_study.event_windows, (0, 0), (3, 3))
