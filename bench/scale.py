@@ -32,7 +32,7 @@ import statsmodels.api as sm
 
 from bench import SZSE_UNIVERSE
 from eventstudy.data.universe import load_universe
-from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, window_only
+from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, halt_reach
 from eventstudy.model.estimation import moments
 from eventstudy.placebo import PlaceboSpec, draw_events, firm_events, run_placebo
 
@@ -52,18 +52,35 @@ def children_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
+LOOKAHEAD_DAYS = 366  # calendar days a halt over the window's last day is followed to the next trade
+
+
+def window_end(traded: np.ndarray, sessions: pd.DatetimeIndex, last: int) -> int:
+    """The position of the last return a window ending on session ``last`` counts: ``last`` if the firm trades
+    then, else its next trade (whose trade-to-trade return covers ``last``) within ``LOOKAHEAD_DAYS``."""
+    if last >= len(traded) or traded[last]:
+        return min(last, len(traded) - 1)
+    after = np.flatnonzero(traded[last:])
+    if len(after) == 0 or (sessions[last + after[0]] - sessions[last]).days > LOOKAHEAD_DAYS:
+        return last
+    return last + int(after[0])
+
+
 def yardstick(panel, benchmark: str, events, estimation_window=ESTIMATION, window=WINDOW) -> list[pd.Series]:
     """The plain way: for each firm-event, slice its returns, fit OLS with statsmodels, predict, sum.
 
     Same rules as the engine: trade-to-trade returns with their span ``k``, the benchmark compounded over the
     same span, the market model ``R = α k + β M`` fitted on the estimation window's single-session returns.
-    Returns each firm-event's ARs indexed by relative day (sessions with a return only); CAR is their sum.
+    A firm suspended on the window's last day counts the return of its next trade, which covers that day (a
+    study's rule). Returns each firm-event's ARs indexed by relative day (sessions with a return only); CAR is
+    their sum.
     """
     level = panel.level[benchmark].to_numpy()
     out = []
     for fe in events:
         day0 = panel.sessions.get_loc(fe.day0)
-        first, last = max(day0 + estimation_window[0], 0), day0 + window[1]
+        first, end = max(day0 + estimation_window[0], 0), day0 + window[1]
+        last = window_end(panel.traded[fe.ticker].to_numpy(dtype=bool), panel.sessions, end)
         frame = pd.DataFrame(
             {
                 "r": panel.returns[fe.ticker].iloc[first : last + 1],
@@ -79,7 +96,8 @@ def yardstick(panel, benchmark: str, events, estimation_window=ESTIMATION, windo
         frame = frame.dropna(subset=["r", "m"])
         est = frame[(frame["rel"] >= estimation_window[0]) & (frame["rel"] <= estimation_window[1]) & (frame["k"] == 1)]
         fit = sm.OLS(est["r"], est[["k", "m"]]).fit()
-        event = frame[(frame["rel"] >= window[0]) & (frame["rel"] <= window[1])]
+        covers_end = frame["rel"] - frame["k"] < window[1]  # a return after the window covering its last day
+        event = frame[(frame["rel"] >= window[0]) & ((frame["rel"] <= window[1]) | covers_end)]
         ar = event["r"] - fit.predict(event[["k", "m"]])
         ar.index = event["rel"].to_numpy()
         out.append(ar)
@@ -94,11 +112,13 @@ def lean_yardstick(panel, benchmark: str, events, estimation_window=ESTIMATION, 
     """
     level = panel.level[benchmark].to_numpy()
     returns, span = panel.returns.to_numpy(), panel.span.to_numpy()
+    traded = panel.traded.to_numpy(dtype=bool)
     cols = panel.returns.columns.get_indexer([fe.ticker for fe in events])
     day0s = panel.sessions.get_indexer(pd.DatetimeIndex([fe.day0 for fe in events]))
     out = []
     for col, day0 in zip(cols, day0s, strict=True):
-        first, last = max(day0 + estimation_window[0], 0), day0 + window[1]
+        first = max(day0 + estimation_window[0], 0)
+        last = window_end(traded[:, col], panel.sessions, day0 + window[1])
         r, k = returns[first : last + 1, col], span[first : last + 1, col]
         pos = np.arange(first, last + 1)
         rel, start = pos - day0, pos - k
@@ -108,25 +128,32 @@ def lean_yardstick(panel, benchmark: str, events, estimation_window=ESTIMATION, 
         x = np.column_stack([k, m])
         est = ok & (rel >= estimation_window[0]) & (rel <= estimation_window[1]) & (k == 1)
         fit = sm.OLS(r[est], x[est]).fit()
-        ev = ok & (rel >= window[0]) & (rel <= window[1])
+        ev = ok & (rel >= window[0]) & ((rel <= window[1]) | (rel - k < window[1]))
         out.append(pd.Series(r[ev] - x[ev] @ fit.params, index=rel[ev]))
     return out
 
 
 def agreement(ab, loop: list[pd.Series], window=WINDOW) -> tuple[float, float]:
-    """Largest absolute AR and CAR differences between the engine and the loop on the same firm-events."""
-    days = ab.days(window)
-    rel = ab.rel_days[days]
-    ar = ab.ar[:, days]
-    car = ab.cumulate(days)["car"]
+    """Largest absolute AR and CAR differences between the engine and the loop on the same firm-events. The
+    engine's ARs are those a window counts: from its first day, every return covering a session up to its last
+    (``ab`` must reach past the window far enough for the returns that end a halt: :func:`engine_window`)."""
+    rel = ab.rel_days
+    counted = np.isfinite(ab.ar) & (rel >= window[0])[None, :] & (rel[None, :] - ab.span < window[1])
     worst_ar = worst_car = 0.0
     for i, series in enumerate(loop):
-        mine = pd.Series(ar[i], index=rel).dropna()
+        mine = pd.Series(ab.ar[i, counted[i]], index=rel[counted[i]])
         if not mine.index.equals(pd.Index(series.index)):
             return float("inf"), float("inf")  # different sessions with a return
         worst_ar = max(worst_ar, float(np.max(np.abs(mine.to_numpy() - series.to_numpy()), initial=0.0)))
-        worst_car = max(worst_car, abs(float(car[i]) - float(series.sum())))
+        worst_car = max(worst_car, abs(float(mine.sum()) - float(series.sum())))
     return worst_ar, worst_car
+
+
+def engine_window(panel, events, window=WINDOW) -> tuple[int, int]:
+    """``window`` reaching as far past its end as the latest next trade of a firm-event halted on its last day."""
+    located = (panel.sessions.get_indexer(pd.DatetimeIndex([fe.day0 for fe in events])),
+               panel.returns.columns.get_indexer([fe.ticker for fe in events]))  # fmt: skip
+    return window[0], window[1] + halt_reach(panel, located, window[1])
 
 
 def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chunk_size: int | None) -> dict:
@@ -156,12 +183,12 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     lean = lean_yardstick(universe.panel, spec.benchmark, events)
     lean_per_event = (time.perf_counter() - t3) / m
 
+    reach = engine_window(universe.panel, events)
     if spec.fast:
         ab = fast_abnormal_returns(universe.panel, moments(universe.panel, spec.benchmark), spec.benchmark, events,
-                                   spec.model, ESTIMATION, WINDOW)  # fmt: skip
+                                   spec.model, ESTIMATION, reach)  # fmt: skip
     else:
-        full = abnormal_returns(universe.panel, spec.benchmark, events, spec.model, ESTIMATION, WINDOW)
-        ab = window_only(full, WINDOW)
+        ab = abnormal_returns(universe.panel, spec.benchmark, events, spec.model, ESTIMATION, reach)
     worst_ar, worst_car = agreement(ab, loop)
     lean_ar, lean_car = agreement(ab, lean)
     worst_ar, worst_car = max(worst_ar, lean_ar), max(worst_car, lean_car)

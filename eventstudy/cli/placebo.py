@@ -50,8 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--studies", type=int, default=1000, help="with --like: pseudo-studies per design (default 1000)"
     )
-    parser.add_argument("--all-tests", action="store_true",
-                        help="with --like: also the tests that fit a model per firm (garch_bmp_t; slow)")  # fmt: skip
+    parser.add_argument("--expensive-tests", default="auto", choices=["auto", "all", "none"],
+                        help="the tests that fit a model per firm-event (garch_bmp_t, ~16 ms each): auto (default) "
+                        "up to 250 firm-events, all, or none; --like: none unless all")  # fmt: skip
+    parser.add_argument("--all-tests", action="store_true", help="the same as --expensive-tests all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--window", type=_window, default=(-10, 10), help="event window a,b (default -10,10)")
     parser.add_argument("--estimation-window", type=_window, default=(-260, -11), help="default -260,-11")
@@ -91,6 +93,7 @@ def spec_from_args(args: argparse.Namespace) -> PlaceboSpec:
         estimation_window=tuple(args.estimation_window), model=args.model, firms_per_study=args.firms_per_study,
         min_estimation_returns=args.min_estimation_returns, alpha=args.alpha, clustered=args.clustered,
         chunk_size=args.chunk_size, engine=args.engine, workers=args.workers,
+        expensive_tests="all" if args.all_tests else args.expensive_tests,
     )  # fmt: skip
 
 
@@ -109,6 +112,7 @@ def report(result: PlaceboResult) -> str:
         f"rejection rates at alpha = {spec.alpha} (expected about {spec.alpha} under the null):",
         result.rejection_rates().to_string(index=False, float_format=lambda v: f"{v:.4f}"),
         "",
+        *spec.not_computed,
         f"time: draw {result.seconds['draw']:.2f} s, engine + tests {result.seconds['engine_and_tests']:.2f} s "
         f"in {result.chunks} chunk(s)",
     ]
@@ -130,7 +134,7 @@ def run_like(args: argparse.Namespace) -> int:
             raise ConfigError("--events: not with --like (the study's events set the designs; use --studies)")
         study = load_study(Path(args.like))
         options = {"workers": args.workers, "engine": args.engine, "alpha": args.alpha, "chunk_size": args.chunk_size,
-                   "tests": None if args.all_tests else tuple(t for t in TESTS if t not in EXPENSIVE)}  # fmt: skip
+                   "tests": None if args.all_tests or args.expensive_tests == "all" else tuple(t for t in TESTS if t not in EXPENSIVE)}  # fmt: skip
         designs = matched_specs(study, args.studies, args.seed, **options)
         if args.out:
             writable_directory(Path(args.out), "--out")

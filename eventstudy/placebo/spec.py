@@ -10,9 +10,11 @@ import numpy as np
 
 from ..data.universe import EW_BENCHMARK
 from ..errors import ConfigError
-from ..inference import TESTS
+from ..inference import EXPENSIVE, TESTS
 from ..model.engine import MODEL_PARAMETERS
 from ..model.estimation import MOMENT_MODELS
+from ..spec.config import EXPENSIVE_CHOICES
+from ..study.selection import EXPENSIVE_AUTO_FIRM_EVENTS
 from .executors import FAST_FROM, PARALLEL_FROM
 
 # Peak bytes the engine holds per firm-event and relative day (measured: about 26 float64 (N, W) arrays live
@@ -43,7 +45,8 @@ class PlaceboSpec:
     workers: int | None = None  # local executor: processes (this one and forked ones); None: 2 from PARALLEL_FROM
     extra_windows: tuple[tuple[int, int], ...] = ()  # more event windows tested on the same draw (tests only)
     injected: tuple[float, ...] = ()  # day-0 abnormal returns added to every firm-event (power; tests only)
-    tests: tuple[str, ...] | None = None  # the tests run (in TESTS order); None: every test of the battery
+    tests: tuple[str, ...] | None = None  # the tests run (in TESTS order); None: the battery (expensive_tests)
+    expensive_tests: str = "auto"  # with tests=None, the per-firm-fit tests (EXPENSIVE): as a study's option
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_events <= MAX_EVENTS:
@@ -79,6 +82,8 @@ class PlaceboSpec:
             unknown = [t for t in self.tests if t not in TESTS]
             if unknown or not self.tests:
                 raise ConfigError(f"tests {list(self.tests)}: choose one or more of {', '.join(TESTS)}")
+        if self.expensive_tests not in EXPENSIVE_CHOICES:
+            raise ConfigError(f"expensive_tests {self.expensive_tests!r}: expected {', '.join(EXPENSIVE_CHOICES)}")
         if not 3 <= self.min_estimation_returns <= width:
             raise ConfigError(f"min_estimation_returns must be between 3 and {width}")
 
@@ -104,9 +109,33 @@ class PlaceboSpec:
         return min(w[0] for w in self.windows), max(w[1] for w in self.windows)
 
     @property
+    def expensive_included(self) -> bool:
+        """Whether ``tests=None`` runs the per-firm-fit tests (:data:`~eventstudy.inference.EXPENSIVE`,
+        ``garch_bmp_t``: one GARCH(1,1) fit per firm-event, ~16 ms each, 100× the rest of the battery): ``all``,
+        or ``auto`` up to :data:`~eventstudy.study.selection.EXPENSIVE_AUTO_FIRM_EVENTS` firm-events, the rule
+        of a study's ``expensive_tests:``."""
+        choice = self.expensive_tests
+        return choice == "all" or (choice == "auto" and self.n_events <= EXPENSIVE_AUTO_FIRM_EVENTS)
+
+    @property
     def test_names(self) -> list[str]:
-        """The tests run, in :data:`~eventstudy.inference.TESTS` order."""
-        return [t for t in TESTS if self.tests is None or t in self.tests]
+        """The tests run, in :data:`~eventstudy.inference.TESTS` order: ``tests``, or the battery without the
+        per-firm-fit tests unless :attr:`expensive_included`."""
+        if self.tests is not None:
+            return [t for t in TESTS if t in self.tests]
+        return [t for t in TESTS if self.expensive_included or t not in EXPENSIVE]
+
+    @property
+    def not_computed(self) -> list[str]:
+        """One note per battery test left out by ``expensive_tests`` (printed with the results)."""
+        if self.tests is not None or self.expensive_included:
+            return []
+        why = (
+            f"{self.n_events:,} firm-events, more than the {EXPENSIVE_AUTO_FIRM_EVENTS} for which expensive_tests "
+            "auto computes it" if self.expensive_tests == "auto" else "expensive_tests none"
+        )  # fmt: skip
+        return [f"{t} not computed ({why}; one model fit per firm-event); --expensive-tests all" for t in TESTS
+                if t in EXPENSIVE]  # fmt: skip
 
     @property
     def levels(self) -> tuple[float, ...]:

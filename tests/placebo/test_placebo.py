@@ -12,7 +12,7 @@ import pytest
 from eventstudy.data.universe import load_universe, write_synthetic_universe
 from eventstudy.errors import ConfigError
 from eventstudy.inference import EXPENSIVE, TESTS
-from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, window_only
+from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns
 from eventstudy.model.estimation import moments
 from eventstudy.placebo import (
     FAST_MODELS,
@@ -80,8 +80,8 @@ def test_fast_path_equals_engine(universe, model):
 
 
 def test_fast_and_full_placebo_agree(universe):
-    a = run_placebo(universe, spec(engine="fast"))
-    b = run_placebo(universe, spec(engine="full"))
+    a = run_placebo(universe, spec(engine="fast", expensive_tests="all"))
+    b = run_placebo(universe, spec(engine="full", expensive_tests="all"))
     pd.testing.assert_frame_equal(a.firms, b.firms, rtol=1e-9, atol=1e-12)
     # A model fit per firm (garch_bmp_t's GARCH ML) stops where its optimiser's tolerance lets it, and on a flat
     # likelihood the last bits in which the two engines' ARs differ move it: most statistics agree to 1e-4, a
@@ -115,16 +115,32 @@ def test_summaries(universe):
     r = run_placebo(universe, spec(n_events=305))
     assert r.firms["study"].nunique() == 31  # the last pseudo-study has 5 firm-events
     rates = r.rejection_rates().set_index("test")
-    assert list(rates.index) == [*TESTS, "firm_t"]  # the whole battery, then the per-firm t
+    battery = [t for t in TESTS if t not in EXPENSIVE]  # 305 firm-events: expensive_tests auto leaves them out
+    assert list(rates.index) == [*battery, "firm_t"]  # the battery, then the per-firm t
     assert rates.loc["csect_t", "studies"] == 31 and rates.loc["firm_t", "studies"] == 305
     rate = rates["rejection_rate"]
     assert np.isfinite(rate).all() and ((rate >= 0) & (rate <= 1)).all(), rate[~np.isfinite(rate)]
-    assert (rates.loc[list(TESTS), "studies"] >= 30).all()  # every test computed on (nearly) every pseudo-study
+    assert (rates.loc[battery, "studies"] >= 30).all()  # every test computed on (nearly) every pseudo-study
     dist = r.car_distribution()
     assert list(dist.index) == ["CAR", "CAAR"] and dist.loc["CAR", "n"] == 305
     car = r.firms["car"]
     assert dist.loc["CAR", "mean"] == pytest.approx(car.mean())
     assert dist.loc["CAR", "q50"] == pytest.approx(car.median())
+
+
+def test_expensive_tests_follow_the_rule_of_a_study():
+    fitted = sorted(EXPENSIVE)
+    small, large = spec(n_events=250), spec(n_events=251)
+    assert small.test_names == list(TESTS) and small.not_computed == []
+    assert [t for t in large.test_names if t in EXPENSIVE] == []
+    assert [note.split()[0] for note in large.not_computed] == fitted
+    assert "251 firm-events, more than the 250" in large.not_computed[0]
+    assert spec(n_events=251, expensive_tests="all").test_names == list(TESTS)
+    assert "expensive_tests none" in spec(n_events=10, expensive_tests="none").not_computed[0]
+    explicit = spec(n_events=5000, tests=("csect_t", *fitted))
+    assert explicit.test_names == ["csect_t", *fitted] and explicit.not_computed == []  # asked for: computed
+    with pytest.raises(ConfigError, match="expensive_tests 'some'"):
+        spec(expensive_tests="some")
 
 
 def test_bad_specs():
@@ -154,13 +170,24 @@ def test_dask_local_cluster_gives_identical_results(universe, processes):
 
 
 def test_harness_yardstick_agrees_with_engine(universe):
+    """bench.scale's loops (statsmodels per firm-event) against the engine and the placebo's CARs, on draws
+    that include firm-events halted on the window's last day (followed to their next trade by all three)."""
     scale = pytest.importorskip("bench.scale")
-    s = spec(n_events=40)
-    events = firm_events(universe.panel, draw_events(universe, s))
-    ab = window_only(abnormal_returns(universe.panel, s.benchmark, events, s.model, EST, WIN), WIN)
+    s = spec(n_events=300)
+    draw = draw_events(universe, s)
+    events = firm_events(universe.panel, draw)
+    halted = ~universe.panel.traded.to_numpy()[draw.day0 + WIN[1], draw.ticker]
+    assert halted.sum() >= 3
+    ab = abnormal_returns(
+        universe.panel, s.benchmark, events, s.model, EST, scale.engine_window(universe.panel, events, WIN)
+    )
+    placebo_car = run_placebo(universe, s, draw=draw).firms["car"].to_numpy()
     for loop in (scale.yardstick, scale.lean_yardstick):
-        worst_ar, worst_car = scale.agreement(ab, loop(universe.panel, s.benchmark, events, EST, WIN), WIN)
+        ars = loop(universe.panel, s.benchmark, events, EST, WIN)
+        worst_ar, worst_car = scale.agreement(ab, ars, WIN)
         assert worst_ar < 1e-9 and worst_car < 1e-9
+        loop_car = np.array([a.sum() if len(a) else np.nan for a in ars])
+        np.testing.assert_allclose(placebo_car, loop_car, rtol=1e-9, atol=1e-12)
 
 
 def test_extra_windows_and_injection_keep_the_null_rows(universe):
