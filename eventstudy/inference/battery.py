@@ -16,6 +16,7 @@ import pandas as pd
 from ..model.engine import AbnormalReturns
 from . import vectorised
 from .blas_threads import single_threaded
+from .processes import cores, round_robin
 from .sample import (
     StatisticResult,
     WindowSample,
@@ -164,12 +165,26 @@ def significance_table(
     groups = _event_groups(ab)
     keys = [k if event_keys is None else event_keys[e] for k, e in enumerate(groups)]
     caches: dict = {}  # estimation-day results, shared by the windows with the same firm-events (window_battery)
+
+    def one(w: tuple[int, int]) -> pd.DataFrame:
+        return window_table(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches)
+
     with single_threaded():  # small batched matmuls: threads only wait on each other (blas_threads)
-        parts = [
-            window_table(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches)
-            for w in all_windows
-        ]
+        # The first window fills the estimation-day caches; the forked workers inherit them with the rest.
+        parts = [one(w) for w in all_windows[:1]]
+        parts += round_robin(one, all_windows[1:], window_processes(ab.ar.shape[0], len(all_windows) - 1))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+
+
+#: Firm-event windows (firm-events × windows) from which a study's windows are shared with a forked process: below
+#: it, forking (~0.1 s with a large study in memory) costs more than half the battery it would take over.
+PARALLEL_FIRM_EVENT_WINDOWS = 20_000
+
+
+def window_processes(firm_events: int, windows: int) -> int:
+    """Processes for ``windows`` windows of ``firm_events`` firm-events: two on a machine with two or more cores
+    once the work reaches :data:`PARALLEL_FIRM_EVENT_WINDOWS`, else one."""
+    return min(2, cores()) if windows >= 2 and firm_events * windows >= PARALLEL_FIRM_EVENT_WINDOWS else 1
 
 
 def window_table(

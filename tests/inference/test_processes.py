@@ -1,0 +1,56 @@
+"""Work shared with forked processes: the same results, in the same order, as the serial loop."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from eventstudy.inference import battery
+from eventstudy.inference.processes import can_fork, round_robin
+
+
+def _square_and_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+def test_round_robin_keeps_the_order_and_uses_a_second_process():
+    got = round_robin(_square_and_pid, list(range(7)), 2)
+    assert [v for v, _ in got] == [x * x for x in range(7)]
+    pids = {pid for _, pid in got}
+    assert os.getpid() in pids
+    assert len(pids) == (2 if can_fork() else 1)  # odd parts forked where fork is safe (Linux)
+
+
+def test_round_robin_is_serial_for_one_process_or_one_part():
+    assert {pid for _, pid in round_robin(_square_and_pid, [1, 2, 3], 1)} == {os.getpid()}
+    assert round_robin(_square_and_pid, [3], 4) == [(9, os.getpid())]
+    assert round_robin(_square_and_pid, [], 2) == []
+
+
+def test_an_error_in_a_forked_worker_reaches_the_caller():
+    def fail_on_odd(x: int) -> int:
+        if x % 2:
+            raise ValueError(f"part {x}")
+        return x
+
+    with pytest.raises(ValueError, match="part 1"):
+        round_robin(fail_on_odd, [0, 1, 2], 2)
+
+
+def test_window_processes_threshold():
+    assert battery.window_processes(10, 5) == 1  # a small study: forking costs more than it saves
+    assert battery.window_processes(10_000, 1) == 1  # one window: nothing to share
+    big = battery.window_processes(5_000, 34)
+    assert big == min(2, os.cpu_count() or 1)
+
+
+def test_a_study_tested_in_two_processes_equals_the_serial_table(default_results, monkeypatch):
+    """The default study's every window and daily-path day, its windows shared with a forked process."""
+    ab = default_results.abnormal
+    windows = tuple(default_results.study.event_windows)
+    serial = battery.significance_table(ab, windows, daily_path=default_results.study.daily_path)
+    monkeypatch.setattr(battery, "PARALLEL_FIRM_EVENT_WINDOWS", 1)
+    shared = battery.significance_table(ab, windows, daily_path=default_results.study.daily_path)
+    pd.testing.assert_frame_equal(serial, shared, rtol=1e-12, atol=0)
