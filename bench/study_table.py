@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--universe", type=Path, default=UNIVERSE)
     parser.add_argument("--outputs", action="store_true", help="time writing the CSVs + study.json, and the report")
     parser.add_argument("--report", action="store_true", help="also run the whole study again as `eventstudy run`")
+    parser.add_argument("--loop", type=int, default=0, metavar="M",
+                        help="also time bench.scale's per-event loops (statsmodels; lean numpy) on M of the "
+                        "study's firm-events, per firm-event against the study")  # fmt: skip
     args = parser.parse_args(argv)
     if not args.universe.is_file():
         print(f"{args.universe}: universe file not found", file=sys.stderr)
@@ -121,8 +124,28 @@ def main(argv: list[str] | None = None) -> int:
     n = len(results.abnormal.firm_events)
     print(f"events={len(study.events)} tickers={len(inputs.histories)} load_s={t1 - t0:.2f} "
           f"prepare_s={t2 - t1:.2f} analyse_s={t3 - t2:.2f}{publish}")  # fmt: skip
+    if args.loop:
+        print(loop_costs(args.universe, results, args.loop, (t3 - t0) / n))
     print(f"firm_events={n} wall_s={t3 - t0:.2f} cpu_s={cpu:.2f} peak_rss_mb={peak_rss_mb():.0f}")
     return 0
+
+
+def loop_costs(universe: Path, results: StudyResults, m: int, study_s_per_event: float) -> str:
+    """Milliseconds per firm-event of the study (load + prepare + analyse: every test) and of bench.scale's two
+    per-event loops (ARs and CAR only, market model against the universe's equal-weighted index) timed on the
+    study's first ``m`` firm-events, estimation [-260, -11] and window [-1, 1] as the study's first window."""
+    from bench.scale import lean_yardstick, yardstick
+    from eventstudy.data.universe import EW_BENCHMARK, load_universe
+
+    panel = load_universe(str(universe)).panel
+    events = list(results.abnormal.firm_events)[:m]
+    timed = {}
+    for name, loop in (("loop", yardstick), ("lean_loop", lean_yardstick)):
+        t0 = time.perf_counter()
+        loop(panel, EW_BENCHMARK, events, (-260, -11), (-1, 1))
+        timed[name] = (time.perf_counter() - t0) / len(events) * 1e3
+    return (f"study_ms_per_event={study_s_per_event * 1e3:.3f} loop_ms_per_event={timed['loop']:.3f} "
+            f"lean_loop_ms_per_event={timed['lean_loop']:.3f} (loops on {len(events)} firm-events)")  # fmt: skip
 
 
 def cpu_seconds() -> float:
