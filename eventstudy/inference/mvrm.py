@@ -19,10 +19,13 @@ from .sample import _estimation_cached, _t_p
 
 
 def _inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of each ``p × p`` matrix of ``a`` ``(..., p, p)`` and where it is singular (condition number above
-    1e12, or not finite): those get NaN instead of raising."""
-    cond = np.linalg.cond(np.where(np.isfinite(a), a, 0.0)) if a.shape[-1] else np.ones(a.shape[:-2])
-    singular = ~(cond < 1e12)
+    """Inverse of each symmetric ``p × p`` matrix of ``a`` ``(..., p, p)`` (the fits' ``X'X``) and where it is
+    singular (2-norm condition number ``max|λ| / min|λ|`` above 1e12, or not finite): those get NaN instead of
+    raising."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        size = np.abs(np.linalg.eigvalsh(np.where(np.isfinite(a), a, 0.0)))
+        cond = size.max(axis=-1) / size.min(axis=-1)
+    singular = ~(cond < 1e12) | ~np.isfinite(a).all(axis=(-2, -1))
     eye = np.broadcast_to(np.eye(a.shape[-1]), a.shape)
     inv = np.linalg.inv(np.where(singular[..., None, None], eye, a))
     return np.where(singular[..., None, None], np.nan, inv), singular
@@ -118,35 +121,40 @@ def _common_sample(ar, x, mask, est_cols):
     xtx = np.zeros((groups, firms, p, p))
     xty = np.zeros((groups, firms, p))
     one_design = np.ones(groups, np.bool_)
-    common = np.empty(len(est_cols), np.bool_)
     for g in range(groups):
-        common[:] = mask[g].any()  # a group without firms has no common day
+        n = len(est_cols) if mask[g].any() else 0  # a group without firms has no common day
+        days[g, :n] = est_cols[:n]
         first = -1
         for i in range(firms):
             if mask[g, i]:
                 first = i if first < 0 else first
-                for k in range(len(est_cols)):
-                    fine = np.isfinite(ar[g, i, est_cols[k]])
+                kept = 0  # the days every firm so far has, compacted in place
+                for c in range(n):
+                    t = days[g, c]
+                    fine = np.isfinite(ar[g, i, t])
                     for a in range(p):
-                        fine = fine and np.isfinite(x[g, i, est_cols[k], a])
-                    common[k] = common[k] and fine
-        n = 0
-        for k in range(len(est_cols)):
-            if common[k]:
-                days[g, n] = est_cols[k]
-                n += 1
+                        fine = fine and np.isfinite(x[g, i, t, a])
+                    if fine:
+                        days[g, kept] = t
+                        kept += 1
+                n = kept
         n_common[g] = n
         for i in range(firms):
             if not mask[g, i]:
                 continue
-            for c in range(n):
-                t = days[g, c]
+            for a in range(p):  # (one sum at a time: the accumulator stays in a register)
+                total = 0.0
+                for c in range(n):
+                    total += x[g, i, days[g, c], a] * ar[g, i, days[g, c]]
+                xty[g, i, a] = total
+                for b in range(a + 1):
+                    total = 0.0
+                    for c in range(n):
+                        total += x[g, i, days[g, c], a] * x[g, i, days[g, c], b]
+                    xtx[g, i, a, b] = xtx[g, i, b, a] = total
+            for c in range(n if one_design[g] else 0):
                 for a in range(p):
-                    xa = x[g, i, t, a]
-                    one_design[g] = one_design[g] and xa == x[g, first, t, a]
-                    xty[g, i, a] += xa * ar[g, i, t]
-                    for b in range(p):
-                        xtx[g, i, a, b] += xa * x[g, i, t, b]
+                    one_design[g] = one_design[g] and x[g, i, days[g, c], a] == x[g, first, days[g, c], a]
     return days, n_common, xtx, xty, one_design
 
 
@@ -186,14 +194,17 @@ def _window_terms(ar, x, span, mask, window, delta, inv, sigma):
     u = np.zeros((groups, firms, p))
     sessions = np.zeros(groups)
     g_i = np.zeros(p)
-    present = np.empty(firms, np.int64)
-    spans = np.empty(firms)
+    present = np.empty((len(window), firms), np.int64)  # per window day, the firms with a return on it
+    spans = np.empty((len(window), firms))
+    count = np.empty(len(window), np.int64)
     for g in range(groups):
+        count[:] = 0
         for i in range(firms):
             if not mask[g, i]:
                 continue
             g_i[:] = 0.0
-            for d in window:
+            for k in range(len(window)):
+                d = window[k]
                 value = ar[g, i, d]
                 if np.isfinite(value):
                     returns[g] += 1
@@ -203,6 +214,10 @@ def _window_terms(ar, x, span, mask, window, delta, inv, sigma):
                         value -= xa * delta[g, i, a]
                         g_i[a] += xa
                     total[g] += value
+                    if span[g, i, d] > 0:
+                        present[k, count[k]] = i
+                        spans[k, count[k]] = span[g, i, d]
+                        count[k] += 1
             fitted = True
             for a in range(p):
                 u_a = 0.0
@@ -212,19 +227,19 @@ def _window_terms(ar, x, span, mask, window, delta, inv, sigma):
                 fitted = fitted and np.isfinite(u_a)
             if not fitted:
                 u[g, i, :] = 0.0
-        for d in window:
-            m = 0
-            for i in range(firms):
-                s = span[g, i, d]
-                if mask[g, i] and np.isfinite(ar[g, i, d]) and s > 0:
-                    present[m] = i
-                    spans[m] = s
-                    m += 1
-            for k in range(m):
-                i = present[k]
-                sessions[g] += sigma[g, i, i] * spans[k]
-                for h in range(k):
-                    sessions[g] += 2.0 * sigma[g, i, present[h]] * min(spans[k], spans[h])
+        day = 0.0  # Σ_ij σ̂_ij min(s_i, s_j) over the firms with a return on window day k
+        for k in range(len(window)):
+            same = k > 0 and count[k] == count[k - 1]  # the same firms and spans as the day before: the same sum
+            for m in range(count[k]):
+                same = same and present[k, m] == present[k - 1, m] and spans[k, m] == spans[k - 1, m]
+            if not same:
+                day = 0.0
+                for m in range(count[k]):
+                    i = present[k, m]
+                    day += sigma[g, i, i] * spans[k, m]
+                    for h in range(m):
+                        day += 2.0 * sigma[g, i, present[k, h]] * min(spans[k, m], spans[k, h])
+            sessions[g] += day
     return total, returns, u, sessions
 
 
