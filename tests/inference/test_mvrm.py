@@ -1,6 +1,7 @@
 """mvrm_wald, the multivariate regression with event-day dummies (Schipper & Thompson 1983; Binder 1985): the SUR
-of linearmodels and a statsmodels portfolio regression give the same statistic, a hand-worked two-firm case, the
-size at N = 4, 13, 30 firms sharing their days with cross-correlated disturbances, and padded / NaN groups."""
+of linearmodels and a statsmodels portfolio regression give the same statistic, a hand-worked two-firm case, firms
+with designs of their own against the per-event reference, the size at N = 4, 13, 30 firms sharing their days with
+cross-correlated disturbances, and padded / NaN groups."""
 
 from __future__ import annotations
 
