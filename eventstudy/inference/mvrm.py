@@ -1,6 +1,11 @@
 """``mvrm_wald``: the multivariate regression model with event-day dummies (Schipper & Thompson 1983; Binder
 1985), the test of zero CAAR that carries the cross-correlation of firms sharing an event day, in closed form on the
 battery's padded arrays (:func:`eventstudy.inference.vectorised.battery`; the definition in :func:`_mvrm_wald`).
+
+The work: the estimation half (:func:`_system_fit`: the common days, each firm's fit, ``σ̂``) once per set of
+firm-events, kept across windows; per window, compiled loops over the window returns (:func:`_window_terms`) and
+the estimation-error term from ``σ̂``: through one ``p × p`` matrix where every firm of a group has the same design
+on the common days (one benchmark and day 0, the usual event study), else through ``b_i = X_i u_i``.
 """
 
 from __future__ import annotations
@@ -9,17 +14,18 @@ from typing import Any
 
 import numpy as np
 
+from .jit import compiled
 from .sample import _estimation_cached, _t_p
-
-#: Largest ``σ̂_ij X_i'X_j`` array kept (cells; 160 MB): one event of thousands of firms computes ``b_i'b_j`` per window.
-CROSS_CELLS = 20_000_000
 
 
 def _inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of each ``p × p`` matrix of ``a`` ``(..., p, p)`` and where it is singular (condition number above
-    1e12, or not finite): those get NaN instead of raising."""
-    cond = np.linalg.cond(np.where(np.isfinite(a), a, 0.0)) if a.shape[-1] else np.ones(a.shape[:-2])
-    singular = ~(cond < 1e12)
+    """Inverse of each symmetric ``p × p`` matrix of ``a`` ``(..., p, p)`` (the fits' ``X'X``) and where it is
+    singular (2-norm condition number ``max|λ| / min|λ|`` above 1e12, or not finite): those get NaN instead of
+    raising."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        size = np.abs(np.linalg.eigvalsh(np.where(np.isfinite(a), a, 0.0)))
+        cond = size.max(axis=-1) / size.min(axis=-1)
+    singular = ~(cond < 1e12) | ~np.isfinite(a).all(axis=(-2, -1))
     eye = np.broadcast_to(np.eye(a.shape[-1]), a.shape)
     inv = np.linalg.inv(np.where(singular[..., None, None], eye, a))
     return np.where(singular[..., None, None], np.nan, inv), singular
@@ -64,82 +70,196 @@ def _mvrm_wald(v):
     dummy for it. Cross-checked against ``linearmodels.system.SUR`` in tests/inference/test_mvrm.py; the closed
     form is used here because a SUR fit costs ~0.5 s per 13-firm event (the placebo runs thousands)."""
     mask, w = v["mask"], v["in_window"]
-    x = v["x"]
-    p = 0 if x is None else x.shape[-1]
-    dof, sigma, cross, xc, inv, delta, singular = _estimation_cached(v, "mvrm_system", lambda: _system_fit(v))
-    real = mask[:, :, None]
-    win = v["ar"][:, :, w]
-    ok = np.isfinite(win) & real
-    gamma = np.where(ok, win, 0.0)
-    var = np.zeros(len(mask))
-    if p:
-        xw = np.where(ok[..., None], np.nan_to_num(x[:, :, w]), 0.0)
-        gamma = gamma - np.where(ok, (xw @ delta[..., None])[..., 0], 0.0)
-        u = inv @ xw.sum(axis=2)[..., None]  # (X_i'X_i)⁻¹ g_i, (G, F, p, 1)
-        if cross is not None:  # Σ_ij σ_ij b_i'b_j = u' [σ_ij X_i'X_j] u
-            stacked = np.nan_to_num(u.reshape(len(mask), -1))  # padded firms: σ_ij = 0, no term (as below)
-            var += (stacked[:, None, :] @ cross @ stacked[:, :, None])[:, 0, 0]
-        else:  # b_i = X_i u_i on the common days
-            b = np.nan_to_num((xc @ u)[..., 0])
-            var += (sigma * (b @ b.transpose(0, 2, 1))).sum(axis=(1, 2))
-    var += _shared_sessions_term(sigma, np.where(ok, v["span"][:, :, w], 0.0))
-    t = gamma.sum(axis=(1, 2)) / np.sqrt(var)
-    bad = (v["n"] < 1) | (dof < 2) | ~(var > 0) | (singular & mask).any(axis=1) | ~ok.any(axis=(1, 2))
+    x = np.zeros(v["ar"].shape + (0,)) if v["x"] is None else v["x"]
+    fit = _estimation_cached(v, "mvrm_system", lambda: _system_fit(v))
+    dof, sigma, inv, delta, singular, days, n_common, one_design, design = fit
+    total, returns, u, var = _window_terms(v["ar"], x, v["span"], mask, np.flatnonzero(w), delta, inv, sigma)
+    if x.shape[-1]:  # Σ_ij σ_ij b_i'b_j, b_i = X_i u_i on the common days, u_i = (X_i'X_i)⁻¹ g_i
+        # one design X for the group: b_i'b_j = u_i'(X'X)u_j, the sum Σ_ab (X'X)_ab (U'σU)_ab
+        var += np.where(one_design, ((u.transpose(0, 2, 1) @ (sigma @ u)) * design).sum(axis=(1, 2)), 0.0)
+        general = np.flatnonzero(~one_design)
+        if len(general):
+            var[general] += _estimation_error(x, mask, days, n_common, u, sigma, general)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = total / np.sqrt(var)
+    bad = (v["n"] < 1) | (dof < 2) | ~(var > 0) | (singular & mask).any(axis=1) | (returns == 0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), v["n"]
-
-
-def _shared_sessions_term(sigma: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """``Σ_ij σ_ij S_ij`` with ``S_ij = Σ_d min(k_id, k_jd)`` (``k`` ``(G, F, D)`` the sessions each window return
-    spans, 0 without one). With ``ℓ_1 < ℓ_2 < …`` the spans that occur on day ``d`` (``ℓ_0 = 0``),
-    ``min(k_i, k_j) = Σ_m (ℓ_m − ℓ_{m−1}) [k_i ≥ ℓ_m][k_j ≥ ℓ_m]``, so the term is a weighted sum of quadratic forms
-    ``q'σq`` of indicator vectors: one matmul instead of an ``F × F`` array per window day."""
-    columns, weights = [], []
-    for d in range(k.shape[2]):
-        levels = np.unique(k[:, :, d])
-        levels = levels[levels > 0]
-        if not len(levels):  # a window day on which no firm of any group has a return
-            continue
-        for lo, hi in zip(np.r_[0.0, levels[:-1]], levels, strict=True):
-            columns.append(k[:, :, d] >= hi)
-            weights.append(hi - lo)
-    if not columns:
-        return np.zeros(len(sigma))
-    q = np.stack(columns, axis=2).astype(float)  # (G, F, M)
-    return ((sigma @ q) * q * np.asarray(weights)).sum(axis=(1, 2))
 
 
 def _system_fit(v: dict) -> tuple[Any, ...]:
     """The estimation half of :func:`_mvrm_wald`, the same for every window of the same firm-events: ``T − p``
-    on the common estimation days, ``σ̂_ij`` ``(G, F, F)``, ``σ̂_ij X_i'X_j`` stacked ``(G, F·p, F·p)`` (so that
-    ``Σ_ij σ̂_ij b_i'b_j = u' [σ̂_ij X_i'X_j] u`` with ``u_i = (X_i'X_i)⁻¹ g_i``; None above :data:`CROSS_CELLS`),
-    the design on the common days ``(G, F, T, p)``, ``(X_i'X_i)⁻¹``, ``δ̂_i`` and the singular fits."""
-    ar, mask, w, x = v["ar"], v["mask"], v["in_window"], v["x"]
-    p = 0 if x is None else x.shape[-1]
-    est = ar[:, :, ~w]
-    real = mask[:, :, None]
-    fin = np.isfinite(est)
-    if p:
-        fin &= np.isfinite(x[:, :, ~w]).all(axis=-1)
-    common = (fin | ~real).all(axis=1) & mask.any(axis=1)[:, None]  # (G, T)
-    dof = common.sum(axis=1) - p
-    keep = common[:, None, :] & real
-    e = np.where(keep, est, 0.0)
-    g, f = mask.shape
-    singular = np.zeros(mask.shape, dtype=bool)
-    inv = delta = np.zeros((g, f, 0))
-    xc, cross = np.zeros(e.shape + (0,)), None
-    if p:
-        xc = np.where(keep[..., None], x[:, :, ~w], 0.0)  # (G, F, T, p)
-        inv, singular = _inverse(xc.transpose(0, 1, 3, 2) @ xc)
-        delta = (inv @ (xc.transpose(0, 1, 3, 2) @ e[..., None]))[..., 0]
-        e = e - (xc @ delta[..., None])[..., 0]
+    on the common estimation days ``(G,)``, ``σ̂_ij`` ``(G, F, F)``, ``(X_i'X_i)⁻¹`` and ``δ̂_i``, the singular
+    fits, the common days (their columns ``(G, T)`` and number), which groups have one design on them (every
+    firm's ``X_i`` the same) and that ``X'X`` ``(G, p, p)``."""
+    ar, mask, w = v["ar"], v["mask"], v["in_window"]
+    x = np.zeros(ar.shape + (0,)) if v["x"] is None else v["x"]
+    p = x.shape[-1]
+    days, n_common, xtx, xty, one_design = _common_sample(ar, x, mask, np.flatnonzero(~w))
+    dof = n_common - p
+    inv, singular = _inverse(xtx) if p else (xtx, np.zeros(mask.shape, dtype=bool))
+    delta = (inv @ xty[..., None])[..., 0]
+    sigma = _residual_covariance(ar, x, mask, days, n_common, delta)
     # Not finite (a singular fit, or no residual degree of freedom: groups without a statistic) as 0, so that their
     # terms of the variance vanish instead of overflowing
     with np.errstate(invalid="ignore", divide="ignore"):
-        sigma = (e @ e.transpose(0, 2, 1)) / dof[:, None, None]
+        sigma = sigma / dof[:, None, None]
     sigma = np.where(np.isfinite(sigma), sigma, 0.0)
-    if p and g * (f * p) ** 2 <= CROSS_CELLS:  # else b_i'b_j from b_i = X_i u_i, window by window
-        stacked = xc.transpose(0, 1, 3, 2).reshape(g, f * p, -1)  # rows (i, a): column a of X_i over the days
-        pairs = np.repeat(np.repeat(sigma, p, axis=1), p, axis=2)
-        cross = np.where(np.isfinite(pairs), (stacked @ stacked.transpose(0, 2, 1)) * pairs, 0.0)
-    return dof, sigma, cross, xc, inv, delta, singular
+    design = xtx[np.arange(len(mask)), np.argmax(mask, axis=1)]  # X'X of the group's first firm
+    return dof, sigma, inv, delta, singular, days, n_common, one_design, design
+
+
+@compiled
+def _common_sample(ar, x, mask, est_cols):
+    """The common estimation days of each group (every real firm with a finite AR and design): their columns
+    ``(G, T)`` (the first ``n`` of each row) and number ``n`` ``(G,)``, ``X_i'X_i`` ``(G, F, p, p)`` and
+    ``X_i'AR_i`` ``(G, F, p)`` over them, and whether every real firm of the group has the same design on
+    them ``(G,)``."""
+    groups, firms = mask.shape
+    p = x.shape[3]
+    days = np.zeros((groups, len(est_cols)), np.int64)
+    n_common = np.zeros(groups, np.int64)
+    xtx = np.zeros((groups, firms, p, p))
+    xty = np.zeros((groups, firms, p))
+    one_design = np.ones(groups, np.bool_)
+    for g in range(groups):
+        n = len(est_cols) if mask[g].any() else 0  # a group without firms has no common day
+        days[g, :n] = est_cols[:n]
+        first = -1
+        for i in range(firms):
+            if mask[g, i]:
+                first = i if first < 0 else first
+                kept = 0  # the days every firm so far has, compacted in place
+                for c in range(n):
+                    t = days[g, c]
+                    fine = np.isfinite(ar[g, i, t])
+                    for a in range(p):
+                        fine = fine and np.isfinite(x[g, i, t, a])
+                    if fine:
+                        days[g, kept] = t
+                        kept += 1
+                n = kept
+        n_common[g] = n
+        for i in range(firms):
+            if not mask[g, i]:
+                continue
+            for a in range(p):  # (one sum at a time: the accumulator stays in a register)
+                total = 0.0
+                for c in range(n):
+                    total += x[g, i, days[g, c], a] * ar[g, i, days[g, c]]
+                xty[g, i, a] = total
+                for b in range(a + 1):
+                    total = 0.0
+                    for c in range(n):
+                        total += x[g, i, days[g, c], a] * x[g, i, days[g, c], b]
+                    xtx[g, i, a, b] = xtx[g, i, b, a] = total
+            for c in range(n if one_design[g] else 0):
+                for a in range(p):
+                    one_design[g] = one_design[g] and x[g, i, days[g, c], a] == x[g, first, days[g, c], a]
+    return days, n_common, xtx, xty, one_design
+
+
+@compiled
+def _residual_covariance(ar, x, mask, days, n_common, delta):
+    """``Σ_t e_it e_jt`` over the common days ``(G, F, F)``, ``e_it = AR_it − x_it'δ̂_i``; a firm without a fit
+    (padded, singular) has no terms."""
+    groups, firms, p = delta.shape
+    cross = np.zeros((groups, firms, firms))
+    for g in range(groups):
+        e = np.zeros((firms, n_common[g]))
+        for i in range(firms):
+            fitted = mask[g, i]
+            for a in range(p):
+                fitted = fitted and np.isfinite(delta[g, i, a])
+            if fitted:
+                for c in range(n_common[g]):
+                    t = days[g, c]
+                    value = ar[g, i, t]
+                    for a in range(p):
+                        value -= x[g, i, t, a] * delta[g, i, a]
+                    e[i, c] = value
+        if n_common[g]:
+            cross[g] = np.dot(e, e.T)
+    return cross
+
+
+@compiled
+def _window_terms(ar, x, span, mask, window, delta, inv, sigma):
+    """Per group the sum of the dummies ``Σ_i Σ_{W_i} γ̂_ik`` (``γ̂_ik = AR_ik − x_ik'δ̂_i``), the number of
+    window returns, ``u_i = (X_i'X_i)⁻¹ g_i`` with ``g_i = Σ_{W_i} x_ik`` ``(G, F, p)`` (0 for a firm without a
+    fit: no term) and the shared-sessions term ``Σ_ij σ̂_ij S_ij``, ``S_ij = Σ_k min(s_ik, s_jk)`` over the window
+    days on which both firms have a return spanning ``s > 0`` sessions (the others contribute nothing)."""
+    groups, firms, p = delta.shape
+    total = np.zeros(groups)
+    returns = np.zeros(groups, np.int64)
+    u = np.zeros((groups, firms, p))
+    sessions = np.zeros(groups)
+    g_i = np.zeros(p)
+    present = np.empty((len(window), firms), np.int64)  # per window day, the firms with a return on it
+    spans = np.empty((len(window), firms))
+    count = np.empty(len(window), np.int64)
+    for g in range(groups):
+        count[:] = 0
+        for i in range(firms):
+            if not mask[g, i]:
+                continue
+            g_i[:] = 0.0
+            for k in range(len(window)):
+                d = window[k]
+                value = ar[g, i, d]
+                if np.isfinite(value):
+                    returns[g] += 1
+                    for a in range(p):
+                        xa = x[g, i, d, a]
+                        xa = xa if np.isfinite(xa) else 0.0
+                        value -= xa * delta[g, i, a]
+                        g_i[a] += xa
+                    total[g] += value
+                    if span[g, i, d] > 0:
+                        present[k, count[k]] = i
+                        spans[k, count[k]] = span[g, i, d]
+                        count[k] += 1
+            fitted = True
+            for a in range(p):
+                u_a = 0.0
+                for b in range(p):
+                    u_a += inv[g, i, a, b] * g_i[b]
+                u[g, i, a] = u_a
+                fitted = fitted and np.isfinite(u_a)
+            if not fitted:
+                u[g, i, :] = 0.0
+        day = 0.0  # Σ_ij σ̂_ij min(s_i, s_j) over the firms with a return on window day k
+        for k in range(len(window)):
+            same = k > 0 and count[k] == count[k - 1]  # the same firms and spans as the day before: the same sum
+            for m in range(count[k]):
+                same = same and present[k, m] == present[k - 1, m] and spans[k, m] == spans[k - 1, m]
+            if not same:
+                day = 0.0
+                for m in range(count[k]):
+                    i = present[k, m]
+                    day += sigma[g, i, i] * spans[k, m]
+                    for h in range(m):
+                        day += 2.0 * sigma[g, i, present[k, h]] * min(spans[k, m], spans[k, h])
+            sessions[g] += day
+    return total, returns, u, sessions
+
+
+@compiled
+def _estimation_error(x, mask, days, n_common, u, sigma, groups):
+    """``Σ_ij σ̂_ij b_i'b_j`` for each of ``groups``, ``b_i = X_i u_i`` over the group's common days."""
+    firms, p = u.shape[1], u.shape[2]
+    out = np.zeros(len(groups))
+    for k in range(len(groups)):
+        g = groups[k]
+        b = np.zeros((firms, n_common[g]))
+        for i in range(firms):
+            if not mask[g, i]:  # (a padded firm's design is NaN)
+                continue
+            for c in range(n_common[g]):
+                t = days[g, c]
+                value = 0.0
+                for a in range(p):
+                    value += x[g, i, t, a] * u[g, i, a]
+                b[i, c] = value
+        if n_common[g]:
+            out[k] = (sigma[g] * np.dot(b, b.T)).sum()
+    return out

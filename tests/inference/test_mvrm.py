@@ -1,6 +1,7 @@
 """mvrm_wald, the multivariate regression with event-day dummies (Schipper & Thompson 1983; Binder 1985): the SUR
-of linearmodels and a statsmodels portfolio regression give the same statistic, a hand-worked two-firm case, the
-size at N = 4, 13, 30 firms sharing their days with cross-correlated disturbances, and padded / NaN groups."""
+of linearmodels and a statsmodels portfolio regression give the same statistic, a hand-worked two-firm case, firms
+with designs of their own against the per-event reference, the size at N = 4, 13, 30 firms sharing their days with
+cross-correlated disturbances, and padded / NaN groups."""
 
 from __future__ import annotations
 
@@ -204,25 +205,43 @@ def test_padded_groups_and_gaps_never_raise():
     assert list(n) == [3, 4, 1, 4, 4]
 
 
-def test_large_events_take_the_window_by_window_estimation_error(monkeypatch):
-    """Above ``CROSS_CELLS`` the estimation-error term ``Σ_ij σ_ij b_i'b_j`` is computed from ``b_i = X_i u_i``
-    per window instead of the kept ``σ_ij X_i'X_j``: the same statistic (to 1e-12), with a halted firm's gap."""
-    import eventstudy.inference.mvrm as mvrm
-
-    s = system(6, 150, 4, seed=3)
-    ar, x, w = s["ar"].copy(), s["x"].copy(), s["in_window"]
+def firm_specific_designs(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Six firms of one event, each against its own market series (their designs differ on the common days), with
+    a dropped estimation day, a missing window return and a two-session window return: the ARs, the designs, the
+    spans and ``in_window``."""
+    s = system(6, 150, 4, seed=seed)
+    ar, w = s["ar"].copy(), s["in_window"]
+    rng = np.random.default_rng(seed)
+    markets = rng.normal(0.0, 0.01, (6, len(w)))
+    span = np.ones(ar.shape)
+    span[2, 152] = 2.0  # firm 2's window return on day 2 spans two sessions (a halt the day before)
+    x = np.stack([span, markets * span], axis=-1)
     ar[1, 20] = ar[4, 151] = np.nan
-    # Two groups: all six firms, and the first four padded to six (padded rows NaN, masked out).
-    ars, xs = np.stack([ar, ar]), np.stack([x, x])
-    ars[1, 4:], xs[1, 4:] = np.nan, np.nan
-    mask = np.ones((2, 6), bool)
-    mask[1, 4:] = False
-    kept = run(ars, xs, w, mask=mask)
-    monkeypatch.setattr(mvrm, "CROSS_CELLS", 0)
-    direct = run(ars, xs, w, mask=mask)
-    assert np.isfinite(kept[0]).all() and kept[2].tolist() == [6, 4]
-    np.testing.assert_allclose(direct[0], kept[0], rtol=1e-12)
-    np.testing.assert_allclose(direct[1], kept[1], rtol=1e-12)
+    return ar, x, span, w
+
+
+def test_firm_specific_designs_equal_the_per_event_reference(ref):
+    """Designs that differ by firm (no shared ``X'X``: ``Σ_ij σ̂_ij b_i'b_j`` from ``b_i = X_i u_i``) give the
+    per-event reference's statistic (each firm's explicit dummy regression, tests/inference/reference.py) to
+    1e-12; padded to eight firms in a second group (NaN rows, masked out), the same."""
+    from eventstudy.inference import WindowSample
+
+    ar, x, span, w = firm_specific_designs(seed=3)
+    n = len(ar)
+    sample = WindowSample((0, 3), np.nansum(ar[:, w], axis=1), np.ones(n), np.full(n, 148.0), ar=ar, sar=ar,
+                          span=span, in_window=w, x=x)  # fmt: skip
+    want = ref.mvrm_wald(sample)
+    pad = np.full((2, *ar.shape[1:]), np.nan)
+    ars = np.stack([np.concatenate([ar, ar[:2]]), np.concatenate([ar, pad])])
+    xs = np.stack([np.concatenate([x, x[:2]]), np.concatenate([x, np.full((2, *x.shape[1:]), np.nan)])])
+    spans = np.stack([np.concatenate([span, span[:2]]), np.concatenate([span, np.ones((2, len(w)))])])
+    mask = np.ones((2, 8), bool)
+    mask[0] = np.r_[np.ones(6, bool), False, False]  # the first group: the copies of firms 0 and 1 masked out
+    mask[1, 6:] = False
+    t, p, got_n = run(ars, xs, w, span=spans, mask=mask)
+    assert np.isfinite(want.statistic) and got_n.tolist() == [6, 6]
+    np.testing.assert_allclose(t, want.statistic, rtol=1e-12)
+    np.testing.assert_allclose(p, want.p_value, rtol=1e-12)
 
 
 def test_a_window_day_without_any_return_adds_nothing():
