@@ -152,10 +152,13 @@ def test_a_refit_without_more_returns_than_parameters_is_singular():
     from eventstudy.inference.resampling import _leave_run_out
 
     rng = np.random.default_rng(0)
+    row = (np.zeros(1, dtype=int), np.zeros(1, dtype=int))
     for _ in range(2000):
         days = int(rng.integers(8, 40))
         est, market = rng.normal(0, 0.02, (1, 1, days)), rng.normal(0, 0.015, (1, 1, days))
-        pcar, has = _leave_run_out(est, [np.ones((1, 1, days)), market], days - 1, 2)  # runs leave 1 return
-        assert not has.any() and pcar.shape == (1, 1, 2)
-        pcar, has = _leave_run_out(est, [np.ones((1, 1, days)), market], days - 3, 4)  # 3 left: p + 1, refitted
+        x = np.stack([np.ones((1, 1, days)), market], axis=-1)
+        cols = np.arange(days)
+        pcar, has = _leave_run_out(est, cols, x, row, np.array([days - 1]), 2)  # runs leave 1 return
+        assert not has.any() and pcar.shape == (1, 2)
+        pcar, has = _leave_run_out(est, cols, x, row, np.array([days - 3]), 4)  # 3 left: p + 1, refitted
         assert has.all() and np.isfinite(pcar).all()
