@@ -16,6 +16,57 @@ from .jit import compiled
 #: absolute values (collinear design columns outside the run).
 SINGULAR = 1e-10
 
+# ---- the random draws: one SplitMix64 stream per pseudo-study (Steele, Lea & Flood 2014, "Fast splittable
+# pseudorandom number generators", OOPSLA '14: a 64-bit counter stepped by the golden gamma, each step's value
+# scrambled by a bijective mix; it passes TestU01's BigCrush). Integers in [0, n) by Lemire's (2019, ACM TOMACS 29,
+# "Fast random integer generation in an interval") multiply-and-reject on the upper 32 bits: exactly uniform.
+
+_MASK = (1 << 64) - 1
+_GAMMA = 0x9E3779B97F4A7C15
+_MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+def _mix64(z: int) -> int:
+    z = ((z ^ (z >> 30)) * _MIX1) & _MASK
+    z = ((z ^ (z >> 27)) * _MIX2) & _MASK
+    return z ^ (z >> 31)
+
+
+def stream_key(seed: object, *tags: int) -> int:
+    """The 64-bit starting state of the stream of ``seed`` (an integer or a sequence of integers, such as a
+    pseudo-study's ``(seed, key, window)``) and ``tags`` (which tell apart the streams of different tests): the
+    words folded in order through SplitMix64's mix, ``h ← mix(h XOR w + γ)`` from ``h = 0``."""
+    h = 0
+    for w in [*np.atleast_1d(np.asarray(seed, dtype=object)).tolist(), *tags]:
+        h = _mix64(((h ^ (int(w) & _MASK)) + _GAMMA) & _MASK)
+    return h
+
+
+@compiled
+def uniform_integers(keys, high, counts, out):
+    """Per stream ``j``: ``out[j, b, :counts[j]]`` (in that order, draw by draw) independent uniform integers in
+    ``[0, high[j])`` from the SplitMix64 stream starting at ``keys[j]`` (``uint64``; :func:`stream_key`)."""
+    gamma, mix1, mix2 = np.uint64(_GAMMA), np.uint64(_MIX1), np.uint64(_MIX2)
+    s27, s30, s31, s32 = np.uint64(27), np.uint64(30), np.uint64(31), np.uint64(32)
+    low32 = np.uint64(0xFFFFFFFF)
+    for j in range(keys.shape[0]):
+        state = keys[j]
+        n = np.uint64(high[j])
+        # 2³² mod n: the lowest products to reject so that every value in [0, n) has the same number of words.
+        reject = (np.uint64(1) << s32) % n
+        for b in range(out.shape[1]):
+            for i in range(counts[j]):
+                while True:
+                    state += gamma
+                    z = state
+                    z = (z ^ (z >> s30)) * mix1
+                    z = (z ^ (z >> s27)) * mix2
+                    z = z ^ (z >> s31)
+                    product = (z >> s32) * n
+                    if (product & low32) >= reject:
+                        break
+                out[j, b, i] = product >> s32
+
 
 @compiled
 def leave_run_out(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):  # noqa: C901, PLR0912, PLR0915
@@ -176,20 +227,21 @@ def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
 
 
 @compiled
-def drawn_caars(pcar, has, codes, n, groups, offsets, caar, hits, n_fin):
+def drawn_caars(pcar, codes, n, groups, offsets, caar, hits, n_fin):
     """Per pseudo-study ``groups[j]`` (its ``n[k]`` firms first) and draw ``b``: the mean pseudo-CAR of its firms
-    with data in the run starting at ``offsets[j, b, codes[k, i]]`` (one offset per day 0); ``n_fin[k]`` counts the
-    draws with data and ``hits[k]`` those with ``|CAAR_b| ≥ |caar[k]|``."""
+    with data (``pcar`` not NaN) in the run starting at ``offsets[j, b, codes[k, i]]`` (one offset per day 0);
+    ``n_fin[k]`` counts the draws with data and ``hits[k]`` those with ``|CAAR_b| ≥ |caar[k]|``."""
     for j in range(groups.shape[0]):
         k = groups[j]
+        firms = codes[k, : n[k]].copy()
         found, count = 0, 0
         level = abs(caar[k])
         for d in range(offsets.shape[1]):
             total, m = 0.0, 0
-            for i in range(n[k]):
-                s = offsets[j, d, codes[k, i]]
-                if has[k, i, s]:
-                    total += pcar[k, i, s]
+            for i in range(firms.shape[0]):
+                value = pcar[k, i, offsets[j, d, firms[i]]]
+                if not math.isnan(value):
+                    total += value
                     m += 1
             if m > 0:
                 found += 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
-from .pseudo_windows import bootstrap_p, drawn_caars, leave_run_out, leave_run_out_2
+from .pseudo_windows import bootstrap_p, drawn_caars, leave_run_out, leave_run_out_2, stream_key, uniform_integers
 
 _NO_DESIGN = np.zeros((1, 1, 1, 0))  # a model without parameters (the market-adjusted, or a sample built by hand)
 
@@ -128,7 +128,8 @@ def _bhar_boot_t(v):
     165–201, sec. III.B.2, after Sutton 1993).
 
     The statistic is ``t_sa`` of ``bhar_skew_t``. Its null distribution is bootstrapped: ``B = placebo_draws``
-    seeded resamples of ``n_b`` BHARs drawn with replacement, each giving
+    seeded resamples of ``n_b`` BHARs drawn with replacement (one random stream per group, not placebo_p's:
+    :func:`.pseudo_windows.uniform_integers`), each giving
     ``t_b = √n_b (S_b + γ̂_b S_b²/3 + γ̂_b/(6 n_b))`` with ``S_b = (mean_b − mean)/sd_b`` (centred on the sample
     mean: the null imposed) and ``γ̂_b`` the resample's skewness; ``p = min(1, 2 min(1 + #{t_b ≤ t_sa},
     1 + #{t_b ≥ t_sa}) / (B + 1))``. LBT draw ``n_b = N/4``; here ``n_b = max(⌊N/4⌋, min(N, 10))`` so that
@@ -147,10 +148,9 @@ def _bhar_boot_t(v):
         ks = run[n[run] == m]
         size = max(int(m) // 4, min(int(m), 10))
         values = np.stack([b[k][ok[k]] for k in ks])  # (groups, m)
-        picks = np.stack([  # not placebo_p's stream (the trailing 2)
-            np.random.default_rng([*np.atleast_1d(v["seeds"][k]).tolist(), 2]).integers(0, m, size=(draws, size))
-            for k in ks
-        ])  # fmt: skip
+        picks = np.empty((len(ks), draws, size), dtype=np.int32)
+        keys = np.array([stream_key(v["seeds"][k], 2) for k in ks], dtype=np.uint64)  # not placebo_p's stream
+        uniform_integers(keys, np.full(len(ks), m), np.full(len(ks), size), picks)
         out = np.empty(len(ks))
         bootstrap_p(values, picks, mean[ks], t[ks], out)
         p[ks] = out
@@ -174,7 +174,8 @@ def _placebo_p(v):
     * All firms on one day 0 (the usual event): every run is enumerated, ``CAAR_s`` = mean over firms with data
       in the run, ``p = (1 + #{s: |CAAR_s| ≥ |CAAR|}) / (S + 1)`` over the ``S`` runs with data (a run inside
       sessions masked from every firm's estimation sample has none) — deterministic.
-    * Several days 0: ``B = placebo_draws`` seeded draws of one offset per day 0,
+    * Several days 0: ``B = placebo_draws`` seeded draws of one offset per day 0 (uniform over the ``S`` starts,
+      one random stream per pseudo-study: :func:`.pseudo_windows.uniform_integers`),
       ``p = (1 + #{b: |CAAR_b| ≥ |CAAR|}) / (B + 1)``. With one common offset for firms on different dates the
       ``S`` overlapping runs hold only about ``T/L`` independent values, too few for the tail: on random days
       (100k placebo, 21-day window) that rejected 7.0 % at 5 %.
@@ -199,13 +200,13 @@ def _placebo_p(v):
         n_fin[one] = fin.sum(axis=1)
         hits[one] = (fin & (np.abs(caar_by_start) >= np.abs(caar[one])[:, None])).sum(axis=1)
     if len(several):
-        # Per group its seeded offsets, one per day 0 (each group its own stream); the pseudo-CAARs of the draws
-        # are one compiled loop over the groups (pseudo_windows.drawn_caars).
-        offsets = np.zeros((len(several), draws, int(n_codes[several].max())), dtype=np.int64)
-        for j, k in enumerate(several):
-            offsets[j, :, : n_codes[k]] = np.random.default_rng(v["seeds"][k]).integers(0, pcar.shape[2],
-                                                                                        size=(draws, n_codes[k]))  # fmt: skip
-        drawn_caars(pcar, has, codes, n.astype(np.int64), several, offsets, caar, hits, n_fin)
+        # Per group its seeded offsets, one per day 0 (each group its own stream, drawn in bulk); the pseudo-CAARs
+        # of the draws are one compiled loop over the groups (pseudo_windows.drawn_caars).
+        counts = n_codes[several]
+        offsets = np.empty((len(several), draws, int(counts.max())), dtype=np.int32)
+        keys = np.array([stream_key(v["seeds"][k]) for k in several], dtype=np.uint64)
+        uniform_integers(keys, np.full(len(several), pcar.shape[2]), counts, offsets)
+        drawn_caars(pcar, codes, n.astype(np.int64), several, offsets, caar, hits, n_fin)
     p = (1.0 + hits) / (n_fin + 1.0)
     bad = (n < 1) | (n_fin == 0)
     return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n
