@@ -69,7 +69,7 @@ def uniform_integers(keys, high, counts, out):
 
 
 @compiled
-def leave_run_out(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):  # noqa: C901, PLR0912, PLR0915
+def leave_run_out(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
     """Out-of-sample pseudo-CARs of the firm rows ``(rows_g[r], rows_f[r])`` of ``ar`` ``(G, F, D)`` over their
     estimation days ``cols`` ``(T,)``: for each start ``s < starts``, ``Σ_s e_t + g_s'(X'X − X_s'X_s)⁻¹ X_s'e_s``
     with ``e`` the in-sample residuals (the ARs), ``X`` the design ``x`` ``(G, F, D, p)`` on the firm's returns,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
 from .pseudo_windows import bootstrap_p, drawn_caars, leave_run_out, leave_run_out_2, stream_key, uniform_integers
+from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
 
 _NO_DESIGN = np.zeros((1, 1, 1, 0))  # a model without parameters (the market-adjusted, or a sample built by hand)
 
@@ -36,23 +36,32 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
     starts = max(len(cols) - length + 1, 0)
     g, f = ar.shape[:2]
 
-    def runs_of_length():  # every firm's runs of the window's length: the same for every window of that length
+    def runs(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # every firm row, each at its run length
         gi, fi = np.divmod(np.arange(g * f), f)
-        pcar, has = _leave_run_out(ar, cols, x, (gi, fi), np.full(g * f, length), starts)
+        pcar, has = _leave_run_out(ar, cols, x, (gi, fi), lengths.reshape(-1), starts)
         return pcar.reshape(g, f, starts), has.reshape(g, f, starts)
 
     def make():
-        pcar, has = _estimation_cached(v, ("pseudo_cars", length), runs_of_length)
         covered = _covered_sessions(v)
         odd = (covered != length) & (covered > 0)  # firms whose window returns cover more (or fewer) sessions
-        if odd.any():
-            pcar, has = pcar.copy(), has.copy()
-            gi, fi = np.nonzero(odd)
-            pcar[gi, fi], has[gi, fi] = _leave_run_out(ar, cols, x, (gi, fi), covered[gi, fi], starts)
+        shared = v.get("shared")
+        if shared is None:  # nothing kept between calls: one pass, each firm at its own length
+            return runs(np.where(odd, covered, length))
+        # Kept between calls: the runs of the window's length (they depend on the estimation days only: the same
+        # for every window of that length and every injected level), and the last call's with its firms of other
+        # spans (the same for every injected level of a window: an injected return changes no span).
+        pcar, has = _estimation_cached(v, ("pseudo_cars", length), lambda: runs(np.full((g, f), length)))
+        if not odd.any():
+            return pcar, has
+        last = shared.get(("pseudo_cars_of_spans", length))
+        if last is not None and np.array_equal(last[0], covered):
+            return last[1], last[2]
+        pcar, has = pcar.copy(), has.copy()
+        gi, fi = np.nonzero(odd)
+        pcar[gi, fi], has[gi, fi] = _leave_run_out(ar, cols, x, (gi, fi), covered[gi, fi], starts)
+        shared[("pseudo_cars_of_spans", length)] = (covered, pcar, has)
         return pcar, has
 
-    # The runs of the window's length depend on the estimation days only: ``shared`` (battery) keeps them for
-    # every window of that length and every injected level; the firms whose returns cover other spans are per call.
     return _cached(v, "pseudo_cars", make)
 
 
