@@ -45,7 +45,8 @@ def stream_key(seed: object, *tags: int) -> int:
 @compiled
 def uniform_integers(keys, high, counts, out):
     """Per stream ``j``: ``out[j, b, :counts[j]]`` (in that order, draw by draw) independent uniform integers in
-    ``[0, high[j])`` from the SplitMix64 stream starting at ``keys[j]`` (``uint64``; :func:`stream_key`)."""
+    ``[0, high[j])``, ``high[j] ≤ 2³²``, from the SplitMix64 stream starting at ``keys[j]`` (``uint64``;
+    :func:`stream_key`): each output gives two 32-bit words, its upper then its lower half."""
     gamma, mix1, mix2 = np.uint64(_GAMMA), np.uint64(_MIX1), np.uint64(_MIX2)
     s27, s30, s31, s32 = np.uint64(27), np.uint64(30), np.uint64(31), np.uint64(32)
     low32 = np.uint64(0xFFFFFFFF)
@@ -54,15 +55,22 @@ def uniform_integers(keys, high, counts, out):
         n = np.uint64(high[j])
         # 2³² mod n: the lowest products to reject so that every value in [0, n) has the same number of words.
         reject = (np.uint64(1) << s32) % n
+        z = np.uint64(0)
+        spare = False  # the lower half of the last output is still to be used
         for b in range(out.shape[1]):
             for i in range(counts[j]):
                 while True:
-                    state += gamma
-                    z = state
-                    z = (z ^ (z >> s30)) * mix1
-                    z = (z ^ (z >> s27)) * mix2
-                    z = z ^ (z >> s31)
-                    product = (z >> s32) * n
+                    if spare:
+                        word = z & low32
+                    else:
+                        state += gamma
+                        z = state
+                        z = (z ^ (z >> s30)) * mix1
+                        z = (z ^ (z >> s27)) * mix2
+                        z = z ^ (z >> s31)
+                        word = z >> s32
+                    spare = not spare
+                    product = word * n
                     if (product & low32) >= reject:
                         break
                 out[j, b, i] = product >> s32
@@ -236,11 +244,13 @@ def drawn_caars(pcar, codes, n, groups, offsets, caar, hits, n_fin):
         firms = codes[k, : n[k]].copy()
         found, count = 0, 0
         level = abs(caar[k])
+        block = pcar[k]
         for d in range(offsets.shape[1]):
+            draw = offsets[j, d]
             total, m = 0.0, 0
             for i in range(firms.shape[0]):
-                value = pcar[k, i, offsets[j, d, firms[i]]]
-                if not math.isnan(value):
+                value = block[i, draw[firms[i]]]
+                if value == value:  # (not NaN: the run has data)
                     total += value
                     m += 1
             if m > 0:

@@ -130,7 +130,8 @@ def test_bhar_boot_hand():
 
 def test_bhar_tests_size_on_skewed_bhars():
     """Lognormal BHARs (skewness about 2) with mean zero, 30 firms, 2,000 samples (seed 0): the bootstrap p keeps
-    the size (measured 4.3 %; 4.25 % with the earlier random stream) where the Student-t p of bhar_skew_t rejects 6.15 % and csect_t 7.25 %."""
+    the size (measured 4.0 %; 4.25 % with the earlier random stream) where the Student-t p of bhar_skew_t rejects
+    6.15 % and csect_t 7.25 %."""
     from eventstudy.inference.vectorised import battery
 
     rng = np.random.default_rng(0)

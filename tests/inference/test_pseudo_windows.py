@@ -31,14 +31,42 @@ def draws(key: int, high: int, shape: tuple[int, int]) -> np.ndarray:
 
 
 def test_stream_is_splitmix64():
-    # high = 2³²: no rejection, each draw is the upper 32 bits of one output, in order
-    assert draws(1234567, 2**32, (1, 5))[0].tolist() == [z >> 32 for z in PUBLISHED]
-    # Lemire's multiply-shift on the same outputs (none is rejected: each product's low word is past 2³² mod 230)
-    assert all(((z >> 32) * 230) % 2**32 >= 2**32 % 230 for z in PUBLISHED)
-    assert draws(1234567, 230, (5, 1))[:, 0].tolist() == [((z >> 32) * 230) >> 32 for z in PUBLISHED]
+    # high = 2³²: no rejection, the draws are the 32-bit halves of the outputs, upper then lower, in order
+    words = [h for z in PUBLISHED for h in (z >> 32, z & 0xFFFFFFFF)]
+    assert draws(1234567, 2**32, (2, 5)).ravel().tolist() == words
+    # Lemire's multiply-shift on the same words (none is rejected: each product's low word is past 2³² mod 230)
+    assert all((w * 230) % 2**32 >= 2**32 % 230 for w in words)
+    assert draws(1234567, 230, (5, 2)).ravel().tolist() == [(w * 230) >> 32 for w in words]
     # the key of one word w is the first output of the stream from w: mix(w + γ)
     assert stream_key(1234567) == PUBLISHED[0]
     assert stream_key((0, 1)) != stream_key((1, 0)) != stream_key(1) and stream_key(4, 2) != stream_key(4)
+
+
+def splitmix64_words(state: int):
+    """SplitMix64 by its definition, in Python integers: the 32-bit halves of each output, upper first."""
+    mask = 2**64 - 1
+    while True:
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        z ^= z >> 31
+        yield z >> 32
+        yield z & 0xFFFFFFFF
+
+
+def test_bounded_integers_reject_by_lemires_rule():
+    """A range where a quarter of the words are rejected: each draw takes words until the product's low half is at
+    least 2³² mod n (Lemire 2019, algorithm 5), and returns the product's high half."""
+    assert next(splitmix64_words(1234567)) == PUBLISHED[0] >> 32
+    rejected = {}
+    for high in (3 * 2**30 + 1, 7):
+        words, want, rejected[high] = splitmix64_words(99), [], 0
+        for _ in range(300):
+            while ((w := next(words)) * high) % 2**32 < 2**32 % high:
+                rejected[high] += 1
+            want.append((w * high) >> 32)
+        assert draws(99, high, (100, 3)).ravel().tolist() == want
+    assert rejected[3 * 2**30 + 1] > 50
 
 
 def test_bounded_integers_are_uniform():
