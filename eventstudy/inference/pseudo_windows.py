@@ -235,6 +235,19 @@ def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
 
 
 @compiled
+def covered_sessions(ar, span, cols, out):
+    """``out[g, f]``: the spans (sessions) of the returns of firm row ``(g, f)`` in the columns ``cols`` added up
+    (a NaN span counts 0); 0 without a return there."""
+    for g in range(ar.shape[0]):
+        for f in range(ar.shape[1]):
+            total = 0.0
+            for c in cols:
+                if math.isfinite(ar[g, f, c]) and not math.isnan(span[g, f, c]):
+                    total += span[g, f, c]
+            out[g, f] = int(total)
+
+
+@compiled
 def drawn_caars(pcar, codes, n, groups, offsets, caar, hits, n_fin):
     """Per pseudo-study ``groups[j]`` (its ``n[k]`` firms first) and draw ``b``: the mean pseudo-CAR of its firms
     with data (``pcar`` not NaN) in the run starting at ``offsets[j, b, codes[k, i]]`` (one offset per day 0);

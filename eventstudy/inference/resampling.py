@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pseudo_windows import bootstrap_p, drawn_caars, leave_run_out, leave_run_out_2, stream_key, uniform_integers
+from .pseudo_windows import (
+    bootstrap_p,
+    covered_sessions,
+    drawn_caars,
+    leave_run_out,
+    leave_run_out_2,
+    stream_key,
+    uniform_integers,
+)
 from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
 
 _NO_DESIGN = np.zeros((1, 1, 1, 0))  # a model without parameters (the market-adjusted, or a sample built by hand)
@@ -30,39 +38,75 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
     any threshold) and a non-singular ``X'X``. Returns ``(pcar, has)`` ``(G, F, S)``: ``has`` where the run holds
     an AR of the firm and the refit is defined; ``pcar`` is NaN elsewhere. One pass per firm row
     (:func:`.pseudo_windows.leave_run_out`)."""
-    ar, cols = v["ar"], np.flatnonzero(v["est_days"])
-    x = v["x"] if v["x"] is not None and v["x"].shape[-1] > 0 else _NO_DESIGN
     length = int(v["length"])
-    starts = max(len(cols) - length + 1, 0)
-    g, f = ar.shape[:2]
-
-    def runs(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # every firm row, each at its run length
-        gi, fi = np.divmod(np.arange(g * f), f)
-        pcar, has = _leave_run_out(ar, cols, x, (gi, fi), lengths.reshape(-1), starts)
-        return pcar.reshape(g, f, starts), has.reshape(g, f, starts)
 
     def make():
-        covered = _covered_sessions(v)
-        odd = (covered != length) & (covered > 0)  # firms whose window returns cover more (or fewer) sessions
-        shared = v.get("shared")
-        if shared is None:  # nothing kept between calls: one pass, each firm at its own length
-            return runs(np.where(odd, covered, length))
-        # Kept between calls: the runs of the window's length (they depend on the estimation days only: the same
-        # for every window of that length and every injected level), and the last call's with its firms of other
-        # spans (the same for every injected level of a window: an injected return changes no span).
-        pcar, has = _estimation_cached(v, ("pseudo_cars", length), lambda: runs(np.full((g, f), length)))
-        if not odd.any():
+        (pcar, has), rows, patch = _pseudo_window_parts(v)
+        if rows is None:
             return pcar, has
-        last = shared.get(("pseudo_cars_of_spans", length))
+        gi, fi, covered = rows
+        # The last window's, kept: the same for every injected level of a window (an injected return changes no span).
+        last = v["shared"].get(("pseudo_cars_of_spans", length))
         if last is not None and np.array_equal(last[0], covered):
             return last[1], last[2]
         pcar, has = pcar.copy(), has.copy()
-        gi, fi = np.nonzero(odd)
-        pcar[gi, fi], has[gi, fi] = _leave_run_out(ar, cols, x, (gi, fi), covered[gi, fi], starts)
-        shared[("pseudo_cars_of_spans", length)] = (covered, pcar, has)
+        pcar[gi, fi], has[gi, fi] = patch
+        v["shared"][("pseudo_cars_of_spans", length)] = (covered, pcar, has)
         return pcar, has
 
     return _cached(v, "pseudo_cars", make)
+
+
+def _pseudo_window_parts(v: dict):
+    """:func:`_pseudo_cars` in parts: ``(base, rows, patch)``. With nothing kept between calls (``shared`` None),
+    ``base`` holds every firm's runs at its own length (one pass) and ``rows`` and ``patch`` are None. Else
+    ``base`` holds every firm's runs of the window's length ``L`` (kept in ``shared``: they depend on the estimation
+    days only, the same for every window of that length and every injected level); ``rows`` ``(gi, fi, covered)``
+    names the firms whose window returns cover other spans and ``patch`` their runs ``(R, S)`` (None if none)."""
+
+    def make():
+        ar, cols = v["ar"], np.flatnonzero(v["est_days"])
+        x = v["x"] if v["x"] is not None and v["x"].shape[-1] > 0 else _NO_DESIGN
+        length = int(v["length"])
+        starts = max(len(cols) - length + 1, 0)
+        g, f = ar.shape[:2]
+
+        def runs(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # every firm row, each at its run length
+            gi, fi = np.divmod(np.arange(g * f), f)
+            pcar, has = _leave_run_out(ar, cols, x, (gi, fi), lengths.reshape(-1), starts)
+            return pcar.reshape(g, f, starts), has.reshape(g, f, starts)
+
+        covered = _covered_sessions(v)
+        odd = (covered != length) & (covered > 0)  # firms whose window returns cover more (or fewer) sessions
+        if v.get("shared") is None:
+            return runs(np.where(odd, covered, length)), None, None
+        base = _estimation_cached(v, ("pseudo_cars", length), lambda: runs(np.full((g, f), length)))
+        if not odd.any():
+            return base, None, None
+        gi, fi = np.nonzero(odd)
+        return base, (gi, fi, covered), _leave_run_out(ar, cols, x, (gi, fi), covered[gi, fi], starts)
+
+    return _cached(v, "pseudo_window_parts", make)
+
+
+def _positive_shares(v: dict) -> np.ndarray:
+    """``(G, F)`` each firm's share of positive pseudo-CARs among its runs with data (:func:`_pseudo_cars`; NaN
+    without any), from per-firm counts: those of the runs of the window's length kept with them in ``shared``, the
+    firms of other spans counted again."""
+    (pcar, has), rows, patch = _pseudo_window_parts(v)
+
+    def counts(p: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (p > 0).sum(axis=-1), h.sum(axis=-1)  # (p is NaN, never > 0, where a run has no data)
+
+    if v.get("shared") is None:
+        positive, with_data = counts(pcar, has)
+    else:
+        positive, with_data = _estimation_cached(v, ("pseudo_car_signs", int(v["length"])), lambda: counts(pcar, has))
+    if rows is not None:
+        gi, fi, _ = rows
+        positive, with_data = positive.copy(), with_data.copy()
+        positive[gi, fi], with_data[gi, fi] = counts(*patch)
+    return positive / with_data
 
 
 def _leave_run_out(
@@ -89,9 +133,9 @@ def _covered_sessions(v: dict) -> np.ndarray:
     """``(G, F)`` sessions covered by each firm's window returns: the sum of their spans (trade-to-trade returns
     tile the sessions, so this is the window's length plus the halted sessions before its first return and after
     its last one that the returns also cover); 0 for a firm without a return in the window."""
-    win = v["in_window"]
-    ar, span = v["ar"][:, :, win], v["span"][:, :, win]
-    return np.where(np.isfinite(ar), np.nan_to_num(span), 0.0).sum(axis=2).astype(np.int64)
+    out = np.empty(v["ar"].shape[:2], dtype=np.int64)
+    covered_sessions(v["ar"], v["span"], np.flatnonzero(v["in_window"]), out)
+    return out
 
 
 def _cluster_codes(clusters: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,8 +166,7 @@ def _gen_sign_z(v):
     n = v["n"]
     if (~v["in_window"]).sum() < v["length"]:
         return np.full(len(n), np.nan), np.full(len(n), np.nan), n
-    pcar, has = _pseudo_cars(v)
-    frac = (pcar > 0).sum(axis=2) / has.sum(axis=2)  # (pcar is NaN, never > 0, where a run has no data)
+    frac = _positive_shares(v)
     fin = np.isfinite(frac)
     p = np.where(fin, frac, 0.0).sum(axis=1) / fin.sum(axis=1)
     w = (v["mask"] & (v["car"] > 0)).sum(axis=1)

@@ -11,6 +11,7 @@ from scipy import stats
 
 from eventstudy.inference.pseudo_windows import (
     bootstrap_p,
+    covered_sessions,
     drawn_caars,
     leave_run_out,
     leave_run_out_2,
@@ -189,3 +190,16 @@ def test_drawn_caars_hand():
     hits, n_fin = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
     drawn_caars(pcar, codes, np.array([3]), np.array([0]), offsets, np.array([-0.006]), hits, n_fin)
     assert n_fin[0] == 4 and hits[0] == 2  # |0.01| and |0.00667| ≥ 0.006
+
+
+def test_covered_sessions_hand():
+    """Window columns 2 and 3: firm 0 has both returns (spans 1 and 3: 4 sessions), firm 1 only the second (a NaN
+    span counts 0), firm 2 none."""
+    ar = np.array([[[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, np.nan, 0.4], [0.1, 0.2, np.nan, np.nan]]])
+    span = np.array([[[1.0, 1.0, 1.0, 3.0], [1.0, 1.0, 2.0, np.nan], [1.0, 1.0, 1.0, 1.0]]])
+    out = np.empty((1, 3), dtype=np.int64)
+    covered_sessions(ar, span, np.array([2, 3]), out)
+    assert out.tolist() == [[4, 0, 0]]
+    span[0, 1, 3] = 2.0
+    covered_sessions(ar, span, np.array([2, 3]), out)
+    assert out.tolist() == [[4, 2, 0]]
