@@ -248,13 +248,44 @@ def covered_sessions(ar, span, cols, out):
 
 
 @compiled
-def drawn_caars(pcar, codes, n, groups, offsets, caar, hits, n_fin):
+def enumerated_caars(pcar, patch, patch_row, groups, caar, hits, n_fin):
+    """Per pseudo-study ``k`` in ``groups`` and run ``s``: ``CAAR_s``, the mean pseudo-CAR of its firms with data
+    in the run (``pcar[k, i, s]`` not NaN; ``patch[patch_row[k, i], s]`` for a firm with a patch row ``≥ 0``);
+    ``n_fin[k]`` counts the runs with data and ``hits[k]`` those with ``|CAAR_s| ≥ |caar[k]|``."""
+    starts = pcar.shape[2]
+    total = np.empty(starts)
+    count = np.empty(starts, dtype=np.int64)
+    for k in groups:
+        total[:] = 0.0
+        count[:] = 0
+        for i in range(pcar.shape[1]):
+            r = patch_row[k, i]
+            row = pcar[k, i] if r < 0 else patch[r]
+            for s in range(starts):
+                if row[s] == row[s]:  # (not NaN: the run has data)
+                    total[s] += row[s]
+                    count[s] += 1
+        found, above = 0, 0
+        level = abs(caar[k])
+        for s in range(starts):
+            if count[s] > 0:
+                found += 1
+                if abs(total[s] / count[s]) >= level:
+                    above += 1
+        hits[k] = above
+        n_fin[k] = found
+
+
+@compiled
+def drawn_caars(pcar, patch, patch_row, codes, n, groups, offsets, caar, hits, n_fin):
     """Per pseudo-study ``groups[j]`` (its ``n[k]`` firms first) and draw ``b``: the mean pseudo-CAR of its firms
-    with data (``pcar`` not NaN) in the run starting at ``offsets[j, b, codes[k, i]]`` (one offset per day 0);
-    ``n_fin[k]`` counts the draws with data and ``hits[k]`` those with ``|CAAR_b| ≥ |caar[k]|``."""
+    with data in the run starting at ``offsets[j, b, codes[k, i]]`` (one offset per day 0; the runs read as in
+    :func:`enumerated_caars`); ``n_fin[k]`` counts the draws with data and ``hits[k]`` those with
+    ``|CAAR_b| ≥ |caar[k]|``."""
     for j in range(groups.shape[0]):
         k = groups[j]
         firms = codes[k, : n[k]].copy()
+        own = patch_row[k, : n[k]].copy()
         found, count = 0, 0
         level = abs(caar[k])
         block = pcar[k]
@@ -262,7 +293,8 @@ def drawn_caars(pcar, codes, n, groups, offsets, caar, hits, n_fin):
             draw = offsets[j, d]
             total, m = 0.0, 0
             for i in range(firms.shape[0]):
-                value = block[i, draw[firms[i]]]
+                s = draw[firms[i]]
+                value = block[i, s] if own[i] < 0 else patch[own[i], s]
                 if value == value:  # (not NaN: the run has data)
                     total += value
                     m += 1

@@ -11,6 +11,7 @@ from .pseudo_windows import (
     bootstrap_p,
     covered_sessions,
     drawn_caars,
+    enumerated_caars,
     leave_run_out,
     leave_run_out_2,
     stream_key,
@@ -21,7 +22,7 @@ from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
 _NO_DESIGN = np.zeros((1, 1, 1, 0))  # a model without parameters (the market-adjusted, or a sample built by hand)
 
 
-def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
+def _pseudo_cars(v: dict):
     """Out-of-sample pseudo-CARs of every firm over every run ``s`` of ``L_i`` estimation days:
     ``Σ_s (y_t − x_t'θ̂_{−s})`` with ``θ̂_{−s}`` the OLS fit without the run. From the in-sample residuals ``e``
     (the estimation ARs) and running sums: ``θ̂ − θ̂_{−s} = (X'X − X_s'X_s)⁻¹ X_s'e_s``, so the pseudo-CAR is
@@ -35,34 +36,14 @@ def _pseudo_cars(v: dict) -> tuple[np.ndarray, np.ndarray]:
     (``S = T − L + 1`` starts); a longer run that would end past the estimation days has no data. A refit needs
     more returns outside the run than parameters (one residual degree of freedom at least: decided by the count,
     since with ``p`` returns or fewer the rounded determinant of ``X'X``, a difference of running sums, can pass
-    any threshold) and a non-singular ``X'X``. Returns ``(pcar, has)`` ``(G, F, S)``: ``has`` where the run holds
-    an AR of the firm and the refit is defined; ``pcar`` is NaN elsewhere. One pass per firm row
-    (:func:`.pseudo_windows.leave_run_out`)."""
-    length = int(v["length"])
-
-    def make():
-        (pcar, has), rows, patch = _pseudo_window_parts(v)
-        if rows is None:
-            return pcar, has
-        gi, fi, covered = rows
-        # The last window's, kept: the same for every injected level of a window (an injected return changes no span).
-        last = v["shared"].get(("pseudo_cars_of_spans", length))
-        if last is not None and np.array_equal(last[0], covered):
-            return last[1], last[2]
-        pcar, has = pcar.copy(), has.copy()
-        pcar[gi, fi], has[gi, fi] = patch
-        v["shared"][("pseudo_cars_of_spans", length)] = (covered, pcar, has)
-        return pcar, has
-
-    return _cached(v, "pseudo_cars", make)
-
-
-def _pseudo_window_parts(v: dict):
-    """:func:`_pseudo_cars` in parts: ``(base, rows, patch)``. With nothing kept between calls (``shared`` None),
-    ``base`` holds every firm's runs at its own length (one pass) and ``rows`` and ``patch`` are None. Else
-    ``base`` holds every firm's runs of the window's length ``L`` (kept in ``shared``: they depend on the estimation
-    days only, the same for every window of that length and every injected level); ``rows`` ``(gi, fi, covered)``
-    names the firms whose window returns cover other spans and ``patch`` their runs ``(R, S)`` (None if none)."""
+    any threshold) and a non-singular ``X'X``. The pseudo-CARs ``(G, F, S)`` and ``has`` (the run holds
+    an AR of the firm and the refit is defined; the pseudo-CAR is NaN elsewhere), one pass per firm row
+    (:func:`.pseudo_windows.leave_run_out`), come in parts ``(base, rows, patch)``. With nothing kept between calls
+    (``shared`` None), ``base`` holds every firm's runs at its own length and ``rows`` and ``patch`` are None.
+    Else ``base`` holds every firm's runs of the window's length ``L`` (kept in ``shared``: they depend on the
+    estimation days only, the same for every window of that length and every injected level); ``rows``
+    ``(gi, fi, covered)`` names the firms whose window returns cover other spans and ``patch`` their runs
+    ``(R, S)`` (both None if there are none)."""
 
     def make():
         ar, cols = v["ar"], np.flatnonzero(v["est_days"])
@@ -86,14 +67,14 @@ def _pseudo_window_parts(v: dict):
         gi, fi = np.nonzero(odd)
         return base, (gi, fi, covered), _leave_run_out(ar, cols, x, (gi, fi), covered[gi, fi], starts)
 
-    return _cached(v, "pseudo_window_parts", make)
+    return _cached(v, "pseudo_cars", make)
 
 
 def _positive_shares(v: dict) -> np.ndarray:
     """``(G, F)`` each firm's share of positive pseudo-CARs among its runs with data (:func:`_pseudo_cars`; NaN
     without any), from per-firm counts: those of the runs of the window's length kept with them in ``shared``, the
     firms of other spans counted again."""
-    (pcar, has), rows, patch = _pseudo_window_parts(v)
+    (pcar, has), rows, patch = _pseudo_cars(v)
 
     def counts(p: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (p > 0).sum(axis=-1), h.sum(axis=-1)  # (p is NaN, never > 0, where a run has no data)
@@ -236,7 +217,13 @@ def _placebo_p(v):
     g, t = len(n), int((~v["in_window"]).sum())
     if t < length + 1:
         return np.full(g, np.nan), np.full(g, np.nan), n
-    pcar, has = _pseudo_cars(v)
+    (pcar, _), rows, patch = _pseudo_cars(v)
+    # The firms of other spans read their own runs (``patch``, row ``patch_row``) in place of the kept ones.
+    patch_row = np.full(pcar.shape[:2], -1, dtype=np.int64)
+    patch_pcar = np.empty((0, pcar.shape[2]))
+    if rows is not None:
+        patch_row[rows[0], rows[1]] = np.arange(len(rows[0]))
+        patch_pcar = patch[0]
     caar = np.where(v["mask"], v["car"], 0.0).sum(axis=1) / n
     clusters, draws = v["clusters"], v["placebo_draws"]
     several = np.zeros(0, dtype=np.int64)
@@ -245,12 +232,7 @@ def _placebo_p(v):
         several = np.flatnonzero(n_codes > 1)  # the others share one day 0: their runs are enumerated
     hits, n_fin = np.zeros(g, dtype=np.int64), np.zeros(g, dtype=np.int64)
     one = np.setdiff1d(np.arange(g), several)
-    if len(one):
-        q, h = (pcar, has) if len(one) == g else (pcar[one], has[one])
-        caar_by_start = np.where(h, q, 0.0).sum(axis=1) / h.sum(axis=1)  # (groups, starts)
-        fin = np.isfinite(caar_by_start)
-        n_fin[one] = fin.sum(axis=1)
-        hits[one] = (fin & (np.abs(caar_by_start) >= np.abs(caar[one])[:, None])).sum(axis=1)
+    enumerated_caars(pcar, patch_pcar, patch_row, one, caar, hits, n_fin)
     if len(several):
         # Per group its seeded offsets, one per day 0 (each group its own stream, drawn in bulk); the pseudo-CAARs
         # of the draws are one compiled loop over the groups (pseudo_windows.drawn_caars).
@@ -258,7 +240,7 @@ def _placebo_p(v):
         offsets = np.empty((len(several), draws, int(counts.max())), dtype=np.int32)
         keys = np.array([stream_key(v["seeds"][k]) for k in several], dtype=np.uint64)
         uniform_integers(keys, np.full(len(several), pcar.shape[2]), counts, offsets)
-        drawn_caars(pcar, codes, n.astype(np.int64), several, offsets, caar, hits, n_fin)
+        drawn_caars(pcar, patch_pcar, patch_row, codes, n.astype(np.int64), several, offsets, caar, hits, n_fin)
     p = (1.0 + hits) / (n_fin + 1.0)
     bad = (n < 1) | (n_fin == 0)
     return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n

@@ -13,6 +13,7 @@ from eventstudy.inference.pseudo_windows import (
     bootstrap_p,
     covered_sessions,
     drawn_caars,
+    enumerated_caars,
     leave_run_out,
     leave_run_out_2,
     stream_key,
@@ -188,8 +189,24 @@ def test_drawn_caars_hand():
     # → (0.03 + 0.02 − 0.03)/3 = 0.00667; draw 2: firm 1 on run 1 has no data → (0.01 + 0.00)/2 = 0.005;
     # draw 3: (0.03 − 0.03)/2 = 0
     hits, n_fin = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    drawn_caars(pcar, codes, np.array([3]), np.array([0]), offsets, np.array([-0.006]), hits, n_fin)
+    no_patch = np.empty((0, 2)), np.full((1, 3), -1)
+    drawn_caars(pcar, *no_patch, codes, np.array([3]), np.array([0]), offsets, np.array([-0.006]), hits, n_fin)
     assert n_fin[0] == 4 and hits[0] == 2  # |0.01| and |0.00667| ≥ 0.006
+    # firm 1 reads its own runs (a patch row: its window covers other sessions), [no data, 0.04]: the draws give
+    # (0.01 + 0.00)/2 = 0.005, (0.03 − 0.03)/2 = 0, (0.01 + 0.04 + 0.00)/3 = 0.0167, (0.03 + 0.04 − 0.03)/3 = 0.0133
+    patch, patch_row = np.array([[np.nan, 0.04]]), np.array([[-1, 0, -1]])
+    drawn_caars(pcar, patch, patch_row, codes, np.array([3]), np.array([0]), offsets, np.array([0.013]), hits, n_fin)
+    assert n_fin[0] == 4 and hits[0] == 2
+
+
+def test_enumerated_caars_hand():
+    """Two pseudo-studies on one day 0 each; the second's third firm is padding (NaN)."""
+    pcar = np.array([[[0.01, 0.03, np.nan], [0.03, -0.01, np.nan]], [[0.02, 0.0, 0.01], [np.nan] * 3]])
+    hits, n_fin = np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64)
+    # study 0: CAAR_s = 0.02, 0.01, none; study 1: 0.02, 0.0, 0.01
+    enumerated_caars(pcar, np.empty((0, 3)), np.full((2, 2), -1), np.array([0, 1]), np.array([0.015, -0.01]),
+                     hits, n_fin)  # fmt: skip
+    assert n_fin.tolist() == [2, 3] and hits.tolist() == [1, 2]
 
 
 def test_covered_sessions_hand():
