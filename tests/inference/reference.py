@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from eventstudy.inference.pseudo_windows import stream_key, uniform_integers
 from eventstudy.inference.sample import (
     StatisticResult,
     WindowSample,
@@ -17,6 +18,14 @@ from eventstudy.inference.sample import (
     _undefined,
     rank_rows,
 )
+
+
+def seeded_integers(key: int, high: int, shape: tuple[int, int]) -> np.ndarray:
+    """The package's seeded draws (its random stream is an input here, not a statistic): ``shape`` uniform integers
+    in ``[0, high)`` from the stream starting at ``key``, row by row."""
+    out = np.empty((1, *shape), dtype=np.int64)
+    uniform_integers(np.array([key], dtype=np.uint64), np.array([high]), np.array([shape[1]]), out)
+    return out[0]
 
 
 def _day_counts(sample: WindowSample) -> np.ndarray:
@@ -355,8 +364,7 @@ def bhar_boot_t(sample: WindowSample) -> StatisticResult:
     values = sample.bhar[np.isfinite(sample.bhar)]
     n, mean = len(values), float(np.mean(values))
     size = max(n // 4, min(n, 10))
-    rng = np.random.default_rng([*np.atleast_1d(sample.seed).tolist(), 2])
-    draws = rng.integers(0, n, size=(sample.placebo_draws, size))
+    draws = seeded_integers(stream_key(sample.seed, 2), n, (sample.placebo_draws, size))
     stats = []
     for row in draws:
         x = values[row]
@@ -402,8 +410,7 @@ def placebo_p(sample: WindowSample) -> StatisticResult:
     if days.max() == 0:
         pseudo = [float(np.mean(c[np.isfinite(c)])) for c in cars.T if np.isfinite(c).any()]
     else:
-        rng = np.random.default_rng(sample.seed)
-        offsets = rng.integers(0, cars.shape[1], size=(sample.placebo_draws, days.max() + 1))
+        offsets = seeded_integers(stream_key(sample.seed), cars.shape[1], (sample.placebo_draws, days.max() + 1))
         pseudo = []
         for draw in offsets:
             values = [cars[i, draw[days[i]]] for i in range(n) if np.isfinite(cars[i, draw[days[i]]])]

@@ -12,6 +12,7 @@ from scipy import stats
 
 from eventstudy import inference as inf
 from eventstudy.inference import WindowSample
+from eventstudy.inference.pseudo_windows import stream_key, uniform_integers
 
 
 def test_csect_t_hand():
@@ -111,7 +112,9 @@ def test_bhar_boot_hand():
     s = WindowSample((0, 0), bhar, np.ones(3), np.full(3, 10.0), bhar=bhar, placebo_draws=20, seed=4)
     r = inf.bhar_boot_t(s)
     assert r.statistic == pytest.approx(inf.bhar_skew_t(s).statistic)
-    draws = np.random.default_rng([4, 2]).integers(0, 3, size=(20, 3))
+    out = np.empty((1, 20, 3), dtype=np.int64)  # the seeded resamples: the package's stream of seed 4, tag 2
+    uniform_integers(np.array([stream_key(4, 2)], dtype=np.uint64), np.array([3]), np.array([3]), out)
+    draws = out[0]
     t_b = []
     for row in draws:
         x = bhar[row]
@@ -127,7 +130,8 @@ def test_bhar_boot_hand():
 
 def test_bhar_tests_size_on_skewed_bhars():
     """Lognormal BHARs (skewness about 2) with mean zero, 30 firms, 2,000 samples (seed 0): the bootstrap p keeps
-    the size (measured 4.25 %) where the Student-t p of bhar_skew_t rejects 6.15 % and csect_t 7.25 %."""
+    the size (measured 4.0 %; 4.25 % with the earlier random stream) where the Student-t p of bhar_skew_t rejects
+    6.15 % and csect_t 7.25 %."""
     from eventstudy.inference.vectorised import battery
 
     rng = np.random.default_rng(0)

@@ -152,10 +152,51 @@ def test_a_refit_without_more_returns_than_parameters_is_singular():
     from eventstudy.inference.resampling import _leave_run_out
 
     rng = np.random.default_rng(0)
+    row = (np.zeros(1, dtype=int), np.zeros(1, dtype=int))
     for _ in range(2000):
         days = int(rng.integers(8, 40))
         est, market = rng.normal(0, 0.02, (1, 1, days)), rng.normal(0, 0.015, (1, 1, days))
-        pcar, has = _leave_run_out(est, [np.ones((1, 1, days)), market], days - 1, 2)  # runs leave 1 return
-        assert not has.any() and pcar.shape == (1, 1, 2)
-        pcar, has = _leave_run_out(est, [np.ones((1, 1, days)), market], days - 3, 4)  # 3 left: p + 1, refitted
+        x = np.stack([np.ones((1, 1, days)), market], axis=-1)
+        cols = np.arange(days)
+        pcar, has = _leave_run_out(est, cols, x, row, np.array([days - 1]), 2)  # runs leave 1 return
+        assert not has.any() and pcar.shape == (1, 2)
+        pcar, has = _leave_run_out(est, cols, x, row, np.array([days - 3]), 4)  # 3 left: p + 1, refitted
         assert has.all() and np.isfinite(pcar).all()
+
+
+def test_pseudo_windows_kept_between_calls_equal_those_of_one_call():
+    """Across calls sharing the estimation days (``shared``: other windows, injected levels), the pseudo-CARs kept
+    give the figures of a call alone: for injected window returns, and for a window whose firms cover other spans
+    (the kept runs of those spans belong to the previous window, not to this one)."""
+    from eventstudy.inference.vectorised import battery
+
+    rng = np.random.default_rng(4)
+    g, f, t, length = 3, 6, 50, 3
+    ar = rng.normal(0, 0.02, (g, f, t + length))
+    x = np.stack([np.ones(ar.shape), rng.normal(0, 0.01, ar.shape)], axis=-1)
+    span = np.ones(ar.shape)
+    span[0, 1, t] = 4.0  # firm 1 of group 0 halted before the window: its first return covers 4 sessions
+    mask = np.ones((g, f), dtype=bool)
+    mask[2, 4:] = False  # a smaller group, padded
+    ar[2, 4:] = np.nan
+    in_window = np.r_[np.zeros(t, bool), np.ones(length, bool)]
+    clusters = np.zeros((g, f))
+    clusters[1] = np.arange(f)  # group 1: every firm on its own day 0 (drawn offsets)
+
+    def call(ar, span, shared):
+        car = np.where(mask, np.nansum(ar[:, :, t:], axis=2), np.nan)
+        return battery(car, np.ones((g, f)), np.full((g, f), 48.0), car, ar, ar, span, mask, in_window,
+                       names=["placebo_p", "gen_sign_z"], n_params=2, length=length, placebo_draws=99,
+                       seeds=[(1, k) for k in range(g)], x=x, clusters=clusters, shared=shared)  # fmt: skip
+
+    injected = ar.copy()
+    injected[:, :, t] += 0.05
+    other = span.copy()
+    other[0, 1, t], other[2, 0, t] = 1.0, 2.0  # another window: other firms halted
+    shared: dict = {}
+    for a, s in ((ar, span), (injected, span), (injected, other), (ar, span)):
+        kept, alone = call(a, s, shared), call(a, s, None)
+        for name in alone:
+            np.testing.assert_array_equal(kept[name][2], alone[name][2])
+            np.testing.assert_allclose(kept[name][:2], alone[name][:2], rtol=1e-12, equal_nan=True)
+    assert ("pseudo_cars", length) in shared

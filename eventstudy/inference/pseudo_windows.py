@@ -1,0 +1,347 @@
+"""Compiled loops of the resampling tests (:mod:`eventstudy.inference.resampling`): the leave-run-out refits
+behind the out-of-sample pseudo-CARs, the placebo's drawn pseudo-CAARs and the bootstrap of the skewness-adjusted
+t. Each is a plain loop over a firm row or a pseudo-study, compiled by :func:`.jit.compiled`; the definitions
+are those of the tests' docstrings (and docs/statistics.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .jit import compiled
+
+#: A refit is singular when ``|det(X'X − X_s'X_s)|`` is at most this times the product of its diagonal's
+#: absolute values (collinear design columns outside the run).
+SINGULAR = 1e-10
+
+# ---- the random draws: one SplitMix64 stream per pseudo-study (Steele, Lea & Flood 2014, "Fast splittable
+# pseudorandom number generators", OOPSLA '14: a 64-bit counter stepped by the golden gamma, each step's value
+# scrambled by a bijective mix; it passes TestU01's BigCrush). Integers in [0, n) by Lemire's (2019, ACM TOMACS 29,
+# "Fast random integer generation in an interval") multiply-and-reject on the upper 32 bits: exactly uniform.
+
+_MASK = (1 << 64) - 1
+_GAMMA = 0x9E3779B97F4A7C15
+_MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+def _mix64(z: int) -> int:
+    z = ((z ^ (z >> 30)) * _MIX1) & _MASK
+    z = ((z ^ (z >> 27)) * _MIX2) & _MASK
+    return z ^ (z >> 31)
+
+
+def stream_key(seed: object, *tags: int) -> int:
+    """The 64-bit starting state of the stream of ``seed`` (an integer or a sequence of integers, such as a
+    pseudo-study's ``(seed, key, window)``) and ``tags`` (which tell apart the streams of different tests): the
+    words folded in order through SplitMix64's mix, ``h ← mix(h XOR w + γ)`` from ``h = 0``."""
+    h = 0
+    for w in [*np.atleast_1d(np.asarray(seed, dtype=object)).tolist(), *tags]:
+        h = _mix64(((h ^ (int(w) & _MASK)) + _GAMMA) & _MASK)
+    return h
+
+
+@compiled
+def uniform_integers(keys, high, counts, out):
+    """Per stream ``j``: ``out[j, b, :counts[j]]`` (in that order, draw by draw) independent uniform integers in
+    ``[0, high[j])``, ``high[j] ≤ 2³²``, from the SplitMix64 stream starting at ``keys[j]`` (``uint64``;
+    :func:`stream_key`): each output gives two 32-bit words, its upper then its lower half."""
+    gamma, mix1, mix2 = np.uint64(_GAMMA), np.uint64(_MIX1), np.uint64(_MIX2)
+    s27, s30, s31, s32 = np.uint64(27), np.uint64(30), np.uint64(31), np.uint64(32)
+    low32 = np.uint64(0xFFFFFFFF)
+    for j in range(keys.shape[0]):
+        state = keys[j]
+        n = np.uint64(high[j])
+        # 2³² mod n: the lowest products to reject so that every value in [0, n) has the same number of words.
+        reject = (np.uint64(1) << s32) % n
+        z = np.uint64(0)
+        spare = False  # the lower half of the last output is still to be used
+        for b in range(out.shape[1]):
+            for i in range(counts[j]):
+                while True:
+                    if spare:
+                        word = z & low32
+                    else:
+                        state += gamma
+                        z = state
+                        z = (z ^ (z >> s30)) * mix1
+                        z = (z ^ (z >> s27)) * mix2
+                        z = z ^ (z >> s31)
+                        word = z >> s32
+                    spare = not spare
+                    product = word * n
+                    if (product & low32) >= reject:
+                        break
+                out[j, b, i] = product >> s32
+
+
+@compiled
+def leave_run_out(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
+    """Out-of-sample pseudo-CARs of the firm rows ``(rows_g[r], rows_f[r])`` of ``ar`` ``(G, F, D)`` over their
+    estimation days ``cols`` ``(T,)``: for each start ``s < starts``, ``Σ_s e_t + g_s'(X'X − X_s'X_s)⁻¹ X_s'e_s``
+    with ``e`` the in-sample residuals (the ARs), ``X`` the design ``x`` ``(G, F, D, p)`` on the firm's returns,
+    the run ``s`` the ``lengths[r]`` days from ``s`` and ``g_s = Σ_s x_t`` (the leave-block-out identity). Writes
+    ``pcar`` ``(R, starts)`` (NaN where undefined) and ``has`` (the run holds a return of the firm, ends within
+    the ``T`` days, and the refit leaves more returns than parameters and a non-singular ``X'X``).
+
+    Every run sum is a difference of two running sums over the days (added in day order); ``X'X`` without the run
+    is the total less the run's sum; the ``p × p`` system is solved by Gaussian elimination with partial pivoting
+    (the rows swap only for a strictly larger pivot), its determinant the product of the pivots."""
+    t_days = cols.shape[0]
+    p = x.shape[3]
+    nq = 2 + 2 * p + p * p  # running sums: e, count, x_j, x_j e, x_i x_j (i ≤ j)
+    c = np.zeros((t_days + 1, nq))  # c[t] the sums over the first t days (one day's sums are contiguous)
+    xv = np.empty(p)
+    a = np.empty((p, p))
+    b = np.empty(p)
+    for r in range(rows_g.shape[0]):
+        g, f, length = rows_g[r], rows_f[r], lengths[r]
+        for t in range(t_days):
+            for q in range(nq):
+                c[t + 1, q] = c[t, q]
+            e = ar[g, f, cols[t]]
+            if math.isfinite(e):
+                c[t + 1, 0] += e
+                c[t + 1, 1] += 1.0
+                for j in range(p):
+                    xj = x[g, f, cols[t], j]
+                    xv[j] = 0.0 if math.isnan(xj) else xj
+                for j in range(p):
+                    c[t + 1, 2 + j] += xv[j]
+                    c[t + 1, 2 + p + j] += xv[j] * e
+                    for i in range(j + 1):
+                        c[t + 1, 2 + 2 * p + i * p + j] += xv[i] * xv[j]
+        count = c[t_days, 1]
+        for s in range(starts):
+            end = s + length
+            in_run = 0.0 if end > t_days else c[end, 1] - c[s, 1]
+            if in_run <= 0.0:  # no return of the firm in the run, or the run ends past the estimation days
+                has[r, s] = False
+                pcar[r, s] = np.nan
+                continue
+            value = c[end, 0] - c[s, 0]
+            ok = True
+            if p > 0:
+                ok = count - in_run > p  # more returns outside the run than parameters
+                if ok:
+                    scale = 1.0
+                    for i in range(p):
+                        b[i] = c[end, 2 + p + i] - c[s, 2 + p + i]
+                        for j in range(i, p):
+                            k = 2 + 2 * p + i * p + j
+                            a[i, j] = c[t_days, k] - (c[end, k] - c[s, k])
+                            a[j, i] = a[i, j]
+                        scale *= abs(a[i, i])
+                    det = 1.0
+                    for k in range(p):  # elimination with partial pivoting
+                        piv = k
+                        for i in range(k + 1, p):
+                            if abs(a[i, k]) > abs(a[piv, k]):
+                                piv = i
+                        if piv != k:
+                            det = -det
+                            for j in range(p):
+                                a[k, j], a[piv, j] = a[piv, j], a[k, j]
+                            b[k], b[piv] = b[piv], b[k]
+                        det *= a[k, k]
+                        if a[k, k] == 0.0:
+                            break
+                        for i in range(k + 1, p):
+                            lower = a[i, k] / a[k, k]
+                            for j in range(k + 1, p):
+                                a[i, j] -= lower * a[k, j]
+                            b[i] -= lower * b[k]
+                    ok = abs(det) > SINGULAR * scale  # (False for a NaN determinant)
+                    if ok:
+                        for i in range(p - 1, -1, -1):  # back substitution: b becomes θ̂ − θ̂_{−s}
+                            acc = b[i]
+                            for j in range(i + 1, p):
+                                acc -= a[i, j] * b[j]
+                            b[i] = acc / a[i, i]
+                        for j in range(p):
+                            value += (c[end, 2 + j] - c[s, 2 + j]) * b[j]
+            has[r, s] = ok
+            pcar[r, s] = value if ok else np.nan
+
+
+@compiled
+def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
+    """:func:`leave_run_out` for a design of two columns (the market model's constant and market return), written
+    out: the same running sums, the same elimination with partial pivoting of the 2 × 2 system."""
+    t_days = cols.shape[0]
+    c = np.zeros((t_days + 1, 8))  # running sums of e, count, x0, x1, x0 e, x1 e, x0², x0 x1, x1² (c[t, 8] below)
+    c2 = np.zeros(t_days + 1)
+    for r in range(rows_g.shape[0]):
+        g, f, length = rows_g[r], rows_f[r], lengths[r]
+        s_e = s_n = s_0 = s_1 = s_0e = s_1e = s_00 = s_01 = s_11 = 0.0
+        for t in range(t_days):
+            e = ar[g, f, cols[t]]
+            if math.isfinite(e):
+                x0 = x[g, f, cols[t], 0]
+                x1 = x[g, f, cols[t], 1]
+                x0 = 0.0 if math.isnan(x0) else x0
+                x1 = 0.0 if math.isnan(x1) else x1
+                s_e += e
+                s_n += 1.0
+                s_0 += x0
+                s_1 += x1
+                s_0e += x0 * e
+                s_1e += x1 * e
+                s_00 += x0 * x0
+                s_01 += x0 * x1
+                s_11 += x1 * x1
+            c[t + 1, 0] = s_e
+            c[t + 1, 1] = s_n
+            c[t + 1, 2] = s_0
+            c[t + 1, 3] = s_1
+            c[t + 1, 4] = s_0e
+            c[t + 1, 5] = s_1e
+            c[t + 1, 6] = s_00
+            c[t + 1, 7] = s_01
+            c2[t + 1] = s_11
+        for s in range(starts):
+            end = s + length
+            in_run = 0.0 if end > t_days else c[end, 1] - c[s, 1]
+            if in_run <= 0.0:
+                has[r, s] = False
+                pcar[r, s] = np.nan
+                continue
+            ok = s_n - in_run > 2.0
+            if ok:
+                a00 = s_00 - (c[end, 6] - c[s, 6])
+                a01 = s_01 - (c[end, 7] - c[s, 7])
+                a11 = s_11 - (c2[end] - c2[s])
+                b0 = c[end, 4] - c[s, 4]
+                b1 = c[end, 5] - c[s, 5]
+                scale = abs(a00) * abs(a11)
+                a10 = a01
+                if abs(a10) > abs(a00):  # partial pivoting: the rows swap
+                    a00, a10, a01, a11, b0, b1 = a10, a00, a11, a01, b1, b0
+                    sign = -1.0
+                else:
+                    sign = 1.0
+                ok = a00 != 0.0
+                if ok:
+                    lower = a10 / a00
+                    u11 = a11 - lower * a01
+                    ok = abs(sign * a00 * u11) > SINGULAR * scale
+                    if ok:
+                        d1 = (b1 - lower * b0) / u11
+                        d0 = (b0 - d1 * a01) / a00
+                        value = (c[end, 0] - c[s, 0]) + (c[end, 2] - c[s, 2]) * d0 + (c[end, 3] - c[s, 3]) * d1
+            has[r, s] = ok
+            pcar[r, s] = value if ok else np.nan
+
+
+@compiled
+def covered_sessions(ar, span, cols, out):
+    """``out[g, f]``: the spans (sessions) of the returns of firm row ``(g, f)`` in the columns ``cols`` added up
+    (a NaN span counts 0); 0 without a return there."""
+    for g in range(ar.shape[0]):
+        for f in range(ar.shape[1]):
+            total = 0.0
+            for c in cols:
+                if math.isfinite(ar[g, f, c]) and not math.isnan(span[g, f, c]):
+                    total += span[g, f, c]
+            out[g, f] = int(total)
+
+
+@compiled
+def enumerated_caars(pcar, patch, patch_row, groups, caar, hits, n_fin):
+    """Per pseudo-study ``k`` in ``groups`` and run ``s``: ``CAAR_s``, the mean pseudo-CAR of its firms with data
+    in the run (``pcar[k, i, s]`` not NaN; ``patch[patch_row[k, i], s]`` for a firm with a patch row ``≥ 0``);
+    ``n_fin[k]`` counts the runs with data and ``hits[k]`` those with ``|CAAR_s| ≥ |caar[k]|``."""
+    starts = pcar.shape[2]
+    total = np.empty(starts)
+    count = np.empty(starts, dtype=np.int64)
+    for k in groups:
+        total[:] = 0.0
+        count[:] = 0
+        for i in range(pcar.shape[1]):
+            r = patch_row[k, i]
+            row = pcar[k, i] if r < 0 else patch[r]
+            for s in range(starts):
+                if row[s] == row[s]:  # (not NaN: the run has data)
+                    total[s] += row[s]
+                    count[s] += 1
+        found, above = 0, 0
+        level = abs(caar[k])
+        for s in range(starts):
+            if count[s] > 0:
+                found += 1
+                if abs(total[s] / count[s]) >= level:
+                    above += 1
+        hits[k] = above
+        n_fin[k] = found
+
+
+@compiled
+def drawn_caars(pcar, patch, patch_row, codes, n, groups, offsets, caar, hits, n_fin):
+    """Per pseudo-study ``groups[j]`` (its ``n[k]`` firms first) and draw ``b``: the mean pseudo-CAR of its firms
+    with data in the run starting at ``offsets[j, b, codes[k, i]]`` (one offset per day 0; the runs read as in
+    :func:`enumerated_caars`); ``n_fin[k]`` counts the draws with data and ``hits[k]`` those with
+    ``|CAAR_b| ≥ |caar[k]|``."""
+    for j in range(groups.shape[0]):
+        k = groups[j]
+        firms = codes[k, : n[k]].copy()
+        own = patch_row[k, : n[k]].copy()
+        found, count = 0, 0
+        level = abs(caar[k])
+        block = pcar[k]
+        for d in range(offsets.shape[1]):
+            draw = offsets[j, d]
+            total, m = 0.0, 0
+            for i in range(firms.shape[0]):
+                s = draw[firms[i]]
+                value = block[i, s] if own[i] < 0 else patch[own[i], s]
+                if value == value:  # (not NaN: the run has data)
+                    total += value
+                    m += 1
+            if m > 0:
+                found += 1
+                if abs(total / m) >= level:
+                    count += 1
+        hits[k] = count
+        n_fin[k] = found
+
+
+@compiled
+def bootstrap_p(values, picks, mean, t, p):
+    """Per group ``j``: the bootstrap p of ``t[j]`` over the resamples ``values[j, picks[j, b]]``, each giving
+    ``t_b = √n_b (S_b + γ̂_b S_b²/3 + γ̂_b/(6 n_b))`` with ``S_b = (mean_b − mean[j]) / sd_b`` and ``γ̂_b`` the
+    resample's skewness; resamples of one repeated value (or a non-finite ``t_b``) are left out;
+    ``p = min(1, 2 min(1 + #{t_b ≤ t}, 1 + #{t_b ≥ t}) / (B' + 1))`` over the ``B'`` kept, NaN without any."""
+    size = picks.shape[2]
+    x = np.empty(size)
+    for j in range(picks.shape[0]):
+        below, above, used = 0, 0, 0
+        for d in range(picks.shape[1]):
+            total = 0.0
+            same = True
+            for i in range(size):
+                x[i] = values[j, picks[j, d, i]]
+                total += x[i]
+                same = same and x[i] == x[0]
+            if same:
+                continue
+            mb = total / size
+            s2, s3 = 0.0, 0.0
+            for i in range(size):
+                dev = x[i] - mb
+                s2 += dev * dev
+                s3 += dev * dev * dev
+            sb = math.sqrt(s2 / (size - 1))
+            if not sb > 0.0:
+                continue
+            z = (mb - mean[j]) / sb
+            gamma = s3 / (size * sb * sb * sb)
+            tb = math.sqrt(size) * (z + gamma * z * z / 3.0 + gamma / (6.0 * size))
+            if not math.isfinite(tb):
+                continue
+            used += 1
+            if tb <= t[j]:
+                below += 1
+            if tb >= t[j]:
+                above += 1
+        p[j] = min(1.0, 2.0 * (min(below, above) + 1.0) / (used + 1.0)) if used > 0 else np.nan

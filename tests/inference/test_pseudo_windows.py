@@ -1,0 +1,222 @@
+"""eventstudy.inference.pseudo_windows: the random stream against SplitMix64's published outputs, its bounded
+integers by hand and for uniformity; the leave-run-out refits against explicit least-squares refits for designs of
+1 to 3 columns, the written-out market-model kernel against the general one; the placebo's drawn pseudo-CAARs by
+hand; every kernel against its own Python source."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from eventstudy.inference.pseudo_windows import (
+    bootstrap_p,
+    covered_sessions,
+    drawn_caars,
+    enumerated_caars,
+    leave_run_out,
+    leave_run_out_2,
+    stream_key,
+    uniform_integers,
+)
+
+# SplitMix64 from the state 1234567: its first five outputs as published with the generator's reference code
+# (Vigna's splitmix64.c, as listed e.g. on Rosetta Code's "Pseudo-random numbers/Splitmix64").
+PUBLISHED = [6457827717110365317, 3203168211198807973, 9817491932198370423, 4593380528125082431,
+             16408922859458223821]  # fmt: skip
+
+
+def draws(key: int, high: int, shape: tuple[int, int]) -> np.ndarray:
+    out = np.empty((1, *shape), dtype=np.int64)
+    uniform_integers(np.array([key], dtype=np.uint64), np.array([high]), np.array([shape[1]]), out)
+    return out[0]
+
+
+def test_stream_is_splitmix64():
+    # high = 2³²: no rejection, the draws are the 32-bit halves of the outputs, upper then lower, in order
+    words = [h for z in PUBLISHED for h in (z >> 32, z & 0xFFFFFFFF)]
+    assert draws(1234567, 2**32, (2, 5)).ravel().tolist() == words
+    # Lemire's multiply-shift on the same words (none is rejected: each product's low word is past 2³² mod 230)
+    assert all((w * 230) % 2**32 >= 2**32 % 230 for w in words)
+    assert draws(1234567, 230, (5, 2)).ravel().tolist() == [(w * 230) >> 32 for w in words]
+    # the key of one word w is the first output of the stream from w: mix(w + γ)
+    assert stream_key(1234567) == PUBLISHED[0]
+    assert stream_key((0, 1)) != stream_key((1, 0)) != stream_key(1) and stream_key(4, 2) != stream_key(4)
+
+
+def splitmix64_words(state: int):
+    """SplitMix64 by its definition, in Python integers: the 32-bit halves of each output, upper first."""
+    mask = 2**64 - 1
+    while True:
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        z ^= z >> 31
+        yield z >> 32
+        yield z & 0xFFFFFFFF
+
+
+def test_bounded_integers_reject_by_lemires_rule():
+    """A range where a quarter of the words are rejected: each draw takes words until the product's low half is at
+    least 2³² mod n (Lemire 2019, algorithm 5), and returns the product's high half."""
+    assert next(splitmix64_words(1234567)) == PUBLISHED[0] >> 32
+    rejected = {}
+    for high in (3 * 2**30 + 1, 7):
+        words, want, rejected[high] = splitmix64_words(99), [], 0
+        for _ in range(300):
+            while ((w := next(words)) * high) % 2**32 < 2**32 % high:
+                rejected[high] += 1
+            want.append((w * high) >> 32)
+        assert draws(99, high, (100, 3)).ravel().tolist() == want
+    assert rejected[3 * 2**30 + 1] > 50
+
+
+def test_bounded_integers_are_uniform():
+    for high in (2, 3, 30, 230, 1000):
+        got = draws(stream_key(high), high, (999, 30)).ravel()
+        assert got.min() == 0 and got.max() == high - 1
+        assert stats.chisquare(np.bincount(got, minlength=high)).pvalue > 1e-4, high
+    assert (draws(7, 1, (10, 3)) == 0).all()
+
+
+def test_streams_per_row():
+    keys = np.array([stream_key(0), stream_key(1)], dtype=np.uint64)
+    out = np.full((2, 4, 3), -1, dtype=np.int64)
+    uniform_integers(keys, np.array([50, 9]), np.array([3, 2]), out)
+    np.testing.assert_array_equal(out[0], draws(int(keys[0]), 50, (4, 3)))
+    np.testing.assert_array_equal(out[1, :, :2], draws(int(keys[1]), 9, (4, 2)))  # draw by draw, 2 a draw
+    assert (out[1, :, 2] == -1).all()  # past the row's count: untouched
+
+
+def explicit_refits(est, x, length, starts):
+    """Per start: the run's prediction errors summed after an OLS refit without the run (numpy.linalg.lstsq)."""
+    t = len(est)
+    ok = np.isfinite(est)
+    pcar, has = np.full(starts, np.nan), np.zeros(starts, dtype=bool)
+    for s in range(starts):
+        run = np.zeros(t, dtype=bool)
+        run[s : s + length] = True
+        if s + length > t or not (ok & run).any():
+            continue
+        fit = ok & ~run
+        if x.shape[1] and fit.sum() <= x.shape[1]:
+            continue
+        beta = np.linalg.lstsq(x[fit], est[fit], rcond=None)[0] if x.shape[1] else np.zeros(0)
+        pcar[s], has[s] = (est[ok & run] - x[ok & run] @ beta).sum(), True
+    return pcar, has
+
+
+def random_rows(rng, p, rows=6, t=40):
+    ar = rng.standard_t(4, (1, rows, t + 3)) * 0.02  # 3 window days after the estimation days
+    ar[0, 1, [3, 4, 5, t // 2]] = np.nan  # missing returns
+    ar[0, 2, : t - 10] = np.nan  # few returns: most refits left with too few
+    x = np.concatenate([np.ones((1, rows, t + 3, 1)), rng.normal(0, 0.01, (1, rows, t + 3, 3))], axis=-1)[..., :p]
+    if p > 1:
+        x[0, 3, 10, 1] = np.nan  # a design value missing on a day with a return: counts as 0, as the fit's zero
+    for i in range(rows * (p > 0)):  # the ARs: residuals of the OLS fit on the estimation days (as the engine's)
+        fit = np.isfinite(ar[0, i, :t])
+        if fit.sum() > p:
+            xi = np.nan_to_num(x[0, i])
+            ar[0, i] -= xi @ np.linalg.lstsq(xi[:t][fit], ar[0, i, :t][fit], rcond=None)[0]
+    return ar, x
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
+def test_leave_run_out_equals_explicit_refits(p):
+    rng = np.random.default_rng(p)
+    ar, x = random_rows(rng, p)
+    cols = np.arange(40)
+    lengths = np.array([5, 5, 5, 7, 1, 39])
+    rows = np.zeros(6, dtype=np.int64), np.arange(6)
+    pcar, has = np.empty((6, 36)), np.empty((6, 36), dtype=bool)
+    leave_run_out(ar, cols, x if p else np.zeros((1, 1, 1, 0)), *rows, lengths, 36, pcar, has)
+    for i in range(6):
+        want, want_has = explicit_refits(ar[0, i, :40], np.nan_to_num(x[0, i, :40]), lengths[i], 36)
+        np.testing.assert_array_equal(has[i], want_has)
+        np.testing.assert_allclose(pcar[i], want, rtol=1e-12, atol=1e-15)
+        assert np.isnan(pcar[i][~has[i]]).all()
+    assert has.any() and not has.all()
+
+
+def test_market_model_kernel_equals_the_general_one():
+    rng = np.random.default_rng(5)
+    ar, x = random_rows(rng, 2, rows=40, t=120)
+    x[0, 7, :, 1] = 0.0  # no market returns: X'X singular, no refit
+    x[0, 8, :, 1] = 0.5  # a constant market column: collinear with the constant
+    cols = np.arange(120)
+    lengths = rng.integers(1, 30, 40)
+    rows = np.zeros(40, dtype=np.int64), np.arange(40)
+    out = []
+    for kernel in (leave_run_out, leave_run_out_2):
+        pcar, has = np.empty((40, 100)), np.empty((40, 100), dtype=bool)
+        kernel(ar, cols, x, *rows, lengths, 100, pcar, has)
+        out.append((pcar, has))
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-15)
+    assert not out[0][1][7:9].any()
+
+
+def test_kernels_match_their_python_source():
+    rng = np.random.default_rng(1)
+    ar, x = random_rows(rng, 2, rows=4, t=12)
+    args = (ar, np.arange(12), x, np.zeros(4, dtype=np.int64), np.arange(4), np.array([2, 3, 4, 2]), 9)
+    for kernel in (leave_run_out, leave_run_out_2):
+        got = [np.empty((4, 9)), np.empty((4, 9), dtype=bool)]
+        want = [np.empty((4, 9)), np.empty((4, 9), dtype=bool)]
+        kernel(*args, *got)
+        kernel.py_func(*args, *want)
+        np.testing.assert_array_equal(got[1], want[1])
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-15, atol=0.0)
+    keys, high, counts = np.array([stream_key(3)], dtype=np.uint64), np.array([17]), np.array([4])
+    got, want = np.empty((1, 5, 4), dtype=np.int64), np.empty((1, 5, 4), dtype=np.int64)
+    uniform_integers(keys, high, counts, got)
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as compiled
+        uniform_integers.py_func(keys, high, counts, want)
+    np.testing.assert_array_equal(got, want)
+    values, picks = np.array([[0.1, 0.2, 0.6, -0.3]]), rng.integers(0, 4, (1, 50, 4))
+    got, want = np.empty(1), np.empty(1)
+    bootstrap_p(values, picks, np.array([0.15]), np.array([0.4]), got)
+    bootstrap_p.py_func(values, picks, np.array([0.15]), np.array([0.4]), want)
+    assert got[0] == pytest.approx(want[0], rel=1e-15)
+
+
+def test_drawn_caars_hand():
+    """One pseudo-study of 3 firms, firms 0 and 2 on one day 0 (code 0), firm 1 on another (code 1); 2 runs."""
+    pcar = np.array([[[0.01, 0.03], [0.02, np.nan], [0.00, -0.03]]])
+    codes = np.array([[0, 1, 0]])
+    offsets = np.array([[[0, 0], [1, 0], [0, 1], [1, 1]]], dtype=np.int32)  # (draws, days 0)
+    # draw 0: runs 0, 0, 0 → (0.01 + 0.02 + 0.00)/3 = 0.01; draw 1: firms 0, 2 on run 1, firm 1 on run 0
+    # → (0.03 + 0.02 − 0.03)/3 = 0.00667; draw 2: firm 1 on run 1 has no data → (0.01 + 0.00)/2 = 0.005;
+    # draw 3: (0.03 − 0.03)/2 = 0
+    hits, n_fin = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    no_patch = np.empty((0, 2)), np.full((1, 3), -1)
+    drawn_caars(pcar, *no_patch, codes, np.array([3]), np.array([0]), offsets, np.array([-0.006]), hits, n_fin)
+    assert n_fin[0] == 4 and hits[0] == 2  # |0.01| and |0.00667| ≥ 0.006
+    # firm 1 reads its own runs (a patch row: its window covers other sessions), [no data, 0.04]: the draws give
+    # (0.01 + 0.00)/2 = 0.005, (0.03 − 0.03)/2 = 0, (0.01 + 0.04 + 0.00)/3 = 0.0167, (0.03 + 0.04 − 0.03)/3 = 0.0133
+    patch, patch_row = np.array([[np.nan, 0.04]]), np.array([[-1, 0, -1]])
+    drawn_caars(pcar, patch, patch_row, codes, np.array([3]), np.array([0]), offsets, np.array([0.013]), hits, n_fin)
+    assert n_fin[0] == 4 and hits[0] == 2
+
+
+def test_enumerated_caars_hand():
+    """Two pseudo-studies on one day 0 each; the second's third firm is padding (NaN)."""
+    pcar = np.array([[[0.01, 0.03, np.nan], [0.03, -0.01, np.nan]], [[0.02, 0.0, 0.01], [np.nan] * 3]])
+    hits, n_fin = np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64)
+    # study 0: CAAR_s = 0.02, 0.01, none; study 1: 0.02, 0.0, 0.01
+    enumerated_caars(pcar, np.empty((0, 3)), np.full((2, 2), -1), np.array([0, 1]), np.array([0.015, -0.01]),
+                     hits, n_fin)  # fmt: skip
+    assert n_fin.tolist() == [2, 3] and hits.tolist() == [1, 2]
+
+
+def test_covered_sessions_hand():
+    """Window columns 2 and 3: firm 0 has both returns (spans 1 and 3: 4 sessions), firm 1 only the second (a NaN
+    span counts 0), firm 2 none."""
+    ar = np.array([[[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, np.nan, 0.4], [0.1, 0.2, np.nan, np.nan]]])
+    span = np.array([[[1.0, 1.0, 1.0, 3.0], [1.0, 1.0, 2.0, np.nan], [1.0, 1.0, 1.0, 1.0]]])
+    out = np.empty((1, 3), dtype=np.int64)
+    covered_sessions(ar, span, np.array([2, 3]), out)
+    assert out.tolist() == [[4, 0, 0]]
+    span[0, 1, 3] = 2.0
+    covered_sessions(ar, span, np.array([2, 3]), out)
+    assert out.tolist() == [[4, 2, 0]]
