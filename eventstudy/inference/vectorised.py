@@ -20,6 +20,7 @@ import numpy as np
 
 from .garch import _garch_bmp_t
 from .mvrm import _mvrm_wald
+from .ranks import rank_day_totals
 from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
 from .sample import (
     _cached,
@@ -28,32 +29,31 @@ from .sample import (
     _estimation_sar_ranks,
     _mean_sd,
     _mean_t,
-    _sar_window_ranks,
+    _sar_window_totals,
     _skew_adjusted_t,
     _t_p,
     _z_p,
-    merged_ranks,
     rank_rows,
 )
 
 
-def _time_series(scores: np.ndarray, in_window: np.ndarray) -> np.ndarray:
-    """``(1/N) Σ_i Σ_{t∈W} S_it / (S √m̄)``: each firm's window scores summed and averaged over the ``N`` firms,
-    so that a firm counts once however its returns fall on the days (a halted firm's one late return is one score
-    of one firm, not a day of its own). ``m̄ = (1/N) Σ_i m_i``, ``m_i`` firm i's number of window scores.
-    ``S² = (1/T) Σ_t (N_t/N) S̄_t²`` over the ``T`` days with data is the variance of one full day's mean score
-    (``N_t`` firms on day t; Kolari & Pynnönen 2011, eq. 8 and 11; Campbell & Wasley 1993, eq. 8), the
-    cross-correlation of the firms in it; the window sum ``Σ_t (N_t/N) S̄_t`` then has variance
-    ``Σ_t (N_t/N)² (N/N_t) S² = m̄ S²``. With every firm on every window day this is the classic
-    ``Σ_W S̄_t / (S √L)``."""
-    mean, cnt = _day_mean(scores)
-    has = np.isfinite(mean)
-    n = np.isfinite(scores).any(axis=2).sum(axis=1)
-    in_win = np.isfinite(scores) & in_window[None, None, :]
+def _time_series(sums: np.ndarray, cnt: np.ndarray, n: np.ndarray, window: slice) -> np.ndarray:
+    """``(1/N) Σ_i Σ_{t∈W} S_it / (S √m̄)`` from the day totals of the firms' scores ``S_it``: per group and day
+    their sum ``Σ_i S_it`` and number ``N_t`` ``(G, D)`` (``window`` the window's days) and ``N`` the firms with a
+    score ``(G,)``. Each firm's window scores are summed and averaged over the ``N`` firms, so that a firm counts
+    once however its returns fall on the days (a halted firm's one late return is one score of one firm, not a
+    day of its own): ``(1/N) Σ_{t∈W} Σ_i S_it``. ``m̄ = (1/N) Σ_i m_i``, ``m_i`` firm i's number of window
+    scores. ``S² = (1/T) Σ_t (N_t/N) S̄_t²`` over the ``T`` days with data (estimation and window) is the
+    variance of one full day's mean score ``S̄_t`` (``N_t`` firms on day t; Kolari & Pynnönen 2011, eq. 8 and 11;
+    Campbell & Wasley 1993, eq. 8), the cross-correlation of the firms in it; the window sum
+    ``Σ_t (N_t/N) S̄_t`` then has variance ``Σ_t (N_t/N)² (N/N_t) S² = m̄ S²``. With every firm on every window
+    day this is the classic ``Σ_W S̄_t / (S √L)``."""
+    has = cnt > 0
+    mean = np.where(has, sums, 0.0) / np.maximum(cnt, 1)
     n_has = has.sum(axis=1)
-    s = np.sqrt(np.where(has, (cnt / n[:, None]) * mean**2, 0.0).sum(axis=1) / n_has)
-    m_bar = in_win.sum(axis=(1, 2)) / n
-    z = np.where(in_win, scores, 0.0).sum(axis=(1, 2)) / n / (np.sqrt(m_bar) * s)
+    s = np.sqrt(((cnt / n[:, None]) * mean**2).sum(axis=1) / n_has)
+    m_bar = cnt[:, window].sum(axis=1) / n
+    z = sums[:, window].sum(axis=1) / n / (np.sqrt(m_bar) * s)
     return np.where((m_bar == 0) | (n_has < 3) | (s == 0.0), np.nan, z)
 
 
@@ -250,9 +250,8 @@ def _corrado_rank(v):
     day's mean; ``Z = (1/N) Σ_i Σ_{t∈W} U_it / (S_U √m̄)``, ``m̄`` the mean number of window ARs per firm: each
     firm counts once, however a halt moves its return (:func:`_time_series`). p from the standard normal. ``S_U`` is a time-series quantity, but the test
     over-rejects when every firm shares day 0 (``docs/statistics.md``), so it is not labelled clustering-robust."""
-    sar = v["sar"]
-    u = _sar_window_ranks(v)[0] / (1.0 + np.isfinite(sar).sum(axis=2, keepdims=True)) - 0.5
-    z = _time_series(u, v["in_window"])
+    rank_sums, _, cnt, firms = _sar_window_totals(v)
+    z = _time_series(rank_sums, cnt, firms, slice(int(v["est_days"].sum()), None))
     return z, np.where(np.isfinite(z), _z_p(z), np.nan), v["n"]
 
 
@@ -264,12 +263,8 @@ def _sign_cz(v):
     ``Z = (1/N) Σ_i Σ_{t∈W} G_it / (S_G √m̄)``, ``S_G² = (1/T) Σ_t (N_t/N) Ḡ_t²`` over all days with data,
     ``m̄`` the mean number of window ARs per firm (:func:`_time_series`).
     p from the standard normal. Not labelled clustering-robust (it over-rejects when every firm shares day 0)."""
-    sar = v["sar"]
-    ok = np.isfinite(sar)
-    med = _sar_window_ranks(v)[1]
-    g = np.where(ok, np.sign(sar - med), np.nan)
-    z = _time_series(g, v["in_window"])
-    z = np.where(ok.any(axis=(1, 2)), z, np.nan)
+    _, sign_sums, cnt, firms = _sar_window_totals(v)
+    z = _time_series(sign_sums, cnt, firms, slice(int(v["est_days"].sum()), None))
     return z, np.where(np.isfinite(z), _z_p(z), np.nan), v["n"]
 
 
@@ -285,15 +280,9 @@ def _grank_t(v):
     fat-tailed, volatile returns it over-rejects (8.6 % at 5 % in the 100k placebo run, ``docs/statistics.md``)."""
     n, m = v["n"], v["mask"]
     _, sd, _ = _mean_sd(v["scar"], m)
-    est = v["sar"][:, :, v["est_days"]]
-    g, f, t = est.shape
-    est_ranks = _estimation_sar_ranks(v)[0]  # the same for every window
-    gsar = (v["scar"] / sd[:, None])[:, :, None]
-    ranked = merged_ranks(est.reshape(-1, t), est_ranks, gsar.reshape(-1, 1))
-    ranks = np.concatenate([ranked[0].reshape(g, f, t), ranked[1].reshape(g, f, 1)], axis=2)
-    count = np.isfinite(est).sum(axis=2, keepdims=True) + np.isfinite(gsar)
-    u = ranks / (count + 1.0) - 0.5
-    ubar, cnt = _day_mean(u)
+    gsar = (v["scar"] / sd[:, None]).reshape(-1, 1)
+    sums, _, cnt, _ = rank_day_totals(_estimation_sar_ranks(v), gsar, m.shape[1])  # estimation days, then GSAR
+    ubar = sums / cnt
     has = cnt > 0
     t_days = has.sum(axis=1)
     s = np.sqrt(np.where(has, (cnt / n[:, None]) * ubar**2, 0.0).sum(axis=1) / t_days)

@@ -7,6 +7,7 @@ groups. Loaded by the ``ref`` fixture (tests/inference/conftest.py). Notation: :
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 
 from eventstudy.inference.sample import (
     StatisticResult,
@@ -15,8 +16,17 @@ from eventstudy.inference.sample import (
     _two_sided_t,
     _two_sided_z,
     _undefined,
-    rank_rows,
 )
+
+
+def rank_rows(x: np.ndarray) -> np.ndarray:
+    """Each row's finite values ranked by ``scipy.stats.rankdata`` (ties averaged), NaN elsewhere (a loop over rows)."""
+    x = np.asarray(x, dtype=float)
+    out = np.full(x.shape, np.nan)
+    for i, row in enumerate(x):
+        ok = np.isfinite(row)
+        out[i, ok] = rankdata(row[ok])
+    return out
 
 
 def _day_counts(sample: WindowSample) -> np.ndarray:

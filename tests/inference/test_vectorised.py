@@ -92,20 +92,3 @@ def test_rank_rows_with_ties_and_gaps():
     got = rank_rows(x)
     want = rankdata(x, axis=1, nan_policy="omit")
     np.testing.assert_array_equal(got, want)
-
-
-@pytest.mark.parametrize("merge_max", [0, 1_000])
-def test_rank_tests_merge_or_sort_alike(default_results, default_study, monkeypatch, merge_max):
-    """The rank and sign tests give the same figures whether each firm's few window SARs are merged into the
-    estimation days' kept ranks or its joined row is sorted (``MERGE_MAX_WINDOW_RETURNS``), on event windows and
-    one-day windows (and across windows sharing the estimation days' ranks)."""
-    import eventstudy.inference.sample as vec
-
-    ab = default_results.abnormal
-    windows = (*default_study.event_windows, (0, 0), (3, 3))
-    names = ["corrado_rank", "sign_cz", "grank_t"]
-    usual = significance_table(ab, windows, tests=names)
-    monkeypatch.setattr(vec, "MERGE_MAX_WINDOW_RETURNS", merge_max)
-    forced = significance_table(ab, windows, tests=names)
-    np.testing.assert_allclose(forced["statistic"], usual["statistic"], rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(forced["p_value"], usual["p_value"], rtol=1e-12, atol=1e-14)
