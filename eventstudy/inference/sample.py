@@ -118,21 +118,69 @@ def _window_columns(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[np.nd
     return counted, days, ab.in_estimation | days
 
 
+@compiled
+def _gather_returns(ar, ar_var, span, keep, source, cols, out_ar, out_sar, out_span):
+    for s in range(source.shape[0]):
+        i = source[s]
+        for j in range(cols.shape[0]):
+            if i < 0:  # a padded row
+                out_ar[s, j] = np.nan
+                out_sar[s, j] = np.nan
+                out_span[s, j] = np.nan
+                continue
+            c = cols[j]
+            out_span[s, j] = span[i, c]
+            a = ar[i, c] if keep[i, c] else np.nan
+            var = ar_var[i, c]
+            out_ar[s, j] = a
+            if var > 0.0:
+                out_sar[s, j] = a / np.sqrt(var)
+            elif var == 0.0 and a != 0.0 and a == a:  # AR / 0, as numpy divides
+                out_sar[s, j] = np.inf if a > 0.0 else -np.inf
+            else:
+                out_sar[s, j] = np.nan
+
+
+@compiled
+def _gather_design(design, source, cols, out):
+    for s in range(source.shape[0]):
+        i = source[s]
+        for j in range(cols.shape[0]):
+            for q in range(design.shape[2]):
+                out[s, j, q] = design[i, cols[j], q] if i >= 0 else np.nan
+
+
+def daily_rows(
+    ab: AbnormalReturns, counted: np.ndarray, cols: np.ndarray, source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``ar``, ``sar = AR / √Var(AR)`` and ``span`` (float) on the columns ``cols`` (indices) of the firm-events
+    ``source`` (row indices; −1: a padded row, NaN), ``(len(source), len(cols))`` each, in one pass. Estimation
+    days keep only the returns the model was fitted on (single-session; multi-session returns after long halts
+    would otherwise dominate the time-series variances); window columns every ``counted`` AR."""
+    shape = (len(source), len(cols))
+    ar, sar, span = np.empty(shape), np.empty(shape), np.empty(shape)
+    keep = ab.estimation | counted
+    _gather_returns(ab.ar, ab.ar_var, ab.span, keep, source, cols, ar, sar, span)
+    return ar, sar, span
+
+
+def design_rows(ab: AbnormalReturns, cols: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """The model's design rows ``(len(source), len(cols), p)`` of the firm-events ``source`` (−1: NaN) on ``cols``."""
+    out = np.empty((len(source), len(cols), ab.design.shape[-1]))
+    _gather_design(ab.design, source, cols, out)
+    return out
+
+
 def window_arrays(
     ab: AbnormalReturns, window: tuple[int, int]
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What the tests of ``window`` read, for all firm-events: the cumulated quantities (:meth:`cumulate`) and
-    ``ar``/``sar``/``span`` over the estimation days then the window days, with the ``in_window`` mask."""
+    ``ar``/``sar``/``span`` over the estimation days then the window days (:func:`daily_rows`), with the
+    ``in_window`` mask."""
     counted, days, cols = _window_columns(ab, window)
     res = ab.cumulate(counted)
-    # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
-    # long halts would otherwise dominate the time-series variances. Window columns: every counted AR.
-    keep_day = ab.estimation | counted
-    if cols.all():  # already restricted to these days (engine.window_only): no copies
-        return res, np.where(keep_day, ab.ar, np.nan), np.where(keep_day, ab.sar, np.nan), ab.span, days
-    ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
-    sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
-    return res, ar, sar, ab.span[:, cols], days[cols]
+    ar, sar, span = daily_rows(ab, counted, np.flatnonzero(cols), np.arange(ab.ar.shape[0]))
+    return res, ar, sar, span, days[cols]
 
 
 def day0_codes(ab: AbnormalReturns) -> np.ndarray:
