@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .garch import _garch_bmp_t
+from .jit import compiled
 from .mvrm import _mvrm_wald
 from .ranks import rank_day_totals
 from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
@@ -83,34 +84,58 @@ def _estimation_aar(v: dict) -> tuple[np.ndarray, np.ndarray]:
     return _estimation_cached(v, "estimation_aar", lambda: _day_mean(v["ar"][:, :, v["est_days"]]))
 
 
-def _window_sum(v: dict) -> tuple[np.ndarray, np.ndarray]:
+@compiled
+def _firm_window_sums(ar, span, x, xtx_inv, sigma2, mask, cols, caar, sessions, error):
+    g_count, f_count = mask.shape
+    p = x.shape[3]
+    h = np.zeros(p)
+    for g in range(g_count):
+        total, covered, variance, n = 0.0, 0.0, 0.0, 0
+        for f in range(f_count):
+            if not mask[g, f]:
+                continue
+            n += 1
+            h[:] = 0.0
+            for c in cols:
+                a = ar[g, f, c]
+                if np.isfinite(a):
+                    total += a
+                    covered += span[g, f, c]
+                    for q in range(p):
+                        xq = x[g, f, c, q]
+                        h[q] += xq if xq == xq else 0.0  # a missing design value adds nothing
+            quad = 0.0
+            for q in range(p):
+                for k in range(p):
+                    quad += h[q] * xtx_inv[g, f, q, k] * h[k]
+            if p:
+                variance += sigma2[g, f] * quad
+        caar[g] = total / n if n else np.nan
+        sessions[g] = covered / n if n else np.nan
+        error[g] = variance / n / n if n else 0.0
+
+
+def _window_sums(v: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group: ``CAAR = (1/N) Σ_i Σ_{t∈W} AR_it`` (each firm's window CAR, averaged over the ``N`` firms with a
-    return in the window) and ``L̄ = (1/N) Σ_i Σ_{t∈W} k_it``, the mean number of sessions the firms' CARs cover
-    (a return after a halt spans ``k_it`` sessions)."""
+    return in the window), ``L̄ = (1/N) Σ_i Σ_{t∈W} k_it``, the mean number of sessions the firms' CARs cover
+    (a return after a halt spans ``k_it`` sessions), and ``EE = (1/N²) Σ_i σ_i² g_i'(X_i'X_i)⁻¹ g_i`` with
+    ``g_i = Σ_{t∈W} x_it`` the design sum of firm i's CAR (over the window days it has an AR): the variance the
+    firms' estimation errors add to the CAAR (Campbell, Lo & MacKinlay 1997, eq. 4.4.13, averaged over firms);
+    zero without a design (a sample built by hand). One compiled pass over the firms' window days."""
 
     def make():
-        win = v["ar"][:, :, v["in_window"]]
-        ok = np.isfinite(win) & v["mask"][:, :, None]
-        n = v["n"]
-        caar = np.where(ok, win, 0.0).sum(axis=(1, 2)) / n
-        sessions = np.where(ok, v["span"][:, :, v["in_window"]], 0.0).sum(axis=(1, 2)) / n
-        return caar, sessions
+        mask, x = v["mask"], v["x"]
+        g, f = mask.shape
+        if x is None or x.shape[-1] == 0:
+            x, xtx_inv, sigma2 = np.zeros((g, f, 0, 0)), np.zeros((g, f, 0, 0)), np.zeros((g, f))
+        else:
+            xtx_inv, sigma2 = v["xtx_inv"], v["sigma2"]
+        caar, sessions, error = np.empty(g), np.empty(g), np.empty(g)
+        cols = np.flatnonzero(v["in_window"])
+        _firm_window_sums(v["ar"], v["span"], x, xtx_inv, sigma2, mask, cols, caar, sessions, error)
+        return caar, sessions, error
 
-    return _cached(v, "window_sum", make)
-
-
-def _window_estimation_error(v: dict) -> np.ndarray:
-    """``Σ_i σ_i² h_i' (X_i'X_i)⁻¹ h_i``, ``h_i = (1/N) Σ_{t∈W} x_it`` over the window days firm i has an AR: the
-    variance that the firms' estimation errors add to the CAAR, ``(1/N²) Σ_i σ_i² g_i'(X_i'X_i)⁻¹ g_i`` with
-    ``g_i`` the design sum of firm i's CAR (Campbell, Lo & MacKinlay 1997, eq. 4.4.13, averaged over firms).
-    Zero without a design (a sample built by hand)."""
-    if v["x"] is None or v["x"].shape[-1] == 0:
-        return np.zeros(len(v["n"]))
-    ok = np.isfinite(v["ar"][:, :, v["in_window"]])
-    w = np.where(ok, 1.0 / v["n"][:, None, None], 0.0)
-    h = np.einsum("gfl,gflp->gfp", w, np.nan_to_num(v["x"][:, :, v["in_window"]]))
-    q = np.einsum("gfp,gfpq,gfq->gf", h, v["xtx_inv"], h)
-    return np.where(v["mask"], v["sigma2"] * q, 0.0).sum(axis=1)
+    return _cached(v, "window_sums", make)
 
 
 def battery(
@@ -195,14 +220,14 @@ def _bw_t(v):
     window day, ``CAAR = Σ_W AAR_t`` and ``L̄ = L``: the textbook form. The ``N/n_s`` scaling is exact for
     uncorrelated firms; under clustering it is the usual approximation."""
     n = v["n"]
-    caar, sessions = _window_sum(v)
+    caar, sessions, error = _window_sums(v)
     est, n_t = _estimation_aar(v)
     ok_e = np.isfinite(est)
     n_est = ok_e.sum(axis=1)
     mean = np.where(ok_e, est, 0.0).sum(axis=1) / n_est
     wt = n_t / n[:, None]
     s2 = np.where(ok_e, wt * (est - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n_est - 1)
-    t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
+    t = caar / np.sqrt(s2 * sessions + error)
     bad = (n < 1) | (n_est < 3) | ~(sessions > 0) | ~(s2 > 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, n_est - 1)), n
 
@@ -340,13 +365,13 @@ def _portfolio_t(v):
     Lo & MacKinlay 1997, eq. 4.4.13): ``t = CAAR / √(σ_p² L̄ + EE)``; p from Student t with T − p degrees of
     freedom. Valid under event-day clustering: the cross-correlation is in σ_p."""
     n = v["n"]
-    caar, sessions = _window_sum(v)
+    caar, sessions, error = _window_sums(v)
     est, n_t = _estimation_aar(v)
     ok_e = np.isfinite(est)
     dof = ok_e.sum(axis=1) - max(v["n_params"], 1)
     wt = n_t / n[:, None]
     s2 = np.where(ok_e, wt * est**2, 0.0).sum(axis=1) / dof
-    t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
+    t = caar / np.sqrt(s2 * sessions + error)
     bad = (n < 1) | (dof < 2) | ~(sessions > 0) | ~(s2 > 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), n
 
