@@ -16,6 +16,7 @@ import pandas as pd
 from ..model.engine import AbnormalReturns
 from . import vectorised
 from .blas_threads import single_threaded
+from .cross_correlation import mean_pair_correlation
 from .sample import (
     StatisticResult,
     WindowSample,
@@ -25,7 +26,7 @@ from .sample import (
     day0_codes,
     design_rows,
 )  # noqa: F401
-from .vectorised import EXPENSIVE, _cross_correlation, battery  # noqa: F401  (EXPENSIVE: re-exported)
+from .vectorised import EXPENSIVE, battery  # noqa: F401  (EXPENSIVE: re-exported)
 
 COLUMNS = ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"]
 
@@ -77,7 +78,7 @@ def mean_cross_correlation(residuals: np.ndarray) -> float:
     ``kp_bmp_t``."""
     x = np.asarray(residuals, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return float(_cross_correlation(x[None], np.array([len(x)]))[0])
+        return float(mean_pair_correlation(x[None], np.array([len(x)]))[0])
 
 
 # corrado_rank and sign_cz take their variance from the time series too, but over-reject when every firm shares

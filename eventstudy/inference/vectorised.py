@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .cross_correlation import mean_pair_correlation
 from .garch import _garch_bmp_t
 from .jit import compiled
 from .mvrm import _mvrm_wald
@@ -26,6 +27,7 @@ from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
 from .sample import (
     _cached,
     _day_mean,
+    _days,
     _estimation_cached,
     _estimation_sar_ranks,
     _mean_sd,
@@ -58,30 +60,9 @@ def _time_series(sums: np.ndarray, cnt: np.ndarray, n: np.ndarray, window: slice
     return np.where((m_bar == 0) | (n_has < 3) | (s == 0.0), np.nan, z)
 
 
-def _cross_correlation(est: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Average pairwise correlation ``r̄`` of each group's rows (pairwise-complete days): ``(G, F, T)`` → ``(G,)``."""
-    ok = np.isfinite(est)
-    x = np.where(ok, est, 0.0)
-    m = ok.astype(float)
-    f = est.shape[1]
-    mt = m.transpose(0, 2, 1)
-    stacked = np.concatenate([m, x, x * x], axis=1) @ mt  # Σ over days where j is observed
-    nij, sx, sxx = stacked[:, :f], stacked[:, f : 2 * f], stacked[:, 2 * f :]
-    sxy = x @ x.transpose(0, 2, 1)
-    mean_i = sx / nij
-    mean_j = mean_i.transpose(0, 2, 1)
-    cov = sxy / nij - mean_i * mean_j
-    var_i = sxx / nij - mean_i**2
-    corr = cov / np.sqrt(var_i * var_i.transpose(0, 2, 1))
-    off = ~np.eye(f, dtype=bool)[None] & (nij >= 3) & np.isfinite(corr)
-    k = off.sum(axis=(1, 2))
-    r = np.where(off, corr, 0.0).sum(axis=(1, 2)) / k
-    return np.where((n < 2) | (k == 0), np.nan, r)
-
-
 def _estimation_aar(v: dict) -> tuple[np.ndarray, np.ndarray]:
     """Per group and estimation day: the AAR and ``N_t`` (``(G, T)`` each), kept across windows (``shared``)."""
-    return _estimation_cached(v, "estimation_aar", lambda: _day_mean(v["ar"][:, :, v["est_days"]]))
+    return _estimation_cached(v, "estimation_aar", lambda: _day_mean(_days(v["ar"], v["est_days"])))
 
 
 @compiled
@@ -254,7 +235,7 @@ def _kp_bmp_t(v):
     estimation-period abnormal returns; p from Student t with N − 1 degrees of freedom. Valid under event-day
     clustering (and event-induced variance)."""
     (base, base_p), n = _mean_t(v["scar"], v["mask"]), v["n"]
-    r = _estimation_cached(v, "cross_correlation", lambda: _cross_correlation(v["ar"][:, :, v["est_days"]], n))
+    r = _estimation_cached(v, "cross_correlation", lambda: mean_pair_correlation(_days(v["ar"], v["est_days"]), n))
     factor = (1.0 - r) / (1.0 + (n - 1) * r)
     t = base * np.sqrt(factor)
     keep = ~np.isfinite(base)  # an undefined or infinite BMP t is returned as it is
