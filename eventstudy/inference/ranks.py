@@ -21,10 +21,6 @@ import numpy as np
 
 from .jit import compiled
 
-#: Most extra values per row sorted by insertion (``O(m²)``, fastest for a window's few returns); beyond it,
-#: a library sort.
-_INSERTION_MAX = 32
-
 SortedRows = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -111,22 +107,20 @@ def _merge_rows(sorted_values, counts, order, extra, group_size,
                 values[b] = extra[r, j]
                 columns[b] = j
                 b += 1
-        if b > _INSERTION_MAX:
-            by = np.argsort(values[:b])
-            sorted_extra = values[:b][by]
-            sorted_columns = columns[:b][by]
-            values[:b] = sorted_extra
-            columns[:b] = sorted_columns
-        else:
-            for j in range(1, b):
+        gap = 1  # a Shell sort (Knuth's gaps 1, 4, 13, …): insertion sort for a window's few values
+        while gap < b // 3:
+            gap = 3 * gap + 1
+        while gap > 0:
+            for j in range(gap, b):
                 y, col = values[j], columns[j]
                 k = j
-                while k > 0 and values[k - 1] > y:
-                    values[k] = values[k - 1]
-                    columns[k] = columns[k - 1]
-                    k -= 1
+                while k >= gap and values[k - gap] > y:
+                    values[k] = values[k - gap]
+                    columns[k] = columns[k - gap]
+                    k -= gap
                 values[k] = y
                 columns[k] = col
+            gap //= 3
         tied_pairs = 0  # base values tied among themselves: their mid-ranks (else the k-th ranks k + 1)
         for k in range(1, a):
             tied_pairs += sorted_values[r, k] == sorted_values[r, k - 1]
