@@ -119,26 +119,19 @@ def _window_columns(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[np.nd
 
 
 @compiled
-def _gather_returns(ar, ar_var, span, keep, source, cols, out_ar, out_sar, out_span):
+def _gather_returns(ar, ar_var, span, keep, source, cols, out_ar, out_var, out_span):
     for s in range(source.shape[0]):
         i = source[s]
         for j in range(cols.shape[0]):
             if i < 0:  # a padded row
                 out_ar[s, j] = np.nan
-                out_sar[s, j] = np.nan
+                out_var[s, j] = np.nan
                 out_span[s, j] = np.nan
-                continue
-            c = cols[j]
-            out_span[s, j] = span[i, c]
-            a = ar[i, c] if keep[i, c] else np.nan
-            var = ar_var[i, c]
-            out_ar[s, j] = a
-            if var > 0.0:
-                out_sar[s, j] = a / np.sqrt(var)
-            elif var == 0.0 and a != 0.0 and a == a:  # AR / 0, as numpy divides
-                out_sar[s, j] = np.inf if a > 0.0 else -np.inf
             else:
-                out_sar[s, j] = np.nan
+                c = cols[j]
+                out_ar[s, j] = ar[i, c] if keep[i, c] else np.nan
+                out_var[s, j] = ar_var[i, c]
+                out_span[s, j] = span[i, c]
 
 
 @compiled
@@ -161,6 +154,9 @@ def daily_rows(
     ar, sar, span = np.empty(shape), np.empty(shape), np.empty(shape)
     keep = ab.estimation | counted
     _gather_returns(ab.ar, ab.ar_var, ab.span, keep, source, cols, ar, sar, span)
+    with np.errstate(invalid="ignore", divide="ignore"):  # sar = AR / √Var(AR), as AbnormalReturns.sar
+        np.sqrt(sar, out=sar)
+        np.divide(ar, sar, out=sar)
     return ar, sar, span
 
 
