@@ -16,17 +16,18 @@ import pandas as pd
 from ..model.engine import AbnormalReturns
 from . import vectorised
 from .blas_threads import single_threaded
+from .cross_correlation import mean_pair_correlation
 from .processes import cores, round_robin
 from .sample import (
     StatisticResult,
     WindowSample,
     _event_groups,
-    column_days,
+    _window_columns,
+    daily_rows,
     day0_codes,
-    design_columns,
-    window_arrays,
+    design_rows,
 )  # noqa: F401
-from .vectorised import EXPENSIVE, _cross_correlation, battery  # noqa: F401  (EXPENSIVE: re-exported)
+from .vectorised import EXPENSIVE, battery  # noqa: F401  (EXPENSIVE: re-exported)
 
 COLUMNS = ["event_id", "window_start", "window_end", "test", "statistic", "p_value", "n_firms"]
 
@@ -78,7 +79,7 @@ def mean_cross_correlation(residuals: np.ndarray) -> float:
     ``kp_bmp_t``."""
     x = np.asarray(residuals, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return float(_cross_correlation(x[None], np.array([len(x)]))[0])
+        return float(mean_pair_correlation(x[None], np.array([len(x)]))[0])
 
 
 # corrado_rank and sign_cz take their variance from the time series too, but over-reject when every firm shares
@@ -232,7 +233,9 @@ def window_battery(
     ``ab`` (or on copies whose estimation days are unchanged, as the placebo's injected levels): the battery's
     ``shared`` store (:func:`.vectorised.battery`) of each set of firm-events and estimation days the windows test,
     so that what depends on the estimation days only is computed once for all windows."""
-    res, ar, sar, span, in_window = arrays if arrays is not None else window_arrays(ab, window)
+    counted, days, cols = _window_columns(ab, window)
+    res = arrays[0] if arrays is not None else ab.cumulate(counted)
+    in_window = days[cols]
     kept = [rows[res["n_obs"][rows] > 0] for rows in groups.values()]
     sizes = np.array([len(r) for r in kept], dtype=np.int64)
     g, f = len(kept), max(int(sizes.max(initial=0)), 1)
@@ -243,33 +246,43 @@ def window_battery(
     mask[gi, fi] = True
     # The usual placebo chunk: every group full and in row order, so the padded arrays are views (no copy).
     whole = len(flat) == g * f and len(flat) == len(res["car"]) and bool((flat == np.arange(len(flat))).all())
-    rel_days = column_days(ab, window)
+    source = np.full(g * f, -1, dtype=np.int64)  # the firm-event in each padded slot (−1: none)
+    source[gi * f + fi] = flat
+    columns = np.flatnonzero(cols)
+    rel_days = ab.rel_days[columns]
     shared = None
     if caches is not None:  # the same firm-events, in the same groups, over the same estimation days
         key = (sizes.tobytes(), flat.tobytes(), rel_days[~in_window].tobytes())
         shared = caches.setdefault(key, {})
 
     def pad(x: np.ndarray) -> np.ndarray:
+        """Per-firm-event rows ``(N, ...)`` as ``(G, F, ...)``, NaN in the padded slots."""
         if whole:
             return x.reshape((g, f) + x.shape[1:])
         out = np.full((g, f) + x.shape[1:], np.nan)
         out[gi, fi] = x[flat]
         return out
 
+    if arrays is not None:  # the daily arrays of every firm-event, already on the window's columns
+        ar, sar, span = (pad(np.asarray(a, dtype=float)) for a in arrays[1:4])
+    else:  # gathered straight into the padded layout
+        ar, sar, span = (a.reshape(g, f, -1) for a in daily_rows(ab, counted, columns, source))
+    all_columns = whole and len(columns) == ab.design.shape[1]
+    x = pad(ab.design) if all_columns else design_rows(ab, columns, source).reshape(g, f, len(columns), -1)
     return battery(
         pad(res["car"]),
         pad(res["car_se"]),
         pad(ab.dof.astype(float)),
         pad(res["bhar"]),
-        pad(ar),
-        pad(sar),
-        pad(span.astype(float)),
+        ar,
+        sar,
+        span,
         mask,
         in_window,
         names=names,
         n_params=ab.design.shape[-1],
         length=window[1] - window[0] + 1,
-        x=pad(design_columns(ab, window)),
+        x=x,
         rel_days=rel_days,
         xtx_inv=pad(ab.xtx_inv),
         sigma2=pad(ab.sigma2),

@@ -1,6 +1,7 @@
 """The sample the tests read: :class:`WindowSample` (one event, one window), :class:`StatisticResult`, how
 samples are built from :class:`~eventstudy.model.engine.AbnormalReturns` (:func:`window_samples`), and the numerics the
-tests share (two-sided p-values, column means over firms with data, row ranks and medians)."""
+tests share (two-sided p-values, column means over firms with data, each firm's SARs ranked over the estimation and
+window days: :mod:`eventstudy.inference.ranks`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import pandas as pd
 from scipy import special
 
 from ..model.engine import AbnormalReturns
+from .jit import compiled
+from .ranks import SortedRows, rank_day_totals, sorted_rows
+from .ranks import rank_rows as rank_rows  # the rank tests and volatility read it from here
 
 
 @dataclass(frozen=True)
@@ -97,111 +101,6 @@ def _col_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.where(ok, x, 0.0).sum(axis=0) / n, n
 
 
-def rank_rows(x: np.ndarray) -> np.ndarray:
-    """Ranks (1 = smallest, ties averaged) of the finite values of each row; NaN elsewhere. Vectorised: one
-    argsort; the rank is the sorted position, averaged over runs of equal values in the (rare) rows with ties."""
-    return rank_sort_rows(x)[0]
-
-
-def merged_ranks(base: np.ndarray, base_ranks: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`rank_rows` of each row of ``[base, extra]`` without sorting it again, from ``base_ranks`` (the
-    :func:`rank_rows` of ``base``, ``(n, T)``) and a few ``extra`` values per row (``(n, m)``): the mid-rank of a
-    value ``y`` among a row's finite values is ``#{< y} + (#{= y} + 1) / 2`` (itself counted once in ``#{= y}``),
-    so a base value's rank grows by ``#{extra < x} + ½ #{extra = x}`` and an extra value's rank is
-    ``#{base < y} + ½ #{base = y}`` plus its mid-rank among the extras. ``O(n T m)`` comparisons instead of a sort
-    of every row (what a window adds to the estimation days, whose ranks are kept: :func:`_estimation_cached`).
-    Returns the ranks of the base columns and of the extra columns, NaN where a value is not finite; equal to
-    ``rank_rows(np.concatenate([base, extra], axis=1))`` (tests/inference/test_sample.py)."""
-    ok = np.isfinite(extra)
-    up = np.zeros(base.shape)
-    for j in range(extra.shape[1]):
-        y = extra[:, j : j + 1]
-        up += (y < base) + 0.5 * (y == base)  # NaN compares False
-    ranks_base = base_ranks + up
-    lower = np.zeros(extra.shape)
-    for j in range(extra.shape[1]):
-        y = extra[:, j : j + 1]
-        lower[:, j] = (base < y).sum(axis=1) + 0.5 * (base == y).sum(axis=1)
-    among = rank_rows(extra) if extra.shape[1] > 1 else np.ones(extra.shape)
-    return ranks_base, np.where(ok, lower + among, np.nan)
-
-
-def merged_median(sorted_base: np.ndarray, extra: np.ndarray) -> np.ndarray:
-    """:func:`_row_median` of each row of ``[base, extra]`` from the base rows already sorted (``sorted_base``,
-    non-finite values as +inf, last: :func:`rank_sort_rows`) and a few ``extra`` values per row (``(n, m)``):
-    the ``k``-th smallest value of the union is ``min_j max(B_(k−j), E_(j−1))`` over the ``j = 0 .. m`` extra
-    values that can be among the ``k + 1`` smallest (``B``, ``E`` the sorted parts, ``−∞`` for an empty part).
-    Returns ``(n, 1)``; NaN for a row without a finite value."""
-    n, t = sorted_base.shape
-    a = np.isfinite(sorted_base).sum(axis=1)
-    e = np.sort(np.where(np.isfinite(extra), extra, np.inf), axis=1)
-    b = np.isfinite(extra).sum(axis=1)
-    total = a + b
-
-    def kth(k: np.ndarray) -> np.ndarray:
-        best = np.full(n, np.inf)
-        for j in range(extra.shape[1] + 1):
-            i = k - j
-            valid = (i <= a - 1) & (i >= -1) & (j <= b)
-            from_base = np.take_along_axis(sorted_base, np.clip(i, 0, max(t - 1, 0))[:, None], axis=1)[:, 0]
-            from_base = np.where(i >= 0, from_base, -np.inf)
-            cand = from_base if j == 0 else np.maximum(from_base, e[:, j - 1])
-            best = np.where(valid, np.minimum(best, cand), best)
-        return best
-
-    with np.errstate(invalid="ignore"):
-        median = (kth((total - 1) // 2) + kth(total // 2)) / 2.0
-    return np.where(total > 0, median, np.nan)[:, None]
-
-
-def compact_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's finite values moved to its front, in column order, cut to the longest row's count: ``(values,
-    columns)`` ``(n, m)`` — a window's returns for a firm are a few of the window's many columns (other firms'
-    returns after halts add columns)."""
-    finite = np.isfinite(x)
-    m = int(finite.sum(axis=1).max(initial=0))
-    columns = np.argsort(~finite, axis=1, kind="stable")[:, :m]
-    return np.take_along_axis(x, columns, axis=1), columns
-
-
-def rank_sort_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`rank_rows` and each row sorted (NaN and ±inf as +inf, last)."""
-    x = np.asarray(x, dtype=float)
-    n, d = x.shape
-    finite = np.isfinite(x)
-    keyed = np.where(finite, x, np.inf)
-    order = np.argsort(keyed, axis=1)
-    s = np.sort(keyed, axis=1)  # = keyed in ``order`` (a second, vectorised sort is cheaper than gathering)
-    pos = np.broadcast_to(np.arange(1.0, d + 1.0), (n, d))
-    tied = np.flatnonzero(((s[:, 1:] == s[:, :-1]) & (s[:, 1:] < np.inf)).any(axis=1))
-    if len(tied):  # ties get their average rank whatever their order: first and last position of each run
-        st = s[tied]
-        idx = np.broadcast_to(np.arange(d), st.shape)
-        start_flag = np.ones(st.shape, dtype=bool)
-        start_flag[:, 1:] = st[:, 1:] != st[:, :-1]
-        end_flag = np.ones(st.shape, dtype=bool)
-        end_flag[:, :-1] = st[:, 1:] != st[:, :-1]
-        start = np.maximum.accumulate(np.where(start_flag, idx, 0), axis=1)
-        end = np.minimum.accumulate(np.where(end_flag, idx, d - 1)[:, ::-1], axis=1)[:, ::-1]
-        pos = pos.copy()
-        pos[tied] = (start + end) / 2.0 + 1.0
-    ranks = np.empty((n, d))
-    np.put_along_axis(ranks, order, pos, axis=1)
-    ranks[~finite] = np.nan
-    return ranks, s
-
-
-def _row_median(x: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
-    """Median of the finite values of each row, ``(n, 1)`` (``np.nanmedian(x, axis=1, keepdims=True)``; NaN for
-    a row without values), from one sort: NaN sorts last, so the middle values sit at ``(k − 1) // 2``, ``k // 2``.
-    ``s``: the rows already sorted with the non-finite values last (:func:`rank_sort_rows`)."""
-    s = np.sort(x, axis=1) if s is None else s
-    k = np.isfinite(x).sum(axis=1, keepdims=True)
-    lo = np.take_along_axis(s, np.maximum((k - 1) // 2, 0), axis=1)
-    hi = np.take_along_axis(s, k // 2, axis=1)
-    return np.where(k > 0, (lo + hi) / 2.0, np.nan)
-
-
 def _event_groups(ab: AbnormalReturns) -> dict[str, np.ndarray]:
     codes, uniques = pd.factorize(pd.Index([fe.event_id for fe in ab.firm_events]))
     order = np.argsort(codes, kind="stable")
@@ -219,21 +118,65 @@ def _window_columns(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[np.nd
     return counted, days, ab.in_estimation | days
 
 
+@compiled
+def _gather_returns(ar, ar_var, span, keep, source, cols, out_ar, out_var, out_span):
+    for s in range(source.shape[0]):
+        i = source[s]
+        for j in range(cols.shape[0]):
+            if i < 0:  # a padded row
+                out_ar[s, j] = np.nan
+                out_var[s, j] = np.nan
+                out_span[s, j] = np.nan
+            else:
+                c = cols[j]
+                out_ar[s, j] = ar[i, c] if keep[i, c] else np.nan
+                out_var[s, j] = ar_var[i, c]
+                out_span[s, j] = span[i, c]
+
+
+@compiled
+def _gather_design(design, source, cols, out):
+    for s in range(source.shape[0]):
+        i = source[s]
+        for j in range(cols.shape[0]):
+            for q in range(design.shape[2]):
+                out[s, j, q] = design[i, cols[j], q] if i >= 0 else np.nan
+
+
+def daily_rows(
+    ab: AbnormalReturns, counted: np.ndarray, cols: np.ndarray, source: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``ar``, ``sar = AR / √Var(AR)`` and ``span`` (float) on the columns ``cols`` (indices) of the firm-events
+    ``source`` (row indices; −1: a padded row, NaN), ``(len(source), len(cols))`` each, in one pass. Estimation
+    days keep only the returns the model was fitted on (single-session; multi-session returns after long halts
+    would otherwise dominate the time-series variances); window columns every ``counted`` AR."""
+    shape = (len(source), len(cols))
+    ar, sar, span = np.empty(shape), np.empty(shape), np.empty(shape)
+    keep = ab.estimation | counted
+    _gather_returns(ab.ar, ab.ar_var, ab.span, keep, source, cols, ar, sar, span)
+    with np.errstate(invalid="ignore", divide="ignore"):  # sar = AR / √Var(AR), as AbnormalReturns.sar
+        np.sqrt(sar, out=sar)
+        np.divide(ar, sar, out=sar)
+    return ar, sar, span
+
+
+def design_rows(ab: AbnormalReturns, cols: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """The model's design rows ``(len(source), len(cols), p)`` of the firm-events ``source`` (−1: NaN) on ``cols``."""
+    out = np.empty((len(source), len(cols), ab.design.shape[-1]))
+    _gather_design(ab.design, source, cols, out)
+    return out
+
+
 def window_arrays(
     ab: AbnormalReturns, window: tuple[int, int]
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """What the tests of ``window`` read, for all firm-events: the cumulated quantities (:meth:`cumulate`) and
-    ``ar``/``sar``/``span`` over the estimation days then the window days, with the ``in_window`` mask."""
+    ``ar``/``sar``/``span`` over the estimation days then the window days (:func:`daily_rows`), with the
+    ``in_window`` mask."""
     counted, days, cols = _window_columns(ab, window)
     res = ab.cumulate(counted)
-    # Estimation days: only the returns the model was fitted on (single-session); multi-session returns after
-    # long halts would otherwise dominate the time-series variances. Window columns: every counted AR.
-    keep_day = ab.estimation | counted
-    if cols.all():  # already restricted to these days (engine.window_only): no copies
-        return res, np.where(keep_day, ab.ar, np.nan), np.where(keep_day, ab.sar, np.nan), ab.span, days
-    ar = np.where(keep_day, ab.ar, np.nan)[:, cols]
-    sar = np.where(keep_day, ab.sar, np.nan)[:, cols]
-    return res, ar, sar, ab.span[:, cols], days[cols]
+    ar, sar, span = daily_rows(ab, counted, np.flatnonzero(cols), np.arange(ab.ar.shape[0]))
+    return res, ar, sar, span, days[cols]
 
 
 def day0_codes(ab: AbnormalReturns) -> np.ndarray:
@@ -340,11 +283,30 @@ def _skew_adjusted_t(b: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.sqrt(n) * (s + gamma * s * s / 3.0 + gamma / (6.0 * n)), mean, sd, n
 
 
+@compiled
+def _firm_day_totals(x, sums, counts):
+    g, f, d = x.shape
+    for a in range(g):
+        for t in range(d):
+            sums[a, t] = 0.0
+            counts[a, t] = 0
+        for i in range(f):
+            for t in range(d):
+                y = x[a, i, t]
+                if np.isfinite(y):
+                    sums[a, t] += y
+                    counts[a, t] += 1
+
+
 def _day_mean(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over firms (axis 1) of each group's days, ignoring NaN; and the count. ``(G, F, D)`` → ``(G, D)``."""
-    ok = np.isfinite(x)
-    n = ok.sum(axis=1)
-    return np.where(ok, x, 0.0).sum(axis=1) / n, n
+    """Mean over firms (axis 1) of each group's days, ignoring NaN; and the count. ``(G, F, D)`` → ``(G, D)``:
+    one pass over the firm-days, the firms added in order."""
+    x = np.asarray(x, dtype=float)
+    sums = np.empty((x.shape[0], x.shape[2]))
+    counts = np.empty((x.shape[0], x.shape[2]), dtype=np.int64)
+    _firm_day_totals(x, sums, counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts, counts
 
 
 def _cached(v: dict, key, make):
@@ -365,38 +327,36 @@ def _estimation_cached(v: dict, key, make):
 # ---- ranks of the SARs over the estimation and window days (corrado_rank, sign_cz, grank_t)
 
 
-#: Most window returns per firm for which the rank tests merge them into the estimation days' kept ranks
-#: (``O(T m)`` comparisons per firm) rather than sort each firm's joined row (``O((T + m) log(T + m))``): the
-#: one-day windows of a daily path take the first, a 21-day placebo window the second.
-MERGE_MAX_WINDOW_RETURNS = 4
+def _days(x: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``x[..., days]`` for a boolean ``days``: a view when the days are one run of columns (the estimation days,
+    the window days), else a copy."""
+    at = np.flatnonzero(days)
+    if len(at) and at[-1] - at[0] + 1 == len(at):
+        return x[..., at[0] : at[-1] + 1]
+    return np.take(x, at, axis=-1)
 
 
-def _estimation_sar_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Each firm's estimation-day SARs ranked among themselves and sorted, ``(G·F, T)`` each: the same for every
+def _estimation_sar_ranks(v: dict) -> SortedRows:
+    """Each firm's estimation-day SARs sorted (:func:`~.ranks.sorted_rows`, rows ``G·F``): the same for every
     window (``shared``)."""
-    est = v["sar"][:, :, v["est_days"]]
-    return _estimation_cached(v, "estimation_sar_ranks", lambda: rank_sort_rows(est.reshape(-1, est.shape[-1])))
-
-
-def _sar_window_ranks(v: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Ranks of each firm's SARs over the estimation and window days ``(G, F, D)`` and their median ``(G, F, 1)``,
-    as :func:`rank_rows` / :func:`_row_median` of the joined rows, from the estimation days' ranks and sorted rows
-    and the firm's few window SARs (:func:`merged_ranks`, :func:`merged_median`)."""
 
     def make():
-        sar, w = v["sar"], v["in_window"]
-        g, f, d = sar.shape
-        values, columns = compact_rows(sar[:, :, w].reshape(g * f, -1))
-        if values.shape[1] > MERGE_MAX_WINDOW_RETURNS:  # a sort of the joined rows is cheaper
-            ranks, joined_sorted = rank_sort_rows(sar.reshape(g * f, d))
-            return ranks.reshape(g, f, d), _row_median(sar.reshape(g * f, d), joined_sorted).reshape(g, f, 1)
-        est_ranks, est_sorted = _estimation_sar_ranks(v)
-        base_ranks, extra_ranks = merged_ranks(sar[:, :, ~w].reshape(g * f, -1), est_ranks, values)
-        window_ranks = np.full((g * f, int(w.sum())), np.nan)
-        np.put_along_axis(window_ranks, columns, extra_ranks, axis=1)
-        ranks = np.empty((g, f, d))
-        ranks[:, :, ~w] = base_ranks.reshape(g, f, -1)
-        ranks[:, :, w] = window_ranks.reshape(g, f, -1)
-        return ranks, merged_median(est_sorted, values).reshape(g, f, 1)
+        est = _days(v["sar"], v["est_days"])
+        return sorted_rows(est.reshape(-1, est.shape[-1]))
 
-    return _cached(v, "sar_window_ranks", make)
+    return _estimation_cached(v, "estimation_sar_ranks", make)
+
+
+def _sar_window_totals(v: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each firm's SARs of the estimation and window days ranked among themselves (ties averaged) and compared
+    with their median, as day totals per group (:func:`~.ranks.rank_day_totals`): ``Σ_i U_it`` with
+    ``U_it = K_it / (1 + M_i) − ½``, ``Σ_i sign(SAR_it − median_i)`` and ``N_t``, ``(G, T + L)`` (the estimation
+    days, then the window days), and the firms with a SAR ``(G,)``. The estimation days' sorted rows are merged
+    with each firm's window SARs."""
+
+    def make():
+        g, f, _ = v["sar"].shape
+        win = _days(v["sar"], v["in_window"]).reshape(g * f, -1)
+        return rank_day_totals(_estimation_sar_ranks(v), win, f)
+
+    return _cached(v, "sar_window_totals", make)

@@ -18,99 +18,105 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .cross_correlation import mean_pair_correlation
 from .garch import _garch_bmp_t
+from .jit import compiled
 from .mvrm import _mvrm_wald
+from .ranks import rank_day_totals
 from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p
 from .sample import (
     _cached,
     _day_mean,
+    _days,
     _estimation_cached,
     _estimation_sar_ranks,
     _mean_sd,
     _mean_t,
-    _sar_window_ranks,
+    _sar_window_totals,
     _skew_adjusted_t,
     _t_p,
     _z_p,
-    merged_ranks,
     rank_rows,
 )
 
 
-def _time_series(scores: np.ndarray, in_window: np.ndarray) -> np.ndarray:
-    """``(1/N) Σ_i Σ_{t∈W} S_it / (S √m̄)``: each firm's window scores summed and averaged over the ``N`` firms,
-    so that a firm counts once however its returns fall on the days (a halted firm's one late return is one score
-    of one firm, not a day of its own). ``m̄ = (1/N) Σ_i m_i``, ``m_i`` firm i's number of window scores.
-    ``S² = (1/T) Σ_t (N_t/N) S̄_t²`` over the ``T`` days with data is the variance of one full day's mean score
-    (``N_t`` firms on day t; Kolari & Pynnönen 2011, eq. 8 and 11; Campbell & Wasley 1993, eq. 8), the
-    cross-correlation of the firms in it; the window sum ``Σ_t (N_t/N) S̄_t`` then has variance
-    ``Σ_t (N_t/N)² (N/N_t) S² = m̄ S²``. With every firm on every window day this is the classic
-    ``Σ_W S̄_t / (S √L)``."""
-    mean, cnt = _day_mean(scores)
-    has = np.isfinite(mean)
-    n = np.isfinite(scores).any(axis=2).sum(axis=1)
-    in_win = np.isfinite(scores) & in_window[None, None, :]
+def _time_series(sums: np.ndarray, cnt: np.ndarray, n: np.ndarray, window: slice) -> np.ndarray:
+    """``(1/N) Σ_i Σ_{t∈W} S_it / (S √m̄)`` from the day totals of the firms' scores ``S_it``: per group and day
+    their sum ``Σ_i S_it`` and number ``N_t`` ``(G, D)`` (``window`` the window's days) and ``N`` the firms with a
+    score ``(G,)``. Each firm's window scores are summed and averaged over the ``N`` firms, so that a firm counts
+    once however its returns fall on the days (a halted firm's one late return is one score of one firm, not a
+    day of its own): ``(1/N) Σ_{t∈W} Σ_i S_it``. ``m̄ = (1/N) Σ_i m_i``, ``m_i`` firm i's number of window
+    scores. ``S² = (1/T) Σ_t (N_t/N) S̄_t²`` over the ``T`` days with data (estimation and window) is the
+    variance of one full day's mean score ``S̄_t`` (``N_t`` firms on day t; Kolari & Pynnönen 2011, eq. 8 and 11;
+    Campbell & Wasley 1993, eq. 8), the cross-correlation of the firms in it; the window sum
+    ``Σ_t (N_t/N) S̄_t`` then has variance ``Σ_t (N_t/N)² (N/N_t) S² = m̄ S²``. With every firm on every window
+    day this is the classic ``Σ_W S̄_t / (S √L)``."""
+    has = cnt > 0
+    mean = np.where(has, sums, 0.0) / np.maximum(cnt, 1)
     n_has = has.sum(axis=1)
-    s = np.sqrt(np.where(has, (cnt / n[:, None]) * mean**2, 0.0).sum(axis=1) / n_has)
-    m_bar = in_win.sum(axis=(1, 2)) / n
-    z = np.where(in_win, scores, 0.0).sum(axis=(1, 2)) / n / (np.sqrt(m_bar) * s)
+    s = np.sqrt(((cnt / n[:, None]) * mean**2).sum(axis=1) / n_has)
+    m_bar = cnt[:, window].sum(axis=1) / n
+    z = sums[:, window].sum(axis=1) / n / (np.sqrt(m_bar) * s)
     return np.where((m_bar == 0) | (n_has < 3) | (s == 0.0), np.nan, z)
-
-
-def _cross_correlation(est: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Average pairwise correlation ``r̄`` of each group's rows (pairwise-complete days): ``(G, F, T)`` → ``(G,)``."""
-    ok = np.isfinite(est)
-    x = np.where(ok, est, 0.0)
-    m = ok.astype(float)
-    f = est.shape[1]
-    mt = m.transpose(0, 2, 1)
-    stacked = np.concatenate([m, x, x * x], axis=1) @ mt  # Σ over days where j is observed
-    nij, sx, sxx = stacked[:, :f], stacked[:, f : 2 * f], stacked[:, 2 * f :]
-    sxy = x @ x.transpose(0, 2, 1)
-    mean_i = sx / nij
-    mean_j = mean_i.transpose(0, 2, 1)
-    cov = sxy / nij - mean_i * mean_j
-    var_i = sxx / nij - mean_i**2
-    corr = cov / np.sqrt(var_i * var_i.transpose(0, 2, 1))
-    off = ~np.eye(f, dtype=bool)[None] & (nij >= 3) & np.isfinite(corr)
-    k = off.sum(axis=(1, 2))
-    r = np.where(off, corr, 0.0).sum(axis=(1, 2)) / k
-    return np.where((n < 2) | (k == 0), np.nan, r)
 
 
 def _estimation_aar(v: dict) -> tuple[np.ndarray, np.ndarray]:
     """Per group and estimation day: the AAR and ``N_t`` (``(G, T)`` each), kept across windows (``shared``)."""
-    return _estimation_cached(v, "estimation_aar", lambda: _day_mean(v["ar"][:, :, v["est_days"]]))
+    return _estimation_cached(v, "estimation_aar", lambda: _day_mean(_days(v["ar"], v["est_days"])))
 
 
-def _window_sum(v: dict) -> tuple[np.ndarray, np.ndarray]:
+@compiled
+def _firm_window_sums(ar, span, x, xtx_inv, sigma2, mask, cols, caar, sessions, error):
+    g_count, f_count = mask.shape
+    p = x.shape[3]
+    h = np.zeros(p)
+    for g in range(g_count):
+        total, covered, variance, n = 0.0, 0.0, 0.0, 0
+        for f in range(f_count):
+            if not mask[g, f]:
+                continue
+            n += 1
+            h[:] = 0.0
+            for c in cols:
+                a = ar[g, f, c]
+                if np.isfinite(a):
+                    total += a
+                    covered += span[g, f, c]
+                    for q in range(p):
+                        xq = x[g, f, c, q]
+                        h[q] += xq if xq == xq else 0.0  # a missing design value adds nothing
+            quad = 0.0
+            for q in range(p):
+                for k in range(p):
+                    quad += h[q] * xtx_inv[g, f, q, k] * h[k]
+            if p:
+                variance += sigma2[g, f] * quad
+        caar[g] = total / n if n else np.nan
+        sessions[g] = covered / n if n else np.nan
+        error[g] = variance / n / n if n else 0.0
+
+
+def _window_sums(v: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group: ``CAAR = (1/N) Σ_i Σ_{t∈W} AR_it`` (each firm's window CAR, averaged over the ``N`` firms with a
-    return in the window) and ``L̄ = (1/N) Σ_i Σ_{t∈W} k_it``, the mean number of sessions the firms' CARs cover
-    (a return after a halt spans ``k_it`` sessions)."""
+    return in the window), ``L̄ = (1/N) Σ_i Σ_{t∈W} k_it``, the mean number of sessions the firms' CARs cover
+    (a return after a halt spans ``k_it`` sessions), and ``EE = (1/N²) Σ_i σ_i² g_i'(X_i'X_i)⁻¹ g_i`` with
+    ``g_i = Σ_{t∈W} x_it`` the design sum of firm i's CAR (over the window days it has an AR): the variance the
+    firms' estimation errors add to the CAAR (Campbell, Lo & MacKinlay 1997, eq. 4.4.13, averaged over firms);
+    zero without a design (a sample built by hand). One compiled pass over the firms' window days."""
 
     def make():
-        win = v["ar"][:, :, v["in_window"]]
-        ok = np.isfinite(win) & v["mask"][:, :, None]
-        n = v["n"]
-        caar = np.where(ok, win, 0.0).sum(axis=(1, 2)) / n
-        sessions = np.where(ok, v["span"][:, :, v["in_window"]], 0.0).sum(axis=(1, 2)) / n
-        return caar, sessions
+        mask, x = v["mask"], v["x"]
+        g, f = mask.shape
+        if x is None or x.shape[-1] == 0:
+            x, xtx_inv, sigma2 = np.zeros((g, f, 0, 0)), np.zeros((g, f, 0, 0)), np.zeros((g, f))
+        else:
+            xtx_inv, sigma2 = v["xtx_inv"], v["sigma2"]
+        caar, sessions, error = np.empty(g), np.empty(g), np.empty(g)
+        cols = np.flatnonzero(v["in_window"])
+        _firm_window_sums(v["ar"], v["span"], x, xtx_inv, sigma2, mask, cols, caar, sessions, error)
+        return caar, sessions, error
 
-    return _cached(v, "window_sum", make)
-
-
-def _window_estimation_error(v: dict) -> np.ndarray:
-    """``Σ_i σ_i² h_i' (X_i'X_i)⁻¹ h_i``, ``h_i = (1/N) Σ_{t∈W} x_it`` over the window days firm i has an AR: the
-    variance that the firms' estimation errors add to the CAAR, ``(1/N²) Σ_i σ_i² g_i'(X_i'X_i)⁻¹ g_i`` with
-    ``g_i`` the design sum of firm i's CAR (Campbell, Lo & MacKinlay 1997, eq. 4.4.13, averaged over firms).
-    Zero without a design (a sample built by hand)."""
-    if v["x"] is None or v["x"].shape[-1] == 0:
-        return np.zeros(len(v["n"]))
-    ok = np.isfinite(v["ar"][:, :, v["in_window"]])
-    w = np.where(ok, 1.0 / v["n"][:, None, None], 0.0)
-    h = np.einsum("gfl,gflp->gfp", w, np.nan_to_num(v["x"][:, :, v["in_window"]]))
-    q = np.einsum("gfp,gfpq,gfq->gf", h, v["xtx_inv"], h)
-    return np.where(v["mask"], v["sigma2"] * q, 0.0).sum(axis=1)
+    return _cached(v, "window_sums", make)
 
 
 def battery(
@@ -195,14 +201,14 @@ def _bw_t(v):
     window day, ``CAAR = Σ_W AAR_t`` and ``L̄ = L``: the textbook form. The ``N/n_s`` scaling is exact for
     uncorrelated firms; under clustering it is the usual approximation."""
     n = v["n"]
-    caar, sessions = _window_sum(v)
+    caar, sessions, error = _window_sums(v)
     est, n_t = _estimation_aar(v)
     ok_e = np.isfinite(est)
     n_est = ok_e.sum(axis=1)
     mean = np.where(ok_e, est, 0.0).sum(axis=1) / n_est
     wt = n_t / n[:, None]
     s2 = np.where(ok_e, wt * (est - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n_est - 1)
-    t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
+    t = caar / np.sqrt(s2 * sessions + error)
     bad = (n < 1) | (n_est < 3) | ~(sessions > 0) | ~(s2 > 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, n_est - 1)), n
 
@@ -229,7 +235,7 @@ def _kp_bmp_t(v):
     estimation-period abnormal returns; p from Student t with N − 1 degrees of freedom. Valid under event-day
     clustering (and event-induced variance)."""
     (base, base_p), n = _mean_t(v["scar"], v["mask"]), v["n"]
-    r = _estimation_cached(v, "cross_correlation", lambda: _cross_correlation(v["ar"][:, :, v["est_days"]], n))
+    r = _estimation_cached(v, "cross_correlation", lambda: mean_pair_correlation(_days(v["ar"], v["est_days"]), n))
     factor = (1.0 - r) / (1.0 + (n - 1) * r)
     t = base * np.sqrt(factor)
     keep = ~np.isfinite(base)  # an undefined or infinite BMP t is returned as it is
@@ -250,9 +256,8 @@ def _corrado_rank(v):
     day's mean; ``Z = (1/N) Σ_i Σ_{t∈W} U_it / (S_U √m̄)``, ``m̄`` the mean number of window ARs per firm: each
     firm counts once, however a halt moves its return (:func:`_time_series`). p from the standard normal. ``S_U`` is a time-series quantity, but the test
     over-rejects when every firm shares day 0 (``docs/statistics.md``), so it is not labelled clustering-robust."""
-    sar = v["sar"]
-    u = _sar_window_ranks(v)[0] / (1.0 + np.isfinite(sar).sum(axis=2, keepdims=True)) - 0.5
-    z = _time_series(u, v["in_window"])
+    rank_sums, _, cnt, firms = _sar_window_totals(v)
+    z = _time_series(rank_sums, cnt, firms, slice(int(v["est_days"].sum()), None))
     return z, np.where(np.isfinite(z), _z_p(z), np.nan), v["n"]
 
 
@@ -264,12 +269,8 @@ def _sign_cz(v):
     ``Z = (1/N) Σ_i Σ_{t∈W} G_it / (S_G √m̄)``, ``S_G² = (1/T) Σ_t (N_t/N) Ḡ_t²`` over all days with data,
     ``m̄`` the mean number of window ARs per firm (:func:`_time_series`).
     p from the standard normal. Not labelled clustering-robust (it over-rejects when every firm shares day 0)."""
-    sar = v["sar"]
-    ok = np.isfinite(sar)
-    med = _sar_window_ranks(v)[1]
-    g = np.where(ok, np.sign(sar - med), np.nan)
-    z = _time_series(g, v["in_window"])
-    z = np.where(ok.any(axis=(1, 2)), z, np.nan)
+    _, sign_sums, cnt, firms = _sar_window_totals(v)
+    z = _time_series(sign_sums, cnt, firms, slice(int(v["est_days"].sum()), None))
     return z, np.where(np.isfinite(z), _z_p(z), np.nan), v["n"]
 
 
@@ -285,15 +286,9 @@ def _grank_t(v):
     fat-tailed, volatile returns it over-rejects (8.6 % at 5 % in the 100k placebo run, ``docs/statistics.md``)."""
     n, m = v["n"], v["mask"]
     _, sd, _ = _mean_sd(v["scar"], m)
-    est = v["sar"][:, :, v["est_days"]]
-    g, f, t = est.shape
-    est_ranks = _estimation_sar_ranks(v)[0]  # the same for every window
-    gsar = (v["scar"] / sd[:, None])[:, :, None]
-    ranked = merged_ranks(est.reshape(-1, t), est_ranks, gsar.reshape(-1, 1))
-    ranks = np.concatenate([ranked[0].reshape(g, f, t), ranked[1].reshape(g, f, 1)], axis=2)
-    count = np.isfinite(est).sum(axis=2, keepdims=True) + np.isfinite(gsar)
-    u = ranks / (count + 1.0) - 0.5
-    ubar, cnt = _day_mean(u)
+    gsar = (v["scar"] / sd[:, None]).reshape(-1, 1)
+    sums, _, cnt, _ = rank_day_totals(_estimation_sar_ranks(v), gsar, m.shape[1])  # estimation days, then GSAR
+    ubar = sums / cnt
     has = cnt > 0
     t_days = has.sum(axis=1)
     s = np.sqrt(np.where(has, (cnt / n[:, None]) * ubar**2, 0.0).sum(axis=1) / t_days)
@@ -351,13 +346,13 @@ def _portfolio_t(v):
     Lo & MacKinlay 1997, eq. 4.4.13): ``t = CAAR / √(σ_p² L̄ + EE)``; p from Student t with T − p degrees of
     freedom. Valid under event-day clustering: the cross-correlation is in σ_p."""
     n = v["n"]
-    caar, sessions = _window_sum(v)
+    caar, sessions, error = _window_sums(v)
     est, n_t = _estimation_aar(v)
     ok_e = np.isfinite(est)
     dof = ok_e.sum(axis=1) - max(v["n_params"], 1)
     wt = n_t / n[:, None]
     s2 = np.where(ok_e, wt * est**2, 0.0).sum(axis=1) / dof
-    t = caar / np.sqrt(s2 * sessions + _window_estimation_error(v))
+    t = caar / np.sqrt(s2 * sessions + error)
     bad = (n < 1) | (dof < 2) | ~(sessions > 0) | ~(s2 > 0.0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), n
 

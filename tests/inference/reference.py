@@ -7,6 +7,7 @@ groups. Loaded by the ``ref`` fixture (tests/inference/conftest.py). Notation: :
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 
 from eventstudy.inference.pseudo_windows import stream_key, uniform_integers
 from eventstudy.inference.sample import (
@@ -16,7 +17,6 @@ from eventstudy.inference.sample import (
     _two_sided_t,
     _two_sided_z,
     _undefined,
-    rank_rows,
 )
 
 
@@ -26,6 +26,16 @@ def seeded_integers(key: int, high: int, shape: tuple[int, int]) -> np.ndarray:
     out = np.empty((1, *shape), dtype=np.int64)
     uniform_integers(np.array([key], dtype=np.uint64), np.array([high]), np.array([shape[1]]), out)
     return out[0]
+
+
+def rank_rows(x: np.ndarray) -> np.ndarray:
+    """Each row's finite values ranked by ``scipy.stats.rankdata`` (ties averaged), NaN elsewhere (a loop over rows)."""
+    x = np.asarray(x, dtype=float)
+    out = np.full(x.shape, np.nan)
+    for i, row in enumerate(x):
+        ok = np.isfinite(row)
+        out[i, ok] = rankdata(row[ok])
+    return out
 
 
 def _day_counts(sample: WindowSample) -> np.ndarray:

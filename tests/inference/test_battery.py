@@ -62,7 +62,8 @@ def test_small_size_simulation_on_real_returns():
     from eventstudy.placebo import PlaceboSpec, run_placebo
 
     universe = load_universe(UNIVERSE)
-    spec = PlaceboSpec(n_events=900, seed=11, window=(0, 5), extra_windows=((0, 0), (-1, 1)), workers=1)
+    spec = PlaceboSpec(n_events=900, seed=11, window=(0, 5), extra_windows=((0, 0), (-1, 1)), workers=1,
+                       expensive_tests="all")  # fmt: skip
     tests = run_placebo(universe, spec).tests  # 30 pseudo-studies of 30 random firm-events (bench.validation's)
     assert set(tests.test) == set(NAMES)
     # 30 studies × 3 windows = 90 p-values per test; a 5 % test rejects ≤ 15 % with overwhelming probability

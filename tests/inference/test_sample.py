@@ -1,4 +1,4 @@
-"""eventstudy.inference.sample: ranks, medians and how window samples are built from the engine."""
+"""eventstudy.inference.sample: ranks, medians, day totals and how window samples are built from the engine."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_row_median_matches_nanmedian():
     x[0, :3] = np.nan  # odd count
     x[1, :4] = np.nan  # even count
     x[2, :] = np.nan  # nothing
-    got = inf.sample._row_median(x)
+    got = inf.ranks.row_median(x)[:, None]
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         expected = np.nanmedian(x, axis=1, keepdims=True)
     np.testing.assert_array_equal(got, expected)
@@ -57,40 +57,18 @@ def test_window_samples_from_engine(default_results, default_study):
     assert all(s.seed[1] == 7 for s in keyed.values())
 
 
-@pytest.mark.parametrize("m", [1, 2, 5])
-def test_merged_ranks_equal_the_ranks_of_the_joined_rows(m):
-    """Mid-ranks of ``[base, extra]`` from the base's own ranks and comparisons equal a sort of the joined rows,
-    with many ties (small integers), missing values in both parts and rows with nothing finite."""
-    from eventstudy.inference.sample import merged_ranks
+def test_day_mean_over_firms_with_data():
+    """Mean over firms of each day's finite values and their count: worked by hand (group 0) and against
+    nanmean (group 1, random with gaps and an infinite value, left out like NaN)."""
+    from eventstudy.inference.sample import _day_mean
 
-    rng = np.random.default_rng(m)
-    base = rng.integers(0, 6, (400, 30)).astype(float)
-    extra = rng.integers(0, 6, (400, m)).astype(float)
-    base[rng.random(base.shape) < 0.2] = np.nan
-    extra[rng.random(extra.shape) < 0.3] = np.nan
-    base[:3] = np.nan
-    got_base, got_extra = merged_ranks(base, rank_rows(base), extra)
-    want = rank_rows(np.concatenate([base, extra], axis=1))
-    np.testing.assert_array_equal(got_base, want[:, :30])
-    np.testing.assert_array_equal(got_extra, want[:, 30:])
-
-
-@pytest.mark.parametrize("m", [1, 3, 7])
-def test_merged_median_equals_the_median_of_the_joined_rows(m):
-    """The median of ``[base, extra]`` from the base rows sorted and a few extra values: the same value as
-    ``np.nanmedian`` of the joined rows, with ties, missing values and empty rows (even and odd counts)."""
-    from eventstudy.inference.sample import merged_median, rank_sort_rows
-
-    rng = np.random.default_rng(10 + m)
-    base = rng.integers(0, 9, (500, 25)).astype(float) + rng.normal(0, 1, (500, 25)) * (rng.random((500, 1)) < 0.5)
-    extra = rng.integers(0, 9, (500, m)).astype(float)
-    base[rng.random(base.shape) < 0.3] = np.nan
-    extra[rng.random(extra.shape) < 0.4] = np.nan
-    base[:4] = np.nan
-    extra[:2] = np.nan
-    got = merged_median(rank_sort_rows(base)[1], extra)[:, 0]
-    joined = np.concatenate([base, extra], axis=1)
-    empty = ~np.isfinite(joined).any(axis=1)
-    want = np.full(len(joined), np.nan)
-    want[~empty] = np.nanmedian(joined[~empty], axis=1)
-    np.testing.assert_array_equal(got, want)
+    nan = np.nan
+    x = np.array([[[1.0, nan, nan], [2.0, 4.0, 0.5], [nan, nan, nan]], [[0.0] * 3] * 3])
+    rng = np.random.default_rng(3)
+    x[1] = rng.normal(size=(3, 3))
+    x[1, 0, 1] = np.inf
+    mean, n = _day_mean(x)
+    np.testing.assert_array_equal(mean[0], [1.5, 4.0, 0.5])
+    np.testing.assert_array_equal(n, [[2, 1, 1], [3, 2, 3]])
+    finite = np.where(np.isfinite(x[1]), x[1], nan)
+    np.testing.assert_allclose(mean[1], np.nanmean(finite, axis=0), rtol=1e-15)
