@@ -149,13 +149,30 @@ def halt_reach(
     lookahead_days: int = HALT_LOOKAHEAD_DAYS,
 ) -> int:
     """Sessions from ``rel_day`` to the first trade at or after it, the maximum over the firm-events located at
-    ``(day-0 positions, panel columns)``: how far past ``rel_day`` the engine's relative days must reach so that a
-    window ending on ``rel_day`` counts the return that ends a halt. Trades later than ``lookahead_days`` after the
-    session of ``rel_day`` are not followed. 0 when every firm trades on ``rel_day``. One rule for studies and the
-    placebo; ``next_trade``: :func:`next_trades` of ``panel`` when the caller keeps it."""
+    ``(day-0 positions, panel columns)`` (:func:`halt_reaches`): how far past ``rel_day`` the engine's relative days
+    must reach so that a window ending on ``rel_day`` counts the return that ends a halt. 0 when every firm trades
+    on ``rel_day``. One rule for studies and the placebo."""
+    return int(
+        halt_reaches(panel, located, rel_day, next_trade=next_trade, lookahead_days=lookahead_days).max(initial=0)
+    )
+
+
+def halt_reaches(
+    panel: ReturnsPanel,
+    located: tuple[np.ndarray, np.ndarray],
+    rel_day: int,
+    *,
+    next_trade: np.ndarray | None = None,
+    lookahead_days: int = HALT_LOOKAHEAD_DAYS,
+) -> np.ndarray:
+    """Per firm-event located at ``(day-0 positions, panel columns)``: sessions from ``rel_day`` to its first trade
+    at or after it (0 if it trades on ``rel_day``, or if that trade is more than ``lookahead_days`` calendar days
+    after the session of ``rel_day``, or outside the panel: not followed). ``next_trade``: :func:`next_trades` of
+    ``panel`` when the caller keeps it."""
     day0, cols = located
+    out = np.zeros(len(day0), dtype=np.int64)
     if len(day0) == 0:
-        return 0
+        return out
     nxt = next_trades(panel) if next_trade is None else next_trade
     n = len(panel.sessions)
     at = day0 + rel_day
@@ -163,11 +180,11 @@ def halt_reach(
     found = np.full(len(at), n)
     found[inside] = nxt[at[inside], cols[inside]]
     ok = inside & (found < n)
-    if not ok.any():
-        return 0
-    days = panel.sessions.asi8 // 86_400_000_000_000
-    ok &= days[np.minimum(found, n - 1)] - days[np.clip(at, 0, n - 1)] <= lookahead_days
-    return int((found - at)[ok].max(initial=0))
+    if ok.any():
+        days = panel.sessions.asi8 // 86_400_000_000_000
+        ok &= days[np.minimum(found, n - 1)] - days[np.clip(at, 0, n - 1)] <= lookahead_days
+        out[ok] = (found - at)[ok]
+    return out
 
 
 def gather(

@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from ..errors import ConfigError
 from ..inference.battery import COLUMNS, window_battery
 from ..inference.blas_threads import single_threaded
 from ..inference.sample import window_arrays
-from ..model.engine import AbnormalReturns, abnormal_returns, halt_reach, next_trades, window_only
+from ..model.engine import AbnormalReturns, abnormal_returns, halt_reaches, next_trades, window_only
 from ..model.estimation import Moments, moments
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
 from .executors import run_local
@@ -62,18 +63,63 @@ def inject_day0(ab: AbnormalReturns, abnormal: float) -> AbnormalReturns:
     return replace(ab, ar=ar, returns=returns)
 
 
-def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
+# Filled where a firm-event has no return: what the engine leaves on such a day (tests/placebo/test_placebo.py).
+NO_RETURN = {"returns": np.nan, "market": np.nan, "span": 0, "design": 0.0, "estimation": False, "ar": np.nan,
+             "ar_var": np.nan, "masked": False}  # fmt: skip
+
+
+def chunk_abnormal_returns(context: Context, spec: PlaceboSpec, draw: Draw) -> AbnormalReturns:
+    """The engine on a chunk, restricted to the estimation and event-window days (what the battery reads).
+
+    As in a study, a firm suspended on the windows' last day is followed to its next trade (:func:`halt_reaches`),
+    whose return overlaps the windows and counts in them. A chunk of 1,500 random firm-events nearly always holds
+    one halted for months, and following it for all (``halt_reach``, the maximum) made every firm-event's arrays
+    ~50 % wider; so the firm-events that trade on the last day and those that do not are run apart, the second
+    over the days they need, and their rows put back in draw order on the second's days (the first's rows hold
+    no return on the extra days: none of their returns there overlaps the windows)."""
     panel = context.panel
-    # As in a study: a firm suspended on the windows' last day is followed to its next trade (halt_reach), whose
-    # return overlaps the windows and counts in them.
     located = (draw.day0, draw.ticker)
-    reach = halt_reach(panel, located, spec.span[1], next_trade=context.next_trade)
-    full = abnormal_returns(
-        panel, spec.benchmark, DrawnEvents(panel, draw), spec.model, spec.estimation_window,
-        (spec.span[0], spec.span[1] + reach), moments=context.moments, located=located,
-    )  # fmt: skip
-    ab = window_only(full, spec.span)  # estimation and event-window days: what the battery reads
-    del full
+    reach = halt_reaches(panel, located, spec.span[1], next_trade=context.next_trade)
+
+    def engine(rows: np.ndarray | slice, extra: int) -> AbnormalReturns:
+        part = Draw(draw.ticker[rows], draw.day0[rows], draw.study[rows])
+        full = abnormal_returns(
+            panel, spec.benchmark, DrawnEvents(panel, part), spec.model, spec.estimation_window,
+            (spec.span[0], spec.span[1] + extra), moments=context.moments, located=(part.day0, part.ticker),
+        )  # fmt: skip
+        return window_only(full, spec.span)
+
+    late = reach > 0
+    if not late.any() or late.all():
+        return replace(engine(slice(None), int(reach.max(initial=0))), firm_events=DrawnEvents(panel, draw))
+    on_time, halted = engine(~late, 0), engine(late, int(reach[late].max()))
+    at = np.searchsorted(halted.rel_days, on_time.rel_days)
+    inside = np.minimum(at, len(halted.rel_days) - 1)
+    placed = (at < len(halted.rel_days)).all() and (halted.rel_days[inside] == on_time.rel_days).all()
+    if not placed or on_time.components is not None or halted.components is not None:  # (model extras per day)
+        return replace(engine(slice(None), int(reach.max())), firm_events=DrawnEvents(panel, draw))
+    n = len(draw)
+    days = slice(int(at[0]), int(at[0]) + len(at)) if (np.diff(at) == 1).all() and len(at) else at
+    fields: dict[str, Any] = {}
+    for name, fill in NO_RETURN.items():
+        a, b = getattr(on_time, name), getattr(halted, name)
+        out = np.full((n, len(halted.rel_days), *b.shape[2:]), fill, dtype=b.dtype)
+        out[late] = b
+        if isinstance(days, slice):
+            out[~late, days] = a
+        else:  # pragma: no cover - the estimation and window days are one run of days in a placebo
+            out[np.flatnonzero(~late)[:, None], days[None, :]] = a
+        fields[name] = out
+    for name in ("params", "xtx_inv", "sigma2", "n_est", "dof"):
+        a, b = getattr(on_time, name), getattr(halted, name)
+        out = np.empty((n, *b.shape[1:]), dtype=b.dtype)
+        out[late], out[~late] = b, a
+        fields[name] = out
+    return replace(halted, firm_events=DrawnEvents(panel, draw), **fields)
+
+
+def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
+    ab = chunk_abnormal_returns(context, spec, draw)
     arrays = window_arrays(ab, spec.window)  # the CARs and the daily arrays the battery reads
     res = arrays[0]
     groups, keys = study_groups(draw)  # placebo_p seeds keyed by the pseudo-study, whatever the chunking

@@ -12,7 +12,7 @@ import pytest
 from eventstudy.data.universe import load_universe, write_synthetic_universe
 from eventstudy.errors import ConfigError
 from eventstudy.inference import EXPENSIVE, TESTS
-from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns
+from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, window_only
 from eventstudy.model.estimation import moments
 from eventstudy.placebo import (
     FAST_MODELS,
@@ -282,3 +282,38 @@ def test_rates_split_by_pseudo_studies_with_and_without_a_halted_firm(universe):
     ]
     total = result.rejection_table().set_index(["window_start", "window_end", "injected", "test"])
     assert (both[0]["studies"] + both[1]["studies"] == total["studies"]).all()
+
+
+def test_firm_events_halted_on_the_last_day_run_apart_give_the_numbers_of_one_engine_call(universe, monkeypatch):
+    """A chunk's firm-events that trade on the windows' last day and those followed past it to their next trade
+    are run through the engine apart (run.chunk_abnormal_returns); every firm table column and test row equals
+    what one engine call over the longest reach gives."""
+    from eventstudy.placebo import run as run_module
+
+    s = spec(n_events=300)
+    draw = draw_events(universe, s)
+    context = run_module.prepare(universe.panel, s)
+    reach = run_module.halt_reaches(universe.panel, (draw.day0, draw.ticker), s.span[1])
+    assert 0 < (reach > 0).sum() < len(draw)  # both kinds in the draw: the split is exercised
+    split = run_module.chunk_abnormal_returns(context, s, draw)
+    one = window_only(abnormal_returns(universe.panel, s.benchmark, firm_events(universe.panel, draw), s.model, EST,
+                                       (s.span[0], s.span[1] + int(reach.max()))), s.span)  # fmt: skip
+    assert (split.rel_days == one.rel_days).all()
+    late, inside = reach > 0, split.rel_days <= s.span[1]
+    for name in ("returns", "market", "span", "design", "estimation", "ar", "ar_var", "masked"):
+        a, b = getattr(split, name), getattr(one, name)
+        np.testing.assert_allclose(a[late], b[late], rtol=1e-12, atol=0, err_msg=name)
+        np.testing.assert_allclose(a[~late][:, inside], b[~late][:, inside], rtol=1e-12, atol=0, err_msg=name)
+        after = a[~late][:, ~inside]  # no return on the days past the windows: what the engine leaves then
+        fill = run_module.NO_RETURN[name]
+        assert (np.isnan(after) if isinstance(fill, float) and np.isnan(fill) else after == fill).all(), name
+    assert not one.overlap(s.span)[~late][:, ~inside].any()  # the on-time rows' later returns never count
+    for name in ("params", "xtx_inv", "sigma2", "n_est", "dof"):
+        np.testing.assert_allclose(getattr(split, name), getattr(one, name), rtol=1e-12, err_msg=name)
+
+    apart = run_placebo(universe, s, draw=draw)
+    whole = run_module.halt_reaches
+    monkeypatch.setattr(run_module, "halt_reaches", lambda *a, **k: np.full(len(a[1][0]), whole(*a, **k).max()))
+    together = run_placebo(universe, s, draw=draw)
+    pd.testing.assert_frame_equal(apart.firms, together.firms, rtol=1e-12)
+    pd.testing.assert_frame_equal(apart.tests, together.tests, rtol=1e-12)
