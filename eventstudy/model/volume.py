@@ -74,10 +74,15 @@ class AbnormalVolume:
     def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         """``cav``, ``cav_se``, ``cav_t``, ``cav_p`` (two-sided, Student t on ``dof``) and ``n_days`` over the
         sessions in ``mask`` (``(W,)`` or ``(N, W)``) on which the firm traded (module docstring)."""
-        use = np.broadcast_to(mask, self.av.shape) & np.isfinite(self.av)
+        mask = np.asarray(mask, dtype=bool)
+        days = np.flatnonzero(mask if mask.ndim == 1 else mask.any(axis=0))
+        # Only the columns from the first to the last day some firm-event uses enter the sums.
+        at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+        av = self.av[:, at]
+        use = np.broadcast_to(mask[..., at], av.shape) & np.isfinite(av)
         n_days = use.sum(axis=1)
-        cav = np.where(use, self.av, 0.0).sum(axis=1)
-        g = np.einsum("nwi,nw->ni", self.design, use.astype(float))
+        cav = np.where(use, av, 0.0).sum(axis=1)
+        g = np.einsum("nwi,nw->ni", self.design[:, at, :], use.astype(float))
         var = self.sigma2 * (n_days + np.einsum("ni,nij,nj->n", g, self.xtx_inv, g))
         empty = n_days == 0
         se = np.sqrt(var)

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.calendar import exchange_calendar, sessions
-from ..data.distributions import distribution_dates
+from ..data.distributions import ex_date_words, ex_dates
 from ..data.earnings import EarningsDates
 from ..model.engine import AbnormalReturns, FirmEvent
 from .masking import Exclusion
@@ -215,27 +215,26 @@ def _earnings_items(
 
 
 def _distribution_items(
-    located: pd.DataFrame, histories: Mapping[str, pd.DataFrame], axes: dict[str, pd.DatetimeIndex]
+    located: pd.DataFrame, histories: Mapping[str, pd.DataFrame], axes: dict[str, pd.DatetimeIndex], span: tuple[int, int]
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """Ex-dates and splits of the firms from their price data, and the tickers whose data carry no record."""
-    rows: list[tuple[str, str, pd.Timestamp, str, str]] = []
-    missing = []
-    for ticker, calendar in _calendar_of(located).items():
-        history = histories.get(ticker)
-        if history is None:
-            continue
-        dated, recorded = distribution_dates(history)
-        if not recorded:
-            missing.append((ticker, "dividends, rights and splits not screened: the price data carry no record of "
-                                    "them (only possible unadjusted splits were checked)"))  # fmt: skip
-        rows += [(ticker, calendar, day, kind, words) for day, kind, words in dated]
-    if not rows:
+    """Ex-dates and splits of the firms from their price data (those that may fall inside the event-window span
+    ``span`` of a firm-event of their ticker: only they are worded), and the tickers whose data carry no record."""
+    calendar_of = _calendar_of(located)
+    tickers = [t for t in calendar_of if t in histories]
+    found, unrecorded = ex_dates(histories, tickers)
+    missing = [(t, "dividends, rights and splits not screened: the price data carry no record of them (only "
+                   "possible unadjusted splits were checked)") for t in unrecorded]  # fmt: skip
+    if found.empty:
         return pd.DataFrame(), missing
-    frame = pd.DataFrame(rows, columns=["ticker", "calendar", "day", "kind", "detail"])
-    frame["pos"] = -1
-    for calendar, index in frame.groupby("calendar", sort=False).indices.items():
-        frame.loc[frame.index[index], "pos"] = axes[calendar].get_indexer(pd.DatetimeIndex(frame["day"].iloc[index]))
-    return frame.drop(columns="day"), missing
+    found["calendar"] = [calendar_of[t] for t in found["ticker"]]
+    found["pos"] = -1
+    for calendar, index in found.groupby("calendar", sort=False).indices.items():
+        found.loc[found.index[index], "pos"] = axes[calendar].get_indexer(pd.DatetimeIndex(found["day"].iloc[index]))
+    reach = located.groupby(["ticker", "calendar"], sort=False)["pos0"].agg(["min", "max"])
+    lo, hi = reach.reindex(pd.MultiIndex.from_frame(found[["ticker", "calendar"]])).to_numpy(dtype=float).T
+    pos = found["pos"].to_numpy()
+    found = found[(pos >= 0) & (pos - hi <= span[1]) & (pos - lo >= span[0])]  # (the join in _dated decides)
+    return found.assign(detail=ex_date_words(found))[["ticker", "calendar", "pos", "kind", "detail"]], missing
 
 
 def _news_items(
@@ -274,7 +273,7 @@ def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Seq
     located = _located(firm_events, calendars, axes)
     span = (min(w[0] for w in study.event_windows), max(w[1] for w in study.event_windows))
     earnings, no_earnings = _earnings_items(located, extra.earnings, axes)
-    distributions, no_record = _distribution_items(located, inputs.histories, axes)
+    distributions, no_record = _distribution_items(located, inputs.histories, axes, span)
     news = _news_items(located, settings.news, axes, settings.file)
     parts = [
         _study_events(located, located[["ticker", "calendar", "event_id", "day0", "pos0"]],
