@@ -129,8 +129,13 @@ def ex_dates(histories: Mapping[str, pd.DataFrame], tickers: Sequence[str]) -> t
     day = columns["day"].astype("datetime64[ns]")
     # each ticker's rows by (date, kind) — a stable sort: the flagged splits, listed first, stay first on a tie
     order = np.lexsort((columns["kind"] == SPLIT, day, columns["code"]))
-    frame = pd.DataFrame({"ticker": np.array(rows.tickers, dtype=object)[columns["code"][order]], "day": day[order],
-                          **{c: columns[c][order] for c in ("kind", "source", "value", "prev_close", "close", "split")}})
+    frame = pd.DataFrame(
+        {
+            "ticker": np.array(rows.tickers, dtype=object)[columns["code"][order]],
+            "day": day[order],
+            **{c: columns[c][order] for c in ("kind", "source", "value", "prev_close", "close", "split")},
+        }
+    )
     return frame, unrecorded
 
 

@@ -215,7 +215,10 @@ def _earnings_items(
 
 
 def _distribution_items(
-    located: pd.DataFrame, histories: Mapping[str, pd.DataFrame], axes: dict[str, pd.DatetimeIndex], span: tuple[int, int]
+    located: pd.DataFrame,
+    histories: Mapping[str, pd.DataFrame],
+    axes: dict[str, pd.DatetimeIndex],
+    span: tuple[int, int],
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """Ex-dates and splits of the firms from their price data (those that may fall inside the event-window span
     ``span`` of a firm-event of their ticker: only they are worded), and the tickers whose data carry no record."""
