@@ -27,7 +27,7 @@ from ..data.calendar import sessions
 from ..data.factors import model_options
 from ..data.histories import price_digest, stacked
 from ..data.progress import Progress
-from ..data.quality import flag_frame, flag_grid, limit_frame, limit_grid, quality_table, quality_warnings
+from ..data.quality import flag_cells, flag_grid, limit_cells, limit_grid, quality_table, quality_warnings
 from ..data.returns import ReturnsPanel, returns_panel
 from ..errors import ConfigError, DataError, EventStudyError, bounded_message
 from ..inference import significance_table
@@ -212,9 +212,10 @@ def analyse(
             part, panel.sessions, [exclusions[i] for i in members]
         )
         histories = stacked(inputs.histories).select(list(panel.returns.columns))
-        limit_days[group.key] = limit_frame(histories, panel)
-        limits = limit_grid(limit_days[group.key], panel, part.firm_events, part.rel_days)
-        flags = flag_grid(flag_frame(histories, panel), panel, part.firm_events, part.rel_days, group.benchmark)
+        closes = limit_cells(histories, panel)
+        limit_days[group.key] = closes.frame(panel)
+        limits = limit_grid(closes, panel, part.firm_events, part.rel_days)
+        flags = flag_grid(flag_cells(histories, panel), panel, part.firm_events, part.rel_days, group.benchmark)
         cars.append(car_table(part, panel, study.event_windows, gaps, limits, flags))
         ar_frames.append(ar_table(part, panel, study.daily_path, limits))
         halt_frames.append(halts_table(part, panel, study.price_chart))

@@ -290,7 +290,15 @@ def test_rules_stay_inside_each_ticker_when_all_are_read_at_once():
 
 def test_frames_and_grids_of_all_tickers_are_those_of_one_ticker_at_a_time():
     from eventstudy.data.calendar import sessions
-    from eventstudy.data.quality import flag_frame, flag_grid, flagged_sessions, limit_frame, limit_grid
+    from eventstudy.data.quality import (
+        flag_cells,
+        flag_frame,
+        flag_grid,
+        flagged_sessions,
+        limit_cells,
+        limit_frame,
+        limit_grid,
+    )
     from eventstudy.data.returns import returns_panel
     from eventstudy.model.engine import FirmEvent
 
@@ -312,7 +320,8 @@ def test_frames_and_grids_of_all_tickers_are_those_of_one_ticker_at_a_time():
         assert flags[t].tolist() == [words.get(d, "") for d in axis]
     events = [FirmEvent("e", t, t, axis[k]) for t in [*tickers[:5], "ABSENT"] for k in (5, 130, len(axis) - 3)]
     rel = np.arange(-10, 6)
-    grid, words = limit_grid(limits, panel, events, rel), flag_grid(flags, panel, events, rel, "399106.SZ")
+    closes, flagged = limit_cells(histories, panel), flag_cells(histories, panel)
+    grid, words = limit_grid(closes, panel, events, rel), flag_grid(flagged, panel, events, rel, "399106.SZ")
     for i, fe in enumerate(events):  # the reference: one firm-event and day at a time
         for j, r in enumerate(rel):
             p = axis.get_loc(fe.day0) + r
