@@ -95,11 +95,16 @@ def _jarque_bera(d: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _ols_ssr(y: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """OLS sum of squared residuals of ``y`` on ``x`` (``(N, W, p)``) over the days in ``mask``, per row."""
+    width = mask.shape[1]
+    days = np.flatnonzero(mask.any(axis=0))  # the fit reads only the columns from the first to the last sample day
+    at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+    x, y, mask = x[:, at], y[:, at], mask[:, at]
     xm = x * mask[..., None]
     xtx = np.einsum("nwi,nwj->nij", xm, x)
     xty = np.einsum("nwi,nw->ni", xm, np.where(mask, y, 0.0))
     beta = np.einsum("nij,nj->ni", np.linalg.pinv(xtx, hermitian=True), xty)
-    resid = np.where(mask, y - np.einsum("nwi,ni->nw", x, beta), 0.0)
+    resid = np.zeros((len(y), width))  # (summed across all the columns)
+    resid[:, at] = np.where(mask, y - np.einsum("nwi,ni->nw", x, beta), 0.0)
     return (resid**2).sum(axis=1)
 
 

@@ -120,10 +120,12 @@ def abnormal_volume(
     if exclude is not None:
         estimation &= ~exclude
     x = np.stack([np.ones((n, w)), np.where(np.isfinite(m), m, 0.0)], axis=-1)
-    xe = x * estimation[..., None]
-    xtx = np.einsum("nwi,nwj->nij", xe, x)
+    days = np.flatnonzero(in_window)  # the sums run over the estimation window's columns only
+    at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+    xe = x[:, at] * estimation[:, at, None]
+    xtx = np.einsum("nwi,nwj->nij", xe, x[:, at])
     y = np.where(usable, volume, 0.0)
-    xty = np.einsum("nwi,nw->ni", xe, y)
+    xty = np.einsum("nwi,nw->ni", xe, y[:, at])
     p = np.where(use_market, 2, 1)
     n_est = estimation.sum(axis=1)
     dof = n_est - p
