@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import special
 
 from .abnormal import AbnormalReturns
+from .estimation import fitted
 
 LJUNG_BOX_LAGS = 10
 FLAG_LEVEL = 0.01
@@ -104,7 +105,7 @@ def _ols_ssr(y: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     xty = np.einsum("nwi,nw->ni", xm, np.where(mask, y, 0.0))
     beta = np.einsum("nij,nj->ni", np.linalg.pinv(xtx, hermitian=True), xty)
     resid = np.zeros((len(y), width))  # (summed across all the columns)
-    resid[:, at] = np.where(mask, y - np.einsum("nwi,ni->nw", x, beta), 0.0)
+    resid[:, at] = np.where(mask, y - fitted(x, beta), 0.0)
     return (resid**2).sum(axis=1)
 
 

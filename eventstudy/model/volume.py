@@ -36,6 +36,7 @@ import numpy as np
 from scipy import special
 
 from ..data.volume import log_volume  # noqa: F401  (re-exported: the transform belongs to the model's definition)
+from .estimation import fitted as fitted_values
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def abnormal_volume(
     if fit.any():
         xtx_inv[fit] = np.linalg.pinv(xtx[fit], hermitian=True)
     params = np.einsum("nij,nj->ni", xtx_inv, xty)
-    fitted = np.einsum("nwi,ni->nw", x, params)
+    fitted = fitted_values(x, params)
     resid = np.where(estimation, y - fitted, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma2 = np.where(fit, (resid**2).sum(axis=1) / dof, np.nan)

@@ -119,13 +119,9 @@ def _study_events(
     in_estimation = (rel + lo <= e1) & (rel + hi >= e0) & ~in_windows
     keep = in_windows | in_estimation
     pairs, rel, in_windows = pairs[keep], rel[keep], in_windows[keep]
-    masked = np.array(
-        [
-            other in {r for r, _ in exclusions[i].reasons}
-            for i, other in zip(pairs["i"], pairs["event_id_other"], strict=True)
-        ],
-        dtype=bool,
-    )
+    firm = pairs["i"].to_numpy()
+    named = {(int(i), r) for i in np.unique(firm) for r, _ in exclusions[i].named}  # the reasons each one masks
+    masked = np.array([(i, o) in named for i, o in zip(firm.tolist(), pairs["event_id_other"], strict=True)], bool)
     where = np.where(in_windows, f"its event period [{lo}, {hi}] overlaps the event windows [{w0}, {w1}]",
                      f"its event period [{lo}, {hi}] overlaps the estimation window [{e0}, {e1}]")  # fmt: skip
     note = np.where(in_windows, "", np.where(masked, "; masked out of the estimation sample (listed only)",
@@ -294,7 +290,11 @@ def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Seq
     hits = hits.iloc[np.lexsort(([order[k] for k in hits["kind"]], hits["rel_day"].to_numpy(), hits["i"].to_numpy()))]
     i, rel = hits["i"].to_numpy(), hits["rel_day"].to_numpy()
     pos0 = located["pos0"].to_numpy()[i]
-    dates = [axes[c][p].date().isoformat() for c, p in zip(located["calendar"].to_numpy()[i], pos0 + rel, strict=True)]
+    calendar, at = located["calendar"].to_numpy()[i], pos0 + rel
+    dates = np.empty(len(i), dtype=object)
+    for c in dict.fromkeys(calendar):  # the session of each row, calendar by calendar
+        on = calendar == c
+        dates[on] = np.asarray(axes[c][at[on]].strftime("%Y-%m-%d"), dtype=object)
     table = pd.DataFrame({"event_id": located["event_id"].to_numpy()[i], "ticker": located["ticker"].to_numpy()[i],
                           "date": dates, "rel_day": pd.array(rel, dtype="Int64"), "kind": hits["kind"].to_numpy(),
                           "detail": hits["detail"].to_numpy(), "confounds": hits["confounds"].to_numpy()})  # fmt: skip
