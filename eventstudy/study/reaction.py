@@ -61,8 +61,10 @@ def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame])
         rows = [i for i, k in enumerate(keys) if k == key]  # over the firm-events' keys, once per group
         if not len(rows):
             continue
-        tickers = list(dict.fromkeys([*(ab.firm_events[i].ticker for i in rows), key[1]]))
-        matrix = volume_panel(stacked(histories).select([t for t in tickers if t in histories]), panel.sessions)
+        held = stacked(histories)
+        tickers = [t for t in dict.fromkeys([*(ab.firm_events[i].ticker for i in rows), key[1]]) if t in held]
+        # every ticker held, as they lie (their stacked rows are shared), unless the group needs fewer
+        matrix = volume_panel(held if len(tickers) == len(held) else held.select(tickers), panel.sessions)
         day0 = panel.sessions.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in rows]))
         cols = matrix.columns.get_indexer([ab.firm_events[i].ticker for i in rows])
         values = matrix.to_numpy()
