@@ -88,8 +88,8 @@ class AbnormalReturns:
         late = np.flatnonzero(self.rel_days >= window[0])  # no return before the window's first day counts
         if len(late):
             at = slice(int(late[0]), None)  # (rel_days ascend)
-            span, rel = self.span[:, at], self.rel_days[None, at]
-            out[:, at] = (span > 0) & (rel >= window[0]) & (rel - span + 1 <= window[1])
+            # t ≥ a holds on these days; k > 0 and t − k + 1 ≤ b together: k ≥ max(1, t − b + 1)
+            out[:, at] = self.span[:, at] >= np.maximum(1, self.rel_days[at] - window[1] + 1)[None, :]
         return out
 
     def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:

@@ -80,10 +80,17 @@ class ConfounderScreen:
 
     def mark(self, car: pd.DataFrame, firm_events: Sequence[FirmEvent]) -> pd.DataFrame:
         """``car`` with the column ``confounded`` (the firm-event's flag on each of its windows)."""
-        keys = self.keys(firm_events)
         out = car.copy()
-        out["confounded"] = [(e, t) in keys for e, t in zip(car["event_id"], car["ticker"], strict=True)]
+        out["confounded"] = flagged_rows(car, self.keys(firm_events))
         return out
+
+
+def flagged_rows(car: pd.DataFrame, keys: frozenset[tuple[str, str]]) -> np.ndarray:
+    """Per row of ``car``, whether its ``(event_id, ticker)`` is one of ``keys`` (one hash look-up per row)."""
+    if not keys or car.empty:
+        return np.zeros(len(car), dtype=bool)
+    rows = pd.MultiIndex.from_arrays([car["event_id"].astype(object), car["ticker"].astype(object)])
+    return np.asarray(rows.isin(list(keys)), dtype=bool)
 
 
 def _axes(calendars: Sequence[str]) -> dict[str, pd.DatetimeIndex]:
