@@ -41,7 +41,7 @@ from .cross_section import cross_section_table, parse_cross_section
 from .factor_data import group_model_options
 from .long_horizon import study_long_horizon
 from .markets import combine_abnormal
-from .masking import describe_exclusion, estimation_exclusions, exclusion_sessions, masked_columns
+from .masking import describe_exclusion, estimation_exclusions, excluded_sessions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .reaction import with_reaction
 from .results import StudyResults
@@ -177,11 +177,12 @@ def analyse(
     exclusions = estimation_exclusions(
         study, firm_events, inputs.markets, inputs.mask_context
     )  # study.estimation_exclude
-    masks = exclusion_sessions(exclusions)
+    masks = excluded_sessions(exclusions)
     parts: list[AbnormalReturns] = []
     gaps: list[BenchmarkGap] = []
     for group in inputs.groups:
         panel = panels[group.key]
+        mine = masks.of(group.members)  # the masked sessions of the group's firm-events
         ab = abnormal_returns(
             panel,
             group.benchmark,
@@ -190,7 +191,7 @@ def analyse(
             study.estimation_window,
             (lo, max(hi, study.daily_path[1], reach)),
             **group_model_options(study, group.calendar, panel, [firm_events[i] for i in group.members]),
-            exclude=[masks[i] for i in group.members] if any(len(masks[i]) for i in group.members) else None,
+            exclude=mine if len(mine.owner) else None,
         )
         gaps += benchmark_gaps(panel, ab.firm_events, group.benchmark, study.estimation_window, study.event_windows)
         parts.append(ab)
