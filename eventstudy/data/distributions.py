@@ -118,7 +118,7 @@ def ex_dates(histories: Mapping[str, pd.DataFrame], tickers: Sequence[str]) -> t
         if record is None:
             unrecorded.append(t)
         elif len(record):
-            values = np.array([float(v) for _, _, v in record])  # type: ignore[arg-type]
+            values = np.array([float(v) for _, _, v in record])
             parts.append({"code": np.full(len(record), k), "day": pd.DatetimeIndex([str(d) for d, _, _ in record]),
                           "kind": np.array([SPLIT if kind == SPLIT else DISTRIBUTION for _, kind, _ in record],
                                            dtype=object),
