@@ -38,8 +38,9 @@ column ``confounded``, every window of it) when any of its rows confounds: every
 study events masked out of its estimation sample. With ``exclude_confounded: true`` the tests and the headline
 leave the confounded firm-events out (:mod:`eventstudy.study.unconfounded` gives the sensitivity row either way).
 
-Vectorised: every check is array arithmetic or a join over all firm-events at once; the only Python loops run over
-exchange calendars, tickers' price histories and the hits.
+Vectorised: every check is array arithmetic or a join over all firm-events at once (the ex-dates are read from all
+tickers' stacked price rows in one pass, :func:`eventstudy.data.distributions.ex_dates`); the only Python loops run
+over exchange calendars, the adjustment records kept with Yahoo-shaped histories and the hits.
 """
 
 from __future__ import annotations
