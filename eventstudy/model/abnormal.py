@@ -120,7 +120,9 @@ class AbnormalReturns:
         n_obs = np.bincount(rows, minlength=n)
         car = total(self.ar[rows, cols])
         k = total(self.span[rows, cols])
-        g = np.stack([total(self.design[rows, cols, j]) for j in range(self.design.shape[2])], axis=-1)
+        g = np.zeros((n, self.design.shape[2]))  # (no column: the market-adjusted model)
+        for j in range(self.design.shape[2]):
+            g[:, j] = total(self.design[rows, cols, j])
         var = self.sigma2 * (k + np.einsum("ni,nij,nj->n", g, self.xtx_inv, g))  # g'(X'X)⁻¹g, no BLAS call per row
         if self.components is not None and "garch_fitted" in self.components:  # Σ ĥ (eventstudy.model.garch)
             var = np.where(self.components["garch_fitted"], total(self.ar_var[rows, cols]), var)
