@@ -263,7 +263,8 @@ def prev_close_breaks(history: pd.DataFrame) -> list[date]:
 
 # -- every ticker of a study: the data-quality table, sessions × tickers frames, firm-event grids ------------------
 def quality_table(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
-    """One row per ticker over the rows the study loaded (columns :data:`COLUMNS`)."""
+    """One row per ticker over the rows the study loaded (columns :data:`COLUMNS`), in the order of the panel's
+    columns."""
     rows = stacked(histories).rows
     bounds, n = rows.bounds, len(rows.tickers)
     sizes = np.diff(bounds)
@@ -282,20 +283,24 @@ def quality_table(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) ->
     for i in break_rows(rows):
         texts["prev_close_breaks"][rows.code[i]].append(str(_day(rows, i)))
     days = rows.date.astype("datetime64[D]")
-    return pd.DataFrame(
-        {
-            "ticker": list(rows.tickers),
-            "first": [days[bounds[k]].item() if sizes[k] else None for k in range(n)],
-            "last": [days[bounds[k + 1] - 1].item() if sizes[k] else None for k in range(n)],
-            "rows": sizes.tolist(),
-            "no_data": (covered & ~present).sum(axis=0).tolist(),
-            "suspended": (present & covered & ~traded).sum(axis=0).tolist(),
-            "limit_up": np.where(checked, count[UP], 0).tolist(),
-            "limit_down": np.where(checked, count[DOWN], 0).tolist(),
-            "limits_checked": checked.tolist(),
-            **{c: ["; ".join(parts) for parts in t] for c, t in texts.items()},
-        },
-        columns=COLUMNS,
+    return (
+        pd.DataFrame(
+            {
+                "ticker": list(rows.tickers),
+                "first": [days[bounds[k]].item() if sizes[k] else None for k in range(n)],
+                "last": [days[bounds[k + 1] - 1].item() if sizes[k] else None for k in range(n)],
+                "rows": sizes.tolist(),
+                "no_data": (covered & ~present).sum(axis=0).tolist(),
+                "suspended": (present & covered & ~traded).sum(axis=0).tolist(),
+                "limit_up": np.where(checked, count[UP], 0).tolist(),
+                "limit_down": np.where(checked, count[DOWN], 0).tolist(),
+                "limits_checked": checked.tolist(),
+                **{c: ["; ".join(parts) for parts in t] for c, t in texts.items()},
+            },
+            columns=COLUMNS,
+        )
+        .iloc[np.argsort(columns, kind="stable")]
+        .reset_index(drop=True)
     )
 
 
@@ -323,11 +328,16 @@ class SessionCells:
     words: np.ndarray  # object
 
     def frame(self, panel: ReturnsPanel) -> pd.DataFrame:
-        """The table itself: sessions × tickers, ``''`` where no words."""
-        grid = np.empty((len(panel.sessions), len(self.tickers)), dtype=object)
+        """The table itself: sessions × tickers (in the order of the panel's columns when they are the same
+        tickers), ``''`` where no words."""
+        columns = panel.returns.columns
+        place = columns.get_indexer(list(self.tickers))
+        if len(columns) != len(self.tickers) or (place < 0).any():
+            columns, place = pd.Index(list(self.tickers)), np.arange(len(self.tickers))
+        grid = np.empty((len(panel.sessions), len(columns)), dtype=object)
         grid.fill("")
-        grid[self.session, self.column] = self.words
-        return pd.DataFrame(grid, index=panel.sessions, columns=pd.Index(list(self.tickers)), dtype=object)
+        grid[self.session, place[self.column]] = self.words
+        return pd.DataFrame(grid, index=panel.sessions, columns=columns, dtype=object)
 
 
 def _cells(rows: StackedRows, panel: ReturnsPanel, cells: dict[int, str] | np.ndarray) -> SessionCells:

@@ -212,7 +212,9 @@ def analyse(
         n_masked[members], masked[members], masked_by[members] = masked_columns(
             part, panel.sessions, [exclusions[i] for i in members]
         )
-        histories = stacked(inputs.histories).select(list(panel.returns.columns))
+        held, columns = stacked(inputs.histories), list(panel.returns.columns)
+        # the rows of every ticker as already stacked when the panel holds them all (no second copy of them)
+        histories = held if len(held) == len(columns) and set(held) == set(columns) else held.select(columns)
         closes = limit_cells(histories, panel)
         limit_days[group.key] = closes.frame(panel)
         limits = limit_grid(closes, panel, part.firm_events, part.rel_days)
