@@ -14,7 +14,7 @@ import pytest
 from eventstudy.cli.commands import main
 from eventstudy.data import open_provider
 from eventstudy.data.frames import FrameProvider
-from eventstudy.data.quality import limit_closes, limit_rates, limit_words, split_flags
+from eventstudy.data.quality import limit_closes, limit_rates, limit_words, quality_table, split_flags
 from eventstudy.study.analysis import run_study
 
 from ..conftest import ROOT, SNAPSHOT_CSV
@@ -312,6 +312,9 @@ def test_frames_and_grids_of_all_tickers_are_those_of_one_ticker_at_a_time():
     panel = returns_panel(histories, axis, benchmarks=("399106.SZ",))
     limits, flags = limit_frame(histories, panel), flag_frame(histories, panel)
     assert (limits.to_numpy() != "").sum() > 0 and (flags.to_numpy() != "").sum() > 0
+    backwards = {t: histories[t] for t in reversed(tickers)}  # the same tickers stacked in another order
+    assert limit_frame(backwards, panel).equals(limits) and flag_frame(backwards, panel).equals(flags)
+    assert quality_table(backwards, panel)["ticker"].tolist() == tickers  # the panel's order
     for t, h in histories.items():
         one = limit_closes(h, t)
         expected = one.reindex(axis, fill_value="").tolist() if one is not None else [""] * len(axis)
