@@ -27,8 +27,9 @@ from ..data.calendar import sessions
 from ..data.factors import model_options
 from ..data.histories import price_digest, stacked
 from ..data.progress import Progress
-from ..data.quality import flag_cells, flag_grid, limit_cells, limit_grid, quality_table, quality_warnings
+from ..data.quality import quality_table, quality_warnings
 from ..data.returns import ReturnsPanel, returns_panel
+from ..data.session_cells import flag_cells, flag_grid, limit_cells, limit_grid
 from ..errors import ConfigError, DataError, EventStudyError, bounded_message
 from ..inference import significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
