@@ -18,24 +18,29 @@ A distribution leaves a mark in the prices on its ex-date, and the two data shap
   (``value``: ``d`` for a distribution, new shares per old for a split).
 
 Also listed as ``split``: a possible unadjusted split the data-quality check flags
-(:func:`eventstudy.data.quality.split_flags`). :func:`distribution_dates` gives every such date of one history;
-``None`` when the data carry no record of distributions at all (a Yahoo-shaped frame built without the raw
+(:func:`eventstudy.data.quality.split_flags`). :func:`ex_dates` finds every such date of many tickers at once (on
+their stacked rows), :func:`ex_date_words` words them, :func:`distribution_dates` gives those of one history; it
+says so when the data carry no record of distributions at all (a Yahoo-shaped frame built without the raw
 closes), which the screen reports instead of listing nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .quality import EXCHANGE_PREV_CLOSE, SPLIT_RATIOS, SPLIT_TOLERANCE, split_flags, split_words
+from .histories import stacked
+from .quality import SPLIT_RATIOS, SPLIT_TOLERANCE, split_rows, split_words
 
 DISTRIBUTIONS = "distributions"  # history.attrs key of Yahoo-shaped data's record: [[date, kind, value], ...]
 MIN_YIELD = 1e-4  # a step of the adjustment factor below 0.01 % is rounding of the published prices
 MIN_DROP = 1e-6  # a reference close below the previous close by less than this fraction is rounding
 FORWARD_SPLITS = tuple(k for k in SPLIT_RATIOS if k > 1)
+DISTRIBUTION, SPLIT = "distribution", "split"
+FLAGGED, REFERENCE, RECORDED = 0, 1, 2  # where an ex-date was read: a possible unadjusted split, a reference close
+# below the previous close, the Yahoo frame's adjustment record
 
 
 def adjustment_record(raw: pd.DataFrame, adjusted: np.ndarray, close: np.ndarray) -> list[list[object]]:
@@ -61,46 +66,94 @@ def distribution_dates(history: pd.DataFrame) -> tuple[list[tuple[pd.Timestamp, 
     """``(date, kind, detail)`` of every ex-date (``distribution`` / ``split``) and possible unadjusted split in
     ``history`` (module docstring), and whether the data carry a record of distributions at all (False: only the
     unadjusted-split check could be made)."""
-    out: list[tuple[pd.Timestamp, str, str]] = []
-    for d, r, k in split_flags(history):
-        out.append((pd.Timestamp(d), "split", f"possible unadjusted split: return {r:+.1%} ({split_words(k)})"))
-    recorded = True
-    if history.attrs.get("prev_close") == EXCHANGE_PREV_CLOSE:
-        out += _reference_drops(history)
-    elif DISTRIBUTIONS in history.attrs:
-        out += _recorded(history.attrs[DISTRIBUTIONS])
-    else:
-        recorded = False
-    return sorted(out, key=lambda x: (x[0], x[1])), recorded
+    found, unrecorded = ex_dates(stacked({"": history}), [""])
+    days = pd.DatetimeIndex(found["day"])
+    out = list(zip(days, found["kind"].tolist(), ex_date_words(found), strict=True))
+    return out, not unrecorded
 
 
-def _reference_drops(history: pd.DataFrame) -> list[tuple[pd.Timestamp, str, str]]:
-    """Ex-dates from exchange reference closes below the previous close."""
-    if len(history) < 2:
-        return []
-    prev, close = history["prev_close"].to_numpy(dtype=float)[1:], history["close"].to_numpy(dtype=float)[:-1]
+def ex_dates(histories: Mapping[str, pd.DataFrame], tickers: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Every ex-date and possible unadjusted split of ``tickers`` (each held in ``histories``) at once, and the
+    tickers whose data carry no record of distributions (only the unadjusted-split check could be made).
+
+    The frame has one row per date found: ``ticker``, ``day``, ``kind`` (``distribution`` / ``split``), each
+    ticker's rows by date and kind (the possible unadjusted splits first on a tie), and the figures its words
+    need (:func:`ex_date_words`): ``source`` (:data:`FLAGGED`, :data:`REFERENCE` or :data:`RECORDED`),
+    ``value`` (the flagged return, the reference ratio ``prev_close_t / C_{t−1}`` or the recorded value),
+    ``prev_close``, ``close`` (the reference drop's) and ``split`` (the split ratio ``k``; NaN: none). One pass
+    over the stacked rows (:mod:`eventstudy.data.histories`), no per-ticker frame."""
+    held = stacked(histories)
+    rows = held.rows
+    wanted = np.zeros(len(rows.tickers), dtype=bool)
+    where = {t: k for k, t in enumerate(rows.tickers)}
+    wanted[[where[t] for t in tickers]] = True
+    parts: list[dict[str, np.ndarray]] = []
+
+    flagged = [(i, k) for i, k in split_rows(rows) if wanted[rows.code[i]]]
+    at = np.array([i for i, _ in flagged], dtype=np.int64)
+    parts.append({"code": rows.code[at], "day": rows.date[at], "kind": np.full(len(at), SPLIT, dtype=object),
+                  "source": np.full(len(at), FLAGGED), "value": rows.close[at] / rows.prev_close[at] - 1.0,
+                  "prev_close": np.full(len(at), np.nan), "close": np.full(len(at), np.nan),
+                  "split": np.array([k for _, k in flagged], dtype=float)})  # fmt: skip
+
+    code = rows.code
+    later = np.r_[False, code[1:] == code[:-1]] & rows.exchange[code] & wanted[code]
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = prev / close
-    out = []
-    for j in np.flatnonzero(np.isfinite(ratio) & (ratio < 1.0 - MIN_DROP)):
-        day = pd.Timestamp(history.index[j + 1])
-        split = next((k for k in FORWARD_SPLITS if abs(ratio[j] * k - 1.0) <= SPLIT_TOLERANCE), None)
-        words = f"reference close {prev[j]:g} below the previous close {close[j]:g} ({ratio[j] - 1.0:+.2%})"
-        if split is not None:
-            out.append((day, "split", f"ex-date of a bonus issue or split (≈{1 / split:.3g}×): {words}"))
-        else:
-            out.append((day, "distribution", f"ex-date (cash dividend, rights or bonus shares): {words}"))
-    return out
+        ratio = np.r_[np.nan, rows.prev_close[1:] / rows.close[:-1]]
+    at = np.flatnonzero(later & np.isfinite(ratio) & (ratio < 1.0 - MIN_DROP))
+    split = np.full(len(at), np.nan)
+    for k in FORWARD_SPLITS[::-1]:  # the first ratio that matches wins
+        split[np.abs(ratio[at] * k - 1.0) <= SPLIT_TOLERANCE] = k
+    parts.append({"code": code[at], "day": rows.date[at],
+                  "kind": np.where(np.isnan(split), DISTRIBUTION, SPLIT).astype(object),
+                  "source": np.full(len(at), REFERENCE), "value": ratio[at], "prev_close": rows.prev_close[at],
+                  "close": rows.close[at - 1], "split": split})  # fmt: skip
+
+    unrecorded = []
+    for t in tickers:  # Yahoo-shaped data: the record kept with the history (tickers with the exchange's: none)
+        k = where[t]
+        if rows.exchange[k]:
+            continue
+        record = held.attrs(t).get(DISTRIBUTIONS)
+        if record is None:
+            unrecorded.append(t)
+        elif len(record):
+            values = np.array([float(v) for _, _, v in record])
+            parts.append({"code": np.full(len(record), k), "day": pd.DatetimeIndex([str(d) for d, _, _ in record]),
+                          "kind": np.array([SPLIT if kind == SPLIT else DISTRIBUTION for _, kind, _ in record],
+                                           dtype=object),
+                          "source": np.full(len(record), RECORDED), "value": values,
+                          "prev_close": np.full(len(record), np.nan), "close": np.full(len(record), np.nan),
+                          "split": np.where([kind == SPLIT for _, kind, _ in record], values, np.nan)})  # fmt: skip
+    columns = {c: np.concatenate([np.asarray(p[c]) for p in parts]) for c in parts[0]}
+    day = columns["day"].astype("datetime64[ns]")
+    # each ticker's rows by (date, kind) — a stable sort: the flagged splits, listed first, stay first on a tie
+    order = np.lexsort((columns["kind"] == SPLIT, day, columns["code"]))
+    frame = pd.DataFrame(
+        {
+            "ticker": np.array(rows.tickers, dtype=object)[columns["code"][order]],
+            "day": day[order],
+            **{c: columns[c][order] for c in ("kind", "source", "value", "prev_close", "close", "split")},
+        }
+    )
+    return frame, unrecorded
 
 
-def _recorded(record: Sequence[Sequence[object]]) -> list[tuple[pd.Timestamp, str, str]]:
-    """Ex-dates from a Yahoo frame's adjustment record (:func:`adjustment_record`)."""
+def ex_date_words(found: pd.DataFrame) -> list[str]:
+    """The ``detail`` of each row of :func:`ex_dates`' frame (or of some of its rows)."""
     out = []
-    for day, kind, value in record:
-        v = float(value)  # type: ignore[arg-type]
-        if kind == "split":
-            out.append((pd.Timestamp(str(day)), "split", f"split: {v:g} new shares per old (yfinance Stock Splits)"))
+    columns = ("source", "kind", "value", "prev_close", "close", "split")
+    for source, kind, value, prev, close, split in zip(*(found[c].tolist() for c in columns), strict=True):
+        if source == FLAGGED:
+            out.append(f"possible unadjusted split: return {value:+.1%} ({split_words(split)})")
+        elif source == REFERENCE:
+            words = f"reference close {prev:g} below the previous close {close:g} ({value - 1.0:+.2%})"
+            if kind == SPLIT:
+                out.append(f"ex-date of a bonus issue or split (≈{1 / split:.3g}×): {words}")
+            else:
+                out.append(f"ex-date (cash dividend, rights or bonus shares): {words}")
+        elif kind == SPLIT:
+            out.append(f"split: {value:g} new shares per old (yfinance Stock Splits)")
         else:
-            out.append((pd.Timestamp(str(day)), "distribution",
-                        f"ex-date: Adj Close/Close steps by {v:.3%} of the previous close (dividend)"))  # fmt: skip
+            out.append(f"ex-date: Adj Close/Close steps by {value:.3%} of the previous close (dividend)")
     return out

@@ -168,6 +168,13 @@ class PriceHistories(Mapping[str, pd.DataFrame]):
     def __len__(self) -> int:
         return len(self._tickers)
 
+    def attrs(self, ticker: str) -> Mapping[str, Any]:
+        """``self[ticker].attrs`` without building the frame: those of a frame given, else the prev_close flag."""
+        frame = self._frames.get(ticker)
+        if frame is not None:
+            return frame.attrs
+        return {"prev_close": EXCHANGE_PREV_CLOSE} if self._exchange[self._where[ticker]] else {}
+
     def length(self, ticker: str) -> int:
         """Rows held for ``ticker``."""
         k = self._where[ticker]

@@ -39,14 +39,14 @@ previous close cannot be a distribution: it is listed as a break.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .histories import EXCHANGE_PREV_CLOSE, StackedRows, session_positions, stacked
+from .histories import EXCHANGE_PREV_CLOSE, StackedRows, stacked
 from .returns import ReturnsPanel
 
 CHINEXT_20PCT_FROM = pd.Timestamp("2020-08-24")
@@ -260,9 +260,11 @@ def prev_close_breaks(history: pd.DataFrame) -> list[date]:
     return [_day(rows, i) for i in break_rows(rows)]
 
 
-# -- every ticker of a study: the data-quality table, sessions × tickers frames, firm-event grids ------------------
+# -- every ticker of a study: the data-quality table (the sessions × tickers frames and firm-event grids of the
+# flags and limit closes: eventstudy.data.session_cells) -----------------------------------------------------------
 def quality_table(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
-    """One row per ticker over the rows the study loaded (columns :data:`COLUMNS`)."""
+    """One row per ticker over the rows the study loaded (columns :data:`COLUMNS`), in the order of the panel's
+    columns."""
     rows = stacked(histories).rows
     bounds, n = rows.bounds, len(rows.tickers)
     sizes = np.diff(bounds)
@@ -281,20 +283,24 @@ def quality_table(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) ->
     for i in break_rows(rows):
         texts["prev_close_breaks"][rows.code[i]].append(str(_day(rows, i)))
     days = rows.date.astype("datetime64[D]")
-    return pd.DataFrame(
-        {
-            "ticker": list(rows.tickers),
-            "first": [days[bounds[k]].item() if sizes[k] else None for k in range(n)],
-            "last": [days[bounds[k + 1] - 1].item() if sizes[k] else None for k in range(n)],
-            "rows": sizes.tolist(),
-            "no_data": (covered & ~present).sum(axis=0).tolist(),
-            "suspended": (present & covered & ~traded).sum(axis=0).tolist(),
-            "limit_up": np.where(checked, count[UP], 0).tolist(),
-            "limit_down": np.where(checked, count[DOWN], 0).tolist(),
-            "limits_checked": checked.tolist(),
-            **{c: ["; ".join(parts) for parts in t] for c, t in texts.items()},
-        },
-        columns=COLUMNS,
+    return (
+        pd.DataFrame(
+            {
+                "ticker": list(rows.tickers),
+                "first": [days[bounds[k]].item() if sizes[k] else None for k in range(n)],
+                "last": [days[bounds[k + 1] - 1].item() if sizes[k] else None for k in range(n)],
+                "rows": sizes.tolist(),
+                "no_data": (covered & ~present).sum(axis=0).tolist(),
+                "suspended": (present & covered & ~traded).sum(axis=0).tolist(),
+                "limit_up": np.where(checked, count[UP], 0).tolist(),
+                "limit_down": np.where(checked, count[DOWN], 0).tolist(),
+                "limits_checked": checked.tolist(),
+                **{c: ["; ".join(parts) for parts in t] for c, t in texts.items()},
+            },
+            columns=COLUMNS,
+        )
+        .iloc[np.argsort(columns, kind="stable")]
+        .reset_index(drop=True)
     )
 
 
@@ -309,96 +315,6 @@ def quality_warnings(table: pd.DataFrame) -> list[str]:
         if row.prev_close_breaks:
             out.append(f"{row.ticker}: prev_close above the previous close (not an ex-date) on {row.prev_close_breaks}")
     return out
-
-
-def _on_axis(rows: StackedRows, panel: ReturnsPanel) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's position on the panel's session axis and whether it is there."""
-    return session_positions(rows, panel.sessions)
-
-
-def _sessions_frame(rows: StackedRows, panel: ReturnsPanel, cells: dict[int, str] | np.ndarray) -> pd.DataFrame:
-    """Sessions × tickers of words ('' elsewhere): ``cells`` maps rows to words (rows off the axis dropped)."""
-    grid = np.full((len(panel.sessions), len(rows.tickers)), "", dtype=object)
-    at, on = _on_axis(rows, panel)
-    if isinstance(cells, dict):
-        hit = np.array([i for i in cells if on[i]], dtype=np.int64)
-        grid[at[hit], rows.code[hit]] = np.array([cells[i] for i in hit] + [None], dtype=object)[:-1]
-    else:
-        hit = np.flatnonzero(on & (cells != ""))
-        grid[at[hit], rows.code[hit]] = cells[hit]
-    return pd.DataFrame(grid, index=panel.sessions, columns=pd.Index(list(rows.tickers)), dtype=object)
-
-
-def limit_frame(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
-    """Sessions × tickers of "up", "down" or "" (closes at the daily limit, :func:`limit_marks`)."""
-    rows = stacked(histories).rows
-    marks, checked = limit_marks(rows)
-    return _sessions_frame(rows, panel, LIMIT_WORDS[np.where(checked[rows.code], marks, 0)])
-
-
-def flag_frame(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
-    """Sessions × tickers of the flags' words ('' where none; :func:`flag_words`)."""
-    rows = stacked(histories).rows
-    words = {i: f"{rows.tickers[rows.code[i]]}: {w}" for i, w in flag_words(rows).items()}
-    return _sessions_frame(rows, panel, words)
-
-
-def _day0(panel: ReturnsPanel, firm_events: Sequence) -> np.ndarray:
-    """Each firm-event's day 0 on the panel's axis (:meth:`ReturnsPanel.position`'s error for one that is not)."""
-    day0 = panel.sessions.get_indexer(pd.DatetimeIndex([fe.day0 for fe in firm_events]))
-    if (day0 < 0).any():
-        panel.position(firm_events[int(np.flatnonzero(day0 < 0)[0])].day0)  # raises: not a session
-    return day0
-
-
-def _spread(
-    words: np.ndarray, column: np.ndarray, day0: np.ndarray, rel_days: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The non-empty cells of ``words`` (sessions × columns) as seen by firm-events: ``(i, j, word)`` for firm-event
-    ``i`` (reading column ``column[i]``, -1: none) on its relative day ``rel_days[j]`` (sorted). A cell reaches only
-    the firm-events of its column whose window holds its session: the work grows with the flagged cells, not with
-    firm-events × days."""
-    sessions_hit, columns_hit = np.nonzero(words.astype(bool))  # '' is false
-    order = np.argsort(column, kind="stable")
-    ranked = column[order]
-    first = np.searchsorted(ranked, columns_hit, "left")
-    counts = np.searchsorted(ranked, columns_hit, "right") - first
-    cell = np.repeat(np.arange(len(counts)), counts)
-    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    i = order[np.repeat(first, counts) + within]
-    rel = sessions_hit[cell] - day0[i]
-    j = np.minimum(np.searchsorted(rel_days, rel), len(rel_days) - 1)
-    keep = rel_days[j] == rel
-    cell, i, j = cell[keep], i[keep], j[keep]
-    return i, j, words[sessions_hit[cell], columns_hit[cell]]
-
-
-def limit_grid(limits: pd.DataFrame, panel: ReturnsPanel, firm_events: Sequence, rel_days: np.ndarray) -> np.ndarray:
-    """``(N, W)`` of "up", "down" or "" for each firm-event's relative days (the engine's axis, increasing)."""
-    out = np.full((len(firm_events), len(rel_days)), "", dtype=object)
-    if not len(firm_events) or not len(rel_days):
-        return out
-    column = limits.columns.get_indexer([fe.ticker for fe in firm_events])
-    i, j, words = _spread(limits.to_numpy(dtype=object), column, _day0(panel, firm_events), np.asarray(rel_days))
-    out[i, j] = words
-    return out
-
-
-def flag_grid(
-    flags: pd.DataFrame, panel: ReturnsPanel, firm_events: Sequence, rel_days: np.ndarray, benchmark: str
-) -> np.ndarray:
-    """``(N, W)`` of the flags' words on each firm-event's relative days, the firm's and its benchmark's."""
-    grid = limit_grid(flags, panel, firm_events, rel_days)
-    if benchmark not in flags or not len(firm_events) or not len(rel_days):
-        return grid
-    column = flags[benchmark].to_numpy(dtype=object)[:, None]
-    everyone = np.zeros(len(firm_events), dtype=np.int64)
-    i, j, words = _spread(column, everyone, _day0(panel, firm_events), np.asarray(rel_days))
-    own = grid[i, j]
-    both = own.astype(bool)
-    grid[i[both], j[both]] = own[both] + "; " + words[both]
-    grid[i[~both], j[~both]] = words[~both]
-    return grid
 
 
 def limit_words(n_up: int, n_down: int) -> str:

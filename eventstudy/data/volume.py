@@ -43,9 +43,14 @@ def volume_panel(histories: Mapping[str, pd.DataFrame], sessions: pd.DatetimeInd
 
 def gather_days(matrix: np.ndarray, day0: np.ndarray, cols: np.ndarray, rel_days: np.ndarray) -> np.ndarray:
     """``(N, W)``: ``matrix[day0 + rel_day, col]`` of each firm-event, NaN off the session axis."""
+    n, w = matrix.shape[0], len(rel_days)
     pos = day0[:, None] + rel_days[None, :]
-    inside = (pos >= 0) & (pos < matrix.shape[0])
-    out = matrix[np.clip(pos, 0, matrix.shape[0] - 1), cols[:, None]]
+    inside = (pos >= 0) & (pos < n)
+    if w and matrix.flags.f_contiguous and inside.all() and (np.diff(rel_days) == 1).all():
+        # each firm-event's days are one run of a column, contiguous in memory: copied as blocks
+        blocks = np.lib.stride_tricks.sliding_window_view(matrix.ravel(order="F"), w)
+        return blocks[np.asarray(cols, dtype=np.int64) * n + pos[:, 0]]
+    out = matrix[np.clip(pos, 0, n - 1), cols[:, None]]
     return np.where(inside, out, np.nan)
 
 

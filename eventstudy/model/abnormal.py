@@ -88,8 +88,8 @@ class AbnormalReturns:
         late = np.flatnonzero(self.rel_days >= window[0])  # no return before the window's first day counts
         if len(late):
             at = slice(int(late[0]), None)  # (rel_days ascend)
-            span, rel = self.span[:, at], self.rel_days[None, at]
-            out[:, at] = (span > 0) & (rel >= window[0]) & (rel - span + 1 <= window[1])
+            # t ≥ a holds on these days; k > 0 and t − k + 1 ≤ b together: k ≥ max(1, t − b + 1)
+            out[:, at] = self.span[:, at] >= np.maximum(1, self.rel_days[at] - window[1] + 1)[None, :]
         return out
 
     def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:
@@ -98,17 +98,36 @@ class AbnormalReturns:
         days = np.flatnonzero(mask if mask.ndim == 1 else mask.any(axis=0))
         # Only the days some firm-event uses enter the sums: the columns between the first and the last of them.
         at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
-        ar = self.ar[:, at]
-        use = np.broadcast_to(mask[..., at], ar.shape) & np.isfinite(ar)
-        n_obs = use.sum(axis=1)
-        car = np.where(use, ar, 0.0).sum(axis=1)
-        k = np.where(use, self.span[:, at], 0).sum(axis=1)
-        g = (self.design[:, at, :].transpose(0, 2, 1) @ use.astype(float)[..., None])[..., 0]
-        var = self.sigma2 * (k + ((g[:, None, :] @ self.xtx_inv)[:, 0, :] * g).sum(-1))
+        n = len(self.ar)
+        # The returns counted, firm-event by firm-event and days ascending; each sum or product runs over them in
+        # that order (a window of one day under a long halt reaches far, but each firm counts only its own few).
+        rows, cols = np.nonzero(np.broadcast_to(mask[..., at], (n, at.stop - at.start)))
+        cols = cols + at.start
+        finite = np.isfinite(self.ar[rows, cols])
+        if not finite.all():
+            rows, cols = rows[finite], cols[finite]
+
+        def total(values: np.ndarray) -> np.ndarray:
+            return np.bincount(rows, weights=values, minlength=n)
+
+        def product(values: np.ndarray) -> np.ndarray:
+            out = np.ones(n)
+            if len(rows):
+                first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+                out[rows[first]] = np.multiply.reduceat(values, first)
+            return out
+
+        n_obs = np.bincount(rows, minlength=n)
+        car = total(self.ar[rows, cols])
+        k = total(self.span[rows, cols])
+        g = np.zeros((n, self.design.shape[2]))  # (no column: the market-adjusted model)
+        for j in range(self.design.shape[2]):
+            g[:, j] = total(self.design[rows, cols, j])
+        var = self.sigma2 * (k + np.einsum("ni,nij,nj->n", g, self.xtx_inv, g))  # g'(X'X)⁻¹g, no BLAS call per row
         if self.components is not None and "garch_fitted" in self.components:  # Σ ĥ (eventstudy.model.garch)
-            var = np.where(self.components["garch_fitted"], np.where(use, self.ar_var[:, at], 0.0).sum(axis=1), var)
-        gross_firm = np.where(use, 1.0 + self.returns[:, at], 1.0).prod(axis=1)
-        gross_market = np.where(use, 1.0 + self.market[:, at], 1.0).prod(axis=1)
+            var = np.where(self.components["garch_fitted"], total(self.ar_var[rows, cols]), var)
+        gross_firm = product(1.0 + self.returns[rows, cols])
+        gross_market = product(1.0 + self.market[rows, cols])
         empty = n_obs == 0
         se = np.sqrt(var)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import special
 
 from .abnormal import AbnormalReturns
+from .estimation import fitted
 
 LJUNG_BOX_LAGS = 10
 FLAG_LEVEL = 0.01
@@ -41,10 +42,10 @@ COLUMNS = ["lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"]
 def compress(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(x, n)``: each row's values where ``mask`` holds, moved to the row's start in order (zeros after them)
     and their count."""
-    order = np.argsort(~mask, axis=1, kind="stable")
     n = mask.sum(axis=1)
-    x = np.take_along_axis(np.where(mask, values, 0.0), order, axis=1)
-    x[np.arange(x.shape[1])[None, :] >= n[:, None]] = 0.0
+    x = np.zeros(values.shape, dtype=float)
+    row, col = np.nonzero(mask)  # row by row, in order: each value's place is its rank within its row
+    x[row, np.cumsum(mask, axis=1)[row, col] - 1] = values[row, col]
     return x, n
 
 
@@ -55,11 +56,19 @@ def _demeaned(x: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where(valid, x - mean[:, None], 0.0)
 
 
+def _centred(resid: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(d, n)``: :func:`compress` of the residuals, less each row's mean (zeros after its ``n`` values)."""
+    x, n = compress(resid, mask)
+    return _demeaned(x, n), n
+
+
 def ljung_box(resid: np.ndarray, mask: np.ndarray, lags: int = LJUNG_BOX_LAGS) -> tuple[np.ndarray, np.ndarray]:
     """``(Q, p)`` per row of the residuals where ``mask`` holds (module docstring)."""
-    x, n = compress(resid, mask)
-    d = _demeaned(x, n)
-    denom = (d**2).sum(axis=1)
+    return _ljung_box(*_centred(resid, mask), lags)
+
+
+def _ljung_box(d: np.ndarray, n: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
+    denom = (d * d).sum(axis=1)
     q = np.zeros(len(n))
     with np.errstate(invalid="ignore", divide="ignore"):
         for k in range(1, lags + 1):  # over lags, not firms: h products of (N, T) arrays
@@ -72,10 +81,13 @@ def ljung_box(resid: np.ndarray, mask: np.ndarray, lags: int = LJUNG_BOX_LAGS) -
 
 def jarque_bera(resid: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(JB, p)`` per row of the residuals where ``mask`` holds (module docstring)."""
-    x, n = compress(resid, mask)
-    d = _demeaned(x, n)
+    return _jarque_bera(*_centred(resid, mask))
+
+
+def _jarque_bera(d: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d2 = d * d
     with np.errstate(invalid="ignore", divide="ignore"):
-        m2, m3, m4 = ((d**j).sum(axis=1) / n for j in (2, 3, 4))
+        m2, m3, m4 = (d2.sum(axis=1) / n, (d2 * d).sum(axis=1) / n, (d2 * d2).sum(axis=1) / n)
         skew, kurt = m3 / m2**1.5, m4 / m2**2
         jb = n / 6.0 * (skew**2 + (kurt - 3.0) ** 2 / 4.0)
     jb = np.where((n >= 3) & (m2 > 0), jb, np.nan)
@@ -84,11 +96,16 @@ def jarque_bera(resid: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def _ols_ssr(y: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """OLS sum of squared residuals of ``y`` on ``x`` (``(N, W, p)``) over the days in ``mask``, per row."""
+    width = mask.shape[1]
+    days = np.flatnonzero(mask.any(axis=0))  # the fit reads only the columns from the first to the last sample day
+    at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+    x, y, mask = x[:, at], y[:, at], mask[:, at]
     xm = x * mask[..., None]
     xtx = np.einsum("nwi,nwj->nij", xm, x)
     xty = np.einsum("nwi,nw->ni", xm, np.where(mask, y, 0.0))
     beta = np.einsum("nij,nj->ni", np.linalg.pinv(xtx, hermitian=True), xty)
-    resid = np.where(mask, y - np.einsum("nwi,ni->nw", x, beta), 0.0)
+    resid = np.zeros((len(y), width))  # (summed across all the columns)
+    resid[:, at] = np.where(mask, y - fitted(x, beta), 0.0)
     return (resid**2).sum(axis=1)
 
 
@@ -118,8 +135,9 @@ def estimation_diagnostics(ab: AbnormalReturns, lags: int = LJUNG_BOX_LAGS) -> p
     residuals with their p-values, and ``diagnostics_flag``: the names of those with p < :data:`FLAG_LEVEL`
     (``autocorrelation``, ``non-normal``, ``unstable``), space-separated, "" when none fails."""
     mask = ab.estimation & np.isfinite(ab.ar)
-    lb_q, lb_p = ljung_box(ab.ar, mask, lags)
-    jb, jb_p = jarque_bera(ab.ar, mask)
+    centred = _centred(ab.ar, mask)  # the residuals both read
+    lb_q, lb_p = _ljung_box(*centred, lags)
+    jb, jb_p = _jarque_bera(*centred)
     a, b = ab.estimation_window
     first_half = ab.rel_days <= (a + b) // 2
     y = ab.returns - (np.nan_to_num(ab.market) if ab.model == "market_adjusted" else 0.0)

@@ -55,7 +55,7 @@ them and cumulates them over windows is :class:`eventstudy.model.abnormal.Abnorm
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -213,26 +213,50 @@ def gather(
     return returns, market, span, pos
 
 
+@dataclass(frozen=True)
+class SessionSets:
+    """A set of session dates per firm-event, all in two flat arrays: the date ``stamps[k]`` (``datetime64[ns]``)
+    belongs to firm-event ``owner[k]``."""
+
+    owner: np.ndarray
+    stamps: np.ndarray
+
+    def of(self, members: Sequence[int] | np.ndarray) -> SessionSets:
+        """The sets of the firm-events ``members`` (positions), numbered as ``members`` orders them."""
+        members = np.asarray(members, dtype=np.int64)
+        place = np.full(int(max(self.owner.max(initial=-1), members.max(initial=-1))) + 1, -1, dtype=np.int64)
+        place[members] = np.arange(len(members))
+        mine = place[self.owner] >= 0
+        return SessionSets(place[self.owner[mine]], self.stamps[mine])
+
+
 def masked_days(
     panel: ReturnsPanel,
     day0: np.ndarray,
     rel_days: np.ndarray,
     estimation_window: tuple[int, int],
-    exclude: Sequence[pd.DatetimeIndex] | None,
+    exclude: Sequence[pd.DatetimeIndex] | SessionSets | None,
 ) -> np.ndarray:
     """``(N, W)``: the relative days of each firm-event's estimation window whose session is in its ``exclude``
-    dates (one :class:`~pandas.DatetimeIndex` per firm-event). A date that is not a session of ``panel``'s axis,
-    or whose session falls outside the estimation window, masks nothing."""
+    dates (one :class:`~pandas.DatetimeIndex` per firm-event, or all of them as :class:`SessionSets`). A date that
+    is not a session of ``panel``'s axis, or whose session falls outside the estimation window, masks nothing."""
     out = np.zeros((len(day0), len(rel_days)), dtype=bool)
     if exclude is None:
         return out
-    if len(exclude) != len(day0):
-        raise ValueError(f"exclude: {len(exclude)} sets of dates for {len(day0)} firm-events")
-    counts = np.array([len(x) for x in exclude], dtype=np.int64)
-    if not counts.sum():
+    if isinstance(exclude, SessionSets):
+        rows, stamps = np.asarray(exclude.owner, dtype=np.int64), pd.DatetimeIndex(exclude.stamps)
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(day0)):
+            raise ValueError(f"exclude: dates of firm-event {rows.max()} for {len(day0)} firm-events")
+    else:
+        if len(exclude) != len(day0):
+            raise ValueError(f"exclude: {len(exclude)} sets of dates for {len(day0)} firm-events")
+        counts = np.array([len(x) for x in exclude], dtype=np.int64)
+        rows = np.repeat(np.arange(len(day0)), counts)
+        stamps = pd.DatetimeIndex(
+            np.concatenate([pd.DatetimeIndex(x).to_numpy(dtype="datetime64[ns]") for x in exclude])
+        )
+    if not len(rows):
         return out
-    rows = np.repeat(np.arange(len(day0)), counts)
-    stamps = pd.DatetimeIndex(np.concatenate([pd.DatetimeIndex(x).to_numpy(dtype="datetime64[ns]") for x in exclude]))
     pos = panel.sessions.get_indexer(stamps)  # -1: not a session of the axis
     rel = pos - day0[rows]
     lo, hi = max(estimation_window[0], int(rel_days[0])), min(estimation_window[1], int(rel_days[-1]))
@@ -253,7 +277,7 @@ def abnormal_returns(
     factors: pd.DataFrame | None = None,
     moments: Moments | None = None,
     located: tuple[np.ndarray, np.ndarray] | None = None,
-    exclude: Sequence[pd.DatetimeIndex] | None = None,
+    exclude: Sequence[pd.DatetimeIndex] | SessionSets | None = None,
 ) -> AbnormalReturns:
     """Fit ``model`` for every firm-event and compute abnormal returns over ``rel_range``.
 

@@ -36,6 +36,7 @@ import numpy as np
 from scipy import special
 
 from ..data.volume import log_volume  # noqa: F401  (re-exported: the transform belongs to the model's definition)
+from .estimation import fitted as fitted_values
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,15 @@ class AbnormalVolume:
     def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         """``cav``, ``cav_se``, ``cav_t``, ``cav_p`` (two-sided, Student t on ``dof``) and ``n_days`` over the
         sessions in ``mask`` (``(W,)`` or ``(N, W)``) on which the firm traded (module docstring)."""
-        use = np.broadcast_to(mask, self.av.shape) & np.isfinite(self.av)
+        mask = np.asarray(mask, dtype=bool)
+        days = np.flatnonzero(mask if mask.ndim == 1 else mask.any(axis=0))
+        # Only the columns from the first to the last day some firm-event uses enter the sums.
+        at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+        av = self.av[:, at]
+        use = np.broadcast_to(mask[..., at], av.shape) & np.isfinite(av)
         n_days = use.sum(axis=1)
-        cav = np.where(use, self.av, 0.0).sum(axis=1)
-        g = np.einsum("nwi,nw->ni", self.design, use.astype(float))
+        cav = np.where(use, av, 0.0).sum(axis=1)
+        g = np.einsum("nwi,nw->ni", self.design[:, at, :], use.astype(float))
         var = self.sigma2 * (n_days + np.einsum("ni,nij,nj->n", g, self.xtx_inv, g))
         empty = n_days == 0
         se = np.sqrt(var)
@@ -115,10 +121,12 @@ def abnormal_volume(
     if exclude is not None:
         estimation &= ~exclude
     x = np.stack([np.ones((n, w)), np.where(np.isfinite(m), m, 0.0)], axis=-1)
-    xe = x * estimation[..., None]
-    xtx = np.einsum("nwi,nwj->nij", xe, x)
+    days = np.flatnonzero(in_window)  # the sums run over the estimation window's columns only
+    at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+    xe = x[:, at] * estimation[:, at, None]
+    xtx = np.einsum("nwi,nwj->nij", xe, x[:, at])
     y = np.where(usable, volume, 0.0)
-    xty = np.einsum("nwi,nw->ni", xe, y)
+    xty = np.einsum("nwi,nw->ni", xe, y[:, at])
     p = np.where(use_market, 2, 1)
     n_est = estimation.sum(axis=1)
     dof = n_est - p
@@ -128,7 +136,7 @@ def abnormal_volume(
     if fit.any():
         xtx_inv[fit] = np.linalg.pinv(xtx[fit], hermitian=True)
     params = np.einsum("nij,nj->ni", xtx_inv, xty)
-    fitted = np.einsum("nwi,ni->nw", x, params)
+    fitted = fitted_values(x, params)
     resid = np.where(estimation, y - fitted, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma2 = np.where(fit, (resid**2).sum(axis=1) / dof, np.nan)

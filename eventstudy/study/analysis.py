@@ -27,8 +27,9 @@ from ..data.calendar import sessions
 from ..data.factors import model_options
 from ..data.histories import price_digest, stacked
 from ..data.progress import Progress
-from ..data.quality import flag_frame, flag_grid, limit_frame, limit_grid, quality_table, quality_warnings
+from ..data.quality import quality_table, quality_warnings
 from ..data.returns import ReturnsPanel, returns_panel
+from ..data.session_cells import flag_cells, flag_grid, limit_cells, limit_grid
 from ..errors import ConfigError, DataError, EventStudyError, bounded_message
 from ..inference import significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
@@ -41,7 +42,7 @@ from .cross_section import cross_section_table, parse_cross_section
 from .factor_data import group_model_options
 from .long_horizon import study_long_horizon
 from .markets import combine_abnormal
-from .masking import describe_exclusion, estimation_exclusions, exclusion_sessions, masked_columns
+from .masking import describe_exclusion, estimation_exclusions, excluded_sessions, masked_columns
 from .plan import StudyInputs, on_calendar, plan_study, prepare_inputs
 from .reaction import with_reaction
 from .results import StudyResults
@@ -177,11 +178,12 @@ def analyse(
     exclusions = estimation_exclusions(
         study, firm_events, inputs.markets, inputs.mask_context
     )  # study.estimation_exclude
-    masks = exclusion_sessions(exclusions)
+    masks = excluded_sessions(exclusions)
     parts: list[AbnormalReturns] = []
     gaps: list[BenchmarkGap] = []
     for group in inputs.groups:
         panel = panels[group.key]
+        mine = masks.of(group.members)  # the masked sessions of the group's firm-events
         ab = abnormal_returns(
             panel,
             group.benchmark,
@@ -190,7 +192,7 @@ def analyse(
             study.estimation_window,
             (lo, max(hi, study.daily_path[1], reach)),
             **group_model_options(study, group.calendar, panel, [firm_events[i] for i in group.members]),
-            exclude=[masks[i] for i in group.members] if any(len(masks[i]) for i in group.members) else None,
+            exclude=mine if len(mine.owner) else None,
         )
         gaps += benchmark_gaps(panel, ab.firm_events, group.benchmark, study.estimation_window, study.event_windows)
         parts.append(ab)
@@ -211,10 +213,13 @@ def analyse(
         n_masked[members], masked[members], masked_by[members] = masked_columns(
             part, panel.sessions, [exclusions[i] for i in members]
         )
-        histories = stacked(inputs.histories).select(list(panel.returns.columns))
-        limit_days[group.key] = limit_frame(histories, panel)
-        limits = limit_grid(limit_days[group.key], panel, part.firm_events, part.rel_days)
-        flags = flag_grid(flag_frame(histories, panel), panel, part.firm_events, part.rel_days, group.benchmark)
+        held, columns = stacked(inputs.histories), list(panel.returns.columns)
+        # the rows of every ticker as already stacked when the panel holds them all (no second copy of them)
+        histories = held if len(held) == len(columns) and set(held) == set(columns) else held.select(columns)
+        closes = limit_cells(histories, panel)
+        limit_days[group.key] = closes.frame(panel)
+        limits = limit_grid(closes, panel, part.firm_events, part.rel_days)
+        flags = flag_grid(flag_cells(histories, panel), panel, part.firm_events, part.rel_days, group.benchmark)
         cars.append(car_table(part, panel, study.event_windows, gaps, limits, flags))
         ar_frames.append(ar_table(part, panel, study.daily_path, limits))
         halt_frames.append(halts_table(part, panel, study.price_chart))

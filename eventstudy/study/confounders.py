@@ -38,8 +38,9 @@ column ``confounded``, every window of it) when any of its rows confounds: every
 study events masked out of its estimation sample. With ``exclude_confounded: true`` the tests and the headline
 leave the confounded firm-events out (:mod:`eventstudy.study.unconfounded` gives the sensitivity row either way).
 
-Vectorised: every check is array arithmetic or a join over all firm-events at once; the only Python loops run over
-exchange calendars, tickers' price histories and the hits.
+Vectorised: every check is array arithmetic or a join over all firm-events at once (the ex-dates are read from all
+tickers' stacked price rows in one pass, :func:`eventstudy.data.distributions.ex_dates`); the only Python loops run
+over exchange calendars, the adjustment records kept with Yahoo-shaped histories and the hits.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.calendar import exchange_calendar, sessions
-from ..data.distributions import distribution_dates
+from ..data.distributions import ex_date_words, ex_dates
 from ..data.earnings import EarningsDates
 from ..model.engine import AbnormalReturns, FirmEvent
 from .masking import Exclusion
@@ -80,10 +81,17 @@ class ConfounderScreen:
 
     def mark(self, car: pd.DataFrame, firm_events: Sequence[FirmEvent]) -> pd.DataFrame:
         """``car`` with the column ``confounded`` (the firm-event's flag on each of its windows)."""
-        keys = self.keys(firm_events)
         out = car.copy()
-        out["confounded"] = [(e, t) in keys for e, t in zip(car["event_id"], car["ticker"], strict=True)]
+        out["confounded"] = flagged_rows(car, self.keys(firm_events))
         return out
+
+
+def flagged_rows(car: pd.DataFrame, keys: frozenset[tuple[str, str]]) -> np.ndarray:
+    """Per row of ``car``, whether its ``(event_id, ticker)`` is one of ``keys`` (one hash look-up per row)."""
+    if not keys or car.empty:
+        return np.zeros(len(car), dtype=bool)
+    rows = pd.MultiIndex.from_arrays([car["event_id"].astype(object), car["ticker"].astype(object)])
+    return np.asarray(rows.isin(list(keys)), dtype=bool)
 
 
 def _axes(calendars: Sequence[str]) -> dict[str, pd.DatetimeIndex]:
@@ -119,13 +127,9 @@ def _study_events(
     in_estimation = (rel + lo <= e1) & (rel + hi >= e0) & ~in_windows
     keep = in_windows | in_estimation
     pairs, rel, in_windows = pairs[keep], rel[keep], in_windows[keep]
-    masked = np.array(
-        [
-            other in {r for r, _ in exclusions[i].reasons}
-            for i, other in zip(pairs["i"], pairs["event_id_other"], strict=True)
-        ],
-        dtype=bool,
-    )
+    firm = pairs["i"].to_numpy()
+    named = {(int(i), r) for i in np.unique(firm) for r, _ in exclusions[i].named}  # the reasons each one masks
+    masked = np.array([(i, o) in named for i, o in zip(firm.tolist(), pairs["event_id_other"], strict=True)], bool)
     where = np.where(in_windows, f"its event period [{lo}, {hi}] overlaps the event windows [{w0}, {w1}]",
                      f"its event period [{lo}, {hi}] overlaps the estimation window [{e0}, {e1}]")  # fmt: skip
     note = np.where(in_windows, "", np.where(masked, "; masked out of the estimation sample (listed only)",
@@ -215,27 +219,29 @@ def _earnings_items(
 
 
 def _distribution_items(
-    located: pd.DataFrame, histories: Mapping[str, pd.DataFrame], axes: dict[str, pd.DatetimeIndex]
+    located: pd.DataFrame,
+    histories: Mapping[str, pd.DataFrame],
+    axes: dict[str, pd.DatetimeIndex],
+    span: tuple[int, int],
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """Ex-dates and splits of the firms from their price data, and the tickers whose data carry no record."""
-    rows: list[tuple[str, str, pd.Timestamp, str, str]] = []
-    missing = []
-    for ticker, calendar in _calendar_of(located).items():
-        history = histories.get(ticker)
-        if history is None:
-            continue
-        dated, recorded = distribution_dates(history)
-        if not recorded:
-            missing.append((ticker, "dividends, rights and splits not screened: the price data carry no record of "
-                                    "them (only possible unadjusted splits were checked)"))  # fmt: skip
-        rows += [(ticker, calendar, day, kind, words) for day, kind, words in dated]
-    if not rows:
+    """Ex-dates and splits of the firms from their price data (those that may fall inside the event-window span
+    ``span`` of a firm-event of their ticker: only they are worded), and the tickers whose data carry no record."""
+    calendar_of = _calendar_of(located)
+    tickers = [t for t in calendar_of if t in histories]
+    found, unrecorded = ex_dates(histories, tickers)
+    missing = [(t, "dividends, rights and splits not screened: the price data carry no record of them (only "
+                   "possible unadjusted splits were checked)") for t in unrecorded]  # fmt: skip
+    if found.empty:
         return pd.DataFrame(), missing
-    frame = pd.DataFrame(rows, columns=["ticker", "calendar", "day", "kind", "detail"])
-    frame["pos"] = -1
-    for calendar, index in frame.groupby("calendar", sort=False).indices.items():
-        frame.loc[frame.index[index], "pos"] = axes[calendar].get_indexer(pd.DatetimeIndex(frame["day"].iloc[index]))
-    return frame.drop(columns="day"), missing
+    found["calendar"] = [calendar_of[t] for t in found["ticker"]]
+    found["pos"] = -1
+    for calendar, index in found.groupby("calendar", sort=False).indices.items():
+        found.loc[found.index[index], "pos"] = axes[calendar].get_indexer(pd.DatetimeIndex(found["day"].iloc[index]))
+    reach = located.groupby(["ticker", "calendar"], sort=False)["pos0"].agg(["min", "max"])
+    lo, hi = reach.reindex(pd.MultiIndex.from_frame(found[["ticker", "calendar"]])).to_numpy(dtype=float).T
+    pos = found["pos"].to_numpy()
+    found = found[(pos >= 0) & (pos - hi <= span[1]) & (pos - lo >= span[0])]  # (the join in _dated decides)
+    return found.assign(detail=ex_date_words(found))[["ticker", "calendar", "pos", "kind", "detail"]], missing
 
 
 def _news_items(
@@ -274,7 +280,7 @@ def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Seq
     located = _located(firm_events, calendars, axes)
     span = (min(w[0] for w in study.event_windows), max(w[1] for w in study.event_windows))
     earnings, no_earnings = _earnings_items(located, extra.earnings, axes)
-    distributions, no_record = _distribution_items(located, inputs.histories, axes)
+    distributions, no_record = _distribution_items(located, inputs.histories, axes, span)
     news = _news_items(located, settings.news, axes, settings.file)
     parts = [
         _study_events(located, located[["ticker", "calendar", "event_id", "day0", "pos0"]],
@@ -292,7 +298,11 @@ def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Seq
     hits = hits.iloc[np.lexsort(([order[k] for k in hits["kind"]], hits["rel_day"].to_numpy(), hits["i"].to_numpy()))]
     i, rel = hits["i"].to_numpy(), hits["rel_day"].to_numpy()
     pos0 = located["pos0"].to_numpy()[i]
-    dates = [axes[c][p].date().isoformat() for c, p in zip(located["calendar"].to_numpy()[i], pos0 + rel, strict=True)]
+    calendar, at = located["calendar"].to_numpy()[i], pos0 + rel
+    dates = np.empty(len(i), dtype=object)
+    for c in dict.fromkeys(calendar):  # the session of each row, calendar by calendar
+        on = calendar == c
+        dates[on] = np.asarray(axes[c][at[on]].strftime("%Y-%m-%d"), dtype=object)
     table = pd.DataFrame({"event_id": located["event_id"].to_numpy()[i], "ticker": located["ticker"].to_numpy()[i],
                           "date": dates, "rel_day": pd.array(rel, dtype="Int64"), "kind": hits["kind"].to_numpy(),
                           "detail": hits["detail"].to_numpy(), "confounds": hits["confounds"].to_numpy()})  # fmt: skip

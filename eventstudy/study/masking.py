@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.calendar import sessions
-from ..model.engine import AbnormalReturns, FirmEvent
+from ..model.engine import AbnormalReturns, FirmEvent, SessionSets
 from ..spec.config import Study
 from .coverage import iso_dates
 from .markets import FirmMarket
@@ -69,19 +69,26 @@ _NO_SESSIONS = pd.DatetimeIndex([], name="date")
 _NOTHING = Exclusion()
 
 
-def exclusion_sessions(exclusions: Sequence[Exclusion]) -> list[pd.DatetimeIndex]:
-    """:attr:`Exclusion.sessions` of each of ``exclusions`` (every session of every reason, once, in order),
-    sorted and de-duplicated for all of them at once."""
-    out = [_NO_SESSIONS] * len(exclusions)
+def excluded_sessions(exclusions: Sequence[Exclusion]) -> SessionSets:
+    """:attr:`Exclusion.sessions` of each of ``exclusions`` (every session of every reason, once, in order), for
+    all of them at once, as the engine reads them (:class:`~eventstudy.model.engine.SessionSets`)."""
     parts = [(i, d) for i, e in enumerate(exclusions) for _, d in e.named]
     if not parts:
-        return out
+        return SessionSets(np.zeros(0, dtype=np.int64), np.zeros(0, dtype="datetime64[ns]"))
     owner = np.repeat(np.array([i for i, _ in parts], dtype=np.int64), [len(d) for _, d in parts])
-    stamps = np.concatenate([d for _, d in parts]).view(np.int64)
+    stamps = np.concatenate([d for _, d in parts]).astype("datetime64[ns]").view(np.int64)
     order = np.lexsort((stamps, owner))
     owner, stamps = owner[order], stamps[order]
     keep = np.r_[True, (owner[1:] != owner[:-1]) | (stamps[1:] != stamps[:-1])]
-    owner, stamps = owner[keep], stamps[keep].view("datetime64[ns]")
+    return SessionSets(owner[keep], stamps[keep].view("datetime64[ns]"))
+
+
+def exclusion_sessions(exclusions: Sequence[Exclusion]) -> list[pd.DatetimeIndex]:
+    """:attr:`Exclusion.sessions` of each of ``exclusions`` (every session of every reason, once, in order),
+    sorted and de-duplicated for all of them at once (:func:`excluded_sessions`)."""
+    out = [_NO_SESSIONS] * len(exclusions)
+    sets = excluded_sessions(exclusions)
+    owner, stamps = sets.owner, sets.stamps
     first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.zeros(0, dtype=np.int64)
     for a, b in zip(first, np.r_[first[1:], len(owner)], strict=True):  # the firm-events with sessions only
         out[int(owner[a])] = pd.DatetimeIndex(stamps[a:b], name="date")

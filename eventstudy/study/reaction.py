@@ -61,8 +61,10 @@ def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame])
         rows = [i for i, k in enumerate(keys) if k == key]  # over the firm-events' keys, once per group
         if not len(rows):
             continue
-        tickers = list(dict.fromkeys([*(ab.firm_events[i].ticker for i in rows), key[1]]))
-        matrix = volume_panel(stacked(histories).select([t for t in tickers if t in histories]), panel.sessions)
+        held = stacked(histories)
+        tickers = [t for t in dict.fromkeys([*(ab.firm_events[i].ticker for i in rows), key[1]]) if t in held]
+        # every ticker held, as they lie (their stacked rows are shared), unless the group needs fewer
+        matrix = volume_panel(held if len(tickers) == len(held) else held.select(tickers), panel.sessions)
         day0 = panel.sessions.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in rows]))
         cols = matrix.columns.get_indexer([ab.firm_events[i].ticker for i in rows])
         values = matrix.to_numpy()
@@ -102,13 +104,18 @@ def volume_frame(results: StudyResults, av: AbnormalVolume, note: np.ndarray, be
     windows = [*study.event_windows, *((d, d) for d in range(study.daily_path[0], study.daily_path[1] + 1))]
     model = np.where(av.use_market, "market", "mean_adjusted")
     market = np.where(av.use_market, np.array(benchmarks, dtype=object), "")
-    parts = []
-    for window in windows:
-        res = av.cumulate(av.days(window))
-        parts.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
-                                   "window_end": window[1], "volume_model": model, "market_volume": market,
-                                   "n_est": av.n_est, **res, "note": note}))  # fmt: skip
-    return pd.concat(parts, ignore_index=True)[VOLUME_COLUMNS]
+    res = [av.cumulate(av.days(window)) for window in windows]
+    k = len(windows)  # one block of rows per window, the firm-events in order within it
+
+    def each(values: object) -> np.ndarray:
+        return np.tile(np.asarray(values, dtype=object), k)
+
+    frame = pd.DataFrame({"event_id": each(ids), "ticker": each(tickers),
+                          "window_start": np.repeat([w[0] for w in windows], len(ids)),
+                          "window_end": np.repeat([w[1] for w in windows], len(ids)), "volume_model": each(model),
+                          "market_volume": each(market), "n_est": np.tile(av.n_est, k),
+                          **{c: np.concatenate([r[c] for r in res]) for c in res[0]}, "note": each(note)})  # fmt: skip
+    return frame[VOLUME_COLUMNS]
 
 
 def _test_rows(events: list[str], measure: str, window: tuple[int, int], name: str, got: dict) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from ..data.base import PriceProvider
 from ..data.earnings_source import load_earnings
 from ..inference import significance_table
 from ..model.engine import AbnormalReturns, without
-from .confounders import ConfounderScreen
+from .confounders import ConfounderScreen, flagged_rows
 from .screen_inputs import ConfounderInputs
 from .sensitivity import COLUMNS, Headline, _by_event, _event_keys, _row, _typed, empty_frame
 from .summary import event_markets, study_summary, summary_frame
@@ -70,7 +70,7 @@ def confounder_sensitivity(
     hit = {fe.event_id for fe, c in zip(firm_events, screen.confounded, strict=True) if c}
     keys = screen.keys(firm_events) if role == WITHOUT else frozenset()
     car = results.car
-    kept = car[[(e, t) not in keys for e, t in zip(car["event_id"], car["ticker"], strict=True)]]
+    kept = car[~flagged_rows(car, keys)]
     tests = significance_table(
         without(ab, gaps | left_out), study.event_windows, tests=(study.primary_test,), event_keys=_event_keys(results)
     )

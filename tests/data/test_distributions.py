@@ -79,3 +79,27 @@ def test_an_incremental_cache_refresh_keeps_the_cached_ex_dates():
         ["2019-05-14", "distribution", 0.01],
         ["2019-05-17", "split", 2.0],
     ]
+
+
+def test_many_tickers_at_once_each_ticker_its_own_dates(tmp_path):
+    from eventstudy.data.distributions import ex_date_words, ex_dates
+    from eventstudy.data.histories import PriceHistories
+
+    # A: a 2 % cash dividend on 2019-06-05 (reference 9.80 below the close 10.00). B: exchange prices whose first
+    # row's reference close (5.00) lies below A's last close (9.90): not an ex-date — the rows are another
+    # firm's — then ten bonus shares per ten on 2019-06-06 (reference 5.05 / 2 = 2.525 → 2.53).
+    a = snapshot_rows(tmp_path, [("2019-06-04", 10.00, 10.00), ("2019-06-05", 9.90, 9.80)])
+    b = snapshot_rows(tmp_path, [("2019-06-05", 5.05, 5.00), ("2019-06-06", 2.50, 2.53)])
+    index = pd.date_range("2019-06-03", periods=3, freq="B", name="date")
+    c = pd.DataFrame({"close": 1.0, "prev_close": 1.0, "volume": 1.0, "traded": True}, index=index)  # no record
+    held = PriceHistories.from_frames({"A": a, "B": b, "C": c})
+    found, unrecorded = ex_dates(held, ["C", "B", "A"])
+    assert unrecorded == ["C"]
+    got = [(t, d.date().isoformat(), k) for t, d, k in zip(found["ticker"], found["day"], found["kind"], strict=True)]
+    assert sorted(got) == [("A", "2019-06-05", "distribution"), ("B", "2019-06-06", "split")]
+    words = dict(zip(found["ticker"], ex_date_words(found), strict=True))
+    assert words["A"] == (
+        "ex-date (cash dividend, rights or bonus shares): reference close 9.8 below the previous close 10 (-2.00%)"
+    )
+    assert "(≈0.5×)" in words["B"] and "reference close 2.53 below the previous close 5.05" in words["B"]
+    assert held.attrs("A")["prev_close"] == "exchange" and DISTRIBUTIONS not in held.attrs("C")

@@ -286,39 +286,3 @@ def test_rules_stay_inside_each_ticker_when_all_are_read_at_once():
     assert table.loc["B.XX", "prev_close_breaks"] == ""
     assert table.loc["B.XX", "splits"] == "2020-01-10 -50.0% (≈1/2)" and table.loc["A.XX", "splits"] == ""
     assert list(table["rows"]) == [3, 3] and list(table["first"]) == [date(2020, 1, 6), date(2020, 1, 9)]
-
-
-def test_frames_and_grids_of_all_tickers_are_those_of_one_ticker_at_a_time():
-    from eventstudy.data.calendar import sessions
-    from eventstudy.data.quality import flag_frame, flag_grid, flagged_sessions, limit_frame, limit_grid
-    from eventstudy.data.returns import returns_panel
-    from eventstudy.model.engine import FirmEvent
-
-    provider = open_provider("snapshot")
-    tickers = ["002415.SZ", "300188.SZ", "002230.SZ", "002236.SZ", "000001.SS", "399106.SZ"]
-    axis = sessions("XSHG", pd.Timestamp("2019-01-02"), pd.Timestamp("2020-12-31"))
-    histories = {t: provider.history(t, date(2019, 1, 2), date(2020, 12, 31)) for t in tickers}
-    histories["002236.SZ"] = histories["002236.SZ"].copy()  # plant a spike: a close ×1.5 for one session
-    histories["002236.SZ"].iloc[100, 0] *= 1.5
-    histories["002236.SZ"].iloc[101, 1] *= 1.5
-    panel = returns_panel(histories, axis, benchmarks=("399106.SZ",))
-    limits, flags = limit_frame(histories, panel), flag_frame(histories, panel)
-    assert (limits.to_numpy() != "").sum() > 0 and (flags.to_numpy() != "").sum() > 0
-    for t, h in histories.items():
-        one = limit_closes(h, t)
-        expected = one.reindex(axis, fill_value="").tolist() if one is not None else [""] * len(axis)
-        assert limits[t].tolist() == expected
-        words = {pd.Timestamp(d): f"{t}: {w}" for d, w in flagged_sessions(h).items()}
-        assert flags[t].tolist() == [words.get(d, "") for d in axis]
-    events = [FirmEvent("e", t, t, axis[k]) for t in [*tickers[:5], "ABSENT"] for k in (5, 130, len(axis) - 3)]
-    rel = np.arange(-10, 6)
-    grid, words = limit_grid(limits, panel, events, rel), flag_grid(flags, panel, events, rel, "399106.SZ")
-    for i, fe in enumerate(events):  # the reference: one firm-event and day at a time
-        for j, r in enumerate(rel):
-            p = axis.get_loc(fe.day0) + r
-            firm = limits[fe.ticker].iloc[p] if 0 <= p < len(axis) and fe.ticker in limits else ""
-            assert grid[i, j] == firm
-            own, bench = (
-                flags[c].iloc[p] if 0 <= p < len(axis) and c in flags else "" for c in (fe.ticker, "399106.SZ")
-            )
-            assert words[i, j] == "; ".join(w for w in (own, bench) if w)

@@ -45,6 +45,15 @@ def test_gather_days_off_the_axis_is_missing() -> None:
     np.testing.assert_allclose(got, [[np.nan, 1.0, 3.0, 9.0, np.nan]])
 
 
+def test_gather_days_of_a_column_ordered_matrix_reads_each_cell() -> None:
+    matrix = np.asfortranarray(np.arange(40.0).reshape(8, 5))  # session s, column c holds 5 s + c
+    day0, cols = np.array([2, 4, 5]), np.array([3, 0, 4])
+    got = gather_days(matrix, day0, cols, np.arange(-2, 3))  # every day on the axis: copied as blocks
+    assert got.tolist() == [[5.0 * (d + r) + c for r in range(-2, 3)] for d, c in zip(day0, cols, strict=True)]
+    late = gather_days(matrix, day0, cols, np.arange(0, 4))  # firm-event 3 runs past the last session
+    assert np.isnan(late[2, 3]) and late[2, :3].tolist() == [29.0, 34.0, 39.0]
+
+
 def test_universe_log_volume_and_its_market_mean(tmp_path) -> None:
     path = write_synthetic_universe(tmp_path / "u.parquet", n_tickers=6, n_sessions=80)
     universe = load_universe(path)

@@ -110,6 +110,14 @@ def test_excluded_sessions_leave_the_estimation_sample(synthetic):
         np.testing.assert_allclose(summed.sigma2[i], fit.scale, rtol=1e-12)
     with pytest.raises(ValueError, match="exclude: 1 sets of dates for 2 firm-events"):
         abnormal_returns(panel, "IDX", fes, "market_model", EST, REL, exclude=exclude[:1])
+    # The same dates as flat arrays (SessionSets: firm-event of each date), B's given first; and picked for B only.
+    from eventstudy.model.engine import SessionSets
+
+    flat = SessionSets(np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 0]),
+                       np.r_[exclude[1].to_numpy(), exclude[0].to_numpy()].astype("datetime64[ns]"))  # fmt: skip
+    assert np.array_equal(abnormal_returns(panel, "IDX", fes, "market_model", EST, REL, exclude=flat).masked, ab.masked)
+    only_b = abnormal_returns(panel, "IDX", fes[1:], "market_model", EST, REL, exclude=flat.of([1]))
+    assert only_b.rel_days[only_b.masked[0]].tolist() == [-40, -39, -30]
 
 
 def synthetic_history_returns(synthetic, ticker: str) -> np.ndarray:
