@@ -69,14 +69,16 @@ def events_table(universe: Path, firm_events: int, events: int, seed: int) -> pd
     return pd.DataFrame(rows, columns=["event_id", "ticker", "announced", "timezone"])
 
 
-def write_study(folder: Path, table: pd.DataFrame) -> Path:
-    """A study file whose ``events:`` names the CSV table beside it."""
+def write_study(folder: Path, table: pd.DataFrame, estimation_exclude: str = "study_events") -> Path:
+    """A study file whose ``events:`` names the CSV table beside it (``estimation_exclude``: the study's option;
+    with 10,000 firm-events or more on 50 days a firm's other events can leave fewer than the 120 estimation
+    returns required, and the study is refused: ``none`` keeps them in the estimation samples)."""
     table.to_csv(folder / "firm-events.csv", index=False)
     study = folder / "study.yaml"
     study.write_text(
         "study:\n  id: szse-table\n  title: Shenzhen firm-events from a table\n  benchmark: 399106.SZ\n"
         "  event_windows: [[-1, 1], [0, 1], [0, 5]]\n  price_chart: [-20, 20]\n"
-        "events: firm-events.csv\n",
+        f"  estimation_exclude: {estimation_exclude}\nevents: firm-events.csv\n",
         encoding="utf-8",
     )
     return study
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--universe", type=Path, default=UNIVERSE)
     parser.add_argument("--outputs", action="store_true", help="time writing the CSVs + study.json, and the report")
     parser.add_argument("--report", action="store_true", help="also run the whole study again as `eventstudy run`")
+    parser.add_argument("--estimation-exclude", default="study_events", choices=["study_events", "none"],
+                        help="the study's estimation_exclude (none for 10,000 firm-events and more)")  # fmt: skip
     parser.add_argument("--loop", type=int, default=0, metavar="M",
                         help="also time bench.scale's per-event loops (statsmodels; lean numpy) on M of the "
                         "study's firm-events, per firm-event against the study")  # fmt: skip
@@ -106,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     table = events_table(args.universe, args.firm_events, args.events, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        path = write_study(folder, table)
+        path = write_study(folder, table, args.estimation_exclude)
         provider = ParquetUniverseProvider(args.universe, fallback=SnapshotProvider())
         provider.history("000001.SZ")  # read the parquet before timing (data loading is not the study)
         with PssSampler() as pss:
