@@ -34,12 +34,10 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
         vol = volume[volume["event_id"] == ev.id].set_index(["ticker", "window_start", "window_end"])
         var = volatility[volatility["event_id"] == ev.id].set_index(["ticker", "window_start", "window_end"])
         tickers = list(dict.fromkeys(volume.loc[volume["event_id"] == ev.id, "ticker"]))
+        cav, u = vol[["cav", "cav_t"]].to_dict(orient="index"), var[["u", "u_p"]].to_dict(orient="index")
         firms = []
         for ticker in tickers:  # a table row per firm of the event: the report's own size, not the study's
-            cells = []
-            for w in windows:
-                a, b = vol.loc[(ticker, *w)], var.loc[(ticker, *w)]
-                cells.append({"cav": a["cav"], "cav_t": a["cav_t"], "u": b["u"], "u_p": b["u_p"]})
+            cells = [{**cav[(ticker, *w)], **u[(ticker, *w)]} for w in windows]
             firms.append({"ticker": ticker, "name": names.get(ticker, ticker), "cells": cells})
         notes = sorted({f"{key[0]}: {note}" for key, note in vol.loc[vol["note"] != "", "note"].items()})
         est = results.estimates[results.estimates["event_id"] == ev.id]

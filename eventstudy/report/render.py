@@ -70,16 +70,17 @@ class EventView:
 
 def firm_markets(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
     """Per firm of an event: exchange, calendar, benchmark, day 0 and the estimation sessions actually used."""
-    est = results.estimates.set_index(["event_id", "ticker"])
+    mine = results.estimates[results.estimates["event_id"] == event_id]
+    spans = dict(zip(mine["ticker"], zip(mine["est_start"], mine["est_end"], strict=True), strict=True))
     rows = []
     for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True):
         if fe.event_id != event_id:
             continue
-        e = est.loc[(fe.event_id, fe.ticker)]
+        start, end = spans[fe.ticker]
         rows.append(
             {"name": fe.name, "ticker": fe.ticker, "exchange": m.exchange, "calendar": m.calendar,
-             "benchmark": m.benchmark, "day0": fe.day0.date().isoformat(), "est_start": e["est_start"],
-             "est_end": e["est_end"], "note": m.cross_market_note()}
+             "benchmark": m.benchmark, "day0": fe.day0.date().isoformat(), "est_start": start,
+             "est_end": end, "note": m.cross_market_note()}
         )  # fmt: skip
     return rows
 
