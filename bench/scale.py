@@ -32,7 +32,7 @@ import statsmodels.api as sm
 
 from bench import SZSE_UNIVERSE
 from eventstudy.data.universe import load_universe
-from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, halt_reach
+from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, halt_reaches
 from eventstudy.model.estimation import moments
 from eventstudy.placebo import PlaceboSpec, draw_events, firm_events, run_placebo
 
@@ -153,7 +153,7 @@ def engine_window(panel, events, window=WINDOW) -> tuple[int, int]:
     """``window`` reaching as far past its end as the latest next trade of a firm-event halted on its last day."""
     located = (panel.sessions.get_indexer(pd.DatetimeIndex([fe.day0 for fe in events])),
                panel.returns.columns.get_indexer([fe.ticker for fe in events]))  # fmt: skip
-    return window[0], window[1] + halt_reach(panel, located, window[1])
+    return window[0], window[1] + int(halt_reaches(panel, located, window[1]).max(initial=0))
 
 
 def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chunk_size: int | None) -> dict:

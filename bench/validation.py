@@ -281,7 +281,7 @@ def write_doc(results: dict, args: argparse.Namespace, total_s: float, path: Pat
               "The size (%) of each design's pseudo-studies without / with a halted firm: a firm-event whose returns "
               "in [0,10] are not one single-session return per session (suspended inside the window, just before "
               "it, or past its end and followed to the next trade). A study follows such a firm to its next trade "
-              "and so does the placebo (`eventstudy.model.engine.halt_reach`): the rates describe the estimator a "
+              "and so does the placebo (`eventstudy.model.engine.halt_reaches`): the rates describe the estimator a "
               "study uses."]  # fmt: skip
     for (design, firms), r in results.items():
         if "rates_clean" not in r:

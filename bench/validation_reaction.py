@@ -29,7 +29,7 @@ from eventstudy.data.volume import gather_days, universe_log_volume
 from eventstudy.inference.pretrend import aar_joint_f
 from eventstudy.inference.volatility import beaver_u, rank_excess, variance_change_test, variance_rank_test
 from eventstudy.inference.volume import volume_tests
-from eventstudy.model.engine import abnormal_returns, halt_reach, next_trades
+from eventstudy.model.engine import abnormal_returns, halt_reaches, next_trades
 from eventstudy.model.volume import abnormal_volume
 from eventstudy.placebo import PlaceboSpec
 from eventstudy.placebo.draw import DrawnEvents, draw_events
@@ -60,7 +60,7 @@ def run_design(universe, volume: tuple[np.ndarray, np.ndarray], design: str, fir
     for lo in range(0, len(draw), CHUNK):
         part = draw.slice(lo, lo + CHUNK)
         located = (part.day0, part.ticker)
-        reach = halt_reach(panel, located, spec.span[1], next_trade=nxt)
+        reach = int(halt_reaches(panel, located, spec.span[1], next_trade=nxt).max(initial=0))
         ab = abnormal_returns(panel, EW_BENCHMARK, DrawnEvents(panel, part), "market_model", ESTIMATION,
                               (spec.span[0], spec.span[1] + reach), located=located)  # fmt: skip
         groups = part.study - part.study[0]

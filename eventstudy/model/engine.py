@@ -140,23 +140,6 @@ def next_trades(panel: ReturnsPanel) -> np.ndarray:
     return np.minimum.accumulate(first[::-1], axis=0)[::-1]
 
 
-def halt_reach(
-    panel: ReturnsPanel,
-    located: tuple[np.ndarray, np.ndarray],
-    rel_day: int,
-    *,
-    next_trade: np.ndarray | None = None,
-    lookahead_days: int = HALT_LOOKAHEAD_DAYS,
-) -> int:
-    """Sessions from ``rel_day`` to the first trade at or after it, the maximum over the firm-events located at
-    ``(day-0 positions, panel columns)`` (:func:`halt_reaches`): how far past ``rel_day`` the engine's relative days
-    must reach so that a window ending on ``rel_day`` counts the return that ends a halt. 0 when every firm trades
-    on ``rel_day``. One rule for studies and the placebo."""
-    return int(
-        halt_reaches(panel, located, rel_day, next_trade=next_trade, lookahead_days=lookahead_days).max(initial=0)
-    )
-
-
 def halt_reaches(
     panel: ReturnsPanel,
     located: tuple[np.ndarray, np.ndarray],
@@ -166,7 +149,8 @@ def halt_reaches(
     lookahead_days: int = HALT_LOOKAHEAD_DAYS,
 ) -> np.ndarray:
     """Per firm-event located at ``(day-0 positions, panel columns)``: sessions from ``rel_day`` to its first trade
-    at or after it (0 if it trades on ``rel_day``, or if that trade is more than ``lookahead_days`` calendar days
+    at or after it — how far past ``rel_day`` the engine's relative days must reach for that firm so that a window
+    ending on ``rel_day`` counts the return that ends a halt (one rule for studies and the placebo) (0 if it trades on ``rel_day``, or if that trade is more than ``lookahead_days`` calendar days
     after the session of ``rel_day``, or outside the panel: not followed). ``next_trade``: :func:`next_trades` of
     ``panel`` when the caller keeps it."""
     day0, cols = located

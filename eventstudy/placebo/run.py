@@ -73,7 +73,7 @@ def chunk_abnormal_returns(context: Context, spec: PlaceboSpec, draw: Draw) -> A
 
     As in a study, a firm suspended on the windows' last day is followed to its next trade (:func:`halt_reaches`),
     whose return overlaps the windows and counts in them. A chunk of 1,500 random firm-events nearly always holds
-    one halted for months, and following it for all (``halt_reach``, the maximum) made every firm-event's arrays
+    one halted for months, and following it for all (the largest reach) made every firm-event's arrays
     ~50 % wider; so the firm-events that trade on the last day and those that do not are run apart, the second
     over the days they need, and their rows put back in draw order on the second's days (the first's rows hold
     no return on the extra days: none of their returns there overlaps the windows)."""

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..data.returns import ReturnsPanel
 from ..errors import DataError
-from ..model.engine import AbnormalReturns, FirmEvent, halt_reach
+from ..model.engine import AbnormalReturns, FirmEvent, halt_reaches
 
 
 def day0_positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
@@ -68,13 +68,13 @@ def iso_dates(sessions: pd.DatetimeIndex) -> np.ndarray:
 
 def resumption_reach(panel: ReturnsPanel, firm_events: Sequence[FirmEvent], rel_day: int) -> int:
     """Sessions from ``rel_day`` to the first trade at or after it, the maximum over the firm-events
-    (:func:`eventstudy.model.engine.halt_reach`, the rule the placebo follows too).
+    (:func:`eventstudy.model.engine.halt_reaches`, the rule the placebo follows too).
 
     A window ending on ``rel_day`` counts the return that ends on that trade (its span overlaps the window), so
     the engine's relative days must reach it. 0 when every firm trades on ``rel_day`` or has no later trade.
     """
     cols = ticker_columns(panel.traded, firm_events)
-    return halt_reach(panel, (day0_positions(panel, firm_events), cols), rel_day)
+    return int(halt_reaches(panel, (day0_positions(panel, firm_events), cols), rel_day).max(initial=0))
 
 
 def data_end(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
