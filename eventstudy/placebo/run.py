@@ -21,6 +21,7 @@ from ..inference.blas_threads import single_threaded
 from ..inference.sample import window_arrays
 from ..model.engine import AbnormalReturns, abnormal_returns, halt_reaches, next_trades, window_only
 from ..model.estimation import Moments, moments
+from ..study.markets import combine_abnormal
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
 from .executors import run_local
 from .result import FIRM_COLUMNS, PlaceboResult
@@ -75,8 +76,9 @@ def chunk_abnormal_returns(context: Context, spec: PlaceboSpec, draw: Draw) -> A
     whose return overlaps the windows and counts in them. A chunk of 1,500 random firm-events nearly always holds
     one halted for months, and following it for all (the largest reach) made every firm-event's arrays
     ~50 % wider; so the firm-events that trade on the last day and those that do not are run apart, the second
-    over the days they need, and their rows put back in draw order on the second's days (the first's rows hold
-    no return on the extra days: none of their returns there overlaps the windows)."""
+    over the days they need, and their rows put back in draw order on the second's days
+    (:func:`~eventstudy.study.markets.combine_abnormal`; the first's rows hold no return on the extra days: none of
+    their returns there overlaps the windows)."""
     panel = context.panel
     located = (draw.day0, draw.ticker)
     reach = halt_reaches(panel, located, spec.span[1], next_trade=context.next_trade)
@@ -93,29 +95,27 @@ def chunk_abnormal_returns(context: Context, spec: PlaceboSpec, draw: Draw) -> A
     if not late.any() or late.all():
         return replace(engine(slice(None), int(reach.max(initial=0))), firm_events=DrawnEvents(panel, draw))
     on_time, halted = engine(~late, 0), engine(late, int(reach[late].max()))
-    at = np.searchsorted(halted.rel_days, on_time.rel_days)
-    inside = np.minimum(at, len(halted.rel_days) - 1)
-    placed = (at < len(halted.rel_days)).all() and (halted.rel_days[inside] == on_time.rel_days).all()
-    if not placed or on_time.components is not None or halted.components is not None:  # (model extras per day)
+    widened = on_days(on_time, halted.rel_days)
+    if widened is None or on_time.components is not None or halted.components is not None:  # (model extras per day)
         return replace(engine(slice(None), int(reach.max())), firm_events=DrawnEvents(panel, draw))
-    n = len(draw)
-    days = slice(int(at[0]), int(at[0]) + len(at)) if (np.diff(at) == 1).all() and len(at) else at
+    rows = np.arange(len(draw))
+    return combine_abnormal([widened, halted], [rows[~late], rows[late]], DrawnEvents(panel, draw))
+
+
+def on_days(ab: AbnormalReturns, rel_days: np.ndarray) -> AbnormalReturns | None:
+    """``ab`` on ``rel_days``, which must hold its own days as one run: no return on the others (:data:`NO_RETURN`).
+    None when its days are not such a run of ``rel_days``."""
+    at = np.searchsorted(rel_days, ab.rel_days)
+    if len(at) == 0 or at[-1] >= len(rel_days) or not (rel_days[at] == ab.rel_days).all() or (np.diff(at) != 1).any():
+        return None
+    days = slice(int(at[0]), int(at[-1]) + 1)
     fields: dict[str, Any] = {}
     for name, fill in NO_RETURN.items():
-        a, b = getattr(on_time, name), getattr(halted, name)
-        out = np.full((n, len(halted.rel_days), *b.shape[2:]), fill, dtype=b.dtype)
-        out[late] = b
-        if isinstance(days, slice):
-            out[~late, days] = a
-        else:  # pragma: no cover - the estimation and window days are one run of days in a placebo
-            out[np.flatnonzero(~late)[:, None], days[None, :]] = a
+        a = getattr(ab, name)
+        out = np.full((a.shape[0], len(rel_days), *a.shape[2:]), fill, dtype=a.dtype)
+        out[:, days] = a
         fields[name] = out
-    for name in ("params", "xtx_inv", "sigma2", "n_est", "dof"):
-        a, b = getattr(on_time, name), getattr(halted, name)
-        out = np.empty((n, *b.shape[1:]), dtype=b.dtype)
-        out[late], out[~late] = b, a
-        fields[name] = out
-    return replace(halted, firm_events=DrawnEvents(panel, draw), **fields)
+    return replace(ab, rel_days=rel_days, **fields)
 
 
 def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.engine import AbnormalReturns
+from ..model.engine import AbnormalReturns, FirmEvent
 from ..spec.exchanges import calendar_name, same_sessions, ticker_exchange
 
 
@@ -84,11 +84,16 @@ _ROW_FIELDS = (
 )  # fmt: skip
 
 
-def combine_abnormal(parts: Sequence[AbnormalReturns], members: Sequence[Sequence[int]]) -> AbnormalReturns:
+def combine_abnormal(
+    parts: Sequence[AbnormalReturns],
+    members: Sequence[Sequence[int] | np.ndarray],
+    firm_events: Sequence[FirmEvent] | None = None,
+) -> AbnormalReturns:
     """The groups' results as one :class:`AbnormalReturns`, row ``members[g][j]`` = row ``j`` of ``parts[g]``.
 
     All parts must share the model and relative days (they come from one study). Rows are copied unchanged, so
-    each firm-event's numbers are exactly those of its own group's run.
+    each firm-event's numbers are exactly those of its own group's run. ``firm_events``: the combined rows' firm-
+    events when the caller has them in order (the placebo's draw, whose events are built only when read).
     """
     if len(parts) == 1 and tuple(members[0]) == tuple(range(parts[0].n)):
         return parts[0]
@@ -102,7 +107,9 @@ def combine_abnormal(parts: Sequence[AbnormalReturns], members: Sequence[Sequenc
         raise ValueError("combine_abnormal: members must cover 0..N-1 once")
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.arange(n)
-    firm_events = [fe for part in parts for fe in part.firm_events]
+    if firm_events is None:
+        listed = [fe for part in parts for fe in part.firm_events]
+        firm_events = tuple(listed[i] for i in inverse)
     fields: dict[str, Any] = {
         name: np.concatenate([getattr(p, name) for p in parts], axis=0)[inverse] for name in _ROW_FIELDS
     }
@@ -112,4 +119,4 @@ def combine_abnormal(parts: Sequence[AbnormalReturns], members: Sequence[Sequenc
             k: np.concatenate([p.components[k] for p in parts if p.components is not None], axis=0)[inverse]
             for k in first.components
         }
-    return replace(first, firm_events=tuple(firm_events[i] for i in inverse), components=components, **fields)
+    return replace(first, firm_events=firm_events, components=components, **fields)
