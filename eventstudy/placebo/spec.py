@@ -14,7 +14,7 @@ from ..inference import EXPENSIVE, TESTS
 from ..model.engine import MODEL_PARAMETERS
 from ..model.estimation import MOMENT_MODELS
 from ..spec.config import EXPENSIVE_CHOICES
-from ..study.selection import EXPENSIVE_AUTO_FIRM_EVENTS
+from ..study.selection import left_out, runs_expensive
 from .executors import FAST_FROM, PARALLEL_FROM
 
 # Peak bytes the engine holds per firm-event and relative day (measured: about 26 float64 (N, W) arrays live
@@ -111,11 +111,9 @@ class PlaceboSpec:
     @property
     def expensive_included(self) -> bool:
         """Whether ``tests=None`` runs the per-firm-fit tests (:data:`~eventstudy.inference.EXPENSIVE`,
-        ``garch_bmp_t``: one GARCH(1,1) fit per firm-event, ~16 ms each, 100× the rest of the battery): ``all``,
-        or ``auto`` up to :data:`~eventstudy.study.selection.EXPENSIVE_AUTO_FIRM_EVENTS` firm-events, the rule
-        of a study's ``expensive_tests:``."""
-        choice = self.expensive_tests
-        return choice == "all" or (choice == "auto" and self.n_events <= EXPENSIVE_AUTO_FIRM_EVENTS)
+        ``garch_bmp_t``: one GARCH(1,1) fit per firm-event, ~16 ms each, 100× the rest of the battery): a study's
+        rule (:func:`~eventstudy.study.selection.runs_expensive`)."""
+        return runs_expensive(self.expensive_tests, self.n_events)
 
     @property
     def test_names(self) -> list[str]:
@@ -130,12 +128,9 @@ class PlaceboSpec:
         """One note per battery test left out by ``expensive_tests`` (printed with the results)."""
         if self.tests is not None or self.expensive_included:
             return []
-        why = (
-            f"{self.n_events:,} firm-events, more than the {EXPENSIVE_AUTO_FIRM_EVENTS} for which expensive_tests "
-            "auto computes it" if self.expensive_tests == "auto" else "expensive_tests none"
-        )  # fmt: skip
-        return [f"{t} not computed ({why}; one model fit per firm-event); --expensive-tests all" for t in TESTS
-                if t in EXPENSIVE]  # fmt: skip
+        return [
+            left_out(t, self.expensive_tests, self.n_events, "--expensive-tests all") for t in TESTS if t in EXPENSIVE
+        ]
 
     @property
     def levels(self) -> tuple[float, ...]:

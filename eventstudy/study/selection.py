@@ -30,20 +30,28 @@ class TestSelection:
     notes: tuple[str, ...]
 
 
+def runs_expensive(choice: str, firm_events: int) -> bool:
+    """Whether ``expensive_tests: choice`` computes the per-firm-fit tests for ``firm_events`` firm-events (the rule
+    of studies and placebos alike)."""
+    return choice == "all" or (choice == "auto" and firm_events <= EXPENSIVE_AUTO_FIRM_EVENTS)
+
+
+def left_out(name: str, choice: str, firm_events: int, ask: str) -> str:
+    """The note for ``name`` left out by ``expensive_tests: choice``; ``ask``: how to ask for it."""
+    why = (
+        f"{firm_events:,} firm-events, more than the {EXPENSIVE_AUTO_FIRM_EVENTS} for which expensive_tests: auto "
+        "computes it" if choice == "auto" else "expensive_tests: none"
+    )  # fmt: skip
+    return f"{name} not computed ({why}; one model fit per firm-event); {ask}"
+
+
 def select_tests(study: Study, firm_events: int) -> TestSelection:
     """The tests of ``study`` with ``firm_events`` firm-events (see the module docstring)."""
-    choice = study.expensive_tests
-    run_expensive = choice == "all" or (choice == "auto" and firm_events <= EXPENSIVE_AUTO_FIRM_EVENTS)
+    run_expensive = runs_expensive(study.expensive_tests, firm_events)
     kept, notes = [], []
     for name in TESTS:
         if name in EXPENSIVE and not run_expensive and name != study.primary_test:
-            why = (
-                f"{firm_events:,} firm-events, more than the {EXPENSIVE_AUTO_FIRM_EVENTS} for which "
-                "expensive_tests: auto computes it"
-                if choice == "auto"
-                else "expensive_tests: none"
-            )
-            notes.append(f"{name} not computed ({why}; one model fit per firm-event); set expensive_tests: all")
+            notes.append(left_out(name, study.expensive_tests, firm_events, "set expensive_tests: all"))
             continue
         kept.append(name)
     return TestSelection(tuple(kept), tuple(notes))

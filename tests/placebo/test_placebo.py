@@ -136,7 +136,7 @@ def test_expensive_tests_follow_the_rule_of_a_study():
     assert [note.split()[0] for note in large.not_computed] == fitted
     assert "251 firm-events, more than the 250" in large.not_computed[0]
     assert spec(n_events=251, expensive_tests="all").test_names == list(TESTS)
-    assert "expensive_tests none" in spec(n_events=10, expensive_tests="none").not_computed[0]
+    assert "expensive_tests: none" in spec(n_events=10, expensive_tests="none").not_computed[0]
     explicit = spec(n_events=5000, tests=("csect_t", *fitted))
     assert explicit.test_names == ["csect_t", *fitted] and explicit.not_computed == []  # asked for: computed
     with pytest.raises(ConfigError, match="expensive_tests 'some'"):
