@@ -1,7 +1,7 @@
 """The ``eventstudy`` command: it only wires the stages together.
 
-``commands`` (the commands and their options, exit codes and one-line errors) and ``placebo`` (``eventstudy
-placebo``'s options and output).
+``commands`` (the commands, exit codes and one-line errors), ``options`` (the options several commands share)
+and ``placebo`` (``eventstudy placebo``'s options and output).
 """
 
 from .commands import main

@@ -26,6 +26,7 @@ from .. import __version__
 from ..errors import DISK_FULL, ConfigError, DataError, EventStudyError, OutputError, bounded_message
 from ..publish.destination import writable_directory
 from . import placebo as placebo_command
+from .options import data_options, quiet_option, strict_option, universe_option
 from .placebo import UNIVERSE_ENV
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 # eventstudy/spec/examples/: the repository's events.yaml, shipped in the package
 EXAMPLE_STUDY = "entity-list-2019.yaml"
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program stopped by a closed pipe
-SOURCE_HELP = "price source: auto (cache/Yahoo, else the vendored snapshot), snapshot, yahoo, or csv:DIR"
 
 
 def _as_of(text: str | None) -> date | None:
@@ -281,50 +281,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quiet_option(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--quiet", "-q", action="store_true", help=f"{what}; warnings and errors still go to stderr")
-
-
-def _universe_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--universe", default=None,
-        help="market universe parquet: the report adds the primary test's size and power at each event's own design "
-        "(a matched placebo of 1,000 pseudo-studies per design) and the long-horizon figures their matched control "
-        f"firms (default: ${UNIVERSE_ENV}, else none: the default study's vendored controls)",
-    )  # fmt: skip
-
-
-def _strict_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--strict", action="store_true",
-        help="exit 3, publishing nothing, if the prices carry any data flag (a possible unadjusted split, a "
-        "one-session spike, a prev_close break); without it they are warnings, noted next to the CARs",
-    )  # fmt: skip
-
-
-def _data_options(
-    parser: argparse.ArgumentParser,
-    source: str | None = "auto",
-    out: bool = True,
-    as_of: bool = True,
-    source_default: str | None = None,
-) -> None:
-    """The options every command that reads prices shares (``source_default``: the help's words for a default
-    the command resolves itself, when ``source`` is None)."""
-    parser.add_argument("--source", default=source, help=f"{SOURCE_HELP} (default: {source_default or source})")
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=None,
-        help="price cache directory (default: $EVENTSTUDY_CACHE, else the user cache directory, "
-        "~/.cache/eventstudy on Linux)",
-    )
-    if out:
-        parser.add_argument("--out", default="reports", help="reports directory (default: reports)")
-    if as_of:
-        parser.add_argument("--as-of", help="use only sessions up to this date (YYYY-MM-DD), reproducing a past report")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eventstudy", description="Market-reaction event studies from a study file.")
     parser.add_argument("--version", action="version", version=f"eventstudy {__version__}")
@@ -342,10 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the study shipped in the package (the repository's events.yaml), offline unless --source is given",
     )
-    _data_options(run, source=None, source_default="auto; snapshot with --example")
-    _quiet_option(run, "print nothing on success")
-    _strict_option(run)
-    _universe_option(run)
+    data_options(run, source=None, source_default="auto; snapshot with --example")
+    quiet_option(run, "print nothing on success")
+    strict_option(run)
+    universe_option(run)
     run.add_argument(
         "--json", action="store_true", help="print the headline (summary.csv rows) as JSON on stdout, nothing else"
     )
@@ -358,12 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(last good kept), 4 partial, 75 locked by another rebuild.",
     )  # fmt: skip
     rb.add_argument("configs", nargs="*", metavar="CONFIG", help="study files (default: events.yaml)")
-    _data_options(rb)
+    data_options(rb)
     rb.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
     rb.add_argument("--prune", action="store_true", help="drop index entries whose study file is gone")
-    _quiet_option(rb, "print only the studies that failed (on stderr), no progress or log lines")
-    _universe_option(rb)
-    _strict_option(rb)
+    quiet_option(rb, "print only the studies that failed (on stderr), no progress or log lines")
+    universe_option(rb)
+    strict_option(rb)
     rb.set_defaults(func=cmd_rebuild)
 
     cl = sub.add_parser(
@@ -371,8 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate the study file's claims: measured value, verdict and primary definition per claim.",
     )  # fmt: skip
     cl.add_argument("config", nargs="?", default="events.yaml", help=config_help)
-    _data_options(cl, out=False)
-    _quiet_option(cl, "print only the tally line (n supported, contradicted, undetermined)")
+    data_options(cl, out=False)
+    quiet_option(cl, "print only the tally line (n supported, contradicted, undetermined)")
     cl.add_argument(
         "--universe", default=None, help=f"market universe parquet of the matched controls (default: ${UNIVERSE_ENV})"
     )
@@ -392,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fetch every ticker of a study into the cache and report what was stored.",
     )
     fetch.add_argument("config", nargs="?", default="events.yaml", help=config_help)
-    _data_options(fetch, source="yahoo", out=False, as_of=False)
+    data_options(fetch, source="yahoo", out=False, as_of=False)
     fetch.set_defaults(func=cmd_fetch)
 
     validate = sub.add_parser(
