@@ -13,10 +13,9 @@ the news broke; :func:`eventstudy.spec.fields.parse_instant`). Fields are read t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,9 @@ from .benchmarks import firm_benchmark, no_benchmark, read_benchmarks
 from .events_table import events_from_rows, read_events_table
 from .exchanges import DAY0_RULES, exchange_label
 from .factor_models import LIBRARY_MODELS, read_factor_region
-from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show, window_field
+from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show
 from .news import ConfounderSettings, confounder_settings
+from .windows import estimation_exclude, read_windows
 from .yaml_safe import read_yaml
 
 # The tests of eventstudy.inference.TESTS (kept in step by tests/spec/test_config.py; the config stage imports no tests).
@@ -315,38 +315,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     expensive = s.text("expensive_tests", "auto")
     if expensive not in EXPENSIVE_CHOICES:
         raise s.fail(f"{expensive!r} is not one of {', '.join(EXPENSIVE_CHOICES)}", "expensive_tests")
-    est = s.window("estimation_window", (-260, -11))
-    windows = tuple(window_field(w) for w in s.items("event_windows")) if s.has("event_windows") else (
-        (-1, 1), (0, 1), (0, 5), (0, 10)
-    )  # fmt: skip
-    path = s.window("daily_path", (-10, 20))
-    chart = s.window("price_chart", (-60, 60))
-    min_obs = s.integer("min_estimation_returns", 120)
-    if min_obs < 3:
-        raise s.fail(
-            f"{min_obs} is too few; at least 3 returns are needed to estimate a variance", "min_estimation_returns"
-        )
-    if est[1] >= 0:
-        raise s.fail(f"estimation window {list(est)} must end before day 0", "estimation_window")
-    if est[1] - est[0] + 1 < min_obs:
-        raise s.fail(
-            f"estimation window {list(est)} has {est[1] - est[0] + 1} sessions, fewer than min_estimation_returns={min_obs}",
-            "estimation_window",
-        )
-    for i, w in enumerate((*windows, path)):
-        if w[0] <= est[1]:
-            name = "daily_path" if i == len(windows) else f"event_windows[{i}]"
-            raise s.fail(f"window {list(w)} overlaps the estimation window {list(est)}", name)
-    # default [-10, -1], shortened to start after an estimation window that ends later than day -11 (none if -1)
-    pre = (max(-10, est[1] + 1), -1) if est[1] < -1 else None
-    if s.has("pre_window"):
-        pre = s.window("pre_window", (-10, -1))
-        if pre[1] >= 0 or pre[0] <= est[1]:
-            raise s.fail(f"window {list(pre)} must end before day 0 and start after the estimation window "
-                         f"{list(est)}", "pre_window")  # fmt: skip
-    long = s.window("long_window", (0, 0)) if s.has("long_window") else None
-    if long is not None and long[0] <= est[1]:
-        raise s.fail(f"window {list(long)} overlaps the estimation window {list(est)}", "long_window")
+    windows = read_windows(s)
     rule = day0_rule(s, "close")
     benchmark, benchmarks = read_benchmarks(s)
     table: str | None = None
@@ -379,11 +348,11 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         benchmark=benchmark,
         alternative_benchmarks=tuple(alternatives),
         model=model,
-        estimation_window=est,
-        min_estimation_returns=min_obs,
-        event_windows=windows,
-        daily_path=path,
-        price_chart=chart,
+        estimation_window=windows.estimation,
+        min_estimation_returns=windows.min_estimation_returns,
+        event_windows=windows.events,
+        daily_path=windows.daily_path,
+        price_chart=windows.price_chart,
         events=events,
         path=Path(file),
         extra={k: data[k] for k in extra_sections if k in data},
@@ -397,8 +366,8 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
         estimation_exclude=estimation_exclude(s),
         confounders=confounder_settings(s, file),
         expensive_tests=expensive,
-        pre_window=pre,
-        long_window=long,
+        pre_window=windows.pre,
+        long_window=windows.long,
     )
     check_benchmark_is_not_a_firm(study, top)
     return study
@@ -411,51 +380,6 @@ def study_id(node: Reader) -> str:
         reserved = ", ".join([*sorted(RESERVED_IDS), *(f"*{x}" for x in RESERVED_ID_SUFFIXES)])
         raise node.fail(f"{value!r} is reserved in the reports folder ({reserved})", "id")
     return value
-
-
-EXCLUDE_MODES = ("study_events", "none")
-"""The words ``estimation_exclude`` takes besides a list of dates."""
-ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def estimation_exclude(node: Reader) -> str | tuple[date, ...]:
-    """``study.estimation_exclude``: ``study_events`` (the default), ``none``, or a list of session dates
-    (``YYYY-MM-DD`` text, or :class:`datetime.date` values from :meth:`Study.from_events`), returned sorted
-    without repeats. An explicit empty value (YAML ``null``) is refused: it could mean either word."""
-    key = "estimation_exclude"
-    if not isinstance(node.data, dict) or key not in node.data:
-        return "study_events"
-    value = node.data[key]
-    if isinstance(value, str) and value.strip() in EXCLUDE_MODES:
-        return value.strip()
-    if isinstance(value, list):
-        dates: set[date] = set()
-        for i, item in enumerate(value):
-            day = _exclude_date(item)
-            if day is None:
-                raise node.child(key).child(i).fail(f"expected a date YYYY-MM-DD, got {show(item)}")
-            dates.add(day)
-        return tuple(sorted(dates))
-    hint = " (YAML reads bare yes/no/on/off as true/false)" if isinstance(value, bool) else ""
-    raise node.fail(
-        f"expected {' or '.join(EXCLUDE_MODES)} or a list of dates YYYY-MM-DD, got {show(value)}{hint}", key
-    )
-
-
-def _exclude_date(item: Any) -> date | None:
-    """One date of ``estimation_exclude``: ISO ``YYYY-MM-DD`` text, a date, or a midnight date-time (pandas'
-    ``Timestamp('2019-05-16')``) without a time zone; None for anything else."""
-    if isinstance(item, datetime):
-        naive_midnight = item.tzinfo is None and item.time() == datetime.min.time()
-        return item.date() if naive_midnight else None
-    if isinstance(item, date):
-        return item
-    if isinstance(item, str) and ISO_DAY.match(item.strip()):
-        try:
-            return date.fromisoformat(item.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def _dimson_lags(node: Reader) -> int:
