@@ -208,28 +208,20 @@ def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
                 pcar[r, s] = np.nan
                 continue
             ok = s_n - in_run > 2.0
+            value = np.nan
             if ok:
                 a00 = s_00 - (c[end, 6] - c[s, 6])
                 a01 = s_01 - (c[end, 7] - c[s, 7])
                 a11 = s_11 - (c2[end] - c2[s])
                 b0 = c[end, 4] - c[s, 4]
                 b1 = c[end, 5] - c[s, 5]
-                scale = abs(a00) * abs(a11)
-                a10 = a01
-                if abs(a10) > abs(a00):  # partial pivoting: the rows swap
-                    a00, a10, a01, a11, b0, b1 = a10, a00, a11, a01, b1, b0
-                    sign = -1.0
-                else:
-                    sign = 1.0
-                ok = a00 != 0.0
-                if ok:
-                    lower = a10 / a00
-                    u11 = a11 - lower * a01
-                    ok = abs(sign * a00 * u11) > SINGULAR * scale
-                    if ok:
-                        d1 = (b1 - lower * b0) / u11
-                        d0 = (b0 - d1 * a01) / a00
-                        value = (c[end, 0] - c[s, 0]) + (c[end, 2] - c[s, 2]) * d0 + (c[end, 3] - c[s, 3]) * d1
+                det = a00 * a11 - a01 * a01
+                ok = abs(det) > SINGULAR * (abs(a00) * abs(a11))  # (False for a NaN determinant)
+                if ok:  # g_s'(θ̂ − θ̂_{−s}) by Cramer's rule: one division
+                    g0 = c[end, 2] - c[s, 2]
+                    g1 = c[end, 3] - c[s, 3]
+                    shift = g0 * (a11 * b0 - a01 * b1) + g1 * (a00 * b1 - a01 * b0)
+                    value = (c[end, 0] - c[s, 0]) + shift / det
             has[r, s] = ok
             pcar[r, s] = value if ok else np.nan
 
