@@ -273,28 +273,34 @@ def drawn_caars(pcar, patch, patch_row, codes, n, groups, offsets, caar, hits, n
     """Per pseudo-study ``groups[j]`` (its ``n[k]`` firms first) and draw ``b``: the mean pseudo-CAR of its firms
     with data in the run starting at ``offsets[j, b, codes[k, i]]`` (one offset per day 0; the runs read as in
     :func:`enumerated_caars`); ``n_fin[k]`` counts the draws with data and ``hits[k]`` those with
-    ``|CAAR_b| ≥ |caar[k]|``."""
+    ``|CAAR_b| ≥ |caar[k]|``.
+
+    The firms are the outer loop (each draw's total still adds them in order): one firm's runs stay in cache while
+    every draw reads them, and the draws' totals are independent sums (no chain of dependent additions)."""
+    draws = offsets.shape[1]
+    total = np.empty(draws)
+    count = np.empty(draws, dtype=np.int64)
     for j in range(groups.shape[0]):
         k = groups[j]
-        firms = codes[k, : n[k]].copy()
-        own = patch_row[k, : n[k]].copy()
-        found, count = 0, 0
-        level = abs(caar[k])
-        block = pcar[k]
-        for d in range(offsets.shape[1]):
-            draw = offsets[j, d]
-            total, m = 0.0, 0
-            for i in range(firms.shape[0]):
-                s = draw[firms[i]]
-                value = block[i, s] if own[i] < 0 else patch[own[i], s]
+        total[:] = 0.0
+        count[:] = 0
+        for i in range(n[k]):
+            r = patch_row[k, i]
+            row = pcar[k, i] if r < 0 else patch[r]
+            c = codes[k, i]
+            for d in range(draws):
+                value = row[offsets[j, d, c]]
                 if value == value:  # (not NaN: the run has data)
-                    total += value
-                    m += 1
-            if m > 0:
+                    total[d] += value
+                    count[d] += 1
+        found, above = 0, 0
+        level = abs(caar[k])
+        for d in range(draws):
+            if count[d] > 0:
                 found += 1
-                if abs(total / m) >= level:
-                    count += 1
-        hits[k] = count
+                if abs(total[d] / count[d]) >= level:
+                    above += 1
+        hits[k] = above
         n_fin[k] = found
 
 
