@@ -312,34 +312,36 @@ def bootstrap_p(values, picks, mean, t, p):
     ``p = min(1, 2 min(1 + #{t_b ≤ t}, 1 + #{t_b ≥ t}) / (B' + 1))`` over the ``B'`` kept, NaN without any."""
     size = picks.shape[2]
     x = np.empty(size)
+    inv_n, inv_n1, root_n = 1.0 / size, 1.0 / (size - 1), math.sqrt(size)  # (one division per resample below)
     for j in range(picks.shape[0]):
         below, above, used = 0, 0, 0
         for d in range(picks.shape[1]):
             total = 0.0
-            same = True
+            other = 0  # values unlike the first (0: one repeated value)
+            first = values[j, picks[j, d, 0]]
             for i in range(size):
                 x[i] = values[j, picks[j, d, i]]
                 total += x[i]
-                same = same and x[i] == x[0]
-            if same:
+                other += x[i] != first
+            if other == 0:
                 continue
-            mb = total / size
+            mb = total * inv_n
             s2, s3 = 0.0, 0.0
             for i in range(size):
                 dev = x[i] - mb
-                s2 += dev * dev
-                s3 += dev * dev * dev
-            sb = math.sqrt(s2 / (size - 1))
+                sq = dev * dev
+                s2 += sq
+                s3 += sq * dev
+            sb = math.sqrt(s2 * inv_n1)
             if not sb > 0.0:
                 continue
-            z = (mb - mean[j]) / sb
-            gamma = s3 / (size * sb * sb * sb)
-            tb = math.sqrt(size) * (z + gamma * z * z / 3.0 + gamma / (6.0 * size))
+            inv_sb = 1.0 / sb
+            z = (mb - mean[j]) * inv_sb
+            gamma = s3 * inv_n * inv_sb * inv_sb * inv_sb
+            tb = root_n * (z + gamma * z * z / 3.0 + gamma * inv_n / 6.0)
             if not math.isfinite(tb):
                 continue
             used += 1
-            if tb <= t[j]:
-                below += 1
-            if tb >= t[j]:
-                above += 1
+            below += tb <= t[j]
+            above += tb >= t[j]
         p[j] = min(1.0, 2.0 * (min(below, above) + 1.0) / (used + 1.0)) if used > 0 else np.nan
