@@ -7,6 +7,7 @@ are those of the tests' docstrings (and docs/statistics.md).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,20 +27,35 @@ _GAMMA = 0x9E3779B97F4A7C15
 _MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 
 
-def _mix64(z: int) -> int:
-    z = ((z ^ (z >> 30)) * _MIX1) & _MASK
-    z = ((z ^ (z >> 27)) * _MIX2) & _MASK
-    return z ^ (z >> 31)
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's output mix of each ``uint64`` (numpy's unsigned arithmetic wraps modulo 2⁶⁴)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
+    return z ^ (z >> np.uint64(31))
+
+
+def _seed_words(seed: object) -> list[int]:
+    return [int(w) & _MASK for w in np.atleast_1d(np.asarray(seed, dtype=object)).tolist()]
+
+
+def stream_keys(seeds: Sequence[object], *tags: int) -> np.ndarray:
+    """The 64-bit starting state (``uint64``) of the stream of each of ``seeds`` (an integer or a sequence of
+    integers, such as a pseudo-study's ``(seed, key, window)``) and ``tags`` (which tell apart the streams of
+    different tests): the words folded in order through SplitMix64's mix, ``h ← mix(h XOR w + γ)`` from ``h = 0``.
+    Seeds of as many non-negative words are folded together, column by column."""
+    try:
+        words = np.array(seeds, dtype=np.uint64).reshape(len(seeds), -1)
+    except (OverflowError, TypeError, ValueError):  # negative or ragged: one seed at a time
+        return np.array([stream_keys([_seed_words(seed)], *tags)[0] for seed in seeds], dtype=np.uint64)
+    h = np.zeros(len(seeds), dtype=np.uint64)
+    for w in [*words.T, *(np.full(len(seeds), int(t) & _MASK, dtype=np.uint64) for t in tags)]:
+        h = _mix64((h ^ w) + np.uint64(_GAMMA))
+    return h
 
 
 def stream_key(seed: object, *tags: int) -> int:
-    """The 64-bit starting state of the stream of ``seed`` (an integer or a sequence of integers, such as a
-    pseudo-study's ``(seed, key, window)``) and ``tags`` (which tell apart the streams of different tests): the
-    words folded in order through SplitMix64's mix, ``h ← mix(h XOR w + γ)`` from ``h = 0``."""
-    h = 0
-    for w in [*np.atleast_1d(np.asarray(seed, dtype=object)).tolist(), *tags]:
-        h = _mix64(((h ^ (int(w) & _MASK)) + _GAMMA) & _MASK)
-    return h
+    """:func:`stream_keys` of one seed, as a Python integer."""
+    return int(stream_keys([_seed_words(seed)], *tags)[0])
 
 
 @compiled

@@ -14,7 +14,7 @@ from .pseudo_windows import (
     enumerated_caars,
     leave_run_out,
     leave_run_out_2,
-    stream_key,
+    stream_keys,
     uniform_integers,
 )
 from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
@@ -182,7 +182,7 @@ def _bhar_boot_t(v):
         size = max(int(m) // 4, min(int(m), 10))
         values = np.stack([b[k][ok[k]] for k in ks])  # (groups, m)
         picks = np.empty((len(ks), draws, size), dtype=np.int32)
-        keys = np.array([stream_key(v["seeds"][k], 2) for k in ks], dtype=np.uint64)  # not placebo_p's stream
+        keys = stream_keys([v["seeds"][k] for k in ks], 2)  # not placebo_p's stream
         uniform_integers(keys, np.full(len(ks), m), np.full(len(ks), size), picks)
         out = np.empty(len(ks))
         bootstrap_p(values, picks, mean[ks], t[ks], out)
@@ -238,7 +238,7 @@ def _placebo_p(v):
         # of the draws are one compiled loop over the groups (pseudo_windows.drawn_caars).
         counts = n_codes[several]
         offsets = np.empty((len(several), draws, int(counts.max())), dtype=np.int32)
-        keys = np.array([stream_key(v["seeds"][k]) for k in several], dtype=np.uint64)
+        keys = stream_keys([v["seeds"][k] for k in several])
         uniform_integers(keys, np.full(len(several), pcar.shape[2]), counts, offsets)
         drawn_caars(pcar, patch_pcar, patch_row, codes, n.astype(np.int64), several, offsets, caar, hits, n_fin)
     p = (1.0 + hits) / (n_fin + 1.0)

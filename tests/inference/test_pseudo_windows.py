@@ -17,6 +17,7 @@ from eventstudy.inference.pseudo_windows import (
     leave_run_out,
     leave_run_out_2,
     stream_key,
+    stream_keys,
     uniform_integers,
 )
 
@@ -42,6 +43,28 @@ def test_stream_is_splitmix64():
     # the key of one word w is the first output of the stream from w: mix(w + γ)
     assert stream_key(1234567) == PUBLISHED[0]
     assert stream_key((0, 1)) != stream_key((1, 0)) != stream_key(1) and stream_key(4, 2) != stream_key(4)
+
+
+def test_keys_of_many_seeds_at_once_equal_each_seeds_own():
+    """Seeds folded column by column (equal lengths) and one at a time (ragged, negative, past 2⁶⁴: the words are
+    taken modulo 2⁶⁴) give each seed the key of its own fold."""
+    mask, gamma = 2**64 - 1, 0x9E3779B97F4A7C15
+
+    def mix(x):  # the mix of x: SplitMix64's first output from the state x − γ
+        words = splitmix64_words((x - gamma) & mask)
+        return next(words) << 32 | next(words)
+
+    def fold(words):  # h ← mix(h XOR w + γ) from h = 0, in Python integers
+        h = 0
+        for w in words:
+            h = mix(((h ^ (w & mask)) + gamma) & mask)
+        return h
+
+    seeds = [(0, k, 99_990, 100_010) for k in range(7)]
+    assert stream_keys(seeds, 2).tolist() == [fold([*s, 2]) for s in seeds]
+    odd = [(1, 2), 3, (-1, 4), 2**70]
+    assert stream_keys(odd).tolist() == [fold(np.atleast_1d(s).tolist()) for s in odd] == [stream_key(s) for s in odd]
+    assert stream_keys([]).shape == (0,)
 
 
 def splitmix64_words(state: int):
