@@ -97,6 +97,7 @@ def _merge_rows(sorted_values, counts, order, extra, group_size,
         firms[:] = 0
     values = np.empty(m)
     mid_ranks = np.empty(t)
+    step = np.empty(t + 1)
     columns = np.empty(m, dtype=np.int64)
     found = np.empty(m)
     found_at = np.empty(m, dtype=np.int64)
@@ -196,44 +197,42 @@ def _merge_rows(sorted_values, counts, order, extra, group_size,
             above += 1
         if add and total > 0:
             firms[g] += 1
-        i = 0
+        # base value k ranks at its mid-rank among the base plus #{extras below it} + ½ #{extras equal to it}:
+        # each extra adds ½ from its place among the base (``below``) on and ½ past the base values equal to it
+        for k in range(a + 1):
+            step[k] = 0.0
+        for j in range(b):
+            step[below[j]] += 0.5
+            step[below[j] + equal[j]] += 0.5
+        shift = 0.0
+        for k in range(a):
+            shift += step[k]
+            rank = (mid_ranks[k] if ties else k + 1.0) + shift
+            day = order[r, k]
+            if write:
+                base_ranks[r, day] = rank
+            if add:
+                rank_sums[g, day] += rank * inv - 0.5
+                sign_sums[g, day] += (k >= above) - (k < under)
+                day_counts[g, day] += 1
         j = 0
-        while j <= b:  # the base values below extra j, then those equal to it, then extra j's run
-            if j < b:
-                c = 1
-                while j + c < b and values[j + c] == values[j]:
-                    c += 1
-                stop, tied = below[j], below[j] + equal[j]
-            else:
-                c, stop, tied = 0, a, a
-            for part in range(2):  # the base values below extra j's run, then those equal to it (half its run)
-                first, last = (i, stop) if part == 0 else (stop, tied)
-                shift = j + (0.0 if part == 0 else c / 2.0)
-                for k in range(first, last):  # mid-rank among the base, shifted by the extras below
-                    rank = (mid_ranks[k] if ties else k + 1.0) + shift
-                    day = order[r, k]
-                    if write:
-                        base_ranks[r, day] = rank
-                    if add:
-                        rank_sums[g, day] += rank * inv - 0.5
-                        sign_sums[g, day] += (k >= above) - (k < under)
-                        day_counts[g, day] += 1
-            if j < b:
-                rank = below[j] + j + (equal[j] + c + 1) / 2.0
-                y = values[j]
-                score = rank * inv - 0.5
-                sign = 1.0 if y > med else (-1.0 if y < med else 0.0)
-                for k in range(j, j + c):
-                    if write:
-                        extra_ranks[r, columns[k]] = rank
-                    if add:
-                        day = t + columns[k]
-                        rank_sums[g, day] += score
-                        sign_sums[g, day] += sign
-                        day_counts[g, day] += 1
-            i = tied
-            j += c if j < b else 1
-
+        while j < b:  # each run of equal extras: #{base below} + #{extras before} + the run's mid-place among the equal
+            c = 1
+            while j + c < b and values[j + c] == values[j]:
+                c += 1
+            rank = below[j] + j + (equal[j] + c + 1) / 2.0
+            y = values[j]
+            score = rank * inv - 0.5
+            sign = 1.0 if y > med else (-1.0 if y < med else 0.0)
+            for k in range(j, j + c):
+                if write:
+                    extra_ranks[r, columns[k]] = rank
+                if add:
+                    day = t + columns[k]
+                    rank_sums[g, day] += score
+                    sign_sums[g, day] += sign
+                    day_counts[g, day] += 1
+            j += c
 
 def sorted_rows(base: np.ndarray) -> SortedRows:
     """Each row of ``base`` ``(n, T)`` sorted, what :func:`merged_ranks` reads: the sorted values (non-finite
