@@ -300,21 +300,31 @@ def drawn_caars(pcar, patch, patch_row, codes, n, groups, offsets, caar, hits, n
         k = groups[j]
         total[:] = 0.0
         count[:] = 0
+        complete = 0  # firms with data in every run: counted in every draw, without a test per value
         for i in range(n[k]):
             r = patch_row[k, i]
             row = pcar[k, i] if r < 0 else patch[r]
             c = codes[k, i]
-            for d in range(draws):
-                value = row[offsets[j, d, c]]
-                if value == value:  # (not NaN: the run has data)
-                    total[d] += value
-                    count[d] += 1
+            gaps = 0
+            for s in range(row.shape[0]):
+                gaps += row[s] != row[s]
+            if gaps == 0:
+                complete += 1
+                for d in range(draws):
+                    total[d] += row[offsets[j, d, c]]
+            else:
+                for d in range(draws):
+                    value = row[offsets[j, d, c]]
+                    if value == value:  # (not NaN: the run has data)
+                        total[d] += value
+                        count[d] += 1
         found, above = 0, 0
         level = abs(caar[k])
         for d in range(draws):
-            if count[d] > 0:
+            m = count[d] + complete
+            if m > 0:
                 found += 1
-                if abs(total[d] / count[d]) >= level:
+                if abs(total[d] / m) >= level:
                     above += 1
         hits[k] = above
         n_fin[k] = found
