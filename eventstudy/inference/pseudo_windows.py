@@ -256,6 +256,19 @@ def covered_sessions(ar, span, cols, out):
 
 
 @compiled
+def run_signs(pcar, has, positive, with_data):
+    """Per firm row (the last axis its runs): ``positive`` the runs with a pseudo-CAR above 0 (NaN is not), and
+    ``with_data`` the runs with data (``has``); one pass over the runs."""
+    for r in range(pcar.shape[0]):
+        above, found = 0, 0
+        for s in range(pcar.shape[1]):
+            above += pcar[r, s] > 0.0
+            found += has[r, s]
+        positive[r] = above
+        with_data[r] = found
+
+
+@compiled
 def enumerated_caars(pcar, patch, patch_row, groups, caar, hits, n_fin):
     """Per pseudo-study ``k`` in ``groups`` and run ``s``: ``CAAR_s``, the mean pseudo-CAR of its firms with data
     in the run (``pcar[k, i, s]`` not NaN; ``patch[patch_row[k, i], s]`` for a firm with a patch row ``≥ 0``);

@@ -14,6 +14,7 @@ from .pseudo_windows import (
     enumerated_caars,
     leave_run_out,
     leave_run_out_2,
+    run_signs,
     stream_keys,
     uniform_integers,
 )
@@ -77,7 +78,9 @@ def _positive_shares(v: dict) -> np.ndarray:
     (pcar, has), rows, patch = _pseudo_cars(v)
 
     def counts(p: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (p > 0).sum(axis=-1), h.sum(axis=-1)  # (p is NaN, never > 0, where a run has no data)
+        positive, with_data = np.empty(p.shape[:-1], dtype=np.int64), np.empty(p.shape[:-1], dtype=np.int64)
+        run_signs(p.reshape(-1, p.shape[-1]), h.reshape(-1, h.shape[-1]), positive.reshape(-1), with_data.reshape(-1))
+        return positive, with_data
 
     if v.get("shared") is None:
         positive, with_data = counts(pcar, has)

@@ -16,6 +16,7 @@ from eventstudy.inference.pseudo_windows import (
     enumerated_caars,
     leave_run_out,
     leave_run_out_2,
+    run_signs,
     stream_key,
     stream_keys,
     uniform_integers,
@@ -246,3 +247,13 @@ def test_covered_sessions_hand():
     span[0, 1, 3] = 2.0
     covered_sessions(ar, span, np.array([2, 3]), out)
     assert out.tolist() == [[4, 2, 0]]
+
+
+def test_run_signs_hand():
+    """Row 0: runs 0.2, −0.1, no data, 0.0 — one positive of three with data; row 1: none with data."""
+    pcar = np.array([[0.2, -0.1, np.nan, 0.0], [np.nan] * 4])
+    has = np.isfinite(pcar)
+    for kernel in (run_signs, run_signs.py_func):
+        positive, with_data = np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64)
+        kernel(pcar, has, positive, with_data)
+        assert positive.tolist() == [1, 0] and with_data.tolist() == [3, 0]
