@@ -184,7 +184,10 @@ def leave_run_out(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
 @compiled
 def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
     """:func:`leave_run_out` for a design of two columns (the market model's constant and market return), written
-    out: the same running sums, the same elimination with partial pivoting of the 2 × 2 system."""
+    out: the same running sums; the 2 × 2 system by Cramer's rule, ``g_s'(θ̂ − θ̂_{−s}) = (g₀(a₁₁b₀ − a₀₁b₁) +
+    g₁(a₀₀b₁ − a₀₁b₀)) / det`` with ``det = a₀₀a₁₁ − a₀₁²`` (one division per run; for two unknowns Cramer's rule
+    is forward stable: Higham 2002, *Accuracy and Stability of Numerical Algorithms*, sec. 1.10.1), singular by
+    the same rule on ``|det|``."""
     t_days = cols.shape[0]
     c = np.zeros((t_days + 1, 8))  # running sums of e, count, x0, x1, x0 e, x1 e, x0², x0 x1, x1² (c[t, 8] below)
     c2 = np.zeros(t_days + 1)
