@@ -234,6 +234,7 @@ def _merge_rows(sorted_values, counts, order, extra, group_size,
                     day_counts[g, day] += 1
             j += c
 
+
 def sorted_rows(base: np.ndarray) -> SortedRows:
     """Each row of ``base`` ``(n, T)`` sorted, what :func:`merged_ranks` reads: the sorted values (non-finite
     as +inf, last), the number of finite values ``(n,)`` and the column order that sorts the row. The sort is of

@@ -222,7 +222,9 @@ def test_drawn_caars_hand():
     drawn_caars(pcar, patch, patch_row, codes, np.array([3]), np.array([0]), offsets, np.array([0.013]), hits, n_fin)
     assert n_fin[0] == 4 and hits[0] == 2
     source = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)  # the kernel's Python source: the same
-    drawn_caars.py_func(pcar, patch, patch_row, codes, np.array([3]), np.array([0]), offsets, np.array([0.013]), *source)
+    drawn_caars.py_func(
+        pcar, patch, patch_row, codes, np.array([3]), np.array([0]), offsets, np.array([0.013]), *source
+    )
     assert source[1][0] == 4 and source[0][0] == 2
 
 
