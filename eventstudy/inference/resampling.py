@@ -183,7 +183,7 @@ def _bhar_boot_t(v):
     for m in np.unique(n[run]):
         ks = run[n[run] == m]
         size = max(int(m) // 4, min(int(m), 10))
-        values = np.stack([b[k][ok[k]] for k in ks])  # (groups, m)
+        values = b[ks][ok[ks]].reshape(len(ks), int(m))  # (groups, m): each row has m values
         picks = np.empty((len(ks), draws, size), dtype=np.int32)
         keys = stream_keys([v["seeds"][k] for k in ks], 2)  # not placebo_p's stream
         uniform_integers(keys, np.full(len(ks), m), np.full(len(ks), size), picks)
