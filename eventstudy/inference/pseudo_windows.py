@@ -7,6 +7,7 @@ are those of the tests' docstrings (and docs/statistics.md).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,20 +27,35 @@ _GAMMA = 0x9E3779B97F4A7C15
 _MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 
 
-def _mix64(z: int) -> int:
-    z = ((z ^ (z >> 30)) * _MIX1) & _MASK
-    z = ((z ^ (z >> 27)) * _MIX2) & _MASK
-    return z ^ (z >> 31)
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's output mix of each ``uint64`` (numpy's unsigned arithmetic wraps modulo 2⁶⁴)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
+    return z ^ (z >> np.uint64(31))
+
+
+def _seed_words(seed: object) -> list[int]:
+    return [int(w) & _MASK for w in np.atleast_1d(np.asarray(seed, dtype=object)).tolist()]
+
+
+def stream_keys(seeds: Sequence[object], *tags: int) -> np.ndarray:
+    """The 64-bit starting state (``uint64``) of the stream of each of ``seeds`` (an integer or a sequence of
+    integers, such as a pseudo-study's ``(seed, key, window)``) and ``tags`` (which tell apart the streams of
+    different tests): the words folded in order through SplitMix64's mix, ``h ← mix(h XOR w + γ)`` from ``h = 0``.
+    Seeds of as many non-negative words are folded together, column by column."""
+    try:
+        words = np.array(seeds, dtype=np.uint64).reshape(len(seeds), -1)
+    except (OverflowError, TypeError, ValueError):  # negative or ragged: one seed at a time
+        return np.array([stream_keys([_seed_words(seed)], *tags)[0] for seed in seeds], dtype=np.uint64)
+    h = np.zeros(len(seeds), dtype=np.uint64)
+    for w in [*words.T, *(np.full(len(seeds), int(t) & _MASK, dtype=np.uint64) for t in tags)]:
+        h = _mix64((h ^ w) + np.uint64(_GAMMA))
+    return h
 
 
 def stream_key(seed: object, *tags: int) -> int:
-    """The 64-bit starting state of the stream of ``seed`` (an integer or a sequence of integers, such as a
-    pseudo-study's ``(seed, key, window)``) and ``tags`` (which tell apart the streams of different tests): the
-    words folded in order through SplitMix64's mix, ``h ← mix(h XOR w + γ)`` from ``h = 0``."""
-    h = 0
-    for w in [*np.atleast_1d(np.asarray(seed, dtype=object)).tolist(), *tags]:
-        h = _mix64(((h ^ (int(w) & _MASK)) + _GAMMA) & _MASK)
-    return h
+    """:func:`stream_keys` of one seed, as a Python integer."""
+    return int(stream_keys([_seed_words(seed)], *tags)[0])
 
 
 @compiled
@@ -168,7 +184,10 @@ def leave_run_out(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
 @compiled
 def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
     """:func:`leave_run_out` for a design of two columns (the market model's constant and market return), written
-    out: the same running sums, the same elimination with partial pivoting of the 2 × 2 system."""
+    out: the same running sums; the 2 × 2 system by Cramer's rule, ``g_s'(θ̂ − θ̂_{−s}) = (g₀(a₁₁b₀ − a₀₁b₁) +
+    g₁(a₀₀b₁ − a₀₁b₀)) / det`` with ``det = a₀₀a₁₁ − a₀₁²`` (one division per run; for two unknowns Cramer's rule
+    is forward stable: Higham 2002, *Accuracy and Stability of Numerical Algorithms*, sec. 1.10.1), singular by
+    the same rule on ``|det|``."""
     t_days = cols.shape[0]
     c = np.zeros((t_days + 1, 8))  # running sums of e, count, x0, x1, x0 e, x1 e, x0², x0 x1, x1² (c[t, 8] below)
     c2 = np.zeros(t_days + 1)
@@ -208,28 +227,20 @@ def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
                 pcar[r, s] = np.nan
                 continue
             ok = s_n - in_run > 2.0
+            value = np.nan
             if ok:
                 a00 = s_00 - (c[end, 6] - c[s, 6])
                 a01 = s_01 - (c[end, 7] - c[s, 7])
                 a11 = s_11 - (c2[end] - c2[s])
                 b0 = c[end, 4] - c[s, 4]
                 b1 = c[end, 5] - c[s, 5]
-                scale = abs(a00) * abs(a11)
-                a10 = a01
-                if abs(a10) > abs(a00):  # partial pivoting: the rows swap
-                    a00, a10, a01, a11, b0, b1 = a10, a00, a11, a01, b1, b0
-                    sign = -1.0
-                else:
-                    sign = 1.0
-                ok = a00 != 0.0
-                if ok:
-                    lower = a10 / a00
-                    u11 = a11 - lower * a01
-                    ok = abs(sign * a00 * u11) > SINGULAR * scale
-                    if ok:
-                        d1 = (b1 - lower * b0) / u11
-                        d0 = (b0 - d1 * a01) / a00
-                        value = (c[end, 0] - c[s, 0]) + (c[end, 2] - c[s, 2]) * d0 + (c[end, 3] - c[s, 3]) * d1
+                det = a00 * a11 - a01 * a01
+                ok = abs(det) > SINGULAR * (abs(a00) * abs(a11))  # (False for a NaN determinant)
+                if ok:  # g_s'(θ̂ − θ̂_{−s}) by Cramer's rule: one division
+                    g0 = c[end, 2] - c[s, 2]
+                    g1 = c[end, 3] - c[s, 3]
+                    shift = g0 * (a11 * b0 - a01 * b1) + g1 * (a00 * b1 - a01 * b0)
+                    value = (c[end, 0] - c[s, 0]) + shift / det
             has[r, s] = ok
             pcar[r, s] = value if ok else np.nan
 
@@ -245,6 +256,19 @@ def covered_sessions(ar, span, cols, out):
                 if math.isfinite(ar[g, f, c]) and not math.isnan(span[g, f, c]):
                     total += span[g, f, c]
             out[g, f] = int(total)
+
+
+@compiled
+def run_signs(pcar, has, positive, with_data):
+    """Per firm row (the last axis its runs): ``positive`` the runs with a pseudo-CAR above 0 (NaN is not), and
+    ``with_data`` the runs with data (``has``); one pass over the runs."""
+    for r in range(pcar.shape[0]):
+        above, found = 0, 0
+        for s in range(pcar.shape[1]):
+            above += pcar[r, s] > 0.0
+            found += has[r, s]
+        positive[r] = above
+        with_data[r] = found
 
 
 @compiled
@@ -281,28 +305,44 @@ def drawn_caars(pcar, patch, patch_row, codes, n, groups, offsets, caar, hits, n
     """Per pseudo-study ``groups[j]`` (its ``n[k]`` firms first) and draw ``b``: the mean pseudo-CAR of its firms
     with data in the run starting at ``offsets[j, b, codes[k, i]]`` (one offset per day 0; the runs read as in
     :func:`enumerated_caars`); ``n_fin[k]`` counts the draws with data and ``hits[k]`` those with
-    ``|CAAR_b| ≥ |caar[k]|``."""
+    ``|CAAR_b| ≥ |caar[k]|``.
+
+    The firms are the outer loop (each draw's total still adds them in order): one firm's runs stay in cache while
+    every draw reads them, and the draws' totals are independent sums (no chain of dependent additions)."""
+    draws = offsets.shape[1]
+    total = np.empty(draws)
+    count = np.empty(draws, dtype=np.int64)
     for j in range(groups.shape[0]):
         k = groups[j]
-        firms = codes[k, : n[k]].copy()
-        own = patch_row[k, : n[k]].copy()
-        found, count = 0, 0
+        total[:] = 0.0
+        count[:] = 0
+        complete = 0  # firms with data in every run: counted in every draw, without a test per value
+        for i in range(n[k]):
+            r = patch_row[k, i]
+            row = pcar[k, i] if r < 0 else patch[r]
+            c = codes[k, i]
+            gaps = 0
+            for s in range(row.shape[0]):
+                gaps += row[s] != row[s]
+            if gaps == 0:
+                complete += 1
+                for d in range(draws):
+                    total[d] += row[offsets[j, d, c]]
+            else:
+                for d in range(draws):
+                    value = row[offsets[j, d, c]]
+                    if value == value:  # (not NaN: the run has data)
+                        total[d] += value
+                        count[d] += 1
+        found, above = 0, 0
         level = abs(caar[k])
-        block = pcar[k]
-        for d in range(offsets.shape[1]):
-            draw = offsets[j, d]
-            total, m = 0.0, 0
-            for i in range(firms.shape[0]):
-                s = draw[firms[i]]
-                value = block[i, s] if own[i] < 0 else patch[own[i], s]
-                if value == value:  # (not NaN: the run has data)
-                    total += value
-                    m += 1
+        for d in range(draws):
+            m = count[d] + complete
             if m > 0:
                 found += 1
-                if abs(total / m) >= level:
-                    count += 1
-        hits[k] = count
+                if abs(total[d] / m) >= level:
+                    above += 1
+        hits[k] = above
         n_fin[k] = found
 
 
@@ -314,34 +354,36 @@ def bootstrap_p(values, picks, mean, t, p):
     ``p = min(1, 2 min(1 + #{t_b ≤ t}, 1 + #{t_b ≥ t}) / (B' + 1))`` over the ``B'`` kept, NaN without any."""
     size = picks.shape[2]
     x = np.empty(size)
+    inv_n, inv_n1, root_n = 1.0 / size, 1.0 / (size - 1), math.sqrt(size)  # (one division per resample below)
     for j in range(picks.shape[0]):
         below, above, used = 0, 0, 0
         for d in range(picks.shape[1]):
             total = 0.0
-            same = True
+            other = 0  # values unlike the first (0: one repeated value)
+            first = values[j, picks[j, d, 0]]
             for i in range(size):
                 x[i] = values[j, picks[j, d, i]]
                 total += x[i]
-                same = same and x[i] == x[0]
-            if same:
+                other += x[i] != first
+            if other == 0:
                 continue
-            mb = total / size
+            mb = total * inv_n
             s2, s3 = 0.0, 0.0
             for i in range(size):
                 dev = x[i] - mb
-                s2 += dev * dev
-                s3 += dev * dev * dev
-            sb = math.sqrt(s2 / (size - 1))
+                sq = dev * dev
+                s2 += sq
+                s3 += sq * dev
+            sb = math.sqrt(s2 * inv_n1)
             if not sb > 0.0:
                 continue
-            z = (mb - mean[j]) / sb
-            gamma = s3 / (size * sb * sb * sb)
-            tb = math.sqrt(size) * (z + gamma * z * z / 3.0 + gamma / (6.0 * size))
+            inv_sb = 1.0 / sb
+            z = (mb - mean[j]) * inv_sb
+            gamma = s3 * inv_n * inv_sb * inv_sb * inv_sb
+            tb = root_n * (z + gamma * z * z / 3.0 + gamma * inv_n / 6.0)
             if not math.isfinite(tb):
                 continue
             used += 1
-            if tb <= t[j]:
-                below += 1
-            if tb >= t[j]:
-                above += 1
+            below += tb <= t[j]
+            above += tb >= t[j]
         p[j] = min(1.0, 2.0 * (min(below, above) + 1.0) / (used + 1.0)) if used > 0 else np.nan

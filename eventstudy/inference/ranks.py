@@ -23,6 +23,10 @@ from .jit import compiled
 
 SortedRows = tuple[np.ndarray, np.ndarray, np.ndarray]
 
+#: Extra values per row up to which they are sorted by counting (``b²`` branch-free comparisons; a Shell sort
+#: beyond).
+COUNTING_SORT = 64
+
 
 @compiled
 def _sort_keys(base, bits, column_bits, keys):
@@ -93,7 +97,10 @@ def _merge_rows(sorted_values, counts, order, extra, group_size,
         firms[:] = 0
     values = np.empty(m)
     mid_ranks = np.empty(t)
+    step = np.empty(t + 1)
     columns = np.empty(m, dtype=np.int64)
+    found = np.empty(m)
+    found_at = np.empty(m, dtype=np.int64)
     below = np.empty(m, dtype=np.int64)  # #{base < y_j}
     equal = np.empty(m, dtype=np.int64)  # #{base = y_j}
     for r in range(n):
@@ -104,23 +111,36 @@ def _merge_rows(sorted_values, counts, order, extra, group_size,
             if write:
                 extra_ranks[r, j] = np.nan
             if np.isfinite(extra[r, j]):
-                values[b] = extra[r, j]
-                columns[b] = j
+                found[b] = extra[r, j]
+                found_at[b] = j
                 b += 1
-        gap = 1  # a Shell sort (Knuth's gaps 1, 4, 13, …): insertion sort for a window's few values
-        while gap < b // 3:
-            gap = 3 * gap + 1
-        while gap > 0:
-            for j in range(gap, b):
-                y, col = values[j], columns[j]
-                k = j
-                while k >= gap and values[k - gap] > y:
-                    values[k] = values[k - gap]
-                    columns[k] = columns[k - gap]
-                    k -= gap
-                values[k] = y
-                columns[k] = col
-            gap //= 3
+        if b <= COUNTING_SORT:  # each value's place: the values below it and the equal ones before it (no branch)
+            for j in range(b):
+                y = found[j]
+                place = 0
+                for q in range(j):
+                    place += found[q] <= y
+                for q in range(j + 1, b):
+                    place += found[q] < y
+                values[place] = y
+                columns[place] = found_at[j]
+        else:  # a Shell sort (Knuth's gaps 1, 4, 13, …)
+            values[:b] = found[:b]
+            columns[:b] = found_at[:b]
+            gap = 1
+            while gap < b // 3:
+                gap = 3 * gap + 1
+            while gap > 0:
+                for j in range(gap, b):
+                    y, col = values[j], columns[j]
+                    k = j
+                    while k >= gap and values[k - gap] > y:
+                        values[k] = values[k - gap]
+                        columns[k] = columns[k - gap]
+                        k -= gap
+                    values[k] = y
+                    columns[k] = col
+                gap //= 3
         tied_pairs = 0  # base values tied among themselves: their mid-ranks (else the k-th ranks k + 1)
         for k in range(1, a):
             tied_pairs += sorted_values[r, k] == sorted_values[r, k - 1]
@@ -168,43 +188,51 @@ def _merge_rows(sorted_values, counts, order, extra, group_size,
             median[r] = med
             for k in range(a, t):
                 base_ranks[r, order[r, k]] = np.nan
+        inv = 1.0 / joined  # (a score is rank · inv − ½)
+        under = 0  # base values below the median (sign −1), then up to ``above`` equal to it (sign 0), then +1
+        while under < a and sorted_values[r, under] < med:
+            under += 1
+        above = under
+        while above < a and sorted_values[r, above] == med:
+            above += 1
         if add and total > 0:
             firms[g] += 1
-        i = 0
+        # base value k ranks at its mid-rank among the base plus #{extras below it} + ½ #{extras equal to it}:
+        # each extra adds ½ from its place among the base (``below``) on and ½ past the base values equal to it
+        for k in range(a + 1):
+            step[k] = 0.0
+        for j in range(b):
+            step[below[j]] += 0.5
+            step[below[j] + equal[j]] += 0.5
+        shift = 0.0
+        for k in range(a):
+            shift += step[k]
+            rank = (mid_ranks[k] if ties else k + 1.0) + shift
+            day = order[r, k]
+            if write:
+                base_ranks[r, day] = rank
+            if add:
+                rank_sums[g, day] += rank * inv - 0.5
+                sign_sums[g, day] += (k >= above) - (k < under)
+                day_counts[g, day] += 1
         j = 0
-        while j <= b:  # the base values below extra j, then those equal to it, then extra j's run
-            if j < b:
-                c = 1
-                while j + c < b and values[j + c] == values[j]:
-                    c += 1
-                stop, tied = below[j], below[j] + equal[j]
-            else:
-                c, stop, tied = 0, a, a
-            for k in range(i, tied):  # mid-rank among the base, shifted by the extras below (half the equal ones)
-                rank = (mid_ranks[k] if ties else k + 1.0) + j + (c / 2.0 if k >= stop else 0.0)
-                day = order[r, k]
+        while j < b:  # each run of equal extras: #{base below} + #{extras before} + the run's mid-place among the equal
+            c = 1
+            while j + c < b and values[j + c] == values[j]:
+                c += 1
+            rank = below[j] + j + (equal[j] + c + 1) / 2.0
+            y = values[j]
+            score = rank * inv - 0.5
+            sign = 1.0 if y > med else (-1.0 if y < med else 0.0)
+            for k in range(j, j + c):
                 if write:
-                    base_ranks[r, day] = rank
+                    extra_ranks[r, columns[k]] = rank
                 if add:
-                    x = sorted_values[r, k]
-                    rank_sums[g, day] += rank / joined - 0.5
-                    sign_sums[g, day] += 1.0 if x > med else (-1.0 if x < med else 0.0)
+                    day = t + columns[k]
+                    rank_sums[g, day] += score
+                    sign_sums[g, day] += sign
                     day_counts[g, day] += 1
-            if j < b:
-                rank = below[j] + j + (equal[j] + c + 1) / 2.0
-                y = values[j]
-                score = rank / joined - 0.5
-                sign = 1.0 if y > med else (-1.0 if y < med else 0.0)
-                for k in range(j, j + c):
-                    if write:
-                        extra_ranks[r, columns[k]] = rank
-                    if add:
-                        day = t + columns[k]
-                        rank_sums[g, day] += score
-                        sign_sums[g, day] += sign
-                        day_counts[g, day] += 1
-            i = tied
-            j += c if j < b else 1
+            j += c
 
 
 def sorted_rows(base: np.ndarray) -> SortedRows:

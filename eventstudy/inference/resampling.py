@@ -14,7 +14,8 @@ from .pseudo_windows import (
     enumerated_caars,
     leave_run_out,
     leave_run_out_2,
-    stream_key,
+    run_signs,
+    stream_keys,
     uniform_integers,
 )
 from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
@@ -77,7 +78,9 @@ def _positive_shares(v: dict) -> np.ndarray:
     (pcar, has), rows, patch = _pseudo_cars(v)
 
     def counts(p: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (p > 0).sum(axis=-1), h.sum(axis=-1)  # (p is NaN, never > 0, where a run has no data)
+        positive, with_data = np.empty(p.shape[:-1], dtype=np.int64), np.empty(p.shape[:-1], dtype=np.int64)
+        run_signs(p.reshape(-1, p.shape[-1]), h.reshape(-1, h.shape[-1]), positive.reshape(-1), with_data.reshape(-1))
+        return positive, with_data
 
     if v.get("shared") is None:
         positive, with_data = counts(pcar, has)
@@ -180,9 +183,9 @@ def _bhar_boot_t(v):
     for m in np.unique(n[run]):
         ks = run[n[run] == m]
         size = max(int(m) // 4, min(int(m), 10))
-        values = np.stack([b[k][ok[k]] for k in ks])  # (groups, m)
+        values = b[ks][ok[ks]].reshape(len(ks), int(m))  # (groups, m): each row has m values
         picks = np.empty((len(ks), draws, size), dtype=np.int32)
-        keys = np.array([stream_key(v["seeds"][k], 2) for k in ks], dtype=np.uint64)  # not placebo_p's stream
+        keys = stream_keys([v["seeds"][k] for k in ks], 2)  # not placebo_p's stream
         uniform_integers(keys, np.full(len(ks), m), np.full(len(ks), size), picks)
         out = np.empty(len(ks))
         bootstrap_p(values, picks, mean[ks], t[ks], out)
@@ -238,7 +241,7 @@ def _placebo_p(v):
         # of the draws are one compiled loop over the groups (pseudo_windows.drawn_caars).
         counts = n_codes[several]
         offsets = np.empty((len(several), draws, int(counts.max())), dtype=np.int32)
-        keys = np.array([stream_key(v["seeds"][k]) for k in several], dtype=np.uint64)
+        keys = stream_keys([v["seeds"][k] for k in several])
         uniform_integers(keys, np.full(len(several), pcar.shape[2]), counts, offsets)
         drawn_caars(pcar, patch_pcar, patch_row, codes, n.astype(np.int64), several, offsets, caar, hits, n_fin)
     p = (1.0 + hits) / (n_fin + 1.0)

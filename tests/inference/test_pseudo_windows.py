@@ -16,7 +16,9 @@ from eventstudy.inference.pseudo_windows import (
     enumerated_caars,
     leave_run_out,
     leave_run_out_2,
+    run_signs,
     stream_key,
+    stream_keys,
     uniform_integers,
 )
 
@@ -42,6 +44,28 @@ def test_stream_is_splitmix64():
     # the key of one word w is the first output of the stream from w: mix(w + γ)
     assert stream_key(1234567) == PUBLISHED[0]
     assert stream_key((0, 1)) != stream_key((1, 0)) != stream_key(1) and stream_key(4, 2) != stream_key(4)
+
+
+def test_keys_of_many_seeds_at_once_equal_each_seeds_own():
+    """Seeds folded column by column (equal lengths) and one at a time (ragged, negative, past 2⁶⁴: the words are
+    taken modulo 2⁶⁴) give each seed the key of its own fold."""
+    mask, gamma = 2**64 - 1, 0x9E3779B97F4A7C15
+
+    def mix(x):  # the mix of x: SplitMix64's first output from the state x − γ
+        words = splitmix64_words((x - gamma) & mask)
+        return next(words) << 32 | next(words)
+
+    def fold(words):  # h ← mix(h XOR w + γ) from h = 0, in Python integers
+        h = 0
+        for w in words:
+            h = mix(((h ^ (w & mask)) + gamma) & mask)
+        return h
+
+    seeds = [(0, k, 99_990, 100_010) for k in range(7)]
+    assert stream_keys(seeds, 2).tolist() == [fold([*s, 2]) for s in seeds]
+    odd = [(1, 2), 3, (-1, 4), 2**70]
+    assert stream_keys(odd).tolist() == [fold(np.atleast_1d(s).tolist()) for s in odd] == [stream_key(s) for s in odd]
+    assert stream_keys([]).shape == (0,)
 
 
 def splitmix64_words(state: int):
@@ -197,6 +221,11 @@ def test_drawn_caars_hand():
     patch, patch_row = np.array([[np.nan, 0.04]]), np.array([[-1, 0, -1]])
     drawn_caars(pcar, patch, patch_row, codes, np.array([3]), np.array([0]), offsets, np.array([0.013]), hits, n_fin)
     assert n_fin[0] == 4 and hits[0] == 2
+    source = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)  # the kernel's Python source: the same
+    drawn_caars.py_func(
+        pcar, patch, patch_row, codes, np.array([3]), np.array([0]), offsets, np.array([0.013]), *source
+    )
+    assert source[1][0] == 4 and source[0][0] == 2
 
 
 def test_enumerated_caars_hand():
@@ -220,3 +249,13 @@ def test_covered_sessions_hand():
     span[0, 1, 3] = 2.0
     covered_sessions(ar, span, np.array([2, 3]), out)
     assert out.tolist() == [[4, 2, 0]]
+
+
+def test_run_signs_hand():
+    """Row 0: runs 0.2, −0.1, no data, 0.0 — one positive of three with data; row 1: none with data."""
+    pcar = np.array([[0.2, -0.1, np.nan, 0.0], [np.nan] * 4])
+    has = np.isfinite(pcar)
+    for kernel in (run_signs, run_signs.py_func):
+        positive, with_data = np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64)
+        kernel(pcar, has, positive, with_data)
+        assert positive.tolist() == [1, 0] and with_data.tolist() == [3, 0]

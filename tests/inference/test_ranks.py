@@ -38,11 +38,11 @@ def test_hand_worked_row():
     np.testing.assert_array_equal(median, [3.0, nan])
 
 
-@pytest.mark.parametrize("m", [0, 1, 2, 5, 21, 40])
+@pytest.mark.parametrize("m", [0, 1, 2, 5, 21, 40, 100])
 def test_merged_ranks_equal_the_ranks_of_the_joined_rows(m):
     """Mid-ranks and medians of ``[base, extra]`` from the base sorted once equal those of the joined rows, with
     many ties (small integers, also between the parts), missing and infinite values in both parts, rows with
-    nothing finite, even and odd counts; many extras (40) too."""
+    nothing finite, even and odd counts; many extras (40, and 100: sorted by the Shell sort, not by counting) too."""
     rng = np.random.default_rng(m)
     base = rng.integers(0, 6, (400, 30)).astype(float)
     base[::2] += rng.normal(0, 1, (200, 30))  # rows without ties too
