@@ -9,11 +9,22 @@ import pandas as pd
 
 from ..model.diagnostics import FLAG_LEVEL, LJUNG_BOX_LAGS
 from ..study.results import StudyResults
+from .per_event import EventRows
 
 
-def _cell(frame: pd.DataFrame, test: str, window: tuple[int, int]) -> dict[str, Any] | None:
-    row = frame[(frame["test"] == test) & (frame["window_start"] == window[0]) & (frame["window_end"] == window[1])]
-    return row.iloc[0].to_dict() if len(row) else None
+def _cells(tests: pd.DataFrame) -> dict[tuple[str, int, int], dict[str, Any]]:
+    """The event's test rows by (test, window start, window end), the first row of each."""
+    cells: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for row in tests.to_dict(orient="records"):
+        cells.setdefault((row["test"], row["window_start"], row["window_end"]), row)
+    return cells
+
+
+def _by_firm_window(frame: pd.DataFrame, columns: list[str]) -> dict[tuple[str, int, int], dict[str, Any]]:
+    """``{(ticker, window start, window end): {column: value}}`` of ``frame``'s rows (the last of duplicates)."""
+    keys = zip(frame["ticker"].tolist(), frame["window_start"].tolist(), frame["window_end"].tolist(), strict=True)
+    values = zip(*(frame[c].tolist() for c in columns), strict=True)
+    return {key: dict(zip(columns, row, strict=True)) for key, row in zip(keys, values, strict=True)}
 
 
 def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str, dict[str, Any]]:
@@ -26,21 +37,23 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
         return {}
     assert isinstance(tests, pd.DataFrame) and isinstance(volume, pd.DataFrame) and isinstance(volatility, pd.DataFrame)
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
-    windows = list(results.study.event_windows)
+    windows = [(int(a), int(b)) for a, b in results.study.event_windows]
     diag_cols = ["ticker", "lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"]
+    by_tests, by_volume, by_volatility = EventRows(tests), EventRows(volume), EventRows(volatility)
+    by_estimates = EventRows(results.estimates)
     views = {}
     for ev in results.study.events[:limit]:
-        t = tests[tests["event_id"] == ev.id]
-        vol = volume[volume["event_id"] == ev.id].set_index(["ticker", "window_start", "window_end"])
-        var = volatility[volatility["event_id"] == ev.id].set_index(["ticker", "window_start", "window_end"])
-        tickers = list(dict.fromkeys(volume.loc[volume["event_id"] == ev.id, "ticker"]))
-        cav, u = vol[["cav", "cav_t"]].to_dict(orient="index"), var[["u", "u_p"]].to_dict(orient="index")
+        t, vol, var = by_tests[ev.id], by_volume[ev.id], by_volatility[ev.id]
+        cells = _cells(t)
+        tickers = list(dict.fromkeys(vol["ticker"].tolist()))
+        cav, u = _by_firm_window(vol, ["cav", "cav_t"]), _by_firm_window(var, ["u", "u_p"])
         firms = []
         for ticker in tickers:  # a table row per firm of the event: the report's own size, not the study's
-            cells = [{**cav[(ticker, *w)], **u[(ticker, *w)]} for w in windows]
-            firms.append({"ticker": ticker, "name": names.get(ticker, ticker), "cells": cells})
-        notes = sorted({f"{key[0]}: {note}" for key, note in vol.loc[vol["note"] != "", "note"].items()})
-        est = results.estimates[results.estimates["event_id"] == ev.id]
+            firm_cells = [{**cav[(ticker, *w)], **u[(ticker, *w)]} for w in windows]
+            firms.append({"ticker": ticker, "name": names.get(ticker, ticker), "cells": firm_cells})
+        noted = vol[vol["note"] != ""]
+        notes = sorted({f"{ticker}: {note}" for ticker, note in zip(noted["ticker"], noted["note"], strict=True)})
+        est = by_estimates[ev.id]
         diagnostics = est[diag_cols].to_dict(orient="records") if set(diag_cols) <= set(est.columns) else []
         for row in diagnostics:
             row["name"] = names.get(row["ticker"], row["ticker"])
@@ -48,9 +61,7 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
             "windows": [
                 {
                     "window": w,
-                    "cells": {
-                        name: _cell(t, name, w) for name in ("cav_csect_t", "cav_bmp_t", "var_csect_t", "var_rank_t")
-                    },
+                    "cells": {name: cells.get((name, *w)) for name in ("cav_csect_t", "cav_bmp_t", "var_csect_t", "var_rank_t")},
                 }
                 for w in windows
             ],  # fmt: skip

@@ -1,0 +1,27 @@
+"""A study table's rows per event, split in one pass: the report shows the first events one section each, and
+selecting each event's rows by comparing the whole ``event_id`` column again costs a pass over the table per
+event."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+class EventRows:
+    """The rows of ``frame`` per value of its ``column`` (in the frame's order; index labels kept);
+    ``rows[event_id]`` is an empty frame with the same columns for an event without rows."""
+
+    def __init__(self, frame: pd.DataFrame, column: str = "event_id") -> None:
+        self.frame = frame
+        codes, ids = pd.factorize(frame[column]) if len(frame) else (np.zeros(0, dtype=np.intp), [])
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(ids) + 1))
+        self._positions = {ids[k]: order[bounds[k] : bounds[k + 1]] for k in range(len(ids))}
+
+    def positions(self, event_id: str) -> np.ndarray:
+        """The positions (``iloc``) of the event's rows, in the frame's order."""
+        return self._positions.get(event_id, np.zeros(0, dtype=np.intp))
+
+    def __getitem__(self, event_id: str) -> pd.DataFrame:
+        return self.frame.iloc[self.positions(event_id)]
