@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..data.quality import limit_words
-from ..study.coverage import coverage_words
+from ..study.coverage import coverage_words_of
 from ..study.results import StudyResults
 from ..study.summary import ALPHA, holm
 
@@ -45,11 +44,10 @@ class FirmMatrix:
     main_window: tuple[int, int]
 
 
-def _cell(r: dict[str, Any], halts: pd.DataFrame) -> dict[str, Any]:
+def _cell(r: dict[str, Any], coverage: str) -> dict[str, Any]:
+    """A matrix cell of the ``car.csv`` row ``r``; ``coverage``: the row's :func:`coverage_words_of` ('' when its
+    returns stay inside the window)."""
     words, marks = [], ""
-    lo, hi = r["covered_start"], r["covered_end"]
-    spans = not (lo is None or hi is None or pd.isna(lo)) and (lo < r["window_start"] or hi > r["window_end"])
-    coverage = coverage_words(r, halts) if spans else ""
     if coverage:
         words.append(coverage)
         marks += "s"
@@ -76,12 +74,16 @@ def firm_matrix(results: StudyResults, event_id: str) -> FirmMatrix:
     frame = results.car[results.car["event_id"] == event_id]
     halts = results.halts[results.halts["event_id"] == event_id]
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events if fe.event_id == event_id}
-    by = {(r["ticker"], int(r["window_start"]), int(r["window_end"])): r for r in frame.to_dict(orient="records")}
-    tickers = list(dict.fromkeys(frame["ticker"]))
+    coverage = coverage_words_of(frame, halts)  # the halts looked up once per firm-event, not per cell
+    by = {
+        (r["ticker"], int(r["window_start"]), int(r["window_end"])): (r, words)
+        for r, words in zip(frame.to_dict(orient="records"), coverage, strict=True)
+    }
+    tickers = list(dict.fromkeys(frame["ticker"].tolist()))
     rows: list[dict[str, Any]] = []
     family: list[dict[str, Any]] = []  # the cells with a p-value, in table order
     for ticker in tickers:
-        cells = [_cell(by[(ticker, *w)], halts) if (ticker, *w) in by else None for w in windows]
+        cells = [_cell(*by[(ticker, *w)]) if (ticker, *w) in by else None for w in windows]
         rows.append({"name": names.get(ticker, ticker), "ticker": ticker, "cells": cells})
         family += [c for c in cells if c is not None and np.isfinite(c["p"])]
     adjusted = holm(np.array([c["p"] for c in family], dtype=float))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -41,6 +42,7 @@ from .figures import (
 )  # fmt: skip
 from .firms import MARKS, MATRIX_ROWS, FirmMatrix, extreme_rows, firm_matrix
 from .paths import event_paths
+from .per_event import EventRows
 from .reaction import reaction_views
 from .style import figure_div, number_text
 
@@ -68,14 +70,13 @@ class EventView:
     rbar: float = float("nan")  # the mean cross-correlation behind the CAAR band
 
 
-def firm_markets(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
-    """Per firm of an event: exchange, calendar, benchmark, day 0 and the estimation sessions actually used."""
-    mine = results.estimates[results.estimates["event_id"] == event_id]
-    spans = dict(zip(mine["ticker"], zip(mine["est_start"], mine["est_end"], strict=True), strict=True))
+def firm_markets(results: StudyResults, estimates: pd.DataFrame, positions: Sequence[int]) -> list[dict[str, Any]]:
+    """Per firm of an event (``positions`` in ``firm_events``; ``estimates``: the event's rows of
+    ``results.estimates``): exchange, calendar, benchmark, day 0 and the estimation sessions actually used."""
+    spans = dict(zip(estimates["ticker"], zip(estimates["est_start"], estimates["est_end"], strict=True), strict=True))
     rows = []
-    for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True):
-        if fe.event_id != event_id:
-            continue
+    for i in positions:
+        fe, m = results.abnormal.firm_events[i], results.markets[i]
         start, end = spans[fe.ticker]
         rows.append(
             {"name": fe.name, "ticker": fe.ticker, "exchange": m.exchange, "calendar": m.calendar,
@@ -95,15 +96,19 @@ def _robustness(test: str) -> str:
     return robustness_label(test, test in CLUSTERING_ROBUST)
 
 
-def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
-    """Tests × event windows: ``{"windows", "firms": [n per window], "rows": [{"test", "robust", "label", "cells"}],
-    "family"}``; each cell carries ``p_holm``, its p-value Holm-adjusted across every test × window cell of the event
-    (the table's family), and ``sig`` (``p_holm`` < :data:`ALPHA`)."""
-    tests = results.tests[results.tests["event_id"] == event_id]
+def _window_tests(results: StudyResults, tests: pd.DataFrame) -> dict[str, Any]:
+    """Tests × event windows of an event (``tests``: its rows of ``results.tests``): ``{"windows", "firms": [n per
+    window], "rows": [{"test", "robust", "label", "cells"}], "family"}``; each cell carries ``p_holm``, its p-value
+    Holm-adjusted across every test × window cell of the event (the table's family), and ``sig`` (``p_holm`` <
+    :data:`ALPHA`)."""
     windows = list(results.study.event_windows)
+    starts, ends = tests["window_start"].to_numpy(), tests["window_end"].to_numpy()
+    in_windows = np.zeros(len(tests), dtype=bool)
+    for a, b in windows:
+        in_windows |= (starts == a) & (ends == b)
     cells = {
         (r.test, r.window_start, r.window_end): {**r._asdict(), "p_holm": float("nan"), "sig": False}
-        for r in tests.itertuples(index=False)
+        for r in tests[in_windows].itertuples(index=False)
     }
     names = [t for t in TESTS if any((t, *w) in cells for w in windows)]
     grid = {t: [cells.get((t, *w)) for w in windows] for t in names}
@@ -119,17 +124,19 @@ def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     return {"windows": windows, "firms": firms, "rows": rows, "family": len(family)}
 
 
-def _daily_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
+def _daily_tests(daily: pd.DataFrame) -> dict[str, Any]:
     """p-values per day of the daily path (one-day rows of ``tests.csv`` that are not event windows) and their
-    Holm adjustment across the days of the path, per test (:func:`eventstudy.study.summary.daily_holm`), for the
-    clustering-robust tests (every test's are in ``tests.csv``)."""
-    daily = daily_holm(results.tests[results.tests["event_id"] == event_id], results.study.event_windows)
-    names = [t for t in TESTS if t in set(daily["test"]) and t in CLUSTERING_ROBUST]
-    rows = [
-        {"day": int(day), "p": dict(zip(g["test"], g["p_value"], strict=True)),
-         "holm": dict(zip(g["test"], g["p_holm"], strict=True))}
-        for day, g in daily.groupby("window_start", sort=True)
-    ]  # fmt: skip
+    Holm adjustment across the days of the path, per test (``daily``: an event's rows of
+    :func:`eventstudy.study.summary.daily_holm`, whose families are each event's tests), for the clustering-robust
+    tests (every test's are in ``tests.csv``)."""
+    tests = daily["test"].tolist()
+    names = [t for t in TESTS if t in set(tests) and t in CLUSTERING_ROBUST]
+    by_day: dict[int, tuple[dict[str, float], dict[str, float]]] = {}
+    for day, test, p, p_holm in zip(daily["window_start"].tolist(), tests, daily["p_value"].tolist(),
+                                    daily["p_holm"].tolist(), strict=True):  # fmt: skip
+        p_of, holm_of = by_day.setdefault(int(day), ({}, {}))
+        p_of[test], holm_of[test] = p, p_holm
+    rows = [{"day": day, "p": by_day[day][0], "holm": by_day[day][1]} for day in sorted(by_day)]
     return {"tests": names, "rows": rows, "days": len(rows), "alpha": ALPHA}
 
 
@@ -148,13 +155,15 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
     events = results.study.events[:limit]
     paths = event_paths(results, [ev.id for ev in events])
     fes = results.abnormal.firm_events
+    estimates, halts_of, tests = EventRows(results.estimates), EventRows(results.halts), EventRows(results.tests)
+    daily = EventRows(daily_holm(results.tests, results.study.event_windows))  # Holm within each event and test
     views = []
     for ev in events:
         path = paths[ev.id]
         names, tickers = [fes[i].name for i in path.rows], [fes[i].ticker for i in path.rows]
-        est = results.estimates[results.estimates["event_id"] == ev.id].copy()
+        est = estimates[ev.id].copy()
         est["name"] = est["ticker"].map(dict(zip(tickers, names, strict=True)))
-        halts = results.halts[results.halts["event_id"] == ev.id].copy()
+        halts = halts_of[ev.id].copy()
         halts["name"] = halts["ticker"].map(dict(zip(tickers, names, strict=True)))
         matrix = firm_matrix(results, ev.id)
         prices = price_rows(path)
@@ -180,10 +189,10 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
                 figures=figures,
                 estimates=_rows(est),
                 matrix=matrix,
-                window_tests=_window_tests(results, ev.id),
-                daily_tests=_daily_tests(results, ev.id),
+                window_tests=_window_tests(results, tests[ev.id]),
+                daily_tests=_daily_tests(daily[ev.id]),
                 halts=_rows(halts),
-                firms=firm_markets(results, ev.id),
+                firms=firm_markets(results, estimates[ev.id], path.rows),
                 extremes=extremes,
                 prices_of=len(prices),
                 rbar=path.rbar,
