@@ -1,0 +1,22 @@
+"""per_event: a table's rows per event, split once, are the rows a filter on the event id selects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def test_rows_per_event_are_the_filtered_rows_in_order():
+    from eventstudy.report.per_event import EventRows
+
+    frame = pd.DataFrame(
+        {"event_id": ["b", "a", "b", "c", "a", "b"], "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}, index=[10, 11, 12, 13, 14, 15]
+    )
+    rows = EventRows(frame)
+    for event_id in ("a", "b", "c"):
+        pd.testing.assert_frame_equal(rows[event_id], frame[frame["event_id"] == event_id])
+    assert rows.positions("b").tolist() == [0, 2, 5]
+    missing = rows["z"]
+    assert missing.empty and list(missing.columns) == ["event_id", "x"]
+    assert EventRows(frame.iloc[:0])["a"].empty
+    assert rows.positions("z").dtype == np.intp
