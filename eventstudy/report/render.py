@@ -201,8 +201,25 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
     return views
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja2's environment, reading ``row.field`` of a dict as ``row["field"]`` straight away when ``field`` is no
+    attribute of a dict (where Jinja2 would first try, and fail, to read an attribute): the same value, without
+    the cost of an exception per table cell."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("eventstudy.report") / "templates")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,7 +88,7 @@ def plain(text: str) -> str:
 
 def number_text(value: Any, spec: str = ".4f") -> str:
     """``value`` formatted with ``spec``; "—" for a missing or non-finite number (never a blank or "nan")."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return format(value, spec)
 
