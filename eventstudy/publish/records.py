@@ -186,9 +186,9 @@ def csv_cells(column: pd.Series, texts: FloatText | None = None) -> list[str]:
 def _csv_text(value: Any) -> str:
     if value is None or value == "":
         return ""  # (a lone empty field would be quoted by the csv module)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow([value])
-    return buffer.getvalue()
+    buffer = io.StringIO()  # (the line end "\n" as the file's: a cell with a line break is quoted, as pandas does)
+    csv.writer(buffer, lineterminator="\n").writerow([value])
+    return buffer.getvalue()[:-1]
 
 
 def _csv_header(frame: pd.DataFrame) -> str:
