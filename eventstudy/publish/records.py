@@ -138,8 +138,10 @@ def _write_records(out: TextIO, records: Records, indent: str) -> None:
     if companion is not None and (len(companion[0].columns) < 2 or len(companion[0]) != len(frame)):
         write_csv_rows(*companion)  # not row for row (or one column): on its own
         companion = None
-    with open(companion[1], "w", encoding="utf-8", newline="") if companion else contextlib.nullcontext() as csv_out:
+    with contextlib.ExitStack() as stack:
+        csv_out: TextIO | None = None
         if companion is not None:
+            csv_out = stack.enter_context(open(companion[1], "w", encoding="utf-8", newline=""))
             csv_out.write(_csv_header(companion[0]))
         if not len(frame):
             out.write("[]")
@@ -149,7 +151,7 @@ def _write_records(out: TextIO, records: Records, indent: str) -> None:
             texts = FloatText()  # the chunk's floats, formatted once for both files
             rows = _json_chunk(frame.iloc[start : start + CHUNK], template, texts)
             out.write(("[\n" + indent + "  " if k == 0 else sep) + sep.join(rows))
-            if companion is not None:
+            if csv_out is not None and companion is not None:
                 csv_out.write(_csv_chunk(companion[0].iloc[start : start + CHUNK], texts))
         out.write("\n" + indent + "]")
 

@@ -14,7 +14,9 @@ from typing import Any
 
 
 @functools.lru_cache(maxsize=64)
-def _grid(rows: int, cols: int, panels: int, shared_yaxes: bool, horizontal_spacing: float) -> tuple[str, tuple[Any, ...]]:
+def _grid(
+    rows: int, cols: int, panels: int, shared_yaxes: bool, horizontal_spacing: float
+) -> tuple[str, tuple[Any, ...]]:
     """make_subplots' layout (JSON text, copied by each caller) of ``panels`` titled panels in ``rows`` × ``cols``,
     and each panel's axis references (``{"xaxis": "x2", "yaxis": "y2"}``)."""
     from plotly.subplots import make_subplots

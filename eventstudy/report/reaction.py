@@ -61,7 +61,10 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
             "windows": [
                 {
                     "window": w,
-                    "cells": {name: cells.get((name, *w)) for name in ("cav_csect_t", "cav_bmp_t", "var_csect_t", "var_rank_t")},
+                    "cells": {
+                        name: cells.get((name, *w))
+                        for name in ("cav_csect_t", "cav_bmp_t", "var_csect_t", "var_rank_t")
+                    },
                 }
                 for w in windows
             ],  # fmt: skip

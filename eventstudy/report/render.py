@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -70,7 +70,7 @@ class EventView:
     rbar: float = float("nan")  # the mean cross-correlation behind the CAAR band
 
 
-def firm_markets(results: StudyResults, estimates: pd.DataFrame, positions: Sequence[int]) -> list[dict[str, Any]]:
+def firm_markets(results: StudyResults, estimates: pd.DataFrame, positions: Iterable[int]) -> list[dict[str, Any]]:
     """Per firm of an event (``positions`` in ``firm_events``; ``estimates``: the event's rows of
     ``results.estimates``): exchange, calendar, benchmark, day 0 and the estimation sessions actually used."""
     spans = dict(zip(estimates["ticker"], zip(estimates["est_start"], estimates["est_end"], strict=True), strict=True))

@@ -10,7 +10,8 @@ def test_rows_per_event_are_the_filtered_rows_in_order():
     from eventstudy.report.per_event import EventRows
 
     frame = pd.DataFrame(
-        {"event_id": ["b", "a", "b", "c", "a", "b"], "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}, index=[10, 11, 12, 13, 14, 15]
+        {"event_id": ["b", "a", "b", "c", "a", "b"], "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]},
+        index=[10, 11, 12, 13, 14, 15],
     )
     rows = EventRows(frame)
     for event_id in ("a", "b", "c"):
