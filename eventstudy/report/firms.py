@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..data.quality import limit_words
 from ..study.coverage import coverage_words_of
@@ -68,11 +69,14 @@ def _cell(r: dict[str, Any], coverage: str) -> dict[str, Any]:
             "sig": False, "marks": marks, "words": "; ".join(words), "missing": missing}  # fmt: skip
 
 
-def firm_matrix(results: StudyResults, event_id: str) -> FirmMatrix:
-    """The event's firm × window matrix (firms in the study file's order, windows in the study's order)."""
+def firm_matrix(
+    results: StudyResults, event_id: str, car: pd.DataFrame | None = None, halts: pd.DataFrame | None = None
+) -> FirmMatrix:
+    """The event's firm × window matrix (firms in the study file's order, windows in the study's order);
+    ``car``/``halts``: the event's rows of ``results.car``/``results.halts`` when the caller has them."""
     windows = [(int(a), int(b)) for a, b in results.study.event_windows]
-    frame = results.car[results.car["event_id"] == event_id]
-    halts = results.halts[results.halts["event_id"] == event_id]
+    frame = results.car[results.car["event_id"] == event_id] if car is None else car
+    halts = results.halts[results.halts["event_id"] == event_id] if halts is None else halts
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events if fe.event_id == event_id}
     coverage = coverage_words_of(frame, halts)  # the halts looked up once per firm-event, not per cell
     by = {

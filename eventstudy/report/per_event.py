@@ -4,6 +4,9 @@ event."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -25,3 +28,14 @@ class EventRows:
 
     def __getitem__(self, event_id: str) -> pd.DataFrame:
         return self.frame.iloc[self.positions(event_id)]
+
+    def records(
+        self, event_ids: Sequence[str], columns: Sequence[str] | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Per event of ``event_ids``, its rows as dicts (``to_dict(orient="records")``: Python values) of
+        ``columns`` (default: all), converted in one call for all the events."""
+        positions = [self.positions(e) for e in event_ids]
+        frame = self.frame if columns is None else self.frame[list(columns)]
+        rows = frame.iloc[np.concatenate(positions)].to_dict(orient="records") if positions else []
+        bounds = np.cumsum([0] + [len(p) for p in positions]).tolist()
+        return {e: rows[bounds[k] : bounds[k + 1]] for k, e in enumerate(event_ids)}

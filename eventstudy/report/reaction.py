@@ -12,19 +12,29 @@ from ..study.results import StudyResults
 from .per_event import EventRows
 
 
-def _cells(tests: pd.DataFrame) -> dict[tuple[str, int, int], dict[str, Any]]:
+def _cells(tests: list[dict[str, Any]]) -> dict[tuple[str, int, int], dict[str, Any]]:
     """The event's test rows by (test, window start, window end), the first row of each."""
     cells: dict[tuple[str, int, int], dict[str, Any]] = {}
-    for row in tests.to_dict(orient="records"):
+    for row in tests:
         cells.setdefault((row["test"], row["window_start"], row["window_end"]), row)
     return cells
 
 
-def _by_firm_window(frame: pd.DataFrame, columns: list[str]) -> dict[tuple[str, int, int], dict[str, Any]]:
-    """``{(ticker, window start, window end): {column: value}}`` of ``frame``'s rows (the last of duplicates)."""
-    keys = zip(frame["ticker"].tolist(), frame["window_start"].tolist(), frame["window_end"].tolist(), strict=True)
-    values = zip(*(frame[c].tolist() for c in columns), strict=True)
-    return {key: dict(zip(columns, row, strict=True)) for key, row in zip(keys, values, strict=True)}
+class _FirmWindows:
+    """A per-firm-and-window table (volume.csv, volatility.csv) read once into lists; per event, ``{(ticker, window
+    start, window end): {column: value}}`` of its rows (the last of duplicates)."""
+
+    def __init__(self, frame: pd.DataFrame, columns: list[str]) -> None:
+        self.rows = EventRows(frame)
+        self.keys = [frame[c].to_numpy(dtype=object) for c in ("ticker", "window_start", "window_end")]
+        self.columns = columns
+        self.values = [frame[c].to_numpy(dtype=object) for c in columns]
+
+    def of(self, event_id: str) -> dict[tuple[str, int, int], dict[str, Any]]:
+        at = self.rows.positions(event_id)
+        keys = zip(*(k[at].tolist() for k in self.keys), strict=True)
+        values = zip(*(v[at].tolist() for v in self.values), strict=True)
+        return {key: dict(zip(self.columns, row, strict=True)) for key, row in zip(keys, values, strict=True)}
 
 
 def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str, dict[str, Any]]:
@@ -39,25 +49,34 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
     windows = [(int(a), int(b)) for a, b in results.study.event_windows]
     diag_cols = ["ticker", "lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"]
-    by_tests, by_volume, by_volatility = EventRows(tests), EventRows(volume), EventRows(volatility)
-    by_estimates = EventRows(results.estimates)
+    events = [ev.id for ev in results.study.events[:limit]]
+    test_rows = EventRows(tests).records(events)
+    has_diagnostics = set(diag_cols) <= set(results.estimates.columns)
+    diagnostic_rows = EventRows(results.estimates).records(events, diag_cols) if has_diagnostics else {}
+    cav, u = _FirmWindows(volume, ["cav", "cav_t"]), _FirmWindows(volatility, ["u", "u_p"])
+    notes_of = volume["note"].to_numpy(dtype=object)
     views = {}
-    for ev in results.study.events[:limit]:
-        t, vol, var = by_tests[ev.id], by_volume[ev.id], by_volatility[ev.id]
+    for event_id in events:
+        t = test_rows[event_id]
         cells = _cells(t)
-        tickers = list(dict.fromkeys(vol["ticker"].tolist()))
-        cav, u = _by_firm_window(vol, ["cav", "cav_t"]), _by_firm_window(var, ["u", "u_p"])
+        at = cav.rows.positions(event_id)
+        tickers = list(dict.fromkeys(cav.keys[0][at].tolist()))
+        cav_of, u_of = cav.of(event_id), u.of(event_id)
         firms = []
         for ticker in tickers:  # a table row per firm of the event: the report's own size, not the study's
-            firm_cells = [{**cav[(ticker, *w)], **u[(ticker, *w)]} for w in windows]
+            firm_cells = [{**cav_of[(ticker, *w)], **u_of[(ticker, *w)]} for w in windows]
             firms.append({"ticker": ticker, "name": names.get(ticker, ticker), "cells": firm_cells})
-        noted = vol[vol["note"] != ""]
-        notes = sorted({f"{ticker}: {note}" for ticker, note in zip(noted["ticker"], noted["note"], strict=True)})
-        est = by_estimates[ev.id]
-        diagnostics = est[diag_cols].to_dict(orient="records") if set(diag_cols) <= set(est.columns) else []
+        notes = sorted(
+            {
+                f"{ticker}: {note}"
+                for ticker, note in zip(cav.keys[0][at].tolist(), notes_of[at].tolist(), strict=True)
+                if note != ""
+            }
+        )
+        diagnostics = diagnostic_rows.get(event_id, [])
         for row in diagnostics:
             row["name"] = names.get(row["ticker"], row["ticker"])
-        views[ev.id] = {
+        views[event_id] = {
             "windows": [
                 {
                     "window": w,
@@ -70,7 +89,7 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
             ],  # fmt: skip
             "firms": firms,
             "notes": notes,
-            "pretrend": t[t["measure"] == "pretrend"].to_dict(orient="records"),
+            "pretrend": [r for r in t if r["measure"] == "pretrend"],
             "diagnostics": diagnostics,
             "flagged": int(sum(bool(r["diagnostics_flag"]) for r in diagnostics)),
             "flag_level": FLAG_LEVEL,

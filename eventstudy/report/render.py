@@ -70,10 +70,12 @@ class EventView:
     rbar: float = float("nan")  # the mean cross-correlation behind the CAAR band
 
 
-def firm_markets(results: StudyResults, estimates: pd.DataFrame, positions: Iterable[int]) -> list[dict[str, Any]]:
+def firm_markets(
+    results: StudyResults, estimates: Iterable[dict[str, Any]], positions: Iterable[int]
+) -> list[dict[str, Any]]:
     """Per firm of an event (``positions`` in ``firm_events``; ``estimates``: the event's rows of
     ``results.estimates``): exchange, calendar, benchmark, day 0 and the estimation sessions actually used."""
-    spans = dict(zip(estimates["ticker"], zip(estimates["est_start"], estimates["est_end"], strict=True), strict=True))
+    spans = {r["ticker"]: (r["est_start"], r["est_end"]) for r in estimates}
     rows = []
     for i in positions:
         fe, m = results.abnormal.firm_events[i], results.markets[i]
@@ -96,19 +98,23 @@ def _robustness(test: str) -> str:
     return robustness_label(test, test in CLUSTERING_ROBUST)
 
 
-def _window_tests(results: StudyResults, tests: pd.DataFrame) -> dict[str, Any]:
-    """Tests × event windows of an event (``tests``: its rows of ``results.tests``): ``{"windows", "firms": [n per
-    window], "rows": [{"test", "robust", "label", "cells"}], "family"}``; each cell carries ``p_holm``, its p-value
-    Holm-adjusted across every test × window cell of the event (the table's family), and ``sig`` (``p_holm`` <
-    :data:`ALPHA`)."""
+def in_event_windows(results: StudyResults, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (``window_start``, ``window_end``) over one of the study's event windows."""
+    starts, ends = frame["window_start"].to_numpy(), frame["window_end"].to_numpy()
+    keep = np.zeros(len(frame), dtype=bool)
+    for a, b in results.study.event_windows:
+        keep |= (starts == a) & (ends == b)
+    return frame[keep]
+
+
+def _window_tests(results: StudyResults, tests: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tests × event windows of an event (``tests``: its rows of ``results.tests`` over the event windows, as
+    dicts): ``{"windows", "firms": [n per window], "rows": [{"test", "robust", "label", "cells"}], "family"}``;
+    each cell carries ``p_holm``, its p-value Holm-adjusted across every test × window cell of the event (the
+    table's family), and ``sig`` (``p_holm`` < :data:`ALPHA`)."""
     windows = list(results.study.event_windows)
-    starts, ends = tests["window_start"].to_numpy(), tests["window_end"].to_numpy()
-    in_windows = np.zeros(len(tests), dtype=bool)
-    for a, b in windows:
-        in_windows |= (starts == a) & (ends == b)
     cells = {
-        (r.test, r.window_start, r.window_end): {**r._asdict(), "p_holm": float("nan"), "sig": False}
-        for r in tests[in_windows].itertuples(index=False)
+        (r["test"], r["window_start"], r["window_end"]): {**r, "p_holm": float("nan"), "sig": False} for r in tests
     }
     names = [t for t in TESTS if any((t, *w) in cells for w in windows)]
     grid = {t: [cells.get((t, *w)) for w in windows] for t in names}
@@ -153,19 +159,23 @@ def _cross_section(results: StudyResults) -> dict[str, Any] | None:
 def event_views(results: StudyResults, limit: int | None = None) -> list[EventView]:
     """One view per event, for the first ``limit`` events of the study (all of them when ``limit`` is None)."""
     events = results.study.events[:limit]
-    paths = event_paths(results, [ev.id for ev in events])
+    ids = [ev.id for ev in events]
+    paths = event_paths(results, ids)
     fes = results.abnormal.firm_events
-    estimates, halts_of, tests = EventRows(results.estimates), EventRows(results.halts), EventRows(results.tests)
+    estimates, halts_of = EventRows(results.estimates).records(ids), EventRows(results.halts)
+    window_tests = EventRows(in_event_windows(results, results.tests)).records(ids)
     daily = EventRows(daily_holm(results.tests, results.study.event_windows))  # Holm within each event and test
+    car = EventRows(results.car)
     views = []
     for ev in events:
         path = paths[ev.id]
         names, tickers = [fes[i].name for i in path.rows], [fes[i].ticker for i in path.rows]
-        est = estimates[ev.id].copy()
-        est["name"] = est["ticker"].map(dict(zip(tickers, names, strict=True)))
-        halts = halts_of[ev.id].copy()
-        halts["name"] = halts["ticker"].map(dict(zip(tickers, names, strict=True)))
-        matrix = firm_matrix(results, ev.id)
+        name_of = dict(zip(tickers, names, strict=True))
+        est = estimates[ev.id]
+        halts = halts_of[ev.id]
+        for row in est:
+            row["name"] = name_of.get(row["ticker"], float("nan"))
+        matrix = firm_matrix(results, ev.id, car=car[ev.id], halts=halts)
         prices = price_rows(path)
         n = len(path.rows)
         figures = {
@@ -187,12 +197,12 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
                 event=ev,
                 day_zero=[dz for (eid, _), dz in results.day_zero.items() if eid == ev.id],
                 figures=figures,
-                estimates=_rows(est),
+                estimates=est,
                 matrix=matrix,
-                window_tests=_window_tests(results, tests[ev.id]),
+                window_tests=_window_tests(results, window_tests[ev.id]),
                 daily_tests=_daily_tests(daily[ev.id]),
-                halts=_rows(halts),
-                firms=firm_markets(results, estimates[ev.id], path.rows),
+                halts=[{**r, "name": name_of.get(r["ticker"], float("nan"))} for r in _rows(halts)],
+                firms=firm_markets(results, est, path.rows),
                 extremes=extremes,
                 prices_of=len(prices),
                 rbar=path.rbar,

@@ -21,3 +21,15 @@ def test_rows_per_event_are_the_filtered_rows_in_order():
     assert missing.empty and list(missing.columns) == ["event_id", "x"]
     assert EventRows(frame.iloc[:0])["a"].empty
     assert rows.positions("z").dtype == np.intp
+
+
+def test_records_per_event_are_each_events_to_dict():
+    from eventstudy.report.per_event import EventRows
+
+    frame = pd.DataFrame({"event_id": ["b", "a", "b", "c"], "x": [1.0, 2.0, 3.0, np.nan], "n": [1, 2, 3, 4]})
+    rows = EventRows(frame)
+    got = rows.records(["a", "b", "z", "c"], ["x", "n"])
+    assert got["a"] == frame[frame["event_id"] == "a"][["x", "n"]].to_dict(orient="records")
+    assert got["b"] == [{"x": 1.0, "n": 1}, {"x": 3.0, "n": 3}] and type(got["b"][0]["n"]) is int
+    assert np.isnan(got["c"][0]["x"]) and got["c"][0]["n"] == 4
+    assert got["z"] == [] and rows.records([]) == {}
