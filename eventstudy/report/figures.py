@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from ..study.results import StudyResults
 from .grid import panel_layout
@@ -173,11 +174,11 @@ def _car_panels(path: EventPath, names: Sequence[str], tickers: Sequence[str]) -
     return {"data": data, "layout": layout}
 
 
-def ar_figure(results: StudyResults, event_id: str) -> Figure:
+def ar_figure(results: StudyResults, event_id: str, rows: pd.DataFrame | None = None) -> Figure:
     """Daily abnormal returns of one event: AAR_t (the mean AR over the firms with a return on day t) as bars; up
     to :data:`SMALL_MULTIPLES` firms each firm's AR as a dot (▲/▼: a close at the daily price limit; no dot: no trade
     that session), more firms as whiskers from the 10th to the 90th percentile of the day's ARs."""
-    frame = results.ar[results.ar["event_id"] == event_id]
+    frame = results.ar[results.ar["event_id"] == event_id] if rows is None else rows  # (rows: the event's, if known)
     frame = frame[np.isfinite(frame["ar"].to_numpy(dtype=float))]
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events if fe.event_id == event_id}
     by_day = frame.groupby("rel_day", sort=True)["ar"]

@@ -165,7 +165,7 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
     estimates, halts_of = EventRows(results.estimates).records(ids), EventRows(results.halts)
     window_tests = EventRows(in_event_windows(results, results.tests)).records(ids)
     daily = EventRows(daily_holm(results.tests, results.study.event_windows))  # Holm within each event and test
-    car = EventRows(results.car)
+    car, ar = EventRows(results.car), EventRows(results.ar)
     views = []
     for ev in events:
         path = paths[ev.id]
@@ -182,7 +182,7 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
             "caar": figure_div(caar_figure(path), f"{ev.id}-caar", 300),
             "car": figure_div(firm_car_figure(path, names, tickers), f"{ev.id}-car",
                               panels_height(n) if n <= SMALL_MULTIPLES else 460, top=48),
-            "ar": figure_div(ar_figure(results, ev.id), f"{ev.id}-ar", 360),
+            "ar": figure_div(ar_figure(results, ev.id, ar[ev.id]), f"{ev.id}-ar", 360),
             "prices": figure_div(price_panels(results, prices), f"{ev.id}-prices", panels_height(len(prices)), top=48),
         }  # fmt: skip
         extremes = None
