@@ -40,7 +40,7 @@ from .figures import (
     price_panels,
     price_rows,
 )  # fmt: skip
-from .firms import MARKS, MATRIX_ROWS, FirmMatrix, extreme_rows, firm_matrix
+from .firms import MARKS, MATRIX_ROWS, FirmMatrix, extreme_rows, firm_matrices
 from .paths import event_paths
 from .per_event import EventRows
 from .reaction import reaction_views
@@ -162,20 +162,20 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
     ids = [ev.id for ev in events]
     paths = event_paths(results, ids)
     fes = results.abnormal.firm_events
-    estimates, halts_of = EventRows(results.estimates).records(ids), EventRows(results.halts)
+    estimates, halts_of = EventRows(results.estimates).records(ids), EventRows(results.halts).records(ids)
     window_tests = EventRows(in_event_windows(results, results.tests)).records(ids)
     daily = EventRows(daily_holm(results.tests, results.study.event_windows))  # Holm within each event and test
-    car, ar = EventRows(results.car), EventRows(results.ar)
+    matrices = firm_matrices(results, ids)
+    ar = EventRows(results.ar[[c for c in ("event_id", "ticker", "rel_day", "ar", "limit") if c in results.ar]])
     views = []
     for ev in events:
         path = paths[ev.id]
         names, tickers = [fes[i].name for i in path.rows], [fes[i].ticker for i in path.rows]
         name_of = dict(zip(tickers, names, strict=True))
         est = estimates[ev.id]
-        halts = halts_of[ev.id]
         for row in est:
             row["name"] = name_of.get(row["ticker"], float("nan"))
-        matrix = firm_matrix(results, ev.id, car=car[ev.id], halts=halts)
+        matrix = matrices[ev.id]
         prices = price_rows(path)
         n = len(path.rows)
         figures = {
@@ -201,7 +201,7 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
                 matrix=matrix,
                 window_tests=_window_tests(results, window_tests[ev.id]),
                 daily_tests=_daily_tests(daily[ev.id]),
-                halts=[{**r, "name": name_of.get(r["ticker"], float("nan"))} for r in _rows(halts)],
+                halts=[{**r, "name": name_of.get(r["ticker"], float("nan"))} for r in halts_of[ev.id]],
                 firms=firm_markets(results, est, path.rows),
                 extremes=extremes,
                 prices_of=len(prices),
