@@ -98,7 +98,7 @@ def _robustness(test: str) -> str:
     return robustness_label(test, test in CLUSTERING_ROBUST)
 
 
-def in_event_windows(results: StudyResults, frame: pd.DataFrame) -> pd.DataFrame:
+def _in_event_windows(results: StudyResults, frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``frame`` (``window_start``, ``window_end``) over one of the study's event windows."""
     starts, ends = frame["window_start"].to_numpy(), frame["window_end"].to_numpy()
     keep = np.zeros(len(frame), dtype=bool)
@@ -163,7 +163,7 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
     paths = event_paths(results, ids)
     fes = results.abnormal.firm_events
     estimates, halts_of = EventRows(results.estimates).records(ids), EventRows(results.halts).records(ids)
-    window_tests = EventRows(in_event_windows(results, results.tests)).records(ids)
+    window_tests = EventRows(_in_event_windows(results, results.tests)).records(ids)
     daily = EventRows(daily_holm(results.tests, results.study.event_windows))  # Holm within each event and test
     matrices = firm_matrices(results, ids)
     ar = EventRows(results.ar[[c for c in ("event_id", "ticker", "rel_day", "ar", "limit") if c in results.ar]])
