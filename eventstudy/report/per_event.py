@@ -39,3 +39,12 @@ class EventRows:
         rows = frame.iloc[np.concatenate(positions)].to_dict(orient="records") if positions else []
         bounds = np.cumsum([0] + [len(p) for p in positions]).tolist()
         return {e: rows[bounds[k] : bounds[k + 1]] for k, e in enumerate(event_ids)}
+
+
+def in_windows(frame: pd.DataFrame, windows: Sequence[tuple[int, int]]) -> pd.DataFrame:
+    """The rows of ``frame`` (``window_start``, ``window_end``) over one of ``windows``."""
+    starts, ends = frame["window_start"].to_numpy(), frame["window_end"].to_numpy()
+    keep = np.zeros(len(frame), dtype=bool)
+    for a, b in windows:
+        keep |= (starts == a) & (ends == b)
+    return frame[keep]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..model.diagnostics import FLAG_LEVEL, LJUNG_BOX_LAGS
 from ..study.results import StudyResults
-from .per_event import EventRows
+from .per_event import EventRows, in_windows
 
 
 def _cells(tests: list[dict[str, Any]]) -> dict[tuple[str, int, int], dict[str, Any]]:
@@ -53,15 +53,18 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
     test_rows = EventRows(tests).records(events)
     has_diagnostics = set(diag_cols) <= set(results.estimates.columns)
     diagnostic_rows = EventRows(results.estimates).records(events, diag_cols) if has_diagnostics else {}
-    cav, u = _FirmWindows(volume, ["cav", "cav_t"]), _FirmWindows(volatility, ["u", "u_p"])
-    notes_of = volume["note"].to_numpy(dtype=object)
+    # the per-firm table's windows only (the files also hold each day of the daily path)
+    cav = _FirmWindows(in_windows(volume, windows), ["cav", "cav_t"])
+    u = _FirmWindows(in_windows(volatility, windows), ["u", "u_p"])
+    volume_rows = EventRows(volume)
+    tickers_of, notes_of = volume["ticker"].to_numpy(dtype=object), volume["note"].to_numpy(dtype=object)
     views = {}
     for event_id in events:
         t = test_rows[event_id]
         cells = _cells(t)
-        at = cav.rows.positions(event_id)
-        tickers = list(dict.fromkeys(cav.keys[0][at].tolist()))
+        tickers = list(dict.fromkeys(cav.keys[0][cav.rows.positions(event_id)].tolist()))
         cav_of, u_of = cav.of(event_id), u.of(event_id)
+        at = volume_rows.positions(event_id)  # every row of the event: a note on any window is listed
         firms = []
         for ticker in tickers:  # a table row per firm of the event: the report's own size, not the study's
             firm_cells = [{**cav_of[(ticker, *w)], **u_of[(ticker, *w)]} for w in windows]
@@ -69,7 +72,7 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
         notes = sorted(
             {
                 f"{ticker}: {note}"
-                for ticker, note in zip(cav.keys[0][at].tolist(), notes_of[at].tolist(), strict=True)
+                for ticker, note in zip(tickers_of[at].tolist(), notes_of[at].tolist(), strict=True)
                 if note != ""
             }
         )

@@ -42,7 +42,7 @@ from .figures import (
 )  # fmt: skip
 from .firms import MARKS, MATRIX_ROWS, FirmMatrix, extreme_rows, firm_matrices
 from .paths import event_paths
-from .per_event import EventRows
+from .per_event import EventRows, in_windows
 from .reaction import reaction_views
 from .style import figure_div, number_text
 
@@ -96,15 +96,6 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _robustness(test: str) -> str:
     """:func:`~eventstudy.inference.measured.robustness_label` of ``test`` (read from the shipped tables once)."""
     return robustness_label(test, test in CLUSTERING_ROBUST)
-
-
-def _in_event_windows(results: StudyResults, frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``frame`` (``window_start``, ``window_end``) over one of the study's event windows."""
-    starts, ends = frame["window_start"].to_numpy(), frame["window_end"].to_numpy()
-    keep = np.zeros(len(frame), dtype=bool)
-    for a, b in results.study.event_windows:
-        keep |= (starts == a) & (ends == b)
-    return frame[keep]
 
 
 def _window_tests(results: StudyResults, tests: list[dict[str, Any]]) -> dict[str, Any]:
@@ -163,7 +154,7 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
     paths = event_paths(results, ids)
     fes = results.abnormal.firm_events
     estimates, halts_of = EventRows(results.estimates).records(ids), EventRows(results.halts).records(ids)
-    window_tests = EventRows(_in_event_windows(results, results.tests)).records(ids)
+    window_tests = EventRows(in_windows(results.tests, results.study.event_windows)).records(ids)
     daily = EventRows(daily_holm(results.tests, results.study.event_windows))  # Holm within each event and test
     matrices = firm_matrices(results, ids)
     ar = EventRows(results.ar[[c for c in ("event_id", "ticker", "rel_day", "ar", "limit") if c in results.ar]])

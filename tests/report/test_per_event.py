@@ -33,3 +33,11 @@ def test_records_per_event_are_each_events_to_dict():
     assert got["b"] == [{"x": 1.0, "n": 1}, {"x": 3.0, "n": 3}] and type(got["b"][0]["n"]) is int
     assert np.isnan(got["c"][0]["x"]) and got["c"][0]["n"] == 4
     assert got["z"] == [] and rows.records([]) == {}
+
+
+def test_rows_in_windows():
+    from eventstudy.report.per_event import in_windows
+
+    frame = pd.DataFrame({"window_start": [-1, 0, 0, -1, 2], "window_end": [1, 0, 5, 1, 2], "x": [1, 2, 3, 4, 5]})
+    assert in_windows(frame, [(-1, 1), (0, 5)])["x"].tolist() == [1, 3, 4]
+    assert in_windows(frame, [])["x"].tolist() == []
