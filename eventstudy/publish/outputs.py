@@ -64,14 +64,16 @@ COLUMNS = {
 }  # fmt: skip
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _records(
+    frame: pd.DataFrame, csv_name: str | None = None, csv_source: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
     return [clean(row) for row in frame.to_dict(orient="records")]
 
 
-def _document(
-    results: StudyResults, source: str, summary: pd.DataFrame, records: Callable[[pd.DataFrame], Any]
-) -> dict[str, Any]:
-    """study.json's content, its tables as ``records(frame)`` (a list of row dicts, or :class:`Records` to stream)."""
+def _document(results: StudyResults, source: str, summary: pd.DataFrame, records: Callable[..., Any]) -> dict[str, Any]:
+    """study.json's content, its tables as ``records(frame, csv_name, csv_source)`` (a list of row dicts, or
+    :class:`Records` to stream, with the CSV file ``csv_name`` of the same rows of ``csv_source`` (default: of
+    ``frame``) written alongside)."""
     study = results.study
     firms: dict[str, list[dict[str, Any]]] = {}  # per event, its firms (one pass over the firm-events)
     for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True):
@@ -82,6 +84,7 @@ def _document(
     for (eid, mic), dz in results.day_zero.items():
         day_zero.setdefault(eid, []).append((mic, dz))
     cross_section = results.extra.get("cross_section")
+    confounders = study_confounders(results)
     return {
         "study": {"id": study.id, "title": study.title, "config": str(study.path)},
         "version": results.version,
@@ -118,14 +121,14 @@ def _document(
             }
             for ev in study.events
         ]),
-        "summary": records(summary[COLUMNS["summary.csv"]]),
+        "summary": records(summary[COLUMNS["summary.csv"]], "summary.csv"),
         **({"cross_section": records(cross_section)} if isinstance(cross_section, pd.DataFrame) else {}),
-        "sensitivity": records(published_sensitivity(results)),
-        "confounders": records(study_confounders(results)),
-        "estimates": records(results.estimates[COLUMNS["estimates.csv"]]),
-        "car": records(results.car[COLUMNS["car.csv"]]),
-        "tests": records(results.tests[COLUMNS["tests.csv"]]),
-        "ar": records(results.ar[COLUMNS["ar.csv"]]),
+        "sensitivity": records(published_sensitivity(results), "sensitivity.csv"),
+        "confounders": records(confounders, "confounders.csv"),
+        "estimates": records(results.estimates[COLUMNS["estimates.csv"]], "estimates.csv", results.estimates),
+        "car": records(results.car[COLUMNS["car.csv"]], "car.csv"),
+        "tests": records(results.tests[COLUMNS["tests.csv"]], "tests.csv"),
+        "ar": records(results.ar[COLUMNS["ar.csv"]], "ar.csv"),
         "halts": records(results.halts),
         "data_quality": records(results.quality) if results.quality is not None else [],
         "benchmark_gaps": [
@@ -148,11 +151,24 @@ def published_sensitivity(results: StudyResults) -> pd.DataFrame:
     return with_confounder_rows(study_sensitivity(results), results)[COLUMNS["sensitivity.csv"]]
 
 
-def write_csv(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
+def csv_frame(frame: pd.DataFrame, path: Path, columns: list[str]) -> pd.DataFrame:
+    """The ``columns`` of ``frame`` that the CSV file ``path`` holds (an internal error if one is missing)."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise EventStudyError(f"{path.name}: internal error, missing columns {missing}")
-    write_csv_rows(frame[columns], path)
+    return frame[columns]
+
+
+def write_csv(frame: pd.DataFrame, path: Path, columns: list[str]) -> None:
+    write_csv_rows(csv_frame(frame, path, columns), path)
+
+
+def _csv_columns(name: str, frame: pd.DataFrame) -> list[str]:
+    """The columns of the CSV file ``name``: :data:`COLUMNS`, and for estimates.csv the model's own (factor
+    loadings, GARCH parameters) present in ``frame``."""
+    if name == "estimates.csv":
+        return COLUMNS[name] + [c for c in frame.columns if c.startswith(("b_", "garch_"))]
+    return COLUMNS[name]
 
 
 class OutputInTheWay(EventStudyError):
@@ -287,23 +303,23 @@ def sweep_stale(out_dir: Path) -> list[str]:
 
 def write_tables(results: StudyResults, directory: Path, source: str) -> None:
     """The CSV files (summary, cross_section, sensitivity, estimates, car, ar, tests) and study.json (streamed: its
-    tables a chunk of rows at a time, :mod:`eventstudy.publish.records`)."""
-    summary = study_summary(results)
-    write_csv(summary, directory / "summary.csv", COLUMNS["summary.csv"])
+    tables a chunk of rows at a time, each CSV file that holds the same rows as one of them written alongside it,
+    :mod:`eventstudy.publish.records`)."""
+
+    def records(frame: pd.DataFrame, csv_name: str | None = None, csv_source: pd.DataFrame | None = None) -> Records:
+        if csv_name is None:
+            return Records(frame)
+        source, path = frame if csv_source is None else csv_source, directory / csv_name
+        return Records(frame, (csv_frame(source, path, _csv_columns(csv_name, source)), path))
+
     cross_section = results.extra.get("cross_section")
     if isinstance(cross_section, pd.DataFrame):
         write_csv(cross_section, directory / "cross_section.csv", COLUMNS["cross_section.csv"])
     long_horizon = results.extra.get("long_horizon")  # a study with a long_window (eventstudy.study.long_horizon)
     if isinstance(long_horizon, pd.DataFrame):
         write_csv(long_horizon, directory / "long_horizon.csv", list(long_horizon.columns))
-    # always written, header only when the study has no alternative benchmark, so a rebuild lists the same files
-    write_csv(published_sensitivity(results), directory / "sensitivity.csv", COLUMNS["sensitivity.csv"])
-    write_csv(study_confounders(results), directory / "confounders.csv", COLUMNS["confounders.csv"])
-    model_columns = [c for c in results.estimates.columns if c.startswith(("b_", "garch_"))]  # factor loadings, GARCH
-    write_csv(results.estimates, directory / "estimates.csv", COLUMNS["estimates.csv"] + model_columns)
-    write_csv(results.car, directory / "car.csv", COLUMNS["car.csv"])
-    write_csv(results.ar, directory / "ar.csv", COLUMNS["ar.csv"])
-    write_csv(results.tests, directory / "tests.csv", COLUMNS["tests.csv"])
     for name, (key, columns) in REACTION_FILES.items():  # volume, volatility, their tests (study/reaction.py)
         write_csv(results.extra.get(key, pd.DataFrame(columns=columns)), directory / name, columns)
-    write_json(_document(results, source, summary, Records), directory / "study.json")
+    # summary, sensitivity (always written, header only when the study has no alternative benchmark, so a rebuild
+    # lists the same files), confounders, estimates, car, tests and ar: with their records in study.json
+    write_json(_document(results, source, study_summary(results), records), directory / "study.json")

@@ -6,11 +6,14 @@ makes a Python object per cell and runs the pure-Python encoder over them: gigab
 each column is turned into JSON text once (a distinct string is escaped once however often it repeats; a float is
 written as its shortest round-trip ``repr``, NaN/NA as ``null``), the rows are formed by one string template, and
 the document is streamed to the file a chunk of rows at a time, each record on one line. The values are those
-:func:`json.dumps` writes for the same cells, so :func:`json.load` reads back what it read before.
+:func:`json.dumps` writes for the same cells, so :func:`json.load` reads back what it read before. A table that is
+also a CSV file is written into both files in the same pass, each chunk's floats formatted once (a float's text is
+the same in both; only a missing value differs: ``null`` in JSON, empty in CSV).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -43,15 +46,44 @@ def clean(value: Any) -> Any:
     return value
 
 
-def _each(values: np.ndarray, text: Any, missing: str) -> np.ndarray:
-    """``text(v)`` for each value, computed once per distinct value where the values can be hashed; ``missing``
-    for NaN, None and NA."""
+def _each(column: pd.Series, text: Any, missing: str) -> np.ndarray:
+    """``text(v)`` for each value of ``column``, computed once per distinct value where the values can be hashed
+    (factorised as the column stores them: Arrow strings without a Python object per cell); ``missing`` for NaN,
+    None and NA."""
     try:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists): one at a time
-        return np.array([text(v) for v in values], dtype=object)
+        return np.array([text(v) for v in column.to_numpy(dtype=object)], dtype=object)
     table = np.array([text(v) for v in uniques] + [missing], dtype=object)  # code -1: the last
     return table[codes]
+
+
+class FloatText:
+    """The shortest round-trip text (``repr``) of float arrays, remembered for the arrays formatted again: the
+    tables written both as CSV and in study.json format their floats once. An array with the same bytes as one
+    already formatted reuses its text (a float's ``repr`` depends on its bits only)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, bytes], list[str]] = {}
+
+    def __call__(self, values: np.ndarray) -> list[str]:
+        key = (values.dtype.str, values.tobytes())
+        text = self._seen.get(key)
+        if text is None:
+            text = self._seen[key] = list(map(float.__repr__, values.tolist()))
+        return text
+
+
+def _floats(values: np.ndarray, texts: FloatText | None, missing: str, nan_only: bool = False) -> list[str]:
+    """Each float's ``repr``; ``missing`` for NaN and ±inf (for NaN only with ``nan_only``). The remembered text of
+    ``texts`` is never changed: a copy is."""
+    text = texts(values) if texts is not None else list(map(float.__repr__, values.tolist()))
+    bad = np.flatnonzero(np.isnan(values) if nan_only else ~np.isfinite(values))
+    if len(bad):
+        text = list(text) if texts is not None else text
+        for i in bad:
+            text[i] = missing
+    return text
 
 
 def _integers(values: np.ndarray) -> list[str]:
@@ -60,50 +92,68 @@ def _integers(values: np.ndarray) -> list[str]:
     return np.array([str(v) for v in uniques.tolist()], dtype=object)[codes].tolist() if len(values) else []
 
 
-def json_cells(column: pd.Series) -> list[str]:
-    """The JSON text of each cell of ``column`` (what ``json.dumps(clean(cell))`` writes)."""
+def json_cells(column: pd.Series, texts: FloatText | None = None) -> list[str]:
+    """The JSON text of each cell of ``column`` (what ``json.dumps(clean(cell))`` writes); ``texts``: float text
+    shared with the column's CSV."""
     dtype = column.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
         return np.where(column.to_numpy(), "true", "false").tolist()
     if dtype.kind in "iu" and isinstance(dtype, np.dtype):
         return _integers(column.to_numpy())
     if dtype.kind == "f" and isinstance(dtype, np.dtype):
-        values = column.to_numpy()
-        text = list(map(float.__repr__, values.tolist()))
-        if not np.isfinite(values).all():
-            for i in np.flatnonzero(~np.isfinite(values)):
-                text[i] = "null"
-        return text
-    return _each(column.to_numpy(dtype=object), lambda v: json.dumps(clean(v), allow_nan=False), "null").tolist()
+        return _floats(column.to_numpy(), texts, "null")
+    return _each(column, lambda v: json.dumps(clean(v), allow_nan=False), "null").tolist()
 
 
-def json_rows(frame: pd.DataFrame) -> Iterator[list[str]]:
+def _json_template(columns: pd.Index) -> str:
+    keys = [json.dumps(str(c)) for c in columns]
+    return "{{" + ", ".join(f"{k.replace('{', '{{').replace('}', '}}')}: {{}}" for k in keys) + "}}"
+
+
+def _json_chunk(part: pd.DataFrame, template: str, texts: FloatText | None) -> list[str]:
+    if not len(part.columns):
+        return ["{}"] * len(part)
+    return list(map(template.format, *(json_cells(part[c], texts) for c in part.columns)))
+
+
+def json_rows(frame: pd.DataFrame, texts: FloatText | None = None) -> Iterator[list[str]]:
     """Each row of ``frame`` as a one-line JSON object (keys: the column names), a chunk of rows at a time."""
-    keys = [json.dumps(str(c)) for c in frame.columns]
-    template = "{{" + ", ".join(f"{k.replace('{', '{{').replace('}', '}}')}: {{}}" for k in keys) + "}}"
+    template = _json_template(frame.columns)
     for start in range(0, len(frame), CHUNK):
-        part = frame.iloc[start : start + CHUNK]
-        if keys:
-            yield list(map(template.format, *(json_cells(part[c]) for c in part.columns)))
-        else:
-            yield ["{}"] * len(part)
+        yield _json_chunk(frame.iloc[start : start + CHUNK], template, texts)
 
 
 class Records:
-    """A frame standing for the list of its rows in a document for :func:`write_json` (written as it is read)."""
+    """A frame standing for the list of its rows in a document for :func:`write_json` (written as it is read);
+    ``csv``: ``(frame, path)``, a CSV file of the same rows (its columns may differ) written alongside, chunk by
+    chunk, each chunk's floats formatted once for both files."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, csv: tuple[pd.DataFrame, Path] | None = None) -> None:
         self.frame = frame
+        self.csv = csv
 
 
-def _write_records(out: TextIO, frame: pd.DataFrame, indent: str) -> None:
-    if not len(frame):
-        out.write("[]")
-        return
-    sep = ",\n" + indent + "  "
-    for k, rows in enumerate(json_rows(frame)):
-        out.write(("[\n" + indent + "  " if k == 0 else sep) + sep.join(rows))
-    out.write("\n" + indent + "]")
+def _write_records(out: TextIO, records: Records, indent: str) -> None:
+    frame, companion = records.frame, records.csv
+    if companion is not None and (len(companion[0].columns) < 2 or len(companion[0]) != len(frame)):
+        write_csv_rows(*companion)  # not row for row (or one column): on its own
+        companion = None
+    with contextlib.ExitStack() as stack:
+        csv_out: TextIO | None = None
+        if companion is not None:
+            csv_out = stack.enter_context(open(companion[1], "w", encoding="utf-8", newline=""))
+            csv_out.write(_csv_header(companion[0]))
+        if not len(frame):
+            out.write("[]")
+            return
+        template, sep = _json_template(frame.columns), ",\n" + indent + "  "
+        for k, start in enumerate(range(0, len(frame), CHUNK)):
+            texts = FloatText()  # the chunk's floats, formatted once for both files
+            rows = _json_chunk(frame.iloc[start : start + CHUNK], template, texts)
+            out.write(("[\n" + indent + "  " if k == 0 else sep) + sep.join(rows))
+            if csv_out is not None and companion is not None:
+                csv_out.write(_csv_chunk(companion[0].iloc[start : start + CHUNK], texts))
+        out.write("\n" + indent + "]")
 
 
 def write_json(document: Mapping[str, Any], path: Path) -> None:
@@ -114,36 +164,42 @@ def write_json(document: Mapping[str, Any], path: Path) -> None:
         for k, (key, value) in enumerate(document.items()):
             out.write(("," if k else "") + "\n  " + json.dumps(str(key)) + ": ")
             if isinstance(value, Records):
-                _write_records(out, value.frame, "  ")
+                _write_records(out, value, "  ")
             else:
                 text = json.dumps(clean(value), indent=2, allow_nan=False)
                 out.write(text.replace("\n", "\n  "))
         out.write("\n}\n" if document else "}\n")
 
 
-def csv_cells(column: pd.Series) -> list[str]:
+def csv_cells(column: pd.Series, texts: FloatText | None = None) -> list[str]:
     """The text of each cell of ``column`` as :meth:`DataFrame.to_csv` writes it (empty for NaN/None/NA; a float
-    as its shortest round-trip ``repr``; a cell with a comma, quote or line break quoted, quotes doubled)."""
+    as its shortest round-trip ``repr``; a cell with a comma, quote or line break quoted, quotes doubled);
+    ``texts``: float text shared with the column's JSON."""
     dtype = column.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
         return np.where(column.to_numpy(), "True", "False").tolist()
     if dtype.kind in "iu" and isinstance(dtype, np.dtype):
         return _integers(column.to_numpy())
     if dtype.kind == "f" and isinstance(dtype, np.dtype):
-        values = column.to_numpy()
-        text = list(map(float.__repr__, values.tolist()))
-        for i in np.flatnonzero(np.isnan(values)):
-            text[i] = ""
-        return text
-    return _each(column.to_numpy(dtype=object), _csv_text, "").tolist()
+        return _floats(column.to_numpy(), texts, "", nan_only=True)
+    return _each(column, _csv_text, "").tolist()
 
 
 def _csv_text(value: Any) -> str:
     if value is None or value == "":
         return ""  # (a lone empty field would be quoted by the csv module)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow([value])
-    return buffer.getvalue()
+    buffer = io.StringIO()  # (the line end "\n" as the file's: a cell with a line break is quoted, as pandas does)
+    csv.writer(buffer, lineterminator="\n").writerow([value])
+    return buffer.getvalue()[:-1]
+
+
+def _csv_header(frame: pd.DataFrame) -> str:
+    return ",".join(_csv_text(str(c)) for c in frame.columns) + "\n"
+
+
+def _csv_chunk(part: pd.DataFrame, texts: FloatText | None = None) -> str:
+    template = ",".join(["{}"] * len(part.columns)) + "\n"
+    return "".join(map(template.format, *(csv_cells(part[c], texts) for c in part.columns)))
 
 
 def write_csv_rows(frame: pd.DataFrame, path: Path) -> None:
@@ -153,8 +209,6 @@ def write_csv_rows(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False, lineterminator="\n")
         return
     with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write(",".join(_csv_text(str(c)) for c in frame.columns) + "\n")
-        template = ",".join(["{}"] * len(frame.columns)) + "\n"
+        out.write(_csv_header(frame))
         for start in range(0, len(frame), CHUNK):
-            part = frame.iloc[start : start + CHUNK]
-            out.write("".join(map(template.format, *(csv_cells(part[c]) for c in part.columns))))
+            out.write(_csv_chunk(frame.iloc[start : start + CHUNK]))

@@ -9,16 +9,17 @@ return, is below :data:`eventstudy.study.summary.ALPHA`. Marks: :data:`MARKS`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..data.quality import limit_words
-from ..study.coverage import coverage_words
+from ..study.coverage import coverage_words_of
 from ..study.results import StudyResults
 from ..study.summary import ALPHA, holm
+from .per_event import EventRows
 
 MARKS = {
     "s": "the CAR's returns span sessions outside the window (a suspension into or across it)",
@@ -45,11 +46,10 @@ class FirmMatrix:
     main_window: tuple[int, int]
 
 
-def _cell(r: dict[str, Any], halts: pd.DataFrame) -> dict[str, Any]:
+def _cell(r: dict[str, Any], coverage: str) -> dict[str, Any]:
+    """A matrix cell of the ``car.csv`` row ``r``; ``coverage``: the row's :func:`coverage_words_of` ('' when its
+    returns stay inside the window)."""
     words, marks = [], ""
-    lo, hi = r["covered_start"], r["covered_end"]
-    spans = not (lo is None or hi is None or pd.isna(lo)) and (lo < r["window_start"] or hi > r["window_end"])
-    coverage = coverage_words(r, halts) if spans else ""
     if coverage:
         words.append(coverage)
         marks += "s"
@@ -72,16 +72,32 @@ def _cell(r: dict[str, Any], halts: pd.DataFrame) -> dict[str, Any]:
 
 def firm_matrix(results: StudyResults, event_id: str) -> FirmMatrix:
     """The event's firm × window matrix (firms in the study file's order, windows in the study's order)."""
+    return firm_matrices(results, [event_id])[event_id]
+
+
+def firm_matrices(results: StudyResults, event_ids: Sequence[str]) -> dict[str, FirmMatrix]:
+    """:func:`firm_matrix` of each event of ``event_ids``, ``car.csv``'s rows and the halts read once for all."""
+    car = EventRows(results.car)
+    frame = results.car.iloc[np.concatenate([car.positions(e) for e in event_ids])] if event_ids else results.car[:0]
+    coverage = coverage_words_of(frame, results.halts)  # the halts looked up once per firm-event, not per cell
+    rows_of: dict[str, list[tuple[dict[str, Any], str]]] = {e: [] for e in event_ids}
+    for r, words in zip(frame.to_dict(orient="records"), coverage, strict=True):
+        rows_of[r["event_id"]].append((r, words))
+    names = {(fe.event_id, fe.ticker): fe.name for fe in results.abnormal.firm_events}
     windows = [(int(a), int(b)) for a, b in results.study.event_windows]
-    frame = results.car[results.car["event_id"] == event_id]
-    halts = results.halts[results.halts["event_id"] == event_id]
-    names = {fe.ticker: fe.name for fe in results.abnormal.firm_events if fe.event_id == event_id}
-    by = {(r["ticker"], int(r["window_start"]), int(r["window_end"])): r for r in frame.to_dict(orient="records")}
-    tickers = list(dict.fromkeys(frame["ticker"]))
+    return {e: _matrix(windows, rows_of[e], {t: n for (ev, t), n in names.items() if ev == e}) for e in event_ids}
+
+
+def _matrix(
+    windows: list[tuple[int, int]], records: list[tuple[dict[str, Any], str]], names: dict[str, str]
+) -> FirmMatrix:
+    """The matrix of one event's ``car.csv`` rows (each with its coverage words)."""
+    by = {(r["ticker"], int(r["window_start"]), int(r["window_end"])): (r, words) for r, words in records}
+    tickers = list(dict.fromkeys(r["ticker"] for r, _ in records))
     rows: list[dict[str, Any]] = []
     family: list[dict[str, Any]] = []  # the cells with a p-value, in table order
     for ticker in tickers:
-        cells = [_cell(by[(ticker, *w)], halts) if (ticker, *w) in by else None for w in windows]
+        cells = [_cell(*by[(ticker, *w)]) if (ticker, *w) in by else None for w in windows]
         rows.append({"name": names.get(ticker, ticker), "ticker": ticker, "cells": cells})
         family += [c for c in cells if c is not None and np.isfinite(c["p"])]
     adjusted = holm(np.array([c["p"] for c in family], dtype=float))

@@ -6,8 +6,8 @@
 :meth:`~eventstudy.model.abnormal.AbnormalReturns.overlap`: a firm halted on days 0 and +1 counts its return of day
 +2 from day 0 on, as the table does), with its forecast-error variance; the event's ``CAAR[0, t]`` and its standard error are
 :func:`eventstudy.study.summary.caar_band` over the event's firms, with ``r̄`` the mean cross-correlation of their
-estimation-period abnormal returns (Kolari & Pynnönen 2010). Computed once for the whole study (one pass over the
-days of the path, vectorised over firm-events), then sliced per event.
+estimation-period abnormal returns (Kolari & Pynnönen 2010). Computed once for the events asked (one pass over the
+days of the path, vectorised over their firm-events), then sliced per event.
 """
 
 from __future__ import annotations
@@ -49,13 +49,14 @@ def event_paths(results: StudyResults, event_ids: list[str]) -> dict[str, EventP
     ab = results.abnormal
     end = max(int(results.study.daily_path[1]), 0)
     days = ab.rel_days[ab.days((0, end))]
+    event_of = np.array([fe.event_id for fe in ab.firm_events], dtype=object)
+    wanted = np.isin(event_of, np.array(event_ids, dtype=object))[:, None]  # only these events' returns are summed
     cars, ses = [], []
-    for day in days:  # one pass per day, vectorised over every firm-event of the study
-        res = ab.cumulate(ab.overlap((0, int(day))))
+    for day in days:  # one pass per day, vectorised over the events' firm-events
+        res = ab.cumulate(ab.overlap((0, int(day))) & wanted)
         cars.append(res["car"])
         ses.append(res["car_se"])
     car, se = np.column_stack(cars), np.column_stack(ses)
-    event_of = np.array([fe.event_id for fe in ab.firm_events], dtype=object)
     out = {}
     for event_id in event_ids:
         rows = np.flatnonzero(event_of == event_id)

@@ -9,11 +9,32 @@ import pandas as pd
 
 from ..model.diagnostics import FLAG_LEVEL, LJUNG_BOX_LAGS
 from ..study.results import StudyResults
+from .per_event import EventRows, in_windows
 
 
-def _cell(frame: pd.DataFrame, test: str, window: tuple[int, int]) -> dict[str, Any] | None:
-    row = frame[(frame["test"] == test) & (frame["window_start"] == window[0]) & (frame["window_end"] == window[1])]
-    return row.iloc[0].to_dict() if len(row) else None
+def _cells(tests: list[dict[str, Any]]) -> dict[tuple[str, int, int], dict[str, Any]]:
+    """The event's test rows by (test, window start, window end), the first row of each."""
+    cells: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for row in tests:
+        cells.setdefault((row["test"], row["window_start"], row["window_end"]), row)
+    return cells
+
+
+class _FirmWindows:
+    """A per-firm-and-window table (volume.csv, volatility.csv) read once into lists; per event, ``{(ticker, window
+    start, window end): {column: value}}`` of its rows (the last of duplicates)."""
+
+    def __init__(self, frame: pd.DataFrame, columns: list[str]) -> None:
+        self.rows = EventRows(frame)
+        self.keys = [frame[c].to_numpy(dtype=object) for c in ("ticker", "window_start", "window_end")]
+        self.columns = columns
+        self.values = [frame[c].to_numpy(dtype=object) for c in columns]
+
+    def of(self, event_id: str) -> dict[tuple[str, int, int], dict[str, Any]]:
+        at = self.rows.positions(event_id)
+        keys = zip(*(k[at].tolist() for k in self.keys), strict=True)
+        values = zip(*(v[at].tolist() for v in self.values), strict=True)
+        return {key: dict(zip(self.columns, row, strict=True)) for key, row in zip(keys, values, strict=True)}
 
 
 def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str, dict[str, Any]]:
@@ -26,37 +47,52 @@ def reaction_views(results: StudyResults, limit: int | None = None) -> dict[str,
         return {}
     assert isinstance(tests, pd.DataFrame) and isinstance(volume, pd.DataFrame) and isinstance(volatility, pd.DataFrame)
     names = {fe.ticker: fe.name for fe in results.abnormal.firm_events}
-    windows = list(results.study.event_windows)
+    windows = [(int(a), int(b)) for a, b in results.study.event_windows]
     diag_cols = ["ticker", "lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"]
+    events = [ev.id for ev in results.study.events[:limit]]
+    test_rows = EventRows(tests).records(events)
+    has_diagnostics = set(diag_cols) <= set(results.estimates.columns)
+    diagnostic_rows = EventRows(results.estimates).records(events, diag_cols) if has_diagnostics else {}
+    # the per-firm table's windows only (the files also hold each day of the daily path)
+    cav = _FirmWindows(in_windows(volume, windows), ["cav", "cav_t"])
+    u = _FirmWindows(in_windows(volatility, windows), ["u", "u_p"])
+    volume_rows = EventRows(volume)
+    tickers_of, notes_of = volume["ticker"].to_numpy(dtype=object), volume["note"].to_numpy(dtype=object)
     views = {}
-    for ev in results.study.events[:limit]:
-        t = tests[tests["event_id"] == ev.id]
-        vol = volume[volume["event_id"] == ev.id].set_index(["ticker", "window_start", "window_end"])
-        var = volatility[volatility["event_id"] == ev.id].set_index(["ticker", "window_start", "window_end"])
-        tickers = list(dict.fromkeys(volume.loc[volume["event_id"] == ev.id, "ticker"]))
-        cav, u = vol[["cav", "cav_t"]].to_dict(orient="index"), var[["u", "u_p"]].to_dict(orient="index")
+    for event_id in events:
+        t = test_rows[event_id]
+        cells = _cells(t)
+        tickers = list(dict.fromkeys(cav.keys[0][cav.rows.positions(event_id)].tolist()))
+        cav_of, u_of = cav.of(event_id), u.of(event_id)
+        at = volume_rows.positions(event_id)  # every row of the event: a note on any window is listed
         firms = []
         for ticker in tickers:  # a table row per firm of the event: the report's own size, not the study's
-            cells = [{**cav[(ticker, *w)], **u[(ticker, *w)]} for w in windows]
-            firms.append({"ticker": ticker, "name": names.get(ticker, ticker), "cells": cells})
-        notes = sorted({f"{key[0]}: {note}" for key, note in vol.loc[vol["note"] != "", "note"].items()})
-        est = results.estimates[results.estimates["event_id"] == ev.id]
-        diagnostics = est[diag_cols].to_dict(orient="records") if set(diag_cols) <= set(est.columns) else []
+            firm_cells = [{**cav_of[(ticker, *w)], **u_of[(ticker, *w)]} for w in windows]
+            firms.append({"ticker": ticker, "name": names.get(ticker, ticker), "cells": firm_cells})
+        notes = sorted(
+            {
+                f"{ticker}: {note}"
+                for ticker, note in zip(tickers_of[at].tolist(), notes_of[at].tolist(), strict=True)
+                if note != ""
+            }
+        )
+        diagnostics = diagnostic_rows.get(event_id, [])
         for row in diagnostics:
             row["name"] = names.get(row["ticker"], row["ticker"])
-        views[ev.id] = {
+        views[event_id] = {
             "windows": [
                 {
                     "window": w,
                     "cells": {
-                        name: _cell(t, name, w) for name in ("cav_csect_t", "cav_bmp_t", "var_csect_t", "var_rank_t")
+                        name: cells.get((name, *w))
+                        for name in ("cav_csect_t", "cav_bmp_t", "var_csect_t", "var_rank_t")
                     },
                 }
                 for w in windows
             ],  # fmt: skip
             "firms": firms,
             "notes": notes,
-            "pretrend": t[t["measure"] == "pretrend"].to_dict(orient="records"),
+            "pretrend": [r for r in t if r["measure"] == "pretrend"],
             "diagnostics": diagnostics,
             "flagged": int(sum(bool(r["diagnostics_flag"]) for r in diagnostics)),
             "flag_level": FLAG_LEVEL,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -39,8 +40,9 @@ from .figures import (
     price_panels,
     price_rows,
 )  # fmt: skip
-from .firms import MARKS, MATRIX_ROWS, FirmMatrix, extreme_rows, firm_matrix
+from .firms import MARKS, MATRIX_ROWS, FirmMatrix, extreme_rows, firm_matrices
 from .paths import event_paths
+from .per_event import EventRows, in_windows
 from .reaction import reaction_views
 from .style import figure_div, number_text
 
@@ -68,14 +70,15 @@ class EventView:
     rbar: float = float("nan")  # the mean cross-correlation behind the CAAR band
 
 
-def firm_markets(results: StudyResults, event_id: str) -> list[dict[str, Any]]:
-    """Per firm of an event: exchange, calendar, benchmark, day 0 and the estimation sessions actually used."""
-    mine = results.estimates[results.estimates["event_id"] == event_id]
-    spans = dict(zip(mine["ticker"], zip(mine["est_start"], mine["est_end"], strict=True), strict=True))
+def firm_markets(
+    results: StudyResults, estimates: Iterable[dict[str, Any]], positions: Iterable[int]
+) -> list[dict[str, Any]]:
+    """Per firm of an event (``positions`` in ``firm_events``; ``estimates``: the event's rows of
+    ``results.estimates``): exchange, calendar, benchmark, day 0 and the estimation sessions actually used."""
+    spans = {r["ticker"]: (r["est_start"], r["est_end"]) for r in estimates}
     rows = []
-    for fe, m in zip(results.abnormal.firm_events, results.markets, strict=True):
-        if fe.event_id != event_id:
-            continue
+    for i in positions:
+        fe, m = results.abnormal.firm_events[i], results.markets[i]
         start, end = spans[fe.ticker]
         rows.append(
             {"name": fe.name, "ticker": fe.ticker, "exchange": m.exchange, "calendar": m.calendar,
@@ -95,15 +98,14 @@ def _robustness(test: str) -> str:
     return robustness_label(test, test in CLUSTERING_ROBUST)
 
 
-def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
-    """Tests × event windows: ``{"windows", "firms": [n per window], "rows": [{"test", "robust", "label", "cells"}],
-    "family"}``; each cell carries ``p_holm``, its p-value Holm-adjusted across every test × window cell of the event
-    (the table's family), and ``sig`` (``p_holm`` < :data:`ALPHA`)."""
-    tests = results.tests[results.tests["event_id"] == event_id]
+def _window_tests(results: StudyResults, tests: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tests × event windows of an event (``tests``: its rows of ``results.tests`` over the event windows, as
+    dicts): ``{"windows", "firms": [n per window], "rows": [{"test", "robust", "label", "cells"}], "family"}``;
+    each cell carries ``p_holm``, its p-value Holm-adjusted across every test × window cell of the event (the
+    table's family), and ``sig`` (``p_holm`` < :data:`ALPHA`)."""
     windows = list(results.study.event_windows)
     cells = {
-        (r.test, r.window_start, r.window_end): {**r._asdict(), "p_holm": float("nan"), "sig": False}
-        for r in tests.itertuples(index=False)
+        (r["test"], r["window_start"], r["window_end"]): {**r, "p_holm": float("nan"), "sig": False} for r in tests
     }
     names = [t for t in TESTS if any((t, *w) in cells for w in windows)]
     grid = {t: [cells.get((t, *w)) for w in windows] for t in names}
@@ -119,17 +121,19 @@ def _window_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
     return {"windows": windows, "firms": firms, "rows": rows, "family": len(family)}
 
 
-def _daily_tests(results: StudyResults, event_id: str) -> dict[str, Any]:
+def _daily_tests(daily: pd.DataFrame) -> dict[str, Any]:
     """p-values per day of the daily path (one-day rows of ``tests.csv`` that are not event windows) and their
-    Holm adjustment across the days of the path, per test (:func:`eventstudy.study.summary.daily_holm`), for the
-    clustering-robust tests (every test's are in ``tests.csv``)."""
-    daily = daily_holm(results.tests[results.tests["event_id"] == event_id], results.study.event_windows)
-    names = [t for t in TESTS if t in set(daily["test"]) and t in CLUSTERING_ROBUST]
-    rows = [
-        {"day": int(day), "p": dict(zip(g["test"], g["p_value"], strict=True)),
-         "holm": dict(zip(g["test"], g["p_holm"], strict=True))}
-        for day, g in daily.groupby("window_start", sort=True)
-    ]  # fmt: skip
+    Holm adjustment across the days of the path, per test (``daily``: an event's rows of
+    :func:`eventstudy.study.summary.daily_holm`, whose families are each event's tests), for the clustering-robust
+    tests (every test's are in ``tests.csv``)."""
+    tests = daily["test"].tolist()
+    names = [t for t in TESTS if t in set(tests) and t in CLUSTERING_ROBUST]
+    by_day: dict[int, tuple[dict[str, float], dict[str, float]]] = {}
+    for day, test, p, p_holm in zip(daily["window_start"].tolist(), tests, daily["p_value"].tolist(),
+                                    daily["p_holm"].tolist(), strict=True):  # fmt: skip
+        p_of, holm_of = by_day.setdefault(int(day), ({}, {}))
+        p_of[test], holm_of[test] = p, p_holm
+    rows = [{"day": day, "p": by_day[day][0], "holm": by_day[day][1]} for day in sorted(by_day)]
     return {"tests": names, "rows": rows, "days": len(rows), "alpha": ALPHA}
 
 
@@ -146,24 +150,30 @@ def _cross_section(results: StudyResults) -> dict[str, Any] | None:
 def event_views(results: StudyResults, limit: int | None = None) -> list[EventView]:
     """One view per event, for the first ``limit`` events of the study (all of them when ``limit`` is None)."""
     events = results.study.events[:limit]
-    paths = event_paths(results, [ev.id for ev in events])
+    ids = [ev.id for ev in events]
+    paths = event_paths(results, ids)
     fes = results.abnormal.firm_events
+    estimates, halts_of = EventRows(results.estimates).records(ids), EventRows(results.halts).records(ids)
+    window_tests = EventRows(in_windows(results.tests, results.study.event_windows)).records(ids)
+    daily = EventRows(daily_holm(results.tests, results.study.event_windows))  # Holm within each event and test
+    matrices = firm_matrices(results, ids)
+    ar = EventRows(results.ar[[c for c in ("event_id", "ticker", "rel_day", "ar", "limit") if c in results.ar]])
     views = []
     for ev in events:
         path = paths[ev.id]
         names, tickers = [fes[i].name for i in path.rows], [fes[i].ticker for i in path.rows]
-        est = results.estimates[results.estimates["event_id"] == ev.id].copy()
-        est["name"] = est["ticker"].map(dict(zip(tickers, names, strict=True)))
-        halts = results.halts[results.halts["event_id"] == ev.id].copy()
-        halts["name"] = halts["ticker"].map(dict(zip(tickers, names, strict=True)))
-        matrix = firm_matrix(results, ev.id)
+        name_of = dict(zip(tickers, names, strict=True))
+        est = estimates[ev.id]
+        for row in est:
+            row["name"] = name_of.get(row["ticker"], float("nan"))
+        matrix = matrices[ev.id]
         prices = price_rows(path)
         n = len(path.rows)
         figures = {
             "caar": figure_div(caar_figure(path), f"{ev.id}-caar", 300),
             "car": figure_div(firm_car_figure(path, names, tickers), f"{ev.id}-car",
                               panels_height(n) if n <= SMALL_MULTIPLES else 460, top=48),
-            "ar": figure_div(ar_figure(results, ev.id), f"{ev.id}-ar", 360),
+            "ar": figure_div(ar_figure(results, ev.id, ar[ev.id]), f"{ev.id}-ar", 360),
             "prices": figure_div(price_panels(results, prices), f"{ev.id}-prices", panels_height(len(prices)), top=48),
         }  # fmt: skip
         extremes = None
@@ -178,12 +188,12 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
                 event=ev,
                 day_zero=[dz for (eid, _), dz in results.day_zero.items() if eid == ev.id],
                 figures=figures,
-                estimates=_rows(est),
+                estimates=est,
                 matrix=matrix,
-                window_tests=_window_tests(results, ev.id),
-                daily_tests=_daily_tests(results, ev.id),
-                halts=_rows(halts),
-                firms=firm_markets(results, ev.id),
+                window_tests=_window_tests(results, window_tests[ev.id]),
+                daily_tests=_daily_tests(daily[ev.id]),
+                halts=[{**r, "name": name_of.get(r["ticker"], float("nan"))} for r in halts_of[ev.id]],
+                firms=firm_markets(results, est, path.rows),
                 extremes=extremes,
                 prices_of=len(prices),
                 rbar=path.rbar,
@@ -192,8 +202,25 @@ def event_views(results: StudyResults, limit: int | None = None) -> list[EventVi
     return views
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja2's environment, reading ``row.field`` of a dict as ``row["field"]`` straight away when ``field`` is no
+    attribute of a dict (where Jinja2 would first try, and fail, to read an attribute): the same value, without
+    the cost of an exception per table cell."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("eventstudy.report") / "templates")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import html
 import json
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 RAINBOW = (
     "#E8ECFB", "#D9CCE3", "#D1BBD7", "#CAACCB", "#BA8DB4", "#AE76A3", "#AA6F9E", "#994F88", "#882E72", "#1965B0",
@@ -86,23 +88,53 @@ def plain(text: str) -> str:
 
 def number_text(value: Any, spec: str = ".4f") -> str:
     """``value`` formatted with ``spec``; "—" for a missing or non-finite number (never a blank or "nan")."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return format(value, spec)
 
 
-def style(fig: go.Figure, height: int, top: int = 28) -> dict[str, Any]:
-    """The figure as plain data (``{"data": [...], "layout": {...}}``) with the lean layout: the axes' style once,
-    in the template, for every axis of small multiples; ``top``: the top margin in pixels (room for a plotly title
-    where a figure keeps one). Plain dictionaries: setting properties on plotly objects validates every value, which
-    costs more than building the figure."""
-    spec = fig.to_plotly_json()
+def style(fig: go.Figure | dict[str, Any], height: int, top: int = 28) -> dict[str, Any]:
+    """The figure (a plotly figure, or already plain data: ``{"data": [...], "layout": {...}}``) as plain data with
+    the lean layout: the axes' style once, in the template, for every axis of small multiples; ``top``: the top
+    margin in pixels (room for a plotly title where a figure keeps one). Plain dictionaries: setting properties on
+    plotly objects validates every value, which costs more than building the figure."""
+    spec = fig if isinstance(fig, dict) else fig.to_plotly_json()
     layout = {**spec["layout"], **LAYOUT, "height": height, "margin": {**LAYOUT["margin"], "t": top}}
     layout["template"] = {"layout": {"xaxis": AXIS, "yaxis": AXIS}}
     return {"data": [dict(trace) for trace in spec["data"]], "layout": layout}
 
 
-_TYPED = {"float32": "f4", "float64": "f8", "int8": "i1", "int16": "i2", "int32": "i4", "uint8": "u1"}
+_TYPED = {"float32": "f4", "float64": "f8", "int8": "i1", "int16": "i2", "int32": "i4", "uint8": "u1", "uint16": "u2",
+          "uint32": "u4"}  # fmt: skip
+
+
+def typed_array(value: np.ndarray) -> dict[str, Any] | list[Any]:
+    """A numpy array in plotly.js's typed-array form (``{"dtype", "bdata"}``, and ``"shape"`` for a matrix):
+    floats as they are, integers in the narrowest of 8, 16 or 32 bits that holds them; anything else (text, an
+    empty array, integers beyond 32 bits) as a list."""
+    if value.size and value.dtype.kind in "iu":
+        for narrow in ("int8", "int16", "int32") if value.dtype.kind == "i" else ("uint8", "uint16", "uint32"):
+            info = np.iinfo(narrow)
+            if info.min <= value.min() and value.max() <= info.max:
+                value = value.astype(narrow)
+                break
+    if not value.size or value.dtype.name not in _TYPED:
+        return value.tolist()
+    out = {"dtype": _TYPED[value.dtype.name], "bdata": base64.b64encode(np.ascontiguousarray(value).tobytes()).decode()}
+    if value.ndim > 1:
+        out["shape"] = ", ".join(str(k) for k in value.shape)
+    return out
+
+
+def _typed_arrays(value: Any) -> Any:
+    """``value`` with every numpy array in it (at any depth) as :func:`typed_array`."""
+    if isinstance(value, np.ndarray):
+        return typed_array(value)
+    if isinstance(value, dict):
+        return {k: _typed_arrays(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed_arrays(v) for v in value]
+    return value
 
 
 def _numbers(value: Any) -> np.ndarray | None:
@@ -125,7 +157,8 @@ def compact(spec: dict[str, Any]) -> dict[str, Any]:
     """Numeric trace arrays in the smallest exact-enough type plotly.js reads, embedded base64-encoded (plotly.js's
     typed-array form ``{"dtype", "bdata"}``): float64 as float32 (7 significant digits, beyond what any label or hover
     shows), integers as int16 when they fit (relative days); a list of numbers (missing ones as gaps) as a float32
-    array; an x of consecutive days as its first day and a step of 1 (plotly's ``x0``/``dx``)."""
+    array; an x of consecutive days as its first day and a step of 1 (plotly's ``x0``/``dx``). Every other numpy
+    array (hover data, error bars, bar widths) as :func:`typed_array`."""
     for trace in spec["data"]:
         x = _numbers(trace.get("x"))
         if x is not None and x.dtype.kind in "iu" and x.size > 2 and bool((np.diff(x) == 1).all()):
@@ -142,13 +175,16 @@ def compact(spec: dict[str, Any]) -> dict[str, Any]:
             elif value.dtype.name not in _TYPED:
                 value = value.astype(np.float64)
             trace[name] = {"dtype": _TYPED[value.dtype.name], "bdata": base64.b64encode(value.tobytes()).decode()}
+    spec["data"] = [_typed_arrays(trace) for trace in spec["data"]]
     return spec
 
 
-def figure_div(fig: go.Figure, div_id: str, height: int, top: int = 28) -> str:
+def figure_div(fig: go.Figure | dict[str, Any], div_id: str, height: int, top: int = 28) -> str:
     """The figure as a ``div`` and its script, drawn once the page has unpacked plotly.js (``plotlyReady``,
     :func:`eventstudy.report.bundle.plotly_loader`);
     the stable ``div_id`` keeps identical inputs to identical bytes."""
+    import plotly.io as pio
+
     spec = pio.json.to_json_plotly(compact(style(fig, height, top)), engine="json").replace("</", "<\\/")
     return (
         f'<div id="{html.escape(div_id)}" class="plotly-graph-div" style="height:{height}px;width:100%"></div>'

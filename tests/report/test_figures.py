@@ -59,11 +59,11 @@ def test_many_firms_grey_lines_the_extremes_and_one_band():
     se = np.full_like(car, 0.01)
     path = EventPath(days, np.arange(30), car, se, car.mean(0), se.mean(0), np.full(6, 30), 0.1)
     fig = firm_car_figure(path, [f"firm {i}" for i in range(30)], [f"T{i}" for i in range(30)])
-    names = [t.name for t in fig.data]
+    names = [t["name"] for t in fig["data"]]
     assert names[0] == "each of the 30 firms"
     assert names[1:7] == ["firm 0 (lowest)", "firm 1 (lowest)", "firm 2 (lowest)", "firm 29 (highest)",
                           "firm 28 (highest)", "firm 27 (highest)"]  # fmt: skip
-    assert sum(1 for t in fig.data if t.fill) == 1
+    assert sum(1 for t in fig["data"] if t.get("fill")) == 1
 
 
 def test_thousands_of_firms_are_drawn_as_percentile_envelopes():
@@ -76,11 +76,11 @@ def test_thousands_of_firms_are_drawn_as_percentile_envelopes():
     se = np.full_like(car, 0.01)
     path = EventPath(np.arange(4), np.arange(n), car, se, car.mean(0), se.mean(0), np.full(4, n), 0.0)
     fig = firm_car_figure(path, [str(i) for i in range(n)], [str(i) for i in range(n)])
-    envelope = fig.data[0]
-    assert envelope.name.startswith("5th–95th")
-    assert envelope.y[3] == pytest.approx(np.percentile(car[:, 3], 95), rel=1e-12)  # upper edge, days in order
-    assert envelope.y[4] == pytest.approx(np.percentile(car[:, 3], 5), rel=1e-12)  # then the lower edge, reversed
-    assert len(fig.data) == 2 + 6 + 2  # two envelopes, six extremes, the band and the CAAR
+    envelope = fig["data"][0]
+    assert envelope["name"].startswith("5th–95th")
+    assert envelope["y"][3] == pytest.approx(np.percentile(car[:, 3], 95), rel=1e-12)  # upper edge, days in order
+    assert envelope["y"][4] == pytest.approx(np.percentile(car[:, 3], 5), rel=1e-12)  # then the lower edge, reversed
+    assert len(fig["data"]) == 2 + 6 + 2  # two envelopes, six extremes, the band and the CAAR
 
 
 def test_histogram_counts_every_firm_with_a_car():
@@ -88,16 +88,16 @@ def test_histogram_counts_every_firm_with_a_car():
 
     cars = np.array([-0.05, -0.01, 0.0, 0.02, 0.021, np.nan, 0.3])
     fig = car_histogram(cars, float(np.nanmean(cars)), (0, 5))
-    assert int(np.sum(fig.data[0].y)) == 6  # the NaN (no CAR) is not a firm of the distribution
-    assert fig.layout.xaxis.title.text == "CAR[0, 5]"
+    assert int(np.sum(fig["data"][0]["y"])) == 6  # the NaN (no CAR) is not a firm of the distribution
+    assert fig["layout"]["xaxis"]["title"]["text"] == "CAR[0, 5]"
 
 
 def test_the_daily_ar_bars_are_the_average_across_firms(default_results):
     from eventstudy.report.figures import ar_figure
 
     fig = ar_figure(default_results, "us-suppliers-2019-10-07")
-    bars = fig.data[0]
+    bars = fig["data"][0]
     ar = default_results.ar[default_results.ar.event_id == "us-suppliers-2019-10-07"]
     day0 = ar[ar.rel_day == 0]["ar"].dropna()
-    assert dict(zip(bars.x, bars.y, strict=True))[0] == pytest.approx(day0.sum() / len(day0), rel=1e-12)
-    assert len(fig.data) == 1 + 7  # the bars and one trace of dots per firm
+    assert dict(zip(bars["x"], bars["y"], strict=True))[0] == pytest.approx(day0.sum() / len(day0), rel=1e-12)
+    assert len(fig["data"]) == 1 + 7  # the bars and one trace of dots per firm
