@@ -175,7 +175,10 @@ def significance_table(
     with single_threaded():  # small batched matmuls: threads only wait on each other (blas_threads)
         # The first window fills the estimation-day caches; the forked workers inherit them with the rest.
         parts = [one(w) for w in all_windows[:1]]
-        parts += round_robin(one, all_windows[1:], window_processes(ab.ar.shape[0], len(all_windows) - 1))
+        # Consecutive windows mostly test the same firm-events (the days of the daily path): each process takes
+        # one run of them, so that the estimation-day results of a new set of firm-events are computed once.
+        procs = window_processes(ab.ar.shape[0], len(all_windows) - 1)
+        parts += round_robin(one, all_windows[1:], procs, contiguous=True)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
 
 
