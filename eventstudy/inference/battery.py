@@ -168,9 +168,10 @@ def significance_table(
     caches: dict = {}  # estimation-day results, shared by the windows with the same firm-events (window_battery)
     rows = StudyRows(ab)  # the per-firm arrays, padded once for the windows with the same firm-events
 
-    def one(w: tuple[int, int]) -> pd.DataFrame:
-        return window_table(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches,
-                            rows=rows)  # fmt: skip
+    def one(w: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        got = window_battery(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches,
+                             rows=rows)  # fmt: skip
+        return _scores(got, names, len(groups))
 
     with single_threaded():  # small batched matmuls: threads only wait on each other (blas_threads)
         # The first window fills the estimation-day caches; the forked workers inherit them with the rest.
@@ -179,7 +180,38 @@ def significance_table(
         # one run of them, so that the estimation-day results of a new set of firm-events are computed once.
         procs = window_processes(ab.ar.shape[0], len(all_windows) - 1)
         parts += round_robin(one, all_windows[1:], procs, contiguous=True)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    return _rows(list(groups), names, all_windows, parts)
+
+
+def _scores(
+    got: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], names: Sequence[str], g: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`window_battery`'s results as ``statistic``, ``p_value`` and ``n_firms``, each ``(events, tests)``."""
+    if not names:
+        return np.zeros((g, 0)), np.zeros((g, 0)), np.zeros((g, 0), dtype=np.int64)
+    stat, p, n = (np.stack([got[name][j] for name in names], axis=1) for j in range(3))
+    return stat.astype(float), p.astype(float), n.astype(np.int64)
+
+
+def _rows(
+    events: Sequence[str],
+    names: Sequence[str],
+    windows: Sequence[tuple[int, int]],
+    scores: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> pd.DataFrame:
+    """The ``tests.csv`` rows of each window's :func:`_scores`: windows in order, then events, then tests."""
+    if not windows:
+        return pd.DataFrame(columns=COLUMNS)
+    per_window = len(events) * len(names)
+    return pd.DataFrame({
+        "event_id": np.tile(np.repeat(np.array(list(events), dtype=object), len(names)), len(windows)),
+        "window_start": np.repeat(np.array([w[0] for w in windows], dtype=np.int64), per_window),
+        "window_end": np.repeat(np.array([w[1] for w in windows], dtype=np.int64), per_window),
+        "test": np.tile(np.array(list(names), dtype=object), len(events) * len(windows)),
+        "statistic": np.concatenate([got[0].ravel() for got in scores]),
+        "p_value": np.concatenate([got[1].ravel() for got in scores]),
+        "n_firms": np.concatenate([got[2].ravel() for got in scores]),
+    })  # fmt: skip
 
 
 #: Firm-event windows (firm-events × windows) from which a study's windows are shared with a forked process: below
@@ -212,14 +244,7 @@ def window_table(
     got = window_battery(
         ab, window, groups, keys, names, placebo_draws=placebo_draws, seed=seed, arrays=arrays, caches=caches, rows=rows
     )
-    g, t = len(groups), len(names)
-    return pd.DataFrame({
-        "event_id": np.repeat(np.array(list(groups), dtype=object), t), "window_start": np.full(g * t, window[0]),
-        "window_end": np.full(g * t, window[1]), "test": np.tile(np.array(names, dtype=object), g),
-        "statistic": np.stack([got[name][0] for name in names], axis=1).ravel() if g else np.zeros(0),
-        "p_value": np.stack([got[name][1] for name in names], axis=1).ravel() if g else np.zeros(0),
-        "n_firms": np.stack([got[name][2] for name in names], axis=1).ravel() if g else np.zeros(0, dtype=int),
-    })  # fmt: skip
+    return _rows(list(groups), names, [window], [_scores(got, names, len(groups))])
 
 
 def window_battery(
