@@ -17,6 +17,7 @@ from ..model.engine import AbnormalReturns
 from . import vectorised
 from .blas_threads import single_threaded
 from .cross_correlation import mean_pair_correlation
+from .padded import Layout, StudyRows
 from .processes import cores, round_robin
 from .sample import (
     StatisticResult,
@@ -24,7 +25,6 @@ from .sample import (
     _event_groups,
     _window_columns,
     daily_rows,
-    day0_codes,
     design_rows,
 )  # noqa: F401
 from .vectorised import EXPENSIVE, battery  # noqa: F401  (EXPENSIVE: re-exported)
@@ -166,15 +166,52 @@ def significance_table(
     groups = _event_groups(ab)
     keys = [k if event_keys is None else event_keys[e] for k, e in enumerate(groups)]
     caches: dict = {}  # estimation-day results, shared by the windows with the same firm-events (window_battery)
+    rows = StudyRows(ab)  # the per-firm arrays, padded once for the windows with the same firm-events
 
-    def one(w: tuple[int, int]) -> pd.DataFrame:
-        return window_table(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches)
+    def one(w: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        got = window_battery(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches,
+                             rows=rows)  # fmt: skip
+        return _scores(got, names, len(groups))
 
     with single_threaded():  # small batched matmuls: threads only wait on each other (blas_threads)
         # The first window fills the estimation-day caches; the forked workers inherit them with the rest.
         parts = [one(w) for w in all_windows[:1]]
-        parts += round_robin(one, all_windows[1:], window_processes(ab.ar.shape[0], len(all_windows) - 1))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+        # Consecutive windows mostly test the same firm-events (the days of the daily path): each process takes
+        # one run of them, so that the estimation-day results of a new set of firm-events are computed once.
+        procs = window_processes(ab.ar.shape[0], len(all_windows) - 1)
+        parts += round_robin(one, all_windows[1:], procs, contiguous=True)
+    return _rows(list(groups), names, all_windows, parts)
+
+
+def _scores(
+    got: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], names: Sequence[str], g: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`window_battery`'s results as ``statistic``, ``p_value`` and ``n_firms``, each ``(events, tests)``."""
+    if not names:
+        return np.zeros((g, 0)), np.zeros((g, 0)), np.zeros((g, 0), dtype=np.int64)
+    stat, p, n = (np.stack([got[name][j] for name in names], axis=1) for j in range(3))
+    return stat.astype(float), p.astype(float), n.astype(np.int64)
+
+
+def _rows(
+    events: Sequence[str],
+    names: Sequence[str],
+    windows: Sequence[tuple[int, int]],
+    scores: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> pd.DataFrame:
+    """The ``tests.csv`` rows of each window's :func:`_scores`: windows in order, then events, then tests."""
+    if not windows:
+        return pd.DataFrame(columns=COLUMNS)
+    per_window = len(events) * len(names)
+    return pd.DataFrame({
+        "event_id": np.tile(np.repeat(np.array(list(events), dtype=object), len(names)), len(windows)),
+        "window_start": np.repeat(np.array([w[0] for w in windows], dtype=np.int64), per_window),
+        "window_end": np.repeat(np.array([w[1] for w in windows], dtype=np.int64), per_window),
+        "test": np.tile(np.array(list(names), dtype=object), len(events) * len(windows)),
+        "statistic": np.concatenate([got[0].ravel() for got in scores]),
+        "p_value": np.concatenate([got[1].ravel() for got in scores]),
+        "n_firms": np.concatenate([got[2].ravel() for got in scores]),
+    })  # fmt: skip
 
 
 #: Firm-event windows (firm-events × windows) from which a study's windows are shared with a forked process: below
@@ -199,20 +236,15 @@ def window_table(
     seed: int = 0,
     arrays: tuple | None = None,
     caches: dict | None = None,
+    rows: StudyRows | None = None,
 ) -> pd.DataFrame:
     """The ``tests.csv`` rows of one window (events in ``groups`` order, tests in ``names`` order);
-    ``arrays``: :func:`window_arrays` of ``window`` if already computed; ``caches``: see :func:`window_battery`."""
+    ``arrays``: :func:`window_arrays` of ``window`` if already computed; ``caches``, ``rows``: see
+    :func:`window_battery`."""
     got = window_battery(
-        ab, window, groups, keys, names, placebo_draws=placebo_draws, seed=seed, arrays=arrays, caches=caches
+        ab, window, groups, keys, names, placebo_draws=placebo_draws, seed=seed, arrays=arrays, caches=caches, rows=rows
     )
-    g, t = len(groups), len(names)
-    return pd.DataFrame({
-        "event_id": np.repeat(np.array(list(groups), dtype=object), t), "window_start": np.full(g * t, window[0]),
-        "window_end": np.full(g * t, window[1]), "test": np.tile(np.array(names, dtype=object), g),
-        "statistic": np.stack([got[name][0] for name in names], axis=1).ravel() if g else np.zeros(0),
-        "p_value": np.stack([got[name][1] for name in names], axis=1).ravel() if g else np.zeros(0),
-        "n_firms": np.stack([got[name][2] for name in names], axis=1).ravel() if g else np.zeros(0, dtype=int),
-    })  # fmt: skip
+    return _rows(list(groups), names, [window], [_scores(got, names, len(groups))])
 
 
 def window_battery(
@@ -226,67 +258,51 @@ def window_battery(
     seed: int = 0,
     arrays: tuple | None = None,
     caches: dict | None = None,
+    rows: StudyRows | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every test in ``names`` for every event group of one window, at once (:func:`.vectorised.battery`): the
     firm-events with a return in the window, padded to ``(groups, max firms, days)``. ``keys[k]`` keys the
     placebo seed of group ``k`` (as in :func:`window_samples`). ``caches``: a dict kept across calls on the same
     ``ab`` (or on copies whose estimation days are unchanged, as the placebo's injected levels): the battery's
     ``shared`` store (:func:`.vectorised.battery`) of each set of firm-events and estimation days the windows test,
-    so that what depends on the estimation days only is computed once for all windows."""
+    so that what depends on the estimation days only is computed once for all windows. ``rows``: the
+    :class:`~.padded.StudyRows` of ``ab`` kept across its windows (None: made for this window)."""
     counted, days, cols = _window_columns(ab, window)
     res = arrays[0] if arrays is not None else ab.cumulate(counted)
     in_window = days[cols]
-    kept = [rows[res["n_obs"][rows] > 0] for rows in groups.values()]
-    sizes = np.array([len(r) for r in kept], dtype=np.int64)
-    g, f = len(kept), max(int(sizes.max(initial=0)), 1)
-    flat = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
-    gi = np.repeat(np.arange(g), sizes)
-    fi = np.arange(len(flat)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    mask = np.zeros((g, f), dtype=bool)
-    mask[gi, fi] = True
-    # The usual placebo chunk: every group full and in row order, so the padded arrays are views (no copy).
-    whole = len(flat) == g * f and len(flat) == len(res["car"]) and bool((flat == np.arange(len(flat))).all())
-    source = np.full(g * f, -1, dtype=np.int64)  # the firm-event in each padded slot (−1: none)
-    source[gi * f + fi] = flat
+    layout = Layout.of([r[res["n_obs"][r] > 0] for r in groups.values()], len(res["car"]))
+    g, f = layout.g, layout.f
     columns = np.flatnonzero(cols)
     rel_days = ab.rel_days[columns]
     shared = None
     if caches is not None:  # the same firm-events, in the same groups, over the same estimation days
-        key = (sizes.tobytes(), flat.tobytes(), rel_days[~in_window].tobytes())
-        shared = caches.setdefault(key, {})
-
-    def pad(x: np.ndarray) -> np.ndarray:
-        """Per-firm-event rows ``(N, ...)`` as ``(G, F, ...)``, NaN in the padded slots."""
-        if whole:
-            return x.reshape((g, f) + x.shape[1:])
-        out = np.full((g, f) + x.shape[1:], np.nan)
-        out[gi, fi] = x[flat]
-        return out
-
+        shared = caches.setdefault(layout.key + (rel_days[~in_window].tobytes(),), {})
+    pad = layout.pad
     if arrays is not None:  # the daily arrays of every firm-event, already on the window's columns
         ar, sar, span = (pad(np.asarray(a, dtype=float)) for a in arrays[1:4])
     else:  # gathered straight into the padded layout
-        ar, sar, span = (a.reshape(g, f, -1) for a in daily_rows(ab, counted, columns, source))
-    all_columns = whole and len(columns) == ab.design.shape[1]
-    x = pad(ab.design) if all_columns else design_rows(ab, columns, source).reshape(g, f, len(columns), -1)
+        ar, sar, span = (a.reshape(g, f, -1) for a in daily_rows(ab, counted, columns, layout.source))
+    all_columns = layout.whole and len(columns) == ab.design.shape[1]
+    x = pad(ab.design) if all_columns else design_rows(ab, columns, layout.source).reshape(g, f, len(columns), -1)
+    per_firm = (rows if rows is not None else StudyRows(ab)).per_firm(layout)
     return battery(
         pad(res["car"]),
         pad(res["car_se"]),
-        pad(ab.dof.astype(float)),
+        per_firm["dof"],
         pad(res["bhar"]),
         ar,
         sar,
         span,
-        mask,
+        layout.mask,
         in_window,
         names=names,
         n_params=ab.design.shape[-1],
         length=window[1] - window[0] + 1,
         x=x,
         rel_days=rel_days,
-        xtx_inv=pad(ab.xtx_inv),
-        sigma2=pad(ab.sigma2),
-        clusters=pad(day0_codes(ab).astype(float)),
+        xtx_inv=per_firm["xtx_inv"],
+        sigma2=per_firm["sigma2"],
+        clusters=per_firm["clusters"],
         placebo_draws=placebo_draws,
         seeds=[(seed, k, window[0] + 100_000, window[1] + 100_000) for k in keys],
         shared=shared,

@@ -36,18 +36,31 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def round_robin(run: Callable[[Any], Any], parts: Sequence[Any], processes: int) -> list[Any]:
+def round_robin(
+    run: Callable[[Any], Any], parts: Sequence[Any], processes: int, *, contiguous: bool = False
+) -> list[Any]:
     """``[run(part) for part in parts]``, part ``i`` run by process ``i % processes`` (0: this one). Serial when
-    ``processes < 2``, with fewer than two parts, or where :func:`can_fork` is false."""
+    ``processes < 2``, with fewer than two parts, or where :func:`can_fork` is false. ``contiguous``: process
+    ``k`` runs the ``k``-th of ``processes`` runs of consecutive parts instead (as even as can be), so that parts
+    that reuse what the one before them computed (a study's windows on the same firm-events) stay together."""
     procs = min(processes, len(parts))
     if procs < 2 or not can_fork():
         return [run(part) for part in parts]
+    if contiguous:
+        bounds = [len(parts) * k // procs for k in range(procs + 1)]
+        dealt = [list(range(bounds[k], bounds[k + 1])) for k in range(procs)]
+    else:
+        dealt = [list(range(k, len(parts), procs)) for k in range(procs)]
     _INHERITED["run"] = run
     try:
         with ProcessPoolExecutor(procs - 1, mp_context=mp.get_context("fork")) as pool:
-            futures = {w: pool.submit(_run_inherited, parts[w::procs]) for w in range(1, procs)}
-            mine = [run(part) for part in parts[0::procs]]
+            futures = {w: pool.submit(_run_inherited, [parts[i] for i in dealt[w]]) for w in range(1, procs)}
+            mine = [run(parts[i]) for i in dealt[0]]
             done = {0: mine, **{w: f.result() for w, f in futures.items()}}
     finally:
         _INHERITED.clear()
-    return [done[i % procs][i // procs] for i in range(len(parts))]
+    out: list[Any] = [None] * len(parts)
+    for w, indices in enumerate(dealt):
+        for i, got in zip(indices, done[w], strict=True):
+            out[i] = got
+    return out

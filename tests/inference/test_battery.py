@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eventstudy import inference as inf
 from eventstudy.inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
+from eventstudy.inference.battery import _rows, _scores
 
 
 def test_power_against_shifted_window(random_sample):
@@ -72,3 +74,21 @@ def test_small_size_simulation_on_real_returns():
     # p-values roughly uniform: mean in a loose band around ½
     mean_p = tests.groupby("test").p_value.mean()
     assert ((mean_p > 0.35) & (mean_p < 0.65)).all(), mean_p.to_dict()
+
+
+def test_rows_of_two_windows_by_hand():
+    """Two events, two tests, two windows: windows, then events, then tests, each score in its row."""
+    first = {"csect_t": (np.array([1.0, 2.0]), np.array([0.1, 0.2]), np.array([5, 6])),
+             "bw_t": (np.array([3.0, 4.0]), np.array([0.3, 0.4]), np.array([7, 8]))}  # fmt: skip
+    second = {name: (got[0] * 10, got[1] / 10, got[2] + 1) for name, got in first.items()}
+    names = ["bw_t", "csect_t"]
+    table = _rows(["A", "B"], names, [(0, 1), (2, 2)], [_scores(first, names, 2), _scores(second, names, 2)])
+    assert list(table.columns) == inf.COLUMNS
+    assert table.event_id.tolist() == ["A", "A", "B", "B"] * 2
+    assert table.test.tolist() == names * 4
+    assert table.window_start.tolist() == [0] * 4 + [2] * 4 and table.window_end.tolist() == [1] * 4 + [2] * 4
+    assert table.statistic.tolist() == [3.0, 1.0, 4.0, 2.0, 30.0, 10.0, 40.0, 20.0]
+    assert table.p_value.tolist() == pytest.approx([0.3, 0.1, 0.4, 0.2, 0.03, 0.01, 0.04, 0.02], rel=1e-12)
+    assert table.n_firms.tolist() == [7, 5, 8, 6, 8, 6, 9, 7]
+    assert table.n_firms.dtype == np.int64 and table.statistic.dtype == float
+    assert _rows(["A"], names, [], []).columns.tolist() == inf.COLUMNS  # no window: the header only

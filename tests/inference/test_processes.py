@@ -23,6 +23,16 @@ def test_round_robin_keeps_the_order_and_uses_a_second_process():
     assert len(pids) == (2 if can_fork() else 1)  # odd parts forked where fork is safe (Linux)
 
 
+def test_contiguous_parts_run_in_consecutive_runs():
+    """Seven parts on two processes: parts 0-2 here, 3-6 in the forked one; results in the parts' order."""
+    got = round_robin(_square_and_pid, list(range(7)), 2, contiguous=True)
+    assert [v for v, _ in got] == [0, 1, 4, 9, 16, 25, 36]
+    pids = [pid for _, pid in got]
+    assert pids[:3] == [os.getpid()] * 3
+    assert len(set(pids[3:])) == 1
+    assert (pids[3] != os.getpid()) == can_fork()
+
+
 def test_round_robin_is_serial_for_one_process_or_one_part():
     assert {pid for _, pid in round_robin(_square_and_pid, [1, 2, 3], 1)} == {os.getpid()}
     assert round_robin(_square_and_pid, [3], 4) == [(9, os.getpid())]
