@@ -105,13 +105,24 @@ def _finite(x: np.ndarray) -> np.ndarray:
 
 
 def _take(a: np.ndarray, safe: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``a[safe, cols[:, None]]``. When every row's sessions are consecutive and ``a`` is column-contiguous, each
-    row is one contiguous block of ``a``'s memory and is copied as such (the same values, several times faster
-    than element-wise indexing)."""
-    w = safe.shape[1]
-    if w and a.flags.f_contiguous and a.ndim == 2 and ((safe[:, -1] - safe[:, 0]) == w - 1).all():
-        blocks = np.lib.stride_tricks.sliding_window_view(a.ravel(order="F"), w)
-        return blocks[cols.astype(np.int64) * a.shape[0] + safe[:, 0]]
+    """``a[safe, cols[:, None]]``. Where every row's sessions are consecutive over the leading columns and ``a`` is
+    column-contiguous, each row's run is one contiguous block of ``a``'s memory and is copied as such (the same
+    values, several times faster than element-wise indexing); the columns after the run (days past a window
+    where a halted firm-event's next trade falls) are indexed element by element."""
+    n, w = safe.shape
+    run = w
+    if w > 1:
+        steps = np.flatnonzero(safe[0, 1:] - safe[0, :-1] != 1)
+        run = int(steps[0]) + 1 if len(steps) else w
+    if run > 1 and a.flags.f_contiguous and a.ndim == 2 and ((safe[:, run - 1] - safe[:, 0]) == run - 1).all():
+        blocks = np.lib.stride_tricks.sliding_window_view(a.ravel(order="F"), run)
+        starts = cols.astype(np.int64) * a.shape[0] + safe[:, 0]
+        if run == w:
+            return blocks[starts]
+        out = np.empty((n, w), dtype=a.dtype)
+        out[:, :run] = blocks[starts]
+        out[:, run:] = a[safe[:, run:], cols[:, None]]
+        return out
     return a[safe, cols[:, None]]
 
 
@@ -177,13 +188,17 @@ def gather(
     firm_events: Sequence[FirmEvent],
     rel_days: np.ndarray,
     located: tuple[np.ndarray, np.ndarray] | None = None,
+    last: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Firm returns, benchmark returns over the same spans, spans and session positions, ``(N, W)`` each.
-    ``located``: the firm-events' day-0 session positions and panel columns, when the caller has them."""
+    ``located``: the firm-events' day-0 session positions and panel columns, when the caller has them.
+    ``last``: per firm-event, the last relative day read; later days hold no return (as off the panel)."""
     sessions = panel.sessions
     day0, cols = _locate(panel, firm_events) if located is None else located
     pos = day0[:, None] + rel_days[None, :]
     inside = (pos >= 0) & (pos < len(sessions))
+    if last is not None:
+        inside &= rel_days[None, :] <= last[:, None]
     safe = np.clip(pos, 0, len(sessions) - 1)
     returns = _take(panel.returns.to_numpy(), safe, cols)
     span = _take(panel.span.to_numpy(), safe, cols)
@@ -245,7 +260,10 @@ def masked_days(
     rel = pos - day0[rows]
     lo, hi = max(estimation_window[0], int(rel_days[0])), min(estimation_window[1], int(rel_days[-1]))
     hit = (pos >= 0) & (rel >= lo) & (rel <= hi)
-    out[rows[hit], rel[hit] - int(rel_days[0])] = True
+    rows, rel = rows[hit], rel[hit]
+    at = np.searchsorted(rel_days, rel)  # (rel_days ascend, possibly with gaps past the windows)
+    on = rel_days[at] == rel
+    out[rows[on], at[on]] = True
     return out
 
 
@@ -262,6 +280,7 @@ def abnormal_returns(
     moments: Moments | None = None,
     located: tuple[np.ndarray, np.ndarray] | None = None,
     exclude: Sequence[pd.DatetimeIndex] | SessionSets | None = None,
+    reach: np.ndarray | None = None,
 ) -> AbnormalReturns:
     """Fit ``model`` for every firm-event and compute abnormal returns over ``rel_range``.
 
@@ -278,12 +297,22 @@ def abnormal_returns(
     sessions of the firm's other events in the study, :mod:`eventstudy.study.masking`). The fit, ``σ²``,
     ``n_est`` and :attr:`AbnormalReturns.estimation` — what every test reads as the estimation period — all
     exclude them; ``moments`` are then not used (the running sums cover whole windows).
+    ``reach``: per firm-event, how many sessions past ``rel_range[1]`` its returns are read (:func:`halt_reaches`:
+    a firm suspended on ``rel_range[1]`` is followed to its next trade, and has no return on the sessions in
+    between). Each firm-event then holds no return after its own day ``rel_range[1] + reach``, and the relative
+    days past ``rel_range[1]`` are only those on which some firm-event's followed return ends (on every other
+    such day no firm-event has one): the same numbers as the range widened by the largest reach, on far fewer
+    days.
     """
     if model not in MODEL_PARAMETERS:
         raise ValueError(f"unknown model {model!r}")
     rel_days = np.arange(min(rel_range[0], estimation_window[0]), rel_range[1] + 1)
+    last = None
+    if reach is not None:
+        last = rel_range[1] + np.asarray(reach, dtype=np.int64)
+        rel_days = np.concatenate([rel_days, np.unique(last[last > rel_range[1]])])
     day0, cols = _locate(panel, firm_events) if located is None else located
-    returns, market, span, pos = gather(panel, benchmark, firm_events, rel_days, (day0, cols))
+    returns, market, span, pos = gather(panel, benchmark, firm_events, rel_days, (day0, cols), last)
     factor_spans = None
     param_names = MODEL_PARAMETERS[model]
     if model in FACTOR_MODELS:
