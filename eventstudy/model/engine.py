@@ -75,6 +75,7 @@ from .estimation import (
     solve,
 )
 from .garch import garch_variances
+from .jit import compiled
 from .normal_return import (  # noqa: F401  (design, shifted_market, span_sums: re-exported, part of the engine's API)
     FACTOR_MODELS,
     MODEL_PARAMETERS,
@@ -104,26 +105,30 @@ def _finite(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _take(a: np.ndarray, safe: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``a[safe, cols[:, None]]``. Where every row's sessions are consecutive over the leading columns and ``a`` is
-    column-contiguous, each row's run is one contiguous block of ``a``'s memory and is copied as such (the same
-    values, several times faster than element-wise indexing); the columns after the run (days past a window
-    where a halted firm-event's next trade falls) are indexed element by element."""
-    n, w = safe.shape
-    run = w
-    if w > 1:
-        steps = np.flatnonzero(safe[0, 1:] - safe[0, :-1] != 1)
-        run = int(steps[0]) + 1 if len(steps) else w
-    if run > 1 and a.flags.f_contiguous and a.ndim == 2 and ((safe[:, run - 1] - safe[:, 0]) == run - 1).all():
-        blocks = np.lib.stride_tricks.sliding_window_view(a.ravel(order="F"), run)
-        starts = cols.astype(np.int64) * a.shape[0] + safe[:, 0]
-        if run == w:
-            return blocks[starts]
-        out = np.empty((n, w), dtype=a.dtype)
-        out[:, :run] = blocks[starts]
-        out[:, run:] = a[safe[:, run:], cols[:, None]]
-        return out
-    return a[safe, cols[:, None]]
+@compiled
+def _trade_to_trade(returns, span, level, day0, cols, rel_days, last, out_r, out_s, out_m):  # pragma: no cover
+    """Fill ``out_r``/``out_s``/``out_m`` ``(N, W)``: each firm-event's return, span and the benchmark's return
+    over the same span, ``level[t] / level[t − k] − 1``, on each relative day — NaN, 0, NaN off the panel, after
+    the firm-event's ``last`` relative day, and (the benchmark) where the span is empty or starts before it."""
+    n_sessions = returns.shape[0]
+    for i in range(day0.shape[0]):
+        c = cols[i]
+        for j in range(rel_days.shape[0]):
+            t = day0[i] + rel_days[j]
+            if t < 0 or t >= n_sessions or rel_days[j] > last[i]:
+                out_r[i, j] = np.nan
+                out_s[i, j] = 0
+                out_m[i, j] = np.nan
+            else:
+                k = span[t, c]
+                out_r[i, j] = returns[t, c]
+                out_s[i, j] = k
+                if k <= 0 or t - k < 0:
+                    out_m[i, j] = np.nan
+                elif level[t - k] != 0.0:
+                    out_m[i, j] = level[t] / level[t - k] - 1.0
+                else:  # (numpy's x / 0: ±inf, NaN for 0 / 0 — not an error)
+                    out_m[i, j] = np.nan if level[t] == 0.0 or np.isnan(level[t]) else np.sign(level[t]) * np.inf
 
 
 def _locate(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> tuple[np.ndarray, np.ndarray]:
@@ -193,22 +198,16 @@ def gather(
     """Firm returns, benchmark returns over the same spans, spans and session positions, ``(N, W)`` each.
     ``located``: the firm-events' day-0 session positions and panel columns, when the caller has them.
     ``last``: per firm-event, the last relative day read; later days hold no return (as off the panel)."""
-    sessions = panel.sessions
     day0, cols = _locate(panel, firm_events) if located is None else located
+    shape = (len(day0), len(rel_days))
+    returns, market, span = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64)
+    never = np.full(len(day0), np.iinfo(np.int64).max)
+    _trade_to_trade(
+        panel.returns.to_numpy(dtype=float), panel.span.to_numpy(dtype=np.int64), panel.level[benchmark].to_numpy(
+        dtype=float), np.asarray(day0, dtype=np.int64), np.asarray(cols, dtype=np.int64), rel_days.astype(np.int64),
+        never if last is None else np.asarray(last, dtype=np.int64), returns, span, market,
+    )  # fmt: skip
     pos = day0[:, None] + rel_days[None, :]
-    inside = (pos >= 0) & (pos < len(sessions))
-    if last is not None:
-        inside &= rel_days[None, :] <= last[:, None]
-    safe = np.clip(pos, 0, len(sessions) - 1)
-    returns = _take(panel.returns.to_numpy(), safe, cols)
-    span = _take(panel.span.to_numpy(), safe, cols)
-    if not inside.all():  # (when every day is on the session axis, the copies above are already the result)
-        returns = np.where(inside, returns, np.nan)
-        span = np.where(inside, span, 0)
-    level = panel.level[benchmark].to_numpy()
-    start = np.clip(safe - span, 0, len(sessions) - 1)
-    with np.errstate(invalid="ignore"):
-        market = np.where(inside & (span > 0) & (safe - span >= 0), level[safe] / level[start] - 1.0, np.nan)
     return returns, market, span, pos
 
 

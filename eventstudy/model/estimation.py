@@ -25,6 +25,7 @@ from typing import overload
 import numpy as np
 
 from ..data.returns import ReturnsPanel
+from .jit import compiled
 
 MOMENT_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
 
@@ -81,12 +82,30 @@ def abnormal(
     """``(AR, Var(AR) / σ², fitted)``, ``(N, W)`` each: ``AR = y − x'θ̂`` on ``valid`` days (NaN elsewhere) and the
     forecast-error variance per unit σ², ``k + x'(X'X)⁻¹x`` (CLM 1997, eq. 4.4.8: ``Var(AR) = σ² (k + x'(X'X)⁻¹x)``).
     ``params`` must be finite (0 where not fitted)."""
-    fitted = (x0 @ params[..., None])[..., 0]
-    q = x0 @ xtx_inv
-    quad = np.zeros(x0.shape[:-1])  # Σ_j q_j x_j term by term (a reduction over a length-p axis is slow)
-    for j in range(x0.shape[-1]):
-        quad += q[..., j] * x0[..., j]
-    return np.where(valid, y - fitted, np.nan), span + quad, fitted
+    shape = x0.shape[:-1]
+    ar, unit, fit = np.empty(shape), np.empty(shape), np.empty(shape)
+    _forecast_errors(x0, y, params, xtx_inv, span, valid, ar, unit, fit)
+    return ar, unit, fit
+
+
+@compiled
+def _forecast_errors(x0, y, params, xtx_inv, span, valid, ar, unit, fit):  # pragma: no cover
+    """One pass over the firm-days of :func:`abnormal`: ``x'θ̂`` and ``x'(X'X)⁻¹x = Σ_j (Σ_k x_k A_kj) x_j``,
+    each sum in index order."""
+    n, w, p = x0.shape
+    for i in range(n):
+        for t in range(w):
+            fitted = 0.0
+            quad = 0.0
+            for j in range(p):
+                fitted += x0[i, t, j] * params[i, j]
+                q = 0.0
+                for k in range(p):
+                    q += x0[i, t, k] * xtx_inv[i, k, j]
+                quad += q * x0[i, t, j]
+            fit[i, t] = fitted
+            ar[i, t] = y[i, t] - fitted if valid[i, t] else np.nan
+            unit[i, t] = span[i, t] + quad
 
 
 # --------------------------------------------------------------------------------------------- running sums
