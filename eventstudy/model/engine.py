@@ -97,12 +97,23 @@ def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndar
 
 
 def _finite(x: np.ndarray) -> np.ndarray:
-    """``np.nan_to_num(x)`` (NaN → 0, ±inf → ± the largest float) in place, converting only the non-finite
-    elements (the same values; the design is a fresh array nobody else holds)."""
-    bad = ~np.isfinite(x)
-    if bad.any():
-        x[bad] = np.nan_to_num(x[bad])
+    """``np.nan_to_num(x)`` (NaN → 0, ±inf → ± the largest float) in place, in one pass (the design is a fresh
+    array nobody else holds)."""
+    x = np.ascontiguousarray(x)
+    _to_finite(x.reshape(-1), np.finfo(np.float64).max)
     return x
+
+
+@compiled
+def _to_finite(x, largest):  # pragma: no cover
+    for i in range(x.shape[0]):
+        v = x[i]
+        if np.isnan(v):
+            x[i] = 0.0
+        elif v == np.inf:
+            x[i] = largest
+        elif v == -np.inf:
+            x[i] = -largest
 
 
 @compiled
@@ -199,6 +210,15 @@ def gather(
     ``located``: the firm-events' day-0 session positions and panel columns, when the caller has them.
     ``last``: per firm-event, the last relative day read; later days hold no return (as off the panel)."""
     day0, cols = _locate(panel, firm_events) if located is None else located
+    returns, market, span = _gathered(panel, benchmark, rel_days, day0, cols, last)
+    return returns, market, span, day0[:, None] + rel_days[None, :]
+
+
+def _gathered(
+    panel: ReturnsPanel, benchmark: str, rel_days: np.ndarray, day0: np.ndarray, cols: np.ndarray,
+    last: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`gather` without the session positions (the models that read them compute them)."""
     shape = (len(day0), len(rel_days))
     returns, market, span = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64)
     never = np.full(len(day0), np.iinfo(np.int64).max)
@@ -207,8 +227,7 @@ def gather(
         dtype=float), np.asarray(day0, dtype=np.int64), np.asarray(cols, dtype=np.int64), rel_days.astype(np.int64),
         never if last is None else np.asarray(last, dtype=np.int64), returns, span, market,
     )  # fmt: skip
-    pos = day0[:, None] + rel_days[None, :]
-    return returns, market, span, pos
+    return returns, market, span
 
 
 @dataclass(frozen=True)
@@ -311,14 +330,14 @@ def abnormal_returns(
         last = rel_range[1] + np.asarray(reach, dtype=np.int64)
         rel_days = np.concatenate([rel_days, np.unique(last[last > rel_range[1]])])
     day0, cols = _locate(panel, firm_events) if located is None else located
-    returns, market, span, pos = gather(panel, benchmark, firm_events, rel_days, (day0, cols), last)
+    returns, market, span = _gathered(panel, benchmark, rel_days, day0, cols, last)
     factor_spans = None
     param_names = MODEL_PARAMETERS[model]
     if model in FACTOR_MODELS:
         if factors is None or factors.shape[1] == 0:
             raise ValueError("the factor model needs a factor file with at least one factor column")
         aligned = factors.reindex(panel.sessions).to_numpy(dtype=float)
-        factor_spans = span_sums(aligned, pos, span)
+        factor_spans = span_sums(aligned, day0[:, None] + rel_days[None, :], span)
         param_names = (*param_names, *(f"b_{c}" for c in factors.columns))
     x = design(model, span, market, factor_spans)
     p = x.shape[-1]
@@ -330,13 +349,19 @@ def abnormal_returns(
     estimation = in_window[None, :] & (span == 1) & usable & ~masked
     components = None
 
-    # Market-adjusted: the benchmark is the expected return; otherwise y is the firm's return.
-    offset = np.nan_to_num(market) if model == "market_adjusted" else 0.0
-    y = np.where(usable, returns - offset, 0.0)
+    # normal equations and SSR from running sums (over whole windows: not with masked sessions)
+    from_sums = moments is not None and model in MOMENT_MODELS and not masked.any()
+    # Market-adjusted: the benchmark is the expected return; otherwise y is the firm's return. From running sums,
+    # y is read only on the days with an AR (usable returns): there the firm's return is y itself.
+    if from_sums and model != "market_adjusted":
+        y = returns
+    else:
+        y = np.where(usable, returns - np.nan_to_num(market) if model == "market_adjusted" else returns, 0.0)
     if model in ("scholes_williams", "dimson"):
         lags = 1 if model == "scholes_williams" else dimson_lags
         if lags < 0:
             raise ValueError("dimson_lags must be >= 0")
+        pos = day0[:, None] + rel_days[None, :]
         lagged = [shifted_market(panel, benchmark, pos, span, j) for j in range(-lags, lags + 1)]
         estimation &= np.logical_and.reduce([np.isfinite(m) for m in lagged])
         if model == "scholes_williams":
@@ -350,8 +375,6 @@ def abnormal_returns(
         params = np.stack([alpha, beta], axis=-1)
     n_est = estimation.sum(axis=1)
     x0 = _finite(x)
-    # normal equations and SSR from running sums (over whole windows: not with masked sessions)
-    from_sums = moments is not None and model in MOMENT_MODELS and not masked.any()
     dof = n_est - (p if p else 1)
     fit = dof >= 2
     if model in ("scholes_williams", "dimson"):
@@ -367,13 +390,14 @@ def abnormal_returns(
         xtx, xty = normal_equations(x0, y, estimation)
         params, xtx_inv = solve(xtx, xty, fit)
     params = np.where(fit[:, None], params, 0.0)
-    ar, unit_var, fitted = abnormal(x0, y, params, xtx_inv, span, usable & (span > 0) & fit[:, None])
-    if from_sums:
-        ssr = moment_ssr(params, xtx, xty, yy)
+    valid = usable & (span > 0) & fit[:, None]
+    if from_sums:  # σ² first: the ARs' variances are written at once
+        s2 = sigma2(moment_ssr(params, xtx, xty, yy), dof, fit)
+        ar, ar_var, _ = abnormal(x0, y, params, xtx_inv, span, valid, s2, fitted=False)
     else:
-        ssr = residual_ssr(np.where(estimation, y - fitted, 0.0), estimation, n_est, p)
-    s2 = sigma2(ssr, dof, fit)
-    ar_var = np.where(np.isfinite(ar), s2[:, None] * unit_var, np.nan)
+        ar, ar_var, fitted = abnormal(x0, y, params, xtx_inv, span, valid)
+        s2 = sigma2(residual_ssr(np.where(estimation, y - fitted, 0.0), estimation, n_est, p), dof, fit)
+        ar_var = np.multiply(ar_var, s2[:, None], out=ar_var)  # σ² × the variance per unit σ² (NaN: no AR)
     if model == "garch":  # GARCH(1,1) conditional variances of the ARs and the fits (eventstudy.model.garch)
         ar_var, components = garch_variances(ar, ar_var, estimation, span, rel_days)
     params = np.where(fit[:, None], params, np.nan)

@@ -77,22 +77,35 @@ def sigma2(ssr: np.ndarray, dof: np.ndarray, fit: np.ndarray) -> np.ndarray:
 
 
 def abnormal(
-    x0: np.ndarray, y: np.ndarray, params: np.ndarray, xtx_inv: np.ndarray, span: np.ndarray, valid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(AR, Var(AR) / σ², fitted)``, ``(N, W)`` each: ``AR = y − x'θ̂`` on ``valid`` days (NaN elsewhere) and the
-    forecast-error variance per unit σ², ``k + x'(X'X)⁻¹x`` (CLM 1997, eq. 4.4.8: ``Var(AR) = σ² (k + x'(X'X)⁻¹x)``).
-    ``params`` must be finite (0 where not fitted)."""
+    x0: np.ndarray,
+    y: np.ndarray,
+    params: np.ndarray,
+    xtx_inv: np.ndarray,
+    span: np.ndarray,
+    valid: np.ndarray,
+    s2: np.ndarray | None = None,
+    *,
+    fitted: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(AR, Var(AR), fitted)``, ``(N, W)`` each: ``AR = y − x'θ̂`` and its forecast-error variance
+    ``Var(AR) = σ² (k + x'(X'X)⁻¹x)`` (CLM 1997, eq. 4.4.8) on ``valid`` days (both NaN elsewhere: no AR), with
+    ``σ²`` = ``s2`` ``(N,)`` — None: per unit σ² (``k + x'(X'X)⁻¹x``, for a caller that estimates σ² from the
+    fitted values); ``x'θ̂`` on every day (None unless ``fitted``). ``params`` must be finite (0 where not
+    fitted)."""
     shape = x0.shape[:-1]
-    ar, unit, fit = np.empty(shape), np.empty(shape), np.empty(shape)
-    _forecast_errors(x0, y, params, xtx_inv, span, valid, ar, unit, fit)
-    return ar, unit, fit
+    ar, var = np.empty(shape), np.empty(shape)
+    fit = np.empty(shape) if fitted else np.empty((0, 0))
+    scale = np.ones(shape[0]) if s2 is None else np.asarray(s2, dtype=float)
+    _forecast_errors(x0, y, params, xtx_inv, span, valid, scale, ar, var, fit)
+    return ar, var, fit if fitted else None
 
 
 @compiled
-def _forecast_errors(x0, y, params, xtx_inv, span, valid, ar, unit, fit):  # pragma: no cover
+def _forecast_errors(x0, y, params, xtx_inv, span, valid, s2, ar, var, fit):  # pragma: no cover
     """One pass over the firm-days of :func:`abnormal`: ``x'θ̂`` and ``x'(X'X)⁻¹x = Σ_j (Σ_k x_k A_kj) x_j``,
-    each sum in index order."""
+    each sum in index order (``fit`` written when it has rows)."""
     n, w, p = x0.shape
+    keep_fit = fit.shape[0] > 0
     for i in range(n):
         for t in range(w):
             fitted = 0.0
@@ -103,9 +116,14 @@ def _forecast_errors(x0, y, params, xtx_inv, span, valid, ar, unit, fit):  # pra
                 for k in range(p):
                     q += x0[i, t, k] * xtx_inv[i, k, j]
                 quad += q * x0[i, t, j]
-            fit[i, t] = fitted
-            ar[i, t] = y[i, t] - fitted if valid[i, t] else np.nan
-            unit[i, t] = span[i, t] + quad
+            if keep_fit:
+                fit[i, t] = fitted
+            if valid[i, t]:
+                ar[i, t] = y[i, t] - fitted
+                var[i, t] = s2[i] * (span[i, t] + quad)
+            else:
+                ar[i, t] = np.nan
+                var[i, t] = np.nan
 
 
 # --------------------------------------------------------------------------------------------- running sums
