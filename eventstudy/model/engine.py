@@ -117,10 +117,11 @@ def _to_finite(x, largest):  # pragma: no cover
 
 
 @compiled
-def _trade_to_trade(returns, span, level, day0, cols, rel_days, last, out_r, out_s, out_m):  # pragma: no cover
+def _trade_to_trade(returns, span, level, session, day0, cols, rel_days, last, out_r, out_s, out_m):  # pragma: no cover
     """Fill ``out_r``/``out_s``/``out_m`` ``(N, W)``: each firm-event's return, span and the benchmark's return
     over the same span, ``level[t] / level[t − k] − 1``, on each relative day — NaN, 0, NaN off the panel, after
-    the firm-event's ``last`` relative day, and (the benchmark) where the span is empty or starts before it."""
+    the firm-event's ``last`` relative day, and (the benchmark) where the span is empty or starts before it.
+    ``session[t]``: the same quotient for ``k = 1`` (computed once per session)."""
     n_sessions = returns.shape[0]
     for i in range(day0.shape[0]):
         c = cols[i]
@@ -136,6 +137,8 @@ def _trade_to_trade(returns, span, level, day0, cols, rel_days, last, out_r, out
                 out_s[i, j] = k
                 if k <= 0 or t - k < 0:
                     out_m[i, j] = np.nan
+                elif k == 1:
+                    out_m[i, j] = session[t]
                 elif level[t - k] != 0.0:
                     out_m[i, j] = level[t] / level[t - k] - 1.0
                 else:  # (numpy's x / 0: ±inf, NaN for 0 / 0 — not an error)
@@ -222,9 +225,13 @@ def _gathered(
     shape = (len(day0), len(rel_days))
     returns, market, span = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64)
     never = np.full(len(day0), np.iinfo(np.int64).max)
+    level = panel.level[benchmark].to_numpy(dtype=float)
+    session = np.full(len(level), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        session[1:] = level[1:] / level[:-1] - 1.0
     _trade_to_trade(
-        panel.returns.to_numpy(dtype=float), panel.span.to_numpy(dtype=np.int64), panel.level[benchmark].to_numpy(
-        dtype=float), np.asarray(day0, dtype=np.int64), np.asarray(cols, dtype=np.int64), rel_days.astype(np.int64),
+        panel.returns.to_numpy(dtype=float), panel.span.to_numpy(dtype=np.int64), level, session,
+        np.asarray(day0, dtype=np.int64), np.asarray(cols, dtype=np.int64), rel_days.astype(np.int64),
         never if last is None else np.asarray(last, dtype=np.int64), returns, span, market,
     )  # fmt: skip
     return returns, market, span
