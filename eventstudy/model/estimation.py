@@ -139,16 +139,36 @@ class Moments:
     three models need — are then two lookups: the cost per firm-event no longer grows with the window length.
     """
 
-    count: np.ndarray  # (S + 1, T) int64
-    m: np.ndarray  # (S + 1, T) float64, and so on
-    mm: np.ndarray
-    r: np.ndarray
-    rm: np.ndarray
-    rr: np.ndarray
+    sums: np.ndarray  # (S + 1, T, 6) float64: the six sums of one session and firm side by side (one lookup)
+
+    @property
+    def count(self) -> np.ndarray:
+        """``(S + 1, T)`` running count of usable returns (exact: whole numbers far below 2⁵³)."""
+        return self.sums[..., 0]
+
+    @property
+    def m(self) -> np.ndarray:
+        return self.sums[..., 1]
+
+    @property
+    def mm(self) -> np.ndarray:
+        return self.sums[..., 2]
+
+    @property
+    def r(self) -> np.ndarray:
+        return self.sums[..., 3]
+
+    @property
+    def rm(self) -> np.ndarray:
+        return self.sums[..., 4]
+
+    @property
+    def rr(self) -> np.ndarray:
+        return self.sums[..., 5]
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.count, self.m, self.mm, self.r, self.rm, self.rr))
+        return int(self.sums.nbytes)
 
 
 def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
@@ -160,13 +180,10 @@ def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
     use = (panel.span.to_numpy() == 1) & np.isfinite(returns) & np.isfinite(bench)[:, None]
     r = np.where(use, returns, 0.0)
     m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
-
-    def running(x: np.ndarray) -> np.ndarray:
-        out = np.zeros((x.shape[0] + 1, x.shape[1]), dtype=np.int64 if x.dtype == bool else np.float64, order="F")
-        np.cumsum(x, axis=0, out=out[1:])
-        return out
-
-    return Moments(running(use), running(m), running(m * m), running(r), running(r * m), running(r * r))
+    sums = np.zeros((returns.shape[0] + 1, returns.shape[1], 6))
+    for q, x in enumerate((use, m, m * m, r, r * m, r * r)):
+        np.cumsum(x, axis=0, dtype=np.float64, out=sums[1:, :, q])
+    return Moments(sums)
 
 
 def moment_equations(
@@ -177,12 +194,9 @@ def moment_equations(
     parameters) it is already ``Σ(y − ȳ)²``, the SSR of :func:`residual_ssr`."""
     if model not in MOMENT_MODELS:
         raise ValueError(f"no running-sum estimation for model {model!r}")
-
-    def total(a: np.ndarray) -> np.ndarray:
-        return a[hi, cols] - a[lo, cols]
-
-    n = total(mom.count)
-    sm, smm, sr, srm, srr = (total(a) for a in (mom.m, mom.mm, mom.r, mom.rm, mom.rr))
+    window = mom.sums[hi, cols] - mom.sums[lo, cols]  # (N, 6)
+    n = window[:, 0].astype(np.int64)
+    sm, smm, sr, srm, srr = (window[:, q] for q in range(1, 6))
     n_f = n.astype(float)
     if model == "market_model":
         xtx = np.stack([np.stack([n_f, sm], -1), np.stack([sm, smm], -1)], -2)
