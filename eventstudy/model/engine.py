@@ -117,32 +117,33 @@ def _to_finite(x, largest):  # pragma: no cover
 
 
 @compiled
-def _trade_to_trade(returns, span, level, session, day0, cols, rel_days, last, out_r, out_s, out_m):  # pragma: no cover
+def _trade_to_trade(
+    returns, span, level, session, day0, cols, rel_days, last, out_r, out_s, out_m, out_u
+):  # pragma: no cover
     """Fill ``out_r``/``out_s``/``out_m`` ``(N, W)``: each firm-event's return, span and the benchmark's return
     over the same span, ``level[t] / level[t − k] − 1``, on each relative day — NaN, 0, NaN off the panel, after
-    the firm-event's ``last`` relative day, and (the benchmark) where the span is empty or starts before it.
-    ``session[t]``: the same quotient for ``k = 1`` (computed once per session)."""
+    the firm-event's ``last`` relative day, and (the benchmark) where the span is empty or starts before it —
+    and ``out_u``: both returns finite (a usable return; the span is then one session or more).
+    ``session[t]``: the quotient for ``k = 1`` (computed once per session)."""
     n_sessions = returns.shape[0]
     for i in range(day0.shape[0]):
         c = cols[i]
         for j in range(rel_days.shape[0]):
             t = day0[i] + rel_days[j]
-            if t < 0 or t >= n_sessions or rel_days[j] > last[i]:
-                out_r[i, j] = np.nan
-                out_s[i, j] = 0
-                out_m[i, j] = np.nan
-            else:
-                k = span[t, c]
-                out_r[i, j] = returns[t, c]
-                out_s[i, j] = k
-                if k <= 0 or t - k < 0:
-                    out_m[i, j] = np.nan
-                elif k == 1:
-                    out_m[i, j] = session[t]
-                elif level[t - k] != 0.0:
-                    out_m[i, j] = level[t] / level[t - k] - 1.0
-                else:  # (numpy's x / 0: ±inf, NaN for 0 / 0 — not an error)
-                    out_m[i, j] = np.nan if level[t] == 0.0 or np.isnan(level[t]) else np.sign(level[t]) * np.inf
+            r, k, m = np.nan, 0, np.nan
+            if 0 <= t < n_sessions and rel_days[j] <= last[i]:
+                r, k = returns[t, c], span[t, c]
+                if k == 1:
+                    m = session[t]
+                elif k > 1 and t - k >= 0:
+                    if level[t - k] != 0.0:
+                        m = level[t] / level[t - k] - 1.0
+                    elif level[t] != 0.0 and not np.isnan(level[t]):  # (numpy's x / 0: ±inf; 0 / 0 is NaN)
+                        m = np.sign(level[t]) * np.inf
+            out_r[i, j] = r
+            out_s[i, j] = k
+            out_m[i, j] = m
+            out_u[i, j] = np.isfinite(r) and np.isfinite(m)
 
 
 def _locate(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> tuple[np.ndarray, np.ndarray]:
@@ -213,17 +214,19 @@ def gather(
     ``located``: the firm-events' day-0 session positions and panel columns, when the caller has them.
     ``last``: per firm-event, the last relative day read; later days hold no return (as off the panel)."""
     day0, cols = _locate(panel, firm_events) if located is None else located
-    returns, market, span = _gathered(panel, benchmark, rel_days, day0, cols, last)
+    returns, market, span, _ = _gathered(panel, benchmark, rel_days, day0, cols, last)
     return returns, market, span, day0[:, None] + rel_days[None, :]
 
 
 def _gathered(
     panel: ReturnsPanel, benchmark: str, rel_days: np.ndarray, day0: np.ndarray, cols: np.ndarray,
     last: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """:func:`gather` without the session positions (the models that read them compute them)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`gather` without the session positions (the models that read them compute them), and where both
+    returns are finite (usable)."""
     shape = (len(day0), len(rel_days))
     returns, market, span = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64)
+    usable = np.empty(shape, dtype=bool)
     never = np.full(len(day0), np.iinfo(np.int64).max)
     level = panel.level[benchmark].to_numpy(dtype=float)
     session = np.full(len(level), np.nan)
@@ -232,9 +235,9 @@ def _gathered(
     _trade_to_trade(
         panel.returns.to_numpy(dtype=float), panel.span.to_numpy(dtype=np.int64), level, session,
         np.asarray(day0, dtype=np.int64), np.asarray(cols, dtype=np.int64), rel_days.astype(np.int64),
-        never if last is None else np.asarray(last, dtype=np.int64), returns, span, market,
+        never if last is None else np.asarray(last, dtype=np.int64), returns, span, market, usable,
     )  # fmt: skip
-    return returns, market, span
+    return returns, market, span, usable
 
 
 @dataclass(frozen=True)
@@ -337,7 +340,7 @@ def abnormal_returns(
         last = rel_range[1] + np.asarray(reach, dtype=np.int64)
         rel_days = np.concatenate([rel_days, np.unique(last[last > rel_range[1]])])
     day0, cols = _locate(panel, firm_events) if located is None else located
-    returns, market, span = _gathered(panel, benchmark, rel_days, day0, cols, last)
+    returns, market, span, usable = _gathered(panel, benchmark, rel_days, day0, cols, last)
     factor_spans = None
     param_names = MODEL_PARAMETERS[model]
     if model in FACTOR_MODELS:
@@ -349,15 +352,17 @@ def abnormal_returns(
     x = design(model, span, market, factor_spans)
     p = x.shape[-1]
     in_window = (rel_days >= estimation_window[0]) & (rel_days <= estimation_window[1])
-    usable = np.isfinite(returns) & np.isfinite(market)
     if factor_spans is not None:
         usable &= np.isfinite(factor_spans).all(axis=-1)
     masked = masked_days(panel, day0, rel_days, estimation_window, exclude)
-    estimation = in_window[None, :] & (span == 1) & usable & ~masked
+    estimation = in_window[None, :] & (span == 1) & usable
+    any_masked = bool(masked.any())
+    if any_masked:
+        estimation &= ~masked
     components = None
 
     # normal equations and SSR from running sums (over whole windows: not with masked sessions)
-    from_sums = moments is not None and model in MOMENT_MODELS and not masked.any()
+    from_sums = moments is not None and model in MOMENT_MODELS and not any_masked
     # Market-adjusted: the benchmark is the expected return; otherwise y is the firm's return. From running sums,
     # y is read only on the days with an AR (usable returns): there the firm's return is y itself.
     if from_sums and model != "market_adjusted":
@@ -397,7 +402,7 @@ def abnormal_returns(
         xtx, xty = normal_equations(x0, y, estimation)
         params, xtx_inv = solve(xtx, xty, fit)
     params = np.where(fit[:, None], params, 0.0)
-    valid = usable & (span > 0) & fit[:, None]
+    valid = usable & fit[:, None]  # (a usable return spans one session or more: its benchmark return is finite)
     if from_sums:  # σ² first: the ARs' variances are written at once
         s2 = sigma2(moment_ssr(params, xtx, xty, yy), dof, fit)
         ar, ar_var, _ = abnormal(x0, y, params, xtx_inv, span, valid, s2, fitted=False)

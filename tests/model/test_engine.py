@@ -328,9 +328,11 @@ def test_trade_to_trade_gather_equals_elementwise_indexing(python):
     last = rng.integers(-1, 10, n)
     day0[0], last[0], span[8, cols[0]], span[9, cols[0]] = 8, 9, 1, 2  # returns since the zero level: 1 and 2 sessions
     out_r, out_m, out_s = np.empty((n, 8)), np.empty((n, 8)), np.empty((n, 8), dtype=np.int64)
+    out_u = np.empty((n, 8), dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         session = np.r_[np.nan, level[1:] / level[:-1] - 1.0]
-    kernel(returns, span, level, session, day0, cols, rel_days, last, out_r, out_s, out_m)
+    kernel(returns, span, level, session, day0, cols, rel_days, last, out_r, out_s, out_m, out_u)
+    np.testing.assert_array_equal(out_u, np.isfinite(out_r) & np.isfinite(out_m))
     for i in range(n):
         for j, d in enumerate(rel_days):
             t = day0[i] + d
