@@ -86,7 +86,7 @@ def test_excluded_sessions_leave_the_estimation_sample(synthetic):
     panel, fes, _, _ = synthetic
     sessions = panel.sessions
     saturday = pd.Timestamp("2020-01-04")
-    assert saturday.dayofweek == 5
+    assert saturday.day_of_week == 5
     exclude = [pd.DatetimeIndex([*sessions[20:25], sessions[65], saturday]), sessions[[30, 31, 40]]]
     plain = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
     ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL, exclude=exclude)
