@@ -177,13 +177,19 @@ def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
     bench = np.full(len(level), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         bench[1:] = level[1:] / level[:-1] - 1.0
-    use = (panel.span.to_numpy() == 1) & np.isfinite(returns) & np.isfinite(bench)[:, None]
-    r = np.where(use, returns, 0.0)
-    m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
+    span = panel.span.to_numpy()
     sums = np.zeros((returns.shape[0] + 1, returns.shape[1], 6))
-    for q, x in enumerate((use, m, m * m, r, r * m, r * r)):
-        np.cumsum(x, axis=0, dtype=np.float64, out=sums[1:, :, q])
+    for lo in range(0, returns.shape[1], _MOMENT_BLOCK):  # a block of firms at a time: small temporaries
+        block = slice(lo, lo + _MOMENT_BLOCK)
+        use = (span[:, block] == 1) & np.isfinite(returns[:, block]) & np.isfinite(bench)[:, None]
+        r = np.where(use, returns[:, block], 0.0)
+        m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
+        for q, x in enumerate((use, m, m * m, r, r * m, r * r)):
+            np.cumsum(x, axis=0, dtype=np.float64, out=sums[1:, block, q])
     return Moments(sums)
+
+
+_MOMENT_BLOCK = 128  # firm columns per block of :func:`moments`
 
 
 def moment_equations(
