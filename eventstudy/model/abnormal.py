@@ -12,7 +12,28 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .jit import compiled
 from .normal_return import MODEL_PARAMETERS
+
+
+@compiled
+def _window_sums(
+    mask, lo, hi, ar, span, design, returns, market, ar_var, n_obs, car, k, g, gross_firm, gross_market, var_sum
+):  # pragma: no cover
+    """Per firm-event, over the columns ``lo .. hi − 1`` where ``mask`` holds and the AR is finite, days
+    ascending: the count, ``Σ AR``, ``Σ k``, ``Σ x`` (``g``), ``Π (1 + R)``, ``Π (1 + M)`` and ``Σ Var(AR)``
+    (the output arrays start at 0, and at 1 for the products)."""
+    for i in range(ar.shape[0]):
+        for t in range(lo, hi):
+            if mask[i, t] and np.isfinite(ar[i, t]):
+                n_obs[i] += 1
+                car[i] += ar[i, t]
+                k[i] += span[i, t]
+                for j in range(design.shape[2]):
+                    g[i, j] += design[i, t, j]
+                gross_firm[i] *= 1.0 + returns[i, t]
+                gross_market[i] *= 1.0 + market[i, t]
+                var_sum[i] += ar_var[i, t]
 
 
 @dataclass(frozen=True)
@@ -101,33 +122,17 @@ class AbnormalReturns:
         n = len(self.ar)
         # The returns counted, firm-event by firm-event and days ascending; each sum or product runs over them in
         # that order (a window of one day under a long halt reaches far, but each firm counts only its own few).
-        rows, cols = np.nonzero(np.broadcast_to(mask[..., at], (n, at.stop - at.start)))
-        cols = cols + at.start
-        finite = np.isfinite(self.ar[rows, cols])
-        if not finite.all():
-            rows, cols = rows[finite], cols[finite]
-
-        def total(values: np.ndarray) -> np.ndarray:
-            return np.bincount(rows, weights=values, minlength=n)
-
-        def product(values: np.ndarray) -> np.ndarray:
-            out = np.ones(n)
-            if len(rows):
-                first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-                out[rows[first]] = np.multiply.reduceat(values, first)
-            return out
-
-        n_obs = np.bincount(rows, minlength=n)
-        car = total(self.ar[rows, cols])
-        k = total(self.span[rows, cols])
+        n_obs = np.zeros(n, dtype=np.int64)
+        car, k, var_sum = np.zeros(n), np.zeros(n), np.zeros(n)
+        gross_firm, gross_market = np.ones(n), np.ones(n)
         g = np.zeros((n, self.design.shape[2]))  # (no column: the market-adjusted model)
-        for j in range(self.design.shape[2]):
-            g[:, j] = total(self.design[rows, cols, j])
+        _window_sums(
+            np.broadcast_to(mask, self.ar.shape), at.start, at.stop, self.ar, self.span, self.design, self.returns,
+            self.market, self.ar_var, n_obs, car, k, g, gross_firm, gross_market, var_sum,
+        )  # fmt: skip
         var = self.sigma2 * (k + np.einsum("ni,nij,nj->n", g, self.xtx_inv, g))  # g'(X'X)⁻¹g, no BLAS call per row
         if self.components is not None and "garch_fitted" in self.components:  # Σ ĥ (eventstudy.model.garch)
-            var = np.where(self.components["garch_fitted"], total(self.ar_var[rows, cols]), var)
-        gross_firm = product(1.0 + self.returns[rows, cols])
-        gross_market = product(1.0 + self.market[rows, cols])
+            var = np.where(self.components["garch_fitted"], var_sum, var)
         empty = n_obs == 0
         se = np.sqrt(var)
         with np.errstate(invalid="ignore", divide="ignore"):

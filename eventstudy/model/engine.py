@@ -61,7 +61,6 @@ import numpy as np
 import pandas as pd
 
 from ..data.returns import ReturnsPanel
-from ..errors import DataError
 from .abnormal import AbnormalReturns, FirmEvent  # noqa: F401  (the results object, :mod:`eventstudy.model.abnormal`)
 from .estimation import (
     MOMENT_MODELS,
@@ -75,6 +74,7 @@ from .estimation import (
     solve,
 )
 from .garch import garch_variances
+from .jit import compiled
 from .normal_return import (  # noqa: F401  (design, shifted_market, span_sums: re-exported, part of the engine's API)
     FACTOR_MODELS,
     MODEL_PARAMETERS,
@@ -85,116 +85,34 @@ from .normal_return import (  # noqa: F401  (design, shifted_market, span_sums: 
     shifted_market,
     span_sums,
 )
-
-
-def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
-    """Session positions of every firm-event's day 0 in one lookup (DataError, as ``position``, if one is off)."""
-    day0 = panel.sessions.get_indexer(pd.DatetimeIndex([fe.day0 for fe in firm_events]))
-    if (day0 < 0).any():
-        panel.position(firm_events[int(np.flatnonzero(day0 < 0)[0])].day0)  # raises with the offending date
-    return day0.astype(np.int64)
+from .trade_to_trade import (  # noqa: F401  (gather, next_trades, halt_reaches, HALT_LOOKAHEAD_DAYS: the engine's API)
+    HALT_LOOKAHEAD_DAYS,
+    _gathered,
+    _locate,
+    gather,
+    halt_reaches,
+    next_trades,
+)
 
 
 def _finite(x: np.ndarray) -> np.ndarray:
-    """``np.nan_to_num(x)`` (NaN → 0, ±inf → ± the largest float) in place, converting only the non-finite
-    elements (the same values; the design is a fresh array nobody else holds)."""
-    bad = ~np.isfinite(x)
-    if bad.any():
-        x[bad] = np.nan_to_num(x[bad])
+    """``np.nan_to_num(x)`` (NaN → 0, ±inf → ± the largest float) in place, in one pass (the design is a fresh
+    array nobody else holds)."""
+    x = np.ascontiguousarray(x)
+    _to_finite(x.reshape(-1), np.finfo(np.float64).max)
     return x
 
 
-def _take(a: np.ndarray, safe: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``a[safe, cols[:, None]]``. When every row's sessions are consecutive and ``a`` is column-contiguous, each
-    row is one contiguous block of ``a``'s memory and is copied as such (the same values, several times faster
-    than element-wise indexing)."""
-    w = safe.shape[1]
-    if w and a.flags.f_contiguous and a.ndim == 2 and ((safe[:, -1] - safe[:, 0]) == w - 1).all():
-        blocks = np.lib.stride_tricks.sliding_window_view(a.ravel(order="F"), w)
-        return blocks[cols.astype(np.int64) * a.shape[0] + safe[:, 0]]
-    return a[safe, cols[:, None]]
-
-
-def _locate(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> tuple[np.ndarray, np.ndarray]:
-    """Day-0 session positions and panel columns of the firm-events (DataError naming the first missing one)."""
-    day0 = _positions(panel, firm_events)
-    cols = panel.returns.columns.get_indexer([fe.ticker for fe in firm_events])
-    if (cols < 0).any():
-        missing = firm_events[int(np.flatnonzero(cols < 0)[0])].ticker
-        raise DataError(f"{missing}: no prices loaded for this ticker")
-    return day0, cols
-
-
-HALT_LOOKAHEAD_DAYS = 366
-"""How far (calendar days) past a window's last day a firm suspended there is followed to its next trade: the
-return that ends the halt spans the window's last sessions, so the window counts it (the overlap rule of
-:meth:`AbnormalReturns.overlap`). A longer halt is not followed: the window has no such return."""
-
-
-def next_trades(panel: ReturnsPanel) -> np.ndarray:
-    """``(sessions, tickers)``: the position of each ticker's first trade at or after each session (``len(sessions)``
-    when there is none)."""
-    traded = panel.traded.to_numpy(dtype=bool)
-    n = traded.shape[0]
-    first = np.where(traded, np.arange(n)[:, None], n)
-    return np.minimum.accumulate(first[::-1], axis=0)[::-1]
-
-
-def halt_reaches(
-    panel: ReturnsPanel,
-    located: tuple[np.ndarray, np.ndarray],
-    rel_day: int,
-    *,
-    next_trade: np.ndarray | None = None,
-    lookahead_days: int = HALT_LOOKAHEAD_DAYS,
-) -> np.ndarray:
-    """Per firm-event located at ``(day-0 positions, panel columns)``: sessions from ``rel_day`` to its first trade
-    at or after it — how far past ``rel_day`` the engine's relative days must reach for that firm so that a window
-    ending on ``rel_day`` counts the return that ends a halt (one rule for studies and the placebo) (0 if it trades on ``rel_day``, or if that trade is more than ``lookahead_days`` calendar days
-    after the session of ``rel_day``, or outside the panel: not followed). ``next_trade``: :func:`next_trades` of
-    ``panel`` when the caller keeps it."""
-    day0, cols = located
-    out = np.zeros(len(day0), dtype=np.int64)
-    if len(day0) == 0:
-        return out
-    nxt = next_trades(panel) if next_trade is None else next_trade
-    n = len(panel.sessions)
-    at = day0 + rel_day
-    inside = (at >= 0) & (at < n)
-    found = np.full(len(at), n)
-    found[inside] = nxt[at[inside], cols[inside]]
-    ok = inside & (found < n)
-    if ok.any():
-        days = panel.sessions.asi8 // 86_400_000_000_000
-        ok &= days[np.minimum(found, n - 1)] - days[np.clip(at, 0, n - 1)] <= lookahead_days
-        out[ok] = (found - at)[ok]
-    return out
-
-
-def gather(
-    panel: ReturnsPanel,
-    benchmark: str,
-    firm_events: Sequence[FirmEvent],
-    rel_days: np.ndarray,
-    located: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Firm returns, benchmark returns over the same spans, spans and session positions, ``(N, W)`` each.
-    ``located``: the firm-events' day-0 session positions and panel columns, when the caller has them."""
-    sessions = panel.sessions
-    day0, cols = _locate(panel, firm_events) if located is None else located
-    pos = day0[:, None] + rel_days[None, :]
-    inside = (pos >= 0) & (pos < len(sessions))
-    safe = np.clip(pos, 0, len(sessions) - 1)
-    returns = _take(panel.returns.to_numpy(), safe, cols)
-    span = _take(panel.span.to_numpy(), safe, cols)
-    if not inside.all():  # (when every day is on the session axis, the copies above are already the result)
-        returns = np.where(inside, returns, np.nan)
-        span = np.where(inside, span, 0)
-    level = panel.level[benchmark].to_numpy()
-    start = np.clip(safe - span, 0, len(sessions) - 1)
-    with np.errstate(invalid="ignore"):
-        market = np.where(inside & (span > 0) & (safe - span >= 0), level[safe] / level[start] - 1.0, np.nan)
-    return returns, market, span, pos
+@compiled
+def _to_finite(x, largest):  # pragma: no cover
+    for i in range(x.shape[0]):
+        v = x[i]
+        if np.isnan(v):
+            x[i] = 0.0
+        elif v == np.inf:
+            x[i] = largest
+        elif v == -np.inf:
+            x[i] = -largest
 
 
 @dataclass(frozen=True)
@@ -245,7 +163,10 @@ def masked_days(
     rel = pos - day0[rows]
     lo, hi = max(estimation_window[0], int(rel_days[0])), min(estimation_window[1], int(rel_days[-1]))
     hit = (pos >= 0) & (rel >= lo) & (rel <= hi)
-    out[rows[hit], rel[hit] - int(rel_days[0])] = True
+    rows, rel = rows[hit], rel[hit]
+    at = np.searchsorted(rel_days, rel)  # (rel_days ascend, possibly with gaps past the windows)
+    on = rel_days[at] == rel
+    out[rows[on], at[on]] = True
     return out
 
 
@@ -262,6 +183,7 @@ def abnormal_returns(
     moments: Moments | None = None,
     located: tuple[np.ndarray, np.ndarray] | None = None,
     exclude: Sequence[pd.DatetimeIndex] | SessionSets | None = None,
+    reach: np.ndarray | None = None,
 ) -> AbnormalReturns:
     """Fit ``model`` for every firm-event and compute abnormal returns over ``rel_range``.
 
@@ -278,37 +200,55 @@ def abnormal_returns(
     sessions of the firm's other events in the study, :mod:`eventstudy.study.masking`). The fit, ``σ²``,
     ``n_est`` and :attr:`AbnormalReturns.estimation` — what every test reads as the estimation period — all
     exclude them; ``moments`` are then not used (the running sums cover whole windows).
+    ``reach``: per firm-event, how many sessions past ``rel_range[1]`` its returns are read (:func:`halt_reaches`:
+    a firm suspended on ``rel_range[1]`` is followed to its next trade, and has no return on the sessions in
+    between). Each firm-event then holds no return after its own day ``rel_range[1] + reach``, and the relative
+    days past ``rel_range[1]`` are only those on which some firm-event's followed return ends (on every other
+    such day no firm-event has one): the same numbers as the range widened by the largest reach, on far fewer
+    days.
     """
     if model not in MODEL_PARAMETERS:
         raise ValueError(f"unknown model {model!r}")
     rel_days = np.arange(min(rel_range[0], estimation_window[0]), rel_range[1] + 1)
+    last = None
+    if reach is not None:
+        last = rel_range[1] + np.asarray(reach, dtype=np.int64)
+        rel_days = np.concatenate([rel_days, np.unique(last[last > rel_range[1]])])
     day0, cols = _locate(panel, firm_events) if located is None else located
-    returns, market, span, pos = gather(panel, benchmark, firm_events, rel_days, (day0, cols))
+    returns, market, span, usable = _gathered(panel, benchmark, rel_days, day0, cols, last)
     factor_spans = None
     param_names = MODEL_PARAMETERS[model]
     if model in FACTOR_MODELS:
         if factors is None or factors.shape[1] == 0:
             raise ValueError("the factor model needs a factor file with at least one factor column")
         aligned = factors.reindex(panel.sessions).to_numpy(dtype=float)
-        factor_spans = span_sums(aligned, pos, span)
+        factor_spans = span_sums(aligned, day0[:, None] + rel_days[None, :], span)
         param_names = (*param_names, *(f"b_{c}" for c in factors.columns))
     x = design(model, span, market, factor_spans)
     p = x.shape[-1]
     in_window = (rel_days >= estimation_window[0]) & (rel_days <= estimation_window[1])
-    usable = np.isfinite(returns) & np.isfinite(market)
     if factor_spans is not None:
         usable &= np.isfinite(factor_spans).all(axis=-1)
     masked = masked_days(panel, day0, rel_days, estimation_window, exclude)
-    estimation = in_window[None, :] & (span == 1) & usable & ~masked
+    estimation = in_window[None, :] & (span == 1) & usable
+    any_masked = bool(masked.any())
+    if any_masked:
+        estimation &= ~masked
     components = None
 
-    # Market-adjusted: the benchmark is the expected return; otherwise y is the firm's return.
-    offset = np.nan_to_num(market) if model == "market_adjusted" else 0.0
-    y = np.where(usable, returns - offset, 0.0)
+    # normal equations and SSR from running sums (over whole windows: not with masked sessions)
+    from_sums = moments is not None and model in MOMENT_MODELS and not any_masked
+    # Market-adjusted: the benchmark is the expected return; otherwise y is the firm's return. From running sums,
+    # y is read only on the days with an AR (usable returns): there the firm's return is y itself.
+    if from_sums and model != "market_adjusted":
+        y = returns
+    else:
+        y = np.where(usable, returns - np.nan_to_num(market) if model == "market_adjusted" else returns, 0.0)
     if model in ("scholes_williams", "dimson"):
         lags = 1 if model == "scholes_williams" else dimson_lags
         if lags < 0:
             raise ValueError("dimson_lags must be >= 0")
+        pos = day0[:, None] + rel_days[None, :]
         lagged = [shifted_market(panel, benchmark, pos, span, j) for j in range(-lags, lags + 1)]
         estimation &= np.logical_and.reduce([np.isfinite(m) for m in lagged])
         if model == "scholes_williams":
@@ -322,8 +262,6 @@ def abnormal_returns(
         params = np.stack([alpha, beta], axis=-1)
     n_est = estimation.sum(axis=1)
     x0 = _finite(x)
-    # normal equations and SSR from running sums (over whole windows: not with masked sessions)
-    from_sums = moments is not None and model in MOMENT_MODELS and not masked.any()
     dof = n_est - (p if p else 1)
     fit = dof >= 2
     if model in ("scholes_williams", "dimson"):
@@ -339,13 +277,14 @@ def abnormal_returns(
         xtx, xty = normal_equations(x0, y, estimation)
         params, xtx_inv = solve(xtx, xty, fit)
     params = np.where(fit[:, None], params, 0.0)
-    ar, unit_var, fitted = abnormal(x0, y, params, xtx_inv, span, usable & (span > 0) & fit[:, None])
-    if from_sums:
-        ssr = moment_ssr(params, xtx, xty, yy)
+    valid = usable & fit[:, None]  # (a usable return spans one session or more: its benchmark return is finite)
+    if from_sums:  # σ² first: the ARs' variances are written at once
+        s2 = sigma2(moment_ssr(params, xtx, xty, yy), dof, fit)
+        ar, ar_var, _ = abnormal(x0, y, params, xtx_inv, span, valid, s2, fitted=False)
     else:
-        ssr = residual_ssr(np.where(estimation, y - fitted, 0.0), estimation, n_est, p)
-    s2 = sigma2(ssr, dof, fit)
-    ar_var = np.where(np.isfinite(ar), s2[:, None] * unit_var, np.nan)
+        ar, ar_var, fitted = abnormal(x0, y, params, xtx_inv, span, valid)
+        s2 = sigma2(residual_ssr(np.where(estimation, y - fitted, 0.0), estimation, n_est, p), dof, fit)
+        ar_var = np.multiply(ar_var, s2[:, None], out=ar_var)  # σ² × the variance per unit σ² (NaN: no AR)
     if model == "garch":  # GARCH(1,1) conditional variances of the ARs and the fits (eventstudy.model.garch)
         ar_var, components = garch_variances(ar, ar_var, estimation, span, rel_days)
     params = np.where(fit[:, None], params, np.nan)

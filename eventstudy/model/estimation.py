@@ -25,6 +25,7 @@ from typing import overload
 import numpy as np
 
 from ..data.returns import ReturnsPanel
+from .jit import compiled
 
 MOMENT_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
 
@@ -76,17 +77,53 @@ def sigma2(ssr: np.ndarray, dof: np.ndarray, fit: np.ndarray) -> np.ndarray:
 
 
 def abnormal(
-    x0: np.ndarray, y: np.ndarray, params: np.ndarray, xtx_inv: np.ndarray, span: np.ndarray, valid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(AR, Var(AR) / σ², fitted)``, ``(N, W)`` each: ``AR = y − x'θ̂`` on ``valid`` days (NaN elsewhere) and the
-    forecast-error variance per unit σ², ``k + x'(X'X)⁻¹x`` (CLM 1997, eq. 4.4.8: ``Var(AR) = σ² (k + x'(X'X)⁻¹x)``).
-    ``params`` must be finite (0 where not fitted)."""
-    fitted = (x0 @ params[..., None])[..., 0]
-    q = x0 @ xtx_inv
-    quad = np.zeros(x0.shape[:-1])  # Σ_j q_j x_j term by term (a reduction over a length-p axis is slow)
-    for j in range(x0.shape[-1]):
-        quad += q[..., j] * x0[..., j]
-    return np.where(valid, y - fitted, np.nan), span + quad, fitted
+    x0: np.ndarray,
+    y: np.ndarray,
+    params: np.ndarray,
+    xtx_inv: np.ndarray,
+    span: np.ndarray,
+    valid: np.ndarray,
+    s2: np.ndarray | None = None,
+    *,
+    fitted: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(AR, Var(AR), fitted)``, ``(N, W)`` each: ``AR = y − x'θ̂`` and its forecast-error variance
+    ``Var(AR) = σ² (k + x'(X'X)⁻¹x)`` (CLM 1997, eq. 4.4.8) on ``valid`` days (both NaN elsewhere: no AR), with
+    ``σ²`` = ``s2`` ``(N,)`` — None: per unit σ² (``k + x'(X'X)⁻¹x``, for a caller that estimates σ² from the
+    fitted values); ``x'θ̂`` on every day (None unless ``fitted``). ``params`` must be finite (0 where not
+    fitted)."""
+    shape = x0.shape[:-1]
+    ar, var = np.empty(shape), np.empty(shape)
+    fit = np.empty(shape) if fitted else np.empty((0, 0))
+    scale = np.ones(shape[0]) if s2 is None else np.asarray(s2, dtype=float)
+    _forecast_errors(x0, y, params, xtx_inv, span, valid, scale, ar, var, fit)
+    return ar, var, fit if fitted else None
+
+
+@compiled
+def _forecast_errors(x0, y, params, xtx_inv, span, valid, s2, ar, var, fit):  # pragma: no cover
+    """One pass over the firm-days of :func:`abnormal`: ``x'θ̂`` and ``x'(X'X)⁻¹x = Σ_j (Σ_k x_k A_kj) x_j``,
+    each sum in index order (``fit`` written when it has rows)."""
+    n, w, p = x0.shape
+    keep_fit = fit.shape[0] > 0
+    for i in range(n):
+        for t in range(w):
+            fitted = 0.0
+            quad = 0.0
+            for j in range(p):
+                fitted += x0[i, t, j] * params[i, j]
+                q = 0.0
+                for k in range(p):
+                    q += x0[i, t, k] * xtx_inv[i, k, j]
+                quad += q * x0[i, t, j]
+            if keep_fit:
+                fit[i, t] = fitted
+            if valid[i, t]:
+                ar[i, t] = y[i, t] - fitted
+                var[i, t] = s2[i] * (span[i, t] + quad)
+            else:
+                ar[i, t] = np.nan
+                var[i, t] = np.nan
 
 
 # --------------------------------------------------------------------------------------------- running sums
@@ -102,16 +139,36 @@ class Moments:
     three models need — are then two lookups: the cost per firm-event no longer grows with the window length.
     """
 
-    count: np.ndarray  # (S + 1, T) int64
-    m: np.ndarray  # (S + 1, T) float64, and so on
-    mm: np.ndarray
-    r: np.ndarray
-    rm: np.ndarray
-    rr: np.ndarray
+    sums: np.ndarray  # (S + 1, T, 6) float64: the six sums of one session and firm side by side (one lookup)
+
+    @property
+    def count(self) -> np.ndarray:
+        """``(S + 1, T)`` running count of usable returns (exact: whole numbers far below 2⁵³)."""
+        return self.sums[..., 0]
+
+    @property
+    def m(self) -> np.ndarray:
+        return self.sums[..., 1]
+
+    @property
+    def mm(self) -> np.ndarray:
+        return self.sums[..., 2]
+
+    @property
+    def r(self) -> np.ndarray:
+        return self.sums[..., 3]
+
+    @property
+    def rm(self) -> np.ndarray:
+        return self.sums[..., 4]
+
+    @property
+    def rr(self) -> np.ndarray:
+        return self.sums[..., 5]
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.count, self.m, self.mm, self.r, self.rm, self.rr))
+        return int(self.sums.nbytes)
 
 
 def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
@@ -120,16 +177,19 @@ def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
     bench = np.full(len(level), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         bench[1:] = level[1:] / level[:-1] - 1.0
-    use = (panel.span.to_numpy() == 1) & np.isfinite(returns) & np.isfinite(bench)[:, None]
-    r = np.where(use, returns, 0.0)
-    m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
+    span = panel.span.to_numpy()
+    sums = np.zeros((returns.shape[0] + 1, returns.shape[1], 6))
+    for lo in range(0, returns.shape[1], _MOMENT_BLOCK):  # a block of firms at a time: small temporaries
+        block = slice(lo, lo + _MOMENT_BLOCK)
+        use = (span[:, block] == 1) & np.isfinite(returns[:, block]) & np.isfinite(bench)[:, None]
+        r = np.where(use, returns[:, block], 0.0)
+        m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
+        for q, x in enumerate((use, m, m * m, r, r * m, r * r)):
+            np.cumsum(x, axis=0, dtype=np.float64, out=sums[1:, block, q])
+    return Moments(sums)
 
-    def running(x: np.ndarray) -> np.ndarray:
-        out = np.zeros((x.shape[0] + 1, x.shape[1]), dtype=np.int64 if x.dtype == bool else np.float64, order="F")
-        np.cumsum(x, axis=0, out=out[1:])
-        return out
 
-    return Moments(running(use), running(m), running(m * m), running(r), running(r * m), running(r * r))
+_MOMENT_BLOCK = 128  # firm columns per block of :func:`moments`
 
 
 def moment_equations(
@@ -140,12 +200,9 @@ def moment_equations(
     parameters) it is already ``Σ(y − ȳ)²``, the SSR of :func:`residual_ssr`."""
     if model not in MOMENT_MODELS:
         raise ValueError(f"no running-sum estimation for model {model!r}")
-
-    def total(a: np.ndarray) -> np.ndarray:
-        return a[hi, cols] - a[lo, cols]
-
-    n = total(mom.count)
-    sm, smm, sr, srm, srr = (total(a) for a in (mom.m, mom.mm, mom.r, mom.rm, mom.rr))
+    window = mom.sums[hi, cols] - mom.sums[lo, cols]  # (N, 6)
+    n = window[:, 0].astype(np.int64)
+    sm, smm, sr, srm, srr = (window[:, q] for q in range(1, 6))
     n_f = n.astype(float)
     if model == "market_model":
         xtx = np.stack([np.stack([n_f, sm], -1), np.stack([sm, smm], -1)], -2)

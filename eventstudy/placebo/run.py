@@ -8,7 +8,6 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,6 @@ from ..inference.blas_threads import single_threaded
 from ..inference.sample import window_arrays
 from ..model.engine import AbnormalReturns, abnormal_returns, halt_reaches, next_trades, window_only
 from ..model.estimation import Moments, moments
-from ..study.markets import combine_abnormal
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
 from .executors import run_local
 from .result import FIRM_COLUMNS, PlaceboResult
@@ -74,48 +72,18 @@ def chunk_abnormal_returns(context: Context, spec: PlaceboSpec, draw: Draw) -> A
 
     As in a study, a firm suspended on the windows' last day is followed to its next trade (:func:`halt_reaches`),
     whose return overlaps the windows and counts in them. A chunk of 1,500 random firm-events nearly always holds
-    one halted for months, and following it for all (the largest reach) made every firm-event's arrays
-    ~50 % wider; so the firm-events that trade on the last day and those that do not are run apart, the second
-    over the days they need, and their rows put back in draw order on the second's days
-    (:func:`~eventstudy.study.markets.combine_abnormal`; the first's rows hold no return on the extra days: none of
-    their returns there overlaps the windows)."""
+    one halted for months, and following every firm-event that far (the largest reach) made the arrays ~50 %
+    wider; the engine is told each firm-event's own reach instead (``reach``), so the days past the windows are
+    only those where a followed return ends, and the firm-events that trade on the last day hold no return on
+    them (:data:`NO_RETURN`: none of their returns there overlaps the windows)."""
     panel = context.panel
     located = (draw.day0, draw.ticker)
     reach = halt_reaches(panel, located, spec.span[1], next_trade=context.next_trade)
-
-    def engine(rows: np.ndarray | slice, extra: int) -> AbnormalReturns:
-        part = Draw(draw.ticker[rows], draw.day0[rows], draw.study[rows])
-        full = abnormal_returns(
-            panel, spec.benchmark, DrawnEvents(panel, part), spec.model, spec.estimation_window,
-            (spec.span[0], spec.span[1] + extra), moments=context.moments, located=(part.day0, part.ticker),
-        )  # fmt: skip
-        return window_only(full, spec.span)
-
-    late = reach > 0
-    if not late.any() or late.all():
-        return replace(engine(slice(None), int(reach.max(initial=0))), firm_events=DrawnEvents(panel, draw))
-    on_time, halted = engine(~late, 0), engine(late, int(reach[late].max()))
-    widened = on_days(on_time, halted.rel_days)
-    if widened is None or on_time.components is not None or halted.components is not None:  # (model extras per day)
-        return replace(engine(slice(None), int(reach.max())), firm_events=DrawnEvents(panel, draw))
-    rows = np.arange(len(draw))
-    return combine_abnormal([widened, halted], [rows[~late], rows[late]], DrawnEvents(panel, draw))
-
-
-def on_days(ab: AbnormalReturns, rel_days: np.ndarray) -> AbnormalReturns | None:
-    """``ab`` on ``rel_days``, which must hold its own days as one run: no return on the others (:data:`NO_RETURN`).
-    None when its days are not such a run of ``rel_days``."""
-    at = np.searchsorted(rel_days, ab.rel_days)
-    if len(at) == 0 or at[-1] >= len(rel_days) or not (rel_days[at] == ab.rel_days).all() or (np.diff(at) != 1).any():
-        return None
-    days = slice(int(at[0]), int(at[-1]) + 1)
-    fields: dict[str, Any] = {}
-    for name, fill in NO_RETURN.items():
-        a = getattr(ab, name)
-        out = np.full((a.shape[0], len(rel_days), *a.shape[2:]), fill, dtype=a.dtype)
-        out[:, days] = a
-        fields[name] = out
-    return replace(ab, rel_days=rel_days, **fields)
+    full = abnormal_returns(
+        panel, spec.benchmark, DrawnEvents(panel, draw), spec.model, spec.estimation_window, spec.span,
+        moments=context.moments, located=located, reach=reach,
+    )  # fmt: skip
+    return window_only(full, spec.span)
 
 
 def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.engine import AbnormalReturns, FirmEvent
+from ..model.engine import AbnormalReturns
 from ..spec.exchanges import calendar_name, same_sessions, ticker_exchange
 
 
@@ -87,13 +87,11 @@ _ROW_FIELDS = (
 def combine_abnormal(
     parts: Sequence[AbnormalReturns],
     members: Sequence[Sequence[int] | np.ndarray],
-    firm_events: Sequence[FirmEvent] | None = None,
 ) -> AbnormalReturns:
     """The groups' results as one :class:`AbnormalReturns`, row ``members[g][j]`` = row ``j`` of ``parts[g]``.
 
     All parts must share the model and relative days (they come from one study). Rows are copied unchanged, so
-    each firm-event's numbers are exactly those of its own group's run. ``firm_events``: the combined rows' firm-
-    events when the caller has them in order (the placebo's draw, whose events are built only when read).
+    each firm-event's numbers are exactly those of its own group's run.
     """
     if len(parts) == 1 and tuple(members[0]) == tuple(range(parts[0].n)):
         return parts[0]
@@ -102,21 +100,23 @@ def combine_abnormal(
         if part.model != first.model or not np.array_equal(part.rel_days, first.rel_days):
             raise ValueError("combine_abnormal: parts differ in model or relative days")
     n = sum(len(m) for m in members)
-    order = np.concatenate([np.asarray(m, dtype=np.int64) for m in members])
+    rows = [np.asarray(m, dtype=np.int64) for m in members]
+    order = np.concatenate(rows)
     if sorted(order.tolist()) != list(range(n)):
         raise ValueError("combine_abnormal: members must cover 0..N-1 once")
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.arange(n)
-    if firm_events is None:
-        listed = [fe for part in parts for fe in part.firm_events]
-        firm_events = tuple(listed[i] for i in inverse)
-    fields: dict[str, Any] = {
-        name: np.concatenate([getattr(p, name) for p in parts], axis=0)[inverse] for name in _ROW_FIELDS
-    }
+    listed = [fe for part in parts for fe in part.firm_events]
+    firm_events = tuple(listed[i] for i in inverse)
+
+    def placed(arrays: list[np.ndarray]) -> np.ndarray:  # each part's rows written once, at their members
+        out = np.empty((n, *arrays[0].shape[1:]), dtype=arrays[0].dtype)
+        for at, a in zip(rows, arrays, strict=True):
+            out[at] = a
+        return out
+
+    fields: dict[str, Any] = {name: placed([getattr(p, name) for p in parts]) for name in _ROW_FIELDS}
     components = None
     if first.components is not None:
-        components = {
-            k: np.concatenate([p.components[k] for p in parts if p.components is not None], axis=0)[inverse]
-            for k in first.components
-        }
+        components = {k: placed([p.components[k] for p in parts if p.components is not None]) for k in first.components}
     return replace(first, firm_events=firm_events, components=components, **fields)

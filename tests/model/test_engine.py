@@ -86,7 +86,7 @@ def test_excluded_sessions_leave_the_estimation_sample(synthetic):
     panel, fes, _, _ = synthetic
     sessions = panel.sessions
     saturday = pd.Timestamp("2020-01-04")
-    assert saturday.dayofweek == 5
+    assert saturday.day_of_week == 5
     exclude = [pd.DatetimeIndex([*sessions[20:25], sessions[65], saturday]), sessions[[30, 31, 40]]]
     plain = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
     ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL, exclude=exclude)
@@ -168,6 +168,76 @@ def test_cumulate_car_variance_hand_worked(synthetic):
         np.testing.assert_allclose(res["car_p"][i], 2 * stats.t.sf(abs(res["car_t"][i]), ab.dof[i]))
         bhar = np.prod(1 + ab.returns[i][use]) - np.prod(1 + ab.market[i][use])
         np.testing.assert_allclose(res["bhar"][i], bhar)
+
+
+def test_reach_follows_each_firm_event_to_its_own_next_trade(synthetic):
+    """Relative days to +2 with each firm-event's own reach: B, suspended on days 2 and 3, is followed to its
+    trade of day 4 (reach 2, hand-worked), A is not. The result equals the range widened to day 4 on B's row and
+    on A's days to +2; A holds no return on day 4, and day 3 (where nobody's followed return ends) is left out."""
+    from eventstudy.model.engine import halt_reaches
+    from eventstudy.placebo.run import NO_RETURN
+
+    panel, fes, _, _ = synthetic
+    located = (np.array([70, 70]), panel.returns.columns.get_indexer(["A", "B"]))
+    reach = halt_reaches(panel, located, 2)
+    assert reach.tolist() == [0, 2]
+    exclude = [pd.DatetimeIndex([panel.sessions[50]]), pd.DatetimeIndex([])]  # a masked day: columns still line up
+    got = abnormal_returns(panel, "IDX", fes, "market_model", EST, (EST[0], 2), exclude=exclude, reach=reach)
+    wide = abnormal_returns(panel, "IDX", fes, "market_model", EST, (EST[0], 4), exclude=exclude)
+    assert got.rel_days.tolist() == [*range(EST[0], 3), 4]
+    assert got.masked[0, 50 - 70 - EST[0]] and got.masked.sum() == 1
+    at = np.searchsorted(wide.rel_days, got.rel_days)
+    a_days = got.rel_days <= 2
+    for name in ("returns", "market", "span", "design", "estimation", "ar", "ar_var", "masked"):
+        mine, full = getattr(got, name), getattr(wide, name)[:, at]
+        np.testing.assert_allclose(mine[1], full[1], rtol=1e-12, atol=0, err_msg=name)
+        np.testing.assert_allclose(mine[0, a_days], full[0, a_days], rtol=1e-12, atol=0, err_msg=name)
+        fill = NO_RETURN[name]
+        after = mine[0, ~a_days]
+        assert (np.isnan(after) if isinstance(fill, float) and np.isnan(fill) else after == fill).all(), name
+    assert np.isfinite(wide.ar[0, -1]) and wide.span[1, -2] == 0  # A trades on day 4; B has no return on day 3
+    for name in ("params", "xtx_inv", "sigma2", "n_est", "dof"):
+        np.testing.assert_allclose(getattr(got, name), getattr(wide, name), rtol=1e-12, err_msg=name)
+    np.testing.assert_allclose(got.cumulate(got.overlap((0, 2)))["car"], wide.cumulate(wide.overlap((0, 2)))["car"],
+                               rtol=1e-12)  # fmt: skip
+    assert got.cumulate(got.overlap((0, 2)))["n_obs"].tolist() == [3, 3]  # B: days 0, 1 and the return of day 4
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["compiled", "python"])
+def test_cumulate_kernel_equals_per_row_sums(synthetic, python, monkeypatch):
+    """cumulate's one-pass kernel (compiled, and its Python source) against each row's sums written with numpy
+    over an (N, W) mask with a hole and a (W,) mask: count, CAR, σ²(Σk + g'(X'X)⁻¹g) and the BHAR products."""
+    from eventstudy.model import abnormal as module
+
+    if python:
+        monkeypatch.setattr(module, "_window_sums", module._window_sums.py_func)
+    panel, fes, _, _ = synthetic
+    ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
+    uneven = ab.overlap((-3, 4))
+    uneven[0, np.flatnonzero(ab.rel_days == 1)] = False
+    for mask in (uneven, ab.days((-5, 5))):
+        res = ab.cumulate(mask)
+        for i in range(2):
+            use = np.broadcast_to(mask, ab.ar.shape)[i] & np.isfinite(ab.ar[i])
+            g = ab.design[i][use].sum(axis=0)
+            assert res["n_obs"][i] == use.sum() > 0
+            np.testing.assert_allclose(res["car"][i], ab.ar[i][use].sum(), rtol=1e-12)
+            var = ab.sigma2[i] * (ab.span[i][use].sum() + g @ ab.xtx_inv[i] @ g)
+            np.testing.assert_allclose(res["car_se"][i], np.sqrt(var), rtol=1e-12)
+            bhar = np.prod(1 + ab.returns[i][use]) - np.prod(1 + ab.market[i][use])
+            np.testing.assert_allclose(res["bhar"][i], bhar, rtol=1e-12)
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["compiled", "python"])
+def test_design_made_finite_as_nan_to_num(python, monkeypatch):
+    from eventstudy.model import engine
+
+    if python:
+        monkeypatch.setattr(engine, "_to_finite", engine._to_finite.py_func)
+    x = np.array([[[1.0, np.nan], [np.inf, -np.inf]], [[-2.5, 0.0], [np.nan, 3.0]]])
+    want = np.nan_to_num(x)
+    np.testing.assert_array_equal(engine._finite(x.copy()), want)
+    np.testing.assert_array_equal(engine._finite(np.asfortranarray(x)), want)  # (a copy made contiguous)
 
 
 def test_window_counts_every_return_whose_span_overlaps_it(synthetic):
@@ -307,16 +377,3 @@ def test_config_accepts_new_models(tmp_path):
     assert list(model_options(study)["factors"].columns) == ["smb"]
     with pytest.raises(ConfigError, match="study.model: model 'factor' needs a factor_file"):
         parse_study(_study({"model": "factor"}))
-
-
-def test_take_blocks_equal_elementwise_indexing():
-    from eventstudy.model.engine import _take
-
-    rng = np.random.default_rng(0)
-    a = np.asfortranarray(rng.standard_normal((50, 7)))
-    cols = rng.integers(0, 7, 20)
-    start = rng.integers(0, 40, 20)
-    safe = start[:, None] + np.arange(10)[None, :]
-    np.testing.assert_array_equal(_take(a, safe, cols), a[safe, cols[:, None]])
-    clipped = np.clip(safe + 5, 0, 49)  # rows running past the end: the element-wise path
-    np.testing.assert_array_equal(_take(a, clipped, cols), a[clipped, cols[:, None]])

@@ -56,6 +56,30 @@ def test_ols_quantities_match_lstsq():
     np.testing.assert_array_equal(bad[1], np.eye(2))  # unfitted rows get the identity, masked by the caller
 
 
+@pytest.mark.parametrize("p", [0, 1, 3])
+def test_forecast_error_kernel_python_source_equals_the_formula(p, monkeypatch):
+    """The kernel of :func:`abnormal` run as its Python source, for 0 to 3 parameters and invalid days, against
+    the formula written with einsum: ``AR = y − x'θ`` and ``k + x'Ax`` (both NaN where not valid)."""
+    from eventstudy.model import estimation
+
+    monkeypatch.setattr(estimation, "_forecast_errors", estimation._forecast_errors.py_func)
+    rng = np.random.default_rng(p)
+    x, y = rng.normal(size=(4, 9, p)), rng.normal(size=(4, 9))
+    params, a = rng.normal(size=(4, p)), rng.normal(size=(4, p, p))  # (A need not be symmetric here)
+    span, valid = rng.integers(0, 3, (4, 9)).astype(float), rng.random((4, 9)) < 0.7
+    ar, unit, fitted = abnormal(x, y, params, a, span, valid)
+    want_fit = np.einsum("nwp,np->nw", x, params)
+    np.testing.assert_allclose(fitted, want_fit, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ar, np.where(valid, y - want_fit, np.nan), rtol=1e-12, atol=1e-15)
+    want_unit = np.where(valid, span + np.einsum("nwp,npq,nwq->nw", x, a, x), np.nan)
+    np.testing.assert_allclose(unit, want_unit, rtol=1e-12, atol=1e-15)
+    s2 = rng.random(4) + 0.5  # σ² known beforehand: Var(AR) = σ² (k + x'Ax) at once, no fitted values kept
+    ar2, var, none = abnormal(x, y, params, a, span, valid, s2, fitted=False)
+    assert none is None
+    np.testing.assert_array_equal(np.isnan(ar2), np.isnan(ar))
+    np.testing.assert_allclose(var, s2[:, None] * want_unit, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("model", MOMENT_MODELS)
 def test_running_sums_equal_normal_equations(events, model):
     panel, fes = events
