@@ -36,7 +36,6 @@ import numpy as np
 from scipy import special
 
 from ..data.volume import log_volume  # noqa: F401  (re-exported: the transform belongs to the model's definition)
-from .estimation import fitted as fitted_values
 
 
 @dataclass(frozen=True)
@@ -83,8 +82,8 @@ class AbnormalVolume:
         use = np.broadcast_to(mask[..., at], av.shape) & np.isfinite(av)
         n_days = use.sum(axis=1)
         cav = np.where(use, av, 0.0).sum(axis=1)
-        g = np.einsum("nwi,nw->ni", self.design[:, at, :], use.astype(float))
-        var = self.sigma2 * (n_days + np.einsum("ni,nij,nj->n", g, self.xtx_inv, g))
+        g = np.matmul(use.astype(float)[:, None, :], self.design[:, at, :])  # (N, 1, 2): g_S'
+        var = self.sigma2 * (n_days + np.matmul(np.matmul(g, self.xtx_inv), g.transpose(0, 2, 1))[:, 0, 0])
         empty = n_days == 0
         se = np.sqrt(var)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -120,26 +119,31 @@ def abnormal_volume(
     estimation = in_window[None, :] & usable
     if exclude is not None:
         estimation &= ~exclude
-    x = np.stack([np.ones((n, w)), np.where(np.isfinite(m), m, 0.0)], axis=-1)
+    m0 = np.where(np.isfinite(m), m, 0.0)  # x_t = (1, v_mt); its second column 0 where there is no v_mt
+    x = np.stack([np.ones((n, w)), m0], axis=-1)
     days = np.flatnonzero(in_window)  # the sums run over the estimation window's columns only
     at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
-    xe = x[:, at] * estimation[:, at, None]
-    xtx = np.einsum("nwi,nwj->nij", xe, x[:, at])
-    y = np.where(usable, volume, 0.0)
-    xty = np.einsum("nwi,nw->ni", xe, y[:, at])
+    e = estimation[:, at]
+    ve, me = volume[:, at], m0[:, at]
+    ye, xe = np.where(e, ve, 0.0), np.where(e, me, 0.0)  # the sample's y_t and v_mt, zero off it
+    n_est = e.sum(axis=1)
+    s1, s11, sy, s1y = xe.sum(axis=1), (xe * xe).sum(axis=1), ye.sum(axis=1), (xe * ye).sum(axis=1)
+    xtx = np.stack([np.stack([n_est.astype(float), s1], axis=-1), np.stack([s1, s11], axis=-1)], axis=-2)
+    xty = np.stack([sy, s1y], axis=-1)
     p = np.where(use_market, 2, 1)
-    n_est = estimation.sum(axis=1)
     dof = n_est - p
-    spread = np.where(estimation, volume, -np.inf).max(axis=1) - np.where(estimation, volume, np.inf).min(axis=1)
+    spread = np.where(e, ve, -np.inf).max(axis=1, initial=-np.inf) - np.where(e, ve, np.inf).min(
+        axis=1, initial=np.inf
+    )
     fit = (dof >= 2) & (spread > 0)  # a volume that never changes has no model (not a zero variance)
     xtx_inv = np.full((n, 2, 2), np.nan)
     if fit.any():
         xtx_inv[fit] = np.linalg.pinv(xtx[fit], hermitian=True)
-    params = np.einsum("nij,nj->ni", xtx_inv, xty)
-    fitted = fitted_values(x, params)
-    resid = np.where(estimation, y - fitted, 0.0)
+    params = np.matmul(xtx_inv, xty[..., None])[..., 0]
+    fitted = params[:, :1] + params[:, 1:] * m0  # â_i + b̂_i v_mt
+    resid = np.where(e, ve - fitted[:, at], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sigma2 = np.where(fit, (resid**2).sum(axis=1) / dof, np.nan)
+        sigma2 = np.where(fit, (resid * resid).sum(axis=1) / dof, np.nan)
     av = np.where(usable & fit[:, None], volume - fitted, np.nan)
     params = np.where(fit[:, None], params, np.nan)
     params[:, 1] = np.where(use_market, params[:, 1], np.nan)
