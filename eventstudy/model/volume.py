@@ -73,28 +73,40 @@ class AbnormalVolume:
 
     def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         """``cav``, ``cav_se``, ``cav_t``, ``cav_p`` (two-sided, Student t on ``dof``) and ``n_days`` over the
-        sessions in ``mask`` (``(W,)`` or ``(N, W)``) on which the firm traded (module docstring)."""
-        mask = np.asarray(mask, dtype=bool)
-        days = np.flatnonzero(mask if mask.ndim == 1 else mask.any(axis=0))
-        # Only the columns from the first to the last day some firm-event uses enter the sums.
+        sessions in ``mask`` (``(W,)``) on which the firm traded (module docstring): :meth:`cumulate_windows` of
+        one window."""
+        return {k: v[0] for k, v in self.cumulate_windows(np.asarray(mask, dtype=bool)[None, :]).items()}
+
+    def cumulate_windows(self, masks: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`cumulate` over each row of ``masks`` (``(K, W)``: K windows' sessions) at once: ``(K, N)``
+        arrays. The sums over a window's sessions ``S`` (``|S|``, ``CAV``, ``g_S``) are products with the windows'
+        0/1 day matrix; ``g_S'(X'X)⁻¹g_S`` is written out for the two regressors ``(1, v_mt)``."""
+        masks = np.asarray(masks, dtype=bool).reshape(-1, len(self.rel_days))
+        days = np.flatnonzero(masks.any(axis=0))
+        # Only the columns from the first to the last day some window uses enter the sums.
         at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
         av = self.av[:, at]
-        use = np.broadcast_to(mask[..., at], av.shape) & np.isfinite(av)
-        n_days = use.sum(axis=1)
-        cav = np.where(use, av, 0.0).sum(axis=1)
-        g = np.matmul(use.astype(float)[:, None, :], self.design[:, at, :])  # (N, 1, 2): g_S'
-        var = self.sigma2 * (n_days + np.matmul(np.matmul(g, self.xtx_inv), g.transpose(0, 2, 1))[:, 0, 0])
+        traded = np.isfinite(av)
+        pick = masks[:, at].T.astype(float)  # (W', K): 1 where the window holds the session
+        n_days = np.rint(traded.astype(float) @ pick).astype(np.int64)  # (N, K)
+        cav = np.where(traded, av, 0.0) @ pick
+        g0 = np.where(traded, self.design[:, at, 0], 0.0) @ pick  # g_S = (Σ 1, Σ v_mt) over the sessions used
+        g1 = np.where(traded, self.design[:, at, 1], 0.0) @ pick
+        inv = self.xtx_inv
+        quad = inv[:, 0, 0, None] * g0 * g0 + 2.0 * inv[:, 0, 1, None] * g0 * g1 + inv[:, 1, 1, None] * g1 * g1
+        var = self.sigma2[:, None] * (n_days + quad)
         empty = n_days == 0
         se = np.sqrt(var)
         with np.errstate(invalid="ignore", divide="ignore"):
             t = cav / se
-        return {
+        out = {
             "cav": np.where(empty, np.nan, cav),
             "cav_se": np.where(empty, np.nan, se),
             "cav_t": np.where(empty, np.nan, t),
-            "cav_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof, -np.abs(t))),
+            "cav_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof[:, None], -np.abs(t))),
             "n_days": n_days,
         }
+        return {k: np.ascontiguousarray(v.T) for k, v in out.items()}
 
 
 def abnormal_volume(
