@@ -178,7 +178,8 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
     vol_parts, test_parts = [], []
     sar = tested.sar
     for window in study.event_windows:
-        u, n_days = beaver_u(sar, tested.overlap(window))
+        counted = tested.overlap(window)  # the returns the window counts (both the U and the rank read them)
+        u, n_days = beaver_u(sar, counted)
         vol_parts.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
                                        "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, tested.dof),
                                        "n_days": n_days, "dof": tested.dof,
@@ -190,7 +191,7 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
             test_parts.append(_test_rows(events, "volume", window, name, got))
         test_parts.append(_test_rows(events, "volatility", window, "var_csect_t",
                                      variance_change_test(u, tested.dof, codes, len(events))))  # fmt: skip
-        rank = rank_excess(sar, tested.estimation, tested.overlap(window))
+        rank = rank_excess(sar, tested.estimation, counted)
         test_parts.append(_test_rows(events, "volatility", window, "var_rank_t",
                                      variance_rank_test(rank, codes, len(events))))  # fmt: skip
     test_parts += _pretrend_rows(results, tested, codes, events)
