@@ -28,6 +28,7 @@ Each p-value is flagged below :data:`FLAG_LEVEL` (1 %). A statistic needs ``n > 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
@@ -94,9 +95,9 @@ def _jarque_bera(d: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return jb, special.chdtrc(2, jb)
 
 
-def _columns(keep: np.ndarray) -> slice | np.ndarray:
+def _columns(keep: npt.ArrayLike) -> slice | np.ndarray:
     """The columns where ``keep`` (``(W,)``) holds: a slice when they are one run (a view, no copy)."""
-    cols = np.flatnonzero(keep)
+    cols = np.flatnonzero(np.asarray(keep, dtype=bool))
     if not len(cols):
         return slice(0, 0)
     if cols[-1] - cols[0] + 1 == len(cols):

@@ -144,9 +144,7 @@ def abnormal_volume(
     xty = np.stack([sy, s1y], axis=-1)
     p = np.where(use_market, 2, 1)
     dof = n_est - p
-    spread = np.where(e, ve, -np.inf).max(axis=1, initial=-np.inf) - np.where(e, ve, np.inf).min(
-        axis=1, initial=np.inf
-    )
+    spread = np.where(e, ve, -np.inf).max(axis=1, initial=-np.inf) - np.where(e, ve, np.inf).min(axis=1, initial=np.inf)
     fit = (dof >= 2) & (spread > 0)  # a volume that never changes has no model (not a zero variance)
     xtx_inv = np.full((n, 2, 2), np.nan)
     if fit.any():

@@ -55,7 +55,8 @@ def events_from_rows(
     events: dict[str, dict[str, Any]] = {}
     first_row: dict[str, str] = {}
     tickers: dict[str, set[str]] = {}
-    instants: set[tuple[str | None, str | None]] = set()  # (announced, timezone) cells already parsed: an event's rows repeat them
+    # the (announced, timezone) cells already parsed: an event's rows repeat them
+    instants: set[tuple[str | None, str | None]] = set()
     allowed = {*EVENT_TABLE_REQUIRED, *EVENT_TABLE_OPTIONAL}
     if not rows:
         raise ConfigError(f"{file}: no events (the table has no rows)")
@@ -73,7 +74,7 @@ def events_from_rows(
         if not text or instant not in instants:  # the same cells parse the same way: only their first row is parsed
             parse_instant(node, "announced")  # fails here, naming this row, rather than later in the events list
             if text:
-                instants.add(instant)  # type: ignore[arg-type]
+                instants.add(instant)
         fields = {k: node.data[k] for k in _EVENT_FIELDS if node.has(k)}
         firm = {"ticker": ticker, "name": str(node.get("name", ticker))}
         if node.has("exchange"):

@@ -296,7 +296,9 @@ def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Seq
                              "detail": "", "confounds": np.zeros(0, dtype=bool)})  # fmt: skip
     hits = hits.astype({"i": np.int64, "rel_day": np.int64, "confounds": bool})
     order = {k: r for r, k in enumerate(KINDS)}
-    hits = hits.iloc[np.lexsort(([order[k] for k in hits["kind"].tolist()], hits["rel_day"].to_numpy(), hits["i"].to_numpy()))]
+    hits = hits.iloc[
+        np.lexsort(([order[k] for k in hits["kind"].tolist()], hits["rel_day"].to_numpy(), hits["i"].to_numpy()))
+    ]
     i, rel = hits["i"].to_numpy(), hits["rel_day"].to_numpy()
     pos0 = located["pos0"].to_numpy()[i]
     calendar, at = located["calendar"].to_numpy()[i], pos0 + rel
