@@ -12,6 +12,7 @@ and :func:`combine` move row bounds and copy no rows.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -68,18 +69,33 @@ def session_positions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's (of ``part`` of the rows) position on the session axis ``sessions`` (sorted dates at midnight)
     and whether its date is one of them (where not, the position means nothing): a look-up by calendar day,
-    checked against the axis."""
+    checked against the axis. Those of all the rows are kept in ``rows.memo`` (read-only), for the next stage
+    that places the same rows on the same axis."""
     axis, stamps = rows.stamp(sessions), rows.stamps[part]
+    if part == slice(None):
+        key = f"session_positions {hashlib.sha256(axis.tobytes()).hexdigest()}"
+        if key not in rows.memo:
+            pos, on = _positions(axis, stamps, rows.stamp(pd.Timestamp("1970-01-02"))[0])
+            pos.setflags(write=False)
+            on.setflags(write=False)
+            rows.memo[key] = (pos, on)
+        return rows.memo[key]  # type: ignore[return-value]
+    return _positions(axis, stamps, rows.stamp(pd.Timestamp("1970-01-02"))[0])
+
+
+def _positions(axis: np.ndarray, stamps: np.ndarray, per_day: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`session_positions` of the rows' ``stamps`` on the axis' ``axis`` (both in one unit, ``per_day`` of
+    it a day)."""
     if not len(axis):
         return np.zeros(len(stamps), dtype=np.int64), np.zeros(len(stamps), dtype=bool)
-    per_day = rows.stamp(pd.Timestamp("1970-01-02"))[0]
     first = axis[0] - axis[0] % per_day
     table = np.full(int((axis[-1] - first) // per_day) + 2, -1, dtype=np.int64)  # the last slot: beyond the axis
     table[(axis - first) // per_day] = np.arange(len(axis))
-    day = np.clip((stamps - first) // per_day, -1, len(table) - 1)
+    day = (stamps - first) // per_day
+    np.clip(day, -1, len(table) - 1, out=day)
     pos = table[day]  # day -1 (before the axis) reads the last slot: -1
-    on = pos >= 0
-    on[on] = axis[pos[on]] == stamps[on]
+    # position -1 reads the sentinel after the axis, which no date equals
+    on = np.r_[axis, np.iinfo(np.int64).min][pos] == stamps
     return pos, on
 
 

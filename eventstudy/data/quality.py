@@ -191,12 +191,16 @@ def spike_rows(rows: StackedRows) -> list[tuple[int, float, float]]:
 
 def break_rows(rows: StackedRows) -> np.ndarray:
     """Rows whose ``prev_close`` is above the previous row's close, of tickers with the exchange's prev_close."""
+    if "breaks" in rows.memo:
+        return rows.memo["breaks"]  # type: ignore[return-value]
     code = rows.code
     if len(code) < 2:
         return np.empty(0, dtype=np.int64)
     later = np.r_[False, code[1:] == code[:-1]] & rows.exchange[code]
     above = np.r_[False, rows.prev_close[1:] > rows.close[:-1] * (1.0 + 1e-6) + 1e-9]
-    return np.flatnonzero(later & above)
+    rows.memo["breaks"] = np.flatnonzero(later & above)
+    rows.memo["breaks"].setflags(write=False)  # type: ignore[attr-defined]
+    return rows.memo["breaks"]  # type: ignore[return-value]
 
 
 def flag_words(rows: StackedRows) -> dict[int, str]:

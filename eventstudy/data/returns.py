@@ -25,6 +25,8 @@ from .histories import session_positions, stacked
 
 NOT_TRADED, TRADED, NO_DATA = "suspended", "traded", "no data"
 PANEL_FIELDS = ("returns", "span", "traded", "covered", "level", "present")
+PANEL_DTYPES = {"returns": np.float64, "span": np.int64, "traded": np.bool_, "covered": np.bool_,
+                "level": np.float64, "present": np.bool_}  # fmt: skip
 CHUNK_ROWS = 1 << 18  # rows of the tickers placed on the panel at a time (returns_panel)
 
 
@@ -138,17 +140,27 @@ def trade_to_trade(
     n_sessions: int,
     n_tickers: int,
     order: Literal["C", "F"] = "C",
+    out: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Scatter rows into session × ticker matrices with the conventions of :func:`security_returns`, for every
     ticker at once. Rows are grouped by ticker (``t_code``: its column; one group per column) and sorted by
     session within it (``s_pos``: the row's session on the axis; rows off the axis already dropped). Returns
     ``returns``, ``span``, ``traded``, ``covered``, ``level`` and ``present`` (in memory ``order``; "F": each
-    ticker's series contiguous) and each column's ``first`` and ``last`` covered session (-1 and -2: no rows)."""
+    ticker's series contiguous) and each column's ``first`` and ``last`` covered session (-1 and -2: no rows).
+    ``out``: the six matrices to fill (contiguous in ``order``, of these shapes and dtypes) instead of new ones —
+    column blocks of a larger panel's Fortran-ordered matrices."""
     shape = (n_sessions, n_tickers)
-    returns = np.full(shape, np.nan, order=order)
-    traded = np.zeros(shape, dtype=bool, order=order)
-    span = np.zeros(shape, dtype=np.int64, order=order)
-    present = np.zeros(shape, dtype=bool, order=order)
+    if out is None:
+        out = {"returns": np.empty(shape, order=order), "span": np.empty(shape, dtype=np.int64, order=order),
+               "traded": np.empty(shape, dtype=bool, order=order), "covered": np.empty(shape, dtype=bool, order=order),
+               "level": np.empty(shape, order=order), "present": np.empty(shape, dtype=bool, order=order)}  # fmt: skip
+    if not all(a.flags.f_contiguous if order == "F" else a.flags.c_contiguous for a in out.values()):
+        raise ValueError("trade_to_trade: out matrices must be contiguous in the order asked")  # (written flat)
+    returns, traded, span, present = out["returns"], out["traded"], out["span"], out["present"]
+    returns.fill(np.nan)
+    traded.fill(False)
+    span.fill(0)
+    present.fill(False)
 
     # Each row's place in the matrices' memory (rows sorted by ticker, then session: in Fortran order, ascending).
     if order == "F":
@@ -173,7 +185,8 @@ def trade_to_trade(
         codes = t_code[starts]
         first[codes], last[codes] = s_pos[starts], s_pos[ends]
     axis = np.arange(n_sessions)[:, None]
-    covered = np.asarray((axis >= first[None, :]) & (axis <= last[None, :]), order=order)
+    covered = out["covered"]
+    np.logical_and(axis >= first[None, :], axis <= last[None, :], out=covered)
 
     # Spans: a trade's return starts at the ticker's previous trade. A ticker's first trade is its base: the
     # trade before it is outside the data (for a new listing, the offer price), so it has no return.
@@ -187,7 +200,8 @@ def trade_to_trade(
         span.ravel(order="K")[cell[trade_rows]] = gap
         returns.ravel(order="K")[cell[trade_rows[new_ticker]]] = np.nan
 
-    level = returns + 1.0  # the growth 1 + r on trades (1 elsewhere; NaN r counts 0), then its running product
+    level = out["level"]  # the growth 1 + r on trades (1 elsewhere; NaN r counts 0), then its running product
+    np.add(returns, 1.0, out=level)
     odd = ~np.isfinite(level)
     if odd.any():
         level[odd] = np.nan_to_num(level[odd], nan=1.0)  # as 1 + nan_to_num(r), ±inf included
@@ -231,11 +245,10 @@ def returns_panel(
         pos, code, close, prev = at, rows.code[part] - c0, rows.close[part], rows.prev_close[part]
         if not keep.all():
             pos, code, close, prev, traded = pos[keep], code[keep], close[keep], prev[keep], traded[keep]
-        chunk = trade_to_trade(pos, code, close, prev, traded, n_s, c1 - c0, "F")
-        for name in PANEL_FIELDS:
-            if name not in m:
-                m[name] = np.empty((n_s, n_t), dtype=chunk[name].dtype, order="F")
-            m[name][:, c0:c1] = chunk[name]
+        if not m:
+            m = {name: np.empty((n_s, n_t), dtype=dtype, order="F") for name, dtype in PANEL_DTYPES.items()}
+        # each chunk's columns are one contiguous block of the Fortran-ordered matrices: filled where they lie
+        trade_to_trade(pos, code, close, prev, traded, n_s, c1 - c0, "F", {k: v[:, c0:c1] for k, v in m.items()})
     if not m:  # no tickers
         empty = np.empty(0, dtype=np.int64)
         m = trade_to_trade(empty, empty, np.empty(0), np.empty(0), np.empty(0, bool), n_s, n_t, "F")

@@ -77,11 +77,13 @@ def variance_change_test(u: np.ndarray, dof: np.ndarray, groups: np.ndarray, n_g
 def rank_excess(sar: np.ndarray, estimation: np.ndarray, window: np.ndarray) -> np.ndarray:
     """``R_i`` per row (module docstring): the mean rank percentile of the window's ``SAR²`` among the firm's
     estimation and window days, less ½; NaN without a window day. ``estimation``, ``window``: ``(N, W)``."""
-    sq = sar**2
+    pooled = np.flatnonzero((estimation | window).any(axis=0))  # only the columns some row pools are ranked
+    at = slice(int(pooled[0]), int(pooled[-1]) + 1) if len(pooled) else slice(0, 0)
+    sq = sar[:, at] ** 2
     finite = np.isfinite(sq)
-    pool = (estimation | window) & finite
+    pool = (estimation[:, at] | window[:, at]) & finite
     ranks = rank_rows(np.where(pool, sq, np.nan))
-    use = window & finite
+    use = window[:, at] & finite
     n_use = use.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         k = ranks / (pool.sum(axis=1)[:, None] + 1.0)

@@ -28,11 +28,11 @@ Each p-value is flagged below :data:`FLAG_LEVEL` (1 %). A statistic needs ``n > 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
 from .abnormal import AbnormalReturns
-from .estimation import fitted
 
 LJUNG_BOX_LAGS = 10
 FLAG_LEVEL = 0.01
@@ -42,10 +42,11 @@ COLUMNS = ["lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"]
 def compress(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(x, n)``: each row's values where ``mask`` holds, moved to the row's start in order (zeros after them)
     and their count."""
+    mask = np.asarray(mask, dtype=bool)
     n = mask.sum(axis=1)
-    x = np.zeros(values.shape, dtype=float)
-    row, col = np.nonzero(mask)  # row by row, in order: each value's place is its rank within its row
-    x[row, np.cumsum(mask, axis=1)[row, col] - 1] = values[row, col]
+    order = np.argsort(~mask, axis=1, kind="stable")  # each row's masked columns first, in order
+    x = np.take_along_axis(np.asarray(values, dtype=float), order, axis=1)
+    x[np.arange(x.shape[1])[None, :] >= n[:, None]] = 0.0
     return x, n
 
 
@@ -68,11 +69,11 @@ def ljung_box(resid: np.ndarray, mask: np.ndarray, lags: int = LJUNG_BOX_LAGS) -
 
 
 def _ljung_box(d: np.ndarray, n: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
-    denom = (d * d).sum(axis=1)
+    denom = np.einsum("nt,nt->n", d, d)
     q = np.zeros(len(n))
     with np.errstate(invalid="ignore", divide="ignore"):
         for k in range(1, lags + 1):  # over lags, not firms: h products of (N, T) arrays
-            r = (d[:, k:] * d[:, :-k]).sum(axis=1) / denom
+            r = np.einsum("nt,nt->n", d[:, k:], d[:, :-k]) / denom
             q += r**2 / (n - k)
         q *= n * (n + 2)
     q = np.where((n > lags + 1) & (denom > 0), q, np.nan)
@@ -94,19 +95,23 @@ def _jarque_bera(d: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return jb, special.chdtrc(2, jb)
 
 
-def _ols_ssr(y: np.ndarray, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """OLS sum of squared residuals of ``y`` on ``x`` (``(N, W, p)``) over the days in ``mask``, per row."""
-    width = mask.shape[1]
-    days = np.flatnonzero(mask.any(axis=0))  # the fit reads only the columns from the first to the last sample day
-    at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
-    x, y, mask = x[:, at], y[:, at], mask[:, at]
-    xm = x * mask[..., None]
-    xtx = np.einsum("nwi,nwj->nij", xm, x)
-    xty = np.einsum("nwi,nw->ni", xm, np.where(mask, y, 0.0))
-    beta = np.einsum("nij,nj->ni", np.linalg.pinv(xtx, hermitian=True), xty)
-    resid = np.zeros((len(y), width))  # (summed across all the columns)
-    resid[:, at] = np.where(mask, y - fitted(x, beta), 0.0)
-    return (resid**2).sum(axis=1)
+def _columns(keep: npt.ArrayLike) -> slice | np.ndarray:
+    """The columns where ``keep`` (``(W,)``) holds: a slice when they are one run (a view, no copy)."""
+    cols = np.flatnonzero(np.asarray(keep, dtype=bool))
+    if not len(cols):
+        return slice(0, 0)
+    if cols[-1] - cols[0] + 1 == len(cols):
+        return slice(int(cols[0]), int(cols[-1]) + 1)
+    return cols
+
+
+def _ols_ssr(y: np.ndarray, xz: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """OLS sum of squared residuals of ``y`` (``(N, W)``, finite) on the design ``xz`` (``(N, W, p)``, zero off
+    ``mask``) over the days in ``mask``, per row: the normal equations as batched matrix products."""
+    xt = xz.transpose(0, 2, 1)
+    beta = np.matmul(np.linalg.pinv(np.matmul(xt, xz), hermitian=True), np.matmul(xt, y[..., None]))
+    resid = np.where(mask, y - np.matmul(xz, beta)[..., 0], 0.0)
+    return (resid * resid).sum(axis=1)
 
 
 def chow_midpoint(
@@ -118,11 +123,14 @@ def chow_midpoint(
     if p == 0:
         nan = np.full(len(y), np.nan)
         return nan, nan
-    x = np.where(np.isfinite(x), x, 0.0)
-    y = np.where(np.isfinite(y), y, 0.0)
-    one, two = mask & first_half[None, :], mask & ~first_half[None, :]
-    n1, n2 = one.sum(axis=1), two.sum(axis=1)
-    s, s1, s2 = _ols_ssr(y, x, mask), _ols_ssr(y, x, one), _ols_ssr(y, x, two)
+    at = _columns(mask.any(axis=0))  # the fits read only the columns that hold a sample day
+    mask, first_half = mask[:, at], np.asarray(first_half, dtype=bool)[at]
+    y = np.where(mask, y[:, at], 0.0)
+    xz = np.where(mask[..., None] & np.isfinite(x[:, at]), x[:, at], 0.0)  # the design, zero off the sample
+    halves = _columns(first_half), _columns(~first_half)  # each half's fit reads its own columns only
+    n1, n2 = (mask[:, h].sum(axis=1) for h in halves)
+    s = _ols_ssr(y, xz, mask)
+    s1, s2 = (_ols_ssr(y[:, h], xz[:, h], mask[:, h]) for h in halves)
     dof = n1 + n2 - 2 * p
     with np.errstate(invalid="ignore", divide="ignore"):
         f = ((s - s1 - s2) / p) / ((s1 + s2) / dof)
@@ -135,7 +143,8 @@ def estimation_diagnostics(ab: AbnormalReturns, lags: int = LJUNG_BOX_LAGS) -> p
     residuals with their p-values, and ``diagnostics_flag``: the names of those with p < :data:`FLAG_LEVEL`
     (``autocorrelation``, ``non-normal``, ``unstable``), space-separated, "" when none fails."""
     mask = ab.estimation & np.isfinite(ab.ar)
-    centred = _centred(ab.ar, mask)  # the residuals both read
+    at = _columns(mask.any(axis=0))  # the columns that hold an estimation residual
+    centred = _centred(ab.ar[:, at], mask[:, at])  # the residuals both read
     lb_q, lb_p = _ljung_box(*centred, lags)
     jb, jb_p = _jarque_bera(*centred)
     a, b = ab.estimation_window

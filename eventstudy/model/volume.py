@@ -36,14 +36,14 @@ import numpy as np
 from scipy import special
 
 from ..data.volume import log_volume  # noqa: F401  (re-exported: the transform belongs to the model's definition)
-from .estimation import fitted as fitted_values
 
 
 @dataclass(frozen=True)
 class AbnormalVolume:
     """The fitted log-volume model of N firm-events over relative days ``rel_days``; arrays are ``(N, W)`` unless
     noted. ``design`` is ``(N, W, 2)`` (a zero second column for the mean-adjusted rows), ``xtx_inv`` ``(N, 2, 2)``
-    (a pseudo-inverse: exact for both models), ``sigma2``, ``n_est``, ``dof`` and ``use_market`` ``(N,)``."""
+    (a pseudo-inverse: exact for both models), ``sigma2``, ``n_est``, ``dof``, ``use_market`` and ``market_mean``
+    (the mean ``v̄_m`` of ``v_mt`` over the estimation sessions; 0 for the mean-adjusted rows) ``(N,)``."""
 
     rel_days: np.ndarray
     volume: np.ndarray
@@ -56,6 +56,7 @@ class AbnormalVolume:
     dof: np.ndarray
     use_market: np.ndarray
     av: np.ndarray
+    market_mean: np.ndarray
 
     def days(self, window: tuple[int, int]) -> np.ndarray:
         """Boolean ``(W,)`` mask of relative days inside ``window`` (inclusive)."""
@@ -74,28 +75,43 @@ class AbnormalVolume:
 
     def cumulate(self, mask: np.ndarray) -> dict[str, np.ndarray]:
         """``cav``, ``cav_se``, ``cav_t``, ``cav_p`` (two-sided, Student t on ``dof``) and ``n_days`` over the
-        sessions in ``mask`` (``(W,)`` or ``(N, W)``) on which the firm traded (module docstring)."""
-        mask = np.asarray(mask, dtype=bool)
-        days = np.flatnonzero(mask if mask.ndim == 1 else mask.any(axis=0))
-        # Only the columns from the first to the last day some firm-event uses enter the sums.
+        sessions in ``mask`` (``(W,)``) on which the firm traded (module docstring): :meth:`cumulate_windows` of
+        one window."""
+        return {k: v[0] for k, v in self.cumulate_windows(np.asarray(mask, dtype=bool)[None, :]).items()}
+
+    def cumulate_windows(self, masks: np.ndarray) -> dict[str, np.ndarray]:
+        """:meth:`cumulate` over each row of ``masks`` (``(K, W)``: K windows' sessions) at once: ``(K, N)``
+        arrays. The sums over a window's sessions ``S`` (``|S|``, ``CAV``, ``g_S``) are products with the windows'
+        0/1 day matrix; ``g_S'(X'X)⁻¹g_S = |S|²/n + (Σ_S v_mt − |S| v̄_m)² / Σ_est (v_mt − v̄_m)²`` for the two
+        regressors ``(1, v_mt)`` (the same quadratic form, centred: no cancellation of its large terms)."""
+        masks = np.asarray(masks, dtype=bool).reshape(-1, len(self.rel_days))
+        days = np.flatnonzero(masks.any(axis=0))
+        # Only the columns from the first to the last day some window uses enter the sums.
         at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
         av = self.av[:, at]
-        use = np.broadcast_to(mask[..., at], av.shape) & np.isfinite(av)
-        n_days = use.sum(axis=1)
-        cav = np.where(use, av, 0.0).sum(axis=1)
-        g = np.einsum("nwi,nw->ni", self.design[:, at, :], use.astype(float))
-        var = self.sigma2 * (n_days + np.einsum("ni,nij,nj->n", g, self.xtx_inv, g))
+        traded = np.isfinite(av)
+        pick = masks[:, at].T.astype(float)  # (W', K): 1 where the window holds the session
+        n_days = np.rint(traded.astype(float) @ pick).astype(np.int64)  # (N, K)
+        cav = np.where(traded, av, 0.0) @ pick
+        g0 = np.where(traded, self.design[:, at, 0], 0.0) @ pick  # g_S = (Σ 1, Σ v_mt) over the sessions used
+        g1 = np.where(traded, self.design[:, at, 1], 0.0) @ pick
+        with np.errstate(invalid="ignore", divide="ignore"):
+            quad = (
+                g0 * g0 / self.n_est[:, None] + self.xtx_inv[:, 1, 1, None] * (g1 - self.market_mean[:, None] * g0) ** 2
+            )
+        var = self.sigma2[:, None] * (n_days + quad)
         empty = n_days == 0
         se = np.sqrt(var)
         with np.errstate(invalid="ignore", divide="ignore"):
             t = cav / se
-        return {
+        out = {
             "cav": np.where(empty, np.nan, cav),
             "cav_se": np.where(empty, np.nan, se),
             "cav_t": np.where(empty, np.nan, t),
-            "cav_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof, -np.abs(t))),
+            "cav_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof[:, None], -np.abs(t))),
             "n_days": n_days,
         }
+        return {k: np.ascontiguousarray(v.T) for k, v in out.items()}
 
 
 def abnormal_volume(
@@ -110,7 +126,9 @@ def abnormal_volume(
     relative day. ``volume`` and ``market``: ``(N, W)`` log volumes (:func:`log_volume`; NaN: no observation);
     ``use_market`` ``(N,)``: the market model (True) or the mean-adjusted one; ``exclude``: ``(N, W)`` estimation
     sessions to leave out (the firm's other events). A firm-event with fewer than ``p + 2`` estimation sessions,
-    or whose log volume is the same on all of them, gets NaN throughout. Estimation is one batched solve: no per-firm loop."""
+    or whose log volume is the same on all of them, gets NaN throughout. The fit is the closed-form OLS of one
+    regressor in deviations from the estimation sample's means (well conditioned however large log volumes are),
+    for every firm-event at once: no per-firm loop."""
     volume = np.asarray(volume, dtype=float)
     n, w = volume.shape
     use_market = np.asarray(use_market, dtype=bool)
@@ -120,27 +138,52 @@ def abnormal_volume(
     estimation = in_window[None, :] & usable
     if exclude is not None:
         estimation &= ~exclude
-    x = np.stack([np.ones((n, w)), np.where(np.isfinite(m), m, 0.0)], axis=-1)
+    m0 = np.where(np.isfinite(m), m, 0.0)  # x_t = (1, v_mt); its second column 0 where there is no v_mt
+    x = np.stack([np.ones((n, w)), m0], axis=-1)
     days = np.flatnonzero(in_window)  # the sums run over the estimation window's columns only
     at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
-    xe = x[:, at] * estimation[:, at, None]
-    xtx = np.einsum("nwi,nwj->nij", xe, x[:, at])
-    y = np.where(usable, volume, 0.0)
-    xty = np.einsum("nwi,nw->ni", xe, y[:, at])
+    e = estimation[:, at]
+    ve, me = volume[:, at], m0[:, at]
+    n_est = e.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # the fit in deviations from the sample means
+        v_bar = np.where(e, ve, 0.0).sum(axis=1) / n_est
+        m_bar = np.where(e, me, 0.0).sum(axis=1) / n_est
+    dv, dm = np.where(e, ve - v_bar[:, None], 0.0), np.where(e, me - m_bar[:, None], 0.0)
+    sxx, sxy = (dm * dm).sum(axis=1), (dm * dv).sum(axis=1)
     p = np.where(use_market, 2, 1)
-    n_est = estimation.sum(axis=1)
     dof = n_est - p
-    spread = np.where(estimation, volume, -np.inf).max(axis=1) - np.where(estimation, volume, np.inf).min(axis=1)
+    spread = np.where(e, ve, -np.inf).max(axis=1, initial=-np.inf) - np.where(e, ve, np.inf).min(axis=1, initial=np.inf)
     fit = (dof >= 2) & (spread > 0)  # a volume that never changes has no model (not a zero variance)
-    xtx_inv = np.full((n, 2, 2), np.nan)
-    if fit.any():
-        xtx_inv[fit] = np.linalg.pinv(xtx[fit], hermitian=True)
-    params = np.einsum("nij,nj->ni", xtx_inv, xty)
-    fitted = fitted_values(x, params)
-    resid = np.where(estimation, y - fitted, 0.0)
+    sloped = fit & use_market & (sxx > 0)  # (a market volume constant on the sample: the mean model's fit)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sigma2 = np.where(fit, (resid**2).sum(axis=1) / dof, np.nan)
-    av = np.where(usable & fit[:, None], volume - fitted, np.nan)
+        slope = np.where(sloped, sxy / sxx, 0.0)
+        inv_sxx = np.where(sloped, 1.0 / sxx, 0.0)
+        inv_n = 1.0 / n_est
+    m_bar = np.where(use_market, m_bar, 0.0)
+    # (X'X)⁻¹ for x_t = (1, v_mt): [[1/n + v̄_m²/Sxx, −v̄_m/Sxx], [−v̄_m/Sxx, 1/Sxx]] (the pseudo-inverse where Sxx
+    # is 0 or there is no slope: [[1/n, 0], [0, 0]], the same fitted values and forecast variances)
+    xtx_inv = np.full((n, 2, 2), np.nan)
+    xtx_inv[fit, 0, 0] = (inv_n + m_bar * m_bar * inv_sxx)[fit]
+    xtx_inv[fit, 0, 1] = xtx_inv[fit, 1, 0] = (-m_bar * inv_sxx)[fit]
+    xtx_inv[fit, 1, 1] = inv_sxx[fit]
+    params = np.stack([v_bar - slope * m_bar, slope], axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = np.where(fit, ((dv - slope[:, None] * dm) ** 2).sum(axis=1) / dof, np.nan)
+    # AV = (v_t − v̄) − b̂ (v_mt − v̄_m): the fitted value â + b̂ v_mt taken off in deviations from the means
+    av = np.where(usable & fit[:, None], (volume - v_bar[:, None]) - slope[:, None] * (m0 - m_bar[:, None]), np.nan)
     params = np.where(fit[:, None], params, np.nan)
     params[:, 1] = np.where(use_market, params[:, 1], np.nan)
-    return AbnormalVolume(rel_days, volume, x, estimation, params, xtx_inv, sigma2, n_est, dof, use_market, av)
+    return AbnormalVolume(
+        rel_days,
+        volume,
+        x,
+        estimation,
+        params,
+        xtx_inv,
+        sigma2,
+        n_est,
+        dof,
+        use_market,
+        av,
+        np.where(fit, m_bar, np.nan),
+    )

@@ -55,6 +55,8 @@ def events_from_rows(
     events: dict[str, dict[str, Any]] = {}
     first_row: dict[str, str] = {}
     tickers: dict[str, set[str]] = {}
+    # the (announced, timezone) cells already parsed: an event's rows repeat them
+    instants: set[tuple[str | None, str | None]] = set()
     allowed = {*EVENT_TABLE_REQUIRED, *EVENT_TABLE_OPTIONAL}
     if not rows:
         raise ConfigError(f"{file}: no events (the table has no rows)")
@@ -67,7 +69,12 @@ def events_from_rows(
                 raise node.fail(f"unknown column {key!r} (columns: {', '.join(sorted(allowed))})", key)
         event_id = node.text("event_id", pattern=SLUG)
         ticker = node.text("ticker", pattern=TICKER)
-        parse_instant(node, "announced")  # fails here, naming this row, rather than later in the events list
+        instant = (row.get("announced"), row.get("timezone"))
+        text = all(v is None or isinstance(v, str) for v in instant)
+        if not text or instant not in instants:  # the same cells parse the same way: only their first row is parsed
+            parse_instant(node, "announced")  # fails here, naming this row, rather than later in the events list
+            if text:
+                instants.add(instant)
         fields = {k: node.data[k] for k in _EVENT_FIELDS if node.has(k)}
         firm = {"ticker": ticker, "name": str(node.get("name", ticker))}
         if node.has("exchange"):

@@ -129,13 +129,14 @@ def _study_events(
     pairs, rel, in_windows = pairs[keep], rel[keep], in_windows[keep]
     firm = pairs["i"].to_numpy()
     named = {(int(i), r) for i in np.unique(firm) for r, _ in exclusions[i].named}  # the reasons each one masks
-    masked = np.array([(i, o) in named for i, o in zip(firm.tolist(), pairs["event_id_other"], strict=True)], bool)
+    others = pairs["event_id_other"].tolist()  # (lists: iterating a column of strings is slow)
+    masked = np.array([(i, o) in named for i, o in zip(firm.tolist(), others, strict=True)], bool)
     where = np.where(in_windows, f"its event period [{lo}, {hi}] overlaps the event windows [{w0}, {w1}]",
                      f"its event period [{lo}, {hi}] overlaps the estimation window [{e0}, {e1}]")  # fmt: skip
     note = np.where(in_windows, "", np.where(masked, "; masked out of the estimation sample (listed only)",
                                              "; NOT masked out of the estimation sample (estimation_exclude)"))  # fmt: skip
     detail = [f"event {o} (day 0 {d.date()}): {w}{n}" for o, d, w, n in
-              zip(pairs["event_id_other"], pairs["day0_other"], where, note, strict=True)]  # fmt: skip
+              zip(others, pairs["day0_other"].tolist(), where.tolist(), note.tolist(), strict=True)]  # fmt: skip
     return pd.DataFrame(
         {"i": pairs["i"].to_numpy(), "rel_day": rel, "kind": "study_event", "detail": detail,
          "confounds": in_windows | ~masked}
@@ -180,7 +181,7 @@ def _first_session(axis: pd.DatetimeIndex, days: pd.DatetimeIndex) -> np.ndarray
 
 
 def _calendar_of(located: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(located["ticker"], located["calendar"], strict=True))
+    return dict(zip(located["ticker"].tolist(), located["calendar"].tolist(), strict=True))
 
 
 def _earnings_items(
@@ -295,7 +296,9 @@ def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Seq
                              "detail": "", "confounds": np.zeros(0, dtype=bool)})  # fmt: skip
     hits = hits.astype({"i": np.int64, "rel_day": np.int64, "confounds": bool})
     order = {k: r for r, k in enumerate(KINDS)}
-    hits = hits.iloc[np.lexsort(([order[k] for k in hits["kind"]], hits["rel_day"].to_numpy(), hits["i"].to_numpy()))]
+    hits = hits.iloc[
+        np.lexsort(([order[k] for k in hits["kind"].tolist()], hits["rel_day"].to_numpy(), hits["i"].to_numpy()))
+    ]
     i, rel = hits["i"].to_numpy(), hits["rel_day"].to_numpy()
     pos0 = located["pos0"].to_numpy()[i]
     calendar, at = located["calendar"].to_numpy()[i], pos0 + rel

@@ -30,6 +30,7 @@ import pandas as pd
 from ..data.histories import stacked
 from ..data.volume import gather_days, volume_panel
 from ..inference import significance_table
+from ..inference.blas_threads import single_threaded
 from ..inference.pretrend import aar_joint_f
 from ..inference.volatility import beaver_p, beaver_u, rank_excess, variance_change_test, variance_rank_test
 from ..inference.volume import volume_tests
@@ -104,7 +105,7 @@ def volume_frame(results: StudyResults, av: AbnormalVolume, note: np.ndarray, be
     windows = [*study.event_windows, *((d, d) for d in range(study.daily_path[0], study.daily_path[1] + 1))]
     model = np.where(av.use_market, "market", "mean_adjusted")
     market = np.where(av.use_market, np.array(benchmarks, dtype=object), "")
-    res = [av.cumulate(av.days(window)) for window in windows]
+    res = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
     k = len(windows)  # one block of rows per window, the firm-events in order within it
 
     def each(values: object) -> np.ndarray:
@@ -114,7 +115,7 @@ def volume_frame(results: StudyResults, av: AbnormalVolume, note: np.ndarray, be
                           "window_start": np.repeat([w[0] for w in windows], len(ids)),
                           "window_end": np.repeat([w[1] for w in windows], len(ids)), "volume_model": each(model),
                           "market_volume": each(market), "n_est": np.tile(av.n_est, k),
-                          **{c: np.concatenate([r[c] for r in res]) for c in res[0]}, "note": each(note)})  # fmt: skip
+                          **{c: res[c].ravel() for c in res}, "note": each(note)})  # fmt: skip
     return frame[VOLUME_COLUMNS]
 
 
@@ -156,7 +157,14 @@ def _pretrend_rows(results: StudyResults, tested, codes: np.ndarray, events: lis
 
 def with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> StudyResults:
     """``results`` with the estimation diagnostics in ``estimates`` and the ``volume``, ``volatility`` and
-    ``reaction_tests`` frames in ``extra`` (module docstring)."""
+    ``reaction_tests`` frames in ``extra`` (module docstring); the BLAS on one thread, as for the battery: its
+    products are of small matrices, where threads only wait on each other
+    (:mod:`eventstudy.inference.blas_threads`)."""
+    with single_threaded():
+        return _with_reaction(results, histories)
+
+
+def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> StudyResults:
     study, ab = results.study, results.abnormal
     ids, tickers, codes, events = _ids(results)
     gaps = {(g.event_id, g.ticker) for g in results.benchmark_gaps}
@@ -170,7 +178,8 @@ def with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) 
     vol_parts, test_parts = [], []
     sar = tested.sar
     for window in study.event_windows:
-        u, n_days = beaver_u(sar, tested.overlap(window))
+        counted = tested.overlap(window)  # the returns the window counts (both the U and the rank read them)
+        u, n_days = beaver_u(sar, counted)
         vol_parts.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
                                        "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, tested.dof),
                                        "n_days": n_days, "dof": tested.dof,
@@ -182,7 +191,7 @@ def with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) 
             test_parts.append(_test_rows(events, "volume", window, name, got))
         test_parts.append(_test_rows(events, "volatility", window, "var_csect_t",
                                      variance_change_test(u, tested.dof, codes, len(events))))  # fmt: skip
-        rank = rank_excess(sar, tested.estimation, tested.overlap(window))
+        rank = rank_excess(sar, tested.estimation, counted)
         test_parts.append(_test_rows(events, "volatility", window, "var_rank_t",
                                      variance_rank_test(rank, codes, len(events))))  # fmt: skip
     test_parts += _pretrend_rows(results, tested, codes, events)

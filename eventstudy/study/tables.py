@@ -71,7 +71,7 @@ def car_table(
     car["limit_up"] = np.concatenate([(c[:, near] & up).sum(axis=1) for c in counted])
     car["limit_down"] = np.concatenate([(c[:, near] & down).sum(axis=1) for c in counted])
     car["note"] = notes
-    present = flags.astype(bool) if flags is not None else None  # the cells with words ('' is none)
+    present = flags != "" if flags is not None else None  # the cells with words ('' is none)
     if flags is not None and present is not None and present.any():  # data flags (a possible unadjusted split, a
         # spike) among the returns the CAR counts, and among the estimation returns, which set the normal return and
         # the CAR's standard error

@@ -71,6 +71,21 @@ def test_session_positions_find_each_date_on_the_axis_and_only_those():
     assert list(pos[on]) == [1, 2]
 
 
+def test_session_positions_of_all_the_rows_are_kept_per_axis_and_read_only():
+    rows = PriceHistories.from_frames(frames()).rows
+    axis = pd.DatetimeIndex(sorted(set(rows.date.astype("datetime64[ns]"))))
+    pos, on = session_positions(rows, axis)
+    assert session_positions(rows, axis)[0] is pos  # the same rows on the same axis: kept
+    assert not pos.flags.writeable and not on.flags.writeable
+    assert on.all() and (axis[pos] == pd.DatetimeIndex(rows.date)).all()
+    shorter = axis[: len(axis) // 2]  # another axis: its own positions
+    pos2, on2 = session_positions(rows, shorter)
+    assert on2.sum() == np.isin(rows.date.astype("datetime64[ns]"), shorter.to_numpy()).sum()
+    part = slice(3, 40)  # a part of the rows: computed, not kept, and the same numbers
+    p3, o3 = session_positions(rows, shorter, part)
+    assert (p3[o3] == pos2[part][on2[part]]).all() and (o3 == on2[part]).all()
+
+
 def test_the_price_digest_follows_every_row_and_not_how_the_rows_are_held():
     import hashlib
 

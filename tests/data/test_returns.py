@@ -134,3 +134,14 @@ def test_the_first_firm_trading_off_the_calendar_is_named():
             {"X": HALTED, "Y": bad, "Z": bad.rename(index={pd.Timestamp("2020-01-11"): pd.Timestamp("2020-01-04")})},
             AXIS,
         )
+
+
+def test_trade_to_trade_refuses_out_matrices_it_cannot_write_flat():
+    from eventstudy.data.returns import PANEL_DTYPES, trade_to_trade
+
+    # every other column of a Fortran-ordered matrix is not one block of memory: written flat, the rows would be
+    # lost in a copy, so it is an error rather than a silently empty panel
+    out = {k: np.empty((5, 4), dtype=d, order="F")[:, ::2] for k, d in PANEL_DTYPES.items()}
+    empty = np.zeros(0, dtype=np.int64)
+    with pytest.raises(ValueError, match="contiguous"):
+        trade_to_trade(empty, empty, np.zeros(0), np.zeros(0), np.zeros(0, bool), 5, 2, "F", out)

@@ -75,3 +75,26 @@ def test_sizes_under_the_null() -> None:
 def test_flag_words() -> None:
     got = flag_words(np.array([0.5, 0.001, 0.001]), np.array([0.5, 0.5, 0.001]), np.array([0.5, np.nan, 0.009]))
     assert got.tolist() == ["", "autocorrelation", "autocorrelation non-normal unstable"]
+
+
+def test_chow_with_split_columns_and_missing_design_cells() -> None:
+    # a first half that is not one run of columns (every other day) and a design cell that is NaN on a sample day
+    # (read as 0, as the fit's design): statsmodels on the same subsets agrees
+    rng = np.random.default_rng(11)
+    n, w = 2, 120
+    market = rng.normal(0, 0.01, (n, w))
+    y = 0.001 + market + rng.normal(0, 0.02, (n, w))
+    x = np.stack([np.ones((n, w)), market], axis=-1)
+    x[1, 7, 1] = np.nan
+    mask = np.ones((n, w), dtype=bool)
+    mask[0, :5] = False
+    first = np.arange(w) % 2 == 0
+    f, p = chow_midpoint(y, x, mask, first)
+    design = np.where(np.isfinite(x), x, 0.0)
+    for i in range(n):
+        parts = [mask[i] & first, mask[i] & ~first, mask[i]]
+        s1, s2, s = (sm.OLS(y[i, k], design[i, k]).fit().ssr for k in parts)
+        dof = mask[i].sum() - 4
+        expected = ((s - s1 - s2) / 2) / ((s1 + s2) / dof)
+        np.testing.assert_allclose(f[i], expected, rtol=1e-9)
+        np.testing.assert_allclose(p[i], stats.f.sf(expected, 2, dof), rtol=1e-9)

@@ -76,3 +76,34 @@ def test_a_volume_that_never_changes_has_no_model() -> None:
     v = np.full((1, len(REL)), np.log1p(1000.0))
     av = abnormal_volume(v, v.copy(), REL, EST, np.array([True]))
     assert np.isnan(av.sigma2).all() and np.isnan(av.cumulate(REL >= 0)["cav"]).all()
+
+
+def test_windows_at_once_match_statsmodels_window_by_window() -> None:
+    # cumulate_windows: several windows (one-day and multi-day, one reaching a suspension) in one pass, each row of
+    # its (K, N) arrays the statsmodels forecast of that window's sessions; log volumes at a realistic level (~15)
+    rng = np.random.default_rng(3)
+    v, m = _data(rng, 3)
+    v, m = v + 7.0, m + 7.0
+    v[2, 62] = np.nan  # a suspension on day 2
+    av = abnormal_volume(v, m, REL, EST, np.array([True, False, True]))
+    windows = [(0, 5), (2, 2), (-1, 1), (3, 3)]
+    got = av.cumulate_windows(np.array([(REL >= a) & (REL <= b) for a, b in windows]))
+    assert got["cav"].shape == (len(windows), 3)
+    for i in range(3):
+        est = (REL <= -11) & np.isfinite(v[i])
+        x = sm.add_constant(m[i, est]) if i != 1 else np.ones((est.sum(), 1))
+        fit = sm.OLS(v[i, est], x).fit()
+        for k, (a, b) in enumerate(windows):
+            days = (REL >= a) & (REL <= b) & np.isfinite(v[i])
+            if not days.any():
+                assert np.isnan(got["cav"][k, i]) and got["n_days"][k, i] == 0
+                continue
+            xw = sm.add_constant(m[i, days], has_constant="add") if i != 1 else np.ones((days.sum(), 1))
+            g = xw.sum(axis=0)
+            terms = v[i, days] - xw @ fit.params
+            # the fit in deviations from the means: to 1e-12 of the summands (log volumes of ~10 around a level of
+            # ~10: the normal equations of (1, v_mt) lost 1e-10 here)
+            np.testing.assert_allclose(got["cav"][k, i], terms.sum(), rtol=1e-12, atol=1e-12 * np.abs(terms).sum())
+            var = fit.scale * (days.sum() + g @ fit.normalized_cov_params @ g)
+            np.testing.assert_allclose(got["cav_se"][k, i] ** 2, var, rtol=1e-12)
+            assert got["n_days"][k, i] == days.sum()

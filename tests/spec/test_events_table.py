@@ -74,6 +74,18 @@ def test_errors_name_file_line_column_and_value(tmp_path, old, new, message):
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
+def test_rows_that_repeat_an_instant_still_check_a_different_time_zone_on_their_own_line(tmp_path):
+    # each distinct (announced, timezone) pair is parsed once: a row repeating an announced cell of an earlier row
+    # with another (bad) time zone is still checked, and named
+    table = TABLE.replace("ev-b,0700.HK,2019-10-08T12:30:00+08:00,,", "ev-c,0700.HK,2019-10-07T18:00:00,Mars/Base,")
+    with pytest.raises(ConfigError) as err:
+        load_study(study(tmp_path, table))
+    assert "t.csv: line 4.timezone: 'Mars/Base' is not an IANA time zone name" in str(err.value)
+    table = TABLE.replace("ev-b,0700.HK,2019-10-08T12:30:00+08:00,,", "ev-c,0700.HK,2019-10-07T18:00:00,Asia/Tokyo,")
+    c = load_study(study(tmp_path, table)).events[1]
+    assert c.announced == pd.Timestamp("2019-10-07 09:00", tz="UTC")  # 18:00 in Tokyo, not in New York
+
+
 def test_missing_table_names_the_study_field(tmp_path):
     path = study(tmp_path)
     (tmp_path / "t.csv").unlink()
