@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .jit import compiled
+from ..model.jit import compiled
 
 
 @compiled

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .jit import compiled
+from ..model.jit import compiled
 from .sample import _estimation_cached, _t_p
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .jit import compiled
+from ..model.jit import compiled
 
 #: A refit is singular when ``|det(X'X − X_s'X_s)|`` is at most this times the product of its diagonal's
 #: absolute values (collinear design columns outside the run).

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .jit import compiled
+from ..model.jit import compiled
 
 SortedRows = tuple[np.ndarray, np.ndarray, np.ndarray]
 

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import special
 
 from ..model.engine import AbnormalReturns
-from .jit import compiled
+from ..model.jit import compiled
 from .ranks import SortedRows, rank_day_totals, sorted_rows
 from .ranks import rank_rows as rank_rows  # the rank tests and volatility read it from here
 

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..model.jit import compiled
 from .cross_correlation import mean_pair_correlation
 from .garch import _garch_bmp_t
-from .jit import compiled
 from .mvrm import _mvrm_wald
 from .ranks import rank_day_totals
 from .resampling import _bhar_boot_t, _gen_sign_z, _placebo_p

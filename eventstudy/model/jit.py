@@ -1,14 +1,17 @@
-"""Compiled kernels of the engine: :func:`compiled` wraps a plain-Python loop over numpy arrays as a
-``numba.njit`` function, compiled (or loaded from numba's on-disk cache) on its first call.
+"""Compiled kernels: :func:`compiled` wraps a plain-Python loop over numpy arrays as a ``numba.njit`` function,
+compiled (or loaded from numba's on-disk cache) on its first call.
 
-The engine (gathering trade-to-trade returns, abnormal returns and their variances, cumulating them over a
-window) runs a few arithmetic steps on every firm-day; as numpy expressions each step is a pass over a temporary
-``(N, W)`` array, while a compiled loop does them in one pass. The import of numba is deferred to the first
-call, so ``import eventstudy`` does not pay its start-up. The model stage is the lowest that needs kernels, so
-the wrapper lives here and the later stages (:mod:`eventstudy.inference`) can take it from here.
+Why numba: the engine (gathering trade-to-trade returns, abnormal returns and their variances, cumulating them
+over a window) and the tests of a whole-market placebo run the same few arithmetic steps on millions of firm-days;
+as numpy expressions each step is a pass over a temporary array, while a compiled loop does them in one pass over
+the data in cache. numba is the maintained compiler for exactly this (numpy arrays in, numpy arrays out), on the
+package index for every supported Python. The model stage is the lowest that needs kernels, so the wrapper lives
+here and :mod:`eventstudy.inference` takes it from here. The import is deferred to the first call: ``import
+eventstudy`` and a study that never reaches a kernel do not pay numba's start-up (about 0.3 s to import, 0.5 s to
+initialise).
 
 ``NUMBA_DISABLE_JIT=1`` (numba's own switch) runs every kernel as the plain Python it is written in: the same
-numbers, slowly.
+numbers, slowly — how the kernels' Python source is checked line by line.
 """
 
 from __future__ import annotations

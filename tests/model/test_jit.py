@@ -1,5 +1,6 @@
-"""The engine's compiled-kernel wrapper: a kernel computes what its Python source computes, and importing the
-engine (the model stage and what builds on it) does not import numba."""
+"""The compiled-kernel wrapper (eventstudy/model/jit.py), shared by the engine and the tests: a kernel computes what
+its Python source computes, and neither ``import eventstudy`` nor importing the engine and the battery imports
+numba."""
 
 import subprocess
 import sys
@@ -26,6 +27,9 @@ def test_kernel_matches_its_python_source():
 
 
 def test_importing_the_engine_does_not_load_numba():
-    code = "import sys, eventstudy.model.engine, eventstudy.placebo.run; print('numba' in sys.modules)"
+    code = (
+        "import sys, eventstudy, eventstudy.model.engine, eventstudy.inference, eventstudy.placebo.run;"
+        " print('numba' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
