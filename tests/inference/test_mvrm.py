@@ -308,3 +308,20 @@ def test_kernels_compute_what_their_python_source_computes(monkeypatch):
     assert np.isfinite(compiled[0]).all()
     for a, b in zip(source, compiled, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def test_the_kept_estimation_half_does_not_grow_with_the_square_of_the_firms():
+    """What a set of firm-events keeps across windows (the estimation half) holds no ``F × F`` array: with 200
+    firms on one day, every kept array is smaller than ``F²`` values (a σ̂ matrix would be 40,000), and the
+    statistic is still the one-design portfolio regression's (statsmodels)."""
+    s = system(200, 60, 2, seed=8)
+    ar, x, w = s["ar"], s["x"], s["in_window"]
+    shared: dict = {}
+    ones = np.ones((1, 200))
+    t = battery(ones, ones, ones * 100, ones, ar[None], ar[None], np.ones((1, *ar.shape)), np.ones((1, 200), bool),
+                w, names=["mvrm_wald"], n_params=2, length=2, x=x[None], shared=shared)["mvrm_wald"][0]  # fmt: skip
+    kept = [a for a in shared["mvrm_system"] if isinstance(a, np.ndarray)]
+    assert kept and max(a.size for a in kept) < 200 * 200
+    z = np.column_stack([x[0], np.r_[np.zeros((60, 2)), np.eye(2)]])
+    want = sm.OLS(ar.mean(axis=0), z).fit().t_test(np.r_[0.0, 0.0, 1.0, 1.0][None]).tvalue
+    np.testing.assert_allclose(t[0], float(np.squeeze(want)), rtol=1e-10)
