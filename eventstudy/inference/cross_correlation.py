@@ -1,11 +1,17 @@
 """The average pairwise correlation ``r̄`` of a group's firms (``kp_bmp_t``'s cross-correlation, Kolari &
 Pynnönen 2010, eq. 13–14; the report's CAAR bands), from their estimation-period abnormal returns on the days
-both firms of a pair have one (pairwise-complete), in one compiled pass over the pairs.
+both firms of a pair have one (pairwise-complete), in one compiled pass per group.
 
 For a pair ``(i, j)`` with ``n_ij ≥ 3`` common days: ``cov = Σ x_i x_j / n_ij − x̄_i x̄_j`` and
 ``var_i = Σ x_i² / n_ij − x̄_i²`` over those days, ``corr = cov / √(var_i var_j)``; pairs whose correlation is not
 finite are left out, and ``r̄`` is the mean over the pairs (NaN for a group of fewer than two firms or without a
 pair).
+
+The work grows with the pairs (a thousand firms on one event day make half a million), so the firms with a return
+on every day and some spread (most of them) are taken together: their pairs share all ``T`` days, and with
+``z_i = (x_i − x̄_i) / √(T var_i)`` their correlations are ``z_i'z_j``, whose sum over the pairs is
+``(‖Σ_i z_i‖² − Σ_i ‖z_i‖²) / 2`` — one pass over those firms. Only the pairs with a firm that misses a day are
+taken one by one.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ from ..model.jit import compiled
 
 
 @compiled
-def _mean_pair_correlation(est, cross, n, out):
+def _mean_pair_correlation(est, n, out):
     g_count, f_count, t_count = est.shape
     sums = np.empty(f_count)
     squares = np.empty(f_count)
     days = np.empty(f_count, dtype=np.int64)
     missing = np.empty((f_count, t_count), dtype=np.int64)  # each row's days without a value
     n_missing = np.empty(f_count, dtype=np.int64)
+    whole = np.empty(f_count, dtype=np.bool_)  # a value on every day and spread: its pairs in the closed form
+    spread = np.empty(f_count)  # Σ (x_it − x̄_i)² of a row on every day
+    z_sum = np.empty(t_count)
     for g in range(g_count):
         for i in range(f_count):
             s = 0.0
@@ -40,47 +49,89 @@ def _mean_pair_correlation(est, cross, n, out):
             squares[i] = q
             n_missing[i] = k
             days[i] = t_count - k
-        total = 0.0
-        pairs = 0
+            mean = s / t_count
+            whole[i] = k == 0 and t_count >= 3 and q / t_count - mean * mean > 0.0
+            if whole[i]:
+                centred = 0.0
+                for t in range(t_count):
+                    d = est[g, i, t] - mean
+                    centred += d * d
+                spread[i] = centred
+                whole[i] = centred > 0.0
+        # the firms on every day: Σ_{i<j} z_i'z_j = (‖Σ z_i‖² − Σ ‖z_i‖²) / 2
+        z_sum[:] = 0.0
+        norms = 0.0
+        n_whole = 0
         for i in range(f_count):
-            for j in range(i + 1, f_count):
-                # the rows' sums over their own days, less their values on the other row's missing days
-                common = days[i]
-                sx, sxx = sums[i], squares[i]
-                for k in range(n_missing[j]):
-                    a = est[g, i, missing[j, k]]
-                    if np.isfinite(a):
-                        common -= 1
-                        sx -= a
-                        sxx -= a * a
-                sy, syy = sums[j], squares[j]
-                for k in range(n_missing[i]):
-                    b = est[g, j, missing[i, k]]
-                    if np.isfinite(b):
-                        sy -= b
-                        syy -= b * b
-                if common < 3:
-                    continue
-                mean_i = sx / common
-                mean_j = sy / common
-                cov = cross[g, i, j] / common - mean_i * mean_j
-                var = (sxx / common - mean_i * mean_i) * (syy / common - mean_j * mean_j)
-                if not var > 0.0:  # no spread (or a negative rounding): the correlation is not finite
-                    continue
-                corr = cov / np.sqrt(var)
-                if np.isfinite(corr):
-                    total += corr
-                    pairs += 1
+            if not whole[i]:
+                continue
+            n_whole += 1
+            mean = sums[i] / t_count
+            scale = 1.0 / np.sqrt(spread[i])
+            for t in range(t_count):
+                z = (est[g, i, t] - mean) * scale
+                z_sum[t] += z
+                norms += z * z
+        squared = 0.0
+        for t in range(t_count):
+            squared += z_sum[t] * z_sum[t]
+        total = (squared - norms) / 2.0 if n_whole >= 2 else 0.0
+        pairs = n_whole * (n_whole - 1) // 2
+        # pairs with a firm that misses a day, one by one: Σ x_i x_j on the common days from the rows with
+        # missing values as 0, each row's sums less its values on the other row's missing days
+        partial = np.flatnonzero(~whole & (days >= 3))
+        usable = np.flatnonzero(whole | (days >= 3))
+        if len(partial):
+            left = np.zeros((len(partial), t_count))
+            right = np.zeros((len(usable), t_count))
+            for r in range(len(partial)):
+                for t in range(t_count):
+                    a = est[g, partial[r], t]
+                    left[r, t] = a if np.isfinite(a) else 0.0
+            for r in range(len(usable)):
+                for t in range(t_count):
+                    a = est[g, usable[r], t]
+                    right[r, t] = a if np.isfinite(a) else 0.0
+            cross = np.dot(left, right.T)
+            for r in range(len(partial)):
+                i = partial[r]
+                for c in range(len(usable)):
+                    j = usable[c]
+                    if j == i or (not whole[j] and j < i):  # each pair once
+                        continue
+                    # the rows' sums over their own days, less their values on the other row's missing days
+                    common = days[i]
+                    sx, sxx = sums[i], squares[i]
+                    for k in range(n_missing[j]):
+                        a = est[g, i, missing[j, k]]
+                        if np.isfinite(a):
+                            common -= 1
+                            sx -= a
+                            sxx -= a * a
+                    sy, syy = sums[j], squares[j]
+                    for k in range(n_missing[i]):
+                        b = est[g, j, missing[i, k]]
+                        if np.isfinite(b):
+                            sy -= b
+                            syy -= b * b
+                    if common < 3:
+                        continue
+                    mean_i = sx / common
+                    mean_j = sy / common
+                    cov = cross[r, c] / common - mean_i * mean_j
+                    var = (sxx / common - mean_i * mean_i) * (syy / common - mean_j * mean_j)
+                    if not var > 0.0:  # no spread (or a negative rounding): the correlation is not finite
+                        continue
+                    corr = cov / np.sqrt(var)
+                    if np.isfinite(corr):
+                        total += corr
+                        pairs += 1
         out[g] = total / pairs if n[g] >= 2 and pairs > 0 else np.nan
 
 
 def mean_pair_correlation(est: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``r̄`` of each group's rows ``(G, F, T)`` (NaN: no return), ``n`` ``(G,)`` the group's firms: ``(G,)``.
-    The cross products ``Σ x_i x_j`` over the common days are one batched matrix product (missing values as 0);
-    each row's sums over a pair's common days are its sums less its values on the other row's missing days."""
+    """``r̄`` of each group's rows ``(G, F, T)`` (NaN: no return), ``n`` ``(G,)`` the group's firms: ``(G,)``."""
     est = np.asarray(est, dtype=float)
-    filled = np.where(np.isfinite(est), est, 0.0)
-    cross = filled @ filled.transpose(0, 2, 1)
     out = np.empty(est.shape[0])
-    _mean_pair_correlation(est, cross, np.asarray(n), out)
+    _mean_pair_correlation(est, np.asarray(n), out)
     return out

@@ -2,10 +2,12 @@
 1985), the test of zero CAAR that carries the cross-correlation of firms sharing an event day, in closed form on the
 battery's padded arrays (:func:`eventstudy.inference.vectorised.battery`; the definition in :func:`_mvrm_wald`).
 
-The work: the estimation half (:func:`_system_fit`: the common days, each firm's fit, ``σ̂``) once per set of
-firm-events, kept across windows; per window, compiled loops over the window returns (:func:`_window_terms`) and
-the estimation-error term from ``σ̂``: through one ``p × p`` matrix where every firm of a group has the same design
-on the common days (one benchmark and day 0, the usual event study), else through ``b_i = X_i u_i``.
+The work: the estimation half (:func:`_system_fit`: the common days, each firm's fit) once per set of
+firm-events, kept across windows; per window, one compiled pass (:func:`_window_terms`) over the window returns
+and the firms' estimation residuals, which carry ``σ̂`` without forming it (a group of F firms would need an
+``F × F`` matrix, 8 MB at F = 1,000, per group and per set of firm-events): the shared-sessions term by window
+day, the estimation-error term through one ``p × p`` matrix where every firm of a group has the same design on
+the common days (one benchmark and day 0, the usual event study), else through ``b_i = X_i u_i``.
 """
 
 from __future__ import annotations
@@ -71,16 +73,14 @@ def _mvrm_wald(v):
     form is used here because a SUR fit costs ~0.5 s per 13-firm event (the placebo runs thousands)."""
     mask, w = v["mask"], v["in_window"]
     x = np.zeros(v["ar"].shape + (0,)) if v["x"] is None else v["x"]
-    fit = _estimation_cached(v, "mvrm_system", lambda: _system_fit(v))
-    dof, sigma, inv, delta, singular, days, n_common, one_design, design = fit
-    total, returns, u, var = _window_terms(v["ar"], x, v["span"], mask, np.flatnonzero(w), delta, inv, sigma)
-    if x.shape[-1]:  # Σ_ij σ_ij b_i'b_j, b_i = X_i u_i on the common days, u_i = (X_i'X_i)⁻¹ g_i
-        # one design X for the group: b_i'b_j = u_i'(X'X)u_j, the sum Σ_ab (X'X)_ab (U'σU)_ab
-        var += np.where(one_design, ((u.transpose(0, 2, 1) @ (sigma @ u)) * design).sum(axis=(1, 2)), 0.0)
-        general = np.flatnonzero(~one_design)
-        if len(general):
-            var[general] += _estimation_error(x, mask, days, n_common, u, sigma, general)
+    dof, inv, delta, singular, days, n_common, one_design, design = _estimation_cached(
+        v, "mvrm_system", lambda: _system_fit(v)
+    )
+    total, returns, scaled = _window_terms(
+        v["ar"], x, v["span"], mask, np.flatnonzero(w), delta, inv, days, n_common, one_design, design
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
+        var = scaled / dof  # σ̂_ij = Σ_E e_it e_jt / (T − p)
         t = total / np.sqrt(var)
     bad = (v["n"] < 1) | (dof < 2) | ~(var > 0) | (singular & mask).any(axis=1) | (returns == 0)
     return np.where(bad, np.nan, t), np.where(bad, np.nan, _t_p(t, dof)), v["n"]
@@ -88,9 +88,11 @@ def _mvrm_wald(v):
 
 def _system_fit(v: dict) -> tuple[Any, ...]:
     """The estimation half of :func:`_mvrm_wald`, the same for every window of the same firm-events: ``T − p``
-    on the common estimation days ``(G,)``, ``σ̂_ij`` ``(G, F, F)``, ``(X_i'X_i)⁻¹`` and ``δ̂_i``, the singular
-    fits, the common days (their columns ``(G, T)`` and number), which groups have one design on them (every
-    firm's ``X_i`` the same) and that ``X'X`` ``(G, p, p)``."""
+    on the common estimation days ``(G,)``, ``(X_i'X_i)⁻¹`` and ``δ̂_i``, the singular fits, the common days
+    (their columns ``(G, T)`` and number), which groups have one design on them (every firm's ``X_i`` the same)
+    and that ``X'X`` ``(G, p, p)``. No ``F × F`` matrix: ``σ̂`` enters the variance only through sums
+    ``Σ_ij σ̂_ij a_i'a_j = Σ_t (Σ_i e_it a_i)'(Σ_j e_jt a_j) / (T − p)``, which :func:`_window_terms` forms from the
+    residuals, firm by firm."""
     ar, mask, w = v["ar"], v["mask"], v["in_window"]
     x = np.zeros(ar.shape + (0,)) if v["x"] is None else v["x"]
     p = x.shape[-1]
@@ -98,14 +100,8 @@ def _system_fit(v: dict) -> tuple[Any, ...]:
     dof = n_common - p
     inv, singular = _inverse(xtx) if p else (xtx, np.zeros(mask.shape, dtype=bool))
     delta = (inv @ xty[..., None])[..., 0]
-    sigma = _residual_covariance(ar, x, mask, days, n_common, delta)
-    # Not finite (a singular fit, or no residual degree of freedom: groups without a statistic) as 0, so that their
-    # terms of the variance vanish instead of overflowing
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sigma = sigma / dof[:, None, None]
-    sigma = np.where(np.isfinite(sigma), sigma, 0.0)
     design = xtx[np.arange(len(mask)), np.argmax(mask, axis=1)]  # X'X of the group's first firm
-    return dof, sigma, inv, delta, singular, days, n_common, one_design, design
+    return dof, inv, delta, singular, days, n_common, one_design, design
 
 
 @compiled
@@ -159,49 +155,47 @@ def _common_sample(ar, x, mask, est_cols):
 
 
 @compiled
-def _residual_covariance(ar, x, mask, days, n_common, delta):
-    """``Σ_t e_it e_jt`` over the common days ``(G, F, F)``, ``e_it = AR_it − x_it'δ̂_i``; a firm without a fit
-    (padded, singular) has no terms."""
-    groups, firms, p = delta.shape
-    cross = np.zeros((groups, firms, firms))
-    for g in range(groups):
-        e = np.zeros((firms, n_common[g]))
-        for i in range(firms):
-            fitted = mask[g, i]
-            for a in range(p):
-                fitted = fitted and np.isfinite(delta[g, i, a])
-            if fitted:
-                for c in range(n_common[g]):
-                    t = days[g, c]
-                    value = ar[g, i, t]
-                    for a in range(p):
-                        value -= x[g, i, t, a] * delta[g, i, a]
-                    e[i, c] = value
-        if n_common[g]:
-            cross[g] = np.dot(e, e.T)
-    return cross
-
-
-@compiled
-def _window_terms(ar, x, span, mask, window, delta, inv, sigma):
+def _window_terms(ar, x, span, mask, window, delta, inv, days, n_common, one_design, design):
     """Per group the sum of the dummies ``Σ_i Σ_{W_i} γ̂_ik`` (``γ̂_ik = AR_ik − x_ik'δ̂_i``), the number of
-    window returns, ``u_i = (X_i'X_i)⁻¹ g_i`` with ``g_i = Σ_{W_i} x_ik`` ``(G, F, p)`` (0 for a firm without a
-    fit: no term) and the shared-sessions term ``Σ_ij σ̂_ij S_ij``, ``S_ij = Σ_k min(s_ik, s_jk)`` over the window
-    days on which both firms have a return spanning ``s > 0`` sessions (the others contribute nothing)."""
+    window returns and ``(T − p) Var(Σ γ̂) = (T − p) Σ_ij σ̂_ij (S_ij + b_i'b_j)`` from the residuals
+    ``e_it = AR_it − x_it'δ̂_i`` on the common days (0 for a firm without a fit: padded or singular), so that no
+    ``σ̂`` matrix is formed:
+
+    * ``Σ_ij σ̂_ij S_ij``, ``S_ij = Σ_k min(s_ik, s_jk)`` over the window days on which both firms have a return
+      spanning ``s > 0`` sessions. With the day's distinct spans ``v_1 < … < v_L`` (``v_0 = 0``),
+      ``min(s_i, s_j) = Σ_l (v_l − v_{l−1}) 1[s_i ≥ v_l] 1[s_j ≥ v_l]``, so a day adds
+      ``Σ_l (v_l − v_{l−1}) ‖Σ_{s_i ≥ v_l} e_i‖²``: one pass over its firms' residuals, no pair loop;
+    * ``Σ_ij σ̂_ij b_i'b_j``, ``b_i = X_i u_i``, ``u_i = (X_i'X_i)⁻¹ g_i``, ``g_i = Σ_{W_i} x_ik`` (0 for a firm
+      without a fit): with one design ``X`` for the group ``b_i'b_j = u_i'(X'X)u_j`` and the sum is
+      ``Σ_t q_t'(X'X)q_t``, ``q_t = Σ_i e_it u_i``; else ``Σ_{t,s} (Σ_i e_it b_is)²`` (``b_is`` on common day s)."""
     groups, firms, p = delta.shape
     total = np.zeros(groups)
     returns = np.zeros(groups, np.int64)
-    u = np.zeros((groups, firms, p))
-    sessions = np.zeros(groups)
+    scaled = np.zeros(groups)
+    u = np.zeros((firms, p))
     g_i = np.zeros(p)
+    q = np.zeros(p)
     present = np.empty((len(window), firms), np.int64)  # per window day, the firms with a return on it
     spans = np.empty((len(window), firms))
     count = np.empty(len(window), np.int64)
     for g in range(groups):
+        n = n_common[g]
+        e = np.zeros((firms, n))
+        acc = np.zeros(n)
         count[:] = 0
         for i in range(firms):
+            u[i, :] = 0.0
             if not mask[g, i]:
                 continue
+            fitted = True
+            for a in range(p):
+                fitted = fitted and np.isfinite(delta[g, i, a])
+            for c in range(n if fitted else 0):
+                t = days[g, c]
+                value = ar[g, i, t]
+                for a in range(p):
+                    value -= x[g, i, t, a] * delta[g, i, a]
+                e[i, c] = value
             g_i[:] = 0.0
             for k in range(len(window)):
                 d = window[k]
@@ -218,48 +212,61 @@ def _window_terms(ar, x, span, mask, window, delta, inv, sigma):
                         present[k, count[k]] = i
                         spans[k, count[k]] = span[g, i, d]
                         count[k] += 1
-            fitted = True
+            usable = True
             for a in range(p):
                 u_a = 0.0
                 for b in range(p):
                     u_a += inv[g, i, a, b] * g_i[b]
-                u[g, i, a] = u_a
-                fitted = fitted and np.isfinite(u_a)
-            if not fitted:
-                u[g, i, :] = 0.0
-        day = 0.0  # Σ_ij σ̂_ij min(s_i, s_j) over the firms with a return on window day k
+                u[i, a] = u_a
+                usable = usable and np.isfinite(u_a)
+            if not usable:
+                u[i, :] = 0.0
+        day = 0.0  # Σ_ij e_i'e_j min(s_i, s_j) over the firms with a return on window day k
         for k in range(len(window)):
             same = k > 0 and count[k] == count[k - 1]  # the same firms and spans as the day before: the same sum
             for m in range(count[k]):
                 same = same and present[k, m] == present[k - 1, m] and spans[k, m] == spans[k - 1, m]
             if not same:
+                order = np.argsort(-spans[k, : count[k]])  # longest span first
+                acc[:] = 0.0
                 day = 0.0
-                for m in range(count[k]):
-                    i = present[k, m]
-                    day += sigma[g, i, i] * spans[k, m]
-                    for h in range(m):
-                        day += 2.0 * sigma[g, i, present[k, h]] * min(spans[k, m], spans[k, h])
-            sessions[g] += day
-    return total, returns, u, sessions
-
-
-@compiled
-def _estimation_error(x, mask, days, n_common, u, sigma, groups):
-    """``Σ_ij σ̂_ij b_i'b_j`` for each of ``groups``, ``b_i = X_i u_i`` over the group's common days."""
-    firms, p = u.shape[1], u.shape[2]
-    out = np.zeros(len(groups))
-    for k in range(len(groups)):
-        g = groups[k]
-        b = np.zeros((firms, n_common[g]))
-        for i in range(firms):
-            if not mask[g, i]:  # (a padded firm's design is NaN)
-                continue
-            for c in range(n_common[g]):
-                t = days[g, c]
-                value = 0.0
+                m = 0
+                while m < count[k]:
+                    level = spans[k, order[m]]
+                    while m < count[k] and spans[k, order[m]] == level:  # the firms whose span reaches level
+                        for c in range(n):
+                            acc[c] += e[present[k, order[m]], c]
+                        m += 1
+                    below = spans[k, order[m]] if m < count[k] else 0.0
+                    square = 0.0
+                    for c in range(n):
+                        square += acc[c] * acc[c]
+                    day += (level - below) * square
+            scaled[g] += day
+        if p == 0 or n == 0:
+            continue
+        if one_design[g]:
+            for c in range(n):
+                q[:] = 0.0
+                for i in range(firms):
+                    for a in range(p):
+                        q[a] += e[i, c] * u[i, a]
                 for a in range(p):
-                    value += x[g, i, t, a] * u[g, i, a]
-                b[i, c] = value
-        if n_common[g]:
-            out[k] = (sigma[g] * np.dot(b, b.T)).sum()
-    return out
+                    for b in range(p):
+                        scaled[g] += q[a] * design[g, a, b] * q[b]
+        else:
+            b_rows = np.zeros((firms, n))
+            for i in range(firms):
+                if not mask[g, i]:  # (a padded firm's design is NaN)
+                    continue
+                for c in range(n):
+                    t = days[g, c]
+                    value = 0.0
+                    for a in range(p):
+                        value += x[g, i, t, a] * u[i, a]
+                    b_rows[i, c] = value
+            cross = np.dot(e.T, b_rows)  # (Σ_i e_it b_is) over the common days t, s
+            for c in range(n):
+                for s in range(n):
+                    scaled[g] += cross[c, s] * cross[c, s]
+    return total, returns, scaled

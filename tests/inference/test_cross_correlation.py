@@ -54,3 +54,18 @@ def test_kernel_computes_what_its_python_source_computes(monkeypatch):
     compiled = cc.mean_pair_correlation(est, n)
     monkeypatch.setattr(cc, "_mean_pair_correlation", cc._mean_pair_correlation.py_func)
     np.testing.assert_allclose(cc.mean_pair_correlation(est, n), compiled, rtol=1e-15)
+
+
+def test_many_whole_rows_and_a_few_with_gaps_match_corrcoef():
+    """Forty rows with a value on every day (their pairs summed in closed form, ``(‖Σ z‖² − Σ ‖z‖²) / 2``), five
+    with halts (pair by pair) and a group of whole rows only, with a common factor and without (r̄ near 0)."""
+    rng = np.random.default_rng(13)
+    common = rng.normal(size=(3, 1, 200))
+    est = np.stack([0.5 * common[0], 0.0 * common[1], 0.3 * common[2]])[:, :, :] + rng.normal(size=(3, 45, 200))
+    gaps = rng.random((3, 5, 200)) < 0.08
+    est[:2, 40:][gaps[:2]] = np.nan  # groups 0 and 1: five rows with gaps; group 2: every row whole
+    n = np.array([45, 45, 45])
+    got = cc.mean_pair_correlation(est, n)
+    want = [_loop(est[g]) for g in range(3)]
+    assert abs(want[1]) < 0.01 and want[0] > 0.1
+    np.testing.assert_allclose(got, want, rtol=1e-12)

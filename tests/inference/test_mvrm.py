@@ -253,3 +253,75 @@ def test_a_window_day_without_any_return_adds_nothing():
     wide_x = np.concatenate([x, x[:, -1:]], axis=1)
     wide_w = np.r_[w, True]
     np.testing.assert_allclose(run(wide_ar[None], wide_x[None], wide_w)[0], run(ar[None], x[None], w)[0], rtol=1e-12)
+
+
+def spans_of_three_lengths(seed: int, one_design: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seven firms of one event whose window returns span one, two and three sessions on the same days (halts
+    before them), one design for all (one market) or a market series per firm: the ARs, designs, spans and
+    ``in_window``; a firm misses a window day and another an estimation day."""
+    s = system(7, 130, 3, seed=seed)
+    ar, w = s["ar"].copy(), s["in_window"]
+    rng = np.random.default_rng(seed)
+    span = np.ones(ar.shape)
+    span[1, 130:] = 2.0
+    span[2, 130:] = 3.0
+    span[3, 131] = 3.0
+    span[4, 132] = 2.0
+    markets = np.broadcast_to(s["x"][0, :, 1], (7, len(w))) if one_design else rng.normal(0.0, 0.01, (7, len(w)))
+    x = np.stack([span, markets * span], axis=-1)
+    ar[5, 131] = ar[6, 40] = np.nan
+    return ar, x, span, w
+
+
+@pytest.mark.parametrize("one_design", [True, False])
+def test_window_spans_of_several_lengths_equal_the_per_event_reference(ref, one_design):
+    """``Σ_ij σ̂_ij min(s_ik, s_jk)`` summed by span level (1, 2 and 3 sessions on one day) and the estimation
+    error through one design or firm by firm give the per-event reference's statistic (explicit dummy regressions,
+    every pair of firms) to 1e-12."""
+    from eventstudy.inference import WindowSample
+
+    ar, x, span, w = spans_of_three_lengths(seed=5, one_design=one_design)
+    n = len(ar)
+    sample = WindowSample((0, 2), np.nansum(ar[:, w], axis=1), np.ones(n), np.full(n, 128.0), ar=ar, sar=ar,
+                          span=span, in_window=w, x=x)  # fmt: skip
+    want = ref.mvrm_wald(sample)
+    t, p, got_n = run(ar[None], x[None], w, span=span[None])
+    assert np.isfinite(want.statistic) and got_n.tolist() == [7]
+    np.testing.assert_allclose(t[0], want.statistic, rtol=1e-12)
+    np.testing.assert_allclose(p[0], want.p_value, rtol=1e-12)
+
+
+def test_kernels_compute_what_their_python_source_computes(monkeypatch):
+    """The compiled kernels, run as the Python they are written in, give the same statistics (one design, firm
+    designs, spans of several lengths, padded firms)."""
+    from eventstudy.inference import mvrm
+
+    cases = [spans_of_three_lengths(seed=6, one_design=True), spans_of_three_lengths(seed=7, one_design=False)]
+    ars, xs, spans = (np.stack([c[k] for c in cases]) for k in range(3))
+    mask = np.ones((2, 7), bool)
+    mask[1, 6] = False
+    ars[1, 6], xs[1, 6] = np.nan, np.nan
+    compiled = run(ars, xs, cases[0][3], span=spans, mask=mask)
+    for name in ("_common_sample", "_window_terms"):
+        monkeypatch.setattr(mvrm, name, getattr(mvrm, name).py_func)
+    source = run(ars, xs, cases[0][3], span=spans, mask=mask)
+    assert np.isfinite(compiled[0]).all()
+    for a, b in zip(source, compiled, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def test_the_kept_estimation_half_does_not_grow_with_the_square_of_the_firms():
+    """What a set of firm-events keeps across windows (the estimation half) holds no ``F × F`` array: with 200
+    firms on one day, every kept array is smaller than ``F²`` values (a σ̂ matrix would be 40,000), and the
+    statistic is still the one-design portfolio regression's (statsmodels)."""
+    s = system(200, 60, 2, seed=8)
+    ar, x, w = s["ar"], s["x"], s["in_window"]
+    shared: dict = {}
+    ones = np.ones((1, 200))
+    t = battery(ones, ones, ones * 100, ones, ar[None], ar[None], np.ones((1, *ar.shape)), np.ones((1, 200), bool),
+                w, names=["mvrm_wald"], n_params=2, length=2, x=x[None], shared=shared)["mvrm_wald"][0]  # fmt: skip
+    kept = [a for a in shared["mvrm_system"] if isinstance(a, np.ndarray)]
+    assert kept and max(a.size for a in kept) < 200 * 200
+    z = np.column_stack([x[0], np.r_[np.zeros((60, 2)), np.eye(2)]])
+    want = sm.OLS(ar.mean(axis=0), z).fit().t_test(np.r_[0.0, 0.0, 1.0, 1.0][None]).tvalue
+    np.testing.assert_allclose(t[0], float(np.squeeze(want)), rtol=1e-10)
