@@ -20,6 +20,7 @@ from ..inference.blas_threads import single_threaded
 from ..inference.sample import window_arrays
 from ..model.engine import AbnormalReturns, abnormal_returns, halt_reaches, next_trades, window_only
 from ..model.estimation import Moments, moments
+from ..model.page_faults import small_pages
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
 from .executors import run_local
 from .result import FIRM_COLUMNS, PlaceboResult
@@ -41,8 +42,9 @@ def prepare(panel: ReturnsPanel, spec: PlaceboSpec) -> Context:
 
 def run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:
     """Engine + test battery for one chunk; returns only per-firm-event summaries and the test rows. One BLAS
-    thread (no slower here, and the same bits whatever the number of processes)."""
-    with single_threaded():
+    thread (no slower here, and the same bits whatever the number of processes); the chunk's arrays in small
+    pages (:mod:`eventstudy.model.page_faults`)."""
+    with single_threaded(), small_pages():
         return _run_chunk(context, spec, draw)
 
 

@@ -33,6 +33,7 @@ from ..data.session_cells import flag_cells, flag_grid, limit_cells, limit_grid
 from ..errors import ConfigError, DataError, EventStudyError, bounded_message
 from ..inference import significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
+from ..model.page_faults import small_pages
 from ..spec.config import Study, load_study
 from ..spec.exchanges import same_sessions, ticker_exchange
 from ..spec.factor_models import LIBRARY_MODELS
@@ -156,6 +157,11 @@ def analyse(
     the seed key of each event's placebo draws (:func:`~eventstudy.inference.significance_table`; default: the
     event's position among the tested events), so that a re-run of some of the events draws as the full run did.
     """
+    with small_pages():  # the stages' arrays are allocated and freed by the hundred (model/page_faults.py)
+        return _analyse(inputs, tests=tests, event_keys=event_keys)
+
+
+def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Mapping[str, int] | None) -> StudyResults:
     study, firm_events = inputs.study, list(inputs.firm_events)
     _check_as_of(inputs)
     lo, hi = study.relative_span
