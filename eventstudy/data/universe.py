@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .free_memory import release_free_memory
 from .returns import ReturnsPanel, trade_to_trade
 
 EW_BENCHMARK = "EW_SZSE"
@@ -169,6 +170,7 @@ def load_universe(path: str | Path, start=None, end=None) -> Universe:
         return pd.DataFrame(full, index=axis, columns=columns, copy=False)
 
     ones = np.ones(n_s, dtype=bool)
+    m_first, m_last = m.pop("first"), m.pop("last")
     panel = ReturnsPanel(
         sessions=axis,
         returns=frame(m.pop("returns"), bench_r),
@@ -177,7 +179,9 @@ def load_universe(path: str | Path, start=None, end=None) -> Universe:
         covered=frame(m.pop("covered"), ones),
         level=frame(m.pop("level"), bench_level),
     )
-    return Universe(panel, tickers, m["first"], m["last"], n_rows, time.perf_counter() - t0)
+    del m
+    release_free_memory()  # the file's columns and the sort's copies: ~180 MB the process would keep (below)
+    return Universe(panel, tickers, m_first, m_last, n_rows, time.perf_counter() - t0)
 
 
 def write_synthetic_universe(
