@@ -377,3 +377,20 @@ def test_config_accepts_new_models(tmp_path):
     assert list(model_options(study)["factors"].columns) == ["smb"]
     with pytest.raises(ConfigError, match="study.model: model 'factor' needs a factor_file"):
         parse_study(_study({"model": "factor"}))
+
+
+def test_window_only_copies_only_to_release_a_quarter_of_the_days(synthetic):
+    """The days between the estimation window and the event window are released only when they are at least
+    RELEASE_SHARE of all days; either way the battery's days (estimation, window) hold the same numbers."""
+    from eventstudy.model.engine import RELEASE_SHARE, window_only
+
+    panel, fes, _, _ = synthetic
+    near = abnormal_returns(panel, "IDX", fes, "market_model", (-40, -3), (-40, 2))  # 2 gap days of 43: kept
+    assert window_only(near, (0, 2)) is near
+    far = abnormal_returns(panel, "IDX", fes, "market_model", (-40, -21), (-40, 2))  # 20 gap days of 43: released
+    cut = window_only(far, (0, 2))
+    assert (43 - len(cut.rel_days)) / 43 >= RELEASE_SHARE
+    assert cut.rel_days.tolist() == [*range(-40, -20), 0, 1, 2]
+    kept = np.isin(far.rel_days, cut.rel_days)
+    for name in ("returns", "ar", "ar_var", "estimation", "span"):
+        np.testing.assert_array_equal(getattr(cut, name), getattr(far, name)[:, kept], err_msg=name)
