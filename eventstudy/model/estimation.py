@@ -139,32 +139,8 @@ class Moments:
     three models need — are then two lookups: the cost per firm-event no longer grows with the window length.
     """
 
-    sums: np.ndarray  # (S + 1, T, 6) float64: the six sums of one session and firm side by side (one lookup)
-
-    @property
-    def count(self) -> np.ndarray:
-        """``(S + 1, T)`` running count of usable returns (exact: whole numbers far below 2⁵³)."""
-        return self.sums[..., 0]
-
-    @property
-    def m(self) -> np.ndarray:
-        return self.sums[..., 1]
-
-    @property
-    def mm(self) -> np.ndarray:
-        return self.sums[..., 2]
-
-    @property
-    def r(self) -> np.ndarray:
-        return self.sums[..., 3]
-
-    @property
-    def rm(self) -> np.ndarray:
-        return self.sums[..., 4]
-
-    @property
-    def rr(self) -> np.ndarray:
-        return self.sums[..., 5]
+    sums: np.ndarray  # (S + 1, T, 6) float64: the six sums of one session and firm side by side (one lookup), in
+    # the order above; the count is exact (whole numbers far below 2⁵³)
 
     @property
     def nbytes(self) -> int:
