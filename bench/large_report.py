@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     from eventstudy.publish.rebuild import write_report
     from eventstudy.report.render import render_report
     from eventstudy.spec.config import load_study
-    from eventstudy.study.analysis import analyse_study
+    from eventstudy.study.run import analyse_study
 
     parser = argparse.ArgumentParser(prog="python -m bench.large_report", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)

@@ -26,7 +26,7 @@ from eventstudy.claims import evaluate_claims
 from eventstudy.claims.long_horizon import VENDORED
 from eventstudy.data.snapshot import SnapshotProvider
 from eventstudy.inference.long_horizon import SELECTION_COLUMNS
-from eventstudy.study.analysis import load_checked
+from eventstudy.study.run import load_checked
 
 MARGIN_DAYS = 14  # calendar days of control prices kept before the earliest base
 

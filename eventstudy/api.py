@@ -1,7 +1,7 @@
 """The Python API: :func:`run` (a study and prices → :class:`Results`) and the :class:`Results` object.
 
 ``run`` calls the same analysis as ``eventstudy run`` and ``eventstudy rebuild``
-(:func:`eventstudy.study.analysis.analyse_study`: load prices, analyse, evaluate claims) without writing anything;
+(:func:`eventstudy.study.run.analyse_study`: load prices, analyse, evaluate claims) without writing anything;
 :meth:`Results.to_report` publishes the report afterwards through the command's atomic path. This module is the
 top of the package, beside the command line: it calls every stage and nothing below imports it.
 
@@ -30,11 +30,11 @@ from .model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from .publish.destination import writable_directory
 from .publish.outputs import COLUMNS, published_sensitivity
 from .spec.config import Study, load_study, parse_study
-from .study.analysis import Analysis, analyse_study, data_warnings
 from .study.confounders import screen_words, study_confounders
 from .study.long_horizon import COLUMNS as LONG_HORIZON_COLUMNS
 from .study.masking import describe_exclusion
 from .study.reaction import FILES as REACTION_FILES
+from .study.run import Analysis, analyse_study, data_warnings
 from .study.summary import format_summary, study_summary
 
 if TYPE_CHECKING:

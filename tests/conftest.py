@@ -8,8 +8,8 @@ import pytest
 
 from eventstudy.data import open_provider
 from eventstudy.spec.config import load_study
-from eventstudy.study.analysis import run_study
 from eventstudy.study.results import StudyResults
+from eventstudy.study.run import run_study
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

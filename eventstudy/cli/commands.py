@@ -66,9 +66,9 @@ def _universe_file(args: argparse.Namespace) -> Path | None:
 def cmd_run(args: argparse.Namespace) -> int:
     from ..data import fallback_notes, open_provider
     from ..publish.rebuild import build, reports_lock, update_index
-    from ..study.analysis import data_warnings
     from ..study.confounders import screen_words
     from ..study.coverage import car_words
+    from ..study.run import data_warnings
     from ..study.summary import format_summary, study_summary
 
     if args.example and args.config is not None:
@@ -118,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_document(results: StudyResults, outcome: Outcome, out: Path) -> dict[str, Any]:
     """What ``run --json`` prints: the study, where its report is, and the summary.csv rows (NaN as null)."""
     from ..publish.outputs import _records
-    from ..study.analysis import data_warnings
+    from ..study.run import data_warnings
     from ..study.summary import study_summary
 
     return {

@@ -1,6 +1,6 @@
 """Building studies into a reports directory: one build, or a scheduled rebuild of many.
 
-A build analyses a study (:func:`eventstudy.study.analysis.analyse_study`, which also hashes its inputs — the
+A build analyses a study (:func:`eventstudy.study.run.analyse_study`, which also hashes its inputs — the
 study file's bytes, every price row it uses, the source description, the ``--as-of`` cut-off and the package
 version) and records the hash in ``study.json``. A rebuild only decides what to build: it skips a
 study whose hash is unchanged, publishes changed ones atomically (keeping the previous build as last-good),
@@ -32,8 +32,8 @@ from ..data import fallback_notes
 from ..data.base import PriceProvider
 from ..errors import DISK_FULL, ConfigError, EventStudyError, bounded_message
 from ..spec.config import Study
-from ..study.analysis import Analysis, analyse_study, load_checked
 from ..study.results import StudyResults
+from ..study.run import Analysis, analyse_study, load_checked
 from .index import Outcome, update_index
 from .lock import ReportsLocked, hold_lock
 from .outputs import publish, published_problem, sweep_stale, write_tables

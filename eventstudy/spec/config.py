@@ -198,7 +198,7 @@ class Study:
     def input_files(self) -> dict[str, Path]:
         """Every file besides the study file that this study reads, by role: the events table, the factor file,
         the cross-section characteristics (relative names resolved against the study file's folder). A rebuild
-        hashes each of them whole (:func:`eventstudy.study.analysis.input_hash`)."""
+        hashes each of them whole (:func:`eventstudy.study.run.input_hash`)."""
         here = Path(self.path).parent
         named = {
             "events": self.events_file,

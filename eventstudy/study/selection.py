@@ -6,7 +6,7 @@ per firm-event, ~10 ms each) follow the study's ``expensive_tests:`` option:
   one of them is the study's ``primary_test``;
 * ``all``: always; ``none``: never (unless it is the primary test).
 
-A test left out is said so in the run's warnings (:func:`eventstudy.study.analysis.data_warnings`), in study.json
+A test left out is said so in the run's warnings (:func:`eventstudy.study.run.data_warnings`), in study.json
 and in the report, with the way to ask for it: never a silently missing row.
 """
 

@@ -13,7 +13,7 @@ from eventstudy.cli.commands import main
 from eventstudy.data import local_csv, open_provider
 from eventstudy.data.local_csv import MAX_PRICE_FILE_BYTES, CsvFolderProvider
 from eventstudy.errors import DataError
-from eventstudy.study.analysis import run_study
+from eventstudy.study.run import run_study
 
 from ..conftest import ROOT, SNAPSHOT_CSV
 

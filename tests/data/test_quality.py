@@ -15,7 +15,7 @@ from eventstudy.cli.commands import main
 from eventstudy.data import open_provider
 from eventstudy.data.frames import FrameProvider
 from eventstudy.data.quality import limit_closes, limit_rates, limit_words, split_flags
-from eventstudy.study.analysis import run_study
+from eventstudy.study.run import run_study
 
 from ..conftest import ROOT, SNAPSHOT_CSV
 

@@ -36,7 +36,7 @@ NAMES = ["csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t", "corrado_rank", "si
 def test_default_study_has_every_test():
     from eventstudy.data import open_provider
     from eventstudy.spec.config import load_study
-    from eventstudy.study.analysis import run_study
+    from eventstudy.study.run import run_study
 
     root = Path(__file__).resolve().parents[2]
     study = load_study(root / "events.yaml")

@@ -14,7 +14,7 @@ from eventstudy.data import open_provider
 from eventstudy.model import garch
 from eventstudy.model.garch import GarchFit, fit_garch, garch_variances, in_sample_variances
 from eventstudy.spec.config import load_study
-from eventstudy.study.analysis import run_study
+from eventstudy.study.run import run_study
 from tests.conftest import ROOT
 
 arch = pytest.importorskip("arch")

@@ -22,7 +22,7 @@ from eventstudy.errors import DataUnavailable
 from eventstudy.publish import rebuild as rebuild_module
 from eventstudy.publish.atomic import umask_modes
 from eventstudy.publish.rebuild import EXIT_CONFIG, EXIT_DATA, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, rebuild, reports_lock
-from eventstudy.study import analysis as analysis_module
+from eventstudy.study import run as run_module
 
 from ..conftest import ROOT, SNAPSHOT_CSV
 
@@ -293,14 +293,14 @@ def test_a_folder_with_broken_files_builds_the_good_one_indexes_all_and_exits_4(
 def test_a_file_that_breaks_while_building_does_not_stop_the_others(tmp_path, monkeypatch):
     out = tmp_path / "reports"
     a, b = study_file(tmp_path, "a.yaml", "study-a"), study_file(tmp_path, "b.yaml", "study-b")
-    real = analysis_module.analyse
+    real = run_module.analyse
 
     def analyse(inputs):
         if inputs.study.id == "study-a":
             raise RecursionError("maximum recursion depth exceeded")
         return real(inputs)
 
-    monkeypatch.setattr(analysis_module, "analyse", analyse)
+    monkeypatch.setattr(run_module, "analyse", analyse)
     code, outcomes = rebuild([a, b], open_provider("snapshot"), out)
     assert code == EXIT_PARTIAL
     assert [(o.study_id, o.status) for o in outcomes] == [("study-a", "failed"), ("study-b", "built")]

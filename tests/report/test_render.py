@@ -237,7 +237,7 @@ def test_a_study_of_many_events_has_sections_for_the_first_twenty_and_every_even
     from eventstudy.data import open_provider
     from eventstudy.report.render import DETAILED_EVENTS
     from eventstudy.spec.config import Study
-    from eventstudy.study.analysis import run_study
+    from eventstudy.study.run import run_study
 
     days = pd.bdate_range("2018-01-08", periods=DETAILED_EVENTS + 4, freq="3W-MON")
     rows = [

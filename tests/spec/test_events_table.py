@@ -102,7 +102,7 @@ def test_a_5000_firm_event_study_from_the_shenzhen_universe_runs_end_to_end(tmp_
     from bench.study_table import events_table, write_study
     from eventstudy.data.parquet import ParquetUniverseProvider
     from eventstudy.data.snapshot import SnapshotProvider
-    from eventstudy.study.analysis import run_study
+    from eventstudy.study.run import run_study
 
     table = events_table(UNIVERSE, firm_events=5000, events=50, seed=0)
     assert len(table) == 5000 and table["event_id"].nunique() == 50

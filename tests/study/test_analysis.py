@@ -12,7 +12,7 @@ from scipy import stats
 
 from eventstudy.data import open_provider
 from eventstudy.errors import DataError
-from eventstudy.study.analysis import run_study
+from eventstudy.study.run import run_study
 
 from ..conftest import SNAPSHOT_CSV
 

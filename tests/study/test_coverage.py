@@ -12,7 +12,7 @@ import pytest
 from eventstudy.cli.commands import main
 from eventstudy.data import open_provider
 from eventstudy.errors import DataError
-from eventstudy.study.analysis import run_study
+from eventstudy.study.run import run_study
 
 from ..conftest import ROOT
 

@@ -14,7 +14,7 @@ from eventstudy.data.french import VENDORED_DIR, FactorLibrary, library_url, par
 from eventstudy.errors import ConfigError, DataError, DataUnavailable
 from eventstudy.spec.config import load_study
 from eventstudy.spec.factor_models import region_for
-from eventstudy.study.analysis import load_checked, run_study
+from eventstudy.study.run import load_checked, run_study
 from tests.data.test_french import Recorder, as_library_zip
 
 sm = pytest.importorskip("statsmodels.api")
@@ -118,8 +118,8 @@ def test_loadings_reach_estimates(tmp_path, empty_cache):
 def test_a_refetched_factor_file_changes_the_input_hash(tmp_path, empty_cache):
     """A rebuild notices new factor-library rows: the input hash of the same study and prices differs once the cache
     holds a file with one value changed (the vendored copy served the first run)."""
-    from eventstudy.study.analysis import input_hash
     from eventstudy.study.plan import prepare_inputs
+    from eventstudy.study.run import input_hash
 
     study = load_study(write(tmp_path))
     inputs = prepare_inputs(study, open_provider("snapshot"))

@@ -16,8 +16,8 @@ from eventstudy.inference.calendar_time import newey_west_lags
 from eventstudy.inference.long_horizon import ControlMarket, bhar_tests
 from eventstudy.publish.outputs import write_tables
 from eventstudy.spec.config import parse_study
-from eventstudy.study.analysis import analyse_study, run_study
 from eventstudy.study.long_horizon import COLUMNS, study_long_horizon
+from eventstudy.study.run import analyse_study, run_study
 
 UNIVERSE = Path(__file__).resolve().parents[3] / "shared" / "data" / "szse-universe-2015-2022.parquet"
 FIRMS = ["002415.SZ", "002236.SZ", "002230.SZ", "300188.SZ"]

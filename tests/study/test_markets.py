@@ -11,8 +11,8 @@ import pytest
 from eventstudy.data import open_provider
 from eventstudy.model.engine import abnormal_returns
 from eventstudy.spec.config import Firm
-from eventstudy.study.analysis import run_study
 from eventstudy.study.markets import combine_abnormal, firm_market, group_members
+from eventstudy.study.run import run_study
 
 
 def test_group_members_by_calendar_and_benchmark():

@@ -19,7 +19,7 @@ from eventstudy.data import open_provider
 from eventstudy.errors import DataError
 from eventstudy.inference.sample import window_samples
 from eventstudy.spec.config import Study
-from eventstudy.study.analysis import run_study
+from eventstudy.study.run import run_study
 
 from ..conftest import SNAPSHOT_CSV
 

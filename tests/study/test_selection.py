@@ -10,7 +10,7 @@ from eventstudy.data import open_provider
 from eventstudy.errors import ConfigError
 from eventstudy.inference import EXPENSIVE, TESTS
 from eventstudy.spec.config import load_study
-from eventstudy.study.analysis import data_warnings, run_study
+from eventstudy.study.run import data_warnings, run_study
 from eventstudy.study.selection import EXPENSIVE_AUTO_FIRM_EVENTS, select_tests
 
 

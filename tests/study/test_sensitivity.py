@@ -12,8 +12,9 @@ import pytest
 from eventstudy.cli.commands import main
 from eventstudy.data import open_provider
 from eventstudy.publish.outputs import COLUMNS, write_tables
-from eventstudy.study.analysis import analyse, data_warnings, run_study
+from eventstudy.study.analysis import analyse
 from eventstudy.study.plan import prepare_inputs
+from eventstudy.study.run import data_warnings, run_study
 from eventstudy.study.sensitivity import COLUMNS as SENSITIVITY_COLUMNS
 from eventstudy.study.sensitivity import study_sensitivity, sub_inputs
 from eventstudy.study.summary import study_summary

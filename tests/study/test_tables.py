@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from eventstudy.data import open_provider
-from eventstudy.study.analysis import run_study
 from eventstudy.study.coverage import incomplete_note
 from eventstudy.study.masking import estimation_exclusions, exclusion_sessions
+from eventstudy.study.run import run_study
 from eventstudy.study.tables import flag_words, flagged
 
 DELETED = ("002236.SZ", pd.Timestamp("2019-10-11"))  # Dahua, day +3 of the Entity List event
