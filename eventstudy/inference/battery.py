@@ -8,7 +8,8 @@ against live in tests/inference/reference.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from . import vectorised
 from .blas_threads import single_threaded
 from .cross_correlation import mean_pair_correlation
 from .padded import Layout, StudyRows
-from .processes import cores, round_robin
+from .processes import cores, from_both_ends
 from .sample import (
     StatisticResult,
     WindowSample,
@@ -159,6 +160,27 @@ def significance_table(
     window with ``window_start == window_end``): the rows of ``tests.csv``. ``placebo_draws`` and ``seed``
     (keyed per event by ``event_keys``) drive ``placebo_p``'s draws for an event whose firms have several
     days 0; an event on one day 0 enumerates every pseudo-window."""
+    with pending_significance_table(
+        ab, windows, daily_path=daily_path, placebo_draws=placebo_draws, seed=seed, tests=tests, event_keys=event_keys
+    ) as table:
+        return table()
+
+
+@contextlib.contextmanager
+def pending_significance_table(
+    ab: AbnormalReturns,
+    windows: tuple[tuple[int, int], ...],
+    *,
+    daily_path: tuple[int, int] | None = None,
+    placebo_draws: int = 999,
+    seed: int = 0,
+    tests: Sequence[str] | None = None,
+    event_keys: Mapping[str, int] | None = None,
+) -> Iterator[Callable[[], pd.DataFrame]]:
+    """:func:`significance_table`, under way while the caller does other work: yields ``table``, which returns
+    the table once called. The first window is tested on entry (it fills the estimation-day caches); with enough
+    work (:func:`window_processes`) a forked worker then takes the other windows from the front while the caller
+    works, and ``table()`` takes those left from the back (:func:`~.processes.from_both_ends`)."""
     names = list(tests) if tests is not None else list(TESTS)
     all_windows = list(windows)
     if daily_path is not None:
@@ -169,18 +191,18 @@ def significance_table(
     rows = StudyRows(ab)  # the per-firm arrays, padded once for the windows with the same firm-events
 
     def one(w: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        got = window_battery(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches,
-                             rows=rows)  # fmt: skip
+        with single_threaded():  # small batched matmuls: threads only wait on each other (blas_threads)
+            got = window_battery(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches,
+                                 rows=rows)  # fmt: skip
         return _scores(got, names, len(groups))
 
-    with single_threaded():  # small batched matmuls: threads only wait on each other (blas_threads)
-        # The first window fills the estimation-day caches; the forked workers inherit them with the rest.
-        parts = [one(w) for w in all_windows[:1]]
-        # Consecutive windows mostly test the same firm-events (the days of the daily path): each process takes
-        # one run of them, so that the estimation-day results of a new set of firm-events are computed once.
-        procs = window_processes(ab.ar.shape[0], len(all_windows) - 1)
-        parts += round_robin(one, all_windows[1:], procs, contiguous=True)
-    return _rows(list(groups), names, all_windows, parts)
+    # The first window fills the estimation-day caches; a forked worker inherits them with the rest. Consecutive
+    # windows mostly test the same firm-events (the days of the daily path): each side takes a run of them, so
+    # that the estimation-day results of a new set of firm-events are computed once.
+    first = [one(w) for w in all_windows[:1]]
+    procs = window_processes(ab.ar.shape[0], len(all_windows) - 1)
+    with from_both_ends(one, all_windows[1:], procs) as finish:
+        yield lambda: _rows(list(groups), names, all_windows, first + finish())
 
 
 def _scores(

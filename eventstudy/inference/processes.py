@@ -1,20 +1,27 @@
-"""Work shared between this process and forked ones: :func:`round_robin` runs ``run(part)`` for every part, the
-parts dealt round-robin to this process and ``processes − 1`` forked workers, which inherit everything already in
-memory (the abnormal returns, the estimation-day caches) copy-on-write; only the results travel back, pickled.
-The placebo's chunks and a large study's windows both use it. A part's numbers do not depend on where it ran:
-every caller pins BLAS to one thread (:mod:`eventstudy.inference.blas_threads`), so the results are those of the
-serial loop, in the parts' order."""
+"""Work shared between this process and forked ones, which inherit everything already in memory (the abnormal
+returns, the estimation-day caches) copy-on-write; only the results travel back, pickled.
+
+* :func:`round_robin` deals the parts round-robin to this process and ``processes − 1`` forked workers: the
+  placebo's chunks, all alike.
+* :func:`from_both_ends` starts one forked worker on the parts from the front while this process goes on with
+  other work, then takes the parts from the back until the two meet: a large study's windows, while this process
+  builds the study's other tables. Each side takes consecutive parts (windows that reuse what the one before them
+  computed stay together) and neither waits for the other: whichever is free takes the next part.
+
+A part's numbers do not depend on where it ran: every caller pins BLAS to one thread
+(:mod:`eventstudy.inference.blas_threads`), so the results are those of the serial loop, in the parts' order."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-_INHERITED: dict[str, Callable[[Any], Any]] = {}  # what a forked worker runs (never pickled)
+_INHERITED: dict[str, Any] = {}  # what a forked worker runs, and on what (never pickled)
 
 
 def _run_inherited(parts: Sequence[Any]) -> list[Any]:
@@ -36,21 +43,13 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def round_robin(
-    run: Callable[[Any], Any], parts: Sequence[Any], processes: int, *, contiguous: bool = False
-) -> list[Any]:
+def round_robin(run: Callable[[Any], Any], parts: Sequence[Any], processes: int) -> list[Any]:
     """``[run(part) for part in parts]``, part ``i`` run by process ``i % processes`` (0: this one). Serial when
-    ``processes < 2``, with fewer than two parts, or where :func:`can_fork` is false. ``contiguous``: process
-    ``k`` runs the ``k``-th of ``processes`` runs of consecutive parts instead (as even as can be), so that parts
-    that reuse what the one before them computed (a study's windows on the same firm-events) stay together."""
+    ``processes < 2``, with fewer than two parts, or where :func:`can_fork` is false."""
     procs = min(processes, len(parts))
     if procs < 2 or not can_fork():
         return [run(part) for part in parts]
-    if contiguous:
-        bounds = [len(parts) * k // procs for k in range(procs + 1)]
-        dealt = [list(range(bounds[k], bounds[k + 1])) for k in range(procs)]
-    else:
-        dealt = [list(range(k, len(parts), procs)) for k in range(procs)]
+    dealt = [list(range(k, len(parts), procs)) for k in range(procs)]
     _INHERITED["run"] = run
     try:
         with ProcessPoolExecutor(procs - 1, mp_context=mp.get_context("fork")) as pool:
@@ -64,3 +63,57 @@ def round_robin(
         for i, got in zip(indices, done[w], strict=True):
             out[i] = got
     return out
+
+
+def _take(ends: Any, lock: Any, front: bool) -> int | None:
+    """The next part's index from the front or the back of what neither side has taken (None: nothing left)."""
+    with lock:
+        if ends[0] >= ends[1]:
+            return None
+        if front:
+            ends[0] += 1
+            return int(ends[0] - 1)
+        ends[1] -= 1
+        return int(ends[1])
+
+
+def _run_from_front() -> list[tuple[int, Any]]:
+    run, parts, ends, lock = (_INHERITED[k] for k in ("run", "parts", "ends", "lock"))
+    done = []
+    while (i := _take(ends, lock, front=True)) is not None:
+        done.append((i, run(parts[i])))
+    return done
+
+
+@contextlib.contextmanager
+def from_both_ends(run: Callable[[Any], Any], parts: Sequence[Any], processes: int) -> Iterator[Callable[[], list]]:
+    """Starts ``[run(part) for part in parts]`` in a forked worker, which takes the parts from the front, and yields
+    ``finish``: called after this process's other work, it takes the parts left from the back until the two sides
+    meet, and returns every result in the parts' order. Serial (all in ``finish``) when ``processes < 2``, with
+    fewer than two parts, or where :func:`can_fork` is false. Leaving the block without ``finish`` (an error in
+    the other work) stops the worker after its current part."""
+    if min(processes, len(parts)) < 2 or not can_fork():
+        yield lambda: [run(part) for part in parts]
+        return
+    context = mp.get_context("fork")
+    ends, lock = context.RawArray("q", [0, len(parts)]), context.Lock()  # the next part from each end
+    _INHERITED.update(run=run, parts=parts, ends=ends, lock=lock)
+    try:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            worker = pool.submit(_run_from_front)
+
+            def finish() -> list[Any]:
+                out: list[Any] = [None] * len(parts)
+                while (i := _take(ends, lock, front=False)) is not None:
+                    out[i] = run(parts[i])
+                for i, got in worker.result():
+                    out[i] = got
+                return out
+
+            try:
+                yield finish
+            finally:
+                with lock:  # nothing more for the worker (a no-op after finish)
+                    ends[0] = ends[1]
+    finally:
+        _INHERITED.clear()

@@ -20,17 +20,18 @@ from ..data.quality import quality_table
 from ..data.returns import ReturnsPanel, returns_panel
 from ..data.session_cells import flag_cells, flag_grid, limit_cells, limit_grid
 from ..errors import DataError
-from ..inference import significance_table
+from ..inference.battery import COLUMNS as TEST_COLUMNS
+from ..inference.battery import pending_significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
 from ..model.page_faults import small_pages
 from ..spec.config import Study
 from ..spec.exchanges import same_sessions, ticker_exchange
-from .confounders import screen_confounders
+from .confounders import ConfounderScreen, screen_confounders
 from .coverage import BenchmarkGap, benchmark_gaps, day0_positions, estimation_span, resumption_reach, ticker_columns
 from .cross_section import cross_section_table
 from .factor_data import group_model_options
 from .markets import combine_abnormal
-from .masking import describe_exclusion, estimation_exclusions, excluded_sessions, masked_columns
+from .masking import Exclusion, describe_exclusion, estimation_exclusions, excluded_sessions, masked_columns
 from .plan import StudyInputs, on_calendar
 from .reaction import with_reaction
 from .results import StudyResults
@@ -194,6 +195,44 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
     screen = screen_confounders(inputs, ab, exclusions)  # what else moved the price (eventstudy/study/confounders.py)
     tested = without(ab, excluded | screen.dropped)
 
+    for group, part in zip(inputs.groups, parts, strict=True):
+        _check_coverage(study, part, panels[group.key], excluded[np.asarray(group.members, dtype=np.int64)])
+    selection = select_tests(study, len(tested.firm_events))  # study.expensive_tests
+    # The battery runs in a forked worker while this process builds the other tables (pending_significance_table).
+    with pending_significance_table(
+        tested,
+        study.event_windows,
+        daily_path=study.daily_path if tests is None else None,
+        tests=selection.tests if tests is None else tests,
+        event_keys=event_keys,
+    ) as significance:
+        results = _tables(inputs, panels, parts, ab, excluded, gaps, exclusions, screen)
+        results = with_reaction(results, inputs.histories) if tests is None else results  # volume, volatility
+        results = dataclasses.replace(results, tests=significance())
+    table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
+    extra: dict[str, object] = {} if table is None else {"cross_section": table}
+    if tests is None:
+        extra["json:tests_not_computed"] = list(selection.notes)
+    # header only without alternatives; the part-runs leave out the main run's confounded firm-events
+    extra["sensitivity"] = benchmark_sensitivity(with_screen(inputs, screen), results, _rerun)
+    extra["confounders"] = screen.table
+    extra["confounder_sensitivity"] = confounder_sensitivity(inputs, results, screen, ab, excluded)  # unconfounded.py
+    return dataclasses.replace(results, extra={**results.extra, **extra})
+
+
+def _tables(
+    inputs: StudyInputs,
+    panels: dict[tuple[str, str], ReturnsPanel],
+    parts: Sequence[AbnormalReturns],
+    ab: AbnormalReturns,
+    excluded: np.ndarray,
+    gaps: list[BenchmarkGap],
+    exclusions: Sequence[Exclusion],
+    screen: ConfounderScreen,
+) -> StudyResults:
+    """The study's results but the tests (left empty): estimates, CARs, ARs, halts and data quality, the groups'
+    rows in study order."""
+    study, firm_events = inputs.study, list(inputs.firm_events)
     n = len(firm_events)
     est_start, est_end, shortened = np.full(n, "", dtype=object), np.full(n, "", dtype=object), np.zeros(n, bool)
     n_masked, masked, masked_by = np.zeros(n, dtype=np.int64), np.full(n, "", object), np.full(n, "", object)
@@ -201,7 +240,6 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
     limit_days: dict[tuple[str, str], pd.DataFrame] = {}
     for group, part in zip(inputs.groups, parts, strict=True):
         panel, members = panels[group.key], np.asarray(group.members, dtype=np.int64)
-        _check_coverage(study, part, panel, excluded[members])
         est_start[members], est_end[members], shortened[members] = estimation_span(part, panel, group.benchmark)
         n_masked[members], masked[members], masked_by[members] = masked_columns(
             part, panel.sessions, [exclusions[i] for i in members]
@@ -218,7 +256,6 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
         halt_frames.append(halts_table(part, panel, study.price_chart))
         qualities.append(quality_table(histories, panel))
     order = pd.MultiIndex.from_arrays([[fe.event_id for fe in firm_events], [fe.ticker for fe in firm_events]])
-    selection = select_tests(study, len(tested.firm_events))  # study.expensive_tests
     est = ab.estimates()
     est.insert(4, "est_start", est_start.tolist())
     est.insert(5, "est_end", est_end.tolist())
@@ -226,7 +263,7 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
     est["n_masked"], est["masked"], est["masked_by"] = n_masked, masked.tolist(), masked_by.tolist()  # masking.py
     car = screen.mark(_in_study_order(pd.concat(cars, ignore_index=True), order, study.event_windows), firm_events)
     as_of_dates = [p.as_of for p in inputs.provenance.values() if p.as_of is not None]
-    results = StudyResults(
+    return StudyResults(
         study=study,
         day_zero=inputs.day_zero,
         panels=panels,
@@ -235,13 +272,7 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
         estimates=est,
         car=car,
         ar=_in_study_order(pd.concat(ar_frames, ignore_index=True), order),
-        tests=significance_table(
-            tested,
-            study.event_windows,
-            daily_path=study.daily_path if tests is None else None,
-            tests=selection.tests if tests is None else tests,
-            event_keys=event_keys,
-        ),
+        tests=pd.DataFrame(columns=TEST_COLUMNS),  # the caller's, once the battery is done
         provenance=inputs.provenance,
         source=", ".join(sorted({p.source for p in inputs.provenance.values()})),
         as_of=min(as_of_dates) if as_of_dates else None,
@@ -250,16 +281,6 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
         quality=_quality_in_order(qualities, list(inputs.provenance)),
         limits=limit_days,
     )
-    results = with_reaction(results, inputs.histories) if tests is None else results  # volume, volatility, pre-trend
-    table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
-    extra: dict[str, object] = {} if table is None else {"cross_section": table}
-    if tests is None:
-        extra["json:tests_not_computed"] = list(selection.notes)
-    # header only without alternatives; the part-runs leave out the main run's confounded firm-events
-    extra["sensitivity"] = benchmark_sensitivity(with_screen(inputs, screen), results, _rerun)
-    extra["confounders"] = screen.table
-    extra["confounder_sensitivity"] = confounder_sensitivity(inputs, results, screen, ab, excluded)  # unconfounded.py
-    return dataclasses.replace(results, extra={**results.extra, **extra})
 
 
 _rerun = analyse  # what the sensitivity runs call: this function itself, whatever later rebinds the module's name

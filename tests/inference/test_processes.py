@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from eventstudy.inference import battery
-from eventstudy.inference.processes import can_fork, round_robin
+from eventstudy.inference.processes import can_fork, from_both_ends, round_robin
 
 
 def _square_and_pid(x: int) -> tuple[int, int]:
@@ -23,14 +23,58 @@ def test_round_robin_keeps_the_order_and_uses_a_second_process():
     assert len(pids) == (2 if can_fork() else 1)  # odd parts forked where fork is safe (Linux)
 
 
-def test_contiguous_parts_run_in_consecutive_runs():
-    """Seven parts on two processes: parts 0-2 here, 3-6 in the forked one; results in the parts' order."""
-    got = round_robin(_square_and_pid, list(range(7)), 2, contiguous=True)
-    assert [v for v, _ in got] == [0, 1, 4, 9, 16, 25, 36]
+def test_from_both_ends_runs_every_part_once_in_order_from_either_end():
+    """A forked worker takes parts from the front while this process works on; finish() takes the rest from the
+    back. Every part runs once; each side's parts are consecutive (the worker's a prefix, this process's a
+    suffix); the results come in the parts' order."""
+    parts = list(range(9))
+    with from_both_ends(_square_and_pid, parts, 2) as finish:
+        got = finish()
+    assert [v for v, _ in got] == [x * x for x in parts]
     pids = [pid for _, pid in got]
-    assert pids[:3] == [os.getpid()] * 3
-    assert len(set(pids[3:])) == 1
-    assert (pids[3] != os.getpid()) == can_fork()
+    here = [k for k, pid in enumerate(pids) if pid == os.getpid()]
+    assert here == list(range(len(parts) - len(here), len(parts)))  # a suffix (may be empty)
+    if can_fork():
+        assert set(pids[: len(parts) - len(here)]) <= {p for p in pids if p != os.getpid()}
+        assert len(set(pids)) <= 2
+
+
+def test_from_both_ends_lets_the_worker_run_while_this_process_does_other_work():
+    """With this process busy until the worker has taken everything, the worker has run every part."""
+    import time
+
+    parts = list(range(4))
+    with from_both_ends(_square_and_pid, parts, 2) as finish:
+        time.sleep(2.0 if can_fork() else 0)
+        got = finish()
+    assert [v for v, _ in got] == [0, 1, 4, 9]
+    assert ({pid for _, pid in got} == {os.getpid()}) != can_fork()
+
+
+def test_from_both_ends_is_serial_for_one_process_or_one_part():
+    for processes, parts in ((1, [1, 2, 3]), (4, [3]), (2, [])):
+        with from_both_ends(_square_and_pid, parts, processes) as finish:
+            got = finish()
+        assert got == [(x * x, os.getpid()) for x in parts]
+
+
+def test_an_error_in_the_worker_from_the_front_reaches_the_caller():
+    def fail_on_zero(x: int) -> int:
+        if x == 0:
+            raise ValueError(f"part {x}")
+        return x
+
+    with pytest.raises(ValueError, match="part 0"):
+        with from_both_ends(fail_on_zero, [0, 1, 2], 2) as finish:
+            finish()
+
+
+def test_an_error_in_the_other_work_stops_the_worker():
+    """Leaving the block by an error (no finish) stops the worker after its current part; the error is the
+    caller's own."""
+    with pytest.raises(KeyError, match="elsewhere"):
+        with from_both_ends(_square_and_pid, list(range(1000)), 2):
+            raise KeyError("elsewhere")
 
 
 def test_round_robin_is_serial_for_one_process_or_one_part():

@@ -195,3 +195,18 @@ def test_announcement_the_data_cannot_support_is_an_error(default_study, announc
     study = dataclasses.replace(default_study, events=(moved,))
     with pytest.raises(DataError, match=message):
         run_study(study, open_provider("snapshot"))
+
+
+def test_the_battery_in_a_forked_worker_leaves_every_table_as_the_serial_run(
+    default_study, default_results, monkeypatch
+):
+    """The default study with its windows' battery in a forked worker while this process builds the other tables
+    (pending_significance_table, forced for a study this small): every table as the serial run's, at 1e-12."""
+    from eventstudy.inference import battery
+
+    monkeypatch.setattr(battery, "PARALLEL_FIRM_EVENT_WINDOWS", 1)
+    forked = run_study(default_study, open_provider("snapshot"))
+    for name in ("tests", "car", "ar", "estimates", "halts"):
+        pd.testing.assert_frame_equal(getattr(forked, name), getattr(default_results, name), rtol=1e-12, atol=0)
+    for name in ("volume", "volatility", "reaction_tests", "confounder_sensitivity"):
+        pd.testing.assert_frame_equal(forked.extra[name], default_results.extra[name], rtol=1e-12, atol=0)
