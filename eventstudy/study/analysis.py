@@ -163,11 +163,12 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
         histories = stacked(inputs.histories).select(list(tickers)).clip(group.start.date(), end.date())
         foreign = {t for t in indices if not on_own_calendar(t, group.calendar)}
         panels[group.key] = returns_panel(histories, axis, benchmarks=indices, foreign=foreign)
-    last_window_day = max(w[1] for w in study.event_windows)
-    # The engine's relative days reach the return that ends a halt running past the last window (overlap rule);
-    # one range for every group, so that their results line up day by day.
-    reach = last_window_day + max(
-        resumption_reach(panels[g.key], [firm_events[i] for i in g.members], last_window_day) for g in inputs.groups
+    # The last day a window or the daily path counts a return on; the engine's relative days reach the return that
+    # ends a halt running past it (overlap rule), measured from it for every firm-event; one range for every
+    # group, so that their results line up day by day.
+    last_day = max(study.daily_path[1], *(w[1] for w in study.event_windows))
+    reach = last_day + max(
+        resumption_reach(panels[g.key], [firm_events[i] for i in g.members], last_day) for g in inputs.groups
     )
     exclusions = estimation_exclusions(
         study, firm_events, inputs.markets, inputs.mask_context
@@ -184,7 +185,7 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
             [firm_events[i] for i in group.members],
             study.model,
             study.estimation_window,
-            (lo, max(hi, study.daily_path[1], reach)),
+            (lo, max(hi, reach)),
             **group_model_options(study, group.calendar, panel, [firm_events[i] for i in group.members]),
             exclude=mine if len(mine.owner) else None,
         )

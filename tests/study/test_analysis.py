@@ -210,3 +210,46 @@ def test_the_battery_in_a_forked_worker_leaves_every_table_as_the_serial_run(
         pd.testing.assert_frame_equal(getattr(forked, name), getattr(default_results, name), rtol=1e-12, atol=0)
     for name in ("volume", "volatility", "reaction_tests", "confounder_sensitivity"):
         pd.testing.assert_frame_equal(forked.extra[name], default_results.extra[name], rtol=1e-12, atol=0)
+
+
+class _HaltedFrom:
+    """The snapshot, with one firm suspended from ``first`` (a date) for ``sessions`` of its sessions: the rows
+    of the halt as the exchange shows them (close held at the last close, no volume), and the resumption's
+    previous close the last close before the halt (its return spans the whole halt)."""
+
+    def __init__(self, ticker: str, first: str, sessions: int) -> None:
+        self.snapshot, self.ticker, self.first, self.sessions = open_provider("snapshot"), ticker, first, sessions
+        self.name = self.snapshot.name
+
+    def history(self, ticker, start=None, end=None):
+        frame = self.snapshot.history(ticker, start, end)
+        if ticker != self.ticker:
+            return frame
+        frame = frame.copy()
+        k = frame.index.get_loc(pd.Timestamp(self.first))
+        held = frame["close"].iloc[k - 1]
+        halt = frame.index[k : k + self.sessions]
+        frame.loc[halt, ["close", "prev_close", "volume"]] = [held, held, 0.0]
+        frame.loc[halt, "traded"] = False
+        frame.loc[frame.index[k + self.sessions], "prev_close"] = held
+        return frame
+
+    def provenance(self, ticker):
+        return self.snapshot.provenance(ticker)
+
+
+def test_a_firm_halted_over_the_daily_paths_last_day_is_followed_to_its_resumption(default_study):
+    """Meiya Pico trades through day 10 (the last event window's end) but is suspended from day 19 past the price
+    chart's day 60. The daily path's days 19 and 20 count the return that ends on its resumption (overlap rule),
+    whatever the other firms do: the engine's days reach it, and the one-day windows count four firms."""
+    d0 = pd.Timestamp("2019-10-08")
+    sessions = open_provider("snapshot").history("000300.SS").index
+    first = sessions[sessions.get_loc(d0) + 19]
+    results = run_study(default_study, _HaltedFrom("300188.SZ", str(first.date()), 50))
+    ab = results.abnormal
+    assert ab.rel_days.max() >= 19 + 50  # the resumption, 50 sessions after day 19, is in the engine's days
+    tests = results.tests.query("event_id == @EVENT and test == 'csect_t'").set_index(["window_start", "window_end"])
+    assert tests.loc[(20, 20), "n_firms"] == 4
+    assert tests.loc[(19, 19), "n_firms"] == 4
+    halts = results.halts.query("event_id == @EVENT and ticker == '300188.SZ'")
+    assert len(halts) == 1 and halts["span"].iloc[0] == 51
