@@ -158,13 +158,19 @@ def loop_costs(universe: Path, results: StudyResults, m: int, study_s_per_event:
 
 class PssSampler:
     """The largest summed proportional set size (PSS: shared pages split between the processes sharing them) of
-    this process and its children, sampled every ``every`` seconds from ``/proc`` (Linux; 0 elsewhere): the
-    memory a study holds at once, where adding each process's peak RSS counts the copy-on-write pages twice."""
+    this process and its children, sampled from ``/proc`` (Linux; 0 elsewhere): the memory a study holds at once,
+    where adding each process's peak RSS counts the copy-on-write pages twice.
 
-    def __init__(self, every: float = 0.05) -> None:
+    Reading ``smaps_rollup`` walks the process's page tables: ~6 ms for a 1.4 GB process, in the kernel, on one of
+    the two cores the study runs on. Sampled every 50 ms, the two processes' reads took a quarter of a core from
+    the run being measured; the sampler waits ``overhead⁻¹`` times as long as its last sample took (at least
+    ``every`` seconds), so that it takes at most ~``overhead`` of one core."""
+
+    def __init__(self, every: float = 0.05, overhead: float = 0.05) -> None:
         import threading
 
-        self.every, self.peak_kb, self._stop = every, 0, threading.Event()
+        self.every, self.overhead, self.peak_kb, self._stop = every, overhead, 0, threading.Event()
+        self.samples, self.sampling_s, self.elapsed_s = 0, 0.0, 0.0  # how often it sampled, and at what cost
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> PssSampler:
@@ -186,14 +192,18 @@ class PssSampler:
     def _run(self) -> None:
         import os
 
-        me = os.getpid()
+        me, begun = os.getpid(), time.perf_counter()
         while not self._stop.is_set():
+            started = time.perf_counter()
             try:
                 kids = [int(p) for p in Path(f"/proc/{me}/task/{me}/children").read_text().split()]
             except OSError:
                 kids = []
             self.peak_kb = max(self.peak_kb, sum(self._pss_kb(p) for p in (me, *kids)))
-            self._stop.wait(self.every)
+            took = time.perf_counter() - started
+            self.samples, self.sampling_s = self.samples + 1, self.sampling_s + took
+            self._stop.wait(max(self.every, took / self.overhead))
+        self.elapsed_s = time.perf_counter() - begun
 
     @property
     def peak_mb(self) -> float:

@@ -1,0 +1,25 @@
+"""bench.study_table's memory sampler: it sees memory this process holds, and its own cost stays small."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from bench.study_table import PssSampler
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PSS is read from Linux's /proc")
+def test_the_sampler_sees_memory_held_and_waits_in_proportion_to_its_own_cost():
+    with PssSampler(every=0.01, overhead=0.05) as sampler:
+        held = np.ones(300 * 2**20 // 8)  # 300 MB, every page touched
+        started = time.perf_counter()
+        while time.perf_counter() - started < 0.5:
+            time.sleep(0.01)
+        del held
+    assert sampler.peak_mb >= 300
+    assert sampler.samples >= 2
+    # each wait is at least the last sample's cost ÷ overhead: the samples' own time is ≤ 5 % of the run
+    assert sampler.sampling_s <= 0.05 * sampler.elapsed_s + 0.05
