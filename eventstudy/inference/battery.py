@@ -178,9 +178,9 @@ def pending_significance_table(
     event_keys: Mapping[str, int] | None = None,
 ) -> Iterator[Callable[[], pd.DataFrame]]:
     """:func:`significance_table`, under way while the caller does other work: yields ``table``, which returns
-    the table once called. The first window is tested on entry (it fills the estimation-day caches); with enough
-    work (:func:`window_processes`) a forked worker then takes the other windows from the front while the caller
-    works, and ``table()`` takes those left from the back (:func:`~.processes.from_both_ends`)."""
+    the table once called. With enough work (:func:`window_processes`) a forked worker takes the windows from the
+    front while the caller works, and ``table()`` takes those left from the back (:func:`~.processes.from_both_ends`);
+    else ``table()`` tests them all."""
     names = list(tests) if tests is not None else list(TESTS)
     all_windows = list(windows)
     if daily_path is not None:
@@ -196,13 +196,11 @@ def pending_significance_table(
                                  rows=rows)  # fmt: skip
         return _scores(got, names, len(groups))
 
-    # The first window fills the estimation-day caches; a forked worker inherits them with the rest. Consecutive
-    # windows mostly test the same firm-events (the days of the daily path): each side takes a run of them, so
-    # that the estimation-day results of a new set of firm-events are computed once.
-    first = [one(w) for w in all_windows[:1]]
-    procs = window_processes(ab.ar.shape[0], len(all_windows) - 1)
-    with from_both_ends(one, all_windows[1:], procs) as finish:
-        yield lambda: _rows(list(groups), names, all_windows, first + finish())
+    # Consecutive windows mostly test the same firm-events (the days of the daily path): each side takes a run of
+    # them, so that each side computes the estimation-day results of a set of firm-events once.
+    procs = window_processes(ab.ar.shape[0], len(all_windows))
+    with from_both_ends(one, all_windows, procs) as finish:
+        yield lambda: _rows(list(groups), names, all_windows, finish())
 
 
 def _scores(
