@@ -193,11 +193,12 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
         parts.append(ab)
     ab = combine_abnormal(parts, [g.members for g in inputs.groups])
     excluded = _excluded(ab, gaps)
-    screen = screen_confounders(inputs, ab, exclusions)  # what else moved the price (eventstudy/study/confounders.py)
-    tested = without(ab, excluded | screen.dropped)
-
     for group, part in zip(inputs.groups, parts, strict=True):
         _check_coverage(study, part, panels[group.key], excluded[np.asarray(group.members, dtype=np.int64)])
+    # The confounder screen (what else moved the price: eventstudy/study/confounders.py) decides which firm-events
+    # the tests leave out only under exclude_confounded; otherwise it runs while the battery does.
+    screen = screen_confounders(inputs, ab, exclusions) if study.confounders.exclude else None
+    tested = without(ab, excluded | (screen.dropped if screen is not None else False))
     selection = select_tests(study, len(tested.firm_events))  # study.expensive_tests
     # The battery runs in a forked worker while this process builds the other tables (pending_significance_table).
     with pending_significance_table(
@@ -207,6 +208,9 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
         tests=selection.tests if tests is None else tests,
         event_keys=event_keys,
     ) as significance:
+        if screen is None:
+            screen = screen_confounders(inputs, ab, exclusions)
+            assert not screen.dropped.any(), "without exclude_confounded the screen leaves no firm-event out"
         results = _tables(inputs, panels, parts, ab, excluded, gaps, exclusions, screen)
         results = with_reaction(results, inputs.histories) if tests is None else results  # volume, volatility
         results = dataclasses.replace(results, tests=significance())
