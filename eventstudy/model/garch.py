@@ -168,19 +168,21 @@ def garch_variances(
             out[rows[on], t] = h[on]
             prev_e = np.where(on, e_sub[:, t], prev_e)
             started |= on
-        # forecasts: H(s) for s = 0 .. W per row, ĥ(u) = ω + φ ĥ(u − 1) from ĥ(1)
-        phi = alpha + beta
-        forecast = np.empty((len(rows), w + 1))
-        forecast[:, 0] = 0.0
-        hu = h_next
-        for u in range(1, w + 1):
-            forecast[:, u] = forecast[:, u - 1] + hu
-            hu = omega + phi * hu
+        # forecasts: H(s) for s = 0 .. the furthest day per row, ĥ(u) = ω + φ ĥ(u − 1) from ĥ(1) (the relative
+        # days need not be consecutive: a firm followed past a halt holds only the day its return ends)
         last = np.where(sub, rel_days[None, :], np.iinfo(np.int64).min).max(axis=1)
         s = rel_days[None, :] - last[:, None]
+        horizon = max(int(s.max(initial=0)), 0)
+        phi = alpha + beta
+        forecast = np.empty((len(rows), horizon + 1))
+        forecast[:, 0] = 0.0
+        hu = h_next
+        for u in range(1, horizon + 1):
+            forecast[:, u] = forecast[:, u - 1] + hu
+            hu = omega + phi * hu
         k = span[rows]
         after = (s > 0) & np.isfinite(ar[rows]) & (k > 0) & (s - k >= 0)
-        s_end, s_start = np.clip(s, 0, w), np.clip(s - k, 0, w)
+        s_end, s_start = np.clip(s, 0, horizon), np.clip(s - k, 0, horizon)
         take = np.take_along_axis(forecast, s_end, 1) - np.take_along_axis(forecast, s_start, 1)
         block = out[rows]
         block[after] = take[after]

@@ -122,3 +122,18 @@ def test_standardised_cars_have_unit_variance_under_the_null():
     assert abs(np.var(scar) - 1.0) < 0.12, np.var(scar)
     rate = float(np.mean(np.abs(scar) > 1.96))
     assert 0.035 <= rate <= 0.065, rate
+
+
+def test_a_return_ending_past_the_grids_width_takes_its_own_horizon(monkeypatch):
+    """The firm-event of test_variances_by_hand, its relative days 0–4 and then only day 9 (a firm followed past a
+    halt holds only the day its return ends: engine ``reach``), the return of day 9 spanning days 6–9 (k = 4,
+    s = 9 − 2 = 7): ĥ(4) + … + ĥ(7) = 1.3645 + 1.32805 + 1.295245 + 1.2657205 = 5.2535155 — a horizon of 7
+    sessions on a grid of 6 columns."""
+    fit = GarchFit(0.1, 0.1, 0.8, 1.5, 2.0)
+    monkeypatch.setattr(garch, "MIN_GARCH_RETURNS", 3)
+    monkeypatch.setattr(garch, "fit_garch", lambda e: fit)
+    ar = np.array([[1.0, -2.0, 0.5, 0.3, 0.2, -0.4]])
+    est = np.array([[1, 1, 1, 0, 0, 0]], dtype=bool)
+    span = np.array([[1, 1, 1, 1, 1, 4]])
+    var, _ = garch_variances(ar, np.full_like(ar, 7.0), est, span, np.array([0, 1, 2, 3, 4, 9]))
+    np.testing.assert_allclose(var[0], [2.0, 1.8, 1.94, 1.5, 1.45, 5.2535155], rtol=1e-14)
