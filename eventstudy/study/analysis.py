@@ -27,7 +27,7 @@ from ..model.page_faults import small_pages
 from ..spec.config import Study
 from ..spec.exchanges import same_sessions, ticker_exchange
 from .confounders import ConfounderScreen, screen_confounders
-from .coverage import BenchmarkGap, benchmark_gaps, day0_positions, estimation_span, resumption_reach, ticker_columns
+from .coverage import BenchmarkGap, benchmark_gaps, day0_positions, estimation_span, resumption_reaches, ticker_columns
 from .cross_section import cross_section_table
 from .factor_data import group_model_options
 from .markets import combine_abnormal
@@ -163,20 +163,22 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
         histories = stacked(inputs.histories).select(list(tickers)).clip(group.start.date(), end.date())
         foreign = {t for t in indices if not on_own_calendar(t, group.calendar)}
         panels[group.key] = returns_panel(histories, axis, benchmarks=indices, foreign=foreign)
-    # The last day a window or the daily path counts a return on; the engine's relative days reach the return that
-    # ends a halt running past it (overlap rule), measured from it for every firm-event; one range for every
-    # group, so that their results line up day by day.
-    last_day = max(study.daily_path[1], *(w[1] for w in study.event_windows))
-    reach = last_day + max(
-        resumption_reach(panels[g.key], [firm_events[i] for i in g.members], last_day) for g in inputs.groups
-    )
+    # A firm suspended on the last day the study reads (hi: past every window and the daily path) is followed to its
+    # next trade, whose return overlaps the windows (overlap rule). Each firm-event holds returns up to its own
+    # next trade (the engine's per-firm-event reach) where that gives every group the same relative days (always
+    # with one group); otherwise every firm-event is read to the furthest next trade — the same numbers on more
+    # days — so that the groups' results line up day by day.
+    reaches = [resumption_reaches(panels[g.key], [firm_events[i] for i in g.members], hi) for g in inputs.groups]
+    after = [np.unique(hi + r[r > 0]) for r in reaches]
+    own_reach = all(np.array_equal(a, after[0]) for a in after)
+    furthest = max(int(r.max(initial=0)) for r in reaches)
     exclusions = estimation_exclusions(
         study, firm_events, inputs.markets, inputs.mask_context
     )  # study.estimation_exclude
     masks = excluded_sessions(exclusions)
     parts: list[AbnormalReturns] = []
     gaps: list[BenchmarkGap] = []
-    for group in inputs.groups:
+    for group, reach in zip(inputs.groups, reaches, strict=True):
         panel = panels[group.key]
         mine = masks.of(group.members)  # the masked sessions of the group's firm-events
         ab = abnormal_returns(
@@ -185,9 +187,10 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
             [firm_events[i] for i in group.members],
             study.model,
             study.estimation_window,
-            (lo, max(hi, reach)),
+            (lo, hi) if own_reach else (lo, hi + furthest),
             **group_model_options(study, group.calendar, panel, [firm_events[i] for i in group.members]),
             exclude=mine if len(mine.owner) else None,
+            reach=reach if own_reach else None,
         )
         gaps += benchmark_gaps(panel, ab.firm_events, group.benchmark, study.estimation_window, study.event_windows)
         parts.append(ab)

@@ -66,15 +66,16 @@ def iso_dates(sessions: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(sessions.strftime("%Y-%m-%d"), dtype=object)
 
 
-def resumption_reach(panel: ReturnsPanel, firm_events: Sequence[FirmEvent], rel_day: int) -> int:
-    """Sessions from ``rel_day`` to the first trade at or after it, the maximum over the firm-events
-    (:func:`eventstudy.model.engine.halt_reaches`, the rule the placebo follows too).
+def resumption_reaches(panel: ReturnsPanel, firm_events: Sequence[FirmEvent], rel_day: int) -> np.ndarray:
+    """Per firm-event, sessions from ``rel_day`` to its first trade at or after it
+    (:func:`eventstudy.model.engine.halt_reaches`, the rule the placebo follows too): 0 where the firm trades on
+    ``rel_day`` or has no later trade.
 
     A window ending on ``rel_day`` counts the return that ends on that trade (its span overlaps the window), so
-    the engine's relative days must reach it. 0 when every firm trades on ``rel_day`` or has no later trade.
+    the engine's relative days must reach it.
     """
     cols = ticker_columns(panel.traded, firm_events)
-    return int(halt_reaches(panel, (day0_positions(panel, firm_events), cols), rel_day).max(initial=0))
+    return np.asarray(halt_reaches(panel, (day0_positions(panel, firm_events), cols), rel_day), dtype=np.int64)
 
 
 def data_end(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:

@@ -253,3 +253,30 @@ def test_a_firm_halted_over_the_daily_paths_last_day_is_followed_to_its_resumpti
     assert tests.loc[(19, 19), "n_firms"] == 4
     halts = results.halts.query("event_id == @EVENT and ticker == '300188.SZ'")
     assert len(halts) == 1 and halts["span"].iloc[0] == 51
+
+
+def test_one_market_holds_a_halted_firm_to_its_own_resumption_with_the_numbers_of_the_widened_range(default_study):
+    """The Chinese events alone (one market group): the suspended firm's resumption is the only relative day past
+    the price chart (the engine's per-firm-event reach), where the two-market study reads every firm-event to it.
+    Every figure of the Chinese events is the same either way (1e-12)."""
+    import dataclasses
+
+    d0 = pd.Timestamp("2019-10-08")
+    sessions = open_provider("snapshot").history("000300.SS").index
+    first = str(sessions[sessions.get_loc(d0) + 19].date())
+    chinese = dataclasses.replace(
+        default_study, events=tuple(ev for ev in default_study.events if ev.id.startswith("us-entity-list"))
+    )
+    one = run_study(chinese, _HaltedFrom("300188.SZ", first, 50))
+    both = run_study(default_study, _HaltedFrom("300188.SZ", first, 50))
+    hi = default_study.relative_span[1]
+    assert list(one.abnormal.rel_days[one.abnormal.rel_days > hi]) == [19 + 50]
+    assert both.abnormal.rel_days.max() == 19 + 50 and (both.abnormal.rel_days > hi).sum() == 19 + 50 - hi
+    ids = {ev.id for ev in chinese.events}
+    for name in ("car", "ar", "tests", "halts"):
+        a = getattr(one, name)
+        b = getattr(both, name)
+        b = b[b["event_id"].isin(ids)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b, rtol=1e-12, atol=0, check_dtype=False)
+    a, b = one.estimates, both.estimates[both.estimates["event_id"].isin(ids)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b, rtol=1e-12, atol=0, check_dtype=False)
