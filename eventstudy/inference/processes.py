@@ -1,12 +1,11 @@
 """Work shared between this process and forked ones, which inherit everything already in memory (the abnormal
 returns, the estimation-day caches) copy-on-write; only the results travel back, pickled.
 
-* :func:`round_robin` deals the parts round-robin to this process and ``processes − 1`` forked workers: the
-  placebo's chunks, all alike.
-* :func:`from_both_ends` starts one forked worker on the parts from the front while this process goes on with
-  other work, then takes the parts from the back until the two meet: a large study's windows, while this process
-  builds the study's other tables. Each side takes consecutive parts (windows that reuse what the one before them
-  computed stay together) and neither waits for the other: whichever is free takes the next part.
+:func:`from_both_ends` starts forked workers on the parts from the front while this process goes on with other
+work (a large study's windows, while this process builds the study's other tables) or at once (the placebo's
+chunks); this process then takes the parts from the back until the two ends meet. Whoever is free takes the next
+part, so that no process waits while another has parts left; with one worker each side takes consecutive parts
+(windows that reuse what the one before them computed stay together).
 
 A part's numbers do not depend on where it ran: every caller pins BLAS to one thread
 (:mod:`eventstudy.inference.blas_threads`), so the results are those of the serial loop, in the parts' order."""
@@ -24,11 +23,6 @@ from typing import Any
 _INHERITED: dict[str, Any] = {}  # what a forked worker runs, and on what (never pickled)
 
 
-def _run_inherited(parts: Sequence[Any]) -> list[Any]:
-    run = _INHERITED["run"]
-    return [run(part) for part in parts]
-
-
 def can_fork() -> bool:
     """Whether workers can be forked here: Linux (macOS lists ``fork`` but its system libraries are not safe
     after it; Windows has none)."""
@@ -41,28 +35,6 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
-
-
-def round_robin(run: Callable[[Any], Any], parts: Sequence[Any], processes: int) -> list[Any]:
-    """``[run(part) for part in parts]``, part ``i`` run by process ``i % processes`` (0: this one). Serial when
-    ``processes < 2``, with fewer than two parts, or where :func:`can_fork` is false."""
-    procs = min(processes, len(parts))
-    if procs < 2 or not can_fork():
-        return [run(part) for part in parts]
-    dealt = [list(range(k, len(parts), procs)) for k in range(procs)]
-    _INHERITED["run"] = run
-    try:
-        with ProcessPoolExecutor(procs - 1, mp_context=mp.get_context("fork")) as pool:
-            futures = {w: pool.submit(_run_inherited, [parts[i] for i in dealt[w]]) for w in range(1, procs)}
-            mine = [run(parts[i]) for i in dealt[0]]
-            done = {0: mine, **{w: f.result() for w, f in futures.items()}}
-    finally:
-        _INHERITED.clear()
-    out: list[Any] = [None] * len(parts)
-    for w, indices in enumerate(dealt):
-        for i, got in zip(indices, done[w], strict=True):
-            out[i] = got
-    return out
 
 
 def _take(ends: Any, lock: Any, front: bool) -> int | None:
@@ -87,33 +59,35 @@ def _run_from_front() -> list[tuple[int, Any]]:
 
 @contextlib.contextmanager
 def from_both_ends(run: Callable[[Any], Any], parts: Sequence[Any], processes: int) -> Iterator[Callable[[], list]]:
-    """Starts ``[run(part) for part in parts]`` in a forked worker, which takes the parts from the front, and yields
-    ``finish``: called after this process's other work, it takes the parts left from the back until the two sides
-    meet, and returns every result in the parts' order. Serial (all in ``finish``) when ``processes < 2``, with
-    fewer than two parts, or where :func:`can_fork` is false. Leaving the block without ``finish`` (an error in
-    the other work) stops the worker after its current part."""
-    if min(processes, len(parts)) < 2 or not can_fork():
+    """Starts ``[run(part) for part in parts]`` in ``processes − 1`` forked workers, which take the parts one at a
+    time from the front, and yields ``finish``: called after this process's other work (or at once), it takes the
+    parts left from the back until the two ends meet, and returns every result in the parts' order. Serial (all
+    in ``finish``) when ``processes < 2``, with fewer than two parts, or where :func:`can_fork` is false. Leaving
+    the block without ``finish`` (an error in the other work) stops the workers after their current parts."""
+    procs = min(processes, len(parts))
+    if procs < 2 or not can_fork():
         yield lambda: [run(part) for part in parts]
         return
     context = mp.get_context("fork")
     ends, lock = context.RawArray("q", [0, len(parts)]), context.Lock()  # the next part from each end
     _INHERITED.update(run=run, parts=parts, ends=ends, lock=lock)
     try:
-        with ProcessPoolExecutor(1, mp_context=context) as pool:
-            worker = pool.submit(_run_from_front)
+        with ProcessPoolExecutor(procs - 1, mp_context=context) as pool:
+            workers = [pool.submit(_run_from_front) for _ in range(procs - 1)]
 
             def finish() -> list[Any]:
                 out: list[Any] = [None] * len(parts)
                 while (i := _take(ends, lock, front=False)) is not None:
                     out[i] = run(parts[i])
-                for i, got in worker.result():
-                    out[i] = got
+                for worker in workers:
+                    for i, got in worker.result():
+                        out[i] = got
                 return out
 
             try:
                 yield finish
             finally:
-                with lock:  # nothing more for the worker (a no-op after finish)
+                with lock:  # nothing more for the workers (a no-op after finish)
                     ends[0] = ends[1]
     finally:
         _INHERITED.clear()

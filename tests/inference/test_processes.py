@@ -8,19 +8,11 @@ import pandas as pd
 import pytest
 
 from eventstudy.inference import battery
-from eventstudy.inference.processes import can_fork, from_both_ends, round_robin
+from eventstudy.inference.processes import can_fork, from_both_ends
 
 
 def _square_and_pid(x: int) -> tuple[int, int]:
     return x * x, os.getpid()
-
-
-def test_round_robin_keeps_the_order_and_uses_a_second_process():
-    got = round_robin(_square_and_pid, list(range(7)), 2)
-    assert [v for v, _ in got] == [x * x for x in range(7)]
-    pids = {pid for _, pid in got}
-    assert os.getpid() in pids
-    assert len(pids) == (2 if can_fork() else 1)  # odd parts forked where fork is safe (Linux)
 
 
 def test_from_both_ends_runs_every_part_once_in_order_from_either_end():
@@ -77,20 +69,21 @@ def test_an_error_in_the_other_work_stops_the_worker():
             raise KeyError("elsewhere")
 
 
-def test_round_robin_is_serial_for_one_process_or_one_part():
-    assert {pid for _, pid in round_robin(_square_and_pid, [1, 2, 3], 1)} == {os.getpid()}
-    assert round_robin(_square_and_pid, [3], 4) == [(9, os.getpid())]
-    assert round_robin(_square_and_pid, [], 2) == []
+def test_three_processes_share_the_parts_and_keep_their_order():
+    """Two forked workers from the front, this process from the back: every part once, results in order."""
+    import time
 
+    def slow_square(x: int) -> tuple[int, int]:
+        time.sleep(0.02)
+        return x * x, os.getpid()
 
-def test_an_error_in_a_forked_worker_reaches_the_caller():
-    def fail_on_odd(x: int) -> int:
-        if x % 2:
-            raise ValueError(f"part {x}")
-        return x
-
-    with pytest.raises(ValueError, match="part 1"):
-        round_robin(fail_on_odd, [0, 1, 2], 2)
+    parts = list(range(30))
+    with from_both_ends(slow_square, parts, 3) as finish:
+        got = finish()
+    assert [v for v, _ in got] == [x * x for x in parts]
+    assert len({pid for _, pid in got}) <= 3
+    if can_fork():
+        assert len({pid for _, pid in got}) >= 2
 
 
 def test_window_processes_threshold():
