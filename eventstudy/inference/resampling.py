@@ -23,6 +23,13 @@ from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
 _NO_DESIGN = np.zeros((1, 1, 1, 0))  # a model without parameters (the market-adjusted, or a sample built by hand)
 
 
+def _index_type(high: int) -> type:
+    """The narrowest integer type of the drawn indices ``0 .. high − 1`` (:func:`.pseudo_windows.uniform_integers`):
+    ``uint16`` (up to 65,536 values, the usual case) halves the memory a chunk's draws are written to and read
+    from, the placebo's largest arrays after the returns."""
+    return np.uint16 if high <= 1 << 16 else np.int32
+
+
 def _pseudo_cars(v: dict):
     """Out-of-sample pseudo-CARs of every firm over every run ``s`` of ``L_i`` estimation days:
     ``Σ_s (y_t − x_t'θ̂_{−s})`` with ``θ̂_{−s}`` the OLS fit without the run. From the in-sample residuals ``e``
@@ -184,7 +191,7 @@ def _bhar_boot_t(v):
         ks = run[n[run] == m]
         size = max(int(m) // 4, min(int(m), 10))
         values = b[ks][ok[ks]].reshape(len(ks), int(m))  # (groups, m): each row has m values
-        picks = np.empty((len(ks), draws, size), dtype=np.int32)
+        picks = np.empty((len(ks), draws, size), dtype=_index_type(int(m)))
         keys = stream_keys([v["seeds"][k] for k in ks], 2)  # not placebo_p's stream
         uniform_integers(keys, np.full(len(ks), m), np.full(len(ks), size), picks)
         out = np.empty(len(ks))
@@ -240,7 +247,7 @@ def _placebo_p(v):
         # Per group its seeded offsets, one per day 0 (each group its own stream, drawn in bulk); the pseudo-CAARs
         # of the draws are one compiled loop over the groups (pseudo_windows.drawn_caars).
         counts = n_codes[several]
-        offsets = np.empty((len(several), draws, int(counts.max())), dtype=np.int32)
+        offsets = np.empty((len(several), draws, int(counts.max())), dtype=_index_type(pcar.shape[2]))
         keys = stream_keys([v["seeds"][k] for k in several])
         uniform_integers(keys, np.full(len(several), pcar.shape[2]), counts, offsets)
         drawn_caars(pcar, patch_pcar, patch_row, codes, n.astype(np.int64), several, offsets, caar, hits, n_fin)

@@ -200,3 +200,23 @@ def test_pseudo_windows_kept_between_calls_equal_those_of_one_call():
             np.testing.assert_array_equal(kept[name][2], alone[name][2])
             np.testing.assert_allclose(kept[name][:2], alone[name][:2], rtol=1e-12, equal_nan=True)
     assert ("pseudo_cars", length) in shared
+
+
+def test_draws_kept_as_uint16_are_the_same_draws():
+    """The drawn indices are kept in the narrowest type (``uint16`` up to 65,536 values): the same integers as
+    the stream written to ``int64``, compiled and as the kernel's Python source."""
+    from eventstudy.inference.pseudo_windows import stream_keys, uniform_integers
+    from eventstudy.inference.resampling import _index_type
+
+    assert _index_type(65_536) is np.uint16 and _index_type(65_537) is np.int32
+    keys, high, counts = stream_keys([0, 1, 2]), np.array([65_536, 230, 7]), np.array([3, 5, 2])
+    wide, narrow = np.empty((3, 40, 5), dtype=np.int64), np.empty((3, 40, 5), dtype=np.uint16)
+    uniform_integers(keys, high, counts, wide)
+    uniform_integers(keys, high, counts, narrow)
+    source = np.empty((3, 40, 5), dtype=np.uint16)
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as compiled
+        uniform_integers.py_func(keys, high, counts, source)
+    for j, c in enumerate(counts):
+        assert wide[j, :, :c].max() < high[j] and wide[j, :, :c].max() > high[j] // 2  # the whole range is used
+        np.testing.assert_array_equal(narrow[j, :, :c], wide[j, :, :c])
+        np.testing.assert_array_equal(source[j, :, :c], wide[j, :, :c])
