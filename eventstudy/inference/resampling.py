@@ -23,6 +23,11 @@ from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
 _NO_DESIGN = np.zeros((1, 1, 1, 0))  # a model without parameters (the market-adjusted, or a sample built by hand)
 
 
+#: Bytes of placebo_p's drawn offsets made at a time (the groups whose draws fit, at least one): written and read
+#: back within the core's cache (measured on the 1M placebo: ~0.5 ms less CPU per chunk of 1,500 than all at once).
+DRAWN_BYTES = 256 * 1024
+
+
 def _index_type(high: int) -> type:
     """The narrowest integer type of the drawn indices ``0 .. high − 1`` (:func:`.pseudo_windows.uniform_integers`):
     ``uint16`` (up to 65,536 values, the usual case) halves the memory a chunk's draws are written to and read
@@ -245,12 +250,19 @@ def _placebo_p(v):
     enumerated_caars(pcar, patch_pcar, patch_row, one, caar, hits, n_fin)
     if len(several):
         # Per group its seeded offsets, one per day 0 (each group its own stream, drawn in bulk); the pseudo-CAARs
-        # of the draws are one compiled loop over the groups (pseudo_windows.drawn_caars).
-        counts = n_codes[several]
-        offsets = np.empty((len(several), draws, int(counts.max())), dtype=_index_type(pcar.shape[2]))
+        # of the draws are one compiled loop over the groups (pseudo_windows.drawn_caars). A few groups at a time
+        # (about DRAWN_BYTES of offsets): they are read back while still in the core's cache.
         keys = stream_keys([v["seeds"][k] for k in several])
-        uniform_integers(keys, np.full(len(several), pcar.shape[2]), counts, offsets)
-        drawn_caars(pcar, patch_pcar, patch_row, codes, n.astype(np.int64), several, offsets, caar, hits, n_fin)
+        index_type = _index_type(pcar.shape[2])
+        width = draws * int(n_codes[several].max()) * np.dtype(index_type).itemsize
+        step = max(1, DRAWN_BYTES // width)
+        for lo in range(0, len(several), step):
+            part = slice(lo, lo + step)
+            counts = n_codes[several[part]]
+            offsets = np.empty((len(counts), draws, int(counts.max())), dtype=index_type)
+            uniform_integers(keys[part], np.full(len(counts), pcar.shape[2]), counts, offsets)
+            drawn_caars(pcar, patch_pcar, patch_row, codes, n.astype(np.int64), several[part], offsets, caar, hits,
+                        n_fin)  # fmt: skip
     p = (1.0 + hits) / (n_fin + 1.0)
     bad = (n < 1) | (n_fin == 0)
     return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n

@@ -220,3 +220,33 @@ def test_draws_kept_as_uint16_are_the_same_draws():
         assert wide[j, :, :c].max() < high[j] and wide[j, :, :c].max() > high[j] // 2  # the whole range is used
         np.testing.assert_array_equal(narrow[j, :, :c], wide[j, :, :c])
         np.testing.assert_array_equal(source[j, :, :c], wide[j, :, :c])
+
+
+def test_placebo_offsets_drawn_a_few_groups_at_a_time_equal_all_at_once(monkeypatch):
+    """placebo_p's offsets are drawn and read back a few groups at a time (``DRAWN_BYTES``): each group's stream
+    is its own, so one group per part, or every group in one part, gives the same p-values."""
+    from eventstudy.inference import resampling
+    from eventstudy.inference.vectorised import battery
+
+    rng = np.random.default_rng(7)
+    g, f, t, length = 5, 4, 40, 2
+    ar = rng.normal(0, 0.02, (g, f, t + length))
+    x = np.stack([np.ones(ar.shape), rng.normal(0, 0.01, ar.shape)], axis=-1)
+    mask = np.ones((g, f), dtype=bool)
+    in_window = np.r_[np.zeros(t, bool), np.ones(length, bool)]
+    clusters = np.tile(np.arange(f, dtype=float), (g, 1))  # every firm on its own day 0: drawn offsets
+    clusters[3] = 0.0  # one group on one day 0: its runs are enumerated
+    car = np.nansum(ar[:, :, t:], axis=2)
+
+    def p_values():
+        out = battery(car, np.ones((g, f)), np.full((g, f), 38.0), car, ar, ar, np.ones(ar.shape), mask, in_window,
+                      names=["placebo_p"], n_params=2, length=length, placebo_draws=199,
+                      seeds=[(2, k) for k in range(g)], x=x, clusters=clusters)  # fmt: skip
+        return out["placebo_p"][1]
+
+    monkeypatch.setattr(resampling, "DRAWN_BYTES", 1)  # one group per part
+    one_each = p_values()
+    monkeypatch.setattr(resampling, "DRAWN_BYTES", 1 << 40)  # every group in one part
+    together = p_values()
+    assert np.isfinite(one_each).all() and len(set(one_each.tolist())) > 1  # the groups' own draws
+    np.testing.assert_array_equal(one_each, together)
