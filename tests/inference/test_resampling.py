@@ -222,9 +222,10 @@ def test_draws_kept_as_uint16_are_the_same_draws():
         np.testing.assert_array_equal(source[j, :, :c], wide[j, :, :c])
 
 
-def test_placebo_offsets_drawn_a_few_groups_at_a_time_equal_all_at_once(monkeypatch):
-    """placebo_p's offsets are drawn and read back a few groups at a time (``DRAWN_BYTES``): each group's stream
-    is its own, so one group per part, or every group in one part, gives the same p-values."""
+def test_draws_made_a_few_groups_at_a_time_equal_all_at_once(monkeypatch):
+    """placebo_p's offsets and bhar_boot_t's picks are drawn and read back a few groups at a time
+    (``DRAWN_BYTES``): each group's stream is its own, so one group per part, or every group in one part, gives
+    the same p-values."""
     from eventstudy.inference import resampling
     from eventstudy.inference.vectorised import battery
 
@@ -238,15 +239,18 @@ def test_placebo_offsets_drawn_a_few_groups_at_a_time_equal_all_at_once(monkeypa
     clusters[3] = 0.0  # one group on one day 0: its runs are enumerated
     car = np.nansum(ar[:, :, t:], axis=2)
 
+    mask[1, 3] = False  # a group of another size (bhar_boot_t draws each size apart)
+    bhar = np.where(mask, car + rng.gamma(1.0, 0.05, car.shape), np.nan)  # skewed
+
     def p_values():
-        out = battery(car, np.ones((g, f)), np.full((g, f), 38.0), car, ar, ar, np.ones(ar.shape), mask, in_window,
-                      names=["placebo_p"], n_params=2, length=length, placebo_draws=199,
+        out = battery(car, np.ones((g, f)), np.full((g, f), 38.0), bhar, ar, ar, np.ones(ar.shape), mask,
+                      in_window, names=["placebo_p", "bhar_boot_t"], n_params=2, length=length, placebo_draws=199,
                       seeds=[(2, k) for k in range(g)], x=x, clusters=clusters)  # fmt: skip
-        return out["placebo_p"][1]
+        return np.concatenate([out["placebo_p"][1], out["bhar_boot_t"][1]])
 
     monkeypatch.setattr(resampling, "DRAWN_BYTES", 1)  # one group per part
     one_each = p_values()
     monkeypatch.setattr(resampling, "DRAWN_BYTES", 1 << 40)  # every group in one part
     together = p_values()
-    assert np.isfinite(one_each).all() and len(set(one_each.tolist())) > 1  # the groups' own draws
+    assert np.isfinite(one_each).all() and len(set(one_each.tolist())) > g  # the groups' own draws
     np.testing.assert_array_equal(one_each, together)
