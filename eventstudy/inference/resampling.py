@@ -31,8 +31,8 @@ DRAWN_BYTES = 256 * 1024
 
 def _index_type(high: int) -> type:
     """The narrowest integer type of the drawn indices ``0 .. high − 1`` (:func:`.pseudo_windows.uniform_integers`):
-    ``uint16`` (up to 65,536 values, the usual case) halves the memory a chunk's draws are written to and read
-    from, the placebo's largest arrays after the returns."""
+    ``uint16`` (up to 65,536 values, the usual case) halves the memory the draws are written to and read from
+    (``int32`` above)."""
     return np.uint16 if high <= 1 << 16 else np.int32
 
 
@@ -262,13 +262,13 @@ def _placebo_p(v):
         index_type = _index_type(pcar.shape[2])
         width = draws * int(n_codes[several].max()) * np.dtype(index_type).itemsize
         step = max(1, DRAWN_BYTES // width)
+        sizes = n.astype(np.int64)
         for lo in range(0, len(several), step):
             part = slice(lo, lo + step)
             counts = n_codes[several[part]]
             offsets = np.empty((len(counts), draws, int(counts.max())), dtype=index_type)
             uniform_integers(keys[part], np.full(len(counts), pcar.shape[2]), counts, offsets)
-            drawn_caars(pcar, patch_pcar, patch_row, codes, n.astype(np.int64), several[part], offsets, caar, hits,
-                        n_fin)  # fmt: skip
+            drawn_caars(pcar, patch_pcar, patch_row, codes, sizes, several[part], offsets, caar, hits, n_fin)
     p = (1.0 + hits) / (n_fin + 1.0)
     bad = (n < 1) | (n_fin == 0)
     return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n
