@@ -187,10 +187,12 @@ def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
     out: the same running sums; the 2 × 2 system by Cramer's rule, ``g_s'(θ̂ − θ̂_{−s}) = (g₀(a₁₁b₀ − a₀₁b₁) +
     g₁(a₀₀b₁ − a₀₁b₀)) / det`` with ``det = a₀₀a₁₁ − a₀₁²`` (one division per run; for two unknowns Cramer's rule
     is forward stable: Higham 2002, *Accuracy and Stability of Numerical Algorithms*, sec. 1.10.1), singular by
-    the same rule on ``|det|``."""
+    the same rule on ``|det|``. A row's runs are three straight loops (the terms, the divisions, the checks), which
+    the compiler turns into vector instructions."""
     t_days = cols.shape[0]
-    c = np.zeros((t_days + 1, 8))  # running sums of e, count, x0, x1, x0 e, x1 e, x0², x0 x1, x1² (c[t, 8] below)
-    c2 = np.zeros(t_days + 1)
+    c = np.zeros((9, t_days + 1))  # running sums of e, count, x0, x1, x0 e, x1 e, x0², x0 x1, x1², by day
+    shift = np.empty(starts)
+    divisor = np.empty(starts)
     for r in range(rows_g.shape[0]):
         g, f, length = rows_g[r], rows_f[r], lengths[r]
         s_e = s_n = s_0 = s_1 = s_0e = s_1e = s_00 = s_01 = s_11 = 0.0
@@ -210,39 +212,39 @@ def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
                 s_00 += x0 * x0
                 s_01 += x0 * x1
                 s_11 += x1 * x1
-            c[t + 1, 0] = s_e
-            c[t + 1, 1] = s_n
-            c[t + 1, 2] = s_0
-            c[t + 1, 3] = s_1
-            c[t + 1, 4] = s_0e
-            c[t + 1, 5] = s_1e
-            c[t + 1, 6] = s_00
-            c[t + 1, 7] = s_01
-            c2[t + 1] = s_11
-        for s in range(starts):
-            end = s + length
-            in_run = 0.0 if end > t_days else c[end, 1] - c[s, 1]
-            if in_run <= 0.0:
-                has[r, s] = False
-                pcar[r, s] = np.nan
-                continue
-            ok = s_n - in_run > 2.0
-            value = np.nan
-            if ok:
-                a00 = s_00 - (c[end, 6] - c[s, 6])
-                a01 = s_01 - (c[end, 7] - c[s, 7])
-                a11 = s_11 - (c2[end] - c2[s])
-                b0 = c[end, 4] - c[s, 4]
-                b1 = c[end, 5] - c[s, 5]
-                det = a00 * a11 - a01 * a01
-                ok = abs(det) > SINGULAR * (abs(a00) * abs(a11))  # (False for a NaN determinant)
-                if ok:  # g_s'(θ̂ − θ̂_{−s}) by Cramer's rule: one division
-                    g0 = c[end, 2] - c[s, 2]
-                    g1 = c[end, 3] - c[s, 3]
-                    shift = g0 * (a11 * b0 - a01 * b1) + g1 * (a00 * b1 - a01 * b0)
-                    value = (c[end, 0] - c[s, 0]) + shift / det
+            c[0, t + 1] = s_e
+            c[1, t + 1] = s_n
+            c[2, t + 1] = s_0
+            c[3, t + 1] = s_1
+            c[4, t + 1] = s_0e
+            c[5, t + 1] = s_1e
+            c[6, t + 1] = s_00
+            c[7, t + 1] = s_01
+            c[8, t + 1] = s_11
+        within = min(starts, max(t_days - length + 1, 0))  # the runs that end within the estimation days
+        lo, hi = c[:, :within], c[:, length : length + within]  # each run's sums: hi − lo
+        for s in range(within):
+            a00 = s_00 - (hi[6, s] - lo[6, s])
+            a01 = s_01 - (hi[7, s] - lo[7, s])
+            a11 = s_11 - (hi[8, s] - lo[8, s])
+            b0 = hi[4, s] - lo[4, s]
+            b1 = hi[5, s] - lo[5, s]
+            g0 = hi[2, s] - lo[2, s]
+            g1 = hi[3, s] - lo[3, s]
+            det = a00 * a11 - a01 * a01
+            in_run = hi[1, s] - lo[1, s]
+            # a return of the firm in the run, more returns outside it than parameters, and a non-singular X'X
+            # (False for a NaN determinant); the division only where all hold (1 elsewhere: never by zero)
+            ok = (in_run > 0.0) & (s_n - in_run > 2.0) & (abs(det) > SINGULAR * (abs(a00) * abs(a11)))
             has[r, s] = ok
-            pcar[r, s] = value if ok else np.nan
+            divisor[s] = det if ok else 1.0
+            shift[s] = g0 * (a11 * b0 - a01 * b1) + g1 * (a00 * b1 - a01 * b0)
+        np.divide(shift[:within], divisor[:within], shift[:within])  # (an array division: no test per value)
+        for s in range(within):
+            pcar[r, s] = (hi[0, s] - lo[0, s]) + shift[s] if has[r, s] else np.nan
+        for s in range(within, starts):  # the runs that would end past the estimation days: no data
+            has[r, s] = False
+            pcar[r, s] = np.nan
 
 
 @compiled

@@ -23,6 +23,19 @@ from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
 _NO_DESIGN = np.zeros((1, 1, 1, 0))  # a model without parameters (the market-adjusted, or a sample built by hand)
 
 
+#: Bytes of drawn indices (placebo_p's offsets, bhar_boot_t's picks) made at a time (the groups whose draws fit,
+#: at least one): written and read back within the core's cache (measured on the 1M placebo: ~0.7 ms less CPU per
+#: chunk of 1,500 than all at once).
+DRAWN_BYTES = 256 * 1024
+
+
+def _index_type(high: int) -> type:
+    """The narrowest integer type of the drawn indices ``0 .. high − 1`` (:func:`.pseudo_windows.uniform_integers`):
+    ``uint16`` (up to 65,536 values, the usual case) halves the memory the draws are written to and read from
+    (``int32`` above)."""
+    return np.uint16 if high <= 1 << 16 else np.int32
+
+
 def _pseudo_cars(v: dict):
     """Out-of-sample pseudo-CARs of every firm over every run ``s`` of ``L_i`` estimation days:
     ``Σ_s (y_t − x_t'θ̂_{−s})`` with ``θ̂_{−s}`` the OLS fit without the run. From the in-sample residuals ``e``
@@ -179,17 +192,22 @@ def _bhar_boot_t(v):
     draws = v["placebo_draws"]
     run = np.flatnonzero((n >= 2) & (sd > 0.0) & np.isfinite(t)) if draws >= 1 else np.zeros(0, dtype=np.int64)
     # Groups of one sample size at once: per group only its seeded draws (each group its own stream); the
-    # resamples' statistics are one compiled loop (pseudo_windows.bootstrap_p).
+    # resamples' statistics are one compiled loop (pseudo_windows.bootstrap_p); a few groups at a time (about
+    # DRAWN_BYTES of picks, read back while in cache).
     for m in np.unique(n[run]):
-        ks = run[n[run] == m]
         size = max(int(m) // 4, min(int(m), 10))
-        values = b[ks][ok[ks]].reshape(len(ks), int(m))  # (groups, m): each row has m values
-        picks = np.empty((len(ks), draws, size), dtype=np.int32)
-        keys = stream_keys([v["seeds"][k] for k in ks], 2)  # not placebo_p's stream
-        uniform_integers(keys, np.full(len(ks), m), np.full(len(ks), size), picks)
-        out = np.empty(len(ks))
-        bootstrap_p(values, picks, mean[ks], t[ks], out)
-        p[ks] = out
+        index_type = _index_type(int(m))
+        step = max(1, DRAWN_BYTES // (draws * size * np.dtype(index_type).itemsize))
+        same = run[n[run] == m]
+        for lo in range(0, len(same), step):
+            ks = same[lo : lo + step]
+            values = b[ks][ok[ks]].reshape(len(ks), int(m))  # (groups, m): each row has m values
+            picks = np.empty((len(ks), draws, size), dtype=index_type)
+            keys = stream_keys([v["seeds"][k] for k in ks], 2)  # not placebo_p's stream
+            uniform_integers(keys, np.full(len(ks), m), np.full(len(ks), size), picks)
+            out = np.empty(len(ks))
+            bootstrap_p(values, picks, mean[ks], t[ks], out)
+            p[ks] = out
     bad = ~np.isfinite(p)
     return np.where(bad, np.nan, t), p, n
 
@@ -238,12 +256,19 @@ def _placebo_p(v):
     enumerated_caars(pcar, patch_pcar, patch_row, one, caar, hits, n_fin)
     if len(several):
         # Per group its seeded offsets, one per day 0 (each group its own stream, drawn in bulk); the pseudo-CAARs
-        # of the draws are one compiled loop over the groups (pseudo_windows.drawn_caars).
-        counts = n_codes[several]
-        offsets = np.empty((len(several), draws, int(counts.max())), dtype=np.int32)
+        # of the draws are one compiled loop over the groups (pseudo_windows.drawn_caars). A few groups at a time
+        # (about DRAWN_BYTES of offsets): they are read back while still in the core's cache.
         keys = stream_keys([v["seeds"][k] for k in several])
-        uniform_integers(keys, np.full(len(several), pcar.shape[2]), counts, offsets)
-        drawn_caars(pcar, patch_pcar, patch_row, codes, n.astype(np.int64), several, offsets, caar, hits, n_fin)
+        index_type = _index_type(pcar.shape[2])
+        width = draws * int(n_codes[several].max()) * np.dtype(index_type).itemsize
+        step = max(1, DRAWN_BYTES // width)
+        sizes = n.astype(np.int64)
+        for lo in range(0, len(several), step):
+            part = slice(lo, lo + step)
+            counts = n_codes[several[part]]
+            offsets = np.empty((len(counts), draws, int(counts.max())), dtype=index_type)
+            uniform_integers(keys[part], np.full(len(counts), pcar.shape[2]), counts, offsets)
+            drawn_caars(pcar, patch_pcar, patch_row, codes, sizes, several[part], offsets, caar, hits, n_fin)
     p = (1.0 + hits) / (n_fin + 1.0)
     bad = (n < 1) | (n_fin == 0)
     return np.where(bad, np.nan, caar), np.where(bad, np.nan, p), n

@@ -22,18 +22,23 @@ def _window_sums(
 ):  # pragma: no cover
     """Per firm-event, over the columns ``lo .. hi − 1`` where ``mask`` holds and the AR is finite, days
     ascending: the count, ``Σ AR``, ``Σ k``, ``Σ x`` (``g``), ``Π (1 + R)``, ``Π (1 + M)`` and ``Σ Var(AR)``
-    (the output arrays start at 0, and at 1 for the products)."""
+    (the output arrays start at 0, and at 1 for the products). A firm-event's sums run in local variables (in
+    registers), written once."""
     for i in range(ar.shape[0]):
+        count, total, sessions = n_obs[i], car[i], k[i]
+        firm, bench, variance = gross_firm[i], gross_market[i], var_sum[i]
         for t in range(lo, hi):
             if mask[i, t] and np.isfinite(ar[i, t]):
-                n_obs[i] += 1
-                car[i] += ar[i, t]
-                k[i] += span[i, t]
+                count += 1
+                total += ar[i, t]
+                sessions += span[i, t]
                 for j in range(design.shape[2]):
                     g[i, j] += design[i, t, j]
-                gross_firm[i] *= 1.0 + returns[i, t]
-                gross_market[i] *= 1.0 + market[i, t]
-                var_sum[i] += ar_var[i, t]
+                firm *= 1.0 + returns[i, t]
+                bench *= 1.0 + market[i, t]
+                variance += ar_var[i, t]
+        n_obs[i], car[i], k[i] = count, total, sessions
+        gross_firm[i], gross_market[i], var_sum[i] = firm, bench, variance
 
 
 @dataclass(frozen=True)

@@ -259,3 +259,26 @@ def test_run_signs_hand():
         positive, with_data = np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64)
         kernel(pcar, has, positive, with_data)
         assert positive.tolist() == [1, 0] and with_data.tolist() == [3, 0]
+
+
+def test_two_column_refits_equal_the_general_kernel_on_edge_rows():
+    """``leave_run_out_2`` (the market model's, written out) against the general ``leave_run_out`` and its own
+    Python source: runs ending past the estimation days (no data), a run taking every return of a firm, a design
+    singular without the run (a market return constant outside it) and a firm with few returns."""
+    ar, x = random_rows(np.random.default_rng(12), 2, rows=5, t=14)
+    x[0, 4, :, 1] = 0.003  # firm 4's market column constant: the constant and it are collinear
+    x[0, 4, 5:8, 1] = 0.01  # except on days 5-7: a refit without the run of those days is singular
+    ar[0, 3, :] = np.nan
+    ar[0, 3, [2, 3]] = 0.01  # firm 3: two returns, both in the runs from day 1 or 2 of length 3
+    args = (ar, np.arange(14), x, np.zeros(5, dtype=np.int64), np.arange(5), np.array([3, 9, 2, 3, 3]), 12)
+    outs = [[np.empty((5, 12)), np.empty((5, 12), dtype=bool)] for _ in range(3)]
+    leave_run_out(*args, *outs[0])
+    leave_run_out_2(*args, *outs[1])
+    leave_run_out_2.py_func(*args, *outs[2])
+    pcar, has = outs[0]
+    assert not has[1, 6:].any() and has[1, :6].any()  # runs of 9 days from day 6 on end past the 14 days
+    assert not has[4, 5] and has[4, [0, 4, 6]].all()  # (the run of days 5-7 leaves a singular X'X)
+    assert not has[3].any()  # never more returns outside a run than parameters
+    for got_pcar, got_has in outs[1:]:
+        np.testing.assert_array_equal(got_has, has)
+        np.testing.assert_allclose(got_pcar, pcar, rtol=1e-12, atol=1e-15, equal_nan=True)

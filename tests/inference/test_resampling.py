@@ -200,3 +200,57 @@ def test_pseudo_windows_kept_between_calls_equal_those_of_one_call():
             np.testing.assert_array_equal(kept[name][2], alone[name][2])
             np.testing.assert_allclose(kept[name][:2], alone[name][:2], rtol=1e-12, equal_nan=True)
     assert ("pseudo_cars", length) in shared
+
+
+def test_draws_kept_as_uint16_are_the_same_draws():
+    """The drawn indices are kept in the narrowest type (``uint16`` up to 65,536 values): the same integers as
+    the stream written to ``int64``, compiled and as the kernel's Python source."""
+    from eventstudy.inference.pseudo_windows import stream_keys, uniform_integers
+    from eventstudy.inference.resampling import _index_type
+
+    assert _index_type(65_536) is np.uint16 and _index_type(65_537) is np.int32
+    keys, high, counts = stream_keys([0, 1, 2]), np.array([65_536, 230, 7]), np.array([3, 5, 2])
+    wide, narrow = np.empty((3, 40, 5), dtype=np.int64), np.empty((3, 40, 5), dtype=np.uint16)
+    uniform_integers(keys, high, counts, wide)
+    uniform_integers(keys, high, counts, narrow)
+    source = np.empty((3, 40, 5), dtype=np.uint16)
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as compiled
+        uniform_integers.py_func(keys, high, counts, source)
+    for j, c in enumerate(counts):
+        assert wide[j, :, :c].max() < high[j] and wide[j, :, :c].max() > high[j] // 2  # the whole range is used
+        np.testing.assert_array_equal(narrow[j, :, :c], wide[j, :, :c])
+        np.testing.assert_array_equal(source[j, :, :c], wide[j, :, :c])
+
+
+def test_draws_made_a_few_groups_at_a_time_equal_all_at_once(monkeypatch):
+    """placebo_p's offsets and bhar_boot_t's picks are drawn and read back a few groups at a time
+    (``DRAWN_BYTES``): each group's stream is its own, so one group per part, or every group in one part, gives
+    the same p-values."""
+    from eventstudy.inference import resampling
+    from eventstudy.inference.vectorised import battery
+
+    rng = np.random.default_rng(7)
+    g, f, t, length = 5, 4, 40, 2
+    ar = rng.normal(0, 0.02, (g, f, t + length))
+    x = np.stack([np.ones(ar.shape), rng.normal(0, 0.01, ar.shape)], axis=-1)
+    mask = np.ones((g, f), dtype=bool)
+    in_window = np.r_[np.zeros(t, bool), np.ones(length, bool)]
+    clusters = np.tile(np.arange(f, dtype=float), (g, 1))  # every firm on its own day 0: drawn offsets
+    clusters[3] = 0.0  # one group on one day 0: its runs are enumerated
+    car = np.nansum(ar[:, :, t:], axis=2)
+
+    mask[1, 3] = False  # a group of another size (bhar_boot_t draws each size apart)
+    bhar = np.where(mask, car + rng.gamma(1.0, 0.05, car.shape), np.nan)  # skewed
+
+    def p_values():
+        out = battery(car, np.ones((g, f)), np.full((g, f), 38.0), bhar, ar, ar, np.ones(ar.shape), mask,
+                      in_window, names=["placebo_p", "bhar_boot_t"], n_params=2, length=length, placebo_draws=199,
+                      seeds=[(2, k) for k in range(g)], x=x, clusters=clusters)  # fmt: skip
+        return np.concatenate([out["placebo_p"][1], out["bhar_boot_t"][1]])
+
+    monkeypatch.setattr(resampling, "DRAWN_BYTES", 1)  # one group per part
+    one_each = p_values()
+    monkeypatch.setattr(resampling, "DRAWN_BYTES", 1 << 40)  # every group in one part
+    together = p_values()
+    assert np.isfinite(one_each).all() and len(set(one_each.tolist())) > g  # the groups' own draws
+    np.testing.assert_array_equal(one_each, together)
