@@ -129,14 +129,18 @@ def _gather_returns(ar, ar_var, span, estimation, counted, source, cols, out_ar,
                 out_span[s, j] = np.nan
             else:
                 c = cols[j]
-                a = ar[i, c] if estimation[i, c] or counted[i, c] else np.nan
+                out_span[s, j] = span[i, c]
+                if not (estimation[i, c] or counted[i, c]):  # (no AR: its variance is not read)
+                    out_ar[s, j] = np.nan
+                    out_sar[s, j] = np.nan
+                    continue
+                a = ar[i, c]
                 out_ar[s, j] = a
                 sd = np.sqrt(ar_var[i, c])  # SAR = AR / √Var(AR), as AbnormalReturns.sar, with numpy's division
                 if sd != 0.0:
                     out_sar[s, j] = a / sd
                 else:  # (a compiled `/` would raise)
                     out_sar[s, j] = np.inf if a > 0.0 else -np.inf if a < 0.0 else np.nan
-                out_span[s, j] = span[i, c]
 
 
 @compiled

@@ -51,3 +51,49 @@ def test_study_rows_pad_the_fit_of_each_layout(default_results):
         np.testing.assert_array_equal(got["sigma2"], layout.pad(ab.sigma2))
         np.testing.assert_array_equal(got["clusters"], layout.pad(day0_codes(ab).astype(float)))
     assert rows.per_firm(full) is rows.per_firm(full)  # the same layout again: padded once
+
+
+def test_study_rows_daily_arrays_are_the_gathered_ones(default_results):
+    """``StudyRows.daily`` keeps the estimation days of a layout and gathers each window's days: the same arrays as
+    gathering every column (``daily_rows``, ``design_rows``), window after window, when the layout changes and
+    comes back, and when a window is wider than the block (more of its returns end late)."""
+    from eventstudy.inference.sample import _window_columns, daily_rows, design_rows
+
+    ab = default_results.abnormal
+    groups = list(_event_groups(ab).values())
+    rows = StudyRows(ab)
+    full = Layout.of(groups, ab.n)
+    fewer = Layout.of([g[1:] for g in groups], ab.n)
+    wide = (0, int(ab.rel_days.max()))  # every day after day 0: wider than the block kept for (0, 0)
+    seen = []
+    for window, layout in [((0, 0), full), ((-1, 1), full), ((-5, -5), fewer), ((0, 0), full), (wide, full)]:
+        counted, days, cols = _window_columns(ab, window)
+        columns = np.flatnonzero(cols)
+        got = rows.daily(layout, counted, columns, days[cols])
+        g, f = layout.g, layout.f
+        want = [a.reshape(g, f, -1) for a in daily_rows(ab, counted, columns, layout.source)]
+        want.append(design_rows(ab, columns, layout.source).reshape(g, f, len(columns), -1))
+        for a, b in zip(got, want, strict=True):
+            assert a.shape == b.shape
+            np.testing.assert_array_equal(a, b)
+        seen.append(rows._block.ar if rows._block is not None else None)
+    assert seen[1] is seen[0]  # the same layout and estimation days: one block
+    assert seen[2] is not seen[1] and seen[3] is not seen[2]  # another layout: its own block
+    assert seen[4] is not seen[3]  # a wider window: a wider block
+
+
+def test_study_rows_daily_gathers_whole_when_a_counted_return_falls_on_the_estimation_days(default_results):
+    """A return the window counts on an estimation day changes that day's kept AR: no block, every column."""
+    from eventstudy.inference.sample import _window_columns, daily_rows
+
+    ab = default_results.abnormal
+    layout = Layout.of(list(_event_groups(ab).values()), ab.n)
+    counted, days, cols = _window_columns(ab, (0, 0))
+    columns = np.flatnonzero(cols)
+    counted = counted.copy()
+    est = columns[~days[cols]]
+    counted[0, est[-1]] = True
+    rows = StudyRows(ab)
+    ar = rows.daily(layout, counted, columns, days[cols])[0]
+    assert rows._block is None and ar.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(ar, daily_rows(ab, counted, columns, layout.source)[0].reshape(ar.shape))
