@@ -15,7 +15,7 @@ from scipy import special
 from ..model.engine import AbnormalReturns
 from ..model.jit import compiled
 from .ranks import SortedRows, rank_day_totals, sorted_rows
-from .ranks import rank_rows as rank_rows  # the rank tests and volatility read it from here
+from .ranks import rank_rows as rank_rows  # the rank tests read it from here
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,12 @@ bounded in (−½, ½) and nearly symmetric, so the t holds its size at small N.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import special
 
-from .sample import rank_rows
+from .ranks import SortedRows, merged_ranks, sorted_rows
 from .volume import grouped_t
 
 VOLATILITY_TESTS = ("var_csect_t", "var_rank_t")
@@ -74,15 +76,48 @@ def variance_change_test(u: np.ndarray, dof: np.ndarray, groups: np.ndarray, n_g
     return grouped_t(u - null_mean(dof), groups, n_groups)
 
 
-def rank_excess(sar: np.ndarray, estimation: np.ndarray, window: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class EstimationSquares:
+    """Each firm's estimation-day ``SAR²`` sorted (:func:`~.ranks.sorted_rows`), what :func:`rank_excess` ranks a
+    window's ``SAR²`` among: the same for every window, so sorted once (:func:`estimation_squares`). ``columns``:
+    the run of columns from the first to the last estimation day."""
+
+    columns: slice
+    sorted: SortedRows
+
+
+def estimation_squares(sar: np.ndarray, estimation: np.ndarray) -> EstimationSquares:
+    """The sorted estimation-day ``SAR²`` of each row of ``sar`` ``(N, W)`` (``estimation`` ``(N, W)``)."""
+    days = np.flatnonzero(estimation.any(axis=0))
+    at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+    sq = sar[:, at] ** 2
+    return EstimationSquares(at, sorted_rows(np.where(estimation[:, at] & np.isfinite(sq), sq, np.nan)))
+
+
+def rank_excess(
+    sar: np.ndarray, estimation: np.ndarray, window: np.ndarray, squares: EstimationSquares | None = None
+) -> np.ndarray:
     """``R_i`` per row (module docstring): the mean rank percentile of the window's ``SAR²`` among the firm's
-    estimation and window days, less ½; NaN without a window day. ``estimation``, ``window``: ``(N, W)``."""
+    estimation and window days, less ½; NaN without a window day. ``estimation``, ``window``: ``(N, W)``;
+    ``squares``: :func:`estimation_squares` of the same ``sar`` and ``estimation`` if kept across windows. The
+    window's own days (those that are not estimation days) are merged into the sorted estimation days
+    (:func:`~.ranks.merged_ranks`): the ranks of the pooled days, ties averaged."""
+    squares = squares if squares is not None else estimation_squares(sar, estimation)
     pooled = np.flatnonzero((estimation | window).any(axis=0))  # only the columns some row pools are ranked
     at = slice(int(pooled[0]), int(pooled[-1]) + 1) if len(pooled) else slice(0, 0)
     sq = sar[:, at] ** 2
     finite = np.isfinite(sq)
     pool = (estimation[:, at] | window[:, at]) & finite
-    ranks = rank_rows(np.where(pool, sq, np.nan))
+    own = window[:, at] & ~estimation[:, at] & finite  # the pooled days not among the sorted estimation days
+    extra = np.flatnonzero(own.any(axis=0))
+    base_ranks, extra_ranks, _ = merged_ranks(
+        squares.sorted[0], np.where(own[:, extra], sq[:, extra], np.nan), squares.sorted
+    )
+    ranks = np.full(sq.shape, np.nan)
+    if len(pooled):
+        est = slice(squares.columns.start - at.start, squares.columns.stop - at.start)
+        ranks[:, est] = base_ranks
+        ranks[:, extra] = np.where(own[:, extra], extra_ranks, ranks[:, extra])
     use = window[:, at] & finite
     n_use = use.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

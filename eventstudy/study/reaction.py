@@ -32,7 +32,14 @@ from ..data.volume import gather_days, volume_panel
 from ..inference import significance_table
 from ..inference.blas_threads import single_threaded
 from ..inference.pretrend import aar_joint_f
-from ..inference.volatility import beaver_p, beaver_u, rank_excess, variance_change_test, variance_rank_test
+from ..inference.volatility import (
+    beaver_p,
+    beaver_u,
+    estimation_squares,
+    rank_excess,
+    variance_change_test,
+    variance_rank_test,
+)
 from ..inference.volume import volume_tests
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
@@ -177,6 +184,7 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
 
     vol_parts, test_parts = [], []
     sar = tested.sar
+    squares = estimation_squares(sar, tested.estimation)  # the estimation days' SAR², sorted once for every window
     for window in study.event_windows:
         counted = tested.overlap(window)  # the returns the window counts (both the U and the rank read them)
         u, n_days = beaver_u(sar, counted)
@@ -191,7 +199,7 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
             test_parts.append(_test_rows(events, "volume", window, name, got))
         test_parts.append(_test_rows(events, "volatility", window, "var_csect_t",
                                      variance_change_test(u, tested.dof, codes, len(events))))  # fmt: skip
-        rank = rank_excess(sar, tested.estimation, counted)
+        rank = rank_excess(sar, tested.estimation, counted, squares)
         test_parts.append(_test_rows(events, "volatility", window, "var_rank_t",
                                      variance_rank_test(rank, codes, len(events))))  # fmt: skip
     test_parts += _pretrend_rows(results, tested, codes, events)
