@@ -115,8 +115,8 @@ def volume_frame(results: StudyResults, av: AbnormalVolume, note: np.ndarray, be
     res = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
     k = len(windows)  # one block of rows per window, the firm-events in order within it
 
-    def each(values: object) -> np.ndarray:
-        return np.tile(np.asarray(values, dtype=object), k)
+    def each(values: object) -> object:  # one value per firm-event, converted to the column's dtype once, then tiled
+        return pd.Series(np.asarray(values, dtype=object)).array.take(np.tile(np.arange(len(ids)), k))
 
     frame = pd.DataFrame({"event_id": each(ids), "ticker": each(tickers),
                           "window_start": np.repeat([w[0] for w in windows], len(ids)),
