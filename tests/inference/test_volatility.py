@@ -4,8 +4,10 @@ of variance change — closed forms, a hand-worked case and sizes under the null
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
 
+from eventstudy.inference import volatility
 from eventstudy.inference.volatility import (
     beaver_p,
     beaver_u,
@@ -75,9 +77,12 @@ def test_rank_test_size_with_fat_tails_and_power() -> None:
     assert float((variance_rank_test(rank_excess(louder, est, ~est), groups, 2000)["p"] < 0.05).mean()) > 0.9
 
 
-def test_rank_excess_matches_scipy_ranks_row_by_row() -> None:
+@pytest.mark.parametrize("python_source", [False, True])
+def test_rank_excess_matches_scipy_ranks_row_by_row(monkeypatch, python_source) -> None:
     # ties, missing SARs, estimation and window days that overlap, windows of different columns per row (a halt
-    # reaching further): each row against scipy's average ranks of its pooled SAR²
+    # reaching further): each row against scipy's average ranks of its pooled SAR²; compiled and as Python
+    if python_source:
+        monkeypatch.setattr(volatility, "_window_rank_terms", volatility._window_rank_terms.py_func)
     rng = np.random.default_rng(21)
     n, w = 40, 30
     sar = rng.standard_t(4, (n, w))
