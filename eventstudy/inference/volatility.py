@@ -49,7 +49,11 @@ VOLATILITY_TESTS = ("var_csect_t", "var_rank_t")
 def beaver_u(sar: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(U, L)`` per row: the mean of ``SAR²`` over the finite ``sar`` in ``mask`` (``(W,)`` or ``(N, W)``) and
     their number; U is NaN where there is none."""
-    use = np.broadcast_to(mask, sar.shape) & np.isfinite(sar)
+    mask = np.broadcast_to(mask, sar.shape)
+    days = np.flatnonzero(mask.any(axis=0))  # only the columns from the mask's first day to its last are summed
+    at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+    sar = sar[:, at]
+    use = mask[:, at] & np.isfinite(sar)
     n = use.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         u = np.where(use, sar**2, 0.0).sum(axis=1) / n
