@@ -72,11 +72,10 @@ class Layout:
 @dataclass
 class _DailyBlock:
     """The daily arrays of one layout's slots (rows ``G · F``) over ``width`` columns: the estimation days first
-    (``estimation``: their column indices, gathered once), then room for any window's days."""
+    (gathered once), then room for any window's days. ``key``: the layout's and the estimation columns'."""
 
     key: tuple[bytes, bytes, bytes]
     width: int
-    n_est: int
     ar: np.ndarray  # (G · F, width)
     sar: np.ndarray
     span: np.ndarray
@@ -128,7 +127,7 @@ class StudyRows:
         if block is None or block.key != key or block.width < len(columns):
             width = min(len(columns) + SPARE_COLUMNS, ab.ar.shape[1])
             rows, p = g * f, ab.design.shape[-1]
-            block = _DailyBlock(key, width, n_est, np.empty((rows, width)), np.empty((rows, width)),
+            block = _DailyBlock(key, width, np.empty((rows, width)), np.empty((rows, width)),
                                 np.empty((rows, width)), np.empty((rows, width, p)))  # fmt: skip
             self._block = None  # (the old block's memory freed before the new one fills)
             self._fill(block, counted, estimation, layout.source, 0)
