@@ -80,6 +80,13 @@ def test_study_rows_daily_arrays_are_the_gathered_ones(default_results):
     assert seen[1] is seen[0]  # the same layout and estimation days: one block
     assert seen[2] is not seen[1] and seen[3] is not seen[2]  # another layout: its own block
     assert seen[4] is not seen[3]  # a wider window: a wider block
+    rows.release_daily()
+    assert rows._block is None
+    counted, days, cols = _window_columns(ab, (0, 0))
+    again = rows.daily(full, counted, np.flatnonzero(cols), days[cols])[0]  # gathered afresh, the same
+    np.testing.assert_array_equal(
+        again, daily_rows(ab, counted, np.flatnonzero(cols), full.source)[0].reshape(again.shape)
+    )
 
 
 def test_study_rows_daily_gathers_whole_when_a_counted_return_falls_on_the_estimation_days(default_results):
