@@ -46,6 +46,7 @@ from ..model.diagnostics import estimation_diagnostics
 from ..model.engine import without
 from ..model.volume import AbnormalVolume, abnormal_volume
 from .results import StudyResults
+from .tables import string_column
 
 MARKET_COVERAGE = 0.9
 VOLUME_COLUMNS = ["event_id", "ticker", "window_start", "window_end", "volume_model", "market_volume", "n_est",
@@ -116,7 +117,7 @@ def volume_frame(results: StudyResults, av: AbnormalVolume, note: np.ndarray, be
     k = len(windows)  # one block of rows per window, the firm-events in order within it
 
     def each(values: object) -> object:  # one value per firm-event, converted to the column's dtype once, then tiled
-        return pd.Series(np.asarray(values, dtype=object)).array.take(np.tile(np.arange(len(ids)), k))
+        return string_column(values).take(np.tile(np.arange(len(ids)), k))
 
     frame = pd.DataFrame({"event_id": each(ids), "ticker": each(tickers),
                           "window_start": np.repeat([w[0] for w in windows], len(ids)),
