@@ -24,6 +24,7 @@ from .sample import (
     WindowSample,
     _event_groups,
     _window_columns,
+    daily_rows,
     design_rows,
 )  # noqa: F401
 from .vectorised import EXPENSIVE, battery  # noqa: F401  (EXPENSIVE: re-exported)
@@ -277,14 +278,13 @@ def window_battery(
     if caches is not None:  # the same firm-events, in the same groups, over the same estimation days
         shared = caches.setdefault(layout.key + (rel_days[~in_window].tobytes(),), {})
     pad = layout.pad
-    rows = rows if rows is not None else StudyRows(ab)
     if arrays is not None:  # the daily arrays of every firm-event, already on the window's columns
         ar, sar, span = (pad(np.asarray(a, dtype=float)) for a in arrays[1:4])
-        all_columns = layout.whole and len(columns) == ab.design.shape[1]
-        x = pad(ab.design) if all_columns else design_rows(ab, columns, layout.source).reshape(g, f, len(columns), -1)
-    else:  # gathered straight into the padded layout, the estimation days once for the windows of the layout
-        ar, sar, span, x = rows.daily(layout, counted, columns, in_window)
-    per_firm = rows.per_firm(layout)
+    else:  # gathered straight into the padded layout
+        ar, sar, span = (a.reshape(g, f, -1) for a in daily_rows(ab, counted, columns, layout.source))
+    all_columns = layout.whole and len(columns) == ab.design.shape[1]
+    x = pad(ab.design) if all_columns else design_rows(ab, columns, layout.source).reshape(g, f, len(columns), -1)
+    per_firm = (rows if rows is not None else StudyRows(ab)).per_firm(layout)
     return battery(
         pad(res["car"]),
         pad(res["car_se"]),
