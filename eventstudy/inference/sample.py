@@ -15,7 +15,7 @@ from scipy import special
 from ..model.engine import AbnormalReturns
 from ..model.jit import compiled
 from .ranks import SortedRows, rank_day_totals, sorted_rows
-from .ranks import rank_rows as rank_rows  # the rank tests and volatility read it from here
+from .ranks import rank_rows as rank_rows  # the rank tests read it from here
 
 
 @dataclass(frozen=True)
@@ -119,19 +119,28 @@ def _window_columns(ab: AbnormalReturns, window: tuple[int, int]) -> tuple[np.nd
 
 
 @compiled
-def _gather_returns(ar, ar_var, span, keep, source, cols, out_ar, out_var, out_span):
+def _gather_returns(ar, ar_var, span, estimation, counted, source, cols, out_ar, out_sar, out_span):
     for s in range(source.shape[0]):
         i = source[s]
         for j in range(cols.shape[0]):
             if i < 0:  # a padded row
                 out_ar[s, j] = np.nan
-                out_var[s, j] = np.nan
+                out_sar[s, j] = np.nan
                 out_span[s, j] = np.nan
             else:
                 c = cols[j]
-                out_ar[s, j] = ar[i, c] if keep[i, c] else np.nan
-                out_var[s, j] = ar_var[i, c]
                 out_span[s, j] = span[i, c]
+                if not (estimation[i, c] or counted[i, c]):  # (no AR: its variance is not read)
+                    out_ar[s, j] = np.nan
+                    out_sar[s, j] = np.nan
+                    continue
+                a = ar[i, c]
+                out_ar[s, j] = a
+                sd = np.sqrt(ar_var[i, c])  # SAR = AR / √Var(AR), as AbnormalReturns.sar, with numpy's division
+                if sd != 0.0:
+                    out_sar[s, j] = a / sd
+                else:  # (a compiled `/` would raise)
+                    out_sar[s, j] = np.inf if a > 0.0 else -np.inf if a < 0.0 else np.nan
 
 
 @compiled
@@ -152,11 +161,7 @@ def daily_rows(
     would otherwise dominate the time-series variances); window columns every ``counted`` AR."""
     shape = (len(source), len(cols))
     ar, sar, span = np.empty(shape), np.empty(shape), np.empty(shape)
-    keep = ab.estimation | counted
-    _gather_returns(ab.ar, ab.ar_var, ab.span, keep, source, cols, ar, sar, span)
-    with np.errstate(invalid="ignore", divide="ignore"):  # sar = AR / √Var(AR), as AbnormalReturns.sar
-        np.sqrt(sar, out=sar)
-        np.divide(ar, sar, out=sar)
+    _gather_returns(ab.ar, ab.ar_var, ab.span, ab.estimation, counted, source, cols, ar, sar, span)
     return ar, sar, span
 
 

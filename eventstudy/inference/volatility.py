@@ -35,10 +35,12 @@ bounded in (−½, ½) and nearly symmetric, so the t holds its size at small N.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import special
 
-from .sample import rank_rows
+from ..model.jit import compiled
 from .volume import grouped_t
 
 VOLATILITY_TESTS = ("var_csect_t", "var_rank_t")
@@ -47,7 +49,11 @@ VOLATILITY_TESTS = ("var_csect_t", "var_rank_t")
 def beaver_u(sar: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(U, L)`` per row: the mean of ``SAR²`` over the finite ``sar`` in ``mask`` (``(W,)`` or ``(N, W)``) and
     their number; U is NaN where there is none."""
-    use = np.broadcast_to(mask, sar.shape) & np.isfinite(sar)
+    mask = np.broadcast_to(mask, sar.shape)
+    days = np.flatnonzero(mask.any(axis=0))  # only the columns from the mask's first day to its last are summed
+    at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+    sar = sar[:, at]
+    use = mask[:, at] & np.isfinite(sar)
     n = use.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         u = np.where(use, sar**2, 0.0).sum(axis=1) / n
@@ -74,20 +80,78 @@ def variance_change_test(u: np.ndarray, dof: np.ndarray, groups: np.ndarray, n_g
     return grouped_t(u - null_mean(dof), groups, n_groups)
 
 
-def rank_excess(sar: np.ndarray, estimation: np.ndarray, window: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class EstimationSquares:
+    """Each firm's estimation-day ``SAR²`` in ascending order (``values`` ``(N, T)``, the finite ``counts`` first,
+    NaN after them), what :func:`rank_excess` ranks a window's ``SAR²`` among: the same for every window, so sorted
+    once (:func:`estimation_squares`)."""
+
+    values: np.ndarray
+    counts: np.ndarray
+
+
+def estimation_squares(sar: np.ndarray, estimation: np.ndarray) -> EstimationSquares:
+    """The sorted estimation-day ``SAR²`` of each row of ``sar`` ``(N, W)`` (``estimation`` ``(N, W)``)."""
+    days = np.flatnonzero(estimation.any(axis=0))
+    at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
+    sq = sar[:, at] * sar[:, at]
+    held = estimation[:, at] & np.isfinite(sq)
+    return EstimationSquares(np.sort(np.where(held, sq, np.nan), axis=1), held.sum(axis=1))
+
+
+@compiled
+def _window_rank_terms(sar, estimation, window, start, values, counts, terms, n_use):
+    n, width = terms.shape
+    own = np.empty(width)
+    for i in range(n):
+        m = 0  # the window's own SAR² (days that are not estimation days)
+        for c in range(width):
+            terms[i, c] = 0.0
+            if window[i, start + c] and not estimation[i, start + c]:
+                v = sar[i, start + c] * sar[i, start + c]
+                if np.isfinite(v):
+                    own[m] = v
+                    m += 1
+        base = values[i, : counts[i]]
+        pooled = counts[i] + m
+        used = 0
+        for c in range(width):
+            if not window[i, start + c]:
+                continue
+            v = sar[i, start + c] * sar[i, start + c]
+            if not np.isfinite(v):
+                continue
+            below = np.searchsorted(base, v, side="left")
+            tied = np.searchsorted(base, v, side="right") - below
+            for k in range(m):
+                if own[k] < v:
+                    below += 1
+                elif own[k] == v:
+                    tied += 1
+            rank = below + (tied + 1) / 2.0  # the average of the tied positions below + 1 .. below + tied
+            terms[i, c] = rank / (pooled + 1.0) - 0.5
+            used += 1
+        n_use[i] = used
+
+
+def rank_excess(
+    sar: np.ndarray, estimation: np.ndarray, window: np.ndarray, squares: EstimationSquares | None = None
+) -> np.ndarray:
     """``R_i`` per row (module docstring): the mean rank percentile of the window's ``SAR²`` among the firm's
-    estimation and window days, less ½; NaN without a window day. ``estimation``, ``window``: ``(N, W)``."""
+    estimation and window days, less ½; NaN without a window day. ``estimation``, ``window``: ``(N, W)``;
+    ``squares``: :func:`estimation_squares` of the same ``sar`` and ``estimation`` if kept across windows. Each
+    window ``SAR²`` is ranked by counting the pooled values below and equal to it (ties averaged: as
+    ``scipy.stats.rankdata``) — binary searches in the sorted estimation days, a count over the window's own
+    days — in one compiled pass per row; ``K_it − ½`` is summed over the pooled days' columns."""
+    squares = squares if squares is not None else estimation_squares(sar, estimation)
     pooled = np.flatnonzero((estimation | window).any(axis=0))  # only the columns some row pools are ranked
     at = slice(int(pooled[0]), int(pooled[-1]) + 1) if len(pooled) else slice(0, 0)
-    sq = sar[:, at] ** 2
-    finite = np.isfinite(sq)
-    pool = (estimation[:, at] | window[:, at]) & finite
-    ranks = rank_rows(np.where(pool, sq, np.nan))
-    use = window[:, at] & finite
-    n_use = use.sum(axis=1)
+    terms = np.empty((len(sar), at.stop - at.start))
+    n_use = np.empty(len(sar), dtype=np.int64)
+    _window_rank_terms(np.asarray(sar, dtype=float), np.asarray(estimation, dtype=bool),
+                       np.asarray(window, dtype=bool), at.start, squares.values, squares.counts, terms, n_use)  # fmt: skip
     with np.errstate(invalid="ignore", divide="ignore"):
-        k = ranks / (pool.sum(axis=1)[:, None] + 1.0)
-        r = np.where(use, k - 0.5, 0.0).sum(axis=1) / n_use
+        r = terms.sum(axis=1) / n_use
     return np.where(n_use > 0, r, np.nan)
 
 

@@ -139,7 +139,8 @@ def abnormal_volume(
     if exclude is not None:
         estimation &= ~exclude
     m0 = np.where(np.isfinite(m), m, 0.0)  # x_t = (1, v_mt); its second column 0 where there is no v_mt
-    x = np.stack([np.ones((n, w)), m0], axis=-1)
+    x = np.empty((n, w, 2))
+    x[..., 0], x[..., 1] = 1.0, m0
     days = np.flatnonzero(in_window)  # the sums run over the estimation window's columns only
     at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
     e = estimation[:, at]

@@ -234,7 +234,8 @@ def _distribution_items(
                    "possible unadjusted splits were checked)") for t in unrecorded]  # fmt: skip
     if found.empty:
         return pd.DataFrame(), missing
-    found["calendar"] = [calendar_of[t] for t in found["ticker"]]
+    codes, found_tickers = pd.factorize(found["ticker"])  # each ticker looked up once, not each of its rows
+    found["calendar"] = np.array([calendar_of[t] for t in found_tickers], dtype=object)[codes]
     found["pos"] = -1
     for calendar, index in found.groupby("calendar", sort=False).indices.items():
         found.loc[found.index[index], "pos"] = axes[calendar].get_indexer(pd.DatetimeIndex(found["day"].iloc[index]))

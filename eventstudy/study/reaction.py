@@ -32,13 +32,21 @@ from ..data.volume import gather_days, volume_panel
 from ..inference import significance_table
 from ..inference.blas_threads import single_threaded
 from ..inference.pretrend import aar_joint_f
-from ..inference.volatility import beaver_p, beaver_u, rank_excess, variance_change_test, variance_rank_test
+from ..inference.volatility import (
+    beaver_p,
+    beaver_u,
+    estimation_squares,
+    rank_excess,
+    variance_change_test,
+    variance_rank_test,
+)
 from ..inference.volume import volume_tests
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
 from ..model.engine import without
 from ..model.volume import AbnormalVolume, abnormal_volume
 from .results import StudyResults
+from .tables import string_column
 
 MARKET_COVERAGE = 0.9
 VOLUME_COLUMNS = ["event_id", "ticker", "window_start", "window_end", "volume_model", "market_volume", "n_est",
@@ -108,8 +116,8 @@ def volume_frame(results: StudyResults, av: AbnormalVolume, note: np.ndarray, be
     res = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
     k = len(windows)  # one block of rows per window, the firm-events in order within it
 
-    def each(values: object) -> np.ndarray:
-        return np.tile(np.asarray(values, dtype=object), k)
+    def each(values: object) -> object:  # one value per firm-event, converted to the column's dtype once, then tiled
+        return string_column(values).take(np.tile(np.arange(len(ids)), k))
 
     frame = pd.DataFrame({"event_id": each(ids), "ticker": each(tickers),
                           "window_start": np.repeat([w[0] for w in windows], len(ids)),
@@ -177,6 +185,7 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
 
     vol_parts, test_parts = [], []
     sar = tested.sar
+    squares = estimation_squares(sar, tested.estimation)  # the estimation days' SAR², sorted once for every window
     for window in study.event_windows:
         counted = tested.overlap(window)  # the returns the window counts (both the U and the rank read them)
         u, n_days = beaver_u(sar, counted)
@@ -191,7 +200,7 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
             test_parts.append(_test_rows(events, "volume", window, name, got))
         test_parts.append(_test_rows(events, "volatility", window, "var_csect_t",
                                      variance_change_test(u, tested.dof, codes, len(events))))  # fmt: skip
-        rank = rank_excess(sar, tested.estimation, counted)
+        rank = rank_excess(sar, tested.estimation, counted, squares)
         test_parts.append(_test_rows(events, "volatility", window, "var_rank_t",
                                      variance_rank_test(rank, codes, len(events))))  # fmt: skip
     test_parts += _pretrend_rows(results, tested, codes, events)

@@ -144,6 +144,11 @@ def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int
     )
 
 
+def string_column(values: object) -> pd.api.extensions.ExtensionArray:
+    """``values`` as the column pandas makes of them (its string dtype): converted once, then taken by position."""
+    return pd.Series(np.asarray(values, dtype=object)).array
+
+
 def ar_table(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int], limits: np.ndarray) -> pd.DataFrame:
     """``ar.csv``: per firm-event and day of the daily ``path``, its date, abnormal return, ``traded`` (0 on a
     session without a trade) and ``limit`` (a close at the daily price limit: ``up`` / ``down``)."""
@@ -156,12 +161,13 @@ def ar_table(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int], li
     safe = np.clip(pos, 0, max(n - 1, 0))
     iso = np.append(iso_dates(panel.sessions), "")  # the last: a day off the axis
     traded = panel.traded.to_numpy(dtype=bool)[safe, ticker_columns(panel.traded, ab.firm_events)[:, None]] & inside
+    each = np.repeat(np.arange(n_fe), len(rel))  # (the strings converted once per firm-event or date, then taken)
     return pd.DataFrame(
         {
-            "event_id": np.repeat(np.array([fe.event_id for fe in ab.firm_events], dtype=object), len(rel)),
-            "ticker": np.repeat(np.array([fe.ticker for fe in ab.firm_events], dtype=object), len(rel)),
+            "event_id": string_column([fe.event_id for fe in ab.firm_events]).take(each),
+            "ticker": string_column([fe.ticker for fe in ab.firm_events]).take(each),
             "rel_day": np.tile(rel, n_fe),
-            "date": iso[np.where(inside, safe, n)].ravel(),
+            "date": string_column(iso).take(np.where(inside, safe, n).ravel()),
             "ar": ab.ar[:, days].ravel(),
             "traded": traded.astype(int).ravel(),
             "limit": limits[:, days].ravel(),

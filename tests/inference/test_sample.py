@@ -72,3 +72,28 @@ def test_day_mean_over_firms_with_data():
     np.testing.assert_array_equal(n, [[2, 1, 1], [3, 2, 3]])
     finite = np.where(np.isfinite(x[1]), x[1], nan)
     np.testing.assert_allclose(mean[1], np.nanmean(finite, axis=0), rtol=1e-15)
+
+
+@pytest.mark.parametrize("python_source", [False, True])
+def test_daily_rows_standardise_as_numpy_divides(monkeypatch, python_source):
+    """``daily_rows`` gathers AR, SAR = AR / √Var(AR) and span in one pass: the AR only on estimation or counted
+    days, a zero variance giving numpy's ±inf (NaN for 0/0), a padded row (−1) NaN throughout. Hand-worked."""
+    from types import SimpleNamespace
+
+    from eventstudy.inference import sample
+
+    if python_source:
+        monkeypatch.setattr(sample, "_gather_returns", sample._gather_returns.py_func)
+    ab = SimpleNamespace(
+        ar=np.array([[0.02, -0.03, 0.0, 0.05], [0.01, 0.04, -0.02, 0.06]]),
+        ar_var=np.array([[0.0001, 0.0, 0.0, 0.0004], [0.0, 0.0016, np.nan, 0.0009]]),
+        span=np.array([[1.0, 1.0, 2.0, 1.0], [1.0, 3.0, 1.0, 1.0]]),
+        estimation=np.array([[True, True, False, False], [True, False, False, False]]),
+    )
+    counted = np.array([[False, False, True, False], [False, True, True, True]])
+    with np.errstate(divide="ignore", invalid="ignore"):  # the Python source divides numpy scalars
+        ar, sar, span = sample.daily_rows(ab, counted, np.array([0, 1, 2, 3]), np.array([1, -1, 0]))
+    nan = np.nan
+    np.testing.assert_array_equal(ar, [[0.01, 0.04, -0.02, 0.06], [nan] * 4, [0.02, -0.03, 0.0, nan]])
+    np.testing.assert_allclose(sar, [[np.inf, 1.0, nan, 2.0], [nan] * 4, [2.0, -np.inf, nan, nan]], rtol=1e-12)
+    np.testing.assert_array_equal(span, [[1.0, 3.0, 1.0, 1.0], [nan] * 4, [1.0, 1.0, 2.0, 1.0]])

@@ -4,11 +4,14 @@ of variance change — closed forms, a hand-worked case and sizes under the null
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
 
+from eventstudy.inference import volatility
 from eventstudy.inference.volatility import (
     beaver_p,
     beaver_u,
+    estimation_squares,
     null_mean,
     rank_excess,
     variance_change_test,
@@ -74,9 +77,12 @@ def test_rank_test_size_with_fat_tails_and_power() -> None:
     assert float((variance_rank_test(rank_excess(louder, est, ~est), groups, 2000)["p"] < 0.05).mean()) > 0.9
 
 
-def test_rank_excess_matches_scipy_ranks_row_by_row() -> None:
+@pytest.mark.parametrize("python_source", [False, True])
+def test_rank_excess_matches_scipy_ranks_row_by_row(monkeypatch, python_source) -> None:
     # ties, missing SARs, estimation and window days that overlap, windows of different columns per row (a halt
-    # reaching further): each row against scipy's average ranks of its pooled SAR²
+    # reaching further): each row against scipy's average ranks of its pooled SAR²; compiled and as Python
+    if python_source:
+        monkeypatch.setattr(volatility, "_window_rank_terms", volatility._window_rank_terms.py_func)
     rng = np.random.default_rng(21)
     n, w = 40, 30
     sar = rng.standard_t(4, (n, w))
@@ -89,14 +95,21 @@ def test_rank_excess_matches_scipy_ranks_row_by_row() -> None:
     win[:, 22:25] = True
     win[:5, 25:29] = True
     win[:, 19] |= rng.random(n) < 0.3
-    got = rank_excess(sar, est, win)
-    for i in range(n):
-        pool = (est[i] | win[i]) & np.isfinite(sar[i])
-        use = win[i] & np.isfinite(sar[i])
-        if not use.any():
-            assert np.isnan(got[i])
-            continue
-        ranks = np.full(w, np.nan)
-        ranks[pool] = stats.rankdata(sar[i, pool] ** 2)
-        expected = np.mean(ranks[use] / (pool.sum() + 1.0) - 0.5)
-        np.testing.assert_allclose(got[i], expected, rtol=1e-12, atol=1e-15)
+    later = np.zeros((n, w), dtype=bool)  # a second window, ranked among the same sorted estimation days
+    later[:, 27:30] = True
+    later[:, 3] = rng.random(n) < 0.2  # (a window day inside the estimation days, not an estimation day)
+    est[:, 3] &= ~later[:, 3]
+    squares = estimation_squares(sar, est)
+    for window in (win, later):
+        got = rank_excess(sar, est, window, squares)
+        np.testing.assert_array_equal(got, rank_excess(sar, est, window))  # kept or sorted afresh: the same
+        for i in range(n):
+            pool = (est[i] | window[i]) & np.isfinite(sar[i])
+            use = window[i] & np.isfinite(sar[i])
+            if not use.any():
+                assert np.isnan(got[i])
+                continue
+            ranks = np.full(w, np.nan)
+            ranks[pool] = stats.rankdata(sar[i, pool] ** 2)
+            expected = np.mean(ranks[use] / (pool.sum() + 1.0) - 0.5)
+            np.testing.assert_allclose(got[i], expected, rtol=1e-12, atol=1e-15)

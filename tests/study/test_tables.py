@@ -258,3 +258,14 @@ def test_flag_words_equal_flagged_row_by_row():
     got = flag_words(flags, days)
     assert got.tolist() == [flagged(flags[i][days[i]]) for i in range(3)]
     assert got.tolist() == ["A: spike; 399106.SZ: split", "", ""]
+
+
+def test_string_column_is_the_column_pandas_makes():
+    """Converted once and taken by position: the same column (dtype and values) as a frame of the repeated
+    objects."""
+    from eventstudy.study.tables import string_column
+
+    values = ["EV1", "EV2", ""]
+    taken = pd.DataFrame({"x": string_column(values).take(np.array([0, 1, 2, 2, 0]))})
+    want = pd.DataFrame({"x": np.array(["EV1", "EV2", "", "", "EV1"], dtype=object)})
+    pd.testing.assert_frame_equal(taken, want)
