@@ -13,6 +13,7 @@ A part's numbers do not depend on where it ran: every caller pins BLAS to one th
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import sys
@@ -71,6 +72,10 @@ def from_both_ends(run: Callable[[Any], Any], parts: Sequence[Any], processes: i
     context = mp.get_context("fork")
     ends, lock = context.RawArray("q", [0, len(parts)]), context.Lock()  # the next part from each end
     _INHERITED.update(run=run, parts=parts, ends=ends, lock=lock)
+    # The objects already made are left out of garbage collection until the parts are done: a collection writes to
+    # every object it visits, which after the fork copies the page it is on (measured: the confounder screen
+    # running beside the battery took 0.31 s and 32k page faults, 0.21 s and 22k with the objects frozen).
+    gc.freeze()
     try:
         with ProcessPoolExecutor(procs - 1, mp_context=context) as pool:
             workers = [pool.submit(_run_from_front) for _ in range(procs - 1)]
@@ -90,4 +95,5 @@ def from_both_ends(run: Callable[[Any], Any], parts: Sequence[Any], processes: i
                 with lock:  # nothing more for the workers (a no-op after finish)
                     ends[0] = ends[1]
     finally:
+        gc.unfreeze()
         _INHERITED.clear()
