@@ -38,7 +38,7 @@ from .results import StudyResults
 from .selection import select_tests
 from .sensitivity import benchmark_sensitivity
 from .tables import ar_table, car_table, halts_table
-from .unconfounded import confounder_sensitivity, with_screen
+from .unconfounded import confounder_sensitivity, confounder_tests, with_screen
 
 
 def on_own_calendar(benchmark: str, calendar: str) -> bool:
@@ -216,6 +216,7 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
             assert not screen.dropped.any(), "without exclude_confounded the screen leaves no firm-event out"
         results = _tables(inputs, panels, parts, ab, excluded, gaps, exclusions, screen)
         results = with_reaction(results, inputs.histories) if tests is None else results  # volume, volatility
+        other_choice = confounder_tests(inputs, results, screen, ab, excluded)  # unconfounded.py
         results = dataclasses.replace(results, tests=significance())
     table = cross_section_table(results)  # the optional cross_section: block (eventstudy/study/cross_section.py)
     extra: dict[str, object] = {} if table is None else {"cross_section": table}
@@ -224,7 +225,7 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
     # header only without alternatives; the part-runs leave out the main run's confounded firm-events
     extra["sensitivity"] = benchmark_sensitivity(with_screen(inputs, screen), results, _rerun)
     extra["confounders"] = screen.table
-    extra["confounder_sensitivity"] = confounder_sensitivity(inputs, results, screen, ab, excluded)  # unconfounded.py
+    extra["confounder_sensitivity"] = confounder_sensitivity(inputs, results, screen, ab, excluded, other_choice)
     return dataclasses.replace(results, extra={**results.extra, **extra})
 
 

@@ -54,35 +54,63 @@ def with_screen(inputs: StudyInputs, screen: ConfounderScreen) -> StudyInputs:
     return dataclasses.replace(inputs, confounders=dataclasses.replace(base, confounded=keys))
 
 
-def confounder_sensitivity(
+def _left_out(study, screen: ConfounderScreen, n: int) -> np.ndarray:
+    """The firm-events the other choice leaves out: the confounded ones under the default, none under
+    ``exclude_confounded`` (whose headline already leaves them out)."""
+    return np.zeros(n, dtype=bool) if study.confounders.exclude else screen.confounded
+
+
+def confounder_tests(
     inputs: StudyInputs, results: StudyResults, screen: ConfounderScreen, ab: AbnormalReturns, gaps: np.ndarray
+) -> pd.DataFrame | None:
+    """The other choice's primary test over the event windows (what :func:`confounder_sensitivity` reads; the
+    main run's tests are not needed, so it can run beside them): the battery over ``ab`` without the firm-events
+    it leaves out — the estimates do not depend on which firm-events are tested, so these are the numbers of a run
+    over the others (``tests/study/test_confounders.py``). None in a run over part of a study
+    (``inputs.mask_context`` set) or where no firm-event is confounded (every row is then the headline)."""
+    if inputs.mask_context is not None or not screen.confounded.any():
+        return None
+    study = inputs.study
+    return significance_table(
+        without(ab, gaps | _left_out(study, screen, len(inputs.firm_events))),
+        study.event_windows,
+        tests=(study.primary_test,),
+        event_keys=_event_keys(results),
+    )
+
+
+def confounder_sensitivity(
+    inputs: StudyInputs,
+    results: StudyResults,
+    screen: ConfounderScreen,
+    ab: AbnormalReturns,
+    gaps: np.ndarray,
+    tests: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The rows of the module docstring for the main run ``results`` of ``inputs`` (none in a run over part of a
     study: ``inputs.mask_context`` set). ``ab``: the run's abnormal returns, ``gaps``: the firm-events left out for
-    benchmark gaps. The estimates do not depend on which firm-events are tested, so the other choice's primary test
-    is the battery over ``ab`` without the firm-events it leaves out (the same numbers as a run over the others:
-    ``tests/study/test_confounders.py``), and its CAAR the mean of their CARs (:func:`summary_frame`)."""
+    benchmark gaps; ``tests``: :func:`confounder_tests` of the same, if already computed. The other choice's CAAR
+    is the mean of its firm-events' CARs (:func:`summary_frame`)."""
     if inputs.mask_context is not None:
         return empty_frame()
     study, firm_events = inputs.study, list(inputs.firm_events)
     role = WITH if study.confounders.exclude else WITHOUT
-    left_out = np.zeros(len(firm_events), dtype=bool) if study.confounders.exclude else screen.confounded
     hit = {fe.event_id for fe, c in zip(firm_events, screen.confounded, strict=True) if c}
     keys = screen.keys(firm_events) if role == WITHOUT else frozenset()
     car = results.car
     kept = car[~flagged_rows(car, keys)]
-    tests = significance_table(
-        without(ab, gaps | left_out), study.event_windows, tests=(study.primary_test,), event_keys=_event_keys(results)
-    )
-    other = summary_frame(
-        kept, tests, [ev.id for ev in study.events], study.event_windows, study.primary_test,
-        event_markets(results), results.halts,
-    )  # fmt: skip
+    tests = tests if tests is not None else confounder_tests(inputs, results, screen, ab, gaps)
+    by_event: dict[str, Headline] = {}  # each confounded event's rows without them, by window
+    if tests is not None:  # (None: nothing confounded, every row is the headline itself)
+        other = summary_frame(
+            kept, tests, [ev.id for ev in study.events], study.event_windows, study.primary_test,
+            event_markets(results), results.halts,
+        )  # fmt: skip
+        by_event = _by_event(other, list(hit))
     summary = study_summary(results)
     calendars: dict[str, dict[str, None]] = {}
     for fe, m in zip(firm_events, inputs.markets, strict=True):
         calendars.setdefault(fe.event_id, {})[m.calendar] = None
-    by_event = _by_event(other, list(hit))  # each confounded event's rows without them, by window
     rows: list[dict[str, Any]] = []
     for main in summary.to_dict(orient="records"):
         event_id, window = main["event_id"], (int(main["window_start"]), int(main["window_end"]))
