@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from bench import SZSE_UNIVERSE
+from bench import SZSE_UNIVERSE, finished_children
 from eventstudy.data.universe import load_universe
 from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, halt_reaches
 from eventstudy.model.estimation import moments
@@ -167,6 +167,7 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     t1 = time.perf_counter()
     result = run_placebo(universe, spec)
     wall = time.perf_counter() - t1
+    finished_children()  # (the worker's peak RSS is counted once it is reaped)
     own, child = peak_rss_mb(), children_peak_rss_mb()
     # Upper bound on the memory in use at once: this process's peak plus each forked worker's peak (a forked
     # worker's RSS also counts the pages it shares copy-on-write with this one, so the sum over-counts).

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from bench import finished_children
+
 if TYPE_CHECKING:
     from eventstudy.study.results import StudyResults
 
@@ -121,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             t2 = time.perf_counter()
             results = analyse(inputs)
             t3 = time.perf_counter()
+            finished_children()  # (the worker's CPU is counted once it is reaped)
             cpu = cpu_seconds() - c0
         publish = _outputs(results, folder / "outputs") if args.outputs else ""
         if args.report:  # what `eventstudy run` does: everything again, plus the CSVs, study.json and index.html

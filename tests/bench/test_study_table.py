@@ -23,3 +23,21 @@ def test_the_sampler_sees_memory_held_and_waits_in_proportion_to_its_own_cost():
     assert sampler.samples >= 2
     # each wait is at least the last sample's cost ÷ overhead: the samples' own time is ≤ 5 % of the run
     assert sampler.sampling_s <= 0.05 * sampler.elapsed_s + 0.05
+
+
+def test_finished_children_waits_for_the_worker_that_is_not_waited_for():
+    """from_both_ends returns once every result is in, without waiting for its worker to exit; the benchmarks
+    read the children's CPU and peak RSS only after finished_children() has reaped it."""
+    import multiprocessing
+
+    from bench import finished_children
+    from eventstudy.inference.processes import can_fork, from_both_ends
+
+    with from_both_ends(abs, list(range(-8, 8)), 2) as finish:
+        assert finish() == [abs(x) for x in range(-8, 8)]
+    finished_children()
+    assert multiprocessing.active_children() == []
+    if can_fork():
+        import resource
+
+        assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0
