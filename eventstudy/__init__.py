@@ -21,8 +21,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "run": "api",
     "Study": "spec.config",
-    "Event": "spec.config",
-    "Firm": "spec.config",
+    "Event": "spec.events",
+    "Firm": "spec.events",
     "load_study": "spec.config",
     "Results": "api",
     "PriceProvider": "data.base",
@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from .data.base import PriceProvider, Provenance
     from .data.local_csv import read_prices
     from .errors import ConfigError, DataError, DataUnavailable, EventStudyError
-    from .spec.config import Event, Firm, Study, load_study
+    from .spec.config import Study, load_study
+    from .spec.events import Event, Firm
 
 
 def __getattr__(name: str) -> Any:

@@ -20,7 +20,8 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from ..spec.config import EXCHANGE_ALIASES, Event, Study
+from ..spec.config import EXCHANGE_ALIASES, Study
+from ..spec.events import Event
 from ..spec.fields import SLUG, TICKER, Reader, parse_date, show
 
 KINDS = ("return", "session_return", "traded", "exchange")

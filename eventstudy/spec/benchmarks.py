@@ -13,7 +13,7 @@ from .fields import TICKER, Reader, show
 
 
 class Firm(Protocol):
-    """What the rules read of a firm of the study file (:class:`eventstudy.spec.config.Firm`)."""
+    """What the rules read of a firm of the study file (:class:`eventstudy.spec.events.Firm`)."""
 
     @property
     def ticker(self) -> str: ...

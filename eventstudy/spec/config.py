@@ -24,10 +24,10 @@ import yaml
 
 from ..errors import ConfigError
 from .benchmarks import firm_benchmark, no_benchmark, read_benchmarks
+from .events import Event, Firm, day0_rule, read_event
 from .events_table import events_from_rows, read_events_table
-from .exchanges import DAY0_RULES, exchange_label
 from .factor_models import LIBRARY_MODELS, read_factor_region
-from .fields import SLUG, TICKER, Reader, firm_exchange, parse_date, parse_instant, show
+from .fields import SLUG, TICKER, Reader, show
 from .news import ConfounderSettings, confounder_settings
 from .windows import estimation_exclude, read_windows
 from .yaml_safe import read_yaml
@@ -49,47 +49,6 @@ RESERVED_ID_SUFFIXES = (".last-good",)
 #: Largest ``dimson_lags``: each lag and lead adds a regressor, and a month of them is already extreme.
 MAX_DIMSON_LAGS = 20
 MAX_STUDY_FILE_BYTES = 16 * 2**20  # a study file larger than this is refused before it is parsed
-
-
-@dataclass(frozen=True)
-class Firm:
-    """A listed security affected by an event."""
-
-    ticker: str
-    name: str
-    exchange: str  # ISO 10383 MIC of the listing, e.g. XSHE for Shenzhen
-    benchmark: str | None = None  # overrides the study's benchmark for this firm
-    exchange_given: bool = True  # False: inferred from the ticker's suffix (or its absence: New York)
-
-    @property
-    def exchange_label(self) -> str:
-        """How reports name the listing: ``Nasdaq`` for ``XNAS``, ``New York (NYSE or Nasdaq)`` for a suffix-less
-        ticker without ``exchange:`` (:func:`eventstudy.spec.exchanges.exchange_label`)."""
-        return exchange_label(self.exchange, self.ticker, self.exchange_given)
-
-
-@dataclass(frozen=True)
-class Source:
-    """A document an event (or claim) is taken from: file name, publication date, short quote."""
-
-    document: str
-    date: date
-    quote: str
-    date_approximate: bool = False
-
-
-@dataclass(frozen=True)
-class Event:
-    """One announcement and the firms it concerns."""
-
-    id: str
-    title: str
-    announced: pd.Timestamp  # tz-aware instant
-    approximate: bool  # the time of day (or the date) is inferred, not stated by the documents
-    note: str
-    sources: tuple[Source, ...]
-    firms: tuple[Firm, ...]
-    day0_rule: str = "close"  # exchanges.DAY0_RULES: "close" (default) or "next_open"
 
 
 @dataclass(frozen=True)
@@ -231,54 +190,6 @@ class Study:
         return min(lows), max(highs)
 
 
-def _source(node: Reader) -> Source:
-    node.mapping({"document", "date", "quote", "date_approximate"})
-    approx = node.get("date_approximate", False)
-    if not isinstance(approx, bool):
-        raise node.fail(f"expected true or false, got {show(approx)}", "date_approximate")
-    return Source(node.text("document"), parse_date(node, "date"), node.text("quote"), approx)
-
-
-def _firm(node: Reader) -> Firm:
-    node.mapping({"ticker", "name", "exchange", "benchmark"})
-    ticker = node.text("ticker", pattern=TICKER)
-    exchange = firm_exchange(node, ticker, node.text("exchange") if node.has("exchange") else None)
-    benchmark = node.text("benchmark", pattern=TICKER) if node.has("benchmark") else None
-    name = node.text("name", ticker) if node.has("name") else ticker
-    return Firm(ticker, name, exchange, benchmark, exchange_given=node.has("exchange"))
-
-
-def day0_rule(node: Reader, default: str) -> str:
-    rule = node.text("day0", default)
-    if rule not in DAY0_RULES:
-        raise node.fail(f"{rule!r} is not a day-0 rule ({', '.join(DAY0_RULES)})", "day0")
-    return rule
-
-
-def _event(node: Reader, default_rule: str = "close") -> Event:
-    node.mapping({"id", "title", "announced", "timezone", "approximate", "note", "sources", "firms", "day0"})
-    approx = node.get("approximate", False)
-    if not isinstance(approx, bool):
-        raise node.fail(f"expected true or false, got {show(approx)}", "approximate")
-    firms = tuple(_firm(f) for f in node.items("firms"))
-    seen: set[str] = set()
-    for i, firm in enumerate(firms):
-        if firm.ticker in seen:
-            raise node.child("firms").child(i).fail(f"ticker {firm.ticker!r} is listed twice in this event", "ticker")
-        seen.add(firm.ticker)
-    sources = tuple(_source(s) for s in node.items("sources")) if node.has("sources") else ()
-    return Event(
-        id=node.text("id", pattern=SLUG),
-        title=node.text("title"),
-        announced=parse_instant(node, "announced"),
-        approximate=approx,
-        note=node.text("note", "") if node.has("note") else "",
-        sources=sources,
-        firms=firms,
-        day0_rule=day0_rule(node, default_rule),
-    )
-
-
 def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] | None = None) -> Study:
     """Validate an already-loaded YAML document; see :func:`load_study`."""
     top = Reader(file, data)
@@ -321,9 +232,9 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     table: str | None = None
     if isinstance(top.get("events"), str):
         table, rows = read_events_table(top, file)
-        events = tuple(_event(e, rule) for e in Reader(table, {"events": rows}).items("events"))
+        events = tuple(read_event(e, rule) for e in Reader(table, {"events": rows}).items("events"))
     else:
-        events = tuple(_event(e, rule) for e in top.items("events"))
+        events = tuple(read_event(e, rule) for e in top.items("events"))
     for i, ev in enumerate(events):
         for j, firm in enumerate(ev.firms):
             if firm_benchmark(benchmark, benchmarks, firm) is None:

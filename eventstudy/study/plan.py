@@ -19,7 +19,8 @@ from ..data.calendar import DayZero, day_zero, sessions
 from ..data.histories import PriceHistories, combine, stacked
 from ..errors import ConfigError, DataError
 from ..model.engine import HALT_LOOKAHEAD_DAYS, FirmEvent
-from ..spec.config import Firm, Study
+from ..spec.config import Study
+from ..spec.events import Firm
 from ..spec.exchanges import calendar_name, exchange_of_ticker
 from .markets import FirmMarket, MarketGroup, firm_market, group_members
 

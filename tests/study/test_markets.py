@@ -10,7 +10,7 @@ import pytest
 
 from eventstudy.data import open_provider
 from eventstudy.model.engine import abnormal_returns
-from eventstudy.spec.config import Firm
+from eventstudy.spec.events import Firm
 from eventstudy.study.markets import combine_abnormal, firm_market, group_members
 from eventstudy.study.run import run_study
 
