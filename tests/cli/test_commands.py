@@ -148,7 +148,7 @@ def test_validate_refuses_contradictions_and_dates(tmp_path, capsys, kwargs, mes
 
 def test_validate_refuses_a_day_zero_after_today(tmp_path, capsys, monkeypatch):
     """Announced on Friday 29 Nov 2019 after the early close: day 0 is Monday 2 Dec, after a 'today' of 30 Nov."""
-    import eventstudy.cli.commands as cli
+    import eventstudy.cli.study_commands as cli
 
     monkeypatch.setattr(cli, "_today", lambda: pd.Timestamp("2019-11-30").date())
     monkeypatch.setattr(cli, "_now", lambda: pd.Timestamp("2019-11-30 12:00", tz="UTC"))
