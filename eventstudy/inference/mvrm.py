@@ -265,8 +265,15 @@ def _window_terms(ar, x, span, mask, window, delta, inv, days, n_common, one_des
                     for a in range(p):
                         value += x[g, i, t, a] * u[i, a]
                     b_rows[i, c] = value
-            cross = np.dot(e.T, b_rows)  # (Σ_i e_it b_is) over the common days t, s
-            for c in range(n):
-                for s in range(n):
-                    scaled[g] += cross[c, s] * cross[c, s]
+            if firms < n:  # Σ_ij (Σ_t e_it e_jt)(Σ_s b_is b_js): two F × F products, fewer than one n × n
+                gram_e = np.dot(e, e.T)
+                gram_b = np.dot(b_rows, b_rows.T)
+                for i in range(firms):
+                    for j in range(firms):
+                        scaled[g] += gram_e[i, j] * gram_b[i, j]
+            else:
+                cross = np.dot(e.T, b_rows)  # (Σ_i e_it b_is) over the common days t, s
+                for c in range(n):
+                    for s in range(n):
+                        scaled[g] += cross[c, s] * cross[c, s]
     return total, returns, scaled

@@ -244,6 +244,26 @@ def test_firm_specific_designs_equal_the_per_event_reference(ref):
     np.testing.assert_allclose(p, want.p_value, rtol=1e-12)
 
 
+def test_more_firms_than_common_days_equal_the_per_event_reference(ref):
+    """Firm designs with more firms (14) than common estimation days (9): ``Σ_ij σ̂_ij b_i'b_j`` summed over the
+    days' ``n × n`` products rather than the firms' ``F × F`` ones gives the per-event reference's statistic to
+    1e-12, as the firms' form does with fewer firms (above)."""
+    from eventstudy.inference import WindowSample
+
+    s = system(14, 9, 2, seed=11)
+    ar, w = s["ar"], s["in_window"]
+    markets = np.random.default_rng(11).normal(0.0, 0.01, (14, len(w)))
+    span = np.ones(ar.shape)
+    x = np.stack([span, markets], axis=-1)
+    sample = WindowSample((0, 1), np.nansum(ar[:, w], axis=1), np.ones(14), np.full(14, 7.0), ar=ar, sar=ar,
+                          span=span, in_window=w, x=x)  # fmt: skip
+    want = ref.mvrm_wald(sample)
+    t, p, got_n = run(ar[None], x[None], w, span=span[None])
+    assert np.isfinite(want.statistic) and got_n.tolist() == [14]
+    np.testing.assert_allclose(t[0], want.statistic, rtol=1e-12)
+    np.testing.assert_allclose(p[0], want.p_value, rtol=1e-12)
+
+
 def test_a_window_day_without_any_return_adds_nothing():
     """A window column on which no firm has a return (another group's halted firm made it a column) leaves the
     statistic as without that column."""
