@@ -74,7 +74,6 @@ from .estimation import (
     solve,
 )
 from .garch import garch_variances
-from .jit import compiled
 from .normal_return import (  # noqa: F401  (design, shifted_market, span_sums: re-exported, part of the engine's API)
     FACTOR_MODELS,
     MODEL_PARAMETERS,
@@ -93,26 +92,6 @@ from .trade_to_trade import (  # noqa: F401  (gather, next_trades, halt_reaches,
     halt_reaches,
     next_trades,
 )
-
-
-def _finite(x: np.ndarray) -> np.ndarray:
-    """``np.nan_to_num(x)`` (NaN → 0, ±inf → ± the largest float) in place, in one pass (the design is a fresh
-    array nobody else holds)."""
-    x = np.ascontiguousarray(x)
-    _to_finite(x.reshape(-1), np.finfo(np.float64).max)
-    return x
-
-
-@compiled
-def _to_finite(x, largest):  # pragma: no cover
-    for i in range(x.shape[0]):
-        v = x[i]
-        if np.isnan(v):
-            x[i] = 0.0
-        elif v == np.inf:
-            x[i] = largest
-        elif v == -np.inf:
-            x[i] = -largest
 
 
 @dataclass(frozen=True)
@@ -224,8 +203,8 @@ def abnormal_returns(
         aligned = factors.reindex(panel.sessions).to_numpy(dtype=float)
         factor_spans = span_sums(aligned, day0[:, None] + rel_days[None, :], span)
         param_names = (*param_names, *(f"b_{c}" for c in factors.columns))
-    x = design(model, span, market, factor_spans)
-    p = x.shape[-1]
+    x0 = design(model, span, market, factor_spans)  # (finite: NaN as 0)
+    p = x0.shape[-1]
     in_window = (rel_days >= estimation_window[0]) & (rel_days <= estimation_window[1])
     if factor_spans is not None:
         usable &= np.isfinite(factor_spans).all(axis=-1)
@@ -261,7 +240,6 @@ def abnormal_returns(
             alpha, beta, components = _dimson(y, lagged, estimation, lags)
         params = np.stack([alpha, beta], axis=-1)
     n_est = estimation.sum(axis=1)
-    x0 = _finite(x)
     dof = n_est - (p if p else 1)
     fit = dof >= 2
     if model in ("scholes_williams", "dimson"):

@@ -107,6 +107,19 @@ def _forecast_errors(x0, y, params, xtx_inv, span, valid, s2, ar, var, fit):  # 
     n, w, p = x0.shape
     keep_fit = fit.shape[0] > 0
     for i in range(n):
+        if p == 2:  # the market model's two columns, the same sums written out (one vector loop over the days)
+            a, b = params[i, 0], params[i, 1]
+            a00, a01, a10, a11 = xtx_inv[i, 0, 0], xtx_inv[i, 0, 1], xtx_inv[i, 1, 0], xtx_inv[i, 1, 1]
+            for t in range(w):
+                x_0, x_1 = x0[i, t, 0], x0[i, t, 1]
+                fitted = 0.0 + x_0 * a + x_1 * b
+                quad = 0.0 + (0.0 + x_0 * a00 + x_1 * a10) * x_0 + (0.0 + x_0 * a01 + x_1 * a11) * x_1
+                if keep_fit:
+                    fit[i, t] = fitted
+                ok = valid[i, t]
+                ar[i, t] = y[i, t] - fitted if ok else np.nan
+                var[i, t] = s2[i] * (span[i, t] + quad) if ok else np.nan
+            continue
         for t in range(w):
             fitted = 0.0
             quad = 0.0

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..data.returns import ReturnsPanel
 from .estimation import normal_equations, solve
+from .jit import compiled
 
 MODEL_PARAMETERS = {
     "market_model": ("alpha", "beta"),
@@ -29,22 +30,55 @@ MODELS = tuple(MODEL_PARAMETERS)
 
 
 def design(model: str, span: np.ndarray, market: np.ndarray, factors: np.ndarray | None = None) -> np.ndarray:
-    """Design rows ``x_t`` of shape ``(N, W, p)`` for ``model`` (see the module docstring).
+    """Design rows ``x_t`` of shape ``(N, W, p)`` for ``model`` (see the module docstring), as the fit reads them:
+    a missing value (NaN) as 0 and ±inf as ± the largest float (``np.nan_to_num``; such days hold no AR).
 
     ``factors`` is ``(N, W, q)``: each factor summed over the return's span (factor model only).
     """
-    k = span.astype(float)
     if model in ("market_model", "scholes_williams", "dimson", "garch"):
-        return np.stack([k, market], axis=-1)
+        out = np.empty(span.shape + (2,))
+        _market_design(span, market, np.finfo(np.float64).max, out)  # (one pass: the design is (N, W, 2))
+        return out
+    k = span.astype(float)
     if model in FACTOR_MODELS:
         if factors is None:
             raise ValueError("the factor model needs factor returns")
-        return np.concatenate([np.stack([k, market], axis=-1), factors], axis=-1)
+        return finite(np.concatenate([np.stack([k, market], axis=-1), factors], axis=-1))
     if model == "mean_adjusted":
         return k[..., None]
     if model == "market_adjusted":
         return np.zeros(span.shape + (0,))
     raise ValueError(f"unknown model {model!r}")
+
+
+@compiled
+def _market_design(span, market, largest, out):  # pragma: no cover
+    """``out[i, t] = (span, market)`` with the market's NaN as 0 and ±inf as ``±largest``."""
+    for i in range(span.shape[0]):
+        for t in range(span.shape[1]):
+            m = market[i, t]
+            out[i, t, 0] = span[i, t]
+            out[i, t, 1] = 0.0 if np.isnan(m) else largest if m == np.inf else -largest if m == -np.inf else m
+
+
+def finite(x: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(x)`` (NaN → 0, ±inf → ± the largest float) in place, in one pass (``x`` a fresh array nobody
+    else holds; a copy if not contiguous)."""
+    x = np.ascontiguousarray(x)
+    _to_finite(x.reshape(-1), np.finfo(np.float64).max)
+    return x
+
+
+@compiled
+def _to_finite(x, largest):  # pragma: no cover
+    for i in range(x.shape[0]):
+        v = x[i]
+        if np.isnan(v):
+            x[i] = 0.0
+        elif v == np.inf:
+            x[i] = largest
+        elif v == -np.inf:
+            x[i] = -largest
 
 
 def shifted_market(panel: ReturnsPanel, benchmark: str, pos: np.ndarray, span: np.ndarray, lag: int) -> np.ndarray:

@@ -228,18 +228,6 @@ def test_cumulate_kernel_equals_per_row_sums(synthetic, python, monkeypatch):
             np.testing.assert_allclose(res["bhar"][i], bhar, rtol=1e-12)
 
 
-@pytest.mark.parametrize("python", [False, True], ids=["compiled", "python"])
-def test_design_made_finite_as_nan_to_num(python, monkeypatch):
-    from eventstudy.model import engine
-
-    if python:
-        monkeypatch.setattr(engine, "_to_finite", engine._to_finite.py_func)
-    x = np.array([[[1.0, np.nan], [np.inf, -np.inf]], [[-2.5, 0.0], [np.nan, 3.0]]])
-    want = np.nan_to_num(x)
-    np.testing.assert_array_equal(engine._finite(x.copy()), want)
-    np.testing.assert_array_equal(engine._finite(np.asfortranarray(x)), want)  # (a copy made contiguous)
-
-
 def test_window_counts_every_return_whose_span_overlaps_it(synthetic):
     """B is halted on rel days 2 and 3; its return of rel day 4 spans days 2..4 (hand-worked masks)."""
     panel, fes, _, _ = synthetic

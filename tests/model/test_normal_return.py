@@ -37,3 +37,24 @@ def test_design_rows_per_model():
             design(model, span, market)
     with pytest.raises(ValueError):
         design("capm2", span, market)
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["compiled", "python"])
+def test_design_made_finite_as_nan_to_num(python, monkeypatch):
+    """The fit reads the design with a missing value as 0 and ±inf as ± the largest float, as ``np.nan_to_num``:
+    the market model's rows written in one pass, the factor model's made finite after they are joined."""
+    from eventstudy.model import normal_return
+
+    if python:
+        monkeypatch.setattr(normal_return, "_to_finite", normal_return._to_finite.py_func)
+        monkeypatch.setattr(normal_return, "_market_design", normal_return._market_design.py_func)
+    span = np.array([[1, 2, 0, 1], [3, 1, 1, 0]])
+    market = np.array([[0.01, np.inf, np.nan, -np.inf], [np.nan, -0.02, 0.0, 0.5]])
+    factors = np.array([[[np.nan], [0.2], [np.inf], [0.1]], [[0.3], [-np.inf], [0.0], [np.nan]]])
+    want = np.nan_to_num(np.stack([span.astype(float), market], axis=-1))
+    for model in ("market_model", "scholes_williams", "dimson", "garch"):
+        np.testing.assert_array_equal(design(model, span, market), want)
+    got = design("factor", span, market, factors)
+    np.testing.assert_array_equal(got, np.concatenate([want, np.nan_to_num(factors)], axis=-1))
+    x = np.array([[[1.0, np.nan], [np.inf, -np.inf]], [[-2.5, 0.0], [np.nan, 3.0]]])
+    np.testing.assert_array_equal(normal_return.finite(np.asfortranarray(x)), np.nan_to_num(x))  # (a copy)
