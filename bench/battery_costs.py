@@ -25,7 +25,7 @@ from eventstudy.inference import battery as battery_module
 from eventstudy.inference.blas_threads import single_threaded
 from eventstudy.inference.sample import window_arrays
 from eventstudy.inference.vectorised import battery
-from eventstudy.model.engine import abnormal_returns, window_only
+from eventstudy.model.engine import abnormal_returns
 from eventstudy.placebo import DrawnEvents, PlaceboSpec, draw_events, prepare, study_groups
 
 
@@ -53,10 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     with single_threaded():
 
         def engine():
-            full = abnormal_returns(context.panel, spec.benchmark, DrawnEvents(context.panel, draw), spec.model,
+            return abnormal_returns(context.panel, spec.benchmark, DrawnEvents(context.panel, draw), spec.model,
                                     spec.estimation_window, spec.span, moments=context.moments,
-                                    located=(draw.day0, draw.ticker))  # fmt: skip
-            return window_only(full, spec.span)
+                                    located=(draw.day0, draw.ticker), gap_days=False)  # fmt: skip
 
         ms, ab = fastest(engine, args.repeat)
         print(f"{'engine':14s} {ms:7.1f} ms")

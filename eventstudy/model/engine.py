@@ -163,6 +163,7 @@ def abnormal_returns(
     located: tuple[np.ndarray, np.ndarray] | None = None,
     exclude: Sequence[pd.DatetimeIndex] | SessionSets | None = None,
     reach: np.ndarray | None = None,
+    gap_days: bool = True,
 ) -> AbnormalReturns:
     """Fit ``model`` for every firm-event and compute abnormal returns over ``rel_range``.
 
@@ -185,10 +186,15 @@ def abnormal_returns(
     days past ``rel_range[1]`` are only those on which some firm-event's followed return ends (on every other
     such day no firm-event has one): the same numbers as the range widened by the largest reach, on far fewer
     days.
+    ``gap_days``: False leaves out the relative days between the estimation window's end and ``rel_range[0]`` (the
+    gap that keeps the event out of the fit), for a caller that reads only the two windows (the placebo's chunks):
+    the arrays then hold only the days the test battery reads, and every number on them is the same.
     """
     if model not in MODEL_PARAMETERS:
         raise ValueError(f"unknown model {model!r}")
     rel_days = np.arange(min(rel_range[0], estimation_window[0]), rel_range[1] + 1)
+    if not gap_days:
+        rel_days = rel_days[(rel_days <= estimation_window[1]) | (rel_days >= rel_range[0])]
     last = None
     if reach is not None:
         last = rel_range[1] + np.asarray(reach, dtype=np.int64)
@@ -313,24 +319,4 @@ def without(ab: AbnormalReturns, excluded: np.ndarray) -> AbnormalReturns:
     return replace(
         ab, ar=np.where(gone, np.nan, ab.ar), ar_var=np.where(gone, np.nan, ab.ar_var),
         estimation=ab.estimation & ~gone,
-    )  # fmt: skip
-
-
-RELEASE_SHARE = 0.25  # window_only copies the arrays only to release at least this share of their days
-
-
-def window_only(ab: AbnormalReturns, window: tuple[int, int]) -> AbnormalReturns:
-    """``ab`` restricted to the relative days of its estimation window and of ``window`` (what the test battery
-    reads, including the days of returns that end after the window but overlap it); the (N, W) arrays of any
-    other days are released — when they are at least :data:`RELEASE_SHARE` of the days: copying every field to
-    free fewer (the few sessions between the estimation window and the event window, as in the placebo's usual
-    design) cost more than it saved (~10 ms of a 50 ms placebo chunk). The battery reads only the days it needs
-    either way, so the numbers are the same."""
-    keep = ab.in_estimation | ab.days(window) | ab.overlap(window).any(axis=0)
-    if keep.mean() > 1.0 - RELEASE_SHARE:
-        return ab
-    return replace(
-        ab, rel_days=ab.rel_days[keep], returns=ab.returns[:, keep], market=ab.market[:, keep],
-        span=ab.span[:, keep], design=ab.design[:, keep], estimation=ab.estimation[:, keep], ar=ab.ar[:, keep],
-        ar_var=ab.ar_var[:, keep], masked=ab.masked[:, keep],
     )  # fmt: skip

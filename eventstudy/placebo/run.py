@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from ..inference.battery import COLUMNS, window_battery
 from ..inference.blas_threads import single_threaded
 from ..inference.sample import window_arrays
-from ..model.engine import AbnormalReturns, abnormal_returns, halt_reaches, next_trades, window_only
+from ..model.engine import AbnormalReturns, abnormal_returns, halt_reaches, next_trades
 from ..model.estimation import Moments, moments
 from ..model.page_faults import small_pages
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
@@ -70,7 +70,7 @@ NO_RETURN = {"returns": np.nan, "market": np.nan, "span": 0, "design": 0.0, "est
 
 
 def chunk_abnormal_returns(context: Context, spec: PlaceboSpec, draw: Draw) -> AbnormalReturns:
-    """The engine on a chunk, restricted to the estimation and event-window days (what the battery reads).
+    """The engine on a chunk, on the estimation and event-window days only (what the battery reads: ``gap_days``).
 
     As in a study, a firm suspended on the windows' last day is followed to its next trade (:func:`halt_reaches`),
     whose return overlaps the windows and counts in them. A chunk of 1,500 random firm-events nearly always holds
@@ -81,11 +81,10 @@ def chunk_abnormal_returns(context: Context, spec: PlaceboSpec, draw: Draw) -> A
     panel = context.panel
     located = (draw.day0, draw.ticker)
     reach = halt_reaches(panel, located, spec.span[1], next_trade=context.next_trade)
-    full = abnormal_returns(
+    return abnormal_returns(
         panel, spec.benchmark, DrawnEvents(panel, draw), spec.model, spec.estimation_window, spec.span,
-        moments=context.moments, located=located, reach=reach,
+        moments=context.moments, located=located, reach=reach, gap_days=False,
     )  # fmt: skip
-    return window_only(full, spec.span)
 
 
 def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, object]:

@@ -367,18 +367,21 @@ def test_config_accepts_new_models(tmp_path):
         parse_study(_study({"model": "factor"}))
 
 
-def test_window_only_copies_only_to_release_a_quarter_of_the_days(synthetic):
-    """The days between the estimation window and the event window are released only when they are at least
-    RELEASE_SHARE of all days; either way the battery's days (estimation, window) hold the same numbers."""
-    from eventstudy.model.engine import RELEASE_SHARE, window_only
-
+def test_without_the_gap_days_the_same_numbers_on_the_windows_days(synthetic):
+    """``gap_days=False`` leaves out the days between the estimation window and the event window; every array
+    holds on the days kept what the full call holds there, and the fit is the same."""
     panel, fes, _, _ = synthetic
-    near = abnormal_returns(panel, "IDX", fes, "market_model", (-40, -3), (-40, 2))  # 2 gap days of 43: kept
-    assert window_only(near, (0, 2)) is near
-    far = abnormal_returns(panel, "IDX", fes, "market_model", (-40, -21), (-40, 2))  # 20 gap days of 43: released
-    cut = window_only(far, (0, 2))
-    assert (43 - len(cut.rel_days)) / 43 >= RELEASE_SHARE
+    full = abnormal_returns(panel, "IDX", fes, "market_model", (-40, -21), (0, 2))
+    cut = abnormal_returns(panel, "IDX", fes, "market_model", (-40, -21), (0, 2), gap_days=False)
+    assert full.rel_days.tolist() == list(range(-40, 3))
     assert cut.rel_days.tolist() == [*range(-40, -20), 0, 1, 2]
-    kept = np.isin(far.rel_days, cut.rel_days)
-    for name in ("returns", "ar", "ar_var", "estimation", "span"):
-        np.testing.assert_array_equal(getattr(cut, name), getattr(far, name)[:, kept], err_msg=name)
+    kept = np.isin(full.rel_days, cut.rel_days)
+    for name in ("returns", "market", "span", "design", "ar", "ar_var", "estimation", "masked"):
+        np.testing.assert_allclose(getattr(cut, name), getattr(full, name)[:, kept], rtol=1e-12, err_msg=name)
+    for name in ("params", "xtx_inv", "sigma2", "n_est", "dof"):
+        np.testing.assert_allclose(getattr(cut, name), getattr(full, name), rtol=1e-12, err_msg=name)
+    car = cut.cumulate(cut.days((0, 2)))["car"]
+    assert np.isfinite(car).any()
+    np.testing.assert_allclose(car, full.cumulate(full.days((0, 2)))["car"], rtol=1e-12)
+    same = abnormal_returns(panel, "IDX", fes, "market_model", (-40, -3), (-2, 2), gap_days=False)
+    assert same.rel_days.tolist() == list(range(-40, 3))  # the windows touch: no gap to leave out

@@ -12,7 +12,7 @@ import pytest
 from eventstudy.data.universe import load_universe, write_synthetic_universe
 from eventstudy.errors import ConfigError
 from eventstudy.inference import EXPENSIVE, TESTS
-from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, window_only
+from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns
 from eventstudy.model.estimation import moments
 from eventstudy.placebo import (
     FAST_MODELS,
@@ -296,8 +296,8 @@ def test_firm_events_halted_on_the_last_day_run_apart_give_the_numbers_of_one_en
     reach = run_module.halt_reaches(universe.panel, (draw.day0, draw.ticker), s.span[1])
     assert 0 < (reach > 0).sum() < len(draw)  # both kinds in the draw: the split is exercised
     split = run_module.chunk_abnormal_returns(context, s, draw)
-    one = window_only(abnormal_returns(universe.panel, s.benchmark, firm_events(universe.panel, draw), s.model, EST,
-                                       (s.span[0], s.span[1] + int(reach.max()))), s.span)  # fmt: skip
+    one = abnormal_returns(universe.panel, s.benchmark, firm_events(universe.panel, draw), s.model, EST,
+                           (s.span[0], s.span[1] + int(reach.max())), gap_days=False)  # fmt: skip
     assert (split.rel_days == one.rel_days).all()
     late, inside = reach > 0, split.rel_days <= s.span[1]
     for name in ("returns", "market", "span", "design", "estimation", "ar", "ar_var", "masked"):
