@@ -138,7 +138,20 @@ def _common_sample(ar, x, mask, est_cols):
         for i in range(firms):
             if not mask[g, i]:
                 continue
-            for a in range(p):  # (one sum at a time: the accumulator stays in a register)
+            if p == 2:  # the market model: the five sums side by side, each over the days in order
+                s0y = s1y = s00 = s10 = s11 = 0.0
+                for c in range(n):
+                    t = days[g, c]
+                    y, x0, x1 = ar[g, i, t], x[g, i, t, 0], x[g, i, t, 1]
+                    s0y += x0 * y
+                    s1y += x1 * y
+                    s00 += x0 * x0
+                    s10 += x1 * x0
+                    s11 += x1 * x1
+                xty[g, i, 0], xty[g, i, 1] = s0y, s1y
+                xtx[g, i, 0, 0], xtx[g, i, 1, 1] = s00, s11
+                xtx[g, i, 1, 0] = xtx[g, i, 0, 1] = s10
+            for a in range(p if p != 2 else 0):  # (one sum at a time: the accumulator stays in a register)
                 total = 0.0
                 for c in range(n):
                     total += x[g, i, days[g, c], a] * ar[g, i, days[g, c]]
