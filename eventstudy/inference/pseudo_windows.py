@@ -62,7 +62,8 @@ def stream_key(seed: object, *tags: int) -> int:
 def uniform_integers(keys, high, counts, out):
     """Per stream ``j``: ``out[j, b, :counts[j]]`` (in that order, draw by draw) independent uniform integers in
     ``[0, high[j])``, ``high[j] ≤ 2³²``, from the SplitMix64 stream starting at ``keys[j]`` (``uint64``;
-    :func:`stream_key`): each output gives two 32-bit words, its upper then its lower half.
+    :func:`stream_key`): each output gives two 32-bit words, its upper then its lower half. ``out`` may be a
+    transposed view (each value's draws side by side in memory).
 
     SplitMix64's ``k``-th output is the mix of ``keys[j] + k γ`` alone, so a stream's words are made side by side
     (vector instructions) on the assumption that none is rejected; a stream where one is (probability below
@@ -96,9 +97,14 @@ def uniform_integers(keys, high, counts, out):
             words[2 * o] = upper >> s32
             words[2 * o + 1] = lower >> s32
         if rejected == 0:
-            for b in range(out.shape[1]):
+            if out.strides[1] >= out.strides[2]:  # the draws' values side by side (a draw's in a row)
+                for b in range(out.shape[1]):
+                    for i in range(count):
+                        out[j, b, i] = words[b * count + i]
+            else:  # each value's draws side by side (``out`` a transposed view)
                 for i in range(count):
-                    out[j, b, i] = words[b * count + i]
+                    for b in range(out.shape[1]):
+                        out[j, b, i] = words[b * count + i]
             continue
         state = key
         z = np.uint64(0)
@@ -335,13 +341,14 @@ def enumerated_caars(pcar, patch, patch_row, groups, caar, hits, n_fin):
 @compiled
 def drawn_caars(pcar, patch, patch_row, codes, n, groups, offsets, caar, hits, n_fin):
     """Per pseudo-study ``groups[j]`` (its ``n[k]`` firms first) and draw ``b``: the mean pseudo-CAR of its firms
-    with data in the run starting at ``offsets[j, b, codes[k, i]]`` (one offset per day 0; the runs read as in
-    :func:`enumerated_caars`); ``n_fin[k]`` counts the draws with data and ``hits[k]`` those with
-    ``|CAAR_b| ≥ |caar[k]|``.
+    with data in the run starting at ``offsets[j, codes[k, i], b]`` (one offset per day 0 and draw, a day 0's draws
+    side by side; the runs read as in :func:`enumerated_caars`); ``n_fin[k]`` counts the draws with data and
+    ``hits[k]`` those with ``|CAAR_b| ≥ |caar[k]|``.
 
     The firms are the outer loop (each draw's total still adds them in order): one firm's runs stay in cache while
-    every draw reads them, and the draws' totals are independent sums (no chain of dependent additions)."""
-    draws = offsets.shape[1]
+    every draw reads them, its offsets are read in order, and the draws' totals are independent sums (no chain of
+    dependent additions: one vector loop)."""
+    draws = offsets.shape[2]
     total = np.empty(draws)
     count = np.empty(draws, dtype=np.int64)
     for j in range(groups.shape[0]):
@@ -352,20 +359,20 @@ def drawn_caars(pcar, patch, patch_row, codes, n, groups, offsets, caar, hits, n
         for i in range(n[k]):
             r = patch_row[k, i]
             row = pcar[k, i] if r < 0 else patch[r]
-            c = codes[k, i]
+            at = offsets[j, codes[k, i]]
             gaps = 0
             for s in range(row.shape[0]):
                 gaps += row[s] != row[s]
             if gaps == 0:
                 complete += 1
                 for d in range(draws):
-                    total[d] += row[offsets[j, d, c]]
+                    total[d] += row[at[d]]
             else:
                 for d in range(draws):
-                    value = row[offsets[j, d, c]]
-                    if value == value:  # (not NaN: the run has data)
-                        total[d] += value
-                        count[d] += 1
+                    value = row[at[d]]
+                    found = value == value  # (not NaN: the run has data)
+                    total[d] += value if found else 0.0
+                    count[d] += found
         found, above = 0, 0
         level = abs(caar[k])
         for d in range(draws):

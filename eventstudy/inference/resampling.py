@@ -266,8 +266,8 @@ def _placebo_p(v):
         for lo in range(0, len(several), step):
             part = slice(lo, lo + step)
             counts = n_codes[several[part]]
-            offsets = np.empty((len(counts), draws, int(counts.max())), dtype=index_type)
-            uniform_integers(keys[part], np.full(len(counts), pcar.shape[2]), counts, offsets)
+            offsets = np.empty((len(counts), int(counts.max()), draws), dtype=index_type)  # a day 0's draws in a row
+            uniform_integers(keys[part], np.full(len(counts), pcar.shape[2]), counts, offsets.transpose(0, 2, 1))
             drawn_caars(pcar, patch_pcar, patch_row, codes, sizes, several[part], offsets, caar, hits, n_fin)
     p = (1.0 + hits) / (n_fin + 1.0)
     bad = (n < 1) | (n_fin == 0)

@@ -110,6 +110,9 @@ def test_streams_per_row():
     np.testing.assert_array_equal(out[0], draws(int(keys[0]), 50, (4, 3)))
     np.testing.assert_array_equal(out[1, :, :2], draws(int(keys[1]), 9, (4, 2)))  # draw by draw, 2 a draw
     assert (out[1, :, 2] == -1).all()  # past the row's count: untouched
+    by_value = np.full((2, 3, 4), -1, dtype=np.int64)  # each value's draws side by side: written through a view
+    uniform_integers(keys, np.array([50, 9]), np.array([3, 2]), by_value.transpose(0, 2, 1))
+    np.testing.assert_array_equal(by_value.transpose(0, 2, 1), out)
 
 
 def explicit_refits(est, x, length, starts):
@@ -208,7 +211,7 @@ def test_drawn_caars_hand():
     """One pseudo-study of 3 firms, firms 0 and 2 on one day 0 (code 0), firm 1 on another (code 1); 2 runs."""
     pcar = np.array([[[0.01, 0.03], [0.02, np.nan], [0.00, -0.03]]])
     codes = np.array([[0, 1, 0]])
-    offsets = np.array([[[0, 0], [1, 0], [0, 1], [1, 1]]], dtype=np.int32)  # (draws, days 0)
+    offsets = np.array([[[0, 0], [1, 0], [0, 1], [1, 1]]], dtype=np.int32).transpose(0, 2, 1).copy()  # (days 0, draws)
     # draw 0: runs 0, 0, 0 → (0.01 + 0.02 + 0.00)/3 = 0.01; draw 1: firms 0, 2 on run 1, firm 1 on run 0
     # → (0.03 + 0.02 − 0.03)/3 = 0.00667; draw 2: firm 1 on run 1 has no data → (0.01 + 0.00)/2 = 0.005;
     # draw 3: (0.03 − 0.03)/2 = 0
