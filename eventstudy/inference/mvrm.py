@@ -23,13 +23,35 @@ from .sample import _estimation_cached, _t_p
 def _inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of each symmetric ``p × p`` matrix of ``a`` ``(..., p, p)`` (the fits' ``X'X``) and where it is
     singular (2-norm condition number ``max|λ| / min|λ|`` above 1e12, or not finite): those get NaN instead of
-    raising."""
+    raising. For ``p = 2`` in closed form (:func:`_inverse_2`), else by LAPACK (``eigvalsh``, ``inv``)."""
+    if a.shape[-1] == 2:
+        return _inverse_2(a)
     with np.errstate(divide="ignore", invalid="ignore"):
         size = np.abs(np.linalg.eigvalsh(np.where(np.isfinite(a), a, 0.0)))
         cond = size.max(axis=-1) / size.min(axis=-1)
     singular = ~(cond < 1e12) | ~np.isfinite(a).all(axis=(-2, -1))
     eye = np.broadcast_to(np.eye(a.shape[-1]), a.shape)
     inv = np.linalg.inv(np.where(singular[..., None, None], eye, a))
+    return np.where(singular[..., None, None], np.nan, inv), singular
+
+
+def _inverse_2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_inverse` of symmetric ``2 × 2`` matrices ``[[α, β], [β, δ]]`` (the market model's ``X'X``), in closed
+    form: eigenvalues ``μ ± ρ``, ``μ = (α + δ)/2``, ``ρ = √(((α − δ)/2)² + β²)``, the smaller in magnitude taken as
+    ``det / λ_max`` (``det = αδ − β²``; no cancellation in ``μ − ρ``), and the inverse ``[[δ, −β], [−β, α]] / det``
+    (for ``X'X`` of a constant and a market return ``det = n Σ (m − m̄)²``, far from cancelling)."""
+    alpha, beta, delta = a[..., 0, 0], 0.5 * (a[..., 0, 1] + a[..., 1, 0]), a[..., 1, 1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mean, half = 0.5 * (alpha + delta), 0.5 * (alpha - delta)
+        radius = np.sqrt(half * half + beta * beta)
+        largest = np.abs(mean) + radius  # |μ| + ρ: the eigenvalue of largest magnitude
+        det = alpha * delta - beta * beta
+        cond = largest / (np.abs(det) / largest)
+        singular = ~(cond < 1e12) | ~np.isfinite(a).all(axis=(-2, -1))
+        inv = (
+            np.stack([np.stack([delta, -beta], axis=-1), np.stack([-beta, alpha], axis=-1)], axis=-2)
+            / det[..., None, None]
+        )
     return np.where(singular[..., None, None], np.nan, inv), singular
 
 
