@@ -194,6 +194,8 @@ def _bhar_boot_t(v):
     # Groups of one sample size at once: per group only its seeded draws (each group its own stream); the
     # resamples' statistics are one compiled loop (pseudo_windows.bootstrap_p); a few groups at a time (about
     # DRAWN_BYTES of picks, read back while in cache).
+    keys = np.zeros(len(n), dtype=np.uint64)
+    keys[run] = stream_keys([v["seeds"][k] for k in run], 2)  # not placebo_p's stream (one call: numpy per word)
     for m in np.unique(n[run]):
         size = max(int(m) // 4, min(int(m), 10))
         index_type = _index_type(int(m))
@@ -203,8 +205,7 @@ def _bhar_boot_t(v):
             ks = same[lo : lo + step]
             values = b[ks][ok[ks]].reshape(len(ks), int(m))  # (groups, m): each row has m values
             picks = np.empty((len(ks), draws, size), dtype=index_type)
-            keys = stream_keys([v["seeds"][k] for k in ks], 2)  # not placebo_p's stream
-            uniform_integers(keys, np.full(len(ks), m), np.full(len(ks), size), picks)
+            uniform_integers(keys[ks], np.full(len(ks), m), np.full(len(ks), size), picks)
             out = np.empty(len(ks))
             bootstrap_p(values, picks, mean[ks], t[ks], out)
             p[ks] = out
