@@ -161,24 +161,37 @@ class Moments:
 
 
 def moments(panel: ReturnsPanel, benchmark: str) -> Moments:
-    returns = panel.returns.to_numpy()
-    level = panel.level[benchmark].to_numpy()
+    returns = panel.returns.to_numpy(dtype=float)
+    level = panel.level[benchmark].to_numpy(dtype=float)
     bench = np.full(len(level), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         bench[1:] = level[1:] / level[:-1] - 1.0
-    span = panel.span.to_numpy()
-    sums = np.zeros((returns.shape[0] + 1, returns.shape[1], 6))
-    for lo in range(0, returns.shape[1], _MOMENT_BLOCK):  # a block of firms at a time: small temporaries
-        block = slice(lo, lo + _MOMENT_BLOCK)
-        use = (span[:, block] == 1) & np.isfinite(returns[:, block]) & np.isfinite(bench)[:, None]
-        r = np.where(use, returns[:, block], 0.0)
-        m = np.where(use, np.nan_to_num(bench)[:, None], 0.0)
-        for q, x in enumerate((use, m, m * m, r, r * m, r * r)):
-            np.cumsum(x, axis=0, dtype=np.float64, out=sums[1:, block, q])
+    span = panel.span.to_numpy(dtype=np.int64)
+    sums = np.empty((returns.shape[0] + 1, returns.shape[1], 6))
+    _running_sums(returns, span, bench, sums)
     return Moments(sums)
 
 
-_MOMENT_BLOCK = 128  # firm columns per block of :func:`moments`
+@compiled
+def _running_sums(returns, span, bench, sums):  # pragma: no cover
+    """``sums[s + 1, f]``: the six sums of :class:`Moments` over sessions ``≤ s`` of firm column ``f``, each added
+    session by session (``sums[0]`` zero): one pass over the sessions, every firm's running sums kept side by side."""
+    sessions, firms = returns.shape
+    acc = np.zeros((firms, 6))
+    sums[0] = 0.0
+    for t in range(sessions):
+        m = bench[t]
+        for f in range(firms):
+            r = returns[t, f]
+            if span[t, f] == 1 and np.isfinite(r) and np.isfinite(m):
+                acc[f, 0] += 1.0
+                acc[f, 1] += m
+                acc[f, 2] += m * m
+                acc[f, 3] += r
+                acc[f, 4] += r * m
+                acc[f, 5] += r * r
+            for q in range(6):
+                sums[t + 1, f, q] = acc[f, q]
 
 
 def moment_equations(

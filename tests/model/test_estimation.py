@@ -116,3 +116,27 @@ def test_engine_with_moments_equals_engine(events):
     c = abnormal_returns(panel, EW_BENCHMARK, fes, "dimson", EST, WIN, moments=moments(panel, EW_BENCHMARK))
     d = abnormal_returns(panel, EW_BENCHMARK, fes, "dimson", EST, WIN)
     np.testing.assert_array_equal(c.ar, d.ar)
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["compiled", "python"])
+def test_running_sums_are_the_cumulative_sums_of_usable_returns(python, monkeypatch):
+    """Each of the six running sums is the cumulative sum, session by session, of its quantity on the usable
+    single-session returns (0 elsewhere): a missing return, a two-session return, a missing benchmark return."""
+    from eventstudy.model import estimation
+
+    if python:
+        monkeypatch.setattr(estimation, "_running_sums", estimation._running_sums.py_func)
+    rng = np.random.default_rng(5)
+    returns = rng.normal(0.0, 0.02, (7, 3))
+    span = np.ones((7, 3), dtype=np.int64)
+    returns[2, 0] = np.nan
+    span[4, 1] = 2
+    bench = rng.normal(0.0, 0.01, 7)
+    bench[5] = np.nan
+    sums = np.empty((8, 3, 6))
+    estimation._running_sums(returns, span, bench, sums)
+    use = (span == 1) & np.isfinite(returns) & np.isfinite(bench)[:, None]
+    r, m = np.where(use, returns, 0.0), np.where(use, np.nan_to_num(bench)[:, None], 0.0)
+    for q, x in enumerate((use.astype(float), m, m * m, r, r * m, r * r)):
+        np.testing.assert_allclose(sums[1:, :, q], np.cumsum(x, axis=0), rtol=1e-12, atol=1e-15, err_msg=str(q))
+    assert (sums[0] == 0.0).all()
