@@ -231,41 +231,55 @@ def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
     divisor = np.empty(starts)
     for r in range(rows_g.shape[0]):
         g, f, length = rows_g[r], rows_f[r], lengths[r]
-        s_e = s_n = s_0 = s_1 = s_0e = s_1e = s_00 = s_01 = s_11 = 0.0
+        # The constant column is 1 on every day with a return (single-session estimation returns, the usual
+        # case): then x0 e = e, x0² = 1 and x0 x1 = x1, and five running sums hold all nine (the same values).
+        s_e = s_n = s_1 = s_1e = s_11 = 0.0
+        unit = True
         for t in range(t_days):
             e = ar[g, f, cols[t]]
             if math.isfinite(e):
-                x0 = x[g, f, cols[t], 0]
+                unit = unit and x[g, f, cols[t], 0] == 1.0
                 x1 = x[g, f, cols[t], 1]
-                x0 = 0.0 if math.isnan(x0) else x0
                 x1 = 0.0 if math.isnan(x1) else x1
                 s_e += e
                 s_n += 1.0
-                s_0 += x0
                 s_1 += x1
-                s_0e += x0 * e
                 s_1e += x1 * e
-                s_00 += x0 * x0
-                s_01 += x0 * x1
                 s_11 += x1 * x1
             c[0, t + 1] = s_e
             c[1, t + 1] = s_n
-            c[2, t + 1] = s_0
             c[3, t + 1] = s_1
-            c[4, t + 1] = s_0e
             c[5, t + 1] = s_1e
-            c[6, t + 1] = s_00
-            c[7, t + 1] = s_01
             c[8, t + 1] = s_11
+        s_0, s_0e, s_00, s_01 = s_n, s_e, s_n, s_1
+        k0, k0e, k00, k01 = 1, 0, 1, 3  # the rows of x0, x0 e, x0², x0 x1
+        if not unit:
+            k0, k0e, k00, k01 = 2, 4, 6, 7
+            s_0 = s_0e = s_00 = s_01 = 0.0
+            for t in range(t_days):
+                e = ar[g, f, cols[t]]
+                if math.isfinite(e):
+                    x0 = x[g, f, cols[t], 0]
+                    x1 = x[g, f, cols[t], 1]
+                    x0 = 0.0 if math.isnan(x0) else x0
+                    x1 = 0.0 if math.isnan(x1) else x1
+                    s_0 += x0
+                    s_0e += x0 * e
+                    s_00 += x0 * x0
+                    s_01 += x0 * x1
+                c[2, t + 1] = s_0
+                c[4, t + 1] = s_0e
+                c[6, t + 1] = s_00
+                c[7, t + 1] = s_01
         within = min(starts, max(t_days - length + 1, 0))  # the runs that end within the estimation days
         lo, hi = c[:, :within], c[:, length : length + within]  # each run's sums: hi − lo
         for s in range(within):
-            a00 = s_00 - (hi[6, s] - lo[6, s])
-            a01 = s_01 - (hi[7, s] - lo[7, s])
+            a00 = s_00 - (hi[k00, s] - lo[k00, s])
+            a01 = s_01 - (hi[k01, s] - lo[k01, s])
             a11 = s_11 - (hi[8, s] - lo[8, s])
-            b0 = hi[4, s] - lo[4, s]
+            b0 = hi[k0e, s] - lo[k0e, s]
             b1 = hi[5, s] - lo[5, s]
-            g0 = hi[2, s] - lo[2, s]
+            g0 = hi[k0, s] - lo[k0, s]
             g1 = hi[3, s] - lo[3, s]
             det = a00 * a11 - a01 * a01
             in_run = hi[1, s] - lo[1, s]

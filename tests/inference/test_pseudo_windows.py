@@ -166,10 +166,14 @@ def test_leave_run_out_equals_explicit_refits(p):
 
 
 def test_market_model_kernel_equals_the_general_one():
+    """The two-column kernel (five running sums where the constant column is 1, nine elsewhere) gives the general
+    kernel's pseudo-CARs, with singular and collinear designs and constant columns other than 1."""
     rng = np.random.default_rng(5)
     ar, x = random_rows(rng, 2, rows=40, t=120)
     x[0, 7, :, 1] = 0.0  # no market returns: X'X singular, no refit
     x[0, 8, :, 1] = 0.5  # a constant market column: collinear with the constant
+    x[0, 9, 30, 0] = 2.0  # a return spanning two sessions: the constant column is not 1 on every day
+    x[0, 10, :, 0] = rng.integers(1, 4, 123)  # spans of 1 to 3 sessions
     cols = np.arange(120)
     lengths = rng.integers(1, 30, 40)
     rows = np.zeros(40, dtype=np.int64), np.arange(40)
