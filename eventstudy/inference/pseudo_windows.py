@@ -59,57 +59,66 @@ def stream_key(seed: object, *tags: int) -> int:
 
 
 @compiled
-def uniform_integers(keys, high, counts, out):
+def uniform_integers(keys, high, counts, out, by_value=False):
     """Per stream ``j``: ``out[j, b, :counts[j]]`` (in that order, draw by draw) independent uniform integers in
     ``[0, high[j])``, ``high[j] ≤ 2³²``, from the SplitMix64 stream starting at ``keys[j]`` (``uint64``;
-    :func:`stream_key`): each output gives two 32-bit words, its upper then its lower half. ``out`` may be a
-    transposed view (each value's draws side by side in memory).
+    :func:`stream_key`): each output gives two 32-bit words, its upper then its lower half. ``by_value``: ``out``
+    is laid out ``(streams, values, draws)`` instead — the same integers, ``out[j, i, b]``, each value's draws side
+    by side.
 
-    SplitMix64's ``k``-th output is the mix of ``keys[j] + k γ`` alone, so a stream's words are made side by side
-    (vector instructions) on the assumption that none is rejected; a stream where one is (probability below
+    SplitMix64's ``o``-th output is the mix of ``keys[j] + (o + 1) γ`` alone, so the words are made side by side
+    (vector instructions): draw by draw two words a mix, by value one (word ``k = b · counts[j] + i`` is a half of
+    output ``⌊k/2⌋``), on the assumption that none is rejected; a stream where one is (probability below
     ``high / 2³²`` a word: about one stream in a million of the placebo's) is made again word by word, so the
     integers are always those of the sequential definition."""
     gamma, mix1, mix2 = np.uint64(_GAMMA), np.uint64(_MIX1), np.uint64(_MIX2)
     s27, s30, s31, s32 = np.uint64(27), np.uint64(30), np.uint64(31), np.uint64(32)
-    low32 = np.uint64(0xFFFFFFFF)
+    one, low32 = np.uint64(1), np.uint64(0xFFFFFFFF)
+    draws = out.shape[2] if by_value else out.shape[1]
     most = 0
     for j in range(keys.shape[0]):
-        most = max(most, out.shape[1] * counts[j])
-    words = np.empty(most + 1, dtype=np.uint64)
+        most = max(most, draws * counts[j])
+    words = np.empty(0 if by_value else most + 1, dtype=np.uint64)
     for j in range(keys.shape[0]):
         n = np.uint64(high[j])
         # 2³² mod n: the lowest products to reject so that every value in [0, n) has the same number of words.
-        reject = (np.uint64(1) << s32) % n
+        reject = (one << s32) % n
         count = counts[j]
-        wanted = out.shape[1] * count
-        rejected = 0
         key = keys[j]
-        for o in range((wanted + 1) // 2):  # output o: the words 2o (upper half) and 2o + 1 (lower half)
-            z = key + np.uint64(o + 1) * gamma
-            z = (z ^ (z >> s30)) * mix1
-            z = (z ^ (z >> s27)) * mix2
-            z = z ^ (z >> s31)
-            upper = (z >> s32) * n
-            lower = (z & low32) * n
-            rejected += ((upper & low32) < reject) + (
-                (lower & low32) < reject
-            )  # (with an unused last word: slow, exact)
-            words[2 * o] = upper >> s32
-            words[2 * o + 1] = lower >> s32
-        if rejected == 0:
-            if out.strides[1] >= out.strides[2]:  # the draws' values side by side (a draw's in a row)
-                for b in range(out.shape[1]):
+        rejected = 0
+        if by_value:
+            for i in range(count):
+                row = out[j, i]
+                for b in range(draws):
+                    k = np.uint64(b) * np.uint64(count) + np.uint64(i)
+                    z = key + ((k >> one) + one) * gamma
+                    z = (z ^ (z >> s30)) * mix1
+                    z = (z ^ (z >> s27)) * mix2
+                    z = z ^ (z >> s31)
+                    product = ((z >> ((one - (k & one)) * s32)) & low32) * n  # the upper half for an even k
+                    rejected += (product & low32) < reject
+                    row[b] = product >> s32
+        else:
+            for o in range((draws * count + 1) // 2):  # output o: the words 2o (upper half) and 2o + 1 (lower)
+                z = key + np.uint64(o + 1) * gamma
+                z = (z ^ (z >> s30)) * mix1
+                z = (z ^ (z >> s27)) * mix2
+                z = z ^ (z >> s31)
+                upper = (z >> s32) * n
+                lower = (z & low32) * n
+                rejected += ((upper & low32) < reject) + ((lower & low32) < reject)  # (an unused last word too)
+                words[2 * o] = upper >> s32
+                words[2 * o + 1] = lower >> s32
+            if rejected == 0:
+                for b in range(draws):
                     for i in range(count):
                         out[j, b, i] = words[b * count + i]
-            else:  # each value's draws side by side (``out`` a transposed view)
-                for i in range(count):
-                    for b in range(out.shape[1]):
-                        out[j, b, i] = words[b * count + i]
+        if rejected == 0:
             continue
         state = key
         z = np.uint64(0)
         spare = False  # the lower half of the last output is still to be used
-        for b in range(out.shape[1]):
+        for b in range(draws):
             for i in range(count):
                 while True:
                     if spare:
@@ -125,7 +134,10 @@ def uniform_integers(keys, high, counts, out):
                     product = word * n
                     if (product & low32) >= reject:
                         break
-                out[j, b, i] = product >> s32
+                if by_value:
+                    out[j, i, b] = product >> s32
+                else:
+                    out[j, b, i] = product >> s32
 
 
 @compiled

@@ -268,7 +268,7 @@ def _placebo_p(v):
             part = slice(lo, lo + step)
             counts = n_codes[several[part]]
             offsets = np.empty((len(counts), int(counts.max()), draws), dtype=index_type)  # a day 0's draws in a row
-            uniform_integers(keys[part], np.full(len(counts), pcar.shape[2]), counts, offsets.transpose(0, 2, 1))
+            uniform_integers(keys[part], np.full(len(counts), pcar.shape[2]), counts, offsets, True)
             drawn_caars(pcar, patch_pcar, patch_row, codes, sizes, several[part], offsets, caar, hits, n_fin)
     p = (1.0 + hits) / (n_fin + 1.0)
     bad = (n < 1) | (n_fin == 0)

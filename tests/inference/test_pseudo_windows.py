@@ -110,9 +110,15 @@ def test_streams_per_row():
     np.testing.assert_array_equal(out[0], draws(int(keys[0]), 50, (4, 3)))
     np.testing.assert_array_equal(out[1, :, :2], draws(int(keys[1]), 9, (4, 2)))  # draw by draw, 2 a draw
     assert (out[1, :, 2] == -1).all()  # past the row's count: untouched
-    by_value = np.full((2, 3, 4), -1, dtype=np.int64)  # each value's draws side by side: written through a view
-    uniform_integers(keys, np.array([50, 9]), np.array([3, 2]), by_value.transpose(0, 2, 1))
+    by_value = np.full((2, 3, 4), -1, dtype=np.int64)  # each value's draws side by side: the same integers
+    uniform_integers(keys, np.array([50, 9]), np.array([3, 2]), by_value, True)
     np.testing.assert_array_equal(by_value.transpose(0, 2, 1), out)
+    high = 3 * 2**30 + 1  # a word in four rejected: every stream made again word by word, in either layout
+    wide, tall = np.empty((2, 5, 3), dtype=np.int64), np.empty((2, 3, 5), dtype=np.int64)
+    uniform_integers(keys, np.array([high, high]), np.array([3, 3]), wide)
+    uniform_integers(keys, np.array([high, high]), np.array([3, 3]), tall, True)
+    np.testing.assert_array_equal(tall.transpose(0, 2, 1), wide)
+    np.testing.assert_array_equal(wide[0], draws(int(keys[0]), high, (5, 3)))
 
 
 def explicit_refits(est, x, length, starts):
