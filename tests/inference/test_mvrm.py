@@ -244,24 +244,30 @@ def test_firm_specific_designs_equal_the_per_event_reference(ref):
     np.testing.assert_allclose(p, want.p_value, rtol=1e-12)
 
 
+def assert_equals_reference(ref, ar, x, span, w, window, dof):
+    """``mvrm_wald`` of one group through the battery equals the per-event reference (explicit dummy regressions,
+    tests/inference/reference.py) to 1e-12, with every firm counted."""
+    from eventstudy.inference import WindowSample
+
+    n = len(ar)
+    sample = WindowSample(window, np.nansum(ar[:, w], axis=1), np.ones(n), np.full(n, dof), ar=ar, sar=ar,
+                          span=span, in_window=w, x=x)  # fmt: skip
+    want = ref.mvrm_wald(sample)
+    t, p, got_n = run(ar[None], x[None], w, span=span[None])
+    assert np.isfinite(want.statistic) and got_n.tolist() == [n]
+    np.testing.assert_allclose(t[0], want.statistic, rtol=1e-12)
+    np.testing.assert_allclose(p[0], want.p_value, rtol=1e-12)
+
+
 def test_more_firms_than_common_days_equal_the_per_event_reference(ref):
     """Firm designs with more firms (14) than common estimation days (9): ``Σ_ij σ̂_ij b_i'b_j`` summed over the
     days' ``n × n`` products rather than the firms' ``F × F`` ones gives the per-event reference's statistic to
     1e-12, as the firms' form does with fewer firms (above)."""
-    from eventstudy.inference import WindowSample
-
     s = system(14, 9, 2, seed=11)
     ar, w = s["ar"], s["in_window"]
     markets = np.random.default_rng(11).normal(0.0, 0.01, (14, len(w)))
     span = np.ones(ar.shape)
-    x = np.stack([span, markets], axis=-1)
-    sample = WindowSample((0, 1), np.nansum(ar[:, w], axis=1), np.ones(14), np.full(14, 7.0), ar=ar, sar=ar,
-                          span=span, in_window=w, x=x)  # fmt: skip
-    want = ref.mvrm_wald(sample)
-    t, p, got_n = run(ar[None], x[None], w, span=span[None])
-    assert np.isfinite(want.statistic) and got_n.tolist() == [14]
-    np.testing.assert_allclose(t[0], want.statistic, rtol=1e-12)
-    np.testing.assert_allclose(p[0], want.p_value, rtol=1e-12)
+    assert_equals_reference(ref, ar, np.stack([span, markets], axis=-1), span, w, (0, 1), 7.0)
 
 
 def test_a_window_day_without_any_return_adds_nothing():
@@ -298,17 +304,8 @@ def test_window_spans_of_several_lengths_equal_the_per_event_reference(ref, one_
     """``Σ_ij σ̂_ij min(s_ik, s_jk)`` summed by span level (1, 2 and 3 sessions on one day) and the estimation
     error through one design or firm by firm give the per-event reference's statistic (explicit dummy regressions,
     every pair of firms) to 1e-12."""
-    from eventstudy.inference import WindowSample
-
     ar, x, span, w = spans_of_three_lengths(seed=5, one_design=one_design)
-    n = len(ar)
-    sample = WindowSample((0, 2), np.nansum(ar[:, w], axis=1), np.ones(n), np.full(n, 128.0), ar=ar, sar=ar,
-                          span=span, in_window=w, x=x)  # fmt: skip
-    want = ref.mvrm_wald(sample)
-    t, p, got_n = run(ar[None], x[None], w, span=span[None])
-    assert np.isfinite(want.statistic) and got_n.tolist() == [7]
-    np.testing.assert_allclose(t[0], want.statistic, rtol=1e-12)
-    np.testing.assert_allclose(p[0], want.p_value, rtol=1e-12)
+    assert_equals_reference(ref, ar, x, span, w, (0, 2), 128.0)
 
 
 def test_kernels_compute_what_their_python_source_computes(monkeypatch):
