@@ -68,10 +68,9 @@ def _mean_pair_correlation(est, n, out):
             n_whole += 1
             mean = sums[i] / t_count
             scale = 1.0 / np.sqrt(spread[i])
-            for t in range(t_count):
-                z = (est[g, i, t] - mean) * scale
-                z_sum[t] += z
-                norms += z * z
+            norms += spread[i] * scale * scale  # ‖z_i‖² (1 but for rounding), without a sum in the loop below
+            for t in range(t_count):  # (no reduction: one vector loop)
+                z_sum[t] += (est[g, i, t] - mean) * scale
         squared = 0.0
         for t in range(t_count):
             squared += z_sum[t] * z_sum[t]
