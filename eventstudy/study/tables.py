@@ -116,10 +116,13 @@ def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int
     if not len(event):
         return pd.DataFrame([], columns=HALT_COLUMNS)
     start = safe[event, k]
-    # Each run ends before the ticker's next session that is not a halt (followed past the window).
-    idx = np.arange(n)[:, None]
-    next_open = np.minimum.accumulate(np.where(halted, n, idx)[::-1], axis=0)[::-1]
-    end = next_open[start, column[event]] - 1
+    # Each run ends before the ticker's next session that is not a halt (followed past the window): searched among
+    # the cells that are not halts, numbered column by column (cell = column·n + session), from the run's start.
+    opens = np.flatnonzero(~halted.ravel(order="F"))
+    base = column[event].astype(np.int64) * n
+    found = np.searchsorted(opens, base + start)
+    nxt = opens[np.minimum(found, len(opens) - 1)] if len(opens) else np.zeros(len(start), dtype=np.int64)
+    end = np.where((found < len(opens)) & (nxt < base + n), nxt - base, n) - 1
     resumed = end + 1
     has_resumed = resumed < n
     has_resumed[has_resumed] = traded[resumed[has_resumed], column[event][has_resumed]]

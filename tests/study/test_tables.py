@@ -174,10 +174,12 @@ def test_ar_table_equals_the_per_firm_event_reference(bad_results):
     pd.testing.assert_frame_equal(ar, reference_ar(bad_results), check_dtype=False, rtol=1e-12, atol=0)
 
 
-def test_halts_equal_the_session_by_session_walk(bad_results):
+def test_halts_equal_the_session_by_session_walk(bad_results, halted_to_the_end):
+    for results in (bad_results, halted_to_the_end):
+        got = [tuple(None if pd.isna(v) else v for v in row) for row in results.halts.itertuples(index=False)]
+        assert got == reference_halts(results)
+    assert any(row[-1] is None for row in reference_halts(halted_to_the_end))  # a halt never resumed in the data
     halts = bad_results.halts
-    expected = reference_halts(bad_results)
-    assert [tuple(None if pd.isna(v) else v for v in row) for row in halts.itertuples(index=False)] == expected
     assert ("002415.SZ", 0) in set(zip(halts["ticker"], halts["first_rel"], strict=True))  # Hikvision, day 0
     panel = bad_results.panel_of(0)
     at = panel.position(DELETED[1])
