@@ -45,6 +45,7 @@ from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
 from ..model.engine import without
 from ..model.volume import AbnormalVolume, abnormal_volume
+from ..spec.config import Study
 from .results import StudyResults
 from .tables import string_column
 
@@ -106,14 +107,26 @@ def _ids(results: StudyResults) -> tuple[list[str], list[str], np.ndarray, list[
     return ids, [fe.ticker for fe in results.abnormal.firm_events], np.array([code[e] for e in ids]), events
 
 
-def volume_frame(results: StudyResults, av: AbnormalVolume, note: np.ndarray, benchmarks: list[str]) -> pd.DataFrame:
-    """volume.csv's rows: every event window, then every day of the daily path (module docstring)."""
+def volume_windows(study: Study) -> list[tuple[int, int]]:
+    """volume.csv's windows: every event window, then every day of the daily path (one-day windows)."""
+    return [*study.event_windows, *((d, d) for d in range(study.daily_path[0], study.daily_path[1] + 1))]
+
+
+def volume_frame(
+    results: StudyResults,
+    av: AbnormalVolume,
+    note: np.ndarray,
+    benchmarks: list[str],
+    res: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """volume.csv's rows: every event window, then every day of the daily path (module docstring). ``res``:
+    ``av.cumulate_windows`` over :func:`volume_windows`, when the caller has it."""
     ids, tickers, _, _ = _ids(results)
-    study = results.study
-    windows = [*study.event_windows, *((d, d) for d in range(study.daily_path[0], study.daily_path[1] + 1))]
+    windows = volume_windows(results.study)
     model = np.where(av.use_market, "market", "mean_adjusted")
     market = np.where(av.use_market, np.array(benchmarks, dtype=object), "")
-    res = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
+    if res is None:
+        res = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
     k = len(windows)  # one block of rows per window, the firm-events in order within it
 
     def each(values: object) -> object:  # one value per firm-event, converted to the column's dtype once, then tiled
@@ -181,19 +194,21 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
     firm, market, use_market, note = _volume_arrays(results, histories)
     av = abnormal_volume(firm, market, ab.rel_days, ab.estimation_window, use_market, exclude=ab.masked)
     benchmarks = [m.benchmark for m in results.markets]
-    volume = volume_frame(results, av, note, benchmarks)
+    windows = volume_windows(study)
+    cumulated = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
+    volume = volume_frame(results, av, note, benchmarks, cumulated)
 
     vol_parts, test_parts = [], []
     sar = tested.sar
     squares = estimation_squares(sar, tested.estimation)  # the estimation days' SAR², sorted once for every window
-    for window in study.event_windows:
+    for w, window in enumerate(study.event_windows):  # (the event windows lead volume.csv's windows)
         counted = tested.overlap(window)  # the returns the window counts (both the U and the rank read them)
         u, n_days = beaver_u(sar, counted)
         vol_parts.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
                                        "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, tested.dof),
                                        "n_days": n_days, "dof": tested.dof,
                                        "note": np.where(np.isfinite(u), "", "no return in the window")}))  # fmt: skip
-        res = av.cumulate(av.days(window))
+        res = {c: v[w] for c, v in cumulated.items()}
         with np.errstate(invalid="ignore", divide="ignore"):
             scav = res["cav"] / res["cav_se"]
         for name, got in volume_tests(res["cav"], scav, codes, len(events)).items():
