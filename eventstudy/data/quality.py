@@ -180,11 +180,15 @@ def spike_rows(rows: StackedRows) -> list[tuple[int, float, float]]:
     if "spikes" in rows.memo:
         return rows.memo["spikes"]  # type: ignore[return-value]
     trades = np.flatnonzero(rows.traded)
-    g = np.log(rows.close[trades] / rows.prev_close[trades])
-    first, second = g[:-1], g[1:]
-    same = rows.code[trades][:-1] == rows.code[trades][1:]
+    ratio = rows.close[trades] / rows.prev_close[trades]
+    # |log r| ≥ SPIKE_MOVE only where r lies outside (e^−m, e^m): the logs are taken of those few trades (widened
+    # by a margin, so that the exact test below decides every case at the bound) and of the trade after each.
+    bound = np.exp(SPIKE_MOVE) * (1.0 - 1e-9)
+    j = np.flatnonzero(~((ratio[:-1] > 1.0 / bound) & (ratio[:-1] < bound)))  # (NaN among them: the test says no)
+    first, second = np.log(ratio[j]), np.log(ratio[j + 1])
+    same = rows.code[trades[j]] == rows.code[trades[j + 1]]
     spike = same & (np.abs(first) >= SPIKE_MOVE) & (np.abs(first + second) <= (1 - SPIKE_UNDONE) * np.abs(first))
-    out = [(int(trades[j]), float(np.expm1(first[j])), float(np.expm1(second[j]))) for j in np.flatnonzero(spike)]
+    out = [(int(trades[j[k]]), float(np.expm1(first[k])), float(np.expm1(second[k]))) for k in np.flatnonzero(spike)]
     rows.memo["spikes"] = out
     return out
 

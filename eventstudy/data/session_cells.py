@@ -43,16 +43,13 @@ class SessionCells:
         return pd.DataFrame(grid, index=panel.sessions, columns=columns, dtype=object)
 
 
-def _cells(rows: StackedRows, panel: ReturnsPanel, cells: dict[int, str] | np.ndarray) -> SessionCells:
-    """``cells`` (rows to words: a mapping, or an array of words per row, ``''`` none) placed on the panel's
-    axis: rows off the axis dropped; of two rows on one cell, the later one's words."""
+def _cells(rows: StackedRows, panel: ReturnsPanel, hit: np.ndarray, words: np.ndarray) -> SessionCells:
+    """The rows ``hit`` with their ``words`` (object array, one each) placed on the panel's axis: rows off the axis
+    dropped; of two rows on one cell, the later one's (in the order of ``hit``) words."""
     at, on = session_positions(rows, panel.sessions)
-    if isinstance(cells, dict):
-        hit = np.array([i for i in cells if on[i]], dtype=np.int64)
-        words = np.array([cells[i] for i in hit] + [None], dtype=object)[:-1]
-    else:
-        hit = np.flatnonzero(on & (cells != ""))
-        words = cells[hit]
+    hit = np.asarray(hit, dtype=np.int64)
+    keep = on[hit]
+    hit, words = hit[keep], words[keep]
     session, column = at[hit], rows.code[hit].astype(np.int64)
     key = session * max(len(rows.tickers), 1) + column
     _, last = np.unique(key[::-1], return_index=True)
@@ -66,13 +63,17 @@ def limit_cells(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> S
     """The closes at the daily limit (:func:`limit_marks`), "up" or "down", on the panel's sessions."""
     rows = stacked(histories).rows
     marks, checked = limit_marks(rows)
-    return _cells(rows, panel, LIMIT_WORDS[np.where(checked[rows.code], marks, 0)])
+    hit = np.flatnonzero(marks != 0)  # (the few rows at a limit: words for them only)
+    hit = hit[checked[rows.code[hit]]]
+    return _cells(rows, panel, hit, LIMIT_WORDS[marks[hit]])
 
 
 def flag_cells(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> SessionCells:
     """The flags' words (:func:`flag_words`, each preceded by its ticker) on the panel's sessions."""
     rows = stacked(histories).rows
-    return _cells(rows, panel, {i: f"{rows.tickers[rows.code[i]]}: {w}" for i, w in flag_words(rows).items()})
+    flagged = flag_words(rows)
+    words = np.array([f"{rows.tickers[rows.code[i]]}: {w}" for i, w in flagged.items()] + [None], dtype=object)
+    return _cells(rows, panel, np.fromiter(flagged, dtype=np.int64, count=len(flagged)), words[:-1])
 
 
 def limit_frame(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
