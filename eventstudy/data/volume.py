@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .histories import session_positions, stacked
 from .universe import Universe
 
 
@@ -29,16 +28,6 @@ def log_volume(volume: np.ndarray, traded: np.ndarray) -> np.ndarray:
     ok = np.asarray(traded, dtype=bool) & np.isfinite(volume) & (volume >= 0)
     with np.errstate(invalid="ignore"):
         return np.where(ok, np.log1p(np.where(ok, volume, 0.0)), np.nan)
-
-
-def volume_panel(histories: Mapping[str, pd.DataFrame], sessions: pd.DatetimeIndex) -> pd.DataFrame:
-    """Sessions × tickers ``log(1 + volume)``: NaN on a suspended session, a session without a row or off the
-    axis, and where the volume is unknown. All tickers' rows placed on the axis at once (as the returns panel)."""
-    rows = stacked(histories).rows
-    at, on = session_positions(rows, sessions)
-    out = np.full((len(sessions), len(rows.tickers)), np.nan, order="F")
-    out[at[on], rows.code[on]] = log_volume(rows.volume[on], rows.traded[on])
-    return pd.DataFrame(out, index=sessions, columns=pd.Index(list(rows.tickers)), copy=False)
 
 
 def gather_days(matrix: np.ndarray, day0: np.ndarray, cols: np.ndarray, rel_days: np.ndarray) -> np.ndarray:

@@ -33,9 +33,74 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
+from ..data.histories import StackedRows
 from ..data.volume import log_volume  # noqa: F401  (re-exported: the transform belongs to the model's definition)
+from .jit import compiled
+
+
+@compiled
+def _log_volume_days(bounds, stamps, volume, traded, axis, codes, day0, rel_days, out):  # pragma: no cover
+    """``out[i, j]``: :func:`log_volume` of the row of ticker ``codes[i]`` (its rows ``bounds[c]:bounds[c + 1]``,
+    dates ``stamps`` ascending) dated session ``day0[i] + rel_days[j]`` of the axis (``axis``: the sessions'
+    stamps; ``rel_days`` ascending); NaN without such a row, off the axis or for ``codes[i]`` −1. Of two rows of
+    one date, the later one's. Each firm-event's rows are walked once from its first day (a binary search)."""
+    n_s, w = len(axis), len(rel_days)
+    for i in range(len(codes)):
+        for j in range(w):
+            out[i, j] = np.nan
+        c = codes[i]
+        if c < 0:
+            continue
+        lo, hi = bounds[c], bounds[c + 1]
+        j = 0
+        while j < w and day0[i] + rel_days[j] < 0:
+            j += 1
+        if j == w or day0[i] + rel_days[j] >= n_s:
+            continue
+        first = axis[day0[i] + rel_days[j]]
+        while lo < hi:  # the first row dated on or after the first day on the axis
+            mid = (lo + hi) // 2
+            if stamps[mid] < first:
+                lo = mid + 1
+            else:
+                hi = mid
+        r, end = lo, bounds[c + 1]
+        while j < w and r < end:
+            p = day0[i] + rel_days[j]
+            if p >= n_s:
+                break
+            day = axis[p]
+            found = -1
+            while r < end and stamps[r] <= day:
+                if stamps[r] == day:
+                    found = r
+                r += 1
+            if found >= 0:
+                v = volume[found]
+                if traded[found] and np.isfinite(v) and v >= 0.0:
+                    out[i, j] = np.log1p(v)
+            j += 1
+
+
+def log_volume_days(
+    rows: StackedRows, sessions: pd.DatetimeIndex, codes: np.ndarray, day0: np.ndarray, rel_days: np.ndarray
+) -> np.ndarray:
+    """``(N, W)``: each firm-event's ``log(1 + V)`` (:func:`log_volume`: NaN on a suspended session, a session
+    without a row and where the volume is unknown) on its relative days ``rel_days`` (ascending) from its day 0 at
+    ``day0`` on ``sessions``, read from the stacked rows of ticker ``codes[i]`` (−1: none, NaN throughout); NaN off
+    the axis. Only the firm-events' own days are read: no sessions × tickers matrix."""
+    out = np.empty((len(codes), len(rel_days)))
+    if not out.size:
+        return out
+    _log_volume_days(
+        np.asarray(rows.bounds, dtype=np.int64), rows.stamps, np.asarray(rows.volume, dtype=float),
+        np.asarray(rows.traded, dtype=bool), rows.stamp(sessions), np.asarray(codes, dtype=np.int64),
+        np.asarray(day0, dtype=np.int64), np.asarray(rel_days, dtype=np.int64), out,
+    )  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from ..data.histories import stacked
-from ..data.volume import gather_days, volume_panel
 from ..inference import significance_table
 from ..inference.blas_threads import single_threaded
 from ..inference.pretrend import aar_joint_f
@@ -44,7 +43,7 @@ from ..inference.volume import volume_tests
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
 from ..model.engine import without
-from ..model.volume import AbnormalVolume, abnormal_volume
+from ..model.volume import AbnormalVolume, abnormal_volume, log_volume_days
 from ..spec.config import Study
 from .results import StudyResults
 from .tables import string_column
@@ -61,27 +60,33 @@ FILES = {"volume.csv": ("volume", VOLUME_COLUMNS), "volatility.csv": ("volatilit
 
 def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, ...]:
     """``(firm log volume, market log volume, market available, note)``: ``(N, W)``, ``(N, W)``, ``(N,)``, ``(N,)``,
-    filled market group by market group (one volume matrix per group: no per-firm-event loop)."""
+    filled market group by market group (:func:`~eventstudy.model.volume.log_volume_days`: each firm-event's own
+    days read from the stacked rows)."""
     ab = results.abnormal
     n, w = ab.ar.shape
     firm, market = np.full((n, w), np.nan), np.full((n, w), np.nan)
     note = np.full(n, "", dtype=object)
     keys = [(m.calendar, m.benchmark) for m in results.markets]
+    held = stacked(histories).rows  # every ticker's rows, as they lie: each firm-event reads its own days only
+    code = {t: k for k, t in enumerate(held.tickers)}
     for key, panel in results.panels.items():
         rows = [i for i, k in enumerate(keys) if k == key]  # over the firm-events' keys, once per group
         if not len(rows):
             continue
-        held = stacked(histories)
-        tickers = [t for t in dict.fromkeys([*(ab.firm_events[i].ticker for i in rows), key[1]]) if t in held]
-        # every ticker held, as they lie (their stacked rows are shared), unless the group needs fewer
-        matrix = volume_panel(held if len(tickers) == len(held) else held.select(tickers), panel.sessions)
         day0 = panel.sessions.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in rows]))
-        cols = matrix.columns.get_indexer([ab.firm_events[i].ticker for i in rows])
-        values = matrix.to_numpy()
-        firm[rows] = gather_days(values, day0, cols, ab.rel_days)
-        if key[1] in matrix.columns:
-            bench = np.full(len(rows), matrix.columns.get_loc(key[1]))
-            market[rows] = gather_days(values, day0, bench, ab.rel_days)
+        cols = np.array([code.get(ab.firm_events[i].ticker, -1) for i in rows], dtype=np.int64)
+        whole = len(rows) == n  # (one group: its arrays are the study's, no copy into place)
+        got = log_volume_days(held, panel.sessions, cols, day0, ab.rel_days)
+        if whole:
+            firm = got
+        else:
+            firm[rows] = got
+        if key[1] in code:
+            got = log_volume_days(held, panel.sessions, np.full(len(rows), code[key[1]]), day0, ab.rel_days)
+            if whole:
+                market = got
+            else:
+                market[rows] = got
         note[rows] = key[1]
     est = ab.in_estimation[None, :] & np.isfinite(firm) & ~ab.masked
     n_est = est.sum(axis=1)
