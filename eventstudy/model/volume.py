@@ -106,13 +106,14 @@ def log_volume_days(
 @dataclass(frozen=True)
 class AbnormalVolume:
     """The fitted log-volume model of N firm-events over relative days ``rel_days``; arrays are ``(N, W)`` unless
-    noted. ``design`` is ``(N, W, 2)`` (a zero second column for the mean-adjusted rows), ``xtx_inv`` ``(N, 2, 2)``
+    noted. ``market`` is the regressor ``v_mt`` (0 for the mean-adjusted rows and where there is none: the second
+    column of :attr:`design`, ``(N, W, 2)``), ``xtx_inv`` ``(N, 2, 2)``
     (a pseudo-inverse: exact for both models), ``sigma2``, ``n_est``, ``dof``, ``use_market`` and ``market_mean``
     (the mean ``v̄_m`` of ``v_mt`` over the estimation sessions; 0 for the mean-adjusted rows) ``(N,)``."""
 
     rel_days: np.ndarray
     volume: np.ndarray
-    design: np.ndarray
+    market: np.ndarray
     estimation: np.ndarray
     params: np.ndarray
     xtx_inv: np.ndarray
@@ -128,13 +129,21 @@ class AbnormalVolume:
         return (self.rel_days >= window[0]) & (self.rel_days <= window[1])
 
     @property
+    def design(self) -> np.ndarray:
+        """``(N, W, 2)``: each session's regressors ``x_t = (1, v_mt)``."""
+        x = np.empty((*self.market.shape, 2))
+        x[..., 0], x[..., 1] = 1.0, self.market
+        return x
+
+    @property
     def sav(self) -> np.ndarray:
         """Standardised abnormal log volume ``AV_it / (σ̂_i √(1 + x_t'(X'X)⁻¹x_t))``, NaN where no AV."""
         return self.cumulate_daily()[1]
 
     def cumulate_daily(self) -> tuple[np.ndarray, np.ndarray]:
         """``(AV, SAV)``: each session's abnormal log volume and its standardised value."""
-        q = np.einsum("nwi,nij,nwj->nw", self.design, self.xtx_inv, self.design)
+        design = self.design
+        q = np.einsum("nwi,nij,nwj->nw", design, self.xtx_inv, design)
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.av, self.av / np.sqrt(self.sigma2[:, None] * (1.0 + q))
 
@@ -156,10 +165,10 @@ class AbnormalVolume:
         av = self.av[:, at]
         traded = np.isfinite(av)
         pick = masks[:, at].T.astype(float)  # (W', K): 1 where the window holds the session
-        n_days = np.rint(traded.astype(float) @ pick).astype(np.int64)  # (N, K)
+        g0 = traded.astype(float) @ pick  # g_S = (Σ 1, Σ v_mt) over the sessions used
+        n_days = np.rint(g0).astype(np.int64)  # (N, K)
         cav = np.where(traded, av, 0.0) @ pick
-        g0 = np.where(traded, self.design[:, at, 0], 0.0) @ pick  # g_S = (Σ 1, Σ v_mt) over the sessions used
-        g1 = np.where(traded, self.design[:, at, 1], 0.0) @ pick
+        g1 = np.where(traded, self.market[:, at], 0.0) @ pick
         with np.errstate(invalid="ignore", divide="ignore"):
             quad = (
                 g0 * g0 / self.n_est[:, None] + self.xtx_inv[:, 1, 1, None] * (g1 - self.market_mean[:, None] * g0) ** 2
@@ -204,8 +213,6 @@ def abnormal_volume(
     if exclude is not None:
         estimation &= ~exclude
     m0 = np.where(np.isfinite(m), m, 0.0)  # x_t = (1, v_mt); its second column 0 where there is no v_mt
-    x = np.empty((n, w, 2))
-    x[..., 0], x[..., 1] = 1.0, m0
     days = np.flatnonzero(in_window)  # the sums run over the estimation window's columns only
     at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
     e = estimation[:, at]
@@ -242,7 +249,7 @@ def abnormal_volume(
     return AbnormalVolume(
         rel_days,
         volume,
-        x,
+        m0,
         estimation,
         params,
         xtx_inv,
