@@ -81,8 +81,14 @@ def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame])
             firm = got
         else:
             firm[rows] = got
-        if key[1] in code:
-            got = log_volume_days(held, panel.sessions, np.full(len(rows), code[key[1]]), day0, ab.rel_days)
+        if key[1] in code:  # the benchmark's log volume on each session, once, then each firm-event's days of it
+            axis = np.arange(len(panel.sessions))
+            series = log_volume_days(held, panel.sessions, np.array([code[key[1]]]), np.zeros(1, np.int64), axis)[0]
+            # NaN past both ends of the axis, so that every firm-event's days lie inside it
+            left = max(0, -int(day0.min() + ab.rel_days[0]))
+            right = max(0, int(day0.max() + ab.rel_days[-1]) - (len(axis) - 1))
+            padded = np.concatenate([np.full(left, np.nan), series, np.full(right, np.nan)])
+            got = padded[(day0 + left)[:, None] + ab.rel_days[None, :]]
             if whole:
                 market = got
             else:
