@@ -40,7 +40,7 @@ class SessionCells:
         grid = np.empty((len(panel.sessions), len(columns)), dtype=object)
         grid.fill("")
         grid[self.session, place[self.column]] = self.words
-        return pd.DataFrame(grid, index=panel.sessions, columns=columns, dtype=object)
+        return pd.DataFrame(grid, index=panel.sessions, columns=columns, dtype=object, copy=False)  # (its own grid)
 
 
 def _cells(rows: StackedRows, panel: ReturnsPanel, hit: np.ndarray, words: np.ndarray) -> SessionCells:
