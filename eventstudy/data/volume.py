@@ -1,5 +1,6 @@
-"""Trading volume on a session axis: the ``log(1 + V)`` matrices the abnormal-volume model reads
-(:mod:`eventstudy.model.volume`).
+"""Trading volume on a session axis: the ``log(1 + V)`` transform and the universe file's matrices the
+abnormal-volume model reads (:mod:`eventstudy.model.volume`, which reads a study's firm-events' own days from the
+stacked rows: :func:`eventstudy.model.volume.log_volume_days`).
 
 Every price source keeps a history's ``volume`` column (the provider contract, :mod:`eventstudy.data.base`):
 shares traded, 0 on a suspended session, NaN when the source does not know it (close-only frames). Here a
@@ -11,7 +12,6 @@ volume taken as the mean log volume of the stocks that traded on each session.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
