@@ -206,26 +206,33 @@ def abnormal_volume(
     volume = np.asarray(volume, dtype=float)
     n, w = volume.shape
     use_market = np.asarray(use_market, dtype=bool)
-    m = np.where(use_market[:, None], np.asarray(market, dtype=float), 0.0)
+    # (the arrays are (N, W) and (N, window): each step writes into one already made where it can)
+    m0 = np.where(use_market[:, None], np.asarray(market, dtype=float), 0.0)
     in_window = (rel_days >= estimation_window[0]) & (rel_days <= estimation_window[1])
-    usable = np.isfinite(volume) & np.isfinite(m)
+    has_market = np.isfinite(m0)
+    usable = np.isfinite(volume)
+    usable &= has_market
     estimation = in_window[None, :] & usable
     if exclude is not None:
         estimation &= ~exclude
-    m0 = np.where(np.isfinite(m), m, 0.0)  # x_t = (1, v_mt); its second column 0 where there is no v_mt
+    np.copyto(m0, 0.0, where=~has_market)  # x_t = (1, v_mt); its second column 0 where there is no v_mt
     days = np.flatnonzero(in_window)  # the sums run over the estimation window's columns only
     at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
     e = estimation[:, at]
     ve, me = volume[:, at], m0[:, at]
     n_est = e.sum(axis=1)
+    dv, dm = np.where(e, ve, 0.0), np.where(e, me, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):  # the fit in deviations from the sample means
-        v_bar = np.where(e, ve, 0.0).sum(axis=1) / n_est
-        m_bar = np.where(e, me, 0.0).sum(axis=1) / n_est
-    dv, dm = np.where(e, ve - v_bar[:, None], 0.0), np.where(e, me - m_bar[:, None], 0.0)
-    sxx, sxy = (dm * dm).sum(axis=1), (dm * dv).sum(axis=1)
+        v_bar = dv.sum(axis=1) / n_est
+        m_bar = dm.sum(axis=1) / n_est
+    np.subtract(ve, v_bar[:, None], out=dv, where=e)  # (0 off the sample, as they were)
+    np.subtract(me, m_bar[:, None], out=dm, where=e)
+    work = np.multiply(dm, dm)
+    sxx = work.sum(axis=1)
+    sxy = np.multiply(dm, dv, out=work).sum(axis=1)
     p = np.where(use_market, 2, 1)
     dof = n_est - p
-    spread = np.where(e, ve, -np.inf).max(axis=1, initial=-np.inf) - np.where(e, ve, np.inf).min(axis=1, initial=np.inf)
+    spread = ve.max(axis=1, where=e, initial=-np.inf) - ve.min(axis=1, where=e, initial=np.inf)
     fit = (dof >= 2) & (spread > 0)  # a volume that never changes has no model (not a zero variance)
     sloped = fit & use_market & (sxx > 0)  # (a market volume constant on the sample: the mean model's fit)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -240,10 +247,17 @@ def abnormal_volume(
     xtx_inv[fit, 0, 1] = xtx_inv[fit, 1, 0] = (-m_bar * inv_sxx)[fit]
     xtx_inv[fit, 1, 1] = inv_sxx[fit]
     params = np.stack([v_bar - slope * m_bar, slope], axis=-1)
+    np.multiply(dm, slope[:, None], out=work)  # the residuals (v_t − v̄) − b̂ (v_mt − v̄_m), squared
+    np.subtract(dv, work, out=work)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sigma2 = np.where(fit, ((dv - slope[:, None] * dm) ** 2).sum(axis=1) / dof, np.nan)
+        sigma2 = np.where(fit, np.square(work, out=work).sum(axis=1) / dof, np.nan)
     # AV = (v_t − v̄) − b̂ (v_mt − v̄_m): the fitted value â + b̂ v_mt taken off in deviations from the means
-    av = np.where(usable & fit[:, None], (volume - v_bar[:, None]) - slope[:, None] * (m0 - m_bar[:, None]), np.nan)
+    av = np.subtract(volume, v_bar[:, None])
+    fitted = np.subtract(m0, m_bar[:, None])
+    fitted *= slope[:, None]
+    av -= fitted
+    usable &= fit[:, None]
+    np.copyto(av, np.nan, where=~usable)
     params = np.where(fit[:, None], params, np.nan)
     params[:, 1] = np.where(use_market, params[:, 1], np.nan)
     return AbnormalVolume(
