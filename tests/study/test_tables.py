@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from eventstudy.data import open_provider
+from eventstudy.data.session_cells import GridCells
 from eventstudy.study.coverage import incomplete_note
 from eventstudy.study.masking import estimation_exclusions, exclusion_sessions
 from eventstudy.study.run import run_study
@@ -257,7 +258,8 @@ def test_flag_words_equal_flagged_row_by_row():
     flags[0, 3] = "A: spike"
     flags[1, 0] = "399106.SZ: split"
     days = np.array([[True, True, True, True, False], [False, True, True, True, True], [True] * 5])
-    got = flag_words(flags, days)
+    row, col = np.nonzero(flags != "")
+    got = flag_words(GridCells(flags.shape, row, col, flags[row, col]), days)
     assert got.tolist() == [flagged(flags[i][days[i]]) for i in range(3)]
     assert got.tolist() == ["A: spike; 399106.SZ: split", "", ""]
 
