@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import exchange_calendars as xcals
+import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError
@@ -42,6 +43,24 @@ def _calendar(name: str) -> xcals.ExchangeCalendar:
         raise ConfigError(f"exchange {name!r} has no trading calendar in exchange_calendars") from None
     except ValueError:  # a calendar whose history starts later than _FIRST_YEAR
         return xcals.get_calendar(name, end=end)
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """A calendar's sessions and their opens, closes and lunch breaks (UTC; NaT: no break), read once."""
+
+    sessions: pd.DatetimeIndex
+    opens: pd.DatetimeIndex
+    closes: pd.DatetimeIndex
+    break_starts: pd.DatetimeIndex
+    break_ends: pd.DatetimeIndex
+
+
+@lru_cache(maxsize=32)
+def _edges(name: str) -> _Edges:
+    cal = _calendar(name)
+    return _Edges(cal.sessions, pd.DatetimeIndex(cal.opens), pd.DatetimeIndex(cal.closes),
+                  pd.DatetimeIndex(cal.break_starts), pd.DatetimeIndex(cal.break_ends))  # fmt: skip
 
 
 def exchange_calendar(mic: str) -> xcals.ExchangeCalendar:
@@ -106,13 +125,14 @@ class DayZero:
         return text
 
 
-def _close_reason(cal: xcals.ExchangeCalendar, announced: pd.Timestamp, session: pd.Timestamp) -> str:
-    """Where ``announced`` fell relative to ``session`` (the first session closing at or after it), in words."""
-    tz = cal.tz
-    opens, closes = cal.session_open(session).tz_convert(tz), cal.session_close(session).tz_convert(tz)
+def _close_reason(cal: xcals.ExchangeCalendar, edges: _Edges, announced: pd.Timestamp, k: int) -> str:
+    """Where ``announced`` fell relative to session ``k`` of ``cal`` (the first session closing at or after it), in
+    words."""
+    tz, session = cal.tz, edges.sessions[k]
+    opens, closes = edges.opens[k].tz_convert(tz), edges.closes[k].tz_convert(tz)
     hm = "%H:%M"
     if announced >= opens:
-        start, end = cal.session_break_start(session), cal.session_break_end(session)
+        start, end = edges.break_starts[k], edges.break_ends[k]
         if pd.notna(start) and start <= announced < end:
             return (
                 f"It came during the lunch break ({start.tz_convert(tz).strftime(hm)}–{end.tz_convert(tz).strftime(hm)}) "
@@ -123,13 +143,13 @@ def _close_reason(cal: xcals.ExchangeCalendar, announced: pd.Timestamp, session:
             f"(open {opens.strftime(hm)}, close {closes.strftime(hm)})"
         )
     day = announced.tz_convert(tz).tz_localize(None).normalize()
-    if not cal.is_session(day):
+    if day not in edges.sessions:
         return (
             f"It came on {day.strftime(_DAY)}, a day without a session, before the next open ({opens.strftime(_WHEN)})"
         )
-    previous = cal.previous_session(session) if session > cal.first_session else None
-    if previous is not None and announced > cal.session_close(previous):
-        prev_close = cal.session_close(previous).tz_convert(tz)
+    if k > 0 and announced > edges.closes[k - 1]:
+        previous = edges.sessions[k - 1]
+        prev_close = edges.closes[k - 1].tz_convert(tz)
         early = " early" if previous in cal.early_closes else ""
         after = f"It came after the previous session ({_naive(previous).strftime(_DAY)}) closed{early} at "
         return after + f"{prev_close.strftime(hm)} and before the next open ({opens.strftime(_WHEN)})"
@@ -148,27 +168,29 @@ def day_zero(announced: pd.Timestamp, mic: str, rule: str = "close") -> DayZero:
     if day < cal.first_session or day > cal.last_session:
         raise ConfigError(f"{mic}: {local.date()} is outside the trading calendar ({cal.first_session.date()} .. "
                           f"{cal.last_session.date()}): no session can be day 0")  # fmt: skip
-    if rule == "close":
-        first = cal.date_to_session(day, direction="previous")
-        edge = cal.session_close
-    else:
-        first = cal.date_to_session(day, direction="next")
-        edge = cal.session_open
-    while edge(first) < announced:
-        if first >= cal.last_session:
-            raise DataError(f"{mic}: no session after {announced} in the trading calendar")
-        first = cal.next_session(first)
-    previous = cal.previous_session(first)
-    weekdays = pd.bdate_range(previous + pd.Timedelta(days=1), first - pd.Timedelta(days=1))
+    # From the session on or before (close) / on or after (next_open) the local date, the first whose close (open)
+    # is at or after the announcement: the edges ascend, so one search among them.
+    edges = _edges(calendar_name(mic))
+    axis = edges.sessions
+    if rule == "close":  # the session on or before the local date
+        k0 = int(axis.searchsorted(day, side="right")) - 1
+        k = max(k0, int(edges.closes.searchsorted(announced, side="left")))
+    else:  # the session on or after it
+        k0 = int(axis.searchsorted(day, side="left"))
+        k = max(k0, int(edges.opens.searchsorted(announced, side="left")))
+    if k >= len(axis):
+        raise DataError(f"{mic}: no session after {announced} in the trading calendar")
+    first = axis[k]
+    previous = axis[k - 1] if k > 0 else cal.previous_session(first)  # (the first session: its error)
     return DayZero(
         exchange=mic,
         announced=announced,
         announced_local=local,
         session=_naive(first),
-        session_open=cal.session_open(first).tz_convert(cal.tz),
+        session_open=edges.opens[k].tz_convert(cal.tz),
         previous_session=_naive(previous),
-        closed_days=len(weekdays),
+        closed_days=int(np.busday_count((previous + pd.Timedelta(days=1)).date(), first.date())),  # weekdays between
         rule=rule,
-        session_close=cal.session_close(first).tz_convert(cal.tz),
-        reason=_close_reason(cal, announced, first) if rule == "close" else "",
+        session_close=edges.closes[k].tz_convert(cal.tz),
+        reason=_close_reason(cal, edges, announced, k) if rule == "close" else "",
     )

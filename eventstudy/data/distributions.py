@@ -97,16 +97,17 @@ def ex_dates(histories: Mapping[str, pd.DataFrame], tickers: Sequence[str]) -> t
                   "split": np.array([k for _, k in flagged], dtype=float)})  # fmt: skip
 
     code = rows.code
-    later = np.r_[False, code[1:] == code[:-1]] & rows.exchange[code] & wanted[code]
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.r_[np.nan, rows.prev_close[1:] / rows.close[:-1]]
-    at = np.flatnonzero(later & np.isfinite(ratio) & (ratio < 1.0 - MIN_DROP))
+        ratio = rows.prev_close[1:] / rows.close[:-1]  # row t + 1's reference close over row t's close
+    at = np.flatnonzero(ratio < 1.0 - MIN_DROP)  # the drops (few), then those within a ticker of the exchange's
+    at = at[np.isfinite(ratio[at]) & (code[at + 1] == code[at]) & rows.exchange[code[at + 1]] & wanted[code[at + 1]]]
+    ratio, at = ratio[at], at + 1
     split = np.full(len(at), np.nan)
     for k in FORWARD_SPLITS[::-1]:  # the first ratio that matches wins
-        split[np.abs(ratio[at] * k - 1.0) <= SPLIT_TOLERANCE] = k
+        split[np.abs(ratio * k - 1.0) <= SPLIT_TOLERANCE] = k
     parts.append({"code": code[at], "day": rows.date[at],
                   "kind": np.where(np.isnan(split), DISTRIBUTION, SPLIT).astype(object),
-                  "source": np.full(len(at), REFERENCE), "value": ratio[at], "prev_close": rows.prev_close[at],
+                  "source": np.full(len(at), REFERENCE), "value": ratio, "prev_close": rows.prev_close[at],
                   "close": rows.close[at - 1], "split": split})  # fmt: skip
 
     unrecorded = []

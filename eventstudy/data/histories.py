@@ -228,8 +228,9 @@ class PriceHistories(Mapping[str, pd.DataFrame]):
         last = np.full(len(lo), np.iinfo(np.int64).min)
         for b, columns in enumerate(self._blocks):  # each history's first and last date
             on = np.flatnonzero((self._block == b) & (hi > lo))
-            stamps = columns["date"].astype("datetime64[ns]", copy=False)
-            first[on], last[on] = stamps[lo[on]].view(np.int64), stamps[hi[on] - 1].view(np.int64)
+            dates = columns["date"]  # (only the end rows' dates converted to ns, not the block's)
+            first[on] = dates[lo[on]].astype("datetime64[ns]").view(np.int64)
+            last[on] = dates[hi[on] - 1].astype("datetime64[ns]").view(np.int64)
         a = pd.Timestamp(start).as_unit("ns").value if start is not None else np.iinfo(np.int64).min
         z = pd.Timestamp(end).as_unit("ns").value if end is not None else np.iinfo(np.int64).max
         for k in np.flatnonzero((first < a) | (last > z)):  # only the histories that reach beyond

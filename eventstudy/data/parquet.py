@@ -78,9 +78,9 @@ class ParquetUniverseProvider:
             given = np.array([x[at] is not None for x in bounds], dtype=bool)
             if not given.any():
                 continue
-            stamp = {
-                x[at]: pd.Timestamp(x[at]).as_unit("ns").value for x in bounds if x[at] is not None
-            }  # few distinct
+            stamp = {  # few distinct: each converted once
+                d: pd.Timestamp(d).as_unit("ns").value for d in {x[at] for x in bounds if x[at] is not None}
+            }
             days = np.array([stamp[x[at]] // DAY_NS if x[at] is not None else 0 for x in bounds], np.int64)
             exact = np.array([x[at] is None or stamp[x[at]] % DAY_NS == 0 for x in bounds], bool)
             offset = np.clip(days - first_day + 1, 0, stride - 1)

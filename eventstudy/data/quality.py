@@ -154,15 +154,16 @@ def split_rows(rows: StackedRows) -> list[tuple[int, float]]:
         return rows.memo["splits"]  # type: ignore[return-value]
     ratio = rows.close / rows.prev_close
     # Every split ratio lies below 1.05 / 1.5 or above 0.95 / (2/3): the others cannot be near one.
-    candidates = np.flatnonzero(rows.traded & ((ratio < 0.71) | (ratio > 1.42)))
+    candidates = np.flatnonzero((ratio < 0.71) | (ratio > 1.42))
+    candidates = candidates[rows.traded[candidates]]
     near = np.zeros(len(candidates), dtype=bool)
     for k in SPLIT_RATIOS:  # NaN: False
         near |= np.abs(ratio[candidates] * k - 1.0) <= SPLIT_TOLERANCE
-    trades = np.flatnonzero(rows.traded)
     out = []
     for i in candidates[near]:  # the few candidates only
         lo = rows.bounds[rows.code[i]]
-        before = rows.volume[trades[np.searchsorted(trades, lo) : np.searchsorted(trades, i)]][-SPLIT_VOLUME_SESSIONS:]
+        trades = lo + np.flatnonzero(rows.traded[lo:i])  # the ticker's traded sessions before this one
+        before = rows.volume[trades][-SPLIT_VOLUME_SESSIONS:]
         usual = np.nanmedian(before) if np.isfinite(before).any() else np.nan
         if np.isfinite(rows.volume[i]) and usual > 0 and rows.volume[i] > SPLIT_VOLUME * usual:
             continue  # heavy trading: news, not a split
@@ -179,12 +180,20 @@ def spike_rows(rows: StackedRows) -> list[tuple[int, float, float]]:
     ticker's next traded session."""
     if "spikes" in rows.memo:
         return rows.memo["spikes"]  # type: ignore[return-value]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = rows.close / rows.prev_close
+    # |log r| ≥ SPIKE_MOVE only where r lies outside (e^−m, e^m): the logs are taken of those few trades (the band
+    # narrowed by a margin, so that the exact test below decides every case at the bound) and of the trade after each.
+    bound = np.exp(SPIKE_MOVE) * (1.0 - 1e-9)
+    at = np.flatnonzero(~((ratio > 1.0 / bound) & (ratio < bound)))  # (NaN among them: the test says no)
+    at = at[rows.traded[at]]
     trades = np.flatnonzero(rows.traded)
-    g = np.log(rows.close[trades] / rows.prev_close[trades])
-    first, second = g[:-1], g[1:]
-    same = rows.code[trades][:-1] == rows.code[trades][1:]
+    after = np.searchsorted(trades, at) + 1  # the next trade's place among the trades
+    at, nxt = at[after < len(trades)], trades[after[after < len(trades)]]
+    first, second = np.log(ratio[at]), np.log(ratio[nxt])
+    same = rows.code[at] == rows.code[nxt]
     spike = same & (np.abs(first) >= SPIKE_MOVE) & (np.abs(first + second) <= (1 - SPIKE_UNDONE) * np.abs(first))
-    out = [(int(trades[j]), float(np.expm1(first[j])), float(np.expm1(second[j]))) for j in np.flatnonzero(spike)]
+    out = [(int(at[k]), float(np.expm1(first[k])), float(np.expm1(second[k]))) for k in np.flatnonzero(spike)]
     rows.memo["spikes"] = out
     return out
 
@@ -196,9 +205,8 @@ def break_rows(rows: StackedRows) -> np.ndarray:
     code = rows.code
     if len(code) < 2:
         return np.empty(0, dtype=np.int64)
-    later = np.r_[False, code[1:] == code[:-1]] & rows.exchange[code]
-    above = np.r_[False, rows.prev_close[1:] > rows.close[:-1] * (1.0 + 1e-6) + 1e-9]
-    rows.memo["breaks"] = np.flatnonzero(later & above)
+    at = np.flatnonzero(rows.prev_close[1:] > rows.close[:-1] * (1.0 + 1e-6) + 1e-9) + 1  # (few) the rows above
+    rows.memo["breaks"] = at[(code[at] == code[at - 1]) & rows.exchange[code[at]]]  # ... within a ticker
     rows.memo["breaks"].setflags(write=False)  # type: ignore[attr-defined]
     return rows.memo["breaks"]  # type: ignore[return-value]
 

@@ -40,19 +40,16 @@ class SessionCells:
         grid = np.empty((len(panel.sessions), len(columns)), dtype=object)
         grid.fill("")
         grid[self.session, place[self.column]] = self.words
-        return pd.DataFrame(grid, index=panel.sessions, columns=columns, dtype=object)
+        return pd.DataFrame(grid, index=panel.sessions, columns=columns, dtype=object, copy=False)  # (its own grid)
 
 
-def _cells(rows: StackedRows, panel: ReturnsPanel, cells: dict[int, str] | np.ndarray) -> SessionCells:
-    """``cells`` (rows to words: a mapping, or an array of words per row, ``''`` none) placed on the panel's
-    axis: rows off the axis dropped; of two rows on one cell, the later one's words."""
+def _cells(rows: StackedRows, panel: ReturnsPanel, hit: np.ndarray, words: np.ndarray) -> SessionCells:
+    """The rows ``hit`` with their ``words`` (object array, one each) placed on the panel's axis: rows off the axis
+    dropped; of two rows on one cell, the later one's (in the order of ``hit``) words."""
     at, on = session_positions(rows, panel.sessions)
-    if isinstance(cells, dict):
-        hit = np.array([i for i in cells if on[i]], dtype=np.int64)
-        words = np.array([cells[i] for i in hit] + [None], dtype=object)[:-1]
-    else:
-        hit = np.flatnonzero(on & (cells != ""))
-        words = cells[hit]
+    hit = np.asarray(hit, dtype=np.int64)
+    keep = on[hit]
+    hit, words = hit[keep], words[keep]
     session, column = at[hit], rows.code[hit].astype(np.int64)
     key = session * max(len(rows.tickers), 1) + column
     _, last = np.unique(key[::-1], return_index=True)
@@ -66,13 +63,17 @@ def limit_cells(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> S
     """The closes at the daily limit (:func:`limit_marks`), "up" or "down", on the panel's sessions."""
     rows = stacked(histories).rows
     marks, checked = limit_marks(rows)
-    return _cells(rows, panel, LIMIT_WORDS[np.where(checked[rows.code], marks, 0)])
+    hit = np.flatnonzero(marks != 0)  # (the few rows at a limit: words for them only)
+    hit = hit[checked[rows.code[hit]]]
+    return _cells(rows, panel, hit, LIMIT_WORDS[marks[hit]])
 
 
 def flag_cells(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> SessionCells:
     """The flags' words (:func:`flag_words`, each preceded by its ticker) on the panel's sessions."""
     rows = stacked(histories).rows
-    return _cells(rows, panel, {i: f"{rows.tickers[rows.code[i]]}: {w}" for i, w in flag_words(rows).items()})
+    flagged = flag_words(rows)
+    words = np.array([f"{rows.tickers[rows.code[i]]}: {w}" for i, w in flagged.items()] + [None], dtype=object)
+    return _cells(rows, panel, np.fromiter(flagged, dtype=np.int64, count=len(flagged)), words[:-1])
 
 
 def limit_frame(histories: Mapping[str, pd.DataFrame], panel: ReturnsPanel) -> pd.DataFrame:
@@ -131,21 +132,51 @@ def limit_grid(limits: SessionCells, panel: ReturnsPanel, firm_events: Sequence,
     return out
 
 
+@dataclass(frozen=True)
+class GridCells:
+    """The cells of an ``(N, W)`` firm-event × relative-day grid of words that hold words, in row-major order
+    (firm-event, then day): ``row``, ``col`` and ``words``; every other cell is ``''``. Few cells hold words (a
+    flagged session reaches only the firm-events whose days hold it), so they are kept without the grid."""
+
+    shape: tuple[int, int]
+    row: np.ndarray
+    col: np.ndarray
+    words: np.ndarray  # object
+
+    def dense(self) -> np.ndarray:
+        """The grid itself: ``(N, W)`` of words, ``''`` where none."""
+        out = _blank(*self.shape)
+        out[self.row, self.col] = self.words
+        return out
+
+
 def flag_grid(
     flags: SessionCells, panel: ReturnsPanel, firm_events: Sequence, rel_days: np.ndarray, benchmark: str
-) -> np.ndarray:
-    """``(N, W)`` of the flags' words on each firm-event's relative days, the firm's and its benchmark's;
-    ``flags``: :func:`flag_cells` of the panel."""
-    grid = limit_grid(flags, panel, firm_events, rel_days)
-    if benchmark not in flags.tickers or not len(firm_events) or not len(rel_days):
-        return grid
-    mine = flags.column == flags.tickers.index(benchmark)
-    column = SessionCells(flags.tickers, flags.session[mine], np.zeros(int(mine.sum()), dtype=np.int64),
-                          flags.words[mine])  # fmt: skip
-    everyone = np.zeros(len(firm_events), dtype=np.int64)
-    i, j, words = _spread(column, everyone, _day0(panel, firm_events), np.asarray(rel_days))
-    own = grid[i, j]
-    both = own.astype(bool)
-    grid[i[both], j[both]] = own[both] + "; " + words[both]
-    grid[i[~both], j[~both]] = words[~both]
-    return grid
+) -> GridCells:
+    """The flags' words on each firm-event's relative days, the firm's and then its benchmark's (joined by
+    ``; `` on a day both have), as the cells that hold words; ``flags``: :func:`flag_cells` of the panel."""
+    n, w = len(firm_events), len(rel_days)
+    empty = np.zeros(0, dtype=np.int64)
+    if not n or not w:
+        return GridCells((n, w), empty, empty, np.zeros(0, dtype=object))
+    day0, rel = _day0(panel, firm_events), np.asarray(rel_days)
+    column = pd.Index(list(flags.tickers)).get_indexer([fe.ticker for fe in firm_events])
+    i, j, words = _spread(flags, column, day0, rel)  # the firm's own (one cell per firm-event and day)
+    words = np.asarray(words, dtype=object)
+    if benchmark in flags.tickers:
+        mine = flags.column == flags.tickers.index(benchmark)
+        column = SessionCells(flags.tickers, flags.session[mine], np.zeros(int(mine.sum()), dtype=np.int64),
+                              flags.words[mine])  # fmt: skip
+        bi, bj, bench = _spread(column, np.zeros(n, dtype=np.int64), day0, rel)
+        own = i.astype(np.int64) * w + j
+        order = np.argsort(own, kind="stable")
+        at = np.minimum(np.searchsorted(own, bi.astype(np.int64) * w + bj, sorter=order), max(len(own) - 1, 0))
+        both = np.zeros(len(bi), dtype=bool)
+        if len(own):
+            at = order[at]
+            both = own[at] == bi.astype(np.int64) * w + bj
+            words[at[both]] = words[at[both]] + "; " + np.asarray(bench, dtype=object)[both]
+        i, j = np.r_[i, bi[~both]], np.r_[j, bj[~both]]
+        words = np.r_[words, np.asarray(bench, dtype=object)[~both]]
+    order = np.lexsort((j, i))
+    return GridCells((n, w), i[order].astype(np.int64), j[order].astype(np.int64), words[order])

@@ -1,5 +1,6 @@
-"""Trading volume on a session axis: the ``log(1 + V)`` matrices the abnormal-volume model reads
-(:mod:`eventstudy.model.volume`).
+"""Trading volume on a session axis: the ``log(1 + V)`` transform and the universe file's matrices the
+abnormal-volume model reads (:mod:`eventstudy.model.volume`, which reads a study's firm-events' own days from the
+stacked rows: :func:`eventstudy.model.volume.log_volume_days`).
 
 Every price source keeps a history's ``volume`` column (the provider contract, :mod:`eventstudy.data.base`):
 shares traded, 0 on a suspended session, NaN when the source does not know it (close-only frames). Here a
@@ -11,14 +12,12 @@ volume taken as the mean log volume of the stocks that traded on each session.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .histories import session_positions, stacked
 from .universe import Universe
 
 
@@ -29,16 +28,6 @@ def log_volume(volume: np.ndarray, traded: np.ndarray) -> np.ndarray:
     ok = np.asarray(traded, dtype=bool) & np.isfinite(volume) & (volume >= 0)
     with np.errstate(invalid="ignore"):
         return np.where(ok, np.log1p(np.where(ok, volume, 0.0)), np.nan)
-
-
-def volume_panel(histories: Mapping[str, pd.DataFrame], sessions: pd.DatetimeIndex) -> pd.DataFrame:
-    """Sessions × tickers ``log(1 + volume)``: NaN on a suspended session, a session without a row or off the
-    axis, and where the volume is unknown. All tickers' rows placed on the axis at once (as the returns panel)."""
-    rows = stacked(histories).rows
-    at, on = session_positions(rows, sessions)
-    out = np.full((len(sessions), len(rows.tickers)), np.nan, order="F")
-    out[at[on], rows.code[on]] = log_volume(rows.volume[on], rows.traded[on])
-    return pd.DataFrame(out, index=sessions, columns=pd.Index(list(rows.tickers)), copy=False)
 
 
 def gather_days(matrix: np.ndarray, day0: np.ndarray, cols: np.ndarray, rel_days: np.ndarray) -> np.ndarray:

@@ -27,11 +27,18 @@ PRETREND_TESTS = ("aar_joint_f",)
 def _day_means(ar: np.ndarray, use: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """``(G, W)``: per group and relative day the mean of ``ar`` where ``use`` holds (NaN where none)."""
     w = ar.shape[1]
-    codes = (groups[:, None] * w + np.arange(w)[None, :])[use]
-    total = np.bincount(codes, weights=ar[use], minlength=n_groups * w).reshape(n_groups, w)
-    count = np.bincount(codes, minlength=n_groups * w).reshape(n_groups, w)
+    out = np.full((n_groups, w), np.nan)
+    cols = np.flatnonzero(use.any(axis=0))
+    if not len(cols):
+        return out
+    at = slice(int(cols[0]), int(cols[-1]) + 1)  # only the days some firm uses (a window: a few columns)
+    use, k = use[:, at], at.stop - at.start
+    codes = (groups[:, None] * k + np.arange(k)[None, :])[use]
+    total = np.bincount(codes, weights=ar[:, at][use], minlength=n_groups * k).reshape(n_groups, k)
+    count = np.bincount(codes, minlength=n_groups * k).reshape(n_groups, k)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan)
+        out[:, at] = np.where(count > 0, total / count, np.nan)
+    return out
 
 
 def aar_joint_f(

@@ -142,10 +142,10 @@ def rank_excess(
     ``squares``: :func:`estimation_squares` of the same ``sar`` and ``estimation`` if kept across windows. Each
     window ``SAR²`` is ranked by counting the pooled values below and equal to it (ties averaged: as
     ``scipy.stats.rankdata``) — binary searches in the sorted estimation days, a count over the window's own
-    days — in one compiled pass per row; ``K_it − ½`` is summed over the pooled days' columns."""
+    days — in one compiled pass per row; ``K_it − ½`` is summed over the window's columns."""
     squares = squares if squares is not None else estimation_squares(sar, estimation)
-    pooled = np.flatnonzero((estimation | window).any(axis=0))  # only the columns some row pools are ranked
-    at = slice(int(pooled[0]), int(pooled[-1]) + 1) if len(pooled) else slice(0, 0)
+    ranked = np.flatnonzero(window.any(axis=0))  # only the window's columns are ranked (the estimation days'
+    at = slice(int(ranked[0]), int(ranked[-1]) + 1) if len(ranked) else slice(0, 0)  # SAR² are in ``squares``)
     terms = np.empty((len(sar), at.stop - at.start))
     n_use = np.empty(len(sar), dtype=np.int64)
     _window_rank_terms(np.asarray(sar, dtype=float), np.asarray(estimation, dtype=bool),

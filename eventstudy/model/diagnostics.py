@@ -110,8 +110,10 @@ def _ols_ssr(y: np.ndarray, xz: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ``mask``) over the days in ``mask``, per row: the normal equations as batched matrix products."""
     xt = xz.transpose(0, 2, 1)
     beta = np.matmul(np.linalg.pinv(np.matmul(xt, xz), hermitian=True), np.matmul(xt, y[..., None]))
-    resid = np.where(mask, y - np.matmul(xz, beta)[..., 0], 0.0)
-    return (resid * resid).sum(axis=1)
+    resid = np.matmul(xz, beta)[..., 0]  # the fitted values, then (in place) the residuals, 0 off the sample
+    np.subtract(y, resid, out=resid)
+    np.copyto(resid, 0.0, where=~mask)
+    return np.square(resid, out=resid).sum(axis=1)
 
 
 def chow_midpoint(

@@ -33,21 +33,87 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
+from ..data.histories import StackedRows
 from ..data.volume import log_volume  # noqa: F401  (re-exported: the transform belongs to the model's definition)
+from .jit import compiled
+
+
+@compiled
+def _log_volume_days(bounds, stamps, volume, traded, axis, codes, day0, rel_days, out):  # pragma: no cover
+    """``out[i, j]``: :func:`log_volume` of the row of ticker ``codes[i]`` (its rows ``bounds[c]:bounds[c + 1]``,
+    dates ``stamps`` ascending) dated session ``day0[i] + rel_days[j]`` of the axis (``axis``: the sessions'
+    stamps; ``rel_days`` ascending); NaN without such a row, off the axis or for ``codes[i]`` −1. Of two rows of
+    one date, the later one's. Each firm-event's rows are walked once from its first day (a binary search)."""
+    n_s, w = len(axis), len(rel_days)
+    for i in range(len(codes)):
+        for j in range(w):
+            out[i, j] = np.nan
+        c = codes[i]
+        if c < 0:
+            continue
+        lo, hi = bounds[c], bounds[c + 1]
+        j = 0
+        while j < w and day0[i] + rel_days[j] < 0:
+            j += 1
+        if j == w or day0[i] + rel_days[j] >= n_s:
+            continue
+        first = axis[day0[i] + rel_days[j]]
+        while lo < hi:  # the first row dated on or after the first day on the axis
+            mid = (lo + hi) // 2
+            if stamps[mid] < first:
+                lo = mid + 1
+            else:
+                hi = mid
+        r, end = lo, bounds[c + 1]
+        while j < w and r < end:
+            p = day0[i] + rel_days[j]
+            if p >= n_s:
+                break
+            day = axis[p]
+            found = -1
+            while r < end and stamps[r] <= day:
+                if stamps[r] == day:
+                    found = r
+                r += 1
+            if found >= 0:
+                v = volume[found]
+                if traded[found] and np.isfinite(v) and v >= 0.0:
+                    out[i, j] = np.log1p(v)
+            j += 1
+
+
+def log_volume_days(
+    rows: StackedRows, sessions: pd.DatetimeIndex, codes: np.ndarray, day0: np.ndarray, rel_days: np.ndarray
+) -> np.ndarray:
+    """``(N, W)``: each firm-event's ``log(1 + V)`` (:func:`log_volume`: NaN on a suspended session, a session
+    without a row and where the volume is unknown) on its relative days ``rel_days`` (ascending) from its day 0 at
+    ``day0`` on ``sessions``, read from the stacked rows of ticker ``codes[i]`` (−1: none, NaN throughout); NaN off
+    the axis. Only the firm-events' own days are read: no sessions × tickers matrix."""
+    out = np.empty((len(codes), len(rel_days)))
+    if not out.size:
+        return out
+    _log_volume_days(
+        np.asarray(rows.bounds, dtype=np.int64), rows.stamps, np.asarray(rows.volume, dtype=float),
+        np.asarray(rows.traded, dtype=bool), rows.stamp(sessions), np.asarray(codes, dtype=np.int64),
+        np.asarray(day0, dtype=np.int64), np.asarray(rel_days, dtype=np.int64), out,
+    )  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)
 class AbnormalVolume:
     """The fitted log-volume model of N firm-events over relative days ``rel_days``; arrays are ``(N, W)`` unless
-    noted. ``design`` is ``(N, W, 2)`` (a zero second column for the mean-adjusted rows), ``xtx_inv`` ``(N, 2, 2)``
+    noted. ``market`` is the regressor ``v_mt`` (0 for the mean-adjusted rows and where there is none: the second
+    column of :attr:`design`, ``(N, W, 2)``), ``xtx_inv`` ``(N, 2, 2)``
     (a pseudo-inverse: exact for both models), ``sigma2``, ``n_est``, ``dof``, ``use_market`` and ``market_mean``
     (the mean ``v̄_m`` of ``v_mt`` over the estimation sessions; 0 for the mean-adjusted rows) ``(N,)``."""
 
     rel_days: np.ndarray
     volume: np.ndarray
-    design: np.ndarray
+    market: np.ndarray
     estimation: np.ndarray
     params: np.ndarray
     xtx_inv: np.ndarray
@@ -63,13 +129,21 @@ class AbnormalVolume:
         return (self.rel_days >= window[0]) & (self.rel_days <= window[1])
 
     @property
+    def design(self) -> np.ndarray:
+        """``(N, W, 2)``: each session's regressors ``x_t = (1, v_mt)``."""
+        x = np.empty((*self.market.shape, 2))
+        x[..., 0], x[..., 1] = 1.0, self.market
+        return x
+
+    @property
     def sav(self) -> np.ndarray:
         """Standardised abnormal log volume ``AV_it / (σ̂_i √(1 + x_t'(X'X)⁻¹x_t))``, NaN where no AV."""
         return self.cumulate_daily()[1]
 
     def cumulate_daily(self) -> tuple[np.ndarray, np.ndarray]:
         """``(AV, SAV)``: each session's abnormal log volume and its standardised value."""
-        q = np.einsum("nwi,nij,nwj->nw", self.design, self.xtx_inv, self.design)
+        design = self.design
+        q = np.einsum("nwi,nij,nwj->nw", design, self.xtx_inv, design)
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.av, self.av / np.sqrt(self.sigma2[:, None] * (1.0 + q))
 
@@ -91,10 +165,10 @@ class AbnormalVolume:
         av = self.av[:, at]
         traded = np.isfinite(av)
         pick = masks[:, at].T.astype(float)  # (W', K): 1 where the window holds the session
-        n_days = np.rint(traded.astype(float) @ pick).astype(np.int64)  # (N, K)
+        g0 = traded.astype(float) @ pick  # g_S = (Σ 1, Σ v_mt) over the sessions used
+        n_days = np.rint(g0).astype(np.int64)  # (N, K)
         cav = np.where(traded, av, 0.0) @ pick
-        g0 = np.where(traded, self.design[:, at, 0], 0.0) @ pick  # g_S = (Σ 1, Σ v_mt) over the sessions used
-        g1 = np.where(traded, self.design[:, at, 1], 0.0) @ pick
+        g1 = np.where(traded, self.market[:, at], 0.0) @ pick
         with np.errstate(invalid="ignore", divide="ignore"):
             quad = (
                 g0 * g0 / self.n_est[:, None] + self.xtx_inv[:, 1, 1, None] * (g1 - self.market_mean[:, None] * g0) ** 2
@@ -132,28 +206,33 @@ def abnormal_volume(
     volume = np.asarray(volume, dtype=float)
     n, w = volume.shape
     use_market = np.asarray(use_market, dtype=bool)
-    m = np.where(use_market[:, None], np.asarray(market, dtype=float), 0.0)
+    # (the arrays are (N, W) and (N, window): each step writes into one already made where it can)
+    m0 = np.where(use_market[:, None], np.asarray(market, dtype=float), 0.0)
     in_window = (rel_days >= estimation_window[0]) & (rel_days <= estimation_window[1])
-    usable = np.isfinite(volume) & np.isfinite(m)
+    has_market = np.isfinite(m0)
+    usable = np.isfinite(volume)
+    usable &= has_market
     estimation = in_window[None, :] & usable
     if exclude is not None:
         estimation &= ~exclude
-    m0 = np.where(np.isfinite(m), m, 0.0)  # x_t = (1, v_mt); its second column 0 where there is no v_mt
-    x = np.empty((n, w, 2))
-    x[..., 0], x[..., 1] = 1.0, m0
+    np.copyto(m0, 0.0, where=~has_market)  # x_t = (1, v_mt); its second column 0 where there is no v_mt
     days = np.flatnonzero(in_window)  # the sums run over the estimation window's columns only
     at = slice(int(days[0]), int(days[-1]) + 1) if len(days) else slice(0, 0)
     e = estimation[:, at]
     ve, me = volume[:, at], m0[:, at]
     n_est = e.sum(axis=1)
+    dv, dm = np.where(e, ve, 0.0), np.where(e, me, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):  # the fit in deviations from the sample means
-        v_bar = np.where(e, ve, 0.0).sum(axis=1) / n_est
-        m_bar = np.where(e, me, 0.0).sum(axis=1) / n_est
-    dv, dm = np.where(e, ve - v_bar[:, None], 0.0), np.where(e, me - m_bar[:, None], 0.0)
-    sxx, sxy = (dm * dm).sum(axis=1), (dm * dv).sum(axis=1)
+        v_bar = dv.sum(axis=1) / n_est
+        m_bar = dm.sum(axis=1) / n_est
+    np.subtract(ve, v_bar[:, None], out=dv, where=e)  # (0 off the sample, as they were)
+    np.subtract(me, m_bar[:, None], out=dm, where=e)
+    work = np.multiply(dm, dm)
+    sxx = work.sum(axis=1)
+    sxy = np.multiply(dm, dv, out=work).sum(axis=1)
     p = np.where(use_market, 2, 1)
     dof = n_est - p
-    spread = np.where(e, ve, -np.inf).max(axis=1, initial=-np.inf) - np.where(e, ve, np.inf).min(axis=1, initial=np.inf)
+    spread = ve.max(axis=1, where=e, initial=-np.inf) - ve.min(axis=1, where=e, initial=np.inf)
     fit = (dof >= 2) & (spread > 0)  # a volume that never changes has no model (not a zero variance)
     sloped = fit & use_market & (sxx > 0)  # (a market volume constant on the sample: the mean model's fit)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -168,16 +247,23 @@ def abnormal_volume(
     xtx_inv[fit, 0, 1] = xtx_inv[fit, 1, 0] = (-m_bar * inv_sxx)[fit]
     xtx_inv[fit, 1, 1] = inv_sxx[fit]
     params = np.stack([v_bar - slope * m_bar, slope], axis=-1)
+    np.multiply(dm, slope[:, None], out=work)  # the residuals (v_t − v̄) − b̂ (v_mt − v̄_m), squared
+    np.subtract(dv, work, out=work)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sigma2 = np.where(fit, ((dv - slope[:, None] * dm) ** 2).sum(axis=1) / dof, np.nan)
+        sigma2 = np.where(fit, np.square(work, out=work).sum(axis=1) / dof, np.nan)
     # AV = (v_t − v̄) − b̂ (v_mt − v̄_m): the fitted value â + b̂ v_mt taken off in deviations from the means
-    av = np.where(usable & fit[:, None], (volume - v_bar[:, None]) - slope[:, None] * (m0 - m_bar[:, None]), np.nan)
+    av = np.subtract(volume, v_bar[:, None])
+    fitted = np.subtract(m0, m_bar[:, None])
+    fitted *= slope[:, None]
+    av -= fitted
+    usable &= fit[:, None]
+    np.copyto(av, np.nan, where=~usable)
     params = np.where(fit[:, None], params, np.nan)
     params[:, 1] = np.where(use_market, params[:, 1], np.nan)
     return AbnormalVolume(
         rel_days,
         volume,
-        x,
+        m0,
         estimation,
         params,
         xtx_inv,

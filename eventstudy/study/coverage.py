@@ -204,12 +204,15 @@ def benchmark_gaps(
         (np.clip(day0 + lo - 1, 0, n), np.clip(day0 + hi + 1, 0, n)) for lo, hi in (estimation_window, (w_lo, w_hi))
     ]
     tickers, column = np.unique(cols, return_inverse=True)
-    # Per ticker, how many of the sessions before each position the firm has data on and the benchmark has not.
-    gaps = np.zeros((n + 1, len(tickers)), dtype=np.int32)
-    np.cumsum(covered[:, tickers] & ~bench[:, None], axis=0, out=gaps[1:])
+    # Per ticker, how many of the benchmark's missing sessions before each of them the firm has data on; the
+    # sessions of a span [a, b) among the missing ones are those from the first at or after a to the first at or
+    # after b (only the missing sessions' rows are read: few, or none).
+    missing = np.flatnonzero(~bench)
+    gaps = np.zeros((len(missing) + 1, len(tickers)), dtype=np.int32)
+    np.cumsum(covered[missing][:, tickers], axis=0, out=gaps[1:])
     hit = np.zeros(len(day0), dtype=bool)
     for a, b in spans:
-        hit |= gaps[b, column] > gaps[a, column]
+        hit |= gaps[np.searchsorted(missing, b), column] > gaps[np.searchsorted(missing, a), column]
     out = []
     for i in np.flatnonzero(hit):  # only the firm-events with a gap
         need = np.zeros(n, dtype=bool)

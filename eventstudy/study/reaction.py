@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from ..data.histories import stacked
-from ..data.volume import gather_days, volume_panel
 from ..inference import significance_table
 from ..inference.blas_threads import single_threaded
 from ..inference.pretrend import aar_joint_f
@@ -44,7 +43,8 @@ from ..inference.volume import volume_tests
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
 from ..model.engine import without
-from ..model.volume import AbnormalVolume, abnormal_volume
+from ..model.volume import AbnormalVolume, abnormal_volume, log_volume_days
+from ..spec.config import Study
 from .results import StudyResults
 from .tables import string_column
 
@@ -60,27 +60,39 @@ FILES = {"volume.csv": ("volume", VOLUME_COLUMNS), "volatility.csv": ("volatilit
 
 def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, ...]:
     """``(firm log volume, market log volume, market available, note)``: ``(N, W)``, ``(N, W)``, ``(N,)``, ``(N,)``,
-    filled market group by market group (one volume matrix per group: no per-firm-event loop)."""
+    filled market group by market group (:func:`~eventstudy.model.volume.log_volume_days`: each firm-event's own
+    days read from the stacked rows)."""
     ab = results.abnormal
     n, w = ab.ar.shape
     firm, market = np.full((n, w), np.nan), np.full((n, w), np.nan)
     note = np.full(n, "", dtype=object)
     keys = [(m.calendar, m.benchmark) for m in results.markets]
+    held = stacked(histories).rows  # every ticker's rows, as they lie: each firm-event reads its own days only
+    code = {t: k for k, t in enumerate(held.tickers)}
     for key, panel in results.panels.items():
         rows = [i for i, k in enumerate(keys) if k == key]  # over the firm-events' keys, once per group
         if not len(rows):
             continue
-        held = stacked(histories)
-        tickers = [t for t in dict.fromkeys([*(ab.firm_events[i].ticker for i in rows), key[1]]) if t in held]
-        # every ticker held, as they lie (their stacked rows are shared), unless the group needs fewer
-        matrix = volume_panel(held if len(tickers) == len(held) else held.select(tickers), panel.sessions)
         day0 = panel.sessions.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in rows]))
-        cols = matrix.columns.get_indexer([ab.firm_events[i].ticker for i in rows])
-        values = matrix.to_numpy()
-        firm[rows] = gather_days(values, day0, cols, ab.rel_days)
-        if key[1] in matrix.columns:
-            bench = np.full(len(rows), matrix.columns.get_loc(key[1]))
-            market[rows] = gather_days(values, day0, bench, ab.rel_days)
+        cols = np.array([code.get(ab.firm_events[i].ticker, -1) for i in rows], dtype=np.int64)
+        whole = len(rows) == n  # (one group: its arrays are the study's, no copy into place)
+        got = log_volume_days(held, panel.sessions, cols, day0, ab.rel_days)
+        if whole:
+            firm = got
+        else:
+            firm[rows] = got
+        if key[1] in code:  # the benchmark's log volume on each session, once, then each firm-event's days of it
+            axis = np.arange(len(panel.sessions))
+            series = log_volume_days(held, panel.sessions, np.array([code[key[1]]]), np.zeros(1, np.int64), axis)[0]
+            # NaN past both ends of the axis, so that every firm-event's days lie inside it
+            left = max(0, -int(day0.min() + ab.rel_days[0]))
+            right = max(0, int(day0.max() + ab.rel_days[-1]) - (len(axis) - 1))
+            padded = np.concatenate([np.full(left, np.nan), series, np.full(right, np.nan)])
+            got = padded[(day0 + left)[:, None] + ab.rel_days[None, :]]
+            if whole:
+                market = got
+            else:
+                market[rows] = got
         note[rows] = key[1]
     est = ab.in_estimation[None, :] & np.isfinite(firm) & ~ab.masked
     n_est = est.sum(axis=1)
@@ -106,14 +118,26 @@ def _ids(results: StudyResults) -> tuple[list[str], list[str], np.ndarray, list[
     return ids, [fe.ticker for fe in results.abnormal.firm_events], np.array([code[e] for e in ids]), events
 
 
-def volume_frame(results: StudyResults, av: AbnormalVolume, note: np.ndarray, benchmarks: list[str]) -> pd.DataFrame:
-    """volume.csv's rows: every event window, then every day of the daily path (module docstring)."""
+def volume_windows(study: Study) -> list[tuple[int, int]]:
+    """volume.csv's windows: every event window, then every day of the daily path (one-day windows)."""
+    return [*study.event_windows, *((d, d) for d in range(study.daily_path[0], study.daily_path[1] + 1))]
+
+
+def volume_frame(
+    results: StudyResults,
+    av: AbnormalVolume,
+    note: np.ndarray,
+    benchmarks: list[str],
+    res: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """volume.csv's rows: every event window, then every day of the daily path (module docstring). ``res``:
+    ``av.cumulate_windows`` over :func:`volume_windows`, when the caller has it."""
     ids, tickers, _, _ = _ids(results)
-    study = results.study
-    windows = [*study.event_windows, *((d, d) for d in range(study.daily_path[0], study.daily_path[1] + 1))]
+    windows = volume_windows(results.study)
     model = np.where(av.use_market, "market", "mean_adjusted")
     market = np.where(av.use_market, np.array(benchmarks, dtype=object), "")
-    res = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
+    if res is None:
+        res = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
     k = len(windows)  # one block of rows per window, the firm-events in order within it
 
     def each(values: object) -> object:  # one value per firm-event, converted to the column's dtype once, then tiled
@@ -181,19 +205,21 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
     firm, market, use_market, note = _volume_arrays(results, histories)
     av = abnormal_volume(firm, market, ab.rel_days, ab.estimation_window, use_market, exclude=ab.masked)
     benchmarks = [m.benchmark for m in results.markets]
-    volume = volume_frame(results, av, note, benchmarks)
+    windows = volume_windows(study)
+    cumulated = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
+    volume = volume_frame(results, av, note, benchmarks, cumulated)
 
     vol_parts, test_parts = [], []
     sar = tested.sar
     squares = estimation_squares(sar, tested.estimation)  # the estimation days' SAR², sorted once for every window
-    for window in study.event_windows:
+    for w, window in enumerate(study.event_windows):  # (the event windows lead volume.csv's windows)
         counted = tested.overlap(window)  # the returns the window counts (both the U and the rank read them)
         u, n_days = beaver_u(sar, counted)
         vol_parts.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
                                        "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, tested.dof),
                                        "n_days": n_days, "dof": tested.dof,
                                        "note": np.where(np.isfinite(u), "", "no return in the window")}))  # fmt: skip
-        res = av.cumulate(av.days(window))
+        res = {c: v[w] for c, v in cumulated.items()}
         with np.errstate(invalid="ignore", divide="ignore"):
             scav = res["cav"] / res["cav_se"]
         for name, got in volume_tests(res["cav"], scav, codes, len(events)).items():

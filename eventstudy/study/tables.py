@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.returns import ReturnsPanel
+from ..data.session_cells import GridCells
 from ..model.engine import AbnormalReturns
 from .coverage import BenchmarkGap, completeness_columns, day0_positions, iso_dates, ticker_columns
 
@@ -18,21 +19,22 @@ HALT_COLUMNS = ["event_id", "ticker", "first", "last", "first_rel", "last_rel", 
 
 
 def flagged(cells: np.ndarray) -> str:
-    """The words of the data flags in ``cells`` (a firm-event's flag cells, :func:`~eventstudy.data.quality.flag_grid`;
+    """The words of the data flags in ``cells`` (a firm-event's flag cells, :func:`~eventstudy.data.session_cells.flag_grid`;
     each ``''`` or words joined by ``; ``), each once, in order, joined by ``; ``."""
     return "; ".join(dict.fromkeys(w for cell in cells for w in str(cell).split("; ") if w))
 
 
-def flag_words(flags: np.ndarray, days: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
-    """Per firm-event (row of the ``(N, W)`` ``flags``), :func:`flagged` over its cells in ``days`` (``(N, W)``
-    boolean); ``''`` for the many firm-events without a flag there. ``present``: ``flags.astype(bool)`` (the cells
-    that hold words), when the caller has it."""
+def flag_words(flags: GridCells, days: np.ndarray) -> np.ndarray:
+    """Per firm-event (row of the grid ``flags``, :func:`~eventstudy.data.session_cells.flag_grid`),
+    :func:`flagged` over its cells in ``days`` (``(N, W)`` boolean); ``''`` for the many firm-events without a
+    flag there. Only the cells that hold words are read."""
     out = np.full(flags.shape[0], "", dtype=object)
-    rows, cols = np.nonzero(days & (flags.astype(bool) if present is None else present))
+    keep = days[flags.row, flags.col]
+    rows, words = flags.row[keep], flags.words[keep]  # (row-major: each firm-event's days in order)
     if len(rows):
         starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
         for a, b in zip(starts, np.r_[starts[1:], len(rows)], strict=True):  # the flagged firm-events only
-            out[rows[a]] = flagged(flags[rows[a], cols[a:b]])
+            out[rows[a]] = flagged(words[a:b])
     return out
 
 
@@ -52,13 +54,13 @@ def car_table(
     windows: tuple[tuple[int, int], ...],
     gaps: list[BenchmarkGap],
     limits: np.ndarray,
-    flags: np.ndarray | None = None,
+    flags: GridCells | None = None,
 ) -> pd.DataFrame:
     """``car.csv``: per firm-event and window the CAR over the returns overlapping the window, ``complete``, the
     closes at the daily price limit among those returns (``limit_up``, ``limit_down``; ``limits`` is the
-    :func:`~eventstudy.data.quality.limit_grid`) and a ``note`` saying why a figure is missing or partial (benchmark
+    :func:`~eventstudy.data.session_cells.limit_grid`) and a ``note`` saying why a figure is missing or partial (benchmark
     gap, data ending inside the window) or rests on a flagged session of the firm or its benchmark (``flags``,
-    :func:`~eventstudy.data.quality.flag_grid`: a possible unadjusted split, a one-session spike)."""
+    :func:`~eventstudy.data.session_cells.flag_grid`: a possible unadjusted split, a one-session spike)."""
     car = pd.concat([ab.car(w) for w in windows], ignore_index=True)
     complete, notes = completeness_columns(panel, ab, windows)
     car["complete"] = complete
@@ -71,12 +73,11 @@ def car_table(
     car["limit_up"] = np.concatenate([(c[:, near] & up).sum(axis=1) for c in counted])
     car["limit_down"] = np.concatenate([(c[:, near] & down).sum(axis=1) for c in counted])
     car["note"] = notes
-    present = flags != "" if flags is not None else None  # the cells with words ('' is none)
-    if flags is not None and present is not None and present.any():  # data flags (a possible unadjusted split, a
-        # spike) among the returns the CAR counts, and among the estimation returns, which set the normal return and
-        # the CAR's standard error
-        in_fit = flag_words(flags, ab.estimation & has_ar, present)
-        words = np.concatenate([flag_words(flags, c, present) for c in counted])
+    if flags is not None and len(flags.row):  # data flags (a possible unadjusted split, a spike) among the
+        # returns the CAR counts, and among the estimation returns, which set the normal return and the CAR's
+        # standard error
+        in_fit = flag_words(flags, ab.estimation & has_ar)
+        words = np.concatenate([flag_words(flags, c) for c in counted])
         fit = np.tile(in_fit, len(windows))
         car["note"] = _join_notes(
             np.asarray(notes, dtype=object),
@@ -116,10 +117,13 @@ def halts_table(ab: AbnormalReturns, panel: ReturnsPanel, window: tuple[int, int
     if not len(event):
         return pd.DataFrame([], columns=HALT_COLUMNS)
     start = safe[event, k]
-    # Each run ends before the ticker's next session that is not a halt (followed past the window).
-    idx = np.arange(n)[:, None]
-    next_open = np.minimum.accumulate(np.where(halted, n, idx)[::-1], axis=0)[::-1]
-    end = next_open[start, column[event]] - 1
+    # Each run ends before the ticker's next session that is not a halt (followed past the window): searched among
+    # the cells that are not halts, numbered column by column (cell = column·n + session), from the run's start.
+    opens = np.flatnonzero(~halted.ravel(order="F"))
+    base = column[event].astype(np.int64) * n
+    found = np.searchsorted(opens, base + start)
+    nxt = opens[np.minimum(found, len(opens) - 1)] if len(opens) else np.zeros(len(start), dtype=np.int64)
+    end = np.where((found < len(opens)) & (nxt < base + n), nxt - base, n) - 1
     resumed = end + 1
     has_resumed = resumed < n
     has_resumed[has_resumed] = traded[resumed[has_resumed], column[event][has_resumed]]

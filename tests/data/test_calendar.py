@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from eventstudy.data.calendar import day_zero, sessions
+from eventstudy.data.calendar import day_zero, exchange_calendar, sessions
 from eventstudy.errors import ConfigError
 
 from ..conftest import SNAPSHOT_CSV
@@ -94,3 +94,23 @@ def test_calendar_matches_the_snapshot_sessions():
 
 def test_every_exchange_calendars_mic_has_sessions():
     assert sessions("XTKS", pd.Timestamp("2019-10-07"), pd.Timestamp("2019-10-11")).size == 5
+
+
+@pytest.mark.parametrize("mic", ["XSHG", "XNYS"])
+def test_day_zero_is_the_first_session_whose_edge_is_at_or_after_the_news(mic):
+    """Every quarter hour over a week with a holiday (and, in Shanghai, the lunch break), against a walk over the
+    calendar's closes (rule close) and opens (rule next_open), and the weekdays between it and the session before."""
+    cal = exchange_calendar(mic)
+    start = pd.Timestamp("2019-09-26", tz=cal.tz) if mic == "XSHG" else pd.Timestamp("2019-11-25", tz=cal.tz)
+    instants = pd.date_range(start, periods=4 * 24 * 14, freq="15min")  # two weeks: 2019-10-01.. / Thanksgiving
+    near = abs(cal.sessions - start.tz_localize(None)) <= pd.Timedelta(days=21)
+    for rule, edges in (("close", cal.closes[near]), ("next_open", cal.opens[near])):
+        for announced in instants[::5]:
+            expected = next(s for s, edge in edges.items() if edge >= announced)
+            got = day_zero(announced, mic, rule)
+            assert got.session == expected, (rule, announced)
+            previous = cal.sessions[cal.sessions.get_loc(expected) - 1]
+            assert got.previous_session == previous
+            assert got.closed_days == len(
+                pd.bdate_range(previous + pd.Timedelta(days=1), expected - pd.Timedelta(days=1))
+            )

@@ -286,3 +286,15 @@ def test_rules_stay_inside_each_ticker_when_all_are_read_at_once():
     assert table.loc["B.XX", "prev_close_breaks"] == ""
     assert table.loc["B.XX", "splits"] == "2020-01-10 -50.0% (≈1/2)" and table.loc["A.XX", "splits"] == ""
     assert list(table["rows"]) == [3, 3] and list(table["first"]) == [date(2020, 1, 6), date(2020, 1, 9)]
+
+
+def test_a_spike_of_exactly_the_threshold_is_flagged_and_one_just_below_is_not():
+    from eventstudy.data.quality import SPIKE_MOVE, spike_flags
+
+    # +20 % (close / prev_close = 12 / 10: log 1.2, the threshold itself), then back to 10 (−16.7 %, all of it undone)
+    at = _history([10.0, 10.0, 10.0, 12.0, 10.0], [10.0, 10.0, 12.0, 10.0, 10.0])
+    assert np.log(12.0 / 10.0) == SPIKE_MOVE
+    [(day, move, after)] = spike_flags(at)
+    assert day == date(2020, 8, 24) and move == pytest.approx(0.2, rel=1e-12) and after == pytest.approx(-1 / 6)
+    below = _history([10.0, 10.0, 10.0, 11.9999, 10.0], [10.0, 10.0, 11.9999, 10.0, 10.0])  # +19.999 %
+    assert spike_flags(below) == []

@@ -6,37 +6,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.universe import load_universe, write_synthetic_universe
-from eventstudy.data.volume import gather_days, universe_log_volume, volume_panel
-
-
-def test_volume_panel_marks_suspensions_and_gaps_missing() -> None:
-    days = pd.bdate_range("2020-01-01", periods=4)
-    history = pd.DataFrame({"close": 1.0, "prev_close": 1.0, "volume": [100.0, 0.0, 50.0],
-                            "traded": [True, False, True]}, index=days[[0, 1, 3]])  # fmt: skip
-    got = volume_panel({"A": history}, days)["A"].to_numpy()
-    np.testing.assert_allclose(got, [np.log(101.0), np.nan, np.nan, np.log(51.0)])
-
-
-def test_volume_panel_of_many_tickers_is_each_ones_reindexed_volume() -> None:
-    days = pd.bdate_range("2020-01-01", periods=6)
-    frames = {
-        "A": pd.DataFrame(
-            {"close": 1.0, "prev_close": 1.0, "volume": [10.0, np.nan, 30.0], "traded": [True, True, True]},
-            index=days[[0, 2, 5]],
-        ),  # fmt: skip
-        "B": pd.DataFrame(
-            {"close": 1.0, "prev_close": 1.0, "volume": [7.0, 0.0, 9.0], "traded": [True, False, True]},
-            index=pd.DatetimeIndex([days[1], days[3], "2020-01-11"]),
-        ),  # fmt: skip
-        "C": pd.DataFrame({"close": [], "prev_close": [], "volume": [], "traded": []}, index=pd.DatetimeIndex([])),
-    }
-    got = volume_panel(frames, days)
-    assert list(got.columns) == ["A", "B", "C"]
-    np.testing.assert_allclose(got["A"], [np.log(11.0), np.nan, np.nan, np.nan, np.nan, np.log(31.0)])
-    np.testing.assert_allclose(
-        got["B"], [np.nan, np.log(8.0), np.nan, np.nan, np.nan, np.nan]
-    )  # the 11th: off the axis
-    assert got["C"].isna().all()
+from eventstudy.data.volume import gather_days, universe_log_volume
 
 
 def test_gather_days_off_the_axis_is_missing() -> None:

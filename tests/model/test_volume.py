@@ -4,10 +4,14 @@ its per-firm t under the null, and suspensions as missing volume."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 import statsmodels.api as sm
 
+from eventstudy.data.histories import stacked
 from eventstudy.data.volume import log_volume
-from eventstudy.model.volume import abnormal_volume
+from eventstudy.model import volume as volume_model
+from eventstudy.model.volume import abnormal_volume, log_volume_days
 
 REL = np.arange(-60, 11)
 EST = (-60, -11)
@@ -107,3 +111,46 @@ def test_windows_at_once_match_statsmodels_window_by_window() -> None:
             var = fit.scale * (days.sum() + g @ fit.normalized_cov_params @ g)
             np.testing.assert_allclose(got["cav_se"][k, i] ** 2, var, rtol=1e-12)
             assert got["n_days"][k, i] == days.sum()
+
+
+def _frame(days: pd.DatetimeIndex, volume: list[float], traded: list[bool]) -> pd.DataFrame:
+    return pd.DataFrame({"close": 1.0, "prev_close": 1.0, "volume": volume, "traded": traded}, index=days)
+
+
+def _gathered(monkeypatch, python: bool, *args) -> np.ndarray:
+    if python:  # the kernel's Python source, line by line
+        monkeypatch.setattr(volume_model, "_log_volume_days", volume_model._log_volume_days.py_func)
+    return log_volume_days(*args)
+
+
+@pytest.mark.parametrize("python", [False, True])
+def test_log_volume_days_marks_suspensions_and_gaps_missing(monkeypatch, python: bool) -> None:
+    days = pd.bdate_range("2020-01-01", periods=4)
+    rows = stacked({"A": _frame(days[[0, 1, 3]], [100.0, 0.0, 50.0], [True, False, True])}).rows
+    got = _gathered(monkeypatch, python, rows, days, np.array([0]), np.array([1]), np.array([-2, -1, 0, 1, 2, 3]))
+    # day −2 is before the axis, day 3 after it; day 0 (2 Jan) is a suspension, day 1 has no row
+    np.testing.assert_array_equal(got, [[np.nan, np.log(101.0), np.nan, np.nan, np.log(51.0), np.nan]])
+
+
+@pytest.mark.parametrize("python", [False, True])
+def test_log_volume_days_of_many_tickers_are_each_ones_reindexed_volume(monkeypatch, python: bool) -> None:
+    days = pd.bdate_range("2020-01-01", periods=8)
+    frames = {
+        "A": _frame(days[[0, 2, 5, 6]], [10.0, np.nan, 30.0, -1.0], [True, True, True, True]),  # unknown; negative
+        "B": _frame(pd.DatetimeIndex([days[1], "2020-01-04", days[3], days[7], "2020-01-20"]),
+                    [7.0, 8.0, 0.0, 9.0, 4.0], [True, True, False, True, True]),  # a Saturday; a day past the axis
+        "C": _frame(pd.DatetimeIndex([]), [], []),
+    }  # fmt: skip
+    rows = stacked(frames).rows
+    codes, day0, rel = np.array([0, 1, 2, -1, 1, 0]), np.array([3, 2, 4, 4, 7, 0]), np.array([-3, -1, 0, 2, 4])
+    got = _gathered(monkeypatch, python, rows, days, codes, day0, rel)
+    for i, (c, d) in enumerate(zip(codes, day0, strict=True)):  # the reference: the ticker's frame reindexed
+        if c < 0:
+            assert np.isnan(got[i]).all()
+            continue
+        frame = frames[rows.tickers[c]].reindex(days)
+        ok = frame["traded"].eq(True) & frame["volume"].ge(0)
+        series = np.where(ok, np.log1p(frame["volume"].where(ok, 0.0)), np.nan)
+        want = [series[d + r] if 0 <= d + r < len(days) else np.nan for r in rel]
+        np.testing.assert_array_equal(got[i], want)
+    assert np.isfinite(got).sum() == 5  # (counted by hand: the reference has figures to compare)

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from eventstudy.data import open_provider
+from eventstudy.data.session_cells import GridCells
 from eventstudy.study.coverage import incomplete_note
 from eventstudy.study.masking import estimation_exclusions, exclusion_sessions
 from eventstudy.study.run import run_study
@@ -174,10 +175,12 @@ def test_ar_table_equals_the_per_firm_event_reference(bad_results):
     pd.testing.assert_frame_equal(ar, reference_ar(bad_results), check_dtype=False, rtol=1e-12, atol=0)
 
 
-def test_halts_equal_the_session_by_session_walk(bad_results):
+def test_halts_equal_the_session_by_session_walk(bad_results, halted_to_the_end):
+    for results in (bad_results, halted_to_the_end):
+        got = [tuple(None if pd.isna(v) else v for v in row) for row in results.halts.itertuples(index=False)]
+        assert got == reference_halts(results)
+    assert any(row[-1] is None for row in reference_halts(halted_to_the_end))  # a halt never resumed in the data
     halts = bad_results.halts
-    expected = reference_halts(bad_results)
-    assert [tuple(None if pd.isna(v) else v for v in row) for row in halts.itertuples(index=False)] == expected
     assert ("002415.SZ", 0) in set(zip(halts["ticker"], halts["first_rel"], strict=True))  # Hikvision, day 0
     panel = bad_results.panel_of(0)
     at = panel.position(DELETED[1])
@@ -255,7 +258,8 @@ def test_flag_words_equal_flagged_row_by_row():
     flags[0, 3] = "A: spike"
     flags[1, 0] = "399106.SZ: split"
     days = np.array([[True, True, True, True, False], [False, True, True, True, True], [True] * 5])
-    got = flag_words(flags, days)
+    row, col = np.nonzero(flags != "")
+    got = flag_words(GridCells(flags.shape, row, col, flags[row, col]), days)
     assert got.tolist() == [flagged(flags[i][days[i]]) for i in range(3)]
     assert got.tolist() == ["A: spike; 399106.SZ: split", "", ""]
 
