@@ -145,11 +145,20 @@ def _gather_returns(ar, ar_var, span, estimation, counted, source, cols, out_ar,
 
 @compiled
 def _gather_design(design, source, cols, out):
+    p = design.shape[2]
     for s in range(source.shape[0]):
         i = source[s]
-        for j in range(cols.shape[0]):
-            for q in range(design.shape[2]):
-                out[s, j, q] = design[i, cols[j], q] if i >= 0 else np.nan
+        if i < 0:  # a padded row
+            out[s] = np.nan
+        elif p == 2:  # (the market model's two columns: one copy a day, no loop over the columns)
+            for j in range(cols.shape[0]):
+                c = cols[j]
+                out[s, j, 0] = design[i, c, 0]
+                out[s, j, 1] = design[i, c, 1]
+        else:
+            for j in range(cols.shape[0]):
+                for q in range(p):
+                    out[s, j, q] = design[i, cols[j], q]
 
 
 def daily_rows(
