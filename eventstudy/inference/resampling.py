@@ -15,9 +15,8 @@ from .pseudo_windows import (
     leave_run_out,
     leave_run_out_2,
     run_signs,
-    stream_keys,
-    uniform_integers,
 )
+from .random_streams import stream_keys, uniform_integers
 from .sample import _cached, _estimation_cached, _skew_adjusted_t, _z_p
 
 _NO_DESIGN = np.zeros((1, 1, 1, 0))  # a model without parameters (the market-adjusted, or a sample built by hand)
@@ -30,7 +29,7 @@ DRAWN_BYTES = 256 * 1024
 
 
 def _index_type(high: int) -> type:
-    """The narrowest integer type of the drawn indices ``0 .. high − 1`` (:func:`.pseudo_windows.uniform_integers`):
+    """The narrowest integer type of the drawn indices ``0 .. high − 1`` (:func:`.random_streams.uniform_integers`):
     ``uint16`` (up to 65,536 values, the usual case) halves the memory the draws are written to and read from
     (``int32`` above)."""
     return np.uint16 if high <= 1 << 16 else np.int32
@@ -178,7 +177,7 @@ def _bhar_boot_t(v):
 
     The statistic is ``t_sa`` of ``bhar_skew_t``. Its null distribution is bootstrapped: ``B = placebo_draws``
     seeded resamples of ``n_b`` BHARs drawn with replacement (one random stream per group, not placebo_p's:
-    :func:`.pseudo_windows.uniform_integers`), each giving
+    :func:`.random_streams.uniform_integers`), each giving
     ``t_b = √n_b (S_b + γ̂_b S_b²/3 + γ̂_b/(6 n_b))`` with ``S_b = (mean_b − mean)/sd_b`` (centred on the sample
     mean: the null imposed) and ``γ̂_b`` the resample's skewness; ``p = min(1, 2 min(1 + #{t_b ≤ t_sa},
     1 + #{t_b ≥ t_sa}) / (B + 1))``. LBT draw ``n_b = N/4``; here ``n_b = max(⌊N/4⌋, min(N, 10))`` so that
@@ -230,7 +229,7 @@ def _placebo_p(v):
       in the run, ``p = (1 + #{s: |CAAR_s| ≥ |CAAR|}) / (S + 1)`` over the ``S`` runs with data (a run inside
       sessions masked from every firm's estimation sample has none) — deterministic.
     * Several days 0: ``B = placebo_draws`` seeded draws of one offset per day 0 (uniform over the ``S`` starts,
-      one random stream per pseudo-study: :func:`.pseudo_windows.uniform_integers`),
+      one random stream per pseudo-study: :func:`.random_streams.uniform_integers`),
       ``p = (1 + #{b: |CAAR_b| ≥ |CAAR|}) / (B + 1)``. With one common offset for firms on different dates the
       ``S`` overlapping runs hold only about ``T/L`` independent values, too few for the tail: on random days
       (100k placebo, 21-day window) that rejected 7.0 % at 5 %.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from eventstudy.inference.pseudo_windows import stream_key, uniform_integers
+from eventstudy.inference.random_streams import stream_key, uniform_integers
 from eventstudy.inference.sample import (
     StatisticResult,
     WindowSample,

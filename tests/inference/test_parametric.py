@@ -12,7 +12,7 @@ from scipy import stats
 
 from eventstudy import inference as inf
 from eventstudy.inference import WindowSample
-from eventstudy.inference.pseudo_windows import stream_key, uniform_integers
+from eventstudy.inference.random_streams import stream_key, uniform_integers
 
 
 def test_csect_t_hand():

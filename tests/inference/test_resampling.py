@@ -205,7 +205,7 @@ def test_pseudo_windows_kept_between_calls_equal_those_of_one_call():
 def test_draws_kept_as_uint16_are_the_same_draws():
     """The drawn indices are kept in the narrowest type (``uint16`` up to 65,536 values): the same integers as
     the stream written to ``int64``, compiled and as the kernel's Python source."""
-    from eventstudy.inference.pseudo_windows import stream_keys, uniform_integers
+    from eventstudy.inference.random_streams import stream_keys, uniform_integers
     from eventstudy.inference.resampling import _index_type
 
     assert _index_type(65_536) is np.uint16 and _index_type(65_537) is np.int32
