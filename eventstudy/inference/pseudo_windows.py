@@ -107,21 +107,23 @@ def leave_run_out(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
 
 
 @compiled
-def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
-    """:func:`leave_run_out` for a design of two columns (the market model's constant and market return), written
-    out: the same running sums; the 2 × 2 system by Cramer's rule, ``g_s'(θ̂ − θ̂_{−s}) = (g₀(a₁₁b₀ − a₀₁b₁) +
-    g₁(a₀₀b₁ − a₀₁b₀)) / det`` with ``det = a₀₀a₁₁ − a₀₁²`` (one division per run; for two unknowns Cramer's rule
-    is forward stable: Higham 2002, *Accuracy and Stability of Numerical Algorithms*, sec. 1.10.1), singular by
-    the same rule on ``|det|``. A row's runs are three straight loops (the terms, the divisions, the checks), which
-    the compiler turns into vector instructions."""
+def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has, other):
+    """:func:`leave_run_out` for the market model's design (a constant column and the market return), written
+    out, for the rows whose constant column is 1 on every day with a return (single-session estimation returns:
+    every study's and placebo's). Then ``x₀e = e``, ``x₀² = 1`` and ``x₀x₁ = x₁``, so five running sums (of
+    ``e``, the count, ``x₁``, ``x₁e`` and ``x₁²``) hold all nine; the 2 × 2 system by Cramer's rule,
+    ``g_s'(θ̂ − θ̂_{−s}) = (g₀(a₁₁b₀ − a₀₁b₁) + g₁(a₀₀b₁ − a₀₁b₀)) / det`` with ``det = a₀₀a₁₁ − a₀₁²`` (one
+    division per run; for two unknowns Cramer's rule is forward stable: Higham 2002, *Accuracy and Stability of
+    Numerical Algorithms*, sec. 1.10.1), singular by the same rule on ``|det|``. A row's runs are three straight
+    loops (the terms, the divisions, the checks), which the compiler turns into vector instructions. ``other[r]``
+    is set for a row whose constant column is not 1 on some day (its ``pcar`` and ``has`` are left for
+    :func:`leave_run_out`)."""
     t_days = cols.shape[0]
-    c = np.zeros((9, t_days + 1))  # running sums of e, count, x0, x1, x0 e, x1 e, x0², x0 x1, x1², by day
+    c = np.zeros((5, t_days + 1))  # running sums of e, count, x1, x1 e, x1², by day
     shift = np.empty(starts)
     divisor = np.empty(starts)
     for r in range(rows_g.shape[0]):
         g, f, length = rows_g[r], rows_f[r], lengths[r]
-        # The constant column is 1 on every day with a return (single-session estimation returns, the usual
-        # case): then x0 e = e, x0² = 1 and x0 x1 = x1, and five running sums hold all nine (the same values).
         s_e = s_n = s_1 = s_1e = s_11 = 0.0
         unit = True
         for t in range(t_days):
@@ -137,47 +139,29 @@ def leave_run_out_2(ar, cols, x, rows_g, rows_f, lengths, starts, pcar, has):
                 s_11 += x1 * x1
             c[0, t + 1] = s_e
             c[1, t + 1] = s_n
-            c[3, t + 1] = s_1
-            c[5, t + 1] = s_1e
-            c[8, t + 1] = s_11
-        s_0, s_0e, s_00, s_01 = s_n, s_e, s_n, s_1
-        k0, k0e, k00, k01 = 1, 0, 1, 3  # the rows of x0, x0 e, x0², x0 x1
+            c[2, t + 1] = s_1
+            c[3, t + 1] = s_1e
+            c[4, t + 1] = s_11
+        other[r] = not unit
         if not unit:
-            k0, k0e, k00, k01 = 2, 4, 6, 7
-            s_0 = s_0e = s_00 = s_01 = 0.0
-            for t in range(t_days):
-                e = ar[g, f, cols[t]]
-                if math.isfinite(e):
-                    x0 = x[g, f, cols[t], 0]
-                    x1 = x[g, f, cols[t], 1]
-                    x0 = 0.0 if math.isnan(x0) else x0
-                    x1 = 0.0 if math.isnan(x1) else x1
-                    s_0 += x0
-                    s_0e += x0 * e
-                    s_00 += x0 * x0
-                    s_01 += x0 * x1
-                c[2, t + 1] = s_0
-                c[4, t + 1] = s_0e
-                c[6, t + 1] = s_00
-                c[7, t + 1] = s_01
+            continue
         within = min(starts, max(t_days - length + 1, 0))  # the runs that end within the estimation days
         lo, hi = c[:, :within], c[:, length : length + within]  # each run's sums: hi − lo
         for s in range(within):
-            a00 = s_00 - (hi[k00, s] - lo[k00, s])
-            a01 = s_01 - (hi[k01, s] - lo[k01, s])
-            a11 = s_11 - (hi[8, s] - lo[8, s])
-            b0 = hi[k0e, s] - lo[k0e, s]
-            b1 = hi[5, s] - lo[5, s]
-            g0 = hi[k0, s] - lo[k0, s]
-            g1 = hi[3, s] - lo[3, s]
+            in_run = hi[1, s] - lo[1, s]  # (x₀ = 1: also g₀ and the run's x₀², and s_n is Σ x₀²)
+            a00 = s_n - in_run
+            a01 = s_1 - (hi[2, s] - lo[2, s])
+            a11 = s_11 - (hi[4, s] - lo[4, s])
+            b0 = hi[0, s] - lo[0, s]
+            b1 = hi[3, s] - lo[3, s]
+            g1 = hi[2, s] - lo[2, s]
             det = a00 * a11 - a01 * a01
-            in_run = hi[1, s] - lo[1, s]
             # a return of the firm in the run, more returns outside it than parameters, and a non-singular X'X
             # (False for a NaN determinant); the division only where all hold (1 elsewhere: never by zero)
             ok = (in_run > 0.0) & (s_n - in_run > 2.0) & (abs(det) > SINGULAR * (abs(a00) * abs(a11)))
             has[r, s] = ok
             divisor[s] = det if ok else 1.0
-            shift[s] = g0 * (a11 * b0 - a01 * b1) + g1 * (a00 * b1 - a01 * b0)
+            shift[s] = in_run * (a11 * b0 - a01 * b1) + g1 * (a00 * b1 - a01 * b0)
         np.divide(shift[:within], divisor[:within], shift[:within])  # (an array division: no test per value)
         for s in range(within):
             pcar[r, s] = (hi[0, s] - lo[0, s]) + shift[s] if has[r, s] else np.nan

@@ -119,9 +119,18 @@ def _leave_run_out(
     gi, fi = (np.asarray(r, dtype=np.int64) for r in rows)
     pcar = np.empty((len(gi), starts))
     has = np.empty((len(gi), starts), dtype=bool)
-    if len(gi) and starts:
-        (leave_run_out_2 if x.shape[-1] == 2 else leave_run_out)(ar, np.asarray(cols, dtype=np.int64), x, gi, fi, np.asarray(lengths, dtype=np.int64), starts,
-                      pcar, has)  # fmt: skip
+    if not (len(gi) and starts):
+        return pcar, has
+    cols, lengths = np.asarray(cols, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
+    if x.shape[-1] != 2:
+        leave_run_out(ar, cols, x, gi, fi, lengths, starts, pcar, has)
+        return pcar, has
+    other = np.zeros(len(gi), dtype=bool)  # rows whose constant column is not 1 on every day: the general loop
+    leave_run_out_2(ar, cols, x, gi, fi, lengths, starts, pcar, has, other)
+    if other.any():
+        part = np.empty((int(other.sum()), starts)), np.empty((int(other.sum()), starts), dtype=bool)
+        leave_run_out(ar, cols, x, gi[other], fi[other], lengths[other], starts, *part)
+        pcar[other], has[other] = part
     return pcar, has
 
 

@@ -69,8 +69,11 @@ def test_leave_run_out_equals_explicit_refits(p):
 
 
 def test_market_model_kernel_equals_the_general_one():
-    """The two-column kernel (five running sums where the constant column is 1, nine elsewhere) gives the general
-    kernel's pseudo-CARs, with singular and collinear designs and constant columns other than 1."""
+    """The two-column kernel (five running sums: the constant column 1 on every day with a return) gives the
+    general kernel's pseudo-CARs, with singular and collinear designs; rows whose constant column is not 1 on some
+    day are marked for the general kernel, and the battery's refits (``_leave_run_out``) give its numbers there."""
+    from eventstudy.inference.resampling import _leave_run_out
+
     rng = np.random.default_rng(5)
     ar, x = random_rows(rng, 2, rows=40, t=120)
     x[0, 7, :, 1] = 0.0  # no market returns: X'X singular, no refit
@@ -80,23 +83,27 @@ def test_market_model_kernel_equals_the_general_one():
     cols = np.arange(120)
     lengths = rng.integers(1, 30, 40)
     rows = np.zeros(40, dtype=np.int64), np.arange(40)
-    out = []
-    for kernel in (leave_run_out, leave_run_out_2):
-        pcar, has = np.empty((40, 100)), np.empty((40, 100), dtype=bool)
-        kernel(ar, cols, x, *rows, lengths, 100, pcar, has)
-        out.append((pcar, has))
-    np.testing.assert_array_equal(out[0][1], out[1][1])
-    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-15)
-    assert not out[0][1][7:9].any()
+    pcar, has = np.empty((40, 100)), np.empty((40, 100), dtype=bool)
+    leave_run_out(ar, cols, x, *rows, lengths, 100, pcar, has)
+    two = [np.empty((40, 100)), np.empty((40, 100), dtype=bool), np.zeros(40, dtype=bool)]
+    leave_run_out_2(ar, cols, x, *rows, lengths, 100, *two)
+    assert np.flatnonzero(two[2]).tolist() == [9, 10]
+    unit = ~two[2]
+    np.testing.assert_array_equal(two[1][unit], has[unit])
+    np.testing.assert_allclose(two[0][unit], pcar[unit], rtol=1e-12, atol=1e-15)
+    got_pcar, got_has = _leave_run_out(ar, cols, x, rows, lengths, 100)
+    np.testing.assert_array_equal(got_has, has)
+    np.testing.assert_allclose(got_pcar, pcar, rtol=1e-12, atol=1e-15)
+    assert not has[7:9].any()
 
 
 def test_kernels_match_their_python_source():
     rng = np.random.default_rng(1)
     ar, x = random_rows(rng, 2, rows=4, t=12)
     args = (ar, np.arange(12), x, np.zeros(4, dtype=np.int64), np.arange(4), np.array([2, 3, 4, 2]), 9)
-    for kernel in (leave_run_out, leave_run_out_2):
-        got = [np.empty((4, 9)), np.empty((4, 9), dtype=bool)]
-        want = [np.empty((4, 9)), np.empty((4, 9), dtype=bool)]
+    for kernel, marks in ((leave_run_out, ()), (leave_run_out_2, (np.zeros(4, dtype=bool),))):
+        got = [np.empty((4, 9)), np.empty((4, 9), dtype=bool), *(m.copy() for m in marks)]
+        want = [np.empty((4, 9)), np.empty((4, 9), dtype=bool), *(m.copy() for m in marks)]
         kernel(*args, *got)
         kernel.py_func(*args, *want)
         np.testing.assert_array_equal(got[1], want[1])
@@ -176,9 +183,11 @@ def test_two_column_refits_equal_the_general_kernel_on_edge_rows():
     ar[0, 3, [2, 3]] = 0.01  # firm 3: two returns, both in the runs from day 1 or 2 of length 3
     args = (ar, np.arange(14), x, np.zeros(5, dtype=np.int64), np.arange(5), np.array([3, 9, 2, 3, 3]), 12)
     outs = [[np.empty((5, 12)), np.empty((5, 12), dtype=bool)] for _ in range(3)]
+    marks = np.zeros(5, dtype=bool), np.zeros(5, dtype=bool)
     leave_run_out(*args, *outs[0])
-    leave_run_out_2(*args, *outs[1])
-    leave_run_out_2.py_func(*args, *outs[2])
+    leave_run_out_2(*args, *outs[1], marks[0])
+    leave_run_out_2.py_func(*args, *outs[2], marks[1])
+    assert not marks[0].any() and not marks[1].any()  # (the constant column 1 on every day)
     pcar, has = outs[0]
     assert not has[1, 6:].any() and has[1, :6].any()  # runs of 9 days from day 6 on end past the 14 days
     assert not has[4, 5] and has[4, [0, 4, 6]].all()  # (the run of days 5-7 leaves a singular X'X)
