@@ -12,8 +12,8 @@ Columns, for the firms of one event over one window ``W = [window_start, window_
   (Campbell, Lo & MacKinlay 1997, eq. 4.4.18/4.4.23); ``CAR_i`` is the ``car`` column of ``car.csv``.
 * ``median_car`` — the median of those ``CAR_i``; ``share_negative`` — the share of them below zero.
 * ``note`` — empty unless the figures rest on less than asked, with every caveat the report shows for the row:
-  firm-events with returns in ``W`` but no CAR (a data problem, e.g. a benchmark gap, named in ``car.csv``'s
-  ``note``; counted in neither ``n_firms`` nor ``n_not_traded``), CARs over an incomplete window (the data end
+  firm-events without a CAR for a data problem (e.g. a benchmark gap, named in ``car.csv``'s ``note``; counted in
+  neither ``n_firms`` nor ``n_not_traded``), CARs over an incomplete window (the data end
   before ``window_end``; ``car.csv`` column ``complete``), CARs whose returns span sessions outside ``W`` (a halt:
   ``covers 0..+39: suspended 0..+38``) and CARs that include closes at the daily price limit.
 * ``test``, ``statistic``, ``p_value`` — the study's ``primary_test`` (default ``kp_bmp_t``, Kolari & Pynnönen
@@ -153,10 +153,15 @@ def summary_frame(
     observed = firms["n_obs"].to_numpy() > 0
     values = firms["car"].to_numpy(dtype=float)
     traded = observed & np.isfinite(values)
+    # No CAR for a data problem that car.csv's note names (a benchmark gap empties the firm-event's returns too, so
+    # it has no return in W either): left out, not "not traded"; an incomplete window's note is not a problem.
+    note = firms["note"].fillna("").astype(str) if "note" in firms.columns else pd.Series("", index=firms.index)
+    problem = ((note != "") & ~note.str.startswith("incomplete")).to_numpy()
+    left_out = ~traded & (observed | problem)
     size = len(grid)
     present = np.bincount(cell, minlength=size) > 0
     n_firms = np.bincount(cell, weights=traded, minlength=size).astype(int)
-    n_not_traded = np.bincount(cell, weights=~observed, minlength=size).astype(int)
+    n_not_traded = np.bincount(cell, weights=~observed & ~left_out, minlength=size).astype(int)
     cars = pd.Series(values[traded]).groupby(cell[traded])
     with np.errstate(invalid="ignore"):
         caar = cars.mean().reindex(range(size)).to_numpy()
@@ -170,7 +175,7 @@ def summary_frame(
         np.where(found >= 0, np.r_[primary[c].to_numpy(dtype=float), np.nan][found], np.nan)
         for c in ("statistic", "p_value")
     )  # (found -1: the NaN appended)
-    notes = _notes(firms, cell, traded, observed & ~traded, halts)
+    notes = _notes(firms, cell, traded, left_out, halts)
     rows = np.flatnonzero(present)
     events = grid.get_level_values(0)
     cells = markets or {}
@@ -369,7 +374,7 @@ def format_summary(frame: pd.DataFrame, title: str | None = None) -> str:
     out = ([title] if title else []) + [rule, line(header), rule, *(line(row) for row in body), rule]
     notes = [f"* Holm-adjusted p < {ALPHA} across all {int(np.isfinite(frame['p_holm']).sum())} rows of the study."]
     notes += market_notes(frame)
-    if (frame["n_firms"] == 0).any():
+    if ((frame["n_firms"] == 0) & (frame["n_not_traded"] > 0)).any():
         notes.append("— no firm of the event traded in the window: no figure.")
     for r in frame.itertuples(index=False):
         if _has_note(r):

@@ -318,3 +318,22 @@ def test_holm_by_family_equals_holm_family_by_family():
     for f in np.unique(family):
         np.testing.assert_array_equal(got[family == f], holm(p[family == f]))
     assert np.isnan(got[np.isnan(p)]).all() and (got[np.isfinite(p)] >= p[np.isfinite(p)]).all()
+
+
+def test_a_benchmark_gap_is_a_data_problem_not_a_firm_that_did_not_trade():
+    """As a study writes it (real-shaped: the default study with day 0 moved to 2022-12-28, whose estimation
+    window meets the CSI 300's 45-session gap of 2021-12-03 .. 2022-02-11): a firm-event left out for a benchmark
+    gap has neither a CAR nor a return in the window (its returns are emptied), and its note names the gap. The
+    row counts it as left out, with the note, not as "not traded"; a suspended firm (no return, no note) and an
+    incomplete window whose data end before it still count as not traded."""
+    gap = "benchmark 000300.SS has no data on 2021-12-03 .. 2022-02-11 (45 session(s))"
+    car = _car([("e1", "A", 0, 5, np.nan, 0), ("e1", "B", 0, 5, np.nan, 0), ("e2", "A", 0, 5, np.nan, 0),
+                ("e2", "B", 0, 5, np.nan, 0), ("e2", "C", 0, 5, 0.02, 4)])  # fmt: skip
+    car["note"] = [gap, gap, "", "incomplete: data end at day -2", ""]
+    tests = _tests([("e1", 0, 5, "kp_bmp_t", np.nan, np.nan), ("e2", 0, 5, "kp_bmp_t", np.nan, np.nan)])
+    got = summary_frame(car, tests, ["e1", "e2"], [(0, 5)])
+    assert got[["n_firms", "n_not_traded"]].values.tolist() == [[0, 0], [1, 2]]
+    assert got.note.tolist() == ["left out (data problem, see car.csv note): A, B", ""]
+    text = format_summary(got)
+    assert "! e1 [0, 5]: left out (data problem, see car.csv note): A, B" in text
+    assert "no firm of the event traded" not in text  # (e1's firms were not untraded; e2 has a figure)
