@@ -17,13 +17,14 @@ import sys
 
 
 @functools.cache
-def _malloc_trim():
-    """glibc's ``malloc_trim`` (None on a C library without it: macOS, Windows, musl)."""
+def glibc(function: str):
+    """glibc's ``function`` (``malloc_trim``, ``mallopt``, ``mallinfo2``) from the running C library, or None on
+    a C library without it (macOS, Windows, musl)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim
+        return getattr(libc, function)
     except (OSError, AttributeError):  # pragma: no cover - not glibc
         return None
 
@@ -37,7 +38,7 @@ def release_free_memory() -> bool:
         pa.default_memory_pool().release_unused()
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         pass
-    trim = _malloc_trim()
+    trim = glibc("malloc_trim")
     if trim is None:
         return False
     trim(0)

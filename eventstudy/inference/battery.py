@@ -17,7 +17,7 @@ import pandas as pd
 from ..model.engine import AbnormalReturns
 from . import vectorised
 from .blas_threads import single_threaded
-from .cross_correlation import mean_pair_correlation
+from .cross_correlation import PairCorrelations, mean_pair_correlation
 from .padded import Layout, StudyRows
 from .processes import cores, from_both_ends
 from .sample import (
@@ -297,6 +297,9 @@ def window_battery(
     shared = None
     if caches is not None:  # the same firm-events, in the same groups, over the same estimation days
         shared = caches.setdefault(layout.key + (rel_days[~in_window].tobytes(),), {})
+        if "kp_bmp_t" in names and "cross_correlation" not in shared:
+            shared["cross_correlation"] = _window_pair_correlation(ab, groups, layout, counted, columns[~in_window],
+                                                                   caches)  # fmt: skip
     pad = layout.pad
     if arrays is not None:  # the daily arrays of every firm-event, already on the window's columns
         ar, sar, span = (pad(np.asarray(a, dtype=float)) for a in arrays[1:4])
@@ -327,6 +330,32 @@ def window_battery(
         seeds=[(seed, k, window[0] + 100_000, window[1] + 100_000) for k in keys],
         shared=shared,
     )
+
+
+def _window_pair_correlation(
+    ab: AbnormalReturns,
+    groups: Mapping[str, np.ndarray],
+    layout: Layout,
+    counted: np.ndarray,
+    estimation_columns: np.ndarray,
+    caches: dict,
+) -> np.ndarray:
+    """``kp_bmp_t``'s ``r̄`` of each group of ``layout`` (the firm-events of ``groups`` with a return in the
+    window), from the pairwise correlations of all the groups' firm-events on ``estimation_columns`` summed once
+    for every window on those days (:class:`~.cross_correlation.PairCorrelations`, kept in ``caches``): a
+    window's own work is the pairs among the firm-events it leaves out (a halted firm's)."""
+    key = ("pair_correlations", estimation_columns.tobytes())
+    if key not in caches:
+        everyone = Layout.of(list(groups.values()), len(counted))
+        est = daily_rows(ab, counted, estimation_columns, everyone.source)[0]  # (estimation days: no window column)
+        caches[key] = everyone, PairCorrelations(est.reshape(everyone.g, everyone.f, -1))
+    everyone, sums = caches[key]
+    kept = np.zeros(len(counted), dtype=bool)
+    kept[layout.flat] = True
+    left = Layout.of([rows[~kept[rows]] for rows in groups.values()], len(counted))
+    est_left = daily_rows(ab, counted, estimation_columns, left.source)[0].reshape(left.g, left.f, -1)
+    left_out = everyone.mask & ~kept[np.maximum(everyone.source, 0)].reshape(everyone.g, everyone.f)
+    return sums.without(left_out, est_left, layout.sizes)
 
 
 def with_markers(tests: pd.DataFrame) -> pd.DataFrame:

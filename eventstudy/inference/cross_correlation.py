@@ -22,7 +22,10 @@ from ..model.jit import compiled
 
 
 @compiled
-def _mean_pair_correlation(est, n, out):
+def _pair_sums(est, total, pairs, row_total, row_pairs, by_row):
+    """Per group ``g`` of ``est`` ``(G, F, T)``: ``total[g]`` the sum of the finite pairwise correlations and
+    ``pairs[g]`` their count; with ``by_row``, also each row's share ``row_total[g, i]`` (the sum over the pairs
+    with row ``i``) and ``row_pairs[g, i]``."""
     g_count, f_count, t_count = est.shape
     sums = np.empty(f_count)
     squares = np.empty(f_count)
@@ -74,8 +77,20 @@ def _mean_pair_correlation(est, n, out):
         squared = 0.0
         for t in range(t_count):
             squared += z_sum[t] * z_sum[t]
-        total = (squared - norms) / 2.0 if n_whole >= 2 else 0.0
-        pairs = n_whole * (n_whole - 1) // 2
+        group_total = (squared - norms) / 2.0 if n_whole >= 2 else 0.0
+        group_pairs = n_whole * (n_whole - 1) // 2
+        if by_row:
+            for i in range(f_count):
+                row_total[g, i] = 0.0
+                row_pairs[g, i] = 0
+                if whole[i] and n_whole >= 2:  # z_i'(Σ_j z_j) − ‖z_i‖²: its pairs with the other whole rows
+                    mean = sums[i] / t_count
+                    scale = 1.0 / np.sqrt(spread[i])
+                    dot = 0.0
+                    for t in range(t_count):
+                        dot += (est[g, i, t] - mean) * scale * z_sum[t]
+                    row_total[g, i] = dot - spread[i] * scale * scale
+                    row_pairs[g, i] = n_whole - 1
         # pairs with a firm that misses a day, one by one: Σ x_i x_j on the common days from the rows with
         # missing values as 0, each row's sums less its values on the other row's missing days
         partial = np.flatnonzero(~whole & (days >= 3))
@@ -123,14 +138,56 @@ def _mean_pair_correlation(est, n, out):
                         continue
                     corr = cov / np.sqrt(var)
                     if np.isfinite(corr):
-                        total += corr
-                        pairs += 1
-        out[g] = total / pairs if n[g] >= 2 and pairs > 0 else np.nan
+                        group_total += corr
+                        group_pairs += 1
+                        if by_row:
+                            row_total[g, i] += corr
+                            row_total[g, j] += corr
+                            row_pairs[g, i] += 1
+                            row_pairs[g, j] += 1
+        total[g] = group_total
+        pairs[g] = group_pairs
+
+
+def _mean(total: np.ndarray, pairs: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``r̄ = total / pairs``; NaN for a group of fewer than two firms or without a pair."""
+    ok = (np.asarray(n) >= 2) & (pairs > 0)
+    return np.where(ok, total / np.where(ok, pairs, 1), np.nan)
 
 
 def mean_pair_correlation(est: np.ndarray, n: np.ndarray) -> np.ndarray:
     """``r̄`` of each group's rows ``(G, F, T)`` (NaN: no return), ``n`` ``(G,)`` the group's firms: ``(G,)``."""
     est = np.asarray(est, dtype=float)
-    out = np.empty(est.shape[0])
-    _mean_pair_correlation(est, np.asarray(n), out)
-    return out
+    g = est.shape[0]
+    total, pairs = np.empty(g), np.empty(g, dtype=np.int64)
+    _pair_sums(est, total, pairs, np.empty((0, 0)), np.empty((0, 0), dtype=np.int64), False)
+    return _mean(total, pairs, n)
+
+
+class PairCorrelations:
+    """The pairwise correlations of every group's rows summed once, so that ``r̄`` of a group less some of its rows
+    (a window whose firms are those of the group less the ones without a return in it) needs only the pairs among
+    the rows left out: ``Σ_{pairs in S} c = Σ_{pairs} c − Σ_{i ∉ S} Σ_j c_ij + Σ_{pairs outside S} c`` (the pairs
+    with both rows left out are subtracted twice), and the same for the count of pairs. Each pair's correlation
+    depends on its two rows only (their common days), so the result is :func:`mean_pair_correlation` of the rows
+    kept, but for rounding."""
+
+    def __init__(self, est: np.ndarray) -> None:
+        """``est`` ``(G, F, T)``: every row of each group (NaN: no return)."""
+        est = np.asarray(est, dtype=float)
+        g, f = est.shape[:2]
+        self.total, self.pairs = np.empty(g), np.empty(g, dtype=np.int64)
+        self.row_total, self.row_pairs = np.empty((g, f)), np.empty((g, f), dtype=np.int64)
+        _pair_sums(est, self.total, self.pairs, self.row_total, self.row_pairs, True)
+
+    def without(self, left_out: np.ndarray, est_left_out: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """``r̄`` of each group without the rows ``left_out`` ``(G, F)`` (bool, on the rows given to the
+        constructor), whose values are ``est_left_out`` ``(G, L, T)`` (each group's left-out rows, NaN-padded);
+        ``n`` ``(G,)`` the firms each group keeps."""
+        est_left_out = np.asarray(est_left_out, dtype=float)
+        g = est_left_out.shape[0]
+        inner_total, inner_pairs = np.empty(g), np.empty(g, dtype=np.int64)
+        _pair_sums(est_left_out, inner_total, inner_pairs, np.empty((0, 0)), np.empty((0, 0), dtype=np.int64), False)
+        total = self.total - np.where(left_out, self.row_total, 0.0).sum(axis=1) + inner_total
+        pairs = self.pairs - np.where(left_out, self.row_pairs, 0).sum(axis=1) + inner_pairs
+        return _mean(total, pairs, n)

@@ -12,12 +12,27 @@ Huge pages pay off for arrays that live long and are read many times, not for th
 :func:`small_pages` turns numpy's advice off inside the block and restores the previous setting on exit (the
 same switch as the environment variable ``NUMPY_MADVISE_HUGEPAGE=0``, which numpy reads only when imported). It
 changes where memory comes from, never a number; on a numpy without the switch it does nothing.
+
+:func:`kept_freed_memory` is the other half of the same churn. glibc serves an allocation above its mmap threshold
+(at most 32 MB) with a fresh ``mmap`` and unmaps it when freed, so every such array is faulted in page by page
+again. A 50,000-firm-event study's arrays are 100–400 MB (firm-events × sessions), one set per window: measured on
+the 2-core machine, its run spent 31.7 s of 74 s CPU in the kernel, and 11.3 s with glibc told to serve every
+allocation from its heap and keep what is freed (``M_MMAP_MAX`` 0, ``M_TRIM_THRESHOLD`` 2 GB): the study's
+wall time went from 36.9 s to 25.7 s. On exit the defaults are set back (an allocation from 128 kB mapped, the heap
+trimmed above 128 kB; glibc's adaptive threshold stays off) and the free heap is handed back (``malloc_trim``).
+Where the C library is not glibc it does nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from ..data.free_memory import glibc
+
+#: glibc's ``mallopt`` parameters (malloc.h) and their defaults.
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65536
 
 
 def _advice_switch() -> Callable[[bool], bool] | None:
@@ -41,3 +56,22 @@ def small_pages() -> Iterator[None]:
         yield
     finally:
         switch(previous)
+
+
+@contextmanager
+def kept_freed_memory() -> Iterator[None]:
+    """Inside the block glibc serves every allocation from its heap and keeps freed memory for the next one; on exit
+    its defaults are set back and the free heap is returned to the system. The setting is the process's, not the
+    thread's: one block at a time."""
+    mallopt, trim = glibc("mallopt"), glibc("malloc_trim")
+    if mallopt is None or trim is None:  # pragma: no cover - not glibc
+        yield
+        return
+    mallopt(M_MMAP_MAX, 0)
+    mallopt(M_TRIM_THRESHOLD, 2**31 - 1)  # (mallopt takes a C int: 2 GB, the most it can be told)
+    try:
+        yield
+    finally:
+        mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+        mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+        trim(0)

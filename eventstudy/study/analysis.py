@@ -23,7 +23,7 @@ from ..errors import DataError
 from ..inference.battery import COLUMNS as TEST_COLUMNS
 from ..inference.battery import pending_significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
-from ..model.page_faults import small_pages
+from ..model.page_faults import kept_freed_memory, small_pages
 from ..spec.config import Study
 from ..spec.exchanges import same_sessions, ticker_exchange
 from .confounders import ConfounderScreen, screen_confounders
@@ -145,7 +145,8 @@ def analyse(
     the seed key of each event's placebo draws (:func:`~eventstudy.inference.significance_table`; default: the
     event's position among the tested events), so that a re-run of some of the events draws as the full run did.
     """
-    with small_pages():  # the stages' arrays are allocated and freed by the hundred (model/page_faults.py)
+    # the stages' arrays are allocated and freed by the hundred (model/page_faults.py)
+    with small_pages(), kept_freed_memory():
         return _analyse(inputs, tests=tests, event_keys=event_keys)
 
 

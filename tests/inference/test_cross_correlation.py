@@ -52,7 +52,7 @@ def test_kernel_computes_what_its_python_source_computes(monkeypatch):
     est[:, :2] = rng.normal(size=(3, 2, 30))
     n = np.array([5, 5, 5])
     compiled = cc.mean_pair_correlation(est, n)
-    monkeypatch.setattr(cc, "_mean_pair_correlation", cc._mean_pair_correlation.py_func)
+    monkeypatch.setattr(cc, "_pair_sums", cc._pair_sums.py_func)
     np.testing.assert_allclose(cc.mean_pair_correlation(est, n), compiled, rtol=1e-15)
 
 
@@ -69,3 +69,39 @@ def test_many_whole_rows_and_a_few_with_gaps_match_corrcoef():
     want = [_loop(est[g]) for g in range(3)]
     assert abs(want[1]) < 0.01 and want[0] > 0.1
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_pair_sums_less_left_out_rows_equal_the_kept_rows_own():
+    """``PairCorrelations.without``: r̄ of each group less some rows (whole rows, rows with gaps, all but one,
+    none, all) equals r̄ computed on the kept rows alone, and the pair-by-pair corrcoef reference."""
+    rng = np.random.default_rng(14)
+    common = rng.normal(size=(5, 1, 90))
+    est = 0.4 * common + rng.normal(size=(5, 12, 90))
+    gaps = rng.random(est.shape) < 0.05
+    gaps[:, :6] = False  # rows 0..5 whole, 6..11 with gaps
+    est[gaps] = np.nan
+    est[4, 10:] = np.nan  # group 4 has ten firms (two padded slots)
+    left_out = np.zeros((5, 12), dtype=bool)
+    left_out[0, [1, 7]] = True  # a whole row and a row with gaps
+    left_out[1, [2, 3, 8, 9, 10]] = True
+    left_out[2, 1:] = True  # one firm kept: NaN
+    left_out[4, :10] = True  # every firm left out: NaN
+    sizes = np.array([12, 12, 12, 12, 10])
+    sums = cc.PairCorrelations(est)
+    kept_rows = [np.flatnonzero(~left_out[g, : sizes[g]]) for g in range(5)]
+    n = np.array([len(k) for k in kept_rows])
+    width = max(1, int(left_out.sum(axis=1).max()))
+    est_left = np.full((5, width, 90), np.nan)
+    for g in range(5):
+        rows = np.flatnonzero(left_out[g])
+        est_left[g, : len(rows)] = est[g, rows]
+    got = sums.without(left_out, est_left, n)
+    kept = np.full((5, 12, 90), np.nan)
+    for g in range(5):
+        kept[g, : n[g]] = est[g, kept_rows[g]]
+    np.testing.assert_allclose(got, cc.mean_pair_correlation(kept, n), rtol=1e-12)
+    want = [_loop(est[g, kept_rows[g]]) if n[g] >= 2 else float("nan") for g in range(5)]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert np.isnan(got[2]) and np.isnan(got[4]) and np.isfinite(got[[0, 1, 3]]).all()
+    np.testing.assert_allclose(sums.without(np.zeros((5, 12), bool), np.full((5, 1, 90), np.nan), sizes),
+                               cc.mean_pair_correlation(est, sizes), rtol=1e-12)  # fmt: skip

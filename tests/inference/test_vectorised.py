@@ -67,6 +67,34 @@ def test_uneven_groups_equal_per_event_reference(ref, uneven, windows):
     assert got.statistic.notna().any() and got.statistic.isna().any()  # defined and undefined cases both met
 
 
+def test_windows_that_leave_firms_out_of_the_shared_pair_sums(ref, uneven, monkeypatch):
+    """kp_bmp_t's r̄ comes from the pair sums of all the firm-events, less the firms a window leaves out
+    (battery._window_pair_correlation): with a fifth of the firms without a day-0 return, window (0, 0) leaves
+    them out, and the table still equals the per-event reference, which computes r̄ on each window's own firms."""
+    from dataclasses import replace
+
+    from eventstudy.inference import cross_correlation
+
+    left_out = []
+    without = cross_correlation.PairCorrelations.without
+
+    def spy(self, out, est, n):
+        left_out.append(int(out.sum()))
+        return without(self, out, est, n)
+
+    monkeypatch.setattr(cross_correlation.PairCorrelations, "without", spy)
+    ar = uneven.ar.copy()
+    ar[::5, np.flatnonzero(uneven.rel_days == 0)[0]] = np.nan  # no day-0 return
+    ab = replace(uneven, ar=ar)
+    windows = ((0, 0), (1, 1), (-5, 5))
+    got = significance_table(ab, windows, tests=["kp_bmp_t"])
+    # two layouts, each computed once; (0, 0) leaves the fifth out (all but a firm whose day +1 return spans day 0)
+    assert len(left_out) == 2 and min(left_out) == 0 and max(left_out) >= 20
+    want = reference_table(ref, ab, windows)
+    assert_same(got, want[want.test == "kp_bmp_t"].reset_index(drop=True))
+    assert got.statistic.notna().sum() > 10
+
+
 def test_subset_of_events_keeps_its_numbers(uneven):
     """Placebo seeds are keyed by the event, so a group's results do not depend on the other groups."""
     keys = {e: k for k, e in enumerate(_event_groups(uneven))}
@@ -102,7 +130,7 @@ def test_compiled_kernels_compute_what_their_python_source_computes(uneven, monk
     names = ["bw_t", "kp_bmp_t", "corrado_rank", "sign_cz", "grank_t", "portfolio_t"]
     compiled = significance_table(uneven, ((-5, 5), (0, 0)), tests=names)
     kernels = {sample: ["_gather_returns", "_gather_design", "_firm_day_totals"], vectorised: ["_firm_window_sums"],
-               ranks: ["_sort_keys", "_sorted_rows", "_merge_rows"], cross_correlation: ["_mean_pair_correlation"]}  # fmt: skip
+               ranks: ["_sort_keys", "_sorted_rows", "_merge_rows"], cross_correlation: ["_pair_sums"]}  # fmt: skip
     for module, kernel_names in kernels.items():
         for name in kernel_names:
             monkeypatch.setattr(module, name, getattr(module, name).py_func)

@@ -1,10 +1,14 @@
-"""numpy's huge-page advice is off inside ``small_pages`` and restored after it, even on an error
-(eventstudy/model/page_faults.py); the numbers computed inside do not depend on it."""
+"""numpy's huge-page advice is off inside ``small_pages`` and restored after it, even on an error; glibc keeps
+freed memory inside ``kept_freed_memory`` and is back to its defaults after it (eventstudy/model/page_faults.py);
+the numbers computed inside depend on neither."""
+
+import ctypes
 
 import numpy as np
 import pytest
 
-from eventstudy.model.page_faults import _advice_switch, small_pages
+from eventstudy.data.free_memory import glibc
+from eventstudy.model.page_faults import _advice_switch, kept_freed_memory, small_pages
 
 
 @pytest.fixture
@@ -46,3 +50,35 @@ def test_same_numbers_inside(switch):
     with small_pages():
         inside = (a @ a[:5].T).sum(axis=0)
     np.testing.assert_allclose(inside, outside, rtol=1e-12)
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]  # fmt: skip
+
+
+def _mallinfo():
+    info = glibc("mallinfo2")
+    if info is None:
+        pytest.skip("not glibc 2.33 or later")
+    info.restype = _MallInfo2
+    return info
+
+
+def test_freed_memory_kept_inside_and_defaults_back_after():
+    """Inside ``kept_freed_memory`` a 64 MB array comes from the heap (not a mapping of its own) and stays in it
+    once freed; after it, the same array is mapped again (glibc's defaults), and the numbers are the same."""
+    mallinfo, size = _mallinfo(), 64 * 2**20
+    rng = np.random.default_rng(1)
+    with kept_freed_memory():
+        mapped = mallinfo().hblkhd
+        a = rng.random(size // 8)
+        assert mallinfo().hblkhd - mapped < size  # not mapped of its own
+        inside = float(a.sum())
+        del a
+        assert mallinfo().fordblks >= size  # kept by the heap for the next array
+    mapped = mallinfo().hblkhd
+    b = np.random.default_rng(1).random(size // 8)
+    assert mallinfo().hblkhd - mapped >= size  # mapped again
+    assert float(b.sum()) == inside
