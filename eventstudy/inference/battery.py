@@ -297,7 +297,10 @@ def window_battery(
     shared = None
     if caches is not None:  # the same firm-events, in the same groups, over the same estimation days
         shared = caches.setdefault(layout.key + (rel_days[~in_window].tobytes(),), {})
-        if "kp_bmp_t" in names and "cross_correlation" not in shared:
+        # kp_bmp_t's r̄ on a study's window that leaves firm-events out: from the pair sums of all of them, kept
+        # for its other windows (a placebo chunk tests one layout: its r̄ is computed in the battery, once)
+        leaves_out = len(layout.flat) < sum(len(r) for r in groups.values())
+        if rows is not None and leaves_out and "kp_bmp_t" in names and "cross_correlation" not in shared:
             shared["cross_correlation"] = _window_pair_correlation(ab, groups, layout, counted, columns[~in_window],
                                                                    caches)  # fmt: skip
     pad = layout.pad

@@ -88,8 +88,8 @@ def test_windows_that_leave_firms_out_of_the_shared_pair_sums(ref, uneven, monke
     ab = replace(uneven, ar=ar)
     windows = ((0, 0), (1, 1), (-5, 5))
     got = significance_table(ab, windows, tests=["kp_bmp_t"])
-    # two layouts, each computed once; (0, 0) leaves the fifth out (all but a firm whose day +1 return spans day 0)
-    assert len(left_out) == 2 and min(left_out) == 0 and max(left_out) >= 20
+    # (0, 0) leaves the fifth out (all but a firm whose day +1 return spans day 0); the others test every firm
+    assert len(left_out) == 1 and left_out[0] >= 20
     want = reference_table(ref, ab, windows)
     assert_same(got, want[want.test == "kp_bmp_t"].reset_index(drop=True))
     assert got.statistic.notna().sum() > 10
