@@ -117,10 +117,13 @@ def tests_table(results: Sequence[dict[str, object]], spec: PlaceboSpec) -> pd.D
     """The ``tests.csv`` rows of every chunk's pseudo-studies plus ``injected`` (the day-0 abnormal return
     added, 0 for the null): levels, then windows, then studies, then tests in ``spec.test_names`` order (:data:`~eventstudy.inference.TESTS` order) (for one
     window and no injection, the layout of :func:`eventstudy.inference.battery.window_table`)."""
-    names = np.array(spec.test_names, dtype=object)
+    names = _texts(spec.test_names)
     studies = np.concatenate([np.asarray(r["studies"]) for r in results]) if results else np.zeros(0, np.int64)
-    ids = np.array([study_id(s) for s in studies.tolist()], dtype=object)
+    ids = _texts([study_id(s) for s in studies.tolist()])
     per = len(studies) * len(names)
+    # each text column taken from its distinct values (pandas converts a column of texts value by value)
+    event_ids = ids.take(np.repeat(np.arange(len(ids)), len(names)))
+    tests = names.take(np.tile(np.arange(len(names)), len(studies)))
     frames = []
     for c, (level, w) in enumerate((lv, w) for lv in spec.levels for w in spec.windows):
 
@@ -129,13 +132,18 @@ def tests_table(results: Sequence[dict[str, object]], spec: PlaceboSpec) -> pd.D
             return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
         frames.append(pd.DataFrame({
-            "event_id": np.repeat(ids, len(names)), "window_start": np.full(per, w[0]),
-            "window_end": np.full(per, w[1]), "test": np.tile(names, len(studies)),
+            "event_id": event_ids, "window_start": np.full(per, w[0]),
+            "window_end": np.full(per, w[1]), "test": tests,
             "statistic": column("statistic", float), "p_value": column("p_value", float),
             "n_firms": column("n_firms", np.int64), "injected": np.full(per, level),
         }))  # fmt: skip
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return frame[[*COLUMNS, "injected"]]
+
+
+def _texts(values: Sequence[str]) -> pd.api.extensions.ExtensionArray:
+    """``values`` as pandas's array of texts (its default string type), to be taken from by position."""
+    return pd.Series(np.asarray(values, dtype=object)).array
 
 
 def chunks(draw: Draw, size: int) -> Iterator[Draw]:
@@ -203,7 +211,7 @@ def run_placebo(
     firms = pd.DataFrame(
         {
             "study": draw.study,
-            "ticker": np.asarray(names)[draw.ticker],
+            "ticker": _texts(list(names)).take(draw.ticker),
             "day0": universe.sessions[draw.day0],
         }
     )
