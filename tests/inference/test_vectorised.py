@@ -95,6 +95,44 @@ def test_windows_that_leave_firms_out_of_the_shared_pair_sums(ref, uneven, monke
     assert got.statistic.notna().sum() > 10
 
 
+def test_evicted_sets_of_firm_events_are_computed_again_with_the_same_numbers(ref, uneven, monkeypatch):
+    """With one set of firm-events kept (battery.KEPT_SETS), windows that test all firms, then all but a fifth, then
+    all again compute the first set's estimation-day results twice; the table still equals the per-event
+    reference."""
+    from dataclasses import replace
+
+    from eventstudy.inference import battery
+
+    ar = uneven.ar.copy()
+    ar[::5, np.flatnonzero(uneven.rel_days == 0)[0]] = np.nan  # no day-0 return: (0, 0) leaves these out
+    ab = replace(uneven, ar=ar)
+    made = []
+    kept = battery._kept_results
+
+    def spy(caches, key):
+        sets = caches.get("sets", {})
+        made.append(key not in sets)
+        return kept(caches, key)
+
+    monkeypatch.setattr(battery, "KEPT_SETS", 1)
+    monkeypatch.setattr(battery, "_kept_results", spy)
+    windows = ((1, 1), (0, 0), (-5, 5))
+    got = significance_table(ab, windows, placebo_draws=199, seed=3)
+    assert made == [True, True, True]  # (1, 1)'s set evicted by (0, 0)'s, made again for (-5, 5)
+    assert_same(got, reference_table(ref, ab, windows, placebo_draws=199, seed=3))
+
+
+def test_kept_sets_are_the_most_recently_used():
+    from eventstudy.inference.battery import KEPT_SETS, _kept_results
+
+    caches: dict = {}
+    a = _kept_results(caches, ("a",))
+    _kept_results(caches, ("b",))
+    assert _kept_results(caches, ("a",)) is a  # a used last: b is the least recently used
+    _kept_results(caches, ("c",))
+    assert list(caches["sets"]) == [("a",), ("c",)] and KEPT_SETS == 2
+
+
 def test_subset_of_events_keeps_its_numbers(uneven):
     """Placebo seeds are keyed by the event, so a group's results do not depend on the other groups."""
     keys = {e: k for k, e in enumerate(_event_groups(uneven))}
