@@ -58,20 +58,27 @@ def small_pages() -> Iterator[None]:
         switch(previous)
 
 
+_kept_depth = [0]  # blocks of kept_freed_memory open (a study's sensitivity analyses run studies within it)
+
+
 @contextmanager
 def kept_freed_memory() -> Iterator[None]:
-    """Inside the block glibc serves every allocation from its heap and keeps freed memory for the next one; on exit
-    its defaults are set back and the free heap is returned to the system. The setting is the process's, not the
-    thread's: one block at a time."""
+    """Inside the block glibc serves every allocation from its heap and keeps freed memory for the next one; when
+    the outermost block exits, its defaults are set back and the free heap is returned to the system. The setting
+    is the process's, not the thread's: blocks nest, but run in one thread at a time."""
     mallopt, trim = glibc("mallopt"), glibc("malloc_trim")
     if mallopt is None or trim is None:  # pragma: no cover - not glibc
         yield
         return
-    mallopt(M_MMAP_MAX, 0)
-    mallopt(M_TRIM_THRESHOLD, 2**31 - 1)  # (mallopt takes a C int: 2 GB, the most it can be told)
+    if _kept_depth[0] == 0:
+        mallopt(M_MMAP_MAX, 0)
+        mallopt(M_TRIM_THRESHOLD, 2**31 - 1)  # (mallopt takes a C int: 2 GB, the most it can be told)
+    _kept_depth[0] += 1
     try:
         yield
     finally:
-        mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
-        mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
-        trim(0)
+        _kept_depth[0] -= 1
+        if _kept_depth[0] == 0:
+            mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+            mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+            trim(0)

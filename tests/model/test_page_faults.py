@@ -82,3 +82,21 @@ def test_freed_memory_kept_inside_and_defaults_back_after():
     b = np.random.default_rng(1).random(size // 8)
     assert mallinfo().hblkhd - mapped >= size  # mapped again
     assert float(b.sum()) == inside
+
+
+def test_nested_blocks_keep_freed_memory_until_the_outermost_ends():
+    """A study's sensitivity analyses run studies inside the study's block: the inner block's end leaves the
+    setting on; the outer block's end (here after an error) sets the defaults back."""
+    mallinfo, size = _mallinfo(), 64 * 2**20
+    with pytest.raises(RuntimeError), kept_freed_memory():
+        with kept_freed_memory():
+            pass
+        mapped = mallinfo().hblkhd
+        a = np.ones(size // 8)
+        assert mallinfo().hblkhd - mapped < size  # still from the heap
+        del a
+        raise RuntimeError("boom")
+    mapped = mallinfo().hblkhd
+    b = np.ones(size // 8)
+    assert mallinfo().hblkhd - mapped >= size  # mapped: the defaults are back
+    del b
