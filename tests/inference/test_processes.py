@@ -101,3 +101,22 @@ def test_a_study_tested_in_two_processes_equals_the_serial_table(default_results
     monkeypatch.setattr(battery, "PARALLEL_FIRM_EVENT_WINDOWS", 1)
     shared = battery.significance_table(ab, windows, daily_path=default_results.study.daily_path)
     pd.testing.assert_frame_equal(serial, shared, rtol=1e-12, atol=0)
+
+
+def test_firm_events_without_a_return_do_not_count_toward_forking(default_results, monkeypatch):
+    """The confounder screen's battery runs over the study's abnormal returns with most firm-events left out
+    (``without``): a large study's whole count had forked a worker for ~2 % of its rows. Only the firm-events with
+    an estimation day count."""
+    import numpy as np
+
+    from eventstudy.model.engine import without
+
+    ab = default_results.abnormal
+    windows = tuple(default_results.study.event_windows)
+    asked = []
+    monkeypatch.setattr(battery, "window_processes", lambda n, w: asked.append(n) or 1)
+    battery.significance_table(ab, windows)
+    kept = np.zeros(ab.ar.shape[0], dtype=bool)
+    kept[:2] = True
+    battery.significance_table(without(ab, ~kept), windows)
+    assert asked == [ab.ar.shape[0], 2]
