@@ -105,3 +105,17 @@ def test_pair_sums_less_left_out_rows_equal_the_kept_rows_own():
     assert np.isnan(got[2]) and np.isnan(got[4]) and np.isfinite(got[[0, 1, 3]]).all()
     np.testing.assert_allclose(sums.without(np.zeros((5, 12), bool), np.full((5, 1, 90), np.nan), sizes),
                                cc.mean_pair_correlation(est, sizes), rtol=1e-12)  # fmt: skip
+
+
+def test_pair_sums_less_a_row_hand_worked():
+    """Rows (1, 2, 3), (2, 4, 6), (3, 2, 1): pairs +1, −1, −1. Less the second row only the pair of the first and
+    third is left: r̄ = −1; less the third, +1; less nothing, −1/3."""
+    est = np.array([[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 2.0, 1.0]]])
+    sums = cc.PairCorrelations(est)
+    assert sums.pairs[0] == 3 and sums.total[0] == pytest.approx(-1.0, rel=1e-14)
+    np.testing.assert_allclose(sums.row_total[0], [0.0, 0.0, -2.0], atol=1e-14)  # each row's pairs: +1 −1, +1 −1, −1 −1
+    second = sums.without(np.array([[False, True, False]]), est[:, 1:2], np.array([2]))
+    third = sums.without(np.array([[False, False, True]]), est[:, 2:3], np.array([2]))
+    none = sums.without(np.zeros((1, 3), bool), np.full((1, 1, 3), np.nan), np.array([3]))
+    assert second[0] == pytest.approx(-1.0, rel=1e-14) and third[0] == pytest.approx(1.0, rel=1e-14)
+    assert none[0] == pytest.approx(-1.0 / 3.0, rel=1e-14)
