@@ -12,6 +12,10 @@ on every day and some spread (most of them) are taken together: their pairs shar
 ``z_i = (x_i − x̄_i) / √(T var_i)`` their correlations are ``z_i'z_j``, whose sum over the pairs is
 ``(‖Σ_i z_i‖² − Σ_i ‖z_i‖²) / 2`` — one pass over those firms. Only the pairs with a firm that misses a day are
 taken one by one.
+
+A study's windows test the same firms less a few (a firm halted on a window's days has no return in it): with
+:class:`PairCorrelations` the pairs are summed once, with each firm's share, and a window's ``r̄`` takes off the
+shares of the firms it leaves out (``eventstudy.inference.battery``).
 """
 
 from __future__ import annotations
