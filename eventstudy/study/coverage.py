@@ -178,9 +178,16 @@ class BenchmarkGap:
     missing: tuple[pd.Timestamp, ...]
 
     def describe(self) -> str:
+        """The words of ``car.csv``'s note for the firm-event (:func:`is_gap_note` recognises them)."""
         first, last = self.missing[0].date(), self.missing[-1].date()
         days = f"{first}" if first == last else f"{first} .. {last}"
         return f"benchmark {self.benchmark} has no data on {days} ({len(self.missing)} session(s))"
+
+
+def is_gap_note(notes: pd.Series) -> np.ndarray:
+    """Which of ``car.csv``'s notes say a benchmark gap left the firm-event out (:meth:`BenchmarkGap.describe`),
+    as a boolean array."""
+    return notes.fillna("").astype(str).str.match(r"benchmark \S+ has no data on ").to_numpy(dtype=bool)
 
 
 def benchmark_gaps(

@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..data.quality import limit_words
 from .confounders import headline_car, with_left_out
-from .coverage import coverage_words_of
+from .coverage import coverage_words_of, is_gap_note
 
 if TYPE_CHECKING:
     from .results import StudyResults
@@ -153,11 +153,11 @@ def summary_frame(
     observed = firms["n_obs"].to_numpy() > 0
     values = firms["car"].to_numpy(dtype=float)
     traded = observed & np.isfinite(values)
-    # No CAR for a data problem that car.csv's note names (a benchmark gap empties the firm-event's returns too, so
-    # it has no return in W either): left out, not "not traded"; an incomplete window's note is not a problem.
-    note = firms["note"].fillna("").astype(str) if "note" in firms.columns else pd.Series("", index=firms.index)
-    problem = ((note != "") & ~note.str.startswith("incomplete")).to_numpy()
-    left_out = ~traded & (observed | problem)
+    # No CAR for a data problem that car.csv's note names: a benchmark gap empties the firm-event's returns too, so
+    # it has no return in W either; left out, not "not traded" (other notes, such as a data flag or an incomplete
+    # window, leave a firm without a return in W not traded).
+    gap = is_gap_note(firms["note"]) if "note" in firms.columns else np.zeros(len(firms), dtype=bool)
+    left_out = ~traded & (observed | gap)
     size = len(grid)
     present = np.bincount(cell, minlength=size) > 0
     n_firms = np.bincount(cell, weights=traded, minlength=size).astype(int)

@@ -121,3 +121,11 @@ def test_firm_still_suspended_when_the_data_end_says_so(default_study):
     assert car.loc[("002230.SZ", 0, 1), "complete"] and car.loc[("002230.SZ", 0, 5), "note"] == (
         "incomplete: data end at day +1"
     )
+
+
+def test_a_gap_note_is_recognised_and_no_other_note_is():
+    from eventstudy.study.coverage import BenchmarkGap, is_gap_note
+
+    gap = BenchmarkGap("e1", "002415.SZ", "000300.SS", (pd.Timestamp("2021-12-03"), pd.Timestamp("2022-02-11")))
+    notes = pd.Series([gap.describe(), "incomplete: data end at day -2", "data flag: spike", "", None])
+    assert is_gap_note(notes).tolist() == [True, False, False, False, False]

@@ -337,3 +337,15 @@ def test_a_benchmark_gap_is_a_data_problem_not_a_firm_that_did_not_trade():
     text = format_summary(got)
     assert "! e1 [0, 5]: left out (data problem, see car.csv note): A, B" in text
     assert "no firm of the event traded" not in text  # (e1's firms were not untraded; e2 has a figure)
+
+
+def test_a_suspended_firm_with_a_data_flag_in_its_note_is_still_not_traded():
+    """A firm suspended through the window (no return) whose estimation window holds a flagged session has a note
+    (``data flag in the estimation window: ...``) but no data problem: it counts as not traded, not as left out.
+    Only a benchmark gap's note (``BenchmarkGap.describe``) leaves a firm-event out."""
+    car = _car([("e1", "A", 0, 5, np.nan, 0), ("e1", "B", 0, 5, 0.01, 3)])
+    car["note"] = ["data flag in the estimation window: possible unadjusted split (1:2)", ""]
+    tests = _tests([("e1", 0, 5, "kp_bmp_t", np.nan, np.nan)])
+    got = summary_frame(car, tests, ["e1"], [(0, 5)])
+    assert got[["n_firms", "n_not_traded"]].values.tolist() == [[1, 1]]
+    assert "left out" not in got.note.iloc[0]
