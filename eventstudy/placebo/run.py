@@ -21,6 +21,7 @@ from ..inference.sample import window_arrays
 from ..model.engine import AbnormalReturns, abnormal_returns, halt_reaches, next_trades
 from ..model.estimation import Moments, moments
 from ..model.page_faults import small_pages
+from ..study.tables import string_column
 from .draw import Draw, DrawnEvents, draw_events, study_groups, study_id
 from .executors import run_local
 from .result import FIRM_COLUMNS, PlaceboResult
@@ -117,9 +118,9 @@ def tests_table(results: Sequence[dict[str, object]], spec: PlaceboSpec) -> pd.D
     """The ``tests.csv`` rows of every chunk's pseudo-studies plus ``injected`` (the day-0 abnormal return
     added, 0 for the null): levels, then windows, then studies, then tests in ``spec.test_names`` order (:data:`~eventstudy.inference.TESTS` order) (for one
     window and no injection, the layout of :func:`eventstudy.inference.battery.window_table`)."""
-    names = _texts(spec.test_names)
+    names = string_column(spec.test_names)
     studies = np.concatenate([np.asarray(r["studies"]) for r in results]) if results else np.zeros(0, np.int64)
-    ids = _texts([study_id(s) for s in studies.tolist()])
+    ids = string_column([study_id(s) for s in studies.tolist()])
     per = len(studies) * len(names)
     # each text column taken from its distinct values (pandas converts a column of texts value by value)
     event_ids = ids.take(np.repeat(np.arange(len(ids)), len(names)))
@@ -139,11 +140,6 @@ def tests_table(results: Sequence[dict[str, object]], spec: PlaceboSpec) -> pd.D
         }))  # fmt: skip
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return frame[[*COLUMNS, "injected"]]
-
-
-def _texts(values: Sequence[str]) -> pd.api.extensions.ExtensionArray:
-    """``values`` as pandas's array of texts (its default string type), to be taken from by position."""
-    return pd.Series(np.asarray(values, dtype=object)).array
 
 
 def chunks(draw: Draw, size: int) -> Iterator[Draw]:
@@ -211,7 +207,7 @@ def run_placebo(
     firms = pd.DataFrame(
         {
             "study": draw.study,
-            "ticker": _texts(list(names)).take(draw.ticker),
+            "ticker": string_column(list(names)).take(draw.ticker),
             "day0": universe.sessions[draw.day0],
         }
     )
