@@ -176,18 +176,22 @@ class BenchmarkGap:
     ticker: str
     benchmark: str
     missing: tuple[pd.Timestamp, ...]
+    data_end: pd.Timestamp | None = None  # the benchmark's last session with data, when every missing one is later
 
     def describe(self) -> str:
         """The words of ``car.csv``'s note for the firm-event (:func:`is_gap_note` recognises them)."""
         first, last = self.missing[0].date(), self.missing[-1].date()
         days = f"{first}" if first == last else f"{first} .. {last}"
+        if self.data_end is not None:  # not a hole in the benchmark: its data end before the firm-event's sessions
+            return (f"benchmark {self.benchmark} has no data after {self.data_end.date()} "
+                    f"({len(self.missing)} session(s) of the firm's data needed: {days})")  # fmt: skip
         return f"benchmark {self.benchmark} has no data on {days} ({len(self.missing)} session(s))"
 
 
 def is_gap_note(notes: pd.Series) -> np.ndarray:
     """Which of ``car.csv``'s notes say a benchmark gap left the firm-event out (:meth:`BenchmarkGap.describe`),
     as a boolean array."""
-    return notes.fillna("").astype(str).str.match(r"benchmark \S+ has no data on ").to_numpy(dtype=bool)
+    return notes.fillna("").astype(str).str.match(r"benchmark \S+ has no data (on|after) ").to_numpy(dtype=bool)
 
 
 def benchmark_gaps(
@@ -220,6 +224,8 @@ def benchmark_gaps(
     hit = np.zeros(len(day0), dtype=bool)
     for a, b in spans:
         hit |= gaps[np.searchsorted(missing, b), column] > gaps[np.searchsorted(missing, a), column]
+    held = np.flatnonzero(bench)
+    last = int(held[-1]) if len(held) else None  # the benchmark's last session with data
     out = []
     for i in np.flatnonzero(hit):  # only the firm-events with a gap
         need = np.zeros(n, dtype=bool)
@@ -227,7 +233,8 @@ def benchmark_gaps(
             need[a[i] : b[i]] = True
         missing = np.flatnonzero(need & covered[:, cols[i]] & ~bench)
         fe = firm_events[int(i)]
-        out.append(BenchmarkGap(fe.event_id, fe.ticker, benchmark, tuple(panel.sessions[missing])))
+        ended = panel.sessions[last] if last is not None and missing[0] > last else None
+        out.append(BenchmarkGap(fe.event_id, fe.ticker, benchmark, tuple(panel.sessions[missing]), ended))
     return out
 
 

@@ -77,7 +77,8 @@ def test_benchmark_without_data_is_not_not_traded(default_study):
     with pytest.raises(DataError) as info:
         run_study(_moved(default_study, "2021-12-01 18:00"), open_provider("snapshot"))
     message = str(info.value)
-    assert message.startswith("benchmark 000300.SS has no data on 2021-10-08 .. ")
+    assert message.startswith("benchmark 000300.SS has no data after 2021-09-30 (")  # its data end: not a hole
+    assert "of the firm's data needed: 2021-10-08 .. " in message
     assert f"{EVENT}:002415.SZ" in message and f"{EVENT}:300188.SZ" in message and "nothing left to test" in message
     assert info.value.exit_code == 3
 
@@ -92,7 +93,7 @@ def test_benchmark_gap_leaves_the_firm_event_out_of_the_tests(default_study):
     assert gaps == {("late-2021", f.ticker) for f in late.firms}
     late_rows = results.car.query("event_id == 'late-2021'")
     assert late_rows["car"].isna().all()
-    assert late_rows["note"].str.startswith("benchmark 000300.SS has no data on 2021-10-08 .. ").all()
+    assert late_rows["note"].str.startswith("benchmark 000300.SS has no data after 2021-09-30 (").all()
     tests = results.tests.query("event_id == 'late-2021'")
     assert tests["statistic"].isna().all() and (tests["n_firms"] == 0).all()
     assert (results.tests.query("event_id == @EVENT and window_start == 0 and window_end == 1")["n_firms"] == 4).all()
@@ -129,3 +130,20 @@ def test_a_gap_note_is_recognised_and_no_other_note_is():
     gap = BenchmarkGap("e1", "002415.SZ", "000300.SS", (pd.Timestamp("2021-12-03"), pd.Timestamp("2022-02-11")))
     notes = pd.Series([gap.describe(), "incomplete: data end at day -2", "data flag: spike", "", None])
     assert is_gap_note(notes).tolist() == [True, False, False, False, False]
+
+
+def test_a_benchmark_whose_data_end_before_the_event_says_so():
+    """Real-shaped: the vendored CSI 300 ends on 2021-09-30 while Hikvision's prices run to 2022-02-11. An event of
+    2021-12-20 needs benchmark sessions after its end: the note says the benchmark's data end (not a hole on the
+    firm's last dates), and is still a gap's note; a hole inside the benchmark's data keeps its words."""
+    from eventstudy.study.coverage import BenchmarkGap, is_gap_note
+
+    sessions = pd.bdate_range("2021-09-27", "2022-01-07")
+    covered = pd.DataFrame({"A": True, "B": sessions <= "2021-09-30"}, index=sessions)
+    covered.loc["2021-09-28", "B"] = False  # and a hole inside the benchmark's data
+    ended = BenchmarkGap("e", "A", "B", tuple(sessions[sessions > "2021-09-30"][:3]), pd.Timestamp("2021-09-30"))
+    hole = BenchmarkGap("e", "A", "B", (pd.Timestamp("2021-09-28"),))
+    assert ended.describe() == ("benchmark B has no data after 2021-09-30 (3 session(s) of the firm's data needed: "
+                                "2021-10-01 .. 2021-10-05)")  # fmt: skip
+    assert hole.describe() == "benchmark B has no data on 2021-09-28 (1 session(s))"
+    assert is_gap_note(pd.Series([ended.describe(), hole.describe()])).all()

@@ -322,11 +322,12 @@ def test_holm_by_family_equals_holm_family_by_family():
 
 def test_a_benchmark_gap_is_a_data_problem_not_a_firm_that_did_not_trade():
     """As a study writes it (real-shaped: the default study with day 0 moved to 2022-12-28, whose estimation
-    window meets the CSI 300's 45-session gap of 2021-12-03 .. 2022-02-11): a firm-event left out for a benchmark
-    gap has neither a CAR nor a return in the window (its returns are emptied), and its note names the gap. The
+    window reaches past the CSI 300's last session, 2021-09-30, on 45 sessions of the firm's data): a firm-event
+    left out for a benchmark gap has neither a CAR nor a return in the window (its returns are emptied), and its note names the gap. The
     row counts it as left out, with the note, not as "not traded"; a suspended firm (no return, no note) and an
     incomplete window whose data end before it still count as not traded."""
-    gap = "benchmark 000300.SS has no data on 2021-12-03 .. 2022-02-11 (45 session(s))"
+    gap = ("benchmark 000300.SS has no data after 2021-09-30 (45 session(s) of the firm's data needed: "
+           "2021-12-03 .. 2022-02-11)")  # fmt: skip
     car = _car([("e1", "A", 0, 5, np.nan, 0), ("e1", "B", 0, 5, np.nan, 0), ("e2", "A", 0, 5, np.nan, 0),
                 ("e2", "B", 0, 5, np.nan, 0), ("e2", "C", 0, 5, 0.02, 4)])  # fmt: skip
     car["note"] = [gap, gap, "", "incomplete: data end at day -2", ""]

@@ -247,7 +247,10 @@ def test_benchmark_gaps_equal_the_reference(gap_results):
             expected.append((fe.event_id, fe.ticker, tuple(panel.sessions[missing])))
     assert [(g.event_id, g.ticker, g.missing) for g in gaps] == expected and expected
     late = gap_results.car.query("event_id == 'late-2021'")
-    assert late["car"].isna().all() and late["note"].str.startswith("benchmark 000300.SS has no data on").all()
+    assert (
+        late["car"].isna().all()
+        and late["note"].str.startswith("benchmark 000300.SS has no data after 2021-09-30").all()
+    )
 
 
 def test_flag_words_equal_flagged_row_by_row():
