@@ -40,6 +40,7 @@ from ..inference.volatility import (
     variance_rank_test,
 )
 from ..inference.volume import volume_tests
+from ..model.abnormal import AbnormalReturns
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
 from ..model.engine import without
@@ -196,39 +197,62 @@ def with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) 
         return _with_reaction(results, histories)
 
 
-def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> StudyResults:
+def _volume(
+    results: StudyResults, histories: Mapping[str, pd.DataFrame], codes: np.ndarray, events: list[str]
+) -> tuple[pd.DataFrame, list[list[pd.DataFrame]]]:
+    """volume.csv's frame and, per event window, the rows of the volume tests (``cav_csect_t``, ``cav_bmp_t``)."""
     study, ab = results.study, results.abnormal
-    ids, tickers, codes, events = _ids(results)
-    gaps = {(g.event_id, g.ticker) for g in results.benchmark_gaps}
-    tested = without(ab, np.array([(e, t) in gaps for e, t in zip(ids, tickers, strict=True)], dtype=bool))
-
     firm, market, use_market, note = _volume_arrays(results, histories)
     av = abnormal_volume(firm, market, ab.rel_days, ab.estimation_window, use_market, exclude=ab.masked)
+    del firm, market  # (N, W) each: av holds what it needs
     benchmarks = [m.benchmark for m in results.markets]
     windows = volume_windows(study)
     cumulated = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
-    volume = volume_frame(results, av, note, benchmarks, cumulated)
-
-    vol_parts, test_parts = [], []
-    sar = tested.sar
-    squares = estimation_squares(sar, tested.estimation)  # the estimation days' SAR², sorted once for every window
+    frame = volume_frame(results, av, note, benchmarks, cumulated)
+    tests = []
     for w, window in enumerate(study.event_windows):  # (the event windows lead volume.csv's windows)
-        counted = tested.overlap(window)  # the returns the window counts (both the U and the rank read them)
-        u, n_days = beaver_u(sar, counted)
-        vol_parts.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
-                                       "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, tested.dof),
-                                       "n_days": n_days, "dof": tested.dof,
-                                       "note": np.where(np.isfinite(u), "", "no return in the window")}))  # fmt: skip
         res = {c: v[w] for c, v in cumulated.items()}
         with np.errstate(invalid="ignore", divide="ignore"):
             scav = res["cav"] / res["cav_se"]
-        for name, got in volume_tests(res["cav"], scav, codes, len(events)).items():
-            test_parts.append(_test_rows(events, "volume", window, name, got))
-        test_parts.append(_test_rows(events, "volatility", window, "var_csect_t",
-                                     variance_change_test(u, tested.dof, codes, len(events))))  # fmt: skip
+        tests.append([_test_rows(events, "volume", window, name, got)
+                      for name, got in volume_tests(res["cav"], scav, codes, len(events)).items()])  # fmt: skip
+    return frame, tests
+
+
+def _volatility(
+    results: StudyResults, tested: AbnormalReturns, codes: np.ndarray, events: list[str]
+) -> tuple[list[pd.DataFrame], list[list[pd.DataFrame]]]:
+    """volatility.csv's rows per event window and, per event window, the rows of ``var_csect_t`` and
+    ``var_rank_t``."""
+    ids, tickers, _, _ = _ids(results)
+    sar = tested.sar
+    squares = estimation_squares(sar, tested.estimation)  # the estimation days' SAR², sorted once for every window
+    rows, tests = [], []
+    for window in results.study.event_windows:
+        counted = tested.overlap(window)  # the returns the window counts (both the U and the rank read them)
+        u, n_days = beaver_u(sar, counted)
+        rows.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
+                                  "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, tested.dof),
+                                  "n_days": n_days, "dof": tested.dof,
+                                  "note": np.where(np.isfinite(u), "", "no return in the window")}))  # fmt: skip
         rank = rank_excess(sar, tested.estimation, counted, squares)
-        test_parts.append(_test_rows(events, "volatility", window, "var_rank_t",
-                                     variance_rank_test(rank, codes, len(events))))  # fmt: skip
+        tests.append([_test_rows(events, "volatility", window, "var_csect_t",
+                                 variance_change_test(u, tested.dof, codes, len(events))),
+                      _test_rows(events, "volatility", window, "var_rank_t",
+                                 variance_rank_test(rank, codes, len(events)))])  # fmt: skip
+    return rows, tests
+
+
+def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> StudyResults:
+    ab = results.abnormal
+    ids, tickers, codes, events = _ids(results)
+    gaps = {(g.event_id, g.ticker) for g in results.benchmark_gaps}
+    tested = without(ab, np.array([(e, t) in gaps for e, t in zip(ids, tickers, strict=True)], dtype=bool))
+    # each measure in a function of its own, so that its (N, W) arrays are freed before the next one's are made
+    volume, volume_tests_by_window = _volume(results, histories, codes, events)
+    vol_parts, volatility_tests_by_window = _volatility(results, tested, codes, events)
+    test_parts = [part for v, x in zip(volume_tests_by_window, volatility_tests_by_window, strict=True)
+                  for part in (*v, *x)]  # fmt: skip
     test_parts += _pretrend_rows(results, tested, codes, events)
     estimates = pd.concat([results.estimates.drop(columns=DIAGNOSTICS_COLUMNS, errors="ignore").reset_index(drop=True),
                            estimation_diagnostics(ab)], axis=1)  # fmt: skip

@@ -116,3 +116,46 @@ def test_a_benchmark_without_volume_gives_the_mean_adjusted_model_with_a_note(de
 def test_frames_are_tidy(default_results, key) -> None:
     frame = default_results.extra[key]
     assert isinstance(frame, pd.DataFrame) and frame.columns.is_unique and len(frame)
+
+
+def test_each_measure_frees_its_firm_event_arrays_before_the_next_makes_its_own(default_results, monkeypatch) -> None:
+    # A 50,000-firm-event study's (N, W) arrays are ~180 MB each: the volume arrays are gone before the volatility
+    # sorts its SAR², and those before the pre-window's battery, so that each reuses the memory the last freed
+    import weakref
+
+    import eventstudy.study.reaction as reaction
+
+    provider = open_provider("snapshot")
+    tickers = {fe.ticker for fe in default_results.abnormal.firm_events} | {
+        m.benchmark for m in default_results.markets
+    }
+    histories = {t: provider.history(t) for t in tickers}
+    made: dict[str, list] = {"volume": [], "squares": []}
+    alive: dict[str, list[bool]] = {}
+    real_arrays, real_squares, real_table = (
+        reaction._volume_arrays,
+        reaction.estimation_squares,
+        reaction.significance_table,
+    )
+
+    def volume_arrays(*args):
+        out = real_arrays(*args)
+        made["volume"] += [weakref.ref(out[0]), weakref.ref(out[1])]
+        return out
+
+    def squares(*args):
+        alive["at the squares"] = [ref() is not None for ref in made["volume"]]
+        out = real_squares(*args)
+        made["squares"].append(weakref.ref(out.values))
+        return out
+
+    def table(*args, **kwargs):
+        alive["at the pre-window"] = [ref() is not None for ref in made["volume"] + made["squares"]]
+        return real_table(*args, **kwargs)
+
+    monkeypatch.setattr(reaction, "_volume_arrays", volume_arrays)
+    monkeypatch.setattr(reaction, "estimation_squares", squares)
+    monkeypatch.setattr(reaction, "significance_table", table)
+    out = with_reaction(default_results, histories)
+    assert alive == {"at the squares": [False, False], "at the pre-window": [False, False, False]}
+    pd.testing.assert_frame_equal(out.extra["reaction_tests"], default_results.extra["reaction_tests"])
