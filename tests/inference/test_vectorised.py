@@ -122,15 +122,22 @@ def test_evicted_sets_of_firm_events_are_computed_again_with_the_same_numbers(re
     assert_same(got, reference_table(ref, ab, windows, placebo_draws=199, seed=3))
 
 
-def test_kept_sets_are_the_most_recently_used():
-    from eventstudy.inference.battery import KEPT_SETS, _kept_results
+def test_kept_sets_are_the_most_recently_used(monkeypatch):
+    from eventstudy.inference import battery
+    from eventstudy.inference.battery import _kept_results
 
+    assert battery.KEPT_SETS == 1  # a study's windows come in runs of one set: one kept, the last used
     caches: dict = {}
+    _kept_results(caches, ("a",))
+    b = _kept_results(caches, ("b",))
+    assert list(caches["sets"]) == [("b",)] and _kept_results(caches, ("b",)) is b
+    monkeypatch.setattr(battery, "KEPT_SETS", 2)
+    caches = {}
     a = _kept_results(caches, ("a",))
     _kept_results(caches, ("b",))
     assert _kept_results(caches, ("a",)) is a  # a used last: b is the least recently used
     _kept_results(caches, ("c",))
-    assert list(caches["sets"]) == [("a",), ("c",)] and KEPT_SETS == 2
+    assert list(caches["sets"]) == [("a",), ("c",)]
 
 
 def test_subset_of_events_keeps_its_numbers(uneven):
