@@ -59,12 +59,16 @@ FILES = {"volume.csv": ("volume", VOLUME_COLUMNS), "volatility.csv": ("volatilit
          "reaction_tests.csv": ("reaction_tests", TESTS_COLUMNS)}  # fmt: skip
 
 
-def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, ...]:
+def _volume_arrays(
+    results: StudyResults, histories: Mapping[str, pd.DataFrame], width: int | None = None
+) -> tuple[np.ndarray, ...]:
     """``(firm log volume, market log volume, market available, note)``: ``(N, W)``, ``(N, W)``, ``(N,)``, ``(N,)``,
     filled market group by market group (:func:`~eventstudy.model.volume.log_volume_days`: each firm-event's own
-    days read from the stacked rows)."""
+    days read from the stacked rows); on the first ``width`` of the engine's relative days (all: None)."""
     ab = results.abnormal
     n, w = ab.ar.shape
+    w = w if width is None else width
+    rel_days = ab.rel_days[:w]
     firm, market = np.full((n, w), np.nan), np.full((n, w), np.nan)
     note = np.full(n, "", dtype=object)
     keys = [(m.calendar, m.benchmark) for m in results.markets]
@@ -77,7 +81,7 @@ def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame])
         day0 = panel.sessions.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in rows]))
         cols = np.array([code.get(ab.firm_events[i].ticker, -1) for i in rows], dtype=np.int64)
         whole = len(rows) == n  # (one group: its arrays are the study's, no copy into place)
-        got = log_volume_days(held, panel.sessions, cols, day0, ab.rel_days)
+        got = log_volume_days(held, panel.sessions, cols, day0, rel_days)
         if whole:
             firm = got
         else:
@@ -86,16 +90,16 @@ def _volume_arrays(results: StudyResults, histories: Mapping[str, pd.DataFrame])
             axis = np.arange(len(panel.sessions))
             series = log_volume_days(held, panel.sessions, np.array([code[key[1]]]), np.zeros(1, np.int64), axis)[0]
             # NaN past both ends of the axis, so that every firm-event's days lie inside it
-            left = max(0, -int(day0.min() + ab.rel_days[0]))
-            right = max(0, int(day0.max() + ab.rel_days[-1]) - (len(axis) - 1))
+            left = max(0, -int(day0.min() + rel_days[0]))
+            right = max(0, int(day0.max() + rel_days[-1]) - (len(axis) - 1))
             padded = np.concatenate([np.full(left, np.nan), series, np.full(right, np.nan)])
-            got = padded[(day0 + left)[:, None] + ab.rel_days[None, :]]
+            got = padded[(day0 + left)[:, None] + rel_days[None, :]]
             if whole:
                 market = got
             else:
                 market[rows] = got
         note[rows] = key[1]
-    est = ab.in_estimation[None, :] & np.isfinite(firm) & ~ab.masked
+    est = ab.in_estimation[None, :w] & np.isfinite(firm) & ~ab.masked[:, :w]
     n_est = est.sum(axis=1)
     covered = (est & np.isfinite(market)).sum(axis=1) >= MARKET_COVERAGE * np.maximum(n_est, 1)
     foreign = np.array([m.benchmark_market is not None for m in results.markets], dtype=bool)
@@ -202,11 +206,15 @@ def _volume(
 ) -> tuple[pd.DataFrame, list[list[pd.DataFrame]]]:
     """volume.csv's frame and, per event window, the rows of the volume tests (``cav_csect_t``, ``cav_bmp_t``)."""
     study, ab = results.study, results.abnormal
-    firm, market, use_market, note = _volume_arrays(results, histories)
-    av = abnormal_volume(firm, market, ab.rel_days, ab.estimation_window, use_market, exclude=ab.masked)
+    windows = volume_windows(study)
+    # the relative days up to the last a window or the estimation window reads: not the days past them that the
+    # engine holds for a halted firm's next trade (a 50,000-firm-event study: 281 of its 442 columns)
+    last = max(ab.estimation_window[1], *(end for _, end in windows))
+    w = int(np.searchsorted(ab.rel_days, last, side="right"))
+    firm, market, use_market, note = _volume_arrays(results, histories, w)
+    av = abnormal_volume(firm, market, ab.rel_days[:w], ab.estimation_window, use_market, exclude=ab.masked[:, :w])
     del firm, market  # (N, W) each: av holds what it needs
     benchmarks = [m.benchmark for m in results.markets]
-    windows = volume_windows(study)
     cumulated = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
     frame = volume_frame(results, av, note, benchmarks, cumulated)
     tests = []

@@ -159,3 +159,26 @@ def test_each_measure_frees_its_firm_event_arrays_before_the_next_makes_its_own(
     out = with_reaction(default_results, histories)
     assert alive == {"at the squares": [False, False], "at the pre-window": [False, False, False]}
     pd.testing.assert_frame_equal(out.extra["reaction_tests"], default_results.extra["reaction_tests"])
+
+
+def test_volume_reads_only_the_days_up_to_the_last_window_with_the_numbers_of_all_days(default_results) -> None:
+    # the engine holds days past the windows (long-horizon spans, a halted firm's next trade): the volume model
+    # fits on the estimation days and cumulates over the windows, so the days after both change nothing
+    import eventstudy.study.reaction as reaction
+    from eventstudy.model.volume import abnormal_volume
+
+    provider = open_provider("snapshot")
+    ab, study = default_results.abnormal, default_results.study
+    tickers = {fe.ticker for fe in ab.firm_events} | {m.benchmark for m in default_results.markets}
+    histories = {t: provider.history(t) for t in tickers}
+    _, _, codes, events = reaction._ids(default_results)
+    frame, tests = reaction._volume(default_results, histories, codes, events)
+    last = max(end for _, end in reaction.volume_windows(study))
+    assert ab.rel_days[-1] > last  # (the default study holds days past its windows)
+    firm, market, use_market, note = reaction._volume_arrays(default_results, histories)  # every day
+    av = abnormal_volume(firm, market, ab.rel_days, ab.estimation_window, use_market, exclude=ab.masked)
+    benchmarks = [m.benchmark for m in default_results.markets]
+    pd.testing.assert_frame_equal(frame, reaction.volume_frame(default_results, av, note, benchmarks), rtol=1e-12)
+    narrow = reaction._volume_arrays(default_results, histories, int((ab.rel_days <= last).sum()))
+    assert narrow[0].shape[1] == (ab.rel_days <= last).sum() < len(ab.rel_days)
+    np.testing.assert_array_equal(narrow[0], firm[:, : narrow[0].shape[1]])
