@@ -210,16 +210,18 @@ def _volume(
     # the relative days up to the last a window or the estimation window reads: not the days past them that the
     # engine holds for a halted firm's next trade (a 50,000-firm-event study: 281 of its 442 columns)
     last = max(ab.estimation_window[1], *(end for _, end in windows))
-    w = int(np.searchsorted(ab.rel_days, last, side="right"))
-    firm, market, use_market, note = _volume_arrays(results, histories, w)
-    av = abnormal_volume(firm, market, ab.rel_days[:w], ab.estimation_window, use_market, exclude=ab.masked[:, :w])
+    width = int(np.searchsorted(ab.rel_days, last, side="right"))
+    firm, market, use_market, note = _volume_arrays(results, histories, width)
+    av = abnormal_volume(
+        firm, market, ab.rel_days[:width], ab.estimation_window, use_market, exclude=ab.masked[:, :width]
+    )
     del firm, market  # (N, W) each: av holds what it needs
     benchmarks = [m.benchmark for m in results.markets]
     cumulated = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
     frame = volume_frame(results, av, note, benchmarks, cumulated)
     tests = []
-    for w, window in enumerate(study.event_windows):  # (the event windows lead volume.csv's windows)
-        res = {c: v[w] for c, v in cumulated.items()}
+    for k, window in enumerate(study.event_windows):  # (the event windows lead volume.csv's windows)
+        res = {c: v[k] for c, v in cumulated.items()}
         with np.errstate(invalid="ignore", divide="ignore"):
             scav = res["cav"] / res["cav_se"]
         tests.append([_test_rows(events, "volume", window, name, got)
