@@ -89,7 +89,12 @@ def car_table(
         described = {(g.event_id, g.ticker): g.describe() for g in gaps}  # the last gap of a firm-event says it
         rows = keys.isin(list(described))
         car.loc[rows, ["car", "car_se", "car_t", "car_p", "bhar"]] = np.nan
-        car.loc[rows, "note"] = [described[k] for k in keys[rows]]
+        # the gap first (why the row has no figure), then what else the row's own note says: a window the firm's
+        # own data do not reach (an event past the end of its prices) is not only the benchmark's problem
+        own = car.loc[rows, "note"].to_numpy(dtype=object)
+        car.loc[rows, "note"] = [
+            f"{described[k]}; {n}" if n else described[k] for k, n in zip(keys[rows], own, strict=True)
+        ]
     return car
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -147,3 +148,21 @@ def test_a_benchmark_whose_data_end_before_the_event_says_so():
                                 "2021-10-01 .. 2021-10-05)")  # fmt: skip
     assert hole.describe() == "benchmark B has no data on 2021-09-28 (1 session(s))"
     assert is_gap_note(pd.Series([ended.describe(), hole.describe()])).all()
+
+
+def test_event_past_the_end_of_the_firms_prices_says_so_beside_the_benchmark_gap(default_study):
+    """Day 0 in December 2022: the stocks' prices end on 2022-02-11 (ten months earlier) and the CSI 300 on
+    2021-09-30. The row is left out for the benchmark, and its note also says where the firm's own data end."""
+    late = dataclasses.replace(_moved(default_study, "2022-12-20 18:00").events[0], id="late-2022")
+    study = dataclasses.replace(default_study, events=(default_study.events[0], late))
+    results = run_study(study, open_provider("snapshot"))
+    rows = results.car.query("event_id == 'late-2022'")
+    assert len(rows) and rows["car"].isna().all()
+    gap = {(g.event_id, g.ticker): g.describe() for g in results.benchmark_gaps}
+    for _, row in rows.iterrows():
+        panel = results.panel_of(next(i for i, fe in enumerate(results.abnormal.firm_events)
+                                      if (fe.event_id, fe.ticker) == (row["event_id"], row["ticker"])))  # fmt: skip
+        covered = np.flatnonzero(panel.covered[row["ticker"]].to_numpy())
+        end = int(covered[-1]) - panel.position(pd.Timestamp("2022-12-21"))  # day 0: the session after the evening
+        assert end < -150  # (the firm's data end months before day 0)
+        assert row["note"] == f"{gap[(row['event_id'], row['ticker'])]}; incomplete: data end at day {end}"
