@@ -187,22 +187,78 @@ def pending_significance_table(
         all_windows += [(d, d) for d in range(daily_path[0], daily_path[1] + 1) if (d, d) not in all_windows]
     groups = _event_groups(ab)
     keys = [k if event_keys is None else event_keys[e] for k, e in enumerate(groups)]
-    caches: dict = {}  # estimation-day results, shared by the windows with the same firm-events (window_battery)
-    rows = StudyRows(ab)  # the per-firm arrays, padded once for the windows with the same firm-events
+    batches = event_batches([len(r) for r in groups.values()])
+    names_of = list(groups)
+    held: dict = {}  # this process's batch: its firm-events, their groups, the windows' caches and padded rows
 
-    def one(w: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def batch(b: int) -> dict:
+        if held.get("b") != b:
+            held.clear()  # (the last batch's arrays freed before this one's are made)
+            if len(batches) == 1:
+                part, mine = ab, groups
+            else:  # the batch's firm-events as an AbnormalReturns of their own (a view when their rows are a run)
+                events = names_of[batches[b]]
+                at = np.sort(np.concatenate([groups[e] for e in events]))
+                run = len(at) > 0 and at[-1] - at[0] + 1 == len(at)
+                part = ab.rows(slice(int(at[0]), int(at[-1]) + 1) if run else at)
+                mine = {e: np.searchsorted(at, groups[e]) for e in events}
+            # caches: estimation-day results shared by the windows with the same firm-events (window_battery);
+            # rows: the per-firm arrays, padded once for the windows with the same firm-events
+            held.update(b=b, ab=part, groups=mine, caches={}, rows=StudyRows(part))
+        return held
+
+    def one(part: tuple[int, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        b, w = part
+        mine = batch(b)
         with single_threaded():  # small batched matmuls: threads only wait on each other (blas_threads)
-            got = window_battery(ab, w, groups, keys, names, placebo_draws=placebo_draws, seed=seed, caches=caches,
-                                 rows=rows)  # fmt: skip
-        return _scores(got, names, len(groups))
+            got = window_battery(mine["ab"], w, mine["groups"], keys[batches[b]], names, placebo_draws=placebo_draws,
+                                 seed=seed, caches=mine["caches"], rows=mine["rows"])  # fmt: skip
+        return _scores(got, names, len(mine["groups"]))
+
+    # Batch by batch, each through every window: a process holds one batch's window arrays and estimation-day
+    # results at a time (an event's statistics depend on its own firm-events only)
+    parts = [(b, w) for b in range(len(batches)) for w in all_windows]
 
     # Consecutive windows mostly test the same firm-events (the days of the daily path): each side takes a run of
     # them, so that each side computes the estimation-day results of a set of firm-events once.
     # (counting the firm-events with an estimation day: the others have no return to test, as in the confounder
     # screen's battery, which tests ~2 % of a large study's rows and whose fork cost more than its windows)
     procs = window_processes(int(ab.estimation.any(axis=1).sum()), len(all_windows))
-    with from_both_ends(one, all_windows, procs) as finish:
-        yield lambda: _rows(list(groups), names, all_windows, finish())
+    with from_both_ends(one, parts, procs) as finish:
+        yield lambda: _rows(names_of, names, all_windows, _joined(finish(), len(batches), len(all_windows)))
+
+
+#: Firm-events up to which a study's events are tested together (:func:`event_batches`): a larger study's windows
+#: are tested batch by batch, so that a process holds the window arrays (~10 kB a firm-event) and the estimation-day
+#: results (~6 kB) of one batch at a time, not of the whole study (measured at 50,000 firm-events: ~0.8 GB in
+#: each process); the battery's cost per firm-event is the same at 5,000 as at 50,000 (no fixed cost to repeat).
+BATCH_FIRM_EVENTS = 10_000
+
+
+def event_batches(sizes: Sequence[int], limit: int | None = None) -> list[slice]:
+    """Consecutive runs of events (``sizes``: each event's firm-events, in order) of at most ``limit``
+    (:data:`BATCH_FIRM_EVENTS`) firm-events each, an event larger than that alone: slices of the events."""
+    limit = BATCH_FIRM_EVENTS if limit is None else limit
+    out, start, total = [], 0, 0
+    for k, n in enumerate(sizes):
+        if total and total + n > limit:
+            out.append(slice(start, k))
+            start, total = k, 0
+        total += n
+    out.append(slice(start, len(sizes)))
+    return out
+
+
+def _joined(
+    scores: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], n_batches: int, n_windows: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per window, the :func:`_scores` of its batches (given batch-major) joined along the events, in order."""
+    if n_batches == 1:
+        return list(scores)
+    return [
+        tuple(np.concatenate([scores[b * n_windows + w][j] for b in range(n_batches)]) for j in range(3))  # type: ignore[misc]
+        for w in range(n_windows)
+    ]
 
 
 def _scores(

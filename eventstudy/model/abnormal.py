@@ -6,7 +6,7 @@ forecast-error standard error, t and p, and BHAR (definitions in :mod:`eventstud
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,13 @@ class FirmEvent:
     day0: pd.Timestamp
 
 
+#: The fields of :class:`AbnormalReturns` with one row per firm-event (``components`` too, model by model).
+ROW_FIELDS = (
+    "returns", "market", "span", "design", "estimation", "params", "xtx_inv", "sigma2", "n_est", "dof", "ar", "ar_var",
+    "masked",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class AbnormalReturns:
     """Results for N firm-events over relative days ``rel_days``; arrays are ``(N, W)`` unless noted.
@@ -86,6 +93,19 @@ class AbnormalReturns:
     @property
     def n(self) -> int:
         return len(self.firm_events)
+
+    def rows(self, at: slice | np.ndarray) -> AbnormalReturns:
+        """The firm-events ``at`` (a slice of rows: views of the arrays; or row indices: copies), every per-row
+        array (:data:`ROW_FIELDS`, ``components``) taken at them."""
+        held = self.firm_events
+        events = (
+            held[at]
+            if isinstance(at, slice) and isinstance(held, tuple)
+            else tuple(held[int(i)] for i in np.arange(self.n)[at])
+        )
+        fields = {name: getattr(self, name)[at] for name in ROW_FIELDS}
+        components = None if self.components is None else {k: v[at] for k, v in self.components.items()}
+        return replace(self, firm_events=events, components=components, **fields)
 
     @property
     def sar(self) -> np.ndarray:

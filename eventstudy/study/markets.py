@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..model.abnormal import ROW_FIELDS
 from ..model.engine import AbnormalReturns
 from ..spec.exchanges import calendar_name, same_sessions, ticker_exchange
 
@@ -78,12 +79,6 @@ def group_members(markets: Sequence[FirmMarket]) -> dict[tuple[str, str], tuple[
     return {k: tuple(v) for k, v in groups.items()}
 
 
-_ROW_FIELDS = (
-    "returns", "market", "span", "design", "estimation", "params", "xtx_inv", "sigma2", "n_est", "dof", "ar", "ar_var",
-    "masked",
-)  # fmt: skip
-
-
 def combine_abnormal(
     parts: Sequence[AbnormalReturns],
     members: Sequence[Sequence[int] | np.ndarray],
@@ -115,7 +110,7 @@ def combine_abnormal(
             out[at] = a
         return out
 
-    fields: dict[str, Any] = {name: placed([getattr(p, name) for p in parts]) for name in _ROW_FIELDS}
+    fields: dict[str, Any] = {name: placed([getattr(p, name) for p in parts]) for name in ROW_FIELDS}
     components = None
     if first.components is not None:
         components = {k: placed([p.components[k] for p in parts if p.components is not None]) for k in first.components}

@@ -122,6 +122,44 @@ def test_evicted_sets_of_firm_events_are_computed_again_with_the_same_numbers(re
     assert_same(got, reference_table(ref, ab, windows, placebo_draws=199, seed=3))
 
 
+def test_events_tested_in_batches_give_the_reference_table(ref, uneven, monkeypatch):
+    """A study larger than battery.BATCH_FIRM_EVENTS is tested batch by batch (each batch of events through every
+    window): with batches of at most 25 firm-events (the uneven events: 1 to 30 firm-events, one batch of one event
+    above the limit), every row equals the per-event reference, with firms left out in one window (its kp_bmp_t
+    r̄ from the batch's pair sums)."""
+    from dataclasses import replace
+
+    from eventstudy.inference import battery
+
+    ar = uneven.ar.copy()
+    ar[::5, np.flatnonzero(uneven.rel_days == 0)[0]] = np.nan  # no day-0 return: (0, 0) leaves these out
+    ab = replace(uneven, ar=ar)
+    sizes = [len(r) for r in _event_groups(ab).values()]
+    batches = battery.event_batches(sizes, 25)
+    assert len(batches) > 3 and [sum(sizes[b]) for b in batches if sum(sizes[b]) > 25] == [30]
+    made = []
+    real = battery.window_battery
+
+    def spy(ab, window, groups, *args, **kwargs):
+        made.append(len(groups))
+        return real(ab, window, groups, *args, **kwargs)
+
+    monkeypatch.setattr(battery, "BATCH_FIRM_EVENTS", 25)
+    monkeypatch.setattr(battery, "window_battery", spy)
+    windows = ((-5, 5), (0, 0), (1, 1))
+    got = significance_table(ab, windows, placebo_draws=199, seed=3)
+    assert made == [b.stop - b.start for b in batches for _ in windows]  # batch by batch, each through every window
+    assert_same(got, reference_table(ref, ab, windows, placebo_draws=199, seed=3))
+
+
+def test_event_batches_are_consecutive_events_up_to_the_limit():
+    from eventstudy.inference.battery import event_batches
+
+    assert event_batches([3, 4, 2, 9, 1, 1], 7) == [slice(0, 2), slice(2, 3), slice(3, 4), slice(4, 6)]
+    assert event_batches([5, 5], 10) == [slice(0, 2)]  # (the limit itself fits)
+    assert event_batches([], 10) == [slice(0, 0)]  # (no event: one empty batch, the windows' empty rows)
+
+
 def test_kept_sets_are_the_most_recently_used(monkeypatch):
     from eventstudy.inference import battery
     from eventstudy.inference.battery import _kept_results

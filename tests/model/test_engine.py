@@ -385,3 +385,21 @@ def test_without_the_gap_days_the_same_numbers_on_the_windows_days(synthetic):
     np.testing.assert_allclose(car, full.cumulate(full.days((0, 2)))["car"], rtol=1e-12)
     same = abnormal_returns(panel, "IDX", fes, "market_model", (-40, -3), (-2, 2), gap_days=False)
     assert same.rel_days.tolist() == list(range(-40, 3))  # the windows touch: no gap to leave out
+
+
+def test_rows_of_abnormal_returns_are_the_firm_events_taken_at_them(default_results):
+    """AbnormalReturns.rows: a run of rows gives views of every per-row array, row indices copies; either way each
+    per-row field (and the firm-events) equals the whole's at those rows, and the per-day fields are the whole's."""
+    from eventstudy.model.abnormal import ROW_FIELDS
+
+    ab = default_results.abnormal
+    for at in (slice(2, 6), np.array([0, 3, ab.n - 1])):
+        part = ab.rows(at)
+        assert part.n == len(np.arange(ab.n)[at])
+        assert list(part.firm_events) == [ab.firm_events[i] for i in np.arange(ab.n)[at]]
+        for name in ROW_FIELDS:
+            np.testing.assert_array_equal(getattr(part, name), getattr(ab, name)[at])
+            assert np.shares_memory(getattr(part, name), getattr(ab, name)) == isinstance(at, slice)
+        assert part.rel_days is ab.rel_days and part.estimation_window == ab.estimation_window
+        pd.testing.assert_frame_equal(part.car((0, 5)).reset_index(drop=True),
+                                      ab.car((0, 5)).iloc[np.arange(ab.n)[at]].reset_index(drop=True))  # fmt: skip
