@@ -180,7 +180,9 @@ def pending_significance_table(
     """:func:`significance_table`, under way while the caller does other work: yields ``table``, which returns
     the table once called. With enough work (:func:`window_processes`) a forked worker takes the windows from the
     front while the caller works, and ``table()`` takes those left from the back (:func:`~.processes.from_both_ends`);
-    else ``table()`` tests them all."""
+    else ``table()`` tests them all. A study of more than :data:`BATCH_FIRM_EVENTS` firm-events is tested in batches
+    of events (:func:`event_batches`), each batch through every window before the next: the same rows, with one
+    batch's arrays in memory at a time."""
     names = list(tests) if tests is not None else list(TESTS)
     all_windows = list(windows)
     if daily_path is not None:
