@@ -20,8 +20,7 @@ from collections.abc import Callable
 
 from bench import SZSE_UNIVERSE
 from eventstudy.data.universe import load_universe
-from eventstudy.inference import TESTS
-from eventstudy.inference import battery as battery_module
+from eventstudy.inference import TESTS, significance
 from eventstudy.inference.blas_threads import single_threaded
 from eventstudy.inference.sample import window_arrays
 from eventstudy.inference.vectorised import battery
@@ -67,11 +66,11 @@ def main(argv: list[str] | None = None) -> int:
             captured.update(args=a, kwargs=k)
             return {}
 
-        battery_module.battery = capture  # the arrays window_battery hands the battery, captured once
+        significance.battery = capture  # the arrays window_battery hands the battery, captured once
         try:
-            battery_module.window_battery(ab, spec.window, groups, keys, list(TESTS), arrays=arrays)
+            significance.window_battery(ab, spec.window, groups, keys, list(TESTS), arrays=arrays)
         finally:
-            battery_module.battery = battery
+            significance.battery = battery
         call_args, kwargs = captured["args"], captured["kwargs"]
         for name in TESTS:
             ms, _ = fastest(lambda n=name: battery(*call_args, **{**kwargs, "names": [n]}), args.repeat)

@@ -17,16 +17,15 @@ each test's source; ``docs/statistics.md`` has the formulas.
 
 from .battery import (
     CLUSTERING_ROBUST,
-    COLUMNS,
     EXPENSIVE,
     TEST_FORMULAS,
     TEST_REFERENCES,
     TESTS,
     mean_cross_correlation,
-    significance_table,
     with_markers,
 )
 from .sample import StatisticResult, WindowSample, rank_rows, window_samples
+from .significance import COLUMNS, significance_table
 
 csect_t, bw_t, patell_z, bmp_t, kp_bmp_t = (TESTS[k] for k in ("csect_t", "bw_t", "patell_z", "bmp_t", "kp_bmp_t"))
 corrado_rank, sign_cz, gen_sign_z, grank_t = (TESTS[k] for k in ("corrado_rank", "sign_cz", "gen_sign_z", "grank_t"))

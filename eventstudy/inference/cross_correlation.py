@@ -15,7 +15,7 @@ taken one by one.
 
 A study's windows test the same firms less a few (a firm halted on a window's days has no return in it): with
 :class:`PairCorrelations` the pairs are summed once, with each firm's share, and a window's ``r̄`` takes off the
-shares of the firms it leaves out (``eventstudy.inference.battery``).
+shares of the firms it leaves out (``eventstudy.inference.significance``).
 """
 
 from __future__ import annotations

@@ -333,7 +333,7 @@ def _cached(v: dict, key, make):
 def _estimation_cached(v: dict, key, make):
     """What depends only on the estimation days of the call's firm-events (and on what ``key`` names): computed
     once for every window and injected level of the same firm-events when the battery is given ``shared``
-    (:func:`eventstudy.inference.battery.window_battery` keys it by the firm-events and estimation days), else once
+    (:func:`eventstudy.inference.significance.window_battery` keys it by the firm-events and estimation days), else once
     per call."""
     return _cached(v if v.get("shared") is None else v["shared"], key, make)
 

@@ -15,9 +15,9 @@ import pandas as pd
 from ..data.returns import ReturnsPanel
 from ..data.universe import Universe
 from ..errors import ConfigError
-from ..inference.battery import COLUMNS, window_battery
 from ..inference.blas_threads import single_threaded
 from ..inference.sample import window_arrays
+from ..inference.significance import COLUMNS, window_battery
 from ..model.engine import AbnormalReturns, abnormal_returns, halt_reaches, next_trades
 from ..model.estimation import Moments, moments
 from ..model.page_faults import small_pages
@@ -117,7 +117,7 @@ def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obj
 def tests_table(results: Sequence[dict[str, object]], spec: PlaceboSpec) -> pd.DataFrame:
     """The ``tests.csv`` rows of every chunk's pseudo-studies plus ``injected`` (the day-0 abnormal return
     added, 0 for the null): levels, then windows, then studies, then tests in ``spec.test_names`` order (:data:`~eventstudy.inference.TESTS` order) (for one
-    window and no injection, the layout of :func:`eventstudy.inference.battery.window_table`)."""
+    window and no injection, the layout of :func:`eventstudy.inference.significance.window_table`)."""
     names = string_column(spec.test_names)
     studies = np.concatenate([np.asarray(r["studies"]) for r in results]) if results else np.zeros(0, np.int64)
     ids = string_column([study_id(s) for s in studies.tolist()])

@@ -20,8 +20,8 @@ from ..data.quality import quality_table
 from ..data.returns import ReturnsPanel, returns_panel
 from ..data.session_cells import flag_cells, flag_grid, limit_cells, limit_grid
 from ..errors import DataError
-from ..inference.battery import COLUMNS as TEST_COLUMNS
-from ..inference.battery import pending_significance_table
+from ..inference.significance import COLUMNS as TEST_COLUMNS
+from ..inference.significance import pending_significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
 from ..model.page_faults import kept_freed_memory, small_pages
 from ..spec.config import Study

@@ -10,7 +10,7 @@ import pytest
 
 from eventstudy import inference as inf
 from eventstudy.inference import CLUSTERING_ROBUST, TEST_REFERENCES, TESTS
-from eventstudy.inference.battery import _rows, _scores
+from eventstudy.inference.significance import _rows, _scores
 
 
 def test_power_against_shifted_window(random_sample):

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import pytest
 
-from eventstudy.inference import battery
+from eventstudy.inference import significance
 from eventstudy.inference.processes import can_fork, from_both_ends
 
 
@@ -87,9 +87,9 @@ def test_three_processes_share_the_parts_and_keep_their_order():
 
 
 def test_window_processes_threshold():
-    assert battery.window_processes(10, 5) == 1  # a small study: forking costs more than it saves
-    assert battery.window_processes(10_000, 1) == 1  # one window: nothing to share
-    big = battery.window_processes(5_000, 34)
+    assert significance.window_processes(10, 5) == 1  # a small study: forking costs more than it saves
+    assert significance.window_processes(10_000, 1) == 1  # one window: nothing to share
+    big = significance.window_processes(5_000, 34)
     assert big == min(2, os.cpu_count() or 1)
 
 
@@ -97,9 +97,9 @@ def test_a_study_tested_in_two_processes_equals_the_serial_table(default_results
     """The default study's every window and daily-path day, its windows shared with a forked process."""
     ab = default_results.abnormal
     windows = tuple(default_results.study.event_windows)
-    serial = battery.significance_table(ab, windows, daily_path=default_results.study.daily_path)
-    monkeypatch.setattr(battery, "PARALLEL_FIRM_EVENT_WINDOWS", 1)
-    shared = battery.significance_table(ab, windows, daily_path=default_results.study.daily_path)
+    serial = significance.significance_table(ab, windows, daily_path=default_results.study.daily_path)
+    monkeypatch.setattr(significance, "PARALLEL_FIRM_EVENT_WINDOWS", 1)
+    shared = significance.significance_table(ab, windows, daily_path=default_results.study.daily_path)
     pd.testing.assert_frame_equal(serial, shared, rtol=1e-12, atol=0)
 
 
@@ -114,9 +114,9 @@ def test_firm_events_without_a_return_do_not_count_toward_forking(default_result
     ab = default_results.abnormal
     windows = tuple(default_results.study.event_windows)
     asked = []
-    monkeypatch.setattr(battery, "window_processes", lambda n, w: asked.append(n) or 1)
-    battery.significance_table(ab, windows)
+    monkeypatch.setattr(significance, "window_processes", lambda n, w: asked.append(n) or 1)
+    significance.significance_table(ab, windows)
     kept = np.zeros(ab.ar.shape[0], dtype=bool)
     kept[:2] = True
-    battery.significance_table(without(ab, ~kept), windows)
+    significance.significance_table(without(ab, ~kept), windows)
     assert asked == [ab.ar.shape[0], 2]

@@ -202,9 +202,9 @@ def test_the_battery_in_a_forked_worker_leaves_every_table_as_the_serial_run(
 ):
     """The default study with its windows' battery in a forked worker while this process builds the other tables
     (pending_significance_table, forced for a study this small): every table as the serial run's, at 1e-12."""
-    from eventstudy.inference import battery
+    from eventstudy.inference import significance
 
-    monkeypatch.setattr(battery, "PARALLEL_FIRM_EVENT_WINDOWS", 1)
+    monkeypatch.setattr(significance, "PARALLEL_FIRM_EVENT_WINDOWS", 1)
     forked = run_study(default_study, open_provider("snapshot"))
     for name in ("tests", "car", "ar", "estimates", "halts"):
         pd.testing.assert_frame_equal(getattr(forked, name), getattr(default_results, name), rtol=1e-12, atol=0)
