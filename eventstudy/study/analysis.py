@@ -23,6 +23,7 @@ from ..errors import DataError
 from ..inference.significance import COLUMNS as TEST_COLUMNS
 from ..inference.significance import pending_significance_table
 from ..model.engine import AbnormalReturns, abnormal_returns, without
+from ..model.full_collections import deferred_full_collections
 from ..model.page_faults import kept_freed_memory, small_pages
 from ..spec.config import Study
 from ..spec.exchanges import same_sessions, ticker_exchange
@@ -145,8 +146,9 @@ def analyse(
     the seed key of each event's placebo draws (:func:`~eventstudy.inference.significance_table`; default: the
     event's position among the tested events), so that a re-run of some of the events draws as the full run did.
     """
-    # the stages' arrays are allocated and freed by the hundred (model/page_faults.py)
-    with small_pages(), kept_freed_memory():
+    # the stages' arrays are allocated and freed by the hundred (model/page_faults.py); its per-firm-event objects
+    # made by the hundred thousand, which no full garbage collection walks meanwhile (model/full_collections.py)
+    with small_pages(), kept_freed_memory(), deferred_full_collections():
         return _analyse(inputs, tests=tests, event_keys=event_keys)
 
 
