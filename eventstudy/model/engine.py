@@ -264,10 +264,12 @@ def abnormal_returns(
     valid = usable & fit[:, None]  # (a usable return spans one session or more: its benchmark return is finite)
     if from_sums:  # σ² first: the ARs' variances are written at once
         s2 = sigma2(moment_ssr(params, xtx, xty, yy), dof, fit)
-        ar, ar_var, _ = abnormal(x0, y, params, xtx_inv, span, valid, s2, fitted=False)
-    else:
-        ar, ar_var, fitted = abnormal(x0, y, params, xtx_inv, span, valid)
-        s2 = sigma2(residual_ssr(np.where(estimation, y - fitted, 0.0), estimation, n_est, p), dof, fit)
+        ar, ar_var, _ = abnormal(x0, y, params, xtx_inv, span, valid, s2)
+    else:  # the residuals' SSR summed with the ARs; without parameters y is the residual, its SSR around its mean
+        ar, ar_var, ssr = abnormal(x0, y, params, xtx_inv, span, valid, estimation=estimation if p else None)
+        if ssr is None:
+            ssr = residual_ssr(np.where(estimation, y, 0.0), estimation, n_est, p)
+        s2 = sigma2(ssr, dof, fit)
         ar_var = np.multiply(ar_var, s2[:, None], out=ar_var)  # σ² × the variance per unit σ² (NaN: no AR)
     if model == "garch":  # GARCH(1,1) conditional variances of the ARs and the fits (eventstudy.model.garch)
         ar_var, components = garch_variances(ar, ar_var, estimation, span, rel_days)

@@ -32,9 +32,46 @@ MOMENT_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
 
 def normal_equations(x0: np.ndarray, y: np.ndarray, estimation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``X'X`` ``(N, p, p)`` and ``X'y`` ``(N, p)`` over the ``estimation`` days; ``x0`` is the design with NaN
-    set to 0 ``(N, W, p)``, ``y`` ``(N, W)`` is 0 where unusable."""
-    xm_t = np.where(estimation[..., None], x0, 0.0).transpose(0, 2, 1)
-    return xm_t @ x0, (xm_t @ y[..., None])[..., 0]
+    set to 0 ``(N, W, p)``, ``y`` ``(N, W)`` is 0 where unusable. One compiled pass over the firm-days, each sum
+    over the days in order (no ``(N, W, p)`` copy of the design, and the same sums whatever the BLAS)."""
+    n, _, p = x0.shape
+    xtx, xty = np.empty((n, p, p)), np.empty((n, p))
+    _normal_sums(x0, y, estimation, xtx, xty)
+    return xtx, xty
+
+
+@compiled
+def _normal_sums(x0, y, estimation, xtx, xty):  # pragma: no cover
+    """:func:`normal_equations`: per row, ``Σ x_j x_k`` and ``Σ x_j y`` over its estimation days, days in order
+    (the market model's five sums side by side; otherwise one sum at a time, its accumulator in a register)."""
+    n, w, p = x0.shape
+    for i in range(n):
+        if p == 2:
+            s00 = s01 = s11 = s0y = s1y = 0.0
+            for t in range(w):
+                if estimation[i, t]:
+                    a, b, v = x0[i, t, 0], x0[i, t, 1], y[i, t]
+                    s00 += a * a
+                    s01 += a * b
+                    s11 += b * b
+                    s0y += a * v
+                    s1y += b * v
+            xtx[i, 0, 0], xtx[i, 1, 1] = s00, s11
+            xtx[i, 0, 1] = xtx[i, 1, 0] = s01
+            xty[i, 0], xty[i, 1] = s0y, s1y
+            continue
+        for j in range(p):
+            total = 0.0
+            for t in range(w):
+                if estimation[i, t]:
+                    total += x0[i, t, j] * y[i, t]
+            xty[i, j] = total
+            for k in range(j + 1):
+                total = 0.0
+                for t in range(w):
+                    if estimation[i, t]:
+                        total += x0[i, t, j] * x0[i, t, k]
+                xtx[i, j, k] = xtx[i, k, j] = total
 
 
 def fitted(x: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -85,28 +122,31 @@ def abnormal(
     valid: np.ndarray,
     s2: np.ndarray | None = None,
     *,
-    fitted: bool = True,
+    estimation: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``(AR, Var(AR), fitted)``, ``(N, W)`` each: ``AR = y − x'θ̂`` and its forecast-error variance
-    ``Var(AR) = σ² (k + x'(X'X)⁻¹x)`` (CLM 1997, eq. 4.4.8) on ``valid`` days (both NaN elsewhere: no AR), with
-    ``σ²`` = ``s2`` ``(N,)`` — None: per unit σ² (``k + x'(X'X)⁻¹x``, for a caller that estimates σ² from the
-    fitted values); ``x'θ̂`` on every day (None unless ``fitted``). ``params`` must be finite (0 where not
+    """``(AR, Var(AR), SSR)``: ``AR = y − x'θ̂`` and its forecast-error variance ``Var(AR) = σ² (k + x'(X'X)⁻¹x)``
+    (CLM 1997, eq. 4.4.8) on ``valid`` days (both NaN elsewhere: no AR), ``(N, W)`` each, with ``σ²`` = ``s2``
+    ``(N,)`` — None: per unit σ² (``k + x'(X'X)⁻¹x``, for a caller that estimates σ² from the residuals); and with
+    ``estimation`` ``(N, W)``, the residuals' sum of squares over those days ``Σ_E (y − x'θ̂)²`` ``(N,)`` (None
+    without it), summed in the same pass (no array of fitted values). ``params`` must be finite (0 where not
     fitted)."""
     shape = x0.shape[:-1]
     ar, var = np.empty(shape), np.empty(shape)
-    fit = np.empty(shape) if fitted else np.empty((0, 0))
     scale = np.ones(shape[0]) if s2 is None else np.asarray(s2, dtype=float)
-    _forecast_errors(x0, y, params, xtx_inv, span, valid, scale, ar, var, fit)
-    return ar, var, fit if fitted else None
+    days = np.zeros((0, 0), dtype=bool) if estimation is None else np.asarray(estimation, dtype=bool)
+    ssr = np.zeros(shape[0] if estimation is not None else 0)
+    _forecast_errors(x0, y, params, xtx_inv, span, valid, scale, days, ar, var, ssr)
+    return ar, var, ssr if estimation is not None else None
 
 
 @compiled
-def _forecast_errors(x0, y, params, xtx_inv, span, valid, s2, ar, var, fit):  # pragma: no cover
+def _forecast_errors(x0, y, params, xtx_inv, span, valid, s2, estimation, ar, var, ssr):  # pragma: no cover
     """One pass over the firm-days of :func:`abnormal`: ``x'θ̂`` and ``x'(X'X)⁻¹x = Σ_j (Σ_k x_k A_kj) x_j``,
-    each sum in index order (``fit`` written when it has rows)."""
+    each sum in index order; ``(y − x'θ̂)²`` added to ``ssr`` on the ``estimation`` days (when it has rows)."""
     n, w, p = x0.shape
-    keep_fit = fit.shape[0] > 0
+    keep_ssr = estimation.shape[0] > 0
     for i in range(n):
+        squares = 0.0
         if p == 2:  # the market model's two columns, the same sums written out (one vector loop over the days)
             a, b = params[i, 0], params[i, 1]
             a00, a01, a10, a11 = xtx_inv[i, 0, 0], xtx_inv[i, 0, 1], xtx_inv[i, 1, 0], xtx_inv[i, 1, 1]
@@ -114,29 +154,33 @@ def _forecast_errors(x0, y, params, xtx_inv, span, valid, s2, ar, var, fit):  # 
                 x_0, x_1 = x0[i, t, 0], x0[i, t, 1]
                 fitted = 0.0 + x_0 * a + x_1 * b
                 quad = 0.0 + (0.0 + x_0 * a00 + x_1 * a10) * x_0 + (0.0 + x_0 * a01 + x_1 * a11) * x_1
-                if keep_fit:
-                    fit[i, t] = fitted
                 ok = valid[i, t]
                 ar[i, t] = y[i, t] - fitted if ok else np.nan
                 var[i, t] = s2[i] * (span[i, t] + quad) if ok else np.nan
-            continue
-        for t in range(w):
-            fitted = 0.0
-            quad = 0.0
-            for j in range(p):
-                fitted += x0[i, t, j] * params[i, j]
-                q = 0.0
-                for k in range(p):
-                    q += x0[i, t, k] * xtx_inv[i, k, j]
-                quad += q * x0[i, t, j]
-            if keep_fit:
-                fit[i, t] = fitted
-            if valid[i, t]:
-                ar[i, t] = y[i, t] - fitted
-                var[i, t] = s2[i] * (span[i, t] + quad)
-            else:
-                ar[i, t] = np.nan
-                var[i, t] = np.nan
+                if keep_ssr and estimation[i, t]:
+                    e = y[i, t] - fitted
+                    squares += e * e
+        else:
+            for t in range(w):
+                fitted = 0.0
+                quad = 0.0
+                for j in range(p):
+                    fitted += x0[i, t, j] * params[i, j]
+                    q = 0.0
+                    for k in range(p):
+                        q += x0[i, t, k] * xtx_inv[i, k, j]
+                    quad += q * x0[i, t, j]
+                if valid[i, t]:
+                    ar[i, t] = y[i, t] - fitted
+                    var[i, t] = s2[i] * (span[i, t] + quad)
+                else:
+                    ar[i, t] = np.nan
+                    var[i, t] = np.nan
+                if keep_ssr and estimation[i, t]:
+                    e = y[i, t] - fitted
+                    squares += e * e
+        if keep_ssr:
+            ssr[i] = squares
 
 
 # --------------------------------------------------------------------------------------------- running sums

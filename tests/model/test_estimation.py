@@ -42,8 +42,7 @@ def test_ols_quantities_match_lstsq():
     xtx, xty = normal_equations(x, y, est)
     fit = np.ones(3, dtype=bool)
     params, xtx_inv = solve(xtx, xty, fit)
-    ar, unit_var, fitted = abnormal(x, y, params, xtx_inv, np.ones((3, 50)), np.ones((3, 50), dtype=bool))
-    ssr = residual_ssr(np.where(est, y - fitted, 0.0), est, est.sum(axis=1), 2)
+    ar, unit_var, ssr = abnormal(x, y, params, xtx_inv, np.ones((3, 50)), np.ones((3, 50), dtype=bool), estimation=est)
     s2 = sigma2(ssr, est.sum(axis=1) - 2, fit)
     for i in range(3):
         coef, res, *_ = np.linalg.lstsq(x[i, :40], y[i, :40], rcond=None)
@@ -56,10 +55,11 @@ def test_ols_quantities_match_lstsq():
     np.testing.assert_array_equal(bad[1], np.eye(2))  # unfitted rows get the identity, masked by the caller
 
 
-@pytest.mark.parametrize("p", [0, 1, 3])
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
 def test_forecast_error_kernel_python_source_equals_the_formula(p, monkeypatch):
-    """The kernel of :func:`abnormal` run as its Python source, for 0 to 3 parameters and invalid days, against
-    the formula written with einsum: ``AR = y − x'θ`` and ``k + x'Ax`` (both NaN where not valid)."""
+    """The kernel of :func:`abnormal` run as its Python source, for 0 to 3 parameters (2: the market model's
+    written-out sums) and invalid days, against the formula written with einsum: ``AR = y − x'θ`` and ``k + x'Ax``
+    (both NaN where not valid), and the residuals' sum of squares over the estimation days."""
     from eventstudy.model import estimation
 
     monkeypatch.setattr(estimation, "_forecast_errors", estimation._forecast_errors.py_func)
@@ -67,17 +67,48 @@ def test_forecast_error_kernel_python_source_equals_the_formula(p, monkeypatch):
     x, y = rng.normal(size=(4, 9, p)), rng.normal(size=(4, 9))
     params, a = rng.normal(size=(4, p)), rng.normal(size=(4, p, p))  # (A need not be symmetric here)
     span, valid = rng.integers(0, 3, (4, 9)).astype(float), rng.random((4, 9)) < 0.7
-    ar, unit, fitted = abnormal(x, y, params, a, span, valid)
+    est = valid & (rng.random((4, 9)) < 0.8)
+    ar, unit, ssr = abnormal(x, y, params, a, span, valid, estimation=est)
     want_fit = np.einsum("nwp,np->nw", x, params)
-    np.testing.assert_allclose(fitted, want_fit, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(ar, np.where(valid, y - want_fit, np.nan), rtol=1e-12, atol=1e-15)
     want_unit = np.where(valid, span + np.einsum("nwp,npq,nwq->nw", x, a, x), np.nan)
     np.testing.assert_allclose(unit, want_unit, rtol=1e-12, atol=1e-15)
-    s2 = rng.random(4) + 0.5  # σ² known beforehand: Var(AR) = σ² (k + x'Ax) at once, no fitted values kept
-    ar2, var, none = abnormal(x, y, params, a, span, valid, s2, fitted=False)
+    np.testing.assert_allclose(ssr, np.where(est, (y - want_fit) ** 2, 0.0).sum(axis=1), rtol=1e-12, atol=1e-15)
+    s2 = rng.random(4) + 0.5  # σ² known beforehand: Var(AR) = σ² (k + x'Ax) at once, no sum of squares asked
+    ar2, var, none = abnormal(x, y, params, a, span, valid, s2)
     assert none is None
     np.testing.assert_array_equal(np.isnan(ar2), np.isnan(ar))
     np.testing.assert_allclose(var, s2[:, None] * want_unit, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
+def test_normal_equations_kernel_python_source_equals_the_formula(p, monkeypatch):
+    """The kernel of :func:`normal_equations` run as its Python source (2 parameters: the written-out sums)
+    against ``Σ_E x x'`` and ``Σ_E x y`` written with einsum; a day outside the estimation sample adds nothing,
+    whatever its values (an infinite design value there included)."""
+    from eventstudy.model import estimation
+
+    monkeypatch.setattr(estimation, "_normal_sums", estimation._normal_sums.py_func)
+    rng = np.random.default_rng(10 + p)
+    x, y = rng.normal(size=(3, 11, p)), rng.normal(size=(3, 11))
+    est = rng.random((3, 11)) < 0.6
+    if p:
+        x[~est, 0] = np.inf
+    xtx, xty = normal_equations(x, y, est)
+    xe, ye = np.where(est[..., None], x, 0.0), np.where(est, y, 0.0)
+    np.testing.assert_allclose(xtx, np.einsum("nwp,nwq->npq", xe, xe), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(xty, np.einsum("nwp,nw->np", xe, ye), rtol=1e-12, atol=1e-15)
+
+
+def test_normal_equations_by_hand():
+    """One firm, three estimation days of (1, m) and a fourth day left out: ``X'X = [[3, Σm], [Σm, Σm²]]``,
+    ``X'y = [Σy, Σmy]``."""
+    x = np.array([[[1.0, 0.01], [1.0, -0.02], [1.0, 0.03], [1.0, 0.5]]])
+    y = np.array([[0.02, -0.01, 0.04, 9.0]])
+    est = np.array([[True, True, True, False]])
+    xtx, xty = normal_equations(x, y, est)
+    np.testing.assert_allclose(xtx[0], [[3.0, 0.02], [0.02, 0.0014]], rtol=1e-12)
+    np.testing.assert_allclose(xty[0], [0.05, 0.0016], rtol=1e-12)
 
 
 @pytest.mark.parametrize("model", MOMENT_MODELS)
