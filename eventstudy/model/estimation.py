@@ -3,7 +3,8 @@
 Both ways of building the normal equations end here:
 
 * from the firm-event's ``(N, W)`` rows, ``X'X = Σ_E x_t x_t'`` and ``X'y = Σ_E x_t y_t`` over the estimation
-  sample ``E`` (:func:`normal_equations`), with ``SSR = Σ_E (y_t − x_t'θ̂)²`` (:func:`residual_ssr`); and
+  sample ``E`` (:func:`normal_equations`), with ``SSR = Σ_E (y_t − x_t'θ̂)²`` summed as the ARs are computed
+  (:func:`abnormal`; around the mean for the parameter-free model, :func:`residual_ssr`); and
 * from running sums over sessions (:class:`Moments`): every model of :data:`MOMENT_MODELS` needs only
   ``n, Σm, Σm², Σr, Σrm, Σr²`` over the estimation sample, so any estimation window's sums are two lookups per
   firm-event (:func:`moment_equations`), and ``SSR = y'y − 2θ̂'X'y + θ̂'X'Xθ̂``.

@@ -131,12 +131,23 @@ def _study_events(
     named = {(int(i), r) for i in np.unique(firm) for r, _ in exclusions[i].named}  # the reasons each one masks
     others = pairs["event_id_other"].tolist()  # (lists: iterating a column of strings is slow)
     masked = np.array([(i, o) in named for i, o in zip(firm.tolist(), others, strict=True)], bool)
-    where = np.where(in_windows, f"its event period [{lo}, {hi}] overlaps the event windows [{w0}, {w1}]",
-                     f"its event period [{lo}, {hi}] overlaps the estimation window [{e0}, {e1}]")  # fmt: skip
-    note = np.where(in_windows, "", np.where(masked, "; masked out of the estimation sample (listed only)",
-                                             "; NOT masked out of the estimation sample (estimation_exclude)"))  # fmt: skip
-    detail = [f"event {o} (day 0 {d.date()}): {w}{n}" for o, d, w, n in
-              zip(others, pairs["day0_other"].tolist(), where.tolist(), note.tolist(), strict=True)]  # fmt: skip
+    overlaps = (f"its event period [{lo}, {hi}] overlaps the event windows [{w0}, {w1}]",
+                f"its event period [{lo}, {hi}] overlaps the estimation window [{e0}, {e1}]")  # fmt: skip
+    notes = ("", "; masked out of the estimation sample (listed only)",
+             "; NOT masked out of the estimation sample (estimation_exclude)")  # fmt: skip
+    # Each pair's words from its other event, that event's day 0 and one of three cases: written once per distinct
+    # combination (a firm in many of a large study's events makes hundreds of thousands of pairs, of a few hundred
+    # combinations), then taken for every pair.
+    case = np.where(in_windows, 0, np.where(masked, 1, 2))
+    event, events = pd.factorize(pairs["event_id_other"])
+    day, days = pd.factorize(pairs["day0_other"])
+    key, keys = pd.factorize((event * len(days) + day) * 3 + case)
+    words = [
+        f"event {events[k // 3 // len(days)]} (day 0 {days[k // 3 % len(days)].date()}): "
+        f"{overlaps[min(k % 3, 1)]}{notes[k % 3]}"
+        for k in keys.tolist()
+    ]
+    detail = np.array(words, dtype=object)[key] if len(words) else np.zeros(0, dtype=object)
     return pd.DataFrame(
         {"i": pairs["i"].to_numpy(), "rel_day": rel, "kind": "study_event", "detail": detail,
          "confounds": in_windows | ~masked}
@@ -144,20 +155,22 @@ def _study_events(
 
 
 def separate_shocks(ab: AbnormalReturns, windows: Sequence[tuple[int, int]], threshold: float) -> pd.DataFrame:
-    """``separate_shock`` rows from the ``(N, W)`` standardised abnormal returns."""
+    """``separate_shock`` rows from the standardised abnormal returns (:attr:`AbnormalReturns.sar`) on the days
+    the event windows count (a study's ``(N, W)`` arrays read only on those columns: no temporary of them whole)."""
     counted = np.logical_or.reduce([ab.overlap(w) for w in windows])
-    rel = ab.rel_days[None, :]
-    holds_day0 = (ab.span > 0) & (rel >= 0) & (rel - ab.span + 1 <= 0)
-    sar = ab.sar
-    with np.errstate(invalid="ignore"):
+    cols = np.flatnonzero(counted.any(axis=0))
+    counted, span, ar = counted[:, cols], ab.span[:, cols], ab.ar[:, cols]
+    rel = ab.rel_days[None, cols]
+    holds_day0 = (span > 0) & (rel >= 0) & (rel - span + 1 <= 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sar = ar / np.sqrt(ab.ar_var[:, cols])  # (as AbnormalReturns.sar)
         hit = counted & ~holds_day0 & np.isfinite(sar) & (np.abs(sar) > threshold)
     i, j = np.nonzero(hit)
-    span = ab.span[i, j]
     detail = [
         f"SAR {s:+.3f} (|SAR| > {threshold:g}), AR {a:+.2%}" + (f", a return over {k} sessions" if k > 1 else "")
-        for s, a, k in zip(sar[i, j], ab.ar[i, j], span, strict=True)
+        for s, a, k in zip(sar[i, j], ar[i, j], span[i, j], strict=True)
     ]
-    return pd.DataFrame({"i": i, "rel_day": ab.rel_days[j], "kind": "separate_shock", "detail": detail,
+    return pd.DataFrame({"i": i, "rel_day": ab.rel_days[cols[j]], "kind": "separate_shock", "detail": detail,
                          "confounds": True})  # fmt: skip
 
 

@@ -70,6 +70,47 @@ def test_an_unmasked_study_event_confounds(tmp_path):
     assert car.loc[car["event_id"] == OCTOBER, "confounded"].all()
 
 
+def test_study_event_rows_word_each_case_by_hand():
+    """Firm A in three events: B's period overlaps A-in-E1's event windows; E1 lies in the estimation window of
+    A-in-E2 (masked there) and of A-in-E3 (not masked). Each row names the other event, its day 0 and its case."""
+    from eventstudy.study.confounders import _study_events
+    from eventstudy.study.masking import Exclusion
+
+    day0 = pd.to_datetime(["2020-03-02", "2020-03-04", "2020-06-01", "2020-06-03"])
+    located = pd.DataFrame({"i": [0, 1, 2, 3], "ticker": ["A", "A", "A", "A"], "calendar": "XSHG",
+                            "event_id": ["E1", "B", "E2", "E3"], "day0": day0, "pos0": [100, 102, 160, 161]})  # fmt: skip
+    exclusions = [Exclusion(), Exclusion(), Exclusion((("E1", np.zeros(1, "datetime64[ns]")),)), Exclusion()]
+    rows = _study_events(located, located[["ticker", "calendar", "event_id", "day0", "pos0"]],
+                         ((-1, 5), (-120, -11), (-2, 2)), exclusions)  # fmt: skip
+    got = {
+        (int(i), int(r)): (d, bool(c)) for i, r, d, c in rows[["i", "rel_day", "detail", "confounds"]].itertuples(False)
+    }
+    windows = "its event period [-2, 2] overlaps the event windows [-1, 5]"
+    estimation = "its event period [-2, 2] overlaps the estimation window [-120, -11]"
+    assert got == {
+        (0, 2): (f"event B (day 0 2020-03-04): {windows}", True),
+        (1, -2): (f"event E1 (day 0 2020-03-02): {windows}", True),
+        (2, -60): (
+            f"event E1 (day 0 2020-03-02): {estimation}; masked out of the estimation sample (listed only)",
+            False,
+        ),
+        (2, -58): (
+            f"event B (day 0 2020-03-04): {estimation}; NOT masked out of the estimation sample (estimation_exclude)",
+            True,
+        ),
+        (3, -61): (
+            f"event E1 (day 0 2020-03-02): {estimation}; NOT masked out of the estimation sample (estimation_exclude)",
+            True,
+        ),
+        (3, -59): (
+            f"event B (day 0 2020-03-04): {estimation}; NOT masked out of the estimation sample (estimation_exclude)",
+            True,
+        ),
+        (2, 1): (f"event E3 (day 0 2020-06-03): {windows}", True),
+        (3, -1): (f"event E2 (day 0 2020-06-01): {windows}", True),
+    }
+
+
 def us_returns(ticker: str) -> pd.Series:
     frame = pd.read_csv(US_2019_DIR / f"{ticker}.csv", parse_dates=["Date"]).set_index("Date")
     return frame["Adj Close"].pct_change()
@@ -271,6 +312,46 @@ def test_the_shock_screen_has_its_nominal_size_under_the_null():
     expected = 2 * stats.t.sf(2.0, 248)
     assert abs(len(hits) / draws - expected) < 4 * np.sqrt(expected * (1 - expected) / draws)
     assert set(hits["rel_day"]) <= {-1, *range(1, 11)}
+
+
+def test_separate_shocks_on_the_window_columns_equal_the_whole_arrays():
+    """The screen reads the standardised ARs only on the columns the event windows count; its rows are those of
+    the rule applied to the whole ``(N, W)`` arrays (a halted firm's late return that overlaps a window included,
+    a day-0 return and the days outside the windows left out)."""
+    rng = np.random.default_rng(3)
+    n_firms, n_sessions, day0 = 40, 290, 270
+    axis = sessions("XNYS", pd.Timestamp("2017-01-03"))[:n_sessions]
+    market = rng.normal(0.0004, 0.01, n_sessions)
+    histories = {"MKT": None}
+    for k in range(n_firms):
+        close = 10.0 * np.cumprod(1.0 + 0.0002 + 1.1 * market + rng.normal(0.0, 0.03, n_sessions))
+        traded = np.ones(n_sessions, dtype=bool)
+        if k % 5 == 0:  # halted over days 9..12: the return of day 13 spans them and overlaps the window [0, 10]
+            traded[day0 + 9 : day0 + 13] = False
+        close = np.where(traded, close, np.nan)
+        close = pd.Series(close).ffill().to_numpy()
+        histories[f"F{k}"] = pd.DataFrame(
+            {"close": close, "prev_close": np.r_[10.0, close[:-1]], "volume": np.where(traded, 1.0, 0.0),
+             "traded": traded}, index=axis,
+        )  # fmt: skip
+    histories["MKT"] = pd.DataFrame(
+        {"close": 10.0 * np.cumprod(1.0 + market), "volume": 1.0, "traded": True}, index=axis
+    ).assign(prev_close=lambda f: np.r_[10.0, f["close"].to_numpy()[:-1]])
+    panel = returns_panel(histories, axis, benchmarks=("MKT",))
+    firm_events = [FirmEvent("e", f"F{k}", f"F{k}", axis[day0]) for k in range(n_firms)]
+    ab = abnormal_returns(panel, "MKT", firm_events, "market_model", (-260, -11), (-1, 15))
+    windows, threshold = [(-1, 1), (0, 10)], 1.0
+    hits = separate_shocks(ab, windows, threshold)
+    counted = ab.overlap(windows[0]) | ab.overlap(windows[1])
+    rel = ab.rel_days[None, :]
+    holds_day0 = (ab.span > 0) & (rel >= 0) & (rel - ab.span + 1 <= 0)
+    with np.errstate(invalid="ignore"):
+        want = counted & ~holds_day0 & np.isfinite(ab.sar) & (np.abs(ab.sar) > threshold)
+    i, j = np.nonzero(want)
+    assert (ab.span[i, j] > 1).any() and (ab.rel_days[j] > 10).any()  # late returns after halts among them
+    np.testing.assert_array_equal(hits["i"], i)
+    np.testing.assert_array_equal(hits["rel_day"], ab.rel_days[j])
+    assert hits["detail"].str.contains(r"SAR [+-]\d\.\d{3}").all()
 
 
 def test_results_built_by_hand_have_an_empty_table():
