@@ -154,3 +154,28 @@ def test_log_volume_days_of_many_tickers_are_each_ones_reindexed_volume(monkeypa
         want = [series[d + r] if 0 <= d + r < len(days) else np.nan for r in rel]
         np.testing.assert_array_equal(got[i], want)
     assert np.isfinite(got).sum() == 5  # (counted by hand: the reference has figures to compare)
+
+
+def test_the_fit_kernel_as_its_python_source_and_with_exclusions(monkeypatch) -> None:
+    """The compiled pass of :func:`abnormal_volume` equals its Python source on rows with missing volumes, a missing
+    market volume, excluded sessions, a mean-adjusted row and a market volume constant on the sample (the mean
+    model's fit); and an excluded session leaves the estimation sample, as statsmodels fitted without it."""
+    rng = np.random.default_rng(11)
+    v, m = _data(rng, 5)
+    v[0, [3, 40, 66]] = np.nan
+    m[1, [5, 62]] = np.nan
+    m[3, :50] = 12.0  # constant over the estimation window: no slope
+    exclude = np.zeros(v.shape, dtype=bool)
+    exclude[2, 10:20] = True
+    use = np.array([True, True, True, True, False])
+    fields = ("volume", "market", "estimation", "params", "xtx_inv", "sigma2", "n_est", "dof", "av", "market_mean")
+    compiled = abnormal_volume(v, m, REL, EST, use, exclude=exclude)
+    monkeypatch.setattr(volume_model, "_fit_rows", volume_model._fit_rows.py_func)
+    source = abnormal_volume(v, m, REL, EST, use, exclude=exclude)
+    for name in fields:
+        np.testing.assert_allclose(getattr(source, name), getattr(compiled, name), rtol=1e-12, atol=1e-14, err_msg=name)
+    est = (REL <= -11) & ~exclude[2]
+    fit = sm.OLS(v[2, est], sm.add_constant(m[2, est])).fit()
+    np.testing.assert_allclose(compiled.params[2], fit.params, rtol=1e-10)
+    np.testing.assert_allclose(compiled.sigma2[2], fit.scale, rtol=1e-10)
+    assert compiled.n_est[2] == est.sum() and compiled.params[3, 1] == 0.0 and np.isnan(compiled.params[4, 1])
