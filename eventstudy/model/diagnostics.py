@@ -1,6 +1,6 @@
 """Estimation diagnostics per firm-event: is the normal-return model's estimation sample what its tests assume?
 
-All three are computed at once over ``(N, W)`` arrays of estimation residuals (no per-firm loop). A firm's
+All three are computed for every firm-event at once: compiled passes over its row of the ``(N, W)`` arrays. A firm's
 estimation residuals ``e_1 .. e_n`` are its abnormal returns on the estimation days the model was fitted on
 (:attr:`eventstudy.model.abnormal.AbnormalReturns.estimation`), in session order; days left out (halts, masked
 sessions, multi-session returns) are skipped, so the series is the fitted sample as it stands.
@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import special
 
 from .abnormal import AbnormalReturns
+from .jit import compiled
 
 LJUNG_BOX_LAGS = 10
 FLAG_LEVEL = 0.01
@@ -42,25 +43,41 @@ COLUMNS = ["lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"]
 def compress(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(x, n)``: each row's values where ``mask`` holds, moved to the row's start in order (zeros after them)
     and their count."""
-    mask = np.asarray(mask, dtype=bool)
-    n = mask.sum(axis=1)
-    order = np.argsort(~mask, axis=1, kind="stable")  # each row's masked columns first, in order
-    x = np.take_along_axis(np.asarray(values, dtype=float), order, axis=1)
-    x[np.arange(x.shape[1])[None, :] >= n[:, None]] = 0.0
+    values, mask = np.asarray(values, dtype=float), np.asarray(mask, dtype=bool)
+    x, n = np.empty(values.shape), np.empty(len(values), dtype=np.int64)
+    _compressed(values, mask, False, x, n)
     return x, n
-
-
-def _demeaned(x: np.ndarray, n: np.ndarray) -> np.ndarray:
-    valid = np.arange(x.shape[1])[None, :] < n[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = x.sum(axis=1) / n
-    return np.where(valid, x - mean[:, None], 0.0)
 
 
 def _centred(resid: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(d, n)``: :func:`compress` of the residuals, less each row's mean (zeros after its ``n`` values)."""
-    x, n = compress(resid, mask)
-    return _demeaned(x, n), n
+    resid, mask = np.asarray(resid, dtype=float), np.asarray(mask, dtype=bool)
+    d, n = np.empty(resid.shape), np.empty(len(resid), dtype=np.int64)
+    _compressed(resid, mask, True, d, n)
+    return d, n
+
+
+@compiled
+def _compressed(values, mask, centre, out, n):  # pragma: no cover
+    """Per row, its values where ``mask`` holds written to the start of ``out`` in order, zeros after them, and
+    their count in ``n``; with ``centre``, less their mean (summed in order) — one pass, no ``(N, W)`` index
+    array."""
+    rows, w = values.shape
+    for i in range(rows):
+        k = 0
+        total = 0.0
+        for t in range(w):
+            if mask[i, t]:
+                out[i, k] = values[i, t]
+                total += values[i, t]
+                k += 1
+        if centre and k:
+            mean = total / k
+            for j in range(k):
+                out[i, j] -= mean
+        for j in range(k, w):
+            out[i, j] = 0.0
+        n[i] = k
 
 
 def ljung_box(resid: np.ndarray, mask: np.ndarray, lags: int = LJUNG_BOX_LAGS) -> tuple[np.ndarray, np.ndarray]:
@@ -105,34 +122,79 @@ def _columns(keep: npt.ArrayLike) -> slice | np.ndarray:
     return cols
 
 
-def _ols_ssr(y: np.ndarray, xz: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """OLS sum of squared residuals of ``y`` (``(N, W)``, finite) on the design ``xz`` (``(N, W, p)``, zero off
-    ``mask``) over the days in ``mask``, per row: the normal equations as batched matrix products."""
-    xt = xz.transpose(0, 2, 1)
-    beta = np.matmul(np.linalg.pinv(np.matmul(xt, xz), hermitian=True), np.matmul(xt, y[..., None]))
-    resid = np.matmul(xz, beta)[..., 0]  # the fitted values, then (in place) the residuals, 0 off the sample
-    np.subtract(y, resid, out=resid)
-    np.copyto(resid, 0.0, where=~mask)
-    return np.square(resid, out=resid).sum(axis=1)
+@compiled
+def _half_sums(y, x, mask, first, xtx, xty):  # pragma: no cover
+    """Per row and half (0: the days in ``first``, 1: the others), ``X'X`` and ``X'y`` over the sample days
+    ``mask``, days in order; a design value that is not finite counts as 0 (as the sample's rows are kept)."""
+    n, w, p = x.shape
+    for i in range(n):
+        xtx[i] = 0.0
+        xty[i] = 0.0
+        for t in range(w):
+            if not mask[i, t]:
+                continue
+            h = 0 if first[t] else 1
+            for a in range(p):
+                xa = x[i, t, a] if np.isfinite(x[i, t, a]) else 0.0
+                xty[i, h, a] += xa * y[i, t]
+                for b in range(a + 1):
+                    xb = x[i, t, b] if np.isfinite(x[i, t, b]) else 0.0
+                    xtx[i, h, a, b] += xa * xb
+        for h in range(2):
+            for a in range(p):
+                for b in range(a):
+                    xtx[i, h, b, a] = xtx[i, h, a, b]
+
+
+@compiled
+def _half_ssr(y, x, mask, first, beta, ssr):  # pragma: no cover
+    """Per row, the sums of squared residuals over the sample days of the fits ``beta`` ``(N, 3, p)``: of each
+    half's own fit (``ssr[:, 0]``, ``ssr[:, 1]``) and of the whole sample's (``ssr[:, 2]``), days in order."""
+    n, w, p = x.shape
+    for i in range(n):
+        s_half = np.zeros(2)
+        s_whole = 0.0
+        for t in range(w):
+            if not mask[i, t]:
+                continue
+            h = 0 if first[t] else 1
+            fit_half, fit_whole = 0.0, 0.0
+            for a in range(p):
+                xa = x[i, t, a] if np.isfinite(x[i, t, a]) else 0.0
+                fit_half += xa * beta[i, h, a]
+                fit_whole += xa * beta[i, 2, a]
+            e_half, e_whole = y[i, t] - fit_half, y[i, t] - fit_whole
+            s_half[h] += e_half * e_half
+            s_whole += e_whole * e_whole
+        ssr[i, 0], ssr[i, 1], ssr[i, 2] = s_half[0], s_half[1], s_whole
 
 
 def chow_midpoint(
     y: np.ndarray, x: np.ndarray, mask: np.ndarray, first_half: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(F, p)`` of the Chow test splitting each row's sample ``mask`` into ``first_half`` (``(W,)``) and the rest
-    (module docstring); ``x``: ``(N, W, p)`` design, ``y``: ``(N, W)``."""
+    (module docstring); ``x``: ``(N, W, p)`` design, ``y``: ``(N, W)``. Each fit is OLS by the normal equations
+    (``X'X`` and ``X'y`` summed in a compiled pass, solved by the pseudo-inverse: the least-squares fit however the
+    design falls), and its SSR the sum of its squared residuals, in a second pass: no ``(N, W, p)`` copy of the
+    design."""
     p = x.shape[-1]
     if p == 0:
         nan = np.full(len(y), np.nan)
         return nan, nan
     at = _columns(mask.any(axis=0))  # the fits read only the columns that hold a sample day
-    mask, first_half = mask[:, at], np.asarray(first_half, dtype=bool)[at]
-    y = np.where(mask, y[:, at], 0.0)
-    xz = np.where(mask[..., None] & np.isfinite(x[:, at]), x[:, at], 0.0)  # the design, zero off the sample
-    halves = _columns(first_half), _columns(~first_half)  # each half's fit reads its own columns only
-    n1, n2 = (mask[:, h].sum(axis=1) for h in halves)
-    s = _ols_ssr(y, xz, mask)
-    s1, s2 = (_ols_ssr(y[:, h], xz[:, h], mask[:, h]) for h in halves)
+    y, x, mask = np.asarray(y, dtype=float)[:, at], np.asarray(x, dtype=float)[:, at], np.asarray(mask, bool)[:, at]
+    first = np.asarray(first_half, dtype=bool)[at]
+    n1, n2 = (mask & first).sum(axis=1), (mask & ~first).sum(axis=1)
+    xtx, xty = np.empty((len(y), 2, p, p)), np.empty((len(y), 2, p))
+    _half_sums(y, x, mask, first, xtx, xty)
+    xtx, xty = (
+        np.concatenate([xtx, xtx.sum(axis=1, keepdims=True)], axis=1),
+        np.concatenate([xty, xty.sum(axis=1, keepdims=True)], axis=1),
+    )  # (the whole sample's sums: the two halves')
+    beta = np.matmul(np.linalg.pinv(xtx, hermitian=True), xty[..., None])[..., 0]
+    ssr = np.empty((len(y), 3))
+    _half_ssr(y, x, mask, first, beta, ssr)
+    s1, s2, s = ssr[:, 0], ssr[:, 1], ssr[:, 2]
     dof = n1 + n2 - 2 * p
     with np.errstate(invalid="ignore", divide="ignore"):
         f = ((s - s1 - s2) / p) / ((s1 + s2) / dof)
