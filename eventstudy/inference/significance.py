@@ -186,28 +186,6 @@ def window_processes(firm_events: int, windows: int) -> int:
     return min(2, cores()) if windows >= 2 and firm_events * windows >= PARALLEL_FIRM_EVENT_WINDOWS else 1
 
 
-def window_table(
-    ab: AbnormalReturns,
-    window: tuple[int, int],
-    groups: Mapping[str, np.ndarray],
-    keys: Sequence[int],
-    names: Sequence[str],
-    *,
-    placebo_draws: int = 999,
-    seed: int = 0,
-    arrays: tuple | None = None,
-    caches: dict | None = None,
-    rows: StudyRows | None = None,
-) -> pd.DataFrame:
-    """The ``tests.csv`` rows of one window (events in ``groups`` order, tests in ``names`` order);
-    ``arrays``: :func:`window_arrays` of ``window`` if already computed; ``caches``, ``rows``: see
-    :func:`window_battery`."""
-    got = window_battery(
-        ab, window, groups, keys, names, placebo_draws=placebo_draws, seed=seed, arrays=arrays, caches=caches, rows=rows
-    )
-    return _rows(list(groups), names, [window], [_scores(got, names, len(groups))])
-
-
 def window_battery(
     ab: AbnormalReturns,
     window: tuple[int, int],

@@ -40,28 +40,19 @@ FLAG_LEVEL = 0.01
 COLUMNS = ["lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"]
 
 
-def compress(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, n)``: each row's values where ``mask`` holds, moved to the row's start in order (zeros after them)
-    and their count."""
-    values, mask = np.asarray(values, dtype=float), np.asarray(mask, dtype=bool)
-    x, n = np.empty(values.shape), np.empty(len(values), dtype=np.int64)
-    _compressed(values, mask, False, x, n)
-    return x, n
-
-
 def _centred(resid: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(d, n)``: :func:`compress` of the residuals, less each row's mean (zeros after its ``n`` values)."""
+    """``(d, n)``: each row's residuals where ``mask`` holds, moved to the row's start in order and less their mean
+    (zeros after them), and their count ``n``."""
     resid, mask = np.asarray(resid, dtype=float), np.asarray(mask, dtype=bool)
     d, n = np.empty(resid.shape), np.empty(len(resid), dtype=np.int64)
-    _compressed(resid, mask, True, d, n)
+    _compressed(resid, mask, d, n)
     return d, n
 
 
 @compiled
-def _compressed(values, mask, centre, out, n):  # pragma: no cover
-    """Per row, its values where ``mask`` holds written to the start of ``out`` in order, zeros after them, and
-    their count in ``n``; with ``centre``, less their mean (summed in order) — one pass, no ``(N, W)`` index
-    array."""
+def _compressed(values, mask, out, n):  # pragma: no cover
+    """Per row, its values where ``mask`` holds written to the start of ``out`` in order, less their mean (summed in
+    order), zeros after them, and their count in ``n``: one pass, no ``(N, W)`` index array."""
     rows, w = values.shape
     for i in range(rows):
         k = 0
@@ -71,7 +62,7 @@ def _compressed(values, mask, centre, out, n):  # pragma: no cover
                 out[i, k] = values[i, t]
                 total += values[i, t]
                 k += 1
-        if centre and k:
+        if k:
             mean = total / k
             for j in range(k):
                 out[i, j] -= mean

@@ -75,15 +75,6 @@ def _normal_sums(x0, y, estimation, xtx, xty):  # pragma: no cover
                 xtx[i, j, k] = xtx[i, k, j] = total
 
 
-def fitted(x: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """``x_t'θ`` for every row and day, ``(N, W)``, from the design ``x`` ``(N, W, p)`` and ``θ`` ``(N, p)``: the
-    products summed column by column in order (whole ``(N, W)`` arrays, not a sum over a short last axis)."""
-    out = np.zeros(x.shape[:2])
-    for j in range(x.shape[-1]):
-        out = out + x[..., j] * theta[:, j, None]
-    return out
-
-
 @overload
 def solve(xtx: np.ndarray, xty: np.ndarray, fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 @overload

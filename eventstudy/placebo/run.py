@@ -116,8 +116,9 @@ def _run_chunk(context: Context, spec: PlaceboSpec, draw: Draw) -> dict[str, obj
 
 def tests_table(results: Sequence[dict[str, object]], spec: PlaceboSpec) -> pd.DataFrame:
     """The ``tests.csv`` rows of every chunk's pseudo-studies plus ``injected`` (the day-0 abnormal return
-    added, 0 for the null): levels, then windows, then studies, then tests in ``spec.test_names`` order (:data:`~eventstudy.inference.TESTS` order) (for one
-    window and no injection, the layout of :func:`eventstudy.inference.significance.window_table`)."""
+    added, 0 for the null): levels, then windows, then studies, then tests in ``spec.test_names`` order
+    (:data:`~eventstudy.inference.TESTS` order); for one window and no injection, the layout of a study's
+    ``tests.csv`` (:func:`eventstudy.inference.significance_table`)."""
     names = string_column(spec.test_names)
     studies = np.concatenate([np.asarray(r["studies"]) for r in results]) if results else np.zeros(0, np.int64)
     ids = string_column([study_id(s) for s in studies.tolist()])
