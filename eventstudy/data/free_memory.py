@@ -11,7 +11,6 @@ again in every peak. :func:`release_free_memory` hands both back. It changes no 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import sys
 
@@ -19,12 +18,18 @@ import sys
 @functools.cache
 def glibc(function: str):
     """glibc's ``function`` (``malloc_trim``, ``mallopt``, ``mallinfo2``) from the running C library, or None on
-    a C library without it (macOS, Windows, musl)."""
+    a C library without it (macOS, Windows, musl).
+
+    Looked up in the symbols already loaded (``dlopen(NULL)``: Python is linked against the C library), not through
+    ``ctypes.util.find_library``, which runs ``ldconfig -p`` in a child process: that costs ~10 ms, and the child,
+    started while a large read is resident, is charged that read's peak by the kernel (a vforked child's
+    ``ru_maxrss`` takes the parent's high-water mark at ``exec``), so every later ``RUSAGE_CHILDREN`` peak,
+    the benchmarks' count of a forked worker's memory, read ~920 MB after loading the Shenzhen universe whatever
+    the worker used."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return getattr(libc, function)
+        return getattr(ctypes.CDLL(None), function)
     except (OSError, AttributeError):  # pragma: no cover - not glibc
         return None
 

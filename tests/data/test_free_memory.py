@@ -36,3 +36,23 @@ def test_freed_heap_pages_go_back_on_linux():
     release_free_memory()
     assert _rss_mb() < held - 100  # ~290 MB freed: most of it returned
     assert keep.sum() == 12_000.0
+
+
+def test_c_library_found_without_a_child_process(monkeypatch):
+    """``glibc`` looks in the loaded symbols: no ``ldconfig`` child, which the kernel would charge this
+    process's peak memory (it inflated every ``RUSAGE_CHILDREN`` peak the benchmarks read)."""
+    import subprocess
+
+    from eventstudy.data import free_memory
+
+    def no_child(*args, **kwargs):
+        raise AssertionError(f"a child process was started: {args[:1]}")
+
+    monkeypatch.setattr(subprocess, "Popen", no_child)
+    free_memory.glibc.cache_clear()
+    try:
+        trim = free_memory.glibc("malloc_trim")
+        assert (trim is not None) == sys.platform.startswith("linux")
+        assert free_memory.glibc("no_such_function_in_any_libc") is None
+    finally:
+        free_memory.glibc.cache_clear()
