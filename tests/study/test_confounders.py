@@ -80,8 +80,7 @@ def test_study_event_rows_word_each_case_by_hand():
     located = pd.DataFrame({"i": [0, 1, 2, 3], "ticker": ["A", "A", "A", "A"], "calendar": "XSHG",
                             "event_id": ["E1", "B", "E2", "E3"], "day0": day0, "pos0": [100, 102, 160, 161]})  # fmt: skip
     exclusions = [Exclusion(), Exclusion(), Exclusion((("E1", np.zeros(1, "datetime64[ns]")),)), Exclusion()]
-    rows = _study_events(located, located[["ticker", "calendar", "event_id", "day0", "pos0"]],
-                         ((-1, 5), (-120, -11), (-2, 2)), exclusions)  # fmt: skip
+    rows = _study_events(located, ((-1, 5), (-120, -11), (-2, 2)), exclusions)
     got = {
         (int(i), int(r)): (d, bool(c)) for i, r, d, c in rows[["i", "rel_day", "detail", "confounds"]].itertuples(False)
     }
@@ -109,6 +108,22 @@ def test_study_event_rows_word_each_case_by_hand():
         (2, 1): (f"event E3 (day 0 2020-06-03): {windows}", True),
         (3, -1): (f"event E2 (day 0 2020-06-01): {windows}", True),
     }
+
+
+def test_same_ticker_pairs_are_every_ordered_pair_of_a_ticker_and_calendar_in_row_order():
+    """The self-join by positions against the pairs listed one by one: left rows in order, each one's partners
+    (itself included) in row order; a ticker on two calendars makes two groups."""
+    from eventstudy.study.confounders import same_ticker_pairs
+
+    rng = np.random.default_rng(3)
+    tickers, calendars = rng.choice(["A", "B", "C", "D"], 40), rng.choice(["XSHG", "XNYS"], 40)
+    located = pd.DataFrame({"ticker": tickers, "calendar": calendars})
+    left, right = same_ticker_pairs(located)
+    expected = [
+        (a, b) for a in range(40) for b in range(40) if (tickers[a], calendars[a]) == (tickers[b], calendars[b])
+    ]
+    assert list(zip(left.tolist(), right.tolist(), strict=True)) == expected
+    assert [len(x) for x in same_ticker_pairs(located.iloc[:0])] == [0, 0]
 
 
 def us_returns(ticker: str) -> pd.Series:
