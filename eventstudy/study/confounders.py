@@ -90,7 +90,7 @@ def flagged_rows(car: pd.DataFrame, keys: frozenset[tuple[str, str]]) -> np.ndar
     """Per row of ``car``, whether its ``(event_id, ticker)`` is one of ``keys`` (one hash look-up per row)."""
     if not keys or car.empty:
         return np.zeros(len(car), dtype=bool)
-    rows = pd.MultiIndex.from_arrays([car["event_id"].astype(object), car["ticker"].astype(object)])
+    rows = pd.MultiIndex.from_arrays([car["event_id"], car["ticker"]])  # (each level factorized as it is)
     return np.asarray(rows.isin(list(keys)), dtype=bool)
 
 
