@@ -31,6 +31,7 @@ from ..data.histories import stacked
 from ..inference import significance_table
 from ..inference.blas_threads import single_threaded
 from ..inference.pretrend import aar_joint_f
+from ..inference.significance import BATCH_FIRM_EVENTS
 from ..inference.volatility import (
     beaver_p,
     beaver_u,
@@ -44,7 +45,7 @@ from ..model.abnormal import AbnormalReturns
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
 from ..model.engine import without
-from ..model.volume import AbnormalVolume, abnormal_volume, log_volume_days
+from ..model.volume import abnormal_volume, log_volume_days
 from ..spec.config import Study
 from .results import StudyResults
 from .tables import string_column
@@ -60,26 +61,29 @@ FILES = {"volume.csv": ("volume", VOLUME_COLUMNS), "volatility.csv": ("volatilit
 
 
 def _volume_arrays(
-    results: StudyResults, histories: Mapping[str, pd.DataFrame], width: int | None = None
+    results: StudyResults, histories: Mapping[str, pd.DataFrame], width: int | None = None, batch: slice | None = None
 ) -> tuple[np.ndarray, ...]:
     """``(firm log volume, market log volume, market available, note)``: ``(N, W)``, ``(N, W)``, ``(N,)``, ``(N,)``,
     filled market group by market group (:func:`~eventstudy.model.volume.log_volume_days`: each firm-event's own
-    days read from the stacked rows); on the first ``width`` of the engine's relative days (all: None)."""
+    days read from the stacked rows); on the first ``width`` of the engine's relative days (all: None); of the
+    firm-events in ``batch`` (a slice of the study's; all: None), whose rows each row of the arrays is."""
     ab = results.abnormal
-    n, w = ab.ar.shape
-    w = w if width is None else width
+    batch = slice(0, len(ab.ar)) if batch is None else batch
+    first, stop = batch.indices(len(ab.ar))[:2]
+    n, w = max(stop - first, 0), ab.ar.shape[1] if width is None else width
     rel_days = ab.rel_days[:w]
     firm, market = np.full((n, w), np.nan), np.full((n, w), np.nan)
     note = np.full(n, "", dtype=object)
-    keys = [(m.calendar, m.benchmark) for m in results.markets]
+    markets = results.markets[first:stop]
+    keys = [(m.calendar, m.benchmark) for m in markets]
     held = stacked(histories).rows  # every ticker's rows, as they lie: each firm-event reads its own days only
     code = {t: k for k, t in enumerate(held.tickers)}
     for key, panel in results.panels.items():
         rows = [i for i, k in enumerate(keys) if k == key]  # over the firm-events' keys, once per group
         if not len(rows):
             continue
-        day0 = panel.sessions.get_indexer(pd.DatetimeIndex([ab.firm_events[i].day0 for i in rows]))
-        cols = np.array([code.get(ab.firm_events[i].ticker, -1) for i in rows], dtype=np.int64)
+        day0 = panel.sessions.get_indexer(pd.DatetimeIndex([ab.firm_events[first + i].day0 for i in rows]))
+        cols = np.array([code.get(ab.firm_events[first + i].ticker, -1) for i in rows], dtype=np.int64)
         whole = len(rows) == n  # (one group: its arrays are the study's, no copy into place)
         got = log_volume_days(held, panel.sessions, cols, day0, rel_days)
         if whole:
@@ -99,10 +103,10 @@ def _volume_arrays(
             else:
                 market[rows] = got
         note[rows] = key[1]
-    est = ab.in_estimation[None, :w] & np.isfinite(firm) & ~ab.masked[:, :w]
+    est = ab.in_estimation[None, :w] & np.isfinite(firm) & ~ab.masked[first:stop, :w]
     n_est = est.sum(axis=1)
     covered = (est & np.isfinite(market)).sum(axis=1) >= MARKET_COVERAGE * np.maximum(n_est, 1)
-    foreign = np.array([m.benchmark_market is not None for m in results.markets], dtype=bool)
+    foreign = np.array([m.benchmark_market is not None for m in markets], dtype=bool)
     use_market = covered & ~foreign & (n_est > 0)
     reason = np.where(
         foreign, " trades on another calendar",
@@ -130,19 +134,19 @@ def volume_windows(study: Study) -> list[tuple[int, int]]:
 
 def volume_frame(
     results: StudyResults,
-    av: AbnormalVolume,
+    use_market: np.ndarray,
+    n_est: np.ndarray,
     note: np.ndarray,
     benchmarks: list[str],
-    res: dict[str, np.ndarray] | None = None,
+    res: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """volume.csv's rows: every event window, then every day of the daily path (module docstring). ``res``:
-    ``av.cumulate_windows`` over :func:`volume_windows`, when the caller has it."""
+    """volume.csv's rows: every event window, then every day of the daily path (module docstring), from each
+    firm-event's model (``use_market``, ``n_est``: :class:`~eventstudy.model.volume.AbnormalVolume`'s) and ``res``,
+    its :meth:`~eventstudy.model.volume.AbnormalVolume.cumulate_windows` over :func:`volume_windows`."""
     ids, tickers, _, _ = _ids(results)
     windows = volume_windows(results.study)
-    model = np.where(av.use_market, "market", "mean_adjusted")
-    market = np.where(av.use_market, np.array(benchmarks, dtype=object), "")
-    if res is None:
-        res = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
+    model = np.where(use_market, "market", "mean_adjusted")
+    market = np.where(use_market, np.array(benchmarks, dtype=object), "")
     k = len(windows)  # one block of rows per window, the firm-events in order within it
 
     def each(values: object) -> object:  # one value per firm-event, converted to the column's dtype once, then tiled
@@ -151,7 +155,7 @@ def volume_frame(
     frame = pd.DataFrame({"event_id": each(ids), "ticker": each(tickers),
                           "window_start": np.repeat([w[0] for w in windows], len(ids)),
                           "window_end": np.repeat([w[1] for w in windows], len(ids)), "volume_model": each(model),
-                          "market_volume": each(market), "n_est": np.tile(av.n_est, k),
+                          "market_volume": each(market), "n_est": np.tile(n_est, k),
                           **{c: res[c].ravel() for c in res}, "note": each(note)})  # fmt: skip
     return frame[VOLUME_COLUMNS]
 
@@ -211,14 +215,23 @@ def _volume(
     # engine holds for a halted firm's next trade (a 50,000-firm-event study: 281 of its 442 columns)
     last = max(ab.estimation_window[1], *(end for _, end in windows))
     width = int(np.searchsorted(ab.rel_days, last, side="right"))
-    firm, market, use_market, note = _volume_arrays(results, histories, width)
-    av = abnormal_volume(
-        firm, market, ab.rel_days[:width], ab.estimation_window, use_market, exclude=ab.masked[:, :width]
-    )
-    del firm, market  # (N, W) each: av holds what it needs
+    days = np.array([(ab.rel_days[:width] >= a) & (ab.rel_days[:width] <= b) for a, b in windows])
+    # Each firm-event's model and sums depend on its own row only: the rows are taken BATCH_FIRM_EVENTS at a time,
+    # so that one batch's (N, W) log volumes and model are in memory at once, not the study's (~0.4 GB at 50,000)
+    parts = []
+    for start in range(0, max(len(ab.ar), 1), BATCH_FIRM_EVENTS):  # (one batch, empty, for no firm-event)
+        batch = slice(start, start + BATCH_FIRM_EVENTS)
+        firm, market, use_market, note = _volume_arrays(results, histories, width, batch)
+        av = abnormal_volume(
+            firm, market, ab.rel_days[:width], ab.estimation_window, use_market, exclude=ab.masked[batch, :width]
+        )
+        del firm, market  # (N, W) each: av holds what it needs
+        parts.append((av.cumulate_windows(days), av.use_market, av.n_est, note))  # (windows, firm-events) each
+        del av
+    cumulated = {c: np.concatenate([p[0][c] for p in parts], axis=1) for c in parts[0][0]}
+    use_market, n_est, note = (np.concatenate([p[q] for p in parts]) for q in (1, 2, 3))
     benchmarks = [m.benchmark for m in results.markets]
-    cumulated = av.cumulate_windows(np.array([av.days(window) for window in windows]))  # (windows, firm-events)
-    frame = volume_frame(results, av, note, benchmarks, cumulated)
+    frame = volume_frame(results, use_market, n_est, note, benchmarks, cumulated)
     tests = []
     for k, window in enumerate(study.event_windows):  # (the event windows lead volume.csv's windows)
         res = {c: v[k] for c, v in cumulated.items()}
@@ -235,17 +248,25 @@ def _volatility(
     """volatility.csv's rows per event window and, per event window, the rows of ``var_csect_t`` and
     ``var_rank_t``."""
     ids, tickers, _, _ = _ids(results)
-    sar = tested.sar
-    squares = estimation_squares(sar, tested.estimation)  # the estimation days' SAR², sorted once for every window
+    windows = results.study.event_windows
+    # U and the rank excess of each firm-event read its own row only: BATCH_FIRM_EVENTS rows at a time, so that one
+    # batch's (N, W) SARs and sorted SAR² are in memory at once, not the study's (~0.4 GB at 50,000 firm-events)
+    parts: list[list[tuple[np.ndarray, ...]]] = [[] for _ in windows]
+    for start in range(0, max(len(tested.ar), 1), BATCH_FIRM_EVENTS):  # (one batch, empty, for no firm-event)
+        batch = tested.rows(slice(start, start + BATCH_FIRM_EVENTS))
+        sar = batch.sar
+        squares = estimation_squares(sar, batch.estimation)  # the estimation days' SAR², sorted once for all windows
+        for k, window in enumerate(windows):
+            counted = batch.overlap(window)  # the returns the window counts (both the U and the rank read them)
+            parts[k].append((*beaver_u(sar, counted), rank_excess(sar, batch.estimation, counted, squares)))
+        del sar, squares
     rows, tests = [], []
-    for window in results.study.event_windows:
-        counted = tested.overlap(window)  # the returns the window counts (both the U and the rank read them)
-        u, n_days = beaver_u(sar, counted)
+    for window, got in zip(windows, parts, strict=True):
+        u, n_days, rank = (np.concatenate([g[q] for g in got]) for q in range(3))
         rows.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
                                   "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, tested.dof),
                                   "n_days": n_days, "dof": tested.dof,
                                   "note": np.where(np.isfinite(u), "", "no return in the window")}))  # fmt: skip
-        rank = rank_excess(sar, tested.estimation, counted, squares)
         tests.append([_test_rows(events, "volatility", window, "var_csect_t",
                                  variance_change_test(u, tested.dof, codes, len(events))),
                       _test_rows(events, "volatility", window, "var_rank_t",

@@ -178,7 +178,36 @@ def test_volume_reads_only_the_days_up_to_the_last_window_with_the_numbers_of_al
     firm, market, use_market, note = reaction._volume_arrays(default_results, histories)  # every day
     av = abnormal_volume(firm, market, ab.rel_days, ab.estimation_window, use_market, exclude=ab.masked)
     benchmarks = [m.benchmark for m in default_results.markets]
-    pd.testing.assert_frame_equal(frame, reaction.volume_frame(default_results, av, note, benchmarks), rtol=1e-12)
+    windows = reaction.volume_windows(study)
+    every_day = av.cumulate_windows(np.array([av.days(window) for window in windows]))
+    pd.testing.assert_frame_equal(
+        frame, reaction.volume_frame(default_results, av.use_market, av.n_est, note, benchmarks, every_day), rtol=1e-12
+    )
     narrow = reaction._volume_arrays(default_results, histories, int((ab.rel_days <= last).sum()))
     assert narrow[0].shape[1] == (ab.rel_days <= last).sum() < len(ab.rel_days)
     np.testing.assert_array_equal(narrow[0], firm[:, : narrow[0].shape[1]])
+
+
+def test_volume_and_volatility_in_batches_of_firm_events_are_those_of_all_at_once(default_results, monkeypatch) -> None:
+    """The volume model and the volatility measures run BATCH_FIRM_EVENTS rows at a time; each row's model, U and
+    rank excess are its own, so batches of 2 (cutting across the default study's two markets) give volume.csv's and
+    volatility.csv's rows and their tests as one batch does."""
+    import eventstudy.study.reaction as reaction
+    from eventstudy.model.engine import without
+
+    provider = open_provider("snapshot")
+    ab = default_results.abnormal
+    tickers = {fe.ticker for fe in ab.firm_events} | {m.benchmark for m in default_results.markets}
+    histories = {t: provider.history(t) for t in tickers}
+    _, _, codes, events = reaction._ids(default_results)
+    assert len(ab.ar) > 4 and len({m.calendar for m in default_results.markets}) == 2
+    tested = without(ab, np.zeros(len(ab.ar), dtype=bool))
+    whole, whole_tests = reaction._volume(default_results, histories, codes, events)
+    whole_u, whole_u_tests = reaction._volatility(default_results, tested, codes, events)
+    monkeypatch.setattr(reaction, "BATCH_FIRM_EVENTS", 2)
+    batched, batched_tests = reaction._volume(default_results, histories, codes, events)
+    batched_u, batched_u_tests = reaction._volatility(default_results, tested, codes, events)
+    for got, expected in zip([batched, *batched_u, *sum(batched_tests + batched_u_tests, [])],
+                             [whole, *whole_u, *sum(whole_tests + whole_u_tests, [])], strict=True):  # fmt: skip
+        pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
+    assert whole["cav"].notna().sum() > 0 and whole_u[0]["u"].notna().sum() > 0
