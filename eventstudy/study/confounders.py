@@ -45,17 +45,16 @@ over exchange calendars, the adjustment records kept with Yahoo-shaped histories
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..data.calendar import exchange_calendar, sessions
-from ..data.distributions import ex_date_words, ex_dates
-from ..data.earnings import EarningsDates
+from ..data.calendar import sessions
 from ..model.engine import AbnormalReturns, FirmEvent
+from .dated_confounders import dated_rows, distribution_items, earnings_items, news_items, python_texts
 from .masking import Exclusion
 from .screen_inputs import ConfounderInputs
 
@@ -92,13 +91,6 @@ def flagged_rows(car: pd.DataFrame, keys: frozenset[tuple[str, str]]) -> np.ndar
         return np.zeros(len(car), dtype=bool)
     rows = pd.MultiIndex.from_arrays([car["event_id"], car["ticker"]])  # (each level factorized as it is)
     return np.asarray(rows.isin(list(keys)), dtype=bool)
-
-
-def _texts(values, n: int | None = None) -> pd.Series:
-    """A text column of the screen's rows kept as Python strings (``values``, or one value ``n`` times) until the
-    table is built: pandas 3 would make each part's texts Arrow strings, and the rows' concatenation and sort then
-    convert and take them again (~0.5 s at 50,000 firm-events, 265,000 rows)."""
-    return pd.Series([values] * n if n is not None else values, dtype=object)
 
 
 def _axes(calendars: Sequence[str]) -> dict[str, pd.DatetimeIndex]:
@@ -172,7 +164,7 @@ def _study_events(
         for k in keys.tolist()
     ]
     detail = np.array(words, dtype=object)[key] if len(words) else np.zeros(0, dtype=object)
-    return pd.DataFrame({"i": firm, "rel_day": rel, "kind": _texts("study_event", len(firm)), "detail": _texts(detail),
+    return pd.DataFrame({"i": firm, "rel_day": rel, "kind": python_texts("study_event", len(firm)), "detail": python_texts(detail),
                          "confounds": in_windows | ~masked})  # fmt: skip
 
 
@@ -192,112 +184,8 @@ def separate_shocks(ab: AbnormalReturns, windows: Sequence[tuple[int, int]], thr
         f"SAR {s:+.3f} (|SAR| > {threshold:g}), AR {a:+.2%}" + (f", a return over {k} sessions" if k > 1 else "")
         for s, a, k in zip(sar[i, j], ar[i, j], span[i, j], strict=True)
     ]
-    return pd.DataFrame({"i": i, "rel_day": ab.rel_days[cols[j]], "kind": _texts("separate_shock", len(i)),
-                         "detail": _texts(detail), "confounds": True})  # fmt: skip
-
-
-def _dated(located: pd.DataFrame, items: pd.DataFrame, span: tuple[int, int]) -> pd.DataFrame:
-    """Rows for dated items (``ticker``, ``calendar``, ``pos`` on the calendar's axis, ``kind``, ``detail``) that
-    fall inside the event-window span of a firm-event of their ticker."""
-    if items.empty:
-        return pd.DataFrame(columns=["i", "rel_day", "kind", "detail", "confounds"])
-    joined = located[["i", "ticker", "calendar", "pos0"]].merge(items, on=["ticker", "calendar"])
-    rel = (joined["pos"] - joined["pos0"]).to_numpy()
-    keep = (joined["pos"].to_numpy() >= 0) & (rel >= span[0]) & (rel <= span[1])
-    joined = joined[keep]
-    return pd.DataFrame({"i": joined["i"].to_numpy(), "rel_day": rel[keep], "kind": _texts(joined["kind"].tolist()),
-                         "detail": _texts(joined["detail"].tolist()), "confounds": True})  # fmt: skip
-
-
-def _first_session(axis: pd.DatetimeIndex, days: pd.DatetimeIndex) -> np.ndarray:
-    """Position of the first session on or after each day (-1 past the axis)."""
-    pos = axis.searchsorted(days, side="left")
-    return np.where(pos < len(axis), pos, -1)
-
-
-def _calendar_of(located: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(located["ticker"].tolist(), located["calendar"].tolist(), strict=True))
-
-
-def _earnings_items(
-    located: pd.DataFrame, earnings: EarningsDates | None, axes: dict[str, pd.DatetimeIndex]
-) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """Dated earnings releases of the firms (first session closing at or after each release), and the tickers
-    whose earnings dates were not screened, with why."""
-    calendar_of = _calendar_of(located)
-    if earnings is None:
-        return pd.DataFrame(), [(t, "earnings dates not screened: none were loaded for this run") for t in calendar_of]
-    frames, missing = [], []
-    for ticker, calendar in calendar_of.items():
-        if ticker not in earnings.dates:
-            why = earnings.missing.get(ticker, "not loaded")
-            missing.append((ticker, f"earnings dates not screened: {why}"))
-            continue
-        frame = earnings.dates[ticker]
-        if frame.empty:
-            continue
-        closes = exchange_calendar(calendar).closes  # session → close instant (UTC)
-        pos = closes.searchsorted(pd.DatetimeIndex(frame["announced"]).tz_convert("UTC"), side="left")
-        local = pd.DatetimeIndex(frame["announced"]).tz_convert(exchange_calendar(calendar).tz)
-        axis_pos = axes[calendar].get_indexer(closes.index[np.minimum(pos, len(closes) - 1)])
-        detail = [
-            f"earnings release {t.strftime('%Y-%m-%d %H:%M %Z')}"
-            + "".join(f", {name} {v:g}" for name, v in (("EPS estimate", e), ("reported EPS", r), ("surprise %", s))
-                      if np.isfinite(v))
-            + (f" ({k})" if k and k != "Earnings" else "")
-            for t, e, r, s, k in zip(local, frame["eps_estimate"], frame["reported_eps"], frame["surprise_pct"],
-                                      frame["event_type"], strict=True)
-        ]  # fmt: skip
-        frames.append(pd.DataFrame({"ticker": ticker, "calendar": calendar,
-                                    "pos": np.where(pos < len(closes), axis_pos, -1), "kind": "earnings",
-                                    "detail": detail}))  # fmt: skip
-    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), missing
-
-
-def _distribution_items(
-    located: pd.DataFrame,
-    histories: Mapping[str, pd.DataFrame],
-    axes: dict[str, pd.DatetimeIndex],
-    span: tuple[int, int],
-) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """Ex-dates and splits of the firms from their price data (those that may fall inside the event-window span
-    ``span`` of a firm-event of their ticker: only they are worded), and the tickers whose data carry no record."""
-    calendar_of = _calendar_of(located)
-    tickers = [t for t in calendar_of if t in histories]
-    found, unrecorded = ex_dates(histories, tickers)
-    missing = [(t, "dividends, rights and splits not screened: the price data carry no record of them (only "
-                   "possible unadjusted splits were checked)") for t in unrecorded]  # fmt: skip
-    if found.empty:
-        return pd.DataFrame(), missing
-    codes, found_tickers = pd.factorize(found["ticker"])  # each ticker looked up once, not each of its rows
-    found["calendar"] = np.array([calendar_of[t] for t in found_tickers], dtype=object)[codes]
-    found["pos"] = -1
-    for calendar, index in found.groupby("calendar", sort=False).indices.items():
-        found.loc[found.index[index], "pos"] = axes[calendar].get_indexer(pd.DatetimeIndex(found["day"].iloc[index]))
-    reach = located.groupby(["ticker", "calendar"], sort=False)["pos0"].agg(["min", "max"])
-    lo, hi = reach.reindex(pd.MultiIndex.from_frame(found[["ticker", "calendar"]])).to_numpy(dtype=float).T
-    pos = found["pos"].to_numpy()
-    found = found[(pos >= 0) & (pos - hi <= span[1]) & (pos - lo >= span[0])]  # (the join in _dated decides)
-    return found.assign(detail=ex_date_words(found))[["ticker", "calendar", "pos", "kind", "detail"]], missing
-
-
-def _news_items(
-    located: pd.DataFrame, news: Sequence, axes: dict[str, pd.DatetimeIndex], file: str | None
-) -> pd.DataFrame:
-    """The user's news rows on the firms' calendars (first session on or after each date)."""
-    calendar_of = _calendar_of(located)
-    rows = [n for n in news if n.ticker in calendar_of]
-    if not rows:
-        return pd.DataFrame()
-    frame = pd.DataFrame({"ticker": [n.ticker for n in rows], "calendar": [calendar_of[n.ticker] for n in rows],
-                          "day": pd.DatetimeIndex([pd.Timestamp(n.date) for n in rows]), "kind": "news",
-                          "detail": [f"{n.description} ({file}, line {n.line}, dated {n.date})" for n in rows]})  # fmt: skip
-    frame["pos"] = -1
-    for calendar, index in frame.groupby("calendar", sort=False).indices.items():
-        frame.loc[frame.index[index], "pos"] = _first_session(
-            axes[calendar], pd.DatetimeIndex(frame["day"].iloc[index])
-        )
-    return frame.drop(columns="day")
+    return pd.DataFrame({"i": i, "rel_day": ab.rel_days[cols[j]], "kind": python_texts("separate_shock", len(i)),
+                         "detail": python_texts(detail), "confounds": True})  # fmt: skip
 
 
 def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Sequence[Exclusion]) -> ConfounderScreen:
@@ -316,13 +204,13 @@ def screen_confounders(inputs: StudyInputs, ab: AbnormalReturns, exclusions: Seq
     axes = _axes(calendars)
     located = _located(firm_events, calendars, axes)
     span = (min(w[0] for w in study.event_windows), max(w[1] for w in study.event_windows))
-    earnings, no_earnings = _earnings_items(located, extra.earnings, axes)
-    distributions, no_record = _distribution_items(located, inputs.histories, axes, span)
-    news = _news_items(located, settings.news, axes, settings.file)
+    earnings, no_earnings = earnings_items(located, extra.earnings, axes)
+    distributions, no_record = distribution_items(located, inputs.histories, axes, span)
+    news = news_items(located, settings.news, axes, settings.file)
     parts = [
         _study_events(located, (span, study.estimation_window, study.event_period), exclusions),
         separate_shocks(ab, study.event_windows, settings.shock_threshold),
-        *(_dated(located, items, span) for items in (earnings, distributions, news)),
+        *(dated_rows(located, items, span) for items in (earnings, distributions, news)),
     ]  # fmt: skip
     hits = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) else None
     n = len(firm_events)
