@@ -215,7 +215,6 @@ def _volume(
     # engine holds for a halted firm's next trade (a 50,000-firm-event study: 281 of its 442 columns)
     last = max(ab.estimation_window[1], *(end for _, end in windows))
     width = int(np.searchsorted(ab.rel_days, last, side="right"))
-    days = np.array([(ab.rel_days[:width] >= a) & (ab.rel_days[:width] <= b) for a, b in windows])
     # Each firm-event's model and sums depend on its own row only: the rows are taken BATCH_FIRM_EVENTS at a time,
     # so that one batch's (N, W) log volumes and model are in memory at once, not the study's (~0.4 GB at 50,000)
     parts = []
@@ -226,6 +225,7 @@ def _volume(
             firm, market, ab.rel_days[:width], ab.estimation_window, use_market, exclude=ab.masked[batch, :width]
         )
         del firm, market  # (N, W) each: av holds what it needs
+        days = np.array([av.days(window) for window in windows])
         parts.append((av.cumulate_windows(days), av.use_market, av.n_est, note))  # (windows, firm-events) each
         del av
     cumulated = {c: np.concatenate([p[0][c] for p in parts], axis=1) for c in parts[0][0]}
