@@ -202,16 +202,6 @@ class AbnormalReturns:
             frame[key] = values
         return frame
 
-    def car_path(self, path: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(days, CAR, se)`` cumulated from ``path[0]`` to each day of the path; arrays ``(N, L)``."""
-        days = self.rel_days[self.days(path)]
-        cars, ses = [], []
-        for day in days:
-            res = self.cumulate(self.days((path[0], int(day))))
-            cars.append(np.where(res["n_obs"] > 0, res["car"], np.nan))
-            ses.append(res["car_se"])
-        return days, np.column_stack(cars), np.column_stack(ses)
-
     def estimates(self) -> pd.DataFrame:
         """Per firm-event estimation results (columns of ``estimates.csv`` but the dates)."""
         names = self.param_names or MODEL_PARAMETERS[self.model]

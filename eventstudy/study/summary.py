@@ -25,7 +25,8 @@ Columns, for the firms of one event over one window ``W = [window_start, window_
   p-value (no firm traded) is left out of the family and keeps ``p_holm`` empty.
 
 The daily p-value grid of the report is adjusted the same way, one family per event and test across the days of
-the daily path (:func:`daily_holm`). The report's CAAR path and its 95% band are :func:`caar_path`.
+the daily path (:func:`daily_holm`). The report's CAAR path from day 0 and its 95% band are
+:func:`eventstudy.report.paths.event_paths`, over :func:`caar_band`.
 
 Pure: frames in, frame or text out.
 """
@@ -286,25 +287,6 @@ def caar_band(car: np.ndarray, se: np.ndarray, rbar: float) -> tuple[np.ndarray,
         caar = np.where(n > 0, np.where(ok, car, 0.0).sum(axis=0) / n, np.nan)
         var = np.where(n > 0, (sum_sq + r * (total * total - sum_sq)) / (n * n), np.nan)
     return caar, np.sqrt(var), n
-
-
-def caar_path(results: StudyResults, event_id: str) -> pd.DataFrame:
-    """The CAAR of one event cumulated from the first day of the daily path to each day, with its 95% band
-    ``CAAR_t ± 1.96 SE(CAAR_t)`` (:func:`caar_band`); columns rel_day, caar, se, lower, upper, n_firms, rbar."""
-    from ..inference import mean_cross_correlation
-
-    ab = results.abnormal
-    rows = np.array([fe.event_id == event_id for fe in ab.firm_events], dtype=bool)
-    days, car, se = ab.car_path(results.study.daily_path)
-    fitted = np.where(ab.estimation[rows], ab.ar[rows], np.nan)[:, ab.in_estimation]
-    rbar = mean_cross_correlation(fitted) if rows.sum() > 1 else float("nan")
-    caar, caar_se, n = caar_band(car[rows], se[rows], rbar)
-    return pd.DataFrame(
-        {
-            "rel_day": days.astype(int), "caar": caar, "se": caar_se, "lower": caar - Z_975 * caar_se,
-            "upper": caar + Z_975 * caar_se, "n_firms": n.astype(int), "rbar": rbar,
-        }
-    )  # fmt: skip
 
 
 def market_notes(frame: pd.DataFrame) -> list[str]:

@@ -35,3 +35,19 @@ def test_the_caar_band_is_the_hand_worked_variance(default_results):
     var = (float((s**2).sum()) + max(path.rbar, 0.0) * pairs) / len(s) ** 2
     assert path.caar_se[5] == pytest.approx(np.sqrt(var), rel=1e-12)
     assert path.upper[5] - path.caar[5] == pytest.approx(1.959963984540054 * np.sqrt(var), rel=1e-12)
+
+
+def test_rbar_is_the_mean_cross_correlation_of_the_firms_estimation_returns(default_results):
+    """The band's r̄ is :func:`mean_cross_correlation` of the event's firms' ARs on their estimation returns; the
+    four surveillance-technology firms move together (0 < r̄ < 1)."""
+    from eventstudy.inference import mean_cross_correlation
+    from eventstudy.report.paths import event_paths
+
+    event_id = "us-entity-list-2019-10-07"
+    path = event_paths(default_results, [event_id])[event_id]
+    ab = default_results.abnormal
+    rows = [i for i, fe in enumerate(ab.firm_events) if fe.event_id == event_id]
+    assert path.rows.tolist() == rows and path.n_firms[-1] == 4
+    fitted = np.where(ab.estimation[rows], ab.ar[rows], np.nan)[:, ab.in_estimation]
+    assert path.rbar == pytest.approx(mean_cross_correlation(fitted), rel=1e-12)
+    assert 0 < path.rbar < 1

@@ -10,7 +10,6 @@ import pytest
 from eventstudy.study.summary import (
     COLUMNS,
     caar_band,
-    caar_path,
     daily_holm,
     format_summary,
     holm,
@@ -243,25 +242,6 @@ def test_caar_band_covers_95_percent_under_the_null_with_correlated_firms():
         independent_covered += abs(caar0[0]) <= 1.959963984540054 * se0[0]
     assert 0.93 <= covered / reps <= 0.97
     assert independent_covered / reps < 0.85  # ignoring the correlation: far too narrow
-
-
-def test_caar_path_of_the_default_study(default_results):
-    from eventstudy.inference import mean_cross_correlation
-
-    event = "us-entity-list-2019-10-07"
-    path = caar_path(default_results, event)
-    ab = default_results.abnormal
-    rows = [i for i, fe in enumerate(ab.firm_events) if fe.event_id == event]
-    days, car, se = ab.car_path(default_results.study.daily_path)
-    assert path.rel_day.tolist() == days.tolist()
-    # the last day's CAAR is the mean of the four firms' CARs over the whole path
-    assert path.caar.iloc[-1] == pytest.approx(np.nanmean(car[rows, -1]))
-    assert (path.n_firms.iloc[-1], path.rbar.iloc[0]) == (4, pytest.approx(
-        mean_cross_correlation(np.where(ab.estimation[rows], ab.ar[rows], np.nan)[:, ab.in_estimation])
-    ))  # fmt: skip
-    assert 0 < path.rbar.iloc[0] < 1  # four surveillance-technology firms move together
-    assert (path.upper - path.caar).to_numpy() == pytest.approx(1.959963984540054 * path.se.to_numpy())
-    assert (path.caar - path.lower).to_numpy() == pytest.approx(1.959963984540054 * path.se.to_numpy())
 
 
 def test_every_caveat_of_a_row_is_in_its_note_and_on_the_console(tmp_path, capsys):
