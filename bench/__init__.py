@@ -1,5 +1,6 @@
 """Benchmarks and validation runs; they read the shared data beside the repository checkout."""
 
+import resource
 from pathlib import Path
 
 #: The Shenzhen universe (every SZSE A-share, 2015-2022) in ``../shared/data`` beside the repository.
@@ -15,3 +16,11 @@ def finished_children() -> None:
 
     while multiprocessing.active_children():  # (which also reaps those that have exited)
         time.sleep(0.002)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its reaped children (the forked worker a placebo's chunks or a study's
+    windows are shared with), user + system: the work a run did, whatever the machine's speed made of its wall
+    time (read it after :func:`finished_children`)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime

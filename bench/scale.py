@@ -12,7 +12,10 @@
    computing the same ARs and CAR on a sample of at least 1,000 of the same events. Its time per event is
    scaled to N for ``speedup_vs_loop``. The loop and the engine must agree to 1e-9 (ARs and CARs) on the sample.
 
-The last line is ``firm_events=N wall_s=... peak_rss_mb=... speedup_vs_loop=...``. ``--write-docs`` saves the
+The last line is ``firm_events=N wall_s=... peak_rss_mb=... speedup_vs_loop=... cpu_s=...``: ``cpu_s`` the CPU time
+of that call in this process and the forked worker (user + system). The work is fixed by N and the seed, so
+``cpu_s`` tells the machine's speed during the run: on a machine whose speed drifts, ``wall_s`` follows it (about
+``cpu_s / 2`` plus ~1 s run in one process, with two cores). ``--write-docs`` saves the
 run to ``bench/results/scale-N.json`` and regenerates ``docs/performance.md`` from every saved run.
 """
 
@@ -30,7 +33,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from bench import SZSE_UNIVERSE, finished_children
+from bench import SZSE_UNIVERSE, cpu_seconds, finished_children
 from eventstudy.data.universe import load_universe
 from eventstudy.model.engine import abnormal_returns, fast_abnormal_returns, halt_reaches
 from eventstudy.model.estimation import moments
@@ -164,10 +167,11 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     spec = PlaceboSpec(n_events=n, seed=seed, window=WINDOW, estimation_window=ESTIMATION, engine=engine,
                        chunk_size=chunk_size)  # fmt: skip
 
-    t1 = time.perf_counter()
+    c1, t1 = cpu_seconds(), time.perf_counter()
     result = run_placebo(universe, spec)
     wall = time.perf_counter() - t1
-    finished_children()  # (the worker's peak RSS is counted once it is reaped)
+    finished_children()  # (the worker's peak RSS and CPU are counted once it is reaped)
+    cpu = cpu_seconds() - c1
     own, child = peak_rss_mb(), children_peak_rss_mb()
     # Upper bound on the memory in use at once: this process's peak plus each forked worker's peak (a forked
     # worker's RSS also counts the pages it shares copy-on-write with this one, so the sum over-counts).
@@ -199,7 +203,7 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     rejection = result.rejection_rates().set_index("test")["rejection_rate"].round(4).to_dict()
     return {
         "firm_events": n, "seed": seed, "engine": f"{engine} ({'fast' if spec.fast else 'full'})",
-        "wall_s": wall, "peak_rss_mb": rss, "peak_rss_self_mb": own, "peak_rss_child_mb": child,
+        "wall_s": wall, "cpu_s": cpu, "cpu_ms_per_chunk": cpu / result.chunks * 1e3, "peak_rss_mb": rss, "peak_rss_self_mb": own, "peak_rss_child_mb": child,
         "processes": spec.processes,
         "load_s": load_s, "load_peak_rss_mb": load_rss, "panel_mb": universe.nbytes / 2**20,
         "universe_rows": universe.rows, "tickers": len(universe.tickers), "sessions": len(universe.sessions),
@@ -216,7 +220,7 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
 def last_line(r: dict) -> str:
     return (
         f"firm_events={r['firm_events']} wall_s={r['wall_s']:.2f} peak_rss_mb={r['peak_rss_mb']:.0f} "
-        f"speedup_vs_loop={r['speedup_vs_loop']:.0f}"
+        f"speedup_vs_loop={r['speedup_vs_loop']:.0f}" + (f" cpu_s={r['cpu_s']:.1f}" if "cpu_s" in r else "")
     )
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bench import finished_children
+from bench import cpu_seconds, finished_children
 
 if TYPE_CHECKING:
     from eventstudy.study.results import StudyResults
@@ -211,13 +211,6 @@ class PssSampler:
     @property
     def peak_mb(self) -> float:
         return self.peak_kb / 1024
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and of its finished children (the forked process a large study's windows are
-    shared with), user + system."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def peak_rss_mb() -> float:
