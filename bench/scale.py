@@ -15,7 +15,7 @@
 The last line is ``firm_events=N wall_s=... peak_rss_mb=... speedup_vs_loop=... cpu_s=...``: ``cpu_s`` the CPU time
 of that call in this process and the forked worker (user + system). The work is fixed by N and the seed, so
 ``cpu_s`` tells the machine's speed during the run: on a machine whose speed drifts, ``wall_s`` follows it (about
-``cpu_s / 2`` plus ~1 s run in one process, with two cores). ``--write-docs`` saves the
+``cpu_s / 2`` plus the ~0.7 s run in one process, with two cores). ``--write-docs`` saves the
 run to ``bench/results/scale-N.json`` and regenerates ``docs/performance.md`` from every saved run.
 """
 
