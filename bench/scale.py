@@ -203,7 +203,8 @@ def measure(n: int, seed: int, engine: str, sample: int, universe_path: str, chu
     rejection = result.rejection_rates().set_index("test")["rejection_rate"].round(4).to_dict()
     return {
         "firm_events": n, "seed": seed, "engine": f"{engine} ({'fast' if spec.fast else 'full'})",
-        "wall_s": wall, "cpu_s": cpu, "cpu_ms_per_chunk": cpu / result.chunks * 1e3, "peak_rss_mb": rss, "peak_rss_self_mb": own, "peak_rss_child_mb": child,
+        "wall_s": wall, "cpu_s": cpu, "cpu_ms_per_chunk": cpu / result.chunks * 1e3,
+        "peak_rss_mb": rss, "peak_rss_self_mb": own, "peak_rss_child_mb": child,
         "processes": spec.processes,
         "load_s": load_s, "load_peak_rss_mb": load_rss, "panel_mb": universe.nbytes / 2**20,
         "universe_rows": universe.rows, "tickers": len(universe.tickers), "sessions": len(universe.sessions),

@@ -54,9 +54,10 @@ import pandas as pd
 
 from ..data.calendar import sessions
 from ..model.engine import AbnormalReturns, FirmEvent
-from .dated_confounders import dated_rows, distribution_items, earnings_items, news_items, python_texts
+from .dated_confounders import dated_rows, distribution_items, earnings_items, news_items
 from .masking import Exclusion
 from .screen_inputs import ConfounderInputs
+from .tables import python_texts
 
 if TYPE_CHECKING:
     from .plan import StudyInputs
@@ -164,8 +165,8 @@ def _study_events(
         for k in keys.tolist()
     ]
     detail = np.array(words, dtype=object)[key] if len(words) else np.zeros(0, dtype=object)
-    return pd.DataFrame({"i": firm, "rel_day": rel, "kind": python_texts("study_event", len(firm)), "detail": python_texts(detail),
-                         "confounds": in_windows | ~masked})  # fmt: skip
+    return pd.DataFrame({"i": firm, "rel_day": rel, "kind": python_texts("study_event", len(firm)),
+                         "detail": python_texts(detail), "confounds": in_windows | ~masked})  # fmt: skip
 
 
 def separate_shocks(ab: AbnormalReturns, windows: Sequence[tuple[int, int]], threshold: float) -> pd.DataFrame:

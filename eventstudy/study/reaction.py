@@ -217,10 +217,11 @@ def _volume(
     width = int(np.searchsorted(ab.rel_days, last, side="right"))
     # Each firm-event's model and sums depend on its own row only: the rows are taken BATCH_FIRM_EVENTS at a time,
     # so that one batch's (N, W) log volumes and model are in memory at once, not the study's (~0.4 GB at 50,000)
+    held = stacked(histories)  # (stacked once, not per batch, when given as frames)
     parts = []
     for start in range(0, max(len(ab.ar), 1), BATCH_FIRM_EVENTS):  # (one batch, empty, for no firm-event)
         batch = slice(start, start + BATCH_FIRM_EVENTS)
-        firm, market, use_market, note = _volume_arrays(results, histories, width, batch)
+        firm, market, use_market, note = _volume_arrays(results, held, width, batch)
         av = abnormal_volume(
             firm, market, ab.rel_days[:width], ab.estimation_window, use_market, exclude=ab.masked[batch, :width]
         )
