@@ -230,13 +230,17 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
     rule = day0_rule(s, "close")
     benchmark, benchmarks = read_benchmarks(s)
     table: str | None = None
+    known: dict[tuple, Firm] = {}  # the firms read so far, by their entries (a ticker recurs across events)
     if isinstance(top.get("events"), str):
         table, rows = read_events_table(top, file)
-        events = tuple(read_event(e, rule) for e in Reader(table, {"events": rows}).items("events"))
+        events = tuple(read_event(e, rule, known) for e in Reader(table, {"events": rows}).items("events"))
     else:
-        events = tuple(read_event(e, rule) for e in top.items("events"))
+        events = tuple(read_event(e, rule, known) for e in top.items("events"))
+    served: set[Firm] = set()  # the firms found a benchmark (the same firm, the same answer)
     for i, ev in enumerate(events):
         for j, firm in enumerate(ev.firms):
+            if firm in served:
+                continue
             if firm_benchmark(benchmark, benchmarks, firm) is None:
                 where = (
                     top.child("events").child(i).child("firms").child(j)
@@ -246,6 +250,7 @@ def parse_study(data: Any, file: str = "events.yaml", extra_sections: set[str] |
                 raise where.fail(
                     no_benchmark(firm, benchmark, benchmarks), "exchange" if where is not top else "events"
                 )
+            served.add(firm)
     if benchmark is None:  # every firm names its own: the first one is the study's default (claims)
         benchmark = next(f.benchmark for ev in events for f in ev.firms if f.benchmark is not None)
     seen_ids: set[str] = set()

@@ -62,13 +62,28 @@ def _source(node: Reader) -> Source:
     return Source(node.text("document"), parse_date(node, "date"), node.text("quote"), approx)
 
 
-def _firm(node: Reader) -> Firm:
+def _firm(node: Reader, known: dict[tuple, Firm] | None = None) -> Firm:
+    """One entry of an event's ``firms:`` list. ``known``: the firms already read, by their entries' contents — an
+    entry equal to one read before gives the same firm (its checks depend on its contents alone), so a table's
+    tickers, which recur across its events, are checked once."""
+    key = None
+    if known is not None and isinstance(node.data, dict):
+        try:
+            key = tuple(node.data.items())
+            firm = known.get(key)
+        except TypeError:  # an unhashable value (a list): read every time, and refused below
+            key, firm = None, None
+        if firm is not None:
+            return firm
     node.mapping({"ticker", "name", "exchange", "benchmark"})
     ticker = node.text("ticker", pattern=TICKER)
     exchange = firm_exchange(node, ticker, node.text("exchange") if node.has("exchange") else None)
     benchmark = node.text("benchmark", pattern=TICKER) if node.has("benchmark") else None
     name = node.text("name", ticker) if node.has("name") else ticker
-    return Firm(ticker, name, exchange, benchmark, exchange_given=node.has("exchange"))
+    firm = Firm(ticker, name, exchange, benchmark, exchange_given=node.has("exchange"))
+    if key is not None and known is not None:
+        known[key] = firm
+    return firm
 
 
 def day0_rule(node: Reader, default: str) -> str:
@@ -79,13 +94,14 @@ def day0_rule(node: Reader, default: str) -> str:
     return rule
 
 
-def read_event(node: Reader, default_rule: str = "close") -> Event:
-    """One entry of the study file's ``events:`` list (``default_rule``: the study's ``day0`` rule)."""
+def read_event(node: Reader, default_rule: str = "close", known: dict[tuple, Firm] | None = None) -> Event:
+    """One entry of the study file's ``events:`` list (``default_rule``: the study's ``day0`` rule; ``known``: the
+    firms read from earlier entries, as :func:`_firm` takes them)."""
     node.mapping({"id", "title", "announced", "timezone", "approximate", "note", "sources", "firms", "day0"})
     approx = node.get("approximate", False)
     if not isinstance(approx, bool):
         raise node.fail(f"expected true or false, got {show(approx)}", "approximate")
-    firms = tuple(_firm(f) for f in node.items("firms"))
+    firms = tuple(_firm(f, known) for f in node.items("firms"))
     seen: set[str] = set()
     for i, firm in enumerate(firms):
         if firm.ticker in seen:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ _EVENT_FIELDS = ("title", "announced", "timezone", "approximate", "note")  # mus
 
 def _cell(value: Any) -> Any:
     """A table cell as the YAML reader would give it: blanks/NaN dropped, instants and numpy scalars as text."""
+    if type(value) is str:  # (most cells: the rows of a CSV file)
+        return value if value.strip() else None
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return None
     if isinstance(value, (pd.Timestamp, datetime)):
@@ -41,6 +45,67 @@ def _cell(value: Any) -> Any:
     return value
 
 
+class _Row:
+    """One row's cells (``cells``), with the row's :class:`~eventstudy.spec.fields.Reader` made when a cell is
+    checked or an error named (``reader``)."""
+
+    __slots__ = ("cells", "_file", "_label", "_reader")
+
+    def __init__(self, file: str, cells: dict[str, Any], label: Callable[[], str]) -> None:
+        self.cells, self._file, self._label = cells, file, label
+        self._reader: Reader | None = None
+
+    def reader(self) -> Reader:
+        if self._reader is None:
+            self._reader = Reader(self._file, {k: v for k, v in self.cells.items() if v is not None}, self._label())
+        return self._reader
+
+
+class _Checked:
+    """The cells of an events table already validated, by value: a value is checked where it first appears (the
+    first row that could fail on it), and a row repeating it takes the result. The checks are those of
+    :class:`~eventstudy.spec.fields.Reader` and :func:`~eventstudy.spec.fields.firm_exchange`, which depend on the
+    cell's value alone, so the rows give the same events and the same first error, on the same row, as checking
+    every cell of every row; a table's ids and tickers repeat (50 events over 2,000 tickers in 50,000 rows)."""
+
+    def __init__(self) -> None:
+        self.texts: dict[tuple[str, str], str] = {}  # (column, raw text) → the stripped text
+        self.firms: dict[tuple[str, Any, Any, Any], dict[str, str]] = {}  # (ticker, name, exchange, benchmark) cells
+
+    def text(self, row: _Row, key: str, pattern: re.Pattern[str]) -> str:
+        """``Reader.text(key, pattern=pattern)`` of the row's cell."""
+        value = row.cells.get(key)
+        got = self.texts.get((key, value)) if type(value) is str else None
+        if got is None:
+            got = row.reader().text(key, pattern=pattern)
+            if type(value) is str:
+                self.texts[key, value] = got
+        return got
+
+    def firm(self, row: _Row, ticker: str) -> dict[str, str]:
+        """The row's ``firms:`` entry: ticker, name, exchange and benchmark checked as the YAML reader would."""
+        cells = row.cells
+        key = (ticker, cells.get("name"), cells.get("exchange"), cells.get("benchmark"))
+        try:
+            known = self.firms.get(key)
+        except TypeError:  # a cell that cannot be hashed (a list in a row given in Python): checked every time
+            known, cacheable = None, False
+        else:
+            cacheable = True
+        if known is not None:
+            return dict(known)
+        reader = row.reader()
+        firm = {"ticker": ticker, "name": str(reader.get("name", ticker))}
+        if reader.has("exchange"):
+            firm["exchange"] = reader.text("exchange")
+        firm_exchange(reader, ticker, firm.get("exchange"))  # a bad or contradicted exchange fails on its row
+        if reader.has("benchmark"):
+            firm["benchmark"] = reader.text("benchmark", pattern=TICKER)
+        if cacheable:
+            self.firms[key] = firm
+        return dict(firm)
+
+
 def events_from_rows(
     rows: Sequence[Mapping[str, Any]], file: str, labels: Sequence[Any] | None = None, unit: str = "row"
 ) -> list[dict[str, Any]]:
@@ -50,52 +115,63 @@ def events_from_rows(
     ``title``, ``approximate``, ``note``, ``benchmark`` (optional; ``name`` defaults to the ticker, ``title`` to
     the event id, ``exchange`` to the ticker suffix's, ``benchmark`` overrides the study's for that firm). The
     event's fields must agree on every row of the event. ``labels`` name the rows in errors
-    (default: row 1, 2, ...); each error names the file, the row, the column and the value.
+    (default: row 1, 2, ...); each error names the file, the row, the column and the value. Each distinct cell is
+    checked once (:class:`_Checked`).
     """
     events: dict[str, dict[str, Any]] = {}
-    first_row: dict[str, str] = {}
+    first_row: dict[str, int] = {}
     tickers: dict[str, set[str]] = {}
     # the (announced, timezone) cells already parsed: an event's rows repeat them
     instants: set[tuple[str | None, str | None]] = set()
     allowed = {*EVENT_TABLE_REQUIRED, *EVENT_TABLE_OPTIONAL}
+    # the rows' column sets already checked (a CSV's rows share one), each with the event fields among its columns
+    known_columns: dict[tuple[str, ...], tuple[str, ...]] = {}
+    checked = _Checked()
     if not rows:
         raise ConfigError(f"{file}: no events (the table has no rows)")
+
+    def label(i: int) -> str:
+        return f"{unit} {labels[i] if labels is not None else i + 1}"
+
     for i, raw in enumerate(rows):
-        label = f"{unit} {labels[i] if labels is not None else i + 1}"
-        row = {str(k): _cell(v) for k, v in raw.items()}
-        node = Reader(file, {k: v for k, v in row.items() if v is not None}, label)
-        for key in row:
-            if key not in allowed:
-                raise node.fail(f"unknown column {key!r} (columns: {', '.join(sorted(allowed))})", key)
-        event_id = node.text("event_id", pattern=SLUG)
-        ticker = node.text("ticker", pattern=TICKER)
-        instant = (row.get("announced"), row.get("timezone"))
-        text = all(v is None or isinstance(v, str) for v in instant)
+        cells = {str(k): _cell(v) for k, v in raw.items()}
+        row = _Row(file, cells, partial(label, i))
+        columns = tuple(cells)
+        present = known_columns.get(columns)
+        if present is None:
+            for key in cells:
+                if key not in allowed:
+                    raise row.reader().fail(f"unknown column {key!r} (columns: {', '.join(sorted(allowed))})", key)
+            present = known_columns[columns] = tuple(k for k in _EVENT_FIELDS if k in cells)
+        event_id = checked.text(row, "event_id", SLUG)
+        ticker = checked.text(row, "ticker", TICKER)
+        instant = (cells.get("announced"), cells.get("timezone"))
+        text = (instant[0] is None or isinstance(instant[0], str)) and (
+            instant[1] is None or isinstance(instant[1], str)
+        )
         if not text or instant not in instants:  # the same cells parse the same way: only their first row is parsed
-            parse_instant(node, "announced")  # fails here, naming this row, rather than later in the events list
+            parse_instant(
+                row.reader(), "announced"
+            )  # fails here, naming this row, rather than later in the events list
             if text:
                 instants.add(instant)
-        fields = {k: node.data[k] for k in _EVENT_FIELDS if node.has(k)}
-        firm = {"ticker": ticker, "name": str(node.get("name", ticker))}
-        if node.has("exchange"):
-            firm["exchange"] = node.text("exchange")
-        firm_exchange(node, ticker, firm.get("exchange"))  # a bad or contradicted exchange fails on its row
-        if node.has("benchmark"):
-            firm["benchmark"] = node.text("benchmark", pattern=TICKER)
+        fields = {k: cells[k] for k in present if cells[k] is not None}
+        firm = checked.firm(row, ticker)
         event = events.get(event_id)
         if event is None:
             events[event_id] = {"id": event_id, "title": event_id, **fields, "firms": [firm]}
-            first_row[event_id] = label
+            first_row[event_id] = i
             tickers[event_id] = {ticker}
             continue
         for key, value in fields.items():  # a blank cell repeats the event's value; a different one is an error
             if event.get(key) != value:
-                raise node.fail(
-                    f"{show(value)} differs from {show(event.get(key))} on {first_row[event_id]} of event {event_id!r}",
+                raise row.reader().fail(
+                    f"{show(value)} differs from {show(event.get(key))} on {label(first_row[event_id])} of event "
+                    f"{event_id!r}",
                     key,
                 )
         if ticker in tickers[event_id]:  # a set: the check stays linear in the rows (100,000 firms in one event)
-            raise node.fail(f"ticker {ticker!r} is listed twice for event {event_id!r}", "ticker")
+            raise row.reader().fail(f"ticker {ticker!r} is listed twice for event {event_id!r}", "ticker")
         tickers[event_id].add(ticker)
         event["firms"].append(firm)
     return list(events.values())
@@ -127,10 +203,10 @@ def read_events_table(top: Reader, study_file: str) -> tuple[str, list[dict[str,
         raise ConfigError(f"{path}: line 1: missing column(s) {', '.join(missing)}")
     rows, numbers = [], []
     for number, values in enumerate(lines[1:], start=2):
-        if not any(v.strip() for v in values):
+        if not "".join(values).strip():  # a blank line
             continue
         if len(values) != len(header):
             raise ConfigError(f"{path}: line {number}: {len(values)} fields, the header has {len(header)}")
-        rows.append({h: (v.strip() or None) for h, v in zip(header, values, strict=True)})
+        rows.append(dict(zip(header, [v.strip() or None for v in values], strict=True)))
         numbers.append(number)
     return str(path), events_from_rows(rows, str(path), numbers, unit="line")

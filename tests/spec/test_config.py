@@ -10,6 +10,7 @@ import pytest
 
 from eventstudy.errors import ConfigError
 from eventstudy.spec.config import load_study
+from eventstudy.spec.events import Firm
 
 GOOD = """
 study:
@@ -169,6 +170,17 @@ def test_duplicate_event_ids(tmp_path):
     path = write(tmp_path, GOOD + event)
     with pytest.raises(ConfigError, match=r"events\[1\]\.id: duplicate event id 'ev-1'"):
         load_study(path)
+
+
+def test_a_firm_repeated_across_events_is_read_once_and_a_different_entry_on_its_own(tmp_path):
+    # firms are read by their entries' contents: the same entry in another event gives the same firm, and an entry
+    # that differs (here its exchange) is checked on its own and named in the error
+    event = GOOD.split("events:\n", 1)[1]
+    text = GOOD + event.replace("ev-1", "ev-2") + event.replace("ev-1", "ev-3").replace("XSHE", "XSHG")
+    with pytest.raises(ConfigError, match=r"events\[2\]\.firms\[0\]\.exchange: ticker '002415.SZ' has suffix"):
+        load_study(write(tmp_path, text))
+    study = load_study(write(tmp_path, GOOD + event.replace("ev-1", "ev-2")))
+    assert study.events[0].firms == study.events[1].firms == (Firm("002415.SZ", "Hikvision", "XSHE"),)
 
 
 def test_duplicate_yaml_key_is_an_error(tmp_path):

@@ -115,3 +115,35 @@ def test_a_5000_firm_event_study_from_the_shenzhen_universe_runs_end_to_end(tmp_
     assert len(car) == 5000 and np.isfinite(car["car"]).mean() > 0.95
     tests = res.tests.query("window_start == 0 and window_end == 5 and test == 'bmp_t'")
     assert len(tests) == 50 and tests["n_firms"].sum() == (car["n_obs"] > 0).sum()
+
+
+def test_a_value_checked_once_is_still_checked_on_every_row_that_differs(tmp_path):
+    # each distinct cell is checked where it first appears and taken on the rows that repeat it: a row that repeats
+    # a ticker with another exchange, name or benchmark is checked on its own, and named
+    rows = "".join(f"ev-{k},002415.SZ,2019-10-07T18:00:00,America/New_York,,Hikvision,,\n" for k in range(3))
+    table = TABLE + rows + "ev-9,002415.SZ,2019-10-07T18:00:00,America/New_York,XSHG,Hikvision,,\n"
+    with pytest.raises(ConfigError) as err:
+        load_study(study(tmp_path, table))
+    assert "t.csv: line 8.exchange: ticker '002415.SZ' has suffix .SZ, which means XSHE, not XSHG" in str(err.value)
+    table = TABLE + rows + "ev-9,002415.SZ,2019-10-07T18:00:00,America/New_York,,Hikvision,,bad ticker\n"
+    with pytest.raises(ConfigError, match=r"t.csv: line 8.benchmark: 'bad ticker' is not allowed here"):
+        load_study(study(tmp_path, table))
+    table = TABLE + rows + "ev-9,002415.SZ,2019-10-07T18:00:00,America/New_York,,Haikang,,\n"
+    events = load_study(study(tmp_path, table)).events
+    assert [(e.id, e.firms[0].name) for e in events[2:]] == [
+        ("ev-0", "Hikvision"), ("ev-1", "Hikvision"), ("ev-2", "Hikvision"), ("ev-9", "Haikang"),
+    ]  # fmt: skip
+
+
+def test_rows_given_in_python_are_each_checked_for_unknown_columns(tmp_path):
+    from eventstudy.spec.config import Study
+
+    good = {"event_id": "ev-a", "ticker": "002415.SZ", "announced": "2019-10-08T08:00:00+08:00"}
+    rows = [good, {**good, "ticker": "002236.SZ"}, {**good, "ticker": "002230.SZ", "tickr": "x"}]
+    with pytest.raises(ConfigError, match=r"events table: row 3.tickr: unknown column 'tickr'"):
+        Study.from_events(rows, benchmark="000300.SS")
+    rows[2] = {**good, "ticker": "002230.SZ", "exchange": ["XSHE"]}  # a cell that cannot be hashed: checked as such
+    with pytest.raises(ConfigError, match=r"events table: row 3.exchange: expected text, got \['XSHE'\]"):
+        Study.from_events(rows, benchmark="000300.SS")
+    rows[2] = {**good, "ticker": "002230.SZ", "exchange": "XSHE"}
+    assert [f.exchange for f in Study.from_events(rows, benchmark="000300.SS").events[0].firms] == ["XSHE"] * 3
