@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing as mp
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+
+from ..model.jit import beside_processes
 
 _INHERITED: dict[str, Any] = {}  # what a forked worker runs, and on what (never pickled)
 
@@ -28,14 +29,6 @@ def can_fork() -> bool:
     """Whether workers can be forked here: Linux (macOS lists ``fork`` but its system libraries are not safe
     after it; Windows has none)."""
     return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
-
-
-def cores() -> int:
-    """The CPUs this process may run on (its affinity where the system tells it, else the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def _take(ends: Any, lock: Any, front: bool) -> int | None:
@@ -70,34 +63,35 @@ def from_both_ends(run: Callable[[Any], Any], parts: Sequence[Any], processes: i
         yield lambda: [run(part) for part in parts]
         return
     context = mp.get_context("fork")
-    ends, lock = context.RawArray("q", [0, len(parts)]), context.Lock()  # the next part from each end
-    _INHERITED.update(run=run, parts=parts, ends=ends, lock=lock)
-    # The objects already made are left out of garbage collection until the parts are done: a collection writes to
-    # every object it visits, which after the fork copies the page it is on (measured: the confounder screen
-    # running beside the battery took 0.31 s and 32k page faults, 0.21 s and 22k with the objects frozen).
-    gc.freeze()
-    pool, done = ProcessPoolExecutor(procs - 1, mp_context=context), [False]
-    try:
-        workers = [pool.submit(_run_from_front) for _ in range(procs - 1)]
-
-        def finish() -> list[Any]:
-            out: list[Any] = [None] * len(parts)
-            while (i := _take(ends, lock, front=False)) is not None:
-                out[i] = run(parts[i])
-            for worker in workers:
-                for i, got in worker.result():
-                    out[i] = got
-            done[0] = True
-            return out
-
+    with beside_processes():  # (the workers take the other CPUs: compiled kernels keep to one thread)
+        ends, lock = context.RawArray("q", [0, len(parts)]), context.Lock()  # the next part from each end
+        _INHERITED.update(run=run, parts=parts, ends=ends, lock=lock)
+        # The objects already made are left out of garbage collection until the parts are done: a collection writes to
+        # every object it visits, which after the fork copies the page it is on (measured: the confounder screen
+        # running beside the battery took 0.31 s and 32k page faults, 0.21 s and 22k with the objects frozen).
+        gc.freeze()
+        pool, done = ProcessPoolExecutor(procs - 1, mp_context=context), [False]
         try:
-            yield finish
+            workers = [pool.submit(_run_from_front) for _ in range(procs - 1)]
+
+            def finish() -> list[Any]:
+                out: list[Any] = [None] * len(parts)
+                while (i := _take(ends, lock, front=False)) is not None:
+                    out[i] = run(parts[i])
+                for worker in workers:
+                    for i, got in worker.result():
+                        out[i] = got
+                done[0] = True
+                return out
+
+            try:
+                yield finish
+            finally:
+                with lock:  # nothing more for the workers (a no-op after finish)
+                    ends[0] = ends[1]
         finally:
-            with lock:  # nothing more for the workers (a no-op after finish)
-                ends[0] = ends[1]
-    finally:
-        # Once every result is in, the workers' exit (~35 ms: tearing down a large forked address space) is not
-        # waited for; otherwise they are, so that none outlives an error.
-        pool.shutdown(wait=not done[0])
-        gc.unfreeze()
-        _INHERITED.clear()
+            # Once every result is in, the workers' exit (~35 ms: tearing down a large forked address space) is not
+            # waited for; otherwise they are, so that none outlives an error.
+            pool.shutdown(wait=not done[0])
+            gc.unfreeze()
+            _INHERITED.clear()

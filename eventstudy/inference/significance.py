@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from ..model.engine import AbnormalReturns
+from ..model.jit import cores
 from .battery import TESTS
 from .blas_threads import single_threaded
 from .cross_correlation import PairCorrelations
 from .padded import Layout, StudyRows
-from .processes import cores, from_both_ends
+from .processes import from_both_ends
 from .sample import _event_groups, _window_columns, daily_rows, design_rows
 from .vectorised import battery
 

@@ -26,7 +26,7 @@ from typing import overload
 import numpy as np
 
 from ..data.returns import ReturnsPanel
-from .jit import compiled
+from .jit import compiled, over_rows
 
 MOMENT_MODELS = ("market_model", "mean_adjusted", "market_adjusted")
 
@@ -127,7 +127,12 @@ def abnormal(
     scale = np.ones(shape[0]) if s2 is None else np.asarray(s2, dtype=float)
     days = np.zeros((0, 0), dtype=bool) if estimation is None else np.asarray(estimation, dtype=bool)
     ssr = np.zeros(shape[0] if estimation is not None else 0)
-    _forecast_errors(x0, y, params, xtx_inv, span, valid, scale, days, ar, var, ssr)
+
+    def run(at: slice) -> None:  # each row's ARs, variances and SSR from its own inputs (``days``, ``ssr``: no rows
+        _forecast_errors(x0[at], y[at], params[at], xtx_inv[at], span[at], valid[at], scale[at], days[at],
+                         ar[at], var[at], ssr[at])  # without ``estimation``)  # fmt: skip
+
+    over_rows(run, shape[0], ar.size)
     return ar, var, ssr if estimation is not None else None
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..data.returns import ReturnsPanel
 from .estimation import normal_equations, solve
-from .jit import compiled
+from .jit import compiled, over_rows
 
 MODEL_PARAMETERS = {
     "market_model": ("alpha", "beta"),
@@ -37,8 +37,9 @@ def design(model: str, span: np.ndarray, market: np.ndarray, factors: np.ndarray
     """
     if model in ("market_model", "scholes_williams", "dimson", "garch"):
         out = np.empty(span.shape + (2,))
-        _market_design(span, market, np.finfo(np.float64).max, out)  # (one pass: the design is (N, W, 2))
-        return out
+        largest = np.finfo(np.float64).max
+        over_rows(lambda at: _market_design(span[at], market[at], largest, out[at]), len(out), span.size)
+        return out  # (one pass: the design is (N, W, 2))
     k = span.astype(float)
     if model in FACTOR_MODELS:
         if factors is None:

@@ -12,7 +12,7 @@ import pandas as pd
 from ..data.returns import ReturnsPanel
 from ..errors import DataError
 from .abnormal import FirmEvent
-from .jit import compiled
+from .jit import compiled, over_rows
 
 
 def _positions(panel: ReturnsPanel, firm_events: Sequence[FirmEvent]) -> np.ndarray:
@@ -139,9 +139,13 @@ def _gathered(
     session = np.full(len(level), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         session[1:] = level[1:] / level[:-1] - 1.0
-    _trade_to_trade(
-        panel.returns.to_numpy(dtype=float), panel.span.to_numpy(dtype=np.int64), level, session,
-        np.asarray(day0, dtype=np.int64), np.asarray(cols, dtype=np.int64), rel_days.astype(np.int64),
-        never if last is None else np.asarray(last, dtype=np.int64), returns, span, market, usable,
-    )  # fmt: skip
+    panel_returns, panel_span = panel.returns.to_numpy(dtype=float), panel.span.to_numpy(dtype=np.int64)
+    day0, cols = np.asarray(day0, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    days, last = rel_days.astype(np.int64), never if last is None else np.asarray(last, dtype=np.int64)
+
+    def run(at: slice) -> None:
+        _trade_to_trade(panel_returns, panel_span, level, session, day0[at], cols[at], days, last[at], returns[at],
+                        span[at], market[at], usable[at])  # fmt: skip
+
+    over_rows(run, len(day0), returns.size)
     return returns, market, span, usable

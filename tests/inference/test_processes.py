@@ -120,3 +120,19 @@ def test_firm_events_without_a_return_do_not_count_toward_forking(default_result
     kept[:2] = True
     significance.significance_table(without(ab, ~kept), windows)
     assert asked == [ab.ar.shape[0], 2]
+
+
+def test_kernels_keep_to_one_thread_while_forked_workers_run(monkeypatch):
+    """Beside the workers (and in them) :func:`~eventstudy.model.jit.over_rows` makes one call: the workers
+    already take the other CPUs. Outside the block it splits again."""
+    from eventstudy.model import jit
+
+    monkeypatch.setattr(jit, "cores", lambda: 2)
+    calls: list[slice] = []
+    with from_both_ends(_square_and_pid, list(range(4)), 2) as finish:
+        jit.over_rows(calls.append, 10, jit.SPLIT_CELLS)
+        finish()
+    assert calls == [slice(0, 10)] or not can_fork()
+    calls.clear()
+    jit.over_rows(calls.append, 10, jit.SPLIT_CELLS)
+    assert sorted(calls, key=lambda s: (s.start, s.stop)) == [slice(0, 0), slice(0, 5), slice(5, 10)]
