@@ -128,9 +128,11 @@ def abnormal(
     days = np.zeros((0, 0), dtype=bool) if estimation is None else np.asarray(estimation, dtype=bool)
     ssr = np.zeros(shape[0] if estimation is not None else 0)
 
-    def run(at: slice) -> None:  # each row's ARs, variances and SSR from its own inputs (``days``, ``ssr``: no rows
+    # each row's ARs, variances and SSR from its own inputs (without ``estimation``, ``days`` and ``ssr`` have no
+    # rows, and any slice of them none)
+    def run(at: slice) -> None:
         _forecast_errors(x0[at], y[at], params[at], xtx_inv[at], span[at], valid[at], scale[at], days[at],
-                         ar[at], var[at], ssr[at])  # without ``estimation``)  # fmt: skip
+                         ar[at], var[at], ssr[at])  # fmt: skip
 
     over_rows(run, shape[0], ar.size)
     return ar, var, ssr if estimation is not None else None

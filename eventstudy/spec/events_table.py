@@ -70,7 +70,7 @@ class _Checked:
 
     def __init__(self) -> None:
         self.texts: dict[tuple[str, str], str] = {}  # (column, raw text) → the stripped text
-        self.firms: dict[tuple[str, Any, Any, Any], dict[str, str]] = {}  # (ticker, name, exchange, benchmark) cells
+        self.firms: dict[tuple[Any, ...], dict[str, str]] = {}  # (ticker, name, exchange, benchmark) cells
 
     def text(self, row: _Row, key: str, pattern: re.Pattern[str]) -> str:
         """``Reader.text(key, pattern=pattern)`` of the row's cell."""
@@ -85,13 +85,12 @@ class _Checked:
     def firm(self, row: _Row, ticker: str) -> dict[str, str]:
         """The row's ``firms:`` entry: ticker, name, exchange and benchmark checked as the YAML reader would."""
         cells = row.cells
-        key = (ticker, cells.get("name"), cells.get("exchange"), cells.get("benchmark"))
-        try:
-            known = self.firms.get(key)
-        except TypeError:  # a cell that cannot be hashed (a list in a row given in Python): checked every time
-            known, cacheable = None, False
-        else:
-            cacheable = True
+        others = (cells.get("name"), cells.get("exchange"), cells.get("benchmark"))
+        # only texts are taken from earlier rows: a row given in Python may hold 1 where another holds True (equal
+        # keys, different names) or a list (no key at all)
+        cacheable = all(v is None or type(v) is str for v in others)
+        key = (ticker, *others)
+        known = self.firms.get(key) if cacheable else None
         if known is not None:
             return dict(known)
         reader = row.reader()

@@ -147,3 +147,11 @@ def test_rows_given_in_python_are_each_checked_for_unknown_columns(tmp_path):
         Study.from_events(rows, benchmark="000300.SS")
     rows[2] = {**good, "ticker": "002230.SZ", "exchange": "XSHE"}
     assert [f.exchange for f in Study.from_events(rows, benchmark="000300.SS").events[0].firms] == ["XSHE"] * 3
+
+
+def test_rows_given_in_python_with_equal_but_different_names_keep_their_own():
+    from eventstudy.spec.config import Study
+
+    good = {"ticker": "002415.SZ", "announced": "2019-10-08T08:00:00+08:00"}
+    rows = [{**good, "event_id": "ev-a", "name": True}, {**good, "event_id": "ev-b", "name": 1}]  # True == 1
+    assert [e.firms[0].name for e in Study.from_events(rows, benchmark="000300.SS").events] == ["True", "1"]
