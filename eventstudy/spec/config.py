@@ -147,9 +147,8 @@ class Study:
         for ev in self.events:
             for firm in ev.firms:
                 seen.setdefault(firm.ticker)
-        for ev in self.events:
-            for firm in ev.firms:
-                seen.setdefault(self.benchmark_of(firm))
+        for firm in dict.fromkeys(f for ev in self.events for f in ev.firms):  # each firm once (it recurs)
+            seen.setdefault(self.benchmark_of(firm))
         for t in (self.benchmark, *self.benchmarks.values(), *self.alternative_benchmarks):
             seen.setdefault(t)
         return tuple(seen)
