@@ -25,8 +25,8 @@ def dated_rows(located: pd.DataFrame, items: pd.DataFrame, span: tuple[int, int]
     rel = (joined["pos"] - joined["pos0"]).to_numpy()
     keep = (joined["pos"].to_numpy() >= 0) & (rel >= span[0]) & (rel <= span[1])
     joined = joined[keep]
-    return pd.DataFrame({"i": joined["i"].to_numpy(), "rel_day": rel[keep],
-                         "kind": python_texts(joined["kind"].tolist()), "detail": python_texts(joined["detail"].tolist()),
+    kind, detail = python_texts(joined["kind"].tolist()), python_texts(joined["detail"].tolist())
+    return pd.DataFrame({"i": joined["i"].to_numpy(), "rel_day": rel[keep], "kind": kind, "detail": detail,
                          "confounds": True})  # fmt: skip
 
 
