@@ -76,6 +76,7 @@ def test_the_engine_split_over_two_threads_gives_the_numbers_of_one_call(monkeyp
     from eventstudy.data.returns import returns_panel
     from eventstudy.model import jit
     from eventstudy.model.engine import FirmEvent, abnormal_returns
+    from eventstudy.model.estimation import moments
 
     rng = np.random.default_rng(3)
     sessions = pd.bdate_range("2020-01-01", periods=120)
@@ -86,9 +87,13 @@ def test_the_engine_split_over_two_threads_gives_the_numbers_of_one_call(monkeyp
     panel = returns_panel(histories, sessions, benchmarks=("IDX",))
     firm_events = [FirmEvent("e", f"F{k}", f"F{k}", sessions[105 - k]) for k in range(7)]
 
-    def run() -> dict[str, np.ndarray]:
+    sums = moments(panel, "IDX")
+
+    def run() -> dict[str, np.ndarray]:  # the fit from the rows, and from running sums (σ² known before the ARs)
         ab = abnormal_returns(panel, "IDX", firm_events, "market_model", (-90, -11), (-5, 5))
-        return {k: v for k, v in vars(ab).items() if isinstance(v, np.ndarray)}
+        fast = abnormal_returns(panel, "IDX", firm_events, "market_model", (-90, -11), (-5, 5), moments=sums)
+        arrays = {k: v for k, v in vars(ab).items() if isinstance(v, np.ndarray)}
+        return arrays | {f"fast {k}": v for k, v in vars(fast).items() if isinstance(v, np.ndarray)}
 
     monkeypatch.setattr(jit, "cores", lambda: 2)
     monkeypatch.setattr(jit, "SPLIT_CELLS", 1)  # every kernel split, however small
