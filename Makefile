@@ -22,8 +22,10 @@ report: $(BIN)/eventstudy
 	$(BIN)/eventstudy run events.yaml --source snapshot --out reports
 	@echo "open reports/entity-list-2019/index.html"
 
+# The suite in one process per CPU (pytest-xdist; at most TEST_WORKERS, one on a one-CPU machine).
+TEST_WORKERS ?= 4
 test: $(BIN)/eventstudy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses $(TEST_WORKERS)
 
 check: $(VENV)/.dev-tools
 	$(BIN)/ruff check eventstudy tests bench

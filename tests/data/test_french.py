@@ -46,7 +46,8 @@ def as_library_zip(table: str, member: str = "F-F_Research_Data_Factors_daily.CS
     text = f"{preamble}{body}\r\n\r\nCopyright 2021 Kenneth R. French\r\n"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(member, text)
+        # a fixed modification time: two zips of the same table are the same bytes, whenever each was made
+        archive.writestr(zipfile.ZipInfo(member, date_time=(2021, 2, 1, 12, 0, 0)), text, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
