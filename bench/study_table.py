@@ -7,8 +7,9 @@ among those that traded on at least 200 of the 250 estimation sessions and have 
 at 08:00 Shanghai time (before the open, so day 0 is that session), against the SZSE Composite (399106.SZ, from
 the vendored snapshot); prices from the universe parquet (``../shared/data/szse-universe-2015-2022.parquet``).
 Then times, separately: reading the study file and its table (``load_s``), day 0 and the prices (``prepare_s``),
-returns, engine and every test (``analyse_s``); with ``--outputs``, writing the results of that run: the CSVs and
-study.json (``tables_s``, ``tables_cpu_s``) and, separately, rendering and writing the HTML report (``report_s``);
+returns, engine and every test (``analyse_s``); with ``--outputs``, writing the results of that run as ``eventstudy
+run`` does, the CSVs and study.json beside the rendered report (``outputs_s``), then each apart: the CSVs and
+study.json (``tables_s``, ``tables_cpu_s``) and rendering and writing the HTML report (``report_s``);
 with ``--report`` the whole ``eventstudy run`` again (``run_with_report_s``). The last line is ``firm_events=N
 wall_s=... cpu_s=... peak_pss_mb=... peak_rss_mb=...`` (load + prepare + analyse; CPU of the process plus its
 forked one, if the study's windows were shared with it; ``peak_pss_mb`` the largest memory the two held at once,
@@ -222,19 +223,29 @@ def peak_rss_mb() -> float:
 
 
 def _outputs(results: StudyResults, folder: Path) -> str:
-    """Time writing the CSVs + study.json (:func:`~eventstudy.publish.outputs.write_tables`) and, apart, rendering and
-    writing index.html, for ``results``; the fields for the first printed line."""
-    from eventstudy.publish.outputs import write_tables
+    """Time writing every output of ``results`` as ``eventstudy run`` does (``outputs_s``: the CSVs and study.json
+    beside the rendered report, :func:`~eventstudy.publish.outputs.write_outputs`), then, apart and one after the
+    other, the CSVs + study.json (:func:`~eventstudy.publish.outputs.write_tables`) and the report; the fields for
+    the first printed line."""
+    from eventstudy.publish.outputs import write_outputs, write_tables
     from eventstudy.report.render import render_report
 
     folder.mkdir()
-    c0, t0 = time.process_time(), time.perf_counter()
-    write_tables(results, folder, "bench")
-    c1, t1 = time.process_time(), time.perf_counter()
-    (folder / "index.html").write_text(render_report(results, "bench", {}), encoding="utf-8")
-    t2 = time.perf_counter()
+    t0 = time.perf_counter()
+    write_outputs(results, folder, "bench", lambda: render_report(results, "bench", {}))
+    t1 = time.perf_counter()
     size = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
-    return f" tables_s={t1 - t0:.2f} tables_cpu_s={c1 - c0:.2f} report_s={t2 - t1:.2f} outputs_mb={size:.0f}"
+    apart = folder.with_name(folder.name + "-apart")
+    apart.mkdir()
+    c2, t2 = time.process_time(), time.perf_counter()
+    write_tables(results, apart, "bench")
+    c3, t3 = time.process_time(), time.perf_counter()
+    (apart / "index.html").write_text(render_report(results, "bench", {}), encoding="utf-8")
+    t4 = time.perf_counter()
+    return (
+        f" outputs_s={t1 - t0:.2f} tables_s={t3 - t2:.2f} tables_cpu_s={c3 - c2:.2f} report_s={t4 - t3:.2f}"
+        f" outputs_mb={size:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ link — symbolic or hard — (or a FIFO, or a directory) planted in the reports
 being truncated, written or followed.
 
 On POSIX the lock is ``flock(2)`` (``fcntl`` imported only there); elsewhere (Windows) it is the ``filelock``
-package's lock, after the same link check.
+package's lock, after the same link check. A process forked while the lock is held (the workers of a study's
+tests, of its report: :mod:`eventstudy.inference.processes`) closes its copy of the lock's descriptor at once: an
+``flock`` belongs to the open file, which a fork shares, so a worker still exiting after the build would otherwise
+hold the lock past its release and refuse the next run.
 """
 
 from __future__ import annotations
@@ -16,12 +19,25 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ..errors import EventStudyError
 
 LOCK_NAME = ".lock"
+_HELD: set[int] = set()  # descriptors of the locks this process holds (POSIX)
+
+
+def _close_held_in_child() -> None:
+    """In a forked child: close the inherited descriptors of the parent's locks (the parent's stay open)."""
+    for fd in _HELD:
+        with suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_in_child)
 
 
 class ReportsLocked(EventStudyError):
@@ -90,8 +106,10 @@ def _posix_lock(path: Path) -> Iterator[None]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
+        _HELD.add(fd)
         yield
     finally:
+        _HELD.discard(fd)
         os.close(fd)
 
 

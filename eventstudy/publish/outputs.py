@@ -20,7 +20,9 @@ from typing import Any
 import pandas as pd
 
 from ..errors import EventStudyError
+from ..inference.processes import from_both_ends
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
+from ..model.jit import cores
 from ..study.confounders import COLUMNS as CONFOUNDER_COLUMNS
 from ..study.confounders import study_confounders
 from ..study.cross_section import COLUMNS as CROSS_SECTION_COLUMNS
@@ -299,6 +301,35 @@ def sweep_stale(out_dir: Path) -> list[str]:
             remove_tree(path)
             removed.append(path.name)
     return sorted(removed)
+
+
+def write_outputs(
+    results: StudyResults,
+    directory: Path,
+    source: str,
+    render: Callable[[], str],
+    also: Callable[[Path], None] | None = None,
+) -> None:
+    """Every file of a study's report into ``directory``: index.html, the text ``render()`` returns, and the CSV files
+    and study.json (:func:`write_tables`), then ``also(directory)``'s files.
+
+    The two are independent and take about as long each (a 5,000-firm-event study: ~2 s to render, ~2.4 s for the
+    tables), so where a process can be forked and two CPUs are free, the report is rendered in a forked process
+    (which inherits ``results``; only the text comes back) while this one writes the tables
+    (:func:`~eventstudy.inference.processes.from_both_ends`); else one after the other, the report first. The files
+    are the same either way: each is made from ``results`` alone."""
+
+    def part(name: str) -> str | None:
+        if name == "index.html":
+            return render()
+        write_tables(results, directory, source)
+        if also is not None:
+            also(directory)
+        return None
+
+    with from_both_ends(part, ("index.html", "tables"), cores()) as finish:
+        html, _ = finish()
+    (directory / "index.html").write_text(html, encoding="utf-8")
 
 
 def write_tables(results: StudyResults, directory: Path, source: str) -> None:

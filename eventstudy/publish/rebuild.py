@@ -36,7 +36,7 @@ from ..study.results import StudyResults
 from ..study.run import Analysis, analyse_study, load_checked
 from .index import Outcome, update_index
 from .lock import ReportsLocked, hold_lock
-from .outputs import publish, published_problem, sweep_stale, write_tables
+from .outputs import publish, published_problem, sweep_stale, write_outputs
 
 log = logging.getLogger("eventstudy")
 
@@ -92,13 +92,16 @@ def write_report(analysis: Analysis, out_dir: Path, matched: pd.DataFrame | None
         context["claims"] = claims  # the report draws its charts
     skipped = [str(n) for n in results.extra.get("json:tests_not_computed", ())]  # type: ignore[attr-defined]
     context["warnings"] = fallback_notes(results.provenance, results.as_of) + skipped  # study/selection.py
-    html = render_report(results, analysis.source, context)
 
-    def write(directory: Path) -> None:
-        write_tables(results, directory, analysis.source)
+    def render() -> str:
+        return render_report(results, analysis.source, context)
+
+    def also(directory: Path) -> None:
         if claims is not None:
             write_claims_csv(claims, directory / "claims.csv")
-        (directory / "index.html").write_text(html, encoding="utf-8")
+
+    def write(directory: Path) -> None:  # (the report rendered beside the tables: write_outputs)
+        write_outputs(results, directory, analysis.source, render, also)
 
     return publish(Path(out_dir), results.study.id, write)
 

@@ -10,7 +10,7 @@ import errno
 import os
 
 from eventstudy.cli import main
-from eventstudy.publish import rebuild as rebuild_module
+from eventstudy.publish import outputs as outputs_module
 
 from ..conftest import ROOT
 
@@ -71,7 +71,7 @@ def test_disk_full_during_a_forced_rebuild_exits_3_and_keeps_the_last_good_repor
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(rebuild_module, "write_tables", disk_full)
+    monkeypatch.setattr(outputs_module, "write_tables", disk_full)
     assert main(["rebuild", EXAMPLE, "--source", "snapshot", "--out", str(out), "--force"]) == 3
     printed = capsys.readouterr().out
     assert f"entity-list-2019: disk full — {out}: report not written ({os.strerror(errno.ENOSPC)})" in printed

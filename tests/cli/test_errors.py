@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import eventstudy.placebo.run as placebo_run
-import eventstudy.publish.rebuild as rebuild
 from eventstudy.cli.commands import main
 from eventstudy.data.universe import write_synthetic_universe
+from eventstudy.publish import outputs as outputs_module
 
 from ..conftest import ROOT
 
@@ -152,7 +152,7 @@ def test_disk_full_while_publishing_keeps_the_last_good_report(tmp_path, monkeyp
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(rebuild, "write_tables", disk_full)
+    monkeypatch.setattr(outputs_module, "write_tables", disk_full)
     assert main(["run", "--example", "--out", str(out)]) == 3
     assert _one_line(capsys.readouterr().err) == (
         f"eventstudy: error: {out}: report not written ({os.strerror(errno.ENOSPC)}); the last good report is kept"

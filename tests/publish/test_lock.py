@@ -43,3 +43,26 @@ def test_filelock_variant_used_off_posix(tmp_path):
         with pytest.raises(ReportsLocked):
             with _filelock_lock(path):
                 pass
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_process_forked_under_the_lock_does_not_keep_it(tmp_path):
+    """A study's or a report's forked worker may still be exiting when the build releases the lock: it closed its
+    copy of the lock's descriptor when it was forked, so the next run is not refused because of it."""
+    wake_read, wake_write = os.pipe()
+    ready_read, ready_write = os.pipe()
+    with hold_lock(tmp_path):
+        child = os.fork()
+        if child == 0:  # the worker: its fork hooks have run; alive until told to go
+            os.write(ready_write, b"r")
+            os.read(wake_read, 1)
+            os._exit(0)
+        assert os.read(ready_read, 1) == b"r"
+    try:
+        with hold_lock(tmp_path) as path:  # the child still lives
+            assert path.read_text() == f"pid {os.getpid()}\n"
+    finally:
+        os.write(wake_write, b"x")
+        os.waitpid(child, 0)
+        for fd in (wake_read, wake_write, ready_read, ready_write):
+            os.close(fd)

@@ -6,12 +6,15 @@ import json
 import os
 import shutil
 import stat
+import time
 
 import pandas as pd
 import pytest
 
 from eventstudy.errors import EventStudyError
-from eventstudy.publish.outputs import COLUMNS, publish, published_problem, sweep_stale, write_tables
+from eventstudy.inference.processes import can_fork
+from eventstudy.publish import outputs as outputs_module
+from eventstudy.publish.outputs import COLUMNS, publish, published_problem, sweep_stale, write_outputs, write_tables
 
 
 def test_tables_have_the_exact_columns_and_full_precision(tmp_path, default_results):
@@ -191,3 +194,59 @@ def test_volume_volatility_and_their_tests_are_written(tmp_path, default_results
     est = pd.read_csv(tmp_path / "estimates.csv")
     assert {"lb_q", "lb_p", "jb", "jb_p", "chow_f", "chow_p", "diagnostics_flag"} <= set(est.columns)
     assert (est["jb"].to_numpy() == default_results.estimates["jb"].to_numpy()).all()  # full precision
+
+
+def _written_by(directory, render_marker):
+    """A report whose text names the process that made it, having left ``render_marker`` for the tables' side."""
+
+    def render() -> str:
+        render_marker.write_text("rendered")
+        return f"<html>rendered by process {os.getpid()}</html>"
+
+    def also(d) -> None:  # written after the tables, by the process that wrote them
+        waited = time.monotonic()
+        while not render_marker.exists():  # beside a forked renderer: the two overlap
+            assert time.monotonic() - waited < 120, "the report was never rendered"
+            time.sleep(0.01)
+        (d / "claims.csv").write_text(f"written by process {os.getpid()}\n")
+
+    return render, also
+
+
+@pytest.mark.skipif(not can_fork(), reason="no fork here")
+def test_the_report_is_rendered_in_a_forked_process_while_the_tables_are_written(
+    tmp_path, default_results, monkeypatch
+):
+    """With two CPUs the report's text is made in a forked process at the same time as the tables here (the tables'
+    side waits for the report to have been rendered, which only the other process can do); with one CPU both are
+    made here, the report first. Every file but the report's text, which names its process, is the same."""
+    beside, alone = tmp_path / "beside", tmp_path / "alone"
+    beside.mkdir()
+    alone.mkdir()
+    monkeypatch.setattr(outputs_module, "cores", lambda: 2)
+    write_outputs(default_results, beside, "snapshot", *_written_by(beside, tmp_path / "rendered-beside"))
+    monkeypatch.setattr(outputs_module, "cores", lambda: 1)
+    write_outputs(default_results, alone, "snapshot", *_written_by(alone, tmp_path / "rendered-alone"))
+    me = f"<html>rendered by process {os.getpid()}</html>"
+    assert (alone / "index.html").read_text() == me
+    assert (beside / "index.html").read_text().startswith("<html>rendered by process ")
+    assert (beside / "index.html").read_text() != me
+    names = sorted(p.name for p in beside.iterdir())
+    assert names == sorted(p.name for p in alone.iterdir())
+    assert {"car.csv", "ar.csv", "tests.csv", "study.json", "claims.csv", "index.html"} <= set(names)
+    for name in names:
+        if name not in ("index.html", "claims.csv"):
+            assert (beside / name).read_bytes() == (alone / name).read_bytes(), name
+
+
+def test_a_report_that_fails_in_the_forked_process_publishes_nothing(tmp_path, default_results, monkeypatch):
+    """The renderer's error reaches the caller as itself; the build directory is removed, nothing published."""
+    monkeypatch.setattr(outputs_module, "cores", lambda: 2)
+
+    def broken() -> str:
+        raise EventStudyError("the report cannot be drawn")
+
+    out = tmp_path / "reports"
+    with pytest.raises(EventStudyError, match="the report cannot be drawn"):
+        publish(out, "s", lambda d: write_outputs(default_results, d, "snapshot", broken))
+    assert sorted(p.name for p in out.iterdir()) == []

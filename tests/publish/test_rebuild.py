@@ -19,7 +19,7 @@ from eventstudy.data import AutoProvider, open_provider
 from eventstudy.data.base import Provenance
 from eventstudy.data.cache import CachedProvider
 from eventstudy.errors import DataUnavailable
-from eventstudy.publish import rebuild as rebuild_module
+from eventstudy.publish import outputs as outputs_module
 from eventstudy.publish.atomic import umask_modes
 from eventstudy.publish.rebuild import EXIT_CONFIG, EXIT_DATA, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, rebuild, reports_lock
 from eventstudy.study import run as run_module
@@ -120,7 +120,7 @@ def test_crash_while_writing_keeps_the_last_good_report(tmp_path, monkeypatch):
         (directory / "car.csv").write_text("half a file")
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(rebuild_module, "write_tables", explode)
+    monkeypatch.setattr(outputs_module, "write_tables", explode)
     code, outcomes = rebuild([config], open_provider("snapshot"), out, force=True)
     assert code == 1 and outcomes[0].status == "failed" and "No space left" in outcomes[0].message
     assert snapshot_bytes(out / "study-a") == before
