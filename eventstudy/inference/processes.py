@@ -7,8 +7,10 @@ chunks); this process then takes the parts from the back until the two ends meet
 part, so that no process waits while another has parts left; with one worker each side takes consecutive parts
 (windows that reuse what the one before them computed stay together).
 
-A part's numbers do not depend on where it ran: every caller pins BLAS to one thread
-(:mod:`eventstudy.inference.blas_threads`), so the results are those of the serial loop, in the parts' order."""
+A part's numbers do not depend on where it ran: the study's tests and the placebo's chunks pin BLAS to one thread
+(:mod:`eventstudy.inference.blas_threads`), so the results are those of the serial loop, in the parts' order; the
+report rendered beside a study's tables (:func:`eventstudy.publish.outputs.write_outputs`) runs with this
+process's BLAS settings, which a forked process inherits."""
 
 from __future__ import annotations
 
