@@ -175,6 +175,7 @@ class PssSampler:
 
         self.every, self.overhead, self.peak_kb, self._stop = every, overhead, 0, threading.Event()
         self.samples, self.sampling_s, self.elapsed_s = 0, 0.0, 0.0  # how often it sampled, and at what cost
+        self.last_s = 0.0  # the last sample's cost (the one sample not followed by its wait)
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> PssSampler:
@@ -205,7 +206,7 @@ class PssSampler:
                 kids = []
             self.peak_kb = max(self.peak_kb, sum(self._pss_kb(p) for p in (me, *kids)))
             took = time.perf_counter() - started
-            self.samples, self.sampling_s = self.samples + 1, self.sampling_s + took
+            self.samples, self.sampling_s, self.last_s = self.samples + 1, self.sampling_s + took, took
             self._stop.wait(max(self.every, took / self.overhead))
         self.elapsed_s = time.perf_counter() - begun
 
