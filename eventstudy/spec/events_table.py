@@ -145,13 +145,11 @@ def events_from_rows(
         event_id = checked.text(row, "event_id", SLUG)
         ticker = checked.text(row, "ticker", TICKER)
         instant = (cells.get("announced"), cells.get("timezone"))
-        text = (instant[0] is None or isinstance(instant[0], str)) and (
-            instant[1] is None or isinstance(instant[1], str)
-        )
+        announced, zone = instant  # (two tests, not a generator: once per row)
+        text = (announced is None or isinstance(announced, str)) and (zone is None or isinstance(zone, str))
         if not text or instant not in instants:  # the same cells parse the same way: only their first row is parsed
-            parse_instant(
-                row.reader(), "announced"
-            )  # fails here, naming this row, rather than later in the events list
+            # fails here, naming this row, rather than later in the events list
+            parse_instant(row.reader(), "announced")
             if text:
                 instants.add(instant)
         fields = {k: cells[k] for k in present if cells[k] is not None}

@@ -196,7 +196,7 @@ def test_volume_volatility_and_their_tests_are_written(tmp_path, default_results
     assert (est["jb"].to_numpy() == default_results.estimates["jb"].to_numpy()).all()  # full precision
 
 
-def _written_by(directory, render_marker):
+def _written_by(render_marker):
     """A report whose text names the process that made it, having left ``render_marker`` for the tables' side."""
 
     def render() -> str:
@@ -224,9 +224,9 @@ def test_the_report_is_rendered_in_a_forked_process_while_the_tables_are_written
     beside.mkdir()
     alone.mkdir()
     monkeypatch.setattr(outputs_module, "cores", lambda: 2)
-    write_outputs(default_results, beside, "snapshot", *_written_by(beside, tmp_path / "rendered-beside"))
+    write_outputs(default_results, beside, "snapshot", *_written_by(tmp_path / "rendered-beside"))
     monkeypatch.setattr(outputs_module, "cores", lambda: 1)
-    write_outputs(default_results, alone, "snapshot", *_written_by(alone, tmp_path / "rendered-alone"))
+    write_outputs(default_results, alone, "snapshot", *_written_by(tmp_path / "rendered-alone"))
     me = f"<html>rendered by process {os.getpid()}</html>"
     assert (alone / "index.html").read_text() == me
     assert (beside / "index.html").read_text().startswith("<html>rendered by process ")
