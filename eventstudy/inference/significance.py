@@ -35,13 +35,22 @@ def significance_table(
     seed: int = 0,
     tests: Sequence[str] | None = None,
     event_keys: Mapping[str, int] | None = None,
+    excluded: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Every test for every event and window (and, with ``daily_path``, every day of the path as a one-day
     window with ``window_start == window_end``): the rows of ``tests.csv``. ``placebo_draws`` and ``seed``
     (keyed per event by ``event_keys``) drive ``placebo_p``'s draws for an event whose firms have several
-    days 0; an event on one day 0 enumerates every pseudo-window."""
+    days 0; an event on one day 0 enumerates every pseudo-window. ``excluded`` ``(N,)``: the firm-events the
+    tests leave out (:func:`pending_significance_table`)."""
     with pending_significance_table(
-        ab, windows, daily_path=daily_path, placebo_draws=placebo_draws, seed=seed, tests=tests, event_keys=event_keys
+        ab,
+        windows,
+        daily_path=daily_path,
+        placebo_draws=placebo_draws,
+        seed=seed,
+        tests=tests,
+        event_keys=event_keys,
+        excluded=excluded,
     ) as table:
         return table()
 
@@ -56,18 +65,27 @@ def pending_significance_table(
     seed: int = 0,
     tests: Sequence[str] | None = None,
     event_keys: Mapping[str, int] | None = None,
+    excluded: np.ndarray | None = None,
 ) -> Iterator[Callable[[], pd.DataFrame]]:
     """:func:`significance_table`, under way while the caller does other work: yields ``table``, which returns
     the table once called. With enough work (:func:`window_processes`) a forked worker takes the windows from the
     front while the caller works, and ``table()`` takes those left from the back (:func:`~.processes.from_both_ends`);
     else ``table()`` tests them all. A study of more than :data:`BATCH_FIRM_EVENTS` firm-events is tested in batches
     of events (:func:`event_batches`), each batch through every window before the next: the same rows, with one
-    batch's arrays in memory at a time."""
+    batch's arrays in memory at a time.
+
+    ``excluded`` ``(N,)`` bool: the firm-events the tests leave out (a benchmark gap; a confounded firm-event under
+    ``exclude_confounded``; the other choice's run in :mod:`eventstudy.study.unconfounded`). No event group holds
+    them, so no window's layout does: the table of :func:`~eventstudy.model.engine.without` applied to ``ab``
+    (an event whose firm-events are all left out keeps its rows, untested), without that function's copies of
+    the study's daily ARs and variances (~0.4 GB at 50,000 firm-events)."""
     names = list(tests) if tests is not None else list(TESTS)
     all_windows = list(windows)
     if daily_path is not None:
         all_windows += [(d, d) for d in range(daily_path[0], daily_path[1] + 1) if (d, d) not in all_windows]
-    groups = _event_groups(ab)
+    everyone = _event_groups(ab)
+    left_out = np.zeros(len(ab.ar), dtype=bool) if excluded is None else np.asarray(excluded, dtype=bool)
+    groups = {e: rows[~left_out[rows]] for e, rows in everyone.items()} if left_out.any() else everyone
     keys = [k if event_keys is None else event_keys[e] for k, e in enumerate(groups)]
     batches = event_batches([len(r) for r in groups.values()])
     names_of = list(groups)
@@ -80,7 +98,7 @@ def pending_significance_table(
                 part, mine = ab, groups
             else:  # the batch's firm-events as an AbnormalReturns of their own (a view when their rows are a run)
                 events = names_of[batches[b]]
-                at = np.sort(np.concatenate([groups[e] for e in events]))
+                at = np.sort(np.concatenate([everyone[e] for e in events]))  # (with those left out: a run, a view)
                 run = len(at) > 0 and at[-1] - at[0] + 1 == len(at)
                 part = ab.rows(slice(int(at[0]), int(at[-1]) + 1) if run else at)
                 mine = {e: np.searchsorted(at, groups[e]) for e in events}
@@ -105,7 +123,7 @@ def pending_significance_table(
     # them, so that each side computes the estimation-day results of a set of firm-events once.
     # (counting the firm-events with an estimation day: the others have no return to test, as in the confounder
     # screen's battery, which tests ~2 % of a large study's rows and whose fork cost more than its windows)
-    procs = window_processes(int(ab.estimation.any(axis=1).sum()), len(all_windows))
+    procs = window_processes(int((ab.estimation.any(axis=1) & ~left_out).sum()), len(all_windows))
     with from_both_ends(one, parts, procs) as finish:
         yield lambda: _rows(names_of, names, all_windows, _joined(finish(), len(batches), len(all_windows)))
 

@@ -22,7 +22,7 @@ from ..data.session_cells import flag_cells, flag_grid, limit_cells, limit_grid
 from ..errors import DataError
 from ..inference.significance import COLUMNS as TEST_COLUMNS
 from ..inference.significance import pending_significance_table
-from ..model.engine import AbnormalReturns, abnormal_returns, without
+from ..model.engine import AbnormalReturns, abnormal_returns
 from ..model.full_collections import deferred_full_collections
 from ..model.page_faults import kept_freed_memory, small_pages
 from ..spec.config import Study
@@ -204,15 +204,15 @@ def _analyse(inputs: StudyInputs, *, tests: Sequence[str] | None, event_keys: Ma
     # The confounder screen (what else moved the price: eventstudy/study/confounders.py) decides which firm-events
     # the tests leave out only under exclude_confounded; otherwise it runs while the battery does.
     screen = screen_confounders(inputs, ab, exclusions) if study.confounders.exclude else None
-    tested = without(ab, excluded | (screen.dropped if screen is not None else False))
-    selection = select_tests(study, len(tested.firm_events))  # study.expensive_tests
+    selection = select_tests(study, len(ab.firm_events))  # study.expensive_tests
     # The battery runs in a forked worker while this process builds the other tables (pending_significance_table).
     with pending_significance_table(
-        tested,
+        ab,
         study.event_windows,
         daily_path=study.daily_path if tests is None else None,
         tests=selection.tests if tests is None else tests,
         event_keys=event_keys,
+        excluded=excluded | (screen.dropped if screen is not None else False),
     ) as significance:
         if screen is None:
             screen = screen_confounders(inputs, ab, exclusions)

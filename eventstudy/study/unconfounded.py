@@ -26,7 +26,7 @@ import pandas as pd
 from ..data.base import PriceProvider
 from ..data.earnings_source import load_earnings
 from ..inference import significance_table
-from ..model.engine import AbnormalReturns, without
+from ..model.engine import AbnormalReturns
 from .confounders import ConfounderScreen, flagged_rows
 from .screen_inputs import ConfounderInputs
 from .sensitivity import COLUMNS, Headline, _by_event, _event_keys, _row, _typed, empty_frame
@@ -72,10 +72,11 @@ def confounder_tests(
         return None
     study = inputs.study
     return significance_table(
-        without(ab, gaps | _left_out(study, screen, len(inputs.firm_events))),
+        ab,
         study.event_windows,
         tests=(study.primary_test,),
         event_keys=_event_keys(results),
+        excluded=gaps | _left_out(study, screen, len(inputs.firm_events)),
     )
 
 

@@ -133,3 +133,36 @@ def test_subset_of_events_keeps_its_numbers(uneven, assert_same):
     want = whole[whole.event_id.isin(["E03", "E06"])].sort_values(["event_id"], kind="stable").reset_index(drop=True)
     got = part.sort_values(["event_id"], kind="stable").reset_index(drop=True)
     assert_same(got, want)
+
+
+def test_firm_events_left_out_give_the_reference_table_of_the_others(
+    ref, uneven, monkeypatch, reference_table, assert_same
+):
+    """``excluded``: every third firm-event and the whole of E06 (one firm-event) left out — in one batch and in
+    batches of at most 25 firm-events — give the per-event reference over ``without(ab, excluded)``, whose left-out
+    rows hold no return (E06 keeps its rows, untested); in one batch the battery reads the study's own arrays (no
+    copy of the daily ARs). (These events' rows are interleaved, so a batch's rows are gathered.)"""
+    from eventstudy.inference import significance
+    from eventstudy.model.engine import without
+
+    excluded = np.zeros(len(uneven.ar), dtype=bool)
+    excluded[::3] = True
+    excluded[_event_groups(uneven)["E06"]] = True
+    windows = ((-5, 5), (0, 0), (1, 3))
+    want = reference_table(ref, without(uneven, excluded), windows, placebo_draws=199, seed=3)
+    assert (want[want.event_id == "E06"].n_firms == 0).all() and (want.n_firms > 0).sum() > 100
+    tested = []
+    real = significance.window_battery
+
+    def spy(ab, window, groups, *args, **kwargs):
+        assert ab is uneven
+        tested.extend(int(i) for rows in groups.values() for i in rows)
+        return real(ab, window, groups, *args, **kwargs)
+
+    monkeypatch.setattr(significance, "window_battery", spy)
+    got = significance_table(uneven, windows, placebo_draws=199, seed=3, excluded=excluded)
+    assert_same(got, want)
+    assert len(tested) == len(windows) * int((~excluded).sum())  # only the others reach a window's groups
+    monkeypatch.setattr(significance, "window_battery", real)
+    monkeypatch.setattr(significance, "BATCH_FIRM_EVENTS", 25)
+    assert_same(significance_table(uneven, windows, placebo_draws=199, seed=3, excluded=excluded), want)
