@@ -195,10 +195,11 @@ def window_arrays(
 
 def day0_codes(ab: AbnormalReturns) -> np.ndarray:
     """``(N,)`` each firm-event's calendar day 0 as days since 1970-01-01 (firms with the same code share it; the
-    code does not depend on which other firm-events are in ``ab``)."""
+    code does not depend on which other firm-events are in ``ab``, nor on the unit the days are held in: pandas 3
+    makes ``Timestamp("2019-10-08")`` in microseconds, the sessions' axis is in nanoseconds)."""
     day0s = getattr(ab.firm_events, "day0s", None)  # the placebo's draw holds them as one index (DrawnEvents)
     days = pd.DatetimeIndex(day0s if day0s is not None else [fe.day0 for fe in ab.firm_events]).normalize()
-    return (days.asi8 // 86_400_000_000_000).astype(np.int64)
+    return (days.as_unit("ns").asi8 // 86_400_000_000_000).astype(np.int64)
 
 
 def design_columns(ab: AbnormalReturns, window: tuple[int, int]) -> np.ndarray:

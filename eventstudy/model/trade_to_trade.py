@@ -103,7 +103,7 @@ def halt_reaches(
     found[inside] = nxt[at[inside], cols[inside]]
     ok = inside & (found < n)
     if ok.any():
-        days = panel.sessions.asi8 // 86_400_000_000_000
+        days = panel.sessions.as_unit("ns").asi8 // 86_400_000_000_000  # (calendar days, whatever the index's unit)
         ok &= days[np.minimum(found, n - 1)] - days[np.clip(at, 0, n - 1)] <= lookahead_days
         out[ok] = (found - at)[ok]
     return out

@@ -97,3 +97,20 @@ def test_daily_rows_standardise_as_numpy_divides(monkeypatch, python_source):
     np.testing.assert_array_equal(ar, [[0.01, 0.04, -0.02, 0.06], [nan] * 4, [0.02, -0.03, 0.0, nan]])
     np.testing.assert_allclose(sar, [[np.inf, 1.0, nan, 2.0], [nan] * 4, [2.0, -np.inf, nan, nan]], rtol=1e-12)
     np.testing.assert_array_equal(span, [[1.0, 3.0, 1.0, 1.0], [nan] * 4, [1.0, 1.0, 2.0, 1.0]])
+
+
+def test_day0_codes_are_days_since_1970_in_any_unit():
+    """2019-10-08 is day 18,177 after 1970-01-01 (49 years with 12 leap days: 49 · 365 + 12 = 17,897, plus the
+    280 days from 1 January to 8 October 2019), whether its Timestamp is held in ns, µs or s (pandas 3 makes
+    ``Timestamp("2019-10-08")`` in µs: read as ns, every day of three years shared one code)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from eventstudy.inference.sample import day0_codes
+    from eventstudy.model.engine import FirmEvent
+
+    for unit in ("ns", "us", "s"):
+        days = [pd.Timestamp("2019-10-08").as_unit(unit), pd.Timestamp("2019-10-09 15:00").as_unit(unit)]
+        ab = SimpleNamespace(firm_events=[FirmEvent("e", t, t, d) for t, d in zip("AB", days, strict=True)])
+        np.testing.assert_array_equal(day0_codes(ab), [18177, 18178])

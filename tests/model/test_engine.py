@@ -403,3 +403,20 @@ def test_rows_of_abnormal_returns_are_the_firm_events_taken_at_them(default_resu
         assert part.rel_days is ab.rel_days and part.estimation_window == ab.estimation_window
         pd.testing.assert_frame_equal(part.car((0, 5)).reset_index(drop=True),
                                       ab.car((0, 5)).iloc[np.arange(ab.n)[at]].reset_index(drop=True))  # fmt: skip
+
+
+def test_halt_reaches_count_calendar_days_whatever_the_sessions_unit(synthetic):
+    """B's trade after its halt (relative day 4, two sessions after day 2) lies more than one calendar day later:
+    with ``lookahead_days=1`` it is not followed, whether the sessions are held in ns or in µs (pandas 3's unit
+    for a Timestamp from a date: read as ns, every gap would have been 1,000 times shorter)."""
+    from dataclasses import replace
+
+    from eventstudy.model.engine import halt_reaches
+
+    panel, _, _, _ = synthetic
+    located = (np.array([70, 70]), panel.returns.columns.get_indexer(["A", "B"]))
+    assert halt_reaches(panel, located, 2).tolist() == [0, 2]
+    for unit in ("ns", "us"):
+        held = replace(panel, sessions=panel.sessions.as_unit(unit))
+        assert halt_reaches(held, located, 2, lookahead_days=1).tolist() == [0, 0], unit
+        assert halt_reaches(held, located, 2, lookahead_days=366).tolist() == [0, 2], unit
