@@ -295,7 +295,8 @@ def rank_day_totals(
     ``(G, T + m)``, ``Σ_i (K_it / (1 + M_i) − ½)``, ``Σ_i sign(x_it − median_i)`` and the number of finite values
     ``N_t``; and per group the rows with a finite value ``(G,)``."""
     sorted_values, counts, order = sorted_base
-    extra = np.asarray(extra, dtype=float)
+    # contiguous, as merged_ranks passes it (a window's few columns): one compiled kernel for both, not two
+    extra = np.ascontiguousarray(extra, dtype=float)
     n, t = sorted_values.shape
     g, d = n // group_size, t + extra.shape[1]
     rank_sums, sign_sums = np.empty((g, d)), np.empty((g, d))

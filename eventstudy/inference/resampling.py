@@ -116,7 +116,7 @@ def _leave_run_out(
     """:func:`_pseudo_cars` of the firm rows ``rows`` (group and firm indices) of ``ar`` ``(G, F, D)`` with the
     design ``x`` ``(G, F, D, p)`` (``p = 0``: no model parameters), over the estimation days ``cols``, runs of
     ``lengths`` (one per row) days starting on each of the first ``starts`` days: ``(pcar, has)``, ``(R, starts)``."""
-    gi, fi = (np.asarray(r, dtype=np.int64) for r in rows)
+    gi, fi = (np.ascontiguousarray(r, dtype=np.int64) for r in rows)  # (np.nonzero's are strided: one compiled kernel)
     pcar = np.empty((len(gi), starts))
     has = np.empty((len(gi), starts), dtype=bool)
     if not (len(gi) and starts):

@@ -30,7 +30,12 @@ from typing import Any
 
 def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` compiled with ``numba.njit(cache=True, nogil=True)`` on its first call (IEEE arithmetic: no
-    ``fastmath``, so a kernel's sums are the loop's own, in its order). ``.py_func`` is the Python source."""
+    ``fastmath``, so a kernel's sums are the loop's own, in its order). ``.py_func`` is the Python source;
+    ``.signatures()`` the argument types it has been compiled (or loaded from the cache) for in this process.
+
+    numba compiles a kernel once per combination of argument types, and an array's layout is part of its type: a
+    strided view and a contiguous array of the same shape make two machine-code copies, each compiled on a
+    machine's first run (seconds for the largest kernels) and loaded by every process. Callers pass one layout."""
     kernel: list[Callable[..., Any]] = []
 
     @functools.wraps(fn)
@@ -42,6 +47,7 @@ def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
         return kernel[0](*args)
 
     call.py_func = fn  # type: ignore[attr-defined]
+    call.signatures = lambda: list(kernel[0].signatures) if kernel else []  # type: ignore[attr-defined]
     return call
 
 

@@ -129,3 +129,31 @@ def test_kernels_compute_what_their_python_source_computes(monkeypatch):
     source_totals = ranks.rank_day_totals(ranks.sorted_rows(base), extra, 5)
     for a, b in zip(compiled + compiled_totals, source + source_totals, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_rank_merge_and_the_refits_compile_once_whatever_their_callers_pass():
+    """A window's SARs are a strided view of the daily arrays, ``grank_t``'s and ``rank_rows``' extras are
+    contiguous, and the refits' rows come from ``np.nonzero`` (strided) or from ``divmod`` (contiguous): each
+    kernel is still compiled for one layout (``compiled``'s docstring), in a fresh process."""
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np
+from eventstudy.inference import ranks, pseudo_windows
+from eventstudy.inference.resampling import _leave_run_out
+x = np.random.default_rng(0).normal(size=(6, 40))
+base = ranks.sorted_rows(x[:, :30])
+ranks.rank_day_totals(base, x[:, 30:], 3)            # a window's columns: a strided view
+ranks.rank_day_totals(base, x[:, :1].copy(), 3)      # grank_t's collapsed window: contiguous
+ranks.rank_rows(x[:, :5].copy())                      # wilcoxon_z's CARs: contiguous
+ar = np.random.default_rng(1).normal(size=(2, 3, 40))
+design = np.stack([np.ones_like(ar), ar[::-1]], axis=-1)
+cols = np.arange(30)
+odd = np.array([[True, False, True], [False, True, False]])
+_leave_run_out(ar, cols, design, np.nonzero(odd), np.full(3, 2), 20)
+_leave_run_out(ar, cols, design, np.divmod(np.arange(6), 3), np.full(6, 2), 20)
+print(len(ranks._merge_rows.signatures()), len(pseudo_windows.leave_run_out_2.signatures()))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1", "1"]
