@@ -42,12 +42,20 @@ def _day_means(ar: np.ndarray, use: np.ndarray, groups: np.ndarray, n_groups: in
 
 
 def aar_joint_f(
-    ar: np.ndarray, estimation: np.ndarray, pre: np.ndarray, groups: np.ndarray, n_groups: int
+    ar: np.ndarray,
+    estimation: np.ndarray,
+    pre: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    kept: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Per group: ``J``, its p-value ``P(F(L, T−1) > J)``, ``L`` and ``T`` (module docstring). ``ar``: ``(N, W)``;
-    ``estimation``: ``(N, W)`` the estimation returns; ``pre``: ``(W,)`` the pre-window's relative days. NaN where
+    ``estimation``: ``(N, W)`` the estimation returns; ``pre``: ``(W,)`` the pre-window's relative days; ``kept``
+    ``(N,)``: the firm-events the test reads (None: all; the others as if they had no return). NaN where
     ``L = 0``, ``T < 3`` or ``σ̂² = 0``."""
     finite = np.isfinite(ar)
+    if kept is not None:
+        finite &= np.asarray(kept, dtype=bool)[:, None]
     est = _day_means(ar, estimation & finite, groups, n_groups)
     window = _day_means(ar, pre[None, :] & finite, groups, n_groups)
     t = np.isfinite(est).sum(axis=1)

@@ -41,7 +41,6 @@ from ..inference.volatility import (
     variance_rank_test,
 )
 from ..inference.volume import volume_tests
-from ..model.abnormal import AbnormalReturns
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
 from ..model.engine import without
@@ -168,8 +167,12 @@ def _test_rows(events: list[str], measure: str, window: tuple[int, int], name: s
                          "n_firms": n, "note": note})  # fmt: skip
 
 
-def _pretrend_rows(results: StudyResults, tested, codes: np.ndarray, events: list[str]) -> list[pd.DataFrame]:
-    """The pre-window's CAAR with ``csect_t`` and the primary test, and ``aar_joint_f``, per event."""
+def _pretrend_rows(
+    results: StudyResults, left_out: np.ndarray, codes: np.ndarray, events: list[str]
+) -> list[pd.DataFrame]:
+    """The pre-window's CAAR with ``csect_t`` and the primary test, and ``aar_joint_f``, per event, without the
+    firm-events ``left_out`` (a benchmark gap)."""
+    ab = results.abnormal
     study = results.study
     pre = study.pre_window
     if pre is None:
@@ -177,20 +180,20 @@ def _pretrend_rows(results: StudyResults, tested, codes: np.ndarray, events: lis
         return [pd.DataFrame({"event_id": events, "measure": "pretrend", "window_start": 0, "window_end": 0,
                               "test": "aar_joint_f", "estimate": np.nan, "statistic": np.nan, "p_value": np.nan,
                               "n_firms": 0, "note": note})]  # fmt: skip
-    car = tested.car(pre)["car"].to_numpy()
+    car = np.where(left_out, np.nan, ab.car(pre)["car"].to_numpy())
     ok = np.isfinite(car)
     n_firms = np.bincount(codes[ok], minlength=len(events))
     with np.errstate(invalid="ignore", divide="ignore"):
         caar = np.bincount(codes[ok], weights=car[ok], minlength=len(events)) / n_firms
     names = list(dict.fromkeys(["csect_t", study.primary_test]))
-    table = significance_table(tested, (pre,), tests=names).set_index(["event_id", "test"])
+    table = significance_table(ab, (pre,), tests=names, excluded=left_out).set_index(["event_id", "test"])
     rows = []
     for name in names:
         got = table.xs(name, level="test").reindex(events) if name in table.index.get_level_values("test") else None
         stat = got["statistic"].to_numpy(dtype=float) if got is not None else np.full(len(events), np.nan)
         p = got["p_value"].to_numpy(dtype=float) if got is not None else np.full(len(events), np.nan)
         rows.append(_test_rows(events, "pretrend", pre, name, {"mean": caar, "t": stat, "p": p, "n": n_firms}))
-    joint = aar_joint_f(tested.ar, tested.estimation, tested.days(pre), codes, len(events))
+    joint = aar_joint_f(ab.ar, ab.estimation, ab.days(pre), codes, len(events), kept=~left_out)
     rows.append(_test_rows(events, "pretrend", pre, "aar_joint_f",
                            {"mean": caar, "t": joint["statistic"], "p": joint["p"], "n": n_firms}))  # fmt: skip
     return rows
@@ -244,17 +247,20 @@ def _volume(
 
 
 def _volatility(
-    results: StudyResults, tested: AbnormalReturns, codes: np.ndarray, events: list[str]
+    results: StudyResults, left_out: np.ndarray, codes: np.ndarray, events: list[str]
 ) -> tuple[list[pd.DataFrame], list[list[pd.DataFrame]]]:
     """volatility.csv's rows per event window and, per event window, the rows of ``var_csect_t`` and
-    ``var_rank_t``."""
+    ``var_rank_t``; the firm-events ``left_out`` (a benchmark gap) hold no return (:func:`without`, batch by
+    batch)."""
+    ab = results.abnormal
     ids, tickers, _, _ = _ids(results)
     windows = results.study.event_windows
     # U and the rank excess of each firm-event read its own row only: BATCH_FIRM_EVENTS rows at a time, so that one
     # batch's (N, W) SARs and sorted SAR² are in memory at once, not the study's (~0.4 GB at 50,000 firm-events)
     parts: list[list[tuple[np.ndarray, ...]]] = [[] for _ in windows]
-    for start in range(0, max(len(tested.ar), 1), BATCH_FIRM_EVENTS):  # (one batch, empty, for no firm-event)
-        batch = tested.rows(slice(start, start + BATCH_FIRM_EVENTS))
+    for start in range(0, max(len(ab.ar), 1), BATCH_FIRM_EVENTS):  # (one batch, empty, for no firm-event)
+        at = slice(start, start + BATCH_FIRM_EVENTS)
+        batch = without(ab.rows(at), left_out[at])
         sar = batch.sar
         squares = estimation_squares(sar, batch.estimation)  # the estimation days' SAR², sorted once for all windows
         for k, window in enumerate(windows):
@@ -265,11 +271,11 @@ def _volatility(
     for window, got in zip(windows, parts, strict=True):
         u, n_days, rank = (np.concatenate([g[q] for g in got]) for q in range(3))
         rows.append(pd.DataFrame({"event_id": ids, "ticker": tickers, "window_start": window[0],
-                                  "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, tested.dof),
-                                  "n_days": n_days, "dof": tested.dof,
+                                  "window_end": window[1], "u": u, "u_p": beaver_p(u, n_days, ab.dof),
+                                  "n_days": n_days, "dof": ab.dof,
                                   "note": np.where(np.isfinite(u), "", "no return in the window")}))  # fmt: skip
         tests.append([_test_rows(events, "volatility", window, "var_csect_t",
-                                 variance_change_test(u, tested.dof, codes, len(events))),
+                                 variance_change_test(u, ab.dof, codes, len(events))),
                       _test_rows(events, "volatility", window, "var_rank_t",
                                  variance_rank_test(rank, codes, len(events)))])  # fmt: skip
     return rows, tests
@@ -279,13 +285,13 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
     ab = results.abnormal
     ids, tickers, codes, events = _ids(results)
     gaps = {(g.event_id, g.ticker) for g in results.benchmark_gaps}
-    tested = without(ab, np.array([(e, t) in gaps for e, t in zip(ids, tickers, strict=True)], dtype=bool))
+    left_out = np.array([(e, t) in gaps for e, t in zip(ids, tickers, strict=True)], dtype=bool)
     # each measure in a function of its own, so that its (N, W) arrays are freed before the next one's are made
     volume, volume_tests_by_window = _volume(results, histories, codes, events)
-    vol_parts, volatility_tests_by_window = _volatility(results, tested, codes, events)
+    vol_parts, volatility_tests_by_window = _volatility(results, left_out, codes, events)
     test_parts = [part for v, x in zip(volume_tests_by_window, volatility_tests_by_window, strict=True)
                   for part in (*v, *x)]  # fmt: skip
-    test_parts += _pretrend_rows(results, tested, codes, events)
+    test_parts += _pretrend_rows(results, left_out, codes, events)
     estimates = pd.concat([results.estimates.drop(columns=DIAGNOSTICS_COLUMNS, errors="ignore").reset_index(drop=True),
                            estimation_diagnostics(ab)], axis=1)  # fmt: skip
     extra = {"volume": volume, "volatility": pd.concat(vol_parts, ignore_index=True)[VOLATILITY_COLUMNS],

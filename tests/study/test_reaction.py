@@ -193,7 +193,6 @@ def test_volume_and_volatility_in_batches_of_firm_events_are_those_of_all_at_onc
     rank excess are its own, so batches of 2 (cutting across the default study's two markets) give volume.csv's and
     volatility.csv's rows and their tests as one batch does."""
     import eventstudy.study.reaction as reaction
-    from eventstudy.model.engine import without
 
     provider = open_provider("snapshot")
     ab = default_results.abnormal
@@ -201,7 +200,7 @@ def test_volume_and_volatility_in_batches_of_firm_events_are_those_of_all_at_onc
     histories = {t: provider.history(t) for t in tickers}
     _, _, codes, events = reaction._ids(default_results)
     assert len(ab.ar) > 4 and len({m.calendar for m in default_results.markets}) == 2
-    tested = without(ab, np.zeros(len(ab.ar), dtype=bool))
+    tested = np.zeros(len(ab.ar), dtype=bool)  # (no firm-event left out)
     whole, whole_tests = reaction._volume(default_results, histories, codes, events)
     whole_u, whole_u_tests = reaction._volatility(default_results, tested, codes, events)
     monkeypatch.setattr(reaction, "BATCH_FIRM_EVENTS", 2)
@@ -211,3 +210,33 @@ def test_volume_and_volatility_in_batches_of_firm_events_are_those_of_all_at_onc
                              [whole, *whole_u, *sum(whole_tests + whole_u_tests, [])], strict=True):  # fmt: skip
         pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
     assert whole["cav"].notna().sum() > 0 and whole_u[0]["u"].notna().sum() > 0
+
+
+def test_firm_events_with_a_benchmark_gap_are_left_out_of_the_volatility_and_the_pre_window(
+    default_results, monkeypatch
+) -> None:
+    """A firm-event of each market left out (as a benchmark gap leaves it) gives the volatility rows and tests and
+    the pre-window's tests of a run whose abnormal returns hold no return for it (``engine.without``), in batches
+    of 2, without a copy of the study's daily arrays."""
+    from dataclasses import replace
+
+    import eventstudy.study.reaction as reaction
+    from eventstudy.model.engine import without
+
+    ab = default_results.abnormal
+    _, _, codes, events = reaction._ids(default_results)
+    left_out = np.zeros(len(ab.ar), dtype=bool)
+    left_out[[0, len(ab.ar) - 1]] = True  # (the first and the last: one per market)
+    none = np.zeros(len(ab.ar), dtype=bool)
+    emptied = replace(default_results, abnormal=without(ab, left_out))
+    want_u, want_u_tests = reaction._volatility(emptied, none, codes, events)
+    want_pre = reaction._pretrend_rows(emptied, none, codes, events)
+    monkeypatch.setattr(reaction, "BATCH_FIRM_EVENTS", 2)
+    got_u, got_u_tests = reaction._volatility(default_results, left_out, codes, events)
+    got_pre = reaction._pretrend_rows(default_results, left_out, codes, events)
+    for got, expected in zip([*got_u, *sum(got_u_tests, []), *got_pre],
+                             [*want_u, *sum(want_u_tests, []), *want_pre], strict=True):  # fmt: skip
+        pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
+    assert got_u[0]["u"].isna().to_numpy()[left_out].all() and got_u[0]["u"].notna().sum() > 2
+    full_pre = reaction._pretrend_rows(default_results, none, codes, events)
+    assert not all(a.equals(b) for a, b in zip(got_pre, full_pre, strict=True))  # (leaving them out tells)
