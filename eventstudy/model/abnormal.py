@@ -41,6 +41,25 @@ def _window_sums(
         gross_firm[i], gross_market[i], var_sum[i] = firm, bench, variance
 
 
+def t_statistics(
+    total: np.ndarray, var: np.ndarray, dof: np.ndarray, empty: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A cumulated abnormal quantity's estimate, standard error ``√var``, ``t = total / se`` and two-sided p
+    ``2 P(T_dof > |t|)`` (``stats.t.sf`` without its per-call overhead), each NaN where ``empty`` (no return
+    counted): the CAR's (:meth:`AbnormalReturns.cumulate`) and the cumulative abnormal volume's
+    (:mod:`eventstudy.model.volume`)."""
+    se = np.sqrt(var)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = total / se
+    p = 2.0 * special.stdtr(dof, -np.abs(t))
+    return (
+        np.where(empty, np.nan, total),
+        np.where(empty, np.nan, se),
+        np.where(empty, np.nan, t),
+        np.where(empty, np.nan, p),
+    )
+
+
 @dataclass(frozen=True)
 class FirmEvent:
     """One firm's exposure to one event, with day 0 already on the firm's exchange calendar."""
@@ -159,14 +178,12 @@ class AbnormalReturns:
         if self.components is not None and "garch_fitted" in self.components:  # Σ ĥ (eventstudy.model.garch)
             var = np.where(self.components["garch_fitted"], var_sum, var)
         empty = n_obs == 0
-        se = np.sqrt(var)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = car / se
+        cars, se, t, p = t_statistics(car, var, self.dof, empty)
         out = {
-            "car": np.where(empty, np.nan, car),
-            "car_se": np.where(empty, np.nan, se),
-            "car_t": np.where(empty, np.nan, t),
-            "car_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof, -np.abs(t))),  # = stats.t.sf, less overhead
+            "car": cars,
+            "car_se": se,
+            "car_t": t,
+            "car_p": p,
             "bhar": np.where(empty, np.nan, gross_firm - gross_market),
             "n_obs": n_obs,
         }

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ..data.histories import StackedRows
 from ..data.volume import log_volume  # noqa: F401  (re-exported: the transform belongs to the model's definition)
+from .abnormal import t_statistics
 from .jit import compiled
 
 
@@ -174,17 +174,8 @@ class AbnormalVolume:
                 g0 * g0 / self.n_est[:, None] + self.xtx_inv[:, 1, 1, None] * (g1 - self.market_mean[:, None] * g0) ** 2
             )
         var = self.sigma2[:, None] * (n_days + quad)
-        empty = n_days == 0
-        se = np.sqrt(var)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = cav / se
-        out = {
-            "cav": np.where(empty, np.nan, cav),
-            "cav_se": np.where(empty, np.nan, se),
-            "cav_t": np.where(empty, np.nan, t),
-            "cav_p": np.where(empty, np.nan, 2.0 * special.stdtr(self.dof[:, None], -np.abs(t))),
-            "n_days": n_days,
-        }
+        cavs, se, t, p = t_statistics(cav, var, self.dof[:, None], n_days == 0)
+        out = {"cav": cavs, "cav_se": se, "cav_t": t, "cav_p": p, "n_days": n_days}
         return {k: np.ascontiguousarray(v.T) for k, v in out.items()}
 
 
