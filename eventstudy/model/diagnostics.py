@@ -204,8 +204,8 @@ def estimation_diagnostics(ab: AbnormalReturns, lags: int = LJUNG_BOX_LAGS) -> p
     jb, jb_p = _jarque_bera(*centred)
     a, b = ab.estimation_window
     first_half = ab.rel_days <= (a + b) // 2
-    y = ab.returns - (np.nan_to_num(ab.market) if ab.model == "market_adjusted" else 0.0)
-    chow_f, chow_p = chow_midpoint(y, ab.design, mask, first_half)  # market-adjusted: no column, no test
+    # the refit's y is the return itself (read in place, no copy); market-adjusted: no column, no test
+    chow_f, chow_p = chow_midpoint(ab.returns, ab.design, mask, first_half)
     frame = pd.DataFrame({"lb_q": lb_q, "lb_p": lb_p, "jb": jb, "jb_p": jb_p, "chow_f": chow_f, "chow_p": chow_p})
     frame["diagnostics_flag"] = flag_words(lb_p, jb_p, chow_p)
     return frame

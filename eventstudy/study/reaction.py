@@ -43,7 +43,7 @@ from ..inference.volatility import (
 from ..inference.volume import volume_tests
 from ..model.diagnostics import COLUMNS as DIAGNOSTICS_COLUMNS
 from ..model.diagnostics import estimation_diagnostics
-from ..model.engine import without
+from ..model.engine import AbnormalReturns, without
 from ..model.volume import abnormal_volume, log_volume_days
 from ..spec.config import Study
 from .results import StudyResults
@@ -281,6 +281,14 @@ def _volatility(
     return rows, tests
 
 
+def _diagnostics(ab: AbnormalReturns) -> pd.DataFrame:
+    """The estimation diagnostics of every firm-event (:func:`estimation_diagnostics`), which reads each one's own
+    row only: BATCH_FIRM_EVENTS rows at a time (views of the study's arrays), so that one batch's centred residuals
+    and their powers are in memory at once, not the study's (~0.3 GB at 50,000 firm-events)."""
+    return pd.concat([estimation_diagnostics(ab.rows(slice(start, start + BATCH_FIRM_EVENTS)))
+                      for start in range(0, max(len(ab.ar), 1), BATCH_FIRM_EVENTS)], ignore_index=True)  # fmt: skip
+
+
 def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> StudyResults:
     ab = results.abnormal
     ids, tickers, codes, events = _ids(results)
@@ -293,7 +301,7 @@ def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame])
                   for part in (*v, *x)]  # fmt: skip
     test_parts += _pretrend_rows(results, left_out, codes, events)
     estimates = pd.concat([results.estimates.drop(columns=DIAGNOSTICS_COLUMNS, errors="ignore").reset_index(drop=True),
-                           estimation_diagnostics(ab)], axis=1)  # fmt: skip
+                           _diagnostics(ab)], axis=1)  # fmt: skip
     extra = {"volume": volume, "volatility": pd.concat(vol_parts, ignore_index=True)[VOLATILITY_COLUMNS],
              "reaction_tests": pd.concat(test_parts, ignore_index=True)[TESTS_COLUMNS]}  # fmt: skip
     return dataclasses.replace(results, estimates=estimates, extra={**results.extra, **extra})

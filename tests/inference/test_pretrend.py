@@ -39,3 +39,27 @@ def test_size_under_the_null_with_a_shared_day_and_correlated_firms() -> None:
     pre = np.arange(t_est + pre_days) >= t_est
     got = aar_joint_f(ar, est, pre, np.repeat(np.arange(studies), firms), studies)
     assert abs(float((got["p"] < 0.05).mean()) - 0.05) < 0.015  # Monte Carlo sd 0.5 pp
+
+
+def test_rows_summed_in_blocks_give_the_per_group_means_of_all_rows(monkeypatch) -> None:
+    """The day means are summed ROW_BLOCK rows at a time; blocks of 2 rows (cutting across the groups, with gaps)
+    give each group's daily averages and J as one block does, and as the means taken group by group."""
+    import eventstudy.inference.pretrend as pretrend
+
+    rng = np.random.default_rng(4)
+    ar = rng.normal(size=(11, 40))
+    ar[rng.random(ar.shape) < 0.15] = np.nan  # days without a return
+    est = np.zeros(ar.shape, dtype=bool)
+    est[:, :30] = True
+    pre = np.arange(40) >= 32
+    groups = np.array([0, 1, 0, 2, 2, 1, 0, 2, 1, 1, 0])
+    whole = aar_joint_f(ar, est, pre, groups, 3)
+    monkeypatch.setattr(pretrend, "ROW_BLOCK", 2)
+    blocks = aar_joint_f(ar, est, pre, groups, 3)
+    for key in ("statistic", "p", "L", "T"):
+        np.testing.assert_allclose(blocks[key], whole[key], rtol=1e-12)
+    for g in range(3):  # the definition, group by group: AAR_t over the firms with a return that day
+        mine = ar[groups == g]
+        est_aar, pre_aar = np.nanmean(mine[:, :30], axis=0), np.nanmean(mine[:, 32:], axis=0)
+        j = np.mean(pre_aar[np.isfinite(pre_aar)] ** 2) / np.var(est_aar[np.isfinite(est_aar)], ddof=1)
+        np.testing.assert_allclose(blocks["statistic"][g], j, rtol=1e-12)

@@ -11,6 +11,7 @@ from scipy import stats
 from statsmodels.stats.diagnostic import acorr_ljungbox
 
 from eventstudy.data import open_provider
+from eventstudy.model.diagnostics import estimation_diagnostics
 from eventstudy.study.reaction import TESTS_COLUMNS, VOLATILITY_COLUMNS, VOLUME_COLUMNS, with_reaction
 
 
@@ -189,9 +190,10 @@ def test_volume_reads_only_the_days_up_to_the_last_window_with_the_numbers_of_al
 
 
 def test_volume_and_volatility_in_batches_of_firm_events_are_those_of_all_at_once(default_results, monkeypatch) -> None:
-    """The volume model and the volatility measures run BATCH_FIRM_EVENTS rows at a time; each row's model, U and
-    rank excess are its own, so batches of 2 (cutting across the default study's two markets) give volume.csv's and
-    volatility.csv's rows and their tests as one batch does."""
+    """The volume model, the volatility measures and the estimation diagnostics run BATCH_FIRM_EVENTS rows at a
+    time; each row's model, U, rank excess and diagnostics are its own, so batches of 2 (cutting across the default
+    study's two markets) give volume.csv's and volatility.csv's rows and their tests, and the diagnostics, as one
+    batch does."""
     import eventstudy.study.reaction as reaction
 
     provider = open_provider("snapshot")
@@ -210,6 +212,10 @@ def test_volume_and_volatility_in_batches_of_firm_events_are_those_of_all_at_onc
                              [whole, *whole_u, *sum(whole_tests + whole_u_tests, [])], strict=True):  # fmt: skip
         pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
     assert whole["cav"].notna().sum() > 0 and whole_u[0]["u"].notna().sum() > 0
+    # the estimation diagnostics, in batches of 2, are those of all the firm-events at once
+    diagnostics = estimation_diagnostics(ab)
+    pd.testing.assert_frame_equal(reaction._diagnostics(ab), diagnostics, rtol=1e-12)
+    assert diagnostics["chow_f"].notna().sum() > 2
 
 
 def test_firm_events_with_a_benchmark_gap_are_left_out_of_the_volatility_and_the_pre_window(
