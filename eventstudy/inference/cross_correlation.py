@@ -25,7 +25,9 @@ import numpy as np
 from ..model.jit import compiled
 
 
-@compiled
+# one machine-code copy for the battery's estimation days (a view), the study's gathered rows (contiguous) and the
+# report's fitted residuals (Fortran order, as boolean indexing of the columns leaves them)
+@compiled(signature="void(float64[:, :, :], float64[:], int64[:], float64[:, :], int64[:, :], boolean)")
 def _pair_sums(est, total, pairs, row_total, row_pairs, by_row):
     """Per group ``g`` of ``est`` ``(G, F, T)``: ``total[g]`` the sum of the finite pairwise correlations and
     ``pairs[g]`` their count; with ``by_row``, also each row's share ``row_total[g, i]`` (the sum over the pairs

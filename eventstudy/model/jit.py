@@ -28,14 +28,19 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 
-def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
+def compiled(fn: Callable[..., Any] | None = None, *, signature: str | None = None) -> Callable[..., Any]:
     """``fn`` compiled with ``numba.njit(cache=True, nogil=True)`` on its first call (IEEE arithmetic: no
     ``fastmath``, so a kernel's sums are the loop's own, in its order). ``.py_func`` is the Python source;
     ``.signatures()`` the argument types it has been compiled (or loaded from the cache) for in this process.
 
     numba compiles a kernel once per combination of argument types, and an array's layout is part of its type: a
     strided view and a contiguous array of the same shape make two machine-code copies, each compiled on a
-    machine's first run (seconds for the largest kernels) and loaded by every process. Callers pass one layout."""
+    machine's first run (seconds for the largest kernels) and loaded by every process. Callers pass one layout;
+    or, for a kernel whose callers hold their arrays in different layouts, ``signature`` gives numba's types of
+    its arguments with every array of any layout (``"void(float64[:, :], int64)"``): the kernel is compiled for
+    that one signature, and a contiguous (C or Fortran order) array is read through it as it lies, no copy."""
+    if fn is None:
+        return lambda f: compiled(f, signature=signature)
     kernel: list[Callable[..., Any]] = []
 
     @functools.wraps(fn)
@@ -43,7 +48,7 @@ def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
         if not kernel:
             from numba import njit
 
-            kernel.append(njit(cache=True, nogil=True)(fn))
+            kernel.append(njit(signature, cache=True, nogil=True)(fn))  # (None: typed on each call's arguments)
         return kernel[0](*args)
 
     call.py_func = fn  # type: ignore[attr-defined]

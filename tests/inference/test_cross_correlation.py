@@ -119,3 +119,25 @@ def test_pair_sums_less_a_row_hand_worked():
     none = sums.without(np.zeros((1, 3), bool), np.full((1, 1, 3), np.nan), np.array([3]))
     assert second[0] == pytest.approx(-1.0, rel=1e-14) and third[0] == pytest.approx(1.0, rel=1e-14)
     assert none[0] == pytest.approx(-1.0 / 3.0, rel=1e-14)
+
+
+def test_pair_sums_compile_once_for_the_layouts_of_their_callers():
+    """The battery passes a view of the estimation days, the study's gathered rows are contiguous and the
+    report's fitted residuals are in Fortran order (boolean indexing of their columns): one compiled signature for
+    all three, each with the numbers of the contiguous copy, in a fresh process."""
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np
+from eventstudy.inference import cross_correlation as cc
+rng = np.random.default_rng(3)
+full = rng.normal(size=(2, 6, 45))
+full[rng.random(full.shape) < 0.1] = np.nan
+n = np.array([6, 6])
+view = full[..., :40]
+got = [cc.mean_pair_correlation(a, n) for a in (view, np.ascontiguousarray(view), np.asfortranarray(view))]
+print(len(cc._pair_sums.signatures()), all(np.array_equal(g, got[1]) for g in got))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1", "True"]

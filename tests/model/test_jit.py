@@ -29,6 +29,36 @@ def test_kernel_matches_its_python_source():
     np.testing.assert_array_equal(got, _running_product.py_func(a))
 
 
+def test_a_signature_gives_one_kernel_for_arrays_of_every_layout(tmp_path):
+    """``compiled(signature=...)``: a kernel typed for arrays of any layout is compiled once, and a contiguous, a
+    Fortran-order and a strided array are each read as they lie, with the numbers of the Python source; in a fresh
+    process (the kernel's signatures are the process's)."""
+    code = """
+import numpy as np
+from eventstudy.model.jit import compiled
+
+@compiled(signature="void(float64[:, :], float64[:])")
+def row_sums(a, out):
+    for i in range(a.shape[0]):
+        total = 0.0
+        for j in range(a.shape[1]):
+            total += a[i, j]
+        out[i] = total
+
+x = np.arange(12.0).reshape(3, 4)
+for a in (x, np.asfortranarray(x), np.arange(24.0).reshape(3, 8)[:, ::2]):
+    out = np.empty(3)
+    row_sums(a, out)
+    print(out.tolist())
+print(len(row_sums.signatures()))
+"""
+    script = tmp_path / "kernel.py"  # (a file: numba caches a kernel beside its source)
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:3] == ["[6.0, 22.0, 38.0]", "[6.0, 22.0, 38.0]", "[12.0, 44.0, 76.0]"]  # worked by hand
+    assert out[3] == "1"
+
+
 def test_importing_the_engine_does_not_load_numba():
     code = (
         "import sys, eventstudy, eventstudy.model.engine, eventstudy.inference, eventstudy.placebo.run;"
