@@ -36,6 +36,7 @@ from .study.masking import describe_exclusion
 from .study.reaction import FILES as REACTION_FILES
 from .study.run import Analysis, analyse_study, data_warnings
 from .study.summary import format_summary, study_summary
+from .study.tables import as_texts
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -163,9 +164,9 @@ class Results:
         """Data warnings (benchmark gaps, a live source that fell back to the snapshot); also in :meth:`summary`."""
         return data_warnings(self.raw)
 
-    # -- tidy frames (copies: changing them changes nothing here) -----------------------------------------
+    # -- tidy frames (copies, labels as texts: changing them changes nothing here) ----------------------------
     def _table(self, name: str) -> pd.DataFrame:
-        return getattr(self.raw, name)[COLUMNS[f"{name}.csv"]].reset_index(drop=True).copy()
+        return as_texts(getattr(self.raw, name)[COLUMNS[f"{name}.csv"]].reset_index(drop=True))
 
     @property
     def headline(self) -> pd.DataFrame:
@@ -267,7 +268,7 @@ class Results:
     def _extra(self, key: str) -> pd.DataFrame:
         columns = dict(REACTION_FILES.values())[key]
         frame = self.raw.extra.get(key)
-        return (frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(columns=columns))[columns].copy()
+        return as_texts((frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(columns=columns))[columns])
 
     @property
     def claims(self) -> pd.DataFrame:

@@ -41,6 +41,19 @@ def test_tidy_frames_are_the_published_csvs(results, report, name):
     assert (getattr(results, name).iloc[:, 0] != "changed").all()
 
 
+@pytest.mark.parametrize("name", ["ar", "volume"])
+def test_label_columns_reach_the_user_as_texts(results, name):
+    """The study holds ar.csv's and volume.csv's labels as categoricals (study/tables.py: label_column); the API's
+    copies hold texts, so a user can write any text into them."""
+    raw = results.raw.ar if name == "ar" else results.raw.extra[name]
+    assert isinstance(raw["ticker"].dtype, pd.CategoricalDtype)
+    frame = getattr(results, name)
+    assert not any(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in frame.columns)
+    assert frame["ticker"].tolist() == raw["ticker"].tolist()
+    frame.loc[frame.index[0], "ticker"] = "not a label"
+    assert frame["ticker"].iloc[0] == "not a label" and raw["ticker"].iloc[0] != "not a label"
+
+
 def test_claims_frame_is_claims_csv_with_the_long_horizon_columns(results, report):
     from eventstudy.claims import TABLE_COLUMNS
 

@@ -38,7 +38,7 @@ from .reaction import with_reaction
 from .results import StudyResults
 from .selection import select_tests
 from .sensitivity import benchmark_sensitivity
-from .tables import ar_table, car_table, halts_table
+from .tables import ar_table, car_table, concat_labelled, halts_table
 from .unconfounded import confounder_sensitivity, confounder_tests, with_screen
 
 
@@ -283,7 +283,7 @@ def _tables(
         abnormal=ab,
         estimates=est,
         car=car,
-        ar=_in_study_order(pd.concat(ar_frames, ignore_index=True), order),
+        ar=_in_study_order(concat_labelled(ar_frames), order),
         tests=pd.DataFrame(columns=TEST_COLUMNS),  # the caller's, once the battery is done
         provenance=inputs.provenance,
         source=", ".join(sorted({p.source for p in inputs.provenance.values()})),

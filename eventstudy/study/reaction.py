@@ -47,7 +47,7 @@ from ..model.engine import AbnormalReturns, without
 from ..model.volume import abnormal_volume, log_volume_days
 from ..spec.config import Study
 from .results import StudyResults
-from .tables import string_column
+from .tables import label_column
 
 MARKET_COVERAGE = 0.9
 VOLUME_COLUMNS = ["event_id", "ticker", "window_start", "window_end", "volume_model", "market_volume", "n_est",
@@ -149,7 +149,7 @@ def volume_frame(
     k = len(windows)  # one block of rows per window, the firm-events in order within it
 
     def each(values: object) -> object:  # one value per firm-event, converted to the column's dtype once, then tiled
-        return string_column(values).take(np.tile(np.arange(len(ids)), k))
+        return label_column(values, np.tile(np.arange(len(ids)), k))
 
     frame = pd.DataFrame({"event_id": each(ids), "ticker": each(tickers),
                           "window_start": np.repeat([w[0] for w in windows], len(ids)),

@@ -158,6 +158,36 @@ def string_column(values: object) -> pd.api.extensions.ExtensionArray:
     return pd.Series(np.asarray(values, dtype=object)).array
 
 
+def label_column(values: object, at: np.ndarray) -> pd.Categorical:
+    """The texts ``values`` taken at the positions ``at``, as a categorical column: the labels a long table repeats
+    (event ids, tickers, dates) held once each with a small integer code per row, not a string per row (a
+    50,000-firm-event study's ar.csv and volume.csv rows: ~0.25 GB of strings). The categories are the distinct
+    texts taken, in text order, so the column sorts, compares and is written (CSV, JSON) as the texts themselves."""
+    uniques, codes = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+    taken = codes.ravel()[np.asarray(at)]
+    used = np.zeros(len(uniques), dtype=bool)
+    used[taken] = True
+    return pd.Categorical.from_codes((np.cumsum(used) - 1)[taken], categories=pd.Index(uniques[used], dtype=object))
+
+
+def as_texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with its :func:`label_column` columns as text columns: what the Python API hands out, a
+    table a user may write any text into (a categorical column refuses a text that is not one of its labels)."""
+    labelled = {c: "str" for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)}
+    return frame.astype(labelled) if labelled else frame.copy()
+
+
+def concat_labelled(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``frames`` (tables of the same columns, one per market group) one after the other; a
+    :func:`label_column` stays categorical, on the union of the parts' labels (pandas would make texts of the
+    labels of parts whose categories differ)."""
+    labelled = [c for c in frames[0].columns if isinstance(frames[0][c].dtype, pd.CategoricalDtype)] if frames else []
+    if len(frames) > 1 and labelled:
+        union = {c: sorted(set().union(*(f[c].cat.categories for f in frames))) for c in labelled}
+        frames = [f.assign(**{c: f[c].cat.set_categories(union[c]) for c in labelled}) for f in frames]
+    return pd.concat(frames, ignore_index=True)
+
+
 def python_texts(values, n: int | None = None) -> pd.Series:
     """A text column kept as Python strings (``values``, or one value ``n`` times) in a table built of parts (the
     confounder screen's rows) until the whole is made: pandas 3 would make each part's texts Arrow strings, and the
@@ -180,10 +210,10 @@ def ar_table(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int], li
     each = np.repeat(np.arange(n_fe), len(rel))  # (the strings converted once per firm-event or date, then taken)
     return pd.DataFrame(
         {
-            "event_id": string_column([fe.event_id for fe in ab.firm_events]).take(each),
-            "ticker": string_column([fe.ticker for fe in ab.firm_events]).take(each),
+            "event_id": label_column([fe.event_id for fe in ab.firm_events], each),
+            "ticker": label_column([fe.ticker for fe in ab.firm_events], each),
             "rel_day": np.tile(rel, n_fe),
-            "date": string_column(iso).take(np.where(inside, safe, n).ravel()),
+            "date": label_column(iso, np.where(inside, safe, n).ravel()),
             "ar": ab.ar[:, days].ravel(),
             "traded": traded.astype(int).ravel(),
             "limit": limits[:, days].ravel(),

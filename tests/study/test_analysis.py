@@ -277,6 +277,8 @@ def test_one_market_holds_a_halted_firm_to_its_own_resumption_with_the_numbers_o
         a = getattr(one, name)
         b = getattr(both, name)
         b = b[b["event_id"].isin(ids)].reset_index(drop=True)
-        pd.testing.assert_frame_equal(a.reset_index(drop=True), b, rtol=1e-12, atol=0, check_dtype=False)
+        # (ar.csv's labels are categorical: the two-market study's hold the US tickers and events too)
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b, rtol=1e-12, atol=0, check_dtype=False,
+                                      check_categorical=False)  # fmt: skip
     a, b = one.estimates, both.estimates[both.estimates["event_id"].isin(ids)].reset_index(drop=True)
     pd.testing.assert_frame_equal(a.reset_index(drop=True), b, rtol=1e-12, atol=0, check_dtype=False)

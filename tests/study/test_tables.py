@@ -172,7 +172,8 @@ def reference_masked(results) -> pd.DataFrame:
 def test_ar_table_equals_the_per_firm_event_reference(bad_results):
     ar = bad_results.ar
     assert (ar["date"] == "").any() and (ar["traded"] == 0).any()  # days past the data; halted days
-    pd.testing.assert_frame_equal(ar, reference_ar(bad_results), check_dtype=False, rtol=1e-12, atol=0)
+    labels = {c: "str" for c in ("event_id", "ticker", "date")}  # (categorical: test_label_columns_are_...)
+    pd.testing.assert_frame_equal(ar.astype(labels), reference_ar(bad_results), check_dtype=False, rtol=1e-12, atol=0)
 
 
 def test_halts_equal_the_session_by_session_walk(bad_results, halted_to_the_end):
@@ -276,3 +277,28 @@ def test_string_column_is_the_column_pandas_makes():
     taken = pd.DataFrame({"x": string_column(values).take(np.array([0, 1, 2, 2, 0]))})
     want = pd.DataFrame({"x": np.array(["EV1", "EV2", "", "", "EV1"], dtype=object)})
     pd.testing.assert_frame_equal(taken, want)
+
+
+def test_label_columns_are_categorical_and_read_as_their_texts(default_results) -> None:
+    """ar.csv's event ids, tickers and dates are held once each (a categorical column: a code per row); the
+    default study's two market groups' parts are joined on the union of their labels, so the column stays
+    categorical, and it compares, sorts and is written as the texts themselves."""
+    from eventstudy.publish.records import csv_cells
+    from eventstudy.study.tables import concat_labelled, label_column
+
+    ar = default_results.ar
+    assert all(isinstance(ar[c].dtype, pd.CategoricalDtype) for c in ("event_id", "ticker", "date"))
+    texts = ar[["event_id", "ticker", "date"]].astype(str)  # the same rows as texts
+    for c in texts:
+        assert list(ar[c].cat.categories) == sorted(set(texts[c]))
+        assert csv_cells(ar[c]) == csv_cells(texts[c])
+        pd.testing.assert_index_equal(ar.sort_values([c, "rel_day"], kind="stable").index,
+                                      texts.assign(rel_day=ar["rel_day"]).sort_values([c, "rel_day"],
+                                                                                     kind="stable").index)  # fmt: skip
+    assert (ar["ticker"] == "002415.SZ").sum() == (texts["ticker"] == "002415.SZ").sum() > 0
+    # hand-worked: labels b, a, b taken at 2, 0, 1, 2; parts with labels {a, b} and {c, a} join on {a, b, c}
+    col = label_column(["b", "a", "b"], np.array([2, 0, 1, 2]))
+    assert list(col) == ["b", "b", "a", "b"] and list(col.categories) == ["a", "b"] and list(col.codes) == [1, 1, 0, 1]
+    whole = concat_labelled([pd.DataFrame({"x": label_column(["a", "b"], np.array([1, 0]))}),
+                             pd.DataFrame({"x": label_column(["c", "a"], np.array([0, 1]))})])  # fmt: skip
+    assert list(whole["x"]) == ["b", "a", "c", "a"] and list(whole["x"].cat.categories) == ["a", "b", "c"]
