@@ -33,7 +33,8 @@ TALLY_UNIT = 1 << 32
 TALLY_LOW = TALLY_UNIT - 1
 
 
-@compiled
+# one machine-code copy for the estimation days' view (the battery) and a contiguous array (rank_rows)
+@compiled(signature="void(float64[:, :], uint64[:, :], int64, uint64[:, :])")
 def _sort_keys(base, bits, column_bits, keys):
     """Each value's IEEE bits mapped to an unsigned integer of the same order (negatives flipped), the low
     ``column_bits`` replaced by the value's column; non-finite values get the largest high part (sorted last)."""

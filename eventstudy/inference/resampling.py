@@ -213,7 +213,7 @@ def _bhar_boot_t(v):
             ks = same[lo : lo + step]
             values = b[ks][ok[ks]].reshape(len(ks), int(m))  # (groups, m): each row has m values
             picks = np.empty((len(ks), draws, size), dtype=index_type)
-            uniform_integers(keys[ks], np.full(len(ks), m), np.full(len(ks), size), picks)
+            uniform_integers(keys[ks], np.full(len(ks), m), np.full(len(ks), size), picks, False)
             out = np.empty(len(ks))
             bootstrap_p(values, picks, mean[ks], t[ks], out)
             p[ks] = out

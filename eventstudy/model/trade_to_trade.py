@@ -132,7 +132,7 @@ def _gathered(
     """:func:`gather` without the session positions (the models that read them compute them), and where both
     returns are finite (usable)."""
     shape = (len(day0), len(rel_days))
-    returns, market, span = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64)
+    returns, market, span = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int32)
     usable = np.empty(shape, dtype=bool)
     never = np.full(len(day0), np.iinfo(np.int64).max)
     level = panel.level[benchmark].to_numpy(dtype=float)

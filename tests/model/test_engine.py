@@ -142,7 +142,7 @@ def test_trade_to_trade_span_gets_market_over_same_span(synthetic):
     ab = abnormal_returns(panel, "IDX", fes, "market_model", EST, REL)
     # B was halted on sessions 72 and 73 (rel days 2, 3): its return on rel day 4 spans 3 sessions
     day4 = int(np.flatnonzero(ab.rel_days == 4)[0])
-    assert ab.span[1, day4] == 3
+    assert ab.span[1, day4] == 3 and ab.span.dtype == np.int32  # (int32: half an (N, W) int64's memory)
     assert np.isnan(ab.ar[1, day4 - 1]) and np.isnan(ab.ar[1, day4 - 2])
     np.testing.assert_allclose(ab.market[1, day4], np.prod(1 + market[72:75]) - 1, rtol=1e-12)
     alpha, beta = ab.params[1]
