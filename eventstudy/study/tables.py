@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.quality import DOWN, LIMIT_WORDS, UP
 from ..data.returns import ReturnsPanel
 from ..data.session_cells import GridCells
 from ..model.engine import AbnormalReturns
@@ -69,7 +70,7 @@ def car_table(
     # Only the relative days some window counts can hold its limit closes and flags: compare those columns only.
     some = np.flatnonzero(np.logical_or.reduce([c.any(axis=0) for c in counted])) if counted else np.zeros(0, int)
     near = slice(int(some[0]), int(some[-1]) + 1) if len(some) else slice(0, 0)
-    up, down = limits[:, near] == "up", limits[:, near] == "down"
+    up, down = limits[:, near] == UP, limits[:, near] == DOWN
     car["limit_up"] = np.concatenate([(c[:, near] & up).sum(axis=1) for c in counted])
     car["limit_down"] = np.concatenate([(c[:, near] & down).sum(axis=1) for c in counted])
     car["note"] = notes
@@ -198,7 +199,8 @@ def python_texts(values, n: int | None = None) -> pd.Series:
 
 def ar_table(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int], limits: np.ndarray) -> pd.DataFrame:
     """``ar.csv``: per firm-event and day of the daily ``path``, its date, abnormal return, ``traded`` (0 on a
-    session without a trade) and ``limit`` (a close at the daily price limit: ``up`` / ``down``)."""
+    session without a trade) and ``limit`` (a close at the daily price limit: ``up`` / ``down``; ``limits`` the
+    codes of :func:`~eventstudy.data.session_cells.limit_grid`)."""
     days = ab.days(path)
     rel = ab.rel_days[days]
     n_fe, n = len(ab.firm_events), len(panel.sessions)
@@ -217,6 +219,6 @@ def ar_table(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int], li
             "date": label_column(iso, np.where(inside, safe, n).ravel()),
             "ar": ab.ar[:, days].ravel(),
             "traded": traded.astype(int).ravel(),
-            "limit": limits[:, days].ravel(),
+            "limit": label_column(LIMIT_WORDS, limits[:, days].ravel()),
         }
     )  # fmt: skip

@@ -172,7 +172,7 @@ def reference_masked(results) -> pd.DataFrame:
 def test_ar_table_equals_the_per_firm_event_reference(bad_results):
     ar = bad_results.ar
     assert (ar["date"] == "").any() and (ar["traded"] == 0).any()  # days past the data; halted days
-    labels = {c: "str" for c in ("event_id", "ticker", "date")}  # (categorical: test_label_columns_are_...)
+    labels = {c: "str" for c in ("event_id", "ticker", "date", "limit")}  # (categorical: test_label_columns_...)
     pd.testing.assert_frame_equal(ar.astype(labels), reference_ar(bad_results), check_dtype=False, rtol=1e-12, atol=0)
 
 
@@ -280,15 +280,15 @@ def test_string_column_is_the_column_pandas_makes():
 
 
 def test_label_columns_are_categorical_and_read_as_their_texts(default_results) -> None:
-    """ar.csv's event ids, tickers and dates are held once each (a categorical column: a code per row); the
-    default study's two market groups' parts are joined on the union of their labels, so the column stays
-    categorical, and it compares, sorts and is written as the texts themselves."""
+    """ar.csv's event ids, tickers, dates and limit words are held once each (a categorical column: a code per
+    row); the default study's two market groups' parts are joined on the union of their labels, so the column
+    stays categorical, and it compares, sorts and is written as the texts themselves."""
     from eventstudy.publish.records import csv_cells
     from eventstudy.study.tables import concat_labelled, label_column
 
     ar = default_results.ar
-    assert all(isinstance(ar[c].dtype, pd.CategoricalDtype) for c in ("event_id", "ticker", "date"))
-    texts = ar[["event_id", "ticker", "date"]].astype(str)  # the same rows as texts
+    assert all(isinstance(ar[c].dtype, pd.CategoricalDtype) for c in ("event_id", "ticker", "date", "limit"))
+    texts = ar[["event_id", "ticker", "date", "limit"]].astype(str)  # the same rows as texts
     for c in texts:
         assert list(ar[c].cat.categories) == sorted(set(texts[c]))
         assert csv_cells(ar[c]) == csv_cells(texts[c])
