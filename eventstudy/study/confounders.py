@@ -169,21 +169,31 @@ def _study_events(
                          "detail": python_texts(detail), "confounds": in_windows | ~masked})  # fmt: skip
 
 
+#: Firm-events screened for separate shocks at a time (:func:`separate_shocks`).
+SHOCK_ROWS = 5_000
+
+
 def separate_shocks(ab: AbnormalReturns, windows: Sequence[tuple[int, int]], threshold: float) -> pd.DataFrame:
     """``separate_shock`` rows from the standardised abnormal returns (:attr:`AbnormalReturns.sar`) on the days
     the event windows count (a study's ``(N, W)`` arrays read only on those columns: no temporary of them whole)."""
     counted = np.logical_or.reduce([ab.overlap(w) for w in windows])
     cols = np.flatnonzero(counted.any(axis=0))
-    counted, span, ar = counted[:, cols], ab.span[:, cols], ab.ar[:, cols]
     rel = ab.rel_days[None, cols]
-    holds_day0 = (span > 0) & (rel >= 0) & (rel - span + 1 <= 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sar = ar / np.sqrt(ab.ar_var[:, cols])  # (as AbnormalReturns.sar)
-        hit = counted & ~holds_day0 & np.isfinite(sar) & (np.abs(sar) > threshold)
-    i, j = np.nonzero(hit)
+    none = np.zeros(0, dtype=np.int64)
+    found: list[tuple[np.ndarray, ...]] = [(none, none, np.zeros(0), np.zeros(0), none)]  # (i, j, SAR, AR, span)
+    for lo in range(0, len(ab.ar), SHOCK_ROWS):  # rows at a time: their columns' copies, not the study's
+        rows = slice(lo, lo + SHOCK_ROWS)
+        span, ar = ab.span[rows][:, cols], ab.ar[rows][:, cols]
+        holds_day0 = (span > 0) & (rel >= 0) & (rel - span + 1 <= 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sar = ar / np.sqrt(ab.ar_var[rows][:, cols])  # (as AbnormalReturns.sar)
+            hit = counted[rows][:, cols] & ~holds_day0 & np.isfinite(sar) & (np.abs(sar) > threshold)
+        i, j = np.nonzero(hit)
+        found.append((i + lo, j, sar[i, j], ar[i, j], span[i, j]))
+    i, j, sars, ars, spans = (np.concatenate([f[q] for f in found]) for q in range(5))
     detail = [
         f"SAR {s:+.3f} (|SAR| > {threshold:g}), AR {a:+.2%}" + (f", a return over {k} sessions" if k > 1 else "")
-        for s, a, k in zip(sar[i, j], ar[i, j], span[i, j], strict=True)
+        for s, a, k in zip(sars, ars, spans.tolist(), strict=True)
     ]
     return pd.DataFrame({"i": i, "rel_day": ab.rel_days[cols[j]], "kind": python_texts("separate_shock", len(i)),
                          "detail": python_texts(detail), "confounds": True})  # fmt: skip

@@ -234,6 +234,7 @@ def _volume(
         del av
     cumulated = {c: np.concatenate([p[0][c] for p in parts], axis=1) for c in parts[0][0]}
     use_market, n_est, note = (np.concatenate([p[q] for p in parts]) for q in (1, 2, 3))
+    del parts  # (the batches' copies of what is now in one piece: freed before the frame is made of it)
     benchmarks = [m.benchmark for m in results.markets]
     frame = volume_frame(results, use_market, n_est, note, benchmarks, cumulated)
     tests = []

@@ -329,10 +329,13 @@ def test_the_shock_screen_has_its_nominal_size_under_the_null():
     assert set(hits["rel_day"]) <= {-1, *range(1, 11)}
 
 
-def test_separate_shocks_on_the_window_columns_equal_the_whole_arrays():
-    """The screen reads the standardised ARs only on the columns the event windows count; its rows are those of
-    the rule applied to the whole ``(N, W)`` arrays (a halted firm's late return that overlaps a window included,
-    a day-0 return and the days outside the windows left out)."""
+def test_separate_shocks_on_the_window_columns_equal_the_whole_arrays(monkeypatch):
+    """The screen reads the standardised ARs only on the columns the event windows count, SHOCK_ROWS firm-events
+    at a time; its rows are those of the rule applied to the whole ``(N, W)`` arrays (a halted firm's late return
+    that overlaps a window included, a day-0 return and the days outside the windows left out), in blocks of 3
+    rows as in one."""
+    import eventstudy.study.confounders as confounders
+
     rng = np.random.default_rng(3)
     n_firms, n_sessions, day0 = 40, 290, 270
     axis = sessions("XNYS", pd.Timestamp("2017-01-03"))[:n_sessions]
@@ -367,6 +370,8 @@ def test_separate_shocks_on_the_window_columns_equal_the_whole_arrays():
     np.testing.assert_array_equal(hits["i"], i)
     np.testing.assert_array_equal(hits["rel_day"], ab.rel_days[j])
     assert hits["detail"].str.contains(r"SAR [+-]\d\.\d{3}").all()
+    monkeypatch.setattr(confounders, "SHOCK_ROWS", 3)
+    pd.testing.assert_frame_equal(separate_shocks(ab, windows, threshold), hits)
 
 
 def test_results_built_by_hand_have_an_empty_table():
