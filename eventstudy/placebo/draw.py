@@ -33,6 +33,16 @@ class Draw:
         return Draw(self.ticker[lo:hi], self.day0[lo:hi], self.study[lo:hi])
 
 
+def running_counts(flags: np.ndarray) -> np.ndarray:
+    """``(S + 1, T)`` int32: row ``s`` counts the true cells of each column of ``flags`` ``(S, T)`` above row ``s``
+    (row 0: zeros). Summed a row at a time, each a vector addition over the columns: ``np.cumsum`` down the first
+    axis of a row-major grid took 7x as long (56 against 7.5 ms on the Shenzhen universe's grid)."""
+    out = np.zeros((flags.shape[0] + 1, flags.shape[1]), dtype=np.int32)
+    for s in range(flags.shape[0]):
+        np.add(out[s], flags[s], out=out[s + 1])
+    return out
+
+
 def eligible(universe: Universe, spec: PlaceboSpec) -> np.ndarray:
     """Boolean ``(sessions, firms)``: may this session be the firm's day 0?"""
     panel = universe.panel
@@ -43,10 +53,7 @@ def eligible(universe: Universe, spec: PlaceboSpec) -> np.ndarray:
     lo, hi = spec.estimation_window
     a, b = spec.span
     start, end = min(lo, a), max(b, 0)
-    single = np.zeros((n_s + 1, n_t), dtype=np.int32)
-    np.cumsum(span == 1, axis=0, out=single[1:])
-    trades = np.zeros((n_s + 1, n_t), dtype=np.int32)
-    np.cumsum(traded, axis=0, out=trades[1:])
+    single, trades = running_counts(span == 1), running_counts(traded)
     out = np.zeros((n_s, n_t), dtype=bool)
     d = np.arange(max(-start, 0), min(n_s - end, n_s))
     if not len(d):

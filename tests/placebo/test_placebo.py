@@ -53,6 +53,16 @@ def test_draw_is_seeded_and_eligible(universe):
     assert (ab.cumulate(ab.days(WIN))["n_obs"] > 0).all()
 
 
+def test_running_counts_are_the_cumulative_counts_down_each_column():
+    from eventstudy.placebo.draw import running_counts
+
+    # hand-worked: column 0 true in rows 0 and 2, column 1 in row 1
+    got = running_counts(np.array([[True, False], [False, True], [True, False]]))
+    assert got.tolist() == [[0, 0], [1, 0], [1, 1], [2, 1]] and got.dtype == np.int32
+    flags = np.random.default_rng(5).random((40, 7)) < 0.3
+    np.testing.assert_array_equal(running_counts(flags)[1:], np.cumsum(flags, axis=0))
+
+
 def test_clustered_draw_shares_day0(universe):
     d = draw_events(universe, spec(clustered=True))
     for study in np.unique(d.study):
