@@ -151,11 +151,22 @@ def volume_frame(
     def each(values: object) -> object:  # one value per firm-event, converted to the column's dtype once, then tiled
         return label_column(values, np.tile(np.arange(len(ids)), k))
 
-    frame = pd.DataFrame({"event_id": each(ids), "ticker": each(tickers),
-                          "window_start": np.repeat([w[0] for w in windows], len(ids)),
-                          "window_end": np.repeat([w[1] for w in windows], len(ids)), "volume_model": each(model),
-                          "market_volume": each(market), "n_est": np.tile(n_est, k),
-                          **{c: res[c].ravel() for c in res}, "note": each(note)})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "event_id": each(ids),
+            "ticker": each(tickers),
+            "window_start": np.repeat([w[0] for w in windows], len(ids)),
+            "window_end": np.repeat([w[1] for w in windows], len(ids)),
+            "volume_model": each(model),
+            "market_volume": each(market),
+            "n_est": np.tile(n_est, k),
+            **{c: res[c].ravel() for c in res},
+            "note": each(note),
+        },
+        # the columns held, not copied (~70 MB at 50,000 firm-events): arrays made here, and views of the caller's
+        # cumulated windows, which nothing changes after
+        copy=False,
+    )
     return frame[VOLUME_COLUMNS]
 
 

@@ -220,5 +220,6 @@ def ar_table(ab: AbnormalReturns, panel: ReturnsPanel, path: tuple[int, int], li
             "ar": ab.ar[:, days].ravel(),
             "traded": traded.astype(int).ravel(),
             "limit": label_column(LIMIT_WORDS, limits[:, days].ravel()),
-        }
+        },
+        copy=False,  # (each column an array made here, `ab.ar`'s days taken by a mask: a copy; not copied again)
     )  # fmt: skip
