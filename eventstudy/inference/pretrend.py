@@ -21,17 +21,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .significance import BATCH_FIRM_EVENTS
+
 PRETREND_TESTS = ("aar_joint_f",)
-
-
-#: Rows summed at a time by :func:`_day_means`: its (rows, days) codes and values are made for one block at a time
-#: (the estimation days of 50,000 firm-events as one block: ~0.25 GB).
-ROW_BLOCK = 4096
 
 
 def _day_means(ar: np.ndarray, use: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """``(G, W)``: per group and relative day the mean of ``ar`` where ``use`` holds (NaN where none); the sums
-    taken :data:`ROW_BLOCK` rows at a time, rows in order."""
+    taken BATCH_FIRM_EVENTS rows at a time, rows in order (the estimation days' codes and values of 50,000
+    firm-events at once: ~0.25 GB)."""
     w = ar.shape[1]
     out = np.full((n_groups, w), np.nan)
     cols = np.flatnonzero(use.any(axis=0))
@@ -40,8 +38,8 @@ def _day_means(ar: np.ndarray, use: np.ndarray, groups: np.ndarray, n_groups: in
     at = slice(int(cols[0]), int(cols[-1]) + 1)  # only the days some firm uses (a window: a few columns)
     k = at.stop - at.start
     total, count = np.zeros((n_groups, k)), np.zeros((n_groups, k), dtype=np.int64)
-    for lo in range(0, len(ar), ROW_BLOCK):
-        rows = slice(lo, lo + ROW_BLOCK)
+    for lo in range(0, len(ar), BATCH_FIRM_EVENTS):
+        rows = slice(lo, lo + BATCH_FIRM_EVENTS)
         block = use[rows, at]
         codes = (groups[rows, None] * k + np.arange(k)[None, :])[block]
         total += np.bincount(codes, weights=ar[rows, at][block], minlength=n_groups * k).reshape(n_groups, k)

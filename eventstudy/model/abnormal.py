@@ -85,8 +85,8 @@ class AbnormalReturns:
     the span in sessions (0: no return; int32, half the memory of int64: a span is at most the sessions of the
     data). ``estimation`` marks the returns the model was fitted on; ``masked`` the sessions of the estimation
     window left out of it (the firm's other events in the study, :func:`eventstudy.model.engine.masked_days`), so
-    a masked day is never an estimation day. ``ar`` is NaN where the firm has no return. ``params`` is ``(N, p)``, ``xtx_inv`` ``(N, p, p)``; ``sigma2``, ``n_est`` and
-    ``dof`` are ``(N,)``.
+    a masked day is never an estimation day. ``ar`` is NaN where the firm has no return. ``params`` is ``(N, p)``,
+    ``xtx_inv`` ``(N, p, p)``; ``sigma2``, ``n_est`` and ``dof`` are ``(N,)``.
     """
 
     model: str

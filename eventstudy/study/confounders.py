@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.calendar import sessions
+from ..inference.significance import BATCH_FIRM_EVENTS
 from ..model.engine import AbnormalReturns, FirmEvent
 from .dated_confounders import dated_rows, distribution_items, earnings_items, news_items
 from .masking import Exclusion
@@ -169,10 +170,6 @@ def _study_events(
                          "detail": python_texts(detail), "confounds": in_windows | ~masked})  # fmt: skip
 
 
-#: Firm-events screened for separate shocks at a time (:func:`separate_shocks`).
-SHOCK_ROWS = 5_000
-
-
 def separate_shocks(ab: AbnormalReturns, windows: Sequence[tuple[int, int]], threshold: float) -> pd.DataFrame:
     """``separate_shock`` rows from the standardised abnormal returns (:attr:`AbnormalReturns.sar`) on the days
     the event windows count (a study's ``(N, W)`` arrays read only on those columns: no temporary of them whole)."""
@@ -181,8 +178,8 @@ def separate_shocks(ab: AbnormalReturns, windows: Sequence[tuple[int, int]], thr
     rel = ab.rel_days[None, cols]
     none = np.zeros(0, dtype=np.int64)
     found: list[tuple[np.ndarray, ...]] = [(none, none, np.zeros(0), np.zeros(0), none)]  # (i, j, SAR, AR, span)
-    for lo in range(0, len(ab.ar), SHOCK_ROWS):  # rows at a time: their columns' copies, not the study's
-        rows = slice(lo, lo + SHOCK_ROWS)
+    for lo in range(0, len(ab.ar), BATCH_FIRM_EVENTS):  # rows at a time: their columns' copies, not the study's
+        rows = slice(lo, lo + BATCH_FIRM_EVENTS)
         span, ar = ab.span[rows][:, cols], ab.ar[rows][:, cols]
         holds_day0 = (span > 0) & (rel >= 0) & (rel - span + 1 <= 0)
         with np.errstate(invalid="ignore", divide="ignore"):

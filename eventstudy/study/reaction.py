@@ -59,6 +59,12 @@ FILES = {"volume.csv": ("volume", VOLUME_COLUMNS), "volatility.csv": ("volatilit
          "reaction_tests.csv": ("reaction_tests", TESTS_COLUMNS)}  # fmt: skip
 
 
+def _batches(n: int) -> list[slice]:
+    """The study's ``n`` firm-events as slices of BATCH_FIRM_EVENTS rows, which the measures that read each
+    firm-event's own row take one at a time (one batch, empty, for no firm-event)."""
+    return [slice(start, start + BATCH_FIRM_EVENTS) for start in range(0, max(n, 1), BATCH_FIRM_EVENTS)]
+
+
 def _volume_arrays(
     results: StudyResults, histories: Mapping[str, pd.DataFrame], width: int | None = None, batch: slice | None = None
 ) -> tuple[np.ndarray, ...]:
@@ -233,8 +239,7 @@ def _volume(
     # so that one batch's (N, W) log volumes and model are in memory at once, not the study's (~0.4 GB at 50,000)
     held = stacked(histories)  # (stacked once, not per batch, when given as frames)
     parts = []
-    for start in range(0, max(len(ab.ar), 1), BATCH_FIRM_EVENTS):  # (one batch, empty, for no firm-event)
-        batch = slice(start, start + BATCH_FIRM_EVENTS)
+    for batch in _batches(len(ab.ar)):
         firm, market, use_market, note = _volume_arrays(results, held, width, batch)
         av = abnormal_volume(
             firm, market, ab.rel_days[:width], ab.estimation_window, use_market, exclude=ab.masked[batch, :width]
@@ -270,8 +275,7 @@ def _volatility(
     # U and the rank excess of each firm-event read its own row only: BATCH_FIRM_EVENTS rows at a time, so that one
     # batch's (N, W) SARs and sorted SAR² are in memory at once, not the study's (~0.4 GB at 50,000 firm-events)
     parts: list[list[tuple[np.ndarray, ...]]] = [[] for _ in windows]
-    for start in range(0, max(len(ab.ar), 1), BATCH_FIRM_EVENTS):  # (one batch, empty, for no firm-event)
-        at = slice(start, start + BATCH_FIRM_EVENTS)
+    for at in _batches(len(ab.ar)):
         batch = without(ab.rows(at), left_out[at])
         sar = batch.sar
         squares = estimation_squares(sar, batch.estimation)  # the estimation days' SAR², sorted once for all windows
@@ -297,8 +301,7 @@ def _diagnostics(ab: AbnormalReturns) -> pd.DataFrame:
     """The estimation diagnostics of every firm-event (:func:`estimation_diagnostics`), which reads each one's own
     row only: BATCH_FIRM_EVENTS rows at a time (views of the study's arrays), so that one batch's centred residuals
     and their powers are in memory at once, not the study's (~0.3 GB at 50,000 firm-events)."""
-    return pd.concat([estimation_diagnostics(ab.rows(slice(start, start + BATCH_FIRM_EVENTS)))
-                      for start in range(0, max(len(ab.ar), 1), BATCH_FIRM_EVENTS)], ignore_index=True)  # fmt: skip
+    return pd.concat([estimation_diagnostics(ab.rows(at)) for at in _batches(len(ab.ar))], ignore_index=True)
 
 
 def _with_reaction(results: StudyResults, histories: Mapping[str, pd.DataFrame]) -> StudyResults:

@@ -164,12 +164,9 @@ def label_column(values: object, at: np.ndarray) -> pd.Categorical:
     (event ids, tickers, dates) held once each with a small integer code per row, not a string per row (a
     50,000-firm-event study's ar.csv and volume.csv rows: ~0.25 GB of strings). The categories are the distinct
     texts taken, in text order, so the column sorts, compares and is written (CSV, JSON) as the texts themselves."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object).astype(str), sort=True)  # (hashed, not sorted)
-    uniques = np.asarray(uniques, dtype=object)
-    taken = codes[np.asarray(at)]
-    used = np.zeros(len(uniques), dtype=bool)
-    used[taken] = True
-    return pd.Categorical.from_codes((np.cumsum(used) - 1)[taken], categories=pd.Index(uniques[used], dtype=object))
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object).astype(str), sort=True)  # (the distinct sorted)
+    labels = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+    return pd.Categorical.from_codes(codes[np.asarray(at)], categories=labels).remove_unused_categories()
 
 
 def as_texts(frame: pd.DataFrame) -> pd.DataFrame:

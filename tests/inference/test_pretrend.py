@@ -42,7 +42,7 @@ def test_size_under_the_null_with_a_shared_day_and_correlated_firms() -> None:
 
 
 def test_rows_summed_in_blocks_give_the_per_group_means_of_all_rows(monkeypatch) -> None:
-    """The day means are summed ROW_BLOCK rows at a time; blocks of 2 rows (cutting across the groups, with gaps)
+    """The day means are summed BATCH_FIRM_EVENTS rows at a time; blocks of 2 rows (cutting across the groups, with gaps)
     give each group's daily averages and J as one block does, and as the means taken group by group."""
     import eventstudy.inference.pretrend as pretrend
 
@@ -54,7 +54,7 @@ def test_rows_summed_in_blocks_give_the_per_group_means_of_all_rows(monkeypatch)
     pre = np.arange(40) >= 32
     groups = np.array([0, 1, 0, 2, 2, 1, 0, 2, 1, 1, 0])
     whole = aar_joint_f(ar, est, pre, groups, 3)
-    monkeypatch.setattr(pretrend, "ROW_BLOCK", 2)
+    monkeypatch.setattr(pretrend, "BATCH_FIRM_EVENTS", 2)
     blocks = aar_joint_f(ar, est, pre, groups, 3)
     for key in ("statistic", "p", "L", "T"):
         np.testing.assert_allclose(blocks[key], whole[key], rtol=1e-12)

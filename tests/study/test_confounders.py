@@ -330,7 +330,7 @@ def test_the_shock_screen_has_its_nominal_size_under_the_null():
 
 
 def test_separate_shocks_on_the_window_columns_equal_the_whole_arrays(monkeypatch):
-    """The screen reads the standardised ARs only on the columns the event windows count, SHOCK_ROWS firm-events
+    """The screen reads the standardised ARs only on the columns the event windows count, BATCH_FIRM_EVENTS rows
     at a time; its rows are those of the rule applied to the whole ``(N, W)`` arrays (a halted firm's late return
     that overlaps a window included, a day-0 return and the days outside the windows left out), in blocks of 3
     rows as in one."""
@@ -370,7 +370,7 @@ def test_separate_shocks_on_the_window_columns_equal_the_whole_arrays(monkeypatc
     np.testing.assert_array_equal(hits["i"], i)
     np.testing.assert_array_equal(hits["rel_day"], ab.rel_days[j])
     assert hits["detail"].str.contains(r"SAR [+-]\d\.\d{3}").all()
-    monkeypatch.setattr(confounders, "SHOCK_ROWS", 3)
+    monkeypatch.setattr(confounders, "BATCH_FIRM_EVENTS", 3)
     pd.testing.assert_frame_equal(separate_shocks(ab, windows, threshold), hits)
 
 
